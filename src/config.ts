@@ -1,0 +1,173 @@
+/**
+ * Option handling shared by the GPU optimizer and its CPU reference: defaults, validation, param
+ * groups, kernel flags and the per-step scalars. Both paths go through here, so they cannot
+ * disagree on what the options mean.
+ */
+import type { OptimizerDefinition } from './optimizers/definition.js';
+import type { KernelDefines } from './shaders.js';
+
+/** A parameter group: the tensors it holds (names, or indices in tensor order) and its overrides. */
+export type ParamGroup<H> = Partial<H> & { tensors: readonly (string | number)[] };
+
+/** Options of `createOptimizer`: hyperparameters for every tensor, and groups that override them. */
+export type OptimizerOptions<H> = Partial<H> & { groups?: readonly ParamGroup<H>[] };
+
+/** A resolved group: complete hyperparameters and the names of its tensors. */
+export type ResolvedGroup<H> = H & { tensors: string[] };
+
+export interface ResolvedConfig<H extends object> {
+  readonly definition: OptimizerDefinition<H>;
+  /** Group 0 holds every tensor that no explicit group names; groups 1… are `options.groups`. */
+  readonly groups: H[];
+  /** Group index of each tensor, in tensor order. */
+  readonly tensorGroup: number[];
+  /** Kernel flags, MULTI_GROUP included. */
+  readonly defines: KernelDefines;
+}
+
+function copyOptions<H extends object>(options: H): H {
+  const copy = { ...options } as Record<string, unknown>;
+  for (const [key, value] of Object.entries(copy)) {
+    if (Array.isArray(value)) copy[key] = [...value];
+  }
+  return copy as H;
+}
+
+function checkKeys(definition: OptimizerDefinition<any>, object: object, allowed: readonly string[], where: string): void {
+  for (const key of Object.keys(object)) {
+    if (!allowed.includes(key) && !Object.hasOwn(definition.defaults, key)) {
+      throw new Error(
+        `webgpu-optim: ${definition.name}: unknown option "${key}" ${where}; ` +
+          `known: ${Object.keys(definition.defaults).join(', ')}`,
+      );
+    }
+  }
+}
+
+function definedEntries(object: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined));
+}
+
+/** Flags of the kernel the groups need, MULTI_GROUP included. */
+export function kernelDefines<H extends object>(definition: OptimizerDefinition<H>, groups: readonly H[]): KernelDefines {
+  return { ...definition.defines(groups), MULTI_GROUP: groups.length > 1 };
+}
+
+function checkStructural<H extends object>(definition: OptimizerDefinition<H>, groups: readonly H[]): void {
+  for (const key of definition.structural) {
+    const first = groups[0]![key];
+    for (const group of groups) {
+      if (group[key] !== first) {
+        throw new Error(
+          `webgpu-optim: ${definition.name}: "${key}" chooses the kernel and must be the same in every group`,
+        );
+      }
+    }
+  }
+}
+
+export function resolveConfig<H extends object>(
+  definition: OptimizerDefinition<H>,
+  tensorNames: readonly string[],
+  options: OptimizerOptions<H> = {},
+): ResolvedConfig<H> {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`webgpu-optim: ${definition.name}: options must be an object`);
+  }
+  checkKeys(definition, options, ['groups'], 'in options');
+  const { groups: groupSpecs = [], ...base } = options;
+  for (const key of definition.required) {
+    if ((base as Record<string, unknown>)[key] === undefined) {
+      throw new Error(`webgpu-optim: ${definition.name}: option "${key}" is required`);
+    }
+  }
+  const baseOptions = copyOptions({ ...definition.defaults, ...definedEntries(base) } as H);
+  const groups: H[] = [baseOptions];
+  const tensorGroup = tensorNames.map(() => 0);
+  const claimedBy = new Map<number, number>();
+  if (!Array.isArray(groupSpecs)) {
+    throw new TypeError(`webgpu-optim: ${definition.name}: groups must be an array`);
+  }
+  groupSpecs.forEach((spec, g) => {
+    if (spec === null || typeof spec !== 'object' || !Array.isArray(spec.tensors)) {
+      throw new TypeError(`webgpu-optim: ${definition.name}: groups[${g}] needs a "tensors" array`);
+    }
+    checkKeys(definition, spec, ['tensors'], `in groups[${g}]`);
+    const { tensors, ...overrides } = spec;
+    groups.push(copyOptions({ ...baseOptions, ...definedEntries(overrides) } as H));
+    for (const ref of tensors) {
+      const index = typeof ref === 'number' ? ref : tensorNames.indexOf(ref);
+      if (!Number.isInteger(index) || index < 0 || index >= tensorNames.length) {
+        throw new Error(`webgpu-optim: ${definition.name}: groups[${g}] names unknown tensor ${JSON.stringify(ref)}`);
+      }
+      const other = claimedBy.get(index);
+      if (other !== undefined) {
+        throw new Error(
+          `webgpu-optim: ${definition.name}: tensor "${tensorNames[index]}" is in groups[${other}] and groups[${g}]`,
+        );
+      }
+      claimedBy.set(index, g);
+      tensorGroup[index] = g + 1;
+    }
+  });
+  for (const group of groups) definition.validate(group);
+  checkStructural(definition, groups);
+  return { definition, groups, tensorGroup, defines: kernelDefines(definition, groups) };
+}
+
+/**
+ * Hyperparameters after `setHyperparameters(partial, group)`, checked: unknown keys, invalid values
+ * and changes that would need another kernel throw, and nothing is changed then.
+ */
+export function updatedGroups<H extends object>(
+  config: ResolvedConfig<H>,
+  partial: Partial<H>,
+  group?: number,
+): H[] {
+  const { definition } = config;
+  if (partial === null || typeof partial !== 'object') {
+    throw new TypeError(`webgpu-optim: ${definition.name}: setHyperparameters takes an object`);
+  }
+  checkKeys(definition, partial, [], 'in setHyperparameters');
+  if (group !== undefined && (!Number.isInteger(group) || group < 0 || group >= config.groups.length)) {
+    throw new RangeError(`webgpu-optim: ${definition.name}: no group ${group} (there are ${config.groups.length})`);
+  }
+  const changes = definedEntries(partial);
+  const next = config.groups.map((options, g) =>
+    group === undefined || group === g ? copyOptions({ ...options, ...changes } as H) : options,
+  );
+  for (const options of next) definition.validate(options);
+  checkStructural(definition, next);
+  const before = JSON.stringify(config.defines);
+  const after = JSON.stringify(kernelDefines(definition, next));
+  if (before !== after) {
+    throw new Error(
+      `webgpu-optim: ${definition.name}: this change needs another kernel variant (${before} → ${after}); ` +
+        'create a new optimizer (stateDict/loadStateDict carry the state over)',
+    );
+  }
+  return next;
+}
+
+/** Number of f32 scalars per group in the kernel's `struct Hyper`. */
+export function scalarCount(definition: OptimizerDefinition<any>): number {
+  return definition.scalarNames.length;
+}
+
+/**
+ * The scalars of step `step` (1-based) for every group, computed in float64 and rounded once to
+ * f32, group after group in `struct Hyper` order: exactly what the kernel reads.
+ */
+export function stepScalars<H extends object>(
+  definition: OptimizerDefinition<H>,
+  groups: readonly H[],
+  step: number,
+  out = new Float32Array(groups.length * scalarCount(definition)),
+): Float32Array {
+  const n = scalarCount(definition);
+  groups.forEach((options, g) => {
+    const values = definition.scalars(options, step);
+    for (let k = 0; k < n; k++) out[g * n + k] = values[k]!;
+  });
+  return out;
+}

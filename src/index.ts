@@ -1,0 +1,21 @@
+/**
+ * webgpu-optim: fused WebGPU optimizer kernels with PyTorch torch.optim semantics.
+ * @packageDocumentation
+ */
+export { createParameterSet, type ParameterSet, type ParameterSetOptions } from './parameters.js';
+export { createOptimizer, type Optimizer, type OptimizerCreateOptions } from './optimizer.js';
+export {
+  createReferenceOptimizer,
+  type NamedTensor,
+  type ReferenceOptimizer,
+} from './reference/optimizer.js';
+export type { OptimizerStateDict } from './state-dict.js';
+export type { OptimizerOptions, ParamGroup } from './config.js';
+export { optimizerNames, type OptimizerName, type OptimizerOptionsMap } from './optimizers/registry.js';
+export type { SgdOptions, EmaMomentumOptions } from './optimizers/sgd.js';
+export type { AdagradOptions } from './optimizers/adagrad.js';
+export type { RmspropOptions } from './optimizers/rmsprop.js';
+export type { AdadeltaOptions } from './optimizers/adadelta.js';
+export type { AdamOptions } from './optimizers/adam.js';
+export type { LayoutLimits, TensorSlot, Segment, PackedLayout } from './layout.js';
+export { requestOptimizerDevice } from './device.js';

@@ -1,0 +1,88 @@
+import { sgdReference } from '../reference/sgd.js';
+import type { OptimizerDefinition } from './definition.js';
+import { checkBoolean, checkFinite, checkNonNegative } from './validate.js';
+
+/** torch.optim.SGD options. `lr` is required, as in PyTorch. */
+export interface SgdOptions {
+  lr: number;
+  momentum: number;
+  dampening: number;
+  nesterov: boolean;
+  weightDecay: number;
+  maximize: boolean;
+}
+
+/**
+ * SGD (torch.optim.SGD):
+ * `d = g (+ wd·p)`; with momentum `b = μ·b + (1−τ)·d` (b = d on the first step),
+ * `d = nesterov ? d + μ·b : b`; `p = p − lr·d`.
+ * https://pytorch.org/docs/1.13/generated/torch.optim.SGD.html
+ */
+export const sgd: OptimizerDefinition<SgdOptions> = {
+  name: 'sgd',
+  family: 'sgd',
+  defaults: { lr: NaN, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0, maximize: false },
+  required: ['lr'],
+  structural: ['nesterov', 'maximize'],
+  validate(o) {
+    checkNonNegative('sgd', 'lr', o.lr);
+    checkNonNegative('sgd', 'momentum', o.momentum);
+    checkFinite('sgd', 'dampening', o.dampening);
+    checkNonNegative('sgd', 'weightDecay', o.weightDecay);
+    checkBoolean('sgd', 'nesterov', o.nesterov);
+    checkBoolean('sgd', 'maximize', o.maximize);
+    if (o.nesterov && (o.momentum <= 0 || o.dampening !== 0)) {
+      throw new RangeError('webgpu-optim: sgd: nesterov requires momentum > 0 and dampening = 0');
+    }
+  },
+  defines: (groups) => ({
+    MOMENTUM: groups.some((o) => o.momentum !== 0),
+    NESTEROV: groups[0]!.nesterov,
+    MAXIMIZE: groups[0]!.maximize,
+  }),
+  slots: (d) => (d.MOMENTUM ? [{ name: 'momentum_buffer', binding: 4 }] : []),
+  groupSlots: (o, d) => (d.MOMENTUM && o.momentum !== 0 ? ['momentum_buffer'] : []),
+  initialValue: () => 0,
+  scalarNames: ['negLr', 'weightDecay', 'momentum', 'oneMinusDampening', 'first'],
+  scalars: (o, step) => [-o.lr, o.weightDecay, o.momentum, 1 - o.dampening, step === 1 ? 1 : 0],
+  reference: sgdReference,
+};
+
+/** The course-text EMA momentum: `v = β·v + (1−β)·g` from `v = 0`, `p = p − lr·v`. */
+export interface EmaMomentumOptions {
+  lr: number;
+  beta: number;
+  weightDecay: number;
+  maximize: boolean;
+}
+
+/**
+ * EMA momentum as taught in Andrew Ng's Deep Learning Specialization (no bias correction):
+ * `v = β·v + (1−β)·g`, `p = p − lr·v`, with `v` starting at 0. It differs from torch SGD with
+ * `dampening = β` only on the first step (torch copies the first gradient undamped). Runs on the
+ * SGD kernel; its state slot is `momentum_buffer`.
+ */
+export const emaMomentum: OptimizerDefinition<EmaMomentumOptions> = {
+  name: 'ema_momentum',
+  family: 'sgd',
+  defaults: { lr: 0.01, beta: 0.9, weightDecay: 0, maximize: false },
+  required: [],
+  structural: ['maximize'],
+  validate(o) {
+    checkNonNegative('ema_momentum', 'lr', o.lr);
+    checkFinite('ema_momentum', 'beta', o.beta);
+    // beta = 0 is plain SGD; the kernel reads momentum 0 as "no buffer", so it is refused here.
+    if (o.beta <= 0 || o.beta >= 1) {
+      throw new RangeError(`webgpu-optim: ema_momentum: beta must be in (0, 1), got ${o.beta}`);
+    }
+    checkNonNegative('ema_momentum', 'weightDecay', o.weightDecay);
+    checkBoolean('ema_momentum', 'maximize', o.maximize);
+  },
+  defines: (groups) => ({ MOMENTUM: true, NESTEROV: false, MAXIMIZE: groups[0]!.maximize }),
+  slots: () => [{ name: 'momentum_buffer', binding: 4 }],
+  groupSlots: () => ['momentum_buffer'],
+  initialValue: () => 0,
+  scalarNames: sgd.scalarNames,
+  scalars: (o) => [-o.lr, o.weightDecay, o.beta, 1 - o.beta, 0],
+  reference: sgdReference,
+};

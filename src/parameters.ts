@@ -1,0 +1,158 @@
+/**
+ * ParameterSet: many tensors packed into one parameter buffer and one gradient buffer (and, in the
+ * optimizer, one buffer per state slot) so that one dispatch updates them all.
+ */
+import { computeLayout, type LayoutLimits, type PackedLayout, type TensorSlot } from './layout.js';
+import { readBuffers } from './readback.js';
+import { checkGradients } from './tensors.js';
+
+export interface ParameterSetOptions {
+  /** Prefix of every GPU object's label. Default "webgpu-optim". */
+  label?: string;
+  /** Invocations per workgroup of the optimizer kernels (each updates 4 elements). Default 256. */
+  workgroupSize?: number;
+  /**
+   * Lower the device limits the packer plans for (never above the device's own), e.g. to force
+   * the split into several bindings and dispatches in tests.
+   */
+  limits?: Partial<LayoutLimits>;
+}
+
+export interface ParameterSet {
+  readonly device: GPUDevice;
+  readonly label: string;
+  /** Each tensor's place in the packed buffers, in the order given. */
+  readonly tensors: readonly TensorSlot[];
+  readonly layout: PackedLayout;
+  readonly workgroupSize: number;
+  /** The packed parameters (f32). Read it in your forward pass at each tensor's `byteOffset`. */
+  readonly paramBuffer: GPUBuffer;
+  /** The packed gradients (f32). Your backward pass writes tensor t at `tensors[t].byteOffset`. */
+  readonly gradBuffer: GPUBuffer;
+  /** Uploads one gradient array per tensor (tensor order) with one `writeBuffer`. */
+  writeGrads(grads: readonly Float32Array[]): void;
+  /** Zeroes the gradient buffer, recorded into `encoder` when given. */
+  zeroGrads(encoder?: GPUCommandEncoder): void;
+  /** Uploads one parameter array per tensor (tensor order). */
+  write(params: readonly Float32Array[]): void;
+  /** Reads the parameters back, one array per tensor (tensor order). Not for the step path. */
+  read(): Promise<Float32Array[]>;
+  /** Reads the gradients back, one array per tensor. */
+  readGrads(): Promise<Float32Array[]>;
+  /** Frees both buffers. */
+  destroy(): void;
+}
+
+/** Device limits the packer plans for: the device's, lowered by `overrides`. */
+export function effectiveLimits(device: GPUDevice, overrides: Partial<LayoutLimits> = {}): LayoutLimits {
+  const limits: LayoutLimits = {
+    maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,
+    maxComputeWorkgroupsPerDimension: device.limits.maxComputeWorkgroupsPerDimension,
+    maxBufferSize: device.limits.maxBufferSize,
+  };
+  for (const [key, value] of Object.entries(overrides) as [keyof LayoutLimits, number | undefined][]) {
+    if (value === undefined) continue;
+    if (!(key in limits)) throw new Error(`webgpu-optim: unknown limit "${key}"`);
+    if (!Number.isSafeInteger(value) || value <= 0 || value > limits[key]) {
+      throw new RangeError(`webgpu-optim: limits.${key} must be a positive integer ≤ the device's ${limits[key]}, got ${value}`);
+    }
+    limits[key] = value;
+  }
+  return limits;
+}
+
+/**
+ * Packs `tensors` into GPU buffers. Tensor offsets are multiples of 64 elements (256 bytes).
+ *
+ * @example
+ * const params = createParameterSet(device, [
+ *   { name: 'w', data: new Float32Array(784 * 128) },
+ *   { name: 'b', data: new Float32Array(128) },
+ * ]);
+ * params.tensors[1]; // { name: 'b', offset: 100352, length: 128, byteOffset: 401408, byteLength: 512 }
+ */
+export function createParameterSet(
+  device: GPUDevice,
+  tensors: readonly { name: string; data: Float32Array }[],
+  options: ParameterSetOptions = {},
+): ParameterSet {
+  if (!device || typeof device.createBuffer !== 'function') {
+    throw new TypeError('webgpu-optim: createParameterSet needs a GPUDevice');
+  }
+  if (!Array.isArray(tensors)) throw new TypeError('webgpu-optim: tensors must be an array of { name, data }');
+  tensors.forEach((t, i) => {
+    if (!(t?.data instanceof Float32Array)) {
+      throw new TypeError(`webgpu-optim: tensors[${i}].data must be a Float32Array`);
+    }
+  });
+  const label = options.label ?? 'webgpu-optim';
+  const workgroupSize = options.workgroupSize ?? 256;
+  if (
+    !Number.isSafeInteger(workgroupSize) ||
+    workgroupSize < 1 ||
+    workgroupSize > device.limits.maxComputeInvocationsPerWorkgroup ||
+    workgroupSize > device.limits.maxComputeWorkgroupSizeX
+  ) {
+    throw new RangeError(
+      `webgpu-optim: workgroupSize ${workgroupSize} must be a positive integer within the device's ` +
+        `maxComputeInvocationsPerWorkgroup (${device.limits.maxComputeInvocationsPerWorkgroup})`,
+    );
+  }
+  const layout = computeLayout(
+    tensors.map((t) => ({ name: t.name, length: t.data.length })),
+    effectiveLimits(device, options.limits),
+    workgroupSize,
+  );
+  const byteSize = layout.paddedLength * 4;
+  const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+  const paramBuffer = device.createBuffer({ label: `${label}:params`, size: byteSize, usage });
+  const gradBuffer = device.createBuffer({ label: `${label}:grads`, size: byteSize, usage });
+
+  const pack = (arrays: readonly Float32Array[], what: string): Float32Array<ArrayBuffer> => {
+    checkGradients(arrays, layout.tensors, what);
+    const packed = new Float32Array(layout.paddedLength);
+    layout.tensors.forEach((t, i) => packed.set(arrays[i]!, t.offset));
+    return packed;
+  };
+  const unpack = (packed: Float32Array): Float32Array[] =>
+    layout.tensors.map((t) => packed.slice(t.offset, t.offset + t.length));
+
+  device.queue.writeBuffer(paramBuffer, 0, pack(tensors.map((t) => t.data), 'params'));
+
+  return {
+    device,
+    label,
+    tensors: layout.tensors,
+    layout,
+    workgroupSize,
+    paramBuffer,
+    gradBuffer,
+    writeGrads(grads) {
+      device.queue.writeBuffer(gradBuffer, 0, pack(grads, 'gradients'));
+    },
+    zeroGrads(encoder) {
+      if (encoder) {
+        encoder.clearBuffer(gradBuffer);
+      } else {
+        const own = device.createCommandEncoder({ label: `${label}:zeroGrads` });
+        own.clearBuffer(gradBuffer);
+        device.queue.submit([own.finish()]);
+      }
+    },
+    write(params) {
+      device.queue.writeBuffer(paramBuffer, 0, pack(params, 'params'));
+    },
+    async read() {
+      const [packed] = await readBuffers(device, [{ buffer: paramBuffer, byteLength: byteSize }], `${label}:params`);
+      return unpack(packed!);
+    },
+    async readGrads() {
+      const [packed] = await readBuffers(device, [{ buffer: gradBuffer, byteLength: byteSize }], `${label}:grads`);
+      return unpack(packed!);
+    },
+    destroy() {
+      paramBuffer.destroy();
+      gradBuffer.destroy();
+    },
+  };
+}

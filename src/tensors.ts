@@ -1,0 +1,26 @@
+/** Input checks on tensor lists shared by the GPU and CPU paths. */
+
+export interface TensorShape {
+  readonly name: string;
+  readonly length: number;
+}
+
+/** Throws unless `arrays` holds one Float32Array of the right length per tensor, in order. */
+export function checkGradients(arrays: readonly Float32Array[], tensors: readonly TensorShape[], what = 'gradients'): void {
+  if (!Array.isArray(arrays) || arrays.length !== tensors.length) {
+    throw new RangeError(
+      `webgpu-optim: expected ${tensors.length} ${what} (one per tensor, in order), got ${Array.isArray(arrays) ? arrays.length : String(arrays)}`,
+    );
+  }
+  arrays.forEach((array, i) => {
+    const tensor = tensors[i]!;
+    if (!(array instanceof Float32Array)) {
+      throw new TypeError(`webgpu-optim: ${what}[${i}] ("${tensor.name}") must be a Float32Array`);
+    }
+    if (array.length !== tensor.length) {
+      throw new RangeError(
+        `webgpu-optim: ${what}[${i}] ("${tensor.name}") has ${array.length} elements, the tensor has ${tensor.length}`,
+      );
+    }
+  });
+}

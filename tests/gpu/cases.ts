@@ -1,0 +1,53 @@
+import type { Tolerance } from '../helpers/allclose.js';
+
+/**
+ * GPU vs reference tolerance. The reference rounds every operation to f32 as PyTorch does; a GPU
+ * compiler may contract a·b + c into one FMA (WGSL allows it), which changes the last bit of a
+ * rounding and, over 10 steps, a few ULP of state. rtol 1e-5 (≈ 80 ULP) covers that; atol 1e-7
+ * covers values that land near zero through cancellation, where relative error means nothing.
+ * A wrong formula (eps placement, bias correction, step-1 rule) is off by far more.
+ * SwiftShader (CI) is bit-exact against the reference: the parity run logs the largest difference.
+ */
+export const PARITY_TOLERANCE: Tolerance = { atol: 1e-7, rtol: 1e-5 };
+
+/** The option matrix every GPU parity test walks: each optimizer, each option on and off. */
+export const OPTION_MATRIX: Record<string, Record<string, unknown>[]> = {
+  sgd: [
+    { lr: 0.1 },
+    { lr: 0.1, momentum: 0.9 },
+    { lr: 0.1, momentum: 0.9, dampening: 0.5 },
+    { lr: 0.1, momentum: 0.9, nesterov: true },
+    { lr: 0.1, weightDecay: 0.01 },
+    { lr: 0.05, momentum: 0.9, weightDecay: 0.01, maximize: true },
+    { lr: 0.05, momentum: 0.5, nesterov: true, maximize: true, weightDecay: 0.1 },
+  ],
+  ema_momentum: [{}, { lr: 0.05, beta: 0.8, weightDecay: 0.01, maximize: true }],
+  adagrad: [
+    {},
+    { lrDecay: 0.01 },
+    { weightDecay: 0.1 },
+    { initialAccumulatorValue: 0.1 },
+    { maximize: true, eps: 1e-6, lrDecay: 0.1 },
+  ],
+  rmsprop: [
+    {},
+    { centered: true },
+    { momentum: 0.9 },
+    { centered: true, momentum: 0.9 },
+    { weightDecay: 0.01, alpha: 0.9 },
+    { maximize: true, eps: 1e-6 },
+  ],
+  adadelta: [{}, { rho: 0.95, eps: 1e-5 }, { weightDecay: 0.1 }, { maximize: true, lr: 0.5 }],
+  adam: [
+    {},
+    { amsgrad: true },
+    { weightDecay: 0.01 },
+    { maximize: true },
+    { lr: 0.01, betas: [0.8, 0.99], eps: 1e-6 },
+    { amsgrad: true, weightDecay: 0.1, maximize: true },
+  ],
+  adamw: [{}, { amsgrad: true }, { weightDecay: 0 }, { maximize: true, weightDecay: 0.1, lr: 0.01 }],
+};
+
+/** Odd and aligned sizes in one set: 1, 3, 63, 64, 65, 1000 and one large odd tensor. */
+export const ODD_SIZES = [1, 3, 63, 64, 65, 1000, 100_003];

@@ -1,0 +1,89 @@
+/** Runs the GPU optimizer and the CPU reference side by side and compares params and every slot. */
+import {
+  createOptimizer,
+  createParameterSet,
+  createReferenceOptimizer,
+  type Optimizer,
+  type ParameterSet,
+  type ParameterSetOptions,
+  type ReferenceOptimizer,
+} from '../../src/index.js';
+import { compare, type Tolerance } from './allclose.js';
+
+export interface ParityCase {
+  name: string;
+  options: Record<string, unknown>;
+  tensors: { name: string; data: Float32Array }[];
+  steps: number;
+  /** Gradient of tensor i at step s (1-based). */
+  grad: (step: number, tensor: number, length: number) => Float32Array;
+  /** Steps after which params and state are read back and compared. */
+  checkAt: readonly number[];
+  tolerance: Tolerance;
+  setOptions?: ParameterSetOptions;
+}
+
+export interface ParityResult {
+  maxAbs: number;
+  maxRel: number;
+  failures: string[];
+  gpu: Optimizer<any>;
+  params: ParameterSet;
+  ref: ReferenceOptimizer<any>;
+}
+
+/** Compares GPU params and every state slot of every tensor against the reference. */
+export async function compareWithReference(
+  gpu: Optimizer<any>,
+  params: ParameterSet,
+  ref: ReferenceOptimizer<any>,
+  tolerance: Tolerance,
+  where: string,
+) {
+  const failures: string[] = [];
+  let maxAbs = 0;
+  let maxRel = 0;
+  const note = (what: string, r: ReturnType<typeof compare>) => {
+    maxAbs = Math.max(maxAbs, r.maxAbs);
+    maxRel = Math.max(maxRel, r.maxRel);
+    if (r.mismatches.length > 0) {
+      failures.push(`${where} ${what}: ${r.mismatches.map((m) => `[${m.index}] gpu ${m.actual} ref ${m.expected}`).join('; ')}`);
+    }
+  };
+  const gpuParams = await params.read();
+  gpuParams.forEach((p, i) => note(`param ${params.tensors[i]!.name}`, compare(p, ref.params[i]!, tolerance)));
+  const sd = await gpu.stateDict();
+  const refSd = ref.stateDict();
+  if (sd.step !== refSd.step) failures.push(`${where}: step ${sd.step} vs ${refSd.step}`);
+  sd.state.forEach((slots, i) => {
+    const refSlots = refSd.state[i]!;
+    const names = Object.keys(refSlots).sort();
+    if (JSON.stringify(Object.keys(slots).sort()) !== JSON.stringify(names)) {
+      failures.push(`${where}: tensor ${i} slots [${Object.keys(slots)}] vs [${names}]`);
+    }
+    for (const slot of names) note(`${params.tensors[i]!.name}.${slot}`, compare(slots[slot]!, refSlots[slot]!, tolerance));
+  });
+  return { failures, maxAbs, maxRel };
+}
+
+export async function runParity(device: GPUDevice, c: ParityCase): Promise<ParityResult> {
+  const params = createParameterSet(device, c.tensors, c.setOptions);
+  const gpu = createOptimizer(c.name as 'adam', params, c.options as never);
+  const ref = createReferenceOptimizer(c.name as 'adam', c.tensors.map((t) => ({ name: t.name, data: t.data.slice() })), c.options as never);
+  const failures: string[] = [];
+  let maxAbs = 0;
+  let maxRel = 0;
+  for (let step = 1; step <= c.steps; step++) {
+    const grads = c.tensors.map((t, i) => c.grad(step, i, t.data.length));
+    params.writeGrads(grads);
+    gpu.step();
+    ref.step(grads);
+    if (c.checkAt.includes(step)) {
+      const r = await compareWithReference(gpu, params, ref, c.tolerance, `${c.name} ${JSON.stringify(c.options)} step ${step}`);
+      failures.push(...r.failures);
+      maxAbs = Math.max(maxAbs, r.maxAbs);
+      maxRel = Math.max(maxRel, r.maxRel);
+    }
+  }
+  return { maxAbs, maxRel, failures, gpu, params, ref };
+}
