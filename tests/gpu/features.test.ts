@@ -8,7 +8,7 @@ import { createOptimizer, createParameterSet, createReferenceOptimizer, type Opt
 import { namedTensors, randomArray, rng, SPECIAL_GRADIENTS } from '../helpers/data.js';
 import { withDevice } from '../helpers/gpu.js';
 import { compareWithReference, runParity } from '../helpers/parity.js';
-import { ODD_SIZES, PARITY_TOLERANCE } from './cases.js';
+import { ODD_SIZES, PARITY_TOLERANCE } from '../helpers/cases.js';
 
 /** Bitwise identity (NaN equal to NaN): used where the same kernel does the same work twice. */
 const IDENTICAL = { atol: 0, rtol: 0 };

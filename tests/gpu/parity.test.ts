@@ -6,7 +6,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { namedTensors, randomArray, rng } from '../helpers/data.js';
 import { withDevice } from '../helpers/gpu.js';
 import { runParity } from '../helpers/parity.js';
-import { ODD_SIZES, OPTION_MATRIX, PARITY_TOLERANCE } from './cases.js';
+import { ODD_SIZES, OPTION_MATRIX, PARITY_TOLERANCE } from '../helpers/cases.js';
 
 const worst = { maxAbs: 0, maxRel: 0, where: '' };
 

@@ -1,4 +1,4 @@
-import type { Tolerance } from '../helpers/allclose.js';
+import type { Tolerance } from './allclose.js';
 
 /**
  * GPU vs reference tolerance. The reference rounds every operation to f32 as PyTorch does; a GPU

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The test command: type check, then the Node unit tests and the GPU tests in headless Chromium
+# (WebGPU on SwiftShader when there is no GPU). Installs what it needs first.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh || exit 1
+
+npx tsc --noEmit || { echo "typecheck failed"; exit 1; }
+
+mkdir -p test-results
+npx vitest run --reporter=default --reporter=json --outputFile=test-results/vitest.json "$@"
+status=$?
+# One plain closing line that any CI log reader understands.
+node -e '
+  const r = JSON.parse(require("fs").readFileSync("test-results/vitest.json", "utf8"));
+  const skipped = r.numPendingTests + r.numTodoTests;
+  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : ""));
+  if (r.numTotalTests === 0 || r.numFailedTests > 0 || skipped > 0) process.exitCode = 1;
+' || status=1
+exit $status

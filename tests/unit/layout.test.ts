@@ -1,0 +1,62 @@
+import { describe, expect, test } from 'vitest';
+import { SEGMENT_ALIGN_ELEMENTS, computeLayout } from '../../src/layout.js';
+import { kernelSource, preprocess } from '../../src/shaders.js';
+
+const big = { maxStorageBufferBindingSize: 128 << 20, maxComputeWorkgroupsPerDimension: 65535, maxBufferSize: 256 << 20 };
+
+describe('computeLayout', () => {
+  test('offsets on 64-element boundaries, padded length a multiple of 64', () => {
+    const layout = computeLayout([1, 3, 63, 64, 65, 0, 100_003].map((length, i) => ({ name: `t${i}`, length })), big, 256);
+    expect(layout.tensors.map((t) => t.offset)).toEqual([0, 64, 128, 192, 256, 384, 384]);
+    expect(layout.tensors.every((t) => t.byteOffset === t.offset * 4 && t.byteLength === t.length * 4)).toBe(true);
+    expect(layout.paddedLength).toBe(384 + 100_032);
+    expect(layout.segments).toEqual([{ firstElement: 0, elementCount: 100_416, workgroupsX: 99, workgroupsY: 1 }]);
+  });
+
+  test('splits by binding size; segments cover everything exactly once', () => {
+    const layout = computeLayout([{ name: 'w', length: 50_000 }], { ...big, maxStorageBufferBindingSize: 40_000 }, 256);
+    // 10 000 elements fit a binding; segments are multiples of 4096 elements: 8192.
+    expect(layout.segments.map((s) => s.elementCount)).toEqual([8192, 8192, 8192, 8192, 8192, 8192, 896]); // 50 048 padded − 6·8192
+    expect(layout.paddedLength).toBe(50_048);
+    let next = 0;
+    for (const s of layout.segments) {
+      expect(s.firstElement).toBe(next);
+      expect(s.firstElement % SEGMENT_ALIGN_ELEMENTS).toBe(0);
+      next += s.elementCount;
+    }
+    expect(next).toBe(layout.paddedLength);
+  });
+
+  test('2-D dispatch when workgroups exceed one dimension, split when they exceed its square', () => {
+    const twoD = computeLayout([{ name: 'w', length: 20_000 }], { ...big, maxComputeWorkgroupsPerDimension: 8 }, 64);
+    // 20 032 elements / 256 per workgroup = 79 workgroups → 8 × 10 would exceed 8, so split:
+    // capacity 8·8·256 = 16 384 elements per segment.
+    expect(twoD.segments.map((s) => [s.elementCount, s.workgroupsX, s.workgroupsY])).toEqual([[16384, 8, 8], [3648, 8, 2]]);
+    for (const s of twoD.segments) expect(s.workgroupsX * s.workgroupsY * 256).toBeGreaterThanOrEqual(s.elementCount);
+  });
+
+  test('clear errors', () => {
+    expect(() => computeLayout([{ name: 'w', length: 1 }, { name: 'w', length: 2 }], big, 256)).toThrow(/used twice/);
+    expect(() => computeLayout([{ name: '', length: 1 }], big, 256)).toThrow(/non-empty string name/);
+    expect(() => computeLayout([{ name: 'w', length: 1.5 }], big, 256)).toThrow(/invalid length/);
+    expect(() => computeLayout([{ name: 'w', length: 1e6 }], { ...big, maxBufferSize: 1e6 }, 256)).toThrow(/maxBufferSize/);
+    expect(() => computeLayout([{ name: 'w', length: 10 }], { ...big, maxStorageBufferBindingSize: 1024 }, 256)).toThrow(/fewer than 4096/);
+  });
+});
+
+describe('shader preprocessing', () => {
+  test('flags select the code', () => {
+    const src = 'a\n#if X\nb\n#else\nc\n#endif\nd';
+    expect(preprocess(src, { X: true }).replace(/\s+/g, '')).toBe('abd');
+    expect(preprocess(src, { X: false }).replace(/\s+/g, '')).toBe('acd');
+    expect(() => preprocess(src, {})).toThrow(/flag X has no value/);
+  });
+  test('variants bind only the state they use', () => {
+    const plain = kernelSource('adam', { AMSGRAD: false, MAXIMIZE: false, DECOUPLED: false, MULTI_GROUP: false });
+    const ams = kernelSource('adam', { AMSGRAD: true, MAXIMIZE: true, DECOUPLED: true, MULTI_GROUP: true });
+    expect(plain).not.toMatch(/maxExpAvgSq|chunkGroup|decayFactor;|#/);
+    expect(ams).toMatch(/@binding\(6\) var<storage, read_write> maxExpAvgSq/);
+    expect(ams).toMatch(/chunkGroup\[i \/ 16u\]/);
+    expect(ams).toMatch(/let d = -g;/);
+  });
+});

@@ -1,0 +1,153 @@
+/**
+ * The CPU reference against values derived by hand from PyTorch's pseudo-code (one tensor, one
+ * element, a few steps). Each literal is worked out in the comment beside it; the check allows
+ * f32 rounding (rtol 1e-6, about 8 ULP).
+ */
+import { describe, expect, test } from 'vitest';
+import { createReferenceOptimizer } from '../../src/index.js';
+
+function run(name: string, options: Record<string, unknown>, grads: number[], p0 = 1) {
+  const ref = createReferenceOptimizer(name as 'adam', [new Float32Array([p0])], options as never);
+  return grads.map((g) => {
+    ref.step([new Float32Array([g])]);
+    return { p: ref.params[0]![0]!, state: Object.fromEntries(Object.entries(ref.state[0]!).map(([k, v]) => [k, v[0]!])) };
+  });
+}
+
+const close = (actual: number, expected: number, rtol = 1e-6) =>
+  expect(Math.abs(actual - expected), `${actual} vs ${expected}`).toBeLessThanOrEqual(rtol * Math.abs(expected) + 1e-12);
+
+describe('sgd', () => {
+  test('plain: p -= lr·g', () => {
+    const [a, b] = run('sgd', { lr: 0.1 }, [0.5, 0.5]);
+    close(a!.p, 0.95); // 1 − 0.1·0.5
+    close(b!.p, 0.9);
+  });
+  test('momentum: buffer starts as the first gradient, then b = μb + g', () => {
+    const s = run('sgd', { lr: 0.1, momentum: 0.9 }, [1, 1, 1]);
+    close(s[0]!.state.momentum_buffer!, 1);
+    close(s[0]!.p, 0.9);
+    close(s[1]!.state.momentum_buffer!, 1.9); // 0.9·1 + 1
+    close(s[1]!.p, 0.71); // 0.9 − 0.19
+    close(s[2]!.state.momentum_buffer!, 2.71);
+    close(s[2]!.p, 0.439);
+  });
+  test('dampening is not applied on the first step', () => {
+    const s = run('sgd', { lr: 0.1, momentum: 0.9, dampening: 0.5 }, [1, 1]);
+    close(s[0]!.state.momentum_buffer!, 1); // undampened copy
+    close(s[1]!.state.momentum_buffer!, 1.4); // 0.9 + 0.5·1
+    close(s[1]!.p, 0.76); // 0.9 − 0.14
+  });
+  test('nesterov: d = g + μ·b', () => {
+    const s = run('sgd', { lr: 0.1, momentum: 0.9, nesterov: true }, [1, 1]);
+    close(s[0]!.p, 0.81); // 1 − 0.1·(1 + 0.9)
+    close(s[1]!.p, 0.539); // b = 1.9, d = 1 + 1.71 = 2.71
+  });
+  test('weight decay with a zero gradient, and maximize', () => {
+    const s = run('sgd', { lr: 0.1, weightDecay: 0.1 }, [0, 0]);
+    close(s[0]!.p, 0.99); // d = 0.1·1
+    close(s[1]!.p, 0.9801);
+    close(run('sgd', { lr: 0.1, maximize: true }, [1])[0]!.p, 1.1);
+  });
+  test('ema_momentum: v = βv + (1−β)g from v = 0', () => {
+    const s = run('ema_momentum', { lr: 0.1, beta: 0.9 }, [1, 1]);
+    close(s[0]!.state.momentum_buffer!, 0.1);
+    close(s[0]!.p, 0.99);
+    close(s[1]!.state.momentum_buffer!, 0.19);
+    close(s[1]!.p, 0.971);
+  });
+  test('huge and zero gradients', () => {
+    close(run('sgd', { lr: 0.1 }, [1e20])[0]!.p, -1e19);
+    expect(run('sgd', { lr: 0.1, momentum: 0.9 }, [0, 0])[1]!.p).toBe(1);
+  });
+});
+
+describe('adagrad', () => {
+  test('first step ≈ lr·sign(g); then lr·g/√Σg²', () => {
+    const s = run('adagrad', { lr: 0.1 }, [2, 2]);
+    close(s[0]!.p, 0.900000000005);
+    close(s[0]!.state.sum!, 4);
+    close(s[1]!.p, 0.8292893218888453); // 0.9 − 0.2/√8
+  });
+  test('lrDecay: clr = lr / (1 + (t−1)·decay)', () => {
+    close(run('adagrad', { lr: 0.1, lrDecay: 1 }, [2, 2])[1]!.p, 0.8646446609469226); // 0.9 − 0.05·2/√8
+  });
+  test('initialAccumulatorValue seeds the sum', () => {
+    const s = run('adagrad', { lr: 0.1, initialAccumulatorValue: 1 }, [2]);
+    close(s[0]!.state.sum!, 5);
+    close(s[0]!.p, 0.9105572809040084); // 1 − 0.2/√5
+  });
+  test('a gradient of 1e20 overflows the f32 sum to inf and leaves p unchanged (as torch)', () => {
+    const s = run('adagrad', { lr: 0.1 }, [1e20]);
+    expect(s[0]!.state.sum).toBe(Infinity);
+    expect(s[0]!.p).toBe(1);
+    expect(run('adagrad', {}, [0])[0]!.p).toBe(1);
+  });
+});
+
+describe('rmsprop', () => {
+  test('step 1 moves lr/√(1−α) = 10·lr', () => {
+    const s = run('rmsprop', {}, [1, 1]);
+    close(s[0]!.p, 0.9);
+    close(s[0]!.state.square_avg!, 0.01);
+    close(s[1]!.p, 0.8291118945242908);
+  });
+  test('centered subtracts the squared mean', () => {
+    const s = run('rmsprop', { centered: true }, [1]);
+    close(s[0]!.state.grad_avg!, 0.01);
+    close(s[0]!.p, 0.8994962285750879); // 1 − 0.01/√(0.01 − 0.0001)
+  });
+  test('momentum: b = μb + g/avg', () => {
+    const s = run('rmsprop', { momentum: 0.9 }, [1, 1]);
+    close(s[0]!.state.momentum_buffer!, 10, 1e-5);
+    close(s[1]!.p, 0.7391119035242899);
+  });
+  test('huge gradient stays finite: (1−α)·g is rounded before the second multiply', () => {
+    const s = run('rmsprop', {}, [1e20]);
+    close(s[0]!.state.square_avg!, 1e38);
+    close(s[0]!.p, 0.9);
+  });
+});
+
+describe('adadelta', () => {
+  test('eps inside both roots; acc uses the previous delta', () => {
+    const s = run('adadelta', {}, [1, 1]);
+    close(s[0]!.p, 0.9968377381511013);
+    close(s[0]!.state.acc_delta!, 9.999900000999991e-7);
+    close(s[1]!.p, 0.9935933263774006);
+    close(s[1]!.state.acc_delta!, 1.9526117758227585e-6, 1e-5);
+  });
+});
+
+describe('adam / adamw', () => {
+  test('bias-corrected moments', () => {
+    const s = run('adam', {}, [1, -1]);
+    close(s[0]!.p, 0.999); // ≈ lr·sign(g)
+    close(s[0]!.state.exp_avg!, 0.1);
+    close(s[0]!.state.exp_avg_sq!, 0.001);
+    close(s[1]!.p, 0.9990526315884211);
+  });
+  test('L2 weight decay is coupled into the gradient', () => {
+    close(run('adam', { weightDecay: 0.1 }, [0])[0]!.p, 0.9990000001);
+  });
+  test('adamw decays the parameter first: p·(1 − lr·wd)', () => {
+    close(run('adamw', { weightDecay: 0.01 }, [1])[0]!.p, 0.99899000001);
+    expect(run('adamw', {}, [0])[0]!.p).toBe(Math.fround(Math.fround(1) * Math.fround(1 - 1e-3 * 1e-2)));
+  });
+  test('amsgrad keeps the max of v', () => {
+    const ams = run('adam', { amsgrad: true }, [1, 0]);
+    close(ams[1]!.state.max_exp_avg_sq!, 0.001);
+    close(ams[1]!.p, 0.9983302768782587);
+    close(run('adam', {}, [1, 0])[1]!.p, 0.9983299417653418);
+  });
+  test('a 1e20 gradient gives a finite step (√v/√bc2, not √(v/bc2))', () => {
+    const s = run('adam', {}, [1e20]);
+    close(s[0]!.state.exp_avg_sq!, 1e37);
+    close(s[0]!.p, 0.999);
+  });
+  test('NaN propagates through amsgrad max', () => {
+    const s = run('adam', { amsgrad: true }, [1, NaN]);
+    expect(Number.isNaN(s[1]!.state.max_exp_avg_sq)).toBe(true);
+    expect(Number.isNaN(s[1]!.p)).toBe(true);
+  });
+});

@@ -1,0 +1,99 @@
+/** Bad options and inputs get clear errors and change nothing (CPU reference; the GPU path shares the checks). */
+import { describe, expect, test } from 'vitest';
+import { createReferenceOptimizer, optimizerNames } from '../../src/index.js';
+
+const one = () => [new Float32Array([1, 2, 3])];
+
+describe('options', () => {
+  test('unknown optimizer and unknown option', () => {
+    expect(() => createReferenceOptimizer('adamax' as never, one())).toThrow(/unknown optimizer "adamax"/);
+    expect(() => createReferenceOptimizer('adam', one(), { beta1: 0.9 } as never)).toThrow(/unknown option "beta1"/);
+    expect(() => createReferenceOptimizer('adam', one(), { groups: [{ tensors: [0], gamma: 1 }] } as never)).toThrow(/unknown option "gamma" in groups\[0\]/);
+  });
+  test('sgd needs lr, like torch', () => {
+    expect(() => createReferenceOptimizer('sgd', one())).toThrow(/"lr" is required/);
+  });
+  test.each(optimizerNames.filter((n) => n !== 'sgd'))('%s: negative or NaN lr, eps, weightDecay', (name) => {
+    for (const key of ['lr', 'eps', 'weightDecay']) {
+      for (const bad of [-1, NaN, Infinity, '0.1']) {
+        const options = { [key]: bad };
+        const known = key in (createReferenceOptimizer(name, one()).groups[0] as object);
+        if (!known) continue;
+        expect(() => createReferenceOptimizer(name, one(), options as never), `${name} ${key}=${bad}`).toThrow(new RegExp(key));
+      }
+    }
+  });
+  test('betas, alpha, rho outside [0, 1)', () => {
+    for (const betas of [[1, 0.999], [0.9, 1], [-0.1, 0.9], [0.9], [NaN, 0.9]]) {
+      expect(() => createReferenceOptimizer('adam', one(), { betas } as never), String(betas)).toThrow(/betas/);
+    }
+    expect(() => createReferenceOptimizer('rmsprop', one(), { alpha: 1 })).toThrow(/alpha must be in \[0, 1\)/);
+    expect(() => createReferenceOptimizer('adadelta', one(), { rho: -0.5 })).toThrow(/rho must be in \[0, 1\)/);
+    expect(() => createReferenceOptimizer('ema_momentum', one(), { beta: 1 })).toThrow(/beta must be in \(0, 1\)/);
+  });
+  test('nesterov needs momentum and no dampening', () => {
+    expect(() => createReferenceOptimizer('sgd', one(), { lr: 0.1, nesterov: true })).toThrow(/nesterov requires/);
+    expect(() => createReferenceOptimizer('sgd', one(), { lr: 0.1, nesterov: true, momentum: 0.9, dampening: 0.1 })).toThrow(/nesterov requires/);
+    expect(() => createReferenceOptimizer('sgd', one(), { lr: 0.1, nesterov: 1 as never, momentum: 0.9 })).toThrow(/boolean/);
+  });
+  test('groups: unknown tensors, a tensor twice, kernel options that differ', () => {
+    const two = [{ name: 'a', data: new Float32Array(2) }, { name: 'b', data: new Float32Array(2) }];
+    expect(() => createReferenceOptimizer('adam', two, { groups: [{ tensors: ['c'] }] })).toThrow(/unknown tensor "c"/);
+    expect(() => createReferenceOptimizer('adam', two, { groups: [{ tensors: [5] }] })).toThrow(/unknown tensor 5/);
+    expect(() => createReferenceOptimizer('adam', two, { groups: [{ tensors: ['a'] }, { tensors: [0] }] })).toThrow(/"a" is in groups\[0\] and groups\[1\]/);
+    expect(() => createReferenceOptimizer('rmsprop', two, { groups: [{ tensors: ['a'], centered: true }] })).toThrow(/"centered" chooses the kernel/);
+    expect(() => createReferenceOptimizer('adam', two, { groups: {} as never })).toThrow(/groups must be an array/);
+  });
+});
+
+describe('step and hyperparameter changes', () => {
+  test('gradients of the wrong count, length or type', () => {
+    const ref = createReferenceOptimizer('adam', one());
+    expect(() => ref.step([])).toThrow(/expected 1 gradients/);
+    expect(() => ref.step([new Float32Array(2)])).toThrow(/has 2 elements, the tensor has 3/);
+    expect(() => ref.step([new Float64Array(3) as never])).toThrow(/Float32Array/);
+    expect(ref.stepCount).toBe(0);
+    expect(Array.from(ref.params[0]!)).toEqual([1, 2, 3]);
+  });
+  test('setHyperparameters is all or nothing', () => {
+    const two = [{ name: 'a', data: new Float32Array(2) }, { name: 'b', data: new Float32Array(2) }];
+    const ref = createReferenceOptimizer('sgd', two, { lr: 0.1, momentum: 0.9, groups: [{ tensors: ['b'], momentum: 0 }] });
+    expect(() => ref.setHyperparameters({ lr: 0.2, momentum: -1 })).toThrow(/momentum must be >= 0/);
+    expect(ref.groups.map((g) => g.lr)).toEqual([0.1, 0.1]);
+    expect(() => ref.setHyperparameters({ nesterov: true })).toThrow();
+    ref.setHyperparameters({ lr: 0.5 }, 1);
+    expect(ref.groups.map((g) => g.lr)).toEqual([0.1, 0.5]);
+    const plain = createReferenceOptimizer('sgd', one(), { lr: 0.1 });
+    expect(() => plain.setHyperparameters({ momentum: 0.9 })).toThrow(/another kernel variant/);
+  });
+});
+
+describe('state dict', () => {
+  test('round trip continues identically; PyTorch slot names; momentum 0 groups have no buffer', () => {
+    const make = () => [{ name: 'w', data: new Float32Array([1, -2, 3]) }, { name: 'b', data: new Float32Array([0.5]) }];
+    const options = { lr: 0.1, momentum: 0.9, groups: [{ tensors: ['b'], momentum: 0 }] };
+    const a = createReferenceOptimizer('sgd', make(), options);
+    const b = createReferenceOptimizer('sgd', make(), options);
+    const grads = (s: number) => [new Float32Array([s, -s, 0.5]), new Float32Array([s / 2])];
+    for (let s = 1; s <= 4; s++) a.step(grads(s));
+    for (let s = 1; s <= 2; s++) b.step(grads(s));
+    const sd = b.stateDict();
+    expect(Object.keys(sd.state[0]!)).toEqual(['momentum_buffer']);
+    expect(Object.keys(sd.state[1]!)).toEqual([]);
+    expect(sd.options.groups.map((g) => g.tensors)).toEqual([['w'], ['b']]);
+    const c = createReferenceOptimizer('sgd', b.params.map((p, i) => ({ name: ['w', 'b'][i]!, data: p.slice() })), options);
+    c.loadStateDict(sd);
+    for (let s = 3; s <= 4; s++) c.step(grads(s));
+    expect(c.params).toEqual(a.params);
+    expect(c.stateDict().state).toEqual(a.stateDict().state);
+  });
+  test('refuses another optimizer, shape or slot set', () => {
+    const ref = createReferenceOptimizer('adam', one());
+    const sd = ref.stateDict();
+    expect(Object.keys(sd.state[0]!).sort()).toEqual(['exp_avg', 'exp_avg_sq']);
+    expect(() => createReferenceOptimizer('adamw', one()).loadStateDict(sd)).toThrow(/belongs to optimizer "adam"/);
+    expect(() => createReferenceOptimizer('adam', [new Float32Array(4)]).loadStateDict(sd)).toThrow(/length 4|length 3/);
+    expect(() => createReferenceOptimizer('adam', one(), { amsgrad: true }).loadStateDict(sd)).toThrow(/another kernel variant/);
+    expect(() => ref.loadStateDict({ ...sd, state: [{ exp_avg: new Float32Array(3) }] })).toThrow(/has slots/);
+  });
+});
