@@ -3,7 +3,7 @@
  * @packageDocumentation
  */
 export { createParameterSet, type ParameterSet, type ParameterSetOptions } from './parameters.js';
-export { createOptimizer, type Optimizer, type OptimizerCreateOptions } from './optimizer.js';
+export { createOptimizer, type Optimizer, type OptimizerCreateOptions, type StepOptions } from './optimizer.js';
 export {
   createReferenceOptimizer,
   type NamedTensor,

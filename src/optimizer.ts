@@ -41,13 +41,18 @@ export interface Optimizer<H extends object = Record<string, unknown>> {
    * Records one update of every tensor from `params.gradBuffer` into `encoder`, or submits it when
    * no encoder is given. No readback, and no GPU object is created.
    */
-  step(encoder?: GPUCommandEncoder): void;
+  step(encoder?: GPUCommandEncoder, options?: StepOptions): void;
   /** Changes hyperparameters of every group, or of one, from the next step on (no new pipeline). */
   setHyperparameters(partial: Partial<H>, group?: number): void;
   stateDict(): Promise<OptimizerStateDict<H>>;
   loadStateDict(sd: OptimizerStateDict<H>): void;
   /** Frees the state buffers (not the parameter set). */
   destroy(): void;
+}
+
+export interface StepOptions {
+  /** Timestamp writes for the step's compute pass (profiling with the `timestamp-query` feature). */
+  timestampWrites?: GPUComputePassTimestampWrites;
 }
 
 interface Ring {
@@ -196,7 +201,7 @@ export function createOptimizer(
       return config.groups;
     },
     stateBuffers,
-    step(encoder) {
+    step(encoder, stepOptions) {
       checkAlive();
       if (encoder) {
         // Each step recorded into one encoder needs its own slot until the encoder is submitted.
@@ -214,7 +219,7 @@ export function createOptimizer(
       device.queue.writeBuffer(ring.buffer, slot * slotBytes, scalarStaging);
 
       const own = encoder ?? device.createCommandEncoder({ label: `${label}:step` });
-      const pass = own.beginComputePass({ label: `${label}:step` });
+      const pass = own.beginComputePass({ label: `${label}:step`, timestampWrites: stepOptions?.timestampWrites });
       pass.setPipeline(kernel.pipeline);
       layout.segments.forEach((segment, s) => {
         pass.setBindGroup(0, ring.bindGroups[s]!, [slot * slotBytes]);

@@ -1,0 +1,66 @@
+/**
+ * CPU baselines. `createFastCpuStep` is the fastest plain-JS loop we could write for each
+ * optimizer: one pass over Float32Arrays, scalars hoisted, float64 arithmetic (no Math.fround),
+ * no allocation. The float32-exact reference (`createReferenceOptimizer`) is measured separately.
+ */
+
+/**
+ * @typedef {{ param: Float32Array, grad: Float32Array, s1: Float32Array, s2: Float32Array }} CpuState
+ * @typedef {(st: CpuState, t: number, begin: number, end: number) => void} CpuKernel
+ */
+
+/** @param {{ name: string }} opt @returns {CpuKernel} */
+export function fastCpuKernel(opt) {
+  switch (opt.name) {
+    case 'sgd':
+      return ({ param, grad, s1 }, t, begin, end) => {
+        const lr = 0.01, mu = 0.9;
+        if (t === 1) {
+          for (let i = begin; i < end; i++) { const g = grad[i]; s1[i] = g; param[i] = param[i] - lr * g; }
+        } else {
+          for (let i = begin; i < end; i++) { const b = mu * s1[i] + grad[i]; s1[i] = b; param[i] = param[i] - lr * b; }
+        }
+      };
+    case 'adagrad':
+      return ({ param, grad, s1 }, _t, begin, end) => {
+        const lr = 0.01, eps = 1e-10;
+        for (let i = begin; i < end; i++) { const g = grad[i]; const s = s1[i] + g * g; s1[i] = s; param[i] = param[i] - (lr * g) / (Math.sqrt(s) + eps); }
+      };
+    case 'rmsprop':
+      return ({ param, grad, s1 }, _t, begin, end) => {
+        const lr = 0.01, a = 0.99, oma = 1 - a, eps = 1e-8;
+        for (let i = begin; i < end; i++) { const g = grad[i]; const s = a * s1[i] + oma * g * g; s1[i] = s; param[i] = param[i] - (lr * g) / (Math.sqrt(s) + eps); }
+      };
+    case 'adadelta':
+      return ({ param, grad, s1, s2 }, _t, begin, end) => {
+        const rho = 0.9, omr = 0.1, eps = 1e-6;
+        for (let i = begin; i < end; i++) {
+          const g = grad[i]; const sq = rho * s1[i] + omr * g * g; s1[i] = sq;
+          const acc = s2[i]; const d = (Math.sqrt(acc + eps) / Math.sqrt(sq + eps)) * g;
+          s2[i] = rho * acc + omr * d * d; param[i] = param[i] - d;
+        }
+      };
+    case 'adam':
+    case 'adamw':
+      return ({ param, grad, s1, s2 }, t, begin, end) => {
+        const lr = 1e-3, b1 = 0.9, b2 = 0.999, eps = 1e-8;
+        const stepSize = lr / (1 - b1 ** t), bc2 = Math.sqrt(1 - b2 ** t);
+        const decay = opt.name === 'adamw' ? 1 - lr * 1e-2 : 1;
+        for (let i = begin; i < end; i++) {
+          const g = grad[i]; const m = b1 * s1[i] + (1 - b1) * g; const v = b2 * s2[i] + (1 - b2) * g * g;
+          s1[i] = m; s2[i] = v; param[i] = param[i] * decay - (stepSize * m) / (Math.sqrt(v) / bc2 + eps);
+        }
+      };
+  }
+}
+
+/** @param {number} elements @param {(bytes: number) => ArrayBufferLike} [backing] @returns {CpuState} */
+export function makeCpuState(elements, backing = (b) => new ArrayBuffer(b)) {
+  const make = () => new Float32Array(backing(elements * 4));
+  const st = { param: make(), grad: make(), s1: make(), s2: make() };
+  for (let i = 0; i < elements; i++) {
+    st.param[i] = Math.sin(i) * 0.5;
+    st.grad[i] = Math.cos(i * 0.7) * 0.1;
+  }
+  return st;
+}

@@ -1,0 +1,16 @@
+import { resolve } from 'node:path';
+import { defineConfig } from 'vite';
+
+/** Serves and builds the demo and the benchmark page; the library itself is plain ESM in src/. */
+export default defineConfig({
+  server: { host: 'localhost' },
+  build: {
+    outDir: 'dist',
+    target: 'es2022',
+    rollupOptions: {
+      input: {
+        bench: resolve(import.meta.dirname, 'bench/index.html'),
+      },
+    },
+  },
+});
