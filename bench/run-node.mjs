@@ -48,7 +48,7 @@ const device = await adapter.requestDevice({
 });
 device.addEventListener('uncapturederror', (e) => console.error('WebGPU error:', e.error.message));
 
-const server = await createServer({ root: rootDir, logLevel: 'error', server: { middlewareMode: true, hmr: false }, appType: 'custom' });
+const server = await createServer({ root: rootDir, logLevel: 'error', server: { middlewareMode: true, hmr: false, watch: null }, appType: 'custom' });
 let exitCode = 0;
 try {
   const { runSuite } = await server.ssrLoadModule('/bench/suite.ts');

@@ -19,7 +19,8 @@ const args = [
   '--no-first-run',
 ];
 
-const server = await createServer({ root: rootDir, logLevel: 'error', server: { host: 'localhost', port: 0 } });
+// No HMR and no watcher: editing sources during a long run must not reload the page.
+const server = await createServer({ root: rootDir, logLevel: 'error', server: { host: 'localhost', port: 0, hmr: false, watch: null } });
 await server.listen();
 const url = server.resolvedUrls.local[0];
 const browser = await chromium.launch({ executablePath, args, headless: true });

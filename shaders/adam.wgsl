@@ -6,7 +6,7 @@ struct Hyper {
   oneMinusBeta1: f32,  // f(1 - beta1)
   beta2: f32,          // f(beta2)
   oneMinusBeta2: f32,  // f(1 - beta2)
-  negStepSize: f32,    // f(-lr / (1 - beta1^t))
+  negStepSize: f32,    // f(-lr / (1 - beta1^t)); with GRAD_CONTROL f(-lr), divided here
   bc2Sqrt: f32,        // f(sqrt(1 - beta2^t))
   eps: f32,            // f(eps), added outside the sqrt, after the bias correction
   weightDecay: f32,    // Adam: f(weight_decay), coupled into the gradient
@@ -24,17 +24,23 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
         @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let i = vectorIndex(wid, nwg, lid);
-  if (i >= arrayLength(&param)) {
+  if (i >= arrayLength(&param) || stepSkipped()) {
     return;
   }
-  let h = hyperAt(i);
+  let group = groupAt(i);
+  var h = hyper[group];
+#if GRAD_CONTROL
+  // Bias corrections of the device step (skipped steps do not count): f(1-β₁ˢ), f(√(1-β₂ˢ)).
+  h.negStepSize = h.negStepSize / control.groups[group].stepA;
+  h.bc2Sqrt = control.groups[group].stepB;
+#endif
 #if DECOUPLED
   // AdamW always multiplies (by exactly 1 when weight_decay == 0), before the moments.
   let p = param[i] * h.decayFactor;
-  let d = workingGradient(grad[i], p, 0.0);
+  let d = workingGradient(controlledGradient(grad[i], group), p, 0.0);
 #else
   let p = param[i];
-  let d = workingGradient(grad[i], p, h.weightDecay);
+  let d = workingGradient(controlledGradient(grad[i], group), p, h.weightDecay);
 #endif
   let m = expAvg[i] * h.beta1 + h.oneMinusBeta1 * d;
   let v = expAvgSq[i] * h.beta2 + (h.oneMinusBeta2 * d) * d;

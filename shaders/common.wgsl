@@ -18,21 +18,40 @@ override WORKGROUP_SIZE: u32 = 256u;
 @group(0) @binding(3) var<storage, read> chunkGroup: array<u32>;
 #endif
 
+#if GRAD_CONTROL
+@group(0) @binding(7) var<storage, read> control: Control;
+#endif
+
 fn vectorIndex(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
   return (wid.y * nwg.x + wid.x) * WORKGROUP_SIZE + lid;
 }
 
-fn hyperAt(i: u32) -> Hyper {
+fn groupAt(i: u32) -> u32 {
 #if MULTI_GROUP
-  return hyper[chunkGroup[i / 16u]];
+  return chunkGroup[i / 16u];
 #else
-  return hyper[0];
+  return 0u;
 #endif
 }
 
-// NaN test on the bits, so a compiler that assumes finite math cannot fold it away.
-fn isNan4(x: vec4<f32>) -> vec4<bool> {
-  return (bitcast<vec4<u32>>(x) & vec4<u32>(0x7fffffffu)) > vec4<u32>(0x7f800000u);
+// True when the control pass decided to skip this step (uniform: every invocation reads the same).
+fn stepSkipped() -> bool {
+#if GRAD_CONTROL
+  return control.skip != 0u;
+#else
+  return false;
+#endif
+}
+
+// The gradient the optimizer sees: unscaled (loss scale, accumulation average), clamped by value,
+// scaled by the group's clip-by-norm coefficient. Identity (exactly) without GRAD_CONTROL.
+fn controlledGradient(g: vec4<f32>, group: u32) -> vec4<f32> {
+#if GRAD_CONTROL
+  let unscaled = g * control.preMultiplier;
+  return clampNan(unscaled, control.clipValue) * control.groups[group].multiplier;
+#else
+  return g;
+#endif
 }
 
 // torch.maximum: exact and NaN-propagating (WGSL's max may return either operand for NaN).

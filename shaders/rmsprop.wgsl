@@ -23,12 +23,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
         @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let i = vectorIndex(wid, nwg, lid);
-  if (i >= arrayLength(&param)) {
+  if (i >= arrayLength(&param) || stepSkipped()) {
     return;
   }
-  let h = hyperAt(i);
+  let group = groupAt(i);
+  var h = hyper[group];
   let p = param[i];
-  let d = workingGradient(grad[i], p, h.weightDecay);
+  let d = workingGradient(controlledGradient(grad[i], group), p, h.weightDecay);
   let sq = squareAvg[i] * h.alpha + (h.oneMinusAlpha * d) * d;
   squareAvg[i] = sq;
 #if CENTERED

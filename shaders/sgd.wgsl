@@ -19,12 +19,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
         @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let i = vectorIndex(wid, nwg, lid);
-  if (i >= arrayLength(&param)) {
+  if (i >= arrayLength(&param) || stepSkipped()) {
     return;
   }
-  let h = hyperAt(i);
+  let group = groupAt(i);
+  var h = hyper[group];
+#if GRAD_CONTROL
+  h.first = control.groups[group].stepA; // 1 on the first step the device actually takes
+#endif
   let p = param[i];
-  var d = workingGradient(grad[i], p, h.weightDecay);
+  var d = workingGradient(controlledGradient(grad[i], group), p, h.weightDecay);
 #if MOMENTUM
   let hasMomentum = h.momentum != 0.0;
   let previous = momentumBuffer[i];

@@ -4,6 +4,7 @@
  * disagree on what the options mean.
  */
 import type { OptimizerDefinition } from './optimizers/definition.js';
+import { scheduledLr, type LrSchedule } from './schedules.js';
 import type { KernelDefines } from './shaders.js';
 
 /** A parameter group: the tensors it holds (names, or indices in tensor order) and its overrides. */
@@ -163,11 +164,26 @@ export function stepScalars<H extends object>(
   groups: readonly H[],
   step: number,
   out = new Float32Array(groups.length * scalarCount(definition)),
+  { schedule, deviceStep = false }: { schedule?: LrSchedule; deviceStep?: boolean } = {},
 ): Float32Array {
   const n = scalarCount(definition);
-  groups.forEach((options, g) => {
-    const values = definition.scalars(options, step);
+  // Evaluate every group's schedule first, so a bad value throws before anything is written.
+  const effective = groups.map((options) =>
+    schedule ? ({ ...options, lr: scheduledLr(schedule, step - 1, (options as { lr: number }).lr) } as H) : options,
+  );
+  effective.forEach((options, g) => {
+    const values = definition.scalars(options, step, deviceStep);
     for (let k = 0; k < n; k++) out[g * n + k] = values[k]!;
+  });
+  return out;
+}
+
+/** Step-table entries of step `step` for every group: `[a₀, b₀, a₁, b₁, …]` as f32. */
+export function stepTableEntries<H extends object>(definition: OptimizerDefinition<H>, groups: readonly H[], step: number, out: Float32Array<ArrayBuffer> = new Float32Array(groups.length * 2)): Float32Array<ArrayBuffer> {
+  groups.forEach((options, g) => {
+    const [a, b] = definition.stepTable(options, step);
+    out[2 * g] = a;
+    out[2 * g + 1] = b;
   });
   return out;
 }

@@ -19,3 +19,13 @@ export type { AdadeltaOptions } from './optimizers/adadelta.js';
 export type { AdamOptions } from './optimizers/adam.js';
 export type { LayoutLimits, TensorSlot, Segment, PackedLayout } from './layout.js';
 export { requestOptimizerDevice } from './device.js';
+export {
+  constantLr,
+  cosineWithWarmup,
+  exponentialDecay,
+  oneCycle,
+  stepDecay,
+  type LrSchedule,
+} from './schedules.js';
+export type { GradClipping, LossScaling, TrainingOptions } from './training.js';
+export type { ControlSnapshot } from './gradient-control.js';

@@ -11,11 +11,14 @@ import {
   type OptimizerOptions,
   type ResolvedConfig,
 } from './config.js';
+import { createGradientControl, type ControlSnapshot, type GradientControl } from './gradient-control.js';
 import { CHUNK_ELEMENTS, alignUp } from './layout.js';
 import type { OptimizerDefinition } from './optimizers/definition.js';
 import { getDefinition, type OptimizerName, type OptimizerOptionsMap } from './optimizers/registry.js';
 import type { ParameterSet } from './parameters.js';
-import { getKernelPipeline, type KernelPipeline } from './pipeline-cache.js';
+import { getAccumulatePipeline, getKernelPipeline, type KernelPipeline } from './pipeline-cache.js';
+import type { LrSchedule } from './schedules.js';
+import { resolveTraining, type TrainingOptions } from './training.js';
 import { readBuffers } from './readback.js';
 import { buildStateDict, checkStateDict, type OptimizerStateDict } from './state-dict.js';
 
@@ -31,8 +34,13 @@ export interface OptimizerCreateOptions {
 export interface Optimizer<H extends object = Record<string, unknown>> {
   readonly name: string;
   readonly params: ParameterSet;
-  /** Steps taken (PyTorch's `step`). */
+  /**
+   * Optimizer steps recorded (updates, not micro-batches). PyTorch's `step` unless steps were
+   * skipped for non-finite gradients: `stateDict().step` counts only the steps the GPU took.
+   */
   readonly stepCount: number;
+  /** `step()` calls, micro-batches included (gradient accumulation). */
+  readonly microStepCount: number;
   /** Resolved hyperparameters of each group; group 0 holds the tensors no group names. */
   readonly groups: readonly H[];
   /** The packed state buffers by PyTorch slot name (`exp_avg`, …), laid out like `params.paramBuffer`. */
@@ -44,6 +52,19 @@ export interface Optimizer<H extends object = Record<string, unknown>> {
   step(encoder?: GPUCommandEncoder, options?: StepOptions): void;
   /** Changes hyperparameters of every group, or of one, from the next step on (no new pipeline). */
   setHyperparameters(partial: Partial<H>, group?: number): void;
+  /** Replaces the learning-rate schedule (undefined: the groups' `lr` as is). */
+  setLrSchedule(schedule: LrSchedule | undefined): void;
+  /**
+   * Where the loss scale lives on the GPU (f32 at `offset` of `buffer`), for a backward pass that
+   * multiplies the loss by it. Only with `lossScaling`.
+   */
+  readonly lossScale?: { buffer: GPUBuffer; offset: number };
+  /** The gradient norm of the last step (over all tensors, after unscaling). Needs the control path. */
+  getLastGradNorm(): Promise<number>;
+  /** The current loss scale (only with `lossScaling`). */
+  getLossScale(): Promise<number>;
+  /** The whole control block: device step, scale, norms, whether the last step was skipped. */
+  readControl(): Promise<ControlSnapshot>;
   stateDict(): Promise<OptimizerStateDict<H>>;
   loadStateDict(sd: OptimizerStateDict<H>): void;
   /** Frees the state buffers (not the parameter set). */
@@ -73,18 +94,20 @@ interface Ring {
 export function createOptimizer<N extends OptimizerName>(
   name: N,
   params: ParameterSet,
-  options?: OptimizerOptions<OptimizerOptionsMap[N]> & OptimizerCreateOptions,
+  options?: OptimizerOptions<OptimizerOptionsMap[N]> & OptimizerCreateOptions & TrainingOptions,
 ): Optimizer<OptimizerOptionsMap[N]>;
 export function createOptimizer(
   name: string,
   params: ParameterSet,
-  options: OptimizerOptions<any> & OptimizerCreateOptions = {},
+  options: OptimizerOptions<any> & OptimizerCreateOptions & TrainingOptions = {},
 ): Optimizer<any> {
   const definition: OptimizerDefinition<any> = getDefinition(name);
   if (!params || !params.paramBuffer || !params.layout) {
     throw new TypeError('webgpu-optim: createOptimizer needs a ParameterSet from createParameterSet');
   }
-  const { stepsInFlight = 64, ...hyperOptions } = options ?? {};
+  const { stepsInFlight = 64, ...otherOptions } = options ?? {};
+  const { training, rest: hyperOptions } = resolveTraining(otherOptions);
+  let schedule = training.schedule;
   if (!Number.isSafeInteger(stepsInFlight) || stepsInFlight < 1) {
     throw new RangeError(`webgpu-optim: stepsInFlight must be a positive integer, got ${stepsInFlight}`);
   }
@@ -92,7 +115,8 @@ export function createOptimizer(
   const tensors = params.tensors;
   let config: ResolvedConfig<any> = resolveConfig(definition, tensors.map((t) => t.name), hyperOptions);
   const slots = definition.slots(config.defines);
-  const storageBuffersNeeded = 3 + (config.defines.MULTI_GROUP ? 1 : 0) + slots.length;
+  const defines = { ...config.defines, GRAD_CONTROL: training.control };
+  const storageBuffersNeeded = 3 + (config.defines.MULTI_GROUP ? 1 : 0) + slots.length + (training.control ? 1 : 0);
   if (storageBuffersNeeded > device.limits.maxStorageBuffersPerShaderStage) {
     throw new RangeError(
       `webgpu-optim: ${name} with these options binds ${storageBuffersNeeded} storage buffers, over the ` +
@@ -102,7 +126,7 @@ export function createOptimizer(
   const label = `${params.label}:${name}`;
   const kernel: KernelPipeline = getKernelPipeline(device, {
     family: definition.family,
-    defines: config.defines,
+    defines,
     slotBindings: slots.map((s) => s.binding),
     workgroupSize: params.workgroupSize,
   });
@@ -145,6 +169,30 @@ export function createOptimizer(
     device.queue.writeBuffer(chunkTable, 0, table);
   }
 
+  // Training features: the GPU control block, and the gradient accumulator.
+  const control: GradientControl | undefined = training.control
+    ? createGradientControl({ device, label, layout, definition, groups: config.groups, training, chunkTable, defines: config.defines })
+    : undefined;
+  const accumulating = training.accumulationSteps > 1;
+  const accumulator = accumulating
+    ? device.createBuffer({ label: `${label}:accumulatedGrads`, size: byteSize, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC })
+    : undefined;
+  const accumulate = accumulator ? getAccumulatePipeline(device, params.workgroupSize) : undefined;
+  const accumulateBindGroups = accumulator
+    ? layout.segments.map((segment, s) =>
+        device.createBindGroup({
+          label: `${label}:accumulate:segment${s}`,
+          layout: accumulate!.getBindGroupLayout(0),
+          entries: [
+            { binding: 0, resource: { buffer: accumulator, offset: segment.firstElement * 4, size: segment.elementCount * 4 } },
+            { binding: 1, resource: { buffer: params.gradBuffer, offset: segment.firstElement * 4, size: segment.elementCount * 4 } },
+          ],
+        }),
+      )
+    : [];
+  // The update reads the accumulator when accumulating, else the gradient buffer.
+  const gradientSource = accumulator ?? params.gradBuffer;
+
   // Ring of per-step scalar slots (dynamic offset), one bind group per segment.
   const scalarsPerGroup = scalarCount(definition);
   const slotBytes = alignUp(
@@ -163,8 +211,9 @@ export function createOptimizer(
       const entries: GPUBindGroupEntry[] = [
         { binding: 0, resource: { buffer, offset: 0, size: slotBytes } },
         { binding: 1, resource: range(params.paramBuffer) },
-        { binding: 2, resource: range(params.gradBuffer) },
+        { binding: 2, resource: range(gradientSource) },
       ];
+      if (control) entries.push({ binding: 7, resource: { buffer: control.buffer } });
       if (chunkTable) {
         entries.push({
           binding: 3,
@@ -186,6 +235,7 @@ export function createOptimizer(
   const scalarStaging = new Float32Array(slotBytes / 4);
 
   let stepCount = 0;
+  let microStepCount = 0;
   let destroyed = false;
   const checkAlive = () => {
     if (destroyed) throw new Error(`webgpu-optim: ${name}: this optimizer was destroyed`);
@@ -197,12 +247,33 @@ export function createOptimizer(
     get stepCount() {
       return stepCount;
     },
+    get microStepCount() {
+      return microStepCount;
+    },
     get groups() {
       return config.groups;
     },
     stateBuffers,
     step(encoder, stepOptions) {
       checkAlive();
+      // Scalars first: a schedule that returns a bad lr throws before anything is recorded.
+      const dueUpdate = (microStepCount + 1) % training.accumulationSteps === 0;
+      if (dueUpdate) stepScalars(definition, config.groups, stepCount + 1, scalarStaging, { schedule, deviceStep: training.control });
+      const own = encoder ?? device.createCommandEncoder({ label: `${label}:step` });
+      if (accumulator) {
+        const pass = own.beginComputePass({ label: `${label}:accumulate` });
+        pass.setPipeline(accumulate!);
+        layout.segments.forEach((segment, s) => {
+          pass.setBindGroup(0, accumulateBindGroups[s]!);
+          pass.dispatchWorkgroups(segment.workgroupsX, segment.workgroupsY);
+        });
+        pass.end();
+      }
+      microStepCount++;
+      if (!dueUpdate) {
+        if (!encoder) device.queue.submit([own.finish()]);
+        return;
+      }
       if (encoder) {
         // Each step recorded into one encoder needs its own slot until the encoder is submitted.
         const recorded = (stepsPerEncoder.get(encoder) ?? 0) + 1;
@@ -215,10 +286,11 @@ export function createOptimizer(
       }
       const slot = ringCursor;
       ringCursor = (ringCursor + 1) % ring.slots;
-      stepScalars(definition, config.groups, stepCount + 1, scalarStaging);
       device.queue.writeBuffer(ring.buffer, slot * slotBytes, scalarStaging);
-
-      const own = encoder ?? device.createCommandEncoder({ label: `${label}:step` });
+      if (control) {
+        control.prepareStep(stepCount + 1);
+        control.record(own, gradientSource);
+      }
       const pass = own.beginComputePass({ label: `${label}:step`, timestampWrites: stepOptions?.timestampWrites });
       pass.setPipeline(kernel.pipeline);
       layout.segments.forEach((segment, s) => {
@@ -226,26 +298,48 @@ export function createOptimizer(
         pass.dispatchWorkgroups(segment.workgroupsX, segment.workgroupsY);
       });
       pass.end();
+      if (accumulator) own.clearBuffer(accumulator);
       if (!encoder) device.queue.submit([own.finish()]);
       stepCount++;
     },
     setHyperparameters(partial, group) {
       checkAlive();
       config = { ...config, groups: updatedGroups(config, partial, group) };
+      control?.refreshTable(config.groups, stepCount + 1);
+    },
+    setLrSchedule(next) {
+      if (next !== undefined && typeof next !== 'function') throw new TypeError('webgpu-optim: the lr schedule must be a function (t, baseLr) => lr');
+      schedule = next;
+    },
+    lossScale: control && training.scaling ? { buffer: control.buffer, offset: 8 } : undefined,
+    async getLastGradNorm() {
+      if (!control) throw new Error(`webgpu-optim: ${name}: gradient norms are computed only with gradClipping, lossScaling, skipNonFinite or computeGradNorm`);
+      return (await control.read()).totalNorm;
+    },
+    async getLossScale() {
+      if (!control || !training.scaling) throw new Error(`webgpu-optim: ${name}: no lossScaling configured`);
+      return (await control.read()).lossScale;
+    },
+    async readControl() {
+      if (!control) throw new Error(`webgpu-optim: ${name}: no control path (gradClipping, lossScaling, skipNonFinite or computeGradNorm)`);
+      return control.read();
     },
     async stateDict() {
       checkAlive();
-      const step = stepCount;
       const snapshotConfig = config;
+      const snapshot = control ? await control.read() : undefined;
+      const step = snapshot ? snapshot.step : stepCount;
       const packed = await readBuffers(
         device,
         slots.map((slot) => ({ buffer: stateBuffers[slot.name]!, byteLength: byteSize })),
         `${label}:stateDict`,
       );
       const bySlot = Object.fromEntries(slots.map((slot, k) => [slot.name, packed[k]!]));
-      return buildStateDict(snapshotConfig, tensors, step, (i, slot) =>
+      const sd = buildStateDict(snapshotConfig, tensors, step, (i, slot) =>
         bySlot[slot]!.slice(tensors[i]!.offset, tensors[i]!.offset + tensors[i]!.length),
       );
+      if (snapshot && training.scaling) sd.scaler = { scale: snapshot.lossScale, growthTracker: snapshot.growthTracker };
+      return sd;
     },
     loadStateDict(sd) {
       checkAlive();
@@ -256,6 +350,12 @@ export function createOptimizer(
       }
       config = loaded;
       stepCount = sd.step;
+      microStepCount = sd.step * training.accumulationSteps;
+      if (control) {
+        control.refreshTable(config.groups, 1);
+        control.writeState({ step: sd.step, lossScale: sd.scaler?.scale, growthTracker: sd.scaler?.growthTracker });
+      }
+      if (accumulator) device.queue.writeBuffer(accumulator, 0, new Float32Array(layout.paddedLength));
       for (const slot of slots) {
         const packed = new Float32Array(layout.paddedLength);
         tensors.forEach((t, i) => {
@@ -272,6 +372,8 @@ export function createOptimizer(
       for (const buffer of retiredRings) buffer.destroy();
       ring.buffer.destroy();
       chunkTable?.destroy();
+      control?.destroy();
+      accumulator?.destroy();
     },
   };
 }

@@ -1,5 +1,5 @@
 /** Compute pipelines cached per device and kernel variant (webgpu-utils style WeakMap). */
-import { kernelSource, type KernelDefines, type KernelFamily } from './shaders.js';
+import { accumulateKernelSource, kernelSource, type KernelDefines, type KernelFamily } from './shaders.js';
 
 export interface KernelPipeline {
   readonly pipeline: GPUComputePipeline;
@@ -48,6 +48,7 @@ export function getKernelPipeline(device: GPUDevice, variant: KernelVariant): Ke
     storage(2, 'read-only-storage'),
     ...(variant.defines.MULTI_GROUP ? [storage(3, 'read-only-storage')] : []),
     ...variant.slotBindings.map((b) => storage(b, 'storage')),
+    ...(variant.defines.GRAD_CONTROL ? [storage(7, 'read-only-storage')] : []),
   ];
   const bindGroupLayout = device.createBindGroupLayout({ label: `${label}:bgl`, entries });
   const module = device.createShaderModule({ label: `${label}:module`, code: kernelSource(variant.family, variant.defines) });
@@ -59,4 +60,23 @@ export function getKernelPipeline(device: GPUDevice, variant: KernelVariant): Ke
   const result = { pipeline, bindGroupLayout };
   perDevice.set(key, result);
   return result;
+}
+
+const accumulateCache = new WeakMap<GPUDevice, Map<number, GPUComputePipeline>>();
+
+/** The acc += grad pipeline on `device`, created on first use. */
+export function getAccumulatePipeline(device: GPUDevice, workgroupSize: number): GPUComputePipeline {
+  let perDevice = accumulateCache.get(device);
+  if (!perDevice) {
+    perDevice = new Map();
+    accumulateCache.set(device, perDevice);
+  }
+  let pipeline = perDevice.get(workgroupSize);
+  if (!pipeline) {
+    const label = `webgpu-optim:accumulate@${workgroupSize}`;
+    const module = device.createShaderModule({ label, code: accumulateKernelSource });
+    pipeline = device.createComputePipeline({ label, layout: 'auto', compute: { module, entryPoint: 'main', constants: { WORKGROUP_SIZE: workgroupSize } } });
+    perDevice.set(workgroupSize, pipeline);
+  }
+  return pipeline;
 }

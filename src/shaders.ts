@@ -2,7 +2,10 @@ import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import adadeltaSource from '../shaders/adadelta.wgsl?raw';
 import adagradSource from '../shaders/adagrad.wgsl?raw';
 import adamSource from '../shaders/adam.wgsl?raw';
+import accumulateSource from '../shaders/accumulate.wgsl?raw';
 import commonSource from '../shaders/common.wgsl?raw';
+import controlSource from '../shaders/control.wgsl?raw';
+import gradStatsSource_ from '../shaders/grad-stats.wgsl?raw';
 import rmspropSource from '../shaders/rmsprop.wgsl?raw';
 import sgdSource from '../shaders/sgd.wgsl?raw';
 
@@ -46,5 +49,13 @@ export function preprocess(source: string, defines: KernelDefines): string {
 
 /** The complete WGSL of one kernel variant. */
 export function kernelSource(family: KernelFamily, defines: KernelDefines): string {
-  return preprocess(`${commonSource}\n${familySources[family]}`, defines);
+  return preprocess(`${controlSource}\n${commonSource}\n${familySources[family]}`, defines);
 }
+
+/** The gradient statistics passes (chunkStats, groupStats, finalize). */
+export function gradStatsSource(defines: KernelDefines): string {
+  return preprocess(`${controlSource}\n${gradStatsSource_}`, defines);
+}
+
+/** acc += grad. */
+export const accumulateKernelSource: string = accumulateSource;

@@ -13,6 +13,8 @@ export interface OptimizerStateDict<H extends object = Record<string, unknown>> 
   state: Record<string, Float32Array>[];
   /** Hyperparameters: `groups[0]` is the default group, then the groups given at creation. */
   options: { groups: (H & { tensors: string[] })[] };
+  /** Loss-scaler state (GradScaler's scale and growth tracker), with `lossScaling`. */
+  scaler?: { scale: number; growthTracker: number };
 }
 
 export interface TensorInfo {

@@ -37,5 +37,7 @@ export const adadelta: OptimizerDefinition<AdadeltaOptions> = {
   initialValue: () => 0,
   scalarNames: ['negLr', 'weightDecay', 'rho', 'oneMinusRho', 'eps'],
   scalars: (o) => [-o.lr, o.weightDecay, o.rho, 1 - o.rho, o.eps],
+  stepTable: () => [0, 0],
+  applyStepTable: () => {},
   reference: adadeltaReference,
 };

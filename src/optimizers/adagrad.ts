@@ -35,6 +35,10 @@ export const adagrad: OptimizerDefinition<AdagradOptions> = {
   groupSlots: () => ['sum'],
   initialValue: (_slot, o) => o.initialAccumulatorValue,
   scalarNames: ['negClr', 'weightDecay', 'eps'],
-  scalars: (o, step) => [-(o.lr / (1 + (step - 1) * o.lrDecay)), o.weightDecay, o.eps],
+  scalars: (o, step, deviceStep) => [deviceStep ? -o.lr : -(o.lr / (1 + (step - 1) * o.lrDecay)), o.weightDecay, o.eps],
+  stepTable: (o, step) => [1 + (step - 1) * o.lrDecay, 0],
+  applyStepTable: (scalars, [denominator]) => {
+    scalars[0] = Math.fround(scalars[0]! / denominator);
+  },
   reference: adagradReference,
 };

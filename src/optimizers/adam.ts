@@ -42,10 +42,10 @@ function adamFamily(name: 'adam' | 'adamw', decoupled: boolean): OptimizerDefini
     groupSlots: (_o, d) => ['exp_avg', 'exp_avg_sq', ...(d.AMSGRAD ? ['max_exp_avg_sq'] : [])],
     initialValue: () => 0,
     scalarNames: ['beta1', 'oneMinusBeta1', 'beta2', 'oneMinusBeta2', 'negStepSize', 'bc2Sqrt', 'eps', 'weightDecay', 'decayFactor'],
-    scalars(o, step) {
+    scalars(o, step, deviceStep) {
       const [beta1, beta2] = o.betas;
-      const bc1 = 1 - beta1 ** step;
-      const bc2 = 1 - beta2 ** step;
+      const bc1 = deviceStep ? 1 : 1 - beta1 ** step;
+      const bc2 = deviceStep ? 1 : 1 - beta2 ** step;
       return [
         beta1,
         1 - beta1,
@@ -57,6 +57,11 @@ function adamFamily(name: 'adam' | 'adamw', decoupled: boolean): OptimizerDefini
         decoupled ? 0 : o.weightDecay,
         decoupled ? 1 - o.lr * o.weightDecay : 1,
       ];
+    },
+    stepTable: (o, step) => [1 - o.betas[0] ** step, Math.sqrt(1 - o.betas[1] ** step)],
+    applyStepTable(scalars, [bc1, bc2Sqrt]) {
+      scalars[4] = Math.fround(scalars[4]! / bc1);
+      scalars[5] = bc2Sqrt;
     },
     reference: adamReference,
   };

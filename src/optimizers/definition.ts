@@ -45,7 +45,16 @@ export interface OptimizerDefinition<H extends object = object> {
   initialValue(slot: string, options: H): number;
   /** Field names of the family's WGSL `struct Hyper`, in order. */
   readonly scalarNames: readonly string[];
-  /** The per-step scalars of one group in float64 (rounded to f32 once, by the caller), `step` ≥ 1. */
-  scalars(options: H, step: number): number[];
+  /**
+   * The per-step scalars of one group in float64 (rounded to f32 once, by the caller), `step` ≥ 1.
+   * With `deviceStep`, the fields that depend on the step hold their step-free base instead (e.g.
+   * −lr for Adam's step size): the kernel combines them with `stepTable` entries of the step the
+   * GPU actually counts (skipped steps do not count).
+   */
+  scalars(options: H, step: number, deviceStep?: boolean): number[];
+  /** The two step-dependent scalars of step `step` (float64, rounded once to f32 by the caller). */
+  stepTable(options: H, step: number): [number, number];
+  /** Puts a step-table entry into the scalars exactly as the kernel does under GRAD_CONTROL (f32). */
+  applyStepTable(scalars: Float32Array, entry: readonly [number, number]): void;
   readonly reference: ReferenceUpdate;
 }

@@ -51,5 +51,7 @@ export const rmsprop: OptimizerDefinition<RmspropOptions> = {
   initialValue: () => 0,
   scalarNames: ['negLr', 'weightDecay', 'alpha', 'oneMinusAlpha', 'eps', 'momentum'],
   scalars: (o) => [-o.lr, o.weightDecay, o.alpha, 1 - o.alpha, o.eps, o.momentum],
+  stepTable: () => [0, 0],
+  applyStepTable: () => {},
   reference: rmspropReference,
 };

@@ -44,7 +44,11 @@ export const sgd: OptimizerDefinition<SgdOptions> = {
   groupSlots: (o, d) => (d.MOMENTUM && o.momentum !== 0 ? ['momentum_buffer'] : []),
   initialValue: () => 0,
   scalarNames: ['negLr', 'weightDecay', 'momentum', 'oneMinusDampening', 'first'],
-  scalars: (o, step) => [-o.lr, o.weightDecay, o.momentum, 1 - o.dampening, step === 1 ? 1 : 0],
+  scalars: (o, step, deviceStep) => [-o.lr, o.weightDecay, o.momentum, 1 - o.dampening, !deviceStep && step === 1 ? 1 : 0],
+  stepTable: (_o, step) => [step === 1 ? 1 : 0, 0],
+  applyStepTable: (scalars, [first]) => {
+    scalars[4] = first;
+  },
   reference: sgdReference,
 };
 
@@ -84,5 +88,9 @@ export const emaMomentum: OptimizerDefinition<EmaMomentumOptions> = {
   initialValue: () => 0,
   scalarNames: sgd.scalarNames,
   scalars: (o) => [-o.lr, o.weightDecay, o.beta, 1 - o.beta, 0],
+  stepTable: () => [0, 0],
+  applyStepTable: (scalars) => {
+    scalars[4] = 0;
+  },
   reference: sgdReference,
 };

@@ -52,11 +52,12 @@ describe('shader preprocessing', () => {
     expect(() => preprocess(src, {})).toThrow(/flag X has no value/);
   });
   test('variants bind only the state they use', () => {
-    const plain = kernelSource('adam', { AMSGRAD: false, MAXIMIZE: false, DECOUPLED: false, MULTI_GROUP: false });
-    const ams = kernelSource('adam', { AMSGRAD: true, MAXIMIZE: true, DECOUPLED: true, MULTI_GROUP: true });
-    expect(plain).not.toMatch(/maxExpAvgSq|chunkGroup|decayFactor;|#/);
+    const plain = kernelSource('adam', { AMSGRAD: false, MAXIMIZE: false, DECOUPLED: false, MULTI_GROUP: false, GRAD_CONTROL: false });
+    const ams = kernelSource('adam', { AMSGRAD: true, MAXIMIZE: true, DECOUPLED: true, MULTI_GROUP: true, GRAD_CONTROL: true });
+    expect(plain).not.toMatch(/maxExpAvgSq|chunkGroup\[|var<storage, read> control|#/);
     expect(ams).toMatch(/@binding\(6\) var<storage, read_write> maxExpAvgSq/);
     expect(ams).toMatch(/chunkGroup\[i \/ 16u\]/);
     expect(ams).toMatch(/let d = -g;/);
+    expect(ams).toMatch(/@binding\(7\) var<storage, read> control: Control/);
   });
 });

@@ -1,0 +1,101 @@
+/**
+ * CPU twin of the control path (shaders/grad-stats.wgsl finalize + controlledGradient in
+ * shaders/common.wgsl): unscale, clip by value, norms, clip by norm, non-finite skip, loss-scaler
+ * update and the device step counter, with the same f32 operations. Norm sums are accumulated in
+ * float64 here (the GPU sums in f32 trees), so norms agree to a few ULP, not bit for bit.
+ */
+import type { ResolvedTraining } from '../training.js';
+
+const fr = Math.fround;
+const EPS = fr(1e-6);
+
+export interface ControlState {
+  step: number;
+  lossScale: number;
+  growthTracker: number;
+  totalNorm: number;
+  groupNorms: number[];
+  foundInf: boolean;
+  skipped: boolean;
+}
+
+export function initialControlState(training: ResolvedTraining, groups: number): ControlState {
+  return {
+    step: 0,
+    lossScale: fr(training.scaling?.initScale ?? 1),
+    growthTracker: 0,
+    totalNorm: 0,
+    groupNorms: Array(groups).fill(0),
+    foundInf: false,
+    skipped: false,
+  };
+}
+
+/**
+ * Runs the control step on `grads` (tensor order) and returns the gradients the optimizer sees
+ * (new arrays), or undefined when the step is skipped. Updates `state` in place.
+ */
+export function controlStep(
+  training: ResolvedTraining,
+  state: ControlState,
+  grads: readonly Float32Array[],
+  tensorGroup: readonly number[],
+  groupCount: number,
+): Float32Array[] | undefined {
+  const pre = fr((training.scaling ? fr(1 / state.lossScale) : 1) * fr(training.average ? 1 / training.accumulationSteps : 1));
+  const clip = fr(training.clipValue);
+  const sums = new Array<number>(groupCount).fill(0);
+  const maxima = new Array<number>(groupCount).fill(0);
+  let foundInf = false;
+  const clipped = grads.map((g, t) => {
+    const group = tensorGroup[t]!;
+    const out = new Float32Array(g.length);
+    for (let i = 0; i < g.length; i++) {
+      const unscaled = fr(g[i]! * pre);
+      const v = Number.isNaN(unscaled) ? unscaled : Math.min(Math.max(unscaled, -clip), clip);
+      out[i] = v;
+      sums[group]! += v * v;
+      // As the GPU: a NaN or ±Inf element marks its group's max|g| as +Inf.
+      if (!Number.isFinite(unscaled)) {
+        foundInf = true;
+        maxima[group] = Infinity;
+      } else {
+        maxima[group] = Math.max(maxima[group]!, Math.abs(v));
+      }
+    }
+    return out;
+  });
+  const normInf = training.normInf;
+  const totalSum = sums.reduce((a, b) => a + b, 0);
+  const totalMax = Math.max(0, ...maxima);
+  state.totalNorm = fr(normInf ? totalMax : Math.sqrt(totalSum));
+  state.groupNorms = sums.map((s, g) => fr(normInf ? maxima[g]! : Math.sqrt(s)));
+  state.foundInf = foundInf;
+  const clipByNorm = Number.isFinite(training.maxNorm);
+  const multipliers = state.groupNorms.map((norm) => {
+    if (!clipByNorm) return 1;
+    const basis = training.perGroup ? norm : state.totalNorm;
+    return Math.min(fr(fr(training.maxNorm) / fr(basis + EPS)), 1);
+  });
+  state.skipped = foundInf && training.skipNonFinite;
+  if (training.scaling?.dynamic) {
+    if (foundInf) {
+      state.lossScale = fr(state.lossScale * fr(training.scaling.backoffFactor));
+      state.growthTracker = 0;
+    } else if (state.growthTracker + 1 >= training.scaling.growthInterval) {
+      const grown = fr(state.lossScale * fr(training.scaling.growthFactor));
+      if (Number.isFinite(grown)) state.lossScale = grown;
+      state.growthTracker = 0;
+    } else {
+      state.growthTracker++;
+    }
+  }
+  if (state.skipped) return undefined;
+  state.step++;
+  return clipped.map((g, t) => {
+    const m = multipliers[tensorGroup[t]!]!;
+    if (m === 1) return g;
+    for (let i = 0; i < g.length; i++) g[i] = fr(g[i]! * m);
+    return g;
+  });
+}
