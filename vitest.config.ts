@@ -30,6 +30,17 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'gpu-node',
+          include: ['tests/gpu/**/*.test.ts'],
+          environment: 'node',
+          setupFiles: ['tests/helpers/node-webgpu.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
           name: 'gpu',
           include: ['tests/gpu/**/*.test.ts'],
           testTimeout: 120_000,

@@ -7,6 +7,13 @@ bash scripts/setup.sh || exit 1
 
 npx tsc --noEmit || { echo "typecheck failed"; exit 1; }
 
+# The gpu-node project runs Dawn (npm package webgpu). Without a Vulkan loader on the host, use the
+# loader and SwiftShader driver that Debian's Chromium ships.
+if [ -z "${VK_ICD_FILENAMES:-}" ] && ! ldconfig -p 2>/dev/null | grep -q libvulkan.so.1; then
+  export LD_LIBRARY_PATH="/usr/lib/chromium${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  export VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json
+fi
+
 mkdir -p test-results
 npx vitest run --reporter=default --reporter=json --outputFile=test-results/vitest.json "$@"
 status=$?

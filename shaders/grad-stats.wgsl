@@ -15,6 +15,11 @@ override GROUPS: u32 = 1u;
 @group(0) @binding(1) var<storage, read> grad: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> chunkPartials: array<vec2<f32>>;
 
+// +Inf as a runtime value (a constant Inf is a WGSL compile error); flags & 0 keeps it non-constant.
+fn positiveInfinity() -> f32 {
+  return bitcast<f32>(0x7f800000u | (control.flags & 0u));
+}
+
 var<workgroup> sums: array<f32, 256>;
 var<workgroup> maxima: array<f32, 256>;
 
@@ -32,7 +37,7 @@ fn chunkStats(@builtin(workgroup_id) wid: vec3<u32>,
     let a = abs(g);
     maxAbs = max(max(a.x, a.y), max(a.z, a.w));
     if (any(isNonFinite4(unscaled))) {
-      maxAbs = bitcast<f32>(0x7f800000u);
+      maxAbs = positiveInfinity();
     }
   }
   sums[lid] = sumSq;
@@ -136,7 +141,7 @@ fn finalize(@builtin(local_invocation_index) lid: u32) {
   if (lid != 0u) {
     return;
   }
-  let infinity = bitcast<f32>(0x7f800000u);
+  let infinity = positiveInfinity();
   let flags = control.flags;
   let normInf = (flags & 8u) != 0u;
   var totalSum = 0.0;
@@ -171,7 +176,7 @@ fn finalize(@builtin(local_invocation_index) lid: u32) {
       let clean = control.growthTracker + 1u;
       if (clean >= control.growthInterval) {
         let grown = control.lossScale * control.growthFactor;
-        if (grown != infinity) {
+        if (!isNonFinite4(vec4<f32>(grown)).x) {
           control.lossScale = grown;
         }
         control.growthTracker = 0u;

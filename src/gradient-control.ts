@@ -29,8 +29,8 @@ export interface GradientControl {
   readonly buffer: GPUBuffer;
   /** Makes sure the step table covers the device step that step `hostStep` (1-based) can reach. */
   prepareStep(hostStep: number): void;
-  /** Records the statistics and finalize passes reading gradients from `source`. */
-  record(encoder: GPUCommandEncoder, source: GPUBuffer): void;
+  /** Records the statistics and finalize passes over the gradients (`source` given at creation). */
+  record(encoder: GPUCommandEncoder): void;
   /** Rewrites table entries after a hyperparameter change, from `fromStep` on. */
   refreshTable(groups: readonly object[], fromStep: number): void;
   read(): Promise<ControlSnapshot>;
@@ -48,6 +48,8 @@ export function createGradientControl(args: {
   training: ResolvedTraining;
   chunkTable?: GPUBuffer;
   defines: KernelDefines;
+  /** The buffer the update reads gradients from (the gradient buffer, or the accumulator). */
+  source: GPUBuffer;
 }): GradientControl {
   const { device, label, layout, definition, training, chunkTable } = args;
   let groups = args.groups;
@@ -99,25 +101,17 @@ export function createGradientControl(args: {
     if (y > maxDim) throw new RangeError('webgpu-optim: a segment is too large for the gradient statistics dispatch; lower workgroupSize');
     return { x, y };
   });
-  const chunkBindGroups = new Map<GPUBuffer, GPUBindGroup[]>();
-  const chunkBindGroupsFor = (source: GPUBuffer) => {
-    let list = chunkBindGroups.get(source);
-    if (!list) {
-      list = layout.segments.map((segment, s) =>
-        device.createBindGroup({
-          label: `${label}:chunkStats:segment${s}`,
-          layout: chunkStats.getBindGroupLayout(0),
-          entries: [
-            { binding: 0, resource: { buffer } },
-            { binding: 1, resource: { buffer: source, offset: segment.firstElement * 4, size: segment.elementCount * 4 } },
-            { binding: 2, resource: { buffer: chunkPartials, offset: (segment.firstElement / CHUNK_ELEMENTS) * 8, size: (segment.elementCount / CHUNK_ELEMENTS) * 8 } },
-          ],
-        }),
-      );
-      chunkBindGroups.set(source, list);
-    }
-    return list;
-  };
+  const chunkBindGroups = layout.segments.map((segment, s) =>
+    device.createBindGroup({
+      label: `${label}:chunkStats:segment${s}`,
+      layout: chunkStats.getBindGroupLayout(0),
+      entries: [
+        { binding: 0, resource: { buffer } },
+        { binding: 1, resource: { buffer: args.source, offset: segment.firstElement * 4, size: segment.elementCount * 4 } },
+        { binding: 2, resource: { buffer: chunkPartials, offset: (segment.firstElement / CHUNK_ELEMENTS) * 8, size: (segment.elementCount / CHUNK_ELEMENTS) * 8 } },
+      ],
+    }),
+  );
   const groupBindGroup = device.createBindGroup({
     label: `${label}:groupStats`,
     layout: groupStats.getBindGroupLayout(0),
@@ -168,10 +162,10 @@ export function createGradientControl(args: {
   return {
     buffer,
     prepareStep: ensure,
-    record(encoder, source) {
+    record(encoder) {
       const pass = encoder.beginComputePass({ label: `${label}:gradStats` });
       pass.setPipeline(chunkStats);
-      chunkBindGroupsFor(source).forEach((bindGroup, s) => {
+      chunkBindGroups.forEach((bindGroup, s) => {
         pass.setBindGroup(0, bindGroup);
         pass.dispatchWorkgroups(segmentGeometry[s]!.x, segmentGeometry[s]!.y);
       });

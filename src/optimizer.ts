@@ -169,10 +169,7 @@ export function createOptimizer(
     device.queue.writeBuffer(chunkTable, 0, table);
   }
 
-  // Training features: the GPU control block, and the gradient accumulator.
-  const control: GradientControl | undefined = training.control
-    ? createGradientControl({ device, label, layout, definition, groups: config.groups, training, chunkTable, defines: config.defines })
-    : undefined;
+  // Training features: the gradient accumulator and the GPU control block.
   const accumulating = training.accumulationSteps > 1;
   const accumulator = accumulating
     ? device.createBuffer({ label: `${label}:accumulatedGrads`, size: byteSize, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC })
@@ -192,6 +189,9 @@ export function createOptimizer(
     : [];
   // The update reads the accumulator when accumulating, else the gradient buffer.
   const gradientSource = accumulator ?? params.gradBuffer;
+  const control: GradientControl | undefined = training.control
+    ? createGradientControl({ device, label, layout, definition, groups: config.groups, training, chunkTable, defines: config.defines, source: gradientSource })
+    : undefined;
 
   // Ring of per-step scalar slots (dynamic offset), one bind group per segment.
   const scalarsPerGroup = scalarCount(definition);
@@ -289,7 +289,7 @@ export function createOptimizer(
       device.queue.writeBuffer(ring.buffer, slot * slotBytes, scalarStaging);
       if (control) {
         control.prepareStep(stepCount + 1);
-        control.record(own, gradientSource);
+        control.record(own);
       }
       const pass = own.beginComputePass({ label: `${label}:step`, timestampWrites: stepOptions?.timestampWrites });
       pass.setPipeline(kernel.pipeline);
