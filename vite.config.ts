@@ -9,6 +9,10 @@ export default defineConfig({
     target: 'es2022',
     rollupOptions: {
       input: {
+        demo: resolve(import.meta.dirname, 'demo/index.html'),
+        paths: resolve(import.meta.dirname, 'demo/paths.html'),
+        train: resolve(import.meta.dirname, 'demo/train.html'),
+        benchPage: resolve(import.meta.dirname, 'demo/bench.html'),
         bench: resolve(import.meta.dirname, 'bench/index.html'),
       },
     },

@@ -1,0 +1,178 @@
+/**
+ * Trains the same MLP with several optimizers side by side on the GPU: same data, same initial
+ * weights, same batch order. Each optimizer has its own packed parameter set; each step is one
+ * command buffer (forward, backward, one optimizer dispatch).
+ */
+import { createOptimizer, createParameterSet, type Optimizer, type OptimizerName, type ParameterSet } from '../../src/index.js';
+import type { Dataset } from '../data/datasets.js';
+import { permutation, seededRandom } from '../data/random.js';
+import { createMlp, initialWeights, uploadDataset, type GpuDataset, type MlpRunner, type WeightInit } from './mlp.js';
+
+export interface TrainOptimizer {
+  label: string;
+  name: OptimizerName;
+  options: Record<string, unknown>;
+  color?: string;
+}
+
+export interface TrainConfig {
+  dataset: Dataset;
+  hidden: number[];
+  optimizers: TrainOptimizer[];
+  /** 1 = SGD, N = full batch (BGD), in between = mini-batches. */
+  batchSize: number;
+  epochs: number;
+  init: WeightInit;
+  seed: number;
+  /** Evaluate on the whole training set every this many steps (and at the end). */
+  evalEvery: number;
+}
+
+export interface OptimizerMetrics {
+  label: string;
+  loss: number;
+  accuracy: number;
+  stepsPerSecond: number;
+}
+
+export interface TrainProgress {
+  step: number;
+  totalSteps: number;
+  epoch: number;
+  metrics: OptimizerMetrics[];
+}
+
+export interface Trainer {
+  readonly layers: number[];
+  run(onProgress?: (p: TrainProgress) => void, shouldStop?: () => boolean): Promise<TrainProgress>;
+  /** Class probabilities of optimizer `index`'s network on `points` ([n × 2]), for decision boundaries. */
+  predict(index: number, points: Float32Array): Promise<Float32Array>;
+  destroy(): void;
+}
+
+interface Member {
+  spec: TrainOptimizer;
+  params: ParameterSet;
+  optimizer: Optimizer<any>;
+  train: MlpRunner;
+  evaluate: MlpRunner;
+  busyMs: number;
+  steps: number;
+}
+
+export function createTrainer(device: GPUDevice, config: TrainConfig): Trainer {
+  const { dataset } = config;
+  const n = dataset.labels.length;
+  const batch = Math.max(1, Math.min(n, Math.floor(config.batchSize)));
+  const layers = [dataset.inputs, ...config.hidden, dataset.classes];
+  const gpuData = uploadDataset(device, dataset.features, dataset.labels, dataset.inputs, dataset.classes);
+  const weights = initialWeights(layers, config.init, seededRandom(config.seed));
+  const everyRow = Uint32Array.from({ length: n }, (_, i) => i);
+  const members: Member[] = config.optimizers.map((spec) => {
+    const params = createParameterSet(device, weights.map((w) => ({ name: w.name, data: w.data.slice() })), { label: `demo:${spec.label}` });
+    const evaluate = createMlp(device, params, layers, gpuData, n);
+    evaluate.setBatch(everyRow);
+    return {
+      spec,
+      params,
+      optimizer: createOptimizer(spec.name, params, spec.options as never),
+      train: createMlp(device, params, layers, gpuData, batch),
+      evaluate,
+      busyMs: 0,
+      steps: 0,
+    };
+  });
+  const stepsPerEpoch = Math.floor(n / batch);
+  const totalSteps = stepsPerEpoch * config.epochs;
+  const random = seededRandom(config.seed + 1);
+  const predictors = new Map<string, { data: GpuDataset; runner: MlpRunner }>();
+
+  const evaluateAll = async (step: number, epoch: number): Promise<TrainProgress> => {
+    const metrics: OptimizerMetrics[] = [];
+    for (const m of members) {
+      const encoder = device.createCommandEncoder({ label: 'demo:evaluate' });
+      m.evaluate.recordForward(encoder);
+      device.queue.submit([encoder.finish()]);
+      const { loss, accuracy } = await m.evaluate.readMetrics();
+      metrics.push({ label: m.spec.label, loss, accuracy, stepsPerSecond: m.busyMs > 0 ? (m.steps / m.busyMs) * 1000 : 0 });
+    }
+    return { step, totalSteps, epoch, metrics };
+  };
+
+  return {
+    layers,
+    async run(onProgress, shouldStop) {
+      let step = 0;
+      let progress = await evaluateAll(0, 0);
+      onProgress?.(progress);
+      for (let epoch = 1; epoch <= config.epochs; epoch++) {
+        const order = permutation(n, random);
+        for (let k = 0; k < stepsPerEpoch; k++) {
+          if (shouldStop?.()) return progress;
+          const rows = order.subarray(k * batch, (k + 1) * batch);
+          for (const m of members) {
+            const t0 = performance.now();
+            m.train.setBatch(rows);
+            const encoder = device.createCommandEncoder({ label: `demo:step:${m.spec.label}` });
+            m.train.recordForward(encoder);
+            m.train.recordBackward(encoder);
+            m.optimizer.step(encoder);
+            device.queue.submit([encoder.finish()]);
+            m.busyMs += performance.now() - t0;
+            m.steps++;
+          }
+          step++;
+          if (step % config.evalEvery === 0 || step === totalSteps) {
+            // Include the GPU time of the steps in steps/s, then evaluate.
+            const t0 = performance.now();
+            await device.queue.onSubmittedWorkDone();
+            const waited = (performance.now() - t0) / members.length;
+            for (const m of members) m.busyMs += waited;
+            progress = await evaluateAll(step, epoch);
+            onProgress?.(progress);
+          }
+        }
+      }
+      return progress;
+    },
+    async predict(index, points) {
+      const m = members[index]!;
+      const count = points.length / 2;
+      let predictor = predictors.get(`${index}:${count}`);
+      if (!predictor) {
+        const data = uploadDataset(device, points, new Uint32Array(count), 2, dataset.classes);
+        const runner = createMlp(device, m.params, layers, data, count);
+        runner.setBatch(Uint32Array.from({ length: count }, (_, i) => i));
+        predictor = { data, runner };
+        predictors.set(`${index}:${count}`, predictor);
+      }
+      const encoder = device.createCommandEncoder({ label: 'demo:predict' });
+      predictor.runner.recordForward(encoder);
+      device.queue.submit([encoder.finish()]);
+      const logits = await predictor.runner.readLogits();
+      const C = dataset.classes;
+      const probs = new Float32Array(logits.length);
+      for (let i = 0; i < count; i++) {
+        const row = logits.subarray(i * C, (i + 1) * C);
+        const max = Math.max(...row);
+        let total = 0;
+        for (let c = 0; c < C; c++) total += Math.exp(row[c]! - max);
+        for (let c = 0; c < C; c++) probs[i * C + c] = Math.exp(row[c]! - max) / total;
+      }
+      return probs;
+    },
+    destroy() {
+      for (const m of members) {
+        m.train.destroy();
+        m.evaluate.destroy();
+        m.optimizer.destroy();
+        m.params.destroy();
+      }
+      for (const p of predictors.values()) {
+        p.runner.destroy();
+        p.data.destroy();
+      }
+      gpuData.destroy();
+    },
+  };
+}

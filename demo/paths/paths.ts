@@ -1,0 +1,66 @@
+/**
+ * Optimizer paths on f(x, y) = x²/20 + y² from (−7, 2): the gradient is computed on the GPU, the
+ * library's optimizer updates (x, y), and every position is copied into a trajectory buffer, all
+ * recorded into one command encoder; one readback at the end.
+ */
+import { createOptimizer, createParameterSet, type OptimizerName } from '../../src/index.js';
+import source from './surface.wgsl?raw';
+
+export const surface = (x: number, y: number) => (x * x) / 20 + y * y;
+export const START: [number, number] = [-7, 2];
+
+export interface PathOptimizer {
+  label: string;
+  name: OptimizerName;
+  options: Record<string, unknown>;
+  color: string;
+}
+
+export const PATH_OPTIMIZERS: PathOptimizer[] = [
+  { label: 'SGD', name: 'sgd', options: { lr: 0.95 }, color: '#1f77b4' },
+  { label: 'Momentum', name: 'sgd', options: { lr: 0.1, momentum: 0.9 }, color: '#ff7f0e' },
+  { label: 'Nesterov', name: 'sgd', options: { lr: 0.1, momentum: 0.9, nesterov: true }, color: '#8c564b' },
+  { label: 'AdaGrad', name: 'adagrad', options: { lr: 1.5 }, color: '#2ca02c' },
+  { label: 'RMSProp', name: 'rmsprop', options: { lr: 0.1 }, color: '#9467bd' },
+  { label: 'Adadelta', name: 'adadelta', options: { lr: 50 }, color: '#e377c2' },
+  { label: 'Adam', name: 'adam', options: { lr: 0.3 }, color: '#d62728' },
+];
+
+/** The path of one optimizer: `steps + 1` points, the start included. */
+export async function runPath(device: GPUDevice, opt: PathOptimizer, steps: number): Promise<[number, number][]> {
+  const params = createParameterSet(device, [{ name: 'xy', data: Float32Array.from(START) }], { label: `demo:paths:${opt.label}` });
+  const optimizer = createOptimizer(opt.name, params, opt.options as never);
+  const module = device.createShaderModule({ label: 'demo:paths:gradient', code: source });
+  const pipeline = device.createComputePipeline({ label: 'demo:paths:gradient', layout: 'auto', compute: { module, entryPoint: 'main' } });
+  const bindGroup = device.createBindGroup({
+    label: 'demo:paths:gradient',
+    layout: pipeline.getBindGroupLayout(0),
+    entries: [
+      { binding: 0, resource: { buffer: params.paramBuffer, size: 8 } },
+      { binding: 1, resource: { buffer: params.gradBuffer, size: 8 } },
+    ],
+  });
+  const bytes = (steps + 1) * 8;
+  const trajectory = device.createBuffer({ label: 'demo:paths:trajectory', size: bytes, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
+  const staging = device.createBuffer({ label: 'demo:paths:staging', size: bytes, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
+  const encoder = device.createCommandEncoder({ label: `demo:paths:${opt.label}` });
+  encoder.copyBufferToBuffer(params.paramBuffer, 0, trajectory, 0, 8);
+  for (let s = 1; s <= steps; s++) {
+    const pass = encoder.beginComputePass({ label: 'demo:paths:gradient' });
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(1);
+    pass.end();
+    optimizer.step(encoder);
+    encoder.copyBufferToBuffer(params.paramBuffer, 0, trajectory, s * 8, 8);
+  }
+  encoder.copyBufferToBuffer(trajectory, 0, staging, 0, bytes);
+  device.queue.submit([encoder.finish()]);
+  await staging.mapAsync(GPUMapMode.READ);
+  const xy = new Float32Array(staging.getMappedRange().slice(0));
+  staging.unmap();
+  for (const b of [trajectory, staging]) b.destroy();
+  optimizer.destroy();
+  params.destroy();
+  return Array.from({ length: steps + 1 }, (_, s) => [xy[2 * s]!, xy[2 * s + 1]!]);
+}

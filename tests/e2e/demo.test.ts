@@ -1,0 +1,135 @@
+/**
+ * End-to-end: the demo served by Vite on localhost, driven in headless Chromium (WebGPU on
+ * SwiftShader without a GPU) through its controls. Each page loads without console errors; the
+ * trajectories end near the minimum; training reproduces the known results; a screenshot of each
+ * page is saved under test-results/screenshots/.
+ */
+import { mkdirSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright';
+import { createServer, type ViteDevServer } from 'vite';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { chromiumArgs } from '../../vitest.config.js';
+
+let server: ViteDevServer;
+let browser: Browser;
+let base: string;
+const shots = 'test-results/screenshots';
+
+beforeAll(async () => {
+  server = await createServer({ root: process.cwd(), logLevel: 'error', server: { host: 'localhost', port: 0, hmr: false, watch: null } });
+  await server.listen();
+  base = server.resolvedUrls!.local[0]!;
+  browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: chromiumArgs, headless: true });
+  mkdirSync(shots, { recursive: true });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** Opens a page and collects console errors and uncaught exceptions. */
+async function open(path: string): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  const errors: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(new URL(path, base).href);
+  return { page, errors };
+}
+
+const done = (page: Page, timeout = 240_000) => page.waitForSelector('#status[data-state=done], #status[data-state=error]', { timeout });
+
+describe('demo pages', () => {
+  test('index: loads, names the adapter and says when it is a software one', async () => {
+    const { page, errors } = await open('demo/index.html');
+    await page.waitForFunction(() => document.getElementById('adapter')?.textContent?.startsWith('WebGPU adapter:'), null, { timeout: 60_000 });
+    const banner = await page.textContent('#adapter');
+    expect(banner).toMatch(/swiftshader/i);
+    expect(banner).toMatch(/software \(CPU-emulated\)/);
+    await page.screenshot({ path: `${shots}/index.png` });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  test('paths: all seven trajectories end near the minimum of x²/20 + y²', async () => {
+    const { page, errors } = await open('demo/paths.html');
+    await done(page);
+    expect(await page.getAttribute('#status', 'data-state')).toBe('done');
+    const results = (await page.evaluate(() => (window as any).pathResults)) as { label: string; final: [number, number]; points: number }[];
+    expect(results.map((r) => r.label)).toEqual(['SGD', 'Momentum', 'Nesterov', 'AdaGrad', 'RMSProp', 'Adadelta', 'Adam']);
+    for (const r of results) {
+      expect(r.points).toBe(101);
+      expect(Math.hypot(...r.final), r.label).toBeLessThan(0.1); // from a distance of 7.3
+    }
+    await page.screenshot({ path: `${shots}/paths.png` });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  test('train, moons: a 3-layer net with mini-batches of 64 at lr 0.005 — Adam beats GD and momentum', async () => {
+    const { page, errors } = await open('demo/train.html');
+    await page.selectOption('#dataset', 'moons');
+    await page.fill('#hidden', '16,16');
+    await page.fill('#lr', '0.005');
+    await page.selectOption('#batch', '64');
+    await page.fill('#epochs', '40');
+    await page.fill('#seed', '1');
+    for (const box of await page.$$('#optimizers input')) {
+      const value = await box.getAttribute('value');
+      await box.setChecked(['GD', 'Momentum', 'Adam'].includes(value!));
+    }
+    await page.click('#start');
+    await done(page);
+    expect(await page.getAttribute('#status', 'data-state')).toBe('done');
+    const result = (await page.evaluate(() => (window as any).trainResult)) as { metrics: { label: string; loss: number; accuracy: number }[]; layers: number[] };
+    expect(result.layers).toEqual([2, 16, 16, 2]);
+    const by = Object.fromEntries(result.metrics.map((m) => [m.label, m]));
+    expect(by.Adam!.loss).toBeLessThan(0.1);
+    expect(by.Adam!.accuracy).toBeGreaterThan(0.97);
+    expect(by.Adam!.accuracy - by.GD!.accuracy).toBeGreaterThan(0.05);
+    expect(by.Adam!.accuracy - by.Momentum!.accuracy).toBeGreaterThan(0.05);
+    expect(await page.$$eval('#boundaries canvas', (c) => c.length)).toBe(3);
+    await page.screenshot({ path: `${shots}/train-moons.png`, fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  test('train, digits (mnist package): Adam and Nesterov reach the lowest loss among SGD, Nesterov, RMSProp, Adam', async () => {
+    const { page, errors } = await open('demo/train.html?dataset=digits&hidden=64&lr=0.05&batch=64&epochs=5&seed=1&optimizers=GD,Nesterov,RMSProp,Adam&autorun=1');
+    await done(page);
+    expect(await page.getAttribute('#status', 'data-state')).toBe('done');
+    const result = (await page.evaluate(() => (window as any).trainResult)) as { metrics: { label: string; loss: number }[]; layers: number[] };
+    expect(result.layers).toEqual([784, 64, 10]);
+    const ranked = [...result.metrics].sort((a, b) => a.loss - b.loss).map((m) => m.label);
+    expect(new Set(ranked.slice(0, 2))).toEqual(new Set(['Adam', 'Nesterov']));
+    await page.screenshot({ path: `${shots}/train-digits.png`, fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  test('bench: runs the benchmark in the page and draws the bars', async () => {
+    const { page, errors } = await open('demo/bench.html?autorun=1');
+    await done(page, 300_000);
+    expect(await page.getAttribute('#status', 'data-state')).toBe('done');
+    const rows = (await page.evaluate(() => (window as any).benchResult.rows)) as { results: Record<string, { median?: number }> }[];
+    expect(rows.length).toBeGreaterThan(2);
+    for (const row of rows) {
+      for (const mode of ['fused', 'perTensor', 'roofline', 'cpuFast', 'tfjsWebgpu']) expect(row.results[mode]?.median, mode).toBeGreaterThan(0);
+    }
+    expect(await page.textContent('#note')).toMatch(/CPU-emulated/);
+    await page.screenshot({ path: `${shots}/bench.png` });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  test('bad input on the training page is reported, not run', async () => {
+    const { page } = await open('demo/train.html?batch=33');
+    await page.waitForSelector('#error');
+    expect(await page.textContent('#error')).toMatch(/"33" is not a valid batch/);
+    await page.click('#start');
+    await page.waitForSelector('#status[data-state=error]');
+    expect(await page.textContent('#error')).toMatch(/Unknown batch size/);
+    await page.close();
+  });
+});
