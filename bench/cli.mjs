@@ -90,3 +90,12 @@ export function writeResults(results, tag, quick) {
   console.log(`wrote ${join(dir, `${tag}.json`)}, ${join(dir, 'latest.json')} and ${md}`);
   return dir;
 }
+
+/** Lists measurements that errored; returns the exit code (1 if any). Speed is never judged. */
+export function reportFailures(results) {
+  const failed = results.rows.flatMap((r) =>
+    Object.entries(r.results).filter(([, o]) => o.error).map(([m, o]) => `${r.workload} ${r.optimizer} ${m}: ${o.error}`),
+  );
+  if (failed.length) console.error(`measurements that failed:\n${failed.join('\n')}`);
+  return failed.length ? 1 : 0;
+}

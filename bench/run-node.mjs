@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { createServer } from 'vite';
 import { create, globals } from 'webgpu';
 import { makeCpuState } from './cpu-kernels.js';
-import { cpuModel, parseArgs, progressPrinter, rootDir, writeResults } from './cli.mjs';
+import { cpuModel, parseArgs, progressPrinter, reportFailures, rootDir, writeResults } from './cli.mjs';
 import { isSoftware } from './report.mjs';
 
 Object.assign(globalThis, globals);
@@ -70,11 +70,7 @@ try {
   };
   results.meta.software = isSoftware(results.meta);
   writeResults(results, 'node-dawn', quick);
-  const failed = results.rows.flatMap((r) => Object.entries(r.results).filter(([, o]) => o.error).map(([m, o]) => `${r.workload} ${r.optimizer} ${m}: ${o.error}`));
-  if (failed.length) {
-    console.error(`measurements that failed:\n${failed.join('\n')}`);
-    exitCode = 1;
-  }
+  exitCode = Math.max(exitCode, reportFailures(results));
 } finally {
   await server.close();
   device.destroy();

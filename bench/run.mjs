@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright';
 import { createServer } from 'vite';
-import { cpuModel, parseArgs, progressPrinter, rootDir, writeResults } from './cli.mjs';
+import { cpuModel, parseArgs, progressPrinter, reportFailures, rootDir, writeResults } from './cli.mjs';
 import { htmlReport, isSoftware } from './report.mjs';
 
 const { quick, hardware, config } = parseArgs(process.argv.slice(2));
@@ -62,11 +62,7 @@ try {
     console.error(`page errors:\n${errors.join('\n')}`);
     exitCode = 1;
   }
-  const failed = results.rows.flatMap((r) => Object.entries(r.results).filter(([, o]) => o.error).map(([m, o]) => `${r.workload} ${r.optimizer} ${m}: ${o.error}`));
-  if (failed.length) {
-    console.error(`measurements that failed:\n${failed.join('\n')}`);
-    exitCode = 1;
-  }
+  exitCode = Math.max(exitCode, reportFailures(results));
 } finally {
   await browser.close();
   await server.close();

@@ -15,15 +15,8 @@ const STATS_WORKGROUP = 256;
 const CHUNKS_PER_GROUP_STATS_WORKGROUP = STATS_WORKGROUP * 16;
 const TABLE_BLOCK = 1024;
 
-export interface ControlSnapshot {
-  step: number;
-  lossScale: number;
-  growthTracker: number;
-  totalNorm: number;
-  groupNorms: number[];
-  foundInf: boolean;
-  skipped: boolean;
-}
+import type { ControlSnapshot } from './training.js';
+export type { ControlSnapshot };
 
 export interface GradientControl {
   readonly buffer: GPUBuffer;

@@ -135,3 +135,17 @@ export function controlFlags(t: ResolvedTraining): number {
 /** Words of the control header before the per-group entries. */
 export const CONTROL_HEADER_WORDS = 16;
 export const CONTROL_GROUP_WORDS = 4;
+
+/** The control block as read back (GPU) or kept (CPU twin). */
+export interface ControlSnapshot {
+  /** Optimizer steps taken (skipped ones do not count). */
+  step: number;
+  lossScale: number;
+  growthTracker: number;
+  /** Norm over all tensors of the last step's gradients (after unscaling and value clipping). */
+  totalNorm: number;
+  groupNorms: number[];
+  foundInf: boolean;
+  /** Whether the last step was skipped for non-finite gradients. */
+  skipped: boolean;
+}

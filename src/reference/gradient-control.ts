@@ -4,20 +4,12 @@
  * update and the device step counter, with the same f32 operations. Norm sums are accumulated in
  * float64 here (the GPU sums in f32 trees), so norms agree to a few ULP, not bit for bit.
  */
-import type { ResolvedTraining } from '../training.js';
+import type { ControlSnapshot, ResolvedTraining } from '../training.js';
 
 const fr = Math.fround;
 const EPS = fr(1e-6);
 
-export interface ControlState {
-  step: number;
-  lossScale: number;
-  growthTracker: number;
-  totalNorm: number;
-  groupNorms: number[];
-  foundInf: boolean;
-  skipped: boolean;
-}
+export type ControlState = ControlSnapshot;
 
 export function initialControlState(training: ResolvedTraining, groups: number): ControlState {
   return {

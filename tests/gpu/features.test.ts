@@ -7,7 +7,7 @@ import { describe, expect, test } from 'vitest';
 import { createOptimizer, createParameterSet, createReferenceOptimizer, type Optimizer, type ParameterSet } from '../../src/index.js';
 import { namedTensors, randomArray, rng, SPECIAL_GRADIENTS } from '../helpers/data.js';
 import { withDevice } from '../helpers/gpu.js';
-import { compareWithReference, runParity } from '../helpers/parity.js';
+import { compareWithReference, runParity, stageGradients } from '../helpers/parity.js';
 import { ODD_SIZES, PARITY_TOLERANCE } from '../helpers/cases.js';
 
 /** Bitwise identity (NaN equal to NaN): used where the same kernel does the same work twice. */
@@ -82,17 +82,11 @@ describe('steps recorded into one command encoder', () => {
       // every step sees its own gradients; stepsInFlight 2 forces the scalar ring to grow.
       const pb = createParameterSet(device, tensors);
       const b = createOptimizer(name as 'adam', pb, { ...options, stepsInFlight: 2 } as never);
-      const bytes = pb.layout.paddedLength * 4;
-      const staging = device.createBuffer({ label: 'test:grad-staging', size: bytes * lrs.length, usage: GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
-      grads.forEach((g, s) => {
-        const packed = new Float32Array(pb.layout.paddedLength);
-        pb.tensors.forEach((t, i) => packed.set(g[i]!, t.offset));
-        device.queue.writeBuffer(staging, s * bytes, packed);
-      });
+      const staged = stageGradients(device, pb, grads);
       const encoder = device.createCommandEncoder({ label: 'test:multi-step' });
       for (const [s, lr] of lrs.entries()) {
         b.setHyperparameters({ lr });
-        encoder.copyBufferToBuffer(staging, s * bytes, pb.gradBuffer, 0, bytes);
+        staged.record(encoder, s);
         b.step(encoder);
       }
       device.queue.submit([encoder.finish()]);
@@ -108,7 +102,7 @@ describe('steps recorded into one command encoder', () => {
       }
       const r = await compareWithReference(b, pb, ref, PARITY_TOLERANCE, 'one encoder');
       expect(r.failures).toEqual([]);
-      staging.destroy();
+      staged.destroy();
       for (const x of [a, b, pa, pb]) x.destroy();
     });
   });

@@ -8,7 +8,7 @@ import { cosineWithWarmup, createOptimizer, createParameterSet, createReferenceO
 import { PARITY_TOLERANCE } from '../helpers/cases.js';
 import { namedTensors, randomArray, rng } from '../helpers/data.js';
 import { withDevice } from '../helpers/gpu.js';
-import { compareWithReference, runParity } from '../helpers/parity.js';
+import { compareWithReference, runParity, stageGradients } from '../helpers/parity.js';
 
 const SIZES = [1, 3, 63, 65, 1000, 20_003];
 const gradFor = (step: number, i: number, length: number) => randomArray(length, rng(step * 31 + i));
@@ -227,23 +227,18 @@ describe('learning-rate schedules', () => {
       const params = createParameterSet(device, tensors);
       const gpu = createOptimizer(name as 'adam', params, options as never);
       const ref = createReferenceOptimizer(name as 'adam', tensors.map((t) => ({ name: t.name, data: t.data.slice() })), options as never);
-      const steps = 8;
-      const bytes = params.layout.paddedLength * 4;
-      const staging = device.createBuffer({ label: 'test:schedule-grads', size: bytes * steps, usage: GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+      const grads = [1, 2, 3, 4, 5, 6, 7, 8].map((s) => tensors.map((t, i) => gradFor(s, i, t.data.length)));
+      const staged = stageGradients(device, params, grads);
       const encoder = device.createCommandEncoder({ label: 'test:schedule' });
-      for (let s = 1; s <= steps; s++) {
-        const grads = tensors.map((t, i) => gradFor(s, i, t.data.length));
-        const packed = new Float32Array(params.layout.paddedLength);
-        params.tensors.forEach((t, i) => packed.set(grads[i]!, t.offset));
-        device.queue.writeBuffer(staging, (s - 1) * bytes, packed);
-        encoder.copyBufferToBuffer(staging, (s - 1) * bytes, params.gradBuffer, 0, bytes);
+      grads.forEach((g, s) => {
+        staged.record(encoder, s);
         gpu.step(encoder);
-        ref.step(grads);
-      }
+        ref.step(g);
+      });
       device.queue.submit([encoder.finish()]);
       const r = await compareWithReference(gpu, params, ref, PARITY_TOLERANCE, 'schedule in one encoder');
       expect(r.failures).toEqual([]);
-      staging.destroy();
+      staged.destroy();
       gpu.destroy();
       params.destroy();
     });
@@ -285,13 +280,7 @@ describe('the control path keeps the step guarantees', () => {
       // One encoder, counting object creation.
       const pb = createParameterSet(device, tensors);
       const b = createOptimizer('adam', pb, options);
-      const bytes = pb.layout.paddedLength * 4;
-      const staging = device.createBuffer({ label: 'test:control-grads', size: bytes * grads.length, usage: GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
-      grads.forEach((g, s) => {
-        const packed = new Float32Array(pb.layout.paddedLength);
-        pb.tensors.forEach((t, i) => packed.set(g[i]!, t.offset));
-        device.queue.writeBuffer(staging, s * bytes, packed);
-      });
+      const staged = stageGradients(device, pb, grads);
       const created: string[] = [];
       const methods = ['createBuffer', 'createBindGroup', 'createComputePipeline', 'createShaderModule'] as const;
       const originals = methods.map((m) => device[m]);
@@ -299,7 +288,7 @@ describe('the control path keeps the step guarantees', () => {
       const encoder = device.createCommandEncoder({ label: 'test:control-one-encoder' });
       try {
         grads.forEach((_, s) => {
-          encoder.copyBufferToBuffer(staging, s * bytes, pb.gradBuffer, 0, bytes);
+          staged.record(encoder, s);
           b.step(encoder);
         });
       } finally {
@@ -326,7 +315,7 @@ describe('the control path keeps the step guarantees', () => {
       }
       const r = await compareWithReference(c, pc, ref, PARITY_TOLERANCE, 'control state dict');
       expect(r.failures).toEqual([]);
-      staging.destroy();
+      staged.destroy();
       for (const x of [a, b, c, pa, pb, pc]) x.destroy();
     });
   });

@@ -1,16 +1,9 @@
 /** Deterministic test data. */
 
-/** mulberry32: a small seeded PRNG, so every run sees the same numbers. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, seeded: every run sees the same numbers (shared with the demo). */
+import { seededRandom } from '../../demo/data/random.js';
+
+export const rng = seededRandom;
 
 /** Values in ±scale with a spread of magnitudes (so sign flips and small/large entries occur). */
 export function randomArray(length: number, random: () => number, scale = 1): Float32Array {

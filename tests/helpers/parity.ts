@@ -87,3 +87,22 @@ export async function runParity(device: GPUDevice, c: ParityCase): Promise<Parit
   }
   return { maxAbs, maxRel, failures, gpu, params, ref };
 }
+
+/**
+ * Gradients of several steps staged on the GPU, so that steps recorded into one command encoder
+ * each see their own gradients: `record(encoder, s)` copies step s's gradients into the set's
+ * gradient buffer inside the encoder.
+ */
+export function stageGradients(device: GPUDevice, params: ParameterSet, perStep: readonly (readonly Float32Array[])[]) {
+  const bytes = params.layout.paddedLength * 4;
+  const staging = device.createBuffer({ label: 'test:staged-grads', size: bytes * perStep.length, usage: GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+  perStep.forEach((grads, s) => {
+    const packed = new Float32Array(params.layout.paddedLength);
+    params.tensors.forEach((t, i) => packed.set(grads[i]!, t.offset));
+    device.queue.writeBuffer(staging, s * bytes, packed);
+  });
+  return {
+    record: (encoder: GPUCommandEncoder, step: number) => encoder.copyBufferToBuffer(staging, step * bytes, params.gradBuffer, 0, bytes),
+    destroy: () => staging.destroy(),
+  };
+}
