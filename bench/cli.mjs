@@ -15,6 +15,7 @@ const HELP = `Options:
   --workloads=a,b         substrings of workload labels, e.g. 16M,2000
   --reps=N                repetitions per measurement (default 7, quick 3)
   --hardware              browser run: use the real GPU (no SwiftShader flags)
+  --workgroup=N           invocations per workgroup of the kernels (default 256)
   --help`;
 
 export function parseArgs(argv) {
@@ -29,6 +30,7 @@ export function parseArgs(argv) {
     process.exit(0);
   }
   const quick = Boolean(args.quick);
+  if (args.workgroup !== undefined && !(Number.isInteger(Number(args.workgroup)) && Number(args.workgroup) > 0)) throw new Error('--workgroup must be a positive integer');
   const reps = Number(args.reps ?? (quick ? 3 : 7));
   if (!Number.isInteger(reps) || reps < 1) throw new Error('--reps must be a positive integer');
   return {
@@ -40,6 +42,7 @@ export function parseArgs(argv) {
       workloads: typeof args.workloads === 'string' ? args.workloads.split(',') : undefined,
       timing: { reps, minRepMs: quick ? 20 : 150, maxSteps: quick ? 64 : 512 },
       slowCpuLimit: quick ? 1 << 20 : 1 << 22,
+      workgroupSize: args.workgroup === undefined ? undefined : Number(args.workgroup),
     },
   };
 }

@@ -83,7 +83,7 @@ function targets(results) {
   const bigAdam = rows.filter((r) => r.optimizer === 'adam' && r.tensors === 1).sort((a, b) => b.elements - a.elements)[0];
   const smallAdam = rows.find((r) => r.optimizer === 'adam' && r.tensors >= 100 && r.workload.includes('×') && !r.workload.startsWith('1 '));
   const check = (name, value, goal, unit = '×') =>
-    out.push(`| ${name} | ${value === undefined ? 'not measured' : `${value.toFixed(2)}${unit}`} | ${goal}${unit} | ${value === undefined ? '–' : value >= goal ? 'met' : `missed by ${(goal / value).toFixed(1)}×`} |`);
+    out.push(`| ${name} | ${value === undefined ? 'not measured' : `${value.toFixed(2)}${unit}`} | ${goal}${unit} | ${value === undefined ? '–' : value >= goal ? 'met' : `missed by ${(goal / value).toFixed(2)}×`} |`);
   for (const row of rows.filter((r) => r.optimizer === 'adam')) {
     check(`fused Adam / roofline, ${row.workload}`, derive(row).rooflineFraction, 0.9);
   }

@@ -53,6 +53,8 @@ export interface SuiteConfig {
   timing: TimingConfig;
   /** Elements above which the slow CPU paths (f32 reference, TF.js cpu) are skipped. */
   slowCpuLimit: number;
+  /** Invocations per workgroup of the optimizer and roofline kernels (default 256). */
+  workgroupSize?: number;
 }
 
 /** A way to run TF.js on one backend (loaded by the page; absent in Node). */
@@ -134,7 +136,7 @@ export async function runSuite(device: GPUDevice, env: SuiteEnv, cfg: SuiteConfi
       // Packed and per-tensor are timed twice where timestamps exist: GPU time of the passes, and
       // wall time per submitted step, which includes the host-side encoding cost.
       for (const wall of clock ? [false, true] : [false]) await attempt(wall ? 'fusedWall' : 'fused', async () => {
-        const params = createParameterSet(device, seedTensors(workload.sizes), { label: 'bench:fused' });
+        const params = createParameterSet(device, seedTensors(workload.sizes), { label: 'bench:fused', workgroupSize: cfg.workgroupSize });
         const o = createOptimizer(opt.name, params, opt.options as never);
         try {
           return await measure(
@@ -160,7 +162,7 @@ export async function runSuite(device: GPUDevice, env: SuiteEnv, cfg: SuiteConfi
         const sets: ParameterSet[] = [];
         const opts: Optimizer<any>[] = [];
         for (const t of seedTensors(workload.sizes)) {
-          const params = createParameterSet(device, [t], { label: 'bench:perTensor' });
+          const params = createParameterSet(device, [t], { label: 'bench:perTensor', workgroupSize: cfg.workgroupSize });
           sets.push(params);
           opts.push(createOptimizer(opt.name, params, opt.options as never));
         }
@@ -196,7 +198,7 @@ export async function runSuite(device: GPUDevice, env: SuiteEnv, cfg: SuiteConfi
       });
 
       await attempt('roofline', async () => {
-        const roof = createRoofline(device, Math.ceil(elements / 64) * 64, opt.reads, opt.writes);
+        const roof = createRoofline(device, Math.ceil(elements / 64) * 64, opt.reads, opt.writes, cfg.workgroupSize);
         try {
           return await measure(
             gpuRun(
@@ -294,7 +296,8 @@ async function measureHostCost(device: GPUDevice, cfg: SuiteConfig): Promise<Hos
     const o = createOptimizer('adam', params);
     const samples: number[] = [];
     for (let rep = 0; rep < Math.max(5, cfg.timing.reps); rep++) {
-      const k = 20;
+      // Enough steps per repetition for a browser's coarse performance.now() (0.1 ms here).
+      const k = 200;
       const t0 = performance.now();
       for (let s = 0; s < k; s++) {
         const encoder = device.createCommandEncoder({ label: 'bench:host' });
