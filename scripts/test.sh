@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit 1
 
 npx tsc --noEmit || { echo "typecheck failed"; exit 1; }
+# The built library (dist/lib, dist/types): a unit test imports it from plain Node.
+npm run --silent build:lib >/dev/null || { echo "library build failed"; exit 1; }
 
 # The gpu-node project runs Dawn (npm package webgpu). Without a Vulkan loader on the host, use the
 # loader and SwiftShader driver that Debian's Chromium ships.

@@ -2,7 +2,8 @@
 
 /**
  * Requests an adapter and a device with the adapter's largest buffer limits, so big parameter
- * sets need fewer splits. Pass `gpu` in Node: `import { create } from 'webgpu'; create([])`.
+ * sets need fewer splits. Pass `gpu` in Node: `const gpu = create([])` from the `webgpu` package,
+ * and keep `gpu` referenced while the device is in use (Dawn aborts if it is garbage-collected).
  *
  * @example
  * const device = await requestOptimizerDevice();
