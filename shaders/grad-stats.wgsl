@@ -66,6 +66,21 @@ fn chunkStats(@builtin(workgroup_id) wid: vec3<u32>,
 
 const CHUNKS_PER_INVOCATION = 16u;
 
+// Tree reduction over the whole workgroup (called from uniform control flow): afterwards sums[0]
+// and maxima[0] hold the workgroup's Σ and max.
+fn reduceWorkgroup(lid: u32, s: f32, m: f32) {
+  sums[lid] = s;
+  maxima[lid] = m;
+  workgroupBarrier();
+  for (var stride = WORKGROUP_SIZE / 2u; stride > 0u; stride = stride / 2u) {
+    if (lid < stride) {
+      sums[lid] = sums[lid] + sums[lid + stride];
+      maxima[lid] = max(maxima[lid], maxima[lid + stride]);
+    }
+    workgroupBarrier();
+  }
+}
+
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn groupStats(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let chunks = arrayLength(&allChunkPartials);
@@ -88,16 +103,7 @@ fn groupStats(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
         }
       }
     }
-    sums[lid] = s;
-    maxima[lid] = m;
-    workgroupBarrier();
-    for (var stride = WORKGROUP_SIZE / 2u; stride > 0u; stride = stride / 2u) {
-      if (lid < stride) {
-        sums[lid] = sums[lid] + sums[lid + stride];
-        maxima[lid] = max(maxima[lid], maxima[lid + stride]);
-      }
-      workgroupBarrier();
-    }
+    reduceWorkgroup(lid, s, m);
     if (lid == 0u) {
       groupPartials[wid.x * GROUPS + g] = vec2<f32>(sums[0], maxima[0]);
     }
@@ -122,16 +128,7 @@ fn finalize(@builtin(local_invocation_index) lid: u32) {
       s = s + p.x;
       m = max(m, p.y);
     }
-    sums[lid] = s;
-    maxima[lid] = m;
-    workgroupBarrier();
-    for (var stride = WORKGROUP_SIZE / 2u; stride > 0u; stride = stride / 2u) {
-      if (lid < stride) {
-        sums[lid] = sums[lid] + sums[lid + stride];
-        maxima[lid] = max(maxima[lid], maxima[lid + stride]);
-      }
-      workgroupBarrier();
-    }
+    reduceWorkgroup(lid, s, m);
     if (lid == 0u) {
       groupSums[g] = sums[0];
       groupMaxima[g] = maxima[0];
