@@ -26,12 +26,24 @@ export const PATH_OPTIMIZERS: PathOptimizer[] = [
   { label: 'Adam', name: 'adam', options: { lr: 0.3 }, color: '#d62728' },
 ];
 
+const gradientPipelines = new WeakMap<GPUDevice, GPUComputePipeline>();
+
+/** The gradient kernel's pipeline, created once per device. */
+function gradientPipeline(device: GPUDevice): GPUComputePipeline {
+  let pipeline = gradientPipelines.get(device);
+  if (!pipeline) {
+    const module = device.createShaderModule({ label: 'demo:paths:gradient', code: source });
+    pipeline = device.createComputePipeline({ label: 'demo:paths:gradient', layout: 'auto', compute: { module, entryPoint: 'main' } });
+    gradientPipelines.set(device, pipeline);
+  }
+  return pipeline;
+}
+
 /** The path of one optimizer: `steps + 1` points, the start included. */
 export async function runPath(device: GPUDevice, opt: PathOptimizer, steps: number): Promise<[number, number][]> {
   const params = createParameterSet(device, [{ name: 'xy', data: Float32Array.from(START) }], { label: `demo:paths:${opt.label}` });
   const optimizer = createOptimizer(opt.name, params, opt.options as never);
-  const module = device.createShaderModule({ label: 'demo:paths:gradient', code: source });
-  const pipeline = device.createComputePipeline({ label: 'demo:paths:gradient', layout: 'auto', compute: { module, entryPoint: 'main' } });
+  const pipeline = gradientPipeline(device);
   const bindGroup = device.createBindGroup({
     label: 'demo:paths:gradient',
     layout: pipeline.getBindGroupLayout(0),
