@@ -1,11 +1,9 @@
 /**
  * Option handling shared by the GPU optimizer and its CPU reference: defaults, validation, param
- * groups, kernel flags and the per-step scalars. Both paths go through here, so they cannot
- * disagree on what the options mean.
+ * groups and kernel flags. Both paths go through here, so they cannot disagree on what the options
+ * mean. Resolved groups are frozen: what the API hands back cannot be changed behind its back.
  */
-import type { OptimizerDefinition } from './optimizers/definition.js';
-import { scheduledLr, type LrSchedule } from './schedules.js';
-import type { KernelDefines } from './shaders.js';
+import type { KernelDefines, OptimizerDefinition } from './optimizers/definition.js';
 
 /** A parameter group: the tensors it holds (names, or indices in tensor order) and its overrides. */
 export type ParamGroup<H> = Partial<H> & { tensors: readonly (string | number)[] };
@@ -26,12 +24,20 @@ export interface ResolvedConfig<H extends object> {
   readonly defines: KernelDefines;
 }
 
+/** A frozen copy (arrays inside too): groups are read-only; changes go through setHyperparameters. */
 function copyOptions<H extends object>(options: H): H {
   const copy = { ...options } as Record<string, unknown>;
   for (const [key, value] of Object.entries(copy)) {
-    if (Array.isArray(value)) copy[key] = [...value];
+    if (Array.isArray(value)) copy[key] = Object.freeze([...value]);
   }
-  return copy as H;
+  return Object.freeze(copy) as H;
+}
+
+/** Throws unless `value` is a plain options object (not null, an array, a number…). */
+export function checkOptionsObject(value: unknown, what: string): void {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new TypeError(`webgpu-optim: ${what} must be an object, got ${Array.isArray(value) ? 'an array' : String(value)}`);
+  }
 }
 
 function checkKeys(definition: OptimizerDefinition<any>, object: object, allowed: readonly string[], where: string): void {
@@ -72,9 +78,7 @@ export function resolveConfig<H extends object>(
   tensorNames: readonly string[],
   options: OptimizerOptions<H> = {},
 ): ResolvedConfig<H> {
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`webgpu-optim: ${definition.name}: options must be an object`);
-  }
+  checkOptionsObject(options, `${definition.name}: options`);
   checkKeys(definition, options, ['groups'], 'in options');
   const { groups: groupSpecs = [], ...base } = options;
   for (const key of definition.required) {
@@ -126,9 +130,7 @@ export function updatedGroups<H extends object>(
   group?: number,
 ): H[] {
   const { definition } = config;
-  if (partial === null || typeof partial !== 'object') {
-    throw new TypeError(`webgpu-optim: ${definition.name}: setHyperparameters takes an object`);
-  }
+  checkOptionsObject(partial, `${definition.name}: setHyperparameters' argument`);
   checkKeys(definition, partial, [], 'in setHyperparameters');
   if (group !== undefined && (!Number.isInteger(group) || group < 0 || group >= config.groups.length)) {
     throw new RangeError(`webgpu-optim: ${definition.name}: no group ${group} (there are ${config.groups.length})`);
@@ -148,42 +150,4 @@ export function updatedGroups<H extends object>(
     );
   }
   return next;
-}
-
-/** Number of f32 scalars per group in the kernel's `struct Hyper`. */
-export function scalarCount(definition: OptimizerDefinition<any>): number {
-  return definition.scalarNames.length;
-}
-
-/**
- * The scalars of step `step` (1-based) for every group, computed in float64 and rounded once to
- * f32, group after group in `struct Hyper` order: exactly what the kernel reads.
- */
-export function stepScalars<H extends object>(
-  definition: OptimizerDefinition<H>,
-  groups: readonly H[],
-  step: number,
-  out = new Float32Array(groups.length * scalarCount(definition)),
-  { schedule, deviceStep = false }: { schedule?: LrSchedule; deviceStep?: boolean } = {},
-): Float32Array {
-  const n = scalarCount(definition);
-  // Evaluate every group's schedule first, so a bad value throws before anything is written.
-  const effective = groups.map((options) =>
-    schedule ? ({ ...options, lr: scheduledLr(schedule, step - 1, (options as { lr: number }).lr) } as H) : options,
-  );
-  effective.forEach((options, g) => {
-    const values = definition.scalars(options, step, deviceStep);
-    for (let k = 0; k < n; k++) out[g * n + k] = values[k]!;
-  });
-  return out;
-}
-
-/** Step-table entries of step `step` for every group: `[a₀, b₀, a₁, b₁, …]` as f32. */
-export function stepTableEntries<H extends object>(definition: OptimizerDefinition<H>, groups: readonly H[], step: number, out: Float32Array<ArrayBuffer> = new Float32Array(groups.length * 2)): Float32Array<ArrayBuffer> {
-  groups.forEach((options, g) => {
-    const [a, b] = definition.stepTable(options, step);
-    out[2 * g] = a;
-    out[2 * g + 1] = b;
-  });
-  return out;
 }

@@ -3,20 +3,16 @@
  * @packageDocumentation
  */
 export { createParameterSet, type ParameterSet, type ParameterSetOptions } from './parameters.js';
-export { createOptimizer, type Optimizer, type OptimizerCreateOptions, type StepOptions } from './optimizer.js';
-export {
-  createReferenceOptimizer,
-  type NamedTensor,
-  type ReferenceOptimizer,
-} from './reference/optimizer.js';
-export type { OptimizerStateDict } from './state-dict.js';
+export { createOptimizer, type Optimizer, type OptimizerCreateOptions, type StepOptions } from './engine/optimizer.js';
+export { createReferenceOptimizer, type NamedTensor, type ReferenceOptimizer } from './reference/optimizer.js';
+export { stateDictFromJSON, stateDictToJSON, type OptimizerStateDict } from './state-dict.js';
 export type { OptimizerOptions, ParamGroup } from './config.js';
 export { optimizerNames, type OptimizerName, type OptimizerOptionsMap } from './optimizers/registry.js';
-export type { SgdOptions, EmaMomentumOptions } from './optimizers/sgd.js';
-export type { AdagradOptions } from './optimizers/adagrad.js';
-export type { RmspropOptions } from './optimizers/rmsprop.js';
-export type { AdadeltaOptions } from './optimizers/adadelta.js';
-export type { AdamOptions } from './optimizers/adam.js';
+export type { SgdOptions, EmaMomentumOptions } from './optimizers/sgd/definition.js';
+export type { AdagradOptions } from './optimizers/adagrad/definition.js';
+export type { RmspropOptions } from './optimizers/rmsprop/definition.js';
+export type { AdadeltaOptions } from './optimizers/adadelta/definition.js';
+export type { AdamOptions } from './optimizers/adam/definition.js';
 export type { LayoutLimits, TensorSlot, Segment, PackedLayout } from './layout.js';
 export { requestOptimizerDevice } from './device.js';
 export {
@@ -28,4 +24,4 @@ export {
   type LrSchedule,
 } from './schedules.js';
 export type { GradClipping, LossScaling, TrainingOptions } from './training.js';
-export type { ControlSnapshot } from './gradient-control.js';
+export type { ControlSnapshot } from './engine/control-block.js';

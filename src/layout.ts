@@ -3,6 +3,7 @@
  * the flat range is cut into segments that respect the device limits. No GPU objects here, so the
  * rules can be unit-tested in Node.
  */
+import { checkTensorSpecs } from './tensors.js';
 
 /** Each tensor starts on a multiple of this many f32 elements (256 bytes). */
 export const TENSOR_ALIGN_ELEMENTS = 64;
@@ -75,20 +76,10 @@ export function computeLayout(
   limits: LayoutLimits,
   workgroupSize: number,
 ): PackedLayout {
-  const names = new Set<string>();
+  checkTensorSpecs(specs);
   const tensors: TensorSlot[] = [];
   let cursor = 0;
-  for (const [index, spec] of specs.entries()) {
-    if (typeof spec.name !== 'string' || spec.name.length === 0) {
-      throw new TypeError(`webgpu-optim: tensor ${index} needs a non-empty string name`);
-    }
-    if (names.has(spec.name)) {
-      throw new Error(`webgpu-optim: tensor name "${spec.name}" is used twice; names must be unique`);
-    }
-    if (!Number.isSafeInteger(spec.length) || spec.length < 0) {
-      throw new RangeError(`webgpu-optim: tensor "${spec.name}" has an invalid length ${spec.length}`);
-    }
-    names.add(spec.name);
+  for (const spec of specs) {
     const offset = alignUp(cursor, TENSOR_ALIGN_ELEMENTS);
     tensors.push({
       name: spec.name,

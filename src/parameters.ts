@@ -2,6 +2,9 @@
  * ParameterSet: many tensors packed into one parameter buffer and one gradient buffer (and, in the
  * optimizer, one buffer per state slot) so that one dispatch updates them all.
  */
+import { checkOptionsObject } from './config.js';
+import { checkEncoder } from './engine/encoder.js';
+import { createLifecycle, type Lifecycle } from './engine/lifecycle.js';
 import { computeLayout, type LayoutLimits, type PackedLayout, type TensorSlot } from './layout.js';
 import { readBuffers } from './readback.js';
 import { checkGradients } from './tensors.js';
@@ -39,8 +42,22 @@ export interface ParameterSet {
   read(): Promise<Float32Array[]>;
   /** Reads the gradients back, one array per tensor. */
   readGrads(): Promise<Float32Array[]>;
-  /** Frees both buffers. */
+  /** Frees both buffers. Every later use of the set (and of optimizers over it) throws. */
   destroy(): void;
+}
+
+const lifecycles = new WeakMap<ParameterSet, Lifecycle>();
+
+/** Throws unless `params` is a live parameter set made by createParameterSet. */
+export function checkParameterSet(params: unknown, what: string): asserts params is ParameterSet {
+  const lifecycle = lifecycles.get(params as ParameterSet);
+  if (!lifecycle) throw new TypeError(`webgpu-optim: ${what} needs a ParameterSet from createParameterSet, got ${String(params)}`);
+  lifecycle.check();
+}
+
+/** The parameter set's lifecycle, for optimizers built over it (internal). */
+export function parameterSetLifecycle(params: ParameterSet): Lifecycle {
+  return lifecycles.get(params)!;
 }
 
 /** Device limits the packer plans for: the device's, lowered by `overrides`. */
@@ -85,7 +102,12 @@ export function createParameterSet(
       throw new TypeError(`webgpu-optim: tensors[${i}].data must be a Float32Array`);
     }
   });
+  checkOptionsObject(options, 'createParameterSet options');
+  for (const key of Object.keys(options)) {
+    if (!['label', 'workgroupSize', 'limits'].includes(key)) throw new Error(`webgpu-optim: unknown createParameterSet option "${key}"; known: label, workgroupSize, limits`);
+  }
   const label = options.label ?? 'webgpu-optim';
+  if (typeof label !== 'string') throw new TypeError(`webgpu-optim: createParameterSet label must be a string, got ${String(label)}`);
   const workgroupSize = options.workgroupSize ?? 256;
   if (
     !Number.isSafeInteger(workgroupSize) ||
@@ -118,8 +140,9 @@ export function createParameterSet(
     layout.tensors.map((t) => packed.slice(t.offset, t.offset + t.length));
 
   device.queue.writeBuffer(paramBuffer, 0, pack(tensors.map((t) => t.data), 'params'));
+  const lifecycle = createLifecycle(`parameter set "${label}"`, device);
 
-  return {
+  const set: ParameterSet = {
     device,
     label,
     tensors: layout.tensors,
@@ -128,9 +151,12 @@ export function createParameterSet(
     paramBuffer,
     gradBuffer,
     writeGrads(grads) {
+      lifecycle.check();
       device.queue.writeBuffer(gradBuffer, 0, pack(grads, 'gradients'));
     },
     zeroGrads(encoder) {
+      lifecycle.check();
+      checkEncoder(encoder, 'zeroGrads');
       if (encoder) {
         encoder.clearBuffer(gradBuffer);
       } else {
@@ -140,19 +166,25 @@ export function createParameterSet(
       }
     },
     write(params) {
+      lifecycle.check();
       device.queue.writeBuffer(paramBuffer, 0, pack(params, 'params'));
     },
     async read() {
+      lifecycle.check();
       const [packed] = await readBuffers(device, [{ buffer: paramBuffer, byteLength: byteSize }], `${label}:params`);
       return unpack(packed!);
     },
     async readGrads() {
+      lifecycle.check();
       const [packed] = await readBuffers(device, [{ buffer: gradBuffer, byteLength: byteSize }], `${label}:grads`);
       return unpack(packed!);
     },
     destroy() {
+      if (!lifecycle.destroy()) return;
       paramBuffer.destroy();
       gradBuffer.destroy();
     },
   };
+  lifecycles.set(set, lifecycle);
+  return set;
 }

@@ -84,12 +84,19 @@ export function oneCycle({
   };
 }
 
-/** The learning rate a schedule gives, checked: a schedule must return a finite lr >= 0. */
+/** The learning rate a schedule gives, checked: a finite lr >= 0 that stays finite in float32. */
 export function scheduledLr(schedule: LrSchedule | undefined, t: number, baseLr: number): number {
   if (!schedule) return baseLr;
   const lr = schedule(t, baseLr);
-  if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) {
-    throw new RangeError(`webgpu-optim: the lr schedule returned ${String(lr)} at step ${t}; it must be a finite number >= 0`);
+  if (typeof lr !== 'number' || !Number.isFinite(Math.fround(lr)) || lr < 0) {
+    throw new RangeError(`webgpu-optim: the lr schedule returned ${String(lr)} at step ${t}; it must be a number >= 0, finite in float32`);
   }
   return lr;
+}
+
+/** Throws unless `schedule` is undefined or a function `(t, baseLr) => lr`. */
+export function checkSchedule(schedule: unknown): asserts schedule is LrSchedule | undefined {
+  if (schedule !== undefined && typeof schedule !== 'function') {
+    throw new TypeError(`webgpu-optim: the lr schedule must be a function (t, baseLr) => lr, got ${String(schedule)}`);
+  }
 }

@@ -1,12 +1,24 @@
-/** The state dict shared by the GPU optimizer and its CPU reference, and its checks on load. */
+/**
+ * The state dict shared by the GPU optimizer and its CPU reference, its checks on load, and an
+ * exact JSON form. Every check runs before the caller changes anything.
+ */
 import { kernelDefines, resolveConfig, type ResolvedConfig } from './config.js';
 import type { OptimizerDefinition } from './optimizers/definition.js';
+import type { ResolvedTraining } from './training.js';
+
+export const STATE_DICT_FORMAT = 'webgpu-optim/state-dict';
+export const STATE_DICT_VERSION = 1;
 
 export interface OptimizerStateDict<H extends object = Record<string, unknown>> {
+  /** `"webgpu-optim/state-dict"`, version 1 (absent in hand-made dicts: read as version 1). */
+  format?: typeof STATE_DICT_FORMAT;
+  version?: number;
   /** Optimizer name, e.g. "adam". */
   optimizer: string;
-  /** Steps taken so far (PyTorch's `step` state). */
+  /** Optimizer steps taken: PyTorch's `step` state (steps skipped for non-finite gradients do not count). */
   step: number;
+  /** Updates made, skipped ones included: the lr schedule's position. Equal to `step` when absent. */
+  stepCalls?: number;
   /** Name and length of each tensor, in tensor order. */
   tensors: { name: string; length: number }[];
   /** `state[i]` holds tensor i's state slots by their PyTorch names (`exp_avg`, `sum`, …). */
@@ -15,6 +27,8 @@ export interface OptimizerStateDict<H extends object = Record<string, unknown>> 
   options: { groups: (H & { tensors: string[] })[] };
   /** Loss-scaler state (GradScaler's scale and growth tracker), with `lossScaling`. */
   scaler?: { scale: number; growthTracker: number };
+  /** Gradients accumulated in an unfinished accumulation cycle, and how many micro-batches they hold. */
+  accumulation?: { microSteps: number; grads: Float32Array[] };
 }
 
 export interface TensorInfo {
@@ -28,15 +42,25 @@ export function tensorSlots<H extends object>(config: ResolvedConfig<H>, tensorI
   return config.definition.groupSlots(group, config.defines);
 }
 
+export interface Counts {
+  step: number;
+  stepCalls: number;
+  scaler?: { scale: number; growthTracker: number };
+  accumulation?: { microSteps: number; grads: Float32Array[] };
+}
+
 export function buildStateDict<H extends object>(
   config: ResolvedConfig<H>,
   tensors: readonly TensorInfo[],
-  step: number,
+  counts: Counts,
   slotData: (tensorIndex: number, slot: string) => Float32Array,
 ): OptimizerStateDict<H> {
-  return {
+  const sd: OptimizerStateDict<H> = {
+    format: STATE_DICT_FORMAT,
+    version: STATE_DICT_VERSION,
     optimizer: config.definition.name,
-    step,
+    step: counts.step,
+    stepCalls: counts.stepCalls,
     tensors: tensors.map(({ name, length }) => ({ name, length })),
     state: tensors.map((_, i) => Object.fromEntries(tensorSlots(config, i).map((slot) => [slot, slotData(i, slot)]))),
     options: {
@@ -46,33 +70,78 @@ export function buildStateDict<H extends object>(
       })),
     },
   };
+  if (counts.scaler) sd.scaler = counts.scaler;
+  if (counts.accumulation) sd.accumulation = counts.accumulation;
+  return sd;
+}
+
+/** What a checked state dict restores. */
+export interface LoadedState<H extends object> {
+  config: ResolvedConfig<H>;
+  step: number;
+  stepCalls: number;
+  scaler?: { scale: number; growthTracker: number };
+  /** Micro-batches pending in the accumulator, and their summed gradients (tensor order). */
+  pendingMicroSteps: number;
+  accumulated?: Float32Array[];
+}
+
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+
+function checkFloatArray(value: unknown, length: number, where: string, fail: (why: string) => never): void {
+  if (!(value instanceof Float32Array) || value.length !== length) fail(`${where} must be a Float32Array of length ${length}`);
+}
+
+function checkCounts(sd: OptimizerStateDict<any>, training: ResolvedTraining, tensors: readonly TensorInfo[], fail: (why: string) => never) {
+  if (!isCount(sd.step)) fail(`step ${String(sd.step)} is not a count (an integer 0 … 2^53)`);
+  const stepCalls = sd.stepCalls ?? sd.step;
+  if (!isCount(stepCalls) || stepCalls < sd.step) fail(`stepCalls ${String(sd.stepCalls)} must be a count ≥ step (${sd.step})`);
+  if (sd.scaler !== undefined) {
+    if (!training.scaling) fail('it holds a loss-scaler state but this optimizer has no lossScaling');
+    const { scale, growthTracker } = sd.scaler ?? {};
+    if (typeof scale !== 'number' || !(scale > 0) || !Number.isFinite(Math.fround(scale))) fail(`scaler.scale ${String(scale)} must be a finite float32 > 0`);
+    if (!isCount(growthTracker) || growthTracker >= 2 ** 32) fail(`scaler.growthTracker ${String(growthTracker)} must be an integer ≥ 0`);
+  }
+  if (sd.accumulation !== undefined) {
+    const k = training.accumulationSteps;
+    const { microSteps, grads } = sd.accumulation ?? {};
+    if (!Number.isSafeInteger(microSteps) || microSteps! < 1 || microSteps! >= k) {
+      fail(`accumulation.microSteps ${String(microSteps)} must be an integer in [1, ${k - 1}] (this optimizer accumulates ${k})`);
+    }
+    if (!Array.isArray(grads) || grads.length !== tensors.length) fail(`accumulation.grads must hold one array per tensor (${tensors.length})`);
+    grads!.forEach((g, i) => checkFloatArray(g, tensors[i]!.length, `accumulation.grads[${i}]`, fail));
+  }
 }
 
 /**
- * Checks a state dict against this optimizer and these tensors and returns the config it holds.
- * Throws (and the caller changes nothing) for another optimizer, other tensors, missing or extra
- * slots, wrong lengths, or hyperparameters that need another kernel variant.
+ * Checks a state dict against this optimizer and these tensors and returns what it restores.
+ * Throws (and the caller changes nothing) for another optimizer, other tensors, other group
+ * membership, missing or extra slots, wrong lengths, bad counts or scaler state, or
+ * hyperparameters that need another kernel variant.
  */
 export function checkStateDict<H extends object>(
-  definition: OptimizerDefinition<H>,
+  definition: OptimizerDefinition<H, any>,
   tensors: readonly TensorInfo[],
   current: ResolvedConfig<H>,
+  training: ResolvedTraining,
   sd: OptimizerStateDict<H>,
-): ResolvedConfig<H> {
+): LoadedState<H> {
   const fail = (why: string): never => {
     throw new Error(`webgpu-optim: ${definition.name}: cannot load this state dict: ${why}`);
   };
-  if (sd === null || typeof sd !== 'object') fail('it is not an object');
+  if (sd === null || typeof sd !== 'object' || Array.isArray(sd)) fail('it is not an object');
+  if (sd.format !== undefined && sd.format !== STATE_DICT_FORMAT) fail(`its format is ${JSON.stringify(sd.format)}, not "${STATE_DICT_FORMAT}"`);
+  if (sd.version !== undefined && sd.version !== STATE_DICT_VERSION) fail(`it is version ${String(sd.version)}; this library reads version ${STATE_DICT_VERSION}`);
   if (sd.optimizer !== definition.name) fail(`it belongs to optimizer "${String(sd.optimizer)}"`);
-  if (!Number.isSafeInteger(sd.step) || sd.step < 0) fail(`step ${String(sd.step)} is not a count`);
   if (!Array.isArray(sd.tensors) || sd.tensors.length !== tensors.length) {
-    fail(`it has ${sd.tensors?.length} tensors, this optimizer ${tensors.length}`);
+    fail(`it has ${Array.isArray(sd.tensors) ? sd.tensors.length : 'no'} tensors, this optimizer ${tensors.length}`);
   }
   sd.tensors.forEach((t, i) => {
-    if (t.name !== tensors[i]!.name || t.length !== tensors[i]!.length) {
-      fail(`tensor ${i} is "${t.name}" of length ${t.length}, expected "${tensors[i]!.name}" of length ${tensors[i]!.length}`);
+    if (t?.name !== tensors[i]!.name || t?.length !== tensors[i]!.length) {
+      fail(`tensor ${i} is "${t?.name}" of length ${t?.length}, expected "${tensors[i]!.name}" of length ${tensors[i]!.length}`);
     }
   });
+  checkCounts(sd, training, tensors, fail);
   if (!Array.isArray(sd.options?.groups) || sd.options.groups.length === 0) fail('options.groups is missing');
   const [base, ...rest] = sd.options.groups;
   const { tensors: _defaultTensors, ...baseOptions } = base!;
@@ -80,6 +149,9 @@ export function checkStateDict<H extends object>(
     ...(baseOptions as Partial<H>),
     groups: rest.map((g) => ({ ...g })),
   } as never);
+  if (config.groups.length !== current.groups.length || config.tensorGroup.some((g, i) => g !== current.tensorGroup[i])) {
+    fail('its groups hold other tensors than this optimizer\'s');
+  }
   if (JSON.stringify(kernelDefines(definition, config.groups)) !== JSON.stringify(current.defines)) {
     fail('its options need another kernel variant (amsgrad, nesterov, centered, momentum or maximize differ)');
   }
@@ -90,12 +162,49 @@ export function checkStateDict<H extends object>(
     if (JSON.stringify(expected) !== JSON.stringify(got)) {
       fail(`tensor "${tensors[i]!.name}" has slots [${got}], expected [${expected}]`);
     }
-    for (const slot of got) {
-      const data = slots[slot];
-      if (!(data instanceof Float32Array) || data.length !== tensors[i]!.length) {
-        fail(`state[${i}].${slot} must be a Float32Array of length ${tensors[i]!.length}`);
-      }
-    }
+    for (const slot of got) checkFloatArray(slots[slot], tensors[i]!.length, `state[${i}].${slot}`, fail);
   });
-  return config;
+  return {
+    config,
+    step: sd.step,
+    stepCalls: sd.stepCalls ?? sd.step,
+    scaler: sd.scaler ? { ...sd.scaler } : undefined,
+    pendingMicroSteps: sd.accumulation?.microSteps ?? 0,
+    accumulated: sd.accumulation?.grads,
+  };
+}
+
+/**
+ * A state dict as JSON text, exactly: every Float32Array is stored as the base64 of its bytes, so
+ * NaN, ±Inf and −0 survive (plain `JSON.stringify` turns NaN and Infinity into null).
+ *
+ * @example
+ * localStorage.setItem('ckpt', stateDictToJSON(await opt.stateDict()));
+ * opt.loadStateDict(stateDictFromJSON(localStorage.getItem('ckpt')!));
+ */
+export function stateDictToJSON(sd: OptimizerStateDict<any>): string {
+  return JSON.stringify(sd, (_key, value) => (value instanceof Float32Array ? { float32: toBase64(value) } : value));
+}
+
+/** Reads what {@link stateDictToJSON} wrote. */
+export function stateDictFromJSON<H extends object = Record<string, unknown>>(json: string): OptimizerStateDict<H> {
+  if (typeof json !== 'string') throw new TypeError('webgpu-optim: stateDictFromJSON takes the JSON text stateDictToJSON wrote');
+  return JSON.parse(json, (_key, value) =>
+    value !== null && typeof value === 'object' && typeof value.float32 === 'string' && Object.keys(value).length === 1 ? fromBase64(value.float32) : value,
+  );
+}
+
+function toBase64(array: Float32Array): string {
+  const bytes = new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
+function fromBase64(text: string): Float32Array {
+  const binary = atob(text);
+  if (binary.length % 4 !== 0) throw new Error('webgpu-optim: a float32 array in the JSON has a length that is not a multiple of 4 bytes');
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return new Float32Array(bytes.buffer);
 }

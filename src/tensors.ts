@@ -24,3 +24,20 @@ export function checkGradients(arrays: readonly Float32Array[], tensors: readonl
     }
   });
 }
+
+/** Throws unless every tensor has a non-empty name used once and a valid length. */
+export function checkTensorSpecs(specs: readonly TensorShape[]): void {
+  const names = new Set<string>();
+  specs.forEach((spec, index) => {
+    if (typeof spec.name !== 'string' || spec.name.length === 0) {
+      throw new TypeError(`webgpu-optim: tensor ${index} needs a non-empty string name`);
+    }
+    if (names.has(spec.name)) {
+      throw new Error(`webgpu-optim: tensor name "${spec.name}" is used twice; names must be unique`);
+    }
+    if (!Number.isSafeInteger(spec.length) || spec.length < 0) {
+      throw new RangeError(`webgpu-optim: tensor "${spec.name}" has an invalid length ${spec.length}`);
+    }
+    names.add(spec.name);
+  });
+}

@@ -59,58 +59,85 @@ export interface ResolvedTraining {
   control: boolean;
 }
 
-const KEYS = ['lrSchedule', 'gradClipping', 'lossScaling', 'skipNonFinite', 'accumulation', 'computeGradNorm'];
+const KEYS = ['lrSchedule', 'gradClipping', 'lossScaling', 'skipNonFinite', 'accumulation', 'computeGradNorm'] as const;
 
+function fail(message: string, type: 'range' | 'type' = 'range'): never {
+  throw type === 'type' ? new TypeError(`webgpu-optim: ${message}`) : new RangeError(`webgpu-optim: ${message}`);
+}
+
+/** A finite number > 0 (or ≥ 0) that stays finite in float32, where the GPU keeps it. */
 function positive(name: string, v: unknown, allowZero = false): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (!allowZero && v === 0)) {
-    throw new RangeError(`webgpu-optim: ${name} must be a finite number ${allowZero ? '>= 0' : '> 0'}, got ${String(v)}`);
+    fail(`${name} must be a finite number ${allowZero ? '>= 0' : '> 0'}, got ${String(v)}`);
   }
+  if (!Number.isFinite(Math.fround(v))) fail(`${name} = ${v} overflows float32`);
   return v;
+}
+
+function boolean(name: string, v: unknown, fallback: boolean): boolean {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'boolean') fail(`${name} must be a boolean, got ${JSON.stringify(v) ?? String(v)}`, 'type');
+  return v;
+}
+
+/** A plain object whose keys are all known (a typo is an error, not an ignored option). */
+function section<T extends object>(name: string, v: unknown, known: readonly (keyof T & string)[]): Partial<T> {
+  if (v === undefined) return {};
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) fail(`${name} must be an object, got ${JSON.stringify(v) ?? String(v)}`, 'type');
+  for (const key of Object.keys(v)) {
+    if (!known.includes(key as keyof T & string)) fail(`unknown ${name} option "${key}"; known: ${known.join(', ')}`);
+  }
+  return v as Partial<T>;
+}
+
+function integer(name: string, v: unknown, min: number, max: number): number {
+  if (!Number.isSafeInteger(v) || (v as number) < min || (v as number) > max) fail(`${name} must be an integer in [${min}, ${max}], got ${String(v)}`);
+  return v as number;
+}
+
+function resolveScaling(lossScaling: unknown): Required<LossScaling> | undefined {
+  if (lossScaling === undefined || lossScaling === false) return undefined;
+  const s = lossScaling === true ? {} : section<LossScaling>('lossScaling', lossScaling, ['initScale', 'growthFactor', 'backoffFactor', 'growthInterval', 'dynamic']);
+  const scaling = {
+    initScale: positive('lossScaling.initScale', s.initScale ?? 2 ** 16),
+    growthFactor: positive('lossScaling.growthFactor', s.growthFactor ?? 2),
+    backoffFactor: positive('lossScaling.backoffFactor', s.backoffFactor ?? 0.5),
+    growthInterval: integer('lossScaling.growthInterval', s.growthInterval ?? 2000, 1, 2 ** 32 - 1),
+    dynamic: boolean('lossScaling.dynamic', s.dynamic, true),
+  };
+  if (!(scaling.growthFactor > 1)) fail(`lossScaling.growthFactor must be > 1, got ${scaling.growthFactor}`);
+  if (!(scaling.backoffFactor < 1)) fail(`lossScaling.backoffFactor must be < 1, got ${scaling.backoffFactor}`);
+  return scaling;
 }
 
 /** Pulls the training options out of `options`, checked. Returns the rest untouched. */
 export function resolveTraining<T extends object>(options: T & TrainingOptions): { training: ResolvedTraining; rest: T } {
   const rest = { ...options } as Record<string, unknown>;
   for (const key of KEYS) delete rest[key];
-  const { lrSchedule, gradClipping = {}, lossScaling, skipNonFinite, accumulation, computeGradNorm = false } = options;
-  if (typeof computeGradNorm !== 'boolean') throw new TypeError('webgpu-optim: computeGradNorm must be a boolean');
-  if (lrSchedule !== undefined && typeof lrSchedule !== 'function') throw new TypeError('webgpu-optim: lrSchedule must be a function (t, baseLr) => lr');
-  if (gradClipping === null || typeof gradClipping !== 'object') throw new TypeError('webgpu-optim: gradClipping must be an object');
-  for (const key of Object.keys(gradClipping)) {
-    if (!['maxValue', 'maxNorm', 'normType', 'perGroup'].includes(key)) throw new Error(`webgpu-optim: unknown gradClipping option "${key}"`);
+  const { lrSchedule, lossScaling, skipNonFinite } = options;
+  const computeGradNorm = boolean('computeGradNorm', options.computeGradNorm, false);
+  if (lrSchedule !== undefined && typeof lrSchedule !== 'function') fail('lrSchedule must be a function (t, baseLr) => lr', 'type');
+  if (lossScaling !== undefined && typeof lossScaling !== 'boolean' && (lossScaling === null || typeof lossScaling !== 'object')) {
+    fail(`lossScaling must be true, false or an object, got ${JSON.stringify(lossScaling) ?? String(lossScaling)}`, 'type');
   }
-  const clipValue = gradClipping.maxValue === undefined ? Infinity : positive('gradClipping.maxValue', gradClipping.maxValue);
-  const maxNorm = gradClipping.maxNorm === undefined ? Infinity : positive('gradClipping.maxNorm', gradClipping.maxNorm);
-  const normType = gradClipping.normType ?? 2;
-  if (normType !== 2 && normType !== 'inf') throw new RangeError(`webgpu-optim: gradClipping.normType must be 2 or 'inf', got ${String(normType)}`);
-  let scaling: Required<LossScaling> | undefined;
-  if (lossScaling) {
-    const s = lossScaling === true ? {} : lossScaling;
-    for (const key of Object.keys(s)) {
-      if (!['initScale', 'growthFactor', 'backoffFactor', 'growthInterval', 'dynamic'].includes(key)) throw new Error(`webgpu-optim: unknown lossScaling option "${key}"`);
-    }
-    scaling = {
-      initScale: positive('lossScaling.initScale', s.initScale ?? 2 ** 16),
-      growthFactor: positive('lossScaling.growthFactor', s.growthFactor ?? 2),
-      backoffFactor: positive('lossScaling.backoffFactor', s.backoffFactor ?? 0.5),
-      growthInterval: s.growthInterval ?? 2000,
-      dynamic: s.dynamic ?? true,
-    };
-    if (!(scaling.growthFactor > 1)) throw new RangeError('webgpu-optim: lossScaling.growthFactor must be > 1');
-    if (!(scaling.backoffFactor < 1)) throw new RangeError('webgpu-optim: lossScaling.backoffFactor must be < 1');
-    if (!Number.isSafeInteger(scaling.growthInterval) || scaling.growthInterval < 1) throw new RangeError('webgpu-optim: lossScaling.growthInterval must be a positive integer');
-  }
-  const steps = accumulation?.steps ?? 1;
-  if (!Number.isSafeInteger(steps) || steps < 1 || steps > 2 ** 24) throw new RangeError(`webgpu-optim: accumulation.steps must be a positive integer, got ${String(steps)}`);
-  const average = Boolean(accumulation?.average) && steps > 1;
-  const skip = skipNonFinite ?? Boolean(scaling);
-  if (typeof skip !== 'boolean') throw new TypeError('webgpu-optim: skipNonFinite must be a boolean');
+  const clipping = section<GradClipping>('gradClipping', options.gradClipping, ['maxValue', 'maxNorm', 'normType', 'perGroup']);
+  const clipValue = clipping.maxValue === undefined ? Infinity : positive('gradClipping.maxValue', clipping.maxValue);
+  const maxNorm = clipping.maxNorm === undefined ? Infinity : positive('gradClipping.maxNorm', clipping.maxNorm);
+  const normType = clipping.normType ?? 2;
+  if (normType !== 2 && normType !== 'inf') fail(`gradClipping.normType must be 2 or 'inf', got ${String(normType)}`);
+  const perGroup = boolean('gradClipping.perGroup', clipping.perGroup, false);
+  const scaling = resolveScaling(lossScaling);
+  const accumulation = section<{ steps: number; average: boolean }>('accumulation', options.accumulation, ['steps', 'average']);
+  if (options.accumulation !== undefined && accumulation.steps === undefined) fail('accumulation.steps is required (e.g. { steps: 4 })');
+  const steps = integer('accumulation.steps', accumulation.steps ?? 1, 1, 2 ** 24);
+  const average = boolean('accumulation.average', accumulation.average, false) && steps > 1;
+  const skip = boolean('skipNonFinite', skipNonFinite, Boolean(scaling));
   const training: ResolvedTraining = {
     schedule: lrSchedule,
     clipValue,
     maxNorm,
     normInf: normType === 'inf',
-    perGroup: Boolean(gradClipping.perGroup),
+    perGroup,
     scaling,
     skipNonFinite: skip,
     accumulationSteps: steps,
@@ -118,34 +145,4 @@ export function resolveTraining<T extends object>(options: T & TrainingOptions):
     control: Number.isFinite(clipValue) || Number.isFinite(maxNorm) || Boolean(scaling) || skip || average || computeGradNorm,
   };
   return { training, rest: rest as T };
-}
-
-/** Flags word of the control buffer (see shaders/control.wgsl). */
-export function controlFlags(t: ResolvedTraining): number {
-  return (
-    (t.scaling?.dynamic ? 1 : 0) |
-    (t.skipNonFinite ? 2 : 0) |
-    (t.perGroup ? 4 : 0) |
-    (t.normInf ? 8 : 0) |
-    (t.scaling ? 16 : 0) |
-    (Number.isFinite(t.maxNorm) ? 32 : 0)
-  );
-}
-
-/** Words of the control header before the per-group entries. */
-export const CONTROL_HEADER_WORDS = 16;
-export const CONTROL_GROUP_WORDS = 4;
-
-/** The control block as read back (GPU) or kept (CPU twin). */
-export interface ControlSnapshot {
-  /** Optimizer steps taken (skipped ones do not count). */
-  step: number;
-  lossScale: number;
-  growthTracker: number;
-  /** Norm over all tensors of the last step's gradients (after unscaling and value clipping). */
-  totalNorm: number;
-  groupNorms: number[];
-  foundInf: boolean;
-  /** Whether the last step was skipped for non-finite gradients. */
-  skipped: boolean;
 }

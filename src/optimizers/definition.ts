@@ -1,33 +1,68 @@
-import type { KernelDefines, KernelFamily } from '../shaders.js';
+/**
+ * What one optimizer is, as data: its options and their defaults, the state slots it keeps, the
+ * per-step scalars its kernel reads (a declarative schema), its WGSL kernel and its CPU twin.
+ * A folder under src/optimizers/ holds one of these; registry.ts lists them. Everything else
+ * (the WGSL `struct Hyper`, the host packing, the twin's named scalars, the step table of the
+ * training-control path) is derived from the definition by src/engine/.
+ */
 
-/** A state buffer of a kernel: its PyTorch state name and its `@binding` in the family's .wgsl. */
+/** Pipeline-creation flags of a kernel (`#if NAME` in the .wgsl files). */
+export type KernelDefines = Readonly<Record<string, boolean>>;
+
+/** A state buffer: its PyTorch state name and the WGSL variable the kernel calls it. */
 export interface SlotSpec {
   readonly name: string;
-  readonly binding: number;
+  readonly wgsl: string;
+}
+
+/** A scalar that depends on the hyperparameters only. */
+export interface FixedScalar<H> {
+  readonly doc: string;
+  readonly value: (options: H) => number;
 }
 
 /**
- * The per-element CPU twin of a kernel family. It receives the same f32-rounded scalars the GPU
- * reads (one group's `Hyper` struct as a Float32Array) and updates `param` and the state slots in
- * place for `[begin, end)`, rounding every operation to f32 with Math.fround.
+ * A scalar that depends on the step number t (1-based), such as a bias correction. The host
+ * computes its exact value in float64 and rounds once: `base / perStep` ('divide') or `perStep`
+ * ('replace'). On the training-control path the GPU counts the steps (skipped steps do not count),
+ * so the ring carries the step-free `base` and the kernel combines it in f32 with the `perStep`
+ * value of the step the GPU actually takes, read from the step table.
  */
-export type ReferenceUpdate = (args: {
+export interface StepScalar<H> {
+  readonly doc: string;
+  /** A function of t and the hyperparameters other than lr (an lr schedule changes lr per step). */
+  readonly perStep: (options: H, t: number) => number;
+  readonly combine: 'divide' | 'replace';
+  /** The step-free part ('divide' only). */
+  readonly base?: (options: H) => number;
+}
+
+export type ScalarSpec<H> = FixedScalar<H> | StepScalar<H>;
+
+/** The kernel's `struct Hyper`, field by field in order (object key order). */
+export type ScalarSchema<H, S extends string> = { readonly [K in S]: ScalarSpec<H> };
+
+/** One group's scalars as the kernel reads them (f32 values), by name. */
+export type Scalars<S extends string> = Readonly<Record<S, number>>;
+
+/**
+ * The per-element CPU twin of a kernel. It receives the f32 scalars the GPU reads and updates
+ * `param` and the state slots in place for `[begin, end)`, rounding every operation to f32.
+ */
+export type ReferenceUpdate<S extends string> = (args: {
   param: Float32Array;
   grad: Float32Array;
   state: Readonly<Record<string, Float32Array>>;
-  scalars: Float32Array;
+  h: Scalars<S>;
   defines: KernelDefines;
   begin: number;
   end: number;
 }) => void;
 
-/**
- * Everything the host needs to know about one optimizer. Adding an optimizer means writing one of
- * these, its kernel (shaders/) and its reference (src/reference/).
- */
-export interface OptimizerDefinition<H extends object = object> {
+export interface OptimizerDefinition<H extends object = object, S extends string = string> {
   readonly name: string;
-  readonly family: KernelFamily;
+  /** The kernel: a WGSL file defining `fn update(i: u32, h: Hyper, g: vec4<f32>)`. */
+  readonly kernel: { readonly name: string; readonly source: string };
   /** PyTorch's defaults; options in `required` have no default and must be given. */
   readonly defaults: Readonly<H>;
   readonly required: readonly (keyof H & string)[];
@@ -35,26 +70,23 @@ export interface OptimizerDefinition<H extends object = object> {
   readonly structural: readonly (keyof H & string)[];
   /** Throws a clear error for a bad value (checks one group's complete options). */
   validate(options: H): void;
-  /** Kernel flags for these groups (MULTI_GROUP is added by the engine). */
+  /** Kernel flags for these groups (MULTI_GROUP and GRAD_CONTROL are added by the engine). */
   defines(groups: readonly H[]): Record<string, boolean>;
   /** State buffers of a kernel variant, in binding order. */
   slots(defines: KernelDefines): readonly SlotSpec[];
-  /** The slots that a tensor of this group has in PyTorch (e.g. no momentum_buffer at momentum 0). */
+  /** The slots a tensor of this group has in PyTorch (e.g. no momentum_buffer at momentum 0). */
   groupSlots(options: H, defines: KernelDefines): readonly string[];
   /** Value a state slot starts with. */
   initialValue(slot: string, options: H): number;
-  /** Field names of the family's WGSL `struct Hyper`, in order. */
-  readonly scalarNames: readonly string[];
-  /**
-   * The per-step scalars of one group in float64 (rounded to f32 once, by the caller), `step` ≥ 1.
-   * With `deviceStep`, the fields that depend on the step hold their step-free base instead (e.g.
-   * −lr for Adam's step size): the kernel combines them with `stepTable` entries of the step the
-   * GPU actually counts (skipped steps do not count).
-   */
-  scalars(options: H, step: number, deviceStep?: boolean): number[];
-  /** The two step-dependent scalars of step `step` (float64, rounded once to f32 by the caller). */
-  stepTable(options: H, step: number): [number, number];
-  /** Puts a step-table entry into the scalars exactly as the kernel does under GRAD_CONTROL (f32). */
-  applyStepTable(scalars: Float32Array, entry: readonly [number, number]): void;
-  readonly reference: ReferenceUpdate;
+  readonly scalars: ScalarSchema<H, S>;
+  readonly reference: ReferenceUpdate<S>;
+}
+
+/** Identity that lets TypeScript infer the options and scalar names of a definition. */
+export function defineOptimizer<H extends object, S extends string>(definition: OptimizerDefinition<H, S>): OptimizerDefinition<H, S> {
+  return definition;
+}
+
+export function isStepScalar<H>(spec: ScalarSpec<H>): spec is StepScalar<H> {
+  return 'perStep' in spec;
 }

@@ -1,38 +1,38 @@
-import { adadelta, type AdadeltaOptions } from './adadelta.js';
-import { adagrad, type AdagradOptions } from './adagrad.js';
-import { adam, adamw, type AdamOptions } from './adam.js';
+/**
+ * THE list of optimizers. Everything else derives from it: the option types by name, the kernel
+ * sources, `optimizerNames`, the test option matrices (typed so that an optimizer registered here
+ * without one does not compile), and the benchmark's and demo's lists.
+ * Adding an optimizer = one folder under src/optimizers/ + one line here.
+ */
+import { adadelta } from './adadelta/definition.js';
+import { adagrad } from './adagrad/definition.js';
+import { adam, adamw } from './adam/definition.js';
 import type { OptimizerDefinition } from './definition.js';
-import { rmsprop, type RmspropOptions } from './rmsprop.js';
-import { emaMomentum, sgd, type EmaMomentumOptions, type SgdOptions } from './sgd.js';
+import { rmsprop } from './rmsprop/definition.js';
+import { emaMomentum, sgd } from './sgd/definition.js';
 
-/** Options of each optimizer, by name. */
-export interface OptimizerOptionsMap {
-  sgd: SgdOptions;
-  adagrad: AdagradOptions;
-  rmsprop: RmspropOptions;
-  adadelta: AdadeltaOptions;
-  adam: AdamOptions;
-  adamw: AdamOptions;
-  ema_momentum: EmaMomentumOptions;
-}
-
-export type OptimizerName = keyof OptimizerOptionsMap;
-
-const definitions: { [K in OptimizerName]: OptimizerDefinition<OptimizerOptionsMap[K]> } = {
+export const registry = {
   sgd,
+  ema_momentum: emaMomentum,
   adagrad,
   rmsprop,
   adadelta,
   adam,
   adamw,
-  ema_momentum: emaMomentum,
-};
+} as const;
 
-export const optimizerNames = Object.keys(definitions) as OptimizerName[];
+export type OptimizerName = keyof typeof registry;
 
-export function getDefinition(name: string): OptimizerDefinition<any> {
-  if (!Object.hasOwn(definitions, name)) {
-    throw new Error(`webgpu-optim: unknown optimizer "${name}"; known: ${optimizerNames.join(', ')}`);
+type OptionsOf<D> = D extends OptimizerDefinition<infer H, infer _S> ? H : never;
+
+/** Options of each optimizer, by name. */
+export type OptimizerOptionsMap = { [K in OptimizerName]: OptionsOf<(typeof registry)[K]> };
+
+export const optimizerNames = Object.keys(registry) as OptimizerName[];
+
+export function getDefinition(name: unknown): OptimizerDefinition<any, string> {
+  if (typeof name !== 'string' || !Object.hasOwn(registry, name)) {
+    throw new Error(`webgpu-optim: unknown optimizer ${JSON.stringify(name) ?? String(name)}; known: ${optimizerNames.join(', ')}`);
   }
-  return definitions[name as OptimizerName];
+  return registry[name as OptimizerName] as unknown as OptimizerDefinition<any, string>;
 }

@@ -1,8 +1,15 @@
 /** Validation helpers shared by the optimizer definitions; every message names the optimizer. */
 
+/** The largest finite float32. Values above it become ±Infinity in the kernel's f32 scalars. */
+export const F32_MAX = 3.4028234663852886e38;
+
+/** A finite number that stays finite in float32 (the kernels read every scalar as f32). */
 export function checkFinite(optimizer: string, name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
     throw new RangeError(`webgpu-optim: ${optimizer}: ${name} must be a finite number, got ${String(value)}`);
+  }
+  if (!Number.isFinite(Math.fround(value))) {
+    throw new RangeError(`webgpu-optim: ${optimizer}: ${name} = ${value} overflows float32 (largest ${F32_MAX})`);
   }
   return value;
 }
@@ -24,5 +31,12 @@ export function checkUnitInterval(optimizer: string, name: string, value: unknow
 export function checkBoolean(optimizer: string, name: string, value: unknown): void {
   if (typeof value !== 'boolean') {
     throw new TypeError(`webgpu-optim: ${optimizer}: ${name} must be a boolean, got ${String(value)}`);
+  }
+}
+
+/** A pair of numbers, e.g. betas. */
+export function checkPair(optimizer: string, name: string, value: unknown): void {
+  if (!Array.isArray(value) || value.length !== 2) {
+    throw new TypeError(`webgpu-optim: ${optimizer}: ${name} must be a pair [a, b], got ${JSON.stringify(value) ?? String(value)}`);
   }
 }

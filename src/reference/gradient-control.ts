@@ -1,10 +1,12 @@
 /**
- * CPU twin of the control path (shaders/grad-stats.wgsl finalize + controlledGradient in
- * shaders/common.wgsl): unscale, clip by value, norms, clip by norm, non-finite skip, loss-scaler
- * update and the device step counter, with the same f32 operations. Norm sums are accumulated in
- * float64 here (the GPU sums in f32 trees), so norms agree to a few ULP, not bit for bit.
+ * CPU twin of the control path (src/kernels/grad-stats.wgsl finalize + controlledGradient in
+ * src/kernels/common.wgsl): unscale, clip by value, norms, clip by norm, non-finite skip,
+ * loss-scaler update and the device step counter, with the same f32 operations. Norm sums are
+ * accumulated in float64 here (the GPU sums in f32 trees), so norms agree to a few ULP, not bit
+ * for bit. NaN propagates as in torch: a NaN gradient gives a NaN norm and a NaN clip coefficient.
  */
-import type { ControlSnapshot, ResolvedTraining } from '../training.js';
+import type { ControlSnapshot } from '../engine/control-block.js';
+import type { ResolvedTraining } from '../training.js';
 
 const fr = Math.fround;
 const EPS = fr(1e-6);
@@ -14,6 +16,7 @@ export type ControlState = ControlSnapshot;
 export function initialControlState(training: ResolvedTraining, groups: number): ControlState {
   return {
     step: 0,
+    calls: 0,
     lossScale: fr(training.scaling?.initScale ?? 1),
     growthTracker: 0,
     totalNorm: 0,
@@ -21,6 +24,23 @@ export function initialControlState(training: ResolvedTraining, groups: number):
     foundInf: false,
     skipped: false,
   };
+}
+
+/** torch.max: NaN-propagating. */
+const maxNan = (a: number, b: number) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b));
+
+function updateScaler(training: ResolvedTraining, state: ControlState): void {
+  if (!training.scaling?.dynamic) return;
+  if (state.foundInf) {
+    state.lossScale = fr(state.lossScale * fr(training.scaling.backoffFactor));
+    state.growthTracker = 0;
+  } else if (state.growthTracker + 1 >= training.scaling.growthInterval) {
+    const grown = fr(state.lossScale * fr(training.scaling.growthFactor));
+    if (Number.isFinite(grown)) state.lossScale = grown;
+    state.growthTracker = 0;
+  } else {
+    state.growthTracker++;
+  }
 }
 
 /**
@@ -47,41 +67,27 @@ export function controlStep(
       const v = Number.isNaN(unscaled) ? unscaled : Math.min(Math.max(unscaled, -clip), clip);
       out[i] = v;
       sums[group]! += v * v;
-      // As the GPU: a NaN or ±Inf element marks its group's max|g| as +Inf.
-      if (!Number.isFinite(unscaled)) {
-        foundInf = true;
-        maxima[group] = Infinity;
-      } else {
-        maxima[group] = Math.max(maxima[group]!, Math.abs(v));
-      }
+      maxima[group] = maxNan(maxima[group]!, Math.abs(v));
+      if (!Number.isFinite(unscaled)) foundInf = true;
     }
     return out;
   });
   const normInf = training.normInf;
   const totalSum = sums.reduce((a, b) => a + b, 0);
-  const totalMax = Math.max(0, ...maxima);
+  const totalMax = maxima.reduce(maxNan, 0);
   state.totalNorm = fr(normInf ? totalMax : Math.sqrt(totalSum));
   state.groupNorms = sums.map((s, g) => fr(normInf ? maxima[g]! : Math.sqrt(s)));
   state.foundInf = foundInf;
   const clipByNorm = Number.isFinite(training.maxNorm);
+  // clip_grad_norm_: clamp(maxNorm / (norm + 1e-6), max = 1); Math.min keeps NaN, as torch.clamp.
   const multipliers = state.groupNorms.map((norm) => {
     if (!clipByNorm) return 1;
     const basis = training.perGroup ? norm : state.totalNorm;
     return Math.min(fr(fr(training.maxNorm) / fr(basis + EPS)), 1);
   });
+  state.calls++;
   state.skipped = foundInf && training.skipNonFinite;
-  if (training.scaling?.dynamic) {
-    if (foundInf) {
-      state.lossScale = fr(state.lossScale * fr(training.scaling.backoffFactor));
-      state.growthTracker = 0;
-    } else if (state.growthTracker + 1 >= training.scaling.growthInterval) {
-      const grown = fr(state.lossScale * fr(training.scaling.growthFactor));
-      if (Number.isFinite(grown)) state.lossScale = grown;
-      state.growthTracker = 0;
-    } else {
-      state.growthTracker++;
-    }
-  }
+  updateScaler(training, state);
   if (state.skipped) return undefined;
   state.step++;
   return clipped.map((g, t) => {

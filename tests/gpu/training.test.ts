@@ -41,10 +41,11 @@ describe('gradient clipping', () => {
     });
   });
 
-  test('global norm of a large set agrees with a float64 sum (split into several bindings)', async () => {
+  test('global norm of a 3M-element set agrees with a float64 sum (split into several bindings)', async () => {
     await withDevice(async (device) => {
-      // As many elements as the device's maxBufferSize allows, up to 10⁸, over 4 segments.
-      const n = Math.min(100_000_000, Math.floor(device.limits.maxBufferSize / 4) - 64);
+      // 3·10⁶ elements over at least 4 bindings: splitting is exercised without 10⁸ elements
+      // (which cost a busy 2-core CI machine minutes on SwiftShader).
+      const n = 3_000_001;
       const grads = new Float32Array(n);
       const random = rng(5);
       let sum = 0;
@@ -129,7 +130,6 @@ describe('loss scaling and non-finite skips', () => {
       const tensors = namedTensors([10], 49);
       const params = createParameterSet(device, tensors);
       const opt = createOptimizer('sgd', params, { lr: 0.1, lossScaling: { initScale: 256, growthInterval: 3 } });
-      expect(opt.lossScale?.offset).toBe(8);
       const scales: number[] = [];
       for (const g of [1, Infinity, 1, 1, 1, NaN, 1]) {
         params.writeGrads([new Float32Array(10).fill(g)]);
@@ -137,6 +137,15 @@ describe('loss scaling and non-finite skips', () => {
         scales.push(await opt.getLossScale());
       }
       expect(scales).toEqual([256, 128, 128, 128, 256, 128, 128]);
+      // lossScale names where a backward pass finds the scale on the GPU.
+      const { buffer, offset } = opt.lossScale!;
+      const copy = device.createBuffer({ label: 'test:lossScale', size: 4, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
+      const encoder = device.createCommandEncoder({ label: 'test:lossScale' });
+      encoder.copyBufferToBuffer(buffer, offset, copy, 0, 4);
+      device.queue.submit([encoder.finish()]);
+      await copy.mapAsync(GPUMapMode.READ);
+      expect(new Float32Array(copy.getMappedRange())[0]).toBe(128);
+      copy.destroy();
       opt.destroy();
       params.destroy();
     });

@@ -1,3 +1,4 @@
+import type { OptimizerOptions, OptimizerName, OptimizerOptionsMap } from '../../src/index.js';
 import type { Tolerance } from './allclose.js';
 
 /**
@@ -10,8 +11,11 @@ import type { Tolerance } from './allclose.js';
  */
 export const PARITY_TOLERANCE: Tolerance = { atol: 1e-7, rtol: 1e-5 };
 
-/** The option matrix every GPU parity test walks: each optimizer, each option on and off. */
-export const OPTION_MATRIX: Record<string, Record<string, unknown>[]> = {
+/**
+ * The option matrix every parity suite walks: each optimizer, each option on and off. Typed by the
+ * registry: an optimizer registered without a matrix here does not compile.
+ */
+export const OPTION_MATRIX: { readonly [K in OptimizerName]: readonly OptimizerOptions<OptimizerOptionsMap[K]>[] } = {
   sgd: [
     { lr: 0.1 },
     { lr: 0.1, momentum: 0.9 },

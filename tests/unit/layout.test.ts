@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { SEGMENT_ALIGN_ELEMENTS, computeLayout } from '../../src/layout.js';
-import { kernelSource, preprocess } from '../../src/shaders.js';
+import { kernelSource, preprocess } from '../../src/kernels/sources.js';
+import { adam } from '../../src/optimizers/adam/definition.js';
 
 const big = { maxStorageBufferBindingSize: 128 << 20, maxComputeWorkgroupsPerDimension: 65535, maxBufferSize: 256 << 20 };
 
@@ -52,12 +53,14 @@ describe('shader preprocessing', () => {
     expect(() => preprocess(src, {})).toThrow(/flag X has no value/);
   });
   test('variants bind only the state they use', () => {
-    const plain = kernelSource('adam', { AMSGRAD: false, MAXIMIZE: false, DECOUPLED: false, MULTI_GROUP: false, GRAD_CONTROL: false });
-    const ams = kernelSource('adam', { AMSGRAD: true, MAXIMIZE: true, DECOUPLED: true, MULTI_GROUP: true, GRAD_CONTROL: true });
+    const plain = kernelSource(adam, { AMSGRAD: false, MAXIMIZE: false, DECOUPLED: false, MULTI_GROUP: false, GRAD_CONTROL: false });
+    const ams = kernelSource(adam, { AMSGRAD: true, MAXIMIZE: true, DECOUPLED: true, MULTI_GROUP: true, GRAD_CONTROL: true });
     expect(plain).not.toMatch(/maxExpAvgSq|chunkGroup\[|var<storage, read> control|#/);
-    expect(ams).toMatch(/@binding\(6\) var<storage, read_write> maxExpAvgSq/);
+    expect(ams).toMatch(/@binding\(7\) var<storage, read_write> maxExpAvgSq/);
     expect(ams).toMatch(/chunkGroup\[i \/ 16u\]/);
     expect(ams).toMatch(/let d = -g;/);
-    expect(ams).toMatch(/@binding\(7\) var<storage, read> control: Control/);
+    expect(ams).toMatch(/@binding\(4\) var<storage, read> control: Control/);
+    expect(ams).toMatch(/struct Hyper \{\n  beta1: f32/);
+    expect(ams).toMatch(/h.negStepSize = h.negStepSize \/ s.x;\n  h.bc2Sqrt = s.y;/);
   });
 });

@@ -1,16 +1,18 @@
-/** Host scalars are float64 expressions rounded once to f32 (torch-optim-semantics.md § 0). */
+/** Host scalars are float64 expressions rounded once to f32 (docs/semantics.md § Scalars). */
 import { expect, test } from 'vitest';
-import { stepScalars } from '../../src/config.js';
-import { adam, adamw } from '../../src/optimizers/adam.js';
-import { adagrad } from '../../src/optimizers/adagrad.js';
-import { sgd } from '../../src/optimizers/sgd.js';
+import { packScalars, scalarLayout } from '../../src/engine/scalars.js';
+import { adam, adamw } from '../../src/optimizers/adam/definition.js';
+import { adagrad } from '../../src/optimizers/adagrad/definition.js';
+import { sgd } from '../../src/optimizers/sgd/definition.js';
+
+const stepScalars = (definition: unknown, groups: object[], t: number) => packScalars(definition as never, groups, t);
 
 const bits = (x: number) => new Uint32Array(Float32Array.of(x).buffer)[0]!;
 
 test('f(1 − β) is rounded once from float64, not computed in f32', () => {
   const defaults = { ...adam.defaults };
   const s = stepScalars(adam, [defaults], 1);
-  const field = (name: string) => s[adam.scalarNames.indexOf(name)]!;
+  const field = (name: string) => s[scalarLayout(adam).names.indexOf(name)]!;
   expect(bits(field('oneMinusBeta1'))).toBe(0x3dcccccd); // f(0.09999999999999998)
   expect(bits(Math.fround(1 - Math.fround(0.9)))).toBe(0x3dccccd0); // what f32 arithmetic would give
   expect(bits(field('oneMinusBeta2'))).toBe(0x3a83126f);
@@ -20,14 +22,14 @@ test('f(1 − β) is rounded once from float64, not computed in f32', () => {
 
 test('bias corrections follow the step count', () => {
   const s10 = stepScalars(adam, [{ ...adam.defaults }], 10);
-  expect(s10[adam.scalarNames.indexOf('negStepSize')]).toBe(Math.fround(-(1e-3 / (1 - 0.9 ** 10))));
-  expect(s10[adam.scalarNames.indexOf('bc2Sqrt')]).toBe(Math.fround(Math.sqrt(1 - 0.999 ** 10)));
+  expect(s10[scalarLayout(adam).names.indexOf('negStepSize')]).toBe(Math.fround(-(1e-3 / (1 - 0.9 ** 10))));
+  expect(s10[scalarLayout(adam).names.indexOf('bc2Sqrt')]).toBe(Math.fround(Math.sqrt(1 - 0.999 ** 10)));
 });
 
 test('adamw decay factor f(1 − lr·wd); adam passes wd to the gradient', () => {
   const w = stepScalars(adamw, [{ ...adamw.defaults }], 1);
-  expect(w[adamw.scalarNames.indexOf('decayFactor')]).toBe(Math.fround(1 - 1e-3 * 1e-2));
-  expect(w[adamw.scalarNames.indexOf('weightDecay')]).toBe(0);
+  expect(w[scalarLayout(adamw).names.indexOf('decayFactor')]).toBe(Math.fround(1 - 1e-3 * 1e-2));
+  expect(w[scalarLayout(adamw).names.indexOf('weightDecay')]).toBe(0);
 });
 
 test('adagrad clr and the sgd first-step flag', () => {
@@ -40,7 +42,7 @@ test('adagrad clr and the sgd first-step flag', () => {
 
 test('groups are laid out one after another', () => {
   const s = stepScalars(adam, [{ ...adam.defaults }, { ...adam.defaults, lr: 0.5 }], 1);
-  const n = adam.scalarNames.length;
+  const n = scalarLayout(adam).names.length;
   expect(s.length).toBe(2 * n);
   expect(s[n + 4]).toBe(Math.fround(-(0.5 / (1 - 0.9))));
 });

@@ -1,26 +1,13 @@
-// Shared by every optimizer kernel; prepended to shaders/<family>.wgsl by src/shaders.ts.
+// Shared by every optimizer kernel. src/kernels/sources.ts assembles one kernel variant as
+//   generated Control structs + control.wgsl + generated `struct Hyper` + generated bindings
+//   + this file + the optimizer's .wgsl (which defines `fn update(i, h, g)`).
 //
 // Each invocation updates one vec4 (4 consecutive f32) of one segment. A segment is a 256-byte
 // aligned range of the packed buffers that fits one storage binding and one 2-D dispatch, so the
-// array indices below are relative to the segment. The "if NAME" directives are resolved when the pipeline
-// is created (wgsl-preprocessor), never by branching on per-element data.
+// array indices are relative to the segment. Preprocessor flags (if/else lines) are resolved when the pipeline is
+// created (wgsl-preprocessor), never by branching on per-element data.
 
 override WORKGROUP_SIZE: u32 = 256u;
-
-// The per-step scalars of every parameter group (struct Hyper is the family's). The binding has a
-// dynamic offset: each recorded step reads its own slot of a ring, so several steps recorded into
-// one command encoder each see their own learning rate and bias corrections.
-@group(0) @binding(0) var<storage, read> hyper: array<Hyper>;
-@group(0) @binding(1) var<storage, read_write> param: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> grad: array<vec4<f32>>;
-#if MULTI_GROUP
-// Group index of every 64-element chunk (16 vec4) of the segment.
-@group(0) @binding(3) var<storage, read> chunkGroup: array<u32>;
-#endif
-
-#if GRAD_CONTROL
-@group(0) @binding(7) var<storage, read> control: Control;
-#endif
 
 fn vectorIndex(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
   return (wid.y * nwg.x + wid.x) * WORKGROUP_SIZE + lid;
@@ -40,6 +27,15 @@ fn stepSkipped() -> bool {
   return control.skip != 0u;
 #else
   return false;
+#endif
+}
+
+// The group's scalars; on the control path the step-dependent ones come from the device step.
+fn hyperOf(group: u32) -> Hyper {
+#if GRAD_CONTROL
+  return withDeviceStep(hyper[group], control.groups[group].stepValues);
+#else
+  return hyper[group];
 #endif
 }
 
@@ -68,4 +64,17 @@ fn workingGradient(g: vec4<f32>, p: vec4<f32>, weightDecay: f32) -> vec4<f32> {
   let d = g;
 #endif
   return select(d, d + weightDecay * p, weightDecay != 0.0);
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(workgroup_id) wid: vec3<u32>,
+        @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let i = vectorIndex(wid, nwg, lid);
+  // The guard: the last workgroup may reach past the segment; a skipped step touches nothing.
+  if (i >= arrayLength(&param) || stepSkipped()) {
+    return;
+  }
+  let group = groupAt(i);
+  update(i, hyperOf(group), controlledGradient(grad[i], group));
 }

@@ -1,6 +1,7 @@
-import { rmspropReference } from '../reference/rmsprop.js';
-import type { OptimizerDefinition } from './definition.js';
-import { checkBoolean, checkNonNegative, checkUnitInterval } from './validate.js';
+import { defineOptimizer } from '../definition.js';
+import { checkBoolean, checkNonNegative, checkUnitInterval } from '../validate.js';
+import { rmspropReference } from './reference.js';
+import source from './rmsprop.wgsl?raw';
 
 /** torch.optim.RMSprop options. */
 export interface RmspropOptions {
@@ -13,14 +14,17 @@ export interface RmspropOptions {
   maximize: boolean;
 }
 
+export type RmspropScalar = 'negLr' | 'weightDecay' | 'alpha' | 'oneMinusAlpha' | 'eps' | 'momentum';
+
 /**
  * RMSprop (torch.optim.RMSprop): `sq = α·sq + (1−α)·d²`; centered: `ga = α·ga + (1−α)·d`,
  * `avg = √(sq − ga²) + eps`, else `avg = √sq + eps`; with momentum `b = μ·b + d/avg`, `p −= lr·b`,
- * else `p −= lr·d/avg`. https://pytorch.org/docs/1.13/generated/torch.optim.RMSprop.html
+ * else `p −= lr·d/avg`. Hinton, Lecture 6e of "Neural Networks for Machine Learning" (2012);
+ * centered: Graves 2013, https://arxiv.org/abs/1308.0850
  */
-export const rmsprop: OptimizerDefinition<RmspropOptions> = {
+export const rmsprop = defineOptimizer<RmspropOptions, RmspropScalar>({
   name: 'rmsprop',
-  family: 'rmsprop',
+  kernel: { name: 'rmsprop', source },
   defaults: { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false },
   required: [],
   structural: ['centered', 'maximize'],
@@ -39,9 +43,9 @@ export const rmsprop: OptimizerDefinition<RmspropOptions> = {
     MAXIMIZE: groups[0]!.maximize,
   }),
   slots: (d) => [
-    { name: 'square_avg', binding: 4 },
-    ...(d.CENTERED ? [{ name: 'grad_avg', binding: 5 }] : []),
-    ...(d.MOMENTUM ? [{ name: 'momentum_buffer', binding: 6 }] : []),
+    { name: 'square_avg', wgsl: 'squareAvg' },
+    ...(d.CENTERED ? [{ name: 'grad_avg', wgsl: 'gradAvg' }] : []),
+    ...(d.MOMENTUM ? [{ name: 'momentum_buffer', wgsl: 'momentumBuffer' }] : []),
   ],
   groupSlots: (o, d) => [
     'square_avg',
@@ -49,9 +53,13 @@ export const rmsprop: OptimizerDefinition<RmspropOptions> = {
     ...(d.MOMENTUM && o.momentum > 0 ? ['momentum_buffer'] : []),
   ],
   initialValue: () => 0,
-  scalarNames: ['negLr', 'weightDecay', 'alpha', 'oneMinusAlpha', 'eps', 'momentum'],
-  scalars: (o) => [-o.lr, o.weightDecay, o.alpha, 1 - o.alpha, o.eps, o.momentum],
-  stepTable: () => [0, 0],
-  applyStepTable: () => {},
+  scalars: {
+    negLr: { doc: 'f(−lr)', value: (o) => -o.lr },
+    weightDecay: { doc: 'f(weight_decay)', value: (o) => o.weightDecay },
+    alpha: { doc: 'f(α)', value: (o) => o.alpha },
+    oneMinusAlpha: { doc: 'f(1 − α)', value: (o) => 1 - o.alpha },
+    eps: { doc: 'f(eps), added outside the square root, after centering', value: (o) => o.eps },
+    momentum: { doc: 'f(momentum); 0: this group takes the plain step', value: (o) => o.momentum },
+  },
   reference: rmspropReference,
-};
+});

@@ -1,6 +1,7 @@
-import { sgdReference } from '../reference/sgd.js';
-import type { OptimizerDefinition } from './definition.js';
-import { checkBoolean, checkFinite, checkNonNegative } from './validate.js';
+import { defineOptimizer } from '../definition.js';
+import { checkBoolean, checkFinite, checkNonNegative } from '../validate.js';
+import { sgdReference } from './reference.js';
+import source from './sgd.wgsl?raw';
 
 /** torch.optim.SGD options. `lr` is required, as in PyTorch. */
 export interface SgdOptions {
@@ -12,15 +13,18 @@ export interface SgdOptions {
   maximize: boolean;
 }
 
+export type SgdScalar = 'negLr' | 'weightDecay' | 'momentum' | 'oneMinusDampening' | 'first';
+
+const kernel = { name: 'sgd', source };
+
 /**
  * SGD (torch.optim.SGD):
  * `d = g (+ wd·p)`; with momentum `b = μ·b + (1−τ)·d` (b = d on the first step),
- * `d = nesterov ? d + μ·b : b`; `p = p − lr·d`.
- * https://pytorch.org/docs/1.13/generated/torch.optim.SGD.html
+ * `d = nesterov ? d + μ·b : b`; `p = p − lr·d`. Nesterov momentum as in Sutskever et al. 2013.
  */
-export const sgd: OptimizerDefinition<SgdOptions> = {
+export const sgd = defineOptimizer<SgdOptions, SgdScalar>({
   name: 'sgd',
-  family: 'sgd',
+  kernel,
   defaults: { lr: NaN, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0, maximize: false },
   required: ['lr'],
   structural: ['nesterov', 'maximize'],
@@ -40,17 +44,18 @@ export const sgd: OptimizerDefinition<SgdOptions> = {
     NESTEROV: groups[0]!.nesterov,
     MAXIMIZE: groups[0]!.maximize,
   }),
-  slots: (d) => (d.MOMENTUM ? [{ name: 'momentum_buffer', binding: 4 }] : []),
+  slots: (d) => (d.MOMENTUM ? [{ name: 'momentum_buffer', wgsl: 'momentumBuffer' }] : []),
   groupSlots: (o, d) => (d.MOMENTUM && o.momentum !== 0 ? ['momentum_buffer'] : []),
   initialValue: () => 0,
-  scalarNames: ['negLr', 'weightDecay', 'momentum', 'oneMinusDampening', 'first'],
-  scalars: (o, step, deviceStep) => [-o.lr, o.weightDecay, o.momentum, 1 - o.dampening, !deviceStep && step === 1 ? 1 : 0],
-  stepTable: (_o, step) => [step === 1 ? 1 : 0, 0],
-  applyStepTable: (scalars, [first]) => {
-    scalars[4] = first;
+  scalars: {
+    negLr: { doc: 'f(−lr)', value: (o) => -o.lr },
+    weightDecay: { doc: 'f(weight_decay)', value: (o) => o.weightDecay },
+    momentum: { doc: 'f(momentum); 0: this group keeps no buffer', value: (o) => o.momentum },
+    oneMinusDampening: { doc: 'f(1 − dampening)', value: (o) => 1 - o.dampening },
+    first: { doc: '1 on the step that creates the buffer (buf = d, undampened), else 0', perStep: (_o, t) => (t === 1 ? 1 : 0), combine: 'replace' },
   },
   reference: sgdReference,
-};
+});
 
 /** The course-text EMA momentum: `v = β·v + (1−β)·g` from `v = 0`, `p = p − lr·v`. */
 export interface EmaMomentumOptions {
@@ -66,9 +71,9 @@ export interface EmaMomentumOptions {
  * `dampening = β` only on the first step (torch copies the first gradient undamped). Runs on the
  * SGD kernel; its state slot is `momentum_buffer`.
  */
-export const emaMomentum: OptimizerDefinition<EmaMomentumOptions> = {
+export const emaMomentum = defineOptimizer<EmaMomentumOptions, SgdScalar>({
   name: 'ema_momentum',
-  family: 'sgd',
+  kernel,
   defaults: { lr: 0.01, beta: 0.9, weightDecay: 0, maximize: false },
   required: [],
   structural: ['maximize'],
@@ -83,14 +88,15 @@ export const emaMomentum: OptimizerDefinition<EmaMomentumOptions> = {
     checkBoolean('ema_momentum', 'maximize', o.maximize);
   },
   defines: (groups) => ({ MOMENTUM: true, NESTEROV: false, MAXIMIZE: groups[0]!.maximize }),
-  slots: () => [{ name: 'momentum_buffer', binding: 4 }],
+  slots: () => [{ name: 'momentum_buffer', wgsl: 'momentumBuffer' }],
   groupSlots: () => ['momentum_buffer'],
   initialValue: () => 0,
-  scalarNames: sgd.scalarNames,
-  scalars: (o) => [-o.lr, o.weightDecay, o.beta, 1 - o.beta, 0],
-  stepTable: () => [0, 0],
-  applyStepTable: (scalars) => {
-    scalars[4] = 0;
+  scalars: {
+    negLr: { doc: 'f(−lr)', value: (o) => -o.lr },
+    weightDecay: { doc: 'f(weight_decay)', value: (o) => o.weightDecay },
+    momentum: { doc: 'f(β)', value: (o) => o.beta },
+    oneMinusDampening: { doc: 'f(1 − β)', value: (o) => 1 - o.beta },
+    first: { doc: 'always 0: the buffer starts at 0 and is damped from the first step', value: () => 0 },
   },
   reference: sgdReference,
-};
+});

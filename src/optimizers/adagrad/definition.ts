@@ -1,6 +1,7 @@
-import { adagradReference } from '../reference/adagrad.js';
-import type { OptimizerDefinition } from './definition.js';
-import { checkBoolean, checkNonNegative } from './validate.js';
+import { defineOptimizer } from '../definition.js';
+import { checkBoolean, checkNonNegative } from '../validate.js';
+import { adagradReference } from './reference.js';
+import source from './adagrad.wgsl?raw';
 
 /** torch.optim.Adagrad options. */
 export interface AdagradOptions {
@@ -12,13 +13,15 @@ export interface AdagradOptions {
   maximize: boolean;
 }
 
+export type AdagradScalar = 'negClr' | 'weightDecay' | 'eps';
+
 /**
  * Adagrad (torch.optim.Adagrad): `clr = lr / (1 + (t−1)·lrDecay)`, `sum += d²`,
- * `p −= clr·d / (√sum + eps)`. https://pytorch.org/docs/1.13/generated/torch.optim.Adagrad.html
+ * `p −= clr·d / (√sum + eps)`. Duchi, Hazan & Singer 2011, https://jmlr.org/papers/v12/duchi11a.html
  */
-export const adagrad: OptimizerDefinition<AdagradOptions> = {
+export const adagrad = defineOptimizer<AdagradOptions, AdagradScalar>({
   name: 'adagrad',
-  family: 'adagrad',
+  kernel: { name: 'adagrad', source },
   defaults: { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false },
   required: [],
   structural: ['maximize'],
@@ -31,14 +34,13 @@ export const adagrad: OptimizerDefinition<AdagradOptions> = {
     checkBoolean('adagrad', 'maximize', o.maximize);
   },
   defines: (groups) => ({ MAXIMIZE: groups[0]!.maximize }),
-  slots: () => [{ name: 'sum', binding: 4 }],
+  slots: () => [{ name: 'sum', wgsl: 'sum' }],
   groupSlots: () => ['sum'],
   initialValue: (_slot, o) => o.initialAccumulatorValue,
-  scalarNames: ['negClr', 'weightDecay', 'eps'],
-  scalars: (o, step, deviceStep) => [deviceStep ? -o.lr : -(o.lr / (1 + (step - 1) * o.lrDecay)), o.weightDecay, o.eps],
-  stepTable: (o, step) => [1 + (step - 1) * o.lrDecay, 0],
-  applyStepTable: (scalars, [denominator]) => {
-    scalars[0] = Math.fround(scalars[0]! / denominator);
+  scalars: {
+    negClr: { doc: 'f(−lr / (1 + (t − 1)·lr_decay))', base: (o) => -o.lr, perStep: (o, t) => 1 + (t - 1) * o.lrDecay, combine: 'divide' },
+    weightDecay: { doc: 'f(weight_decay)', value: (o) => o.weightDecay },
+    eps: { doc: 'f(eps), added outside the square root', value: (o) => o.eps },
   },
   reference: adagradReference,
-};
+});

@@ -1,0 +1,70 @@
+/**
+ * The update kernel's bindings, defined once: the WGSL declarations, the bind group layout and the
+ * bind group entries are all made from this list, so their numbers cannot drift apart.
+ */
+import type { KernelDefines, SlotSpec } from '../optimizers/definition.js';
+
+interface SharedBinding {
+  readonly name: 'hyper' | 'param' | 'grad' | 'chunkGroup' | 'control';
+  readonly declaration: string;
+  readonly type: GPUBufferBindingType;
+  /** The binding exists only when this kernel flag is on. */
+  readonly flag?: string;
+  readonly dynamic?: boolean;
+}
+
+const SHARED: readonly SharedBinding[] = [
+  // Each recorded step reads its own slot of a ring through the dynamic offset.
+  { name: 'hyper', declaration: 'var<storage, read> hyper: array<Hyper>', type: 'read-only-storage', dynamic: true },
+  { name: 'param', declaration: 'var<storage, read_write> param: array<vec4<f32>>', type: 'storage' },
+  { name: 'grad', declaration: 'var<storage, read> grad: array<vec4<f32>>', type: 'read-only-storage' },
+  // Group index of every 64-element chunk (16 vec4) of the segment.
+  { name: 'chunkGroup', declaration: 'var<storage, read> chunkGroup: array<u32>', type: 'read-only-storage', flag: 'MULTI_GROUP' },
+  { name: 'control', declaration: 'var<storage, read> control: Control', type: 'read-only-storage', flag: 'GRAD_CONTROL' },
+];
+
+export type BindingName = SharedBinding['name'] | `slot:${string}`;
+
+export interface KernelBinding {
+  readonly binding: number;
+  readonly name: BindingName;
+  readonly declaration: string;
+  readonly type: GPUBufferBindingType;
+  readonly dynamic: boolean;
+}
+
+/** The bindings of one kernel variant: the shared ones its flags need, then one per state slot. */
+export function kernelBindings(slots: readonly SlotSpec[], defines: KernelDefines): KernelBinding[] {
+  const shared = SHARED.flatMap((b, binding) =>
+    b.flag && !defines[b.flag] ? [] : [{ binding, name: b.name, declaration: b.declaration, type: b.type, dynamic: b.dynamic === true }],
+  );
+  const state = slots.map((slot, k) => ({
+    binding: SHARED.length + k,
+    name: `slot:${slot.name}` as const,
+    declaration: `var<storage, read_write> ${slot.wgsl}: array<vec4<f32>>`,
+    type: 'storage' as const,
+    dynamic: false,
+  }));
+  return [...shared, ...state];
+}
+
+export function bindingDeclarations(bindings: readonly KernelBinding[]): string {
+  return bindings.map((b) => `@group(0) @binding(${b.binding}) ${b.declaration};`).join('\n');
+}
+
+export function bindGroupLayoutEntries(bindings: readonly KernelBinding[]): GPUBindGroupLayoutEntry[] {
+  return bindings.map((b) => ({
+    binding: b.binding,
+    visibility: GPUShaderStage.COMPUTE,
+    buffer: { type: b.type, hasDynamicOffset: b.dynamic },
+  }));
+}
+
+export function bindGroupEntries(bindings: readonly KernelBinding[], resource: (name: BindingName) => GPUBufferBinding): GPUBindGroupEntry[] {
+  return bindings.map((b) => ({ binding: b.binding, resource: resource(b.name) }));
+}
+
+/** Storage buffers one kernel variant binds (checked against maxStorageBuffersPerShaderStage). */
+export function storageBufferCount(slots: readonly SlotSpec[], defines: KernelDefines): number {
+  return kernelBindings(slots, defines).length;
+}

@@ -1,0 +1,303 @@
+/**
+ * The GPU optimizer: composes the engine's modules (state buffers, group table, accumulator,
+ * gradient control, scalar ring) and runs the shared step orchestration (bookkeeping.ts). `step()`
+ * records one compute pass with one dispatch per segment (one in total unless the device limits
+ * force a split), plus the accumulation and control passes when those features are on.
+ */
+import { checkOptionsObject, resolveConfig, updatedGroups, type OptimizerOptions, type ResolvedConfig } from '../config.js';
+import { alignUp, CHUNK_ELEMENTS } from '../layout.js';
+import { getDefinition, type OptimizerName, type OptimizerOptionsMap } from '../optimizers/registry.js';
+import { checkParameterSet, parameterSetLifecycle, type ParameterSet } from '../parameters.js';
+import { checkSchedule, type LrSchedule } from '../schedules.js';
+import { buildStateDict, checkStateDict, type OptimizerStateDict } from '../state-dict.js';
+import { resolveTraining, type TrainingOptions } from '../training.js';
+import { createAccumulator } from './accumulator.js';
+import { bindGroupEntries, storageBufferCount } from './bindings.js';
+import { createBookkeeping } from './bookkeeping.js';
+import type { ControlSnapshot } from './control-block.js';
+import { CONTROL_WORD } from './control-block.js';
+import { checkEncoder } from './encoder.js';
+import { createGradientControl } from './gradient-control.js';
+import { createGroupTable } from './group-table.js';
+import { createLifecycle } from './lifecycle.js';
+import { getKernelPipeline } from './pipelines.js';
+import { createScalarRing } from './scalar-ring.js';
+import { packScalars, scalarLayout } from './scalars.js';
+import { createStateBuffers } from './state-buffers.js';
+
+export interface OptimizerCreateOptions {
+  /**
+   * Scalar slots the ring starts with: steps that can be recorded into encoders not yet finished
+   * before the ring has to grow (it grows by itself). Default 64, at most 4096.
+   */
+  stepsInFlight?: number;
+}
+
+export interface Optimizer<H extends object = Record<string, unknown>> {
+  readonly name: string;
+  readonly params: ParameterSet;
+  /**
+   * Updates made (every `accumulation.steps`-th `step()` call), skipped ones included: the lr
+   * schedule's position. PyTorch's `step` (steps taken, skips excluded) is `stateDict().step`.
+   */
+  readonly stepCount: number;
+  /** `step()` calls, micro-batches included (gradient accumulation). */
+  readonly microStepCount: number;
+  /** Resolved hyperparameters of each group (read-only); group 0 holds the tensors no group names. */
+  readonly groups: readonly Readonly<H>[];
+  /** The packed state buffers by PyTorch slot name (`exp_avg`, …), laid out like `params.paramBuffer`. */
+  readonly stateBuffers: Readonly<Record<string, GPUBuffer>>;
+  /**
+   * Records one update of every tensor from `params.gradBuffer` into `encoder`, or submits it when
+   * no encoder is given. No readback, and no GPU object is created (but see stepsInFlight).
+   */
+  step(encoder?: GPUCommandEncoder, options?: StepOptions): void;
+  /** Changes hyperparameters of every group, or of one, from the next step on (no new pipeline). */
+  setHyperparameters(partial: Partial<H>, group?: number): void;
+  /** Replaces the learning-rate schedule (undefined: the groups' `lr` as is). */
+  setLrSchedule(schedule: LrSchedule | undefined): void;
+  /**
+   * Where the loss scale lives on the GPU (f32 at `offset` of `buffer`), for a backward pass that
+   * multiplies the loss by it. Only with `lossScaling`.
+   */
+  readonly lossScale?: { buffer: GPUBuffer; offset: number };
+  /** The gradient norm of the last step (over all tensors, after unscaling). Needs the control path. */
+  getLastGradNorm(): Promise<number>;
+  /** The current loss scale (only with `lossScaling`). */
+  getLossScale(): Promise<number>;
+  /** The whole control block: device step, scale, norms, whether the last step was skipped. */
+  readControl(): Promise<ControlSnapshot>;
+  stateDict(): Promise<OptimizerStateDict<H>>;
+  /** Restores a state dict (checked in full first); also the way out of a failed state. */
+  loadStateDict(sd: OptimizerStateDict<H>): void;
+  /** Frees every buffer the optimizer made (not the parameter set); later calls throw. */
+  destroy(): void;
+}
+
+export interface StepOptions {
+  /** Timestamp writes for the step's compute pass (profiling with the `timestamp-query` feature). */
+  timestampWrites?: GPUComputePassTimestampWrites;
+}
+
+const MAX_STEPS_IN_FLIGHT = 4096;
+
+function checkStepOptions(options: unknown, what: string): asserts options is StepOptions | undefined {
+  if (options === undefined) return;
+  checkOptionsObject(options, `${what} options`);
+  for (const key of Object.keys(options as object)) {
+    if (key !== 'timestampWrites') throw new Error(`webgpu-optim: ${what}: unknown step option "${key}"; known: timestampWrites`);
+  }
+}
+
+/**
+ * Creates optimizer `name` over a parameter set.
+ *
+ * @example
+ * const params = createParameterSet(device, [{ name: 'w', data: w0 }, { name: 'b', data: b0 }]);
+ * const adam = createOptimizer('adam', params, { lr: 1e-3, groups: [{ tensors: ['b'], weightDecay: 0 }] });
+ * // each training step: your backward pass writes params.gradBuffer, then
+ * adam.step(encoder);
+ */
+export function createOptimizer<N extends OptimizerName>(
+  name: N,
+  params: ParameterSet,
+  options?: OptimizerOptions<OptimizerOptionsMap[N]> & OptimizerCreateOptions & TrainingOptions,
+): Optimizer<OptimizerOptionsMap[N]>;
+export function createOptimizer(name: string, params: ParameterSet, options: object = {}): Optimizer<any> {
+  const definition = getDefinition(name);
+  checkParameterSet(params, 'createOptimizer');
+  checkOptionsObject(options, `createOptimizer('${name}') options`);
+  const { stepsInFlight = 64, ...otherOptions } = options as OptimizerCreateOptions & TrainingOptions;
+  if (!Number.isSafeInteger(stepsInFlight) || stepsInFlight < 1 || stepsInFlight > MAX_STEPS_IN_FLIGHT) {
+    throw new RangeError(`webgpu-optim: stepsInFlight must be an integer in [1, ${MAX_STEPS_IN_FLIGHT}], got ${stepsInFlight}`);
+  }
+  const { training, rest } = resolveTraining(otherOptions);
+  const { device, layout, tensors } = params;
+  let config: ResolvedConfig<any> = resolveConfig(definition, tensors.map((t) => t.name), rest);
+  const slots = definition.slots(config.defines);
+  const defines = { ...config.defines, GRAD_CONTROL: training.control };
+  const storageBuffers = storageBufferCount(slots, defines);
+  if (storageBuffers > device.limits.maxStorageBuffersPerShaderStage) {
+    throw new RangeError(
+      `webgpu-optim: ${name} with these options binds ${storageBuffers} storage buffers, over the ` +
+        `device's maxStorageBuffersPerShaderStage (${device.limits.maxStorageBuffersPerShaderStage})`,
+    );
+  }
+  const label = `${params.label}:${name}`;
+  const lifecycle = createLifecycle(`optimizer ${name} ("${label}")`, device, parameterSetLifecycle(params));
+  const kernel = getKernelPipeline(device, definition, defines, params.workgroupSize);
+
+  // Everything the optimizer owns (pipelines are shared, per device).
+  const state = createStateBuffers({ device, label, layout, slots });
+  state.writeInitial(config);
+  const chunkTable = createGroupTable(device, label, layout, config);
+  const accumulator =
+    training.accumulationSteps > 1 ? createAccumulator({ device, label, layout, gradBuffer: params.gradBuffer, workgroupSize: params.workgroupSize }) : undefined;
+  const gradientSource = accumulator?.buffer ?? params.gradBuffer;
+  const control = training.control
+    ? createGradientControl({ device, label, layout, definition, groups: config.groups, training, chunkTable, source: gradientSource, onFailure: lifecycle.fail })
+    : undefined;
+  const scalarsPerGroup = scalarLayout(definition).names.length;
+  const slotBytes = alignUp(config.groups.length * scalarsPerGroup * 4, Math.max(256, device.limits.minStorageBufferOffsetAlignment));
+  const ring = createScalarRing({
+    device,
+    label,
+    slotBytes,
+    slots: stepsInFlight,
+    bindGroups: (ringBuffer) =>
+      layout.segments.map((segment, s) => {
+        const range = (buffer: GPUBuffer) => ({ buffer, offset: segment.firstElement * 4, size: segment.elementCount * 4 });
+        const entries = bindGroupEntries(kernel.bindings, (binding) => {
+          if (binding === 'hyper') return { buffer: ringBuffer, offset: 0, size: slotBytes };
+          if (binding === 'param') return range(params.paramBuffer);
+          if (binding === 'grad') return range(gradientSource);
+          if (binding === 'control') return { buffer: control!.buffer };
+          if (binding === 'chunkGroup') return { buffer: chunkTable!, offset: (segment.firstElement / CHUNK_ELEMENTS) * 4, size: (segment.elementCount / CHUNK_ELEMENTS) * 4 };
+          return range(state.buffers[binding.slice('slot:'.length)]!);
+        });
+        return device.createBindGroup({ label: `${label}:segment${s}`, layout: kernel.bindGroupLayout, entries });
+      }),
+  });
+  const book = createBookkeeping(training.accumulationSteps);
+  const staging = new Float32Array(slotBytes / 4);
+  let schedule = training.schedule;
+
+  const recordUpdate = (encoder: GPUCommandEncoder, update: number, scalars: Float32Array<ArrayBuffer>, timestampWrites?: GPUComputePassTimestampWrites) => {
+    const slot = ring.reserve(encoder === ownEncoder ? undefined : encoder);
+    device.queue.writeBuffer(slot.buffer, slot.offset, scalars);
+    if (control) {
+      control.prepare(update);
+      control.record(encoder);
+    }
+    const pass = encoder.beginComputePass({ label: `${label}:step`, timestampWrites });
+    pass.setPipeline(kernel.pipeline);
+    layout.segments.forEach((segment, s) => {
+      pass.setBindGroup(0, slot.bindGroups[s]!, [slot.offset]);
+      pass.dispatchWorkgroups(segment.workgroupsX, segment.workgroupsY);
+    });
+    pass.end();
+    accumulator?.clear(encoder);
+  };
+  let ownEncoder: GPUCommandEncoder | undefined;
+
+  const readState = async () => {
+    const snapshot = control ? await control.read() : undefined;
+    const pending = book.pendingMicroSteps;
+    const [packed, accumulated] = await Promise.all([state.read(), pending > 0 ? accumulator!.read() : undefined]);
+    return { snapshot, packed, accumulated, pending };
+  };
+
+  return {
+    name,
+    params,
+    get stepCount() {
+      return book.stepCount;
+    },
+    get microStepCount() {
+      return book.microStepCount;
+    },
+    get groups() {
+      return config.groups;
+    },
+    stateBuffers: state.buffers,
+    step(encoder, stepOptions) {
+      lifecycle.check();
+      checkEncoder(encoder, `${name}.step`);
+      checkStepOptions(stepOptions, `${name}.step`);
+      device.pushErrorScope('validation');
+      try {
+        book.run(
+          (plan) => (plan.due ? packScalars(definition, config.groups, plan.update, { schedule, deviceStep: training.control, out: staging }) : undefined),
+          {
+            begin: () => {
+              ownEncoder = encoder ? undefined : device.createCommandEncoder({ label: `${label}:step` });
+            },
+            accumulate: accumulator ? () => accumulator.record(encoder ?? ownEncoder!) : undefined,
+            update: (update, scalars) => recordUpdate(encoder ?? ownEncoder!, update, scalars, stepOptions?.timestampWrites),
+            end: () => {
+              if (ownEncoder) device.queue.submit([ownEncoder.finish()]);
+              ownEncoder = undefined;
+            },
+          },
+        );
+      } finally {
+        ownEncoder = undefined;
+        const step = book.stepCount;
+        device.popErrorScope().then(
+          (error) => error && lifecycle.fail(`the GPU refused step ${step}'s commands (${error.message})`),
+          () => undefined,
+        );
+      }
+    },
+    setHyperparameters(partial, group) {
+      lifecycle.check();
+      const groups = updatedGroups(config, partial, group);
+      config = { ...config, groups };
+      control?.refresh(groups);
+    },
+    setLrSchedule(next) {
+      lifecycle.check();
+      checkSchedule(next);
+      schedule = next;
+    },
+    lossScale: control && training.scaling ? { buffer: control.buffer, offset: CONTROL_WORD.lossScale * 4 } : undefined,
+    async getLastGradNorm() {
+      lifecycle.check();
+      if (!control) throw new Error(`webgpu-optim: ${name}: gradient norms are computed only with gradClipping, lossScaling, skipNonFinite or computeGradNorm`);
+      return (await control.read()).totalNorm;
+    },
+    async getLossScale() {
+      lifecycle.check();
+      if (!control || !training.scaling) throw new Error(`webgpu-optim: ${name}: no lossScaling configured`);
+      return (await control.read()).lossScale;
+    },
+    async readControl() {
+      lifecycle.check();
+      if (!control) throw new Error(`webgpu-optim: ${name}: no control path (gradClipping, lossScaling, skipNonFinite or computeGradNorm)`);
+      return control.read();
+    },
+    async stateDict() {
+      lifecycle.check();
+      const snapshotConfig = config;
+      const stepCalls = book.stepCount;
+      const { snapshot, packed, accumulated, pending } = await readState();
+      const slice = (data: Float32Array, i: number) => data.slice(tensors[i]!.offset, tensors[i]!.offset + tensors[i]!.length);
+      return buildStateDict(
+        snapshotConfig,
+        tensors,
+        {
+          step: snapshot ? snapshot.step : stepCalls,
+          stepCalls,
+          scaler: snapshot && training.scaling ? { scale: snapshot.lossScale, growthTracker: snapshot.growthTracker } : undefined,
+          accumulation: accumulated ? { microSteps: pending, grads: tensors.map((_, i) => slice(accumulated, i)) } : undefined,
+        },
+        (i, slot) => slice(packed[slot]!, i),
+      );
+    },
+    loadStateDict(sd) {
+      lifecycle.check(true);
+      const loaded = checkStateDict(definition, tensors, config, training, sd);
+      config = loaded.config;
+      book.restore(loaded.stepCalls, loaded.pendingMicroSteps);
+      if (control) {
+        control.refresh(config.groups);
+        control.restore({ step: loaded.step, calls: loaded.stepCalls, lossScale: loaded.scaler?.scale, growthTracker: loaded.scaler?.growthTracker });
+      }
+      if (accumulator) {
+        const packed = new Float32Array(layout.paddedLength);
+        loaded.accumulated?.forEach((g, i) => packed.set(g, tensors[i]!.offset));
+        accumulator.write(packed);
+      }
+      state.write((i, slot) => sd.state[i]![slot]);
+      lifecycle.recover();
+    },
+    destroy() {
+      if (!lifecycle.destroy()) return;
+      state.destroy();
+      ring.destroy();
+      chunkTable?.destroy();
+      control?.destroy();
+      accumulator?.destroy();
+    },
+  };
+}

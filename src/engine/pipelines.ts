@@ -1,0 +1,83 @@
+/** Every compute pipeline the engine uses, cached per device and variant (webgpu-utils style WeakMap). */
+import { accumulateKernelSource, gradStatsSource, kernelSource } from '../kernels/sources.js';
+import type { KernelDefines, OptimizerDefinition } from '../optimizers/definition.js';
+import { bindGroupLayoutEntries, kernelBindings, type KernelBinding } from './bindings.js';
+
+const caches = new WeakMap<GPUDevice, Map<string, unknown>>();
+
+/** The value cached under `key` for `device`, made by `make` on first use. */
+function cached<T>(device: GPUDevice, key: string, make: () => T): T {
+  let perDevice = caches.get(device);
+  if (!perDevice) {
+    perDevice = new Map();
+    caches.set(device, perDevice);
+  }
+  if (!perDevice.has(key)) perDevice.set(key, make());
+  return perDevice.get(key) as T;
+}
+
+function flagKey(defines: KernelDefines): string {
+  return Object.entries(defines)
+    .filter(([, on]) => on)
+    .map(([name]) => name)
+    .sort()
+    .join('+');
+}
+
+export interface KernelPipeline {
+  readonly pipeline: GPUComputePipeline;
+  readonly bindGroupLayout: GPUBindGroupLayout;
+  readonly bindings: readonly KernelBinding[];
+}
+
+/** The update pipeline of one optimizer variant. */
+export function getKernelPipeline(
+  device: GPUDevice,
+  definition: OptimizerDefinition<any, any>,
+  defines: KernelDefines,
+  workgroupSize: number,
+): KernelPipeline {
+  const key = `${definition.name}[${flagKey(defines)}]@${workgroupSize}`;
+  return cached(device, `kernel:${key}`, () => {
+    const label = `webgpu-optim:${key}`;
+    const bindings = kernelBindings(definition.slots(defines), defines);
+    const bindGroupLayout = device.createBindGroupLayout({ label: `${label}:bgl`, entries: bindGroupLayoutEntries(bindings) });
+    const module = device.createShaderModule({ label: `${label}:module`, code: kernelSource(definition, defines) });
+    const pipeline = device.createComputePipeline({
+      label: `${label}:pipeline`,
+      layout: device.createPipelineLayout({ label: `${label}:layout`, bindGroupLayouts: [bindGroupLayout] }),
+      compute: { module, entryPoint: 'main', constants: { WORKGROUP_SIZE: workgroupSize } },
+    });
+    return { pipeline, bindGroupLayout, bindings };
+  });
+}
+
+/** acc += grad. */
+export function getAccumulatePipeline(device: GPUDevice, workgroupSize: number): GPUComputePipeline {
+  return cached(device, `accumulate@${workgroupSize}`, () => {
+    const label = `webgpu-optim:accumulate@${workgroupSize}`;
+    const module = device.createShaderModule({ label, code: accumulateKernelSource });
+    return device.createComputePipeline({ label, layout: 'auto', compute: { module, entryPoint: 'main', constants: { WORKGROUP_SIZE: workgroupSize } } });
+  });
+}
+
+export const STATS_WORKGROUP = 256;
+
+export interface GradStatsPipelines {
+  readonly chunkStats: GPUComputePipeline;
+  readonly groupStats: GPUComputePipeline;
+  readonly finalize: GPUComputePipeline;
+}
+
+/** The three gradient-statistics passes for `groups` parameter groups. */
+export function getGradStatsPipelines(device: GPUDevice, groups: number): GradStatsPipelines {
+  const multiGroup = groups > 1;
+  return cached(device, `gradStats:${groups}`, () => {
+    const label = `webgpu-optim:gradStats×${groups}`;
+    const module = device.createShaderModule({ label, code: gradStatsSource({ MULTI_GROUP: multiGroup }) });
+    const constants = { WORKGROUP_SIZE: STATS_WORKGROUP, GROUPS: groups };
+    const make = (entryPoint: string) =>
+      device.createComputePipeline({ label: `${label}:${entryPoint}`, layout: 'auto', compute: { module, entryPoint, constants } });
+    return { chunkStats: make('chunkStats'), groupStats: make('groupStats'), finalize: make('finalize') };
+  });
+}

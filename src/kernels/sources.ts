@@ -1,0 +1,54 @@
+/**
+ * WGSL assembly: every kernel's source is made here from the shared files of this folder, the
+ * optimizer's own .wgsl and the generated parts (control structs, `struct Hyper`, bindings).
+ */
+import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
+import { bindingDeclarations, kernelBindings } from '../engine/bindings.js';
+import { controlWgsl } from '../engine/control-block.js';
+import { hyperWgsl } from '../engine/scalars.js';
+import type { KernelDefines, OptimizerDefinition } from '../optimizers/definition.js';
+import accumulateSource from './accumulate.wgsl?raw';
+import commonSource from './common.wgsl?raw';
+import controlSource from './control.wgsl?raw';
+import gradStatsSource_ from './grad-stats.wgsl?raw';
+
+const directive = /#(if|elif)[ \t]+([A-Za-z_][A-Za-z0-9_]*)/g;
+
+/**
+ * Resolves `#if NAME` / `#elif NAME` / `#else` / `#endif` in a .wgsl source with wgsl-preprocessor.
+ * The .wgsl files name their flags; wgsl-preprocessor wants a template value right after `#if`,
+ * so the source is cut at each directive and the flag's value is passed as that template value.
+ */
+export function preprocess(source: string, defines: KernelDefines): string {
+  const strings: string[] = [];
+  const values: boolean[] = [];
+  let last = 0;
+  for (const match of source.matchAll(directive)) {
+    const name = match[2]!;
+    if (!(name in defines)) {
+      throw new Error(`webgpu-optim: shader flag ${name} has no value`);
+    }
+    strings.push(source.slice(last, match.index) + `#${match[1]} `);
+    values.push(defines[name]!);
+    last = match.index! + match[0].length;
+  }
+  strings.push(source.slice(last));
+  return wgsl(strings, ...values);
+}
+
+/** The complete WGSL of one optimizer kernel variant (defines include MULTI_GROUP, GRAD_CONTROL). */
+export function kernelSource(definition: OptimizerDefinition<any, any>, defines: KernelDefines): string {
+  const bindings = kernelBindings(definition.slots(defines), defines);
+  return preprocess(
+    [controlWgsl(), controlSource, hyperWgsl(definition), bindingDeclarations(bindings), commonSource, definition.kernel.source].join('\n'),
+    defines,
+  );
+}
+
+/** The gradient statistics passes (chunkStats, groupStats, finalize). */
+export function gradStatsSource(defines: KernelDefines): string {
+  return preprocess(`${controlWgsl()}\n${controlSource}\n${gradStatsSource_}`, defines);
+}
+
+/** acc += grad. */
+export const accumulateKernelSource: string = accumulateSource;

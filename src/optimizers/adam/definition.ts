@@ -1,0 +1,69 @@
+import { defineOptimizer } from '../definition.js';
+import { checkBoolean, checkNonNegative, checkPair, checkUnitInterval } from '../validate.js';
+import { adamReference } from './reference.js';
+import source from './adam.wgsl?raw';
+
+/** torch.optim.Adam / AdamW options. */
+export interface AdamOptions {
+  lr: number;
+  betas: readonly [number, number];
+  eps: number;
+  weightDecay: number;
+  amsgrad: boolean;
+  maximize: boolean;
+}
+
+function adamFamily(name: 'adam' | 'adamw', decoupled: boolean) {
+  return defineOptimizer<AdamOptions, AdamScalar>({
+    name,
+    kernel: { name: 'adam', source },
+    defaults: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: decoupled ? 1e-2 : 0, amsgrad: false, maximize: false },
+    required: [],
+    structural: ['amsgrad', 'maximize'],
+    validate(o) {
+      checkNonNegative(name, 'lr', o.lr);
+      checkPair(name, 'betas', o.betas);
+      checkUnitInterval(name, 'betas[0]', o.betas[0]);
+      checkUnitInterval(name, 'betas[1]', o.betas[1]);
+      checkNonNegative(name, 'eps', o.eps);
+      checkNonNegative(name, 'weightDecay', o.weightDecay);
+      checkBoolean(name, 'amsgrad', o.amsgrad);
+      checkBoolean(name, 'maximize', o.maximize);
+    },
+    defines: (groups) => ({ AMSGRAD: groups[0]!.amsgrad, MAXIMIZE: groups[0]!.maximize, DECOUPLED: decoupled }),
+    slots: (d) => [
+      { name: 'exp_avg', wgsl: 'expAvg' },
+      { name: 'exp_avg_sq', wgsl: 'expAvgSq' },
+      ...(d.AMSGRAD ? [{ name: 'max_exp_avg_sq', wgsl: 'maxExpAvgSq' }] : []),
+    ],
+    groupSlots: (_o, d) => ['exp_avg', 'exp_avg_sq', ...(d.AMSGRAD ? ['max_exp_avg_sq'] : [])],
+    initialValue: () => 0,
+    scalars: {
+      beta1: { doc: 'f(β₁)', value: (o) => o.betas[0] },
+      oneMinusBeta1: { doc: 'f(1 − β₁), rounded once from float64', value: (o) => 1 - o.betas[0] },
+      beta2: { doc: 'f(β₂)', value: (o) => o.betas[1] },
+      oneMinusBeta2: { doc: 'f(1 − β₂)', value: (o) => 1 - o.betas[1] },
+      negStepSize: { doc: 'f(−lr / (1 − β₁ᵗ))', base: (o) => -o.lr, perStep: (o, t) => 1 - o.betas[0] ** t, combine: 'divide' },
+      bc2Sqrt: { doc: 'f(√(1 − β₂ᵗ))', perStep: (o, t) => Math.sqrt(1 - o.betas[1] ** t), combine: 'replace' },
+      eps: { doc: 'f(eps), added outside the square root, after the bias correction', value: (o) => o.eps },
+      weightDecay: { doc: 'Adam: f(weight_decay), coupled into the gradient (0 for AdamW)', value: (o) => (decoupled ? 0 : o.weightDecay) },
+      decayFactor: { doc: 'AdamW: f(1 − lr·weight_decay), applied to the old parameter (1 for Adam)', value: (o) => (decoupled ? 1 - o.lr * o.weightDecay : 1) },
+    },
+    reference: adamReference,
+  });
+}
+
+export type AdamScalar = 'beta1' | 'oneMinusBeta1' | 'beta2' | 'oneMinusBeta2' | 'negStepSize' | 'bc2Sqrt' | 'eps' | 'weightDecay' | 'decayFactor';
+
+/**
+ * Adam (torch.optim.Adam), L2 weight decay coupled into the gradient:
+ * `m = β₁m + (1−β₁)d`, `v = β₂v + (1−β₂)d²` (AMSGrad: `v̂ = max(v̂, v)`),
+ * `p −= lr/(1−β₁ᵗ) · m / (√v / √(1−β₂ᵗ) + eps)`. Kingma & Ba 2015, https://arxiv.org/abs/1412.6980
+ */
+export const adam = adamFamily('adam', false);
+
+/**
+ * AdamW (torch.optim.AdamW): `p *= 1 − lr·wd` (decoupled, default wd 1e-2), then Adam without L2.
+ * Loshchilov & Hutter 2019, https://arxiv.org/abs/1711.05101
+ */
+export const adamw = adamFamily('adamw', true);
