@@ -20,10 +20,22 @@ import {
   splitCount,
   type ControlSnapshot,
 } from './control-block.js';
-import { getGradStatsPipelines, STATS_WORKGROUP } from './pipelines.js';
+import { getGradStatsPipelines, type StatsWorkgroups } from './pipelines.js';
 import { createStepTable } from './step-table.js';
 
-const CHUNKS_PER_GROUP_STATS_WORKGROUP = STATS_WORKGROUP * 16;
+/** Chunks one groupStats invocation sums. */
+const CHUNKS_PER_INVOCATION = 16;
+
+const pow2Within = (n: number, min: number, max: number) => Math.min(max, Math.max(min, 2 ** Math.ceil(Math.log2(Math.max(1, n)))));
+
+/** Each statistics pass as wide as its data needs, up to 256 (SwiftShader pays per invocation at every barrier). */
+function statsWorkgroups(layout: PackedLayout): StatsWorkgroups & { groupWorkgroups: number } {
+  const largestSegment = Math.max(...layout.segments.map((s) => s.elementCount));
+  const chunks = layout.paddedLength / CHUNK_ELEMENTS;
+  const group = pow2Within(Math.ceil(chunks / CHUNKS_PER_INVOCATION), 1, 256);
+  const groupWorkgroups = Math.ceil(chunks / (group * CHUNKS_PER_INVOCATION));
+  return { chunk: pow2Within(largestSegment / 4, 16, 256), group, final: pow2Within(groupWorkgroups, 1, 256), groupWorkgroups };
+}
 /** Words the probe copies: stepLo, stepHi, callsLo, callsHi, tableMiss (and padding). */
 const PROBE_WORDS = 6;
 
@@ -59,7 +71,8 @@ export function createGradientControl(args: {
   const { device, label, layout, training, chunkTable, onFailure } = args;
   const G = args.groups.length;
   const maxDim = device.limits.maxComputeWorkgroupsPerDimension;
-  const pipelines = getGradStatsPipelines(device, G);
+  const sizes = statsWorkgroups(layout);
+  const pipelines = getGradStatsPipelines(device, G, sizes);
 
   const init = initialControlWords(training, G);
   const buffer = device.createBuffer({ label: `${label}:control`, size: init.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
@@ -67,14 +80,14 @@ export function createGradientControl(args: {
 
   const chunks = layout.paddedLength / CHUNK_ELEMENTS;
   const chunkPartials = device.createBuffer({ label: `${label}:chunkStats`, size: chunks * 16, usage: GPUBufferUsage.STORAGE });
-  const groupStatsWorkgroups = Math.ceil(chunks / CHUNKS_PER_GROUP_STATS_WORKGROUP);
+  const groupStatsWorkgroups = sizes.groupWorkgroups;
   if (groupStatsWorkgroups > maxDim) throw new RangeError(`webgpu-optim: too many elements for the gradient statistics (${chunks} chunks)`);
   const groupPartials = device.createBuffer({ label: `${label}:groupStats`, size: groupStatsWorkgroups * G * 16, usage: GPUBufferUsage.STORAGE });
   const probe = device.createBuffer({ label: `${label}:stepProbe`, size: PROBE_WORDS * 4, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
 
   // Chunk statistics: one dispatch per segment, like the update.
   const segmentGeometry = layout.segments.map((segment) => {
-    const workgroups = Math.ceil(segment.elementCount / 4 / STATS_WORKGROUP);
+    const workgroups = Math.ceil(segment.elementCount / 4 / sizes.chunk);
     const x = Math.min(workgroups, maxDim);
     const y = Math.ceil(workgroups / x);
     if (y > maxDim) throw new RangeError('webgpu-optim: a segment is too large for the gradient statistics dispatch; lower workgroupSize');

@@ -61,7 +61,12 @@ export function getAccumulatePipeline(device: GPUDevice, workgroupSize: number):
   });
 }
 
-export const STATS_WORKGROUP = 256;
+/** Workgroup sizes of the three statistics passes (powers of two, chunk ≥ 16, all ≤ 256). */
+export interface StatsWorkgroups {
+  readonly chunk: number;
+  readonly group: number;
+  readonly final: number;
+}
 
 export interface GradStatsPipelines {
   readonly chunkStats: GPUComputePipeline;
@@ -70,12 +75,14 @@ export interface GradStatsPipelines {
 }
 
 /** The three gradient-statistics passes for `groups` parameter groups. */
-export function getGradStatsPipelines(device: GPUDevice, groups: number): GradStatsPipelines {
+export function getGradStatsPipelines(device: GPUDevice, groups: number, sizes: StatsWorkgroups): GradStatsPipelines {
   const multiGroup = groups > 1;
-  return cached(device, `gradStats:${groups}`, () => {
+  const module = cached(device, `gradStats:${multiGroup}`, () =>
+    device.createShaderModule({ label: `webgpu-optim:gradStats${multiGroup ? ':groups' : ''}`, code: gradStatsSource({ MULTI_GROUP: multiGroup }) }),
+  );
+  return cached(device, `gradStats:${groups}:${sizes.chunk}:${sizes.group}:${sizes.final}`, () => {
     const label = `webgpu-optim:gradStats×${groups}`;
-    const module = device.createShaderModule({ label, code: gradStatsSource({ MULTI_GROUP: multiGroup }) });
-    const constants = { WORKGROUP_SIZE: STATS_WORKGROUP, GROUPS: groups };
+    const constants = { GROUPS: groups, CHUNK_WORKGROUP: sizes.chunk, GROUP_WORKGROUP: sizes.group, FINAL_WORKGROUP: sizes.final };
     const make = (entryPoint: string) =>
       device.createComputePipeline({ label: `${label}:${entryPoint}`, layout: 'auto', compute: { module, entryPoint, constants } });
     return { chunkStats: make('chunkStats'), groupStats: make('groupStats'), finalize: make('finalize') };

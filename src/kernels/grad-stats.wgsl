@@ -5,9 +5,13 @@
 //   finalize    : one workgroup: per-group and total norms, clip coefficients, the skip flag, the
 //               loss-scaler update, and the device step counter with its step-table entry.
 // Sums and maxima propagate NaN as torch does (a NaN gradient gives a NaN norm). Prepended with
-// the generated Control structs and control.wgsl. GROUPS and WORKGROUP_SIZE are overrides.
+// the generated Control structs and control.wgsl. GROUPS and the three workgroup sizes are
+// overrides: the host sizes each pass to the data (powers of two, at most 256), so a small model
+// does not pay for 256-wide tree reductions.
 
-override WORKGROUP_SIZE: u32 = 256u;
+override CHUNK_WORKGROUP: u32 = 256u; // a multiple of 16: 16 invocations (64 elements) per chunk
+override GROUP_WORKGROUP: u32 = 256u;
+override FINAL_WORKGROUP: u32 = 256u;
 override GROUPS: u32 = 1u;
 
 @group(0) @binding(0) var<storage, read_write> control: Control;
@@ -27,11 +31,11 @@ fn combine(a: u32, b: u32) {
   nonFinite[a] = max(nonFinite[a], nonFinite[b]);
 }
 
-@compute @workgroup_size(WORKGROUP_SIZE)
+@compute @workgroup_size(CHUNK_WORKGROUP)
 fn chunkStats(@builtin(workgroup_id) wid: vec3<u32>,
               @builtin(num_workgroups) nwg: vec3<u32>,
               @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * nwg.x + wid.x) * WORKGROUP_SIZE + lid;
+  let i = (wid.y * nwg.x + wid.x) * CHUNK_WORKGROUP + lid;
   var sumSq = 0.0;
   var maxAbs = 0.0;
   var flag = 0.0;
@@ -69,14 +73,14 @@ fn chunkStats(@builtin(workgroup_id) wid: vec3<u32>,
 
 const CHUNKS_PER_INVOCATION = 16u;
 
-// Tree reduction over the whole workgroup (called from uniform control flow): afterwards index 0
-// of sums, maxima and nonFinite holds the workgroup's result.
-fn reduceWorkgroup(lid: u32, p: vec4<f32>) {
+// Tree reduction over a workgroup of `size` invocations (called from uniform control flow):
+// afterwards index 0 of sums, maxima and nonFinite holds the workgroup's result.
+fn reduceWorkgroup(lid: u32, p: vec4<f32>, size: u32) {
   sums[lid] = p.x;
   maxima[lid] = p.y;
   nonFinite[lid] = p.z;
   workgroupBarrier();
-  for (var stride = WORKGROUP_SIZE / 2u; stride > 0u; stride = stride / 2u) {
+  for (var stride = size / 2u; stride > 0u; stride = stride / 2u) {
     if (lid < stride) {
       combine(lid, lid + stride);
     }
@@ -88,10 +92,10 @@ fn accumulate(a: vec4<f32>, b: vec4<f32>) -> vec4<f32> {
   return vec4<f32>(a.x + b.x, maxNan(a.y, b.y), max(a.z, b.z), 0.0);
 }
 
-@compute @workgroup_size(WORKGROUP_SIZE)
+@compute @workgroup_size(GROUP_WORKGROUP)
 fn groupStats(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let chunks = arrayLength(&allChunkPartials);
-  let first = (wid.x * WORKGROUP_SIZE + lid) * CHUNKS_PER_INVOCATION;
+  let first = (wid.x * GROUP_WORKGROUP + lid) * CHUNKS_PER_INVOCATION;
   for (var g = 0u; g < GROUPS; g = g + 1u) {
     var s = vec4<f32>(0.0);
     for (var k = 0u; k < CHUNKS_PER_INVOCATION; k = k + 1u) {
@@ -107,7 +111,7 @@ fn groupStats(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
         }
       }
     }
-    reduceWorkgroup(lid, s);
+    reduceWorkgroup(lid, s, GROUP_WORKGROUP);
     if (lid == 0u) {
       groupPartials[wid.x * GROUPS + g] = vec4<f32>(sums[0], maxima[0], nonFinite[0], 0.0);
     }
@@ -128,15 +132,15 @@ fn increment(lo: u32, hi: u32) -> vec2<u32> {
   return select(vec2<u32>(lo + 1u, hi), vec2<u32>(0u, hi + 1u), lo == 0xffffffffu);
 }
 
-@compute @workgroup_size(WORKGROUP_SIZE)
+@compute @workgroup_size(FINAL_WORKGROUP)
 fn finalize(@builtin(local_invocation_index) lid: u32) {
   let partialsPerGroup = arrayLength(&groupPartials) / GROUPS;
   for (var g = 0u; g < GROUPS; g = g + 1u) {
     var s = vec4<f32>(0.0);
-    for (var w = lid; w < partialsPerGroup; w = w + WORKGROUP_SIZE) {
+    for (var w = lid; w < partialsPerGroup; w = w + FINAL_WORKGROUP) {
       s = accumulate(s, groupPartials[w * GROUPS + g]);
     }
-    reduceWorkgroup(lid, s);
+    reduceWorkgroup(lid, s, FINAL_WORKGROUP);
     if (lid == 0u) {
       groupTotals[g] = vec4<f32>(sums[0], maxima[0], nonFinite[0], 0.0);
     }
@@ -173,7 +177,8 @@ fn finalize(@builtin(local_invocation_index) lid: u32) {
   // GradScaler.update: back off on non-finite gradients, grow after growthInterval clean steps.
   if ((flags & (FLAG_LOSS_SCALING | FLAG_DYNAMIC_SCALE)) == (FLAG_LOSS_SCALING | FLAG_DYNAMIC_SCALE)) {
     if (foundInf) {
-      control.lossScale = control.lossScale * control.backoffFactor;
+      // Never below the smallest normal f32: a scale of 0 would skip every later step for good.
+      control.lossScale = max(control.lossScale * control.backoffFactor, 1.17549435e-38);
       control.growthTracker = 0u;
     } else {
       let clean = control.growthTracker + 1u;

@@ -10,6 +10,8 @@ import type { ResolvedTraining } from '../training.js';
 
 const fr = Math.fround;
 const EPS = fr(1e-6);
+/** The smallest normal f32: the loss scale never backs off below it (a scale of 0 would skip every later step). */
+const MIN_SCALE = 2 ** -126;
 
 export type ControlState = ControlSnapshot;
 
@@ -32,7 +34,7 @@ const maxNan = (a: number, b: number) => (Number.isNaN(a) || Number.isNaN(b) ? N
 function updateScaler(training: ResolvedTraining, state: ControlState): void {
   if (!training.scaling?.dynamic) return;
   if (state.foundInf) {
-    state.lossScale = fr(state.lossScale * fr(training.scaling.backoffFactor));
+    state.lossScale = Math.max(fr(state.lossScale * fr(training.scaling.backoffFactor)), MIN_SCALE);
     state.growthTracker = 0;
   } else if (state.growthTracker + 1 >= training.scaling.growthInterval) {
     const grown = fr(state.lossScale * fr(training.scaling.growthFactor));
@@ -66,7 +68,7 @@ export function controlStep(
       const unscaled = fr(g[i]! * pre);
       const v = Number.isNaN(unscaled) ? unscaled : Math.min(Math.max(unscaled, -clip), clip);
       out[i] = v;
-      sums[group]! += v * v;
+      sums[group]! += fr(v * v);
       maxima[group] = maxNan(maxima[group]!, Math.abs(v));
       if (!Number.isFinite(unscaled)) foundInf = true;
     }
@@ -75,8 +77,9 @@ export function controlStep(
   const normInf = training.normInf;
   const totalSum = sums.reduce((a, b) => a + b, 0);
   const totalMax = maxima.reduce(maxNan, 0);
-  state.totalNorm = fr(normInf ? totalMax : Math.sqrt(totalSum));
-  state.groupNorms = sums.map((s, g) => fr(normInf ? maxima[g]! : Math.sqrt(s)));
+  // Sums of squares are f32 on the GPU: one that passes the largest f32 is +Inf there, so here too.
+  state.totalNorm = fr(normInf ? totalMax : Math.sqrt(fr(totalSum)));
+  state.groupNorms = sums.map((s, g) => fr(normInf ? maxima[g]! : Math.sqrt(fr(s))));
   state.foundInf = foundInf;
   const clipByNorm = Number.isFinite(training.maxNorm);
   // clip_grad_norm_: clamp(maxNorm / (norm + 1e-6), max = 1); Math.min keeps NaN, as torch.clamp.
