@@ -2,18 +2,27 @@
 import { digits, moons, spirals, type Dataset } from '../data/datasets.js';
 import { createTrainer, type TrainOptimizer, type TrainProgress } from '../mlp/trainer.js';
 import { Chart, COLORS, demoDevice, renderHeader, showError } from './common.js';
+import type { OptimizerName } from '../../src/index.js';
 
 renderHeader();
 
-const BASE: (TrainOptimizer & { checked: boolean })[] = [
-  { label: 'GD', name: 'sgd', options: {}, checked: true },
-  { label: 'Momentum', name: 'sgd', options: { momentum: 0.9 }, checked: true },
-  { label: 'Nesterov', name: 'sgd', options: { momentum: 0.9, nesterov: true }, checked: false },
-  { label: 'AdaGrad', name: 'adagrad', options: {}, checked: false },
-  { label: 'RMSProp', name: 'rmsprop', options: {}, checked: false },
-  { label: 'Adadelta', name: 'adadelta', options: {}, checked: false },
-  { label: 'Adam', name: 'adam', options: {}, checked: true },
-];
+type Preset = Omit<TrainOptimizer, 'name'> & { checked: boolean };
+
+/** The choices offered, per registered optimizer (keyed by the registry: a new one must appear here). */
+const PRESETS: { readonly [K in OptimizerName]: readonly Preset[] } = {
+  sgd: [
+    { label: 'GD', options: {}, checked: true },
+    { label: 'Momentum', options: { momentum: 0.9 }, checked: true },
+    { label: 'Nesterov', options: { momentum: 0.9, nesterov: true }, checked: false },
+  ],
+  adagrad: [{ label: 'AdaGrad', options: {}, checked: false }],
+  rmsprop: [{ label: 'RMSProp', options: {}, checked: false }],
+  adadelta: [{ label: 'Adadelta', options: {}, checked: false }],
+  adam: [{ label: 'Adam', options: {}, checked: true }],
+  adamw: [{ label: 'AdamW', options: {}, checked: false }],
+  ema_momentum: [{ label: 'EMA momentum', options: { beta: 0.9 }, checked: false }],
+};
+const BASE = (Object.entries(PRESETS) as [OptimizerName, readonly Preset[]][]).flatMap(([name, presets]) => presets.map((p) => ({ name, ...p })));
 const OPTIMIZERS = BASE.map((o, k) => ({ ...o, color: COLORS[k]! }));
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;

@@ -16,15 +16,27 @@ export interface PathOptimizer {
   color: string;
 }
 
-export const PATH_OPTIMIZERS: PathOptimizer[] = [
-  { label: 'SGD', name: 'sgd', options: { lr: 0.95 }, color: '#1f77b4' },
-  { label: 'Momentum', name: 'sgd', options: { lr: 0.1, momentum: 0.9 }, color: '#ff7f0e' },
-  { label: 'Nesterov', name: 'sgd', options: { lr: 0.1, momentum: 0.9, nesterov: true }, color: '#8c564b' },
-  { label: 'AdaGrad', name: 'adagrad', options: { lr: 1.5 }, color: '#2ca02c' },
-  { label: 'RMSProp', name: 'rmsprop', options: { lr: 0.1 }, color: '#9467bd' },
-  { label: 'Adadelta', name: 'adadelta', options: { lr: 50 }, color: '#e377c2' },
-  { label: 'Adam', name: 'adam', options: { lr: 0.3 }, color: '#d62728' },
-];
+/**
+ * The paths drawn, per registered optimizer (several configurations of one optimizer are several
+ * paths). Keyed by the registry: an optimizer registered without an entry does not compile.
+ */
+const PATHS: { readonly [K in OptimizerName]: readonly Omit<PathOptimizer, 'name'>[] | { skip: string } } = {
+  sgd: [
+    { label: 'SGD', options: { lr: 0.95 }, color: '#1f77b4' },
+    { label: 'Momentum', options: { lr: 0.1, momentum: 0.9 }, color: '#ff7f0e' },
+    { label: 'Nesterov', options: { lr: 0.1, momentum: 0.9, nesterov: true }, color: '#8c564b' },
+  ],
+  ema_momentum: { skip: 'the same path as Momentum with the lr scaled by 1/(1 − β); shown on the train page' },
+  adagrad: [{ label: 'AdaGrad', options: { lr: 1.5 }, color: '#2ca02c' }],
+  rmsprop: [{ label: 'RMSProp', options: { lr: 0.1 }, color: '#9467bd' }],
+  adadelta: [{ label: 'Adadelta', options: { lr: 50 }, color: '#e377c2' }],
+  adam: [{ label: 'Adam', options: { lr: 0.3 }, color: '#d62728' }],
+  adamw: { skip: 'no weight decay on this surface: the same path as Adam' },
+};
+
+export const PATH_OPTIMIZERS: PathOptimizer[] = (Object.entries(PATHS) as [OptimizerName, (typeof PATHS)[OptimizerName]][]).flatMap(
+  ([name, paths]) => ('skip' in paths ? [] : paths.map((path) => ({ name, ...path }))),
+);
 
 const gradientPipelines = new WeakMap<GPUDevice, GPUComputePipeline>();
 
