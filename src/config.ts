@@ -4,6 +4,7 @@
  * mean. Resolved groups are frozen: what the API hands back cannot be changed behind its back.
  */
 import type { KernelDefines, OptimizerDefinition } from './optimizers/definition.js';
+import type { OptionCheck } from './optimizers/validate.js';
 
 /** A parameter group: the tensors it holds (names, or indices in tensor order) and its overrides. */
 export type ParamGroup<H> = Partial<H> & { tensors: readonly (string | number)[] };
@@ -53,6 +54,14 @@ function checkKeys(definition: OptimizerDefinition<any>, object: object, allowed
 
 function definedEntries(object: object): Record<string, unknown> {
   return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined));
+}
+
+/** Every option's check, then the definition's cross-option rules. */
+function validateGroup<H extends object>(definition: OptimizerDefinition<H, any>, options: H): void {
+  for (const [key, check] of Object.entries(definition.checks) as [keyof H & string, OptionCheck][]) {
+    check(definition.name, key, options[key]);
+  }
+  definition.validate?.(options);
 }
 
 /** Flags of the kernel the groups need, MULTI_GROUP included. */
@@ -115,7 +124,7 @@ export function resolveConfig<H extends object>(
       tensorGroup[index] = g + 1;
     }
   });
-  for (const group of groups) definition.validate(group);
+  for (const group of groups) validateGroup(definition, group);
   checkStructural(definition, groups);
   return { definition, groups, tensorGroup, defines: kernelDefines(definition, groups) };
 }
@@ -139,7 +148,7 @@ export function updatedGroups<H extends object>(
   const next = config.groups.map((options, g) =>
     group === undefined || group === g ? copyOptions({ ...options, ...changes } as H) : options,
   );
-  for (const options of next) definition.validate(options);
+  for (const options of next) validateGroup(definition, options);
   checkStructural(definition, next);
   const before = JSON.stringify(config.defines);
   const after = JSON.stringify(kernelDefines(definition, next));

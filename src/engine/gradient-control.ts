@@ -20,24 +20,133 @@ import {
   splitCount,
   type ControlSnapshot,
 } from './control-block.js';
-import { getGradStatsPipelines, type StatsWorkgroups } from './pipelines.js';
+import { getGradStatsPipeline } from './pipelines.js';
 import { createStepTable } from './step-table.js';
 
+/** Words the probe copies: stepLo, stepHi, callsLo, callsHi, tableMiss (and padding). */
+const PROBE_WORDS = 6;
 /** Chunks one groupStats invocation sums. */
 const CHUNKS_PER_INVOCATION = 16;
+/** Sets of one segment and at most this many 64-element chunks take the one-pass statistics. */
+const SMALL_SET_CHUNKS = 1024;
 
 const pow2Within = (n: number, min: number, max: number) => Math.min(max, Math.max(min, 2 ** Math.ceil(Math.log2(Math.max(1, n)))));
 
-/** Each statistics pass as wide as its data needs, up to 256 (SwiftShader pays per invocation at every barrier). */
-function statsWorkgroups(layout: PackedLayout): StatsWorkgroups & { groupWorkgroups: number } {
-  const largestSegment = Math.max(...layout.segments.map((s) => s.elementCount));
-  const chunks = layout.paddedLength / CHUNK_ELEMENTS;
-  const group = pow2Within(Math.ceil(chunks / CHUNKS_PER_INVOCATION), 1, 256);
-  const groupWorkgroups = Math.ceil(chunks / (group * CHUNKS_PER_INVOCATION));
-  return { chunk: pow2Within(largestSegment / 4, 16, 256), group, final: pow2Within(groupWorkgroups, 1, 256), groupWorkgroups };
+/** Records the statistics passes; `tableBindGroup` is rebuilt when the step table is replaced. */
+interface StatsPasses {
+  record(pass: GPUComputePassEncoder): void;
+  /** The bind group that holds the step table changes with it. */
+  setTable(table: GPUBuffer): void;
+  destroy(): void;
 }
-/** Words the probe copies: stepLo, stepHi, callsLo, callsHi, tableMiss (and padding). */
-const PROBE_WORDS = 6;
+
+interface StatsArgs {
+  device: GPUDevice;
+  label: string;
+  layout: PackedLayout;
+  groups: number;
+  control: GPUBuffer;
+  source: GPUBuffer;
+  chunkTable?: GPUBuffer;
+}
+
+/** One workgroup reads the whole (small) set, reduces per group and finishes the control block. */
+function smallStatsPasses({ device, label, layout, groups, control, source, chunkTable }: StatsArgs): StatsPasses {
+  const pipeline = getGradStatsPipeline(device, groups, 'smallStats', pow2Within(layout.paddedLength / 4, 1, 256));
+  let bindGroup: GPUBindGroup;
+  return {
+    setTable(table) {
+      bindGroup = device.createBindGroup({
+        label: `${label}:smallStats`,
+        layout: pipeline.getBindGroupLayout(0),
+        entries: [
+          { binding: 0, resource: { buffer: control } },
+          { binding: 1, resource: { buffer: source, size: layout.paddedLength * 4 } },
+          ...(chunkTable ? [{ binding: 5, resource: { buffer: chunkTable, size: (layout.paddedLength / CHUNK_ELEMENTS) * 4 } }] : []),
+          { binding: 7, resource: { buffer: table } },
+        ],
+      });
+    },
+    record(pass) {
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, bindGroup);
+      pass.dispatchWorkgroups(1);
+    },
+    destroy() {},
+  };
+}
+
+/** Chunk partials per segment, then group partials, then one finalize workgroup: any size of set. */
+function treeStatsPasses({ device, label, layout, groups: G, control, source, chunkTable }: StatsArgs): StatsPasses {
+  const maxDim = device.limits.maxComputeWorkgroupsPerDimension;
+  const chunks = layout.paddedLength / CHUNK_ELEMENTS;
+  // Each pass as wide as its data needs, up to 256 (SwiftShader pays per invocation at every barrier).
+  const chunkSize = pow2Within(Math.max(...layout.segments.map((s) => s.elementCount)) / 4, 16, 256);
+  const groupSize = pow2Within(Math.ceil(chunks / CHUNKS_PER_INVOCATION), 1, 256);
+  const groupWorkgroups = Math.ceil(chunks / (groupSize * CHUNKS_PER_INVOCATION));
+  if (groupWorkgroups > maxDim) throw new RangeError(`webgpu-optim: too many elements for the gradient statistics (${chunks} chunks)`);
+  const chunkStats = getGradStatsPipeline(device, G, 'chunkStats', chunkSize);
+  const groupStats = getGradStatsPipeline(device, G, 'groupStats', groupSize);
+  const finalize = getGradStatsPipeline(device, G, 'finalize', pow2Within(groupWorkgroups, 1, 256));
+  const chunkPartials = device.createBuffer({ label: `${label}:chunkStats`, size: chunks * 16, usage: GPUBufferUsage.STORAGE });
+  const groupPartials = device.createBuffer({ label: `${label}:groupStats`, size: groupWorkgroups * G * 16, usage: GPUBufferUsage.STORAGE });
+  const segments = layout.segments.map((segment, s) => {
+    const workgroups = Math.ceil(segment.elementCount / 4 / chunkSize);
+    const x = Math.min(workgroups, maxDim);
+    const y = Math.ceil(workgroups / x);
+    if (y > maxDim) throw new RangeError('webgpu-optim: a segment is too large for the gradient statistics dispatch; lower workgroupSize');
+    const bindGroup = device.createBindGroup({
+      label: `${label}:chunkStats:segment${s}`,
+      layout: chunkStats.getBindGroupLayout(0),
+      entries: [
+        { binding: 0, resource: { buffer: control } },
+        { binding: 1, resource: { buffer: source, offset: segment.firstElement * 4, size: segment.elementCount * 4 } },
+        { binding: 2, resource: { buffer: chunkPartials, offset: (segment.firstElement / CHUNK_ELEMENTS) * 16, size: (segment.elementCount / CHUNK_ELEMENTS) * 16 } },
+      ],
+    });
+    return { bindGroup, x, y };
+  });
+  const groupBindGroup = device.createBindGroup({
+    label: `${label}:groupStats`,
+    layout: groupStats.getBindGroupLayout(0),
+    entries: [
+      { binding: 4, resource: { buffer: chunkPartials } },
+      ...(chunkTable ? [{ binding: 5, resource: { buffer: chunkTable, size: chunks * 4 } }] : []),
+      { binding: 6, resource: { buffer: groupPartials } },
+    ],
+  });
+  let finalizeBindGroup: GPUBindGroup;
+  return {
+    setTable(table) {
+      finalizeBindGroup = device.createBindGroup({
+        label: `${label}:finalize`,
+        layout: finalize.getBindGroupLayout(0),
+        entries: [
+          { binding: 0, resource: { buffer: control } },
+          { binding: 6, resource: { buffer: groupPartials } },
+          { binding: 7, resource: { buffer: table } },
+        ],
+      });
+    },
+    record(pass) {
+      pass.setPipeline(chunkStats);
+      for (const { bindGroup, x, y } of segments) {
+        pass.setBindGroup(0, bindGroup);
+        pass.dispatchWorkgroups(x, y);
+      }
+      pass.setPipeline(groupStats);
+      pass.setBindGroup(0, groupBindGroup);
+      pass.dispatchWorkgroups(groupWorkgroups);
+      pass.setPipeline(finalize);
+      pass.setBindGroup(0, finalizeBindGroup);
+      pass.dispatchWorkgroups(1);
+    },
+    destroy() {
+      chunkPartials.destroy();
+      groupPartials.destroy();
+    },
+  };
+}
 
 export interface GradientControl {
   readonly buffer: GPUBuffer;
@@ -70,62 +179,15 @@ export function createGradientControl(args: {
 }): GradientControl {
   const { device, label, layout, training, chunkTable, onFailure } = args;
   const G = args.groups.length;
-  const maxDim = device.limits.maxComputeWorkgroupsPerDimension;
-  const sizes = statsWorkgroups(layout);
-  const pipelines = getGradStatsPipelines(device, G, sizes);
-
   const init = initialControlWords(training, G);
   const buffer = device.createBuffer({ label: `${label}:control`, size: init.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
   device.queue.writeBuffer(buffer, 0, init);
-
-  const chunks = layout.paddedLength / CHUNK_ELEMENTS;
-  const chunkPartials = device.createBuffer({ label: `${label}:chunkStats`, size: chunks * 16, usage: GPUBufferUsage.STORAGE });
-  const groupStatsWorkgroups = sizes.groupWorkgroups;
-  if (groupStatsWorkgroups > maxDim) throw new RangeError(`webgpu-optim: too many elements for the gradient statistics (${chunks} chunks)`);
-  const groupPartials = device.createBuffer({ label: `${label}:groupStats`, size: groupStatsWorkgroups * G * 16, usage: GPUBufferUsage.STORAGE });
   const probe = device.createBuffer({ label: `${label}:stepProbe`, size: PROBE_WORDS * 4, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
-
-  // Chunk statistics: one dispatch per segment, like the update.
-  const segmentGeometry = layout.segments.map((segment) => {
-    const workgroups = Math.ceil(segment.elementCount / 4 / sizes.chunk);
-    const x = Math.min(workgroups, maxDim);
-    const y = Math.ceil(workgroups / x);
-    if (y > maxDim) throw new RangeError('webgpu-optim: a segment is too large for the gradient statistics dispatch; lower workgroupSize');
-    return { x, y };
-  });
-  const chunkBindGroups = layout.segments.map((segment, s) =>
-    device.createBindGroup({
-      label: `${label}:chunkStats:segment${s}`,
-      layout: pipelines.chunkStats.getBindGroupLayout(0),
-      entries: [
-        { binding: 0, resource: { buffer } },
-        { binding: 1, resource: { buffer: args.source, offset: segment.firstElement * 4, size: segment.elementCount * 4 } },
-        { binding: 2, resource: { buffer: chunkPartials, offset: (segment.firstElement / CHUNK_ELEMENTS) * 16, size: (segment.elementCount / CHUNK_ELEMENTS) * 16 } },
-      ],
-    }),
-  );
-  const groupBindGroup = device.createBindGroup({
-    label: `${label}:groupStats`,
-    layout: pipelines.groupStats.getBindGroupLayout(0),
-    entries: [
-      { binding: 4, resource: { buffer: chunkPartials } },
-      ...(chunkTable ? [{ binding: 5, resource: { buffer: chunkTable, size: chunks * 4 } }] : []),
-      { binding: 6, resource: { buffer: groupPartials } },
-    ],
-  });
-
+  const small = layout.segments.length === 1 && layout.paddedLength / CHUNK_ELEMENTS <= SMALL_SET_CHUNKS;
+  const statsArgs = { device, label, layout, groups: G, control: buffer, source: args.source, chunkTable };
+  const passes = small ? smallStatsPasses(statsArgs) : treeStatsPasses(statsArgs);
   const table = createStepTable({ device, label, definition: args.definition, groups: args.groups });
-  const makeFinalizeBindGroup = () =>
-    device.createBindGroup({
-      label: `${label}:finalize`,
-      layout: pipelines.finalize.getBindGroupLayout(0),
-      entries: [
-        { binding: 0, resource: { buffer } },
-        { binding: 6, resource: { buffer: groupPartials } },
-        { binding: 7, resource: { buffer: table.buffer } },
-      ],
-    });
-  let finalizeBindGroup = makeFinalizeBindGroup();
+  passes.setTable(table.buffer);
 
   // What the GPU reported, from a probe or a read: only the newest generation counts (a load
   // starts a new one), and a missing step-table row is an engine failure the host must not hide.
@@ -163,22 +225,12 @@ export function createGradientControl(args: {
       return table.window;
     },
     prepare(update) {
-      if (table.prepare(update)) finalizeBindGroup = makeFinalizeBindGroup();
+      if (table.prepare(update)) passes.setTable(table.buffer);
       if (!probing && table.window > table.rows / 4) startProbe();
     },
     record(encoder) {
       const pass = encoder.beginComputePass({ label: `${label}:gradStats` });
-      pass.setPipeline(pipelines.chunkStats);
-      chunkBindGroups.forEach((bindGroup, s) => {
-        pass.setBindGroup(0, bindGroup);
-        pass.dispatchWorkgroups(segmentGeometry[s]!.x, segmentGeometry[s]!.y);
-      });
-      pass.setPipeline(pipelines.groupStats);
-      pass.setBindGroup(0, groupBindGroup);
-      pass.dispatchWorkgroups(groupStatsWorkgroups);
-      pass.setPipeline(pipelines.finalize);
-      pass.setBindGroup(0, finalizeBindGroup);
-      pass.dispatchWorkgroups(1);
+      passes.record(pass);
       pass.end();
     },
     refresh: (groups) => table.refresh(groups),
@@ -200,7 +252,9 @@ export function createGradientControl(args: {
       if (growthTracker !== undefined) device.queue.writeBuffer(buffer, CONTROL_WORD.growthTracker * 4, Uint32Array.of(growthTracker));
     },
     destroy() {
-      for (const b of [buffer, chunkPartials, groupPartials, probe]) b.destroy();
+      buffer.destroy();
+      probe.destroy();
+      passes.destroy();
       table.destroy();
     },
   };

@@ -61,30 +61,27 @@ export function getAccumulatePipeline(device: GPUDevice, workgroupSize: number):
   });
 }
 
-/** Workgroup sizes of the three statistics passes (powers of two, chunk ≥ 16, all ≤ 256). */
-export interface StatsWorkgroups {
-  readonly chunk: number;
-  readonly group: number;
-  readonly final: number;
-}
+/** The gradient-statistics passes (src/kernels/grad-stats.wgsl) and the override that sizes each. */
+const STATS_SIZE_OVERRIDE = {
+  chunkStats: 'CHUNK_WORKGROUP',
+  groupStats: 'GROUP_WORKGROUP',
+  finalize: 'FINAL_WORKGROUP',
+  smallStats: 'SMALL_WORKGROUP',
+} as const;
 
-export interface GradStatsPipelines {
-  readonly chunkStats: GPUComputePipeline;
-  readonly groupStats: GPUComputePipeline;
-  readonly finalize: GPUComputePipeline;
-}
+export type StatsPass = keyof typeof STATS_SIZE_OVERRIDE;
 
-/** The three gradient-statistics passes for `groups` parameter groups. */
-export function getGradStatsPipelines(device: GPUDevice, groups: number, sizes: StatsWorkgroups): GradStatsPipelines {
+/** One gradient-statistics pass for `groups` parameter groups, `workgroupSize` invocations wide. */
+export function getGradStatsPipeline(device: GPUDevice, groups: number, pass: StatsPass, workgroupSize: number): GPUComputePipeline {
   const multiGroup = groups > 1;
   const module = cached(device, `gradStats:${multiGroup}`, () =>
     device.createShaderModule({ label: `webgpu-optim:gradStats${multiGroup ? ':groups' : ''}`, code: gradStatsSource({ MULTI_GROUP: multiGroup }) }),
   );
-  return cached(device, `gradStats:${groups}:${sizes.chunk}:${sizes.group}:${sizes.final}`, () => {
-    const label = `webgpu-optim:gradStats×${groups}`;
-    const constants = { GROUPS: groups, CHUNK_WORKGROUP: sizes.chunk, GROUP_WORKGROUP: sizes.group, FINAL_WORKGROUP: sizes.final };
-    const make = (entryPoint: string) =>
-      device.createComputePipeline({ label: `${label}:${entryPoint}`, layout: 'auto', compute: { module, entryPoint, constants } });
-    return { chunkStats: make('chunkStats'), groupStats: make('groupStats'), finalize: make('finalize') };
-  });
+  return cached(device, `gradStats:${groups}:${pass}@${workgroupSize}`, () =>
+    device.createComputePipeline({
+      label: `webgpu-optim:gradStats×${groups}:${pass}@${workgroupSize}`,
+      layout: 'auto',
+      compute: { module, entryPoint: pass, constants: { GROUPS: groups, [STATS_SIZE_OVERRIDE[pass]]: workgroupSize } },
+    }),
+  );
 }

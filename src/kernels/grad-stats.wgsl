@@ -3,7 +3,9 @@
 //               value-clipped gradient, and whether an unscaled element was NaN or ±Inf;
 //   groupStats  : per workgroup of 4096 chunks, each group's Σ, max and non-finite flag (trees);
 //   finalize    : one workgroup: per-group and total norms, clip coefficients, the skip flag, the
-//               loss-scaler update, and the device step counter with its step-table entry.
+//               loss-scaler update, and the device step counter with its step-table entry;
+//   smallStats  : all three in one workgroup, for a set of one segment and at most 1024 chunks
+//               (one dispatch instead of three: small models pay per dispatch, not per byte).
 // Sums and maxima propagate NaN as torch does (a NaN gradient gives a NaN norm). Prepended with
 // the generated Control structs and control.wgsl. GROUPS and the three workgroup sizes are
 // overrides: the host sizes each pass to the data (powers of two, at most 256), so a small model
@@ -12,6 +14,7 @@
 override CHUNK_WORKGROUP: u32 = 256u; // a multiple of 16: 16 invocations (64 elements) per chunk
 override GROUP_WORKGROUP: u32 = 256u;
 override FINAL_WORKGROUP: u32 = 256u;
+override SMALL_WORKGROUP: u32 = 256u;
 override GROUPS: u32 = 1u;
 
 @group(0) @binding(0) var<storage, read_write> control: Control;
@@ -31,25 +34,26 @@ fn combine(a: u32, b: u32) {
   nonFinite[a] = max(nonFinite[a], nonFinite[b]);
 }
 
+// (Σu², max|u|, non-finite flag, 0) of one vec4 of gradients: u unscaled and clipped by value.
+fn elementStats(g4: vec4<f32>, preMultiplier: f32) -> vec4<f32> {
+  let unscaled = g4 * preMultiplier;
+  let g = clampNan(unscaled, control.clipValue);
+  let a = abs(g);
+  return vec4<f32>(dot(g, g), maxNan(maxNan(a.x, a.y), maxNan(a.z, a.w)), select(0.0, 1.0, any(isNonFinite4(unscaled))), 0.0);
+}
+
 @compute @workgroup_size(CHUNK_WORKGROUP)
 fn chunkStats(@builtin(workgroup_id) wid: vec3<u32>,
               @builtin(num_workgroups) nwg: vec3<u32>,
               @builtin(local_invocation_index) lid: u32) {
   let i = (wid.y * nwg.x + wid.x) * CHUNK_WORKGROUP + lid;
-  var sumSq = 0.0;
-  var maxAbs = 0.0;
-  var flag = 0.0;
+  var stats = vec4<f32>(0.0);
   if (i < arrayLength(&grad)) {
-    let unscaled = grad[i] * preMultiplierOf(control.lossScale, control.flags, control.averageFactor);
-    let g = clampNan(unscaled, control.clipValue);
-    sumSq = dot(g, g);
-    let a = abs(g);
-    maxAbs = maxNan(maxNan(a.x, a.y), maxNan(a.z, a.w));
-    flag = select(0.0, 1.0, any(isNonFinite4(unscaled)));
+    stats = elementStats(grad[i], preMultiplierOf(control.lossScale, control.flags, control.averageFactor));
   }
-  sums[lid] = sumSq;
-  maxima[lid] = maxAbs;
-  nonFinite[lid] = flag;
+  sums[lid] = stats.x;
+  maxima[lid] = stats.y;
+  nonFinite[lid] = stats.z;
   workgroupBarrier();
   // 16 invocations (64 elements) per chunk.
   for (var stride = 8u; stride > 0u; stride = stride / 2u) {
@@ -146,9 +150,42 @@ fn finalize(@builtin(local_invocation_index) lid: u32) {
     }
     workgroupBarrier();
   }
-  if (lid != 0u) {
-    return;
+  if (lid == 0u) {
+    finishControl();
   }
+}
+
+// ---- smallStats: bindings 0 control, 1 grad (the whole set) [, 5 chunk groups], 7 step table
+@compute @workgroup_size(SMALL_WORKGROUP)
+fn smallStats(@builtin(local_invocation_index) lid: u32) {
+  let n = arrayLength(&grad);
+  let preMultiplier = preMultiplierOf(control.lossScale, control.flags, control.averageFactor);
+  for (var g = 0u; g < GROUPS; g = g + 1u) {
+    var s = vec4<f32>(0.0);
+    for (var i = lid; i < n; i = i + SMALL_WORKGROUP) {
+#if MULTI_GROUP
+      let inGroup = allChunkGroups[i / 16u] == g;
+#else
+      let inGroup = true;
+#endif
+      if (inGroup) {
+        s = accumulate(s, elementStats(grad[i], preMultiplier));
+      }
+    }
+    reduceWorkgroup(lid, s, SMALL_WORKGROUP);
+    if (lid == 0u) {
+      groupTotals[g] = vec4<f32>(sums[0], maxima[0], nonFinite[0], 0.0);
+    }
+    workgroupBarrier();
+  }
+  if (lid == 0u) {
+    finishControl();
+  }
+}
+
+// The per-group totals (groupTotals) turned into norms, clip coefficients, the skip decision,
+// the scaler update and the device step. One invocation.
+fn finishControl() {
   let flags = control.flags;
   let normInf = (flags & FLAG_INF_NORM) != 0u;
   var total = vec4<f32>(0.0);

@@ -6,6 +6,8 @@
  * training-control path) is derived from the definition by src/engine/.
  */
 
+import type { OptionCheck } from './validate.js';
+
 /** Pipeline-creation flags of a kernel (`#if NAME` in the .wgsl files). */
 export type KernelDefines = Readonly<Record<string, boolean>>;
 
@@ -68,8 +70,10 @@ export interface OptimizerDefinition<H extends object = object, S extends string
   readonly required: readonly (keyof H & string)[];
   /** Options that choose the kernel variant: equal in every group, fixed at creation. */
   readonly structural: readonly (keyof H & string)[];
-  /** Throws a clear error for a bad value (checks one group's complete options). */
-  validate(options: H): void;
+  /** The check of every option (`is.nonNegative`, `is.boolean`…), run on each group's options. */
+  readonly checks: { readonly [K in keyof H]-?: OptionCheck };
+  /** Rules that tie several options together (e.g. Nesterov needs momentum), after the checks. */
+  validate?(options: H): void;
   /** Kernel flags for these groups (MULTI_GROUP and GRAD_CONTROL are added by the engine). */
   defines(groups: readonly H[]): Record<string, boolean>;
   /** State buffers of a kernel variant, in binding order. */

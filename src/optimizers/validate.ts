@@ -40,3 +40,20 @@ export function checkPair(optimizer: string, name: string, value: unknown): void
     throw new TypeError(`webgpu-optim: ${optimizer}: ${name} must be a pair [a, b], got ${JSON.stringify(value) ?? String(value)}`);
   }
 }
+
+/** A check of one option's value; throws a message naming the optimizer, the option and the value. */
+export type OptionCheck = (optimizer: string, name: string, value: unknown) => void;
+
+/** Option checks by kind, for a definition's `checks` table. */
+export const is = {
+  finite: checkFinite as OptionCheck,
+  nonNegative: checkNonNegative,
+  unitInterval: checkUnitInterval,
+  boolean: checkBoolean,
+  /** A pair of decay rates, each in [0, 1) (Adam's betas). */
+  unitPair: (optimizer: string, name: string, value: unknown) => {
+    checkPair(optimizer, name, value);
+    checkUnitInterval(optimizer, `${name}[0]`, (value as number[])[0]);
+    checkUnitInterval(optimizer, `${name}[1]`, (value as number[])[1]);
+  },
+} satisfies Record<string, OptionCheck>;

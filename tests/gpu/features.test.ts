@@ -8,7 +8,7 @@ import { createOptimizer, createParameterSet, createReferenceOptimizer, type Opt
 import { namedTensors, randomArray, rng, SPECIAL_GRADIENTS } from '../helpers/data.js';
 import { withDevice } from '../helpers/gpu.js';
 import { compareWithReference, runParity, stageGradients } from '../helpers/parity.js';
-import { ODD_SIZES, PARITY_TOLERANCE } from '../helpers/cases.js';
+import { ODD_SIZES, PARITY_TOLERANCE, REGISTERED } from '../helpers/cases.js';
 
 /** Bitwise identity (NaN equal to NaN): used where the same kernel does the same work twice. */
 const IDENTICAL = { atol: 0, rtol: 0 };
@@ -29,17 +29,11 @@ function expectIdentical(a: Awaited<ReturnType<typeof snapshot>>, b: Awaited<Ret
 const gradFor = (step: number, i: number, length: number) => randomArray(length, rng(step * 7919 + i));
 
 describe('special gradients (NaN, ±Inf, ±1e20, ±1e-30, ±0, 3.5e38, 1e-38)', () => {
+  // Every registered optimizer, plainest and richest configuration (plus Nesterov and centered momentum).
   const variants: [string, Record<string, unknown>][] = [
-    ['sgd', { lr: 0.1, momentum: 0.9, weightDecay: 0.01 }],
+    ...REGISTERED.flatMap(({ name, plain, rich }) => [[name, plain], [name, rich]] as [string, Record<string, unknown>][]),
     ['sgd', { lr: 0.1, momentum: 0.9, nesterov: true }],
-    ['ema_momentum', {}],
-    ['adagrad', { weightDecay: 0.01 }],
     ['rmsprop', { centered: true, momentum: 0.9 }],
-    ['rmsprop', {}],
-    ['adadelta', { weightDecay: 0.01 }],
-    ['adam', { amsgrad: true, weightDecay: 0.01 }],
-    ['adam', {}],
-    ['adamw', { amsgrad: true }],
   ];
   test.each(variants.map(([n, o]) => [`${n} ${JSON.stringify(o)}`, n, o] as const))('%s', async (_l, name, options) => {
     await withDevice(async (device) => {
@@ -63,10 +57,10 @@ describe('special gradients (NaN, ±Inf, ±1e20, ±1e-30, ±0, 3.5e38, 1e-38)', 
 });
 
 describe('steps recorded into one command encoder', () => {
-  test.each(['adam', 'adagrad', 'sgd'])('%s: 6 steps in one encoder, lr changed between them, equal one-by-one submits', async (name) => {
+  test.each(REGISTERED)('$name: 6 steps in one encoder, lr changed between them, equal one-by-one submits', async ({ name, rich }) => {
     await withDevice(async (device) => {
       const tensors = namedTensors([5, 130, 1000], 11);
-      const options = name === 'sgd' ? { lr: 0.1, momentum: 0.9 } : { lr: 0.05 };
+      const options = rich;
       const lrs = [0.05, 0.02, 0.1, 0.001, 0.3, 0.07];
       const grads = lrs.map((_, s) => tensors.map((t, i) => gradFor(s + 1, i, t.data.length)));
 
@@ -110,8 +104,7 @@ describe('steps recorded into one command encoder', () => {
 
 describe('work split by device limits', () => {
   test.each([
-    ['adam', { amsgrad: true }],
-    ['rmsprop', { centered: true, momentum: 0.9 }],
+    ...REGISTERED.map(({ name, rich }) => [name, rich] as const),
     ['sgd', { lr: 0.1, momentum: 0.9, groups: [{ tensors: ['t1_3', 't5_1000'], lr: 0.01, momentum: 0 }] }],
   ] as const)('%s %j: tiny binding size and 2 workgroups per dimension equal unsplit', async (name, options) => {
     await withDevice(async (device) => {
@@ -138,11 +131,9 @@ describe('work split by device limits', () => {
 
 describe('stateDict → new optimizer → loadStateDict', () => {
   test.each([
-    ['adam', { amsgrad: true, lr: 0.01 }],
+    ...REGISTERED.map(({ name, rich }) => [name, rich] as const),
     ['sgd', { lr: 0.1, momentum: 0.9, nesterov: true }],
     ['adagrad', { lrDecay: 0.1, initialAccumulatorValue: 0.2 }],
-    ['rmsprop', { centered: true, momentum: 0.5 }],
-    ['adadelta', {}],
     ['adamw', { groups: [{ tensors: ['t0_1'], weightDecay: 0 }] }],
   ] as const)('%s %j continues identically', async (name, options) => {
     await withDevice(async (device) => {
@@ -180,6 +171,8 @@ describe('stateDict → new optimizer → loadStateDict', () => {
 
 describe('param groups in one dispatch', () => {
   test.each([
+    // Every registered optimizer: a group with its own lr and weight decay.
+    ...REGISTERED.map(({ name, rich }) => [name, { ...rich, groups: [{ tensors: ['t1_3', 't4_65'], lr: 0.003, weightDecay: 0.2 }] }] as const),
     ['adam', { lr: 0.01, weightDecay: 0.1, groups: [{ tensors: ['t1_3', 't4_65'], lr: 0.1, weightDecay: 0, eps: 1e-3 }, { tensors: ['t6_100003'], betas: [0.5, 0.9] }] }],
     ['sgd', { lr: 0.1, momentum: 0.9, groups: [{ tensors: ['t0_1', 't2_63'], momentum: 0, weightDecay: 0.5 }, { tensors: ['t5_1000'], lr: 1, dampening: 0.3 }] }],
     ['rmsprop', { momentum: 0.9, groups: [{ tensors: ['t3_64'], momentum: 0, alpha: 0.5 }] }],

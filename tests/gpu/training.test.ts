@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { cosineWithWarmup, createOptimizer, createParameterSet, createReferenceOptimizer, constantLr, stepDecay } from '../../src/index.js';
-import { PARITY_TOLERANCE } from '../helpers/cases.js';
+import { PARITY_TOLERANCE, REGISTERED } from '../helpers/cases.js';
 import { namedTensors, randomArray, rng } from '../helpers/data.js';
 import { withDevice } from '../helpers/gpu.js';
 import { compareWithReference, runParity, stageGradients } from '../helpers/parity.js';
@@ -73,9 +73,9 @@ describe('gradient clipping', () => {
 
 describe('loss scaling and non-finite skips', () => {
   const SCALE = 1024;
-  test.each(['adam', 'sgd', 'adagrad', 'rmsprop'])('%s: scaled gradients, an Inf at step 3 and a NaN at step 6 are skipped', async (name) => {
+  test.each(REGISTERED)('$name: scaled gradients, an Inf at step 3 and a NaN at step 6 are skipped', async ({ name, rich }) => {
     await withDevice(async (device) => {
-      const options = { ...(name === 'sgd' ? { lr: 0.1, momentum: 0.9 } : {}), lossScaling: { initScale: SCALE, growthInterval: 2 } };
+      const options = { ...rich, lossScaling: { initScale: SCALE, growthInterval: 2 } };
       const bad = new Map([[3, Infinity], [6, NaN]]);
       const result = await runParity(device, {
         name, options, tensors: namedTensors(SIZES, 43), steps: 8, checkAt: [2, 3, 4, 6, 8], tolerance: PARITY_TOLERANCE,

@@ -1,4 +1,4 @@
-import type { OptimizerOptions, OptimizerName, OptimizerOptionsMap } from '../../src/index.js';
+import { optimizerNames, type OptimizerOptions, type OptimizerName, type OptimizerOptionsMap } from '../../src/index.js';
 import type { Tolerance } from './allclose.js';
 
 /**
@@ -55,3 +55,12 @@ export const OPTION_MATRIX: { readonly [K in OptimizerName]: readonly OptimizerO
 
 /** Odd and aligned sizes in one set: 1, 3, 63, 64, 65, 1000 and one large odd tensor. */
 export const ODD_SIZES = [1, 3, 63, 64, 65, 1000, 100_003];
+
+/**
+ * Per registered optimizer: its plainest and its richest configuration from the matrix. The feature
+ * suites walk these, so a newly registered optimizer is in every suite without a hand-written list.
+ */
+export const REGISTERED: readonly { name: OptimizerName; plain: Record<string, unknown>; rich: Record<string, unknown> }[] = optimizerNames.map((name) => {
+  const matrix = OPTION_MATRIX[name] as readonly Record<string, unknown>[];
+  return { name, plain: matrix[0]!, rich: matrix[matrix.length - 1]! };
+});

@@ -1,5 +1,5 @@
 import { defineOptimizer } from '../definition.js';
-import { checkBoolean, checkNonNegative, checkUnitInterval } from '../validate.js';
+import { is } from '../validate.js';
 import { adadeltaReference } from './reference.js';
 import source from './adadelta.wgsl?raw';
 
@@ -24,13 +24,7 @@ export const adadelta = defineOptimizer<AdadeltaOptions, AdadeltaScalar>({
   defaults: { lr: 1.0, rho: 0.9, eps: 1e-6, weightDecay: 0, maximize: false },
   required: [],
   structural: ['maximize'],
-  validate(o) {
-    checkNonNegative('adadelta', 'lr', o.lr);
-    checkUnitInterval('adadelta', 'rho', o.rho);
-    checkNonNegative('adadelta', 'eps', o.eps);
-    checkNonNegative('adadelta', 'weightDecay', o.weightDecay);
-    checkBoolean('adadelta', 'maximize', o.maximize);
-  },
+  checks: { lr: is.nonNegative, rho: is.unitInterval, eps: is.nonNegative, weightDecay: is.nonNegative, maximize: is.boolean },
   defines: (groups) => ({ MAXIMIZE: groups[0]!.maximize }),
   slots: () => [
     { name: 'square_avg', wgsl: 'squareAvg' },

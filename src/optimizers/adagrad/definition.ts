@@ -1,5 +1,5 @@
 import { defineOptimizer } from '../definition.js';
-import { checkBoolean, checkNonNegative } from '../validate.js';
+import { is } from '../validate.js';
 import { adagradReference } from './reference.js';
 import source from './adagrad.wgsl?raw';
 
@@ -25,14 +25,7 @@ export const adagrad = defineOptimizer<AdagradOptions, AdagradScalar>({
   defaults: { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false },
   required: [],
   structural: ['maximize'],
-  validate(o) {
-    checkNonNegative('adagrad', 'lr', o.lr);
-    checkNonNegative('adagrad', 'lrDecay', o.lrDecay);
-    checkNonNegative('adagrad', 'weightDecay', o.weightDecay);
-    checkNonNegative('adagrad', 'initialAccumulatorValue', o.initialAccumulatorValue);
-    checkNonNegative('adagrad', 'eps', o.eps);
-    checkBoolean('adagrad', 'maximize', o.maximize);
-  },
+  checks: { lr: is.nonNegative, lrDecay: is.nonNegative, weightDecay: is.nonNegative, initialAccumulatorValue: is.nonNegative, eps: is.nonNegative, maximize: is.boolean },
   defines: (groups) => ({ MAXIMIZE: groups[0]!.maximize }),
   slots: () => [{ name: 'sum', wgsl: 'sum' }],
   groupSlots: () => ['sum'],

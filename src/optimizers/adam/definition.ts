@@ -1,5 +1,5 @@
 import { defineOptimizer } from '../definition.js';
-import { checkBoolean, checkNonNegative, checkPair, checkUnitInterval } from '../validate.js';
+import { is } from '../validate.js';
 import { adamReference } from './reference.js';
 import source from './adam.wgsl?raw';
 
@@ -20,16 +20,7 @@ function adamFamily(name: 'adam' | 'adamw', decoupled: boolean) {
     defaults: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: decoupled ? 1e-2 : 0, amsgrad: false, maximize: false },
     required: [],
     structural: ['amsgrad', 'maximize'],
-    validate(o) {
-      checkNonNegative(name, 'lr', o.lr);
-      checkPair(name, 'betas', o.betas);
-      checkUnitInterval(name, 'betas[0]', o.betas[0]);
-      checkUnitInterval(name, 'betas[1]', o.betas[1]);
-      checkNonNegative(name, 'eps', o.eps);
-      checkNonNegative(name, 'weightDecay', o.weightDecay);
-      checkBoolean(name, 'amsgrad', o.amsgrad);
-      checkBoolean(name, 'maximize', o.maximize);
-    },
+    checks: { lr: is.nonNegative, betas: is.unitPair, eps: is.nonNegative, weightDecay: is.nonNegative, amsgrad: is.boolean, maximize: is.boolean },
     defines: (groups) => ({ AMSGRAD: groups[0]!.amsgrad, MAXIMIZE: groups[0]!.maximize, DECOUPLED: decoupled }),
     slots: (d) => [
       { name: 'exp_avg', wgsl: 'expAvg' },

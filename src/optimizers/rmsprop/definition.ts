@@ -1,5 +1,5 @@
 import { defineOptimizer } from '../definition.js';
-import { checkBoolean, checkNonNegative, checkUnitInterval } from '../validate.js';
+import { is } from '../validate.js';
 import { rmspropReference } from './reference.js';
 import source from './rmsprop.wgsl?raw';
 
@@ -28,14 +28,14 @@ export const rmsprop = defineOptimizer<RmspropOptions, RmspropScalar>({
   defaults: { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false },
   required: [],
   structural: ['centered', 'maximize'],
-  validate(o) {
-    checkNonNegative('rmsprop', 'lr', o.lr);
-    checkUnitInterval('rmsprop', 'alpha', o.alpha);
-    checkNonNegative('rmsprop', 'eps', o.eps);
-    checkNonNegative('rmsprop', 'weightDecay', o.weightDecay);
-    checkNonNegative('rmsprop', 'momentum', o.momentum);
-    checkBoolean('rmsprop', 'centered', o.centered);
-    checkBoolean('rmsprop', 'maximize', o.maximize);
+  checks: {
+    lr: is.nonNegative,
+    alpha: is.unitInterval,
+    eps: is.nonNegative,
+    weightDecay: is.nonNegative,
+    momentum: is.nonNegative,
+    centered: is.boolean,
+    maximize: is.boolean,
   },
   defines: (groups) => ({
     CENTERED: groups[0]!.centered,

@@ -1,5 +1,5 @@
 import { defineOptimizer } from '../definition.js';
-import { checkBoolean, checkFinite, checkNonNegative } from '../validate.js';
+import { is } from '../validate.js';
 import { sgdReference } from './reference.js';
 import source from './sgd.wgsl?raw';
 
@@ -28,13 +28,8 @@ export const sgd = defineOptimizer<SgdOptions, SgdScalar>({
   defaults: { lr: NaN, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0, maximize: false },
   required: ['lr'],
   structural: ['nesterov', 'maximize'],
+  checks: { lr: is.nonNegative, momentum: is.nonNegative, dampening: is.finite, weightDecay: is.nonNegative, nesterov: is.boolean, maximize: is.boolean },
   validate(o) {
-    checkNonNegative('sgd', 'lr', o.lr);
-    checkNonNegative('sgd', 'momentum', o.momentum);
-    checkFinite('sgd', 'dampening', o.dampening);
-    checkNonNegative('sgd', 'weightDecay', o.weightDecay);
-    checkBoolean('sgd', 'nesterov', o.nesterov);
-    checkBoolean('sgd', 'maximize', o.maximize);
     if (o.nesterov && (o.momentum <= 0 || o.dampening !== 0)) {
       throw new RangeError('webgpu-optim: sgd: nesterov requires momentum > 0 and dampening = 0');
     }
@@ -77,15 +72,12 @@ export const emaMomentum = defineOptimizer<EmaMomentumOptions, SgdScalar>({
   defaults: { lr: 0.01, beta: 0.9, weightDecay: 0, maximize: false },
   required: [],
   structural: ['maximize'],
+  checks: { lr: is.nonNegative, beta: is.finite, weightDecay: is.nonNegative, maximize: is.boolean },
   validate(o) {
-    checkNonNegative('ema_momentum', 'lr', o.lr);
-    checkFinite('ema_momentum', 'beta', o.beta);
     // beta = 0 is plain SGD; the kernel reads momentum 0 as "no buffer", so it is refused here.
     if (o.beta <= 0 || o.beta >= 1) {
       throw new RangeError(`webgpu-optim: ema_momentum: beta must be in (0, 1), got ${o.beta}`);
     }
-    checkNonNegative('ema_momentum', 'weightDecay', o.weightDecay);
-    checkBoolean('ema_momentum', 'maximize', o.maximize);
   },
   defines: (groups) => ({ MOMENTUM: true, NESTEROV: false, MAXIMIZE: groups[0]!.maximize }),
   slots: () => [{ name: 'momentum_buffer', wgsl: 'momentumBuffer' }],
