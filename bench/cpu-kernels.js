@@ -51,6 +51,16 @@ export function fastCpuKernel(opt) {
           s1[i] = m; s2[i] = v; param[i] = param[i] * decay - (stepSize * m) / (Math.sqrt(v) / bc2 + eps);
         }
       };
+    case 'adamax':
+      return ({ param, grad, s1, s2 }, t, begin, end) => {
+        const b1 = 0.9, b2 = 0.999, eps = 1e-8, clr = 2e-3 / (1 - b1 ** t);
+        for (let i = begin; i < end; i++) {
+          const g = grad[i]; const m = b1 * s1[i] + (1 - b1) * g; const u = Math.max(b2 * s2[i], Math.abs(g) + eps);
+          s1[i] = m; s2[i] = u; param[i] = param[i] - (clr * m) / u;
+        }
+      };
+    default:
+      throw new Error(`bench: no plain-JS loop for ${opt.name}`);
   }
 }
 

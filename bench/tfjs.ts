@@ -19,6 +19,8 @@ function tfOptimizer(opt: BenchOptimizer): tf.Optimizer | undefined {
       return tf.train.adadelta(1, 0.9, 1e-6);
     case 'adam':
       return tf.train.adam(1e-3, 0.9, 0.999, 1e-8);
+    case 'adamax':
+      return tf.train.adamax(2e-3, 0.9, 0.999, 1e-8);
     default:
       return undefined; // TF.js has no AdamW
   }

@@ -25,6 +25,7 @@ const BENCHMARKED: { readonly [K in OptimizerName]: { label: string; options: Re
   adadelta: { label: 'adadelta', options: {} },
   adam: { label: 'adam', options: {} },
   adamw: { label: 'adamw', options: {} },
+  adamax: { label: 'adamax', options: {} },
 };
 
 /** Arrays the kernel reads (parameter, gradient, each state slot) and writes (parameter, each slot). */

@@ -13,6 +13,7 @@ export type { AdagradOptions } from './optimizers/adagrad/definition.js';
 export type { RmspropOptions } from './optimizers/rmsprop/definition.js';
 export type { AdadeltaOptions } from './optimizers/adadelta/definition.js';
 export type { AdamOptions } from './optimizers/adam/definition.js';
+export type { AdamaxOptions } from './optimizers/adamax/definition.js';
 export type { LayoutLimits, TensorSlot, Segment, PackedLayout } from './layout.js';
 export { requestOptimizerDevice } from './device.js';
 export {

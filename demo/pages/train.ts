@@ -20,6 +20,7 @@ const PRESETS: { readonly [K in OptimizerName]: readonly Preset[] } = {
   adadelta: [{ label: 'Adadelta', options: {}, checked: false }],
   adam: [{ label: 'Adam', options: {}, checked: true }],
   adamw: [{ label: 'AdamW', options: {}, checked: false }],
+  adamax: [{ label: 'Adamax', options: {}, checked: false }],
   ema_momentum: [{ label: 'EMA momentum', options: { beta: 0.9 }, checked: false }],
 };
 const BASE = (Object.entries(PRESETS) as [OptimizerName, readonly Preset[]][]).flatMap(([name, presets]) => presets.map((p) => ({ name, ...p })));

@@ -32,6 +32,7 @@ const PATHS: { readonly [K in OptimizerName]: readonly Omit<PathOptimizer, 'name
   adadelta: [{ label: 'Adadelta', options: { lr: 50 }, color: '#e377c2' }],
   adam: [{ label: 'Adam', options: { lr: 0.3 }, color: '#d62728' }],
   adamw: { skip: 'no weight decay on this surface: the same path as Adam' },
+  adamax: [{ label: 'Adamax', options: { lr: 0.5 }, color: '#17becf' }],
 };
 
 export const PATH_OPTIMIZERS: PathOptimizer[] = (Object.entries(PATHS) as [OptimizerName, (typeof PATHS)[OptimizerName]][]).flatMap(

@@ -7,6 +7,7 @@
 import { adadelta } from './adadelta/definition.js';
 import { adagrad } from './adagrad/definition.js';
 import { adam, adamw } from './adam/definition.js';
+import { adamax } from './adamax/definition.js';
 import type { OptimizerDefinition } from './definition.js';
 import { rmsprop } from './rmsprop/definition.js';
 import { emaMomentum, sgd } from './sgd/definition.js';
@@ -19,6 +20,7 @@ export const registry = {
   adadelta,
   adam,
   adamw,
+  adamax,
 } as const;
 
 export type OptimizerName = keyof typeof registry;

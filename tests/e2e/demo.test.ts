@@ -52,12 +52,12 @@ describe('demo pages', () => {
     await page.close();
   });
 
-  test('paths: all seven trajectories end near the minimum of x²/20 + y²', async () => {
+  test('paths: every trajectory ends near the minimum of x²/20 + y²', async () => {
     const { page, errors } = await open('demo/paths.html');
     await done(page);
     expect(await page.getAttribute('#status', 'data-state')).toBe('done');
     const results = (await page.evaluate(() => (window as any).pathResults)) as { label: string; final: [number, number]; points: number }[];
-    expect(results.map((r) => r.label)).toEqual(['SGD', 'Momentum', 'Nesterov', 'AdaGrad', 'RMSProp', 'Adadelta', 'Adam']);
+    expect(results.map((r) => r.label)).toEqual(['SGD', 'Momentum', 'Nesterov', 'AdaGrad', 'RMSProp', 'Adadelta', 'Adam', 'Adamax']);
     for (const r of results) {
       expect(r.points).toBe(101);
       expect(Math.hypot(...r.final), r.label).toBeLessThan(0.1); // from a distance of 7.3

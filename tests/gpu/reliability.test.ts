@@ -30,7 +30,7 @@ const MISUSES: Misuse[] = [
   ['createParameterSet limits above the device', (f) => createParameterSet(f.device, t5(), { limits: { maxBufferSize: 2 ** 60 } }), /limits\.maxBufferSize must be .*≤ the device's/],
   ['createParameterSet unknown limit', (f) => createParameterSet(f.device, t5(), { limits: { maxThreads: 4 } as never }), /unknown limit "maxThreads"/],
   // createOptimizer
-  ['createOptimizer unknown optimizer', (f) => createOptimizer('adamax' as never, f.params), /unknown optimizer "adamax"/],
+  ['createOptimizer unknown optimizer', (f) => createOptimizer('nadamw' as never, f.params), /unknown optimizer "nadamw"/],
   ['createOptimizer without a parameter set', () => createOptimizer('adam', {} as never), /needs a ParameterSet from createParameterSet/],
   ['createOptimizer options a number (lr dropped)', (f) => createOptimizer('adam', f.params, 0.01 as never), /options must be an object, got 0\.01/],
   ['createOptimizer options an array', (f) => createOptimizer('adam', f.params, [] as never), /options must be an object, got an array/],

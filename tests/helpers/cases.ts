@@ -51,6 +51,7 @@ export const OPTION_MATRIX: { readonly [K in OptimizerName]: readonly OptimizerO
     { amsgrad: true, weightDecay: 0.1, maximize: true },
   ],
   adamw: [{}, { amsgrad: true }, { weightDecay: 0 }, { maximize: true, weightDecay: 0.1, lr: 0.01 }],
+  adamax: [{}, { weightDecay: 0.01 }, { lr: 0.01, betas: [0.8, 0.99], eps: 1e-3 }, { maximize: true, weightDecay: 0.1 }],
 };
 
 /** Odd and aligned sizes in one set: 1, 3, 63, 64, 65, 1000 and one large odd tensor. */

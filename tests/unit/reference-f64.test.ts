@@ -78,6 +78,14 @@ const twins: { [K in OptimizerName]: Twin } = {
     const vhat = (o.amsgrad ? s.vmax : s.v) / (1 - b2 ** t);
     return p - (lr * mhat) / (Math.sqrt(vhat) + eps);
   },
+  adamax(o, p, g, s, t) {
+    const lr = o.lr ?? 2e-3, [b1, b2] = o.betas ?? [0.9, 0.999], eps = o.eps ?? 1e-8, wd = o.weightDecay ?? 0;
+    if (o.maximize) g = -g;
+    if (wd) g += wd * p;
+    s.m = b1 * (s.m ?? 0) + (1 - b1) * g;
+    s.u = Math.max(b2 * (s.u ?? 0), Math.abs(g) + eps);
+    return p - (lr / (1 - b1 ** t)) * (s.m / s.u);
+  },
   adamw(o, p, g, s, t) {
     const lr = o.lr ?? 1e-3, wd = o.weightDecay ?? 1e-2;
     return twins.adam!({ ...o, weightDecay: 0 }, p * (1 - lr * wd), g, s, t);

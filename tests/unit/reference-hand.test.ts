@@ -151,3 +151,28 @@ describe('adam / adamw', () => {
     expect(Number.isNaN(s[1]!.p)).toBe(true);
   });
 });
+
+describe('adamax', () => {
+  test('bias correction on m only; u = max(β₂u, |g| + eps)', () => {
+    const s = run('adamax', {}, [1, -1, 0]);
+    close(s[0]!.p, 0.99800000002); // clr = 2e-3/(1 − 0.9) = 0.02; m = 0.1; u = 1 + 1e-8
+    close(s[0]!.state.exp_inf!, 1);
+    close(s[1]!.p, 0.9981052631768421); // m = −0.01, clr = 2e-3/0.19
+    close(s[2]!.state.exp_inf!, 0.999); // a zero gradient: u decays by β₂ (|0| + eps is smaller)
+    close(s[2]!.p, 0.9981717503275352);
+  });
+  test('weight decay and maximize', () => {
+    close(run('adamax', { weightDecay: 0.1 }, [0.5])[0]!.p, 0.9980000000333333); // d = 0.5 + 0.1·1
+    close(run('adamax', { maximize: true }, [1])[0]!.p, 1.002);
+  });
+  test('edge gradients: 0 keeps u at eps, ±1e20 and 1e-30 stay finite, NaN propagates through the max', () => {
+    expect(run('adamax', {}, [0])[0]!.p).toBe(1); // m = 0
+    close(run('adamax', {}, [0])[0]!.state.exp_inf!, 1e-8);
+    close(run('adamax', {}, [1e20])[0]!.p, 0.998);
+    close(run('adamax', {}, [-1e20])[0]!.p, 1.002);
+    close(run('adamax', {}, [1e-30])[0]!.p, 1 - 0.02 * 1e-31 / 1e-8);
+    const nan = run('adamax', {}, [1, NaN]);
+    expect(Number.isNaN(nan[1]!.state.exp_inf)).toBe(true);
+    expect(Number.isNaN(nan[1]!.p)).toBe(true);
+  });
+});

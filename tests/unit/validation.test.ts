@@ -6,7 +6,7 @@ const one = () => [new Float32Array([1, 2, 3])];
 
 describe('options', () => {
   test('unknown optimizer and unknown option', () => {
-    expect(() => createReferenceOptimizer('adamax' as never, one())).toThrow(/unknown optimizer "adamax"/);
+    expect(() => createReferenceOptimizer('nadamw' as never, one())).toThrow(/unknown optimizer "nadamw"/);
     expect(() => createReferenceOptimizer('adam', one(), { beta1: 0.9 } as never)).toThrow(/unknown option "beta1"/);
     expect(() => createReferenceOptimizer('adam', one(), { groups: [{ tensors: [0], gamma: 1 }] } as never)).toThrow(/unknown option "gamma" in groups\[0\]/);
   });
