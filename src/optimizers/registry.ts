@@ -8,6 +8,9 @@ import { adadelta } from './adadelta/definition.js';
 import { adagrad } from './adagrad/definition.js';
 import { adam, adamw } from './adam/definition.js';
 import { adamax } from './adamax/definition.js';
+import { lion } from './lion/definition.js';
+import { radam } from './radam/definition.js';
+import { rprop } from './rprop/definition.js';
 import type { OptimizerDefinition } from './definition.js';
 import { rmsprop } from './rmsprop/definition.js';
 import { emaMomentum, sgd } from './sgd/definition.js';
@@ -21,6 +24,9 @@ export const registry = {
   adam,
   adamw,
   adamax,
+  radam,
+  rprop,
+  lion,
 } as const;
 
 export type OptimizerName = keyof typeof registry;

@@ -50,6 +50,12 @@ export const is = {
   nonNegative: checkNonNegative,
   unitInterval: checkUnitInterval,
   boolean: checkBoolean,
+  /** A pair of finite numbers (ranges between them are the definition's own rule). */
+  pair: (optimizer: string, name: string, value: unknown) => {
+    checkPair(optimizer, name, value);
+    checkFinite(optimizer, `${name}[0]`, (value as number[])[0]);
+    checkFinite(optimizer, `${name}[1]`, (value as number[])[1]);
+  },
   /** A pair of decay rates, each in [0, 1) (Adam's betas). */
   unitPair: (optimizer: string, name: string, value: unknown) => {
     checkPair(optimizer, name, value);

@@ -86,6 +86,34 @@ const twins: { [K in OptimizerName]: Twin } = {
     s.u = Math.max(b2 * (s.u ?? 0), Math.abs(g) + eps);
     return p - (lr / (1 - b1 ** t)) * (s.m / s.u);
   },
+  radam(o, p, g, s, t) {
+    const lr = o.lr ?? 1e-3, [b1, b2] = o.betas ?? [0.9, 0.999], eps = o.eps ?? 1e-8, wd = o.weightDecay ?? 0;
+    if (o.decoupledWeightDecay) p *= 1 - lr * wd;
+    else if (wd) g += wd * p;
+    s.m = b1 * (s.m ?? 0) + (1 - b1) * g;
+    s.v = b2 * (s.v ?? 0) + (1 - b2) * g * g;
+    const mhat = s.m / (1 - b1 ** t);
+    const rhoInf = 2 / (1 - b2) - 1;
+    const rhoT = rhoInf - (2 * t * b2 ** t) / (1 - b2 ** t);
+    if (rhoT <= 5) return p - lr * mhat;
+    const rect = Math.sqrt(((rhoT - 4) * (rhoT - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rhoT));
+    return p - lr * mhat * rect * (Math.sqrt(1 - b2 ** t) / (Math.sqrt(s.v) + eps));
+  },
+  rprop(o, p, g, s) {
+    const [etaMinus, etaPlus] = o.etas ?? [0.5, 1.2], [lo, hi] = o.stepSizes ?? [1e-6, 50];
+    if (o.maximize) g = -g;
+    const product = g * (s.prev ?? 0);
+    s.step = Math.min(Math.max((s.step ?? o.lr ?? 1e-2) * (product > 0 ? etaPlus : product < 0 ? etaMinus : 1), lo), hi);
+    if (product < 0) g = 0;
+    s.prev = g;
+    return p - Math.sign(g) * s.step;
+  },
+  lion(o, p, g, s) {
+    const lr = o.lr ?? 1e-4, [b1, b2] = o.betas ?? [0.9, 0.99], wd = o.weightDecay ?? 0;
+    const c = b1 * (s.m ?? 0) + (1 - b1) * g;
+    s.m = b2 * (s.m ?? 0) + (1 - b2) * g;
+    return p * (1 - lr * wd) - lr * Math.sign(c);
+  },
   adamw(o, p, g, s, t) {
     const lr = o.lr ?? 1e-3, wd = o.weightDecay ?? 1e-2;
     return twins.adam!({ ...o, weightDecay: 0 }, p * (1 - lr * wd), g, s, t);

@@ -1,0 +1,64 @@
+import { defineOptimizer } from '../definition.js';
+import { is } from '../validate.js';
+import { radamReference } from './reference.js';
+import source from './radam.wgsl?raw';
+
+/** torch.optim.RAdam options (`decoupledWeightDecay` as in PyTorch 2.x). */
+export interface RadamOptions {
+  lr: number;
+  betas: readonly [number, number];
+  eps: number;
+  weightDecay: number;
+  decoupledWeightDecay: boolean;
+}
+
+export type RadamScalar =
+  | 'beta1' | 'oneMinusBeta1' | 'beta2' | 'oneMinusBeta2' | 'lr' | 'eps' | 'weightDecay' | 'decayFactor' | 'bc1' | 'bc2Sqrt' | 'rect';
+
+/** ρ∞ = 2/(1 − β₂) − 1 and ρₜ = ρ∞ − 2tβ₂ᵗ/(1 − β₂ᵗ), the length of the approximated moving average. */
+export function radamRho(beta2: number, t: number): { rhoInf: number; rhoT: number } {
+  const rhoInf = 2 / (1 - beta2) - 1;
+  return { rhoInf, rhoT: rhoInf - (2 * t * beta2 ** t) / (1 - beta2 ** t) };
+}
+
+/** The rectification term of step t, or 0 while ρₜ ≤ 5 (then the step is SGD with momentum). */
+export function radamRect(beta2: number, t: number): number {
+  const { rhoInf, rhoT } = radamRho(beta2, t);
+  if (!(rhoT > 5)) return 0;
+  return Math.sqrt(((rhoT - 4) * (rhoT - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rhoT));
+}
+
+/**
+ * RAdam (torch.optim.RAdam): Adam's moments, `m̂ = m/(1−β₁ᵗ)`; when ρₜ > 5,
+ * `p −= lr · m̂ · √(1−β₂ᵗ)/(√v + eps) · r_t`, else `p −= lr · m̂`. The switch depends on t only, so
+ * the host decides it with the step's scalars. Liu et al. 2020, https://arxiv.org/abs/1908.03265
+ */
+export const radam = defineOptimizer<RadamOptions, RadamScalar>({
+  name: 'radam',
+  kernel: { name: 'radam', source },
+  defaults: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, decoupledWeightDecay: false },
+  required: [],
+  structural: ['decoupledWeightDecay'],
+  checks: { lr: is.nonNegative, betas: is.unitPair, eps: is.nonNegative, weightDecay: is.nonNegative, decoupledWeightDecay: is.boolean },
+  defines: (groups) => ({ MAXIMIZE: false, DECOUPLED: groups[0]!.decoupledWeightDecay }),
+  slots: () => [
+    { name: 'exp_avg', wgsl: 'expAvg' },
+    { name: 'exp_avg_sq', wgsl: 'expAvgSq' },
+  ],
+  groupSlots: () => ['exp_avg', 'exp_avg_sq'],
+  initialValue: () => 0,
+  scalars: {
+    beta1: { doc: 'f(β₁)', value: (o) => o.betas[0] },
+    oneMinusBeta1: { doc: 'f(1 − β₁)', value: (o) => 1 - o.betas[0] },
+    beta2: { doc: 'f(β₂)', value: (o) => o.betas[1] },
+    oneMinusBeta2: { doc: 'f(1 − β₂)', value: (o) => 1 - o.betas[1] },
+    lr: { doc: 'f(lr)', value: (o) => o.lr },
+    eps: { doc: 'f(eps), added outside the square root', value: (o) => o.eps },
+    weightDecay: { doc: 'f(weight_decay), coupled into the gradient (0 when decoupled)', value: (o) => (o.decoupledWeightDecay ? 0 : o.weightDecay) },
+    decayFactor: { doc: 'decoupled: f(1 − lr·weight_decay), else 1', value: (o) => (o.decoupledWeightDecay ? 1 - o.lr * o.weightDecay : 1) },
+    bc1: { doc: 'f(1 − β₁ᵗ)', perStep: (o, t) => 1 - o.betas[0] ** t, combine: 'replace' },
+    bc2Sqrt: { doc: 'f(√(1 − β₂ᵗ))', perStep: (o, t) => Math.sqrt(1 - o.betas[1] ** t), combine: 'replace' },
+    rect: { doc: 'f(r_t) when ρₜ > 5, else 0 (the un-rectified step)', perStep: (o, t) => radamRect(o.betas[1], t), combine: 'replace' },
+  },
+  reference: radamReference,
+});
