@@ -176,3 +176,72 @@ describe('adamax', () => {
     expect(Number.isNaN(nan[1]!.p)).toBe(true);
   });
 });
+
+describe('radam', () => {
+  test('steps 1–5 are SGD with bias-corrected momentum; from ρₜ > 5 on, rectified (β₂ = 0.9)', () => {
+    // A constant gradient of 1: m̂ = 1 on every step; ρ∞ = 19, ρ₅ = 4.58, ρ₆ = 5.41.
+    const s = run('radam', { betas: [0.9, 0.9] }, [1, 1, 1, 1, 1, 1, 1]);
+    close(s[0]!.p, 0.999);
+    close(s[4]!.p, 0.995);
+    close(s[5]!.p, 0.9947448231971812); // r₆ = 0.25518, adaptive = √bc₂/(√v + eps) ≈ 1
+    close(s[6]!.p, 0.9944147161826907); // r₇ = 0.33011
+    close(s[6]!.state.exp_avg!, 1 - 0.9 ** 7);
+  });
+  test('weight decay: coupled into the gradient, or decoupled (p·(1 − lr·wd) first)', () => {
+    close(run('radam', { weightDecay: 0.5 }, [0])[0]!.p, 1 - 1e-3 * 0.5); // d = 0.5·p, m̂ = d
+    close(run('radam', { weightDecay: 0.5, decoupledWeightDecay: true }, [0])[0]!.p, 1 - 1e-3 * 0.5); // p·(1 − 5e-4), m = 0
+    close(run('radam', { weightDecay: 0.5, decoupledWeightDecay: true }, [1])[0]!.p, (1 - 5e-4) - 1e-3);
+  });
+  test('edge gradients: 1e20 stays finite in the SGD phase, NaN propagates', () => {
+    close(run('radam', {}, [1e20])[0]!.p, -1e17, 1e-6);
+    close(run('radam', {}, [1e-30])[0]!.p, 1);
+    expect(Number.isNaN(run('radam', {}, [NaN])[0]!.p)).toBe(true);
+  });
+});
+
+describe('rprop', () => {
+  test('step sizes grow on the same sign, shrink and skip on a flip, stay on zero', () => {
+    const s = run('rprop', {}, [1, 1, -1, 0, 1]);
+    close(s[0]!.p, 0.99); // product 0 → ×1: step = lr = 0.01
+    close(s[1]!.p, 0.978); // same sign → ×1.2: 0.012
+    close(s[2]!.state.step_size!, 0.006); // flip → ×0.5, and no move
+    close(s[2]!.p, 0.978);
+    expect(s[2]!.state.prev).toBe(0); // the flipped gradient is forgotten
+    close(s[3]!.p, 0.978); // sign(0) = 0
+    close(s[4]!.p, 0.972); // product 0 → ×1
+  });
+  test('step sizes are clamped to stepSizes; maximize flips the direction', () => {
+    const s = run('rprop', { etas: [0.5, 100], stepSizes: [1e-3, 0.05] }, [1, 1, -1, -1]);
+    close(s[1]!.state.step_size!, 0.05); // min(0.01·100, 0.05)
+    close(s[2]!.state.step_size!, 0.025);
+    close(s[3]!.state.step_size!, 0.025); // product 0 after the forgotten flip
+    close(run('rprop', { maximize: true }, [1])[0]!.p, 1.01);
+  });
+  test('edge gradients: only the sign matters; NaN propagates', () => {
+    close(run('rprop', {}, [1e20])[0]!.p, 0.99);
+    close(run('rprop', {}, [-1e-30])[0]!.p, 1.01);
+    const nan = run('rprop', {}, [1, NaN]);
+    expect(Number.isNaN(nan[1]!.state.step_size)).toBe(true);
+    expect(Number.isNaN(nan[1]!.p)).toBe(true);
+  });
+});
+
+describe('lion', () => {
+  test('p moves by lr·sign(β₁m + (1−β₁)g); m = β₂m + (1−β₂)g afterwards', () => {
+    const s = run('lion', {}, [1, -1, 0.5]);
+    close(s[0]!.p, 0.9999); // c = 0.1
+    close(s[0]!.state.exp_avg!, 0.01);
+    close(s[1]!.p, 1); // c = 0.009 − 0.1 < 0
+    close(s[1]!.state.exp_avg!, -0.0001, 1e-5); // 0.0099 − 0.01: f32 cancellation leaves ~5 digits
+    close(s[2]!.p, 0.9999); // c = −0.00009 + 0.05 > 0
+  });
+  test('decoupled weight decay p·(1 − lr·λ) before the signed step', () => {
+    close(run('lion', { lr: 0.1, weightDecay: 0.5 }, [1])[0]!.p, 0.85); // 1·0.95 − 0.1
+  });
+  test('edge gradients: sign(0) = 0, magnitude does not matter, NaN propagates', () => {
+    expect(run('lion', {}, [0])[0]!.p).toBe(1);
+    close(run('lion', {}, [1e20])[0]!.p, 0.9999);
+    close(run('lion', {}, [-1e-30])[0]!.p, 1.0001);
+    expect(Number.isNaN(run('lion', {}, [NaN])[0]!.p)).toBe(true);
+  });
+});
