@@ -55,6 +55,13 @@ fn maximumNan(a: vec4<f32>, b: vec4<f32>) -> vec4<f32> {
   return select(max(a, b), a + b, isNan4(a) | isNan4(b));
 }
 
+// torch.sign with NaN kept (WGSL's sign of NaN is not specified), and subnormal values counted
+// as 0: GPUs may flush them (WGSL allows it), and a sign must not depend on the device.
+fn signOf(x: vec4<f32>) -> vec4<f32> {
+  let zeroOrSubnormal = (bitcast<vec4<u32>>(x) & vec4<u32>(0x7f800000u)) == vec4<u32>(0u);
+  return select(select(sign(x), x, isNan4(x)), vec4<f32>(0.0), zeroOrSubnormal);
+}
+
 // The working gradient d: -g when maximizing, then the coupled (L2) weight decay term, skipped
 // when weight_decay == 0 as torch does (0 * inf would turn an infinite parameter into NaN).
 fn workingGradient(g: vec4<f32>, p: vec4<f32>, weightDecay: f32) -> vec4<f32> {

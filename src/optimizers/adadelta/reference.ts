@@ -1,7 +1,7 @@
 import type { ReferenceUpdate } from '../definition.js';
 import type { AdadeltaScalar } from './definition.js';
 
-const fr = Math.fround;
+import { fr } from '../twin-math.js';
 
 /** CPU twin of adadelta.wgsl, every operation rounded to f32. */
 export const adadeltaReference: ReferenceUpdate<AdadeltaScalar> = ({ param, grad, state, h, defines, begin, end }) => {

@@ -1,12 +1,7 @@
 import type { ReferenceUpdate } from '../definition.js';
 import type { AdamScalar } from './definition.js';
 
-const fr = Math.fround;
-
-/** torch.maximum: NaN-propagating. */
-function maximum(a: number, b: number): number {
-  return Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b);
-}
+import { fr, maximum } from '../twin-math.js';
 
 /** CPU twin of adam.wgsl (Adam, AdamW with DECOUPLED, AMSGrad), every operation rounded to f32. */
 export const adamReference: ReferenceUpdate<AdamScalar> = ({ param, grad, state, h, defines, begin, end }) => {

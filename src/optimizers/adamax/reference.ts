@@ -1,10 +1,7 @@
 import type { ReferenceUpdate } from '../definition.js';
 import type { AdamaxScalar } from './definition.js';
 
-const fr = Math.fround;
-
-/** torch.amax of two values: NaN-propagating. */
-const maximum = (a: number, b: number) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b));
+import { fr, maximum } from '../twin-math.js';
 
 /** CPU twin of adamax.wgsl, every operation rounded to f32. */
 export const adamaxReference: ReferenceUpdate<AdamaxScalar> = ({ param, grad, state, h, defines, begin, end }) => {

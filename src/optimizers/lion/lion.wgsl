@@ -1,14 +1,9 @@
 // Lion (Chen et al. 2023, Algorithm 2). Recipe: docs/semantics.md § Lion. `struct Hyper` and the
 // binding expAvg are generated from definition.ts.
 
-// sign with NaN kept (WGSL's sign of NaN is not specified).
-fn signNan(x: vec4<f32>) -> vec4<f32> {
-  return select(sign(x), x, isNan4(x));
-}
-
 fn update(i: u32, h: Hyper, g: vec4<f32>) {
   let m = expAvg[i];
   let c = m * h.beta1 + h.oneMinusBeta1 * g;
-  param[i] = param[i] * h.decayFactor + h.negLr * signNan(c);
+  param[i] = param[i] * h.decayFactor + h.negLr * signOf(c);
   expAvg[i] = m * h.beta2 + h.oneMinusBeta2 * g;
 }

@@ -1,10 +1,7 @@
 import type { ReferenceUpdate } from '../definition.js';
 import type { LionScalar } from './definition.js';
 
-const fr = Math.fround;
-
-/** sign with sign(±0) = 0 and NaN kept. */
-const sign = (x: number) => (Number.isNaN(x) ? NaN : x > 0 ? 1 : x < 0 ? -1 : 0);
+import { fr, sign } from '../twin-math.js';
 
 /** CPU twin of lion.wgsl, every operation rounded to f32. */
 export const lionReference: ReferenceUpdate<LionScalar> = ({ param, grad, state, h, begin, end }) => {

@@ -1,9 +1,7 @@
 import type { ReferenceUpdate } from '../definition.js';
 import type { RpropScalar } from './definition.js';
 
-const fr = Math.fround;
-/** torch.sign: sign(±0) = 0, NaN kept. */
-const sign = (x: number) => (Number.isNaN(x) ? NaN : x > 0 ? 1 : x < 0 ? -1 : 0);
+import { fr, sign } from '../twin-math.js';
 
 /** CPU twin of rprop.wgsl, every operation rounded to f32. */
 export const rpropReference: ReferenceUpdate<RpropScalar> = ({ param, grad, state, h, defines, begin, end }) => {

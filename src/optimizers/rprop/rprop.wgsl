@@ -1,17 +1,13 @@
 // Rprop (torch.optim.Rprop). Recipe: docs/semantics.md § Rprop. `struct Hyper` and the bindings
 // prev, stepSize are generated from definition.ts.
 
-fn signNan(x: vec4<f32>) -> vec4<f32> {
-  return select(sign(x), x, isNan4(x));
-}
-
 fn update(i: u32, h: Hyper, g: vec4<f32>) {
 #if MAXIMIZE
   let d = -g;
 #else
   let d = g;
 #endif
-  let s = signNan(d * prev[i]);
+  let s = signOf(d * prev[i]);
   let same = s > vec4<f32>(0.0);
   let flipped = s < vec4<f32>(0.0);
   // η₊ on the same sign, η₋ on a flip, 1 on a zero product; NaN stays NaN (torch).
@@ -21,6 +17,6 @@ fn update(i: u32, h: Hyper, g: vec4<f32>) {
   stepSize[i] = step;
   // A flipped sign moves nothing this step and is forgotten.
   let kept = select(d, vec4<f32>(0.0), flipped);
-  param[i] = param[i] - signNan(kept) * step;
+  param[i] = param[i] - signOf(kept) * step;
   prev[i] = kept;
 }

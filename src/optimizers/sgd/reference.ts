@@ -1,7 +1,7 @@
 import type { ReferenceUpdate } from '../definition.js';
 import type { SgdScalar } from './definition.js';
 
-const fr = Math.fround;
+import { fr } from '../twin-math.js';
 
 /** CPU twin of sgd.wgsl, every operation rounded to f32. */
 export const sgdReference: ReferenceUpdate<SgdScalar> = ({ param, grad, state, h, defines, begin, end }) => {
