@@ -50,7 +50,7 @@ export const CONTROL_FLAGS = {
   clipByNorm: 32,
 } as const;
 
-export function controlFlags(t: ResolvedTraining): number {
+function controlFlags(t: ResolvedTraining): number {
   return (
     (t.scaling?.dynamic ? CONTROL_FLAGS.dynamicScale : 0) |
     (t.skipNonFinite ? CONTROL_FLAGS.skipNonFinite : 0) |

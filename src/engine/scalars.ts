@@ -49,7 +49,7 @@ function exactStepValue<H>(spec: StepScalar<H>, options: H, t: number): number {
  * One group's scalars of step t (1-based) in `struct Hyper` order, float64. With `deviceStep`, step
  * fields hold their step-free base (the kernel combines it with the step table's entry).
  */
-export function groupScalars<H>(definition: OptimizerDefinition<any, any>, options: H, t: number, deviceStep: boolean): number[] {
+function groupScalars<H>(definition: OptimizerDefinition<any, any>, options: H, t: number, deviceStep: boolean): number[] {
   return scalarLayout(definition).names.map((name) => {
     const spec = specOf(definition, name);
     if (!isStepScalar(spec)) return spec.value(options);
@@ -59,7 +59,7 @@ export function groupScalars<H>(definition: OptimizerDefinition<any, any>, optio
 }
 
 /** The lr of every group at schedule position `t` (0-based), checked before anything is written. */
-export function effectiveGroups<H extends object>(groups: readonly H[], schedule: LrSchedule | undefined, t: number): H[] {
+function effectiveGroups<H extends object>(groups: readonly H[], schedule: LrSchedule | undefined, t: number): H[] {
   if (!schedule) return [...groups];
   return groups.map((options) => ({ ...options, lr: scheduledLr(schedule, t, (options as { lr: number }).lr) }));
 }

@@ -4,7 +4,7 @@
 export const F32_MAX = 3.4028234663852886e38;
 
 /** A finite number that stays finite in float32 (the kernels read every scalar as f32). */
-export function checkFinite(optimizer: string, name: string, value: unknown): number {
+function checkFinite(optimizer: string, name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
     throw new RangeError(`webgpu-optim: ${optimizer}: ${name} must be a finite number, got ${String(value)}`);
   }
@@ -14,28 +14,28 @@ export function checkFinite(optimizer: string, name: string, value: unknown): nu
   return value;
 }
 
-export function checkNonNegative(optimizer: string, name: string, value: unknown): void {
+function checkNonNegative(optimizer: string, name: string, value: unknown): void {
   if (checkFinite(optimizer, name, value) < 0) {
     throw new RangeError(`webgpu-optim: ${optimizer}: ${name} must be >= 0, got ${String(value)}`);
   }
 }
 
 /** A decay rate in [0, 1). */
-export function checkUnitInterval(optimizer: string, name: string, value: unknown): void {
+function checkUnitInterval(optimizer: string, name: string, value: unknown): void {
   const v = checkFinite(optimizer, name, value);
   if (v < 0 || v >= 1) {
     throw new RangeError(`webgpu-optim: ${optimizer}: ${name} must be in [0, 1), got ${String(value)}`);
   }
 }
 
-export function checkBoolean(optimizer: string, name: string, value: unknown): void {
+function checkBoolean(optimizer: string, name: string, value: unknown): void {
   if (typeof value !== 'boolean') {
     throw new TypeError(`webgpu-optim: ${optimizer}: ${name} must be a boolean, got ${String(value)}`);
   }
 }
 
 /** A pair of numbers, e.g. betas. */
-export function checkPair(optimizer: string, name: string, value: unknown): void {
+function checkPair(optimizer: string, name: string, value: unknown): void {
   if (!Array.isArray(value) || value.length !== 2) {
     throw new TypeError(`webgpu-optim: ${optimizer}: ${name} must be a pair [a, b], got ${JSON.stringify(value) ?? String(value)}`);
   }

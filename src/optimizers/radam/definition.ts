@@ -16,13 +16,13 @@ export type RadamScalar =
   | 'beta1' | 'oneMinusBeta1' | 'beta2' | 'oneMinusBeta2' | 'lr' | 'eps' | 'weightDecay' | 'decayFactor' | 'bc1' | 'bc2Sqrt' | 'rect';
 
 /** ρ∞ = 2/(1 − β₂) − 1 and ρₜ = ρ∞ − 2tβ₂ᵗ/(1 − β₂ᵗ), the length of the approximated moving average. */
-export function radamRho(beta2: number, t: number): { rhoInf: number; rhoT: number } {
+function radamRho(beta2: number, t: number): { rhoInf: number; rhoT: number } {
   const rhoInf = 2 / (1 - beta2) - 1;
   return { rhoInf, rhoT: rhoInf - (2 * t * beta2 ** t) / (1 - beta2 ** t) };
 }
 
 /** The rectification term of step t, or 0 while ρₜ ≤ 5 (then the step is SGD with momentum). */
-export function radamRect(beta2: number, t: number): number {
+function radamRect(beta2: number, t: number): number {
   const { rhoInf, rhoT } = radamRho(beta2, t);
   if (!(rhoT > 5)) return 0;
   return Math.sqrt(((rhoT - 4) * (rhoT - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rhoT));
