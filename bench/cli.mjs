@@ -4,45 +4,74 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs as parseCommandLine } from 'node:util';
 import { markdownFile, terminalTable } from './report.mjs';
 
 export const benchDir = dirname(fileURLToPath(import.meta.url));
 export const rootDir = dirname(benchDir);
 
-const HELP = `Options:
-  --quick                 smoke run (small sizes, 3 repetitions, about a minute)
-  --optimizers=a,b        e.g. adam,sgd+momentum (labels or names)
-  --workloads=a,b         substrings of workload labels, e.g. 16M,2000
-  --reps=N                repetitions per measurement (default 7, quick 3)
+const HELP = `Options (--flag value and --flag=value both work):
+  --quick                 smoke run (small sizes, 3 repetitions, about a minute); writes bench/results/quick/ only
+  --optimizers a,b        e.g. adam,sgd+momentum (labels or names)
+  --workloads a,b         substrings of workload labels, e.g. 16M,2000
+  --reps N                repetitions per measurement (default 7, quick 3)
   --hardware              browser run: use the real GPU (no SwiftShader flags)
-  --workgroup=N           invocations per workgroup of the kernels (default 256)
+  --workgroup N           invocations per workgroup of the kernels (default 256)
   --help`;
 
+const OPTIONS = {
+  quick: { type: 'boolean' },
+  optimizers: { type: 'string' },
+  workloads: { type: 'string' },
+  reps: { type: 'string' },
+  hardware: { type: 'boolean' },
+  workgroup: { type: 'string' },
+  help: { type: 'boolean' },
+};
+
+/** A positive integer flag, or the fallback when absent. */
+function positiveInteger(name, value, fallback) {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+/** The command line, strictly: an unknown flag, a stray word or a bad value stops the run before it starts. */
 export function parseArgs(argv) {
-  const args = Object.fromEntries(
-    argv.map((a) => {
-      const [k, v] = a.replace(/^--/, '').split('=');
-      return [k, v ?? true];
-    }),
-  );
+  try {
+    return parseStrict(argv);
+  } catch (error) {
+    console.error(`bench: ${error.message}\n\n${HELP}`);
+    process.exit(2);
+  }
+}
+
+function parseStrict(argv) {
+  const args = parseCommandLine({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }).values;
   if (args.help) {
     console.log(HELP);
     process.exit(0);
   }
   const quick = Boolean(args.quick);
-  if (args.workgroup !== undefined && !(Number.isInteger(Number(args.workgroup)) && Number(args.workgroup) > 0)) throw new Error('--workgroup must be a positive integer');
-  const reps = Number(args.reps ?? (quick ? 3 : 7));
-  if (!Number.isInteger(reps) || reps < 1) throw new Error('--reps must be a positive integer');
+  const reps = positiveInteger('reps', args.reps, quick ? 3 : 7);
+  const workgroup = positiveInteger('workgroup', args.workgroup, undefined);
+  const list = (name) => {
+    if (args[name] === undefined) return undefined;
+    const items = args[name].split(',').map((s) => s.trim()).filter(Boolean);
+    if (items.length === 0) throw new Error(`--${name} needs at least one name`);
+    return items;
+  };
   return {
     quick,
     hardware: Boolean(args.hardware),
     config: {
       quick,
-      optimizers: typeof args.optimizers === 'string' ? args.optimizers.split(',') : undefined,
-      workloads: typeof args.workloads === 'string' ? args.workloads.split(',') : undefined,
+      optimizers: list('optimizers'),
+      workloads: list('workloads'),
       timing: { reps, minRepMs: quick ? 20 : 150, maxSteps: quick ? 64 : 512 },
       slowCpuLimit: quick ? 1 << 20 : 1 << 22,
-      workgroupSize: args.workgroup === undefined ? undefined : Number(args.workgroup),
+      workgroupSize: workgroup,
     },
   };
 }
@@ -73,6 +102,7 @@ export function cpuModel() {
  */
 export function writeResults(results, tag, quick) {
   if (process.stdout.isTTY) process.stdout.write('\n');
+  if (results.rows.length === 0) throw new Error('bench: nothing was measured; no results written');
   console.log(`\n${terminalTable(results)}\n`);
   const dir = quick ? join(benchDir, 'results', 'quick') : join(benchDir, 'results');
   mkdirSync(dir, { recursive: true });

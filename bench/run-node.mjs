@@ -71,6 +71,9 @@ try {
   results.meta.software = isSoftware(results.meta);
   writeResults(results, 'node-dawn', quick);
   exitCode = Math.max(exitCode, reportFailures(results));
+} catch (error) {
+  console.error(`\nbench: ${error.message}`); // a bad filter or nothing measured: nothing written
+  exitCode = 1;
 } finally {
   await server.close();
   device.destroy();

@@ -63,6 +63,9 @@ try {
     exitCode = 1;
   }
   exitCode = Math.max(exitCode, reportFailures(results));
+} catch (error) {
+  console.error(`\nbench: ${String(error.message).replace(/^page\.evaluate: (Error: )?/, '')}`); // nothing written
+  exitCode = 1;
 } finally {
   await browser.close();
   await server.close();

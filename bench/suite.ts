@@ -95,8 +95,20 @@ export async function runSuite(device: GPUDevice, env: SuiteEnv, cfg: SuiteConfi
   const clockKind: Measurement['clock'] = hasTimestamps ? 'gpu-timestamps' : 'wall';
   const clock = hasTimestamps ? createTimestampClock(device) : undefined;
   const maxElements = Math.floor(Math.min(device.limits.maxBufferSize, 2 ** 31) / 4);
-  const chosenWorkloads = workloads(cfg.quick, maxElements).filter((w) => !cfg.workloads || cfg.workloads.some((s) => w.label.includes(s)));
+  const allWorkloads = workloads(cfg.quick, maxElements);
+  const chosenWorkloads = allWorkloads.filter((w) => !cfg.workloads || cfg.workloads.some((s) => w.label.includes(s)));
   const chosenOptimizers = OPTIMIZERS.filter((o) => !cfg.optimizers || cfg.optimizers.includes(o.label) || cfg.optimizers.includes(o.name));
+  // A filter that matches nothing is a typo, not an empty benchmark.
+  for (const name of cfg.optimizers ?? []) {
+    if (!OPTIMIZERS.some((o) => o.label === name || o.name === name)) {
+      throw new Error(`--optimizers: no optimizer "${name}"; known: ${OPTIMIZERS.map((o) => o.label).join(', ')}`);
+    }
+  }
+  for (const part of cfg.workloads ?? []) {
+    if (!allWorkloads.some((w) => w.label.includes(part))) {
+      throw new Error(`--workloads: no workload matches "${part}"; known: ${allWorkloads.map((w) => w.label).join(', ')}`);
+    }
+  }
   const modes = new Set<Mode>(cfg.modes ?? (Object.keys(MODE_LABELS) as Mode[]));
   const total = chosenWorkloads.length * chosenOptimizers.length;
   let done = 0;
