@@ -59,6 +59,18 @@ export function fastCpuKernel(opt) {
           s1[i] = m; s2[i] = u; param[i] = param[i] - (clr * m) / u;
         }
       };
+    case 'nadam':
+      return ({ param, grad, s1, s2 }, t, begin, end) => {
+        const lr = 2e-3, b1 = 0.9, b2 = 0.999, eps = 1e-8, psi = 4e-3;
+        const mu = (k) => b1 * (1 - 0.5 * 0.96 ** (k * psi));
+        let mp = 1;
+        for (let k = 1; k <= t; k++) mp *= mu(k);
+        const c1 = (lr * (1 - mu(t))) / (1 - mp), c2 = (lr * mu(t + 1)) / (1 - mp * mu(t + 1)), bc2 = 1 - b2 ** t;
+        for (let i = begin; i < end; i++) {
+          const g = grad[i]; const m = b1 * s1[i] + (1 - b1) * g; const v = b2 * s2[i] + (1 - b2) * g * g;
+          s1[i] = m; s2[i] = v; param[i] = param[i] - (c1 * g + c2 * m) / (Math.sqrt(v / bc2) + eps);
+        }
+      };
     case 'radam':
       return ({ param, grad, s1, s2 }, t, begin, end) => {
         const lr = 1e-3, b1 = 0.9, b2 = 0.999, eps = 1e-8, bc1 = 1 - b1 ** t, bc2 = 1 - b2 ** t;

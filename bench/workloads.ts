@@ -26,6 +26,7 @@ const BENCHMARKED: { readonly [K in OptimizerName]: { label: string; options: Re
   adam: { label: 'adam', options: {} },
   adamw: { label: 'adamw', options: {} },
   adamax: { label: 'adamax', options: {} },
+  nadam: { label: 'nadam', options: {} },
   radam: { label: 'radam', options: {} },
   rprop: { label: 'rprop', options: {} },
   lion: { label: 'lion', options: {} },

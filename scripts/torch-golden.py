@@ -39,6 +39,8 @@ CASES = [
     ("adamw", torch.optim.AdamW, {"amsgrad": True}, {"amsgrad": True}),
     ("adamax", torch.optim.Adamax, {}, {}),
     ("adamax", torch.optim.Adamax, {"weightDecay": 0.1, "maximize": True, "eps": 1e-3, "betas": [0.8, 0.99]}, {"weight_decay": 0.1, "maximize": True, "eps": 1e-3, "betas": (0.8, 0.99)}),
+    ("nadam", torch.optim.NAdam, {}, {}),
+    ("nadam", torch.optim.NAdam, {"weightDecay": 0.1, "momentumDecay": 0.05, "eps": 1e-3, "betas": [0.8, 0.99]}, {"weight_decay": 0.1, "momentum_decay": 0.05, "eps": 1e-3, "betas": (0.8, 0.99)}),
     ("radam", torch.optim.RAdam, {"betas": [0.9, 0.9]}, {"betas": (0.9, 0.9)}),
     ("radam", torch.optim.RAdam, {"weightDecay": 0.1, "eps": 1e-3, "betas": [0.8, 0.9]}, {"weight_decay": 0.1, "eps": 1e-3, "betas": (0.8, 0.9)}),
     ("rprop", torch.optim.Rprop, {}, {}),
@@ -78,7 +80,9 @@ def run(case_index, torch_class, kwargs):
         params.append(b64(param.detach().numpy()))
     state = optimizer.state[param]
     slots = {k: b64(v.numpy()) for k, v in state.items() if torch.is_tensor(v) and v.numel() == SIZE}
-    return {"params0": b64(p0), "grads": [b64(g) for g in grads], "params": params, "state": slots}
+    # 0-dim float32 state other than the step counter (NAdam's mu_product), as exact numbers.
+    scalars = {k: float(v.item()) for k, v in state.items() if torch.is_tensor(v) and v.dim() == 0 and k != "step"}
+    return {"params0": b64(p0), "grads": [b64(g) for g in grads], "params": params, "state": slots, "scalars": scalars}
 
 
 def main():

@@ -136,7 +136,8 @@ export function resolveConfig<H extends object>(
 export function updatedGroups<H extends object>(
   config: ResolvedConfig<H>,
   partial: Partial<H>,
-  group?: number,
+  group: number | undefined,
+  started: boolean,
 ): H[] {
   const { definition } = config;
   checkOptionsObject(partial, `${definition.name}: setHyperparameters' argument`);
@@ -150,6 +151,13 @@ export function updatedGroups<H extends object>(
   );
   for (const options of next) validateGroup(definition, options);
   checkStructural(definition, next);
+  if (started) {
+    for (const key of definition.fixedOnceStarted ?? []) {
+      if (next.some((options, g) => JSON.stringify(options[key]) !== JSON.stringify(config.groups[g]![key]))) {
+        throw new Error(`webgpu-optim: ${definition.name}: "${key}" cannot change once steps were taken (state such as mu_product follows from its history)`);
+      }
+    }
+  }
   const before = JSON.stringify(config.defines);
   const after = JSON.stringify(kernelDefines(definition, next));
   if (before !== after) {

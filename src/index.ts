@@ -14,6 +14,7 @@ export type { RmspropOptions } from './optimizers/rmsprop/definition.js';
 export type { AdadeltaOptions } from './optimizers/adadelta/definition.js';
 export type { AdamOptions } from './optimizers/adam/definition.js';
 export type { AdamaxOptions } from './optimizers/adamax/definition.js';
+export type { NadamOptions } from './optimizers/nadam/definition.js';
 export type { RadamOptions } from './optimizers/radam/definition.js';
 export type { RpropOptions } from './optimizers/rprop/definition.js';
 export type { LionOptions } from './optimizers/lion/definition.js';

@@ -21,8 +21,11 @@ export interface OptimizerStateDict<H extends object = Record<string, unknown>> 
   stepCalls?: number;
   /** Name and length of each tensor, in tensor order. */
   tensors: { name: string; length: number }[];
-  /** `state[i]` holds tensor i's state slots by their PyTorch names (`exp_avg`, `sum`, …). */
-  state: Record<string, Float32Array>[];
+  /**
+   * `state[i]` holds tensor i's state slots by their PyTorch names (`exp_avg`, `sum`, …), and any
+   * scalar state PyTorch keeps per tensor as a number (NAdam's `mu_product`).
+   */
+  state: Record<string, Float32Array | number>[];
   /** Hyperparameters: `groups[0]` is the default group, then the groups given at creation. */
   options: { groups: (H & { tensors: string[] })[] };
   /** Loss-scaler state (GradScaler's scale and growth tracker), with `lossScaling`. */
@@ -40,6 +43,12 @@ export interface TensorInfo {
 export function tensorSlots<H extends object>(config: ResolvedConfig<H>, tensorIndex: number): readonly string[] {
   const group = config.groups[config.tensorGroup[tensorIndex]!]!;
   return config.definition.groupSlots(group, config.defines);
+}
+
+/** Tensor i's scalar state at `step` (e.g. NAdam's mu_product), by name. */
+function scalarState<H extends object>(config: ResolvedConfig<H>, tensorIndex: number, step: number): Record<string, number> {
+  const group = config.groups[config.tensorGroup[tensorIndex]!]!;
+  return Object.fromEntries(Object.entries(config.definition.scalarState ?? {}).map(([name, value]) => [name, value(group, step)]));
 }
 
 export interface Counts {
@@ -62,7 +71,10 @@ export function buildStateDict<H extends object>(
     step: counts.step,
     stepCalls: counts.stepCalls,
     tensors: tensors.map(({ name, length }) => ({ name, length })),
-    state: tensors.map((_, i) => Object.fromEntries(tensorSlots(config, i).map((slot) => [slot, slotData(i, slot)]))),
+    state: tensors.map((_, i) => ({
+      ...Object.fromEntries(tensorSlots(config, i).map((slot) => [slot, slotData(i, slot)])),
+      ...scalarState(config, i, counts.step),
+    })),
     options: {
       groups: config.groups.map((options, g) => ({
         ...structuredClone(options),
@@ -157,12 +169,18 @@ export function checkStateDict<H extends object>(
   }
   if (!Array.isArray(sd.state) || sd.state.length !== tensors.length) fail('state must have one entry per tensor');
   sd.state.forEach((slots, i) => {
-    const expected = [...tensorSlots(config, i)].sort();
+    const scalars = scalarState(config, i, sd.step);
+    const expected = [...tensorSlots(config, i), ...Object.keys(scalars)].sort();
     const got = Object.keys(slots ?? {}).sort();
     if (JSON.stringify(expected) !== JSON.stringify(got)) {
       fail(`tensor "${tensors[i]!.name}" has slots [${got}], expected [${expected}]`);
     }
-    for (const slot of got) checkFloatArray(slots[slot], tensors[i]!.length, `state[${i}].${slot}`, fail);
+    for (const slot of tensorSlots(config, i)) checkFloatArray(slots[slot], tensors[i]!.length, `state[${i}].${slot}`, fail);
+    for (const [name, value] of Object.entries(scalars)) {
+      if (slots[name] !== value) {
+        fail(`state[${i}].${name} is ${String(slots[name])}; at step ${sd.step} with these options it is ${value} (it follows from the steps taken)`);
+      }
+    }
   });
   return {
     config,

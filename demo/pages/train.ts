@@ -21,6 +21,7 @@ const PRESETS: { readonly [K in OptimizerName]: readonly Preset[] } = {
   adam: [{ label: 'Adam', options: {}, checked: true }],
   adamw: [{ label: 'AdamW', options: {}, checked: false }],
   adamax: [{ label: 'Adamax', options: {}, checked: false }],
+  nadam: [{ label: 'NAdam', options: {}, checked: false }],
   radam: [{ label: 'RAdam', options: {}, checked: false }],
   rprop: [{ label: 'Rprop', options: {}, checked: false }],
   lion: [{ label: 'Lion', options: {}, checked: false }],

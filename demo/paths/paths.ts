@@ -33,6 +33,7 @@ const PATHS: { readonly [K in OptimizerName]: readonly Omit<PathOptimizer, 'name
   adam: [{ label: 'Adam', options: { lr: 0.3 }, color: '#d62728' }],
   adamw: { skip: 'no weight decay on this surface: the same path as Adam' },
   adamax: [{ label: 'Adamax', options: { lr: 0.5 }, color: '#17becf' }],
+  nadam: [{ label: 'NAdam', options: { lr: 0.3 }, color: '#ffbb78' }],
   radam: [{ label: 'RAdam', options: { lr: 1 }, color: '#bcbd22' }],
   rprop: [{ label: 'Rprop', options: { lr: 0.5 }, color: '#7f7f7f' }],
   // Lion's steps all have length lr: it reaches the minimum with a decaying lr.

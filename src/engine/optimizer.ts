@@ -230,7 +230,7 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
     },
     setHyperparameters(partial, group) {
       lifecycle.check();
-      const groups = updatedGroups(config, partial, group);
+      const groups = updatedGroups(config, partial, group, book.stepCount > 0);
       config = { ...config, groups };
       control?.refresh(groups);
     },
@@ -287,7 +287,7 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
         loaded.accumulated?.forEach((g, i) => packed.set(g, tensors[i]!.offset));
         accumulator.write(packed);
       }
-      state.write((i, slot) => sd.state[i]![slot]);
+      state.write((i, slot) => sd.state[i]![slot] as Float32Array | undefined); // checked: slots are Float32Arrays
       lifecycle.recover();
     },
     destroy() {

@@ -41,6 +41,7 @@ export function scalarLayout(definition: OptimizerDefinition<any, any>): ScalarL
 
 /** The exact float64 value of a step scalar at step t: the one rounding happens when it is stored. */
 function exactStepValue<H>(spec: StepScalar<H>, options: H, t: number): number {
+  if (spec.exact) return spec.exact(options, t);
   const perStep = spec.perStep(options, t);
   return spec.combine === 'divide' ? spec.base!(options) / perStep : perStep;
 }

@@ -37,6 +37,11 @@ export interface StepScalar<H> {
   readonly combine: 'divide' | 'replace';
   /** The step-free part ('divide' only). */
   readonly base?: (options: H) => number;
+  /**
+   * The host's exact float64 expression when it is not literally `base / perStep` (PyTorch's own
+   * operation order, so the one rounding lands on the same float32).
+   */
+  readonly exact?: (options: H, t: number) => number;
 }
 
 export type ScalarSpec<H> = FixedScalar<H> | StepScalar<H>;
@@ -70,6 +75,13 @@ export interface OptimizerDefinition<H extends object = object, S extends string
   readonly required: readonly (keyof H & string)[];
   /** Options that choose the kernel variant: equal in every group, fixed at creation. */
   readonly structural: readonly (keyof H & string)[];
+  /** Options that cannot change once steps were taken (scalar state follows from their history). */
+  readonly fixedOnceStarted?: readonly (keyof H & string)[];
+  /**
+   * Per-tensor scalar state PyTorch keeps beside the slots (NAdam's `mu_product`), as a function of
+   * the steps taken and the options; saved in state dicts as a number, checked on load.
+   */
+  readonly scalarState?: { readonly [name: string]: (options: H, step: number) => number };
   /** The check of every option (`is.nonNegative`, `is.boolean`…), run on each group's options. */
   readonly checks: { readonly [K in keyof H]-?: OptionCheck };
   /** Rules that tie several options together (e.g. Nesterov needs momentum), after the checks. */

@@ -9,6 +9,7 @@ import { adagrad } from './adagrad/definition.js';
 import { adam, adamw } from './adam/definition.js';
 import { adamax } from './adamax/definition.js';
 import { lion } from './lion/definition.js';
+import { nadam } from './nadam/definition.js';
 import { radam } from './radam/definition.js';
 import { rprop } from './rprop/definition.js';
 import type { OptimizerDefinition } from './definition.js';
@@ -24,6 +25,7 @@ export const registry = {
   adam,
   adamw,
   adamax,
+  nadam,
   radam,
   rprop,
   lion,

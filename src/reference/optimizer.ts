@@ -139,7 +139,7 @@ export function createReferenceOptimizer(name: string, params: readonly (Float32
       );
     },
     setHyperparameters(partial, group) {
-      config = { ...config, groups: updatedGroups(config, partial, group) };
+      config = { ...config, groups: updatedGroups(config, partial, group, book.stepCount > 0) };
     },
     setLrSchedule(next) {
       checkSchedule(next);
@@ -168,7 +168,7 @@ export function createReferenceOptimizer(name: string, params: readonly (Float32
         if (loaded.scaler) Object.assign(control, { lossScale: loaded.scaler.scale, growthTracker: loaded.scaler.growthTracker });
       }
       state.forEach((slotsOfTensor, i) => {
-        for (const [slot, values] of Object.entries(slotsOfTensor)) values.set(sd.state[i]![slot] ?? new Float32Array(values.length));
+        for (const [slot, values] of Object.entries(slotsOfTensor)) values.set((sd.state[i]![slot] as Float32Array | undefined) ?? new Float32Array(values.length));
       });
     },
   };

@@ -57,7 +57,7 @@ describe('demo pages', () => {
     await done(page);
     expect(await page.getAttribute('#status', 'data-state')).toBe('done');
     const results = (await page.evaluate(() => (window as any).pathResults)) as { label: string; final: [number, number]; points: number }[];
-    expect(results.map((r) => r.label)).toEqual(['SGD', 'Momentum', 'Nesterov', 'AdaGrad', 'RMSProp', 'Adadelta', 'Adam', 'Adamax', 'RAdam', 'Rprop', 'Lion']);
+    expect(results.map((r) => r.label)).toEqual(['SGD', 'Momentum', 'Nesterov', 'AdaGrad', 'RMSProp', 'Adadelta', 'Adam', 'Adamax', 'NAdam', 'RAdam', 'Rprop', 'Lion']);
     for (const r of results) {
       expect(r.points).toBe(101);
       expect(Math.hypot(...r.final), r.label).toBeLessThan(0.1); // from a distance of 7.3

@@ -29,6 +29,7 @@ export const CONVERGENCE: { readonly [K in OptimizerName]: { moons: Setting; dig
   adam: { moons: { options: { lr: 0.01 } } },
   adamw: { moons: { options: { lr: 0.01 } } },
   adamax: { moons: { options: { lr: 0.02 } }, digits: { options: { lr: 0.01 } } },
+  nadam: { moons: { options: { lr: 0.01 } }, digits: { options: { lr: 0.005 } } },
   radam: { moons: { options: { lr: 0.01 } }, digits: { options: { lr: 0.1 } } },
   rprop: { moons: { options: { lr: 0.01 }, batch: 0 }, digits: { options: { lr: 0.001 }, batch: 0 } },
   lion: { moons: { options: { lr: 0.001 } }, digits: { options: { lr: 0.003 } } },

@@ -22,7 +22,7 @@ function expectIdentical(a: Awaited<ReturnType<typeof snapshot>>, b: Awaited<Ret
   a.params.forEach((p, i) => expect(Array.from(p)).toEqual(Array.from(b.params[i]!)));
   a.state.forEach((slots, i) => {
     expect(Object.keys(slots).sort()).toEqual(Object.keys(b.state[i]!).sort());
-    for (const [slot, values] of Object.entries(slots)) expect(Array.from(values)).toEqual(Array.from(b.state[i]![slot]!));
+    for (const [slot, values] of Object.entries(slots)) expect(values).toEqual(b.state[i]![slot]);
   });
 }
 

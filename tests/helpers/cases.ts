@@ -52,6 +52,7 @@ export const OPTION_MATRIX: { readonly [K in OptimizerName]: readonly OptimizerO
   ],
   adamw: [{}, { amsgrad: true }, { weightDecay: 0 }, { maximize: true, weightDecay: 0.1, lr: 0.01 }],
   adamax: [{}, { weightDecay: 0.01 }, { lr: 0.01, betas: [0.8, 0.99], eps: 1e-3 }, { maximize: true, weightDecay: 0.1 }],
+  nadam: [{}, { momentumDecay: 0.05, betas: [0.8, 0.99] }, { weightDecay: 0.1, eps: 1e-3 }, { decoupledWeightDecay: true, weightDecay: 0.1, lr: 0.01 }],
   // betas[1] 0.9: ρₜ > 5 from step 6 on, so 10 steps cover both branches.
   radam: [{}, { betas: [0.9, 0.9] }, { weightDecay: 0.1, betas: [0.8, 0.9] }, { decoupledWeightDecay: true, weightDecay: 0.1, lr: 0.01, betas: [0.9, 0.9], eps: 1e-3 }],
   rprop: [{}, { etas: [0.3, 1.5], stepSizes: [1e-3, 0.05] }, { maximize: true, lr: 0.1 }],

@@ -61,7 +61,8 @@ export async function compareWithReference(
     if (JSON.stringify(Object.keys(slots).sort()) !== JSON.stringify(names)) {
       failures.push(`${where}: tensor ${i} slots [${Object.keys(slots)}] vs [${names}]`);
     }
-    for (const slot of names) note(`${params.tensors[i]!.name}.${slot}`, compare(slots[slot]!, refSlots[slot]!, tolerance));
+    const values = (x: Float32Array | number | undefined) => (typeof x === 'number' ? [x] : x ?? []);
+    for (const slot of names) note(`${params.tensors[i]!.name}.${slot}`, compare(values(slots[slot]), values(refSlots[slot]), tolerance));
   });
   return { failures, maxAbs, maxRel };
 }

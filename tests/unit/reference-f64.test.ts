@@ -86,6 +86,18 @@ const twins: { [K in OptimizerName]: Twin } = {
     s.u = Math.max(b2 * (s.u ?? 0), Math.abs(g) + eps);
     return p - (lr / (1 - b1 ** t)) * (s.m / s.u);
   },
+  nadam(o, p, g, s, t) {
+    const lr = o.lr ?? 2e-3, [b1, b2] = o.betas ?? [0.9, 0.999], eps = o.eps ?? 1e-8, wd = o.weightDecay ?? 0, psi = o.momentumDecay ?? 4e-3;
+    if (o.decoupledWeightDecay) p *= 1 - lr * wd;
+    else if (wd) g += wd * p;
+    const mu = (k: number) => b1 * (1 - 0.5 * 0.96 ** (k * psi));
+    s.mp = (s.mp ?? 1) * mu(t);
+    const mpNext = s.mp * mu(t) * mu(t + 1); // PyTorch 1.13 counts μₜ twice here
+    s.m = b1 * (s.m ?? 0) + (1 - b1) * g;
+    s.v = b2 * (s.v ?? 0) + (1 - b2) * g * g;
+    const denom = Math.sqrt(s.v / (1 - b2 ** t)) + eps;
+    return p - (lr * (1 - mu(t)) / (1 - s.mp)) * (g / denom) - (lr * mu(t + 1) / (1 - mpNext)) * (s.m / denom);
+  },
   radam(o, p, g, s, t) {
     const lr = o.lr ?? 1e-3, [b1, b2] = o.betas ?? [0.9, 0.999], eps = o.eps ?? 1e-8, wd = o.weightDecay ?? 0;
     if (o.decoupledWeightDecay) p *= 1 - lr * wd;

@@ -245,3 +245,23 @@ describe('lion', () => {
     expect(Number.isNaN(run('lion', {}, [NaN])[0]!.p)).toBe(true);
   });
 });
+
+describe('nadam', () => {
+  test('μₜ = β₁(1 − ½·0.96^(tψ)); two steps, on the gradient and on the momentum', () => {
+    const s = run('nadam', {}, [1, -1, 0]);
+    close(s[0]!.p, 0.9979009376817722); // μ₁ = 0.450073, mu_product = μ₁
+    close(s[1]!.p, 0.9992894410180599);
+    close(s[2]!.p, 0.9992995574869444); // a zero gradient: only the momentum term moves p
+  });
+  test('mu_product is in the state dict, as PyTorch keeps it (float32)', () => {
+    const ref = createReferenceOptimizer('nadam', [new Float32Array([1])]);
+    for (const g of [1, -1, 0]) ref.step([new Float32Array([g])]);
+    close(ref.stateDict().state[0]!.mu_product as number, 0.0912142874159059);
+    expect(ref.stateDict().state[0]!.mu_product).toBe(Math.fround(ref.stateDict().state[0]!.mu_product as number));
+  });
+  test('edge gradients: 1e20 and 1e-30 stay finite (the bias correction is inside the root), NaN propagates', () => {
+    expect(Number.isFinite(run('nadam', {}, [1e20])[0]!.p)).toBe(true);
+    close(run('nadam', {}, [1e-30])[0]!.p, 1, 1e-6);
+    expect(Number.isNaN(run('nadam', {}, [NaN])[0]!.p)).toBe(true);
+  });
+});

@@ -97,3 +97,33 @@ describe('state dict', () => {
     expect(() => ref.loadStateDict({ ...sd, state: [{ exp_avg: new Float32Array(3) }] })).toThrow(/has slots/);
   });
 });
+
+describe('NAdam: mu_product follows from the steps taken', () => {
+  test('β₁ and momentumDecay are fixed once stepping has begun; other options are not', () => {
+    const ref = createReferenceOptimizer('nadam', one());
+    ref.setHyperparameters({ momentumDecay: 0.01 }); // no step yet: allowed
+    ref.step([new Float32Array([1, 2, 3])]);
+    expect(() => ref.setHyperparameters({ betas: [0.8, 0.999] })).toThrow(/"betas" cannot change once steps were taken/);
+    expect(() => ref.setHyperparameters({ momentumDecay: 0.02 })).toThrow(/"momentumDecay" cannot change once steps were taken/);
+    ref.setHyperparameters({ lr: 1e-3, eps: 1e-6 });
+    expect(ref.groups[0]!.momentumDecay).toBe(0.01);
+  });
+  test('a state dict whose mu_product does not match its step is refused', () => {
+    const ref = createReferenceOptimizer('nadam', one());
+    ref.step([new Float32Array([1, 2, 3])]);
+    const sd = ref.stateDict();
+    expect(() => ref.loadStateDict({ ...sd, state: [{ ...sd.state[0]!, mu_product: 0.5 }] })).toThrow(/state\[0\]\.mu_product is 0\.5; at step 1 with these options it is 0\.45/);
+    expect(() => ref.loadStateDict({ ...sd, state: [{ exp_avg: sd.state[0]!.exp_avg!, exp_avg_sq: sd.state[0]!.exp_avg_sq! }] })).toThrow(/has slots \[exp_avg,exp_avg_sq\], expected \[exp_avg,exp_avg_sq,mu_product\]/);
+    ref.loadStateDict(sd);
+  });
+  test('mu_product at a large step is the f32 product of every step (memoized)', async () => {
+    const { muProduct } = await import('../../src/optimizers/nadam/definition.js');
+    const o = { lr: 2e-3, betas: [0.9, 0.999] as const, eps: 1e-8, weightDecay: 0, momentumDecay: 4e-3, decoupledWeightDecay: false };
+    const direct: number[] = [1];
+    for (let t = 1; t <= 3000; t++) direct.push(Math.fround(direct[t - 1]! * Math.fround(0.9 * (1 - 0.5 * 0.96 ** (t * 4e-3)))));
+    expect(muProduct(o, 3000)).toBe(direct[3000]);
+    expect(muProduct(o, 1500)).toBe(direct[1500]); // from a checkpoint, after the cache went further
+    expect(muProduct(o, 1024)).toBe(direct[1024]);
+  });
+});
+

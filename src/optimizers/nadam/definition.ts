@@ -1,0 +1,96 @@
+import { fr } from '../twin-math.js';
+import { defineOptimizer } from '../definition.js';
+import { is } from '../validate.js';
+import { nadamReference } from './reference.js';
+import source from './nadam.wgsl?raw';
+
+/** torch.optim.NAdam options (`decoupledWeightDecay` as in PyTorch 2.x). */
+export interface NadamOptions {
+  lr: number;
+  betas: readonly [number, number];
+  eps: number;
+  weightDecay: number;
+  momentumDecay: number;
+  decoupledWeightDecay: boolean;
+}
+
+export type NadamScalar =
+  | 'beta1' | 'oneMinusBeta1' | 'beta2' | 'oneMinusBeta2' | 'eps' | 'weightDecay' | 'decayFactor' | 'gradCoefficient' | 'momentumCoefficient' | 'bc2';
+
+/** μₜ = β₁(1 − ½·0.96^(tψ)), float64. */
+const mu = (o: NadamOptions, t: number) => o.betas[0] * (1 - 0.5 * 0.96 ** (t * o.momentumDecay));
+
+const CHECKPOINT = 1024;
+const products = new Map<string, number[]>();
+
+/**
+ * mu_product after t steps: Π f(μₛ), each product rounded to f32 as PyTorch's 0-dim float32 state
+ * is. Memoized every 1024 steps per (β₁, ψ), so any t costs at most 1024 multiplications.
+ */
+export function muProduct(o: NadamOptions, t: number): number {
+  const key = `${o.betas[0]}:${o.momentumDecay}`;
+  let checkpoints = products.get(key);
+  if (!checkpoints) products.set(key, (checkpoints = [1]));
+  const multiply = (value: number, from: number, to: number) => {
+    for (let s = from; s <= to; s++) value = fr(value * fr(mu(o, s)));
+    return value;
+  };
+  const k = Math.floor(t / CHECKPOINT);
+  while (checkpoints.length <= k) {
+    const last = checkpoints.length - 1;
+    checkpoints.push(multiply(checkpoints[last]!, last * CHECKPOINT + 1, (last + 1) * CHECKPOINT));
+  }
+  return multiply(checkpoints[k]!, k * CHECKPOINT + 1, t);
+}
+
+/** PyTorch 1.13's mu_product_next: (mu_product · μₜ) · μₜ₊₁ in f32 (μₜ counted twice, as 1.13 does). */
+const muProductNext = (o: NadamOptions, t: number) => fr(fr(muProduct(o, t) * fr(mu(o, t))) * fr(mu(o, t + 1)));
+
+/**
+ * NAdam (torch.optim.NAdam): Adam with Nesterov momentum and momentum decay ψ:
+ * `μₜ = β₁(1 − ½·0.96^(tψ))`, `p −= lr·(1−μₜ)/(1−Πμ)·d/denom + lr·μₜ₊₁/(1−Πμ·μₜ₊₁)·m/denom`,
+ * `denom = √(v/(1−β₂ᵗ)) + eps`. Dozat 2016, https://openreview.net/forum?id=OM0jvwB8jIp57ZJjtNEZ
+ * `mu_product` follows from the steps taken, so β₁ and ψ are fixed once stepping has begun.
+ */
+export const nadam = defineOptimizer<NadamOptions, NadamScalar>({
+  name: 'nadam',
+  kernel: { name: 'nadam', source },
+  defaults: { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, momentumDecay: 4e-3, decoupledWeightDecay: false },
+  required: [],
+  structural: ['decoupledWeightDecay'],
+  fixedOnceStarted: ['betas', 'momentumDecay'],
+  checks: { lr: is.nonNegative, betas: is.unitPair, eps: is.nonNegative, weightDecay: is.nonNegative, momentumDecay: is.nonNegative, decoupledWeightDecay: is.boolean },
+  defines: (groups) => ({ MAXIMIZE: false, DECOUPLED: groups[0]!.decoupledWeightDecay }),
+  slots: () => [
+    { name: 'exp_avg', wgsl: 'expAvg' },
+    { name: 'exp_avg_sq', wgsl: 'expAvgSq' },
+  ],
+  groupSlots: () => ['exp_avg', 'exp_avg_sq'],
+  scalarState: { mu_product: muProduct },
+  initialValue: () => 0,
+  scalars: {
+    beta1: { doc: 'f(β₁)', value: (o) => o.betas[0] },
+    oneMinusBeta1: { doc: 'f(1 − β₁)', value: (o) => 1 - o.betas[0] },
+    beta2: { doc: 'f(β₂)', value: (o) => o.betas[1] },
+    oneMinusBeta2: { doc: 'f(1 − β₂)', value: (o) => 1 - o.betas[1] },
+    eps: { doc: 'f(eps), added outside the square root', value: (o) => o.eps },
+    weightDecay: { doc: 'f(weight_decay), coupled into the gradient (0 when decoupled)', value: (o) => (o.decoupledWeightDecay ? 0 : o.weightDecay) },
+    decayFactor: { doc: 'decoupled: f(1 − lr·weight_decay), else 1', value: (o) => (o.decoupledWeightDecay ? 1 - o.lr * o.weightDecay : 1) },
+    gradCoefficient: {
+      doc: 'f(−lr·(1 − μₜ)/(1 − mu_product))',
+      base: (o) => -o.lr,
+      perStep: (o, t) => (1 - muProduct(o, t)) / (1 - mu(o, t)),
+      combine: 'divide',
+      exact: (o, t) => (-o.lr * (1 - mu(o, t))) / (1 - muProduct(o, t)),
+    },
+    momentumCoefficient: {
+      doc: 'f(−lr·μₜ₊₁/(1 − mu_product_next))',
+      base: (o) => -o.lr,
+      perStep: (o, t) => (1 - muProductNext(o, t)) / mu(o, t + 1),
+      combine: 'divide',
+      exact: (o, t) => (-o.lr * mu(o, t + 1)) / (1 - muProductNext(o, t)),
+    },
+    bc2: { doc: 'f(1 − β₂ᵗ), inside the square root', perStep: (o, t) => 1 - o.betas[1] ** t, combine: 'replace' },
+  },
+  reference: nadamReference,
+});
