@@ -30,6 +30,7 @@ const BENCHMARKED: { readonly [K in OptimizerName]: { label: string; options: Re
   radam: { label: 'radam', options: {} },
   rprop: { label: 'rprop', options: {} },
   lion: { label: 'lion', options: {} },
+  adamw_schedule_free: { label: 'adamw-schedulefree', options: {} },
 };
 
 /** Arrays the kernel reads (parameter, gradient, each state slot) and writes (parameter, each slot). */

@@ -56,6 +56,13 @@ function definedEntries(object: object): Record<string, unknown> {
   return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined));
 }
 
+/** Throws when the optimizer refuses lr schedules and one is given. */
+export function checkScheduleAllowed(definition: OptimizerDefinition<any, any>, schedule: unknown): void {
+  if (schedule !== undefined && definition.noLrSchedule) {
+    throw new Error(`webgpu-optim: ${definition.name}: no lrSchedule: ${definition.noLrSchedule}`);
+  }
+}
+
 /** Every option's check, then the definition's cross-option rules. */
 function validateGroup<H extends object>(definition: OptimizerDefinition<H, any>, options: H): void {
   for (const [key, check] of Object.entries(definition.checks) as [keyof H & string, OptionCheck][]) {
@@ -154,7 +161,7 @@ export function updatedGroups<H extends object>(
   if (started) {
     for (const key of definition.fixedOnceStarted ?? []) {
       if (next.some((options, g) => JSON.stringify(options[key]) !== JSON.stringify(config.groups[g]![key]))) {
-        throw new Error(`webgpu-optim: ${definition.name}: "${key}" cannot change once steps were taken (state such as mu_product follows from its history)`);
+        throw new Error(`webgpu-optim: ${definition.name}: "${key}" cannot change once steps were taken (the optimizer's state follows from its history)`);
       }
     }
   }

@@ -18,6 +18,7 @@ export type { NadamOptions } from './optimizers/nadam/definition.js';
 export type { RadamOptions } from './optimizers/radam/definition.js';
 export type { RpropOptions } from './optimizers/rprop/definition.js';
 export type { LionOptions } from './optimizers/lion/definition.js';
+export type { ScheduleFreeOptions } from './optimizers/adamw_schedule_free/definition.js';
 export type { LayoutLimits, TensorSlot, Segment, PackedLayout } from './layout.js';
 export { requestOptimizerDevice } from './device.js';
 export {

@@ -32,6 +32,8 @@ export interface OptimizerStateDict<H extends object = Record<string, unknown>> 
   scaler?: { scale: number; growthTracker: number };
   /** Gradients accumulated in an unfinished accumulation cycle, and how many micro-batches they hold. */
   accumulation?: { microSteps: number; grads: Float32Array[] };
+  /** Optimizers with train/eval modes (Schedule-Free): which point the parameters held when saved. */
+  mode?: 'train' | 'eval';
 }
 
 export interface TensorInfo {
@@ -56,6 +58,7 @@ export interface Counts {
   stepCalls: number;
   scaler?: { scale: number; growthTracker: number };
   accumulation?: { microSteps: number; grads: Float32Array[] };
+  mode?: 'train' | 'eval';
 }
 
 export function buildStateDict<H extends object>(
@@ -84,6 +87,7 @@ export function buildStateDict<H extends object>(
   };
   if (counts.scaler) sd.scaler = counts.scaler;
   if (counts.accumulation) sd.accumulation = counts.accumulation;
+  if (counts.mode) sd.mode = counts.mode;
   return sd;
 }
 
@@ -96,6 +100,7 @@ export interface LoadedState<H extends object> {
   /** Micro-batches pending in the accumulator, and their summed gradients (tensor order). */
   pendingMicroSteps: number;
   accumulated?: Float32Array[];
+  mode?: 'train' | 'eval';
 }
 
 const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
@@ -154,6 +159,9 @@ export function checkStateDict<H extends object>(
     }
   });
   checkCounts(sd, training, tensors, fail);
+  if (sd.mode !== undefined && !(definition.modes && (sd.mode === 'train' || sd.mode === 'eval'))) {
+    fail(definition.modes ? `mode must be "train" or "eval", got ${JSON.stringify(sd.mode)}` : `${definition.name} has no train/eval modes (mode ${JSON.stringify(sd.mode)})`);
+  }
   if (!Array.isArray(sd.options?.groups) || sd.options.groups.length === 0) fail('options.groups is missing');
   const [base, ...rest] = sd.options.groups;
   const { tensors: _defaultTensors, ...baseOptions } = base!;
@@ -189,6 +197,7 @@ export function checkStateDict<H extends object>(
     scaler: sd.scaler ? { ...sd.scaler } : undefined,
     pendingMicroSteps: sd.accumulation?.microSteps ?? 0,
     accumulated: sd.accumulation?.grads,
+    mode: definition.modes ? (sd.mode ?? 'train') : undefined,
   };
 }
 

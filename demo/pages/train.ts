@@ -25,6 +25,7 @@ const PRESETS: { readonly [K in OptimizerName]: readonly Preset[] } = {
   radam: [{ label: 'RAdam', options: {}, checked: false }],
   rprop: [{ label: 'Rprop', options: {}, checked: false }],
   lion: [{ label: 'Lion', options: {}, checked: false }],
+  adamw_schedule_free: [{ label: 'Schedule-Free AdamW', options: {}, checked: false }],
   ema_momentum: [{ label: 'EMA momentum', options: { beta: 0.9 }, checked: false }],
 };
 const BASE = (Object.entries(PRESETS) as [OptimizerName, readonly Preset[]][]).flatMap(([name, presets]) => presets.map((p) => ({ name, ...p })));

@@ -4,7 +4,7 @@
  * records one compute pass with one dispatch per segment (one in total unless the device limits
  * force a split), plus the accumulation and control passes when those features are on.
  */
-import { checkOptionsObject, resolveConfig, updatedGroups, type OptimizerOptions, type ResolvedConfig } from '../config.js';
+import { checkOptionsObject, checkScheduleAllowed, resolveConfig, updatedGroups, type OptimizerOptions, type ResolvedConfig } from '../config.js';
 import { alignUp, CHUNK_ELEMENTS } from '../layout.js';
 import { getDefinition, type OptimizerName, type OptimizerOptionsMap } from '../optimizers/registry.js';
 import { checkParameterSet, parameterSetLifecycle, type ParameterSet } from '../parameters.js';
@@ -69,6 +69,12 @@ export interface Optimizer<H extends object = Record<string, unknown>> {
   stateDict(): Promise<OptimizerStateDict<H>>;
   /** Restores a state dict (checked in full first); also the way out of a failed state. */
   loadStateDict(sd: OptimizerStateDict<H>): void;
+  /** Optimizers with train/eval modes (`adamw_schedule_free`): which point the parameters hold. */
+  readonly mode?: 'train' | 'eval';
+  /** Switches the parameters to the training point (one dispatch; recorded into `encoder` when given). */
+  train(encoder?: GPUCommandEncoder): void;
+  /** Switches the parameters to the averaged point for evaluation; `step()` refuses until `train()`. */
+  eval(encoder?: GPUCommandEncoder): void;
   /** Frees every buffer the optimizer made (not the parameter set); later calls throw. */
   destroy(): void;
 }
@@ -111,6 +117,7 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
     throw new RangeError(`webgpu-optim: stepsInFlight must be an integer in [1, ${MAX_STEPS_IN_FLIGHT}], got ${stepsInFlight}`);
   }
   const { training, rest } = resolveTraining(otherOptions);
+  checkScheduleAllowed(definition, training.schedule);
   const { device, layout, tensors } = params;
   let config: ResolvedConfig<any> = resolveConfig(definition, tensors.map((t) => t.name), rest);
   const slots = definition.slots(config.defines);
@@ -129,6 +136,11 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
   // Everything the optimizer owns (pipelines are shared, per device).
   const state = createStateBuffers({ device, label, layout, slots });
   state.writeInitial(config);
+  if (definition.initialFromParams?.length) {
+    const encoder = device.createCommandEncoder({ label: `${label}:initialState` });
+    for (const slot of definition.initialFromParams) encoder.copyBufferToBuffer(params.paramBuffer, 0, state.buffers[slot]!, 0, layout.paddedLength * 4);
+    device.queue.submit([encoder.finish()]);
+  }
   const chunkTable = createGroupTable(device, label, layout, config);
   const accumulator =
     training.accumulationSteps > 1 ? createAccumulator({ device, label, layout, gradBuffer: params.gradBuffer, workgroupSize: params.workgroupSize }) : undefined;
@@ -160,6 +172,29 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
   const book = createBookkeeping(training.accumulationSteps);
   const staging = new Float32Array(slotBytes / 4);
   let schedule = training.schedule;
+  let mode: 'train' | 'eval' | undefined = definition.modes?.initial;
+
+  /** One dispatch of the kernel's `toEval` / `toTrain` entry point over every segment. */
+  const switchMode = (to: 'train' | 'eval', encoder: GPUCommandEncoder | undefined) => {
+    lifecycle.check();
+    if (!definition.modes) throw new Error(`webgpu-optim: ${name} has no train/eval modes`);
+    checkEncoder(encoder, `${name}.${to}`);
+    if (mode === to) return;
+    const pipeline = getKernelPipeline(device, definition, defines, params.workgroupSize, to === 'eval' ? 'toEval' : 'toTrain');
+    const scalars = packScalars(definition, config.groups, book.stepCount + 1, { deviceStep: training.control, out: staging });
+    const own = encoder ?? device.createCommandEncoder({ label: `${label}:${to}` });
+    const slot = ring.reserve(encoder);
+    device.queue.writeBuffer(slot.buffer, slot.offset, scalars);
+    const pass = own.beginComputePass({ label: `${label}:${to}` });
+    pass.setPipeline(pipeline.pipeline);
+    layout.segments.forEach((segment, s) => {
+      pass.setBindGroup(0, slot.bindGroups[s]!, [slot.offset]);
+      pass.dispatchWorkgroups(segment.workgroupsX, segment.workgroupsY);
+    });
+    pass.end();
+    if (!encoder) device.queue.submit([own.finish()]);
+    mode = to;
+  };
 
   const recordUpdate = (encoder: GPUCommandEncoder, update: number, scalars: Float32Array<ArrayBuffer>, timestampWrites?: GPUComputePassTimestampWrites) => {
     const slot = ring.reserve(encoder === ownEncoder ? undefined : encoder);
@@ -199,10 +234,16 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
       return config.groups;
     },
     stateBuffers: state.buffers,
+    get mode() {
+      return mode;
+    },
+    train: (encoder) => switchMode('train', encoder),
+    eval: (encoder) => switchMode('eval', encoder),
     step(encoder, stepOptions) {
       lifecycle.check();
       checkEncoder(encoder, `${name}.step`);
       checkStepOptions(stepOptions, `${name}.step`);
+      if (mode === 'eval') throw new Error(`webgpu-optim: ${name}: the parameters hold the averaged point (eval mode); call train() before step()`);
       device.pushErrorScope('validation');
       try {
         book.run(
@@ -237,6 +278,7 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
     setLrSchedule(next) {
       lifecycle.check();
       checkSchedule(next);
+      checkScheduleAllowed(definition, next);
       schedule = next;
     },
     lossScale: control && training.scaling ? { buffer: control.buffer, offset: CONTROL_WORD.lossScale * 4 } : undefined,
@@ -269,6 +311,7 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
           stepCalls,
           scaler: snapshot && training.scaling ? { scale: snapshot.lossScale, growthTracker: snapshot.growthTracker } : undefined,
           accumulation: accumulated ? { microSteps: pending, grads: tensors.map((_, i) => slice(accumulated, i)) } : undefined,
+          mode,
         },
         (i, slot) => slice(packed[slot]!, i),
       );
@@ -288,6 +331,7 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
         accumulator.write(packed);
       }
       state.write((i, slot) => sd.state[i]![slot] as Float32Array | undefined); // checked: slots are Float32Arrays
+      mode = loaded.mode;
       lifecycle.recover();
     },
     destroy() {

@@ -36,8 +36,9 @@ export function getKernelPipeline(
   definition: OptimizerDefinition<any, any>,
   defines: KernelDefines,
   workgroupSize: number,
+  entryPoint = 'main',
 ): KernelPipeline {
-  const key = `${definition.name}[${flagKey(defines)}]@${workgroupSize}`;
+  const key = `${definition.name}[${flagKey(defines)}]@${workgroupSize}${entryPoint === 'main' ? '' : `:${entryPoint}`}`;
   return cached(device, `kernel:${key}`, () => {
     const label = `webgpu-optim:${key}`;
     const bindings = kernelBindings(definition.slots(defines), defines);
@@ -46,7 +47,7 @@ export function getKernelPipeline(
     const pipeline = device.createComputePipeline({
       label: `${label}:pipeline`,
       layout: device.createPipelineLayout({ label: `${label}:layout`, bindGroupLayouts: [bindGroupLayout] }),
-      compute: { module, entryPoint: 'main', constants: { WORKGROUP_SIZE: workgroupSize } },
+      compute: { module, entryPoint, constants: { WORKGROUP_SIZE: workgroupSize } },
     });
     return { pipeline, bindGroupLayout, bindings };
   });

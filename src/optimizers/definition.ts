@@ -75,6 +75,19 @@ export interface OptimizerDefinition<H extends object = object, S extends string
   readonly required: readonly (keyof H & string)[];
   /** Options that choose the kernel variant: equal in every group, fixed at creation. */
   readonly structural: readonly (keyof H & string)[];
+  /** Why this optimizer refuses an lr schedule (it has its own), when it does. */
+  readonly noLrSchedule?: string;
+  /**
+   * Train and eval modes (Schedule-Free): the kernel's `toEval` / `toTrain` entry points switch the
+   * parameter buffer between the points it holds; `step()` runs in train mode only.
+   */
+  readonly modes?: {
+    readonly initial: 'train';
+    /** CPU twin of the `toEval` / `toTrain` entry points, for one tensor of one group. */
+    readonly switchTwin: (args: { param: Float32Array; state: Readonly<Record<string, Float32Array>>; h: Scalars<S>; to: 'train' | 'eval' }) => void;
+  };
+  /** State slots that start as a copy of the parameters (Schedule-Free's z). */
+  readonly initialFromParams?: readonly string[];
   /** Options that cannot change once steps were taken (scalar state follows from their history). */
   readonly fixedOnceStarted?: readonly (keyof H & string)[];
   /**

@@ -8,6 +8,7 @@ import { adadelta } from './adadelta/definition.js';
 import { adagrad } from './adagrad/definition.js';
 import { adam, adamw } from './adam/definition.js';
 import { adamax } from './adamax/definition.js';
+import { adamwScheduleFree } from './adamw_schedule_free/definition.js';
 import { lion } from './lion/definition.js';
 import { nadam } from './nadam/definition.js';
 import { radam } from './radam/definition.js';
@@ -29,6 +30,7 @@ export const registry = {
   radam,
   rprop,
   lion,
+  adamw_schedule_free: adamwScheduleFree,
 } as const;
 
 export type OptimizerName = keyof typeof registry;

@@ -50,6 +50,12 @@ export const is = {
   nonNegative: checkNonNegative,
   unitInterval: checkUnitInterval,
   boolean: checkBoolean,
+  /** An integer ≥ 0 (a number of steps). */
+  count: (optimizer: string, name: string, value: unknown) => {
+    if (!Number.isSafeInteger(value) || (value as number) < 0) {
+      throw new RangeError(`webgpu-optim: ${optimizer}: ${name} must be an integer >= 0, got ${String(value)}`);
+    }
+  },
   /** A pair of finite numbers (ranges between them are the definition's own rule). */
   pair: (optimizer: string, name: string, value: unknown) => {
     checkPair(optimizer, name, value);

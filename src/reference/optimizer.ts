@@ -4,7 +4,7 @@
  * 1.13's single-tensor path operation by operation. It is the yardstick the kernels are tested
  * against, and it accepts, refuses and counts exactly what the GPU engine does.
  */
-import { checkOptionsObject, resolveConfig, updatedGroups, type OptimizerOptions, type ResolvedConfig } from '../config.js';
+import { checkOptionsObject, checkScheduleAllowed, resolveConfig, updatedGroups, type OptimizerOptions, type ResolvedConfig } from '../config.js';
 import { createBookkeeping } from '../engine/bookkeeping.js';
 import { applyStepEntries, namedScalars, packScalars, scalarLayout, stepEntries } from '../engine/scalars.js';
 import { getDefinition, type OptimizerName, type OptimizerOptionsMap } from '../optimizers/registry.js';
@@ -33,6 +33,10 @@ export interface ReferenceOptimizer<H extends object = Record<string, unknown>> 
   setLrSchedule(schedule: LrSchedule | undefined): void;
   stateDict(): OptimizerStateDict<H>;
   loadStateDict(sd: OptimizerStateDict<H>): void;
+  /** Optimizers with train/eval modes: which point `params` hold. */
+  readonly mode?: 'train' | 'eval';
+  train(): void;
+  eval(): void;
 }
 
 export type NamedTensor = { name: string; data: Float32Array };
@@ -72,17 +76,36 @@ export function createReferenceOptimizer(name: string, params: readonly (Float32
   // stepsInFlight sizes the GPU's scalar ring; the twin has none, but accepts the same options.
   const { stepsInFlight: _ring, ...withoutEngineOptions } = options as { stepsInFlight?: number };
   const { training, rest } = resolveTraining(withoutEngineOptions);
+  checkScheduleAllowed(definition, training.schedule);
   let schedule = training.schedule;
   let config: ResolvedConfig<any> = resolveConfig(definition, tensors.map((t) => t.name), rest);
   const slots = definition.slots(config.defines).map((s) => s.name);
   const state = data.map((p, i) =>
-    Object.fromEntries(slots.map((slot) => [slot, new Float32Array(p.length).fill(definition.initialValue(slot, config.groups[config.tensorGroup[i]!]!))])),
+    Object.fromEntries(
+      slots.map((slot) => [
+        slot,
+        definition.initialFromParams?.includes(slot) ? p.slice() : new Float32Array(p.length).fill(definition.initialValue(slot, config.groups[config.tensorGroup[i]!]!)),
+      ]),
+    ),
   );
+  let mode: 'train' | 'eval' | undefined = definition.modes?.initial;
   const n = scalarLayout(definition).names.length;
   const k = training.accumulationSteps;
   const accumulated = k > 1 ? data.map((p) => new Float32Array(p.length)) : undefined;
   let control = training.control ? initialControlState(training, config.groups.length) : undefined;
   const book = createBookkeeping(k);
+
+  /** The CPU twin of the `toEval` / `toTrain` dispatch. */
+  const switchMode = (to: 'train' | 'eval') => {
+    if (!definition.modes) throw new Error(`webgpu-optim: ${name} has no train/eval modes`);
+    if (mode === to) return;
+    const scalars = packScalars(definition, config.groups, book.stepCount + 1, { deviceStep: training.control });
+    data.forEach((param, i) => {
+      const g = config.tensorGroup[i]!;
+      definition.modes!.switchTwin({ param, state: state[i]!, h: namedScalars(definition, scalars.subarray(g * n, (g + 1) * n)), to });
+    });
+    mode = to;
+  };
 
   /** The gradients the update sees and the scalars with the step taken, or undefined when skipped. */
   const controlled = (source: readonly Float32Array[], scalars: Float32Array) => {
@@ -110,7 +133,13 @@ export function createReferenceOptimizer(name: string, params: readonly (Float32
     get groups() {
       return config.groups;
     },
+    get mode() {
+      return mode;
+    },
+    train: () => switchMode('train'),
+    eval: () => switchMode('eval'),
     step(grads) {
+      if (mode === 'eval') throw new Error(`webgpu-optim: ${name}: the parameters hold the averaged point (eval mode); call train() before step()`);
       book.run(
         (plan) => {
           checkGradients(grads, tensors);
@@ -143,6 +172,7 @@ export function createReferenceOptimizer(name: string, params: readonly (Float32
     },
     setLrSchedule(next) {
       checkSchedule(next);
+      checkScheduleAllowed(definition, next);
       schedule = next;
     },
     stateDict() {
@@ -154,6 +184,7 @@ export function createReferenceOptimizer(name: string, params: readonly (Float32
           stepCalls: book.stepCount,
           scaler: control && training.scaling ? { scale: control.lossScale, growthTracker: control.growthTracker } : undefined,
           accumulation: accumulated && book.pendingMicroSteps > 0 ? { microSteps: book.pendingMicroSteps, grads: accumulated.map((a) => a.slice()) } : undefined,
+          mode,
         },
         (i, slot) => state[i]![slot]!.slice(),
       );
@@ -161,6 +192,7 @@ export function createReferenceOptimizer(name: string, params: readonly (Float32
     loadStateDict(sd) {
       const loaded = checkStateDict(definition, tensors, config, training, sd);
       config = loaded.config;
+      mode = loaded.mode;
       book.restore(loaded.stepCalls, loaded.pendingMicroSteps);
       accumulated?.forEach((acc, i) => (loaded.accumulated ? acc.set(loaded.accumulated[i]!) : acc.fill(0)));
       if (control) {

@@ -33,6 +33,7 @@ export const CONVERGENCE: { readonly [K in OptimizerName]: { moons: Setting; dig
   radam: { moons: { options: { lr: 0.01 } }, digits: { options: { lr: 0.1 } } },
   rprop: { moons: { options: { lr: 0.01 }, batch: 0 }, digits: { options: { lr: 0.001 }, batch: 0 } },
   lion: { moons: { options: { lr: 0.001 } }, digits: { options: { lr: 0.003 } } },
+  adamw_schedule_free: { moons: { options: { lr: 0.01 } }, digits: { options: { lr: 0.005 } } },
 };
 
 async function train(dataset: Dataset, hidden: number[], epochs: number, which: 'moons' | 'digits') {

@@ -327,3 +327,45 @@ describe('non-finite semantics', () => {
     });
   });
 });
+
+describe('train and eval modes (Schedule-Free AdamW)', () => {
+  test('eval() and train() switch the parameters with one dispatch each, as the twin; the mode is saved and restored', async () => {
+    await withDevice(async (device) => {
+      const tensors = namedTensors([5, 70, 300], 41);
+      const options = { lr: 0.01, warmupSteps: 2, weightDecay: 0.01, groups: [{ tensors: ['t1_70'], weightDecay: 0 }] };
+      const result = await runParity(device, { name: 'adamw_schedule_free', options, tensors, steps: 4, checkAt: [4], grad: (s, i, n) => gradFor(s, i, n), tolerance: PARITY_TOLERANCE });
+      expect(result.failures).toEqual([]);
+      const { gpu, ref, params } = result;
+      const encoder = device.createCommandEncoder({ label: 'test:eval' });
+      gpu.eval(encoder);
+      device.queue.submit([encoder.finish()]);
+      ref.eval();
+      expect(gpu.mode).toBe('eval');
+      expect(await params.read()).toEqual(ref.params); // x, bit for bit
+      expect(() => gpu.step()).toThrow(/adamw_schedule_free: the parameters hold the averaged point \(eval mode\); call train\(\) before step\(\)/);
+      const sd = await gpu.stateDict();
+      expect(sd.mode).toBe('eval');
+      // A new optimizer over the saved parameters takes the mode from the state dict.
+      const saved = await params.read();
+      const pb = createParameterSet(device, tensors.map((t, i) => ({ name: t.name, data: saved[i]! })));
+      const b = createOptimizer('adamw_schedule_free', pb, options);
+      b.loadStateDict(sd);
+      expect(b.mode).toBe('eval');
+      for (const x of [gpu, b]) x.train();
+      ref.train();
+      expect(await params.read()).toEqual(ref.params); // y again
+      expect(await pb.read()).toEqual(ref.params);
+      const grads = tensors.map((t, i) => gradFor(5, i, t.data.length));
+      for (const [o, p] of [[gpu, params], [b, pb]] as const) {
+        p.writeGrads(grads);
+        o.step();
+      }
+      ref.step(grads);
+      for (const [o, p] of [[gpu, params], [b, pb]] as const) {
+        const r = await compareWithReference(o, p, ref, PARITY_TOLERANCE, 'after eval → train → step');
+        expect(r.failures).toEqual([]);
+      }
+      for (const x of [gpu, b, params, pb]) x.destroy();
+    });
+  });
+});

@@ -5,6 +5,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { createOptimizer, createParameterSet, createReferenceOptimizer, type Optimizer, type ParameterSet } from '../../src/index.js';
+import { registry } from '../../src/optimizers/registry.js';
 import { namedTensors, randomArray, rng, SPECIAL_GRADIENTS } from '../helpers/data.js';
 import { withDevice } from '../helpers/gpu.js';
 import { compareWithReference, runParity, stageGradients } from '../helpers/parity.js';
@@ -62,13 +63,15 @@ describe('steps recorded into one command encoder', () => {
       const tensors = namedTensors([5, 130, 1000], 11);
       const options = rich;
       const lrs = [0.05, 0.02, 0.1, 0.001, 0.3, 0.07];
+      // The hyperparameter changed between steps: lr, or eps where lr is fixed once started.
+      const key = registry[name].fixedOnceStarted?.includes('lr' as never) ? 'eps' : 'lr';
       const grads = lrs.map((_, s) => tensors.map((t, i) => gradFor(s + 1, i, t.data.length)));
 
       // One by one: write grads, step, submit, for each step.
       const pa = createParameterSet(device, tensors);
       const a = createOptimizer(name as 'adam', pa, options as never);
       for (const [s, lr] of lrs.entries()) {
-        a.setHyperparameters({ lr });
+        a.setHyperparameters({ [key]: lr });
         pa.writeGrads(grads[s]!);
         a.step();
       }
@@ -79,7 +82,7 @@ describe('steps recorded into one command encoder', () => {
       const staged = stageGradients(device, pb, grads);
       const encoder = device.createCommandEncoder({ label: 'test:multi-step' });
       for (const [s, lr] of lrs.entries()) {
-        b.setHyperparameters({ lr });
+        b.setHyperparameters({ [key]: lr });
         staged.record(encoder, s);
         b.step(encoder);
       }
@@ -91,7 +94,7 @@ describe('steps recorded into one command encoder', () => {
       // And both equal the reference.
       const ref = createReferenceOptimizer(name as 'adam', tensors.map((t) => ({ name: t.name, data: t.data.slice() })), options as never);
       for (const [s, lr] of lrs.entries()) {
-        ref.setHyperparameters({ lr });
+        ref.setHyperparameters({ [key]: lr });
         ref.step(grads[s]!);
       }
       const r = await compareWithReference(b, pb, ref, PARITY_TOLERANCE, 'one encoder');

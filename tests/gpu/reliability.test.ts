@@ -84,6 +84,8 @@ const MISUSES: Misuse[] = [
   ['setHyperparameters one bad group of two', (f) => f.opt.setHyperparameters({ betas: [0.9, 1] }, 1), /betas\[1\] must be in \[0, 1\), got 1/],
   ['groups[0].lr = NaN', (f) => ((f.opt.groups[0] as { lr: number }).lr = NaN), /read.only|Cannot assign/],
   ['groups[1].betas[0] = 0.5', (f) => (((f.opt.groups[1] as { betas: number[] }).betas[0] = 0.5)), /read.only|Cannot assign/],
+  ['eval() on an optimizer without modes', (f) => f.opt.eval(), /adam has no train\/eval modes/],
+  ['train() on an optimizer without modes', (f) => f.opt.train(), /adam has no train\/eval modes/],
   ['setLrSchedule(5)', (f) => f.opt.setLrSchedule(5 as never), /the lr schedule must be a function \(t, baseLr\) => lr, got 5/],
   // loadStateDict
   ['loadStateDict(42)', (f) => f.opt.loadStateDict(42 as never), /cannot load this state dict: it is not an object/],

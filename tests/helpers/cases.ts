@@ -57,6 +57,7 @@ export const OPTION_MATRIX: { readonly [K in OptimizerName]: readonly OptimizerO
   radam: [{}, { betas: [0.9, 0.9] }, { weightDecay: 0.1, betas: [0.8, 0.9] }, { decoupledWeightDecay: true, weightDecay: 0.1, lr: 0.01, betas: [0.9, 0.9], eps: 1e-3 }],
   rprop: [{}, { etas: [0.3, 1.5], stepSizes: [1e-3, 0.05] }, { maximize: true, lr: 0.1 }],
   lion: [{}, { betas: [0.5, 0.9] }, { lr: 0.01, weightDecay: 0.5, betas: [0.95, 0.98] }],
+  adamw_schedule_free: [{}, { warmupSteps: 4 }, { weightDecay: 0.1, r: 1, weightLrPower: 1, betas: [0.8, 0.99] }, { lr: 0.01, eps: 1e-3, warmupSteps: 3 }],
 };
 
 /** Odd and aligned sizes in one set: 1, 3, 63, 64, 65, 1000 and one large odd tensor. */

@@ -265,3 +265,38 @@ describe('nadam', () => {
     expect(Number.isNaN(run('nadam', {}, [NaN])[0]!.p)).toBe(true);
   });
 });
+
+describe('adamw_schedule_free', () => {
+  test('y and z from the paper\'s updates; eval() gives x = y + (1 − 1/β₁)(z − y), train() gives y back', () => {
+    const ref = createReferenceOptimizer('adamw_schedule_free', [new Float32Array([1])]);
+    ref.step([new Float32Array([1])]); // c₁ = 1: y = z = 1 − lr₁·g/(√v + eps), lr₁ = lr·√(1 − β₂)
+    close(ref.params[0]![0]!, 0.9975000007905692);
+    close(ref.state[0]!.z![0]!, 0.9975000007905692);
+    ref.step([new Float32Array([-2])]); // c₂ = w₂/(w₁ + w₂) = 0.66656
+    close(ref.params[0]![0]!, 0.9997129464234585, 1e-5); // f32 cancellation in lerp(y, z, c)
+    close(ref.state[0]!.z![0]!, 1.000661803531415);
+    ref.eval();
+    expect(ref.mode).toBe('eval');
+    close(ref.params[0]![0]!, 0.9996075178559078, 1e-5);
+    expect(() => ref.step([new Float32Array([1])])).toThrow(/call train\(\) before step\(\)/);
+    expect(ref.stateDict().mode).toBe('eval');
+    ref.train();
+    close(ref.params[0]![0]!, 0.9997129464234585, 1e-5);
+  });
+  test('warmup scales lr linearly; no lr schedule; lr fixed once started', () => {
+    const warm = createReferenceOptimizer('adamw_schedule_free', [new Float32Array([1])], { warmupSteps: 4 });
+    warm.step([new Float32Array([1])]);
+    close(warm.params[0]![0]!, 1 - 0.0025 / 4, 1e-6); // lr₁ = lr·¼·√(1 − β₂), normalized gradient ≈ 1/√(1 − β₂)
+    expect(() => createReferenceOptimizer('adamw_schedule_free', [new Float32Array([1])], { lrSchedule: () => 1 })).toThrow(/no lrSchedule: Schedule-Free AdamW replaces the schedule/);
+    expect(() => warm.setLrSchedule(() => 1)).toThrow(/no lrSchedule/);
+    expect(() => warm.setHyperparameters({ lr: 0.01 })).toThrow(/"lr" cannot change once steps were taken/);
+    warm.setHyperparameters({ weightDecay: 0.1 });
+    expect(() => createReferenceOptimizer('adam', [new Float32Array([1])]).eval()).toThrow(/adam has no train\/eval modes/);
+  });
+  test('edge gradients: 0 moves nothing, ±1e20 and 1e-30 give a normalized step, NaN propagates', () => {
+    expect(run('adamw_schedule_free', {}, [0])[0]!.p).toBe(1);
+    close(run('adamw_schedule_free', {}, [1e20])[0]!.p, 0.9975);
+    close(run('adamw_schedule_free', {}, [-1e20])[0]!.p, 1.0025);
+    expect(Number.isNaN(run('adamw_schedule_free', {}, [NaN])[0]!.p)).toBe(true);
+  });
+});

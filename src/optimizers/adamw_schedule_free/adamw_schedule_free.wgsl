@@ -1,0 +1,42 @@
+// Schedule-Free AdamW (Defazio et al. 2024; facebookresearch/schedule_free AdamWScheduleFree).
+// Recipe: docs/semantics.md § Schedule-Free AdamW. `struct Hyper` and the bindings zSeq, expAvgSq
+// are generated from definition.ts. The parameters hold y while training and x in eval mode;
+// toEval / toTrain switch them with one dispatch each.
+
+// torch.lerp with a scalar weight: a + w(b − a) for w < ½, else b − (b − a)(1 − w).
+fn lerpTorch(a: vec4<f32>, b: vec4<f32>, w: f32) -> vec4<f32> {
+  return select(b - (b - a) * (1.0 - w), a + w * (b - a), w < 0.5);
+}
+
+fn update(i: u32, h: Hyper, g: vec4<f32>) {
+  let y = param[i];
+  let v = expAvgSq[i] * h.beta2 + (h.oneMinusBeta2 * g) * g;
+  expAvgSq[i] = v;
+  let normalized = g / (sqrt(v) + h.eps);
+  let gn = select(normalized, normalized + h.weightDecay * y, h.weightDecay != 0.0);
+  let z = zSeq[i];
+  param[i] = lerpTorch(y, z, h.ckp1) + h.yCoefficient * gn;
+  zSeq[i] = z + h.negLr * gn;
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn toEval(@builtin(workgroup_id) wid: vec3<u32>,
+          @builtin(num_workgroups) nwg: vec3<u32>,
+          @builtin(local_invocation_index) lid: u32) {
+  let i = vectorIndex(wid, nwg, lid);
+  if (i >= arrayLength(&param)) {
+    return;
+  }
+  param[i] = lerpTorch(param[i], zSeq[i], hyper[groupAt(i)].toEvalWeight);
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn toTrain(@builtin(workgroup_id) wid: vec3<u32>,
+           @builtin(num_workgroups) nwg: vec3<u32>,
+           @builtin(local_invocation_index) lid: u32) {
+  let i = vectorIndex(wid, nwg, lid);
+  if (i >= arrayLength(&param)) {
+    return;
+  }
+  param[i] = lerpTorch(param[i], zSeq[i], hyper[groupAt(i)].toTrainWeight);
+}
