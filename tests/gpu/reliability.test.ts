@@ -8,6 +8,9 @@
  */
 import { describe, expect, test } from 'vitest';
 import { createOptimizer, createParameterSet, createReferenceOptimizer, type OptimizerStateDict } from '../../src/index.js';
+import type { OptimizerDefinition } from '../../src/optimizers/definition.js';
+import { registry } from '../../src/optimizers/registry.js';
+import { REGISTERED } from '../helpers/cases.js';
 import { withDevice } from '../helpers/gpu.js';
 import { disposeFixture, expectUnchangedAndUsable, FIXTURE_OPTIONS, makeFixture, snapshot, type Fixture } from '../helpers/reliability.js';
 
@@ -197,5 +200,27 @@ describe('misuses with another fixture or an async answer', () => {
   test('the CPU reference refuses duplicate tensor names, as the GPU path does', () => {
     const two = [{ name: 'w', data: new Float32Array(2) }, { name: 'w', data: new Float32Array(2) }];
     expect(() => createReferenceOptimizer('adam', two)).toThrow(/"w" is used twice/);
+  });
+});
+
+describe('every registered optimizer refuses bad values of each of its options, and changes nothing', () => {
+  test.each(REGISTERED)('$name', async ({ name, rich }) => {
+    await withDevice(async (device) => {
+      const options = { ...rich, lossScaling: { initScale: 256 }, accumulation: { steps: 2 } };
+      const f = await makeFixture(device, name, options);
+      const before = await snapshot(f);
+      const definition = registry[name] as unknown as OptimizerDefinition<Record<string, unknown>, string>;
+      for (const key of Object.keys(definition.checks)) {
+        const message = new RegExp(`${name}: ${key.replace(/[[\]]/g, '\\$&')}.* (must|overflows)`);
+        expect(() => f.opt.setHyperparameters({ [key]: NaN }), key).toThrow(message);
+        expect(() => createOptimizer(name, f.params, { ...options, [key]: 'x' } as never), key).toThrow(message);
+      }
+      expect(() => f.opt.setHyperparameters({ notAnOption: 1 } as never)).toThrow(new RegExp(`${name}: unknown option "notAnOption"`));
+      expect(() => f.opt.step(42 as never)).toThrow(/takes a GPUCommandEncoder or nothing/);
+      const other = createReferenceOptimizer(name === 'adam' ? 'sgd' : 'adam', f.params.tensors.map((t) => ({ name: t.name, data: new Float32Array(t.length) })), { lr: 0.1 });
+      expect(() => f.opt.loadStateDict(other.stateDict() as never)).toThrow(/it belongs to optimizer/);
+      await expectUnchangedAndUsable(f, before);
+      disposeFixture(f);
+    });
   });
 });
