@@ -1,3 +1,4 @@
+import { momentScalars } from '../adam-scalars.js';
 import { defineOptimizer } from '../definition.js';
 import { is } from '../validate.js';
 import { adamReference } from './reference.js';
@@ -30,10 +31,7 @@ function adamFamily(name: 'adam' | 'adamw', decoupled: boolean) {
     groupSlots: (_o, d) => ['exp_avg', 'exp_avg_sq', ...(d.AMSGRAD ? ['max_exp_avg_sq'] : [])],
     initialValue: () => 0,
     scalars: {
-      beta1: { doc: 'f(β₁)', value: (o) => o.betas[0] },
-      oneMinusBeta1: { doc: 'f(1 − β₁), rounded once from float64', value: (o) => 1 - o.betas[0] },
-      beta2: { doc: 'f(β₂)', value: (o) => o.betas[1] },
-      oneMinusBeta2: { doc: 'f(1 − β₂)', value: (o) => 1 - o.betas[1] },
+      ...momentScalars,
       negStepSize: { doc: 'f(−lr / (1 − β₁ᵗ))', base: (o) => -o.lr, perStep: (o, t) => 1 - o.betas[0] ** t, combine: 'divide' },
       bc2Sqrt: { doc: 'f(√(1 − β₂ᵗ))', perStep: (o, t) => Math.sqrt(1 - o.betas[1] ** t), combine: 'replace' },
       eps: { doc: 'f(eps), added outside the square root, after the bias correction', value: (o) => o.eps },

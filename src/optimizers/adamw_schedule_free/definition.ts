@@ -1,4 +1,5 @@
 import { defineOptimizer } from '../definition.js';
+import { stepFold } from '../step-fold.js';
 import { is } from '../validate.js';
 import { scheduleFreeReference, switchMode } from './reference.js';
 import source from './adamw_schedule_free.wgsl?raw';
@@ -17,43 +18,23 @@ export interface ScheduleFreeOptions {
 export type ScheduleFreeScalar =
   | 'beta2' | 'oneMinusBeta2' | 'eps' | 'weightDecay' | 'toEvalWeight' | 'toTrainWeight' | 'ckp1' | 'yCoefficient' | 'negLr';
 
-const CHECKPOINT = 1024;
-const sums = new Map<string, { lrMax: number; weightSum: number }[]>();
-
 /** The step's learning rate: lr · warmup · √(1 − β₂ᵗ) (the bias correction folded into lr). */
 const stepLr = (o: ScheduleFreeOptions, t: number) => o.lr * (t - 1 < o.warmupSteps ? t / o.warmupSteps : 1) * Math.sqrt(1 - o.betas[1] ** t);
 
-/**
- * lr_max and weight_sum after step t (float64, summed in step order as the reference implementation
- * does), memoized every 1024 steps per option set.
- */
-function history(o: ScheduleFreeOptions, t: number): { lrT: number; lrMax: number; weight: number; weightSum: number } {
-  const key = `${o.lr}:${o.betas[1]}:${o.warmupSteps}:${o.r}:${o.weightLrPower}`;
-  let checkpoints = sums.get(key);
-  if (!checkpoints) sums.set(key, (checkpoints = [{ lrMax: -1, weightSum: 0 }]));
-  const advance = (state: { lrMax: number; weightSum: number }, from: number, to: number) => {
-    let { lrMax, weightSum } = state;
-    let weight = 0;
-    for (let s = from; s <= to; s++) {
-      lrMax = Math.max(stepLr(o, s), lrMax);
-      weight = s ** o.r * lrMax ** o.weightLrPower;
-      weightSum += weight;
-    }
-    return { lrMax, weightSum, weight };
-  };
-  const k = Math.floor((t - 1) / CHECKPOINT);
-  while (checkpoints.length <= k) {
-    const last = checkpoints.length - 1;
-    const { lrMax, weightSum } = advance(checkpoints[last]!, last * CHECKPOINT + 1, (last + 1) * CHECKPOINT);
-    checkpoints.push({ lrMax, weightSum });
-  }
-  const end = advance(checkpoints[k]!, k * CHECKPOINT + 1, t);
-  return { lrT: stepLr(o, t), ...end };
-}
+/** lr_max, this step's weight and weight_sum after step t, float64 in step order (memoized: see step-fold.ts). */
+const weights = stepFold<ScheduleFreeOptions, { lrMax: number; weight: number; weightSum: number }>(
+  (o) => `${o.lr}:${o.betas[1]}:${o.warmupSteps}:${o.r}:${o.weightLrPower}`,
+  { lrMax: -1, weight: 0, weightSum: 0 },
+  (state, o, t) => {
+    const lrMax = Math.max(stepLr(o, t), state.lrMax);
+    const weight = t ** o.r * lrMax ** o.weightLrPower;
+    return { lrMax, weight, weightSum: state.weightSum + weight };
+  },
+);
 
 /** ckₜ₊₁ = weight / weight_sum (0 while every weight is 0). */
 const ckp1 = (o: ScheduleFreeOptions, t: number) => {
-  const { weight, weightSum } = history(o, t);
+  const { weight, weightSum } = weights(o, t);
   return weightSum === 0 ? 0 : weight / weightSum;
 };
 
@@ -95,8 +76,8 @@ export const adamwScheduleFree = defineOptimizer<ScheduleFreeOptions, ScheduleFr
     toEvalWeight: { doc: 'f(1 − 1/β₁): eval() sets p = lerp(y, z, it) = x', value: (o) => 1 - 1 / o.betas[0] },
     toTrainWeight: { doc: 'f(1 − β₁): train() sets p = lerp(x, z, it) = y', value: (o) => 1 - o.betas[0] },
     ckp1: { doc: 'f(cₜ₊₁) = f(wₜ / Σw)', perStep: ckp1, combine: 'replace' },
-    yCoefficient: { doc: 'f(lrₜ·(β₁(1 − cₜ₊₁) − 1))', perStep: (o, t) => history(o, t).lrT * (o.betas[0] * (1 - ckp1(o, t)) - 1), combine: 'replace' },
-    negLr: { doc: 'f(−lrₜ)', perStep: (o, t) => -history(o, t).lrT, combine: 'replace' },
+    yCoefficient: { doc: 'f(lrₜ·(β₁(1 − cₜ₊₁) − 1))', perStep: (o, t) => stepLr(o, t) * (o.betas[0] * (1 - ckp1(o, t)) - 1), combine: 'replace' },
+    negLr: { doc: 'f(−lrₜ)', perStep: (o, t) => -stepLr(o, t), combine: 'replace' },
   },
   reference: scheduleFreeReference,
 });

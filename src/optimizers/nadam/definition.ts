@@ -1,5 +1,7 @@
 import { fr } from '../twin-math.js';
+import { momentScalars, weightDecayScalars } from '../adam-scalars.js';
 import { defineOptimizer } from '../definition.js';
+import { stepFold } from '../step-fold.js';
 import { is } from '../validate.js';
 import { nadamReference } from './reference.js';
 import source from './nadam.wgsl?raw';
@@ -20,28 +22,15 @@ export type NadamScalar =
 /** μₜ = β₁(1 − ½·0.96^(tψ)), float64. */
 const mu = (o: NadamOptions, t: number) => o.betas[0] * (1 - 0.5 * 0.96 ** (t * o.momentumDecay));
 
-const CHECKPOINT = 1024;
-const products = new Map<string, number[]>();
-
 /**
  * mu_product after t steps: Π f(μₛ), each product rounded to f32 as PyTorch's 0-dim float32 state
- * is. Memoized every 1024 steps per (β₁, ψ), so any t costs at most 1024 multiplications.
+ * is (memoized: see step-fold.ts).
  */
-export function muProduct(o: NadamOptions, t: number): number {
-  const key = `${o.betas[0]}:${o.momentumDecay}`;
-  let checkpoints = products.get(key);
-  if (!checkpoints) products.set(key, (checkpoints = [1]));
-  const multiply = (value: number, from: number, to: number) => {
-    for (let s = from; s <= to; s++) value = fr(value * fr(mu(o, s)));
-    return value;
-  };
-  const k = Math.floor(t / CHECKPOINT);
-  while (checkpoints.length <= k) {
-    const last = checkpoints.length - 1;
-    checkpoints.push(multiply(checkpoints[last]!, last * CHECKPOINT + 1, (last + 1) * CHECKPOINT));
-  }
-  return multiply(checkpoints[k]!, k * CHECKPOINT + 1, t);
-}
+export const muProduct = stepFold<NadamOptions, number>(
+  (o) => `${o.betas[0]}:${o.momentumDecay}`,
+  1,
+  (value, o, t) => fr(value * fr(mu(o, t))),
+);
 
 /** PyTorch 1.13's mu_product_next: (mu_product · μₜ) · μₜ₊₁ in f32 (μₜ counted twice, as 1.13 does). */
 const muProductNext = (o: NadamOptions, t: number) => fr(fr(muProduct(o, t) * fr(mu(o, t))) * fr(mu(o, t + 1)));
@@ -69,13 +58,9 @@ export const nadam = defineOptimizer<NadamOptions, NadamScalar>({
   scalarState: { mu_product: muProduct },
   initialValue: () => 0,
   scalars: {
-    beta1: { doc: 'f(β₁)', value: (o) => o.betas[0] },
-    oneMinusBeta1: { doc: 'f(1 − β₁)', value: (o) => 1 - o.betas[0] },
-    beta2: { doc: 'f(β₂)', value: (o) => o.betas[1] },
-    oneMinusBeta2: { doc: 'f(1 − β₂)', value: (o) => 1 - o.betas[1] },
+    ...momentScalars,
     eps: { doc: 'f(eps), added outside the square root', value: (o) => o.eps },
-    weightDecay: { doc: 'f(weight_decay), coupled into the gradient (0 when decoupled)', value: (o) => (o.decoupledWeightDecay ? 0 : o.weightDecay) },
-    decayFactor: { doc: 'decoupled: f(1 − lr·weight_decay), else 1', value: (o) => (o.decoupledWeightDecay ? 1 - o.lr * o.weightDecay : 1) },
+    ...weightDecayScalars,
     gradCoefficient: {
       doc: 'f(−lr·(1 − μₜ)/(1 − mu_product))',
       base: (o) => -o.lr,

@@ -1,3 +1,4 @@
+import { momentScalars, weightDecayScalars } from '../adam-scalars.js';
 import { defineOptimizer } from '../definition.js';
 import { is } from '../validate.js';
 import { radamReference } from './reference.js';
@@ -48,14 +49,10 @@ export const radam = defineOptimizer<RadamOptions, RadamScalar>({
   groupSlots: () => ['exp_avg', 'exp_avg_sq'],
   initialValue: () => 0,
   scalars: {
-    beta1: { doc: 'f(β₁)', value: (o) => o.betas[0] },
-    oneMinusBeta1: { doc: 'f(1 − β₁)', value: (o) => 1 - o.betas[0] },
-    beta2: { doc: 'f(β₂)', value: (o) => o.betas[1] },
-    oneMinusBeta2: { doc: 'f(1 − β₂)', value: (o) => 1 - o.betas[1] },
+    ...momentScalars,
     lr: { doc: 'f(lr)', value: (o) => o.lr },
     eps: { doc: 'f(eps), added outside the square root', value: (o) => o.eps },
-    weightDecay: { doc: 'f(weight_decay), coupled into the gradient (0 when decoupled)', value: (o) => (o.decoupledWeightDecay ? 0 : o.weightDecay) },
-    decayFactor: { doc: 'decoupled: f(1 − lr·weight_decay), else 1', value: (o) => (o.decoupledWeightDecay ? 1 - o.lr * o.weightDecay : 1) },
+    ...weightDecayScalars,
     bc1: { doc: 'f(1 − β₁ᵗ)', perStep: (o, t) => 1 - o.betas[0] ** t, combine: 'replace' },
     bc2Sqrt: { doc: 'f(√(1 − β₂ᵗ))', perStep: (o, t) => Math.sqrt(1 - o.betas[1] ** t), combine: 'replace' },
     rect: { doc: 'f(r_t) when ρₜ > 5, else 0 (the un-rectified step)', perStep: (o, t) => radamRect(o.betas[1], t), combine: 'replace' },
