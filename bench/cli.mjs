@@ -1,11 +1,11 @@
 // Shared by bench/run.mjs (browser) and bench/run-node.mjs (Node + Dawn): options, progress
 // display and result files.
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs as parseCommandLine } from 'node:util';
-import { markdownFile, terminalTable } from './report.mjs';
+import { markdownFile, MODES, terminalTable } from './report.mjs';
 
 export const benchDir = dirname(fileURLToPath(import.meta.url));
 export const rootDir = dirname(benchDir);
@@ -14,18 +14,28 @@ const HELP = `Options (--flag value and --flag=value both work):
   --quick                 smoke run (small sizes, 3 repetitions, about a minute); writes bench/results/quick/ only
   --optimizers a,b        e.g. adam,sgd+momentum (labels or names)
   --workloads a,b         substrings of workload labels, e.g. 16M,2000
+  --modes a,b             only these measurements, e.g. fused,roofline (default: all; --help lists them)
   --reps N                repetitions per measurement (default 7, quick 3)
   --hardware              browser run: use the real GPU (no SwiftShader flags)
   --workgroup N           invocations per workgroup of the kernels (default 256)
+  --vectors N             vec4s per invocation of the kernels (default 1)
+  --shapes                run the kernel-shape experiment (workgroup size × vec4s per invocation);
+                          on by default when no --optimizers, --workloads or --modes filter is given
   --help`;
+
+/** The suite's measurement modes (bench/suite.ts MODE_LABELS), as report.mjs lists them. */
+const MODE_NAMES = MODES.map(([m]) => m);
 
 const OPTIONS = {
   quick: { type: 'boolean' },
   optimizers: { type: 'string' },
+  modes: { type: 'string' },
   workloads: { type: 'string' },
   reps: { type: 'string' },
   hardware: { type: 'boolean' },
   workgroup: { type: 'string' },
+  vectors: { type: 'string' },
+  shapes: { type: 'boolean' },
   help: { type: 'boolean' },
 };
 
@@ -56,12 +66,17 @@ function parseStrict(argv) {
   const quick = Boolean(args.quick);
   const reps = positiveInteger('reps', args.reps, quick ? 3 : 7);
   const workgroup = positiveInteger('workgroup', args.workgroup, undefined);
+  const vectors = positiveInteger('vectors', args.vectors, undefined);
   const list = (name) => {
     if (args[name] === undefined) return undefined;
     const items = args[name].split(',').map((s) => s.trim()).filter(Boolean);
     if (items.length === 0) throw new Error(`--${name} needs at least one name`);
     return items;
   };
+  const modes = list('modes');
+  for (const mode of modes ?? []) {
+    if (!MODE_NAMES.includes(mode)) throw new Error(`--modes: no mode "${mode}"; known: ${MODE_NAMES.join(', ')}`);
+  }
   return {
     quick,
     hardware: Boolean(args.hardware),
@@ -69,31 +84,61 @@ function parseStrict(argv) {
       quick,
       optimizers: list('optimizers'),
       workloads: list('workloads'),
+      modes,
       timing: { reps, minRepMs: quick ? 20 : 150, maxSteps: quick ? 64 : 512 },
       slowCpuLimit: quick ? 1 << 20 : 1 << 22,
       workgroupSize: workgroup,
+      vectorsPerInvocation: vectors,
+      kernelShapes: Boolean(args.shapes) || (args.optimizers === undefined && args.workloads === undefined && args.modes === undefined),
     },
   };
 }
 
-/** A live one-line progress display on a terminal, plain lines otherwise. */
+/**
+ * A live one-line progress display on a terminal; in a log (no terminal), one line per workload
+ * (the second part of `optimizer · workload · mode`), so a run prints a few dozen lines at most.
+ */
 export function progressPrinter() {
   const start = Date.now();
   let last = '';
+  let lastWorkload;
   return (message, done, total) => {
     const line = `[${done}/${total}] ${((Date.now() - start) / 1000).toFixed(0)}s ${message}`;
     if (process.stdout.isTTY) {
       process.stdout.write(`\r${line.slice(0, (process.stdout.columns || 120) - 1).padEnd(last.length)}`);
-    } else if (message.split(' · ').slice(0, 2).join() !== last.split(' · ').slice(0, 2).join()) {
-      console.log(line);
+      last = line;
+      return;
     }
-    last = line;
+    const parts = message.split(' · ');
+    const workload = parts.length > 1 ? `${parts[0] === 'kernel shape' ? 'kernel shape · ' : ''}${parts[1]}` : message;
+    if (workload !== lastWorkload) console.log(`[${done}/${total}] ${((Date.now() - start) / 1000).toFixed(0)}s ${workload}`);
+    lastWorkload = workload;
   };
 }
 
 export function cpuModel() {
   const cpus = os.cpus();
   return `${cpus[0]?.model ?? 'unknown'} × ${cpus.length} threads`;
+}
+
+/** The stored results of a folder: benchmark runs (one per adapter) and PyTorch CUDA runs. */
+export function loadResults(dir) {
+  const all = readdirSync(dir)
+    .filter((f) => f.endsWith('.json') && f !== 'latest.json')
+    .map((f) => ({ tag: f.slice(0, -'.json'.length), data: JSON.parse(readFileSync(join(dir, f), 'utf8')) }));
+  return { runs: all.filter((r) => r.data.meta?.environment), torch: all.filter((r) => r.data.meta?.torch).map((r) => r.data) };
+}
+
+/** RESULTS.md of a folder from every stored result (plus bench/RESULTS.notes.md for the full one). */
+export function writeMarkdown(dir, quick) {
+  const { runs, torch } = loadResults(dir);
+  const md = join(quick ? dir : benchDir, 'RESULTS.md');
+  let extra = '';
+  try {
+    if (!quick) extra = `\n${readFileSync(join(benchDir, 'RESULTS.notes.md'), 'utf8')}`;
+  } catch {}
+  writeFileSync(md, markdownFile(runs.map((r) => r.data), torch, extra));
+  return md;
 }
 
 /**
@@ -109,19 +154,23 @@ export function writeResults(results, tag, quick) {
   const json = JSON.stringify(results, null, 2);
   writeFileSync(join(dir, `${tag}.json`), json);
   writeFileSync(join(dir, 'latest.json'), json);
-  const all = readdirSync(dir)
-    .filter((f) => f.endsWith('.json') && f !== 'latest.json')
-    .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')))
-    .sort((a, b) => a.meta.environment.localeCompare(b.meta.environment));
-  const md = join(quick ? dir : benchDir, 'RESULTS.md');
-  const extraPath = join(benchDir, 'RESULTS.notes.md');
-  let extra = '';
-  try {
-    extra = `\n${readFileSync(extraPath, 'utf8')}`;
-  } catch {}
-  writeFileSync(md, markdownFile(all, extra));
+  const md = writeMarkdown(dir, quick);
   console.log(`wrote ${join(dir, `${tag}.json`)}, ${join(dir, 'latest.json')} and ${md}`);
   return dir;
+}
+
+/**
+ * Keeps the rows measured so far in bench/results/partial/<tag>.json while a run goes on (a run
+ * stopped by a timeout leaves them there); `done()` removes the file once the full results exist.
+ */
+export function partialRows(tag) {
+  const dir = join(benchDir, 'results', 'partial');
+  const file = join(dir, `${tag}.json`);
+  mkdirSync(dir, { recursive: true });
+  return {
+    write: (rows) => writeFileSync(file, JSON.stringify({ tag, date: new Date().toISOString(), rows }, null, 2)),
+    done: () => rmSync(file, { force: true }),
+  };
 }
 
 /** Lists measurements that errored; returns the exit code (1 if any). Speed is never judged. */

@@ -1,4 +1,5 @@
 /** Browser entry of the benchmark: Playwright calls window.runBenchmark(config). */
+import { jaxRunner } from './jaxjs.js';
 import { runSuite, type SuiteConfig } from './suite.js';
 import { tfjsRunner, tfjsVersion } from './tfjs.js';
 
@@ -6,6 +7,7 @@ declare global {
   interface Window {
     runBenchmark: (config: SuiteConfig) => Promise<unknown>;
     benchProgress?: (message: string, done: number, total: number) => void;
+    benchRows?: (rows: unknown[]) => void;
   }
 }
 
@@ -17,9 +19,12 @@ async function requestBenchDevice() {
   const device = await adapter.requestDevice({
     label: 'bench:device',
     requiredFeatures: features,
+    // The largest buffers and workgroups the adapter allows (the kernel-shape experiment tries 512).
     requiredLimits: {
       maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
       maxBufferSize: adapter.limits.maxBufferSize,
+      maxComputeInvocationsPerWorkgroup: adapter.limits.maxComputeInvocationsPerWorkgroup,
+      maxComputeWorkgroupSizeX: adapter.limits.maxComputeWorkgroupSizeX,
     },
   });
   const info = adapter.info;
@@ -43,10 +48,10 @@ window.runBenchmark = async (config) => {
   const { device, adapter } = await requestBenchDevice();
   const results = await runSuite(
     device,
-    { tfjs: { tfjsWebgpu: tfjsRunner('webgpu'), tfjsCpu: tfjsRunner('cpu') }, progress: (m, d, t) => {
+    { tfjs: { tfjsWebgpu: tfjsRunner('webgpu'), tfjsCpu: tfjsRunner('cpu') }, jax: jaxRunner(), progress: (m, d, t) => {
       status.textContent = `[${d}/${t}] ${m}`;
       window.benchProgress?.(m, d, t);
-    } },
+    }, onRows: (rows) => window.benchRows?.(rows) },
     config,
   );
   device.destroy();

@@ -1,18 +1,11 @@
-// Re-renders bench/RESULTS.md from the stored bench/results/<tag>.json files (no measuring):
-// node bench/render.mjs
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+// Re-draws what the stored results say, without measuring: bench/RESULTS.md from every
+// bench/results/<tag>.json, and each run's charts as <tag>.html and <tag>.png (headless Chromium).
+//   node bench/render.mjs [--quick]
 import { join } from 'node:path';
-import { benchDir } from './cli.mjs';
-import { markdownFile } from './report.mjs';
+import { benchDir, loadResults, writeMarkdown } from './cli.mjs';
+import { drawCharts } from './charts.mjs';
 
-const dir = join(benchDir, 'results');
-const all = readdirSync(dir)
-  .filter((f) => f.endsWith('.json') && f !== 'latest.json')
-  .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')))
-  .sort((a, b) => a.meta.environment.localeCompare(b.meta.environment));
-let extra = '';
-try {
-  extra = `\n${readFileSync(join(benchDir, 'RESULTS.notes.md'), 'utf8')}`;
-} catch {}
-writeFileSync(join(benchDir, 'RESULTS.md'), markdownFile(all, extra));
-console.log(`wrote ${join(benchDir, 'RESULTS.md')} from ${all.length} result files`);
+const quick = process.argv.includes('--quick');
+const dir = join(benchDir, 'results', ...(quick ? ['quick'] : []));
+console.log(`wrote ${writeMarkdown(dir, quick)}`);
+await drawCharts(dir, loadResults(dir).runs);

@@ -11,10 +11,13 @@ export const MODES = [
   ['cpuReference', 'CPU ref (f32)'],
   ['tfjsWebgpu', 'TF.js webgpu'],
   ['tfjsCpu', 'TF.js cpu'],
+  ['jaxFlat', 'jax-js flat'],
+  ['jaxPerTensor', 'jax-js per tensor'],
 ];
 
 const ok = (o) => o && typeof o.median === 'number';
 const ms = (o) => (ok(o) ? fmt(o.median) : o?.skipped ? 'n/a' : o?.error ? 'error' : '–');
+const precise = (o) => (ok(o) ? o.median.toPrecision(3) : ms(o));
 const range = (o) => (ok(o) ? `${fmt(o.median)} (${fmt(o.min)}–${fmt(o.max)})` : ms(o));
 export function fmt(x) {
   if (!Number.isFinite(x)) return String(x);
@@ -37,155 +40,187 @@ export function adapterLine(meta) {
   return [a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' / ') || 'unknown adapter';
 }
 
-/** Derived figures of one row. */
+/** The wall-clock time of the packed step: what a wall-clock competitor is compared with. */
+const wallBase = (r) => (ok(r.fusedWall) ? r.fusedWall : r.fused?.clock === 'wall' ? r.fused : undefined);
+const faster = (a, b) => (ok(a) && ok(b) ? (a.median <= b.median ? a : b) : ok(a) ? a : b);
+
+/** Derived figures of one row. GPU-time figures compare GPU times; peers compare wall times. */
 export function derive(row) {
   const r = row.results;
   const f = r.fused;
+  const wall = wallBase(r);
   return {
     gbps: ok(f) ? (row.elements * row.bytesPerElement) / (f.median / 1000) / 1e9 : undefined,
-    elementsPerSecond: ok(f) ? row.elements / (f.median / 1000) : undefined,
     rooflineFraction: ok(f) && ok(r.roofline) ? r.roofline.median / f.median : undefined,
     packedSpeedup: ratio(f, r.perTensor),
     packedSpeedupWall: ratio(r.fusedWall, r.perTensorWall),
-    vsCpuFast: ratio(f, r.cpuFast),
-    vsCpuWorkers: ratio(f, r.cpuWorkers),
-    vsCpuReference: ratio(f, r.cpuReference),
-    vsTfjsWebgpu: ratio(f, r.tfjsWebgpu),
-    vsTfjsCpu: ratio(f, r.tfjsCpu),
+    vsCpuFast: ratio(wall, r.cpuFast),
+    vsTfjsWebgpu: ratio(wall, r.tfjsWebgpu),
+    vsJaxBest: ratio(wall, faster(r.jaxFlat, r.jaxPerTensor)),
   };
 }
 
+/** A competitor's cell: its ms and (its time ÷ the packed step's comparable time). */
+function cell(r, mode) {
+  if (mode === 'fused' || mode === 'fusedWall' || mode === 'roofline') return ms(r[mode]);
+  const base = mode === 'perTensor' ? r.fused : mode === 'perTensorWall' ? r.fusedWall : wallBase(r);
+  return ms(r[mode]) + times(ratio(base, r[mode]));
+}
+
 export function terminalTable(results) {
-  const header = ['workload', 'optimizer', 'fused ms', 'GB/s', '%roof', ...MODES.slice(1).map(([, l]) => l)];
+  const header = ['workload', 'optimizer', 'GB/s', '%roof', ...MODES.map(([, l]) => l)];
   const lines = results.rows.map((row) => {
     const d = derive(row);
     return [
       row.workload,
       row.optimizer,
-      ms(row.results.fused),
       d.gbps === undefined ? '' : fmt(d.gbps),
       d.rooflineFraction === undefined ? '' : `${(d.rooflineFraction * 100).toFixed(0)}%`,
-      ...MODES.slice(1).map(([m]) => {
-        // Wall-clock figures compare with the packed step's wall clock; the rest with its GPU time.
-        const base = m === 'perTensorWall' ? row.results.fusedWall : row.results.fused;
-        return ms(row.results[m]) + (m === 'roofline' || m === 'fusedWall' ? '' : times(ratio(base, row.results[m])));
-      }),
+      ...MODES.map(([m]) => cell(row.results, m)),
     ];
   });
+  // Columns nobody measured are left out.
+  const keep = header.map((_, c) => c < 4 || lines.some((l) => l[c] !== '–'));
   const widths = header.map((h, c) => Math.max(h.length, ...lines.map((l) => String(l[c]).length)));
-  const render = (cells) => cells.map((c, i) => String(c).padEnd(widths[i])).join('  ');
-  return [render(header), widths.map((w) => '-'.repeat(w)).join('  '), ...lines.map(render)].join('\n');
+  const render = (cells) => cells.filter((_, c) => keep[c]).map((c, i) => String(c).padEnd(widths.filter((_, k) => keep[k])[i])).join('  ');
+  return [render(header), render(widths.map((w) => '-'.repeat(w))), ...lines.map(render)].join('\n');
 }
 
-function targets(results) {
+/** The issue's targets, each with the row it is read from: reported, never asserted. */
+export function targets(results) {
+  const adam = results.rows.filter((r) => r.optimizer === 'adam' && !r.workload.startsWith('sweep'));
+  const singles = adam.filter((r) => r.tensors === 1).sort((a, b) => b.elements - a.elements);
+  const many = adam.find((r) => r.tensors >= 200 && /^\d+ × 2048$/.test(r.workload));
+  const fourM = adam.find((r) => r.workload === '1 × 4M');
+  const bigJax = singles.find((r) => ok(r.results.jaxFlat));
   const out = [];
-  const rows = results.rows;
-  const bigAdam = rows.filter((r) => r.optimizer === 'adam' && r.tensors === 1).sort((a, b) => b.elements - a.elements)[0];
-  const smallAdam = rows.find((r) => r.optimizer === 'adam' && r.tensors >= 100 && r.workload.includes('×') && !r.workload.startsWith('1 '));
-  const check = (name, value, goal, unit = '×') =>
-    out.push(`| ${name} | ${value === undefined ? 'not measured' : `${value.toFixed(2)}${unit}`} | ${goal}${unit} | ${value === undefined ? '–' : value >= goal ? 'met' : `missed by ${(goal / value).toFixed(2)}×`} |`);
-  for (const row of rows.filter((r) => r.optimizer === 'adam')) {
-    check(`fused Adam / roofline, ${row.workload}`, derive(row).rooflineFraction, 0.9);
-  }
-  if (bigAdam) check(`Adam vs TF.js webgpu, ${bigAdam.workload}`, derive(bigAdam).vsTfjsWebgpu, 10);
-  if (smallAdam) {
-    check(`Adam vs TF.js webgpu, ${smallAdam.workload}`, derive(smallAdam).vsTfjsWebgpu, 30);
-    check(`packed vs per-tensor (GPU time), Adam ${smallAdam.workload}`, derive(smallAdam).packedSpeedup, 2);
-    if (derive(smallAdam).packedSpeedupWall !== undefined) check(`packed vs per-tensor (wall), Adam ${smallAdam.workload}`, derive(smallAdam).packedSpeedupWall, 2);
-  }
+  const add = (name, row, value, goal) => out.push({ name: row ? `${name}, ${row.workload}` : name, value, goal });
+  add('Adam vs TF.js webgpu (wall)', many, many && derive(many).vsTfjsWebgpu, 40);
+  add('Adam vs TF.js webgpu (wall)', fourM, fourM && derive(fourM).vsTfjsWebgpu, 10);
+  add('Adam vs jax-js, faster layout (wall)', bigJax, bigJax && derive(bigJax).vsJaxBest, 5);
+  add('Adam vs jax-js, faster layout (wall)', many, many && derive(many).vsJaxBest, 40);
+  add('packed vs one dispatch per tensor (GPU time)', many, many && derive(many).packedSpeedup, 2.5);
+  for (const row of adam) add('fused Adam / copy roofline', row, derive(row).rooflineFraction, 0.9);
   return out;
+}
+
+function targetLines(results) {
+  return targets(results).map(({ name, value, goal }) => {
+    const measured = value === undefined ? 'not measured' : `${value.toFixed(2)}×`;
+    const verdict = value === undefined ? '–' : value >= goal ? 'met' : `missed: ${(goal / value).toFixed(2)}× short`;
+    return `| ${name} | ${measured} | ≥ ${goal}× | ${verdict} |`;
+  });
+}
+
+function mainTable(results) {
+  const rows = results.rows.filter((r) => !r.workload.startsWith('sweep'));
+  const modes = MODES.filter(([m]) => rows.some((r) => r.results[m] !== undefined));
+  const lines = [
+    `| workload | optimizer | GB/s | % of roofline | ${modes.map(([, l]) => `${l} ms`).join(' | ')} |`,
+    `|---|---|---|---|${modes.map(() => '---').join('|')}|`,
+  ];
+  for (const row of rows) {
+    const d = derive(row);
+    const cells = modes.map(([m]) => (m === 'fused' ? range(row.results.fused) : cell(row.results, m)));
+    lines.push(`| ${row.workload} | ${row.optimizer} | ${d.gbps === undefined ? '' : fmt(d.gbps)} | ${d.rooflineFraction === undefined ? '' : `${(d.rooflineFraction * 100).toFixed(0)}%`} | ${cells.join(' | ')} |`);
+  }
+  return lines;
+}
+
+function sweepTable(results) {
+  const rows = results.rows.filter((r) => r.optimizer === 'adam' && (r.workload.startsWith('sweep') || /^\d+ × 2048$/.test(r.workload)));
+  if (rows.length === 0) return [];
+  const modes = MODES.filter(([m]) => rows.some((r) => ok(r.results[m])));
+  return [
+    'Adam, tensors of 2048 elements, more and more of them (ms per step):',
+    '',
+    `| tensors | ${modes.map(([, l]) => l).join(' | ')} |`,
+    `|---|${modes.map(() => '---').join('|')}|`,
+    ...rows.sort((a, b) => a.tensors - b.tensors).map((r) => `| ${r.tensors} | ${modes.map(([m]) => ms(r.results[m])).join(' | ')} |`),
+  ];
+}
+
+function kernelShapeTable(results) {
+  const shapes = results.kernelShapes ?? [];
+  if (shapes.length === 0) return [];
+  const workloads = [...new Set(shapes.map((s) => s.workload))];
+  const best = Object.fromEntries(workloads.map((w) => [w, Math.min(...shapes.filter((s) => s.workload === w && ok(s.fused)).map((s) => s.fused.median))]));
+  return [
+    'Kernel shape: Adam\'s packed step and the copy roofline, ms per step, by workgroup size × vec4s per invocation (** = fastest Adam):',
+    '',
+    `| workgroup × vec4s | ${workloads.map((w) => `${w}: Adam | ${w}: roofline`).join(' | ')} |`,
+    `|---|${workloads.map(() => '---|---').join('|')}|`,
+    ...[...new Set(shapes.map((s) => `${s.workgroupSize} × ${s.vectorsPerInvocation}`))].map((shape) => {
+      const cells = workloads.map((w) => {
+        const s = shapes.find((x) => x.workload === w && `${x.workgroupSize} × ${x.vectorsPerInvocation}` === shape);
+        const mark = s && ok(s.fused) && s.fused.median === best[w] ? '**' : '';
+        return `${mark}${precise(s?.fused)}${mark} | ${precise(s?.roofline)}`;
+      });
+      return `| ${shape} | ${cells.join(' | ')} |`;
+    }),
+  ];
 }
 
 export function markdownSection(results) {
   const meta = results.meta;
   const software = isSoftware(meta);
-  const lines = [];
-  lines.push(`## ${meta.environment}: ${adapterLine(meta)}`);
-  lines.push('');
-  lines.push(`- Date: ${meta.date}`);
-  lines.push(`- Adapter: ${adapterLine(meta)}${software ? ' — **software adapter: every "GPU" figure below is CPU-emulated (SwiftShader on the host CPU), not GPU speed**' : ''}`);
-  lines.push(`- Runtime: ${meta.runtime}`);
-  lines.push(`- Host CPU: ${meta.cpu}`);
-  lines.push(`- GPU clock: ${results.clock === 'gpu-timestamps' ? 'timestamp-query (GPU time of the passes)' : 'wall clock: K steps, then onSubmittedWorkDone'}; ms per step, median of ${meta.reps} repetitions after warm-up (min–max)`);
-  lines.push(`- Command: \`${meta.command}\``);
-  lines.push('');
-  lines.push('| workload | optimizer | packed fused ms | GB/s | % of roofline | per-tensor ms (packed ×) | wall: packed / per-tensor ms (×) | CPU loop ms (×) | CPU workers ms (×) | CPU ref ms (×) | TF.js webgpu ms (×) | TF.js cpu ms (×) |');
-  lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
-  for (const row of results.rows) {
-    const r = row.results;
-    const d = derive(row);
-    lines.push(
-      `| ${row.workload} | ${row.optimizer} | ${range(r.fused)} | ${d.gbps === undefined ? '' : fmt(d.gbps)} | ${d.rooflineFraction === undefined ? '' : `${(d.rooflineFraction * 100).toFixed(0)}%`} | ` +
-        `${ms(r.perTensor)}${times(d.packedSpeedup)} | ${ok(r.fusedWall) ? `${ms(r.fusedWall)} / ${ms(r.perTensorWall)}${times(d.packedSpeedupWall)}` : '–'} | ` +
-        ['cpuFast', 'cpuWorkers', 'cpuReference', 'tfjsWebgpu', 'tfjsCpu'].map((m) => ms(r[m]) + times(ratio(r.fused, r[m]))).join(' | ') +
-        ' |',
-    );
+  const lines = [
+    `## ${meta.environment}: ${adapterLine(meta)}`,
+    '',
+    `- Date: ${meta.date.slice(0, 10)}`,
+    `- Adapter: ${adapterLine(meta)}${software ? ' — **a software adapter: every "GPU" figure below is CPU-emulated (SwiftShader on the host CPU), not GPU speed; the plain-JS CPU loop beats it**' : ''}`,
+    `- Runtime: ${meta.runtime}; host CPU: ${meta.cpu}`,
+    `- Clock: ${results.clock === 'gpu-timestamps' ? 'GPU timestamps of the passes for the packed, per-tensor and roofline columns' : 'wall clock (K steps, then onSubmittedWorkDone)'}; every competitor and "wall" column by the wall clock. ms per step, median of ${meta.reps} repetitions after a warm-up`,
+    `- Reproduce: \`${meta.command}\``,
+    '',
+    '(×) = the competitor\'s time ÷ webgpu-optim\'s packed step, GPU time against GPU time and wall time against wall time: above 1 means webgpu-optim is faster.',
+    '',
+    ...mainTable(results),
+    '',
+  ];
+  for (const table of [sweepTable(results), kernelShapeTable(results)]) if (table.length) lines.push(...table, '');
+  if (results.hostCost?.length) {
+    lines.push('Host cost of `step()` (JS: encode + finish + submit), Adam, tensors of 64 elements:', '', '| tensors | µs per step (min–max) |', '|---|---|');
+    for (const h of results.hostCost) lines.push(`| ${h.tensors} | ${fmt(h.medianUs)} (${fmt(h.minUs)}–${fmt(h.maxUs)}) |`);
+    lines.push('');
   }
-  lines.push('');
-  lines.push('(×) = that competitor\'s time ÷ the packed fused step\'s time: above 1 means webgpu-optim is faster.');
-  if (software) {
-    const cpuWins = results.rows.filter((row) => (derive(row).vsCpuFast ?? Infinity) < 1).length;
-    if (cpuWins > 0) {
-      lines.push('');
-      lines.push(`**The plain-JS CPU loop beats the emulated GPU in ${cpuWins} of ${results.rows.length} rows.** That is expected: SwiftShader runs the kernel on the same CPU cores, with emulation overhead.`);
-    }
-  }
-  lines.push('');
-  lines.push('Host cost of `step()` (JS: encode + finish + submit), Adam, tensors of 64 elements:');
-  lines.push('');
-  lines.push('| tensors | µs per step (min–max) |');
-  lines.push('|---|---|');
-  for (const h of results.hostCost) lines.push(`| ${h.tensors} | ${fmt(h.medianUs)} (${fmt(h.minUs)}–${fmt(h.maxUs)}) |`);
-  lines.push('');
-  lines.push('Targets (reported, never asserted):');
-  lines.push('');
-  lines.push('| target | measured | goal | |');
-  lines.push('|---|---|---|---|');
-  lines.push(...targets(results));
+  lines.push('Targets (reported, never asserted in tests):', '', '| target | measured | goal | |', '|---|---|---|---|', ...targetLines(results));
   const errors = results.rows.flatMap((row) => Object.entries(row.results).filter(([, o]) => o?.error).map(([m, o]) => `${row.workload} ${row.optimizer} ${m}: ${o.error}`));
-  if (errors.length) {
-    lines.push('', 'Errors:', '', ...errors.map((e) => `- ${e}`));
-  }
+  if (errors.length) lines.push('', 'Errors:', '', ...errors.map((e) => `- ${e}`));
   return lines.join('\n');
 }
 
-export function markdownFile(resultsList, extra = '') {
+/** PyTorch's own CUDA Adam (bench/torch-cuda.py) beside webgpu-optim's packed step on the same card. */
+export function torchSection(torch, webgpuRuns) {
+  const ours = webgpuRuns.find((r) => !isSoftware(r.meta) && r.meta.adapter?.device && torch.meta.device.toLowerCase().replace(/\s+/g, '-').includes(r.meta.adapter.device.replace(/^nvidia-/, '')));
+  const oursFor = (workload) => {
+    const row = ours?.rows.find((r) => r.optimizer === 'adam' && r.workload === workload);
+    const shape = ours?.kernelShapes?.find((s) => s.workload === workload && s.workgroupSize === 256 && s.vectorsPerInvocation === 1);
+    return ok(row?.results.fused) ? row.results.fused : shape?.fused;
+  };
   return [
-    '# Benchmark results',
+    `## PyTorch CUDA Adam on ${torch.meta.device} (for scale)`,
     '',
-    'Generated by `npm run bench` (headless Chromium) and `npm run bench:node` (Node + Dawn); each run replaces its own section.',
-    'Machine-readable figures: `bench/results/*.json`; charts: `bench/results/*.html` and `.png`.',
-    extra,
-    ...resultsList.map((r) => `\n${markdownSection(r)}\n`),
+    `- Date: ${torch.meta.date.slice(0, 10)}; PyTorch ${torch.meta.torch}; ${torch.meta.clock} (CUDA events include the gaps while the host launches kernels)`,
+    '- Reproduce: `python3 bench/torch-cuda.py > bench/results/torch-cuda-<card>.json` on a machine with PyTorch and CUDA',
+    '',
+    `| workload | torch fused=True ms | torch foreach=True ms | webgpu-optim packed ms (GPU time, same card) |`,
+    '|---|---|---|---|',
+    ...torch.rows.map((r) => `| ${r.workload} | ${ms(r.results.fused)} | ${ms(r.results.foreach)} | ${ms(oursFor(r.workload))} |`),
   ].join('\n');
 }
 
-export function htmlReport(results) {
-  const meta = results.meta;
-  const software = isSoftware(meta);
-  const colors = { fused: '#1f77b4', perTensor: '#aec7e8', roofline: '#7f7f7f', cpuFast: '#ff7f0e', cpuWorkers: '#ffbb78', cpuReference: '#d62728', tfjsWebgpu: '#2ca02c', tfjsCpu: '#98df8a' };
-  const groups = results.rows.map((row) => ({
-    title: `${row.workload} · ${row.optimizer}`,
-    bars: MODES.filter(([m]) => ok(row.results[m]) && !m.endsWith('Wall')).map(([m, l]) => ({ mode: m, label: l, value: row.elements / (row.results[m].median / 1000) })),
-  }));
-  const max = Math.max(1, ...groups.flatMap((g) => g.bars.map((b) => b.value)));
-  const logMax = Math.log10(max);
-  const logMin = Math.max(0, Math.floor(Math.log10(Math.min(...groups.flatMap((g) => g.bars.map((b) => b.value)).filter((v) => v > 0), max))) - 0.2);
-  const width = 460;
-  const cell = (g) => {
-    const h = 16;
-    const rows = g.bars
-      .map((b, i) => {
-        const w = Math.max(2, ((Math.log10(b.value) - logMin) / (logMax - logMin)) * (width - 150));
-        return `<g transform="translate(0,${i * h + 18})"><text x="0" y="11" font-size="10">${b.label}</text><rect x="95" y="2" width="${w.toFixed(1)}" height="11" fill="${colors[b.mode]}"/><text x="${(100 + w).toFixed(1)}" y="11" font-size="9">${(b.value / 1e6).toPrecision(3)} M/s</text></g>`;
-      })
-      .join('');
-    return `<svg width="${width}" height="${g.bars.length * h + 24}" xmlns="http://www.w3.org/2000/svg"><text x="0" y="12" font-size="12" font-weight="bold">${g.title}</text>${rows}</svg>`;
-  };
-  return `<!doctype html><html><head><meta charset="utf-8"><title>webgpu-optim benchmark</title>
-<style>body{font-family:system-ui,sans-serif;margin:16px;max-width:1450px} .grid{display:grid;grid-template-columns:repeat(3,1fr);gap:8px} .warn{background:#fff3cd;padding:6px 10px;border:1px solid #e0c36a}</style></head><body>
-<h2>webgpu-optim: optimizer step throughput (elements per second, log scale; longer is faster)</h2>
-<p>${meta.date} · ${meta.environment} · ${adapterLine(meta)} · ${meta.runtime} · clock: ${results.clock}</p>
-${software ? '<p class="warn"><b>Software adapter (SwiftShader):</b> the "GPU" bars are CPU-emulated on the host CPU, not GPU speed.</p>' : ''}
-<div class="grid">${groups.map(cell).join('')}</div></body></html>`;
+export function markdownFile(resultsList, torchList = [], extra = '') {
+  const runs = [...resultsList].sort((a, b) => Number(isSoftware(a.meta)) - Number(isSoftware(b.meta)) || a.meta.environment.localeCompare(b.meta.environment));
+  return [
+    '# Benchmark results',
+    '',
+    'What one optimizer step costs with webgpu-optim, against the same kernel dispatched per tensor, a copy kernel that moves the same bytes (the roofline), the CPU, TF.js and jax-js. One section per adapter; real GPUs first.',
+    '',
+    'Reproduce: `npm run bench` (headless Chromium; `-- --hardware` for the real GPU) and `npm run bench:node` (Node + Dawn); `--help` lists the filters. Figures: `bench/results/*.json`; charts: `bench/results/*.png` (re-drawn from the JSON by `node bench/render.mjs`).',
+    extra,
+    ...runs.map((r) => `\n${markdownSection(r)}\n`),
+    ...torchList.map((t) => `\n${torchSection(t, runs)}\n`),
+  ].join('\n');
 }
+

@@ -1,17 +1,18 @@
 /**
  * The roofline: a copy-style kernel that moves exactly the bytes an optimizer must move (reads
- * `reads` f32 arrays, writes `writes`), vec4 per invocation like the optimizer kernels, so the
- * optimizer's time can be read as a fraction of what memory traffic alone costs.
+ * `reads` f32 arrays, writes `writes`) in the optimizer kernels' shape (vec4s,
+ * `vectorsPerInvocation` of them per invocation), so the optimizer's time can be read as a
+ * fraction of what memory traffic alone costs.
  */
 export interface RooflineKernel {
   record(encoder: GPUCommandEncoder, timestampWrites?: GPUComputePassTimestampWrites): void;
   destroy(): void;
 }
 
-export function createRoofline(device: GPUDevice, elements: number, reads: number, writes: number, workgroupSize = 256): RooflineKernel {
+export function createRoofline(device: GPUDevice, elements: number, reads: number, writes: number, workgroupSize = 256, vectorsPerInvocation = 1): RooflineKernel {
   const vec4s = Math.ceil(elements / 4);
   const maxDim = device.limits.maxComputeWorkgroupsPerDimension;
-  const workgroups = Math.ceil(vec4s / workgroupSize);
+  const workgroups = Math.ceil(vec4s / (workgroupSize * vectorsPerInvocation));
   const x = Math.min(workgroups, maxDim);
   const y = Math.ceil(workgroups / x);
   // Buffers 0..writes-1 are read and written (like p, m, v); the rest are read only (like g).
@@ -23,16 +24,20 @@ export function createRoofline(device: GPUDevice, elements: number, reads: numbe
   const stores = Array.from({ length: writes }, (_, b) => `  b${b}[i] = s * ${(b + 1) * 0.5};`).join('\n');
   const code = `${decls.join('\n')}
 override WG: u32 = 256u;
+override V: u32 = 1u;
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * nwg.x + wid.x) * WG + lid;
-  if (i >= arrayLength(&b0)) { return; }
-  let s = ${sum};
-${stores}
+  let first = (wid.y * nwg.x + wid.x) * WG * V + lid;
+  for (var k = 0u; k < V; k++) {
+    let i = first + k * WG;
+    if (i >= arrayLength(&b0)) { return; }
+    let s = ${sum};
+  ${stores}
+  }
 }`;
   const label = `bench:roofline:${reads}r${writes}w`;
   const module = device.createShaderModule({ label, code });
-  const pipeline = device.createComputePipeline({ label, layout: 'auto', compute: { module, entryPoint: 'main', constants: { WG: workgroupSize } } });
+  const pipeline = device.createComputePipeline({ label, layout: 'auto', compute: { module, entryPoint: 'main', constants: { WG: workgroupSize, V: vectorsPerInvocation } } });
   const buffers = Array.from({ length: reads }, (_, b) =>
     device.createBuffer({ label: `${label}:buffer${b}`, size: vec4s * 16, usage: GPUBufferUsage.STORAGE }),
   );

@@ -2,14 +2,36 @@
 // CPU loop on worker threads. scripts/bench-node.sh sets the Vulkan variables Dawn needs here.
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { createServer } from 'vite';
+import { pathToFileURL } from 'node:url';
 import { create, globals } from 'webgpu';
 import { makeCpuState } from './cpu-kernels.js';
-import { cpuModel, parseArgs, progressPrinter, reportFailures, rootDir, writeResults } from './cli.mjs';
+import { cpuModel, parseArgs, partialRows, progressPrinter, reportFailures, rootDir, writeResults } from './cli.mjs';
+import { drawCharts } from './charts.mjs';
 import { isSoftware } from './report.mjs';
 
 Object.assign(globalThis, globals);
 const { quick, config } = parseArgs(process.argv.slice(2));
+const gpu = create([]);
+// The peers (TF.js, jax-js) look for WebGPU where a browser has it.
+Object.defineProperty(globalThis, 'navigator', {
+  value: { ...globalThis.navigator, gpu, userAgent: `Node ${process.version}`, hardwareConcurrency: os.availableParallelism() },
+  configurable: true,
+});
+
+/** bench/node-entry.ts through Vite, or its bundle (npm run bench:bundle) when BENCH_BUNDLE names it. */
+async function loadEntry() {
+  if (process.env.BENCH_BUNDLE) return { entry: await import(pathToFileURL(process.env.BENCH_BUNDLE).href), close: async () => {} };
+  const { createServer } = await import('vite');
+  const server = await createServer({
+    root: rootDir,
+    logLevel: 'error',
+    server: { middlewareMode: true, hmr: false, watch: null },
+    appType: 'custom',
+    // TF.js's ES modules import paths without extensions, which Node cannot load; Vite can.
+    ssr: { noExternal: [/^@tensorflow\//, /^@jax-js\//] },
+  });
+  return { entry: await server.ssrLoadModule('/bench/node-entry.ts'), close: () => server.close() };
+}
 
 /** The plain-JS kernel split over worker threads sharing the arrays. */
 const workers = {
@@ -34,32 +56,43 @@ const workers = {
   },
 };
 
-const gpu = create([]);
 const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
 if (!adapter) {
   console.error('No WebGPU adapter from Dawn. On a GPU-less Linux host set VK_ICD_FILENAMES to SwiftShader\'s ICD (scripts/bench-node.sh does).');
   process.exit(1);
 }
+// The largest buffers and workgroups the adapter allows (the kernel-shape experiment tries 512).
+const BENCH_LIMITS = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX'];
 const features = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
 const device = await adapter.requestDevice({
   label: 'bench:device',
   requiredFeatures: features,
-  requiredLimits: { maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize, maxBufferSize: adapter.limits.maxBufferSize },
+  requiredLimits: Object.fromEntries(BENCH_LIMITS.map((name) => [name, adapter.limits[name]])),
 });
 device.addEventListener('uncapturederror', (e) => console.error('WebGPU error:', e.error.message));
 
-const server = await createServer({ root: rootDir, logLevel: 'error', server: { middlewareMode: true, hmr: false, watch: null }, appType: 'custom' });
+const { entry, close } = await loadEntry();
+const info = adapter.info;
+const adapterMeta = { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description, isFallbackAdapter: adapter.isFallbackAdapter ?? false, timestampQuery: features.length > 0 };
+const software = isSoftware({ adapter: adapterMeta });
+const tag = software ? 'node-dawn-swiftshader' : 'node-dawn-hardware';
+const partial = partialRows(`${quick ? 'quick-' : ''}${tag}`);
 let exitCode = 0;
 try {
-  const { runSuite } = await server.ssrLoadModule('/bench/suite.ts');
-  const result = await runSuite(device, { workers, progress: progressPrinter() }, config);
-  const info = adapter.info;
+  const env = {
+    workers,
+    tfjs: { tfjsWebgpu: entry.tfjsRunner('webgpu'), tfjsCpu: entry.tfjsRunner('cpu') },
+    jax: entry.jaxRunner(),
+    progress: progressPrinter(),
+    onRows: partial.write,
+  };
+  const result = await entry.runSuite(device, env, config);
   const results = {
     meta: {
       date: new Date().toISOString(),
       environment: 'Node (Dawn via the webgpu package)',
-      adapter: { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description, isFallbackAdapter: adapter.isFallbackAdapter ?? false, timestampQuery: features.length > 0 },
-      runtime: `Node ${process.version}, webgpu (Dawn) npm package`,
+      adapter: adapterMeta,
+      runtime: `Node ${process.version}, webgpu (Dawn) npm package, TF.js ${entry.tfjsVersion}`,
       cpu: cpuModel(),
       reps: config.timing.reps,
       command: `npm run bench:node --${process.argv.slice(2).length ? ' ' + process.argv.slice(2).join(' ') : ''}`,
@@ -67,15 +100,18 @@ try {
     clock: result.clock,
     rows: result.rows,
     hostCost: result.hostCost,
+    kernelShapes: result.kernelShapes,
   };
-  results.meta.software = isSoftware(results.meta);
-  writeResults(results, 'node-dawn', quick);
+  results.meta.software = software;
+  const dir = writeResults(results, tag, quick);
+  partial.done();
+  await drawCharts(dir, [{ tag, data: results }]);
   exitCode = Math.max(exitCode, reportFailures(results));
 } catch (error) {
   console.error(`\nbench: ${error.message}`); // a bad filter or nothing measured: nothing written
   exitCode = 1;
 } finally {
-  await server.close();
+  await close();
   device.destroy();
 }
 process.exit(exitCode);

@@ -1,10 +1,9 @@
 // npm run bench: the benchmark in headless Chromium (Playwright), served by Vite on localhost.
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { chromium } from 'playwright';
 import { createServer } from 'vite';
-import { cpuModel, parseArgs, progressPrinter, reportFailures, rootDir, writeResults } from './cli.mjs';
-import { htmlReport, isSoftware } from './report.mjs';
+import { cpuModel, parseArgs, partialRows, progressPrinter, reportFailures, rootDir, writeResults } from './cli.mjs';
+import { drawCharts } from './charts.mjs';
+import { isSoftware } from './report.mjs';
 
 const { quick, hardware, config } = parseArgs(process.argv.slice(2));
 const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -24,12 +23,15 @@ const server = await createServer({ root: rootDir, logLevel: 'error', server: { 
 await server.listen();
 const url = server.resolvedUrls.local[0];
 const browser = await chromium.launch({ executablePath, args, headless: true });
+const tag = hardware ? 'browser-hardware' : 'browser-swiftshader';
+const partial = partialRows(`${quick ? 'quick-' : ''}${tag}`);
 let exitCode = 0;
 try {
   const page = await browser.newPage({ viewport: { width: 1450, height: 900 } });
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   await page.exposeFunction('benchProgress', progressPrinter());
+  await page.exposeFunction('benchRows', partial.write);
   await page.goto(new URL('bench/index.html', url).href);
   await page.waitForFunction(() => typeof window.runBenchmark === 'function', null, { timeout: 60_000 });
   const result = await page.evaluate((cfg) => window.runBenchmark(cfg), config);
@@ -48,16 +50,12 @@ try {
     clock: result.clock,
     rows: result.rows,
     hostCost: result.hostCost,
+    kernelShapes: result.kernelShapes,
   };
   results.meta.software = isSoftware(results.meta);
-  const tag = hardware ? 'browser-hardware' : 'browser-swiftshader';
   const dir = writeResults(results, tag, quick);
-  const html = join(dir, `${tag}.html`);
-  writeFileSync(html, htmlReport(results));
-  writeFileSync(join(dir, 'latest.html'), htmlReport(results));
-  await page.goto(`file://${html}`);
-  await page.screenshot({ path: join(dir, `${tag}.png`), fullPage: true });
-  console.log(`wrote ${html} and ${join(dir, `${tag}.png`)}`);
+  partial.done();
+  await drawCharts(dir, [{ tag, data: results }]);
   if (errors.length) {
     console.error(`page errors:\n${errors.join('\n')}`);
     exitCode = 1;

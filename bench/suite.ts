@@ -5,11 +5,26 @@
  */
 import { createOptimizer, createParameterSet, createReferenceOptimizer, type Optimizer, type ParameterSet } from '../src/index.js';
 import { fastCpuKernel, makeCpuState } from './cpu-kernels.js';
+import { createGpuTimer } from './gpu-timer.js';
+import type { JaxRunner } from './jaxjs.js';
+import { measureKernelShapes, type KernelShapeRow } from './kernel-shapes.js';
 import { createRoofline } from './roofline.js';
-import { createTimestampClock, measure, type Measurement, type TimingConfig } from './timing.js';
-import { OPTIMIZERS, totalElements, workloads, type BenchOptimizer, type Workload } from './workloads.js';
+import { measure, type Measurement, type TimingConfig } from './timing.js';
+import { OPTIMIZERS, SWEEP_MODES, totalElements, workloads, type BenchOptimizer, type Workload } from './workloads.js';
 
-export type Mode = 'fused' | 'perTensor' | 'fusedWall' | 'perTensorWall' | 'roofline' | 'cpuReference' | 'cpuFast' | 'cpuWorkers' | 'tfjsWebgpu' | 'tfjsCpu';
+export type Mode =
+  | 'fused'
+  | 'perTensor'
+  | 'fusedWall'
+  | 'perTensorWall'
+  | 'roofline'
+  | 'cpuReference'
+  | 'cpuFast'
+  | 'cpuWorkers'
+  | 'tfjsWebgpu'
+  | 'tfjsCpu'
+  | 'jaxFlat'
+  | 'jaxPerTensor';
 
 export const MODE_LABELS: Record<Mode, string> = {
   fused: 'webgpu-optim packed (1 dispatch)',
@@ -22,6 +37,8 @@ export const MODE_LABELS: Record<Mode, string> = {
   cpuWorkers: 'CPU plain-JS, worker threads',
   tfjsWebgpu: 'TF.js webgpu',
   tfjsCpu: 'TF.js cpu',
+  jaxFlat: 'jax-js webgpu, jit, one concatenated array',
+  jaxPerTensor: 'jax-js webgpu, jit, one call per tensor',
 };
 
 export type Outcome = Measurement | { skipped: string } | { error: string };
@@ -55,6 +72,12 @@ export interface SuiteConfig {
   slowCpuLimit: number;
   /** Invocations per workgroup of the optimizer and roofline kernels (default 256). */
   workgroupSize?: number;
+  /** vec4s per invocation of the optimizer and roofline kernels (default 1). */
+  vectorsPerInvocation?: number;
+  /** Run the kernel-shape experiment (workgroup size × vec4s per invocation). */
+  kernelShapes?: boolean;
+  /** Include the tensor-count sweep (Adam, 2048-element tensors; default true). */
+  sweep?: boolean;
 }
 
 /** A way to run TF.js on one backend (loaded by the page; absent in Node). */
@@ -70,13 +93,17 @@ export interface WorkerRunner {
 
 export interface SuiteEnv {
   tfjs?: Partial<Record<'tfjsWebgpu' | 'tfjsCpu', TfjsRunner>>;
+  jax?: JaxRunner;
   workers?: WorkerRunner;
   progress?: (message: string, done: number, total: number) => void;
+  /** Called with every row measured so far after each row, so a run cut short loses nothing measured. */
+  onRows?: (rows: Row[]) => void;
 }
 
 export interface SuiteResults {
   rows: Row[];
   hostCost: HostCostRow[];
+  kernelShapes: KernelShapeRow[];
   clock: Measurement['clock'];
 }
 
@@ -90,15 +117,9 @@ function seedTensors(sizes: number[]) {
   });
 }
 
-export async function runSuite(device: GPUDevice, env: SuiteEnv, cfg: SuiteConfig): Promise<SuiteResults> {
-  const hasTimestamps = device.features.has('timestamp-query');
-  const clockKind: Measurement['clock'] = hasTimestamps ? 'gpu-timestamps' : 'wall';
-  const clock = hasTimestamps ? createTimestampClock(device) : undefined;
-  const maxElements = Math.floor(Math.min(device.limits.maxBufferSize, 2 ** 31) / 4);
+/** The workloads and optimizers the filters keep; a filter that matches nothing is a typo, not an empty benchmark. */
+function choose(cfg: SuiteConfig, maxElements: number) {
   const allWorkloads = workloads(cfg.quick, maxElements);
-  const chosenWorkloads = allWorkloads.filter((w) => !cfg.workloads || cfg.workloads.some((s) => w.label.includes(s)));
-  const chosenOptimizers = OPTIMIZERS.filter((o) => !cfg.optimizers || cfg.optimizers.includes(o.label) || cfg.optimizers.includes(o.name));
-  // A filter that matches nothing is a typo, not an empty benchmark.
   for (const name of cfg.optimizers ?? []) {
     if (!OPTIMIZERS.some((o) => o.label === name || o.name === name)) {
       throw new Error(`--optimizers: no optimizer "${name}"; known: ${OPTIMIZERS.map((o) => o.label).join(', ')}`);
@@ -109,194 +130,190 @@ export async function runSuite(device: GPUDevice, env: SuiteEnv, cfg: SuiteConfi
       throw new Error(`--workloads: no workload matches "${part}"; known: ${allWorkloads.map((w) => w.label).join(', ')}`);
     }
   }
-  const modes = new Set<Mode>(cfg.modes ?? (Object.keys(MODE_LABELS) as Mode[]));
-  const total = chosenWorkloads.length * chosenOptimizers.length;
-  let done = 0;
+  const optimizers = OPTIMIZERS.filter((o) => !cfg.optimizers || cfg.optimizers.includes(o.label) || cfg.optimizers.includes(o.name));
+  // The tensor-count sweep compares Adam across layouts and peers only.
+  const pairs = allWorkloads
+    .filter((w) => !cfg.workloads || cfg.workloads.some((part) => w.label.includes(part)))
+    .filter((w) => cfg.sweep !== false || !w.sweep)
+    .flatMap((workload) => optimizers.filter((o) => !workload.sweep || o.name === 'adam').map((opt) => ({ workload, opt })));
+  if (pairs.length === 0) throw new Error('the filters leave nothing to measure');
+  return pairs;
+}
+
+export async function runSuite(device: GPUDevice, env: SuiteEnv, cfg: SuiteConfig): Promise<SuiteResults> {
+  const timer = createGpuTimer(device);
+  const maxElements = Math.floor(Math.min(device.limits.maxBufferSize, 2 ** 31) / 4);
+  const pairs = choose(cfg, maxElements);
   const rows: Row[] = [];
-
-  const gpuRun = (record: (encoder: GPUCommandEncoder, k: number) => void, submitEach: (k: number) => void, wall = false) =>
-    async (k: number): Promise<number> => {
-      if (clock && !wall) return clock.time((encoder) => record(encoder, k));
-      const t0 = performance.now();
-      submitEach(k);
-      await device.queue.onSubmittedWorkDone();
-      return performance.now() - t0;
-    };
-
-  for (const workload of chosenWorkloads) {
+  for (const [done, { workload, opt }] of pairs.entries()) {
     const elements = totalElements(workload);
-    for (const opt of chosenOptimizers) {
-      const row: Row = {
-        optimizer: opt.label,
-        workload: workload.label,
-        elements,
-        tensors: workload.sizes.length,
-        bytesPerElement: (opt.reads + opt.writes) * 4,
-        results: {},
-      };
-      const note = (mode: Mode) => env.progress?.(`${opt.label} · ${workload.label} · ${MODE_LABELS[mode]}`, done, total);
-      const attempt = async (mode: Mode, body: () => Promise<Outcome>) => {
-        if (!modes.has(mode)) return;
-        note(mode);
-        try {
-          row.results[mode] = await body();
-        } catch (error) {
-          row.results[mode] = { error: String((error as Error)?.message ?? error) };
-        }
-      };
-
-      // Packed and per-tensor are timed twice where timestamps exist: GPU time of the passes, and
-      // wall time per submitted step, which includes the host-side encoding cost.
-      for (const wall of clock ? [false, true] : [false]) await attempt(wall ? 'fusedWall' : 'fused', async () => {
-        const params = createParameterSet(device, seedTensors(workload.sizes), { label: 'bench:fused', workgroupSize: cfg.workgroupSize });
-        const o = createOptimizer(opt.name, params, opt.options as never);
-        try {
-          return await measure(
-            gpuRun(
-              (encoder, k) => {
-                for (let s = 0; s < k; s++) o.step(encoder, { timestampWrites: k === 1 ? clock!.both : s === 0 ? clock!.begin : s === k - 1 ? clock!.end : undefined });
-              },
-              (k) => {
-                for (let s = 0; s < k; s++) o.step();
-              },
-              wall,
-            ),
-            cfg.timing,
-            wall ? 'wall' : clockKind,
-          );
-        } finally {
-          o.destroy();
-          params.destroy();
-        }
-      });
-
-      for (const wall of clock ? [false, true] : [false]) await attempt(wall ? 'perTensorWall' : 'perTensor', async () => {
-        const sets: ParameterSet[] = [];
-        const opts: Optimizer<any>[] = [];
-        for (const t of seedTensors(workload.sizes)) {
-          const params = createParameterSet(device, [t], { label: 'bench:perTensor', workgroupSize: cfg.workgroupSize });
-          sets.push(params);
-          opts.push(createOptimizer(opt.name, params, opt.options as never));
-        }
-        try {
-          const last = opts.length - 1;
-          return await measure(
-            gpuRun(
-              (encoder, k) => {
-                for (let s = 0; s < k; s++) {
-                  opts.forEach((o, i) => {
-                    const first = s === 0 && i === 0;
-                    const end = s === k - 1 && i === last;
-                    o.step(encoder, { timestampWrites: first && end ? clock!.both : first ? clock!.begin : end ? clock!.end : undefined });
-                  });
-                }
-              },
-              (k) => {
-                for (let s = 0; s < k; s++) {
-                  const encoder = device.createCommandEncoder({ label: 'bench:perTensor' });
-                  for (const o of opts) o.step(encoder);
-                  device.queue.submit([encoder.finish()]);
-                }
-              },
-              wall,
-            ),
-            cfg.timing,
-            wall ? 'wall' : clockKind,
-          );
-        } finally {
-          for (const o of opts) o.destroy();
-          for (const p of sets) p.destroy();
-        }
-      });
-
-      await attempt('roofline', async () => {
-        const roof = createRoofline(device, Math.ceil(elements / 64) * 64, opt.reads, opt.writes, cfg.workgroupSize);
-        try {
-          return await measure(
-            gpuRun(
-              (encoder, k) => {
-                for (let s = 0; s < k; s++) roof.record(encoder, k === 1 ? clock!.both : s === 0 ? clock!.begin : s === k - 1 ? clock!.end : undefined);
-              },
-              (k) => {
-                for (let s = 0; s < k; s++) {
-                  const encoder = device.createCommandEncoder({ label: 'bench:roofline' });
-                  roof.record(encoder);
-                  device.queue.submit([encoder.finish()]);
-                }
-              },
-            ),
-            cfg.timing,
-            clockKind,
-          );
-        } finally {
-          roof.destroy();
-        }
-      });
-
-      await attempt('cpuFast', async () => {
-        const st = makeCpuState(elements);
-        const kernel = fastCpuKernel(opt);
-        let t = 0;
-        return measure(async (k) => {
-          const t0 = performance.now();
-          for (let s = 0; s < k; s++) kernel(st, ++t, 0, elements);
-          return performance.now() - t0;
-        }, cfg.timing, 'wall');
-      });
-
-      await attempt('cpuWorkers', async () => {
-        if (!env.workers) return { skipped: 'worker threads are measured in Node (npm run bench:node)' };
-        const runner = await env.workers.setup(opt, elements);
-        let t = 0;
-        try {
-          return await measure(async (k) => {
-            const t0 = performance.now();
-            await runner.steps(k, t);
-            t += k;
-            return performance.now() - t0;
-          }, cfg.timing, 'wall');
-        } finally {
-          await runner.dispose();
-        }
-      });
-
-      await attempt('cpuReference', async () => {
-        if (elements > cfg.slowCpuLimit) return { skipped: `over ${cfg.slowCpuLimit} elements (slow path)` };
-        const ref = createReferenceOptimizer(opt.name, seedTensors(workload.sizes), opt.options as never);
-        const grads = workload.sizes.map((n) => new Float32Array(n).fill(0.01));
-        return measure(async (k) => {
-          const t0 = performance.now();
-          for (let s = 0; s < k; s++) ref.step(grads);
-          return performance.now() - t0;
-        }, { ...cfg.timing, reps: Math.min(cfg.timing.reps, 5) }, 'wall');
-      });
-
-      for (const mode of ['tfjsWebgpu', 'tfjsCpu'] as const) {
-        await attempt(mode, async () => {
-          const runner = env.tfjs?.[mode];
-          if (!runner) return { skipped: 'TF.js is measured in the browser run' };
-          if (mode === 'tfjsCpu' && elements > cfg.slowCpuLimit) return { skipped: `over ${cfg.slowCpuLimit} elements (slow path)` };
-          const session = await runner.setup(opt, workload.sizes);
-          if ('skipped' in session) return session;
-          try {
-            return await measure(async (k) => {
-              const t0 = performance.now();
-              await session.steps(k);
-              return performance.now() - t0;
-            }, cfg.timing, 'wall');
-          } finally {
-            session.dispose();
-          }
-        });
+    const row: Row = { optimizer: opt.label, workload: workload.label, elements, tensors: workload.sizes.length, bytesPerElement: (opt.reads + opt.writes) * 4, results: {} };
+    const modes = new Set<Mode>((cfg.modes ?? (Object.keys(MODE_LABELS) as Mode[])).filter((m) => !workload.sweep || SWEEP_MODES.includes(m)));
+    const attempt = async (mode: Mode, body: () => Promise<Outcome>) => {
+      if (!modes.has(mode)) return;
+      env.progress?.(`${opt.label} · ${workload.label} · ${MODE_LABELS[mode]}`, done, pairs.length);
+      try {
+        row.results[mode] = await body();
+      } catch (error) {
+        row.results[mode] = { error: String((error as Error)?.message ?? error) };
       }
-      rows.push(row);
-      done++;
-    }
+    };
+    const context: RowContext = { device, timer, env, cfg, opt, workload, elements, attempt };
+    await measureGpu(context);
+    await measureCpu(context);
+    await measurePeers(context);
+    rows.push(row);
+    env.onRows?.(rows);
   }
-
-  env.progress?.('host cost of step() vs tensor count', done, total);
+  env.progress?.('host cost of step() vs tensor count', pairs.length, pairs.length);
   const hostCost = await measureHostCost(device, cfg);
-  return { rows, hostCost, clock: clockKind };
+  const kernelShapes = cfg.kernelShapes
+    ? await measureKernelShapes(device, timer, cfg.timing, cfg.quick, (m) => env.progress?.(m, pairs.length, pairs.length))
+    : [];
+  return { rows, hostCost, kernelShapes, clock: timer.clock };
+}
+
+interface RowContext {
+  device: GPUDevice;
+  timer: ReturnType<typeof createGpuTimer>;
+  env: SuiteEnv;
+  cfg: SuiteConfig;
+  opt: BenchOptimizer;
+  workload: Workload;
+  elements: number;
+  attempt: (mode: Mode, body: () => Promise<Outcome>) => Promise<void>;
+}
+
+/** The packed step, the same kernel per tensor (GPU time and wall time each), and the roofline. */
+async function measureGpu({ device, timer, cfg, opt, workload, elements, attempt }: RowContext) {
+  const shape = { workgroupSize: cfg.workgroupSize, vectorsPerInvocation: cfg.vectorsPerInvocation };
+  // Where timestamps exist, GPU time of the passes and wall time per submitted step (which
+  // includes the host's encoding cost) are both measured.
+  for (const wall of timer.timestamps ? [false, true] : [false]) {
+    await attempt(wall ? 'fusedWall' : 'fused', async () => {
+      const params = createParameterSet(device, seedTensors(workload.sizes), { label: 'bench:fused', ...shape });
+      const o = createOptimizer(opt.name, params, opt.options as never);
+      try {
+        const record = (encoder: GPUCommandEncoder, k: number) => {
+          for (let s = 0; s < k; s++) o.step(encoder, { timestampWrites: timer.writes(s, k) });
+        };
+        const submitEach = (k: number) => {
+          for (let s = 0; s < k; s++) o.step();
+        };
+        return await measure(timer.run(record, submitEach, wall), cfg.timing, wall ? 'wall' : timer.clock);
+      } finally {
+        o.destroy();
+        params.destroy();
+      }
+    });
+    await attempt(wall ? 'perTensorWall' : 'perTensor', async () => {
+      const sets: ParameterSet[] = seedTensors(workload.sizes).map((t) => createParameterSet(device, [t], { label: 'bench:perTensor', ...shape }));
+      const opts: Optimizer<any>[] = sets.map((params) => createOptimizer(opt.name, params, opt.options as never));
+      try {
+        const record = (encoder: GPUCommandEncoder, k: number) => {
+          for (let s = 0; s < k; s++) opts.forEach((o, i) => o.step(encoder, { timestampWrites: timer.writes(s * opts.length + i, k * opts.length) }));
+        };
+        const submitEach = (k: number) => {
+          for (let s = 0; s < k; s++) {
+            const encoder = device.createCommandEncoder({ label: 'bench:perTensor' });
+            for (const o of opts) o.step(encoder);
+            device.queue.submit([encoder.finish()]);
+          }
+        };
+        return await measure(timer.run(record, submitEach, wall), cfg.timing, wall ? 'wall' : timer.clock);
+      } finally {
+        for (const o of opts) o.destroy();
+        for (const p of sets) p.destroy();
+      }
+    });
+  }
+  await attempt('roofline', async () => {
+    const roof = createRoofline(device, Math.ceil(elements / 64) * 64, opt.reads, opt.writes, cfg.workgroupSize, cfg.vectorsPerInvocation);
+    try {
+      const record = (encoder: GPUCommandEncoder, k: number) => {
+        for (let s = 0; s < k; s++) roof.record(encoder, timer.writes(s, k));
+      };
+      const submitEach = (k: number) => {
+        for (let s = 0; s < k; s++) {
+          const encoder = device.createCommandEncoder({ label: 'bench:roofline' });
+          roof.record(encoder);
+          device.queue.submit([encoder.finish()]);
+        }
+      };
+      return await measure(timer.run(record, submitEach), cfg.timing, timer.clock);
+    } finally {
+      roof.destroy();
+    }
+  });
+}
+
+/** The plain-JS loop (one thread and worker threads) and the f32-exact reference. */
+async function measureCpu({ env, cfg, opt, workload, elements, attempt }: RowContext) {
+  await attempt('cpuFast', async () => {
+    const st = makeCpuState(elements);
+    const kernel = fastCpuKernel(opt);
+    let t = 0;
+    return measure(async (k) => {
+      const t0 = performance.now();
+      for (let s = 0; s < k; s++) kernel(st, ++t, 0, elements);
+      return performance.now() - t0;
+    }, cfg.timing, 'wall');
+  });
+  await attempt('cpuWorkers', async () => {
+    if (!env.workers) return { skipped: 'worker threads are measured in Node (npm run bench:node)' };
+    const runner = await env.workers.setup(opt, elements);
+    let t = 0;
+    try {
+      return await measure(async (k) => {
+        const t0 = performance.now();
+        await runner.steps(k, t);
+        t += k;
+        return performance.now() - t0;
+      }, cfg.timing, 'wall');
+    } finally {
+      await runner.dispose();
+    }
+  });
+  await attempt('cpuReference', async () => {
+    if (elements > cfg.slowCpuLimit) return { skipped: `over ${cfg.slowCpuLimit} elements (slow path)` };
+    const ref = createReferenceOptimizer(opt.name, seedTensors(workload.sizes), opt.options as never);
+    const grads = workload.sizes.map((n) => new Float32Array(n).fill(0.01));
+    return measure(async (k) => {
+      const t0 = performance.now();
+      for (let s = 0; s < k; s++) ref.step(grads);
+      return performance.now() - t0;
+    }, { ...cfg.timing, reps: Math.min(cfg.timing.reps, 5) }, 'wall');
+  });
+}
+
+/** What users would otherwise pick: TF.js (webgpu, cpu) and jax-js (webgpu), timed by the wall clock. */
+async function measurePeers({ env, cfg, opt, workload, elements, attempt }: RowContext) {
+  const timed = async (session: { steps(k: number): Promise<void>; dispose(): void } | { skipped: string }): Promise<Outcome> => {
+    if ('skipped' in session) return session;
+    try {
+      return await measure(async (k) => {
+        const t0 = performance.now();
+        await session.steps(k);
+        return performance.now() - t0;
+      }, cfg.timing, 'wall');
+    } finally {
+      session.dispose();
+    }
+  };
+  for (const mode of ['tfjsWebgpu', 'tfjsCpu'] as const) {
+    await attempt(mode, async () => {
+      const runner = env.tfjs?.[mode];
+      if (!runner) return { skipped: 'TF.js is not loaded in this run' };
+      if (mode === 'tfjsCpu' && elements > cfg.slowCpuLimit) return { skipped: `over ${cfg.slowCpuLimit} elements (slow path)` };
+      return timed(await runner.setup(opt, workload.sizes));
+    });
+  }
+  for (const [mode, layout] of [['jaxFlat', 'flat'], ['jaxPerTensor', 'perTensor']] as const) {
+    await attempt(mode, async () => {
+      if (!env.jax) return { skipped: 'jax-js is not loaded in this run' };
+      return timed(await env.jax.setup(opt, workload.sizes, layout));
+    });
+  }
 }
 
 /** JS time of step(encoder) + finish + submit as the tensor count grows (64 elements each). */

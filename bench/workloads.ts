@@ -48,7 +48,12 @@ export interface Workload {
   label: string;
   /** Tensor sizes in elements. */
   sizes: number[];
+  /** Part of the tensor-count sweep: Adam only, packed vs per-tensor vs the GPU peers. */
+  sweep?: boolean;
 }
+
+/** What the tensor-count sweep measures (the step time of each layout as tensors multiply). */
+export const SWEEP_MODES: readonly string[] = ['fused', 'perTensor', 'fusedWall', 'perTensorWall', 'tfjsWebgpu', 'jaxFlat', 'jaxPerTensor'];
 
 /** Tensor shapes of a small GPT-style transformer (d=256, 4 layers, vocab 8192, context 256). */
 function transformerMix(): number[] {
@@ -68,10 +73,13 @@ function transformerMix(): number[] {
 
 export function workloads(quick: boolean, maxElements: number): Workload[] {
   const single = (quick ? [1 << 16, 1 << 18] : [1 << 20, 1 << 22, 1 << 24, 1 << 26]).filter((n) => n <= maxElements);
+  // 2048-element tensors, more and more of them (the full 2000 × 2048 row completes the sweep).
+  const counts = quick ? [1, 20] : [1, 10, 100, 500];
   return [
     ...single.map((n) => ({ label: `1 × ${formatCount(n)}`, sizes: [n] })),
     quick ? { label: '200 × 2048', sizes: Array(200).fill(2048) } : { label: '2000 × 2048', sizes: Array(2000).fill(2048) },
     { label: quick ? 'MLP 784-128-10' : 'transformer d256 L4', sizes: quick ? [784 * 128, 128, 128 * 10, 10] : transformerMix() },
+    ...counts.map((n) => ({ label: `sweep ${n} × 2048`, sizes: Array(n).fill(2048), sweep: true })),
   ];
 }
 

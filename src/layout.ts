@@ -62,6 +62,17 @@ export interface LayoutLimits {
   maxBufferSize: number;
 }
 
+/**
+ * The workgroups of the update kernel over one segment when each invocation updates
+ * `vectorsPerInvocation` vec4s: the segment's own grid shrunk, never wider than it (so within
+ * the device's per-dimension limit).
+ */
+export function kernelDispatch(segment: Segment, workgroupSize: number, vectorsPerInvocation: number): [number, number] {
+  const workgroups = Math.ceil(segment.elementCount / (workgroupSize * ELEMENTS_PER_INVOCATION * vectorsPerInvocation));
+  const x = Math.min(workgroups, segment.workgroupsX);
+  return [x, Math.ceil(workgroups / x)];
+}
+
 export function alignUp(value: number, alignment: number): number {
   return Math.ceil(value / alignment) * alignment;
 }

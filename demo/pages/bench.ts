@@ -27,7 +27,7 @@ async function run() {
   const results = await runSuite(
     device,
     { tfjs: { tfjsWebgpu: tfjsRunner('webgpu'), tfjsCpu: tfjsRunner('cpu') }, progress: (m, d, t) => (status.textContent = `[${d}/${t}] ${m}`) },
-    { quick, optimizers: [optimizer], modes, timing: { reps: quick ? 3 : 5, minRepMs: quick ? 20 : 100, maxSteps: 256 }, slowCpuLimit: 1 << 22 },
+    { quick, optimizers: [optimizer], modes, timing: { reps: quick ? 3 : 5, minRepMs: quick ? 20 : 100, maxSteps: 256 }, slowCpuLimit: 1 << 22, sweep: false },
   );
   chart.data.labels = results.rows.map((r) => r.workload);
   chart.data.datasets = modes.map((mode, k) => ({

@@ -5,7 +5,7 @@
  * force a split), plus the accumulation and control passes when those features are on.
  */
 import { checkOptionsObject, checkScheduleAllowed, resolveConfig, updatedGroups, type OptimizerOptions, type ResolvedConfig } from '../config.js';
-import { alignUp, CHUNK_ELEMENTS } from '../layout.js';
+import { alignUp, CHUNK_ELEMENTS, kernelDispatch } from '../layout.js';
 import { getDefinition, type OptimizerName, type OptimizerOptionsMap } from '../optimizers/registry.js';
 import { checkParameterSet, parameterSetLifecycle, type ParameterSet } from '../parameters.js';
 import { checkSchedule, type LrSchedule } from '../schedules.js';
@@ -131,7 +131,8 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
   }
   const label = `${params.label}:${name}`;
   const lifecycle = createLifecycle(`optimizer ${name} ("${label}")`, device, parameterSetLifecycle(params));
-  const kernel = getKernelPipeline(device, definition, defines, params.workgroupSize);
+  const kernel = getKernelPipeline(device, definition, defines, params.workgroupSize, 'main', params.vectorsPerInvocation);
+  const kernelGrid = layout.segments.map((segment) => kernelDispatch(segment, params.workgroupSize, params.vectorsPerInvocation));
 
   // Everything the optimizer owns (pipelines are shared, per device).
   const state = createStateBuffers({ device, label, layout, slots });
@@ -205,9 +206,9 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
     }
     const pass = encoder.beginComputePass({ label: `${label}:step`, timestampWrites });
     pass.setPipeline(kernel.pipeline);
-    layout.segments.forEach((segment, s) => {
+    kernelGrid.forEach(([x, y], s) => {
       pass.setBindGroup(0, slot.bindGroups[s]!, [slot.offset]);
-      pass.dispatchWorkgroups(segment.workgroupsX, segment.workgroupsY);
+      pass.dispatchWorkgroups(x, y);
     });
     pass.end();
     accumulator?.clear(encoder);

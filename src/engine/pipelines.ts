@@ -37,8 +37,10 @@ export function getKernelPipeline(
   defines: KernelDefines,
   workgroupSize: number,
   entryPoint = 'main',
+  vectorsPerInvocation = 1,
 ): KernelPipeline {
-  const key = `${definition.name}[${flagKey(defines)}]@${workgroupSize}${entryPoint === 'main' ? '' : `:${entryPoint}`}`;
+  const shape = entryPoint === 'main' ? `@${workgroupSize}x${vectorsPerInvocation}` : `@${workgroupSize}:${entryPoint}`;
+  const key = `${definition.name}[${flagKey(defines)}]${shape}`;
   return cached(device, `kernel:${key}`, () => {
     const label = `webgpu-optim:${key}`;
     const bindings = kernelBindings(definition.slots(defines), defines);
@@ -47,7 +49,12 @@ export function getKernelPipeline(
     const pipeline = device.createComputePipeline({
       label: `${label}:pipeline`,
       layout: device.createPipelineLayout({ label: `${label}:layout`, bindGroupLayouts: [bindGroupLayout] }),
-      compute: { module, entryPoint, constants: { WORKGROUP_SIZE: workgroupSize } },
+      // The mode entry points (toEval/toTrain) keep one vector per invocation.
+      compute: {
+        module,
+        entryPoint,
+        constants: entryPoint === 'main' ? { WORKGROUP_SIZE: workgroupSize, VECTORS_PER_INVOCATION: vectorsPerInvocation } : { WORKGROUP_SIZE: workgroupSize },
+      },
     });
     return { pipeline, bindGroupLayout, bindings };
   });

@@ -2,12 +2,16 @@
 //   generated Control structs + control.wgsl + generated `struct Hyper` + generated bindings
 //   + this file + the optimizer's .wgsl (which defines `fn update(i, h, g)`).
 //
-// Each invocation updates one vec4 (4 consecutive f32) of one segment. A segment is a 256-byte
+// Each invocation updates VECTORS_PER_INVOCATION vec4s (4 consecutive f32 each) of one segment,
+// WORKGROUP_SIZE vectors apart so that neighbouring invocations still touch neighbouring memory. A segment is a 256-byte
 // aligned range of the packed buffers that fits one storage binding and one 2-D dispatch, so the
 // array indices are relative to the segment. Preprocessor flags (if/else lines) are resolved when the pipeline is
 // created (wgsl-preprocessor), never by branching on per-element data.
 
 override WORKGROUP_SIZE: u32 = 256u;
+// More than one vector per invocation gives a GPU more loads in flight per thread (memory-level
+// parallelism) and fewer invocations to schedule; the same arithmetic runs on every element.
+override VECTORS_PER_INVOCATION: u32 = 1u;
 
 fn vectorIndex(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
   return (wid.y * nwg.x + wid.x) * WORKGROUP_SIZE + lid;
@@ -77,11 +81,18 @@ fn workingGradient(g: vec4<f32>, p: vec4<f32>, weightDecay: f32) -> vec4<f32> {
 fn main(@builtin(workgroup_id) wid: vec3<u32>,
         @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let i = vectorIndex(wid, nwg, lid);
-  // The guard: the last workgroup may reach past the segment; a skipped step touches nothing.
-  if (i >= arrayLength(&param) || stepSkipped()) {
+  // A skipped step touches nothing.
+  if (stepSkipped()) {
     return;
   }
-  let group = groupAt(i);
-  update(i, hyperOf(group), controlledGradient(grad[i], group));
+  let first = (wid.y * nwg.x + wid.x) * WORKGROUP_SIZE * VECTORS_PER_INVOCATION + lid;
+  for (var k = 0u; k < VECTORS_PER_INVOCATION; k++) {
+    let i = first + k * WORKGROUP_SIZE;
+    // The guard: the last workgroup may reach past the segment.
+    if (i >= arrayLength(&param)) {
+      return;
+    }
+    let group = groupAt(i);
+    update(i, hyperOf(group), controlledGradient(grad[i], group));
+  }
 }

@@ -132,6 +132,28 @@ describe('work split by device limits', () => {
   });
 });
 
+describe('several vectors per invocation', () => {
+  test.each(REGISTERED.map(({ name, rich }) => [name, rich] as const))('%s %j: 4, and 3 over split segments, equal 1 bit for bit', async (name, options) => {
+    await withDevice(async (device) => {
+      const tensors = namedTensors(ODD_SIZES, 5);
+      const run = (setOptions: object) => runParity(device, { name, options, tensors, steps: 3, checkAt: [3], grad: gradFor, tolerance: PARITY_TOLERANCE, setOptions });
+      const one = await run({});
+      const four = await run({ vectorsPerInvocation: 4 });
+      // 3 vectors of 32-invocation workgroups over 25 segments: every segment ends inside a workgroup.
+      const split = await run({ vectorsPerInvocation: 3, workgroupSize: 32, limits: { maxStorageBufferBindingSize: 16 * 1024, maxComputeWorkgroupsPerDimension: 8 } });
+      expect(split.params.layout.segments.length).toBeGreaterThan(20);
+      for (const r of [one, four, split]) expect(r.failures).toEqual([]);
+      const reference = await snapshot(one.gpu, one.params);
+      expectIdentical(await snapshot(four.gpu, four.params), reference);
+      expectIdentical(await snapshot(split.gpu, split.params), reference);
+      for (const r of [one, four, split]) {
+        r.gpu.destroy();
+        r.params.destroy();
+      }
+    });
+  });
+});
+
 describe('stateDict → new optimizer → loadStateDict', () => {
   test.each([
     ...REGISTERED.map(({ name, rich }) => [name, rich] as const),

@@ -30,6 +30,9 @@ const MISUSES: Misuse[] = [
   ['createParameterSet options a number', (f) => createParameterSet(f.device, t5(), 5 as never), /options must be an object, got 5/],
   ['createParameterSet unknown option', (f) => createParameterSet(f.device, t5(), { lable: 'x' } as never), /unknown createParameterSet option "lable"/],
   ['createParameterSet workgroupSize 0', (f) => createParameterSet(f.device, t5(), { workgroupSize: 0 }), /workgroupSize 0 must be/],
+  ['createParameterSet vectorsPerInvocation 0', (f) => createParameterSet(f.device, t5(), { vectorsPerInvocation: 0 }), /vectorsPerInvocation 0 must be an integer from 1 to 16/],
+  ['createParameterSet vectorsPerInvocation 17', (f) => createParameterSet(f.device, t5(), { vectorsPerInvocation: 17 }), /vectorsPerInvocation 17 must be/],
+  ['createParameterSet vectorsPerInvocation 1.5', (f) => createParameterSet(f.device, t5(), { vectorsPerInvocation: 1.5 }), /vectorsPerInvocation 1.5 must be/],
   ['createParameterSet limits above the device', (f) => createParameterSet(f.device, t5(), { limits: { maxBufferSize: 2 ** 60 } }), /limits\.maxBufferSize must be .*≤ the device's/],
   ['createParameterSet unknown limit', (f) => createParameterSet(f.device, t5(), { limits: { maxThreads: 4 } as never }), /unknown limit "maxThreads"/],
   // createOptimizer
