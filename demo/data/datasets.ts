@@ -9,6 +9,41 @@ export interface Dataset {
   classes: number;
 }
 
+/** A training set and a held-out test set the optimizers never see. */
+export interface SplitDataset {
+  train: Dataset;
+  test: Dataset;
+}
+
+/** The samples `k` for which `pick(k)` holds, as a dataset of their own. */
+export function subset(dataset: Dataset, pick: (k: number) => boolean, suffix: string): Dataset {
+  const rows = Array.from({ length: dataset.labels.length }, (_, k) => k).filter(pick);
+  const features = new Float32Array(rows.length * dataset.inputs);
+  rows.forEach((k, i) => features.set(dataset.features.subarray(k * dataset.inputs, (k + 1) * dataset.inputs), i * dataset.inputs));
+  return { ...dataset, name: `${dataset.name} (${suffix})`, features, labels: Uint32Array.from(rows, (k) => dataset.labels[k]!) };
+}
+
+/**
+ * The page's datasets with their held-out sets. Moons: 512 training samples (the same ones as
+ * before there was a test set: they are generated first) and the next 128. Spirals: every 4th
+ * sample held out. Digits: the first 100 images of each digit to train, the next 20 to test.
+ */
+export async function splitDataset(name: string, seed: number): Promise<SplitDataset> {
+  if (name === 'moons') {
+    const all = moons(640, 0.15, seed);
+    return { train: subset(all, (k) => k < 512, 'train'), test: subset(all, (k) => k >= 512, 'test') };
+  }
+  if (name === 'spirals') {
+    const all = spirals(800, 3, 0.2, seed);
+    return { train: subset(all, (k) => k % 4 !== 3, 'train'), test: subset(all, (k) => k % 4 === 3, 'test') };
+  }
+  if (name === 'digits') {
+    const all = await digits(120);
+    return { train: subset(all, (k) => k < 1000, 'train'), test: subset(all, (k) => k >= 1000, 'test') };
+  }
+  throw new Error(`Unknown dataset "${name}".`);
+}
+
 /** Two interleaving half circles (scikit-learn's make_moons). */
 export function moons(count: number, noise: number, seed: number): Dataset {
   const random = seededRandom(seed);

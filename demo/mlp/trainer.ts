@@ -17,6 +17,8 @@ export interface TrainOptimizer {
 
 export interface TrainConfig {
   dataset: Dataset;
+  /** Held out: evaluated beside the training set, never trained on. */
+  test?: Dataset;
   hidden: number[];
   optimizers: TrainOptimizer[];
   /** 1 = SGD, N = full batch (BGD), in between = mini-batches. */
@@ -24,7 +26,7 @@ export interface TrainConfig {
   epochs: number;
   init: WeightInit;
   seed: number;
-  /** Evaluate on the whole training set every this many steps (and at the end). */
+  /** Evaluate on the whole training (and test) set every this many steps (and at the end). */
   evalEvery: number;
 }
 
@@ -32,6 +34,9 @@ export interface OptimizerMetrics {
   label: string;
   loss: number;
   accuracy: number;
+  /** On the held-out set, when there is one. */
+  testLoss?: number;
+  testAccuracy?: number;
   stepsPerSecond: number;
 }
 
@@ -44,8 +49,9 @@ export interface TrainProgress {
 
 export interface Trainer {
   readonly layers: number[];
-  run(onProgress?: (p: TrainProgress) => void, shouldStop?: () => boolean): Promise<TrainProgress>;
-  /** Class probabilities of optimizer `index`'s network on `points` ([n × 2]), for decision boundaries. */
+  /** Trains; `onProgress` may return a promise (drawing from the GPU), which the run awaits. */
+  run(onProgress?: (p: TrainProgress) => void | Promise<void>, shouldStop?: () => boolean): Promise<TrainProgress>;
+  /** Class probabilities of optimizer `index`'s network on `points` ([n × inputs]): boundaries, digit predictions. */
   predict(index: number, points: Float32Array): Promise<Float32Array>;
   destroy(): void;
 }
@@ -56,6 +62,7 @@ interface Member {
   optimizer: Optimizer<any>;
   train: MlpRunner;
   evaluate: MlpRunner;
+  test?: MlpRunner;
   busyMs: number;
   steps: number;
 }
@@ -67,17 +74,22 @@ export function createTrainer(device: GPUDevice, config: TrainConfig): Trainer {
   const layers = [dataset.inputs, ...config.hidden, dataset.classes];
   const gpuData = uploadDataset(device, dataset.features, dataset.labels, dataset.inputs, dataset.classes);
   const weights = initialWeights(layers, config.init, seededRandom(config.seed));
-  const everyRow = Uint32Array.from({ length: n }, (_, i) => i);
+  const testData = config.test && uploadDataset(device, config.test.features, config.test.labels, dataset.inputs, dataset.classes);
+  /** A runner over every row of `data` (evaluation). */
+  const whole = (params: ParameterSet, data: GpuDataset, rows: number) => {
+    const runner = createMlp(device, params, layers, data, rows);
+    runner.setBatch(Uint32Array.from({ length: rows }, (_, i) => i));
+    return runner;
+  };
   const members: Member[] = config.optimizers.map((spec) => {
     const params = createParameterSet(device, weights.map((w) => ({ name: w.name, data: w.data.slice() })), { label: `demo:${spec.label}` });
-    const evaluate = createMlp(device, params, layers, gpuData, n);
-    evaluate.setBatch(everyRow);
     return {
       spec,
       params,
       optimizer: createOptimizer(spec.name, params, spec.options as never),
       train: createMlp(device, params, layers, gpuData, batch),
-      evaluate,
+      evaluate: whole(params, gpuData, n),
+      test: testData && whole(params, testData, config.test!.labels.length),
       busyMs: 0,
       steps: 0,
     };
@@ -85,16 +97,21 @@ export function createTrainer(device: GPUDevice, config: TrainConfig): Trainer {
   const stepsPerEpoch = Math.floor(n / batch);
   const totalSteps = stepsPerEpoch * config.epochs;
   const random = seededRandom(config.seed + 1);
-  const predictors = new Map<string, { data: GpuDataset; runner: MlpRunner }>();
+  // One runner per (optimizer, points array): the points are uploaded once, the weights read live.
+  const predictors: { index: number; points: Float32Array; data: GpuDataset; runner: MlpRunner }[] = [];
 
   const evaluateAll = async (step: number, epoch: number): Promise<TrainProgress> => {
     const metrics: OptimizerMetrics[] = [];
-    for (const m of members) {
+    const measure = async (runner: MlpRunner) => {
       const encoder = device.createCommandEncoder({ label: 'demo:evaluate' });
-      m.evaluate.recordForward(encoder);
+      runner.recordForward(encoder);
       device.queue.submit([encoder.finish()]);
-      const { loss, accuracy } = await m.evaluate.readMetrics();
-      metrics.push({ label: m.spec.label, loss, accuracy, stepsPerSecond: m.busyMs > 0 ? (m.steps / m.busyMs) * 1000 : 0 });
+      return runner.readMetrics();
+    };
+    for (const m of members) {
+      const { loss, accuracy } = await measure(m.evaluate);
+      const held = m.test && (await measure(m.test));
+      metrics.push({ label: m.spec.label, loss, accuracy, testLoss: held?.loss, testAccuracy: held?.accuracy, stepsPerSecond: m.busyMs > 0 ? (m.steps / m.busyMs) * 1000 : 0 });
     }
     return { step, totalSteps, epoch, metrics };
   };
@@ -104,7 +121,7 @@ export function createTrainer(device: GPUDevice, config: TrainConfig): Trainer {
     async run(onProgress, shouldStop) {
       let step = 0;
       let progress = await evaluateAll(0, 0);
-      onProgress?.(progress);
+      await onProgress?.(progress);
       for (let epoch = 1; epoch <= config.epochs; epoch++) {
         const order = permutation(n, random);
         for (let k = 0; k < stepsPerEpoch; k++) {
@@ -129,7 +146,7 @@ export function createTrainer(device: GPUDevice, config: TrainConfig): Trainer {
             const waited = (performance.now() - t0) / members.length;
             for (const m of members) m.busyMs += waited;
             progress = await evaluateAll(step, epoch);
-            onProgress?.(progress);
+            await onProgress?.(progress);
           }
         }
       }
@@ -137,14 +154,14 @@ export function createTrainer(device: GPUDevice, config: TrainConfig): Trainer {
     },
     async predict(index, points) {
       const m = members[index]!;
-      const count = points.length / 2;
-      let predictor = predictors.get(`${index}:${count}`);
+      const count = points.length / dataset.inputs;
+      let predictor = predictors.find((p) => p.index === index && p.points === points);
       if (!predictor) {
-        const data = uploadDataset(device, points, new Uint32Array(count), 2, dataset.classes);
+        const data = uploadDataset(device, points, new Uint32Array(count), dataset.inputs, dataset.classes);
         const runner = createMlp(device, m.params, layers, data, count);
         runner.setBatch(Uint32Array.from({ length: count }, (_, i) => i));
-        predictor = { data, runner };
-        predictors.set(`${index}:${count}`, predictor);
+        predictor = { index, points, data, runner };
+        predictors.push(predictor);
       }
       const encoder = device.createCommandEncoder({ label: 'demo:predict' });
       predictor.runner.recordForward(encoder);
@@ -165,14 +182,16 @@ export function createTrainer(device: GPUDevice, config: TrainConfig): Trainer {
       for (const m of members) {
         m.train.destroy();
         m.evaluate.destroy();
+        m.test?.destroy();
         m.optimizer.destroy();
         m.params.destroy();
       }
-      for (const p of predictors.values()) {
+      for (const p of predictors) {
         p.runner.destroy();
         p.data.destroy();
       }
       gpuData.destroy();
+      testData?.destroy();
     },
   };
 }

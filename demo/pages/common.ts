@@ -72,3 +72,8 @@ export function showError(message: string): void {
 }
 
 export const COLORS = ['#1f77b4', '#ff7f0e', '#8c564b', '#2ca02c', '#9467bd', '#e377c2', '#d62728', '#17becf', '#bcbd22', '#7f7f7f', '#aec7e8', '#ffbb78', '#98df8a', '#ff9896'];
+
+/** Removes the message of an earlier failure (called when a new run starts). */
+export function clearError(): void {
+  document.getElementById('error')?.remove();
+}

@@ -1,96 +1,131 @@
-/** Page 1: the classic optimizer-paths figure, every step computed by the library on the GPU. */
-import { PATH_OPTIMIZERS, runPath, START, surface } from '../paths/paths.js';
-import { Chart, demoDevice, renderHeader, showError } from './common.js';
+/**
+ * Page 1: the classic optimizer-paths figure as small multiples (one panel per optimizer, as in
+ * the textbook figure on x²/20 + y²), on several surfaces, with sliders that recompute at once and
+ * a player that walks the paths step by step.
+ */
+import { drawPanel, type PanelPath } from '../paths/panel.js';
+import { PATH_OPTIMIZERS, pathOptions, runPath } from '../paths/paths.js';
+import { SURFACES } from '../paths/surfaces.js';
+import { clearError, demoDevice, renderHeader, showError } from './common.js';
 
 renderHeader();
-const rates = document.getElementById('rates')!;
-for (const [k, opt] of PATH_OPTIMIZERS.entries()) {
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const status = $('status');
+const surfaceSelect = $<HTMLSelectElement>('surface');
+surfaceSelect.innerHTML = SURFACES.map((s, i) => `<option value="${i}">${s.label}: ${s.formula}</option>`).join('');
+
+/** Per-optimizer lr sliders on a log scale (10^-4 … 10^2). */
+const rateInputs = PATH_OPTIMIZERS.map((opt) => {
   const label = document.createElement('label');
-  label.innerHTML = `<span style="color:${opt.color}">■</span>&nbsp;${opt.label}&nbsp;<input type="number" step="any" min="0" id="lr${k}" value="${opt.options.lr}">`;
-  rates.append(label);
-}
-const status = document.getElementById('status')!;
-
-/** Background: the surface in log-spaced bands with contour lines at the band edges. */
-const contourPlugin = {
-  id: 'contour',
-  beforeDatasetsDraw(chart: Chart) {
-    const { ctx, chartArea: area, scales } = chart;
-    const w = Math.floor(area.right - area.left);
-    const h = Math.floor(area.bottom - area.top);
-    const image = ctx.createImageData(w, h);
-    const band = (px: number, py: number) => {
-      const x = scales.x!.getValueForPixel(area.left + px)!;
-      const y = scales.y!.getValueForPixel(area.top + py)!;
-      return Math.floor(Math.log2(surface(x, y) + 0.05) * 2);
-    };
-    const bands = new Int32Array(w * h);
-    for (let py = 0; py < h; py++) for (let px = 0; px < w; px++) bands[py * w + px] = band(px, py);
-    for (let py = 0; py < h; py++) {
-      for (let px = 0; px < w; px++) {
-        const b = bands[py * w + px]!;
-        const edge = (px + 1 < w && bands[py * w + px + 1] !== b) || (py + 1 < h && bands[(py + 1) * w + px] !== b);
-        const shade = Math.max(0, Math.min(1, (b + 10) / 26));
-        const o = 4 * (py * w + px);
-        image.data[o] = edge ? 90 : 235 - 60 * shade;
-        image.data[o + 1] = edge ? 90 : 242 - 40 * shade;
-        image.data[o + 2] = edge ? 110 : 250 - 10 * shade;
-        image.data[o + 3] = 255;
-      }
-    }
-    ctx.putImageData(image, area.left, area.top);
-  },
-};
-
-const chart = new Chart(document.getElementById('chart') as HTMLCanvasElement, {
-  type: 'scatter',
-  data: { datasets: [] },
-  options: {
-    animation: false,
-    responsive: false,
-    scales: { x: { min: -10, max: 10, title: { display: true, text: 'x' } }, y: { min: -5, max: 5, title: { display: true, text: 'y' } } },
-    plugins: { legend: { position: 'right' } },
-  },
-  plugins: [contourPlugin],
+  label.innerHTML = `<span style="color:${opt.color}">■</span>&nbsp;${opt.label}<input type="range" min="-4" max="2" step="0.01"><output></output>`;
+  $('rates').append(label);
+  return { slider: label.querySelector('input')!, output: label.querySelector('output')! };
 });
+const lrOf = (k: number) => Number((10 ** Number(rateInputs[k]!.slider.value)).toPrecision(2));
+function resetRates() {
+  const surface = SURFACES[Number(surfaceSelect.value)]!;
+  PATH_OPTIMIZERS.forEach((opt, k) => {
+    rateInputs[k]!.slider.value = String(Math.log10(Number(surface.rates[opt.label] ?? opt.options.lr)));
+    rateInputs[k]!.output.textContent = String(lrOf(k));
+  });
+}
+
+const canvases = PATH_OPTIMIZERS.map(() => {
+  const canvas = document.createElement('canvas');
+  canvas.width = 300;
+  canvas.height = 238;
+  $('panels').append(canvas);
+  return canvas;
+});
+const at = $<HTMLInputElement>('at');
+let paths: PanelPath[] = [];
+
+function draw(k: number) {
+  const surface = SURFACES[Number(surfaceSelect.value)]!;
+  paths.forEach((path, i) => drawPanel(canvases[i]!, surface, path, k));
+  $('atLabel').textContent = `step ${k}`;
+}
 
 const ready = demoDevice();
+let generation = 0;
 
+/** Recomputes every path with the current controls (a newer call supersedes an older one). */
 async function run() {
   const { device } = await ready;
-  const steps = Math.max(1, Math.min(2000, Math.floor(Number((document.getElementById('steps') as HTMLInputElement).value))));
+  const mine = ++generation;
+  const index = Number(surfaceSelect.value);
+  const surface = SURFACES[index]!;
+  const steps = Math.max(1, Math.min(2000, Math.floor(Number($<HTMLInputElement>('steps').value) || surface.steps)));
+  const knobs = { momentum: Number($<HTMLInputElement>('momentum').value), betas: [Number($<HTMLInputElement>('beta1').value), Number($<HTMLInputElement>('beta2').value)] as [number, number] };
+  for (const id of ['momentum', 'beta1', 'beta2']) document.querySelector(`output[for=${id}]`)!.textContent = $<HTMLInputElement>(id).value;
+  clearError();
   status.dataset.state = 'running';
-  status.textContent = `Running ${steps} steps for ${PATH_OPTIMIZERS.length} optimizers on the GPU…`;
-  const results: { label: string; lr: number; path: [number, number][]; color: string }[] = [];
+  status.textContent = `Computing ${steps} steps for ${PATH_OPTIMIZERS.length} optimizers on the GPU…`;
+  const next: PanelPath[] = [];
   for (const [k, opt] of PATH_OPTIMIZERS.entries()) {
-    const lr = Number((document.getElementById(`lr${k}`) as HTMLInputElement).value);
-    const path = await runPath(device, { ...opt, options: { ...opt.options, lr } }, steps);
-    results.push({ label: opt.label, lr, path, color: opt.color });
+    const options = pathOptions(opt, surface, { ...knobs, lr: lrOf(k) });
+    next.push({ label: opt.label, color: opt.color, lr: options.lr as number, points: await runPath(device, { ...opt, options }, steps, index) });
   }
-  chart.data.datasets = [
-    { label: 'start', data: [{ x: START[0], y: START[1] }], pointRadius: 6, pointStyle: 'crossRot', borderColor: '#000', backgroundColor: '#000' },
-    ...results.map((r) => ({
-      label: r.label,
-      data: r.path.map(([x, y]) => ({ x, y })),
-      showLine: true,
-      borderColor: r.color,
-      backgroundColor: r.color,
-      pointRadius: 2,
-      borderWidth: 1.5,
-    })),
-  ];
-  chart.update();
-  const body = document.querySelector('#final tbody')!;
-  body.innerHTML = results
-    .map((r) => {
-      const [x, y] = r.path[r.path.length - 1]!;
-      return `<tr><td style="color:${r.color}">${r.label}</td><td>${r.lr}</td><td>(${x.toFixed(4)}, ${y.toFixed(4)})</td><td>${surface(x, y).toExponential(2)}</td></tr>`;
-    })
-    .join('');
-  (window as unknown as { pathResults: unknown }).pathResults = results.map((r) => ({ label: r.label, final: r.path[r.path.length - 1], points: r.path.length }));
+  if (mine !== generation) return;
+  paths = next;
+  $('title').textContent = `Optimizer paths on ${surface.label}: f(x, y) = ${surface.formula}, from (${surface.start.join(', ')})`;
+  at.max = String(steps);
+  at.value = String(steps);
+  draw(steps);
+  (window as unknown as { pathResults: unknown }).pathResults = paths.map((p) => ({ label: p.label, lr: p.lr, final: p.points[p.points.length - 1], points: p.points.length, surface: surface.key }));
   status.dataset.state = 'done';
-  status.textContent = `Done: ${steps} steps each.`;
+  status.textContent = `Done: ${steps} steps each on ${surface.label}.`;
 }
 
-document.getElementById('run')!.addEventListener('click', () => run().catch((e) => showError(String(e?.message ?? e))));
-ready.then(run).catch(() => {});
+const rerun = () => run().catch((e) => { status.dataset.state = 'error'; showError(String(e?.message ?? e)); });
+let pending: ReturnType<typeof setTimeout> | undefined;
+/** Sliders fire many events while dragged: recompute once they pause. */
+const rerunSoon = () => {
+  clearTimeout(pending);
+  pending = setTimeout(rerun, 120);
+};
+
+let playing: number | undefined;
+function stopPlaying() {
+  if (playing !== undefined) cancelAnimationFrame(playing);
+  playing = undefined;
+  $('play').textContent = '▶ Play';
+}
+$('play').addEventListener('click', () => {
+  if (playing !== undefined) return stopPlaying();
+  const total = Number(at.max);
+  const begin = performance.now();
+  $('play').textContent = '■ Stop';
+  const frame = () => {
+    const k = Math.min(total, Math.floor(((performance.now() - begin) / 4000) * total));
+    at.value = String(k);
+    draw(k);
+    playing = k < total ? requestAnimationFrame(frame) : undefined;
+    if (playing === undefined) stopPlaying();
+  };
+  playing = requestAnimationFrame(frame);
+});
+$('step').addEventListener('click', () => {
+  stopPlaying();
+  const k = Number(at.value) >= Number(at.max) ? 0 : Number(at.value) + 1;
+  at.value = String(k);
+  draw(k);
+});
+at.addEventListener('input', () => {
+  stopPlaying();
+  draw(Number(at.value));
+});
+surfaceSelect.addEventListener('change', () => {
+  stopPlaying();
+  resetRates();
+  $<HTMLInputElement>('steps').value = String(SURFACES[Number(surfaceSelect.value)]!.steps);
+  rerun();
+});
+for (const id of ['steps', 'momentum', 'beta1', 'beta2']) $(id).addEventListener('input', () => (stopPlaying(), rerunSoon()));
+rateInputs.forEach(({ slider, output }, k) => slider.addEventListener('input', () => { output.textContent = String(lrOf(k)); stopPlaying(); rerunSoon(); }));
+
+const query = new URLSearchParams(location.search);
+const requested = SURFACES.findIndex((s) => s.key === query.get('surface'));
+if (requested >= 0) surfaceSelect.value = String(requested);
+resetRates();
+ready.then(rerun).catch(() => {});

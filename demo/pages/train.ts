@@ -1,8 +1,10 @@
 /** Page 2: train an MLP with several optimizers side by side, everything on the GPU. */
-import { digits, moons, spirals, type Dataset } from '../data/datasets.js';
+import { cosineWithWarmup, stepDecay, type LrSchedule, type OptimizerName } from '../../src/index.js';
+import { getDefinition } from '../../src/optimizers/registry.js';
+import { splitDataset, type Dataset } from '../data/datasets.js';
 import { createTrainer, type TrainOptimizer, type TrainProgress } from '../mlp/trainer.js';
-import { Chart, COLORS, demoDevice, renderHeader, showError } from './common.js';
-import type { OptimizerName } from '../../src/index.js';
+import { argmaxRows, boundaryGrid, drawBoundary, drawDigit } from '../train/draw.js';
+import { Chart, clearError, COLORS, demoDevice, renderHeader, showError } from './common.js';
 
 renderHeader();
 
@@ -41,7 +43,7 @@ for (const o of OPTIMIZERS) {
 
 // Query parameters preset the controls: ?dataset=moons&hidden=16,16&lr=0.01&batch=64&epochs=40&optimizers=GD,Adam&autorun=1
 const query = new URLSearchParams(location.search);
-for (const id of ['dataset', 'hidden', 'lr', 'batch', 'epochs', 'init', 'seed']) {
+for (const id of ['dataset', 'hidden', 'lr', 'batch', 'epochs', 'schedule', 'init', 'seed']) {
   const value = query.get(id);
   if (value === null) continue;
   const control = $(id) as HTMLInputElement | HTMLSelectElement;
@@ -54,138 +56,259 @@ if (query.get('optimizers')) {
 }
 
 const status = $('status');
-const lossChart = new Chart($('loss') as HTMLCanvasElement, {
-  type: 'line',
-  data: { datasets: [] },
-  options: {
-    animation: false,
-    responsive: false,
-    parsing: false,
-    scales: {
-      x: { type: 'linear', title: { display: true, text: 'step' } },
-      y: { type: 'logarithmic', title: { display: true, text: 'training loss (whole set)' } },
+type Point = { x: number; y: number };
+
+/** A line chart of {x, y} points: x linear, y log or linear from 0, both axes titled. */
+function lineChart(id: string, x: string, y: string, logY: boolean, plugins: object = {}) {
+  return new Chart($(id) as HTMLCanvasElement, {
+    type: 'line',
+    data: { datasets: [] as { label: string; data: Point[] }[] },
+    options: {
+      animation: false,
+      responsive: false,
+      parsing: false,
+      scales: {
+        x: { type: 'linear', title: { display: true, text: x } },
+        y: logY ? { type: 'logarithmic', title: { display: true, text: y } } : { beginAtZero: true, title: { display: true, text: y } },
+      },
+      plugins,
     },
-    plugins: { legend: { position: 'top' } },
-  },
+  });
+}
+const lossChart = lineChart('loss', 'optimizer step', 'loss: training set (solid), held-out (dashed)', true, {
+  legend: { position: 'top', labels: { filter: (item: { text: string }) => !item.text.endsWith('(test)') } },
 });
+const lrChart = lineChart('lrChart', 'optimizer step', 'learning rate', false, { legend: { display: false }, title: { display: true, text: 'lr schedule' } });
+const batchChart = lineChart('batchChart', 'epoch (passes over the training set)', 'training loss (whole set)', true);
 
 const ready = demoDevice();
 let stopRequested = false;
 
-async function loadDataset(name: string, seed: number): Promise<Dataset> {
-  if (name === 'moons') return moons(512, 0.15, seed);
-  if (name === 'spirals') return spirals(600, 3, 0.2, seed);
-  return digits(100);
+/** What actually ran: the plain gradient step is SGD at batch 1, GD on the full set, mini-batch SGD between. */
+function titleOf(label: string, batchSize: number, samples: number): string {
+  if (label !== 'GD') return label;
+  if (batchSize === 1) return 'SGD (batch 1)';
+  return batchSize >= samples ? 'GD (full batch)' : `mini-batch SGD (${batchSize})`;
 }
 
-function drawBoundary(canvas: HTMLCanvasElement, probs: Float32Array, grid: number, dataset: Dataset, bounds: number[]) {
-  const ctx = canvas.getContext('2d')!;
-  const size = canvas.width;
-  const cell = size / grid;
-  const palette = [[31, 119, 180], [255, 127, 14], [44, 160, 44]];
-  const C = dataset.classes;
-  for (let gy = 0; gy < grid; gy++) {
-    for (let gx = 0; gx < grid; gx++) {
-      const i = gy * grid + gx;
-      let best = 0;
-      for (let c = 1; c < C; c++) if (probs[i * C + c]! > probs[i * C + best]!) best = c;
-      const [r, g, b] = palette[best % palette.length]!;
-      const confidence = probs[i * C + best]!;
-      ctx.fillStyle = `rgba(${r},${g},${b},${0.15 + 0.45 * (confidence - 1 / C) * (C / (C - 1))})`;
-      ctx.fillRect(gx * cell, size - (gy + 1) * cell, cell + 0.5, cell + 0.5);
-    }
-  }
-  const [x0, x1, y0, y1] = bounds as [number, number, number, number];
-  for (let k = 0; k < dataset.labels.length; k++) {
-    const [r, g, b] = palette[dataset.labels[k]! % palette.length]!;
-    ctx.fillStyle = `rgb(${r},${g},${b})`;
-    const px = ((dataset.features[2 * k]! - x0) / (x1 - x0)) * size;
-    const py = size - ((dataset.features[2 * k + 1]! - y0) / (y1 - y0)) * size;
-    ctx.beginPath();
-    ctx.arc(px, py, 2.2, 0, 2 * Math.PI);
-    ctx.fill();
-  }
+const evaluationsFor = (train: Dataset) => (train.inputs > 2 ? 12 : 150);
+
+function scheduleFor(kind: string, totalSteps: number): LrSchedule | undefined {
+  if (kind === 'step') return stepDecay({ stepSize: Math.max(1, Math.ceil(totalSteps / 2)), gamma: 0.1 });
+  if (kind === 'cosine') return cosineWithWarmup({ warmupSteps: Math.round(totalSteps / 10), totalSteps });
+  return undefined;
 }
+
+interface RunSettings {
+  data: { train: Dataset; test: Dataset };
+  hidden: number[];
+  lr: number;
+  batchSize: number;
+  epochs: number;
+  schedule: string;
+  seed: number;
+  init: 'he' | 'xavier';
+  chosen: (typeof OPTIMIZERS)[number][];
+}
+
+/** Reads and checks the controls; throws a message for the page when one is off. */
+async function readSettings(): Promise<RunSettings> {
+  const seed = Math.floor(Number(($('seed') as HTMLInputElement).value));
+  const datasetName = ($('dataset') as HTMLSelectElement).value;
+  status.textContent = `Loading ${datasetName}…`;
+  const data = await splitDataset(datasetName, seed);
+  const hidden = ($('hidden') as HTMLInputElement).value.split(',').map((s) => Math.floor(Number(s.trim()))).filter((n) => n > 0);
+  const lr = Number(($('lr') as HTMLInputElement).value);
+  const batchValue = ($('batch') as HTMLSelectElement).value;
+  const batchSize = batchValue === 'full' ? data.train.labels.length : Number(batchValue);
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`Unknown batch size "${batchValue}".`);
+  const epochs = Math.max(1, Math.floor(Number(($('epochs') as HTMLInputElement).value)));
+  const checked = new Set(Array.from(fieldset.querySelectorAll<HTMLInputElement>('input:checked'), (b) => b.value));
+  const chosen = OPTIMIZERS.filter((o) => checked.has(o.label));
+  if (chosen.length === 0) throw new Error('Choose at least one optimizer.');
+  if (!(lr >= 0) || hidden.length === 0) throw new Error('lr must be >= 0 and there must be at least one hidden layer.');
+  return { data, hidden, lr, batchSize, epochs, schedule: ($('schedule') as HTMLSelectElement).value, seed, init: ($('init') as HTMLSelectElement).value as 'he' | 'xavier', chosen };
+}
+
+/** The optimizers as the trainer takes them: lr, the schedule (where the optimizer takes one), a title. */
+function trainOptimizers(settings: RunSettings, schedule: LrSchedule | undefined, batchSize: number) {
+  return settings.chosen.map((o) => {
+    const scheduled = schedule && !getDefinition(o.name).noLrSchedule;
+    const title = titleOf(o.label, batchSize, settings.data.train.labels.length) + (schedule && !scheduled ? ' (its own schedule)' : '');
+    return { ...o, title, options: { ...o.options, lr: settings.lr, ...(scheduled ? { lrSchedule: schedule } : {}) } };
+  });
+}
+
+function plotSchedule(schedule: LrSchedule | undefined, lr: number, totalSteps: number) {
+  const points: Point[] = [];
+  for (let k = 0; k <= 200; k++) {
+    const t = Math.round((k / 200) * Math.max(0, totalSteps - 1));
+    points.push({ x: t + 1, y: schedule ? schedule(t, lr) : lr });
+  }
+  lrChart.data.datasets = [{ label: 'lr', data: points, borderColor: '#444', pointRadius: 0, borderWidth: 2 }];
+  lrChart.update();
+}
+
+const setRunning = (running: boolean) => {
+  $('start').toggleAttribute('disabled', running);
+  $('compareBatches').toggleAttribute('disabled', running);
+  $('stop').toggleAttribute('disabled', !running);
+};
 
 async function start() {
   const { device } = await ready;
   stopRequested = false;
-  $('start').toggleAttribute('disabled', true);
-  $('stop').toggleAttribute('disabled', false);
+  clearError();
+  setRunning(true);
   status.dataset.state = 'running';
-  const seed = Math.floor(Number(($('seed') as HTMLInputElement).value));
-  const datasetName = ($('dataset') as HTMLSelectElement).value;
-  status.textContent = `Loading ${datasetName}…`;
-  const dataset = await loadDataset(datasetName, seed);
-  const hidden = ($('hidden') as HTMLInputElement).value.split(',').map((s) => Math.floor(Number(s.trim()))).filter((n) => n > 0);
-  const lr = Number(($('lr') as HTMLInputElement).value);
-  const batchValue = ($('batch') as HTMLSelectElement).value;
-  const batchSize = batchValue === 'full' ? dataset.labels.length : Number(batchValue);
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`Unknown batch size "${batchValue}".`);
-  const epochs = Math.max(1, Math.floor(Number(($('epochs') as HTMLInputElement).value)));
-  const chosen = new Set(Array.from(fieldset.querySelectorAll<HTMLInputElement>('input:checked'), (b) => b.value));
-  const optimizers = OPTIMIZERS.filter((o) => chosen.has(o.label)).map((o) => ({ ...o, options: { ...o.options, lr } }));
-  if (optimizers.length === 0) throw new Error('Choose at least one optimizer.');
-  if (!(lr >= 0) || hidden.length === 0) throw new Error('lr must be >= 0 and there must be at least one hidden layer.');
+  const settings = await readSettings();
+  const { train, test } = settings.data;
+  const totalSteps = Math.floor(train.labels.length / Math.min(settings.batchSize, train.labels.length)) * settings.epochs;
+  const schedule = scheduleFor(settings.schedule, totalSteps);
+  const optimizers = trainOptimizers(settings, schedule, settings.batchSize);
+  plotSchedule(schedule, settings.lr, totalSteps);
   const trainer = createTrainer(device, {
-    dataset, hidden, optimizers, batchSize, epochs,
-    init: ($('init') as HTMLSelectElement).value as 'he' | 'xavier',
-    seed,
-    evalEvery: Math.max(1, Math.floor(dataset.labels.length / batchSize)),
+    dataset: train, test, hidden: settings.hidden, optimizers, batchSize: settings.batchSize, epochs: settings.epochs, init: settings.init, seed: settings.seed,
+    // A fixed number of evaluations whatever the batch size, so the loss curve has points at batch
+    // 1 too: 150 on the small 2-D sets, 12 on digits (each pass over 1200 images costs more).
+    evalEvery: Math.max(1, Math.ceil(totalSteps / evaluationsFor(train))),
   });
-  lossChart.data.datasets = optimizers.map((o) => ({ label: o.label, data: [] as { x: number; y: number }[], borderColor: o.color, backgroundColor: o.color, pointRadius: 0, borderWidth: 2 }));
+  lossChart.data.datasets = optimizers.flatMap((o) => [
+    { label: o.title, data: [] as Point[], borderColor: o.color, backgroundColor: o.color, pointRadius: 0, borderWidth: 2 },
+    { label: `${o.title} (test)`, data: [] as Point[], borderColor: o.color, backgroundColor: o.color, pointRadius: 0, borderWidth: 1.5, borderDash: [5, 4] },
+  ]);
+  const boundaries = createBoundaryView(train, test, optimizers.map((o) => o.title));
   const body = document.querySelector('#metrics tbody')!;
-  const show = (p: TrainProgress) => {
-    p.metrics.forEach((m, k) => (lossChart.data.datasets[k]!.data as { x: number; y: number }[]).push({ x: p.step, y: Math.max(m.loss, 1e-6) }));
+  let lastDraw = 0;
+  const show = async (p: TrainProgress) => {
+    p.metrics.forEach((m, k) => {
+      (lossChart.data.datasets[2 * k]!.data as Point[]).push({ x: p.step, y: Math.max(m.loss, 1e-6) });
+      if (m.testLoss !== undefined) (lossChart.data.datasets[2 * k + 1]!.data as Point[]).push({ x: p.step, y: Math.max(m.testLoss, 1e-6) });
+    });
     lossChart.update();
     body.innerHTML = p.metrics
-      .map((m, k) => `<tr><td style="color:${optimizers[k]!.color}">${m.label}</td><td>${m.loss.toFixed(4)}</td><td>${(m.accuracy * 100).toFixed(1)}%</td><td>${m.stepsPerSecond.toFixed(0)}</td></tr>`)
+      .map((m, k) => `<tr><td style="color:${optimizers[k]!.color}">${optimizers[k]!.title}</td><td>${m.loss.toFixed(4)}</td><td>${(m.accuracy * 100).toFixed(1)}%</td><td>${m.testAccuracy === undefined ? '–' : `${(m.testAccuracy * 100).toFixed(1)}%`}</td><td>${m.stepsPerSecond.toFixed(0)}</td></tr>`)
       .join('');
-    status.textContent = `epoch ${p.epoch}/${epochs}, step ${p.step}/${p.totalSteps} (batch ${batchSize}, ${dataset.labels.length} samples, layers ${trainer.layers.join('-')})`;
+    status.textContent = `epoch ${p.epoch}/${settings.epochs}, step ${p.step}/${p.totalSteps} (batch ${settings.batchSize}, ${train.labels.length} training + ${test.labels.length} held-out samples, layers ${trainer.layers.join('-')})`;
+    // The boundaries move while training (redrawn at most a few times a second).
+    if (boundaries && (performance.now() - lastDraw > 400 || p.step === p.totalSteps)) {
+      lastDraw = performance.now();
+      await boundaries.draw(trainer, p);
+    }
   };
   const t0 = performance.now();
   const final = await trainer.run(show, () => stopRequested);
   const seconds = (performance.now() - t0) / 1000;
-
-  const boundaries = $('boundaries');
-  boundaries.innerHTML = '';
-  $('boundaryTitle').hidden = dataset.inputs !== 2;
-  if (dataset.inputs === 2) {
-    const grid = 64;
-    const xs = Array.from({ length: dataset.labels.length }, (_, k) => dataset.features[2 * k]!);
-    const ys = Array.from({ length: dataset.labels.length }, (_, k) => dataset.features[2 * k + 1]!);
-    const pad = 0.3;
-    const bounds = [Math.min(...xs) - pad, Math.max(...xs) + pad, Math.min(...ys) - pad, Math.max(...ys) + pad];
-    const points = new Float32Array(grid * grid * 2);
-    for (let gy = 0; gy < grid; gy++) {
-      for (let gx = 0; gx < grid; gx++) {
-        points[2 * (gy * grid + gx)] = bounds[0]! + ((gx + 0.5) / grid) * (bounds[1]! - bounds[0]!);
-        points[2 * (gy * grid + gx) + 1] = bounds[2]! + ((gy + 0.5) / grid) * (bounds[3]! - bounds[2]!);
-      }
-    }
-    for (const [k, o] of optimizers.entries()) {
-      const figure = document.createElement('figure');
-      const canvas = document.createElement('canvas');
-      canvas.width = canvas.height = 220;
-      figure.append(canvas, Object.assign(document.createElement('figcaption'), { textContent: `${o.label}: ${(final.metrics[k]!.accuracy * 100).toFixed(1)}%` }));
-      boundaries.append(figure);
-      drawBoundary(canvas, await trainer.predict(k, points), grid, dataset, bounds);
-    }
-  }
+  await boundaries?.draw(trainer, final);
+  await showDigits(trainer, test, final);
   trainer.destroy();
-  (window as unknown as { trainResult: unknown }).trainResult = { ...final, seconds, dataset: dataset.name, batchSize, lr, layers: trainer.layers };
+  // For tests and the console: points per loss curve and the lr curve drawn.
+  (window as unknown as { demoCharts: unknown }).demoCharts = {
+    loss: lossChart.data.datasets.filter((_, i) => i % 2 === 0).map((d) => d.data.length),
+    lr: (lrChart.data.datasets[0]!.data as Point[]).map((p) => p.y),
+  };
+  (window as unknown as { trainResult: unknown }).trainResult = { ...final, seconds, dataset: train.name, batchSize: settings.batchSize, lr: settings.lr, layers: trainer.layers, titles: optimizers.map((o) => o.title) };
   status.textContent += ` — done in ${seconds.toFixed(1)} s`;
   status.dataset.state = 'done';
-  $('start').toggleAttribute('disabled', false);
-  $('stop').toggleAttribute('disabled', true);
+  setRunning(false);
 }
 
-$('start').addEventListener('click', () =>
-  start().catch((e) => {
-    status.dataset.state = 'error';
-    $('start').toggleAttribute('disabled', false);
-    showError(String(e?.message ?? e));
-  }),
-);
+/** Decision boundaries of each network on a 2-D dataset, redrawn as training goes (undefined otherwise). */
+function createBoundaryView(train: Dataset, test: Dataset, titles: string[]) {
+  const container = $('boundaries');
+  container.innerHTML = '';
+  $('boundaryTitle').hidden = train.inputs !== 2;
+  if (train.inputs !== 2) return undefined;
+  const grid = 56;
+  const { points, bounds } = boundaryGrid(train, grid);
+  const figures = titles.map((title) => {
+    const figure = document.createElement('figure');
+    const canvas = document.createElement('canvas');
+    canvas.width = canvas.height = 220;
+    const caption = Object.assign(document.createElement('figcaption'), { textContent: title });
+    figure.append(canvas, caption);
+    container.append(figure);
+    return { canvas, caption, title };
+  });
+  return {
+    async draw(trainer: ReturnType<typeof createTrainer>, p: TrainProgress) {
+      for (const [k, f] of figures.entries()) {
+        drawBoundary(f.canvas, await trainer.predict(k, points), grid, train, test, bounds);
+        const m = p.metrics[k]!;
+        f.caption.textContent = `${f.title}: train ${(m.accuracy * 100).toFixed(1)}%, test ${((m.testAccuracy ?? 0) * 100).toFixed(1)}% (step ${p.step})`;
+      }
+    },
+  };
+}
+
+/** For digits: 24 held-out images with the prediction of the network with the lowest test loss. */
+async function showDigits(trainer: ReturnType<typeof createTrainer>, test: Dataset, final: TrainProgress) {
+  const container = $('digits');
+  container.innerHTML = '';
+  $('digitsTitle').hidden = test.inputs !== 784;
+  if (test.inputs !== 784) return;
+  const best = final.metrics.reduce((b, m, k) => ((m.testLoss ?? Infinity) < (final.metrics[b]!.testLoss ?? Infinity) ? k : b), 0);
+  const count = 24;
+  const picks = Array.from({ length: count }, (_, i) => Math.floor((i * test.labels.length) / count));
+  const pixels = new Float32Array(count * 784);
+  picks.forEach((row, i) => pixels.set(test.features.subarray(row * 784, (row + 1) * 784), i * 784));
+  const predicted = argmaxRows(await trainer.predict(best, pixels), test.classes);
+  $('digitsTitle').textContent = `Held-out digits and what ${final.metrics[best]!.label} (lowest test loss) says they are`;
+  picks.forEach((row, i) => {
+    const canvas = document.createElement('canvas');
+    canvas.width = 56;
+    canvas.height = 74;
+    drawDigit(canvas, pixels.subarray(i * 784, (i + 1) * 784), test.labels[row]!, predicted[i]!);
+    container.append(canvas);
+  });
+}
+
+/** One optimizer (the first checked) at batch 1, 64 and the full set: loss against epochs. */
+async function compareBatches() {
+  const { device } = await ready;
+  stopRequested = false;
+  clearError();
+  setRunning(true);
+  status.dataset.state = 'running';
+  const settings = await readSettings();
+  const n = settings.data.train.labels.length;
+  const sizes = [1, 64, n];
+  const colors = ['#d62728', '#1f77b4', '#2ca02c'];
+  $('batchTitle').hidden = false;
+  $('batchPanel').hidden = false;
+  batchChart.data.datasets = [];
+  const finals: { batchSize: number; title: string; loss: number }[] = [];
+  for (const [k, batchSize] of sizes.entries()) {
+    const stepsPerEpoch = Math.floor(n / batchSize);
+    const totalSteps = stepsPerEpoch * settings.epochs;
+    const [optimizer] = trainOptimizers({ ...settings, chosen: settings.chosen.slice(0, 1) }, scheduleFor(settings.schedule, totalSteps), batchSize);
+    const title = optimizer!.label === 'GD' ? optimizer!.title : `${optimizer!.title}, batch ${batchSize === n ? `${n} (full)` : batchSize}`;
+    const points: Point[] = [];
+    batchChart.data.datasets.push({ label: title, data: points, borderColor: colors[k], backgroundColor: colors[k], pointRadius: 0, borderWidth: 2 });
+    const trainer = createTrainer(device, {
+      dataset: settings.data.train, hidden: settings.hidden, optimizers: [optimizer!], batchSize, epochs: settings.epochs, init: settings.init, seed: settings.seed,
+      evalEvery: Math.max(1, Math.ceil(totalSteps / evaluationsFor(settings.data.train))),
+    });
+    const final = await trainer.run((p) => {
+      points.push({ x: p.step / stepsPerEpoch, y: Math.max(p.metrics[0]!.loss, 1e-6) });
+      batchChart.update();
+      status.textContent = `${title}: epoch ${p.epoch}/${settings.epochs}, step ${p.step}/${p.totalSteps}`;
+    }, () => stopRequested);
+    trainer.destroy();
+    finals.push({ batchSize, title, loss: final.metrics[0]!.loss });
+  }
+  (window as unknown as { batchResult: unknown }).batchResult = finals;
+  status.textContent = `Done: ${finals.map((f) => `${f.title} → loss ${f.loss.toFixed(4)}`).join('; ')}`;
+  status.dataset.state = 'done';
+  setRunning(false);
+}
+
+const fail = (e: unknown) => {
+  status.dataset.state = 'error';
+  setRunning(false);
+  showError(String((e as Error)?.message ?? e));
+};
+$('start').addEventListener('click', () => start().catch(fail));
+$('compareBatches').addEventListener('click', () => compareBatches().catch(fail));
 $('stop').addEventListener('click', () => (stopRequested = true));
 if (query.get('autorun')) ready.then(() => $('start').click()).catch(() => {});

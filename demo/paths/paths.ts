@@ -1,13 +1,11 @@
 /**
- * Optimizer paths on f(x, y) = x²/20 + y² from (−7, 2): the gradient is computed on the GPU, the
+ * Optimizer paths on a test surface (surfaces.ts): the gradient is computed on the GPU, the
  * library's optimizer updates (x, y), and every position is copied into a trajectory buffer, all
  * recorded into one command encoder; one readback at the end.
  */
 import { createOptimizer, createParameterSet, exponentialDecay, type OptimizerName } from '../../src/index.js';
-import source from './surface.wgsl?raw';
-
-export const surface = (x: number, y: number) => (x * x) / 20 + y * y;
-export const START: [number, number] = [-7, 2];
+import source from './surfaces.wgsl?raw';
+import { SURFACES, type Surface } from './surfaces.js';
 
 export interface PathOptimizer {
   label: string;
@@ -45,24 +43,38 @@ export const PATH_OPTIMIZERS: PathOptimizer[] = (Object.entries(PATHS) as [Optim
   ([name, paths]) => ('skip' in paths ? [] : paths.map((path) => ({ name, ...path }))),
 );
 
-const gradientPipelines = new WeakMap<GPUDevice, GPUComputePipeline>();
+/** Optimizers whose `betas` are Adam's (β₁ for the mean, β₂ for the squared gradient): the β sliders set them. */
+export const ADAM_FAMILY: readonly OptimizerName[] = ['adam', 'adamax', 'nadam', 'radam'];
 
-/** The gradient kernel's pipeline, created once per device. */
-function gradientPipeline(device: GPUDevice): GPUComputePipeline {
-  let pipeline = gradientPipelines.get(device);
-  if (!pipeline) {
-    const module = device.createShaderModule({ label: 'demo:paths:gradient', code: source });
-    pipeline = device.createComputePipeline({ label: 'demo:paths:gradient', layout: 'auto', compute: { module, entryPoint: 'main' } });
-    gradientPipelines.set(device, pipeline);
-  }
-  return pipeline;
+/** The options of one path on one surface: the surface's rate, and the page's momentum and betas. */
+export function pathOptions(opt: PathOptimizer, surface: Surface, knobs: { lr?: number; momentum: number; betas: [number, number] }): Record<string, unknown> {
+  const options: Record<string, unknown> = { ...opt.options, lr: knobs.lr ?? surface.rates[opt.label] ?? opt.options.lr };
+  if (opt.name === 'sgd' && options.momentum !== undefined) options.momentum = knobs.momentum;
+  if (ADAM_FAMILY.includes(opt.name)) options.betas = knobs.betas;
+  return options;
 }
 
-/** The path of one optimizer: `steps + 1` points, the start included. */
-export async function runPath(device: GPUDevice, opt: PathOptimizer, steps: number): Promise<[number, number][]> {
-  const params = createParameterSet(device, [{ name: 'xy', data: Float32Array.from(START) }], { label: `demo:paths:${opt.label}` });
+const gradientPipelines = new WeakMap<GPUDevice, GPUComputePipeline[]>();
+
+/** The gradient kernel's pipeline for one surface, created once per device. */
+export function gradientPipeline(device: GPUDevice, surface: number): GPUComputePipeline {
+  let pipelines = gradientPipelines.get(device);
+  if (!pipelines) {
+    const module = device.createShaderModule({ label: 'demo:paths:gradient', code: source });
+    pipelines = SURFACES.map((s, i) =>
+      device.createComputePipeline({ label: `demo:paths:gradient:${s.key}`, layout: 'auto', compute: { module, entryPoint: 'main', constants: { SURFACE: i } } }),
+    );
+    gradientPipelines.set(device, pipelines);
+  }
+  return pipelines[surface]!;
+}
+
+/** The path of one optimizer on surface `surface` (index into SURFACES): `steps + 1` points, the start included. */
+export async function runPath(device: GPUDevice, opt: PathOptimizer, steps: number, surface = 0): Promise<[number, number][]> {
+  const start = SURFACES[surface]!.start;
+  const params = createParameterSet(device, [{ name: 'xy', data: Float32Array.from(start) }], { label: `demo:paths:${opt.label}` });
   const optimizer = createOptimizer(opt.name, params, opt.options as never);
-  const pipeline = gradientPipeline(device);
+  const pipeline = gradientPipeline(device, surface);
   const bindGroup = device.createBindGroup({
     label: 'demo:paths:gradient',
     layout: pipeline.getBindGroupLayout(0),

@@ -52,17 +52,43 @@ describe('demo pages', () => {
     await page.close();
   });
 
-  test('paths: every trajectory ends near the minimum of x²/20 + y²', async () => {
+  test('paths: every trajectory ends near the minimum of x²/20 + y²; the other surfaces and the controls redraw', async () => {
     const { page, errors } = await open('demo/paths.html');
     await done(page);
     expect(await page.getAttribute('#status', 'data-state')).toBe('done');
-    const results = (await page.evaluate(() => (window as any).pathResults)) as { label: string; final: [number, number]; points: number }[];
+    type PathResult = { label: string; final: [number, number]; points: number; surface: string; lr: number };
+    const results = (await page.evaluate(() => (window as any).pathResults)) as PathResult[];
     expect(results.map((r) => r.label)).toEqual(['SGD', 'Momentum', 'Nesterov', 'AdaGrad', 'RMSProp', 'Adadelta', 'Adam', 'Adamax', 'NAdam', 'RAdam', 'Rprop', 'Lion']);
     for (const r of results) {
+      expect(r.surface).toBe('bowl');
       expect(r.points).toBe(101);
       expect(Math.hypot(...r.final), r.label).toBeLessThan(0.1); // from a distance of 7.3
     }
-    await page.screenshot({ path: `${shots}/paths.png` });
+    expect(await page.$$eval('#panels canvas', (c) => c.length)).toBe(12);
+    await page.screenshot({ path: `${shots}/paths.png`, fullPage: true });
+
+    // Another surface: Adam (its best grid rate) reaches Beale's minimum at (3, 0.5).
+    await page.selectOption('#surface', { label: 'Beale: (1.5 − x + xy)² + (2.25 − x + xy²)² + (2.625 − x + xy³)²' });
+    await page.waitForFunction(() => (window as any).pathResults?.[0]?.surface === 'beale' && document.getElementById('status')?.dataset.state === 'done');
+    const beale = (await page.evaluate(() => (window as any).pathResults)) as PathResult[];
+    const adam = beale.find((r) => r.label === 'Adam')!;
+    expect(Math.hypot(adam.final[0] - 3, adam.final[1] - 0.5)).toBeLessThan(0.05);
+
+    // A slider recomputes at once: β₁ = 0 changes Adam's path.
+    await page.$eval('#beta1', (el: HTMLInputElement) => {
+      el.value = '0';
+      el.dispatchEvent(new Event('input'));
+    });
+    await page.waitForFunction((before) => JSON.stringify((window as any).pathResults?.[6]?.final) !== before, JSON.stringify(adam.final));
+    // The player: stepping back to the start draws step 0.
+    await page.$eval('#at', (el: HTMLInputElement) => {
+      el.value = '0';
+      el.dispatchEvent(new Event('input'));
+    });
+    expect(await page.textContent('#atLabel')).toBe('step 0');
+    await page.click('#step');
+    expect(await page.textContent('#atLabel')).toBe('step 1');
+    await page.screenshot({ path: `${shots}/paths-beale.png`, fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
   });
@@ -95,6 +121,46 @@ describe('demo pages', () => {
     await page.close();
   });
 
+  test('train, views: held-out accuracy, loss points at batch 1, labels of what ran, the lr schedule, errors cleared, batch sizes compared', async () => {
+    const { page, errors } = await open('demo/train.html?dataset=moons&hidden=8&lr=0.01&batch=1&epochs=2&seed=3&schedule=cosine');
+    // A run that cannot start says why; the next run clears the message.
+    for (const box of await page.$$('#optimizers input')) await box.setChecked(false);
+    await page.click('#start');
+    await page.waitForSelector('#error');
+    expect(await page.textContent('#error')).toMatch(/Choose at least one optimizer/);
+    for (const box of await page.$$('#optimizers input')) await box.setChecked(['GD', 'Adam'].includes((await box.getAttribute('value'))!));
+    await page.click('#start');
+    await done(page);
+    expect(await page.getAttribute('#status', 'data-state')).toBe('done');
+    expect(await page.$('#error')).toBeNull();
+    const result = (await page.evaluate(() => (window as any).trainResult)) as { metrics: { label: string; testAccuracy: number }[]; titles: string[]; totalSteps: number };
+    expect(result.titles).toEqual(['SGD (batch 1)', 'Adam']);
+    expect(result.totalSteps).toBe(1024); // 512 training samples (128 held out), 2 epochs
+    for (const m of result.metrics) expect(m.testAccuracy, m.label).toBeGreaterThan(0.6);
+    const chart = await page.evaluate(() => {
+      const rows = document.querySelectorAll('#metrics tbody tr');
+      return { rows: rows.length, testCells: Array.from(rows, (r) => r.children[3]!.textContent) };
+    });
+    expect(chart.rows).toBe(2);
+    for (const cell of chart.testCells) expect(cell).toMatch(/%$/);
+    const curves = await page.evaluate(() => (window as any).demoCharts as { loss: number[]; lr: number[] });
+    expect(Math.min(...curves.loss)).toBeGreaterThan(100); // a point per ~7 steps at batch 1, not one per epoch
+    expect(curves.lr[0]).toBeLessThan(curves.lr[Math.floor(curves.lr.length / 5)]!); // warm-up rises
+    expect(curves.lr[curves.lr.length - 1]).toBeLessThan(0.001); // cosine ends near 0
+    expect(await page.$$eval('#boundaries figcaption', (f) => f.map((x) => x.textContent))).toEqual([expect.stringMatching(/^SGD \(batch 1\): train .*%, test .*%/), expect.stringMatching(/^Adam: train/)]);
+    await page.screenshot({ path: `${shots}/train-views.png`, fullPage: true });
+
+    await page.click('#compareBatches');
+    await done(page);
+    const batches = (await page.evaluate(() => (window as any).batchResult)) as { batchSize: number; title: string; loss: number }[];
+    expect(batches.map((b) => b.batchSize)).toEqual([1, 64, 512]);
+    expect(batches.map((b) => b.title)).toEqual(['SGD (batch 1)', 'mini-batch SGD (64)', 'GD (full batch)']);
+    for (const b of batches) expect(Number.isFinite(b.loss)).toBe(true);
+    await page.screenshot({ path: `${shots}/train-batches.png`, fullPage: true });
+    expect(errors.filter((e) => !/Choose at least one optimizer/.test(e))).toEqual([]);
+    await page.close();
+  });
+
   test('train, digits (mnist package): Adam and Nesterov reach the lowest loss among SGD, Nesterov, RMSProp, Adam', async () => {
     const { page, errors } = await open('demo/train.html?dataset=digits&hidden=64&lr=0.05&batch=64&epochs=5&seed=1&optimizers=GD,Nesterov,RMSProp,Adam&autorun=1');
     await done(page);
@@ -103,6 +169,9 @@ describe('demo pages', () => {
     expect(result.layers).toEqual([784, 64, 10]);
     const ranked = [...result.metrics].sort((a, b) => a.loss - b.loss).map((m) => m.label);
     expect(new Set(ranked.slice(0, 2))).toEqual(new Set(['Adam', 'Nesterov']));
+    // Held-out digits with the predictions of the network with the lowest test loss.
+    expect(await page.$$eval('#digits canvas', (c) => c.length)).toBe(24);
+    expect(await page.textContent('#digitsTitle')).toMatch(/^Held-out digits and what (Adam|Nesterov|RMSProp|GD) \(lowest test loss\) says they are$/);
     await page.screenshot({ path: `${shots}/train-digits.png`, fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
