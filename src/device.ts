@@ -1,5 +1,13 @@
 /** Getting a GPUDevice in the browser or in Node (npm package `webgpu`, Dawn). */
 
+const inNode = () => typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string';
+
+/** What Node users need when Dawn finds no adapter: a Vulkan driver, real or emulated. */
+const NODE_NO_ADAPTER =
+  ' In Node, Dawn needs a Vulkan driver: a GPU\'s own, or a software one such as SwiftShader ' +
+  '(on Debian: `apt-get install chromium`, then LD_LIBRARY_PATH=/usr/lib/chromium and ' +
+  'VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json); check `vulkaninfo` if a GPU is present.';
+
 /**
  * Requests an adapter and a device with the adapter's largest buffer limits, so big parameter
  * sets need fewer splits. Pass `gpu` in Node: `const gpu = create([])` from the `webgpu` package,
@@ -19,7 +27,7 @@ export async function requestOptimizerDevice(
     );
   }
   const adapter = await gpu.requestAdapter(adapterOptions);
-  if (!adapter) throw new Error('webgpu-optim: no WebGPU adapter was found');
+  if (!adapter) throw new Error(`webgpu-optim: no WebGPU adapter was found.${inNode() ? NODE_NO_ADAPTER : ''}`);
   return adapter.requestDevice({
     label: 'webgpu-optim:device',
     requiredLimits: {

@@ -1,3 +1,4 @@
+/// <reference types="@webgpu/types" preserve="true" />
 /**
  * webgpu-optim: fused WebGPU optimizer kernels with PyTorch torch.optim semantics.
  * @packageDocumentation

@@ -3,10 +3,11 @@
 //   + this file + the optimizer's .wgsl (which defines `fn update(i, h, g)`).
 //
 // Each invocation updates VECTORS_PER_INVOCATION vec4s (4 consecutive f32 each) of one segment,
-// WORKGROUP_SIZE vectors apart so that neighbouring invocations still touch neighbouring memory. A segment is a 256-byte
-// aligned range of the packed buffers that fits one storage binding and one 2-D dispatch, so the
-// array indices are relative to the segment. Preprocessor flags (if/else lines) are resolved when the pipeline is
-// created (wgsl-preprocessor), never by branching on per-element data.
+// WORKGROUP_SIZE vectors apart so that neighbouring invocations touch neighbouring memory. A
+// segment is a 256-byte aligned range of the packed buffers that fits one storage binding and one
+// 2-D dispatch, so the array indices are relative to the segment. Preprocessor flags (if/else
+// lines) are resolved when the pipeline is created (wgsl-preprocessor), never by branching on
+// per-element data.
 
 override WORKGROUP_SIZE: u32 = 256u;
 // More than one vector per invocation gives a GPU more loads in flight per thread (memory-level
