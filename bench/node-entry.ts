@@ -1,6 +1,6 @@
 /**
- * What the Node benchmark loads (through Vite, or as one bundled file on a machine without the
- * dev dependencies: npm run bench:bundle): the suite and the peers, which find the GPU through
+ * What the Node benchmark loads, bundled into one file (npm run bench:bundle), so it runs on a machine
+ * without the dev dependencies too: the suite and the peers, which find the GPU through
  * `navigator.gpu` (bench/run-node.mjs sets it to Dawn's).
  */
 export { runSuite } from './suite.js';

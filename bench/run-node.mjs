@@ -18,19 +18,18 @@ Object.defineProperty(globalThis, 'navigator', {
   configurable: true,
 });
 
-/** bench/node-entry.ts through Vite, or its bundle (npm run bench:bundle) when BENCH_BUNDLE names it. */
+/**
+ * The suite, the library and the peers, bundled by `npm run bench:bundle` (scripts/bench-node.sh
+ * builds it first): TF.js's Node code needs CommonJS `require`, which a bundle provides and Vite's
+ * on-the-fly module runner does not.
+ */
 async function loadEntry() {
-  if (process.env.BENCH_BUNDLE) return { entry: await import(pathToFileURL(process.env.BENCH_BUNDLE).href), close: async () => {} };
-  const { createServer } = await import('vite');
-  const server = await createServer({
-    root: rootDir,
-    logLevel: 'error',
-    server: { middlewareMode: true, hmr: false, watch: null },
-    appType: 'custom',
-    // TF.js's ES modules import paths without extensions, which Node cannot load; Vite can.
-    ssr: { noExternal: [/^@tensorflow\//, /^@jax-js\//] },
-  });
-  return { entry: await server.ssrLoadModule('/bench/node-entry.ts'), close: () => server.close() };
+  const bundle = process.env.BENCH_BUNDLE ?? `${rootDir}/dist/bench/node-entry.js`;
+  try {
+    return { entry: await import(pathToFileURL(bundle).href), close: async () => {} };
+  } catch (error) {
+    throw new Error(`cannot load the benchmark bundle ${bundle} (npm run bench:bundle builds it): ${error.message}`);
+  }
 }
 
 /** The plain-JS kernel split over worker threads sharing the arrays. */

@@ -9,4 +9,5 @@ if [ -z "${VK_ICD_FILENAMES:-}" ] && ! ldconfig -p 2>/dev/null | grep -q libvulk
   export VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json
   echo "bench:node: no Vulkan loader on this host; using Chromium's loader and SwiftShader (CPU-emulated)"
 fi
+npm run --silent bench:bundle >/dev/null
 node bench/run-node.mjs "$@"

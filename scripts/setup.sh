@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests, the benchmark and the demo need on a fresh machine:
-# the npm packages (npm ci) and Chromium with WebGPU (Debian's package) when /usr/bin/chromium is missing.
+# the npm packages (npm ci), Chromium with WebGPU (Debian's package) when /usr/bin/chromium is
+# missing, and Debian's python3-torch (PyTorch 1.13, the checkpoint round-trip tests' other side).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,3 +18,11 @@ if [ ! -x "$chromium" ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
 fi
 "$chromium" --version 2>/dev/null | head -1 || true
+
+if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+  echo "setup: PyTorch is missing from /usr/bin/python3; installing Debian's python3-torch"
+  sudo=""
+  if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-torch >/dev/null
+fi

@@ -32,3 +32,5 @@ export {
 } from './schedules.js';
 export type { GradClipping, LossScaling, TrainingOptions } from './training.js';
 export type { ControlSnapshot } from './engine/control-block.js';
+export { fromTorchCheckpoint, toTorchCheckpoint, TORCH_CHECKPOINT_FORMAT, TORCH_CLASSES } from './checkpoint/torch.js';
+export { decodeSafetensors, encodeSafetensors, type SafetensorsContent } from './checkpoint/safetensors.js';
