@@ -93,6 +93,7 @@ async function runInChromium(dir) {
     const page = await browser.newPage();
     const lines = [];
     // Done at the snippet's last line (the state dict), at an error, or after 60 s.
+    let timer;
     const finished = new Promise((done) => {
       page.on('console', (m) => {
         lines.push(`${m.type()}: ${m.text()}`);
@@ -102,10 +103,11 @@ async function runInChromium(dir) {
         lines.push(`error: ${e.message}`);
         done();
       });
-      setTimeout(done, 60_000);
+      timer = setTimeout(done, 60_000);
     });
     await page.goto(`http://localhost:${server.address().port}/`);
     await finished;
+    clearTimeout(timer);
     const printed = lines.join('\n');
     if (/^error/m.test(printed)) throw new Error(`package-test: the browser snippet failed:\n${printed}`);
     return printed;
