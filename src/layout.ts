@@ -3,7 +3,7 @@
  * the flat range is cut into segments that respect the device limits. No GPU objects here, so the
  * rules can be unit-tested in Node.
  */
-import { checkTensorSpecs } from './tensors.js';
+import { checkTensorSpecs, shapeOf } from './tensors.js';
 
 /** Each tensor starts on a multiple of this many f32 elements (256 bytes). */
 export const TENSOR_ALIGN_ELEMENTS = 64;
@@ -21,11 +21,15 @@ export const ELEMENTS_PER_INVOCATION = 4;
 export interface TensorSpec {
   name: string;
   length: number;
+  /** Dimensions (product = length); default [length]. */
+  shape?: readonly number[];
 }
 
 export interface TensorSlot {
   /** The tensor's name, unique within the set. */
   readonly name: string;
+  /** Its dimensions as given (`[length]` when none were): kept for state dicts and checkpoints. */
+  readonly shape: readonly number[];
   /** First element of the tensor in every packed buffer (parameters, gradients, each state slot). */
   readonly offset: number;
   /** Number of f32 elements. */
@@ -94,6 +98,7 @@ export function computeLayout(
     const offset = alignUp(cursor, TENSOR_ALIGN_ELEMENTS);
     tensors.push({
       name: spec.name,
+      shape: shapeOf(spec),
       offset,
       length: spec.length,
       byteOffset: offset * 4,

@@ -95,11 +95,11 @@ export function effectiveLimits(device: GPUDevice, overrides: Partial<LayoutLimi
  *   { name: 'w', data: new Float32Array(784 * 128) },
  *   { name: 'b', data: new Float32Array(128) },
  * ]);
- * params.tensors[1]; // { name: 'b', offset: 100352, length: 128, byteOffset: 401408, byteLength: 512 }
+ * params.tensors[1]; // { name: 'b', shape: [128], offset: 100352, length: 128, byteOffset: 401408, byteLength: 512 }
  */
 export function createParameterSet(
   device: GPUDevice,
-  tensors: readonly { name: string; data: Float32Array }[],
+  tensors: readonly { name: string; data: Float32Array; shape?: readonly number[] }[],
   options: ParameterSetOptions = {},
 ): ParameterSet {
   if (!device || typeof device.createBuffer !== 'function') {
@@ -136,7 +136,7 @@ export function createParameterSet(
     throw new RangeError(`webgpu-optim: vectorsPerInvocation ${String(vectorsPerInvocation)} must be an integer from 1 to 16`);
   }
   const layout = computeLayout(
-    tensors.map((t) => ({ name: t.name, length: t.data.length })),
+    tensors.map((t) => ({ name: t.name, length: t.data.length, shape: t.shape })),
     effectiveLimits(device, options.limits),
     workgroupSize,
   );

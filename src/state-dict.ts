@@ -19,8 +19,8 @@ export interface OptimizerStateDict<H extends object = Record<string, unknown>> 
   step: number;
   /** Updates made, skipped ones included: the lr schedule's position. Equal to `step` when absent. */
   stepCalls?: number;
-  /** Name and length of each tensor, in tensor order. */
-  tensors: { name: string; length: number }[];
+  /** Name, length and shape of each tensor, in tensor order (shape absent in older dicts). */
+  tensors: { name: string; length: number; shape?: number[] }[];
   /**
    * `state[i]` holds tensor i's state slots by their PyTorch names (`exp_avg`, `sum`, …), and any
    * scalar state PyTorch keeps per tensor as a number (NAdam's `mu_product`).
@@ -39,6 +39,7 @@ export interface OptimizerStateDict<H extends object = Record<string, unknown>> 
 export interface TensorInfo {
   name: string;
   length: number;
+  shape?: readonly number[];
 }
 
 /** The slot names each tensor has, given the config (PyTorch leaves some out, e.g. momentum 0). */
@@ -73,7 +74,7 @@ export function buildStateDict<H extends object>(
     optimizer: config.definition.name,
     step: counts.step,
     stepCalls: counts.stepCalls,
-    tensors: tensors.map(({ name, length }) => ({ name, length })),
+    tensors: tensors.map(({ name, length, shape }) => ({ name, length, shape: [...(shape ?? [length])] })),
     state: tensors.map((_, i) => ({
       ...Object.fromEntries(tensorSlots(config, i).map((slot) => [slot, slotData(i, slot)])),
       ...scalarState(config, i, counts.step),
@@ -156,6 +157,11 @@ export function checkStateDict<H extends object>(
   sd.tensors.forEach((t, i) => {
     if (t?.name !== tensors[i]!.name || t?.length !== tensors[i]!.length) {
       fail(`tensor ${i} is "${t?.name}" of length ${t?.length}, expected "${tensors[i]!.name}" of length ${tensors[i]!.length}`);
+    }
+    // Older dicts have no shape; a shape that is there must be this tensor's.
+    const own = tensors[i]!.shape ?? [tensors[i]!.length];
+    if (t.shape !== undefined && JSON.stringify(t.shape) !== JSON.stringify(own)) {
+      fail(`tensor ${i} ("${t.name}") has shape ${JSON.stringify(t.shape)}, this optimizer's is ${JSON.stringify(own)}`);
     }
   });
   checkCounts(sd, training, tensors, fail);

@@ -3,6 +3,22 @@
 export interface TensorShape {
   readonly name: string;
   readonly length: number;
+  /** Dimensions, e.g. [rows, cols]; their product is `length`. Absent: [length]. */
+  readonly shape?: readonly number[];
+}
+
+/** The tensor's dimensions: `shape` checked against `length`, or `[length]` when absent. */
+export function shapeOf(spec: TensorShape): number[] {
+  if (spec.shape === undefined) return [spec.length];
+  const shape = spec.shape as unknown;
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    throw new TypeError(`webgpu-optim: tensor "${spec.name}" has shape ${JSON.stringify(shape)}; a shape is an array of integers >= 0`);
+  }
+  const product = shape.reduce((a: number, b: number) => a * b, 1);
+  if (product !== spec.length) {
+    throw new RangeError(`webgpu-optim: tensor "${spec.name}" has shape [${shape.join(', ')}] (${product} elements) but ${spec.length} values`);
+  }
+  return [...shape];
 }
 
 /** Throws unless `arrays` holds one Float32Array of the right length per tensor, in order. */
@@ -38,6 +54,7 @@ export function checkTensorSpecs(specs: readonly TensorShape[]): void {
     if (!Number.isSafeInteger(spec.length) || spec.length < 0) {
       throw new RangeError(`webgpu-optim: tensor "${spec.name}" has an invalid length ${spec.length}`);
     }
+    shapeOf(spec);
     names.add(spec.name);
   });
 }

@@ -47,7 +47,7 @@ export function toTorchCheckpoint(sd: OptimizerStateDict<any>): Uint8Array {
     scalars[torchIndex] = { step: sd.step };
     for (const [slot, value] of Object.entries(sd.state[i]!)) {
       if (typeof value === 'number') scalars[torchIndex]![slot] = value;
-      else tensors[`state.${torchIndex}.${slot}`] = { shape: [value.length], data: value };
+      else tensors[`state.${torchIndex}.${slot}`] = { shape: [...(sd.tensors[i]!.shape ?? [value.length])], data: value };
     }
   });
   let next = 0;

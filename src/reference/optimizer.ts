@@ -10,7 +10,7 @@ import { applyStepEntries, namedScalars, packScalars, scalarLayout, stepEntries 
 import { getDefinition, type OptimizerName, type OptimizerOptionsMap } from '../optimizers/registry.js';
 import { checkSchedule, type LrSchedule } from '../schedules.js';
 import { buildStateDict, checkStateDict, type OptimizerStateDict, type TensorInfo } from '../state-dict.js';
-import { checkGradients, checkTensorSpecs } from '../tensors.js';
+import { checkGradients, checkTensorSpecs, shapeOf } from '../tensors.js';
 import { resolveTraining, type TrainingOptions } from '../training.js';
 import { controlStep, initialControlState, type ControlState } from './gradient-control.js';
 
@@ -39,7 +39,8 @@ export interface ReferenceOptimizer<H extends object = Record<string, unknown>> 
   eval(): void;
 }
 
-export type NamedTensor = { name: string; data: Float32Array };
+/** A named tensor; `shape` (product = data.length) is kept for state dicts and checkpoints. */
+export type NamedTensor = { name: string; data: Float32Array; shape?: readonly number[] };
 
 function namedParams(params: unknown): { tensors: TensorInfo[]; data: Float32Array[] } {
   if (!Array.isArray(params)) throw new TypeError('webgpu-optim: params must be an array of Float32Array or { name, data }');
@@ -49,11 +50,11 @@ function namedParams(params: unknown): { tensors: TensorInfo[]; data: Float32Arr
     if (!(named?.data instanceof Float32Array)) {
       throw new TypeError(`webgpu-optim: params[${i}] must be a Float32Array or { name, data: Float32Array }`);
     }
-    tensors.push({ name: named.name, length: named.data.length });
+    tensors.push({ name: named.name, length: named.data.length, shape: named.shape });
     return named.data as Float32Array;
   });
   checkTensorSpecs(tensors);
-  return { tensors, data };
+  return { tensors: tensors.map((t) => ({ ...t, shape: shapeOf(t) })), data };
 }
 
 /**

@@ -6,6 +6,15 @@ import { adam } from '../../src/optimizers/adam/definition.js';
 const big = { maxStorageBufferBindingSize: 128 << 20, maxComputeWorkgroupsPerDimension: 65535, maxBufferSize: 256 << 20 };
 
 describe('computeLayout', () => {
+  test('tensor shapes: kept as given, [length] by default; a shape that does not hold the values is refused', () => {
+    const layout = computeLayout([{ name: 'w', length: 6, shape: [2, 3] }, { name: 'b', length: 3 }, { name: 'k', length: 24, shape: [2, 3, 4] }, { name: 's', length: 1, shape: [] }], big, 256);
+    expect(layout.tensors.map((t) => t.shape)).toEqual([[2, 3], [3], [2, 3, 4], []]);
+    expect(() => computeLayout([{ name: 'w', length: 5, shape: [2, 3] }], big, 256)).toThrow('tensor "w" has shape [2, 3] (6 elements) but 5 values');
+    expect(() => computeLayout([{ name: 'w', length: 6, shape: [2, -3] as number[] }], big, 256)).toThrow(/shape \[2,-3\]; a shape is an array of integers >= 0/);
+    expect(() => computeLayout([{ name: 'w', length: 6, shape: [2.5, 2] }], big, 256)).toThrow(/a shape is an array of integers/);
+    expect(() => computeLayout([{ name: 'w', length: 6, shape: '2x3' as never }], big, 256)).toThrow(/has shape "2x3"/);
+  });
+
   test('offsets on 64-element boundaries, padded length a multiple of 64', () => {
     const layout = computeLayout([1, 3, 63, 64, 65, 0, 100_003].map((length, i) => ({ name: `t${i}`, length })), big, 256);
     expect(layout.tensors.map((t) => t.offset)).toEqual([0, 64, 128, 192, 256, 384, 384]);

@@ -34,7 +34,7 @@ const CASES: [OptimizerName, Record<string, unknown>][] = [
 ];
 
 const lengths = SHAPES.map((s) => s.reduce((a, b) => a * b, 1));
-const initial = () => lengths.map((n, i) => ({ name: `t${i}`, data: randomArray(n, rng(100 + i)) }));
+const initial = () => lengths.map((n, i) => ({ name: `t${i}`, data: randomArray(n, rng(100 + i)), shape: SHAPES[i]! }));
 const grad = (k: number) => lengths.map((n, i) => randomArray(n, rng(1000 * (k + 1) + i)));
 const withGroups = (options: Record<string, unknown>) => ({ ...options, groups: [{ tensors: ['t1'], lr: 0.5 * ((options.lr as number) ?? 1) }] });
 
@@ -62,6 +62,9 @@ describe('PyTorch checkpoints (python3-torch 1.13)', { timeout: 60_000 }, () => 
     const ours = createReferenceOptimizer(name, initial(), withGroups(options) as never);
     for (let k = 0; k < STEPS; k++) ours.step(grad(k));
     const checkpoint = toTorchCheckpoint(ours.stateDict());
+    // Each tensor's shape travels: in the state dict and on every slot in the file.
+    expect(ours.stateDict().tensors.map((t) => t.shape)).toEqual(SHAPES);
+    for (const [key, { shape }] of Object.entries(decodeSafetensors(checkpoint).tensors)) expect(shape, key).toEqual(SHAPES[Number(key.split('.')[1])]);
     const ckptPath = join(work, `${name}-${Math.random().toString(36).slice(2)}.safetensors`);
     writeFileSync(ckptPath, checkpoint);
     const next = grad(STEPS);
