@@ -65,7 +65,9 @@ export function jaxRunner(): JaxRunner {
             m = next.map((r) => r[1]);
             v = next.map((r) => r[2]);
           }
-          await blockUntilReady(p[p.length - 1]!);
+          // jax-js computes each array when it is needed: wait for every output, not only the last
+          // (waiting for one tensor left the others' updates uncounted).
+          await blockUntilReady([p, m, v]);
         },
         dispose() {
           for (const a of [...p, ...m, ...v, ...g]) a.dispose();
