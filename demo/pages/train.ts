@@ -155,13 +155,18 @@ const setRunning = (running: boolean) => {
   $('stop').toggleAttribute('disabled', !running);
 };
 
-async function start() {
+/** What every run starts with: the device, a clean page, the controls read and checked. */
+async function beginRun() {
   const { device } = await ready;
   stopRequested = false;
   clearError();
   setRunning(true);
   status.dataset.state = 'running';
-  const settings = await readSettings();
+  return { device, settings: await readSettings() };
+}
+
+async function start() {
+  const { device, settings } = await beginRun();
   const { train, test } = settings.data;
   const totalSteps = Math.floor(train.labels.length / Math.min(settings.batchSize, train.labels.length)) * settings.epochs;
   const schedule = scheduleFor(settings.schedule, totalSteps);
@@ -265,12 +270,7 @@ async function showDigits(trainer: ReturnType<typeof createTrainer>, test: Datas
 
 /** One optimizer (the first checked) at batch 1, 64 and the full set: loss against epochs. */
 async function compareBatches() {
-  const { device } = await ready;
-  stopRequested = false;
-  clearError();
-  setRunning(true);
-  status.dataset.state = 'running';
-  const settings = await readSettings();
+  const { device, settings } = await beginRun();
   const n = settings.data.train.labels.length;
   const sizes = [1, 64, n];
   const colors = ['#d62728', '#1f77b4', '#2ca02c'];
