@@ -106,7 +106,7 @@ export function targets(results) {
 
 function targetLines(results) {
   return targets(results).map(({ name, value, goal }) => {
-    const measured = value === undefined ? 'not measured' : `${value.toFixed(2)}×`;
+    const measured = value === undefined ? 'not measured' : `${fmt(value)}×`;
     const verdict = value === undefined ? '–' : value >= goal ? 'met' : `missed: ${(goal / value).toFixed(2)}× short`;
     return `| ${name} | ${measured} | ≥ ${goal}× | ${verdict} |`;
   });
