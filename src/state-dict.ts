@@ -54,6 +54,14 @@ function scalarState<H extends object>(config: ResolvedConfig<H>, tensorIndex: n
   return Object.fromEntries(Object.entries(config.definition.scalarState ?? {}).map(([name, value]) => [name, value(group, step)]));
 }
 
+/** Each tensor's scalar state at `sd.step` under `sd`'s options (for dicts rebuilt from other forms). */
+export function scalarStateOf<H extends object>(definition: OptimizerDefinition<H, any>, sd: OptimizerStateDict<H>): Record<string, number>[] {
+  const [base, ...rest] = sd.options.groups;
+  const { tensors: _defaultTensors, ...baseOptions } = base!;
+  const config = resolveConfig(definition, sd.tensors.map((t) => t.name), { ...(baseOptions as Partial<H>), groups: rest.map((g) => ({ ...g })) } as never);
+  return sd.tensors.map((_, i) => scalarState(config, i, sd.step));
+}
+
 export interface Counts {
   step: number;
   stepCalls: number;

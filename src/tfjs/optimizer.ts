@@ -1,0 +1,292 @@
+/**
+ * A TF.js optimizer (`tf.Optimizer`) that updates the variables with this library's fused kernel:
+ * `model.compile({ optimizer })` → `model.fit`, `optimizer.minimize(f)` and `applyGradients`
+ * all work, on the TF.js webgpu backend's own GPUDevice.
+ *
+ * Per step, on the GPU and in one submission:
+ * 1. each gradient is copied into the packed gradient buffer (one `copyBufferToBuffer` per tensor);
+ * 2. one dispatch updates every variable (packed parameters and state stay on the GPU);
+ * 3. each variable's new values are copied into a buffer from TF.js's pool, which becomes the
+ *    variable's value (`variable.assign`), as TF.js's own optimizers give variables new tensors.
+ * So 2 copies per tensor and no readback. The copies stay because TF.js owns the gradients'
+ * buffers (a new one per step) and a TF.js tensor cannot view a range of the packed buffer.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { createOptimizer, type Optimizer } from '../engine/optimizer.js';
+import { createParameterSet, type ParameterSet } from '../parameters.js';
+import { createReferenceOptimizer } from '../reference/optimizer.js';
+import { getDefinition, type OptimizerName, type OptimizerOptionsMap } from '../optimizers/registry.js';
+import type { OptimizerOptions } from '../config.js';
+import type { GradClipping } from '../training.js';
+import { bufferOf, flushTfjs, pooledTensor, webgpuBackend } from './backend.js';
+import { renamedStateDict, stateDictFromWeights, weightsFromStateDict, type NamedTensor } from './weights.js';
+import type { OptimizerStateDict } from '../state-dict.js';
+
+/** Options of the TF.js optimizer: the optimizer's hyperparameters (PyTorch names), groups by variable name, clipping. */
+export type TfjsOptimizerOptions<N extends OptimizerName> = OptimizerOptions<OptimizerOptionsMap[N]> & {
+  gradClipping?: GradClipping;
+  skipNonFinite?: boolean;
+};
+
+/** Options that need code or a loss the optimizer does not see, with what to do instead. */
+const REFUSED: Record<string, string> = {
+  lrSchedule: 'a schedule is code and would not survive getConfig(); set `optimizer.learningRate` in a callback (e.g. onEpochBegin)',
+  lossScaling: 'TF.js computes the loss and its gradients; scale them there',
+  accumulation: 'TF.js calls applyGradients once per batch; accumulate gradients before calling it',
+  computeGradNorm: 'the norm is read with getLastGradNorm() on the core optimizer, which this class keeps private',
+  stepsInFlight: 'one step is recorded per applyGradients call',
+};
+
+/** Optimizers whose parameters are not the point to evaluate at (they need an eval() switch). */
+const UNSUPPORTED: Partial<Record<OptimizerName, string>> = {
+  adamw_schedule_free: 'its parameters hold the training point, and TF.js would evaluate there; use the core API with train()/eval()',
+};
+
+interface Packed {
+  backend: ReturnType<typeof webgpuBackend>;
+  params: ParameterSet;
+  optimizer: Optimizer<any>;
+  variables: tf.Variable[];
+  /** Each variable's dataId after our last write: another one means someone assigned to it. */
+  written: object[];
+  index: Map<string, number>;
+}
+
+/** A TF.js optimizer running webgpu-optim's fused kernel. See the module comment for the data flow. */
+export class WebGPUOptimizer<N extends OptimizerName = OptimizerName> extends tf.Optimizer {
+  /** TF.js serialization name (`tf.serialization.registerClass`). */
+  static className = 'WebGPUOptimizer';
+  readonly optimizerName: N;
+  private options: TfjsOptimizerOptions<N>;
+  private packed?: Packed;
+  /** State from setWeights before the first step, for the variables that step brings. */
+  private pending?: OptimizerStateDict<any>;
+
+  /**
+   * @param name an optimizer of this library (`'adam'`, `'sgd'`, …; see `optimizerNames`)
+   * @param options its options with PyTorch names and defaults (`{ lr: 1e-3, betas: [0.9, 0.999] }`);
+   *   `train.adam(…)` and the other `train.*` factories take TF.js's arguments and defaults instead.
+   */
+  constructor(name: N, options: TfjsOptimizerOptions<N> = {} as TfjsOptimizerOptions<N>) {
+    super();
+    getDefinition(name);
+    if (UNSUPPORTED[name]) throw new Error(`webgpu-optim/tfjs: ${name} is not available as a TF.js optimizer: ${UNSUPPORTED[name]}`);
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+      throw new TypeError(`webgpu-optim/tfjs: options must be an object, got ${JSON.stringify(options)}`);
+    }
+    for (const [key, why] of Object.entries(REFUSED)) {
+      if (key in options) throw new Error(`webgpu-optim/tfjs: option "${key}" is not taken here: ${why}`);
+    }
+    // The core checks every option (names, ranges, groups); a CPU twin over placeholder tensors
+    // named by the groups makes it check them now, not at the first step.
+    const named = (options.groups ?? []).flatMap((g) => (Array.isArray(g?.tensors) ? g.tensors : []));
+    createReferenceOptimizer(name, [...new Set(named.map(String))].map((n) => ({ name: n, data: new Float32Array(1) })), options as never);
+    this.optimizerName = name;
+    this.options = structuredClone(options);
+  }
+
+  /** The base learning rate (`lr` of every group). Setting it applies from the next step on. */
+  get learningRate(): number {
+    return (this.packed?.optimizer.groups[0] as { lr?: number } | undefined)?.lr ?? (this.options as { lr?: number }).lr ?? (getDefinition(this.optimizerName).defaults as { lr: number }).lr;
+  }
+
+  set learningRate(lr: number) {
+    if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) {
+      throw new RangeError(`webgpu-optim/tfjs: learningRate must be a finite number >= 0, got ${String(lr)}`);
+    }
+    const groups = this.packed?.optimizer.groups.length ?? 1;
+    for (let g = 0; g < groups; g++) this.packed?.optimizer.setHyperparameters({ lr } as never, g);
+    this.options = { ...this.options, lr, groups: this.options.groups?.map((g) => ({ ...g, lr })) } as TfjsOptimizerOptions<N>;
+  }
+
+  /**
+   * Updates the variables named by `variableGradients` (as `tf.train.*` optimizers do). The first
+   * call fixes the set of variables; later calls must bring gradients for exactly that set.
+   */
+  applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
+    const backend = webgpuBackend('applyGradients');
+    const grads = namedGradients(variableGradients);
+    const variables = grads.map(({ name, tensor }) => checkedVariable(name, tensor));
+    if (this.packed) checkSameSet(this.packed, grads.map((g) => g.name), backend.device);
+    const packed = this.packed ?? this.build(variables);
+    this.packed = packed;
+    this.step(packed, grads);
+    this.incrementIterations();
+  }
+
+  /** TF.js-style weights: `iter`, then `<variable>/<slot>` per state slot (PyTorch slot names). The caller owns the tensors. */
+  async getWeights(): Promise<NamedTensor[]> {
+    if (!this.packed) return [await this.saveIterations()];
+    return weightsFromStateDict(await this.packed.optimizer.stateDict(), this.iterations);
+  }
+
+  /**
+   * Restores `getWeights()` output, by position as TF.js does (the k-th variable's slots go to the
+   * k-th variable updated). Checked in full first: on a mismatch nothing changes. Before the first
+   * step the state waits for it, checked against the sizes the weights give.
+   */
+  async setWeights(weights: NamedTensor[]): Promise<void> {
+    if (this.packed) {
+      const { stateDict, iterations } = await stateDictFromWeights(await this.packed.optimizer.stateDict(), weights);
+      this.packed.optimizer.loadStateDict(stateDict);
+      this.iterations_ = iterations;
+      return;
+    }
+    const pending = await pendingState(this.optimizerName, this.options, weights);
+    this.pending = pending.stateDict;
+    this.iterations_ = pending.iterations;
+  }
+
+  /** TF.js serialization: the optimizer's name and options (plain, JSON-safe). */
+  getConfig(): tf.serialization.ConfigDict {
+    return { optimizer: this.optimizerName, options: structuredClone(this.options) as unknown as tf.serialization.ConfigDict };
+  }
+
+  static fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
+    return new (cls as unknown as new (name: unknown, options: unknown) => T)(config.optimizer, config.options);
+  }
+
+  /** Frees the packed buffers (the variables stay). A later applyGradients starts afresh. */
+  dispose(): void {
+    this.packed?.optimizer.destroy();
+    this.packed?.params.destroy();
+    this.packed = undefined;
+    super.dispose();
+  }
+
+  /** Packs `variables` (copied on the GPU from their buffers) and creates the core optimizer. */
+  private build(variables: tf.Variable[]): Packed {
+    const backend = webgpuBackend('applyGradients');
+    const params = createParameterSet(
+      backend.device,
+      variables.map((v) => ({ name: v.name, data: new Float32Array(v.size), shape: v.shape })),
+      { label: 'webgpu-optim/tfjs' },
+    );
+    let optimizer: Optimizer<any>;
+    try {
+      optimizer = createOptimizer(this.optimizerName, params, this.options as never);
+    } catch (error) {
+      params.destroy();
+      throw error;
+    }
+    try {
+      if (this.pending) optimizer.loadStateDict(this.pendingFor(variables, this.pending));
+    } catch (error) {
+      optimizer.destroy();
+      params.destroy();
+      throw error;
+    }
+    this.pending = undefined;
+    return { backend, params, optimizer, variables, written: variables.map(() => ({})), index: new Map(variables.map((v, i) => [v.name, i])) };
+  }
+
+  /** The state setWeights left for `variables`; weights with counts only give fresh slots at those counts. */
+  private pendingFor(variables: tf.Variable[], pending: OptimizerStateDict<any>): OptimizerStateDict<any> {
+    if (pending.tensors.length > 0) return renamedStateDict(checkedPending(pending, variables), variables.map((v) => v.name));
+    const twin = createReferenceOptimizer(this.optimizerName, variables.map((v) => ({ name: v.name, data: new Float32Array(v.size), shape: v.shape })), this.options as never);
+    return { ...twin.stateDict(), step: pending.step, stepCalls: pending.stepCalls };
+  }
+
+  /** One update: gradients in, one dispatch, new values out, in one submission. */
+  private step(packed: Packed, grads: { name: string; tensor: tf.Tensor }[]): void {
+    const { backend, params, optimizer, variables, written, index } = packed;
+    const sources = grads.map(({ name, tensor }) => ({ slot: params.tensors[index.get(name)!]!, buffer: bufferOf(backend, tensor) }));
+    // Variables given new values since our last write (model.setWeights, loading, assign) are read back in.
+    const changed = variables.flatMap((v, i) => (v.dataId === written[i] ? [] : [{ slot: params.tensors[i]!, buffer: bufferOf(backend, v) }]));
+    flushTfjs(backend); // the gradients' commands go first
+    const encoder = backend.device.createCommandEncoder({ label: 'webgpu-optim/tfjs:step' });
+    for (const { slot, buffer } of changed) encoder.copyBufferToBuffer(buffer, 0, params.paramBuffer, slot.byteOffset, slot.byteLength);
+    for (const { slot, buffer } of sources) encoder.copyBufferToBuffer(buffer, 0, params.gradBuffer, slot.byteOffset, slot.byteLength);
+    optimizer.step(encoder);
+    const outputs = variables.map((v, i) => {
+      const slot = params.tensors[i]!;
+      const out = pooledTensor(backend, v.shape);
+      encoder.copyBufferToBuffer(params.paramBuffer, slot.byteOffset, out.buffer, 0, slot.byteLength);
+      return out.tensor;
+    });
+    backend.device.queue.submit([encoder.finish()]);
+    variables.forEach((v, i) => {
+      v.assign(outputs[i]!);
+      outputs[i]!.dispose();
+      written[i] = v.dataId;
+    });
+  }
+}
+tf.serialization.registerClass(WebGPUOptimizer);
+
+function namedGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): { name: string; tensor: tf.Tensor }[] {
+  if (variableGradients === null || typeof variableGradients !== 'object') {
+    throw new TypeError('webgpu-optim/tfjs: applyGradients needs a map { variableName: gradient } or an array of { name, tensor }');
+  }
+  const list = Array.isArray(variableGradients)
+    ? variableGradients.map((g) => ({ name: g?.name, tensor: g?.tensor }))
+    : Object.entries(variableGradients).map(([name, tensor]) => ({ name, tensor }));
+  if (list.length === 0) throw new Error('webgpu-optim/tfjs: applyGradients got no gradients');
+  const seen = new Set<string>();
+  for (const { name } of list) {
+    if (seen.has(name)) throw new Error(`webgpu-optim/tfjs: applyGradients got two gradients for "${name}"`);
+    seen.add(name);
+  }
+  return list as { name: string; tensor: tf.Tensor }[];
+}
+
+/** The variable `name` names, after checking its gradient fits it. */
+function checkedVariable(name: string, gradient: tf.Tensor | null | undefined): tf.Variable {
+  const variable = tf.engine().registeredVariables[name];
+  if (!variable) throw new Error(`webgpu-optim/tfjs: applyGradients: no variable named ${JSON.stringify(name)}`);
+  if (!(gradient instanceof tf.Tensor)) {
+    throw new TypeError(`webgpu-optim/tfjs: applyGradients: the gradient of "${name}" is ${gradient === null ? 'null' : typeof gradient}, not a tensor (every variable of the set needs one each step)`);
+  }
+  if (gradient.isDisposed) throw new Error(`webgpu-optim/tfjs: applyGradients: the gradient of "${name}" is disposed`);
+  if (variable.dtype !== 'float32' || gradient.dtype !== 'float32') {
+    throw new TypeError(`webgpu-optim/tfjs: "${name}": only float32 variables and gradients, got ${variable.dtype} and ${gradient.dtype}`);
+  }
+  if (!tf.util.arraysEqual(variable.shape, gradient.shape)) {
+    throw new Error(`webgpu-optim/tfjs: the gradient of "${name}" has shape [${gradient.shape}], the variable [${variable.shape}]`);
+  }
+  return variable;
+}
+
+function checkSameSet(packed: Packed, names: string[], device: GPUDevice): void {
+  if (device !== packed.params.device) {
+    throw new Error('webgpu-optim/tfjs: the TF.js webgpu backend now runs on another GPUDevice than the one this optimizer packed its state on; create a new optimizer');
+  }
+  const missing = packed.variables.map((v) => v.name).filter((n) => !names.includes(n));
+  const extra = names.filter((n) => !packed.index.has(n));
+  if (missing.length || extra.length) {
+    throw new Error(
+      `webgpu-optim/tfjs: applyGradients must update the same variables every call (it packs them once): ` +
+        `${missing.length ? `missing ${missing.map((n) => `"${n}"`).join(', ')}` : ''}${missing.length && extra.length ? '; ' : ''}` +
+        `${extra.length ? `new ${extra.map((n) => `"${n}"`).join(', ')}` : ''}. Use one optimizer per set of variables.`,
+    );
+  }
+}
+
+/**
+ * setWeights before the first step: the weights checked in full against a CPU twin over tensors
+ * of the sizes they give (the variables are not known yet), as the state dict to load then.
+ */
+async function pendingState(name: OptimizerName, options: object, weights: NamedTensor[]) {
+  if (!Array.isArray(weights)) throw new TypeError('webgpu-optim/tfjs: setWeights needs an array of { name, tensor }');
+  const shapes = new Map<string, number[]>();
+  for (const w of weights) {
+    const cut = typeof w?.name === 'string' ? w.name.lastIndexOf('/') : -1;
+    if (cut > 0 && w.tensor instanceof tf.Tensor && !shapes.has(w.name.slice(0, cut))) shapes.set(w.name.slice(0, cut), w.tensor.shape);
+  }
+  const twin = createReferenceOptimizer(name, [...shapes].map(([n, shape]) => ({ name: n, data: new Float32Array(tf.util.sizeFromShape(shape)), shape })), options as never);
+  const result = await stateDictFromWeights(twin.stateDict(), weights);
+  twin.loadStateDict(result.stateDict); // every remaining check of the core
+  return result;
+}
+
+/** The pending state, if it fits `variables` (count and shapes, by position). */
+function checkedPending(sd: OptimizerStateDict<any>, variables: tf.Variable[]): OptimizerStateDict<any> {
+  const fits = sd.tensors.length === 0 || (sd.tensors.length === variables.length && sd.tensors.every((t, i) => tf.util.arraysEqual(t.shape ?? [t.length], variables[i]!.shape)));
+  if (!fits) {
+    throw new Error(
+      `webgpu-optim/tfjs: the state given to setWeights is for ${sd.tensors.length} variables of shapes ${sd.tensors.map((t) => `[${t.shape}]`).join(' ')}; ` +
+        `this step updates ${variables.length} of shapes ${variables.map((v) => `[${v.shape}]`).join(' ')}`,
+    );
+  }
+  return sd;
+}

@@ -1,0 +1,97 @@
+/**
+ * The optimizer's state as TF.js weights (what `model.save({ includeOptimizer: true })` stores):
+ * `iter` (applyGradients calls, as TF.js's own optimizers), `step` (updates taken, PyTorch's
+ * count: it differs only when non-finite gradients were skipped), then `<variable>/<slot>` for
+ * each state slot under its PyTorch name (`dense/kernel/exp_avg`, …), in the variable's shape.
+ * Per-tensor scalar state (NAdam's `mu_product`) follows from `step` and is not stored.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { getDefinition } from '../optimizers/registry.js';
+import { scalarStateOf, type OptimizerStateDict } from '../state-dict.js';
+
+/** TF.js's `{ name, tensor }` pair (tfjs-core uses it in `Optimizer` but does not export the type). */
+export interface NamedTensor {
+  name: string;
+  tensor: tf.Tensor;
+}
+
+export function weightsFromStateDict(sd: OptimizerStateDict<any>, iterations: number): NamedTensor[] {
+  const weights: NamedTensor[] = [
+    { name: 'iter', tensor: tf.scalar(iterations, 'int32') },
+    { name: 'step', tensor: tf.scalar(sd.step, 'int32') },
+  ];
+  sd.tensors.forEach((t, i) => {
+    for (const [slot, value] of Object.entries(sd.state[i]!)) {
+      if (value instanceof Float32Array) weights.push({ name: `${t.name}/${slot}`, tensor: tf.tensor(value, t.shape ?? [t.length], 'float32') });
+    }
+  });
+  return weights;
+}
+
+/**
+ * `current` (the optimizer's own dict: its tensors, slots and options) with the counts and slot
+ * values of `weights`. As in TF.js, weights go to variables by position: the k-th
+ * `<name>/<slot>` prefix in order is the k-th variable (a reloaded model renames its layers).
+ * Every slot the dict needs must be there, and nothing else.
+ */
+export async function stateDictFromWeights(current: OptimizerStateDict<any>, weights: readonly NamedTensor[]): Promise<{ stateDict: OptimizerStateDict<any>; iterations: number }> {
+  const fail = (why: string): never => {
+    throw new Error(`webgpu-optim/tfjs: setWeights: ${why}`);
+  };
+  if (!Array.isArray(weights)) fail('it needs an array of { name, tensor }');
+  const counts = new Map<string, tf.Tensor>();
+  const groups = new Map<string, Map<string, tf.Tensor>>();
+  for (const w of weights) {
+    if (typeof w?.name !== 'string' || !(w.tensor instanceof tf.Tensor) || w.tensor.isDisposed) fail('every weight must be { name: string, tensor: a live tf.Tensor }');
+    const cut = w.name.lastIndexOf('/');
+    if (cut < 0 && w.name !== 'iter' && w.name !== 'step') fail(`unknown weights "${w.name}"`);
+    const [prefix, slot] = cut < 0 ? ['', w.name] : [w.name.slice(0, cut), w.name.slice(cut + 1)];
+    const group = cut < 0 ? counts : (groups.get(prefix) ?? groups.set(prefix, new Map()).get(prefix)!);
+    if (group.has(slot)) fail(`two weights are named "${w.name}"`);
+    group.set(slot, w.tensor);
+  }
+  const count = async (name: string): Promise<number> => {
+    const t = counts.get(name) ?? fail(`no "${name}" weight`);
+    const [value] = await t.data();
+    if (t.size !== 1 || !Number.isSafeInteger(value) || value! < 0) fail(`"${name}" must be one integer >= 0`);
+    return value!;
+  };
+  const iterations = await count('iter');
+  const step = counts.has('step') ? await count('step') : iterations;
+  const prefixes = [...groups.keys()];
+  const stateless = current.state.every((slots) => !Object.values(slots).some((v) => v instanceof Float32Array));
+  if (stateless && prefixes.length === 0) return { stateDict: { ...current, step, stepCalls: Math.max(iterations, step) }, iterations };
+  if (prefixes.length !== current.tensors.length) {
+    fail(`the weights hold state for ${prefixes.length} variables (${prefixes.map((p) => `"${p}"`).join(', ')}), this optimizer updates ${current.tensors.length}`);
+  }
+  const state = await Promise.all(
+    current.tensors.map(async (t, i) => {
+      const given = groups.get(prefixes[i]!)!;
+      const wanted = Object.entries(current.state[i]!).filter(([, v]) => v instanceof Float32Array).map(([slot]) => slot);
+      const unknown = [...given.keys()].filter((slot) => !wanted.includes(slot));
+      if (unknown.length) fail(`unknown weights ${unknown.map((slot) => `"${prefixes[i]}/${slot}"`).join(', ')} (variable ${i} keeps ${wanted.join(', ')})`);
+      const slots: Record<string, Float32Array> = {};
+      for (const slot of wanted) {
+        const name = `${prefixes[i]}/${slot}`;
+        const tensor = given.get(slot) ?? fail(`no "${name}" weight (variable ${i} keeps ${wanted.join(', ')})`);
+        if (tensor.dtype !== 'float32' || tensor.size !== t.length) fail(`"${name}" must be float32 with ${t.length} values (variable ${i}, "${t.name}"), got ${tensor.dtype} with ${tensor.size}`);
+        slots[slot] = (await tensor.data()) as Float32Array;
+      }
+      return slots;
+    }),
+  );
+  const stateDict: OptimizerStateDict<any> = { ...current, step, stepCalls: Math.max(iterations, step), state };
+  const scalars = scalarStateOf(getDefinition(current.optimizer), stateDict);
+  stateDict.state = state.map((slots, i) => ({ ...slots, ...scalars[i] }));
+  return { stateDict, iterations };
+}
+
+/** `sd` for other tensors of the same sizes, in the same order (the state of a renamed model). */
+export function renamedStateDict(sd: OptimizerStateDict<any>, names: readonly string[]): OptimizerStateDict<any> {
+  const rename = new Map(sd.tensors.map((t, i) => [t.name, names[i]!]));
+  return {
+    ...sd,
+    tensors: sd.tensors.map((t, i) => ({ ...t, name: names[i]! })),
+    options: { groups: sd.options.groups.map((g) => ({ ...g, tensors: g.tensors.map((n: string) => rename.get(n) ?? n) })) },
+  };
+}
