@@ -35,35 +35,70 @@ try {
     JSON.stringify({
       compilerOptions: { strict: true, skipLibCheck: false, noUnusedLocals: true, noUnusedParameters: true, target: 'es2022', module: 'esnext', moduleResolution: 'bundler', lib: ['es2022', 'dom'], noEmit: true },
       include: ['src'],
+      exclude: ['src/tfjs.ts'],
     }, null, 2),
   );
   writeFileSync(join(app, 'src', 'browser.ts'), readmeSnippet('## Usage'));
   writeFileSync(join(app, 'src', 'node.ts'), readmeSnippet('### In Node'));
-  writeFileSync(join(app, 'index.html'), '<!doctype html><html><head><link rel="icon" href="data:,"></head><body><script type="module" src="./src/browser.ts"></script></body></html>');
+  writeFileSync(join(app, 'src', 'tfjs.ts'), readmeSnippet('## With TensorFlow.js'));
+  // TF.js makes a chunk over Vite's 500 kB warning: expected, not news.
+  writeFileSync(join(app, 'vite.config.js'), 'export default { build: { chunkSizeWarningLimit: 4096 } };\n');
+  writeFileSync(
+    join(app, 'index.html'),
+    '<!doctype html><html><head><link rel="icon" href="data:,"></head><body><script type="module" src="./src/browser.ts"></script><script type="module" src="./src/tfjs.ts"></script></body></html>',
+  );
   run('npm', ['install', '--no-audit', '--no-fund', '--silent', tarball], app);
   log(`installed ${tarball.split('/').pop()} into a fresh app`);
   // The consumer's own `webgpu` for the Node snippet: the same package this repository uses.
   symlinkSync(join(repo, 'node_modules', 'webgpu'), join(app, 'node_modules', 'webgpu'));
+  // And its own TF.js (a peer dependency of webgpu-optim/tfjs): the packages this repository uses.
+  symlinkSync(join(repo, 'node_modules', '@tensorflow'), join(app, 'node_modules', '@tensorflow'));
 
   run(process.execPath, [join(repo, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.'], app);
   log('the README snippets type-check (strict, skipLibCheck false)');
+  checkTfjsSnippet(app);
 
   run(process.execPath, [join(repo, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'], app);
   const page = await runInChromium(join(app, 'dist'));
   if (!/params after 3 steps/.test(page)) throw new Error(`package-test: the browser snippet printed ${JSON.stringify(page)}`);
-  log(`the bundled browser snippet ran: ${page.trim()}`);
+  const loss = /webgpu-optim\/tfjs: loss (\S+) after 100 epochs/.exec(page);
+  if (!loss || !(Number(loss[1]) < 0.5)) throw new Error(`package-test: the TF.js snippet printed ${JSON.stringify(page)}`);
+  log(`the bundled browser snippets ran: ${page.trim().replace(/\n/g, ' | ')}`);
 
   run(process.execPath, [join(repo, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--ssr', 'src/node.ts', '--outDir', 'node-dist', '--logLevel', 'warn'], app);
   const node = run(process.execPath, [join(app, 'node-dist', 'node.js')], app, vulkanEnvironment());
   if (!/params after 3 steps/.test(node)) throw new Error(`package-test: the Node snippet printed ${JSON.stringify(node)}`);
   log(`the Node snippet ran: ${node.trim()}`);
 
-  writeFileSync(join(app, 'require.cjs'), "try { require('webgpu-optim'); } catch (e) { console.log(e.message); process.exit(0); } process.exit(1);");
-  const message = run(process.execPath, [join(app, 'require.cjs')], app);
-  if (!/ES module/.test(message) || !/import/.test(message)) throw new Error(`package-test: require() said ${JSON.stringify(message)}`);
-  log(`require() explains itself: ${message.trim()}`);
+  for (const entry of ['webgpu-optim', 'webgpu-optim/tfjs']) {
+    writeFileSync(join(app, 'require.cjs'), `try { require('${entry}'); } catch (e) { console.log(e.message); process.exit(0); } process.exit(1);`);
+    const message = run(process.execPath, [join(app, 'require.cjs')], app);
+    if (!/ES module/.test(message) || !message.includes(`from '${entry}'`)) throw new Error(`package-test: require('${entry}') said ${JSON.stringify(message)}`);
+    log(`require('${entry}') explains itself: ${message.trim()}`);
+  }
 } finally {
   rmSync(work, { recursive: true, force: true });
+}
+
+/**
+ * The TF.js snippet, strict with skipLibCheck false too. TF.js 4.x's own declarations do not pass
+ * that: tfjs-layers has type errors of its own, and tfjs-core carries an older @webgpu/types whose
+ * globals clash with the current one's (the core snippets, checked without TF.js, show ours are
+ * clean). So errors inside @tensorflow/ and @webgpu/types are counted and tolerated; any other
+ * error (in the snippet, or in webgpu-optim/tfjs's declarations) fails.
+ */
+function checkTfjsSnippet(app) {
+  writeFileSync(join(app, 'tsconfig.tfjs.json'), JSON.stringify({ extends: './tsconfig.json', include: ['src/tfjs.ts'], exclude: [] }, null, 2));
+  let output = '';
+  try {
+    run(process.execPath, [join(repo, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.tfjs.json'], app);
+  } catch (error) {
+    output = String(error.stdout ?? '');
+  }
+  const errors = output.split('\n').filter((line) => / error TS\d+:/.test(line));
+  const ours = errors.filter((line) => !/\/node_modules\/(@tensorflow\/|@webgpu\/types\/)/.test(line));
+  if (ours.length) throw new Error(`package-test: the TF.js snippet does not type-check:\n${ours.join('\n')}`);
+  log(`the TF.js snippet type-checks (strict, skipLibCheck false; ${errors.length} errors inside TF.js's declarations and the two @webgpu/types copies tolerated)`);
 }
 
 /** Where no Vulkan loader is installed, Debian's Chromium ships one and SwiftShader's driver. */
@@ -92,12 +127,15 @@ async function runInChromium(dir) {
   try {
     const page = await browser.newPage();
     const lines = [];
-    // Done at the snippet's last line (the state dict), at an error, or after 60 s.
+    // Done once both snippets printed their last line (the state dict; the TF.js loss), at an
+    // error, or after 60 s.
+    const lastLines = [/^step /, /^webgpu-optim\/tfjs: loss/];
     let timer;
     const finished = new Promise((done) => {
       page.on('console', (m) => {
         lines.push(`${m.type()}: ${m.text()}`);
-        if (m.type() === 'error' || /^step /.test(m.text())) done();
+        const texts = lines.map((l) => l.slice(l.indexOf(': ') + 2));
+        if (m.type() === 'error' || lastLines.every((re) => texts.some((t) => re.test(t)))) done();
       });
       page.on('pageerror', (e) => {
         lines.push(`error: ${e.message}`);

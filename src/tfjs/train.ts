@@ -36,7 +36,8 @@ export const train = {
   },
 
   /**
-   * `tf.train.adadelta(learningRate = 0.001, rho = 0.95, epsilon = 1e-7)`. Same algorithm.
+   * `tf.train.adadelta(learningRate = 0.001, rho = 0.95, epsilon = 1e-7)`. Differs: TF.js divides
+   * by √(E[g²] + ε) with E[g²] from before this step's update; PyTorch (and this) uses the updated one.
    */
   adadelta(learningRate = 0.001, rho = 0.95, epsilon?: number | null): WebGPUOptimizer<'adadelta'> {
     return new WebGPUOptimizer('adadelta', { lr: learningRate, rho, eps: epsilonOf(epsilon) });
