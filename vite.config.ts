@@ -12,6 +12,7 @@ export default defineConfig({
         demo: resolve(import.meta.dirname, 'demo/index.html'),
         paths: resolve(import.meta.dirname, 'demo/paths.html'),
         train: resolve(import.meta.dirname, 'demo/train.html'),
+        cnn: resolve(import.meta.dirname, 'demo/cnn.html'),
         benchPage: resolve(import.meta.dirname, 'demo/bench.html'),
         bench: resolve(import.meta.dirname, 'bench/index.html'),
       },

@@ -21,6 +21,8 @@ const HELP = `Options (--flag value and --flag=value both work):
   --vectors N             vec4s per invocation of the kernels (default 1)
   --shapes                run the kernel-shape experiment (workgroup size × vec4s per invocation);
                           on by default when no --optimizers, --workloads or --modes filter is given
+  --fit                   time TF.js model.fit epochs of the demo's CNN, TF.js's Adam vs webgpu-optim's
+                          (the small network; the article's too on a GPU); on by default as --shapes
   --help`;
 
 /** The suite's measurement modes (bench/suite.ts MODE_LABELS), as report.mjs lists them. */
@@ -36,6 +38,7 @@ const OPTIONS = {
   workgroup: { type: 'string' },
   vectors: { type: 'string' },
   shapes: { type: 'boolean' },
+  fit: { type: 'boolean' },
   help: { type: 'boolean' },
 };
 
@@ -74,6 +77,7 @@ function parseStrict(argv) {
     return items;
   };
   const modes = list('modes');
+  const unfiltered = args.optimizers === undefined && args.workloads === undefined && args.modes === undefined;
   for (const mode of modes ?? []) {
     if (!MODE_NAMES.includes(mode)) throw new Error(`--modes: no mode "${mode}"; known: ${MODE_NAMES.join(', ')}`);
   }
@@ -89,7 +93,9 @@ function parseStrict(argv) {
       slowCpuLimit: quick ? 1 << 20 : 1 << 22,
       workgroupSize: workgroup,
       vectorsPerInvocation: vectors,
-      kernelShapes: Boolean(args.shapes) || (args.optimizers === undefined && args.workloads === undefined && args.modes === undefined),
+      kernelShapes: Boolean(args.shapes) || unfiltered,
+      // The runner adds the article-sized network on a hardware adapter (bench/fit.ts).
+      fit: args.fit || unfiltered ? { networks: ['small'], epochs: quick ? 2 : 4 } : undefined,
     },
   };
 }

@@ -35,12 +35,14 @@ const merged = {
     ...last.meta,
     date: dates[dates.length - 1],
     reps: Math.min(...full.map((f) => f.data.meta.reps)),
-    command: [...new Set(full.map((f) => f.data.meta.command))].join('; '),
-    parts: files.map((f) => f.data.meta?.command ?? `${f.file} (rows kept from a run stopped early)`),
+    command: [...new Set(full.flatMap((f) => f.data.meta.command.split('; ')))].join('; '),
+    // A merged input brings its own parts along.
+    parts: files.flatMap((f) => f.data.meta?.parts ?? [f.data.meta?.command ?? `${f.file} (rows kept from a run stopped early)`]),
   },
   rows: [...rows.values()].sort((a, b) => workloadOrder(a) - workloadOrder(b)),
   hostCost: latest('hostCost'),
   kernelShapes: latest('kernelShapes'),
+  fit: latest('fit'),
 };
 writeFileSync(out, JSON.stringify(merged, null, 2));
 console.log(`wrote ${out}: ${merged.rows.length} rows from ${files.length} files`);

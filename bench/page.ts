@@ -1,4 +1,5 @@
 /** Browser entry of the benchmark: Playwright calls window.runBenchmark(config). */
+import { measureFit } from './fit.js';
 import { jaxRunner } from './jaxjs.js';
 import { runSuite, type SuiteConfig } from './suite.js';
 import { tfjsRunner, tfjsVersion } from './tfjs.js';
@@ -51,7 +52,7 @@ window.runBenchmark = async (config) => {
     { tfjs: { tfjsWebgpu: tfjsRunner('webgpu'), tfjsCpu: tfjsRunner('cpu') }, jax: jaxRunner(), progress: (m, d, t) => {
       status.textContent = `[${d}/${t}] ${m}`;
       window.benchProgress?.(m, d, t);
-    }, onRows: (rows) => window.benchRows?.(rows) },
+    }, onRows: (rows) => window.benchRows?.(rows), fit: measureFit },
     config,
   );
   device.destroy();

@@ -161,6 +161,25 @@ function kernelShapeTable(results) {
   ];
 }
 
+/** TF.js model.fit epochs: TF.js's Adam against webgpu-optim's on the demo's CNN. */
+function fitTable(results) {
+  const fit = results.fit ?? [];
+  if (fit.length === 0) return [];
+  const networks = [...new Set(fit.map((f) => f.network))];
+  return [
+    'TF.js `model.fit`, the demo\'s CNN with Adam, ms per epoch (median of the epochs after the first; same model, data and batches):',
+    '',
+    '| network | images, batch | tf.train.adam | webgpu-optim/tfjs | tf.train ÷ webgpu-optim |',
+    '|---|---|---|---|---|',
+    ...networks.map((n) => {
+      const theirs = fit.find((f) => f.network === n && f.implementation === 'tf.train');
+      const ours = fit.find((f) => f.network === n && f.implementation === 'webgpu-optim');
+      const both = theirs && ours;
+      return `| ${(ours ?? theirs).description} | ${(ours ?? theirs).images}, ${(ours ?? theirs).batchSize} | ${theirs ? fmt(theirs.median) : '–'} | ${ours ? fmt(ours.median) : '–'} | ${both ? `${fmt(theirs.median / ours.median)}×` : '–'} |`;
+    }),
+  ];
+}
+
 export function markdownSection(results) {
   const meta = results.meta;
   const software = isSoftware(meta);
@@ -178,7 +197,7 @@ export function markdownSection(results) {
     ...mainTable(results),
     '',
   ];
-  for (const table of [sweepTable(results), kernelShapeTable(results)]) if (table.length) lines.push(...table, '');
+  for (const table of [sweepTable(results), kernelShapeTable(results), fitTable(results)]) if (table.length) lines.push(...table, '');
   if (results.hostCost?.length) {
     lines.push('Host cost of `step()` (JS: encode + finish + submit), Adam, tensors of 64 elements:', '', '| tensors | µs per step (min–max) |', '|---|---|');
     for (const h of results.hostCost) lines.push(`| ${h.tensors} | ${fmt(h.medianUs)} (${fmt(h.minUs)}–${fmt(h.maxUs)}) |`);

@@ -84,7 +84,9 @@ try {
     jax: entry.jaxRunner(),
     progress: progressPrinter(),
     onRows: partial.write,
+    fit: entry.measureFit,
   };
+  if (config.fit && !software) config.fit.networks = ['small', 'article'];
   const result = await entry.runSuite(device, env, config);
   const results = {
     meta: {
@@ -100,6 +102,7 @@ try {
     rows: result.rows,
     hostCost: result.hostCost,
     kernelShapes: result.kernelShapes,
+    fit: result.fit,
   };
   results.meta.software = software;
   const dir = writeResults(results, tag, quick);

@@ -34,6 +34,7 @@ try {
   await page.exposeFunction('benchRows', partial.write);
   await page.goto(new URL('bench/index.html', url).href);
   await page.waitForFunction(() => typeof window.runBenchmark === 'function', null, { timeout: 60_000 });
+  if (config.fit && hardware) config.fit.networks = ['small', 'article'];
   const result = await page.evaluate((cfg) => window.runBenchmark(cfg), config);
   const environment = `browser (Chromium${hardware ? '' : ', SwiftShader'})`;
   const results = {
@@ -51,6 +52,7 @@ try {
     rows: result.rows,
     hostCost: result.hostCost,
     kernelShapes: result.kernelShapes,
+    fit: result.fit,
   };
   results.meta.software = isSoftware(results.meta);
   const dir = writeResults(results, tag, quick);

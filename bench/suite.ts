@@ -10,6 +10,8 @@ import type { JaxRunner } from './jaxjs.js';
 import { measureKernelShapes, type KernelShapeRow } from './kernel-shapes.js';
 import { createRoofline } from './roofline.js';
 import { measure, type Measurement, type TimingConfig } from './timing.js';
+import type { FitRow, measureFit } from './fit.js';
+import type { CnnSizeName } from '../demo/cnn/model.js';
 import { OPTIMIZERS, SWEEP_MODES, totalElements, workloads, type BenchOptimizer, type Workload } from './workloads.js';
 
 export type Mode =
@@ -78,6 +80,8 @@ export interface SuiteConfig {
   kernelShapes?: boolean;
   /** Include the tensor-count sweep (Adam, 2048-element tensors; default true). */
   sweep?: boolean;
+  /** Time TF.js model.fit epochs of these demo CNNs, TF.js's Adam against webgpu-optim's (none: skip). */
+  fit?: { networks: readonly CnnSizeName[]; epochs: number };
 }
 
 /** A way to run TF.js on one backend (loaded by the page; absent in Node). */
@@ -98,12 +102,15 @@ export interface SuiteEnv {
   progress?: (message: string, done: number, total: number) => void;
   /** Called with every row measured so far after each row, so a run cut short loses nothing measured. */
   onRows?: (rows: Row[]) => void;
+  /** TF.js model.fit timing (bench/fit.ts), where TF.js is loaded. */
+  fit?: typeof measureFit;
 }
 
 export interface SuiteResults {
   rows: Row[];
   hostCost: HostCostRow[];
   kernelShapes: KernelShapeRow[];
+  fit: FitRow[];
   clock: Measurement['clock'];
 }
 
@@ -170,7 +177,8 @@ export async function runSuite(device: GPUDevice, env: SuiteEnv, cfg: SuiteConfi
   const kernelShapes = cfg.kernelShapes
     ? await measureKernelShapes(device, timer, cfg.timing, cfg.quick, (m) => env.progress?.(m, pairs.length, pairs.length))
     : [];
-  return { rows, hostCost, kernelShapes, clock: timer.clock };
+  const fit = cfg.fit && env.fit ? await env.fit(cfg.fit.networks, cfg.fit.epochs, (m) => env.progress?.(m, pairs.length, pairs.length)) : [];
+  return { rows, hostCost, kernelShapes, fit, clock: timer.clock };
 }
 
 interface RowContext {

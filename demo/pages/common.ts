@@ -9,6 +9,7 @@ const PAGES = [
   ['index.html', 'webgpu-optim demo'],
   ['paths.html', 'Optimizer paths'],
   ['train.html', 'Train a network'],
+  ['cnn.html', 'CNN with TF.js'],
   ['bench.html', 'Benchmark'],
 ] as const;
 

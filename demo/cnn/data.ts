@@ -1,0 +1,29 @@
+/** The digits as TF.js tensors for the CNN: images [n, side, side, 1] and one-hot labels. */
+import * as tf from '@tensorflow/tfjs-core';
+import { digits } from '../data/datasets.js';
+import type { CnnSize } from './model.js';
+
+export interface ImageSet {
+  x: tf.Tensor4D;
+  y: tf.Tensor2D;
+  /** The labels, for the page's sample predictions. */
+  labels: Uint32Array;
+}
+
+/** Training and held-out images (the first `trainPerClass` of each digit train; the next ones are held out). */
+export async function digitImages(size: CnnSize): Promise<{ train: ImageSet; test: ImageSet }> {
+  const all = await digits(size.trainPerClass + size.testPerClass);
+  const perClass = all.labels.length / 10;
+  if (perClass < size.trainPerClass + size.testPerClass) throw new Error(`demo: the mnist package has ${perClass} images per digit, ${size.trainPerClass + size.testPerClass} wanted`);
+  const split = size.trainPerClass * 10; // rows are interleaved by class, so every prefix is balanced
+  const part = (from: number, to: number): ImageSet => {
+    const labels = all.labels.slice(from, to);
+    const tensors = tf.tidy(() => {
+      const images = tf.tensor4d(all.features.subarray(from * 784, to * 784), [to - from, 28, 28, 1]);
+      const x = (size.side === 14 ? tf.avgPool(images, 2, 2, 'valid') : images) as tf.Tensor4D;
+      return { x, y: tf.oneHot(tf.tensor1d(Int32Array.from(labels), 'int32'), 10) as tf.Tensor2D };
+    });
+    return { ...tensors, labels };
+  };
+  return { train: part(0, split), test: part(split, all.labels.length) };
+}
