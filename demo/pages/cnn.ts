@@ -48,7 +48,7 @@ const accuracyChart = new Chart($<HTMLCanvasElement>('accuracy'), {
     animation: false,
     parsing: false,
     plugins: { title: { display: true, text: 'held-out accuracy after each epoch' } },
-    scales: { x: { type: 'linear', title: { display: true, text: 'epoch' } }, y: { min: 0, max: 1, title: { display: true, text: 'accuracy' } } },
+    scales: { x: { type: 'linear', ticks: { stepSize: 1 }, title: { display: true, text: 'epoch' } }, y: { min: 0, max: 1, title: { display: true, text: 'accuracy' } } },
   },
 });
 
