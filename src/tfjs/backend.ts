@@ -50,8 +50,19 @@ export function flushTfjs(backend: WebGPUBackendInternals): void {
   backend.submitQueue();
 }
 
-/** The GPUBuffer holding `tensor`'s values (uploaded first when they are still on the CPU). */
+interface EngineInternals {
+  state: { tensorInfo: { get(dataId: object): { backend: unknown } | undefined } };
+  moveData(backend: unknown, dataId: object): void;
+}
+
+/**
+ * The GPUBuffer holding `tensor`'s values: a tensor made under another TF.js backend (say 'cpu',
+ * before `setBackend('webgpu')`) is moved to webgpu first, as TF.js does when an op reads it, and
+ * values still on the CPU are uploaded.
+ */
 export function bufferOf(backend: WebGPUBackendInternals, tensor: tf.Tensor): GPUBuffer {
+  const engine = tf.engine() as unknown as EngineInternals;
+  if (engine.state.tensorInfo.get(tensor.dataId)?.backend !== backend) engine.moveData(backend, tensor.dataId);
   backend.uploadToGPU(tensor.dataId);
   const resource = backend.tensorMap.get(tensor.dataId)?.resource as GPUBuffer | undefined;
   if (!resource || typeof resource.size !== 'number' || typeof resource.usage !== 'number') {

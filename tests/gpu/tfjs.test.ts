@@ -328,16 +328,23 @@ describe('misuse: a clear error, and nothing changes', () => {
     tf.dispose(variables);
   });
 
-  it('refuses a backend other than webgpu, naming it', async () => {
-    const { variables } = makeVariables(71);
+  it('refuses a backend other than webgpu, naming it; takes tensors made under another backend once webgpu is back', async () => {
     const opt = train.sgd(0.1);
+    let made: ReturnType<typeof makeVariables>;
     await tf.setBackend('cpu');
     try {
-      const grads = Object.fromEntries(variables.map((v) => [v.name, tf.zerosLike(v)]));
+      made = makeVariables(71); // their values live in the cpu backend
+      const grads = Object.fromEntries(made.variables.map((v) => [v.name, tf.zerosLike(v)]));
       expect(() => opt.applyGradients(grads)).toThrow(/needs TF.js's "webgpu" backend.*active backend is "cpu"/);
+      tf.dispose(Object.values(grads));
     } finally {
       await tf.setBackend('webgpu');
     }
+    const { values: initial, variables } = made!;
+    const ref = createReferenceOptimizer('sgd', variables.map((v, i) => ({ name: v.name, data: initial[i]!.slice() })), { lr: 0.1 });
+    applyStep(opt, variables, 1);
+    ref.step(gradients(1));
+    (await values(variables)).forEach((p, i) => expectClose(p, ref.params[i]!, PARITY_TOLERANCE, `param ${i}`));
     opt.dispose();
     tf.dispose(variables);
   });
