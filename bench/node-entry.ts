@@ -7,4 +7,3 @@ export { runSuite } from './suite.js';
 export { jaxRunner } from './jaxjs.js';
 export { tfjsRunner, tfjsVersion } from './tfjs.js';
 export { measureFit } from './fit.js';
-export { compareCnn } from './cnn-compare.js';

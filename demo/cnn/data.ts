@@ -1,6 +1,6 @@
 /** The digits as TF.js tensors for the CNN: images [n, side, side, 1] and one-hot labels. */
 import * as tf from '@tensorflow/tfjs-core';
-import { digits } from '../data/datasets.js';
+import { digits, type Dataset } from '../data/datasets.js';
 import type { CnnSize } from './model.js';
 
 export interface ImageSet {
@@ -12,7 +12,11 @@ export interface ImageSet {
 
 /** Training and held-out images (the first `trainPerClass` of each digit train; the next ones are held out). */
 export async function digitImages(size: CnnSize): Promise<{ train: ImageSet; test: ImageSet }> {
-  const all = await digits(size.trainPerClass + size.testPerClass);
+  return splitImages(await digits(size.trainPerClass + size.testPerClass), size);
+}
+
+/** `all` (rows interleaved by class, as `digits` gives them) as the network's training and held-out images. */
+export function splitImages(all: Dataset, size: CnnSize): { train: ImageSet; test: ImageSet } {
   const perClass = all.labels.length / 10;
   if (perClass < size.trainPerClass + size.testPerClass) throw new Error(`demo: the mnist package has ${perClass} images per digit, ${size.trainPerClass + size.testPerClass} wanted`);
   const split = size.trainPerClass * 10; // rows are interleaved by class, so every prefix is balanced
@@ -25,5 +29,5 @@ export async function digitImages(size: CnnSize): Promise<{ train: ImageSet; tes
     });
     return { ...tensors, labels };
   };
-  return { train: part(0, split), test: part(split, all.labels.length) };
+  return { train: part(0, split), test: part(split, split + size.testPerClass * 10) };
 }
