@@ -37,11 +37,6 @@ const REFUSED: Record<string, string> = {
   stepsInFlight: 'one step is recorded per applyGradients call',
 };
 
-/** Optimizers whose parameters are not the point to evaluate at (they need an eval() switch). */
-const UNSUPPORTED: Partial<Record<OptimizerName, string>> = {
-  adamw_schedule_free: 'its parameters hold the training point, and TF.js would evaluate there; use the core API with train()/eval()',
-};
-
 interface Packed {
   backend: ReturnType<typeof webgpuBackend>;
   params: ParameterSet;
@@ -50,6 +45,11 @@ interface Packed {
   /** Each variable's dataId after our last write: another one means someone assigned to it. */
   written: object[];
   index: Map<string, number>;
+  /**
+   * State slots that start as a copy of the parameters (Schedule-Free's z), still to be copied at
+   * the first step: the parameters arrive on the GPU then, from the variables.
+   */
+  slotsFromParams: string[];
 }
 
 /** A TF.js optimizer running webgpu-optim's fused kernel. See the module comment for the data flow. */
@@ -61,6 +61,8 @@ export class WebGPUOptimizer<N extends OptimizerName = OptimizerName> extends tf
   private packed?: Packed;
   /** State from setWeights before the first step, for the variables that step brings. */
   private pending?: OptimizerStateDict<any>;
+  /** Schedule-Free's mode before the first step (the variables hold the initial point, which is both). */
+  private modeBeforeBuild: 'train' | 'eval' = 'train';
 
   /**
    * @param name an optimizer of this library (`'adam'`, `'sgd'`, …; see `optimizerNames`)
@@ -70,7 +72,6 @@ export class WebGPUOptimizer<N extends OptimizerName = OptimizerName> extends tf
   constructor(name: N, options: TfjsOptimizerOptions<N> = {} as TfjsOptimizerOptions<N>) {
     super();
     getDefinition(name);
-    if (UNSUPPORTED[name]) throw new Error(`webgpu-optim/tfjs: ${name} is not available as a TF.js optimizer: ${UNSUPPORTED[name]}`);
     if (options === null || typeof options !== 'object' || Array.isArray(options)) {
       throw new TypeError(`webgpu-optim/tfjs: options must be an object, got ${JSON.stringify(options)}`);
     }
@@ -105,6 +106,7 @@ export class WebGPUOptimizer<N extends OptimizerName = OptimizerName> extends tf
    */
   applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
     const backend = webgpuBackend('applyGradients');
+    if (this.mode === 'eval') throw new Error(`webgpu-optim/tfjs: ${this.optimizerName}: the variables hold the averaged point (eval mode); call train() before training`);
     const grads = namedGradients(variableGradients);
     const variables = grads.map(({ name, tensor }) => checkedVariable(name, tensor));
     if (this.packed) checkSameSet(this.packed, grads.map((g) => g.name), backend.device);
@@ -114,8 +116,31 @@ export class WebGPUOptimizer<N extends OptimizerName = OptimizerName> extends tf
     this.incrementIterations();
   }
 
+  /**
+   * Optimizers with train/eval modes (`adamw_schedule_free`): which point the variables hold.
+   * Undefined for the others.
+   */
+  get mode(): 'train' | 'eval' | undefined {
+    if (!getDefinition(this.optimizerName).modes) return undefined;
+    return this.packed?.optimizer.mode ?? this.modeBeforeBuild;
+  }
+
+  /**
+   * Schedule-Free: gives the variables the averaged point, to evaluate or predict with (one
+   * dispatch and a copy per variable); training refuses until `train()`.
+   */
+  eval(): void {
+    this.switchMode('eval');
+  }
+
+  /** Schedule-Free: gives the variables back the training point. */
+  train(): void {
+    this.switchMode('train');
+  }
+
   /** TF.js-style weights: `iter`, then `<variable>/<slot>` per state slot (PyTorch slot names). The caller owns the tensors. */
   async getWeights(): Promise<NamedTensor[]> {
+    this.refuseInEval('getWeights');
     if (!this.packed) return [await this.saveIterations()];
     return weightsFromStateDict(await this.packed.optimizer.stateDict(), this.iterations);
   }
@@ -126,6 +151,7 @@ export class WebGPUOptimizer<N extends OptimizerName = OptimizerName> extends tf
    * step the state waits for it, checked against the sizes the weights give.
    */
   async setWeights(weights: NamedTensor[]): Promise<void> {
+    this.refuseInEval('setWeights');
     if (this.packed) {
       const { stateDict, iterations } = await stateDictFromWeights(await this.packed.optimizer.stateDict(), weights);
       this.packed.optimizer.loadStateDict(stateDict);
@@ -176,8 +202,9 @@ export class WebGPUOptimizer<N extends OptimizerName = OptimizerName> extends tf
       params.destroy();
       throw error;
     }
+    const slotsFromParams = this.pending ? [] : [...(getDefinition(this.optimizerName).initialFromParams ?? [])];
     this.pending = undefined;
-    return { backend, params, optimizer, variables, written: variables.map(() => ({})), index: new Map(variables.map((v, i) => [v.name, i])) };
+    return { backend, params, optimizer, variables, written: variables.map(() => ({})), index: new Map(variables.map((v, i) => [v.name, i])), slotsFromParams };
   }
 
   /** The state setWeights left for `variables`; weights with counts only give fresh slots at those counts. */
@@ -189,28 +216,54 @@ export class WebGPUOptimizer<N extends OptimizerName = OptimizerName> extends tf
 
   /** One update: gradients in, one dispatch, new values out, in one submission. */
   private step(packed: Packed, grads: { name: string; tensor: tf.Tensor }[]): void {
-    const { backend, params, optimizer, variables, written, index } = packed;
-    const sources = grads.map(({ name, tensor }) => ({ slot: params.tensors[index.get(name)!]!, buffer: bufferOf(backend, tensor) }));
-    // Variables given new values since our last write (model.setWeights, loading, assign) are read back in.
-    const changed = variables.flatMap((v, i) => (v.dataId === written[i] ? [] : [{ slot: params.tensors[i]!, buffer: bufferOf(backend, v) }]));
-    flushTfjs(backend); // the gradients' commands go first
-    const encoder = backend.device.createCommandEncoder({ label: 'webgpu-optim/tfjs:step' });
-    for (const { slot, buffer } of changed) encoder.copyBufferToBuffer(buffer, 0, params.paramBuffer, slot.byteOffset, slot.byteLength);
-    for (const { slot, buffer } of sources) encoder.copyBufferToBuffer(buffer, 0, params.gradBuffer, slot.byteOffset, slot.byteLength);
-    optimizer.step(encoder);
-    const outputs = variables.map((v, i) => {
-      const slot = params.tensors[i]!;
-      const out = pooledTensor(backend, v.shape);
-      encoder.copyBufferToBuffer(params.paramBuffer, slot.byteOffset, out.buffer, 0, slot.byteLength);
-      return out.tensor;
-    });
-    backend.device.queue.submit([encoder.finish()]);
-    variables.forEach((v, i) => {
-      v.assign(outputs[i]!);
-      outputs[i]!.dispose();
-      written[i] = v.dataId;
+    const sources = grads.map(({ name, tensor }) => ({ slot: packed.params.tensors[packed.index.get(name)!]!, buffer: bufferOf(packed.backend, tensor) }));
+    record(packed, (encoder) => {
+      for (const { slot, buffer } of sources) encoder.copyBufferToBuffer(buffer, 0, packed.params.gradBuffer, slot.byteOffset, slot.byteLength);
+      packed.optimizer.step(encoder);
     });
   }
+
+  private switchMode(to: 'train' | 'eval'): void {
+    if (!getDefinition(this.optimizerName).modes) throw new Error(`webgpu-optim/tfjs: ${this.optimizerName} has no train/eval modes`);
+    const packed = this.packed;
+    if (!packed) {
+      this.modeBeforeBuild = to;
+      return;
+    }
+    webgpuBackend(`${to}()`);
+    if (packed.optimizer.mode !== to) record(packed, (encoder) => (to === 'eval' ? packed.optimizer.eval(encoder) : packed.optimizer.train(encoder)));
+  }
+
+  private refuseInEval(what: string): void {
+    if (this.mode === 'eval') throw new Error(`webgpu-optim/tfjs: ${what}: the variables hold the averaged point (eval mode); call train() first`);
+  }
+}
+
+/**
+ * Records `body` into one command buffer between copying in the variables given new values since
+ * our last write (model.setWeights, loading, assign) and copying every variable's new values out
+ * into buffers from TF.js's pool; one submission, after the commands TF.js has recorded so far.
+ */
+function record(packed: Packed, body: (encoder: GPUCommandEncoder) => void): void {
+  const { backend, params, variables, written } = packed;
+  const changed = variables.flatMap((v, i) => (v.dataId === written[i] ? [] : [{ slot: params.tensors[i]!, buffer: bufferOf(backend, v) }]));
+  flushTfjs(backend);
+  const encoder = backend.device.createCommandEncoder({ label: 'webgpu-optim/tfjs:step' });
+  for (const { slot, buffer } of changed) encoder.copyBufferToBuffer(buffer, 0, params.paramBuffer, slot.byteOffset, slot.byteLength);
+  for (const slot of packed.slotsFromParams.splice(0)) encoder.copyBufferToBuffer(params.paramBuffer, 0, packed.optimizer.stateBuffers[slot]!, 0, params.paramBuffer.size);
+  body(encoder);
+  const outputs = variables.map((v, i) => {
+    const slot = params.tensors[i]!;
+    const out = pooledTensor(backend, v.shape);
+    encoder.copyBufferToBuffer(params.paramBuffer, slot.byteOffset, out.buffer, 0, slot.byteLength);
+    return out.tensor;
+  });
+  backend.device.queue.submit([encoder.finish()]);
+  variables.forEach((v, i) => {
+    v.assign(outputs[i]!);
+    outputs[i]!.dispose();
+    written[i] = v.dataId;
+  });
 }
 tf.serialization.registerClass(WebGPUOptimizer);
 

@@ -56,10 +56,9 @@ function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol
   expect(r.mismatches, `${what}: ${JSON.stringify(r.mismatches)}`).toEqual([]);
 }
 
-const SUPPORTED = optimizerNames.filter((n) => n !== 'adamw_schedule_free');
 
 describe('TF.js optimizer vs the CPU reference (params and every slot, 4 steps)', () => {
-  for (const name of SUPPORTED) {
+  for (const name of optimizerNames) {
     const matrix = OPTION_MATRIX[name] as readonly Record<string, unknown>[];
     const options = matrix[matrix.length - 1]!;
     it(`${name} ${JSON.stringify(options)}`, async () => {
@@ -186,6 +185,38 @@ describe('inside TF.js training', () => {
   });
 });
 
+describe('Schedule-Free: eval() and train() switch the variables', () => {
+  it('the averaged point to evaluate at, then back; training and weights refuse in eval mode', async () => {
+    const options = { lr: 0.01, warmupSteps: 2 };
+    const { values: initial, variables } = makeVariables(81);
+    const opt = new WebGPUOptimizer('adamw_schedule_free', options);
+    const ref = createReferenceOptimizer('adamw_schedule_free', variables.map((v, i) => ({ name: v.name, data: initial[i]!.slice() })), options);
+    opt.eval(); // before the first step: the initial point is both
+    expect(opt.mode).toBe('eval');
+    expect(() => applyStep(opt, variables, 1)).toThrow(/eval mode\); call train\(\) before training/);
+    opt.train();
+    for (let s = 1; s <= 3; s++) {
+      applyStep(opt, variables, s);
+      ref.step(gradients(s));
+    }
+    opt.eval();
+    ref.eval();
+    expect(opt.mode).toBe('eval');
+    (await values(variables)).forEach((p, i) => expectClose(p, ref.params[i]!, PARITY_TOLERANCE, `eval param ${i}`));
+    expect(() => applyStep(opt, variables, 4)).toThrow(/call train\(\) before training/);
+    await expect(opt.getWeights()).rejects.toThrow(/getWeights: .*eval mode/);
+    opt.train();
+    ref.train();
+    applyStep(opt, variables, 4);
+    ref.step(gradients(4));
+    (await values(variables)).forEach((p, i) => expectClose(p, ref.params[i]!, PARITY_TOLERANCE, `param ${i} after train()`));
+    expect(() => train.adam().eval()).toThrow(/adam has no train\/eval modes/);
+    expect(train.adam().mode).toBeUndefined();
+    opt.dispose();
+    tf.dispose(variables);
+  });
+});
+
 describe('saving and restoring', () => {
   it('getConfig / fromConfig and the serialization registry give the same optimizer', () => {
     const opt = new WebGPUOptimizer('adam', { lr: 0.003, betas: [0.8, 0.9], amsgrad: true });
@@ -253,7 +284,6 @@ describe('misuse: a clear error, and nothing changes', () => {
     expect(() => new WebGPUOptimizer('adam', { lr: -1 })).toThrow(/lr/);
     expect(() => new WebGPUOptimizer('adam', { lrSchedule: () => 1 } as never)).toThrow(/option "lrSchedule".*learningRate/);
     expect(() => new WebGPUOptimizer('adam', { accumulation: { steps: 2 } } as never)).toThrow(/option "accumulation"/);
-    expect(() => new WebGPUOptimizer('adamw_schedule_free')).toThrow(/adamw_schedule_free is not available/);
     expect(() => new WebGPUOptimizer('adam', null as never)).toThrow(/options must be an object/);
     expect(() => new WebGPUOptimizer('adam', { groups: [{ tensors: ['x'], lr: Number.NaN }] })).toThrow(/lr/);
     expect(() => train.adamax(0.002, 0.9, 0.999, null, 0.1)).toThrow(/decay 0.1/);
