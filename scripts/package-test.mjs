@@ -61,8 +61,9 @@ try {
   run(process.execPath, [join(repo, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'], app);
   const page = await runInChromium(join(app, 'dist'));
   if (!/params after 3 steps/.test(page)) throw new Error(`package-test: the browser snippet printed ${JSON.stringify(page)}`);
-  const loss = /webgpu-optim\/tfjs: loss (\S+) after 100 epochs/.exec(page);
-  if (!loss || !(Number(loss[1]) < 0.5)) throw new Error(`package-test: the TF.js snippet printed ${JSON.stringify(page)}`);
+  // Zero initial weights: the run is the same every time, and Adam fits y = 3x − 1 (loss about 1e-8).
+  const loss = /webgpu-optim\/tfjs: loss (\S+) after 200 epochs/.exec(page);
+  if (!loss || !(Number(loss[1]) < 1e-3)) throw new Error(`package-test: the TF.js snippet printed ${JSON.stringify(page)}`);
   log(`the bundled browser snippets ran: ${page.trim().replace(/\n/g, ' | ')}`);
 
   run(process.execPath, [join(repo, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--ssr', 'src/node.ts', '--outDir', 'node-dist', '--logLevel', 'warn'], app);
