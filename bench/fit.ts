@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-webgpu';
 import { buildCnn, CNN_SIZES, type CnnSizeName } from '../demo/cnn/model.js';
-import { fitRun } from '../demo/cnn/fit.js';
+import { fitRun, medianOf } from '../demo/cnn/fit.js';
 import { CNN_OPTIMIZERS, type Implementation } from '../demo/cnn/optimizers.js';
 import type { ImageSet } from '../demo/cnn/data.js';
 import { seededRandom } from '../demo/data/random.js';
@@ -52,7 +52,7 @@ export async function measureFit(networks: readonly CnnSizeName[], epochs: numbe
       const optimizer = adam.make(implementation, 1e-3);
       const run = await fitRun(model, optimizer, train, test, { epochs, batchSize: BATCH, lr: 1e-3, halveEvery: 1000 });
       const epochMs = run.epochMs.slice(1);
-      rows.push({ network, description: size.label, optimizer: 'adam', implementation, images: size.trainPerClass * 10, batchSize: BATCH, epochMs, median: [...epochMs].sort((a, b) => a - b)[Math.floor(epochMs.length / 2)]! });
+      rows.push({ network, description: size.label, optimizer: 'adam', implementation, images: size.trainPerClass * 10, batchSize: BATCH, epochMs, median: medianOf(epochMs) });
       model.dispose();
       optimizer.dispose();
     }

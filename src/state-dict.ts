@@ -54,11 +54,16 @@ function scalarState<H extends object>(config: ResolvedConfig<H>, tensorIndex: n
   return Object.fromEntries(Object.entries(config.definition.scalarState ?? {}).map(([name, value]) => [name, value(group, step)]));
 }
 
+/** The config a dict's `options.groups` describe, over tensors named `names` (group 0 is the default). */
+function configOf<H extends object>(definition: OptimizerDefinition<H, any>, names: readonly string[], groups: OptimizerStateDict<H>['options']['groups']): ResolvedConfig<H> {
+  const [base, ...rest] = groups;
+  const { tensors: _defaultTensors, ...baseOptions } = base!;
+  return resolveConfig(definition, names, { ...(baseOptions as Partial<H>), groups: rest.map((g) => ({ ...g })) } as never);
+}
+
 /** Each tensor's scalar state at `sd.step` under `sd`'s options (for dicts rebuilt from other forms). */
 export function scalarStateOf<H extends object>(definition: OptimizerDefinition<H, any>, sd: OptimizerStateDict<H>): Record<string, number>[] {
-  const [base, ...rest] = sd.options.groups;
-  const { tensors: _defaultTensors, ...baseOptions } = base!;
-  const config = resolveConfig(definition, sd.tensors.map((t) => t.name), { ...(baseOptions as Partial<H>), groups: rest.map((g) => ({ ...g })) } as never);
+  const config = configOf(definition, sd.tensors.map((t) => t.name), sd.options.groups);
   return sd.tensors.map((_, i) => scalarState(config, i, sd.step));
 }
 
@@ -177,12 +182,7 @@ export function checkStateDict<H extends object>(
     fail(definition.modes ? `mode must be "train" or "eval", got ${JSON.stringify(sd.mode)}` : `${definition.name} has no train/eval modes (mode ${JSON.stringify(sd.mode)})`);
   }
   if (!Array.isArray(sd.options?.groups) || sd.options.groups.length === 0) fail('options.groups is missing');
-  const [base, ...rest] = sd.options.groups;
-  const { tensors: _defaultTensors, ...baseOptions } = base!;
-  const config = resolveConfig(definition, tensors.map((t) => t.name), {
-    ...(baseOptions as Partial<H>),
-    groups: rest.map((g) => ({ ...g })),
-  } as never);
+  const config = configOf(definition, tensors.map((t) => t.name), sd.options.groups);
   if (config.groups.length !== current.groups.length || config.tensorGroup.some((g, i) => g !== current.tensorGroup[i])) {
     fail('its groups hold other tensors than this optimizer\'s');
   }

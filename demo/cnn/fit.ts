@@ -25,6 +25,9 @@ export interface FitProgress {
   lrs: number[];
 }
 
+/** The median of `xs` (the upper middle one for an even count; NaN when empty). */
+export const medianOf = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+
 /** The lr of `epoch` (0-based): halved every `halveEvery` epochs. */
 export const stepDecayLr = (lr: number, halveEvery: number, epoch: number) => lr * 0.5 ** Math.floor(epoch / halveEvery);
 

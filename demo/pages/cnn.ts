@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-webgpu';
 import { buildCnn, CNN_SIZES, type CnnSizeName } from '../cnn/model.js';
 import { digitImages } from '../cnn/data.js';
-import { fitRun, type FitProgress } from '../cnn/fit.js';
+import { fitRun, medianOf, type FitProgress } from '../cnn/fit.js';
 import { CNN_OPTIMIZERS, type Implementation } from '../cnn/optimizers.js';
 import { Chart, clearError, COLORS, demoDevice, renderHeader, showError } from './common.js';
 
@@ -30,27 +30,26 @@ for (const [i, o] of CNN_OPTIMIZERS.entries()) {
   $('optimizers').append(label);
 }
 
-const lossChart = new Chart($<HTMLCanvasElement>('loss'), {
-  type: 'line',
-  data: { datasets: [] },
-  options: {
-    animation: false,
-    parsing: false,
-    plugins: { title: { display: true, text: 'training loss per batch (cross-entropy)' } },
-    scales: { x: { type: 'linear', title: { display: true, text: 'batch' } }, y: { title: { display: true, text: 'loss' } } },
-    elements: { point: { radius: 0 } },
-  },
-});
-const accuracyChart = new Chart($<HTMLCanvasElement>('accuracy'), {
-  type: 'line',
-  data: { datasets: [] },
-  options: {
-    animation: false,
-    parsing: false,
-    plugins: { title: { display: true, text: 'held-out accuracy after each epoch' } },
-    scales: { x: { type: 'linear', ticks: { stepSize: 1 }, title: { display: true, text: 'epoch' } }, y: { min: 0, max: 1, title: { display: true, text: 'accuracy' } } },
-  },
-});
+/** A line chart of {x, y} points with titled axes (datasets are added per run). */
+function lineChart(id: string, title: string, x: { label: string; wholeSteps?: boolean }, y: { label: string; min?: number; max?: number }) {
+  return new Chart($<HTMLCanvasElement>(id), {
+    type: 'line',
+    data: { datasets: [] },
+    options: {
+      animation: false,
+      parsing: false,
+      plugins: { title: { display: true, text: title } },
+      scales: {
+        x: { type: 'linear', ticks: x.wholeSteps ? { stepSize: 1 } : {}, title: { display: true, text: x.label } },
+        y: { min: y.min, max: y.max, title: { display: true, text: y.label } },
+      },
+    },
+  });
+}
+
+const lossChart = lineChart('loss', 'training loss per batch (cross-entropy)', { label: 'batch' }, { label: 'loss' });
+lossChart.options.elements = { point: { radius: 0 } };
+const accuracyChart = lineChart('accuracy', 'held-out accuracy after each epoch', { label: 'epoch', wholeSteps: true }, { label: 'accuracy', min: 0, max: 1 });
 
 function setStatus(state: 'idle' | 'running' | 'done' | 'error', text: string) {
   status.dataset.state = state;
@@ -82,11 +81,9 @@ function readSettings() {
   };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
-
 function showRow(run: RunResult, halveEvery: number) {
   const row = document.createElement('tr');
-  row.innerHTML = `<td>${run.label}</td><td>${run.implementation}</td><td>${run.lr} (every ${halveEvery})</td><td>${run.epochLosses.at(-1)?.toFixed(4) ?? '–'}</td><td>${((run.testAccuracy.at(-1) ?? NaN) * 100).toFixed(1)}%</td><td>${median(run.epochMs).toFixed(0)}</td>`;
+  row.innerHTML = `<td>${run.label}</td><td>${run.implementation}</td><td>${run.lr} (every ${halveEvery})</td><td>${run.epochLosses.at(-1)?.toFixed(4) ?? '–'}</td><td>${((run.testAccuracy.at(-1) ?? NaN) * 100).toFixed(1)}%</td><td>${medianOf(run.epochMs).toFixed(0)}</td>`;
   $('results').querySelector('tbody')!.append(row);
 }
 

@@ -24,6 +24,9 @@ interface WebGPUBackendInternals {
   makeTensorInfo(shape: number[], dtype: 'float32'): { dataId: object; shape: number[]; dtype: 'float32' };
 }
 
+/** Backends already found to have every member (checked once, not on every step). */
+const checked = new WeakSet<object>();
+
 const REQUIRED = ['device', 'tensorMap', 'uploadToGPU', 'ensureCommandEncoderReady', 'endComputePassEncoder', 'submitQueue', 'makeTensorInfo'];
 
 /** TF.js's active backend when it is 'webgpu'; a clear error naming the active one otherwise. */
@@ -36,9 +39,12 @@ export function webgpuBackend(what: string): WebGPUBackendInternals {
     );
   }
   const backend = tf.backend() as unknown as Partial<WebGPUBackendInternals>;
-  const missing = REQUIRED.filter((key) => !(key in backend));
-  if (missing.length > 0) {
-    throw new Error(`webgpu-optim/tfjs: this TF.js webgpu backend lacks ${missing.join(', ')} (tested with tfjs-backend-webgpu 4.22)`);
+  if (!checked.has(backend)) {
+    const missing = REQUIRED.filter((key) => !(key in backend));
+    if (missing.length > 0) {
+      throw new Error(`webgpu-optim/tfjs: this TF.js webgpu backend lacks ${missing.join(', ')} (tested with tfjs-backend-webgpu 4.22)`);
+    }
+    checked.add(backend);
   }
   return backend as WebGPUBackendInternals;
 }

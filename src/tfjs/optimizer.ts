@@ -95,8 +95,7 @@ export class WebGPUOptimizer<N extends OptimizerName = OptimizerName> extends tf
     if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) {
       throw new RangeError(`webgpu-optim/tfjs: learningRate must be a finite number >= 0, got ${String(lr)}`);
     }
-    const groups = this.packed?.optimizer.groups.length ?? 1;
-    for (let g = 0; g < groups; g++) this.packed?.optimizer.setHyperparameters({ lr } as never, g);
+    this.packed?.optimizer.setHyperparameters({ lr } as never); // every group
     this.options = { ...this.options, lr, groups: this.options.groups?.map((g) => ({ ...g, lr })) } as TfjsOptimizerOptions<N>;
   }
 
@@ -110,7 +109,7 @@ export class WebGPUOptimizer<N extends OptimizerName = OptimizerName> extends tf
     const grads = namedGradients(variableGradients);
     const variables = grads.map(({ name, tensor }) => checkedVariable(name, tensor));
     if (this.packed) checkSameSet(this.packed, grads.map((g) => g.name), backend.device);
-    const packed = this.packed ?? this.build(variables);
+    const packed = this.packed ?? this.build(backend, variables);
     this.packed = packed;
     this.step(packed, grads);
     this.incrementIterations();
@@ -181,24 +180,18 @@ export class WebGPUOptimizer<N extends OptimizerName = OptimizerName> extends tf
   }
 
   /** Packs `variables` (copied on the GPU from their buffers) and creates the core optimizer. */
-  private build(variables: tf.Variable[]): Packed {
-    const backend = webgpuBackend('applyGradients');
+  private build(backend: Packed['backend'], variables: tf.Variable[]): Packed {
     const params = createParameterSet(
       backend.device,
       variables.map((v) => ({ name: v.name, data: new Float32Array(v.size), shape: v.shape })),
       { label: 'webgpu-optim/tfjs' },
     );
-    let optimizer: Optimizer<any>;
+    let optimizer: Optimizer<any> | undefined;
     try {
       optimizer = createOptimizer(this.optimizerName, params, this.options as never);
-    } catch (error) {
-      params.destroy();
-      throw error;
-    }
-    try {
       if (this.pending) optimizer.loadStateDict(this.pendingFor(variables, this.pending));
     } catch (error) {
-      optimizer.destroy();
+      optimizer?.destroy();
       params.destroy();
       throw error;
     }
@@ -304,7 +297,8 @@ function checkSameSet(packed: Packed, names: string[], device: GPUDevice): void 
   if (device !== packed.params.device) {
     throw new Error('webgpu-optim/tfjs: the TF.js webgpu backend now runs on another GPUDevice than the one this optimizer packed its state on; create a new optimizer');
   }
-  const missing = packed.variables.map((v) => v.name).filter((n) => !names.includes(n));
+  const given = new Set(names); // thousands of variables: no quadratic scan on every step
+  const missing = packed.variables.map((v) => v.name).filter((n) => !given.has(n));
   const extra = names.filter((n) => !packed.index.has(n));
   if (missing.length || extra.length) {
     throw new Error(
@@ -334,7 +328,7 @@ async function pendingState(name: OptimizerName, options: object, weights: Named
 
 /** The pending state, if it fits `variables` (count and shapes, by position). */
 function checkedPending(sd: OptimizerStateDict<any>, variables: tf.Variable[]): OptimizerStateDict<any> {
-  const fits = sd.tensors.length === 0 || (sd.tensors.length === variables.length && sd.tensors.every((t, i) => tf.util.arraysEqual(t.shape ?? [t.length], variables[i]!.shape)));
+  const fits = sd.tensors.length === variables.length && sd.tensors.every((t, i) => tf.util.arraysEqual(t.shape ?? [t.length], variables[i]!.shape));
   if (!fits) {
     throw new Error(
       `webgpu-optim/tfjs: the state given to setWeights is for ${sd.tensors.length} variables of shapes ${sd.tensors.map((t) => `[${t.shape}]`).join(' ')}; ` +
