@@ -17,7 +17,7 @@ export interface BenchOptimizer {
  * The configuration of every registered optimizer that the benchmark runs, or why it is left out.
  * Keyed by the registry: an optimizer registered without an entry here does not compile.
  */
-const BENCHMARKED: { readonly [K in OptimizerName]: { label: string; options: Record<string, unknown> } | { skip: string } } = {
+const BENCHMARKED: { readonly [K in OptimizerName]: { label: string; options: Record<string, unknown>; traffic?: { reads: number; writes: number } } | { skip: string } } = {
   sgd: { label: 'sgd+momentum', options: { lr: 0.01, momentum: 0.9 } },
   ema_momentum: { skip: 'the SGD kernel with other scalars: the sgd+momentum row measures it' },
   adagrad: { label: 'adagrad', options: {} },
@@ -31,6 +31,10 @@ const BENCHMARKED: { readonly [K in OptimizerName]: { label: string; options: Re
   rprop: { label: 'rprop', options: {} },
   lion: { label: 'lion', options: {} },
   adamw_schedule_free: { label: 'adamw-schedulefree', options: {} },
+  // Layer-wise: the partials pass reads p, g, m, v and writes m, v; the update reads p, m, v, writes p.
+  lamb: { label: 'lamb', options: { lr: 1e-3 }, traffic: { reads: 7, writes: 3 } },
+  // The partials pass reads p, g; the update reads p, g, trace and writes p, trace.
+  lars: { label: 'lars', options: { lr: 0.1 }, traffic: { reads: 5, writes: 2 } },
 };
 
 /** Arrays the kernel reads (parameter, gradient, each state slot) and writes (parameter, each slot). */
@@ -41,7 +45,7 @@ function traffic(name: OptimizerName, options: Record<string, unknown>): { reads
 }
 
 export const OPTIMIZERS: BenchOptimizer[] = (Object.entries(BENCHMARKED) as [OptimizerName, (typeof BENCHMARKED)[OptimizerName]][]).flatMap(
-  ([name, entry]) => ('skip' in entry ? [] : [{ name, ...entry, ...traffic(name, entry.options) }]),
+  ([name, entry]) => ('skip' in entry ? [] : [{ name, label: entry.label, options: entry.options, ...(entry.traffic ?? traffic(name, entry.options)) }]),
 );
 
 export interface Workload {

@@ -71,9 +71,9 @@ function validateGroup<H extends object>(definition: OptimizerDefinition<H, any>
   definition.validate?.(options);
 }
 
-/** Flags of the kernel the groups need, MULTI_GROUP included. */
+/** Flags of the kernel the groups need, MULTI_GROUP and LAYERWISE (per-tensor sums) included. */
 export function kernelDefines<H extends object>(definition: OptimizerDefinition<H>, groups: readonly H[]): KernelDefines {
-  return { ...definition.defines(groups), MULTI_GROUP: groups.length > 1 };
+  return { ...definition.defines(groups), MULTI_GROUP: groups.length > 1, LAYERWISE: definition.tensorSums !== undefined };
 }
 
 function checkStructural<H extends object>(definition: OptimizerDefinition<H>, groups: readonly H[]): void {

@@ -5,11 +5,13 @@
 import type { KernelDefines, SlotSpec } from '../optimizers/definition.js';
 
 interface SharedBinding {
-  readonly name: 'hyper' | 'param' | 'grad' | 'chunkGroup' | 'control';
+  readonly name: 'hyper' | 'param' | 'grad' | 'chunkGroup' | 'control' | 'chunkTensor' | 'tensorScratch';
   readonly declaration: string;
   readonly type: GPUBufferBindingType;
-  /** The binding exists only when this kernel flag is on. */
+  /** The binding exists only when this kernel flag is on… */
   readonly flag?: string;
+  /** …and this one is off. */
+  readonly unless?: string;
   readonly dynamic?: boolean;
 }
 
@@ -19,8 +21,13 @@ const SHARED: readonly SharedBinding[] = [
   { name: 'param', declaration: 'var<storage, read_write> param: array<vec4<f32>>', type: 'storage' },
   { name: 'grad', declaration: 'var<storage, read> grad: array<vec4<f32>>', type: 'read-only-storage' },
   // Group index of every 64-element chunk (16 vec4) of the segment.
-  { name: 'chunkGroup', declaration: 'var<storage, read> chunkGroup: array<u32>', type: 'read-only-storage', flag: 'MULTI_GROUP' },
+  // (A layer-wise kernel reads the group from chunkTensor instead.)
+  { name: 'chunkGroup', declaration: 'var<storage, read> chunkGroup: array<u32>', type: 'read-only-storage', flag: 'MULTI_GROUP', unless: 'LAYERWISE' },
   { name: 'control', declaration: 'var<storage, read> control: Control', type: 'read-only-storage', flag: 'GRAD_CONTROL' },
+  // Layer-wise: per chunk of the segment (tensor, scratch entry, tensor elements, group), and the
+  // scratch buffer of per-tensor sums and chunk partials (src/tensor-reduction.ts).
+  { name: 'chunkTensor', declaration: 'var<storage, read> chunkTensor: array<vec4<u32>>', type: 'read-only-storage', flag: 'LAYERWISE' },
+  { name: 'tensorScratch', declaration: 'var<storage, read_write> tensorScratch: array<vec4<f32>>', type: 'storage', flag: 'LAYERWISE' },
 ];
 
 export type BindingName = SharedBinding['name'] | `slot:${string}`;
@@ -36,7 +43,7 @@ export interface KernelBinding {
 /** The bindings of one kernel variant: the shared ones its flags need, then one per state slot. */
 export function kernelBindings(slots: readonly SlotSpec[], defines: KernelDefines): KernelBinding[] {
   const shared = SHARED.flatMap((b, binding) =>
-    b.flag && !defines[b.flag] ? [] : [{ binding, name: b.name, declaration: b.declaration, type: b.type, dynamic: b.dynamic === true }],
+    (b.flag && !defines[b.flag]) || (b.unless && defines[b.unless]) ? [] : [{ binding, name: b.name, declaration: b.declaration, type: b.type, dynamic: b.dynamic === true }],
   );
   const state = slots.map((slot, k) => ({
     binding: SHARED.length + k,

@@ -23,6 +23,7 @@ import { getKernelPipeline } from './pipelines.js';
 import { createScalarRing } from './scalar-ring.js';
 import { packScalars, scalarLayout } from './scalars.js';
 import { createStateBuffers } from './state-buffers.js';
+import { createTensorSums } from './tensor-sums.js';
 
 export interface OptimizerCreateOptions {
   /**
@@ -143,6 +144,8 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
     device.queue.submit([encoder.finish()]);
   }
   const chunkTable = createGroupTable(device, label, layout, config);
+  const tensorSums = definition.tensorSums ? createTensorSums({ device, label, layout, tensorGroup: config.tensorGroup }) : undefined;
+  const partials = tensorSums && getKernelPipeline(device, definition, defines, params.workgroupSize, 'tensorPartials');
   const accumulator =
     training.accumulationSteps > 1 ? createAccumulator({ device, label, layout, gradBuffer: params.gradBuffer, workgroupSize: params.workgroupSize }) : undefined;
   const gradientSource = accumulator?.buffer ?? params.gradBuffer;
@@ -165,6 +168,8 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
           if (binding === 'grad') return range(gradientSource);
           if (binding === 'control') return { buffer: control!.buffer };
           if (binding === 'chunkGroup') return { buffer: chunkTable!, offset: (segment.firstElement / CHUNK_ELEMENTS) * 4, size: (segment.elementCount / CHUNK_ELEMENTS) * 4 };
+          if (binding === 'chunkTensor') return tensorSums!.chunkTensorRange(s);
+          if (binding === 'tensorScratch') return tensorSums!.scratch;
           return range(state.buffers[binding.slice('slot:'.length)]!);
         });
         return device.createBindGroup({ label: `${label}:segment${s}`, layout: kernel.bindGroupLayout, entries });
@@ -205,6 +210,8 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
       control.record(encoder);
     }
     const pass = encoder.beginComputePass({ label: `${label}:step`, timestampWrites });
+    // Layer-wise: the per-tensor sums first, in the same pass (dispatches see each other's writes).
+    tensorSums?.record(pass, partials!.pipeline, (s) => [slot.bindGroups[s]!, [slot.offset]]);
     pass.setPipeline(kernel.pipeline);
     kernelGrid.forEach(([x, y], s) => {
       pass.setBindGroup(0, slot.bindGroups[s]!, [slot.offset]);
@@ -340,6 +347,7 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
       state.destroy();
       ring.destroy();
       chunkTable?.destroy();
+      tensorSums?.destroy();
       control?.destroy();
       accumulator?.destroy();
     },

@@ -1,5 +1,5 @@
 /** Every compute pipeline the engine uses, cached per device and variant (webgpu-utils style WeakMap). */
-import { accumulateKernelSource, gradStatsSource, kernelSource } from '../kernels/sources.js';
+import { accumulateKernelSource, gradStatsSource, kernelSource, tensorSumsSource } from '../kernels/sources.js';
 import type { KernelDefines, OptimizerDefinition } from '../optimizers/definition.js';
 import { bindGroupLayoutEntries, kernelBindings, type KernelBinding } from './bindings.js';
 
@@ -66,6 +66,15 @@ export function getAccumulatePipeline(device: GPUDevice, workgroupSize: number):
     const label = `webgpu-optim:accumulate@${workgroupSize}`;
     const module = device.createShaderModule({ label, code: accumulateKernelSource });
     return device.createComputePipeline({ label, layout: 'auto', compute: { module, entryPoint: 'main', constants: { WORKGROUP_SIZE: workgroupSize } } });
+  });
+}
+
+/** The per-tensor sums of the layer-wise optimizers (src/kernels/tensor-sums.wgsl). */
+export function getTensorSumsPipeline(device: GPUDevice): GPUComputePipeline {
+  return cached(device, 'tensorSums', () => {
+    const label = 'webgpu-optim:tensorSums';
+    const module = device.createShaderModule({ label, code: tensorSumsSource });
+    return device.createComputePipeline({ label, layout: 'auto', compute: { module, entryPoint: 'tensorSums' } });
   });
 }
 

@@ -19,7 +19,10 @@ fn vectorIndex(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
 }
 
 fn groupAt(i: u32) -> u32 {
-#if MULTI_GROUP
+#if LAYERWISE
+  // Layer-wise kernels read the group from their chunk → tensor table (one binding fewer).
+  return chunkTensor[i / 16u].w;
+#elif MULTI_GROUP
   return chunkGroup[i / 16u];
 #else
   return 0u;

@@ -11,6 +11,8 @@ import accumulateSource from './accumulate.wgsl?raw';
 import commonSource from './common.wgsl?raw';
 import controlSource from './control.wgsl?raw';
 import gradStatsSource_ from './grad-stats.wgsl?raw';
+import layerwiseSource from './layerwise.wgsl?raw';
+import tensorSumsSource_ from './tensor-sums.wgsl?raw';
 
 const directive = /#(if|elif)[ \t]+([A-Za-z_][A-Za-z0-9_]*)/g;
 
@@ -36,14 +38,19 @@ export function preprocess(source: string, defines: KernelDefines): string {
   return wgsl(strings, ...values);
 }
 
-/** The complete WGSL of one optimizer kernel variant (defines include MULTI_GROUP, GRAD_CONTROL). */
+/**
+ * The complete WGSL of one optimizer kernel variant (defines include MULTI_GROUP, GRAD_CONTROL and
+ * LAYERWISE; a layer-wise kernel also gets the `tensorPartials` entry point of layerwise.wgsl).
+ */
 export function kernelSource(definition: OptimizerDefinition<any, any>, defines: KernelDefines): string {
   const bindings = kernelBindings(definition.slots(defines), defines);
-  return preprocess(
-    [controlWgsl(), controlSource, hyperWgsl(definition), bindingDeclarations(bindings), commonSource, definition.kernel.source].join('\n'),
-    defines,
-  );
+  const parts = [controlWgsl(), controlSource, hyperWgsl(definition), bindingDeclarations(bindings), commonSource];
+  if (defines.LAYERWISE) parts.push(layerwiseSource);
+  return preprocess([...parts, definition.kernel.source].join('\n'), defines);
 }
+
+/** The per-tensor sums of chunk partials (layer-wise optimizers). */
+export const tensorSumsSource: string = tensorSumsSource_;
 
 /** The gradient statistics passes (chunkStats, groupStats, finalize). */
 export function gradStatsSource(defines: KernelDefines): string {

@@ -86,6 +86,14 @@ export interface OptimizerDefinition<H extends object = object, S extends string
     /** CPU twin of the `toEval` / `toTrain` entry points, for one tensor of one group. */
     readonly switchTwin: (args: { param: Float32Array; state: Readonly<Record<string, Float32Array>>; h: Scalars<S>; to: 'train' | 'eval' }) => void;
   };
+  /**
+   * Layer-wise optimizers (LAMB, LARS): what the kernel's `partials(i, h, g, valid)` sums over each
+   * tensor (up to four f32 sums per vec4, e.g. ‖p‖² and ‖u‖²). The engine records the per-tensor
+   * sums before every update (src/kernels/layerwise.wgsl), and `update()` reads them with
+   * `tensorSumsAt(i)`. The twin is then called once per whole tensor and sums in the GPU's order
+   * (src/tensor-reduction.ts).
+   */
+  readonly tensorSums?: string;
   /** State slots that start as a copy of the parameters (Schedule-Free's z). */
   readonly initialFromParams?: readonly string[];
   /** Options that cannot change once steps were taken (scalar state follows from their history). */
@@ -99,7 +107,7 @@ export interface OptimizerDefinition<H extends object = object, S extends string
   readonly checks: { readonly [K in keyof H]-?: OptionCheck };
   /** Rules that tie several options together (e.g. Nesterov needs momentum), after the checks. */
   validate?(options: H): void;
-  /** Kernel flags for these groups (MULTI_GROUP and GRAD_CONTROL are added by the engine). */
+  /** Kernel flags for these groups (MULTI_GROUP, LAYERWISE and GRAD_CONTROL are added by the engine). */
   defines(groups: readonly H[]): Record<string, boolean>;
   /** State buffers of a kernel variant, in binding order. */
   slots(defines: KernelDefines): readonly SlotSpec[];

@@ -9,6 +9,8 @@ import { adagrad } from './adagrad/definition.js';
 import { adam, adamw } from './adam/definition.js';
 import { adamax } from './adamax/definition.js';
 import { adamwScheduleFree } from './adamw_schedule_free/definition.js';
+import { lamb } from './lamb/definition.js';
+import { lars } from './lars/definition.js';
 import { lion } from './lion/definition.js';
 import { nadam } from './nadam/definition.js';
 import { radam } from './radam/definition.js';
@@ -31,6 +33,8 @@ export const registry = {
   rprop,
   lion,
   adamw_schedule_free: adamwScheduleFree,
+  lamb,
+  lars,
 } as const;
 
 export type OptimizerName = keyof typeof registry;

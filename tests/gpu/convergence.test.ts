@@ -34,6 +34,9 @@ export const CONVERGENCE: { readonly [K in OptimizerName]: { moons: Setting; dig
   rprop: { moons: { options: { lr: 0.01 }, batch: 0 }, digits: { options: { lr: 0.001 }, batch: 0 } },
   lion: { moons: { options: { lr: 0.001 } }, digits: { options: { lr: 0.003 } } },
   adamw_schedule_free: { moons: { options: { lr: 0.01 } }, digits: { options: { lr: 0.005 } } },
+  // Layer-wise: lr is the step relative to each tensor's norm (LARS: times η = 0.001).
+  lamb: { moons: { options: { lr: 0.02 } } },
+  lars: { moons: { options: { lr: 2 } } },
 };
 
 async function train(dataset: Dataset, hidden: number[], epochs: number, which: 'moons' | 'digits', only?: OptimizerName) {

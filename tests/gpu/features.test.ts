@@ -225,11 +225,15 @@ describe('param groups in one dispatch', () => {
 });
 
 describe('step() creates nothing', () => {
-  test('no buffer, bind group, pipeline or shader is created after the first step, with or without an encoder', async () => {
+  // Adam, and LAMB with its per-tensor sums (extra passes, tables and scratch, all made at creation).
+  test.each([
+    ['adam', { amsgrad: true, groups: [{ tensors: ['t0_3'], lr: 0.1 }] }],
+    ['lamb', { lr: 0.01, groups: [{ tensors: ['t0_3'], lr: 0.1 }] }],
+  ] as const)('%s: no buffer, bind group, pipeline or shader is created after the first step, with or without an encoder', async (name, options) => {
     await withDevice(async (device) => {
       const tensors = namedTensors([3, 1000], 19);
       const params = createParameterSet(device, tensors);
-      const opt = createOptimizer('adam', params, { amsgrad: true, groups: [{ tensors: ['t0_3'], lr: 0.1 }] });
+      const opt = createOptimizer(name, params, options);
       const created: string[] = [];
       const methods = ['createBuffer', 'createBindGroup', 'createBindGroupLayout', 'createPipelineLayout', 'createComputePipeline', 'createComputePipelineAsync', 'createShaderModule', 'createTexture'] as const;
       const originals = methods.map((m) => device[m]);
@@ -255,7 +259,7 @@ describe('step() creates nothing', () => {
       let pipelines = 0;
       const original = device.createComputePipeline;
       device.createComputePipeline = (d) => (pipelines++, original.call(device, d));
-      const again = createOptimizer('adam', params, { amsgrad: true, groups: [{ tensors: ['t0_3'], lr: 0.1 }] });
+      const again = createOptimizer(name, params, options);
       device.createComputePipeline = original;
       expect(pipelines).toBe(0);
       for (const x of [opt, again, params]) x.destroy();

@@ -57,6 +57,13 @@ export const OPTION_MATRIX: { readonly [K in OptimizerName]: readonly OptimizerO
   radam: [{}, { betas: [0.9, 0.9] }, { weightDecay: 0.1, betas: [0.8, 0.9] }, { decoupledWeightDecay: true, weightDecay: 0.1, lr: 0.01, betas: [0.9, 0.9], eps: 1e-3 }],
   rprop: [{}, { etas: [0.3, 1.5], stepSizes: [1e-3, 0.05] }, { maximize: true, lr: 0.1 }],
   lion: [{}, { betas: [0.5, 0.9] }, { lr: 0.01, weightDecay: 0.5, betas: [0.95, 0.98] }],
+  lamb: [{ lr: 0.01 }, { lr: 0.01, weightDecay: 0.01 }, { lr: 0.003, betas: [0.8, 0.99], eps: 1e-3 }, { lr: 0.02, weightDecay: 0.1, eps: 1e-8, betas: [0.85, 0.95] }],
+  lars: [
+    { lr: 0.5 },
+    { lr: 0.5, weightDecay: 0.01 },
+    { lr: 0.1, trustCoefficient: 0.02, eps: 1e-6, momentum: 0.5 },
+    { lr: 0.2, trustCoefficient: 0.01, eps: 1e-4, momentum: 0.8, nesterov: true, weightDecay: 0.1 },
+  ],
   adamw_schedule_free: [{}, { warmupSteps: 4 }, { weightDecay: 0.1, r: 1, weightLrPower: 1, betas: [0.8, 0.99] }, { lr: 0.01, eps: 1e-3, warmupSteps: 3 }],
 };
 

@@ -1,7 +1,9 @@
 import { describe, expect, test } from 'vitest';
 import { SEGMENT_ALIGN_ELEMENTS, computeLayout } from '../../src/layout.js';
 import { kernelSource, preprocess } from '../../src/kernels/sources.js';
+import { storageBufferCount } from '../../src/engine/bindings.js';
 import { adam } from '../../src/optimizers/adam/definition.js';
+import { lamb } from '../../src/optimizers/lamb/definition.js';
 
 const big = { maxStorageBufferBindingSize: 128 << 20, maxComputeWorkgroupsPerDimension: 65535, maxBufferSize: 256 << 20 };
 
@@ -62,14 +64,25 @@ describe('shader preprocessing', () => {
     expect(() => preprocess(src, {})).toThrow(/flag X has no value/);
   });
   test('variants bind only the state they use', () => {
-    const plain = kernelSource(adam, { AMSGRAD: false, MAXIMIZE: false, DECOUPLED: false, MULTI_GROUP: false, GRAD_CONTROL: false });
-    const ams = kernelSource(adam, { AMSGRAD: true, MAXIMIZE: true, DECOUPLED: true, MULTI_GROUP: true, GRAD_CONTROL: true });
+    const plain = kernelSource(adam, { AMSGRAD: false, MAXIMIZE: false, DECOUPLED: false, MULTI_GROUP: false, GRAD_CONTROL: false, LAYERWISE: false });
+    const ams = kernelSource(adam, { AMSGRAD: true, MAXIMIZE: true, DECOUPLED: true, MULTI_GROUP: true, GRAD_CONTROL: true, LAYERWISE: false });
     expect(plain).not.toMatch(/maxExpAvgSq|chunkGroup\[|var<storage, read> control|#/);
-    expect(ams).toMatch(/@binding\(7\) var<storage, read_write> maxExpAvgSq/);
+    expect(ams).toMatch(/@binding\(9\) var<storage, read_write> maxExpAvgSq/);
+    expect(ams).not.toMatch(/chunkTensor|tensorScratch|tensorPartials/);
     expect(ams).toMatch(/chunkGroup\[i \/ 16u\]/);
     expect(ams).toMatch(/let d = -g;/);
     expect(ams).toMatch(/@binding\(4\) var<storage, read> control: Control/);
     expect(ams).toMatch(/struct Hyper \{\n  beta1: f32/);
     expect(ams).toMatch(/h.negStepSize = h.negStepSize \/ s.x;\n  h.bc2Sqrt = s.y;/);
+  });
+  test('a layer-wise variant reads its group from the chunk → tensor table and has the partials pass', () => {
+    const lw = kernelSource(lamb, { MAXIMIZE: false, MULTI_GROUP: true, GRAD_CONTROL: true, LAYERWISE: true });
+    expect(lw).not.toMatch(/chunkGroup/);
+    expect(lw).toMatch(/return chunkTensor\[i \/ 16u\]\.w;/);
+    expect(lw).toMatch(/@binding\(5\) var<storage, read> chunkTensor: array<vec4<u32>>/);
+    expect(lw).toMatch(/@binding\(6\) var<storage, read_write> tensorScratch/);
+    expect(lw).toMatch(/fn tensorPartials\(/);
+    // hyper, param, grad, control, chunkTensor, tensorScratch, two moments: within the default 8.
+    expect(storageBufferCount(lamb.slots({}), { MULTI_GROUP: true, GRAD_CONTROL: true, LAYERWISE: true })).toBe(8);
   });
 });

@@ -12,9 +12,47 @@ import { randomArray, rng } from '../helpers/data.js';
 
 type State = Record<string, number>;
 type Twin = (o: any, p: number, g: number, s: State, t: number) => number;
+/** A layer-wise optimizer's twin: one step of a whole tensor (`p` updated in place, `s` its state). */
+type TensorTwin = { tensor: (o: any, p: number[], g: Float32Array, s: Record<string, number[]>, t: number) => void };
+
+const norm = (x: readonly number[]) => Math.sqrt(x.reduce((a, v) => a + v * v, 0));
+/** optax's scale_by_trust_ratio: η‖p‖ / (‖u‖ + eps), 1 when either norm is 0. */
+const trust = (p: readonly number[], u: readonly number[], eta: number, eps: number) => {
+  const pn = norm(p), un = norm(u);
+  return pn > 0 && un > 0 ? (eta * pn) / (un + eps) : 1;
+};
 
 /** One independent float64 twin per registered optimizer (a new one without a twin does not compile). */
-const twins: { [K in OptimizerName]: Twin } = {
+const twins: { [K in OptimizerName]: K extends 'lamb' | 'lars' ? TensorTwin : Twin } = {
+  // optax.lamb: scale_by_adam, add_decayed_weights, scale_by_trust_ratio, scale_by_learning_rate.
+  lamb: {
+    tensor(o, p, g, s, t) {
+      const [b1, b2] = o.betas ?? [0.9, 0.999], eps = o.eps ?? 1e-6, wd = o.weightDecay ?? 0;
+      s.m ??= p.map(() => 0);
+      s.v ??= p.map(() => 0);
+      const u = p.map((pi, i) => {
+        s.m![i] = (1 - b1) * g[i]! + b1 * s.m![i]!;
+        s.v![i] = (1 - b2) * g[i]! ** 2 + b2 * s.v![i]!;
+        return s.m![i]! / (1 - b1 ** t) / (Math.sqrt(s.v![i]! / (1 - b2 ** t)) + eps) + wd * pi;
+      });
+      const r = trust(p, u, 1, 0);
+      p.forEach((_, i) => (p[i] = p[i]! - o.lr * r * u[i]!));
+    },
+  },
+  // optax.lars: add_decayed_weights, scale_by_trust_ratio, scale_by_learning_rate, trace.
+  lars: {
+    tensor(o, p, g, s) {
+      const wd = o.weightDecay ?? 0, eta = o.trustCoefficient ?? 0.001, eps = o.eps ?? 0, mu = o.momentum ?? 0.9;
+      s.trace ??= p.map(() => 0);
+      const u = p.map((pi, i) => g[i]! + wd * pi);
+      const r = o.trustRatio === false ? 1 : trust(p, u, eta, eps);
+      p.forEach((_, i) => {
+        const step = -o.lr * r * u[i]!;
+        s.trace![i] = step + mu * s.trace![i]!;
+        p[i] = p[i]! + (o.nesterov ? step + mu * s.trace![i]! : s.trace![i]!);
+      });
+    },
+  },
   sgd(o, p, g, s, t) {
     const lr = o.lr, mu = o.momentum ?? 0, tau = o.dampening ?? 0, wd = o.weightDecay ?? 0;
     if (o.maximize) g = -g;
@@ -157,10 +195,13 @@ describe.each(Object.entries(OPTION_MATRIX))('%s', (name, matrix) => {
     const ref = createReferenceOptimizer(name as 'adam', [p0.slice()], options as never);
     const expected = Array.from(p0);
     const states: State[] = expected.map(() => ({}));
+    const tensorState: Record<string, number[]> = {};
+    const twin = twins[name as OptimizerName] as Twin | TensorTwin;
     for (let t = 1; t <= 10; t++) {
       const g = randomArray(257, rng(t));
       ref.step([g]);
-      for (let i = 0; i < expected.length; i++) expected[i] = twins[name as OptimizerName](options, expected[i]!, g[i]!, states[i]!, t);
+      if ('tensor' in twin) twin.tensor(options, expected, g, tensorState, t);
+      else for (let i = 0; i < expected.length; i++) expected[i] = twin(options, expected[i]!, g[i]!, states[i]!, t);
     }
     const r = compare(ref.params[0]!, expected, { atol: 1e-6, rtol: 1e-4 });
     expect(r.mismatches).toEqual([]);

@@ -300,3 +300,61 @@ describe('adamw_schedule_free', () => {
     expect(Number.isNaN(run('adamw_schedule_free', {}, [NaN])[0]!.p)).toBe(true);
   });
 });
+
+/** Steps of a two-element tensor (the layer-wise optimizers' norms need more than one element). */
+function runPair(name: 'lamb' | 'lars', options: Record<string, unknown>, grads: [number, number][], p0: [number, number] = [3, 4]) {
+  const ref = createReferenceOptimizer(name, [Float32Array.from(p0)], options as never);
+  return grads.map((g) => {
+    ref.step([Float32Array.from(g)]);
+    return { p: Array.from(ref.params[0]!), state: Object.fromEntries(Object.entries(ref.state[0]!).map(([k, v]) => [k, Array.from(v)])) };
+  });
+}
+
+// p = [3, 4] (‖p‖ = 5), g = [0.6, 0.8] (‖g‖ = 1) throughout.
+describe('lars (optax.lars)', () => {
+  test('trust ratio η‖p‖/‖u‖, then the trace (momentum 0.9)', () => {
+    const [a, b] = runPair('lars', { lr: 1 }, [[0.6, 0.8], [0.6, 0.8]]);
+    // r = 0.001·5/1 = 0.005: step = −0.005·g = [−0.003, −0.004]; trace = step.
+    a!.p.forEach((p, i) => close(p, [2.997, 3.996][i]!));
+    a!.state.trace!.forEach((t, i) => close(t, [-0.003, -0.004][i]!));
+    // p = 0.999·[3, 4]: r = 0.004995, step = [−0.002997, −0.003996]; trace = step + 0.9·trace.
+    b!.state.trace!.forEach((t, i) => close(t, [-0.005697, -0.007596][i]!));
+    b!.p.forEach((p, i) => close(p, [2.991303, 3.988404][i]!));
+  });
+  test('nesterov: p += step + μ·trace (1.9·step on the first step)', () => {
+    runPair('lars', { lr: 1, nesterov: true }, [[0.6, 0.8]])[0]!.p.forEach((p, i) => close(p, [2.9943, 3.9924][i]!));
+  });
+  test('weight decay joins u before the norm: u = g + wd·p', () => {
+    // g = 0: u = 0.1·p = [0.3, 0.4], ‖u‖ = 0.5, r = 0.001·5/0.5 = 0.01, step = −0.01·u.
+    runPair('lars', { lr: 1, weightDecay: 0.1 }, [[0, 0]])[0]!.p.forEach((p, i) => close(p, [2.997, 3.996][i]!));
+  });
+  test('a zero norm or trustRatio: false gives ratio 1', () => {
+    runPair('lars', { lr: 1, momentum: 0 }, [[0.6, -0.8]], [0, 0])[0]!.p.forEach((p, i) => close(p, [-0.6, 0.8][i]!));
+    runPair('lars', { lr: 1, momentum: 0 }, [[0, 0]])[0]!.p.forEach((p, i) => close(p, [3, 4][i]!));
+    runPair('lars', { lr: 0.1, momentum: 0, trustRatio: false }, [[0.6, 0.8]])[0]!.p.forEach((p, i) => close(p, [2.94, 3.92][i]!));
+  });
+  test('eps joins ‖u‖: r = η‖p‖/(‖u‖ + eps)', () => {
+    // r = 0.001·5/(1 + 1) = 0.0025.
+    runPair('lars', { lr: 1, eps: 1, momentum: 0 }, [[0.6, 0.8]])[0]!.p.forEach((p, i) => close(p, [2.9985, 3.998][i]!));
+  });
+});
+
+describe('lamb (optax.lamb)', () => {
+  test('bias-corrected Adam direction, scaled by ‖p‖/‖u‖', () => {
+    const [a, b] = runPair('lamb', { lr: 0.1 }, [[0.6, 0.8], [0.6, 0.8]]);
+    // m̂ = g, v̂ = g²: u = g/(|g| + 1e-6) ≈ [1, 1]; r = 5/‖u‖ = 3.5355391; p −= 0.1·r·u.
+    a!.state.exp_avg!.forEach((m, i) => close(m, [0.06, 0.08][i]!));
+    a!.state.exp_avg_sq!.forEach((v, i) => close(v, [0.00036, 0.00064][i]!));
+    a!.p.forEach((p, i) => close(p, [2.6464466830635827, 3.646446535749885][i]!));
+    // Step 2: m = 0.19·g, m̂ = g again; ‖p‖ = 4.5056…, r = 3.1859309.
+    b!.state.exp_avg!.forEach((m, i) => close(m, [0.114, 0.152][i]!));
+    b!.p.forEach((p, i) => close(p, [2.32785412252619, 3.327853842465758][i]!));
+  });
+  test('weight decay is added to u before the ratio', () => {
+    // u = g/(|g| + 1e-6) + 0.5·p = [2.4999983, 2.9999988], r = 5/3.9051230 = 1.2803695.
+    runPair('lamb', { lr: 0.1, weightDecay: 0.5 }, [[0.6, 0.8]])[0]!.p.forEach((p, i) => close(p, [2.6799078473943934, 3.615889320845789][i]!));
+  });
+  test('a tensor at zero takes the plain step (ratio 1)', () => {
+    runPair('lamb', { lr: 0.1 }, [[0.6, -0.8]], [0, 0])[0]!.p.forEach((p, i) => close(p, [-0.09999983333361112, 0.09999987500015625][i]!));
+  });
+});

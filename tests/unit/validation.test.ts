@@ -13,11 +13,18 @@ describe('options', () => {
   test('sgd needs lr, like torch', () => {
     expect(() => createReferenceOptimizer('sgd', one())).toThrow(/"lr" is required/);
   });
-  test.each(optimizerNames.filter((n) => n !== 'sgd'))('%s: negative or NaN lr, eps, weightDecay', (name) => {
+  test('lamb and lars need lr, like optax', () => {
+    expect(() => createReferenceOptimizer('lamb', one())).toThrow(/"lr" is required/);
+    expect(() => createReferenceOptimizer('lars', one())).toThrow(/"lr" is required/);
+    expect(() => createReferenceOptimizer('lars', one(), { lr: 1, momentum: 1 })).toThrow(/momentum must be in \[0, 1\)/);
+    expect(() => createReferenceOptimizer('lars', one(), { lr: 1, trustCoefficient: -0.1 })).toThrow(/trustCoefficient must be >= 0/);
+    expect(() => createReferenceOptimizer('lars', one(), { lr: 1, trustRatio: 0 as never })).toThrow(/trustRatio must be a boolean/);
+  });
+  test.each(optimizerNames)('%s: negative or NaN lr, eps, weightDecay', (name) => {
     for (const key of ['lr', 'eps', 'weightDecay']) {
       for (const bad of [-1, NaN, Infinity, '0.1']) {
-        const options = { [key]: bad };
-        const known = key in (createReferenceOptimizer(name, one()).groups[0] as object);
+        const options = { lr: 0.1, [key]: bad };
+        const known = key in (createReferenceOptimizer(name, one(), { lr: 0.1 } as never).groups[0] as object);
         if (!known) continue;
         expect(() => createReferenceOptimizer(name, one(), options as never), `${name} ${key}=${bad}`).toThrow(new RegExp(key));
       }

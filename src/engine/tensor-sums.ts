@@ -1,0 +1,86 @@
+/**
+ * The GPU side of the per-tensor sums of the layer-wise optimizers: the chunk → tensor table and
+ * the scratch buffer the kernel binds, and the passes recorded before each update (the kernel's
+ * `tensorPartials` per segment, then `tensorSums` once). Everything is made at creation; a step
+ * only records dispatches. The order of the sums and the tables are src/tensor-reduction.ts.
+ */
+import { CHUNK_ELEMENTS, type PackedLayout } from '../layout.js';
+import { chunkTensorTable, scratchEntries, tensorChunkTable } from '../tensor-reduction.js';
+import { getTensorSumsPipeline } from './pipelines.js';
+
+/** Elements one workgroup of `tensorPartials` covers (64 invocations of one vec4). */
+const PARTIALS_ELEMENTS = 64 * 4;
+
+export interface TensorSums {
+  /** The kernel's `chunkTensor` binding for segment `s`. */
+  chunkTensorRange(s: number): GPUBufferBinding;
+  /** The kernel's `tensorScratch` binding (the whole buffer). */
+  readonly scratch: GPUBufferBinding;
+  /** Records the partials (with the kernel's bind group of each segment) and the per-tensor sums. */
+  record(pass: GPUComputePassEncoder, partials: GPUComputePipeline, bindGroup: (s: number) => [GPUBindGroup, number[]]): void;
+  destroy(): void;
+}
+
+/** A 2-D grid of `workgroups` within the device's per-dimension limit, or a clear refusal. */
+function grid(workgroups: number, maxDim: number, what: string): [number, number] {
+  const x = Math.min(Math.max(1, workgroups), maxDim);
+  const y = Math.ceil(workgroups / x);
+  if (y > maxDim) throw new RangeError(`webgpu-optim: ${what} needs ${workgroups} workgroups, over ${maxDim}² (maxComputeWorkgroupsPerDimension²)`);
+  return [x, y];
+}
+
+export function createTensorSums(args: { device: GPUDevice; label: string; layout: PackedLayout; tensorGroup: readonly number[] }): TensorSums {
+  const { device, label, layout } = args;
+  const maxDim = device.limits.maxComputeWorkgroupsPerDimension;
+  const scratchBytes = scratchEntries(layout) * 16;
+  if (scratchBytes > device.limits.maxStorageBufferBindingSize) {
+    throw new RangeError(
+      `webgpu-optim: the per-tensor sums of ${layout.tensors.length} tensors need a ${scratchBytes}-byte scratch binding, over the ` +
+        `device's maxStorageBufferBindingSize (${device.limits.maxStorageBufferBindingSize}); split the model into several parameter sets`,
+    );
+  }
+  const partialsGrid = layout.segments.map((segment) => grid(Math.ceil(segment.elementCount / PARTIALS_ELEMENTS), maxDim, 'a segment of the per-tensor partials'));
+  const tensors = layout.tensors.length;
+  const sumsGrid = grid(tensors, maxDim, `the per-tensor sums of ${tensors} tensors`);
+  const upload = (name: string, data: Uint32Array<ArrayBuffer>) => {
+    const buffer = device.createBuffer({ label: `${label}:${name}`, size: data.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+    device.queue.writeBuffer(buffer, 0, data);
+    return buffer;
+  };
+  const chunkTensor = upload('chunkTensor', chunkTensorTable(layout, args.tensorGroup));
+  const tensorChunks = upload('tensorChunks', tensorChunkTable(layout));
+  const scratch = device.createBuffer({ label: `${label}:tensorScratch`, size: scratchBytes, usage: GPUBufferUsage.STORAGE });
+  const pipeline = getTensorSumsPipeline(device);
+  const bindGroup = device.createBindGroup({
+    label: `${label}:tensorSums`,
+    layout: pipeline.getBindGroupLayout(0),
+    entries: [
+      { binding: 0, resource: { buffer: tensorChunks } },
+      { binding: 1, resource: { buffer: scratch } },
+    ],
+  });
+  return {
+    chunkTensorRange: (s) => {
+      const segment = layout.segments[s]!;
+      return { buffer: chunkTensor, offset: (segment.firstElement / CHUNK_ELEMENTS) * 16, size: (segment.elementCount / CHUNK_ELEMENTS) * 16 };
+    },
+    scratch: { buffer: scratch },
+    record(pass, partials, segmentBindGroup) {
+      pass.setPipeline(partials);
+      partialsGrid.forEach(([x, y], s) => {
+        const [group, offsets] = segmentBindGroup(s);
+        pass.setBindGroup(0, group, offsets);
+        pass.dispatchWorkgroups(x, y);
+      });
+      if (tensors === 0) return;
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, bindGroup);
+      pass.dispatchWorkgroups(...sumsGrid);
+    },
+    destroy() {
+      chunkTensor.destroy();
+      tensorChunks.destroy();
+      scratch.destroy();
+    },
+  };
+}

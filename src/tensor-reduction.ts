@@ -1,0 +1,104 @@
+/**
+ * Per-tensor sums inside the packed buffers (the layer-wise optimizers' norms), as pure data and
+ * arithmetic: the tables the GPU passes read, and the one summation order both the GPU and the
+ * CPU twins follow. No float atomics anywhere, so the order is fixed and the twin reproduces the
+ * GPU's sums bit for bit:
+ *
+ * 1. per 64-element chunk (src/kernels/layerwise.wgsl, `tensorPartials`): each of 16 lanes sums its
+ *    vec4 as ((x + y) + z) + w, then the lanes add in a tree (stride 8, 4, 2, 1);
+ * 2. per tensor (src/kernels/tensor-sums.wgsl): lane l of 64 adds chunks l, l + 64, … in order,
+ *    then the lanes add in a tree (stride 32 … 1).
+ *
+ * Tensors start on 64-element boundaries, so every chunk holds one tensor (or padding only).
+ */
+import { CHUNK_ELEMENTS, type PackedLayout } from './layout.js';
+import { fr } from './optimizers/twin-math.js';
+
+/** Lanes (vec4s) per 64-element chunk. */
+export const CHUNK_LANES = CHUNK_ELEMENTS / 4;
+/** Lanes of the per-tensor pass (its workgroup size). */
+export const TENSOR_SUM_LANES = 64;
+
+/**
+ * The scratch buffer: `[0, T)` the per-tensor sums (one vec4<f32> each), `[T, T + chunks)` the chunk
+ * partials. At least one entry, so that a set without elements still binds a buffer.
+ */
+export function scratchEntries(layout: PackedLayout): number {
+  return Math.max(1, layout.tensors.length + layout.paddedLength / CHUNK_ELEMENTS);
+}
+
+/**
+ * One vec4<u32> per chunk: (tensor, scratch entry of the chunk's partial, elements of the tensor
+ * in the chunk, group). A padding-only chunk names tensor 0 with no elements.
+ */
+export function chunkTensorTable(layout: PackedLayout, tensorGroup: readonly number[]): Uint32Array<ArrayBuffer> {
+  const T = layout.tensors.length;
+  const chunks = layout.paddedLength / CHUNK_ELEMENTS;
+  const table = new Uint32Array(chunks * 4);
+  for (let c = 0; c < chunks; c++) table[c * 4 + 1] = T + c;
+  layout.tensors.forEach((t, i) => {
+    const first = t.offset / CHUNK_ELEMENTS;
+    for (let c = 0; c * CHUNK_ELEMENTS < t.length; c++) {
+      table.set([i, T + first + c, Math.min(CHUNK_ELEMENTS, t.length - c * CHUNK_ELEMENTS), tensorGroup[i] ?? 0], (first + c) * 4);
+    }
+  });
+  return table;
+}
+
+/** One vec4<u32> per tensor: (scratch entry of its first chunk's partial, its chunk count, 0, 0). */
+export function tensorChunkTable(layout: PackedLayout): Uint32Array<ArrayBuffer> {
+  const T = layout.tensors.length;
+  const table = new Uint32Array(Math.max(1, T) * 4);
+  layout.tensors.forEach((t, i) => table.set([T + t.offset / CHUNK_ELEMENTS, Math.ceil(t.length / CHUNK_ELEMENTS)], i * 4));
+  return table;
+}
+
+/** Adds `lanes[l + stride]` into `lanes[l]` for stride = n/2 … 1, in f32 (the GPU's tree). */
+function treeSum(lanes: Float64Array, n: number): number {
+  for (let stride = n / 2; stride >= 1; stride /= 2) {
+    for (let l = 0; l < stride; l++) lanes[l] = fr(lanes[l]! + lanes[l + stride]!);
+  }
+  return lanes[0]!;
+}
+
+/**
+ * The CPU twin of the GPU's per-tensor sum of `term(e)` over elements e of a tensor of `length`
+ * (each term already an f32), in exactly the GPU's order.
+ */
+export function tensorSum(length: number, term: (e: number) => number): number {
+  const chunks = Math.ceil(length / CHUNK_ELEMENTS);
+  const partials = new Float64Array(chunks);
+  const chunkLanes = new Float64Array(CHUNK_LANES);
+  for (let c = 0; c < chunks; c++) {
+    for (let l = 0; l < CHUNK_LANES; l++) {
+      const e = c * CHUNK_ELEMENTS + l * 4;
+      const t = (k: number) => (e + k < length ? term(e + k) : 0);
+      chunkLanes[l] = fr(fr(fr(t(0) + t(1)) + t(2)) + t(3));
+    }
+    partials[c] = treeSum(chunkLanes, CHUNK_LANES);
+  }
+  const lanes = new Float64Array(TENSOR_SUM_LANES);
+  for (let l = 0; l < TENSOR_SUM_LANES; l++) {
+    let s = 0;
+    for (let c = l; c < chunks; c += TENSOR_SUM_LANES) s = fr(s + partials[c]!);
+    lanes[l] = s;
+  }
+  return treeSum(lanes, TENSOR_SUM_LANES);
+}
+
+/** Σ x[e]² in the GPU's order (each square rounded to f32). */
+export function tensorSumOfSquares(x: ArrayLike<number>): number {
+  return tensorSum(x.length, (e) => fr(x[e]! * x[e]!));
+}
+
+/**
+ * The trust ratio of LARS and LAMB (optax's `scale_by_trust_ratio`) from ‖p‖² and ‖u‖²:
+ * `coefficient·‖p‖ / (‖u‖ + eps)`, and 1 when either norm is 0 (a tensor at zero, or a zero
+ * update, is left to the plain step). The kernels' `trustRatio` (layerwise.wgsl) is its twin.
+ */
+export function trustRatio(paramSquares: number, updateSquares: number, coefficient: number, eps: number): number {
+  const pn = fr(Math.sqrt(paramSquares));
+  const un = fr(Math.sqrt(updateSquares));
+  if (pn === 0 || un === 0) return 1;
+  return fr(fr(coefficient * pn) / fr(un + eps));
+}
