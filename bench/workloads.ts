@@ -35,6 +35,9 @@ const BENCHMARKED: { readonly [K in OptimizerName]: { label: string; options: Re
   lamb: { label: 'lamb', options: { lr: 1e-3 }, traffic: { reads: 7, writes: 3 } },
   // The partials pass reads p, g; the update reads p, g, trace and writes p, trace.
   lars: { label: 'lars', options: { lr: 0.1 }, traffic: { reads: 5, writes: 2 } },
+  // The benchmark's tensors are vectors (no shape): the partials pass reads p, g, v and writes v;
+  // the update reads p, g, v and writes p. A matrix also reads g once per row and column pass.
+  adafactor: { label: 'adafactor', options: {}, traffic: { reads: 6, writes: 2 } },
 };
 
 /** Arrays the kernel reads (parameter, gradient, each state slot) and writes (parameter, each slot). */

@@ -71,9 +71,14 @@ function validateGroup<H extends object>(definition: OptimizerDefinition<H, any>
   definition.validate?.(options);
 }
 
-/** Flags of the kernel the groups need, MULTI_GROUP and LAYERWISE (per-tensor sums) included. */
+/** Flags of the kernel the groups need, MULTI_GROUP, LAYERWISE (per-tensor sums) and FACTORED (Adafactor's state) included. */
 export function kernelDefines<H extends object>(definition: OptimizerDefinition<H>, groups: readonly H[]): KernelDefines {
-  return { ...definition.defines(groups), MULTI_GROUP: groups.length > 1, LAYERWISE: definition.tensorSums !== undefined };
+  return {
+    ...definition.defines(groups),
+    MULTI_GROUP: groups.length > 1,
+    LAYERWISE: definition.tensorSums !== undefined,
+    FACTORED: definition.shapedSlots !== undefined,
+  };
 }
 
 function checkStructural<H extends object>(definition: OptimizerDefinition<H>, groups: readonly H[]): void {

@@ -42,11 +42,21 @@ export interface TensorInfo {
   shape?: readonly number[];
 }
 
-/** The slot names each tensor has, given the config (PyTorch leaves some out, e.g. momentum 0). */
-export function tensorSlots<H extends object>(config: ResolvedConfig<H>, tensorIndex: number): readonly string[] {
+/**
+ * The slots tensor i has, with their shapes, given the config: PyTorch leaves some out (e.g. at
+ * momentum 0); per-element slots have the tensor's shape, shaped ones (Adafactor's factors) their own.
+ */
+export function tensorSlots<H extends object>(config: ResolvedConfig<H>, tensor: TensorInfo, tensorIndex: number): readonly { name: string; shape: readonly number[] }[] {
   const group = config.groups[config.tensorGroup[tensorIndex]!]!;
-  return config.definition.groupSlots(group, config.defines);
+  const shape = tensor.shape ?? [tensor.length];
+  return [
+    ...config.definition.groupSlots(group, config.defines).map((name) => ({ name, shape })),
+    ...(config.definition.shapedSlots?.(shape) ?? []),
+  ];
 }
+
+/** The number of elements of a slot of this shape. */
+export const slotLength = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 /** Tensor i's scalar state at `step` (e.g. NAdam's mu_product), by name. */
 function scalarState<H extends object>(config: ResolvedConfig<H>, tensorIndex: number, step: number): Record<string, number> {
@@ -89,7 +99,7 @@ export function buildStateDict<H extends object>(
     stepCalls: counts.stepCalls,
     tensors: tensors.map(({ name, length, shape }) => ({ name, length, shape: [...(shape ?? [length])] })),
     state: tensors.map((_, i) => ({
-      ...Object.fromEntries(tensorSlots(config, i).map((slot) => [slot, slotData(i, slot)])),
+      ...Object.fromEntries(tensorSlots(config, tensors[i]!, i).map(({ name }) => [name, slotData(i, name)])),
       ...scalarState(config, i, counts.step),
     })),
     options: {
@@ -192,12 +202,13 @@ export function checkStateDict<H extends object>(
   if (!Array.isArray(sd.state) || sd.state.length !== tensors.length) fail('state must have one entry per tensor');
   sd.state.forEach((slots, i) => {
     const scalars = scalarState(config, i, sd.step);
-    const expected = [...tensorSlots(config, i), ...Object.keys(scalars)].sort();
+    const own = tensorSlots(config, tensors[i]!, i);
+    const expected = [...own.map((s) => s.name), ...Object.keys(scalars)].sort();
     const got = Object.keys(slots ?? {}).sort();
     if (JSON.stringify(expected) !== JSON.stringify(got)) {
       fail(`tensor "${tensors[i]!.name}" has slots [${got}], expected [${expected}]`);
     }
-    for (const slot of tensorSlots(config, i)) checkFloatArray(slots[slot], tensors[i]!.length, `state[${i}].${slot}`, fail);
+    for (const { name, shape } of own) checkFloatArray(slots[name], slotLength(shape), `state[${i}].${name}`, fail);
     for (const [name, value] of Object.entries(scalars)) {
       if (slots[name] !== value) {
         fail(`state[${i}].${name} is ${String(slots[name])}; at step ${sd.step} with these options it is ${value} (it follows from the steps taken)`);

@@ -19,13 +19,14 @@ function gaussian(random: () => number): number {
  * for ReLU) or Xavier/Glorot (std √(2/(fan_in + fan_out))); biases zero.
  */
 export function initialWeights(layers: readonly number[], init: WeightInit, random: () => number) {
-  const tensors: { name: string; data: Float32Array }[] = [];
+  const tensors: { name: string; shape: number[]; data: Float32Array }[] = [];
   for (let l = 0; l + 1 < layers.length; l++) {
     const fanIn = layers[l]!;
     const fanOut = layers[l + 1]!;
     const std = init === 'he' ? Math.sqrt(2 / fanIn) : Math.sqrt(2 / (fanIn + fanOut));
-    tensors.push({ name: `W${l}`, data: Float32Array.from({ length: fanIn * fanOut }, () => gaussian(random) * std) });
-    tensors.push({ name: `b${l}`, data: new Float32Array(fanOut) });
+    // W is [fan_in, fan_out], row-major (the shape matters to Adafactor's factored state).
+    tensors.push({ name: `W${l}`, shape: [fanIn, fanOut], data: Float32Array.from({ length: fanIn * fanOut }, () => gaussian(random) * std) });
+    tensors.push({ name: `b${l}`, shape: [fanOut], data: new Float32Array(fanOut) });
   }
   return tensors;
 }

@@ -82,7 +82,7 @@ export function createTrainer(device: GPUDevice, config: TrainConfig): Trainer {
     return runner;
   };
   const members: Member[] = config.optimizers.map((spec) => {
-    const params = createParameterSet(device, weights.map((w) => ({ name: w.name, data: w.data.slice() })), { label: `demo:${spec.label}` });
+    const params = createParameterSet(device, weights.map((w) => ({ name: w.name, shape: w.shape, data: w.data.slice() })), { label: `demo:${spec.label}` });
     return {
       spec,
       params,

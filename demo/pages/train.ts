@@ -31,6 +31,7 @@ const PRESETS: { readonly [K in OptimizerName]: readonly Preset[] } = {
   ema_momentum: [{ label: 'EMA momentum', options: { beta: 0.9 }, checked: false }],
   lamb: [{ label: 'LAMB', options: { lr: 0.02 }, checked: false }],
   lars: [{ label: 'LARS', options: { lr: 2 }, checked: false }],
+  adafactor: [{ label: 'Adafactor', options: {}, checked: false }],
 };
 const BASE = (Object.entries(PRESETS) as [OptimizerName, readonly Preset[]][]).flatMap(([name, presets]) => presets.map((p) => ({ name, ...p })));
 const OPTIMIZERS = BASE.map((o, k) => ({ ...o, color: COLORS[k]! }));

@@ -5,7 +5,7 @@
 import type { KernelDefines, SlotSpec } from '../optimizers/definition.js';
 
 interface SharedBinding {
-  readonly name: 'hyper' | 'param' | 'grad' | 'chunkGroup' | 'control' | 'chunkTensor' | 'tensorScratch';
+  readonly name: 'hyper' | 'param' | 'grad' | 'chunkGroup' | 'control' | 'chunkTensor' | 'tensorScratch' | 'factors' | 'factorTable';
   readonly declaration: string;
   readonly type: GPUBufferBindingType;
   /** The binding exists only when this kernel flag is on… */
@@ -28,6 +28,9 @@ const SHARED: readonly SharedBinding[] = [
   // scratch buffer of per-tensor sums and chunk partials (src/tensor-reduction.ts).
   { name: 'chunkTensor', declaration: 'var<storage, read> chunkTensor: array<vec4<u32>>', type: 'read-only-storage', flag: 'LAYERWISE' },
   { name: 'tensorScratch', declaration: 'var<storage, read_write> tensorScratch: array<vec4<f32>>', type: 'storage', flag: 'LAYERWISE' },
+  // Factored state (Adafactor): the state buffer in per-tensor regions and its table (src/factored.ts).
+  { name: 'factors', declaration: 'var<storage, read_write> factors: array<f32>', type: 'storage', flag: 'FACTORED' },
+  { name: 'factorTable', declaration: 'var<storage, read> factorTable: array<vec4<u32>>', type: 'read-only-storage', flag: 'FACTORED' },
 ];
 
 export type BindingName = SharedBinding['name'] | `slot:${string}`;

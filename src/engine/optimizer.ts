@@ -24,6 +24,8 @@ import { createScalarRing } from './scalar-ring.js';
 import { packScalars, scalarLayout } from './scalars.js';
 import { createStateBuffers } from './state-buffers.js';
 import { createTensorSums } from './tensor-sums.js';
+import { createFactoredState } from './factored-state.js';
+import { scratchEntries } from '../tensor-reduction.js';
 
 export interface OptimizerCreateOptions {
   /**
@@ -47,6 +49,11 @@ export interface Optimizer<H extends object = Record<string, unknown>> {
   readonly groups: readonly Readonly<H>[];
   /** The packed state buffers by PyTorch slot name (`exp_avg`, …), laid out like `params.paramBuffer`. */
   readonly stateBuffers: Readonly<Record<string, GPUBuffer>>;
+  /**
+   * Bytes of optimizer state on the GPU: the state buffers, and Adafactor's factored state (its
+   * `row_var` / `col_var` / `variance`, one buffer in per-tensor regions). Scratch and tables excluded.
+   */
+  readonly stateBytes: number;
   /**
    * Records one update of every tensor from `params.gradBuffer` into `encoder`, or submits it when
    * no encoder is given. No readback, and no GPU object is created (but see stepsInFlight).
@@ -144,7 +151,17 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
     device.queue.submit([encoder.finish()]);
   }
   const chunkTable = createGroupTable(device, label, layout, config);
-  const tensorSums = definition.tensorSums ? createTensorSums({ device, label, layout, tensorGroup: config.tensorGroup }) : undefined;
+  const factored = definition.shapedSlots
+    ? createFactoredState({ device, label, layout, tensorGroup: config.tensorGroup, scratchBase: scratchEntries(layout) })
+    : undefined;
+  const factorPipelines = factored && {
+    factorSums: getKernelPipeline(device, definition, defines, params.workgroupSize, 'factorSums'),
+    factorUpdate: getKernelPipeline(device, definition, defines, params.workgroupSize, 'factorUpdate'),
+    rowMeans: getKernelPipeline(device, definition, defines, params.workgroupSize, 'rowMeans'),
+  };
+  const tensorSums = definition.tensorSums
+    ? createTensorSums({ device, label, layout, tensorGroup: config.tensorGroup, extraEntries: factored?.scratchEntries })
+    : undefined;
   const partials = tensorSums && getKernelPipeline(device, definition, defines, params.workgroupSize, 'tensorPartials');
   const accumulator =
     training.accumulationSteps > 1 ? createAccumulator({ device, label, layout, gradBuffer: params.gradBuffer, workgroupSize: params.workgroupSize }) : undefined;
@@ -170,6 +187,8 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
           if (binding === 'chunkGroup') return { buffer: chunkTable!, offset: (segment.firstElement / CHUNK_ELEMENTS) * 4, size: (segment.elementCount / CHUNK_ELEMENTS) * 4 };
           if (binding === 'chunkTensor') return tensorSums!.chunkTensorRange(s);
           if (binding === 'tensorScratch') return tensorSums!.scratch;
+          if (binding === 'factors') return { buffer: factored!.buffer };
+          if (binding === 'factorTable') return { buffer: factored!.table };
           return range(state.buffers[binding.slice('slot:'.length)]!);
         });
         return device.createBindGroup({ label: `${label}:segment${s}`, layout: kernel.bindGroupLayout, entries });
@@ -210,8 +229,11 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
       control.record(encoder);
     }
     const pass = encoder.beginComputePass({ label: `${label}:step`, timestampWrites });
-    // Layer-wise: the per-tensor sums first, in the same pass (dispatches see each other's writes).
-    tensorSums?.record(pass, partials!.pipeline, (s) => [slot.bindGroups[s]!, [slot.offset]]);
+    // Layer-wise: the factored state and the per-tensor sums first, in the same pass (dispatches see
+    // each other's writes).
+    const segmentBindGroup = (s: number): [GPUBindGroup, number[]] => [slot.bindGroups[s]!, [slot.offset]];
+    factored?.record(pass, factorPipelines!, segmentBindGroup);
+    tensorSums?.record(pass, partials!.pipeline, segmentBindGroup);
     pass.setPipeline(kernel.pipeline);
     kernelGrid.forEach(([x, y], s) => {
       pass.setBindGroup(0, slot.bindGroups[s]!, [slot.offset]);
@@ -225,8 +247,8 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
   const readState = async () => {
     const snapshot = control ? await control.read() : undefined;
     const pending = book.pendingMicroSteps;
-    const [packed, accumulated] = await Promise.all([state.read(), pending > 0 ? accumulator!.read() : undefined]);
-    return { snapshot, packed, accumulated, pending };
+    const [packed, accumulated, shaped] = await Promise.all([state.read(), pending > 0 ? accumulator!.read() : undefined, factored?.read()]);
+    return { snapshot, packed, accumulated, pending, shaped };
   };
 
   return {
@@ -242,6 +264,7 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
       return config.groups;
     },
     stateBuffers: state.buffers,
+    stateBytes: Object.values(state.buffers).reduce((n, b) => n + b.size, 0) + (factored?.buffer.size ?? 0),
     get mode() {
       return mode;
     },
@@ -309,7 +332,7 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
       lifecycle.check();
       const snapshotConfig = config;
       const stepCalls = book.stepCount;
-      const { snapshot, packed, accumulated, pending } = await readState();
+      const { snapshot, packed, accumulated, pending, shaped } = await readState();
       const slice = (data: Float32Array, i: number) => data.slice(tensors[i]!.offset, tensors[i]!.offset + tensors[i]!.length);
       return buildStateDict(
         snapshotConfig,
@@ -321,7 +344,7 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
           accumulation: accumulated ? { microSteps: pending, grads: tensors.map((_, i) => slice(accumulated, i)) } : undefined,
           mode,
         },
-        (i, slot) => slice(packed[slot]!, i),
+        (i, slot) => (slot in packed ? slice(packed[slot]!, i) : shaped!(i, slot)),
       );
     },
     loadStateDict(sd) {
@@ -338,7 +361,9 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
         loaded.accumulated?.forEach((g, i) => packed.set(g, tensors[i]!.offset));
         accumulator.write(packed);
       }
-      state.write((i, slot) => sd.state[i]![slot] as Float32Array | undefined); // checked: slots are Float32Arrays
+      const values = (i: number, slot: string) => sd.state[i]![slot] as Float32Array | undefined; // checked: slots are Float32Arrays
+      state.write(values);
+      factored?.write(values);
       mode = loaded.mode;
       lifecycle.recover();
     },
@@ -348,6 +373,7 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
       ring.destroy();
       chunkTable?.destroy();
       tensorSums?.destroy();
+      factored?.destroy();
       control?.destroy();
       accumulator?.destroy();
     },

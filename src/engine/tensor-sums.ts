@@ -29,10 +29,17 @@ function grid(workgroups: number, maxDim: number, what: string): [number, number
   return [x, y];
 }
 
-export function createTensorSums(args: { device: GPUDevice; label: string; layout: PackedLayout; tensorGroup: readonly number[] }): TensorSums {
+export function createTensorSums(args: {
+  device: GPUDevice;
+  label: string;
+  layout: PackedLayout;
+  tensorGroup: readonly number[];
+  /** Scratch entries after the sums and partials (Adafactor's accumulators and row means). */
+  extraEntries?: number;
+}): TensorSums {
   const { device, label, layout } = args;
   const maxDim = device.limits.maxComputeWorkgroupsPerDimension;
-  const scratchBytes = scratchEntries(layout) * 16;
+  const scratchBytes = (scratchEntries(layout) + (args.extraEntries ?? 0)) * 16;
   if (scratchBytes > device.limits.maxStorageBufferBindingSize) {
     throw new RangeError(
       `webgpu-optim: the per-tensor sums of ${layout.tensors.length} tensors need a ${scratchBytes}-byte scratch binding, over the ` +

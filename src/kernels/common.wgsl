@@ -63,6 +63,11 @@ fn maximumNan(a: vec4<f32>, b: vec4<f32>) -> vec4<f32> {
   return select(max(a, b), a + b, isNan4(a) | isNan4(b));
 }
 
+// torch.lerp with a scalar weight: a + w(b − a) for |w| < ½, else b − (b − a)(1 − w).
+fn lerpTorch(a: vec4<f32>, b: vec4<f32>, w: f32) -> vec4<f32> {
+  return select(b - (b - a) * (1.0 - w), a + w * (b - a), abs(w) < 0.5);
+}
+
 // torch.sign with NaN kept (WGSL's sign of NaN is not specified), and subnormal values counted
 // as 0: GPUs may flush them (WGSL allows it), and a sign must not depend on the device.
 fn signOf(x: vec4<f32>) -> vec4<f32> {

@@ -17,6 +17,15 @@ export interface SlotSpec {
   readonly wgsl: string;
 }
 
+/**
+ * A state slot whose size follows the tensor's shape instead of its length (Adafactor's row and
+ * column factors): `shape` is its PyTorch shape (e.g. `[..., rows, 1]`).
+ */
+export interface ShapedSlot {
+  readonly name: string;
+  readonly shape: readonly number[];
+}
+
 /** A scalar that depends on the hyperparameters only. */
 export interface FixedScalar<H> {
   readonly doc: string;
@@ -64,6 +73,8 @@ export type ReferenceUpdate<S extends string> = (args: {
   defines: KernelDefines;
   begin: number;
   end: number;
+  /** The tensor's dimensions (the layer-wise twins, called on whole tensors, use them). */
+  shape: readonly number[];
 }) => void;
 
 export interface OptimizerDefinition<H extends object = object, S extends string = string> {
@@ -94,6 +105,11 @@ export interface OptimizerDefinition<H extends object = object, S extends string
    * (src/tensor-reduction.ts).
    */
   readonly tensorSums?: string;
+  /**
+   * Factored state (Adafactor): slots whose size follows each tensor's shape, kept in one buffer in
+   * per-tensor regions (see src/factored.ts), besides the per-element `slots`.
+   */
+  readonly shapedSlots?: (shape: readonly number[]) => readonly ShapedSlot[];
   /** State slots that start as a copy of the parameters (Schedule-Free's z). */
   readonly initialFromParams?: readonly string[];
   /** Options that cannot change once steps were taken (scalar state follows from their history). */

@@ -5,6 +5,7 @@
  * Adding an optimizer = one folder under src/optimizers/ + one line here.
  */
 import { adadelta } from './adadelta/definition.js';
+import { adafactor } from './adafactor/definition.js';
 import { adagrad } from './adagrad/definition.js';
 import { adam, adamw } from './adam/definition.js';
 import { adamax } from './adamax/definition.js';
@@ -35,6 +36,7 @@ export const registry = {
   adamw_schedule_free: adamwScheduleFree,
   lamb,
   lars,
+  adafactor,
 } as const;
 
 export type OptimizerName = keyof typeof registry;

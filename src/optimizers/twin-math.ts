@@ -14,3 +14,8 @@ const MIN_NORMAL = 2 ** -126;
  * flush subnormals (WGSL allows it), and a sign must not depend on the device.
  */
 export const sign = (x: number): number => (Number.isNaN(x) ? NaN : x >= MIN_NORMAL ? 1 : x <= -MIN_NORMAL ? -1 : 0);
+
+/** torch.lerp with a scalar weight, in f32: a + w(b − a) for |w| < ½, else b − (b − a)(1 − w). */
+export function lerp(a: number, b: number, w: number): number {
+  return Math.abs(w) < 0.5 ? fr(a + fr(w * fr(b - a))) : fr(b - fr(fr(b - a) * fr(1 - w)));
+}

@@ -9,7 +9,7 @@ import { createBookkeeping } from '../engine/bookkeeping.js';
 import { applyStepEntries, namedScalars, packScalars, scalarLayout, stepEntries } from '../engine/scalars.js';
 import { getDefinition, type OptimizerName, type OptimizerOptionsMap } from '../optimizers/registry.js';
 import { checkSchedule, type LrSchedule } from '../schedules.js';
-import { buildStateDict, checkStateDict, type OptimizerStateDict, type TensorInfo } from '../state-dict.js';
+import { buildStateDict, checkStateDict, slotLength, type OptimizerStateDict, type TensorInfo } from '../state-dict.js';
 import { checkGradients, checkTensorSpecs, shapeOf } from '../tensors.js';
 import { resolveTraining, type TrainingOptions } from '../training.js';
 import { controlStep, initialControlState, type ControlState } from './gradient-control.js';
@@ -81,13 +81,15 @@ export function createReferenceOptimizer(name: string, params: readonly (Float32
   let schedule = training.schedule;
   let config: ResolvedConfig<any> = resolveConfig(definition, tensors.map((t) => t.name), rest);
   const slots = definition.slots(config.defines).map((s) => s.name);
-  const state = data.map((p, i) =>
-    Object.fromEntries(
-      slots.map((slot) => [
+  const state = data.map((p, i): Record<string, Float32Array> =>
+    Object.fromEntries<Float32Array>([
+      ...slots.map((slot): [string, Float32Array] => [
         slot,
         definition.initialFromParams?.includes(slot) ? p.slice() : new Float32Array(p.length).fill(definition.initialValue(slot, config.groups[config.tensorGroup[i]!]!)),
       ]),
-    ),
+      // Factored state (Adafactor) starts at 0, in each slot's own shape.
+      ...(definition.shapedSlots?.(tensors[i]!.shape!) ?? []).map((s): [string, Float32Array] => [s.name, new Float32Array(slotLength(s.shape))]),
+    ]),
   );
   let mode: 'train' | 'eval' | undefined = definition.modes?.initial;
   const n = scalarLayout(definition).names.length;
@@ -160,7 +162,7 @@ export function createReferenceOptimizer(name: string, params: readonly (Float32
               data.forEach((param, i) => {
                 const g = config.tensorGroup[i]!;
                 const h = namedScalars(definition, scalars.subarray(g * n, (g + 1) * n));
-                definition.reference({ param, grad: effective[i]!, state: state[i]!, h, defines: config.defines, begin: 0, end: param.length });
+                definition.reference({ param, grad: effective[i]!, state: state[i]!, h, defines: config.defines, begin: 0, end: param.length, shape: tensors[i]!.shape! });
               });
             }
             accumulated?.forEach((acc) => acc.fill(0));

@@ -2,7 +2,8 @@
  * The optimizer's state as TF.js weights (what `model.save({ includeOptimizer: true })` stores):
  * `iter` (applyGradients calls, as TF.js's own optimizers), `step` (updates taken, PyTorch's
  * count: it differs only when non-finite gradients were skipped), then `<variable>/<slot>` for
- * each state slot under its PyTorch name (`dense/kernel/exp_avg`, …), in the variable's shape.
+ * each state slot under its PyTorch name (`dense/kernel/exp_avg`, …), in the variable's shape (a
+ * factored slot, Adafactor's `row_var` / `col_var`, in its own).
  * Per-tensor scalar state (NAdam's `mu_product`) follows from `step` and is not stored.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -20,9 +21,12 @@ export function weightsFromStateDict(sd: OptimizerStateDict<any>, iterations: nu
     { name: 'iter', tensor: tf.scalar(iterations, 'int32') },
     { name: 'step', tensor: tf.scalar(sd.step, 'int32') },
   ];
+  const shaped = getDefinition(sd.optimizer).shapedSlots;
   sd.tensors.forEach((t, i) => {
+    const shape = t.shape ?? [t.length];
+    const own = new Map((shaped?.(shape) ?? []).map((s) => [s.name, s.shape]));
     for (const [slot, value] of Object.entries(sd.state[i]!)) {
-      if (value instanceof Float32Array) weights.push({ name: `${t.name}/${slot}`, tensor: tf.tensor(value, t.shape ?? [t.length], 'float32') });
+      if (value instanceof Float32Array) weights.push({ name: `${t.name}/${slot}`, tensor: tf.tensor(value, [...(own.get(slot) ?? shape)], 'float32') });
     }
   });
   return weights;
@@ -74,7 +78,8 @@ export async function stateDictFromWeights(current: OptimizerStateDict<any>, wei
       for (const slot of wanted) {
         const name = `${prefixes[i]}/${slot}`;
         const tensor = given.get(slot) ?? fail(`no "${name}" weight (variable ${i} keeps ${wanted.join(', ')})`);
-        if (tensor.dtype !== 'float32' || tensor.size !== t.length) fail(`"${name}" must be float32 with ${t.length} values (variable ${i}, "${t.name}"), got ${tensor.dtype} with ${tensor.size}`);
+        const length = (current.state[i]![slot] as Float32Array).length;
+        if (tensor.dtype !== 'float32' || tensor.size !== length) fail(`"${name}" must be float32 with ${length} values (variable ${i}, "${t.name}"), got ${tensor.dtype} with ${tensor.size}`);
         slots[slot] = (await tensor.data()) as Float32Array;
       }
       return slots;

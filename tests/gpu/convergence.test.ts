@@ -37,6 +37,7 @@ export const CONVERGENCE: { readonly [K in OptimizerName]: { moons: Setting; dig
   // Layer-wise: lr is the step relative to each tensor's norm (LARS: times η = 0.001).
   lamb: { moons: { options: { lr: 0.02 } } },
   lars: { moons: { options: { lr: 2 } } },
+  adafactor: { moons: { options: { lr: 0.01 } } },
 };
 
 async function train(dataset: Dataset, hidden: number[], epochs: number, which: 'moons' | 'digits', only?: OptimizerName) {

@@ -1,5 +1,5 @@
 /**
- * The layer-wise optimizers (LAMB, LARS) on the shapes their per-tensor norms are sensitive to:
+ * The layer-wise optimizers (LAMB, LARS, Adafactor) on the shapes their per-tensor norms are sensitive to:
  * one element, long thin and wide matrices, a 3-D tensor, an empty tensor, a tensor at zero, a
  * tensor with zero gradients, and tensors across segment boundaries — GPU against the CPU twin on
  * parameters and every slot (bit-exact on SwiftShader; the largest difference is logged). The
@@ -41,6 +41,9 @@ const CASES: [string, Record<string, unknown>][] = [
   ['lars', { lr: 0.5 }],
   ['lars', { lr: 0.2, weightDecay: 0.01, nesterov: true, groups: [{ tensors: ['cube', 'one'], trustRatio: false, lr: 0.01 }] }],
   ['lars', { lr: 0.2, weightDecay: 0.01, eps: 1e-3, trustCoefficient: 0.02, gradClipping: { maxNorm: 1 }, accumulation: { steps: 2 } }],
+  ['adafactor', {}],
+  ['adafactor', { lr: 0.05, weightDecay: 0.1, maximize: true, groups: [{ tensors: ['thin', 'one'], beta2Decay: -0.5, eps: [1e-6, 1e-2], d: 2 }] }],
+  ['adafactor', { gradClipping: { maxNorm: 1 }, lossScaling: { initScale: 1024 }, accumulation: { steps: 2 } }],
 ];
 
 const worst = { abs: 0, rel: 0 };
@@ -62,15 +65,16 @@ describe('GPU against the twin', () => {
     });
   });
 
-  test.each([['lamb', { lr: 0.01 }], ['lars', { lr: 0.5, nesterov: true }]] as const)('%s: tensors across segment boundaries (a tiny binding size) equal the twin', async (name, options) => {
+  test.each([['lamb', { lr: 0.01 }], ['lars', { lr: 0.5, nesterov: true }], ['adafactor', {}]] as const)('%s: tensors across segment boundaries (a tiny binding size) equal the twin', async (name, options) => {
     await withDevice(async (device) => {
-      // 4096-element segments: the 5003 and 9000 element tensors each span two or three.
-      const sizes = [100, 5003, 9000, 1];
+      // 4096-element segments: the 5003-element vector and the 90 × 100 matrix span two or three
+      // (Adafactor's rows and columns are summed across the boundaries).
+      const shapes = [[10, 10], [5003], [90, 100], [1, 1]];
       const random = rng(9);
       const result = await runParity(device, {
         name,
         options,
-        tensors: sizes.map((n, i) => ({ name: `s${i}`, data: randomArray(n, random) })),
+        tensors: shapes.map((shape, i) => ({ name: `s${i}`, shape, data: randomArray(shape.reduce((a, b) => a * b, 1), random) })),
         steps: 3,
         checkAt: [3],
         grad: (step, i, length) => randomArray(length, rng(step * 10 + i)),

@@ -64,7 +64,7 @@ describe('TF.js optimizer vs the CPU reference (params and every slot, 4 steps)'
     it(`${name} ${JSON.stringify(options)}`, async () => {
       const { values: initial, variables } = makeVariables(7);
       const opt = new WebGPUOptimizer(name as OptimizerName, options as never);
-      const ref = createReferenceOptimizer(name, variables.map((v, i) => ({ name: v.name, data: initial[i]!.slice() })), options as never);
+      const ref = createReferenceOptimizer(name, variables.map((v, i) => ({ name: v.name, shape: v.shape, data: initial[i]!.slice() })), options as never);
       for (let s = 1; s <= STEPS; s++) {
         applyStep(opt, variables, s);
         ref.step(gradients(s));

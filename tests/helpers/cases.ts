@@ -57,6 +57,12 @@ export const OPTION_MATRIX: { readonly [K in OptimizerName]: readonly OptimizerO
   radam: [{}, { betas: [0.9, 0.9] }, { weightDecay: 0.1, betas: [0.8, 0.9] }, { decoupledWeightDecay: true, weightDecay: 0.1, lr: 0.01, betas: [0.9, 0.9], eps: 1e-3 }],
   rprop: [{}, { etas: [0.3, 1.5], stepSizes: [1e-3, 0.05] }, { maximize: true, lr: 0.1 }],
   lion: [{}, { betas: [0.5, 0.9] }, { lr: 0.01, weightDecay: 0.5, betas: [0.95, 0.98] }],
+  adafactor: [
+    {},
+    { lr: 0.05, weightDecay: 0.1 },
+    { eps: [1e-30, 1e-3], beta2Decay: -0.5, d: 2 },
+    { maximize: true, eps: [1e-6, 0.01], lr: 0.02, weightDecay: 0.01, beta2Decay: -0.6 },
+  ],
   lamb: [{ lr: 0.01 }, { lr: 0.01, weightDecay: 0.01 }, { lr: 0.003, betas: [0.8, 0.99], eps: 1e-3 }, { lr: 0.02, weightDecay: 0.1, eps: 1e-8, betas: [0.85, 0.95] }],
   lars: [
     { lr: 0.5 },

@@ -13,7 +13,7 @@ import { compare, type Tolerance } from './allclose.js';
 export interface ParityCase {
   name: string;
   options: Record<string, unknown>;
-  tensors: { name: string; data: Float32Array }[];
+  tensors: { name: string; data: Float32Array; shape?: readonly number[] }[];
   steps: number;
   /** Gradient of tensor i at step s (1-based). */
   grad: (step: number, tensor: number, length: number) => Float32Array;
@@ -70,7 +70,7 @@ export async function compareWithReference(
 export async function runParity(device: GPUDevice, c: ParityCase): Promise<ParityResult> {
   const params = createParameterSet(device, c.tensors, c.setOptions);
   const gpu = createOptimizer(c.name as 'adam', params, c.options as never);
-  const ref = createReferenceOptimizer(c.name as 'adam', c.tensors.map((t) => ({ name: t.name, data: t.data.slice() })), c.options as never);
+  const ref = createReferenceOptimizer(c.name as 'adam', c.tensors.map((t) => ({ name: t.name, shape: t.shape, data: t.data.slice() })), c.options as never);
   const failures: string[] = [];
   let maxAbs = 0;
   let maxRel = 0;

@@ -13,7 +13,7 @@ import { randomArray, rng } from '../helpers/data.js';
 type State = Record<string, number>;
 type Twin = (o: any, p: number, g: number, s: State, t: number) => number;
 /** A layer-wise optimizer's twin: one step of a whole tensor (`p` updated in place, `s` its state). */
-type TensorTwin = { tensor: (o: any, p: number[], g: Float32Array, s: Record<string, number[]>, t: number) => void };
+type TensorTwin = { tensor: (o: any, p: number[], g: Float32Array, s: Record<string, number[]>, t: number, shape: readonly number[]) => void };
 
 const norm = (x: readonly number[]) => Math.sqrt(x.reduce((a, v) => a + v * v, 0));
 /** optax's scale_by_trust_ratio: η‖p‖ / (‖u‖ + eps), 1 when either norm is 0. */
@@ -23,7 +23,39 @@ const trust = (p: readonly number[], u: readonly number[], eta: number, eps: num
 };
 
 /** One independent float64 twin per registered optimizer (a new one without a twin does not compile). */
-const twins: { [K in OptimizerName]: K extends 'lamb' | 'lars' ? TensorTwin : Twin } = {
+const twins: { [K in OptimizerName]: K extends 'lamb' | 'lars' | 'adafactor' ? TensorTwin : Twin } = {
+  // torch.optim.Adafactor (PyTorch 2.5+) from its documented algorithm, in float64.
+  adafactor: {
+    tensor(o, p, g0, s, t, shape) {
+      const lr = o.lr ?? 1e-2, tau = o.beta2Decay ?? -0.8, e1 = o.eps?.[0] ?? 2 ** -23, e2 = o.eps?.[1] ?? 1e-3, d = o.d ?? 1, wd = o.weightDecay ?? 0;
+      const g = Array.from(g0, (x) => (o.maximize ? -x : x));
+      const n = p.length, w = t ** tau, rho = Math.min(lr, 1 / Math.sqrt(t));
+      const lerp = (a: number, b: number) => a + w * (b - a);
+      const alpha = Math.max(e2, norm(p) / Math.sqrt(n)) * rho;
+      if (wd) p.forEach((_, i) => (p[i] = p[i]! * (1 - lr * wd)));
+      let estimate: (e: number) => number;
+      if (shape.length >= 2) {
+        const C = shape.at(-1)!, R = shape.at(-2)!, B = n / (R * C);
+        s.row ??= new Array(B * R).fill(0);
+        s.col ??= new Array(B * C).fill(0);
+        const mean = (idx: (j: number) => number, count: number) => Array.from({ length: count }, (_, j) => g[idx(j)]! ** 2).reduce((a, v) => a + v, 0) / count;
+        const means: number[] = [];
+        for (let b = 0; b < B; b++) {
+          for (let r = 0; r < R; r++) s.row[b * R + r] = lerp(s.row[b * R + r]!, mean((c) => (b * R + r) * C + c, C));
+          for (let c = 0; c < C; c++) s.col[b * C + c] = lerp(s.col[b * C + c]!, mean((r) => (b * R + r) * C + c, R));
+          means.push(Math.max(s.row.slice(b * R, (b + 1) * R).reduce((a, v) => a + v, 0) / R, e1));
+        }
+        estimate = (e) => (s.row![Math.floor(e / C)]! * s.col![Math.floor(e / (R * C)) * C + (e % C)]!) / means[Math.floor(e / (R * C))]!;
+      } else {
+        s.v ??= new Array(n).fill(0);
+        g.forEach((x, e) => (s.v![e] = lerp(s.v![e]!, x * x)));
+        estimate = (e) => s.v![e]!;
+      }
+      const u = g.map((x, e) => x / Math.sqrt(Math.max(estimate(e), e1 * e1)));
+      const denom = Math.max(1, norm(u) / (Math.sqrt(n) * d));
+      p.forEach((_, i) => (p[i] = p[i]! - (alpha / denom) * u[i]!));
+    },
+  },
   // optax.lamb: scale_by_adam, add_decayed_weights, scale_by_trust_ratio, scale_by_learning_rate.
   lamb: {
     tensor(o, p, g, s, t) {
@@ -200,7 +232,7 @@ describe.each(Object.entries(OPTION_MATRIX))('%s', (name, matrix) => {
     for (let t = 1; t <= 10; t++) {
       const g = randomArray(257, rng(t));
       ref.step([g]);
-      if ('tensor' in twin) twin.tensor(options, expected, g, tensorState, t);
+      if ('tensor' in twin) twin.tensor(options, expected, g, tensorState, t, [257]);
       else for (let i = 0; i < expected.length; i++) expected[i] = twin(options, expected[i]!, g[i]!, states[i]!, t);
     }
     const r = compare(ref.params[0]!, expected, { atol: 1e-6, rtol: 1e-4 });
@@ -217,4 +249,22 @@ test('the twins are sensitive: eps inside instead of outside the root is caught'
   const inside = 1 - (1e-3 * 0.05) / Math.sqrt(0.05 * 0.05 + 0.1);
   expect(Math.abs(ref.params[0]![0]! - outside)).toBeLessThan(1e-7);
   expect(Math.abs(ref.params[0]![0]! - inside)).toBeGreaterThan(1e-5);
+});
+
+test.each([[12, 21], [2, 3, 5], [40, 1]])('adafactor on a matrix of shape %j (factored state) matches float64 over 10 steps', (...shape) => {
+  const length = shape.reduce((a, b) => a * b, 1);
+  for (const options of OPTION_MATRIX.adafactor) {
+    const p0 = randomArray(length, rng(7));
+    const ref = createReferenceOptimizer('adafactor', [{ name: 'w', data: p0.slice(), shape }], options);
+    const expected = Array.from(p0);
+    const state: Record<string, number[]> = {};
+    for (let t = 1; t <= 10; t++) {
+      const g = randomArray(length, rng(t));
+      ref.step([g]);
+      twins.adafactor.tensor(options, expected, g, state, t, shape);
+    }
+    expect(compare(ref.params[0]!, expected, { atol: 1e-6, rtol: 1e-4 }).mismatches, JSON.stringify(options)).toEqual([]);
+    expect(compare(ref.state[0]!.row_var!, state.row!, { atol: 1e-6, rtol: 1e-4 }).mismatches).toEqual([]);
+    expect(ref.state[0]!.col_var!.length).toBe(length / shape.at(-2)!);
+  }
 });

@@ -3,11 +3,6 @@
 // are generated from definition.ts. The parameters hold y while training and x in eval mode;
 // toEval / toTrain switch them with one dispatch each.
 
-// torch.lerp with a scalar weight: a + w(b − a) for w < ½, else b − (b − a)(1 − w).
-fn lerpTorch(a: vec4<f32>, b: vec4<f32>, w: f32) -> vec4<f32> {
-  return select(b - (b - a) * (1.0 - w), a + w * (b - a), w < 0.5);
-}
-
 fn update(i: u32, h: Hyper, g: vec4<f32>) {
   let y = param[i];
   let v = expAvgSq[i] * h.beta2 + (h.oneMinusBeta2 * g) * g;

@@ -1,11 +1,6 @@
 import type { ReferenceUpdate } from '../definition.js';
-import { fr } from '../twin-math.js';
+import { fr, lerp } from '../twin-math.js';
 import type { ScheduleFreeScalar } from './definition.js';
-
-/** torch.lerp with a scalar weight, in f32: a + w(b − a) for w < ½, else b − (b − a)(1 − w). */
-export function lerp(a: number, b: number, w: number): number {
-  return w < 0.5 ? fr(a + fr(w * fr(b - a))) : fr(b - fr(fr(b - a) * fr(1 - w)));
-}
 
 /** CPU twin of adamw_schedule_free.wgsl (the step, on y and z), every operation rounded to f32. */
 export const scheduleFreeReference: ReferenceUpdate<ScheduleFreeScalar> = ({ param, grad, state, h, begin, end }) => {
