@@ -117,3 +117,22 @@ describe('per-tensor norms', () => {
     });
   });
 });
+
+describe('Adafactor memory', () => {
+  test('the digits MLP (784-64-10): factored state is O(rows + cols), about 88× less than Adam', async () => {
+    await withDevice(async (device) => {
+      const shapes = [[784, 64], [64], [64, 10], [10]];
+      const params = createParameterSet(device, shapes.map((shape, i) => ({ name: `t${i}`, shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) })));
+      const adam = createOptimizer('adam', params);
+      const adafactor = createOptimizer('adafactor', params);
+      // Adam: exp_avg and exp_avg_sq over the packed parameters (50 944 with 64-element alignment).
+      expect(adam.stateBytes).toBe(2 * params.layout.paddedLength * 4);
+      // Adafactor: row_var 784 + col_var 64, variance 64, row_var 64 + col_var 10, variance 10,
+      // each region on a 64-element boundary: 832 + 64 + 64 + 64 + 64 + 64 floats.
+      const aligned = (n: number) => Math.ceil(n / 64) * 64;
+      expect(adafactor.stateBytes).toBe([784, 64, 64, 64, 10, 10].reduce((a, n) => a + aligned(n), 0) * 4);
+      console.log(`digits MLP optimizer state: Adam ${adam.stateBytes} B, Adafactor ${adafactor.stateBytes} B (${(adam.stateBytes / adafactor.stateBytes).toFixed(0)}× less)`);
+      for (const x of [adam, adafactor, params]) x.destroy();
+    });
+  });
+});

@@ -358,3 +358,47 @@ describe('lamb (optax.lamb)', () => {
     runPair('lamb', { lr: 0.1 }, [[0.6, -0.8]], [0, 0])[0]!.p.forEach((p, i) => close(p, [-0.09999983333361112, 0.09999987500015625][i]!));
   });
 });
+
+/** Steps of one tensor of `shape` (Adafactor's state depends on it). */
+function runShaped(options: Record<string, unknown>, p0: number[], shape: number[], grads: number[][]) {
+  const ref = createReferenceOptimizer('adafactor', [{ name: 'w', shape, data: Float32Array.from(p0) }], options as never);
+  return grads.map((g) => {
+    ref.step([Float32Array.from(g)]);
+    return { p: Array.from(ref.params[0]!), state: Object.fromEntries(Object.entries(ref.state[0]!).map(([k, v]) => [k, Array.from(v)])) };
+  });
+}
+
+describe('adafactor (torch.optim.Adafactor, PyTorch 2.5+)', () => {
+  test('a vector: variance = lerp(v, g², t^−0.8), u = g/√v, α = max(eps2, RMS(p))·min(lr, 1/√t)', () => {
+    const [a, b] = runShaped({}, [3, 4], [2], [[0.6, 0.8], [0.3, -0.4]]);
+    // t = 1: weight 1, v = g², u = [1, 1], RMS(u) = 1; α = (5/√2)·0.01 = 0.035355339.
+    a!.state.variance!.forEach((v, i) => close(v, [0.36, 0.64][i]!));
+    a!.p.forEach((p, i) => close(p, [2.9646446609406727, 3.9646446609406727][i]!));
+    // t = 2: weight 2^−0.8 = 0.5743492; v = [0.2049257, 0.3643124]; u = g/√v ≈ ±0.66; α = 0.0350054.
+    b!.state.variance!.forEach((v, i) => close(v, [0.20492572207540027, 0.3643123948007117][i]!));
+    b!.p.forEach((p, i) => close(p, [2.9414462760701636, 3.9878430458111818][i]!));
+  });
+  test('a matrix: row and column means of g², V̂ = row·col / mean(row), update clipped by RMS(u)/d', () => {
+    const [a, b] = runShaped({}, [1, 2, 3, 4], [2, 2], [[1, 0, 0, 2], [1, 1, 1, 1]]);
+    // Rows [1, 0], [0, 2]: row_var = [0.5, 2], col_var = [0.5, 2]; mean(row) = 1.25;
+    // V̂ = [0.2, 0.8, 0.8, 3.2]; u = [2.236068, 0, 0, 1.118034], RMS(u) = 1.25 = denom;
+    // α = √(30/4)·0.01 = 0.027386128.
+    expect(a!.state.row_var).toHaveLength(2);
+    a!.state.row_var!.forEach((v, i) => close(v, [0.5, 2][i]!));
+    a!.state.col_var!.forEach((v, i) => close(v, [0.5, 2][i]!));
+    a!.p.forEach((p, i) => close(p, [0.9510102051443364, 2, 3, 3.975505102572168][i]!));
+    // t = 2: row_var = lerp([0.5, 2], [1, 1], 2^−0.8) = [0.7871746, 1.4256508], the same for col_var.
+    b!.state.row_var!.forEach((v, i) => close(v, [0.7871745887492587, 1.4256508225014826][i]!));
+    b!.p.forEach((p, i) => close(p, [0.9158937650352622, 1.9739060736765845, 2.9739060736765843, 3.95611552353577][i]!));
+  });
+  test('decoupled weight decay p·(1 − lr·wd) after α is taken from the undecayed p', () => {
+    // p = [3, 4]·0.95 − α·[1, 1], α = (5/√2)·0.1.
+    runShaped({ lr: 0.1, weightDecay: 0.5 }, [3, 4], [2], [[0.6, 0.8]])[0]!.p.forEach((p, i) => close(p, [2.4964466094067257, 3.446446609406726][i]!));
+  });
+  test('state is O(rows + cols) for a matrix, O(n) for a vector', () => {
+    const ref = createReferenceOptimizer('adafactor', [{ name: 'W', shape: [784, 64], data: new Float32Array(784 * 64) }, { name: 'k', shape: [2, 3, 4], data: new Float32Array(24) }, { name: 'b', data: new Float32Array(64) }]);
+    expect(Object.fromEntries(Object.entries(ref.state[0]!).map(([k, v]) => [k, v.length]))).toEqual({ row_var: 784, col_var: 64 });
+    expect(Object.fromEntries(Object.entries(ref.state[1]!).map(([k, v]) => [k, v.length]))).toEqual({ row_var: 6, col_var: 8 });
+    expect(Object.keys(ref.state[2]!)).toEqual(['variance']);
+  });
+});

@@ -13,6 +13,15 @@ describe('options', () => {
   test('sgd needs lr, like torch', () => {
     expect(() => createReferenceOptimizer('sgd', one())).toThrow(/"lr" is required/);
   });
+  test('adafactor: eps is [eps1 | null, eps2], beta2Decay <= 0, d >= 1, no lr schedule', () => {
+    expect(createReferenceOptimizer('adafactor', one(), { eps: [null, 1e-3] }).groups[0]!.eps).toEqual([null, 1e-3]);
+    expect(() => createReferenceOptimizer('adafactor', one(), { eps: [1e-30] as never })).toThrow(/eps must be a pair \[eps1 \| null, eps2\]/);
+    expect(() => createReferenceOptimizer('adafactor', one(), { eps: [-1, 1e-3] })).toThrow(/eps\[0\] must be >= 0/);
+    expect(() => createReferenceOptimizer('adafactor', one(), { eps: [null, null] as never })).toThrow(/eps\[1\] must be a finite number/);
+    expect(() => createReferenceOptimizer('adafactor', one(), { beta2Decay: 0.5 })).toThrow(/beta2Decay must be <= 0, got 0.5/);
+    expect(() => createReferenceOptimizer('adafactor', one(), { d: 0.5 })).toThrow(/d \(the clipping threshold\) must be >= 1/);
+    expect(() => createReferenceOptimizer('adafactor', one(), { lrSchedule: () => 1 } as never)).toThrow(/relative step size min\(lr, 1\/√t\) is its schedule/);
+  });
   test('lamb and lars need lr, like optax', () => {
     expect(() => createReferenceOptimizer('lamb', one())).toThrow(/"lr" is required/);
     expect(() => createReferenceOptimizer('lars', one())).toThrow(/"lr" is required/);
