@@ -1,5 +1,12 @@
-/** Scalar-schema entries shared by the Adam family (Adam, AdamW, NAdam, RAdam). */
-import type { FixedScalar } from './definition.js';
+/** Scalar-schema entries and state slots shared by the Adam family (Adam, AdamW, NAdam, RAdam, LAMB). */
+import type { FixedScalar, SlotSpec } from './definition.js';
+
+/** Adam's two moments, in PyTorch's names: their slots and the names every tensor keeps. */
+export const MOMENT_SLOTS: readonly SlotSpec[] = [
+  { name: 'exp_avg', wgsl: 'expAvg' },
+  { name: 'exp_avg_sq', wgsl: 'expAvgSq' },
+];
+export const MOMENT_SLOT_NAMES: readonly string[] = MOMENT_SLOTS.map((s) => s.name);
 
 type Betas = { betas: readonly [number, number] };
 type Decay = { lr: number; weightDecay: number; decoupledWeightDecay: boolean };

@@ -20,6 +20,14 @@ fn factorIndex(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
   return (wid.y * nwg.x + wid.x) * FACTOR_WORKGROUP + lid;
 }
 
+// Row or column entry k: (first element, stride, count, state index), and its group.
+fn factorEntry(k: u32) -> vec4<u32> {
+  return factorTable[1u + 2u * factorHeader().x + 2u * k];
+}
+fn factorEntryGroup(k: u32) -> u32 {
+  return factorTable[2u + 2u * factorHeader().x + 2u * k].x;
+}
+
 // Element j of the segment's gradients, as the optimizer sees it (before maximize's sign).
 fn gradientAt(j: u32, group: u32) -> f32 {
   return controlledGradient(vec4<f32>(grad[j / 4u][j % 4u]), group).x;
@@ -34,8 +42,8 @@ fn factorSums(@builtin(workgroup_id) wid: vec3<u32>,
   if (stepSkipped() || k >= head.y) {
     return;
   }
-  let entry = factorTable[1u + 2u * head.x + 2u * k];
-  let group = factorTable[2u + 2u * head.x + 2u * k].x;
+  let entry = factorEntry(k);
+  let group = factorEntryGroup(k);
   // This segment's elements: the chunk table names each chunk's global index (scratch entry − T).
   let segmentFirst = (chunkTensor[0].y - head.x) * 64u;
   let segmentEnd = segmentFirst + arrayLength(&param) * 4u;
@@ -69,8 +77,8 @@ fn factorUpdate(@builtin(workgroup_id) wid: vec3<u32>,
   if (stepSkipped() || k >= head.y) {
     return;
   }
-  let entry = factorTable[1u + 2u * head.x + 2u * k];
-  let h = hyperOf(factorTable[2u + 2u * head.x + 2u * k].x);
+  let entry = factorEntry(k);
+  let h = hyperOf(factorEntryGroup(k));
   // torch: vector_norm(g, dim).square_().div_(count)
   let norm = sqrt(tensorScratch[head.w + k].x);
   let mean = (norm * norm) / f32(entry.z);

@@ -1,4 +1,4 @@
-import { momentScalars } from '../adam-scalars.js';
+import { MOMENT_SLOT_NAMES, MOMENT_SLOTS, momentScalars } from '../adam-scalars.js';
 import { defineOptimizer } from '../definition.js';
 import { is } from '../validate.js';
 import { lambReference } from './reference.js';
@@ -32,11 +32,8 @@ export const lamb = defineOptimizer<LambOptions, LambScalar>({
   tensorSums: '(‖p‖², ‖u‖²) per tensor, u the Adam direction with weight decay',
   checks: { lr: is.nonNegative, betas: is.unitPair, eps: is.nonNegative, weightDecay: is.nonNegative },
   defines: () => ({ MAXIMIZE: false }),
-  slots: () => [
-    { name: 'exp_avg', wgsl: 'expAvg' },
-    { name: 'exp_avg_sq', wgsl: 'expAvgSq' },
-  ],
-  groupSlots: () => ['exp_avg', 'exp_avg_sq'],
+  slots: () => MOMENT_SLOTS,
+  groupSlots: () => MOMENT_SLOT_NAMES,
   initialValue: () => 0,
   scalars: {
     ...momentScalars,

@@ -1,5 +1,5 @@
 import { fr } from '../twin-math.js';
-import { momentScalars, weightDecayScalars } from '../adam-scalars.js';
+import { MOMENT_SLOT_NAMES, MOMENT_SLOTS, momentScalars, weightDecayScalars } from '../adam-scalars.js';
 import { defineOptimizer } from '../definition.js';
 import { stepFold } from '../step-fold.js';
 import { is } from '../validate.js';
@@ -50,11 +50,8 @@ export const nadam = defineOptimizer<NadamOptions, NadamScalar>({
   fixedOnceStarted: ['betas', 'momentumDecay'],
   checks: { lr: is.nonNegative, betas: is.unitPair, eps: is.nonNegative, weightDecay: is.nonNegative, momentumDecay: is.nonNegative, decoupledWeightDecay: is.boolean },
   defines: (groups) => ({ MAXIMIZE: false, DECOUPLED: groups[0]!.decoupledWeightDecay }),
-  slots: () => [
-    { name: 'exp_avg', wgsl: 'expAvg' },
-    { name: 'exp_avg_sq', wgsl: 'expAvgSq' },
-  ],
-  groupSlots: () => ['exp_avg', 'exp_avg_sq'],
+  slots: () => MOMENT_SLOTS,
+  groupSlots: () => MOMENT_SLOT_NAMES,
   scalarState: { mu_product: muProduct },
   initialValue: () => 0,
   scalars: {

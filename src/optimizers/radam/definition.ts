@@ -1,4 +1,4 @@
-import { momentScalars, weightDecayScalars } from '../adam-scalars.js';
+import { MOMENT_SLOT_NAMES, MOMENT_SLOTS, momentScalars, weightDecayScalars } from '../adam-scalars.js';
 import { defineOptimizer } from '../definition.js';
 import { is } from '../validate.js';
 import { radamReference } from './reference.js';
@@ -42,11 +42,8 @@ export const radam = defineOptimizer<RadamOptions, RadamScalar>({
   structural: ['decoupledWeightDecay'],
   checks: { lr: is.nonNegative, betas: is.unitPair, eps: is.nonNegative, weightDecay: is.nonNegative, decoupledWeightDecay: is.boolean },
   defines: (groups) => ({ MAXIMIZE: false, DECOUPLED: groups[0]!.decoupledWeightDecay }),
-  slots: () => [
-    { name: 'exp_avg', wgsl: 'expAvg' },
-    { name: 'exp_avg_sq', wgsl: 'expAvgSq' },
-  ],
-  groupSlots: () => ['exp_avg', 'exp_avg_sq'],
+  slots: () => MOMENT_SLOTS,
+  groupSlots: () => MOMENT_SLOT_NAMES,
   initialValue: () => 0,
   scalars: {
     ...momentScalars,
