@@ -60,7 +60,9 @@ describe('special gradients (NaN, ±Inf, ±1e20, ±1e-30, ±0, 3.5e38, 1e-38)', 
 describe('steps recorded into one command encoder', () => {
   test.each(REGISTERED)('$name: 6 steps in one encoder, lr changed between them, equal one-by-one submits', async ({ name, rich }) => {
     await withDevice(async (device) => {
-      const tensors = namedTensors([5, 130, 1000], 11);
+      // Shapes too: Adafactor factors the matrix and the 3-D tensor (the others ignore shapes).
+      const shapes = [[5], [13, 10], [10, 10, 10]];
+      const tensors = namedTensors([5, 130, 1000], 11).map((t, i) => ({ ...t, shape: shapes[i]! }));
       const options = rich;
       const lrs = [0.05, 0.02, 0.1, 0.001, 0.3, 0.07];
       // The hyperparameter changed between steps: lr, or eps where lr is fixed once started.
@@ -92,7 +94,7 @@ describe('steps recorded into one command encoder', () => {
       expectIdentical(await snapshot(b, pb), await snapshot(a, pa));
 
       // And both equal the reference.
-      const ref = createReferenceOptimizer(name as 'adam', tensors.map((t) => ({ name: t.name, data: t.data.slice() })), options as never);
+      const ref = createReferenceOptimizer(name as 'adam', tensors.map((t) => ({ name: t.name, shape: t.shape, data: t.data.slice() })), options as never);
       for (const [s, lr] of lrs.entries()) {
         ref.setHyperparameters({ [key]: lr });
         ref.step(grads[s]!);
@@ -225,13 +227,15 @@ describe('param groups in one dispatch', () => {
 });
 
 describe('step() creates nothing', () => {
-  // Adam, and LAMB with its per-tensor sums (extra passes, tables and scratch, all made at creation).
+  // Adam, LAMB with its per-tensor sums and Adafactor with its factored state (extra passes,
+  // tables and scratch, all made at creation).
   test.each([
     ['adam', { amsgrad: true, groups: [{ tensors: ['t0_3'], lr: 0.1 }] }],
     ['lamb', { lr: 0.01, groups: [{ tensors: ['t0_3'], lr: 0.1 }] }],
+    ['adafactor', { groups: [{ tensors: ['t0_3'], lr: 0.1 }] }],
   ] as const)('%s: no buffer, bind group, pipeline or shader is created after the first step, with or without an encoder', async (name, options) => {
     await withDevice(async (device) => {
-      const tensors = namedTensors([3, 1000], 19);
+      const tensors = namedTensors([3, 1000], 19).map((t, i) => ({ ...t, shape: [[3], [25, 40]][i]! }));
       const params = createParameterSet(device, tensors);
       const opt = createOptimizer(name, params, options);
       const created: string[] = [];
