@@ -112,6 +112,39 @@ export function fastCpuKernel(opt) {
           param[i] = param[i] - lr * Math.sign(b1 * m + (1 - b1) * g); s1[i] = b2 * m + (1 - b2) * g;
         }
       };
+    // Layer-wise: [begin, end) is taken as one tensor. Two passes, as the GPU's: the norms (and
+    // the state), then the step. A workload of many tensors does the same work per element.
+    case 'lamb':
+      return ({ param, grad, s1, s2 }, t, begin, end) => {
+        const lr = 1e-3, b1 = 0.9, b2 = 0.999, eps = 1e-6, bc1 = 1 - b1 ** t, bc2 = 1 - b2 ** t;
+        let pp = 0, uu = 0;
+        for (let i = begin; i < end; i++) {
+          const g = grad[i]; const m = (1 - b1) * g + b1 * s1[i]; const v = (1 - b2) * g * g + b2 * s2[i]; s1[i] = m; s2[i] = v;
+          const u = m / bc1 / (Math.sqrt(v / bc2) + eps); pp += param[i] * param[i]; uu += u * u;
+        }
+        const step = pp > 0 && uu > 0 ? lr * Math.sqrt(pp / uu) : lr;
+        for (let i = begin; i < end; i++) param[i] = param[i] - step * (s1[i] / bc1 / (Math.sqrt(s2[i] / bc2) + eps));
+      };
+    case 'lars':
+      return ({ param, grad, s1 }, _t, begin, end) => {
+        const lr = 0.1, eta = 0.001, mu = 0.9;
+        let pp = 0, gg = 0;
+        for (let i = begin; i < end; i++) { pp += param[i] * param[i]; gg += grad[i] * grad[i]; }
+        const step = pp > 0 && gg > 0 ? lr * eta * Math.sqrt(pp / gg) : lr;
+        for (let i = begin; i < end; i++) { const tr = -step * grad[i] + mu * s1[i]; s1[i] = tr; param[i] = param[i] + tr; }
+      };
+    case 'adafactor':
+      // A vector (the benchmark's tensors have no shape): the full variance.
+      return ({ param, grad, s1 }, t, begin, end) => {
+        const w = t ** -0.8, rho = Math.min(1e-2, 1 / Math.sqrt(t)), eps1Sq = 2 ** -46, n = end - begin;
+        let pp = 0, uu = 0;
+        for (let i = begin; i < end; i++) {
+          const g = grad[i]; const v = s1[i] + w * (g * g - s1[i]); s1[i] = v;
+          const u = g / Math.sqrt(Math.max(v, eps1Sq)); pp += param[i] * param[i]; uu += u * u;
+        }
+        const step = (Math.max(1e-3, Math.sqrt(pp / n)) * rho) / Math.max(1, Math.sqrt(uu / n));
+        for (let i = begin; i < end; i++) param[i] = param[i] - step * (grad[i] / Math.sqrt(Math.max(s1[i], eps1Sq)));
+      };
     default:
       throw new Error(`bench: no plain-JS loop for ${opt.name}`);
   }
