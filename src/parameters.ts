@@ -8,8 +8,9 @@ import { createLifecycle, type Lifecycle } from './engine/lifecycle.js';
 import { computeLayout, type LayoutLimits, type PackedLayout, type TensorSlot } from './layout.js';
 import { readBuffers } from './readback.js';
 import { checkGradients } from './tensors.js';
+import { CHUNK_REDUCTIONS, defaultChunkReduction, type ChunkReduction } from './tensor-reduction.js';
 
-const PARAMETER_SET_OPTIONS = ['label', 'workgroupSize', 'vectorsPerInvocation', 'limits'];
+const PARAMETER_SET_OPTIONS = ['label', 'workgroupSize', 'vectorsPerInvocation', 'chunkReduction', 'limits'];
 
 export interface ParameterSetOptions {
   /** Prefix of every GPU object's label. Default "webgpu-optim". */
@@ -22,6 +23,15 @@ export interface ParameterSetOptions {
    * for the measured effect per adapter).
    */
   vectorsPerInvocation?: number;
+  /**
+   * How the layer-wise optimizers (LAMB, LARS, Adafactor) sum each 64-element chunk for their
+   * per-tensor norms: `'workgroup'` (16 invocations per chunk and a workgroup tree: coalesced,
+   * for GPUs) or `'invocation'` (one invocation per chunk, the same tree in registers, no
+   * barriers: for CPU adapters such as SwiftShader, which emulate every barrier invocation by
+   * invocation, about 4× faster there). The same result bit for bit. Default: `'invocation'` on a
+   * fallback (CPU) adapter (`device.adapterInfo.isFallbackAdapter`, or SwiftShader), else `'workgroup'`.
+   */
+  chunkReduction?: ChunkReduction;
   /**
    * Lower the device limits the packer plans for (never above the device's own), e.g. to force
    * the split into several bindings and dispatches in tests.
@@ -37,6 +47,7 @@ export interface ParameterSet {
   readonly layout: PackedLayout;
   readonly workgroupSize: number;
   readonly vectorsPerInvocation: number;
+  readonly chunkReduction: ChunkReduction;
   /** The packed parameters (f32). Read it in your forward pass at each tensor's `byteOffset`. */
   readonly paramBuffer: GPUBuffer;
   /** The packed gradients (f32). Your backward pass writes tensor t at `tensors[t].byteOffset`. */
@@ -135,6 +146,10 @@ export function createParameterSet(
   if (!Number.isSafeInteger(vectorsPerInvocation) || vectorsPerInvocation < 1 || vectorsPerInvocation > 16) {
     throw new RangeError(`webgpu-optim: vectorsPerInvocation ${String(vectorsPerInvocation)} must be an integer from 1 to 16`);
   }
+  const chunkReduction = options.chunkReduction ?? defaultChunkReduction(device);
+  if (!Object.hasOwn(CHUNK_REDUCTIONS, chunkReduction)) {
+    throw new RangeError(`webgpu-optim: chunkReduction must be one of ${Object.keys(CHUNK_REDUCTIONS).map((k) => `'${k}'`).join(', ')}, got ${JSON.stringify(chunkReduction) ?? String(chunkReduction)}`);
+  }
   const layout = computeLayout(
     tensors.map((t) => ({ name: t.name, length: t.data.length, shape: t.shape })),
     effectiveLimits(device, options.limits),
@@ -164,6 +179,7 @@ export function createParameterSet(
     layout,
     workgroupSize,
     vectorsPerInvocation,
+    chunkReduction,
     paramBuffer,
     gradBuffer,
     writeGrads(grads) {

@@ -4,8 +4,10 @@
  * CPU twins follow. No float atomics anywhere, so the order is fixed and the twin reproduces the
  * GPU's sums bit for bit:
  *
- * 1. per 64-element chunk (src/kernels/layerwise.wgsl, `tensorPartials`): each of 16 lanes sums its
- *    vec4 as ((x + y) + z) + w, then the lanes add in a tree (stride 8, 4, 2, 1);
+ * 1. per 64-element chunk (src/kernels/layerwise.wgsl): each of 16 lanes sums its vec4 as
+ *    ((x + y) + z) + w, then the lanes add in a tree (stride 8, 4, 2, 1): 16 invocations and a
+ *    workgroup tree (`tensorPartials`), or one invocation and the same tree in registers
+ *    (`tensorPartialsInRegisters`), the same bits;
  * 2. per tensor (src/kernels/tensor-sums.wgsl): lane l of 64 adds chunks l, l + 64, … in order,
  *    then the lanes add in a tree (stride 32 … 1).
  *
@@ -13,6 +15,27 @@
  */
 import { CHUNK_ELEMENTS, type PackedLayout } from './layout.js';
 import { fr } from './optimizers/twin-math.js';
+
+/**
+ * The two shapes of the reductions, the same additions in the same order: 16 invocations per chunk
+ * and 64 per tensor with workgroup trees (GPUs), or one invocation per chunk and per tensor with
+ * the trees in registers (CPU adapters, where barriers are slow). Entry points and the work one
+ * 64-invocation workgroup covers.
+ */
+export const CHUNK_REDUCTIONS = {
+  workgroup: { entryPoint: 'tensorPartials', elementsPerWorkgroup: 64 * 4, sumsEntryPoint: 'tensorSums', tensorsPerWorkgroup: 1 },
+  invocation: { entryPoint: 'tensorPartialsInRegisters', elementsPerWorkgroup: 64 * 64, sumsEntryPoint: 'tensorSumsInRegisters', tensorsPerWorkgroup: 64 },
+} as const;
+
+export type ChunkReduction = keyof typeof CHUNK_REDUCTIONS;
+
+/** 'invocation' on a fallback (CPU) adapter such as SwiftShader, else 'workgroup'. */
+export function defaultChunkReduction(device: GPUDevice): ChunkReduction {
+  // device.adapterInfo is recent (older browsers lack it: they get the GPU's choice).
+  const info = (device as { adapterInfo?: GPUAdapterInfo & { isFallbackAdapter?: boolean } }).adapterInfo;
+  const cpu = info?.isFallbackAdapter === true || /swiftshader|llvmpipe|lavapipe/i.test(`${info?.vendor} ${info?.architecture} ${info?.description}`);
+  return cpu ? 'invocation' : 'workgroup';
+}
 
 /** Lanes (vec4s) per 64-element chunk. */
 export const CHUNK_LANES = CHUNK_ELEMENTS / 4;

@@ -25,7 +25,7 @@ import { packScalars, scalarLayout } from './scalars.js';
 import { createStateBuffers } from './state-buffers.js';
 import { createTensorSums } from './tensor-sums.js';
 import { createFactoredState } from './factored-state.js';
-import { scratchEntries } from '../tensor-reduction.js';
+import { CHUNK_REDUCTIONS, scratchEntries } from '../tensor-reduction.js';
 
 export interface OptimizerCreateOptions {
   /**
@@ -160,9 +160,9 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
     rowMeans: getKernelPipeline(device, definition, defines, params.workgroupSize, 'rowMeans'),
   };
   const tensorSums = definition.tensorSums
-    ? createTensorSums({ device, label, layout, tensorGroup: config.tensorGroup, extraEntries: factored?.scratchEntries })
+    ? createTensorSums({ device, label, layout, tensorGroup: config.tensorGroup, extraEntries: factored?.scratchEntries, reduction: params.chunkReduction })
     : undefined;
-  const partials = tensorSums && getKernelPipeline(device, definition, defines, params.workgroupSize, 'tensorPartials');
+  const partials = tensorSums && getKernelPipeline(device, definition, defines, params.workgroupSize, CHUNK_REDUCTIONS[params.chunkReduction].entryPoint);
   const accumulator =
     training.accumulationSteps > 1 ? createAccumulator({ device, label, layout, gradBuffer: params.gradBuffer, workgroupSize: params.workgroupSize }) : undefined;
   const gradientSource = accumulator?.buffer ?? params.gradBuffer;

@@ -69,13 +69,12 @@ export function getAccumulatePipeline(device: GPUDevice, workgroupSize: number):
   });
 }
 
-/** The per-tensor sums of the layer-wise optimizers (src/kernels/tensor-sums.wgsl). */
-export function getTensorSumsPipeline(device: GPUDevice): GPUComputePipeline {
-  return cached(device, 'tensorSums', () => {
-    const label = 'webgpu-optim:tensorSums';
-    const module = device.createShaderModule({ label, code: tensorSumsSource });
-    return device.createComputePipeline({ label, layout: 'auto', compute: { module, entryPoint: 'tensorSums' } });
-  });
+/** The per-tensor sums of the layer-wise optimizers (src/kernels/tensor-sums.wgsl), one entry point. */
+export function getTensorSumsPipeline(device: GPUDevice, entryPoint: string): GPUComputePipeline {
+  const module = cached(device, 'tensorSums', () => device.createShaderModule({ label: 'webgpu-optim:tensorSums', code: tensorSumsSource }));
+  return cached(device, `tensorSums:${entryPoint}`, () =>
+    device.createComputePipeline({ label: `webgpu-optim:${entryPoint}`, layout: 'auto', compute: { module, entryPoint } }),
+  );
 }
 
 /** The gradient-statistics passes (src/kernels/grad-stats.wgsl) and the override that sizes each. */

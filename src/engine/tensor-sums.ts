@@ -5,11 +5,9 @@
  * only records dispatches. The order of the sums and the tables are src/tensor-reduction.ts.
  */
 import { CHUNK_ELEMENTS, type PackedLayout } from '../layout.js';
-import { chunkTensorTable, scratchEntries, tensorChunkTable } from '../tensor-reduction.js';
+import { CHUNK_REDUCTIONS, chunkTensorTable, scratchEntries, tensorChunkTable, type ChunkReduction } from '../tensor-reduction.js';
 import { getTensorSumsPipeline } from './pipelines.js';
 
-/** Elements one workgroup of `tensorPartials` covers (64 invocations of one vec4). */
-const PARTIALS_ELEMENTS = 64 * 4;
 
 export interface TensorSums {
   /** The kernel's `chunkTensor` binding for segment `s`. */
@@ -36,6 +34,7 @@ export function createTensorSums(args: {
   tensorGroup: readonly number[];
   /** Scratch entries after the sums and partials (Adafactor's accumulators and row means). */
   extraEntries?: number;
+  reduction: ChunkReduction;
 }): TensorSums {
   const { device, label, layout } = args;
   const maxDim = device.limits.maxComputeWorkgroupsPerDimension;
@@ -46,9 +45,10 @@ export function createTensorSums(args: {
         `device's maxStorageBufferBindingSize (${device.limits.maxStorageBufferBindingSize}); split the model into several parameter sets`,
     );
   }
-  const partialsGrid = layout.segments.map((segment) => grid(Math.ceil(segment.elementCount / PARTIALS_ELEMENTS), maxDim, 'a segment of the per-tensor partials'));
+  const shape = CHUNK_REDUCTIONS[args.reduction];
+  const partialsGrid = layout.segments.map((segment) => grid(Math.ceil(segment.elementCount / shape.elementsPerWorkgroup), maxDim, 'a segment of the per-tensor partials'));
   const tensors = layout.tensors.length;
-  const sumsGrid = grid(tensors, maxDim, `the per-tensor sums of ${tensors} tensors`);
+  const sumsGrid = grid(Math.ceil(tensors / shape.tensorsPerWorkgroup), maxDim, `the per-tensor sums of ${tensors} tensors`);
   const upload = (name: string, data: Uint32Array<ArrayBuffer>) => {
     const buffer = device.createBuffer({ label: `${label}:${name}`, size: data.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
     device.queue.writeBuffer(buffer, 0, data);
@@ -57,7 +57,7 @@ export function createTensorSums(args: {
   const chunkTensor = upload('chunkTensor', chunkTensorTable(layout, args.tensorGroup));
   const tensorChunks = upload('tensorChunks', tensorChunkTable(layout));
   const scratch = device.createBuffer({ label: `${label}:tensorScratch`, size: scratchBytes, usage: GPUBufferUsage.STORAGE });
-  const pipeline = getTensorSumsPipeline(device);
+  const pipeline = getTensorSumsPipeline(device, shape.sumsEntryPoint);
   const bindGroup = device.createBindGroup({
     label: `${label}:tensorSums`,
     layout: pipeline.getBindGroupLayout(0),

@@ -2,7 +2,10 @@
 // (‖p‖², ‖u‖²), computed inside the packed buffers in the same encoder, without float atomics or
 // a readback. Appended to the kernel of an optimizer whose definition has `tensorSums`:
 //   tensorPartials (here, one dispatch per segment): per 64-element chunk, the sum of the
-//       optimizer's partials() over the chunk's elements, masked past the tensor's end;
+//       optimizer's partials() over the chunk's elements, masked past the tensor's end; 16
+//       invocations per chunk and a workgroup tree (GPUs), or tensorPartialsInRegisters: one
+//       invocation per chunk, the same tree in registers, no barriers (CPU adapters such as
+//       SwiftShader, which emulate each barrier invocation by invocation). The same bits either way;
 //   tensorSums (tensor-sums.wgsl, one dispatch): per tensor, the sum of its chunks' partials;
 //   main (common.wgsl): update() reads its tensor's sums through tensorSumsAt().
 // The order of every addition is fixed, and src/tensor-reduction.ts reproduces it on the CPU.
@@ -41,11 +44,17 @@ fn trustRatio(sums: vec4<f32>, coefficient: f32, eps: f32) -> f32 {
   return select((coefficient * pn) / (un + eps), 1.0, pn == 0.0 || un == 0.0);
 }
 
+// The optimizer's partials() of vector i, with its group's scalars and gradient.
+fn vectorPartials(i: u32) -> vec4<f32> {
+  let group = groupAt(i);
+  return partials(i, hyperOf(group), controlledGradient(grad[i], group), validLanes(i));
+}
+
+// A skipped step touches nothing in either entry point (partials() may write state, as LAMB's moments).
 @compute @workgroup_size(PARTIALS_WORKGROUP)
 fn tensorPartials(@builtin(workgroup_id) wid: vec3<u32>,
                   @builtin(num_workgroups) nwg: vec3<u32>,
                   @builtin(local_invocation_index) lid: u32) {
-  // A skipped step touches nothing (partials() may write state, as LAMB's moments).
   if (stepSkipped()) {
     return;
   }
@@ -53,8 +62,7 @@ fn tensorPartials(@builtin(workgroup_id) wid: vec3<u32>,
   let inside = i < arrayLength(&param);
   var s = vec4<f32>(0.0);
   if (inside) {
-    let group = groupAt(i);
-    s = partials(i, hyperOf(group), controlledGradient(grad[i], group), validLanes(i));
+    s = vectorPartials(i);
   }
   chunkLanes[lid] = s;
   workgroupBarrier();
@@ -67,4 +75,24 @@ fn tensorPartials(@builtin(workgroup_id) wid: vec3<u32>,
   if (inside && (lid & 15u) == 0u) {
     tensorScratch[chunkInfo(i).y] = chunkLanes[lid];
   }
+}
+
+@compute @workgroup_size(PARTIALS_WORKGROUP)
+fn tensorPartialsInRegisters(@builtin(workgroup_id) wid: vec3<u32>,
+                             @builtin(num_workgroups) nwg: vec3<u32>,
+                             @builtin(local_invocation_index) lid: u32) {
+  let first = ((wid.y * nwg.x + wid.x) * PARTIALS_WORKGROUP + lid) * 16u;
+  if (stepSkipped() || first >= arrayLength(&param)) {
+    return;
+  }
+  var lanes: array<vec4<f32>, 16>;
+  for (var l = 0u; l < 16u; l++) {
+    lanes[l] = vectorPartials(first + l);
+  }
+  for (var stride = 8u; stride > 0u; stride = stride / 2u) {
+    for (var l = 0u; l < stride; l++) {
+      lanes[l] = lanes[l] + lanes[l + stride];
+    }
+  }
+  tensorScratch[chunkInfo(first).y] = lanes[0];
 }

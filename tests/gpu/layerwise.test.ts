@@ -136,3 +136,30 @@ describe('Adafactor memory', () => {
     });
   });
 });
+
+describe('chunk reductions', () => {
+  test.each([CASES[0]!, CASES[3]!, CASES[6]!])("%s %j: 'workgroup' and 'invocation' give the same bits as the twin", async (name, options) => {
+    await withDevice(async (device) => {
+      for (const chunkReduction of ['workgroup', 'invocation'] as const) {
+        const result = await runParity(device, { name, options, tensors: tensors(), steps: 3, checkAt: [3], grad, tolerance: PARITY_TOLERANCE, setOptions: { chunkReduction } });
+        expect(result.params.chunkReduction).toBe(chunkReduction);
+        worst.abs = Math.max(worst.abs, result.maxAbs);
+        result.gpu.destroy();
+        result.params.destroy();
+        expect(result.failures, chunkReduction).toEqual([]);
+      }
+    });
+  });
+  test('the default follows the adapter; a bad value is refused', async () => {
+    await withDevice(async (device) => {
+      const info = (device as { adapterInfo?: { isFallbackAdapter?: boolean; architecture?: string } }).adapterInfo;
+      const cpu = info?.isFallbackAdapter === true || /swiftshader/i.test(info?.architecture ?? '');
+      const params = createParameterSet(device, [{ name: 'w', data: new Float32Array(4) }]);
+      expect(params.chunkReduction).toBe(cpu ? 'invocation' : 'workgroup');
+      params.destroy();
+      expect(() => createParameterSet(device, [{ name: 'w', data: new Float32Array(4) }], { chunkReduction: 'warp' as never })).toThrow(
+        "chunkReduction must be one of 'workgroup', 'invocation', got \"warp\"",
+      );
+    });
+  });
+});
