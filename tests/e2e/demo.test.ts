@@ -121,6 +121,27 @@ describe('demo pages', () => {
     await page.close();
   });
 
+  test('train, moons: the layer-wise presets (LAMB, LARS, Adafactor) train at the page lr 0.01', async () => {
+    const { page, errors } = await open('demo/train.html');
+    await page.selectOption('#dataset', 'moons');
+    await page.fill('#hidden', '16,16');
+    await page.fill('#lr', '0.01');
+    await page.selectOption('#batch', '64');
+    await page.fill('#epochs', '40');
+    await page.fill('#seed', '1');
+    const chosen = ['LAMB', 'LARS (η 0.2)', 'Adafactor'];
+    for (const box of await page.$$('#optimizers input')) await box.setChecked(chosen.includes((await box.getAttribute('value'))!));
+    await page.click('#start');
+    await done(page);
+    expect(await page.getAttribute('#status', 'data-state')).toBe('done');
+    const result = (await page.evaluate(() => (window as any).trainResult)) as { metrics: { label: string; loss: number; accuracy: number }[] };
+    console.log('layer-wise on the train page', result.metrics.map((m) => `${m.label} ${m.loss.toFixed(3)}`).join(', '));
+    expect(result.metrics.map((m) => m.label).sort()).toEqual([...chosen].sort());
+    for (const m of result.metrics) expect(m.loss, m.label).toBeLessThan(0.3); // an untrained net: 0.69
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   test('train, views: held-out accuracy, loss points at batch 1, labels of what ran, the lr schedule, errors cleared, batch sizes compared', async () => {
     const { page, errors } = await open('demo/train.html?dataset=moons&hidden=8&lr=0.01&batch=1&epochs=2&seed=3&schedule=cosine');
     // A run that cannot start says why; the next run clears the message.
