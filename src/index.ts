@@ -20,6 +20,10 @@ export type { RadamOptions } from './optimizers/radam/definition.js';
 export type { RpropOptions } from './optimizers/rprop/definition.js';
 export type { LionOptions } from './optimizers/lion/definition.js';
 export type { ScheduleFreeOptions } from './optimizers/adamw_schedule_free/definition.js';
+export type { LambOptions } from './optimizers/lamb/definition.js';
+export type { LarsOptions } from './optimizers/lars/definition.js';
+export type { AdafactorOptions } from './optimizers/adafactor/definition.js';
+export type { ChunkReduction } from './tensor-reduction.js';
 export type { LayoutLimits, TensorSlot, Segment, PackedLayout } from './layout.js';
 export { requestOptimizerDevice } from './device.js';
 export {
