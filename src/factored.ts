@@ -8,11 +8,12 @@
  */
 import { alignUp, CHUNK_ELEMENTS, type PackedLayout } from './layout.js';
 import type { ShapedSlot } from './optimizers/definition.js';
+import { elementCount } from './tensors.js';
 
 /** How a tensor of this shape is factored: B batches of R × C, or not at all (a vector). */
 export function factoringOf(shape: readonly number[]): { factored: boolean; batches: number; rows: number; cols: number } {
-  if (shape.length < 2) return { factored: false, batches: 1, rows: 1, cols: shape.reduce((a, b) => a * b, 1) };
-  return { factored: true, batches: shape.slice(0, -2).reduce((a, b) => a * b, 1), rows: shape.at(-2)!, cols: shape.at(-1)! };
+  if (shape.length < 2) return { factored: false, batches: 1, rows: 1, cols: elementCount(shape) };
+  return { factored: true, batches: elementCount(shape.slice(0, -2)), rows: shape.at(-2)!, cols: shape.at(-1)! };
 }
 
 /** The state slots of a tensor of this shape, in PyTorch's names and shapes. */
@@ -24,28 +25,30 @@ export function factoredSlots(shape: readonly number[]): ShapedSlot[] {
   ];
 }
 
-/** vec4<u32> rows of the table: a header, then two per tensor, two per entry, one per batch. */
-export const FACTOR_TABLE = {
-  /** Row 0: (tensors T, entries E, batches NB, scratch index of entry 0's accumulator). */
-  header: 0,
-  /** Rows 1 + 2t and 2 + 2t: (offset, length, R, C), (first state of slot 0, of slot 1, scratch index of batch 0's row mean, factored 0/1). */
-  tensor: (t: number) => 1 + 2 * t,
-  /** Rows of entry k (a row or a column of a factored tensor): (first element, stride, count, state index), (group, tensor, 0, 0). */
-  entry: (T: number, k: number) => 1 + 2 * T + 2 * k,
-  /** Row of batch b: (first row state, R, scratch index of its row mean, group). */
-  batch: (T: number, E: number, b: number) => 1 + 2 * T + 2 * E + b,
-} as const;
+/** Where one slot of one tensor lives in the factored-state buffer. */
+export interface SlotRegion {
+  readonly name: string;
+  readonly offset: number;
+  readonly length: number;
+}
 
 export interface FactoredLayout {
-  /** Per tensor, the first element of each of its slots (factoredSlots order) in the state buffer. */
-  readonly slotOffsets: readonly (readonly number[])[];
+  /** Per tensor, its slots (factoredSlots order) and where each lives in the state buffer. */
+  readonly regions: readonly (readonly SlotRegion[])[];
   /** Elements of the state buffer (each slot region starts on a 64-element boundary). */
   readonly stateLength: number;
   /** Row and column entries (each is summed over its elements, then its state updated). */
   readonly entries: number;
   /** (tensor, leading index) pairs: each has a mean of its row_var. */
   readonly batches: number;
-  /** The table, `FACTOR_TABLE` rows of vec4<u32>. */
+  /**
+   * The table, rows of vec4<u32> (adafactor.wgsl reads it): row 0 (tensors T, entries E, batches,
+   * scratch index of entry 0's accumulator); per tensor t, rows 1 + 2t and 2 + 2t (offset, length,
+   * R, C), (first state of slot 0, of slot 1, scratch index of its batch 0's row mean, factored);
+   * per entry k (a row or a column), rows 1 + 2T + 2k and 2 + 2T + 2k (first element, stride,
+   * count, state index), (group, tensor, 0, 0); per batch b, row 1 + 2T + 2E + b (first row
+   * state, R, scratch index of its row mean, group).
+   */
   readonly table: Uint32Array<ArrayBuffer>;
 }
 
@@ -56,11 +59,11 @@ export interface FactoredLayout {
 export function factoredLayout(layout: PackedLayout, tensorGroup: readonly number[], scratchBase: number): FactoredLayout {
   const T = layout.tensors.length;
   let cursor = 0;
-  const slotOffsets = layout.tensors.map((t) =>
+  const regions = layout.tensors.map((t) =>
     factoredSlots(t.shape).map((slot) => {
-      const offset = cursor;
-      cursor = alignUp(cursor + slot.shape.reduce((a, b) => a * b, 1), CHUNK_ELEMENTS);
-      return offset;
+      const region = { name: slot.name, offset: cursor, length: elementCount(slot.shape) };
+      cursor = alignUp(cursor + region.length, CHUNK_ELEMENTS);
+      return region;
     }),
   );
   // Accumulators of the entries first, then the row means of the batches.
@@ -74,7 +77,7 @@ export function factoredLayout(layout: PackedLayout, tensorGroup: readonly numbe
   const tensorRows: number[][] = [];
   layout.tensors.forEach((t, i) => {
     const { factored, batches: B, rows: R, cols: C } = factoringOf(t.shape);
-    const [first = 0, second = 0] = slotOffsets[i]!;
+    const [first = 0, second = 0] = regions[i]!.map((r) => r.offset);
     const group = tensorGroup[i] ?? 0;
     tensorRows.push([t.offset, t.length, R, C], [first, second, meansBase + batches.length, factored ? 1 : 0]);
     if (!factored) return;
@@ -85,5 +88,5 @@ export function factoredLayout(layout: PackedLayout, tensorGroup: readonly numbe
     }
   });
   const rows = [[T, E, batches.length, scratchBase], ...tensorRows, ...entries, ...batches];
-  return { slotOffsets, stateLength: Math.max(CHUNK_ELEMENTS, cursor), entries: E, batches: batches.length, table: Uint32Array.from(rows.flat()) };
+  return { regions, stateLength: Math.max(CHUNK_ELEMENTS, cursor), entries: E, batches: batches.length, table: Uint32Array.from(rows.flat()) };
 }

@@ -77,6 +77,17 @@ export function kernelDispatch(segment: Segment, workgroupSize: number, vectorsP
   return [x, Math.ceil(workgroups / x)];
 }
 
+/**
+ * A 2-D grid of `workgroups` within the device's per-dimension limit (x as wide as allowed), or a
+ * clear refusal naming `what` when even maxDim² is not enough.
+ */
+export function dispatchGrid(workgroups: number, maxDim: number, what: string): [number, number] {
+  const x = Math.min(Math.max(1, workgroups), maxDim);
+  const y = Math.ceil(workgroups / x);
+  if (y > maxDim) throw new RangeError(`webgpu-optim: ${what} needs ${workgroups} workgroups, over ${maxDim}² (maxComputeWorkgroupsPerDimension²)`);
+  return [x, y];
+}
+
 export function alignUp(value: number, alignment: number): number {
   return Math.ceil(value / alignment) * alignment;
 }

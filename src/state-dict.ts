@@ -4,6 +4,7 @@
  */
 import { kernelDefines, resolveConfig, type ResolvedConfig } from './config.js';
 import type { OptimizerDefinition } from './optimizers/definition.js';
+import { elementCount } from './tensors.js';
 import type { ResolvedTraining } from './training.js';
 
 export const STATE_DICT_FORMAT = 'webgpu-optim/state-dict';
@@ -55,8 +56,6 @@ export function tensorSlots<H extends object>(config: ResolvedConfig<H>, tensor:
   ];
 }
 
-/** The number of elements of a slot of this shape. */
-export const slotLength = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 /** Tensor i's scalar state at `step` (e.g. NAdam's mu_product), by name. */
 function scalarState<H extends object>(config: ResolvedConfig<H>, tensorIndex: number, step: number): Record<string, number> {
@@ -208,7 +207,7 @@ export function checkStateDict<H extends object>(
     if (JSON.stringify(expected) !== JSON.stringify(got)) {
       fail(`tensor "${tensors[i]!.name}" has slots [${got}], expected [${expected}]`);
     }
-    for (const { name, shape } of own) checkFloatArray(slots[name], slotLength(shape), `state[${i}].${name}`, fail);
+    for (const { name, shape } of own) checkFloatArray(slots[name], elementCount(shape), `state[${i}].${name}`, fail);
     for (const [name, value] of Object.entries(scalars)) {
       if (slots[name] !== value) {
         fail(`state[${i}].${name} is ${String(slots[name])}; at step ${sd.step} with these options it is ${value} (it follows from the steps taken)`);

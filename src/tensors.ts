@@ -7,6 +7,9 @@ export interface TensorShape {
   readonly shape?: readonly number[];
 }
 
+/** The number of elements of a tensor (or state slot) of this shape: the product of its dimensions. */
+export const elementCount = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
 /** The tensor's dimensions: `shape` checked against `length`, or `[length]` when absent. */
 export function shapeOf(spec: TensorShape): number[] {
   if (spec.shape === undefined) return [spec.length];
@@ -14,7 +17,7 @@ export function shapeOf(spec: TensorShape): number[] {
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
     throw new TypeError(`webgpu-optim: tensor "${spec.name}" has shape ${JSON.stringify(shape)}; a shape is an array of integers >= 0`);
   }
-  const product = shape.reduce((a: number, b: number) => a * b, 1);
+  const product = elementCount(shape as number[]);
   if (product !== spec.length) {
     throw new RangeError(`webgpu-optim: tensor "${spec.name}" has shape [${shape.join(', ')}] (${product} elements) but ${spec.length} values`);
   }

@@ -4,10 +4,9 @@
  * factorUpdate and rowMeans). The layout and the table are src/factored.ts; everything is made at
  * creation, a step only records dispatches.
  */
-import { factoredLayout, factoredSlots } from '../factored.js';
-import type { PackedLayout } from '../layout.js';
+import { factoredLayout } from '../factored.js';
+import { dispatchGrid, type PackedLayout } from '../layout.js';
 import { readBuffers } from '../readback.js';
-import { slotLength } from '../state-dict.js';
 import type { KernelPipeline } from './pipelines.js';
 
 /** Invocations per workgroup of the factor passes (FACTOR_WORKGROUP in adafactor.wgsl). */
@@ -26,14 +25,6 @@ export interface FactoredState {
   destroy(): void;
 }
 
-function gridOf(invocations: number, maxDim: number, what: string): [number, number] {
-  const workgroups = Math.ceil(invocations / FACTOR_WORKGROUP);
-  const x = Math.min(Math.max(1, workgroups), maxDim);
-  const y = Math.ceil(workgroups / x);
-  if (y > maxDim) throw new RangeError(`webgpu-optim: ${what} needs ${workgroups} workgroups, over ${maxDim}² (maxComputeWorkgroupsPerDimension²)`);
-  return [x, y];
-}
-
 export function createFactoredState(args: { device: GPUDevice; label: string; layout: PackedLayout; tensorGroup: readonly number[]; scratchBase: number }): FactoredState {
   const { device, label, layout } = args;
   const factored = factoredLayout(layout, args.tensorGroup, args.scratchBase);
@@ -42,17 +33,11 @@ export function createFactoredState(args: { device: GPUDevice; label: string; la
     if (bytes > limit) throw new RangeError(`webgpu-optim: the ${what} needs ${bytes} bytes in one binding, over the device's maxStorageBufferBindingSize (${limit}); split the model into several parameter sets`);
   }
   const maxDim = device.limits.maxComputeWorkgroupsPerDimension;
-  const entriesGrid = gridOf(factored.entries, maxDim, `the factor passes over ${factored.entries} rows and columns`);
-  const batchesGrid = gridOf(factored.batches, maxDim, `the row means of ${factored.batches} matrices`);
+  const entriesGrid = dispatchGrid(Math.ceil(factored.entries / FACTOR_WORKGROUP), maxDim, `the factor passes over ${factored.entries} rows and columns`);
+  const batchesGrid = dispatchGrid(Math.ceil(factored.batches / FACTOR_WORKGROUP), maxDim, `the row means of ${factored.batches} matrices`);
   const buffer = device.createBuffer({ label: `${label}:factors`, size: factored.stateLength * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
   const table = device.createBuffer({ label: `${label}:factorTable`, size: factored.table.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
   device.queue.writeBuffer(table, 0, factored.table);
-  /** Tensor i's slot: [offset, length] in the state buffer. */
-  const region = (i: number, slot: string): [number, number] | undefined => {
-    const slots = factoredSlots(layout.tensors[i]!.shape);
-    const k = slots.findIndex((s) => s.name === slot);
-    return k < 0 ? undefined : [factored.slotOffsets[i]![k]!, slotLength(slots[k]!.shape)];
-  };
   return {
     buffer,
     table,
@@ -73,16 +58,16 @@ export function createFactoredState(args: { device: GPUDevice; label: string; la
     async read() {
       const [data] = await readBuffers(device, [{ buffer, byteLength: factored.stateLength * 4 }], `${label}:factors`);
       return (i, slot) => {
-        const [offset, length] = region(i, slot)!;
+        const { offset, length } = factored.regions[i]!.find((r) => r.name === slot)!;
         return data!.slice(offset, offset + length);
       };
     },
     write(values) {
       const packed = new Float32Array(factored.stateLength);
-      layout.tensors.forEach((t, i) => {
-        for (const slot of factoredSlots(t.shape)) {
-          const v = values(i, slot.name);
-          if (v) packed.set(v, region(i, slot.name)![0]);
+      factored.regions.forEach((regions, i) => {
+        for (const { name, offset } of regions) {
+          const v = values(i, name);
+          if (v) packed.set(v, offset);
         }
       });
       device.queue.writeBuffer(buffer, 0, packed);

@@ -6,7 +6,7 @@
  * probe now and then (a 24-byte copy, mapped when the GPU is done, never awaited on the step
  * path), which keeps the step table's window short.
  */
-import { CHUNK_ELEMENTS, type PackedLayout } from '../layout.js';
+import { CHUNK_ELEMENTS, dispatchGrid, type PackedLayout } from '../layout.js';
 import type { OptimizerDefinition } from '../optimizers/definition.js';
 import { readBuffers } from '../readback.js';
 import type { ResolvedTraining } from '../training.js';
@@ -91,10 +91,7 @@ function treeStatsPasses({ device, label, layout, groups: G, control, source, ch
   const chunkPartials = device.createBuffer({ label: `${label}:chunkStats`, size: chunks * 16, usage: GPUBufferUsage.STORAGE });
   const groupPartials = device.createBuffer({ label: `${label}:groupStats`, size: groupWorkgroups * G * 16, usage: GPUBufferUsage.STORAGE });
   const segments = layout.segments.map((segment, s) => {
-    const workgroups = Math.ceil(segment.elementCount / 4 / chunkSize);
-    const x = Math.min(workgroups, maxDim);
-    const y = Math.ceil(workgroups / x);
-    if (y > maxDim) throw new RangeError('webgpu-optim: a segment is too large for the gradient statistics dispatch; lower workgroupSize');
+    const [x, y] = dispatchGrid(Math.ceil(segment.elementCount / 4 / chunkSize), maxDim, 'a segment of the gradient statistics (lower workgroupSize)');
     const bindGroup = device.createBindGroup({
       label: `${label}:chunkStats:segment${s}`,
       layout: chunkStats.getBindGroupLayout(0),

@@ -10,6 +10,7 @@ import { getDefinition, type OptimizerName, type OptimizerOptionsMap } from '../
 import { checkParameterSet, parameterSetLifecycle, type ParameterSet } from '../parameters.js';
 import { checkSchedule, type LrSchedule } from '../schedules.js';
 import { buildStateDict, checkStateDict, type OptimizerStateDict } from '../state-dict.js';
+import { CHUNK_REDUCTIONS, scratchEntries } from '../tensor-reduction.js';
 import { resolveTraining, type TrainingOptions } from '../training.js';
 import { createAccumulator } from './accumulator.js';
 import { bindGroupEntries, storageBufferCount } from './bindings.js';
@@ -25,7 +26,6 @@ import { packScalars, scalarLayout } from './scalars.js';
 import { createStateBuffers } from './state-buffers.js';
 import { createTensorSums } from './tensor-sums.js';
 import { createFactoredState } from './factored-state.js';
-import { CHUNK_REDUCTIONS, scratchEntries } from '../tensor-reduction.js';
 
 export interface OptimizerCreateOptions {
   /**

@@ -4,10 +4,9 @@
  * `tensorPartials` per segment, then `tensorSums` once). Everything is made at creation; a step
  * only records dispatches. The order of the sums and the tables are src/tensor-reduction.ts.
  */
-import { CHUNK_ELEMENTS, type PackedLayout } from '../layout.js';
+import { CHUNK_ELEMENTS, dispatchGrid, type PackedLayout } from '../layout.js';
 import { CHUNK_REDUCTIONS, chunkTensorTable, scratchEntries, tensorChunkTable, type ChunkReduction } from '../tensor-reduction.js';
 import { getTensorSumsPipeline } from './pipelines.js';
-
 
 export interface TensorSums {
   /** The kernel's `chunkTensor` binding for segment `s`. */
@@ -17,14 +16,6 @@ export interface TensorSums {
   /** Records the partials (with the kernel's bind group of each segment) and the per-tensor sums. */
   record(pass: GPUComputePassEncoder, partials: GPUComputePipeline, bindGroup: (s: number) => [GPUBindGroup, number[]]): void;
   destroy(): void;
-}
-
-/** A 2-D grid of `workgroups` within the device's per-dimension limit, or a clear refusal. */
-function grid(workgroups: number, maxDim: number, what: string): [number, number] {
-  const x = Math.min(Math.max(1, workgroups), maxDim);
-  const y = Math.ceil(workgroups / x);
-  if (y > maxDim) throw new RangeError(`webgpu-optim: ${what} needs ${workgroups} workgroups, over ${maxDim}² (maxComputeWorkgroupsPerDimension²)`);
-  return [x, y];
 }
 
 export function createTensorSums(args: {
@@ -46,9 +37,9 @@ export function createTensorSums(args: {
     );
   }
   const shape = CHUNK_REDUCTIONS[args.reduction];
-  const partialsGrid = layout.segments.map((segment) => grid(Math.ceil(segment.elementCount / shape.elementsPerWorkgroup), maxDim, 'a segment of the per-tensor partials'));
+  const partialsGrid = layout.segments.map((segment) => dispatchGrid(Math.ceil(segment.elementCount / shape.elementsPerWorkgroup), maxDim, 'a segment of the per-tensor partials'));
   const tensors = layout.tensors.length;
-  const sumsGrid = grid(Math.ceil(tensors / shape.tensorsPerWorkgroup), maxDim, `the per-tensor sums of ${tensors} tensors`);
+  const sumsGrid = dispatchGrid(Math.ceil(tensors / shape.tensorsPerWorkgroup), maxDim, `the per-tensor sums of ${tensors} tensors`);
   const upload = (name: string, data: Uint32Array<ArrayBuffer>) => {
     const buffer = device.createBuffer({ label: `${label}:${name}`, size: data.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
     device.queue.writeBuffer(buffer, 0, data);

@@ -9,8 +9,8 @@ import { createBookkeeping } from '../engine/bookkeeping.js';
 import { applyStepEntries, namedScalars, packScalars, scalarLayout, stepEntries } from '../engine/scalars.js';
 import { getDefinition, type OptimizerName, type OptimizerOptionsMap } from '../optimizers/registry.js';
 import { checkSchedule, type LrSchedule } from '../schedules.js';
-import { buildStateDict, checkStateDict, slotLength, type OptimizerStateDict, type TensorInfo } from '../state-dict.js';
-import { checkGradients, checkTensorSpecs, shapeOf } from '../tensors.js';
+import { buildStateDict, checkStateDict, type OptimizerStateDict, type TensorInfo } from '../state-dict.js';
+import { checkGradients, checkTensorSpecs, elementCount, shapeOf } from '../tensors.js';
 import { resolveTraining, type TrainingOptions } from '../training.js';
 import { controlStep, initialControlState, type ControlState } from './gradient-control.js';
 
@@ -88,7 +88,7 @@ export function createReferenceOptimizer(name: string, params: readonly (Float32
         definition.initialFromParams?.includes(slot) ? p.slice() : new Float32Array(p.length).fill(definition.initialValue(slot, config.groups[config.tensorGroup[i]!]!)),
       ]),
       // Factored state (Adafactor) starts at 0, in each slot's own shape.
-      ...(definition.shapedSlots?.(tensors[i]!.shape!) ?? []).map((s): [string, Float32Array] => [s.name, new Float32Array(slotLength(s.shape))]),
+      ...(definition.shapedSlots?.(tensors[i]!.shape!) ?? []).map((s): [string, Float32Array] => [s.name, new Float32Array(elementCount(s.shape))]),
     ]),
   );
   let mode: 'train' | 'eval' | undefined = definition.modes?.initial;

@@ -38,6 +38,21 @@ async function open(path: string): Promise<{ page: Page; errors: string[] }> {
   return { page, errors };
 }
 
+/** The train page on moons (a 2-16-16-2 net, batches of 64, 40 epochs, seed 1) at `lr` with `chosen` checked, run to the end. */
+async function trainMoons(page: Page, lr: string, chosen: readonly string[]) {
+  await page.selectOption('#dataset', 'moons');
+  await page.fill('#hidden', '16,16');
+  await page.fill('#lr', lr);
+  await page.selectOption('#batch', '64');
+  await page.fill('#epochs', '40');
+  await page.fill('#seed', '1');
+  for (const box of await page.$$('#optimizers input')) await box.setChecked(chosen.includes((await box.getAttribute('value'))!));
+  await page.click('#start');
+  await done(page);
+  expect(await page.getAttribute('#status', 'data-state')).toBe('done');
+  return (await page.evaluate(() => (window as any).trainResult)) as { metrics: { label: string; loss: number; accuracy: number }[]; layers: number[] };
+}
+
 const done = (page: Page, timeout = 240_000) => page.waitForSelector('#status[data-state=done], #status[data-state=error]', { timeout });
 
 describe('demo pages', () => {
@@ -95,20 +110,7 @@ describe('demo pages', () => {
 
   test('train, moons: a 3-layer net with mini-batches of 64 at lr 0.005 — Adam beats GD and momentum', async () => {
     const { page, errors } = await open('demo/train.html');
-    await page.selectOption('#dataset', 'moons');
-    await page.fill('#hidden', '16,16');
-    await page.fill('#lr', '0.005');
-    await page.selectOption('#batch', '64');
-    await page.fill('#epochs', '40');
-    await page.fill('#seed', '1');
-    for (const box of await page.$$('#optimizers input')) {
-      const value = await box.getAttribute('value');
-      await box.setChecked(['GD', 'Momentum', 'Adam'].includes(value!));
-    }
-    await page.click('#start');
-    await done(page);
-    expect(await page.getAttribute('#status', 'data-state')).toBe('done');
-    const result = (await page.evaluate(() => (window as any).trainResult)) as { metrics: { label: string; loss: number; accuracy: number }[]; layers: number[] };
+    const result = await trainMoons(page, '0.005', ['GD', 'Momentum', 'Adam']);
     expect(result.layers).toEqual([2, 16, 16, 2]);
     const by = Object.fromEntries(result.metrics.map((m) => [m.label, m]));
     expect(by.Adam!.loss).toBeLessThan(0.1);
@@ -123,18 +125,8 @@ describe('demo pages', () => {
 
   test('train, moons: the layer-wise presets (LAMB, LARS, Adafactor) train at the page lr 0.01', async () => {
     const { page, errors } = await open('demo/train.html');
-    await page.selectOption('#dataset', 'moons');
-    await page.fill('#hidden', '16,16');
-    await page.fill('#lr', '0.01');
-    await page.selectOption('#batch', '64');
-    await page.fill('#epochs', '40');
-    await page.fill('#seed', '1');
     const chosen = ['LAMB', 'LARS (η 0.2)', 'Adafactor'];
-    for (const box of await page.$$('#optimizers input')) await box.setChecked(chosen.includes((await box.getAttribute('value'))!));
-    await page.click('#start');
-    await done(page);
-    expect(await page.getAttribute('#status', 'data-state')).toBe('done');
-    const result = (await page.evaluate(() => (window as any).trainResult)) as { metrics: { label: string; loss: number; accuracy: number }[] };
+    const result = await trainMoons(page, '0.01', chosen);
     console.log('layer-wise on the train page', result.metrics.map((m) => `${m.label} ${m.loss.toFixed(3)}`).join(', '));
     expect(result.metrics.map((m) => m.label).sort()).toEqual([...chosen].sort());
     for (const m of result.metrics) expect(m.loss, m.label).toBeLessThan(0.3); // an untrained net: 0.69
