@@ -2,6 +2,8 @@
 
 export const MODES = [
   ['fused', 'packed fused'],
+  ['fusedBf16', 'packed bf16 state'],
+  ['fusedF16', 'packed f16 state'],
   ['perTensor', 'per-tensor'],
   ['fusedWall', 'packed wall'],
   ['perTensorWall', 'per-tensor wall'],
@@ -63,7 +65,8 @@ export function derive(row) {
 /** A competitor's cell: its ms and (its time ÷ the packed step's comparable time). */
 function cell(r, mode) {
   if (mode === 'fused' || mode === 'fusedWall' || mode === 'roofline') return ms(r[mode]);
-  const base = mode === 'perTensor' ? r.fused : mode === 'perTensorWall' ? r.fusedWall : wallBase(r);
+  // 16-bit state: (×) is its step time ÷ the f32 state's, GPU time against GPU time.
+  const base = mode === 'perTensor' || mode === 'fusedBf16' || mode === 'fusedF16' ? r.fused : mode === 'perTensorWall' ? r.fusedWall : wallBase(r);
   return ms(r[mode]) + times(ratio(base, r[mode]));
 }
 
@@ -125,6 +128,23 @@ function mainTable(results) {
     lines.push(`| ${row.workload} | ${row.optimizer} | ${d.gbps === undefined ? '' : fmt(d.gbps)} | ${d.rooflineFraction === undefined ? '' : `${(d.rooflineFraction * 100).toFixed(0)}%`} | ${cells.join(' | ')} |`);
   }
   return lines;
+}
+
+/** Optimizer state in bytes per parameter, per state format (from the largest workload of each optimizer). */
+function stateBytesTable(results) {
+  const rows = results.rows.filter((r) => r.stateBytesPerParam && !r.workload.startsWith('sweep'));
+  if (rows.length === 0) return [];
+  const formats = ['f32', 'bf16', 'f16'].filter((f) => rows.some((r) => r.stateBytesPerParam[f] !== undefined));
+  const largest = new Map();
+  for (const r of rows) if (!largest.has(r.optimizer) || r.elements > largest.get(r.optimizer).elements) largest.set(r.optimizer, r);
+  const cellOf = (r, f) => (r.stateBytesPerParam[f] === undefined ? '–' : r.stateBytesPerParam[f].toFixed(2));
+  return [
+    'Optimizer state, bytes per parameter (`Optimizer.stateBytes` ÷ parameters, padding included, on the largest workload), by `stateFormat`:',
+    '',
+    `| optimizer | workload | ${formats.join(' | ')} |`,
+    `|---|---|${formats.map(() => '---').join('|')}|`,
+    ...[...largest.values()].map((r) => `| ${r.optimizer} | ${r.workload} | ${formats.map((f) => cellOf(r, f)).join(' | ')} |`),
+  ];
 }
 
 function sweepTable(results) {
@@ -192,12 +212,12 @@ export function markdownSection(results) {
     `- Clock: ${results.clock === 'gpu-timestamps' ? 'GPU timestamps of the passes for the packed, per-tensor and roofline columns' : 'wall clock (K steps, then onSubmittedWorkDone)'}; every competitor and "wall" column by the wall clock. ms per step, median of ${meta.reps} repetitions after a warm-up`,
     `- Reproduce: \`${meta.command}\``,
     '',
-    '(×) = the competitor\'s time ÷ webgpu-optim\'s packed step, GPU time against GPU time and wall time against wall time: above 1 means webgpu-optim is faster.',
+    '(×) = the competitor\'s time ÷ webgpu-optim\'s packed step, GPU time against GPU time and wall time against wall time: above 1 means webgpu-optim is faster. For the bf16 / f16 state columns, (×) is that step\'s time ÷ the f32-state step\'s: below 1 means the 16-bit state is faster.',
     '',
     ...mainTable(results),
     '',
   ];
-  for (const table of [sweepTable(results), kernelShapeTable(results), fitTable(results)]) if (table.length) lines.push(...table, '');
+  for (const table of [stateBytesTable(results), sweepTable(results), kernelShapeTable(results), fitTable(results)]) if (table.length) lines.push(...table, '');
   if (results.hostCost?.length) {
     lines.push('Host cost of `step()` (JS: encode + finish + submit), Adam, tensors of 64 elements:', '', '| tensors | µs per step (min–max) |', '|---|---|');
     for (const h of results.hostCost) lines.push(`| ${h.tensors} | ${fmt(h.medianUs)} (${fmt(h.minUs)}–${fmt(h.maxUs)}) |`);

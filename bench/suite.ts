@@ -3,7 +3,7 @@
  * optimizer × workload it measures the packed fused step, the same kernel dispatched per tensor,
  * the roofline copy kernel, CPU baselines and TF.js, and the host-side cost of step().
  */
-import { createOptimizer, createParameterSet, createReferenceOptimizer, type Optimizer, type ParameterSet } from '../src/index.js';
+import { createOptimizer, createParameterSet, createReferenceOptimizer, type Optimizer, type ParameterSet, type StateFormat } from '../src/index.js';
 import { fastCpuKernel, makeCpuState } from './cpu-kernels.js';
 import { createGpuTimer } from './gpu-timer.js';
 import type { JaxRunner } from './jaxjs.js';
@@ -17,6 +17,8 @@ import { OPTIMIZERS, SWEEP_MODES, totalElements, workloads, type BenchOptimizer,
 export type Mode =
   | 'fused'
   | 'perTensor'
+  | 'fusedBf16'
+  | 'fusedF16'
   | 'fusedWall'
   | 'perTensorWall'
   | 'roofline'
@@ -30,6 +32,8 @@ export type Mode =
 
 export const MODE_LABELS: Record<Mode, string> = {
   fused: 'webgpu-optim packed (1 dispatch)',
+  fusedBf16: 'packed, bf16 state',
+  fusedF16: 'packed, f16 state',
   perTensor: 'same kernel, 1 dispatch per tensor',
   fusedWall: 'packed, wall clock (submit each step)',
   perTensorWall: 'per tensor, wall clock (submit each step)',
@@ -52,6 +56,8 @@ export interface Row {
   tensors: number;
   /** Bytes the optimizer must move per element (reads + writes) × 4. */
   bytesPerElement: number;
+  /** Bytes of optimizer state per parameter (`Optimizer.stateBytes` ÷ elements), by state format measured. */
+  stateBytesPerParam?: Partial<Record<StateFormat, number>>;
   results: Partial<Record<Mode, Outcome>>;
 }
 
@@ -165,8 +171,9 @@ export async function runSuite(device: GPUDevice, env: SuiteEnv, cfg: SuiteConfi
         row.results[mode] = { error: String((error as Error)?.message ?? error) };
       }
     };
-    const context: RowContext = { device, timer, env, cfg, opt, workload, elements, attempt };
+    const context: RowContext = { device, timer, env, cfg, opt, workload, elements, attempt, row };
     await measureGpu(context);
+    await measureStateFormats(context);
     await measureCpu(context);
     await measurePeers(context);
     rows.push(row);
@@ -190,10 +197,42 @@ interface RowContext {
   workload: Workload;
   elements: number;
   attempt: (mode: Mode, body: () => Promise<Outcome>) => Promise<void>;
+  row: Row;
+}
+
+/** The columns of the packed step with 16-bit state, and their format. */
+const STATE_FORMAT_MODES: readonly [Mode, StateFormat][] = [
+  ['fusedBf16', 'bf16'],
+  ['fusedF16', 'f16'],
+];
+
+/** The packed step with 16-bit state (GPU time), and the state's bytes per parameter in each format. */
+async function measureStateFormats({ device, timer, cfg, opt, workload, elements, attempt, row }: RowContext) {
+  const shape = { workgroupSize: cfg.workgroupSize, vectorsPerInvocation: cfg.vectorsPerInvocation };
+  for (const [mode, stateFormat] of STATE_FORMAT_MODES) {
+    await attempt(mode, async () => {
+      if (opt.name === 'adafactor' && stateFormat !== 'f32') return { skipped: 'Adafactor keeps its factored state in f32' };
+      const params = createParameterSet(device, seedTensors(workload.sizes), { label: `bench:${mode}`, ...shape });
+      const o = createOptimizer(opt.name, params, { ...opt.options, stateFormat } as never);
+      try {
+        row.stateBytesPerParam = { ...row.stateBytesPerParam, [stateFormat]: o.stateBytes / elements };
+        const record = (encoder: GPUCommandEncoder, k: number) => {
+          for (let s = 0; s < k; s++) o.step(encoder, { timestampWrites: timer.writes(s, k) });
+        };
+        const submitEach = (k: number) => {
+          for (let s = 0; s < k; s++) o.step();
+        };
+        return await measure(timer.run(record, submitEach), cfg.timing, timer.clock);
+      } finally {
+        o.destroy();
+        params.destroy();
+      }
+    });
+  }
 }
 
 /** The packed step, the same kernel per tensor (GPU time and wall time each), and the roofline. */
-async function measureGpu({ device, timer, cfg, opt, workload, elements, attempt }: RowContext) {
+async function measureGpu({ device, timer, cfg, opt, workload, elements, attempt, row }: RowContext) {
   const shape = { workgroupSize: cfg.workgroupSize, vectorsPerInvocation: cfg.vectorsPerInvocation };
   // Where timestamps exist, GPU time of the passes and wall time per submitted step (which
   // includes the host's encoding cost) are both measured.
@@ -202,6 +241,7 @@ async function measureGpu({ device, timer, cfg, opt, workload, elements, attempt
       const params = createParameterSet(device, seedTensors(workload.sizes), { label: 'bench:fused', ...shape });
       const o = createOptimizer(opt.name, params, opt.options as never);
       try {
+        row.stateBytesPerParam = { ...row.stateBytesPerParam, f32: o.stateBytes / elements };
         const record = (encoder: GPUCommandEncoder, k: number) => {
           for (let s = 0; s < k; s++) o.step(encoder, { timestampWrites: timer.writes(s, k) });
         };

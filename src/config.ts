@@ -3,6 +3,7 @@
  * groups and kernel flags. Both paths go through here, so they cannot disagree on what the options
  * mean. Resolved groups are frozen: what the API hands back cannot be changed behind its back.
  */
+import { checkStateFormat, type StateFormat } from './state-format.js';
 import type { KernelDefines, OptimizerDefinition } from './optimizers/definition.js';
 import type { OptionCheck } from './optimizers/validate.js';
 
@@ -61,6 +62,18 @@ export function checkScheduleAllowed(definition: OptimizerDefinition<any, any>, 
   if (schedule !== undefined && definition.noLrSchedule) {
     throw new Error(`webgpu-optim: ${definition.name}: no lrSchedule: ${definition.noLrSchedule}`);
   }
+}
+
+/**
+ * The `stateFormat` option of `definition` (default 'f32'), checked: factored state (Adafactor) is
+ * already O(rows + cols) and stays f32.
+ */
+export function resolveStateFormat(definition: OptimizerDefinition<any, any>, value: unknown, what: string): StateFormat {
+  const format = checkStateFormat(value, what);
+  if (format !== 'f32' && definition.shapedSlots) {
+    throw new Error(`webgpu-optim: ${what}: stateFormat ${JSON.stringify(format)}: ${definition.name} keeps its state factored (O(rows + cols) per matrix) and in f32; use stateFormat 'f32'`);
+  }
+  return format;
 }
 
 /** Every option's check, then the definition's cross-option rules. */

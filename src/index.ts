@@ -6,7 +6,8 @@
 export { createParameterSet, type ParameterSet, type ParameterSetOptions } from './parameters.js';
 export { createOptimizer, type Optimizer, type OptimizerCreateOptions, type StepOptions } from './engine/optimizer.js';
 export { createReferenceOptimizer, type NamedTensor, type ReferenceOptimizer } from './reference/optimizer.js';
-export { stateDictFromJSON, stateDictToJSON, type OptimizerStateDict } from './state-dict.js';
+export { dequantizeStateDict, stateDictFromJSON, stateDictToJSON, type OptimizerStateDict, type StateDictOptions } from './state-dict.js';
+export type { StateFormat } from './state-format.js';
 export type { OptimizerOptions, ParamGroup } from './config.js';
 export { optimizerNames, type OptimizerName, type OptimizerOptionsMap } from './optimizers/registry.js';
 export type { SgdOptions, EmaMomentumOptions } from './optimizers/sgd/definition.js';

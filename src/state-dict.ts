@@ -6,6 +6,8 @@ import { kernelDefines, resolveConfig, type ResolvedConfig } from './config.js';
 import type { OptimizerDefinition } from './optimizers/definition.js';
 import { elementCount } from './tensors.js';
 import type { ResolvedTraining } from './training.js';
+import { checkStateFormat, decodeState, slotCodec, type SlotCodec, type StateFormat } from './state-format.js';
+import { getDefinition } from './optimizers/registry.js';
 
 export const STATE_DICT_FORMAT = 'webgpu-optim/state-dict';
 export const STATE_DICT_VERSION = 1;
@@ -23,10 +25,16 @@ export interface OptimizerStateDict<H extends object = Record<string, unknown>> 
   /** Name, length and shape of each tensor, in tensor order (shape absent in older dicts). */
   tensors: { name: string; length: number; shape?: number[] }[];
   /**
+   * How the slots are stored: absent (f32), 'bf16' or 'f16'. In a 16-bit dict every slot the
+   * format applies to is a Uint16Array of the stored bits, exactly as on the GPU (the slots that are
+   * always f32, such as Schedule-Free's `z`, stay Float32Arrays).
+   */
+  stateFormat?: Exclude<StateFormat, 'f32'>;
+  /**
    * `state[i]` holds tensor i's state slots by their PyTorch names (`exp_avg`, `sum`, …), and any
    * scalar state PyTorch keeps per tensor as a number (NAdam's `mu_product`).
    */
-  state: Record<string, Float32Array | number>[];
+  state: Record<string, Float32Array | Uint16Array | number>[];
   /** Hyperparameters: `groups[0]` is the default group, then the groups given at creation. */
   options: { groups: (H & { tensors: string[] })[] };
   /** Loss-scaler state (GradScaler's scale and growth tracker), with `lossScaling`. */
@@ -88,11 +96,13 @@ export function buildStateDict<H extends object>(
   config: ResolvedConfig<H>,
   tensors: readonly TensorInfo[],
   counts: Counts,
-  slotData: (tensorIndex: number, slot: string) => Float32Array,
+  slotData: (tensorIndex: number, slot: string) => Float32Array | Uint16Array,
+  stateFormat: StateFormat = 'f32',
 ): OptimizerStateDict<H> {
   const sd: OptimizerStateDict<H> = {
     format: STATE_DICT_FORMAT,
     version: STATE_DICT_VERSION,
+    ...(stateFormat === 'f32' ? {} : { stateFormat }),
     optimizer: config.definition.name,
     step: counts.step,
     stepCalls: counts.stepCalls,
@@ -114,9 +124,47 @@ export function buildStateDict<H extends object>(
   return sd;
 }
 
+/** Options of `stateDict()`. */
+export interface StateDictOptions {
+  /** Slots in f32 (16-bit ones decoded, exactly) and no `stateFormat`: for PyTorch, TF.js or an f32 optimizer. */
+  dequantize?: boolean;
+}
+
+/** Checks `stateDict()`'s options, naming the call. */
+export function checkStateDictOptions(options: unknown, what: string): StateDictOptions {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new TypeError(`webgpu-optim: ${what}: options must be an object, got ${String(options)}`);
+  for (const [key, value] of Object.entries(options)) {
+    if (key !== 'dequantize') throw new Error(`webgpu-optim: ${what}: unknown option "${key}"; known: dequantize`);
+    if (typeof value !== 'boolean') throw new TypeError(`webgpu-optim: ${what}: dequantize must be a boolean, got ${JSON.stringify(value)}`);
+  }
+  return options as StateDictOptions;
+}
+
+/**
+ * The same dict with every 16-bit slot decoded to f32 (exact) and no `stateFormat`: what PyTorch,
+ * TF.js and an f32 optimizer read.
+ */
+export function dequantizeStateDict<H extends object>(sd: OptimizerStateDict<H>): OptimizerStateDict<H> {
+  if (sd.stateFormat === undefined) return sd;
+  const { stateFormat, ...rest } = sd;
+  const definition = getDefinition(sd.optimizer);
+  const codecOf = slotCodecs(definition, configOf(definition, sd.tensors.map((t) => t.name), sd.options.groups), stateFormat);
+  const decode = (name: string, value: Float32Array | Uint16Array | number) => (value instanceof Uint16Array ? decodeState(codecOf(name)!, value) : value);
+  return { ...rest, state: sd.state.map((slots) => Object.fromEntries(Object.entries(slots).map(([name, value]) => [name, decode(name, value)]))) };
+}
+
+/** The codec of each per-element slot of this kernel variant in `format` (undefined: stored in f32, as are shaped slots). */
+function slotCodecs(definition: OptimizerDefinition<any, any>, config: ResolvedConfig<any>, format: StateFormat): (slot: string) => SlotCodec | undefined {
+  const codecs = new Map(definition.slots(config.defines).map((slot) => [slot.name, slotCodec(slot, format)]));
+  return (slot) => codecs.get(slot);
+}
+
 /** What a checked state dict restores. */
 export interface LoadedState<H extends object> {
   config: ResolvedConfig<H>;
+  /** Tensor i's slot values in f32 (16-bit slots decoded), to be stored in the loading optimizer's format. */
+  slotValues(tensorIndex: number, slot: string): Float32Array | undefined;
   step: number;
   stepCalls: number;
   scaler?: { scale: number; growthTracker: number };
@@ -199,6 +247,13 @@ export function checkStateDict<H extends object>(
     fail('its options need another kernel variant (amsgrad, nesterov, centered, momentum or maximize differ)');
   }
   if (!Array.isArray(sd.state) || sd.state.length !== tensors.length) fail('state must have one entry per tensor');
+  let format: StateFormat = 'f32';
+  try {
+    if (sd.stateFormat !== undefined) format = checkStateFormat(sd.stateFormat, 'the dict');
+  } catch (error) {
+    fail((error as Error).message.replace('webgpu-optim: ', ''));
+  }
+  const codecOf = slotCodecs(definition, config, format);
   sd.state.forEach((slots, i) => {
     const scalars = scalarState(config, i, sd.step);
     const own = tensorSlots(config, tensors[i]!, i);
@@ -207,7 +262,12 @@ export function checkStateDict<H extends object>(
     if (JSON.stringify(expected) !== JSON.stringify(got)) {
       fail(`tensor "${tensors[i]!.name}" has slots [${got}], expected [${expected}]`);
     }
-    for (const { name, shape } of own) checkFloatArray(slots[name], elementCount(shape), `state[${i}].${name}`, fail);
+    for (const { name, shape } of own) {
+      if (!codecOf(name)) checkFloatArray(slots[name], elementCount(shape), `state[${i}].${name}`, fail);
+      else if (!(slots[name] instanceof Uint16Array) || slots[name].length !== elementCount(shape)) {
+        fail(`state[${i}].${name} must be a Uint16Array of length ${elementCount(shape)} (the ${format} bits of stateFormat ${JSON.stringify(format)})`);
+      }
+    }
     for (const [name, value] of Object.entries(scalars)) {
       if (slots[name] !== value) {
         fail(`state[${i}].${name} is ${String(slots[name])}; at step ${sd.step} with these options it is ${value} (it follows from the steps taken)`);
@@ -216,6 +276,10 @@ export function checkStateDict<H extends object>(
   });
   return {
     config,
+    slotValues(i, slot) {
+      const value = sd.state[i]![slot];
+      return value instanceof Uint16Array ? decodeState(codecOf(slot)!, value) : (value as Float32Array | undefined);
+    },
     step: sd.step,
     stepCalls: sd.stepCalls ?? sd.step,
     scaler: sd.scaler ? { ...sd.scaler } : undefined,
@@ -234,28 +298,36 @@ export function checkStateDict<H extends object>(
  * opt.loadStateDict(stateDictFromJSON(localStorage.getItem('ckpt')!));
  */
 export function stateDictToJSON(sd: OptimizerStateDict<any>): string {
-  return JSON.stringify(sd, (_key, value) => (value instanceof Float32Array ? { float32: toBase64(value) } : value));
+  return JSON.stringify(sd, (_key, value) =>
+    value instanceof Float32Array ? { float32: toBase64(value) } : value instanceof Uint16Array ? { uint16: toBase64(value) } : value,
+  );
 }
 
 /** Reads what {@link stateDictToJSON} wrote. */
 export function stateDictFromJSON<H extends object = Record<string, unknown>>(json: string): OptimizerStateDict<H> {
   if (typeof json !== 'string') throw new TypeError('webgpu-optim: stateDictFromJSON takes the JSON text stateDictToJSON wrote');
-  return JSON.parse(json, (_key, value) =>
-    value !== null && typeof value === 'object' && typeof value.float32 === 'string' && Object.keys(value).length === 1 ? fromBase64(value.float32) : value,
-  );
+  return JSON.parse(json, (_key, value) => {
+    if (value === null || typeof value !== 'object' || Object.keys(value).length !== 1) return value;
+    if (typeof value.float32 === 'string') return new Float32Array(fromBase64(value.float32, 4));
+    if (typeof value.uint16 === 'string') return new Uint16Array(fromBase64(value.uint16, 2));
+    return value;
+  });
 }
 
-function toBase64(array: Float32Array): string {
+function toBase64(array: Float32Array | Uint16Array): string {
   const bytes = new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
   let binary = '';
   for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   return btoa(binary);
 }
 
-function fromBase64(text: string): Float32Array {
+/** The bytes of a base64 array of `elementBytes`-byte elements. */
+function fromBase64(text: string, elementBytes: number): ArrayBuffer {
   const binary = atob(text);
-  if (binary.length % 4 !== 0) throw new Error('webgpu-optim: a float32 array in the JSON has a length that is not a multiple of 4 bytes');
+  if (binary.length % elementBytes !== 0) {
+    throw new Error(`webgpu-optim: a ${elementBytes === 4 ? 'float32' : 'uint16'} array in the JSON has a length that is not a multiple of ${elementBytes} bytes`);
+  }
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return new Float32Array(bytes.buffer);
+  return bytes.buffer;
 }

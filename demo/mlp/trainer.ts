@@ -38,6 +38,8 @@ export interface OptimizerMetrics {
   testLoss?: number;
   testAccuracy?: number;
   stepsPerSecond: number;
+  /** Bytes of optimizer state on the GPU (`Optimizer.stateBytes`). */
+  stateBytes: number;
 }
 
 export interface TrainProgress {
@@ -111,7 +113,7 @@ export function createTrainer(device: GPUDevice, config: TrainConfig): Trainer {
     for (const m of members) {
       const { loss, accuracy } = await measure(m.evaluate);
       const held = m.test && (await measure(m.test));
-      metrics.push({ label: m.spec.label, loss, accuracy, testLoss: held?.loss, testAccuracy: held?.accuracy, stepsPerSecond: m.busyMs > 0 ? (m.steps / m.busyMs) * 1000 : 0 });
+      metrics.push({ label: m.spec.label, loss, accuracy, testLoss: held?.loss, testAccuracy: held?.accuracy, stepsPerSecond: m.busyMs > 0 ? (m.steps / m.busyMs) * 1000 : 0, stateBytes: m.optimizer.stateBytes });
     }
     return { step, totalSteps, epoch, metrics };
   };

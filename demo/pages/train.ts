@@ -1,5 +1,5 @@
 /** Page 2: train an MLP with several optimizers side by side, everything on the GPU. */
-import { cosineWithWarmup, stepDecay, type LrSchedule, type OptimizerName } from '../../src/index.js';
+import { cosineWithWarmup, stepDecay, type LrSchedule, type OptimizerName, type StateFormat } from '../../src/index.js';
 import { getDefinition } from '../../src/optimizers/registry.js';
 import { splitDataset, type Dataset } from '../data/datasets.js';
 import { createTrainer, type TrainOptimizer, type TrainProgress } from '../mlp/trainer.js';
@@ -46,7 +46,7 @@ for (const o of OPTIMIZERS) {
   fieldset.append(label);
 }
 
-// Query parameters preset the controls: ?dataset=moons&hidden=16,16&lr=0.01&batch=64&epochs=40&optimizers=GD,Adam&autorun=1
+// Query parameters preset the controls: ?dataset=moons&hidden=16,16&lr=0.01&batch=64&epochs=40&optimizers=GD,Adam&formats=f32,bf16&autorun=1
 const query = new URLSearchParams(location.search);
 for (const id of ['dataset', 'hidden', 'lr', 'batch', 'epochs', 'schedule', 'init', 'seed']) {
   const value = query.get(id);
@@ -55,9 +55,9 @@ for (const id of ['dataset', 'hidden', 'lr', 'batch', 'epochs', 'schedule', 'ini
   control.value = value;
   if (control.value !== value) showError(`"${value}" is not a valid ${id}; kept ${control.value || 'the default'}.`);
 }
-if (query.get('optimizers')) {
-  const chosen = query.get('optimizers')!.split(',');
-  fieldset.querySelectorAll<HTMLInputElement>('input').forEach((box) => (box.checked = chosen.includes(box.value)));
+for (const key of ['optimizers', 'formats']) {
+  const chosen = query.get(key)?.split(',');
+  if (chosen) $(key).querySelectorAll<HTMLInputElement>('input').forEach((box) => (box.checked = chosen.includes(box.value)));
 }
 
 const status = $('status');
@@ -96,6 +96,8 @@ function titleOf(label: string, batchSize: number, samples: number): string {
   return batchSize >= samples ? 'GD (full batch)' : `mini-batch SGD (${batchSize})`;
 }
 
+const formatBytes = (bytes: number) => (bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(1)} MiB` : bytes >= 1 << 10 ? `${(bytes / (1 << 10)).toFixed(1)} KiB` : `${bytes} B`);
+
 const evaluationsFor = (train: Dataset) => (train.inputs > 2 ? 12 : 150);
 
 function scheduleFor(kind: string, totalSteps: number): LrSchedule | undefined {
@@ -116,6 +118,19 @@ interface RunSettings {
   chosen: (typeof OPTIMIZERS)[number][];
 }
 
+/**
+ * Each optimizer once per state format: f32 keeps its label, 16-bit copies are "Adam · bf16" in a
+ * colour of their own (Adafactor's factored state is f32 only).
+ */
+function withFormats(optimizers: typeof OPTIMIZERS, formats: readonly StateFormat[]): typeof OPTIMIZERS {
+  let extra = OPTIMIZERS.length;
+  return optimizers.flatMap((o) =>
+    formats
+      .filter((format) => format === 'f32' || !getDefinition(o.name).shapedSlots)
+      .map((format) => (format === 'f32' ? o : { ...o, label: `${o.label} · ${format}`, options: { ...o.options, stateFormat: format }, color: COLORS[extra++ % COLORS.length]! })),
+  );
+}
+
 /** Reads and checks the controls; throws a message for the page when one is off. */
 async function readSettings(): Promise<RunSettings> {
   const seed = Math.floor(Number(($('seed') as HTMLInputElement).value));
@@ -129,7 +144,9 @@ async function readSettings(): Promise<RunSettings> {
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`Unknown batch size "${batchValue}".`);
   const epochs = Math.max(1, Math.floor(Number(($('epochs') as HTMLInputElement).value)));
   const checked = new Set(Array.from(fieldset.querySelectorAll<HTMLInputElement>('input:checked'), (b) => b.value));
-  const chosen = OPTIMIZERS.filter((o) => checked.has(o.label));
+  const formats = Array.from($('formats').querySelectorAll<HTMLInputElement>('input:checked'), (b) => b.value as StateFormat);
+  if (formats.length === 0) throw new Error('Choose at least one state format.');
+  const chosen = withFormats(OPTIMIZERS.filter((o) => checked.has(o.label)), formats);
   if (chosen.length === 0) throw new Error('Choose at least one optimizer.');
   if (!(lr >= 0) || hidden.length === 0) throw new Error('lr must be >= 0 and there must be at least one hidden layer.');
   return { data, hidden, lr, batchSize, epochs, schedule: ($('schedule') as HTMLSelectElement).value, seed, init: ($('init') as HTMLSelectElement).value as 'he' | 'xavier', chosen };
@@ -197,7 +214,7 @@ async function start() {
     });
     lossChart.update();
     body.innerHTML = p.metrics
-      .map((m, k) => `<tr><td style="color:${optimizers[k]!.color}">${optimizers[k]!.title}</td><td>${m.loss.toFixed(4)}</td><td>${(m.accuracy * 100).toFixed(1)}%</td><td>${m.testAccuracy === undefined ? '–' : `${(m.testAccuracy * 100).toFixed(1)}%`}</td><td>${m.stepsPerSecond.toFixed(0)}</td></tr>`)
+      .map((m, k) => `<tr><td style="color:${optimizers[k]!.color}">${optimizers[k]!.title}</td><td>${m.loss.toFixed(4)}</td><td>${(m.accuracy * 100).toFixed(1)}%</td><td>${m.testAccuracy === undefined ? '–' : `${(m.testAccuracy * 100).toFixed(1)}%`}</td><td>${m.stepsPerSecond.toFixed(0)}</td><td>${formatBytes(m.stateBytes)}</td></tr>`)
       .join('');
     status.textContent = `epoch ${p.epoch}/${settings.epochs}, step ${p.step}/${p.totalSteps} (batch ${settings.batchSize}, ${train.labels.length} training + ${test.labels.length} held-out samples, layers ${trainer.layers.join('-')})`;
     // The boundaries move while training (redrawn at most a few times a second).

@@ -10,7 +10,7 @@
  * const file = toTorchCheckpoint(await adam.stateDict());          // Uint8Array: save it as opt.safetensors
  * await adam.loadStateDict(fromTorchCheckpoint(file, await adam.stateDict()));
  */
-import type { OptimizerStateDict } from '../state-dict.js';
+import { dequantizeStateDict, type OptimizerStateDict } from '../state-dict.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 
 export const TORCH_CHECKPOINT_FORMAT = 'webgpu-optim/torch-optimizer';
@@ -33,8 +33,12 @@ export const TORCH_CLASSES: Readonly<Record<string, string>> = {
 const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 const camel = (key: string) => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
-/** The file for `sd` (a state dict from `stateDict()` of an optimizer torch.optim has). */
-export function toTorchCheckpoint(sd: OptimizerStateDict<any>): Uint8Array {
+/**
+ * The file for `sd` (a state dict from `stateDict()` of an optimizer torch.optim has). 16-bit state
+ * (`stateFormat` 'bf16' / 'f16') is written as f32, exactly, as torch.optim keeps it.
+ */
+export function toTorchCheckpoint(stored: OptimizerStateDict<any>): Uint8Array {
+  const sd = dequantizeStateDict(stored);
   const torchClass = TORCH_CLASSES[sd.optimizer];
   if (!torchClass) throw new Error(`webgpu-optim: torch.optim has no "${sd.optimizer}"; checkpoints in PyTorch's structure exist for ${Object.keys(TORCH_CLASSES).join(', ')}`);
   if (sd.accumulation) throw new Error('webgpu-optim: this state dict holds an unfinished gradient accumulation, which torch.optim has no place for; checkpoint after an optimizer update');
@@ -47,7 +51,7 @@ export function toTorchCheckpoint(sd: OptimizerStateDict<any>): Uint8Array {
     scalars[torchIndex] = { step: sd.step };
     for (const [slot, value] of Object.entries(sd.state[i]!)) {
       if (typeof value === 'number') scalars[torchIndex]![slot] = value;
-      else tensors[`state.${torchIndex}.${slot}`] = { shape: [...(sd.tensors[i]!.shape ?? [value.length])], data: value };
+      else tensors[`state.${torchIndex}.${slot}`] = { shape: [...(sd.tensors[i]!.shape ?? [value.length])], data: value as Float32Array }; // dequantized
     }
   });
   let next = 0;
@@ -71,7 +75,8 @@ export function toTorchCheckpoint(sd: OptimizerStateDict<any>): Uint8Array {
 /**
  * The state dict a file holds, shaped like `like` (the target optimizer's own `stateDict()`: its
  * tensor names, lengths and groups). Hyperparameters come from the file's groups, matched by
- * their tensors; every tensor must share one step count (this library keeps one).
+ * their tensors; every tensor must share one step count (this library keeps one). The state is f32
+ * (no `stateFormat`); an optimizer with 16-bit state rounds it on load.
  */
 export function fromTorchCheckpoint<H extends object>(file: Uint8Array, like: OptimizerStateDict<H>): OptimizerStateDict<H> {
   const { tensors, metadata } = decodeSafetensors(file);
@@ -122,5 +127,6 @@ export function fromTorchCheckpoint<H extends object>(file: Uint8Array, like: Op
     }),
   };
   const step = [...steps][0]!;
-  return { ...like, step, stepCalls: step, state, options, scaler: like.scaler, accumulation: undefined };
+  const { stateFormat: _stored, ...shape } = like;
+  return { ...shape, step, stepCalls: step, state, options, scaler: like.scaler, accumulation: undefined };
 }

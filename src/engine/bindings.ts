@@ -3,6 +3,7 @@
  * bind group entries are all made from this list, so their numbers cannot drift apart.
  */
 import type { KernelDefines, SlotSpec } from '../optimizers/definition.js';
+import { slotFormat, stateFormatOf } from '../state-format.js';
 
 interface SharedBinding {
   readonly name: 'hyper' | 'param' | 'grad' | 'chunkGroup' | 'control' | 'chunkTensor' | 'tensorScratch' | 'factors' | 'factorTable';
@@ -48,10 +49,12 @@ export function kernelBindings(slots: readonly SlotSpec[], defines: KernelDefine
   const shared = SHARED.flatMap((b, binding) =>
     (b.flag && !defines[b.flag]) || (b.unless && defines[b.unless]) ? [] : [{ binding, name: b.name, declaration: b.declaration, type: b.type, dynamic: b.dynamic === true }],
   );
+  const format = stateFormatOf(defines);
   const state = slots.map((slot, k) => ({
     binding: SHARED.length + k,
     name: `slot:${slot.name}` as const,
-    declaration: `var<storage, read_write> ${slot.wgsl}: array<vec4<f32>>`,
+    // 16-bit state: four halves per vec4 in two u32 (src/kernels/state-format.wgsl).
+    declaration: `var<storage, read_write> ${slot.wgsl}: array<${slotFormat(slot, format) === 'f32' ? 'vec4<f32>' : 'vec2<u32>'}>`,
     type: 'storage' as const,
     dynamic: false,
   }));

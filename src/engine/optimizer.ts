@@ -4,12 +4,13 @@
  * records one compute pass with one dispatch per segment (one in total unless the device limits
  * force a split), plus the accumulation and control passes when those features are on.
  */
-import { checkOptionsObject, checkScheduleAllowed, resolveConfig, updatedGroups, type OptimizerOptions, type ResolvedConfig } from '../config.js';
+import { checkOptionsObject, checkScheduleAllowed, resolveConfig, resolveStateFormat, updatedGroups, type OptimizerOptions, type ResolvedConfig } from '../config.js';
 import { alignUp, CHUNK_ELEMENTS, kernelDispatch } from '../layout.js';
 import { getDefinition, type OptimizerName, type OptimizerOptionsMap } from '../optimizers/registry.js';
 import { checkParameterSet, parameterSetLifecycle, type ParameterSet } from '../parameters.js';
 import { checkSchedule, type LrSchedule } from '../schedules.js';
-import { buildStateDict, checkStateDict, type OptimizerStateDict } from '../state-dict.js';
+import { buildStateDict, checkStateDict, checkStateDictOptions, dequantizeStateDict, type OptimizerStateDict, type StateDictOptions } from '../state-dict.js';
+import { stateFormatDefines, type StateFormat } from '../state-format.js';
 import { CHUNK_REDUCTIONS, scratchEntries } from '../tensor-reduction.js';
 import { resolveTraining, type TrainingOptions } from '../training.js';
 import { createAccumulator } from './accumulator.js';
@@ -33,6 +34,12 @@ export interface OptimizerCreateOptions {
    * before the ring has to grow (it grows by itself). Default 64, at most 4096.
    */
   stepsInFlight?: number;
+  /**
+   * How the state slots are stored: 'f32' (default, PyTorch's), or 'bf16' / 'f16', 16 bits per
+   * element, rounded to nearest even at every store; the arithmetic stays f32 (docs/state-formats.md).
+   * Halves the state's memory and the bytes a step moves. Adafactor's factored state stays f32.
+   */
+  stateFormat?: StateFormat;
 }
 
 export interface Optimizer<H extends object = Record<string, unknown>> {
@@ -47,7 +54,12 @@ export interface Optimizer<H extends object = Record<string, unknown>> {
   readonly microStepCount: number;
   /** Resolved hyperparameters of each group (read-only); group 0 holds the tensors no group names. */
   readonly groups: readonly Readonly<H>[];
-  /** The packed state buffers by PyTorch slot name (`exp_avg`, …), laid out like `params.paramBuffer`. */
+  /** How the state slots are stored ('f32', 'bf16' or 'f16'). */
+  readonly stateFormat: StateFormat;
+  /**
+   * The packed state buffers by PyTorch slot name (`exp_avg`, …), laid out like `params.paramBuffer`
+   * (16-bit formats: 2 bytes per element).
+   */
   readonly stateBuffers: Readonly<Record<string, GPUBuffer>>;
   /**
    * Bytes of optimizer state on the GPU: the state buffers, and Adafactor's factored state (its
@@ -74,7 +86,11 @@ export interface Optimizer<H extends object = Record<string, unknown>> {
   getLossScale(): Promise<number>;
   /** The whole control block: device step, scale, norms, whether the last step was skipped. */
   readControl(): Promise<ControlSnapshot>;
-  stateDict(): Promise<OptimizerStateDict<H>>;
+  /**
+   * The state, read back: slots in their stored form (16-bit formats: the Uint16Array bits), or in
+   * f32 with `{ dequantize: true }` (for PyTorch, TF.js or an f32 optimizer).
+   */
+  stateDict(options?: StateDictOptions): Promise<OptimizerStateDict<H>>;
   /** Restores a state dict (checked in full first); also the way out of a failed state. */
   loadStateDict(sd: OptimizerStateDict<H>): void;
   /** Optimizers with train/eval modes (`adamw_schedule_free`): which point the parameters hold. */
@@ -120,7 +136,8 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
   const definition = getDefinition(name);
   checkParameterSet(params, 'createOptimizer');
   checkOptionsObject(options, `createOptimizer('${name}') options`);
-  const { stepsInFlight = 64, ...otherOptions } = options as OptimizerCreateOptions & TrainingOptions;
+  const { stepsInFlight = 64, stateFormat: formatOption, ...otherOptions } = options as OptimizerCreateOptions & TrainingOptions;
+  const stateFormat = resolveStateFormat(definition, formatOption, `createOptimizer('${name}')`);
   if (!Number.isSafeInteger(stepsInFlight) || stepsInFlight < 1 || stepsInFlight > MAX_STEPS_IN_FLIGHT) {
     throw new RangeError(`webgpu-optim: stepsInFlight must be an integer in [1, ${MAX_STEPS_IN_FLIGHT}], got ${stepsInFlight}`);
   }
@@ -129,7 +146,7 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
   const { device, layout, tensors } = params;
   let config: ResolvedConfig<any> = resolveConfig(definition, tensors.map((t) => t.name), rest);
   const slots = definition.slots(config.defines);
-  const defines = { ...config.defines, GRAD_CONTROL: training.control };
+  const defines = { ...config.defines, GRAD_CONTROL: training.control, ...stateFormatDefines(stateFormat) };
   const storageBuffers = storageBufferCount(slots, defines);
   if (storageBuffers > device.limits.maxStorageBuffersPerShaderStage) {
     throw new RangeError(
@@ -143,10 +160,11 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
   const kernelGrid = layout.segments.map((segment) => kernelDispatch(segment, params.workgroupSize, params.vectorsPerInvocation));
 
   // Everything the optimizer owns (pipelines are shared, per device).
-  const state = createStateBuffers({ device, label, layout, slots });
+  const state = createStateBuffers({ device, label, layout, slots, format: stateFormat });
   state.writeInitial(config);
   if (definition.initialFromParams?.length) {
     const encoder = device.createCommandEncoder({ label: `${label}:initialState` });
+    // These slots are f32 in every format (alwaysF32; tested): a plain copy.
     for (const slot of definition.initialFromParams) encoder.copyBufferToBuffer(params.paramBuffer, 0, state.buffers[slot]!, 0, layout.paddedLength * 4);
     device.queue.submit([encoder.finish()]);
   }
@@ -189,7 +207,7 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
           if (binding === 'tensorScratch') return tensorSums!.scratch;
           if (binding === 'factors') return { buffer: factored!.buffer };
           if (binding === 'factorTable') return { buffer: factored!.table };
-          return range(state.buffers[binding.slice('slot:'.length)]!);
+          return state.range(binding.slice('slot:'.length), segment);
         });
         return device.createBindGroup({ label: `${label}:segment${s}`, layout: kernel.bindGroupLayout, entries });
       }),
@@ -264,7 +282,8 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
       return config.groups;
     },
     stateBuffers: state.buffers,
-    stateBytes: Object.values(state.buffers).reduce((n, b) => n + b.size, 0) + (factored?.buffer.size ?? 0),
+    stateFormat,
+    stateBytes: state.byteLength + (factored?.buffer.size ?? 0),
     get mode() {
       return mode;
     },
@@ -328,13 +347,14 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
       if (!control) throw new Error(`webgpu-optim: ${name}: no control path (gradClipping, lossScaling, skipNonFinite or computeGradNorm)`);
       return control.read();
     },
-    async stateDict() {
+    async stateDict(dictOptions) {
       lifecycle.check();
+      const { dequantize } = checkStateDictOptions(dictOptions, `${name}.stateDict`);
       const snapshotConfig = config;
       const stepCalls = book.stepCount;
       const { snapshot, packed, accumulated, pending, shaped } = await readState();
-      const slice = (data: Float32Array, i: number) => data.slice(tensors[i]!.offset, tensors[i]!.offset + tensors[i]!.length);
-      return buildStateDict(
+      const slice = <A extends Float32Array | Uint16Array>(data: A, i: number) => data.slice(tensors[i]!.offset, tensors[i]!.offset + tensors[i]!.length) as A;
+      const sd = buildStateDict(
         snapshotConfig,
         tensors,
         {
@@ -345,7 +365,9 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
           mode,
         },
         (i, slot) => (slot in packed ? slice(packed[slot]!, i) : shaped!(i, slot)),
+        stateFormat,
       );
+      return dequantize ? dequantizeStateDict(sd) : sd;
     },
     loadStateDict(sd) {
       lifecycle.check(true);
@@ -361,9 +383,8 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
         loaded.accumulated?.forEach((g, i) => packed.set(g, tensors[i]!.offset));
         accumulator.write(packed);
       }
-      const values = (i: number, slot: string) => sd.state[i]![slot] as Float32Array | undefined; // checked: slots are Float32Arrays
-      state.write(values);
-      factored?.write(values);
+      state.write(loaded.slotValues);
+      factored?.write(loaded.slotValues);
       mode = loaded.mode;
       lifecycle.recover();
     },

@@ -1,28 +1,38 @@
-/** The optimizer's state slots, one GPU buffer each, packed like the parameters. */
+/** The optimizer's state slots, one GPU buffer each, packed like the parameters, in their state format. */
 import type { ResolvedConfig } from '../config.js';
-import type { PackedLayout } from '../layout.js';
+import type { PackedLayout, Segment } from '../layout.js';
 import type { SlotSpec } from '../optimizers/definition.js';
 import { readBuffers } from '../readback.js';
+import { encodeState, slotCodec, slotFormat, stateFormatSpec, type StateFormat } from '../state-format.js';
+
+/** A slot's packed contents: f32 values, or the stored bits of a 16-bit format. */
+export type StoredSlot = Float32Array | Uint16Array;
 
 export interface StateBuffers {
   readonly buffers: Readonly<Record<string, GPUBuffer>>;
+  /** Bytes of all slot buffers together. */
+  readonly byteLength: number;
   /** Every slot at its initial value (per group, e.g. Adagrad's initial accumulator). */
   writeInitial(config: ResolvedConfig<any>): void;
-  /** Writes tensor i's slot values (`values(i, slot)`, undefined: 0). */
+  /** Writes tensor i's slot values (`values(i, slot)`, f32; undefined: 0), rounded to each slot's format. */
   write(values: (tensorIndex: number, slot: string) => Float32Array | undefined): void;
-  /** Reads every slot back, packed. */
-  read(): Promise<Record<string, Float32Array>>;
+  /** Reads every slot back, packed, in its stored form. */
+  read(): Promise<Record<string, StoredSlot>>;
+  /** The binding range of `slot` over one segment. */
+  range(slot: string, segment: Segment): GPUBufferBinding;
   destroy(): void;
 }
 
-export function createStateBuffers(args: { device: GPUDevice; label: string; layout: PackedLayout; slots: readonly SlotSpec[] }): StateBuffers {
-  const { device, label, layout, slots } = args;
-  const byteLength = layout.paddedLength * 4;
+export function createStateBuffers(args: { device: GPUDevice; label: string; layout: PackedLayout; slots: readonly SlotSpec[]; format: StateFormat }): StateBuffers {
+  const { device, label, layout, slots, format } = args;
+  const formats = Object.fromEntries(slots.map((slot) => [slot.name, slotFormat(slot, format)]));
+  const codecs = Object.fromEntries(slots.map((slot) => [slot.name, slotCodec(slot, format)]));
+  const bytesPerElement = (slot: string) => stateFormatSpec(formats[slot]!).bytesPerElement;
   const buffers: Record<string, GPUBuffer> = {};
   for (const slot of slots) {
     buffers[slot.name] = device.createBuffer({
-      label: `${label}:${slot.name}`,
-      size: byteLength,
+      label: `${label}:${slot.name}${formats[slot.name] === 'f32' ? '' : `:${formats[slot.name]}`}`,
+      size: layout.paddedLength * bytesPerElement(slot.name),
       usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
     });
   }
@@ -33,11 +43,14 @@ export function createStateBuffers(args: { device: GPUDevice; label: string; lay
         const v = values(i, slot.name);
         if (v) packed.set(v, t.offset);
       });
-      device.queue.writeBuffer(buffers[slot.name]!, 0, packed);
+      const codec = codecs[slot.name];
+      if (codec) device.queue.writeBuffer(buffers[slot.name]!, 0, encodeState(codec, packed));
+      else device.queue.writeBuffer(buffers[slot.name]!, 0, packed);
     }
   };
   return {
     buffers: Object.freeze(buffers),
+    byteLength: Object.values(buffers).reduce((n, b) => n + b.size, 0),
     writeInitial(config) {
       write((i, slot) => {
         const value = config.definition.initialValue(slot, config.groups[config.tensorGroup[i]!]);
@@ -46,8 +59,12 @@ export function createStateBuffers(args: { device: GPUDevice; label: string; lay
     },
     write,
     async read() {
-      const packed = await readBuffers(device, slots.map((slot) => ({ buffer: buffers[slot.name]!, byteLength })), `${label}:state`);
-      return Object.fromEntries(slots.map((slot, k) => [slot.name, packed[k]!]));
+      const packed = await readBuffers(device, slots.map((slot) => ({ buffer: buffers[slot.name]!, byteLength: buffers[slot.name]!.size })), `${label}:state`);
+      return Object.fromEntries(slots.map((slot, k) => [slot.name, formats[slot.name] === 'f32' ? packed[k]! : new Uint16Array(packed[k]!.buffer)]));
+    },
+    range(slot, segment) {
+      const bytes = bytesPerElement(slot);
+      return { buffer: buffers[slot]!, offset: segment.firstElement * bytes, size: segment.elementCount * bytes };
     },
     destroy() {
       for (const buffer of Object.values(buffers)) buffer.destroy();

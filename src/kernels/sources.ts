@@ -6,12 +6,14 @@ import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import { bindingDeclarations, kernelBindings } from '../engine/bindings.js';
 import { controlWgsl } from '../engine/control-block.js';
 import { hyperWgsl } from '../engine/scalars.js';
-import type { KernelDefines, OptimizerDefinition } from '../optimizers/definition.js';
+import type { KernelDefines, OptimizerDefinition, SlotSpec } from '../optimizers/definition.js';
+import { slotCodec, stateFormatOf } from '../state-format.js';
 import accumulateSource from './accumulate.wgsl?raw';
 import commonSource from './common.wgsl?raw';
 import controlSource from './control.wgsl?raw';
 import gradStatsSource_ from './grad-stats.wgsl?raw';
 import layerwiseSource from './layerwise.wgsl?raw';
+import stateFormatSource from './state-format.wgsl?raw';
 import tensorSumsSource_ from './tensor-sums.wgsl?raw';
 
 const directive = /#(if|elif)[ \t]+([A-Za-z_][A-Za-z0-9_]*)/g;
@@ -43,10 +45,46 @@ export function preprocess(source: string, defines: KernelDefines): string {
  * LAYERWISE; a layer-wise kernel also gets the `tensorPartials` entry point of layerwise.wgsl).
  */
 export function kernelSource(definition: OptimizerDefinition<any, any>, defines: KernelDefines): string {
-  const bindings = kernelBindings(definition.slots(defines), defines);
+  const slots = definition.slots(defines);
+  const bindings = kernelBindings(slots, defines);
   const parts = [controlWgsl(), controlSource, hyperWgsl(definition), bindingDeclarations(bindings), commonSource];
   if (defines.LAYERWISE) parts.push(layerwiseSource);
-  return preprocess([...parts, definition.kernel.source].join('\n'), defines);
+  const format = stateFormatOf(defines);
+  const packed = slots.filter((slot) => slotCodec(slot, format));
+  if (packed.length > 0) parts.push(stateFormatSource, ...packed.map((slot) => slotAccessors(slot, slotCodec(slot, format)!.root)));
+  return preprocess([...parts, throughAccessors(definition.kernel.source, packed)].join('\n'), defines);
+}
+
+/**
+ * Load and store functions of a 16-bit state slot: the kernel keeps seeing vec4<f32>. A slot of
+ * squares stored as its root (f16) is squared on load and rooted on store.
+ */
+function slotAccessors(slot: SlotSpec, root: boolean): string {
+  const name = slot.wgsl;
+  return root
+    ? [
+        `fn ${name}Load(i: u32) -> vec4<f32> { let s = unpackState(${name}[i]); return s * s; }`,
+        `fn ${name}Store(i: u32, x: vec4<f32>) { ${name}[i] = packState(sqrt(x)); }`,
+      ].join('\n')
+    : [
+        `fn ${name}Load(i: u32) -> vec4<f32> { return unpackState(${name}[i]); }`,
+        `fn ${name}Store(i: u32, x: vec4<f32>) { ${name}[i] = packState(x); }`,
+      ].join('\n');
+}
+
+/**
+ * The optimizer's kernel with every access to a 16-bit slot going through its accessors: a store
+ * `name[i] = x;` becomes `nameStore(i, x);`, a load `name[i]` becomes `nameLoad(i)`. The kernels
+ * index their slots only as `name[index]` (any other use fails to compile, loudly).
+ */
+export function throughAccessors(source: string, slots: readonly SlotSpec[]): string {
+  let out = source;
+  for (const { wgsl: name } of slots) {
+    out = out
+      .replace(new RegExp(`\\b${name}\\[([^\\]]+)\\]\\s*=(?!=)\\s*([^;]+);`, 'g'), `${name}Store($1, $2);`)
+      .replace(new RegExp(`\\b${name}\\[([^\\]]+)\\]`, 'g'), `${name}Load($1)`);
+  }
+  return out;
 }
 
 /** The per-tensor sums of chunk partials (layer-wise optimizers). */

@@ -4,7 +4,7 @@ import type { FixedScalar, SlotSpec } from './definition.js';
 /** Adam's two moments, in PyTorch's names: their slots and the names every tensor keeps. */
 export const MOMENT_SLOTS: readonly SlotSpec[] = [
   { name: 'exp_avg', wgsl: 'expAvg' },
-  { name: 'exp_avg_sq', wgsl: 'expAvgSq' },
+  { name: 'exp_avg_sq', wgsl: 'expAvgSq', squared: true },
 ];
 export const MOMENT_SLOT_NAMES: readonly string[] = MOMENT_SLOTS.map((s) => s.name);
 

@@ -15,6 +15,16 @@ export type KernelDefines = Readonly<Record<string, boolean>>;
 export interface SlotSpec {
   readonly name: string;
   readonly wgsl: string;
+  /**
+   * Kept in f32 whatever the `stateFormat`: a point of the iteration (Schedule-Free's z), not a
+   * statistic of the gradients, so rounding it would move the parameters themselves.
+   */
+  readonly alwaysF32?: boolean;
+  /**
+   * Holds squares (a second moment, never negative): a format with a narrow range (f16) stores its
+   * square root instead, so that small second moments do not underflow (src/state-format.ts).
+   */
+  readonly squared?: boolean;
 }
 
 /**
@@ -75,6 +85,12 @@ export type ReferenceUpdate<S extends string> = (args: {
   end: number;
   /** The tensor's dimensions (the layer-wise twins, called on whole tensors, use them). */
   shape: readonly number[];
+  /**
+   * The value a store into `slot` keeps (rounded to the state format; identity in f32). The caller
+   * rounds every slot after the twin returns; a twin that reads a slot back after writing it in the
+   * same step (LAMB) must store through this, as the GPU reads the stored bits.
+   */
+  stored: (slot: string, x: number) => number;
 }) => void;
 
 export interface OptimizerDefinition<H extends object = object, S extends string = string> {

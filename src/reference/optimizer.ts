@@ -4,12 +4,13 @@
  * 1.13's single-tensor path operation by operation. It is the yardstick the kernels are tested
  * against, and it accepts, refuses and counts exactly what the GPU engine does.
  */
-import { checkOptionsObject, checkScheduleAllowed, resolveConfig, updatedGroups, type OptimizerOptions, type ResolvedConfig } from '../config.js';
+import { checkOptionsObject, checkScheduleAllowed, resolveConfig, resolveStateFormat, updatedGroups, type OptimizerOptions, type ResolvedConfig } from '../config.js';
 import { createBookkeeping } from '../engine/bookkeeping.js';
 import { applyStepEntries, namedScalars, packScalars, scalarLayout, stepEntries } from '../engine/scalars.js';
 import { getDefinition, type OptimizerName, type OptimizerOptionsMap } from '../optimizers/registry.js';
 import { checkSchedule, type LrSchedule } from '../schedules.js';
-import { buildStateDict, checkStateDict, type OptimizerStateDict, type TensorInfo } from '../state-dict.js';
+import { buildStateDict, checkStateDict, checkStateDictOptions, dequantizeStateDict, type OptimizerStateDict, type StateDictOptions, type TensorInfo } from '../state-dict.js';
+import { encodeState, roundToFormat, slotCodec, type StateFormat } from '../state-format.js';
 import { checkGradients, checkTensorSpecs, elementCount, shapeOf } from '../tensors.js';
 import { resolveTraining, type TrainingOptions } from '../training.js';
 import { controlStep, initialControlState, type ControlState } from './gradient-control.js';
@@ -18,8 +19,13 @@ export interface ReferenceOptimizer<H extends object = Record<string, unknown>> 
   readonly name: string;
   /** The parameters, updated in place by `step`. */
   readonly params: Float32Array[];
-  /** Tensor i's state slots by PyTorch name (every slot the kernel keeps, even where PyTorch has none). */
+  /**
+   * Tensor i's state slots by PyTorch name (every slot the kernel keeps, even where PyTorch has
+   * none), as f32 values (in a 16-bit stateFormat: the stored values, decoded).
+   */
   readonly state: Record<string, Float32Array>[];
+  /** How the state slots are stored ('f32', 'bf16' or 'f16'), as on the GPU. */
+  readonly stateFormat: StateFormat;
   /** Updates made, skipped ones included (the lr schedule's position); `stateDict().step` excludes skips. */
   readonly stepCount: number;
   readonly microStepCount: number;
@@ -31,7 +37,8 @@ export interface ReferenceOptimizer<H extends object = Record<string, unknown>> 
   step(grads: readonly Float32Array[]): void;
   setHyperparameters(partial: Partial<H>, group?: number): void;
   setLrSchedule(schedule: LrSchedule | undefined): void;
-  stateDict(): OptimizerStateDict<H>;
+  /** The state dict, slots in their stored form (or f32 with `{ dequantize: true }`), as the GPU's. */
+  stateDict(options?: StateDictOptions): OptimizerStateDict<H>;
   loadStateDict(sd: OptimizerStateDict<H>): void;
   /** Optimizers with train/eval modes: which point `params` hold. */
   readonly mode?: 'train' | 'eval';
@@ -68,19 +75,30 @@ function namedParams(params: unknown): { tensors: TensorInfo[]; data: Float32Arr
 export function createReferenceOptimizer<N extends OptimizerName>(
   name: N,
   params: readonly (Float32Array | NamedTensor)[],
-  options?: OptimizerOptions<OptimizerOptionsMap[N]> & TrainingOptions & { stepsInFlight?: number },
+  options?: OptimizerOptions<OptimizerOptionsMap[N]> & TrainingOptions & { stepsInFlight?: number; stateFormat?: StateFormat },
 ): ReferenceOptimizer<OptimizerOptionsMap[N]>;
 export function createReferenceOptimizer(name: string, params: readonly (Float32Array | NamedTensor)[], options: object = {}): ReferenceOptimizer<any> {
   const definition = getDefinition(name);
   const { tensors, data } = namedParams(params);
   checkOptionsObject(options, `createReferenceOptimizer('${name}') options`);
   // stepsInFlight sizes the GPU's scalar ring; the twin has none, but accepts the same options.
-  const { stepsInFlight: _ring, ...withoutEngineOptions } = options as { stepsInFlight?: number };
+  const { stepsInFlight: _ring, stateFormat: formatOption, ...withoutEngineOptions } = options as { stepsInFlight?: number; stateFormat?: unknown };
+  const stateFormat = resolveStateFormat(definition, formatOption, `createReferenceOptimizer('${name}')`);
   const { training, rest } = resolveTraining(withoutEngineOptions);
   checkScheduleAllowed(definition, training.schedule);
   let schedule = training.schedule;
   let config: ResolvedConfig<any> = resolveConfig(definition, tensors.map((t) => t.name), rest);
-  const slots = definition.slots(config.defines).map((s) => s.name);
+  const slotSpecs = definition.slots(config.defines);
+  const slots = slotSpecs.map((s) => s.name);
+  /** Each per-element slot's codec (none: f32); rounding through it is the twin of a GPU store. */
+  const codecs = new Map(slotSpecs.map((s) => [s.name, slotCodec(s, stateFormat)]));
+  const roundSlots = (slotsOfTensor: Record<string, Float32Array>) => {
+    for (const slot of slots) roundToFormat(codecs.get(slot), slotsOfTensor[slot]!);
+  };
+  const stored = (slot: string, x: number) => {
+    const codec = codecs.get(slot);
+    return codec ? codec.decode(codec.encode(x)) : x;
+  };
   const state = data.map((p, i): Record<string, Float32Array> =>
     Object.fromEntries<Float32Array>([
       ...slots.map((slot): [string, Float32Array] => [
@@ -91,6 +109,7 @@ export function createReferenceOptimizer(name: string, params: readonly (Float32
       ...(definition.shapedSlots?.(tensors[i]!.shape!) ?? []).map((s): [string, Float32Array] => [s.name, new Float32Array(elementCount(s.shape))]),
     ]),
   );
+  state.forEach(roundSlots);
   let mode: 'train' | 'eval' | undefined = definition.modes?.initial;
   const n = scalarLayout(definition).names.length;
   const k = training.accumulationSteps;
@@ -124,6 +143,7 @@ export function createReferenceOptimizer(name: string, params: readonly (Float32
     name,
     params: data,
     state,
+    stateFormat,
     get stepCount() {
       return book.stepCount;
     },
@@ -162,7 +182,8 @@ export function createReferenceOptimizer(name: string, params: readonly (Float32
               data.forEach((param, i) => {
                 const g = config.tensorGroup[i]!;
                 const h = namedScalars(definition, scalars.subarray(g * n, (g + 1) * n));
-                definition.reference({ param, grad: effective[i]!, state: state[i]!, h, defines: config.defines, begin: 0, end: param.length, shape: tensors[i]!.shape! });
+                definition.reference({ param, grad: effective[i]!, state: state[i]!, h, defines: config.defines, begin: 0, end: param.length, shape: tensors[i]!.shape!, stored });
+                roundSlots(state[i]!);
               });
             }
             accumulated?.forEach((acc) => acc.fill(0));
@@ -178,8 +199,9 @@ export function createReferenceOptimizer(name: string, params: readonly (Float32
       checkScheduleAllowed(definition, next);
       schedule = next;
     },
-    stateDict() {
-      return buildStateDict(
+    stateDict(dictOptions) {
+      const { dequantize } = checkStateDictOptions(dictOptions, `${name}.stateDict`);
+      const sd = buildStateDict(
         config,
         tensors,
         {
@@ -189,8 +211,13 @@ export function createReferenceOptimizer(name: string, params: readonly (Float32
           accumulation: accumulated && book.pendingMicroSteps > 0 ? { microSteps: book.pendingMicroSteps, grads: accumulated.map((a) => a.slice()) } : undefined,
           mode,
         },
-        (i, slot) => state[i]![slot]!.slice(),
+        (i, slot) => {
+          const codec = codecs.get(slot);
+          return codec ? encodeState(codec, state[i]![slot]!) : state[i]![slot]!.slice();
+        },
+        stateFormat,
       );
+      return dequantize ? dequantizeStateDict(sd) : sd;
     },
     loadStateDict(sd) {
       const loaded = checkStateDict(definition, tensors, config, training, sd);
@@ -203,7 +230,8 @@ export function createReferenceOptimizer(name: string, params: readonly (Float32
         if (loaded.scaler) Object.assign(control, { lossScale: loaded.scaler.scale, growthTracker: loaded.scaler.growthTracker });
       }
       state.forEach((slotsOfTensor, i) => {
-        for (const [slot, values] of Object.entries(slotsOfTensor)) values.set((sd.state[i]![slot] as Float32Array | undefined) ?? new Float32Array(values.length));
+        for (const [slot, values] of Object.entries(slotsOfTensor)) values.set(loaded.slotValues(i, slot) ?? new Float32Array(values.length));
+        roundSlots(slotsOfTensor);
       });
     },
   };

@@ -8,6 +8,7 @@ import {
   type ParameterSetOptions,
   type ReferenceOptimizer,
 } from '../../src/index.js';
+import { dequantizeStateDict } from '../../src/state-dict.js';
 import { compare, type Tolerance } from './allclose.js';
 
 export interface ParityCase {
@@ -52,8 +53,18 @@ export async function compareWithReference(
   };
   const gpuParams = await params.read();
   gpuParams.forEach((p, i) => note(`param ${params.tensors[i]!.name}`, compare(p, ref.params[i]!, tolerance)));
-  const sd = await gpu.stateDict();
-  const refSd = ref.stateDict();
+  const stored = await gpu.stateDict();
+  const refStored = ref.stateDict();
+  if (stored.stateFormat !== refStored.stateFormat) failures.push(`${where}: stateFormat ${stored.stateFormat} vs ${refStored.stateFormat}`);
+  stored.state.forEach((slots, i) => {
+    for (const [slot, value] of Object.entries(slots)) {
+      const kind = (x: unknown) => (typeof x === 'object' && x !== null ? x.constructor.name : typeof x);
+      if (kind(value) !== kind(refStored.state[i]![slot])) failures.push(`${where}: ${slot} of tensor ${i} is ${kind(value)} vs ${kind(refStored.state[i]![slot])}`);
+    }
+  });
+  // 16-bit slots compared as their (exactly) decoded values: the tolerance is one of values.
+  const sd = dequantizeStateDict(stored);
+  const refSd = dequantizeStateDict(refStored);
   if (sd.step !== refSd.step) failures.push(`${where}: step ${sd.step} vs ${refSd.step}`);
   sd.state.forEach((slots, i) => {
     const refSlots = refSd.state[i]!;
@@ -61,7 +72,7 @@ export async function compareWithReference(
     if (JSON.stringify(Object.keys(slots).sort()) !== JSON.stringify(names)) {
       failures.push(`${where}: tensor ${i} slots [${Object.keys(slots)}] vs [${names}]`);
     }
-    const values = (x: Float32Array | number | undefined) => (typeof x === 'number' ? [x] : x ?? []);
+    const values = (x: Float32Array | Uint16Array | number | undefined) => (typeof x === 'number' ? [x] : x ?? []);
     for (const slot of names) note(`${params.tensors[i]!.name}.${slot}`, compare(values(slots[slot]), values(refSlots[slot]), tolerance));
   });
   return { failures, maxAbs, maxRel };

@@ -80,7 +80,7 @@ describe('PyTorch checkpoints (python3-torch 1.13)', { timeout: 60_000 }, () => 
       for (const [slot, value] of Object.entries(slots)) {
         const mine = ours.state[i]![slot] ?? (ours.stateDict().state[i]![slot] as number);
         if (typeof value === 'number') expect(Math.fround(value), `${slot} of tensor ${i}`).toBe(Math.fround(mine as number));
-        else expect(bits(value), `${slot} of tensor ${i}`).toEqual(bits(mine as Float32Array));
+        else expect(bits(value as Float32Array), `${slot} of tensor ${i}`).toEqual(bits(mine as Float32Array));
       }
     });
   });

@@ -27,8 +27,8 @@ export const adadelta = defineOptimizer<AdadeltaOptions, AdadeltaScalar>({
   checks: { lr: is.nonNegative, rho: is.unitInterval, eps: is.nonNegative, weightDecay: is.nonNegative, maximize: is.boolean },
   defines: (groups) => ({ MAXIMIZE: groups[0]!.maximize }),
   slots: () => [
-    { name: 'square_avg', wgsl: 'squareAvg' },
-    { name: 'acc_delta', wgsl: 'accDelta' },
+    { name: 'square_avg', wgsl: 'squareAvg', squared: true },
+    { name: 'acc_delta', wgsl: 'accDelta', squared: true },
   ],
   groupSlots: () => ['square_avg', 'acc_delta'],
   initialValue: () => 0,

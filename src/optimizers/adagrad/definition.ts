@@ -27,7 +27,7 @@ export const adagrad = defineOptimizer<AdagradOptions, AdagradScalar>({
   structural: ['maximize'],
   checks: { lr: is.nonNegative, lrDecay: is.nonNegative, weightDecay: is.nonNegative, initialAccumulatorValue: is.nonNegative, eps: is.nonNegative, maximize: is.boolean },
   defines: (groups) => ({ MAXIMIZE: groups[0]!.maximize }),
-  slots: () => [{ name: 'sum', wgsl: 'sum' }],
+  slots: () => [{ name: 'sum', wgsl: 'sum', squared: true }],
   groupSlots: () => ['sum'],
   initialValue: (_slot, o) => o.initialAccumulatorValue,
   scalars: {

@@ -1,4 +1,4 @@
-import { momentScalars } from '../adam-scalars.js';
+import { MOMENT_SLOTS, momentScalars } from '../adam-scalars.js';
 import { defineOptimizer } from '../definition.js';
 import { is } from '../validate.js';
 import { adamReference } from './reference.js';
@@ -24,9 +24,8 @@ function adamFamily(name: 'adam' | 'adamw', decoupled: boolean) {
     checks: { lr: is.nonNegative, betas: is.unitPair, eps: is.nonNegative, weightDecay: is.nonNegative, amsgrad: is.boolean, maximize: is.boolean },
     defines: (groups) => ({ AMSGRAD: groups[0]!.amsgrad, MAXIMIZE: groups[0]!.maximize, DECOUPLED: decoupled }),
     slots: (d) => [
-      { name: 'exp_avg', wgsl: 'expAvg' },
-      { name: 'exp_avg_sq', wgsl: 'expAvgSq' },
-      ...(d.AMSGRAD ? [{ name: 'max_exp_avg_sq', wgsl: 'maxExpAvgSq' }] : []),
+      ...MOMENT_SLOTS,
+      ...(d.AMSGRAD ? [{ name: 'max_exp_avg_sq', wgsl: 'maxExpAvgSq', squared: true }] : []),
     ],
     groupSlots: (_o, d) => ['exp_avg', 'exp_avg_sq', ...(d.AMSGRAD ? ['max_exp_avg_sq'] : [])],
     initialValue: () => 0,

@@ -62,8 +62,8 @@ export const adamwScheduleFree = defineOptimizer<ScheduleFreeOptions, ScheduleFr
   },
   defines: () => ({ MAXIMIZE: false }),
   slots: () => [
-    { name: 'z', wgsl: 'zSeq' },
-    { name: 'exp_avg_sq', wgsl: 'expAvgSq' },
+    { name: 'z', wgsl: 'zSeq', alwaysF32: true },
+    { name: 'exp_avg_sq', wgsl: 'expAvgSq', squared: true },
   ],
   groupSlots: () => ['z', 'exp_avg_sq'],
   initialValue: () => 0,

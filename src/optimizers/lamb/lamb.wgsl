@@ -14,7 +14,8 @@ fn partials(i: u32, h: Hyper, g: vec4<f32>, valid: vec4<bool>) -> vec4<f32> {
   expAvg[i] = m;
   expAvgSq[i] = v;
   let p = param[i];
-  return vec4<f32>(squaredSum(p, valid), squaredSum(lambDirection(m, v, p, h), valid), 0.0, 0.0);
+  // u from the moments as stored (rounded, in a 16-bit stateFormat), as update() will see them.
+  return vec4<f32>(squaredSum(p, valid), squaredSum(lambDirection(expAvg[i], expAvgSq[i], p, h), valid), 0.0, 0.0);
 }
 
 fn update(i: u32, h: Hyper, g: vec4<f32>) {

@@ -6,7 +6,7 @@ import { fr } from '../twin-math.js';
 import { checkWholeTensor } from '../whole-tensor.js';
 
 /** CPU twin of lamb.wgsl on one whole tensor, every operation rounded to f32, norms in the GPU's order. */
-export const lambReference: ReferenceUpdate<LambScalar> = ({ param, grad, state, h, begin, end }) => {
+export const lambReference: ReferenceUpdate<LambScalar> = ({ param, grad, state, h, begin, end, stored }) => {
   checkWholeTensor('lamb', param, begin, end);
   const { beta1, oneMinusBeta1, beta2, oneMinusBeta2, bc1, bc2, eps, weightDecay, negLr } = h;
   const m = state.exp_avg!;
@@ -14,8 +14,9 @@ export const lambReference: ReferenceUpdate<LambScalar> = ({ param, grad, state,
   const u = new Float32Array(param.length);
   for (let i = 0; i < param.length; i++) {
     const g = grad[i]!;
-    m[i] = fr(fr(oneMinusBeta1 * g) + fr(beta1 * m[i]!));
-    v[i] = fr(fr(oneMinusBeta2 * fr(g * g)) + fr(beta2 * v[i]!));
+    // The GPU computes u from the stored moments (rounded to the state format).
+    m[i] = stored('exp_avg', fr(fr(oneMinusBeta1 * g) + fr(beta1 * m[i]!)));
+    v[i] = stored('exp_avg_sq', fr(fr(oneMinusBeta2 * fr(g * g)) + fr(beta2 * v[i]!)));
     u[i] = fr(fr(fr(m[i]! / bc1) / fr(fr(Math.sqrt(fr(v[i]! / bc2))) + eps)) + fr(weightDecay * param[i]!));
   }
   const ratio = trustRatio(tensorSumOfSquares(param), tensorSumOfSquares(u), 1, 0);

@@ -43,7 +43,7 @@ export const rmsprop = defineOptimizer<RmspropOptions, RmspropScalar>({
     MAXIMIZE: groups[0]!.maximize,
   }),
   slots: (d) => [
-    { name: 'square_avg', wgsl: 'squareAvg' },
+    { name: 'square_avg', wgsl: 'squareAvg', squared: true },
     ...(d.CENTERED ? [{ name: 'grad_avg', wgsl: 'gradAvg' }] : []),
     ...(d.MOMENTUM ? [{ name: 'momentum_buffer', wgsl: 'momentumBuffer' }] : []),
   ],

@@ -1,0 +1,128 @@
+/**
+ * The 16-bit state encoders (src/state-format.ts, the twin of src/kernels/state-format.wgsl): round
+ * to nearest even checked against an independent float64 computation by value, every one of the
+ * 65 536 bit patterns round-tripped, and the kernel source transform.
+ */
+import { describe, expect, test } from 'vitest';
+import { bf16Bits, checkStateFormat, f16Bits, fromBf16Bits, fromF16Bits, fromF32Bits, roundToFormat, slotCodec } from '../../src/state-format.js';
+import { throughAccessors } from '../../src/kernels/sources.js';
+import { rng } from '../helpers/data.js';
+
+/** The nearest value with `mantissaBits` bits after the point, exponent ≥ `minExponent`, ties to even (float64 arithmetic). */
+function nearestByValue(x: number, mantissaBits: number, minExponent: number, overflowAt: number): number {
+  if (Number.isNaN(x)) return NaN;
+  const a = Math.abs(x);
+  const sign = x < 0 || Object.is(x, -0) ? -1 : 1;
+  if (a >= overflowAt) return sign * Infinity;
+  if (a === 0) return sign * 0;
+  let e = Math.floor(Math.log2(a));
+  if (2 ** e > a) e--;
+  if (2 ** (e + 1) <= a) e++;
+  const ulp = 2 ** (Math.max(e, minExponent) - mantissaBits);
+  const q = a / ulp; // exact: a scaling by a power of two
+  const floor = Math.floor(q);
+  const rest = q - floor;
+  const n = rest > 0.5 || (rest === 0.5 && floor % 2 === 1) ? floor + 1 : floor;
+  return sign * n * ulp;
+}
+const f16ByValue = (x: number) => nearestByValue(x, 10, -14, 65520);
+const bf16ByValue = (x: number) => nearestByValue(x, 7, -126, (2 - 2 ** -8) * 2 ** 127);
+
+/** f32 values that probe every branch: random bits, each format's range ends, ties and specials. */
+function probes(): number[] {
+  const random = rng(11);
+  const values = [0, -0, Infinity, -Infinity, NaN, 1, -1, 65504, 65519.99, 65520, 65536, 2 ** -14, 2 ** -24, 2 ** -25, 2 ** -26, 3 * 2 ** -26, 2 ** -149, 2 ** -126, 3.4028234663852886e38];
+  // Exact ties: the halfway points between neighbouring values of each format, on both sides of even.
+  for (let k = 0; k < 200; k++) {
+    const m = 1024 + Math.floor(random() * 1024);
+    const e = Math.floor(random() * 40) - 25;
+    values.push((m + 0.5) * 2 ** (e - 10), ((m >> 3) + 0.5) * 2 ** (e - 7));
+  }
+  for (let k = 0; k < 100_000; k++) values.push(fromF32Bits(Math.floor(random() * 2 ** 32)));
+  // Concentrated on f16's range and its subnormals.
+  for (let k = 0; k < 50_000; k++) values.push((random() < 0.5 ? -1 : 1) * 2 ** (random() * 44 - 30));
+  return values.map(Math.fround);
+}
+
+describe('round to nearest even, against float64 by value', () => {
+  const values = probes();
+  test.each([
+    ['bf16', bf16Bits, fromBf16Bits, bf16ByValue],
+    ['f16', f16Bits, fromF16Bits, f16ByValue],
+  ] as const)('%s: %# over 150 000 f32 values', (_name, encode, decode, byValue) => {
+    const wrong = values.filter((x) => !Object.is(decode(encode(x)), byValue(x)));
+    expect(wrong.slice(0, 5).map((x) => [x, decode(encode(x)), byValue(x)])).toEqual([]);
+  });
+
+  test('ties go to even; the overflow boundaries', () => {
+    expect(fromF16Bits(f16Bits(1 + 2 ** -11))).toBe(1); // halfway, 1 is even
+    expect(fromF16Bits(f16Bits(1 + 3 * 2 ** -11))).toBe(1 + 2 ** -9);
+    expect(fromF16Bits(f16Bits(65519))).toBe(65504);
+    expect(fromF16Bits(f16Bits(65520))).toBe(Infinity);
+    expect(fromF16Bits(f16Bits(-(2 ** -25)))).toBe(-0);
+    expect(fromF16Bits(f16Bits(3 * 2 ** -26))).toBe(2 ** -24);
+    expect(fromBf16Bits(bf16Bits(1 + 2 ** -8))).toBe(1);
+    expect(fromBf16Bits(bf16Bits(3.4028234663852886e38))).toBe(Infinity);
+  });
+});
+
+describe('every stored pattern', () => {
+  test.each([
+    ['bf16', bf16Bits, fromBf16Bits, 0x7fc0],
+    ['f16', f16Bits, fromF16Bits, 0x7e00],
+  ] as const)('%s: all 65 536 patterns decode exactly and encode back; every NaN to one quiet NaN', (_name, encode, decode, nan) => {
+    let nans = 0;
+    for (let bits = 0; bits < 65536; bits++) {
+      const x = decode(bits);
+      if (Number.isNaN(x)) {
+        nans++;
+        expect(encode(x)).toBe(nan);
+      } else if (encode(x) !== bits) {
+        throw new Error(`pattern ${bits.toString(16)} → ${x} → ${encode(x).toString(16)}`);
+      }
+    }
+    expect(nans).toBe(2 * (2 ** (_name === 'bf16' ? 7 : 10) - 1)); // both signs, every non-zero mantissa
+  });
+
+  test('roundToFormat rounds a range in place and leaves f32 slots alone', () => {
+    const values = new Float32Array([1 + 2 ** -9, 1 + 2 ** -9, 1 + 2 ** -9]);
+    roundToFormat(slotCodec({}, 'f32'), values);
+    roundToFormat(slotCodec({ alwaysF32: true }, 'bf16'), values);
+    expect(values[0]).toBe(Math.fround(1 + 2 ** -9));
+    roundToFormat(slotCodec({}, 'bf16'), values, 1, 2);
+    expect(Array.from(values)).toEqual([Math.fround(1 + 2 ** -9), 1, Math.fround(1 + 2 ** -9)]);
+  });
+
+  test('f16 stores slots of squares as their root: small second moments survive, the rest round as f16 of √x', () => {
+    const plain = slotCodec({}, 'f16')!;
+    const squares = slotCodec({ squared: true }, 'f16')!;
+    expect([plain.root, squares.root, slotCodec({ squared: true }, 'bf16')!.root]).toEqual([false, true, false]);
+    // Adam's v after one step at |g| = 1e-4 (β₂ = 0.999): 1e-11 is 0 in f16; its root 3.2e-6 is an
+    // f16 subnormal (steps of 2^-24), kept to within 2 · 2^-25 / 3.2e-6 ≈ 1 %.
+    const v = Math.fround(0.001 * 1e-4 * 1e-4);
+    expect(plain.decode(plain.encode(v))).toBe(0);
+    expect(Math.abs(squares.decode(squares.encode(v)) / v - 1)).toBeLessThan(0.01);
+    // A normal root keeps f16's 11 bits: twice its relative rounding on the square.
+    const w = Math.fround(0.37);
+    expect(Math.abs(squares.decode(squares.encode(w)) / w - 1)).toBeLessThan(2 * 2 ** -11 + 2 ** -20);
+    // Up to 65504² instead of 65504; NaN and Inf kept; a stored root squares back exactly.
+    expect(squares.decode(squares.encode(1e9))).toBeCloseTo(1e9, -6);
+    expect([squares.decode(squares.encode(NaN)), squares.decode(squares.encode(Infinity))]).toEqual([NaN, Infinity]);
+    for (let bits = 0; bits < 0x7c00; bits += 7) expect(squares.encode(squares.decode(bits))).toBe(bits);
+  });
+});
+
+describe('the option and the kernel source', () => {
+  test('stateFormat values', () => {
+    expect(checkStateFormat(undefined, 'x')).toBe('f32');
+    for (const good of ['f32', 'bf16', 'f16'] as const) expect(checkStateFormat(good, 'x')).toBe(good);
+    for (const bad of ['fp16', 'q8', '', 2, null, {}]) expect(() => checkStateFormat(bad, 'createOptimizer')).toThrow(/createOptimizer: stateFormat must be one of 'f32', 'bf16', 'f16', got/);
+  });
+
+  test('slot accesses go through the accessors; other names and f32 slots are left alone', () => {
+    const source = 'let m = expAvg[i] * b + expAvgSq[i];\nexpAvg[i] = m;\nexpAvgSq[i] = max(expAvgSq[i], v);\nif (expAvg[i].x == 0.0) {}\nlet s = sum; zSeq[i] = z;';
+    expect(throughAccessors(source, [{ name: 'exp_avg', wgsl: 'expAvg' }, { name: 'exp_avg_sq', wgsl: 'expAvgSq' }])).toBe(
+      'let m = expAvgLoad(i) * b + expAvgSqLoad(i);\nexpAvgStore(i, m);\nexpAvgSqStore(i, max(expAvgSqLoad(i), v));\nif (expAvgLoad(i).x == 0.0) {}\nlet s = sum; zSeq[i] = z;',
+    );
+  });
+});
