@@ -92,6 +92,16 @@ export function alignUp(value: number, alignment: number): number {
   return Math.ceil(value / alignment) * alignment;
 }
 
+/** Where each tensor starts in the packed buffers: back to back, each on a 64-element boundary. */
+export function tensorOffsets(lengths: readonly number[]): number[] {
+  let cursor = 0;
+  return lengths.map((length) => {
+    const offset = alignUp(cursor, TENSOR_ALIGN_ELEMENTS);
+    cursor = offset + length;
+    return offset;
+  });
+}
+
 /**
  * Places tensors back to back on 64-element boundaries and splits the whole range into segments
  * of at most `maxStorageBufferBindingSize` bytes, each covered by dispatches of at most
@@ -103,10 +113,11 @@ export function computeLayout(
   workgroupSize: number,
 ): PackedLayout {
   checkTensorSpecs(specs);
+  const offsets = tensorOffsets(specs.map((s) => s.length));
   const tensors: TensorSlot[] = [];
   let cursor = 0;
-  for (const spec of specs) {
-    const offset = alignUp(cursor, TENSOR_ALIGN_ELEMENTS);
+  for (const [i, spec] of specs.entries()) {
+    const offset = offsets[i]!;
     tensors.push({
       name: spec.name,
       shape: shapeOf(spec),

@@ -19,6 +19,8 @@ export interface StateFormatSpec {
   readonly encode?: (x: number) => number;
   /** Stored bits → f32 (exact). */
   readonly decode?: (bits: number) => number;
+  /** f32 → stored bits, rounded stochastically with 32 bits of noise. */
+  readonly encodeStochastic?: (x: number, noise: number) => number;
   /**
    * Slots that hold squares (`SlotSpec.squared`) are stored as their square root: f16 ends at
    * 2⁻²⁴ ≈ 6·10⁻⁸, where Adam's second moment of a gradient of 2·10⁻⁴ already is, while its root
@@ -90,11 +92,55 @@ export function fromF16Bits(bits: number): number {
   return fromF32Bits(((negative ? 0x80000000 : 0) | ((e + 112) << 23) | (m << 13)) >>> 0);
 }
 
+/**
+ * 32 noise bits for stochastic rounding: a hash (Wellons' lowbias32, three rounds) of the seed,
+ * the update count, the slot's index and the element's place in the packed buffers. The kernel
+ * computes the same with u32 arithmetic (src/kernels/state-format.wgsl).
+ */
+export function roundingNoise(seed: number, step: number, slot: number, element: number): number {
+  const mix = (x: number) => {
+    x = (x ^ (x >>> 16)) >>> 0;
+    x = Math.imul(x, 0x7feb352d) >>> 0;
+    x = (x ^ (x >>> 15)) >>> 0;
+    x = Math.imul(x, 0x846ca68b) >>> 0;
+    return (x ^ (x >>> 16)) >>> 0;
+  };
+  return mix((mix((mix((seed ^ Math.imul(step, 0x9e3779b9)) >>> 0) + slot) >>> 0) ^ element) >>> 0);
+}
+
+/**
+ * f32 → bfloat16 bits, rounded stochastically: up with probability (dropped bits) / 2^16, using the
+ * low 16 bits of `noise` (unbiased: the expected stored value is x). NaN as with nearest rounding.
+ */
+export function bf16BitsStochastic(x: number, noise: number): number {
+  const u = f32Bits(x);
+  if ((u & 0x7fffffff) >>> 0 > 0x7f800000) return BF16_NAN;
+  return ((u + (noise & 0xffff)) >>> 16) & 0xffff;
+}
+
+/**
+ * f32 → IEEE binary16 bits, rounded stochastically with the low bits of `noise` (13 for normal
+ * values, as many as are dropped for subnormal ones). Values below 2^-25 become ±0 (a stochastic
+ * step that small is not worth the bits), values from 65 536 up ±Inf.
+ */
+export function f16BitsStochastic(x: number, noise: number): number {
+  const u = f32Bits(x);
+  const sign = (u >>> 16) & 0x8000;
+  const a = u & 0x7fffffff;
+  if (a > 0x7f800000) return F16_NAN;
+  if (a >= 0x47800000) return sign | 0x7c00;
+  if (a >= 0x38800000) return sign | (((a - 0x38000000) + (noise & 0x1fff)) >>> 13);
+  if (a < 0x33000000) return sign;
+  const shift = 126 - (a >>> 23); // 14 … 24
+  const m = (a & 0x7fffff) | 0x800000;
+  return sign | ((m + (noise & ((1 << shift) - 1))) >>> shift);
+}
+
 /** The formats, by name: the one list the option, the kernels, the buffers and the dicts derive from. */
 export const STATE_FORMATS = {
   f32: { bytesPerElement: 4 },
-  bf16: { bytesPerElement: 2, flag: 'STATE_BF16', encode: bf16Bits, decode: fromBf16Bits },
-  f16: { bytesPerElement: 2, flag: 'STATE_F16', encode: f16Bits, decode: fromF16Bits, rootOfSquares: true },
+  bf16: { bytesPerElement: 2, flag: 'STATE_BF16', encode: bf16Bits, decode: fromBf16Bits, encodeStochastic: bf16BitsStochastic },
+  f16: { bytesPerElement: 2, flag: 'STATE_F16', encode: f16Bits, decode: fromF16Bits, encodeStochastic: f16BitsStochastic, rootOfSquares: true },
 } as const satisfies Record<string, StateFormatSpec>;
 
 /** `'f32'` (default), `'bf16'` or `'f16'`. */
@@ -114,6 +160,30 @@ export function checkStateFormat(value: unknown, what: string): StateFormat {
     throw new TypeError(`webgpu-optim: ${what}: stateFormat must be one of ${STATE_FORMAT_NAMES.map((f) => `'${f}'`).join(', ')}, got ${JSON.stringify(value) ?? String(value)}`);
   }
   return value as StateFormat;
+}
+
+/** `stochasticRounding` as given: off, on (seed 0), or on with a seed. */
+export type StochasticRounding = boolean | { readonly seed: number };
+
+/**
+ * Checks `stochasticRounding` against the format (it rounds 16-bit state only) and returns the seed
+ * it asks for, or undefined when it is off.
+ */
+export function resolveStochasticRounding(value: unknown, format: StateFormat, what: string): number | undefined {
+  if (value === undefined || value === false) return undefined;
+  let seed = 0;
+  if (value !== true) {
+    const given = value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as { seed?: unknown }).seed : undefined;
+    if (given === undefined || Object.keys(value as object).some((k) => k !== 'seed')) {
+      throw new TypeError(`webgpu-optim: ${what}: stochasticRounding must be true, false or { seed }, got ${JSON.stringify(value) ?? String(value)}`);
+    }
+    if (!Number.isSafeInteger(given) || (given as number) < 0 || (given as number) >= 2 ** 32) {
+      throw new RangeError(`webgpu-optim: ${what}: stochasticRounding.seed must be an integer in [0, 2^32), got ${JSON.stringify(given) ?? String(given)}`);
+    }
+    seed = given as number;
+  }
+  if (format === 'f32') throw new Error(`webgpu-optim: ${what}: stochasticRounding rounds 16-bit state; it needs stateFormat 'bf16' or 'f16' (got 'f32')`);
+  return seed;
 }
 
 /** The kernel flags of `format`: every format's flag, on for this one only. */
@@ -145,17 +215,26 @@ export interface SlotCodec {
   readonly root: boolean;
   encode(x: number): number;
   decode(bits: number): number;
+  /** Stochastic rounding with 32 bits of noise (see {@link roundingNoise}). */
+  encodeStochastic(x: number, noise: number): number;
 }
 
 /** The codec of `slot` under `format`, or undefined where the slot is stored in f32. */
 export function slotCodec(slot: { readonly alwaysF32?: boolean; readonly squared?: boolean }, format: StateFormat): SlotCodec | undefined {
   const stored = slotFormat(slot, format);
-  const { encode, decode, rootOfSquares } = stateFormatSpec(stored);
-  if (!encode || !decode) return undefined;
+  const { encode, decode, encodeStochastic, rootOfSquares } = stateFormatSpec(stored);
+  if (!encode || !decode || !encodeStochastic) return undefined;
   const root = rootOfSquares === true && slot.squared === true;
-  if (!root) return { format: stored, root, encode, decode };
+  if (!root) return { format: stored, root, encode, decode, encodeStochastic };
   // x = s², s = f16(√x), every operation rounded to f32 as the kernel does (sqrt, then s * s).
-  return { format: stored, root, encode: (x) => encode(Math.fround(Math.sqrt(x))), decode: (bits) => Math.fround(decode(bits) ** 2) };
+  const rootOf = (x: number) => Math.fround(Math.sqrt(x));
+  return {
+    format: stored,
+    root,
+    encode: (x) => encode(rootOf(x)),
+    decode: (bits) => Math.fround(decode(bits) ** 2),
+    encodeStochastic: (x, noise) => encodeStochastic(rootOf(x), noise),
+  };
 }
 
 /** f32 values → their stored bits. */

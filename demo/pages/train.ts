@@ -1,5 +1,5 @@
 /** Page 2: train an MLP with several optimizers side by side, everything on the GPU. */
-import { cosineWithWarmup, stepDecay, type LrSchedule, type OptimizerName, type StateFormat } from '../../src/index.js';
+import { cosineWithWarmup, stepDecay, type LrSchedule, type OptimizerCreateOptions, type OptimizerName } from '../../src/index.js';
 import { getDefinition } from '../../src/optimizers/registry.js';
 import { splitDataset, type Dataset } from '../data/datasets.js';
 import { createTrainer, type TrainOptimizer, type TrainProgress } from '../mlp/trainer.js';
@@ -38,6 +38,14 @@ const PRESETS: { readonly [K in OptimizerName]: readonly Preset[] } = {
 const BASE = (Object.entries(PRESETS) as [OptimizerName, readonly Preset[]][]).flatMap(([name, presets]) => presets.map((p) => ({ name, ...p })));
 const OPTIMIZERS = BASE.map((o, k) => ({ ...o, color: COLORS[k]! }));
 
+/** How the optimizer state can be stored (docs/state-formats.md): the choices, by the name the page shows. */
+const STATE_CHOICES: Readonly<Record<string, { options: Pick<OptimizerCreateOptions, 'stateFormat' | 'stochasticRounding'>; checked: boolean; hint: string }>> = {
+  f32: { options: {}, checked: true, hint: "4 bytes per value (PyTorch's)" },
+  bf16: { options: { stateFormat: 'bf16' }, checked: false, hint: '2 bytes, f32 range, 8 significant bits, nearest rounding' },
+  'bf16 sr': { options: { stateFormat: 'bf16', stochasticRounding: { seed: 1 } }, checked: false, hint: 'bf16 with stochastic rounding: right on average' },
+  f16: { options: { stateFormat: 'f16' }, checked: false, hint: '2 bytes, 11 significant bits, narrow range (second moments stored as roots)' },
+};
+
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const fieldset = $('optimizers');
 for (const o of OPTIMIZERS) {
@@ -45,8 +53,14 @@ for (const o of OPTIMIZERS) {
   label.innerHTML = `<input type="checkbox" value="${o.label}" ${o.checked ? 'checked' : ''}>&nbsp;<span style="color:${o.color}">${o.label}</span>`;
   fieldset.append(label);
 }
+for (const [name, choice] of Object.entries(STATE_CHOICES)) {
+  const label = document.createElement('label');
+  label.title = choice.hint;
+  label.innerHTML = `<input type="checkbox" value="${name}" ${choice.checked ? 'checked' : ''}>&nbsp;${name}`;
+  $('formats').append(label);
+}
 
-// Query parameters preset the controls: ?dataset=moons&hidden=16,16&lr=0.01&batch=64&epochs=40&optimizers=GD,Adam&formats=f32,bf16&autorun=1
+// Query parameters preset the controls: ?dataset=moons&hidden=16,16&lr=0.01&batch=64&epochs=40&optimizers=GD,Adam&formats=f32,bf16,bf16%20sr&autorun=1
 const query = new URLSearchParams(location.search);
 for (const id of ['dataset', 'hidden', 'lr', 'batch', 'epochs', 'schedule', 'init', 'seed']) {
   const value = query.get(id);
@@ -119,15 +133,20 @@ interface RunSettings {
 }
 
 /**
- * Each optimizer once per state format: f32 keeps its label, 16-bit copies are "Adam · bf16" in a
- * colour of their own (Adafactor's factored state is f32 only).
+ * Each optimizer once per state choice: f32 keeps its label and colour, 16-bit copies are
+ * "Adam · bf16" in colours no other curve of the run has (Adafactor's factored state is f32 only).
  */
-function withFormats(optimizers: typeof OPTIMIZERS, formats: readonly StateFormat[]): typeof OPTIMIZERS {
-  let extra = OPTIMIZERS.length;
+function withFormats(optimizers: typeof OPTIMIZERS, choices: readonly string[]): typeof OPTIMIZERS {
+  const used = new Set(optimizers.map((o) => o.color));
+  const freeColor = () => {
+    const color = COLORS.find((c) => !used.has(c)) ?? COLORS[used.size % COLORS.length]!;
+    used.add(color);
+    return color;
+  };
   return optimizers.flatMap((o) =>
-    formats
-      .filter((format) => format === 'f32' || !getDefinition(o.name).shapedSlots)
-      .map((format) => (format === 'f32' ? o : { ...o, label: `${o.label} · ${format}`, options: { ...o.options, stateFormat: format }, color: COLORS[extra++ % COLORS.length]! })),
+    choices
+      .filter((choice) => choice === 'f32' || !getDefinition(o.name).shapedSlots)
+      .map((choice) => (choice === 'f32' ? o : { ...o, label: `${o.label} · ${choice}`, options: { ...o.options, ...STATE_CHOICES[choice]!.options }, color: freeColor() })),
   );
 }
 
@@ -144,7 +163,7 @@ async function readSettings(): Promise<RunSettings> {
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`Unknown batch size "${batchValue}".`);
   const epochs = Math.max(1, Math.floor(Number(($('epochs') as HTMLInputElement).value)));
   const checked = new Set(Array.from(fieldset.querySelectorAll<HTMLInputElement>('input:checked'), (b) => b.value));
-  const formats = Array.from($('formats').querySelectorAll<HTMLInputElement>('input:checked'), (b) => b.value as StateFormat);
+  const formats = Array.from($('formats').querySelectorAll<HTMLInputElement>('input:checked'), (b) => b.value);
   if (formats.length === 0) throw new Error('Choose at least one state format.');
   const chosen = withFormats(OPTIMIZERS.filter((o) => checked.has(o.label)), formats);
   if (chosen.length === 0) throw new Error('Choose at least one optimizer.');

@@ -6,7 +6,7 @@ import type { KernelDefines, SlotSpec } from '../optimizers/definition.js';
 import { slotFormat, stateFormatOf } from '../state-format.js';
 
 interface SharedBinding {
-  readonly name: 'hyper' | 'param' | 'grad' | 'chunkGroup' | 'control' | 'chunkTensor' | 'tensorScratch' | 'factors' | 'factorTable';
+  readonly name: 'hyper' | 'param' | 'grad' | 'chunkGroup' | 'control' | 'chunkTensor' | 'tensorScratch' | 'factors' | 'factorTable' | 'segment';
   readonly declaration: string;
   readonly type: GPUBufferBindingType;
   /** The binding exists only when this kernel flag is on… */
@@ -32,6 +32,9 @@ const SHARED: readonly SharedBinding[] = [
   // Factored state (Adafactor): the state buffer in per-tensor regions and its table (src/factored.ts).
   { name: 'factors', declaration: 'var<storage, read_write> factors: array<f32>', type: 'storage', flag: 'FACTORED' },
   { name: 'factorTable', declaration: 'var<storage, read> factorTable: array<vec4<u32>>', type: 'read-only-storage', flag: 'FACTORED' },
+  // Stochastic rounding of 16-bit state: the segment's first element and the seed (a uniform
+  // buffer: not one of the storage buffers a stage may bind).
+  { name: 'segment', declaration: 'var<uniform> segment: vec4<u32>', type: 'uniform', flag: 'STOCHASTIC' },
 ];
 
 export type BindingName = SharedBinding['name'] | `slot:${string}`;
@@ -79,5 +82,5 @@ export function bindGroupEntries(bindings: readonly KernelBinding[], resource: (
 
 /** Storage buffers one kernel variant binds (checked against maxStorageBuffersPerShaderStage). */
 export function storageBufferCount(slots: readonly SlotSpec[], defines: KernelDefines): number {
-  return kernelBindings(slots, defines).length;
+  return kernelBindings(slots, defines).filter((b) => b.type !== 'uniform').length;
 }

@@ -5,12 +5,12 @@
  * force a split), plus the accumulation and control passes when those features are on.
  */
 import { checkOptionsObject, checkScheduleAllowed, resolveConfig, resolveStateFormat, updatedGroups, type OptimizerOptions, type ResolvedConfig } from '../config.js';
-import { alignUp, CHUNK_ELEMENTS, kernelDispatch } from '../layout.js';
+import { alignUp, CHUNK_ELEMENTS, kernelDispatch, type PackedLayout } from '../layout.js';
 import { getDefinition, type OptimizerName, type OptimizerOptionsMap } from '../optimizers/registry.js';
 import { checkParameterSet, parameterSetLifecycle, type ParameterSet } from '../parameters.js';
 import { checkSchedule, type LrSchedule } from '../schedules.js';
 import { buildStateDict, checkStateDict, checkStateDictOptions, dequantizeStateDict, type OptimizerStateDict, type StateDictOptions } from '../state-dict.js';
-import { stateFormatDefines, type StateFormat } from '../state-format.js';
+import { resolveStochasticRounding, stateFormatDefines, type StateFormat, type StochasticRounding } from '../state-format.js';
 import { CHUNK_REDUCTIONS, scratchEntries } from '../tensor-reduction.js';
 import { resolveTraining, type TrainingOptions } from '../training.js';
 import { createAccumulator } from './accumulator.js';
@@ -40,6 +40,13 @@ export interface OptimizerCreateOptions {
    * Halves the state's memory and the bytes a step moves. Adafactor's factored state stays f32.
    */
   stateFormat?: StateFormat;
+  /**
+   * 16-bit state only: round each stored value up or down at random, with the probability that
+   * makes the stored value right on average (small updates are not lost), instead of to nearest.
+   * `true` (seed 0) or `{ seed }`; reproducible: the noise is a hash of the seed, the update count,
+   * the slot and the element, the same on every device and in the CPU reference.
+   */
+  stochasticRounding?: StochasticRounding;
 }
 
 export interface Optimizer<H extends object = Record<string, unknown>> {
@@ -110,6 +117,18 @@ export interface StepOptions {
 
 const MAX_STEPS_IN_FLIGHT = 4096;
 
+/** Bytes between the segments' entries in the segment-info uniform buffer (an offset alignment). */
+const SEGMENT_INFO_STRIDE = 256;
+
+/** Per segment, `vec4<u32>(first element, rounding seed, 0, 0)`: what stochastic rounding hashes. */
+function createSegmentInfo(device: GPUDevice, label: string, layout: PackedLayout, seed: number): GPUBuffer {
+  const buffer = device.createBuffer({ label: `${label}:segmentInfo`, size: layout.segments.length * SEGMENT_INFO_STRIDE, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  const words = new Uint32Array(buffer.size / 4);
+  layout.segments.forEach((segment, s) => words.set([segment.firstElement, seed], (s * SEGMENT_INFO_STRIDE) / 4));
+  device.queue.writeBuffer(buffer, 0, words);
+  return buffer;
+}
+
 function checkStepOptions(options: unknown, what: string): asserts options is StepOptions | undefined {
   if (options === undefined) return;
   checkOptionsObject(options, `${what} options`);
@@ -136,8 +155,9 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
   const definition = getDefinition(name);
   checkParameterSet(params, 'createOptimizer');
   checkOptionsObject(options, `createOptimizer('${name}') options`);
-  const { stepsInFlight = 64, stateFormat: formatOption, ...otherOptions } = options as OptimizerCreateOptions & TrainingOptions;
+  const { stepsInFlight = 64, stateFormat: formatOption, stochasticRounding, ...otherOptions } = options as OptimizerCreateOptions & TrainingOptions;
   const stateFormat = resolveStateFormat(definition, formatOption, `createOptimizer('${name}')`);
+  const roundingSeed = resolveStochasticRounding(stochasticRounding, stateFormat, `createOptimizer('${name}')`);
   if (!Number.isSafeInteger(stepsInFlight) || stepsInFlight < 1 || stepsInFlight > MAX_STEPS_IN_FLIGHT) {
     throw new RangeError(`webgpu-optim: stepsInFlight must be an integer in [1, ${MAX_STEPS_IN_FLIGHT}], got ${stepsInFlight}`);
   }
@@ -146,7 +166,7 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
   const { device, layout, tensors } = params;
   let config: ResolvedConfig<any> = resolveConfig(definition, tensors.map((t) => t.name), rest);
   const slots = definition.slots(config.defines);
-  const defines = { ...config.defines, GRAD_CONTROL: training.control, ...stateFormatDefines(stateFormat) };
+  const defines = { ...config.defines, GRAD_CONTROL: training.control, ...stateFormatDefines(stateFormat), STOCHASTIC: roundingSeed !== undefined };
   const storageBuffers = storageBufferCount(slots, defines);
   if (storageBuffers > device.limits.maxStorageBuffersPerShaderStage) {
     throw new RangeError(
@@ -169,6 +189,7 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
     device.queue.submit([encoder.finish()]);
   }
   const chunkTable = createGroupTable(device, label, layout, config);
+  const segmentInfo = roundingSeed === undefined ? undefined : createSegmentInfo(device, label, layout, roundingSeed);
   const factored = definition.shapedSlots
     ? createFactoredState({ device, label, layout, tensorGroup: config.tensorGroup, scratchBase: scratchEntries(layout) })
     : undefined;
@@ -207,6 +228,7 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
           if (binding === 'tensorScratch') return tensorSums!.scratch;
           if (binding === 'factors') return { buffer: factored!.buffer };
           if (binding === 'factorTable') return { buffer: factored!.table };
+          if (binding === 'segment') return { buffer: segmentInfo!, offset: s * SEGMENT_INFO_STRIDE, size: 16 };
           return state.range(binding.slice('slot:'.length), segment);
         });
         return device.createBindGroup({ label: `${label}:segment${s}`, layout: kernel.bindGroupLayout, entries });
@@ -393,6 +415,7 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
       state.destroy();
       ring.destroy();
       chunkTable?.destroy();
+      segmentInfo?.destroy();
       tensorSums?.destroy();
       factored?.destroy();
       control?.destroy();

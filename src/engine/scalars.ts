@@ -11,8 +11,16 @@ export const MAX_STEP_SCALARS = 4;
 
 const fr = Math.fround;
 
+/**
+ * The engine's own field at the end of every `struct Hyper`: the host's update count (1-based, as
+ * an f32 integer, modulo 2^24). Stochastic rounding of 16-bit state hashes it, so every update
+ * draws new noise, the same on the GPU and in the CPU twin.
+ */
+export const ROUNDING_STEP = 'roundingStep';
+const ROUNDING_STEP_PERIOD = 2 ** 24;
+
 export interface ScalarLayout {
-  /** Field names in `struct Hyper` order. */
+  /** Field names in `struct Hyper` order (the schema's, then {@link ROUNDING_STEP}). */
   readonly names: readonly string[];
   /** The step-dependent fields, in order: entry k of a step-table row belongs to stepFields[k]. */
   readonly stepFields: readonly string[];
@@ -33,7 +41,7 @@ export function scalarLayout(definition: OptimizerDefinition<any, any>): ScalarL
     if (stepFields.length > MAX_STEP_SCALARS) {
       throw new Error(`webgpu-optim: ${definition.name} declares ${stepFields.length} step-dependent scalars; at most ${MAX_STEP_SCALARS}`);
     }
-    layout = { names, stepFields };
+    layout = { names: [...names, ROUNDING_STEP], stepFields };
     layouts.set(definition, layout);
   }
   return layout;
@@ -52,6 +60,7 @@ function exactStepValue<H>(spec: StepScalar<H>, options: H, t: number): number {
  */
 function groupScalars<H>(definition: OptimizerDefinition<any, any>, options: H, t: number, deviceStep: boolean): number[] {
   return scalarLayout(definition).names.map((name) => {
+    if (name === ROUNDING_STEP) return t % ROUNDING_STEP_PERIOD;
     const spec = specOf(definition, name);
     if (!isStepScalar(spec)) return spec.value(options);
     if (!deviceStep) return exactStepValue(spec, options, t);
@@ -120,7 +129,9 @@ export function namedScalars<S extends string>(definition: OptimizerDefinition<a
 /** WGSL: `struct Hyper` and `withDeviceStep`, generated from the schema. */
 export function hyperWgsl(definition: OptimizerDefinition<any, any>): string {
   const { names, stepFields } = scalarLayout(definition);
-  const fields = names.map((name) => `  ${name}: f32, // ${specOf(definition, name).doc}`).join('\n');
+  const fields = names
+    .map((name) => `  ${name}: f32, // ${name === ROUNDING_STEP ? 'the host update count mod 2^24 (stochastic rounding)' : specOf(definition, name).doc}`)
+    .join('\n');
   const components = ['x', 'y', 'z', 'w'];
   const combine = stepFields
     .map((name, k) => {

@@ -51,25 +51,23 @@ export function kernelSource(definition: OptimizerDefinition<any, any>, defines:
   if (defines.LAYERWISE) parts.push(layerwiseSource);
   const format = stateFormatOf(defines);
   const packed = slots.filter((slot) => slotCodec(slot, format));
-  if (packed.length > 0) parts.push(stateFormatSource, ...packed.map((slot) => slotAccessors(slot, slotCodec(slot, format)!.root)));
+  if (packed.length > 0) {
+    parts.push(stateFormatSource, ...packed.map((slot) => slotAccessors(slot, slotCodec(slot, format)!.root, defines.STOCHASTIC ? slots.indexOf(slot) : undefined)));
+  }
   return preprocess([...parts, throughAccessors(definition.kernel.source, packed)].join('\n'), defines);
 }
 
 /**
  * Load and store functions of a 16-bit state slot: the kernel keeps seeing vec4<f32>. A slot of
- * squares stored as its root (f16) is squared on load and rooted on store.
+ * squares stored as its root (f16) is squared on load and rooted on store. With stochastic
+ * rounding, `noiseSlot` (the slot's index) keys the store's noise.
  */
-function slotAccessors(slot: SlotSpec, root: boolean): string {
+function slotAccessors(slot: SlotSpec, root: boolean, noiseSlot: number | undefined): string {
   const name = slot.wgsl;
-  return root
-    ? [
-        `fn ${name}Load(i: u32) -> vec4<f32> { let s = unpackState(${name}[i]); return s * s; }`,
-        `fn ${name}Store(i: u32, x: vec4<f32>) { ${name}[i] = packState(sqrt(x)); }`,
-      ].join('\n')
-    : [
-        `fn ${name}Load(i: u32) -> vec4<f32> { return unpackState(${name}[i]); }`,
-        `fn ${name}Store(i: u32, x: vec4<f32>) { ${name}[i] = packState(x); }`,
-      ].join('\n');
+  const stored = root ? 'sqrt(x)' : 'x';
+  const load = root ? `let s = unpackState(${name}[i]); return s * s;` : `return unpackState(${name}[i]);`;
+  const pack = noiseSlot === undefined ? `packState(${stored})` : `packStateStochastic(${stored}, roundingNoise(i, ${noiseSlot}u))`;
+  return [`fn ${name}Load(i: u32) -> vec4<f32> { ${load} }`, `fn ${name}Store(i: u32, x: vec4<f32>) { ${name}[i] = ${pack}; }`].join('\n');
 }
 
 /**

@@ -86,11 +86,12 @@ export type ReferenceUpdate<S extends string> = (args: {
   /** The tensor's dimensions (the layer-wise twins, called on whole tensors, use them). */
   shape: readonly number[];
   /**
-   * The value a store into `slot` keeps (rounded to the state format; identity in f32). The caller
-   * rounds every slot after the twin returns; a twin that reads a slot back after writing it in the
-   * same step (LAMB) must store through this, as the GPU reads the stored bits.
+   * The value a store of `x` into element `element` of `slot` keeps (rounded to the state format;
+   * identity in f32). The caller rounds every slot after the twin returns; a twin that reads a slot
+   * back after writing it in the same step (LAMB) must store through this, as the GPU reads the
+   * stored bits.
    */
-  stored: (slot: string, x: number) => number;
+  stored: (slot: string, x: number, element: number) => number;
 }) => void;
 
 export interface OptimizerDefinition<H extends object = object, S extends string = string> {

@@ -6,11 +6,12 @@
  */
 import { checkOptionsObject, checkScheduleAllowed, resolveConfig, resolveStateFormat, updatedGroups, type OptimizerOptions, type ResolvedConfig } from '../config.js';
 import { createBookkeeping } from '../engine/bookkeeping.js';
-import { applyStepEntries, namedScalars, packScalars, scalarLayout, stepEntries } from '../engine/scalars.js';
+import { applyStepEntries, namedScalars, packScalars, ROUNDING_STEP, scalarLayout, stepEntries } from '../engine/scalars.js';
 import { getDefinition, type OptimizerName, type OptimizerOptionsMap } from '../optimizers/registry.js';
 import { checkSchedule, type LrSchedule } from '../schedules.js';
 import { buildStateDict, checkStateDict, checkStateDictOptions, dequantizeStateDict, type OptimizerStateDict, type StateDictOptions, type TensorInfo } from '../state-dict.js';
-import { encodeState, roundToFormat, slotCodec, type StateFormat } from '../state-format.js';
+import { encodeState, resolveStochasticRounding, roundingNoise, slotCodec, type SlotCodec, type StateFormat, type StochasticRounding } from '../state-format.js';
+import { tensorOffsets } from '../layout.js';
 import { checkGradients, checkTensorSpecs, elementCount, shapeOf } from '../tensors.js';
 import { resolveTraining, type TrainingOptions } from '../training.js';
 import { controlStep, initialControlState, type ControlState } from './gradient-control.js';
@@ -75,15 +76,16 @@ function namedParams(params: unknown): { tensors: TensorInfo[]; data: Float32Arr
 export function createReferenceOptimizer<N extends OptimizerName>(
   name: N,
   params: readonly (Float32Array | NamedTensor)[],
-  options?: OptimizerOptions<OptimizerOptionsMap[N]> & TrainingOptions & { stepsInFlight?: number; stateFormat?: StateFormat },
+  options?: OptimizerOptions<OptimizerOptionsMap[N]> & TrainingOptions & { stepsInFlight?: number; stateFormat?: StateFormat; stochasticRounding?: StochasticRounding },
 ): ReferenceOptimizer<OptimizerOptionsMap[N]>;
 export function createReferenceOptimizer(name: string, params: readonly (Float32Array | NamedTensor)[], options: object = {}): ReferenceOptimizer<any> {
   const definition = getDefinition(name);
   const { tensors, data } = namedParams(params);
   checkOptionsObject(options, `createReferenceOptimizer('${name}') options`);
   // stepsInFlight sizes the GPU's scalar ring; the twin has none, but accepts the same options.
-  const { stepsInFlight: _ring, stateFormat: formatOption, ...withoutEngineOptions } = options as { stepsInFlight?: number; stateFormat?: unknown };
+  const { stepsInFlight: _ring, stateFormat: formatOption, stochasticRounding, ...withoutEngineOptions } = options as { stepsInFlight?: number; stateFormat?: unknown; stochasticRounding?: unknown };
   const stateFormat = resolveStateFormat(definition, formatOption, `createReferenceOptimizer('${name}')`);
+  const roundingSeed = resolveStochasticRounding(stochasticRounding, stateFormat, `createReferenceOptimizer('${name}')`);
   const { training, rest } = resolveTraining(withoutEngineOptions);
   checkScheduleAllowed(definition, training.schedule);
   let schedule = training.schedule;
@@ -92,12 +94,17 @@ export function createReferenceOptimizer(name: string, params: readonly (Float32
   const slots = slotSpecs.map((s) => s.name);
   /** Each per-element slot's codec (none: f32); rounding through it is the twin of a GPU store. */
   const codecs = new Map(slotSpecs.map((s) => [s.name, slotCodec(s, stateFormat)]));
-  const roundSlots = (slotsOfTensor: Record<string, Float32Array>) => {
-    for (const slot of slots) roundToFormat(codecs.get(slot), slotsOfTensor[slot]!);
-  };
-  const stored = (slot: string, x: number) => {
-    const codec = codecs.get(slot);
-    return codec ? codec.decode(codec.encode(x)) : x;
+  // Stochastic rounding hashes each element's place in the packed buffers, as the GPU does.
+  const offsets = tensorOffsets(tensors.map((t) => t.length));
+  /** The value element e of tensor i's slot keeps when x is stored at update `step`. */
+  const storedValue = (codec: SlotCodec, slot: string, x: number, i: number, e: number, step: number) =>
+    codec.decode(roundingSeed === undefined ? codec.encode(x) : codec.encodeStochastic(x, roundingNoise(roundingSeed, step, slots.indexOf(slot), offsets[i]! + e)));
+  const roundSlots = (slotsOfTensor: Record<string, Float32Array>, i: number, step: number) => {
+    for (const slot of slots) {
+      const codec = codecs.get(slot);
+      const values = slotsOfTensor[slot]!;
+      if (codec) for (let e = 0; e < values.length; e++) values[e] = storedValue(codec, slot, values[e]!, i, e, step);
+    }
   };
   const state = data.map((p, i): Record<string, Float32Array> =>
     Object.fromEntries<Float32Array>([
@@ -109,7 +116,15 @@ export function createReferenceOptimizer(name: string, params: readonly (Float32
       ...(definition.shapedSlots?.(tensors[i]!.shape!) ?? []).map((s): [string, Float32Array] => [s.name, new Float32Array(elementCount(s.shape))]),
     ]),
   );
-  state.forEach(roundSlots);
+  // The initial values as stored (nearest: loads and initial writes round to nearest).
+  const roundNearest = (slotsOfTensor: Record<string, Float32Array>) => {
+    for (const slot of slots) {
+      const codec = codecs.get(slot);
+      const values = slotsOfTensor[slot]!;
+      if (codec) for (let e = 0; e < values.length; e++) values[e] = codec.decode(codec.encode(values[e]!));
+    }
+  };
+  state.forEach(roundNearest);
   let mode: 'train' | 'eval' | undefined = definition.modes?.initial;
   const n = scalarLayout(definition).names.length;
   const k = training.accumulationSteps;
@@ -182,8 +197,13 @@ export function createReferenceOptimizer(name: string, params: readonly (Float32
               data.forEach((param, i) => {
                 const g = config.tensorGroup[i]!;
                 const h = namedScalars(definition, scalars.subarray(g * n, (g + 1) * n));
+                const step = (h as unknown as Record<string, number>)[ROUNDING_STEP]!;
+                const stored = (slot: string, x: number, e: number) => {
+                  const codec = codecs.get(slot);
+                  return codec ? storedValue(codec, slot, x, i, e, step) : x;
+                };
                 definition.reference({ param, grad: effective[i]!, state: state[i]!, h, defines: config.defines, begin: 0, end: param.length, shape: tensors[i]!.shape!, stored });
-                roundSlots(state[i]!);
+                roundSlots(state[i]!, i, step);
               });
             }
             accumulated?.forEach((acc) => acc.fill(0));
@@ -231,7 +251,7 @@ export function createReferenceOptimizer(name: string, params: readonly (Float32
       }
       state.forEach((slotsOfTensor, i) => {
         for (const [slot, values] of Object.entries(slotsOfTensor)) values.set(loaded.slotValues(i, slot) ?? new Float32Array(values.length));
-        roundSlots(slotsOfTensor);
+        roundNearest(slotsOfTensor);
       });
     },
   };

@@ -18,6 +18,7 @@ import { createReferenceOptimizer } from '../reference/optimizer.js';
 import { getDefinition, type OptimizerName, type OptimizerOptionsMap } from '../optimizers/registry.js';
 import type { OptimizerOptions } from '../config.js';
 import type { GradClipping } from '../training.js';
+import type { StateFormat, StochasticRounding } from '../state-format.js';
 import { bufferOf, flushTfjs, pooledTensor, webgpuBackend } from './backend.js';
 import { renamedStateDict, stateDictFromWeights, weightsFromStateDict, type NamedTensor } from './weights.js';
 import type { OptimizerStateDict } from '../state-dict.js';
@@ -26,6 +27,9 @@ import type { OptimizerStateDict } from '../state-dict.js';
 export type TfjsOptimizerOptions<N extends OptimizerName> = OptimizerOptions<OptimizerOptionsMap[N]> & {
   gradClipping?: GradClipping;
   skipNonFinite?: boolean;
+  /** 16-bit state (docs/state-formats.md); the weights are f32 either way (dequantized on save, rounded on load). */
+  stateFormat?: StateFormat;
+  stochasticRounding?: StochasticRounding;
 };
 
 /** Options that need code or a loss the optimizer does not see, with what to do instead. */
@@ -141,7 +145,7 @@ export class WebGPUOptimizer<N extends OptimizerName = OptimizerName> extends tf
   async getWeights(): Promise<NamedTensor[]> {
     this.refuseInEval('getWeights');
     if (!this.packed) return [await this.saveIterations()];
-    return weightsFromStateDict(await this.packed.optimizer.stateDict(), this.iterations);
+    return weightsFromStateDict(await this.packed.optimizer.stateDict({ dequantize: true }), this.iterations);
   }
 
   /**
@@ -152,7 +156,7 @@ export class WebGPUOptimizer<N extends OptimizerName = OptimizerName> extends tf
   async setWeights(weights: NamedTensor[]): Promise<void> {
     this.refuseInEval('setWeights');
     if (this.packed) {
-      const { stateDict, iterations } = await stateDictFromWeights(await this.packed.optimizer.stateDict(), weights);
+      const { stateDict, iterations } = await stateDictFromWeights(await this.packed.optimizer.stateDict({ dequantize: true }), weights);
       this.packed.optimizer.loadStateDict(stateDict);
       this.iterations_ = iterations;
       return;
@@ -204,7 +208,7 @@ export class WebGPUOptimizer<N extends OptimizerName = OptimizerName> extends tf
   private pendingFor(variables: tf.Variable[], pending: OptimizerStateDict<any>): OptimizerStateDict<any> {
     if (pending.tensors.length > 0) return renamedStateDict(checkedPending(pending, variables), variables.map((v) => v.name));
     const twin = createReferenceOptimizer(this.optimizerName, variables.map((v) => ({ name: v.name, data: new Float32Array(v.size), shape: v.shape })), this.options as never);
-    return { ...twin.stateDict(), step: pending.step, stepCalls: pending.stepCalls };
+    return { ...twin.stateDict({ dequantize: true }), step: pending.step, stepCalls: pending.stepCalls };
   }
 
   /** One update: gradients in, one dispatch, new values out, in one submission. */
@@ -321,7 +325,7 @@ async function pendingState(name: OptimizerName, options: object, weights: Named
     if (cut > 0 && w.tensor instanceof tf.Tensor && !shapes.has(w.name.slice(0, cut))) shapes.set(w.name.slice(0, cut), w.tensor.shape);
   }
   const twin = createReferenceOptimizer(name, [...shapes].map(([n, shape]) => ({ name: n, data: new Float32Array(tf.util.sizeFromShape(shape)), shape })), options as never);
-  const result = await stateDictFromWeights(twin.stateDict(), weights);
+  const result = await stateDictFromWeights(twin.stateDict({ dequantize: true }), weights);
   twin.loadStateDict(result.stateDict); // every remaining check of the core
   return result;
 }

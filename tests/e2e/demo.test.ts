@@ -39,7 +39,7 @@ async function open(path: string): Promise<{ page: Page; errors: string[] }> {
 }
 
 /** The train page on moons (a 2-16-16-2 net, batches of 64, 40 epochs, seed 1) at `lr` with `chosen` checked, run to the end. */
-async function trainMoons(page: Page, lr: string, chosen: readonly string[]) {
+async function trainMoons(page: Page, lr: string, chosen: readonly string[], formats: readonly string[] = ['f32']) {
   await page.selectOption('#dataset', 'moons');
   await page.fill('#hidden', '16,16');
   await page.fill('#lr', lr);
@@ -47,10 +47,11 @@ async function trainMoons(page: Page, lr: string, chosen: readonly string[]) {
   await page.fill('#epochs', '40');
   await page.fill('#seed', '1');
   for (const box of await page.$$('#optimizers input')) await box.setChecked(chosen.includes((await box.getAttribute('value'))!));
+  for (const box of await page.$$('#formats input')) await box.setChecked(formats.includes((await box.getAttribute('value'))!));
   await page.click('#start');
   await done(page);
   expect(await page.getAttribute('#status', 'data-state')).toBe('done');
-  return (await page.evaluate(() => (window as any).trainResult)) as { metrics: { label: string; loss: number; accuracy: number }[]; layers: number[] };
+  return (await page.evaluate(() => (window as any).trainResult)) as { metrics: { label: string; loss: number; accuracy: number; stateBytes: number }[]; layers: number[] };
 }
 
 const done = (page: Page, timeout = 240_000) => page.waitForSelector('#status[data-state=done], #status[data-state=error]', { timeout });
@@ -130,6 +131,22 @@ describe('demo pages', () => {
     console.log('layer-wise on the train page', result.metrics.map((m) => `${m.label} ${m.loss.toFixed(3)}`).join(', '));
     expect(result.metrics.map((m) => m.label).sort()).toEqual([...chosen].sort());
     for (const m of result.metrics) expect(m.loss, m.label).toBeLessThan(0.3); // an untrained net: 0.69
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  test('train, moons: Adam with its state in f32, bf16 (nearest and stochastic) and f16, the memory beside the losses', async () => {
+    const { page, errors } = await open('demo/train.html');
+    const result = await trainMoons(page, '0.01', ['Adam'], ['f32', 'bf16', 'bf16 sr', 'f16']);
+    console.log('state formats on the train page', result.metrics.map((m) => `${m.label} ${m.loss.toFixed(4)} (${m.stateBytes} B)`).join(', '));
+    const by = Object.fromEntries(result.metrics.map((m) => [m.label, m]));
+    expect(Object.keys(by).sort()).toEqual(['Adam', 'Adam · bf16', 'Adam · bf16 sr', 'Adam · f16']);
+    for (const label of ['Adam · bf16', 'Adam · bf16 sr']) expect(Math.abs(by[label]!.loss / by.Adam!.loss - 1), label).toBeLessThan(0.05);
+    expect(by['Adam · f16']!.loss).toBeLessThan(0.3);
+    for (const label of ['Adam · bf16', 'Adam · bf16 sr', 'Adam · f16']) expect(by[label]!.stateBytes * 2, label).toBe(by.Adam!.stateBytes);
+    const memory = await page.$$eval('#metrics tbody tr', (rows) => rows.map((r) => r.children[5]!.textContent));
+    expect(memory).toEqual(result.metrics.map((m) => (m.stateBytes >= 1024 ? `${(m.stateBytes / 1024).toFixed(1)} KiB` : `${m.stateBytes} B`)));
+    await page.screenshot({ path: `${shots}/train-state-formats.png`, fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -85,6 +85,42 @@ describe('TF.js optimizer vs the CPU reference (params and every slot, 4 steps)'
   }
 });
 
+describe('16-bit state through TF.js: the twin\'s values, f32 weights, bit-identical restore', () => {
+  for (const [name, options] of [
+    ['adam', { lr: 0.01, amsgrad: true, stateFormat: 'bf16' }],
+    ['rmsprop', { lr: 0.01, centered: true, momentum: 0.9, stateFormat: 'f16', stochasticRounding: { seed: 3 } }],
+  ] as const) {
+    it(`${name} ${JSON.stringify(options)}`, async () => {
+      const { values: initial, variables } = makeVariables(17);
+      const opt = new WebGPUOptimizer(name, options as never);
+      const ref = createReferenceOptimizer(name, variables.map((v, i) => ({ name: v.name, shape: v.shape, data: initial[i]!.slice() })), options as never);
+      for (let s = 1; s <= STEPS; s++) {
+        applyStep(opt, variables, s);
+        ref.step(gradients(s));
+      }
+      (await values(variables)).forEach((p, i) => expectClose(p, ref.params[i]!, PARITY_TOLERANCE, `${name} param ${i}`));
+      // The weights are f32: the stored 16-bit values, decoded.
+      const weights = await opt.getWeights();
+      const refSd = ref.stateDict({ dequantize: true });
+      for (const [i, st] of refSd.state.entries()) {
+        for (const [slot, v] of Object.entries(st)) {
+          const w = weights.find((x) => x.name === `${variables[i]!.name}/${slot}`)!;
+          expect(w.tensor.dtype).toBe('float32');
+          expectClose((await w.tensor.data()) as Float32Array, v as Float32Array, PARITY_TOLERANCE, `${slot} of ${i}`);
+        }
+      }
+      // Set back: the f32 weights round to the same 16-bit values, so the state is unchanged, bit for bit.
+      await opt.setWeights(weights);
+      const restored = await opt.getWeights();
+      expect(restored.map((w) => w.name)).toEqual(weights.map((w) => w.name));
+      for (const [k, w] of restored.entries()) expect(Array.from(await w.tensor.data()), w.name).toEqual(Array.from(await weights[k]!.tensor.data()));
+      tf.dispose([...weights, ...restored].map((w) => w.tensor));
+      opt.dispose();
+      tf.dispose(variables);
+    });
+  }
+});
+
 /** tf.train.* and train.* (same arguments) where the algorithms agree: within 1e-5 after 5 steps. */
 const AGREEING: [string, () => tf.Optimizer, () => tf.Optimizer][] = [
   ['sgd(0.1)', () => tf.train.sgd(0.1), () => train.sgd(0.1)],

@@ -67,7 +67,7 @@ describe('shader preprocessing', () => {
     const plain = kernelSource(adam, { AMSGRAD: false, MAXIMIZE: false, DECOUPLED: false, MULTI_GROUP: false, GRAD_CONTROL: false, LAYERWISE: false, FACTORED: false });
     const ams = kernelSource(adam, { AMSGRAD: true, MAXIMIZE: true, DECOUPLED: true, MULTI_GROUP: true, GRAD_CONTROL: true, LAYERWISE: false, FACTORED: false });
     expect(plain).not.toMatch(/maxExpAvgSq|chunkGroup\[|var<storage, read> control|#/);
-    expect(ams).toMatch(/@binding\(11\) var<storage, read_write> maxExpAvgSq/);
+    expect(ams).toMatch(/@binding\(12\) var<storage, read_write> maxExpAvgSq/);
     expect(ams).not.toMatch(/chunkTensor|tensorScratch|tensorPartials/);
     expect(ams).toMatch(/chunkGroup\[i \/ 16u\]/);
     expect(ams).toMatch(/let d = -g;/);

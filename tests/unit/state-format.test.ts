@@ -4,8 +4,9 @@
  * 65 536 bit patterns round-tripped, and the kernel source transform.
  */
 import { describe, expect, test } from 'vitest';
-import { bf16Bits, checkStateFormat, f16Bits, fromBf16Bits, fromF16Bits, fromF32Bits, roundToFormat, slotCodec } from '../../src/state-format.js';
+import { bf16Bits, bf16BitsStochastic, checkStateFormat, f16Bits, f16BitsStochastic, fromBf16Bits, fromF16Bits, fromF32Bits, roundingNoise, roundToFormat, slotCodec } from '../../src/state-format.js';
 import { throughAccessors } from '../../src/kernels/sources.js';
+import { createReferenceOptimizer, decodeSafetensors, dequantizeStateDict, fromTorchCheckpoint, stateDictFromJSON, stateDictToJSON, toTorchCheckpoint } from '../../src/index.js';
 import { rng } from '../helpers/data.js';
 
 /** The nearest value with `mantissaBits` bits after the point, exponent ≥ `minExponent`, ties to even (float64 arithmetic). */
@@ -112,6 +113,61 @@ describe('every stored pattern', () => {
   });
 });
 
+describe('stochastic rounding', () => {
+  // Over every value of the noise bits a format drops, the stored values average to x exactly.
+  // [value, noise bits dropped]: 16 for bf16; for f16 13 when normal, 126 − biased exponent below 2^-14.
+  test.each([
+    ['bf16', bf16BitsStochastic, fromBf16Bits, [[1 + 2 ** -9, 16], [-3.14159, 16], [1e-3, 16], [6.1e30, 16], [2 ** -130, 16]]],
+    ['f16', f16BitsStochastic, fromF16Bits, [[1 + 2 ** -12, 13], [-3.14159, 13], [1e-3, 13], [60000, 13], [3e-6, 18], [-2.5e-7, 21], [2 ** -24 * 1.3, 23]]],
+  ] as const)('%s: unbiased, exactly, over all noise values', (_name, encode, decode, cases) => {
+    for (const [value, noiseBits] of cases) {
+      const x = Math.fround(value);
+      let sum = 0;
+      for (let r = 0; r < 2 ** noiseBits; r++) sum += decode(encode(x, r));
+      expect(sum / 2 ** noiseBits, String(x)).toBe(x);
+      // Only the two neighbours occur, and nearest rounding gives one of them.
+      const seen = new Set(Array.from({ length: 2 ** noiseBits }, (_, r) => encode(x, r)));
+      expect(seen.size).toBeLessThanOrEqual(2);
+    }
+  });
+
+  test('exact values, NaN, ±Inf and ±0 are kept whatever the noise', () => {
+    for (const r of [0, 0xffff, 0xffffffff, 0x12345678]) {
+      for (const x of [1, -2.5, 0, -0, Infinity, -Infinity, 2 ** -20]) {
+        expect(Object.is(fromBf16Bits(bf16BitsStochastic(x, r)), x), `bf16 ${x}`).toBe(true);
+        expect(Object.is(fromF16Bits(f16BitsStochastic(x, r)), x), `f16 ${x}`).toBe(true);
+      }
+      expect(fromF16Bits(f16BitsStochastic(65504, r))).toBe(65504);
+      expect(fromBf16Bits(bf16BitsStochastic(NaN, r))).toBeNaN();
+      expect(fromF16Bits(f16BitsStochastic(NaN, r))).toBeNaN();
+    }
+  });
+
+  test('why it exists: a bf16 second moment with β₂ = 0.999 never decays under nearest rounding', () => {
+    // v ← 0.999·v + 0.001·g² with g = 0: each step removes 0.1 %, less than half a bf16 step (0.2 %).
+    const codec = slotCodec({ squared: true }, 'bf16')!;
+    let nearest = 1;
+    let stochastic = 1;
+    for (let t = 1; t <= 1000; t++) {
+      nearest = codec.decode(codec.encode(Math.fround(0.999 * nearest)));
+      stochastic = codec.decode(codec.encodeStochastic(Math.fround(0.999 * stochastic), roundingNoise(3, t, 1, 0)));
+    }
+    expect(nearest).toBe(1);
+    expect(Math.abs(stochastic / 0.999 ** 1000 - 1)).toBeLessThan(0.1); // 0.368 expected
+  });
+
+  test('the noise: 32 bits that change with the seed, the step, the slot and the element', () => {
+    const base = roundingNoise(1, 2, 3, 4);
+    expect(Number.isInteger(base) && base >= 0 && base < 2 ** 32).toBe(true);
+    expect(new Set([base, roundingNoise(9, 2, 3, 4), roundingNoise(1, 9, 3, 4), roundingNoise(1, 2, 9, 4), roundingNoise(1, 2, 3, 9)]).size).toBe(5);
+    // Low 16 bits (what bf16 uses) spread evenly: a chi-square over 16 bins of 64 000 draws.
+    const bins = new Array(16).fill(0);
+    for (let e = 0; e < 64_000; e++) bins[(roundingNoise(7, 1, 0, e) & 0xffff) >>> 12]++;
+    const chi = bins.reduce((sum, n) => sum + (n - 4000) ** 2 / 4000, 0);
+    expect(chi).toBeLessThan(37.7); // 15 degrees of freedom, p = 0.001
+  });
+});
+
 describe('the option and the kernel source', () => {
   test('stateFormat values', () => {
     expect(checkStateFormat(undefined, 'x')).toBe('f32');
@@ -124,5 +180,39 @@ describe('the option and the kernel source', () => {
     expect(throughAccessors(source, [{ name: 'exp_avg', wgsl: 'expAvg' }, { name: 'exp_avg_sq', wgsl: 'expAvgSq' }])).toBe(
       'let m = expAvgLoad(i) * b + expAvgSqLoad(i);\nexpAvgStore(i, m);\nexpAvgSqStore(i, max(expAvgSqLoad(i), v));\nif (expAvgLoad(i).x == 0.0) {}\nlet s = sum; zSeq[i] = z;',
     );
+  });
+});
+
+describe('16-bit state dicts (CPU reference)', () => {
+  const make = (stateFormat: 'bf16' | 'f16') => {
+    const ref = createReferenceOptimizer('adam', [{ name: 'w', data: Float32Array.from({ length: 50 }, (_, i) => Math.sin(i)), shape: [5, 10] }], { lr: 0.01, stateFormat });
+    for (let t = 1; t <= 3; t++) ref.step([Float32Array.from({ length: 50 }, (_, i) => Math.cos(i * t) * 10 ** (-(i % 5)))]);
+    return ref;
+  };
+
+  test.each(['bf16', 'f16'] as const)('%s: JSON keeps the bits; a PyTorch checkpoint holds the dequantized f32 and loads back to the same bits', (stateFormat) => {
+    const ref = make(stateFormat);
+    const sd = ref.stateDict();
+    const json = stateDictFromJSON(stateDictToJSON(sd));
+    expect(json.stateFormat).toBe(stateFormat);
+    expect(json.state[0]!.exp_avg_sq).toEqual(sd.state[0]!.exp_avg_sq);
+    expect(json.state[0]!.exp_avg_sq).toBeInstanceOf(Uint16Array);
+    const file = toTorchCheckpoint(sd);
+    const plain = dequantizeStateDict(sd);
+    expect(Array.from(decodeSafetensors(file).tensors['state.0.exp_avg_sq']!.data)).toEqual(Array.from(plain.state[0]!.exp_avg_sq as Float32Array));
+    const back = fromTorchCheckpoint(file, sd);
+    expect(back.stateFormat).toBeUndefined();
+    const twin = make(stateFormat);
+    twin.loadStateDict(back);
+    expect(twin.stateDict().state).toEqual(sd.state);
+  });
+
+  test('f16 slots of squares hold the root\'s bits; dequantized, the square', () => {
+    const sd = make('f16').stateDict();
+    const bits = sd.state[0]!.exp_avg_sq as Uint16Array;
+    const plain = dequantizeStateDict(sd).state[0]!.exp_avg_sq as Float32Array;
+    bits.forEach((b, i) => expect(plain[i]).toBe(Math.fround(fromF16Bits(b) ** 2)));
+    const m = sd.state[0]!.exp_avg as Uint16Array;
+    (dequantizeStateDict(sd).state[0]!.exp_avg as Float32Array).forEach((x, i) => expect(x).toBe(fromF16Bits(m[i]!)));
   });
 });

@@ -15,8 +15,8 @@ export const lambReference: ReferenceUpdate<LambScalar> = ({ param, grad, state,
   for (let i = 0; i < param.length; i++) {
     const g = grad[i]!;
     // The GPU computes u from the stored moments (rounded to the state format).
-    m[i] = stored('exp_avg', fr(fr(oneMinusBeta1 * g) + fr(beta1 * m[i]!)));
-    v[i] = stored('exp_avg_sq', fr(fr(oneMinusBeta2 * fr(g * g)) + fr(beta2 * v[i]!)));
+    m[i] = stored('exp_avg', fr(fr(oneMinusBeta1 * g) + fr(beta1 * m[i]!)), i);
+    v[i] = stored('exp_avg_sq', fr(fr(oneMinusBeta2 * fr(g * g)) + fr(beta2 * v[i]!)), i);
     u[i] = fr(fr(fr(m[i]! / bc1) / fr(fr(Math.sqrt(fr(v[i]! / bc2))) + eps)) + fr(weightDecay * param[i]!));
   }
   const ratio = trustRatio(tensorSumOfSquares(param), tensorSumOfSquares(u), 1, 0);
