@@ -8,8 +8,11 @@
  *    ((x + y) + z) + w, then the lanes add in a tree (stride 8, 4, 2, 1): 16 invocations and a
  *    workgroup tree (`tensorPartials`), or one invocation and the same tree in registers
  *    (`tensorPartialsInRegisters`), the same bits;
- * 2. per tensor (src/kernels/tensor-sums.wgsl): lane l of 64 adds chunks l, l + 64, … in order,
- *    then the lanes add in a tree (stride 32 … 1).
+ * 2. per span of up to 4096 chunks of a tensor (src/kernels/tensor-sums.wgsl): lane l of 64 adds
+ *    the span's chunks l, l + 64, … in order, then the lanes add in a tree (stride 32 … 1);
+ * 3. per tensor of more than one span (more than 262 144 elements): the same over its span sums.
+ *    A tensor of one span takes that span's sum, so step 3 changes nothing below 262 144 elements;
+ *    above, it spreads a large tensor over many workgroups instead of one.
  *
  * Tensors start on 64-element boundaries, so every chunk holds one tensor (or padding only).
  */
@@ -23,8 +26,8 @@ import { fr } from './optimizers/twin-math.js';
  * 64-invocation workgroup covers.
  */
 export const CHUNK_REDUCTIONS = {
-  workgroup: { entryPoint: 'tensorPartials', elementsPerWorkgroup: 64 * 4, sumsEntryPoint: 'tensorSums', tensorsPerWorkgroup: 1 },
-  invocation: { entryPoint: 'tensorPartialsInRegisters', elementsPerWorkgroup: 64 * 64, sumsEntryPoint: 'tensorSumsInRegisters', tensorsPerWorkgroup: 64 },
+  workgroup: { entryPoint: 'tensorPartials', elementsPerWorkgroup: 64 * 4, sumsEntryPoint: 'tensorSums', rowsPerWorkgroup: 1 },
+  invocation: { entryPoint: 'tensorPartialsInRegisters', elementsPerWorkgroup: 64 * 64, sumsEntryPoint: 'tensorSumsInRegisters', rowsPerWorkgroup: 64 },
 } as const;
 
 export type ChunkReduction = keyof typeof CHUNK_REDUCTIONS;
@@ -42,12 +45,32 @@ export const CHUNK_LANES = CHUNK_ELEMENTS / 4;
 /** Lanes of the per-tensor pass (its workgroup size). */
 export const TENSOR_SUM_LANES = 64;
 
+/** Chunks one workgroup of the per-tensor pass sums: 64 per lane. */
+export const SPAN_CHUNKS = TENSOR_SUM_LANES * 64;
+
+const chunksOf = (length: number) => Math.ceil(length / CHUNK_ELEMENTS);
+const spansOf = (chunks: number) => Math.max(1, Math.ceil(chunks / SPAN_CHUNKS));
+
+/** The span sums of the tensors of more than one span, each tensor's from its first entry. */
+function spanEntries(layout: PackedLayout): { first: number[]; total: number } {
+  const base = layout.tensors.length + layout.paddedLength / CHUNK_ELEMENTS;
+  let next = base;
+  const first = layout.tensors.map((t) => {
+    const spans = spansOf(chunksOf(t.length));
+    const at = next;
+    if (spans > 1) next += spans;
+    return at;
+  });
+  return { first, total: next - base };
+}
+
 /**
  * The scratch buffer: `[0, T)` the per-tensor sums (one vec4<f32> each), `[T, T + chunks)` the chunk
- * partials. At least one entry, so that a set without elements still binds a buffer.
+ * partials, then the span sums of tensors of more than one span. At least one entry, so that a set
+ * without elements still binds a buffer.
  */
 export function scratchEntries(layout: PackedLayout): number {
-  return Math.max(1, layout.tensors.length + layout.paddedLength / CHUNK_ELEMENTS);
+  return Math.max(1, layout.tensors.length + layout.paddedLength / CHUNK_ELEMENTS + spanEntries(layout).total);
 }
 
 /**
@@ -68,12 +91,29 @@ export function chunkTensorTable(layout: PackedLayout, tensorGroup: readonly num
   return table;
 }
 
-/** One vec4<u32> per tensor: (scratch entry of its first chunk's partial, its chunk count, 0, 0). */
-export function tensorChunkTable(layout: PackedLayout): Uint32Array<ArrayBuffer> {
+/**
+ * The rows of the two per-tensor passes, one vec4<u32> each: (first input entry, inputs, output
+ * entry, 0); a workgroup (or invocation) per row adds the inputs in the documented order.
+ * `spans`: one row per span of every tensor, from its chunk partials to the tensor's sum (one span)
+ * or to its span sum. `tensors`: one row per tensor of several spans, from its span sums to its sum
+ * (none when every tensor has one span; the second pass is then not recorded).
+ */
+export function tensorSumRows(layout: PackedLayout): { spans: Uint32Array<ArrayBuffer>; tensors: Uint32Array<ArrayBuffer> } {
   const T = layout.tensors.length;
-  const table = new Uint32Array(Math.max(1, T) * 4);
-  layout.tensors.forEach((t, i) => table.set([T + t.offset / CHUNK_ELEMENTS, Math.ceil(t.length / CHUNK_ELEMENTS)], i * 4));
-  return table;
+  const { first } = spanEntries(layout);
+  const spans: number[] = [];
+  const tensors: number[] = [];
+  layout.tensors.forEach((t, i) => {
+    const chunks = chunksOf(t.length);
+    const firstPartial = T + t.offset / CHUNK_ELEMENTS;
+    const count = spansOf(chunks);
+    for (let j = 0; j < count; j++) {
+      spans.push(firstPartial + j * SPAN_CHUNKS, Math.min(SPAN_CHUNKS, chunks - j * SPAN_CHUNKS), count === 1 ? i : first[i]! + j, 0);
+    }
+    if (count > 1) tensors.push(first[i]!, count, i, 0);
+  });
+  const table = (rows: number[]) => Uint32Array.from(rows.length ? rows : [0, 0, 0, 0]);
+  return { spans: table(spans), tensors: tensors.length ? Uint32Array.from(tensors) : new Uint32Array(0) };
 }
 
 /** Adds `lanes[l + stride]` into `lanes[l]` for stride = n/2 … 1, in f32 (the GPU's tree). */
@@ -100,10 +140,16 @@ export function tensorSum(length: number, term: (e: number) => number): number {
     }
     partials[c] = treeSum(chunkLanes, CHUNK_LANES);
   }
+  const spans = Array.from({ length: spansOf(chunks) }, (_, j) => laneSum(partials.subarray(j * SPAN_CHUNKS, Math.min(chunks, (j + 1) * SPAN_CHUNKS))));
+  return spans.length === 1 ? spans[0]! : laneSum(Float64Array.from(spans));
+}
+
+/** The per-tensor pass over `inputs`: lane l of 64 adds inputs l, l + 64, … in order, then the tree. */
+function laneSum(inputs: Float64Array): number {
   const lanes = new Float64Array(TENSOR_SUM_LANES);
   for (let l = 0; l < TENSOR_SUM_LANES; l++) {
     let s = 0;
-    for (let c = l; c < chunks; c += TENSOR_SUM_LANES) s = fr(s + partials[c]!);
+    for (let c = l; c < inputs.length; c += TENSOR_SUM_LANES) s = fr(s + inputs[c]!);
     lanes[l] = s;
   }
   return treeSum(lanes, TENSOR_SUM_LANES);

@@ -1,11 +1,12 @@
 /**
  * The GPU side of the per-tensor sums of the layer-wise optimizers: the chunk → tensor table and
  * the scratch buffer the kernel binds, and the passes recorded before each update (the kernel's
- * `tensorPartials` per segment, then `tensorSums` once). Everything is made at creation; a step
+ * `tensorPartials` per segment, then `tensorSums` over spans of every tensor, and once more over
+ * the span sums of the tensors of several spans). Everything is made at creation; a step
  * only records dispatches. The order of the sums and the tables are src/tensor-reduction.ts.
  */
 import { CHUNK_ELEMENTS, dispatchGrid, type PackedLayout } from '../layout.js';
-import { CHUNK_REDUCTIONS, chunkTensorTable, scratchEntries, tensorChunkTable, type ChunkReduction } from '../tensor-reduction.js';
+import { CHUNK_REDUCTIONS, chunkTensorTable, scratchEntries, tensorSumRows, type ChunkReduction } from '../tensor-reduction.js';
 import { getTensorSumsPipeline } from './pipelines.js';
 
 export interface TensorSums {
@@ -39,23 +40,30 @@ export function createTensorSums(args: {
   const shape = CHUNK_REDUCTIONS[args.reduction];
   const partialsGrid = layout.segments.map((segment) => dispatchGrid(Math.ceil(segment.elementCount / shape.elementsPerWorkgroup), maxDim, 'a segment of the per-tensor partials'));
   const tensors = layout.tensors.length;
-  const sumsGrid = dispatchGrid(Math.ceil(tensors / shape.tensorsPerWorkgroup), maxDim, `the per-tensor sums of ${tensors} tensors`);
+  const rowTables = tensorSumRows(layout);
   const upload = (name: string, data: Uint32Array<ArrayBuffer>) => {
     const buffer = device.createBuffer({ label: `${label}:${name}`, size: data.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
     device.queue.writeBuffer(buffer, 0, data);
     return buffer;
   };
   const chunkTensor = upload('chunkTensor', chunkTensorTable(layout, args.tensorGroup));
-  const tensorChunks = upload('tensorChunks', tensorChunkTable(layout));
   const scratch = device.createBuffer({ label: `${label}:tensorScratch`, size: scratchBytes, usage: GPUBufferUsage.STORAGE });
   const pipeline = getTensorSumsPipeline(device, shape.sumsEntryPoint);
-  const bindGroup = device.createBindGroup({
-    label: `${label}:tensorSums`,
-    layout: pipeline.getBindGroupLayout(0),
-    entries: [
-      { binding: 0, resource: { buffer: tensorChunks } },
-      { binding: 1, resource: { buffer: scratch } },
-    ],
+  // The spans of every tensor, then (when a tensor has several) the tensors over their span sums.
+  const passes = (['spans', 'tensors'] as const).flatMap((which) => {
+    const table = rowTables[which];
+    if (table.length === 0) return [];
+    const rows = upload(`tensorSums:${which}`, table);
+    const bindGroup = device.createBindGroup({
+      label: `${label}:tensorSums:${which}`,
+      layout: pipeline.getBindGroupLayout(0),
+      entries: [
+        { binding: 0, resource: { buffer: rows } },
+        { binding: 1, resource: { buffer: scratch } },
+      ],
+    });
+    const grid = dispatchGrid(Math.ceil(table.length / 4 / shape.rowsPerWorkgroup), maxDim, `the per-tensor sums (${table.length / 4} ${which})`);
+    return [{ rows, bindGroup, grid }];
   });
   return {
     chunkTensorRange: (s) => {
@@ -72,12 +80,14 @@ export function createTensorSums(args: {
       });
       if (tensors === 0) return;
       pass.setPipeline(pipeline);
-      pass.setBindGroup(0, bindGroup);
-      pass.dispatchWorkgroups(...sumsGrid);
+      for (const { bindGroup, grid } of passes) {
+        pass.setBindGroup(0, bindGroup);
+        pass.dispatchWorkgroups(...grid);
+      }
     },
     destroy() {
       chunkTensor.destroy();
-      tensorChunks.destroy();
+      for (const { rows } of passes) rows.destroy();
       scratch.destroy();
     },
   };

@@ -150,6 +150,22 @@ describe('chunk reductions', () => {
       }
     });
   });
+  test("tensors of several spans (over 262 144 elements): LAMB and LARS equal the twin bit for bit in both shapes, split or not", async () => {
+    await withDevice(async (device) => {
+      // 600 001 elements: 9376 chunks in 3 spans of up to 4096; beside it a one-span tensor.
+      const random = rng(41);
+      const big = [{ name: 'big', data: randomArray(600_001, random) }, { name: 'small', data: randomArray(1000, random) }];
+      for (const [name, options] of [['lamb', { lr: 0.01, weightDecay: 0.01 }], ['lars', { lr: 0.5, weightDecay: 0.01 }]] as const) {
+        for (const setOptions of [{ chunkReduction: 'workgroup' as const }, { chunkReduction: 'invocation' as const, limits: { maxStorageBufferBindingSize: 1 << 20 } }]) {
+          const result = await runParity(device, { name, options, tensors: big, steps: 2, checkAt: [2], grad, tolerance: PARITY_TOLERANCE, setOptions });
+          worst.abs = Math.max(worst.abs, result.maxAbs);
+          result.gpu.destroy();
+          result.params.destroy();
+          expect(result.failures, `${name} ${JSON.stringify(setOptions)}`).toEqual([]);
+        }
+      }
+    });
+  });
   test('the default follows the adapter; a bad value is refused', async () => {
     await withDevice(async (device) => {
       const info = (device as { adapterInfo?: { isFallbackAdapter?: boolean; architecture?: string } }).adapterInfo;

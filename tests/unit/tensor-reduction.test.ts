@@ -4,7 +4,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { computeLayout } from '../../src/layout.js';
-import { chunkTensorTable, scratchEntries, tensorChunkTable, tensorSumOfSquares, trustRatio } from '../../src/tensor-reduction.js';
+import { chunkTensorTable, scratchEntries, SPAN_CHUNKS, tensorSum, tensorSumOfSquares, tensorSumRows, trustRatio } from '../../src/tensor-reduction.js';
 import { randomArray, rng } from '../helpers/data.js';
 
 const limits = { maxStorageBufferBindingSize: 128 << 20, maxComputeWorkgroupsPerDimension: 65535, maxBufferSize: 256 << 20 };
@@ -30,13 +30,32 @@ describe('tables', () => {
     ]);
     expect(scratchEntries(layout)).toBe(4 + 5);
   });
-  test('tensor → (first partial, chunk count)', () => {
-    expect(Array.from(tensorChunkTable(layout))).toEqual([4, 1, 0, 0, 5, 3, 0, 0, 8, 0, 0, 0, 8, 1, 0, 0]);
+  test('one span each: rows (first partial, chunk count, the tensor\'s own entry), no second pass', () => {
+    const { spans, tensors } = tensorSumRows(layout);
+    expect(Array.from(spans)).toEqual([4, 1, 0, 0, 5, 3, 1, 0, 8, 0, 2, 0, 8, 1, 3, 0]);
+    expect(tensors.length).toBe(0);
+  });
+  test('a tensor of several spans: its spans write span sums after the partials, a second row adds them', () => {
+    // 'x': 3 chunks; 'big': 2 · 4096 + 1 chunks (3 spans); 'y': 1 chunk.
+    const big = computeLayout([{ name: 'x', length: 130 }, { name: 'big', length: (2 * SPAN_CHUNKS + 1) * 64 }, { name: 'y', length: 5 }], limits, 256);
+    const chunks = big.paddedLength / 64; // 3 + 8193 + 1
+    const { spans, tensors } = tensorSumRows(big);
+    const rows = (t: Uint32Array) => Array.from({ length: t.length / 4 }, (_, r) => Array.from(t.subarray(r * 4, r * 4 + 4)));
+    const spanBase = 3 + chunks;
+    expect(rows(spans)).toEqual([
+      [3, 3, 0, 0],
+      [3 + 3, SPAN_CHUNKS, spanBase, 0],
+      [3 + 3 + SPAN_CHUNKS, SPAN_CHUNKS, spanBase + 1, 0],
+      [3 + 3 + 2 * SPAN_CHUNKS, 1, spanBase + 2, 0],
+      [3 + 3 + 2 * SPAN_CHUNKS + 1, 1, 2, 0],
+    ]);
+    expect(rows(tensors)).toEqual([[spanBase, 3, 1, 0]]);
+    expect(scratchEntries(big)).toBe(spanBase + 3);
   });
   test('a set without tensors still has one scratch entry and one table row', () => {
     const empty = computeLayout([], limits, 256);
     expect(scratchEntries(empty)).toBe(1); // one padding chunk, no tensors
-    expect(tensorChunkTable(empty).length).toBe(4);
+    expect(tensorSumRows(empty).spans.length).toBe(4);
   });
 });
 
@@ -50,6 +69,15 @@ describe('sums in the GPU order', () => {
     for (const v of x) sequential = Math.fround(sequential + Math.fround(v * v));
     console.log(`Σx² of 1M elements, relative error against float64: GPU order ${Math.abs(twin - exact) / exact}, sequential f32 ${Math.abs(sequential - exact) / exact}`);
     expect(Math.abs(twin - exact) / exact).toBeLessThan(1e-5);
+  });
+  test('several spans: the span sums added in the lane order, which differs from one long lane order', () => {
+    // Terms of 1/64 make every chunk partial 1: the span sums (4096, 4096, 1) and their sum are exact.
+    const n = (2 * SPAN_CHUNKS + 1) * 64;
+    expect(tensorSum(n, () => 1 / 64)).toBe(2 * SPAN_CHUNKS + 1);
+    // A tiny term in the third span survives a sum that a single lane order would round away.
+    const big = 2 ** 24;
+    const terms = (e: number) => (e === 0 ? big : e === 2 * SPAN_CHUNKS * 64 ? 1 : e === 2 * SPAN_CHUNKS * 64 + 64 ? 1 : 0);
+    expect(tensorSum(2 * SPAN_CHUNKS * 64 + 128, terms)).toBe(big + 2);
   });
   test('empty, one element, padding lanes ignored, NaN propagated', () => {
     expect(tensorSumOfSquares(new Float32Array(0))).toBe(0);
