@@ -207,6 +207,20 @@ describe('16-bit state dicts (CPU reference)', () => {
     expect(twin.stateDict().state).toEqual(sd.state);
   });
 
+  test('a bf16 dict loads into an f16 optimizer (and back into f32) as its values rounded to the target', () => {
+    const sd = make('bf16').stateDict();
+    const plain = dequantizeStateDict(sd).state[0]!;
+    const f16 = make('f16');
+    f16.loadStateDict(sd);
+    for (const slot of ['exp_avg', 'exp_avg_sq']) {
+      const codec = slotCodec({ squared: slot === 'exp_avg_sq' }, 'f16')!;
+      expect(f16.state[0]![slot], slot).toEqual((plain[slot] as Float32Array).map((x) => codec.decode(codec.encode(x))));
+    }
+    const f32 = createReferenceOptimizer('adam', [{ name: 'w', data: new Float32Array(50), shape: [5, 10] }], { lr: 0.01 });
+    f32.loadStateDict(sd);
+    expect(f32.stateDict().state).toEqual(dequantizeStateDict(sd).state);
+  });
+
   test('f16 slots of squares hold the root\'s bits; dequantized, the square', () => {
     const sd = make('f16').stateDict();
     const bits = sd.state[0]!.exp_avg_sq as Uint16Array;
