@@ -20,7 +20,8 @@ for (const { data } of files) {
   for (const row of data.rows) {
     const key = `${row.optimizer}\u0000${row.workload}`;
     const known = rows.get(key);
-    rows.set(key, known ? { ...known, results: { ...known.results, ...row.results } } : structuredClone(row));
+    // Results and state bytes per format: a later part's measurement replaces an earlier one.
+    rows.set(key, known ? { ...known, results: { ...known.results, ...row.results }, stateBytesPerParam: { ...known.stateBytesPerParam, ...row.stateBytesPerParam } } : structuredClone(row));
   }
 }
 const last = full[full.length - 1].data;

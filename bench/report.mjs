@@ -4,6 +4,7 @@ export const MODES = [
   ['fused', 'packed fused'],
   ['fusedBf16', 'packed bf16 state'],
   ['fusedF16', 'packed f16 state'],
+  ['fusedQ8', 'packed q8 state'],
   ['perTensor', 'per-tensor'],
   ['fusedWall', 'packed wall'],
   ['perTensorWall', 'per-tensor wall'],
@@ -66,7 +67,7 @@ export function derive(row) {
 function cell(r, mode) {
   if (mode === 'fused' || mode === 'fusedWall' || mode === 'roofline') return ms(r[mode]);
   // 16-bit state: (×) is its step time ÷ the f32 state's, GPU time against GPU time.
-  const base = mode === 'perTensor' || mode === 'fusedBf16' || mode === 'fusedF16' ? r.fused : mode === 'perTensorWall' ? r.fusedWall : wallBase(r);
+  const base = mode === 'perTensor' || mode === 'fusedBf16' || mode === 'fusedF16' || mode === 'fusedQ8' ? r.fused : mode === 'perTensorWall' ? r.fusedWall : wallBase(r);
   return ms(r[mode]) + times(ratio(base, r[mode]));
 }
 
@@ -134,7 +135,7 @@ function mainTable(results) {
 function stateBytesTable(results) {
   const rows = results.rows.filter((r) => r.stateBytesPerParam && !r.workload.startsWith('sweep'));
   if (rows.length === 0) return [];
-  const formats = ['f32', 'bf16', 'f16'].filter((f) => rows.some((r) => r.stateBytesPerParam[f] !== undefined));
+  const formats = ['f32', 'bf16', 'f16', 'q8'].filter((f) => rows.some((r) => r.stateBytesPerParam[f] !== undefined));
   const largest = new Map();
   for (const r of rows) if (!largest.has(r.optimizer) || r.elements > largest.get(r.optimizer).elements) largest.set(r.optimizer, r);
   const cellOf = (r, f) => (r.stateBytesPerParam[f] === undefined ? '–' : r.stateBytesPerParam[f].toFixed(2));
@@ -212,7 +213,7 @@ export function markdownSection(results) {
     `- Clock: ${results.clock === 'gpu-timestamps' ? 'GPU timestamps of the passes for the packed, per-tensor and roofline columns' : 'wall clock (K steps, then onSubmittedWorkDone)'}; every competitor and "wall" column by the wall clock. ms per step, median of ${meta.reps} repetitions after a warm-up`,
     `- Reproduce: \`${meta.command}\``,
     '',
-    '(×) = the competitor\'s time ÷ webgpu-optim\'s packed step, GPU time against GPU time and wall time against wall time: above 1 means webgpu-optim is faster. For the bf16 / f16 state columns, (×) is that step\'s time ÷ the f32-state step\'s: below 1 means the 16-bit state is faster.',
+    '(×) = the competitor\'s time ÷ webgpu-optim\'s packed step, GPU time against GPU time and wall time against wall time: above 1 means webgpu-optim is faster. For the bf16 / f16 / q8 state columns, (×) is that step\'s time ÷ the f32-state step\'s: below 1 means the smaller state is faster.',
     '',
     ...mainTable(results),
     '',

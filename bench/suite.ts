@@ -19,6 +19,7 @@ export type Mode =
   | 'perTensor'
   | 'fusedBf16'
   | 'fusedF16'
+  | 'fusedQ8'
   | 'fusedWall'
   | 'perTensorWall'
   | 'roofline'
@@ -34,6 +35,7 @@ export const MODE_LABELS: Record<Mode, string> = {
   fused: 'webgpu-optim packed (1 dispatch)',
   fusedBf16: 'packed, bf16 state',
   fusedF16: 'packed, f16 state',
+  fusedQ8: 'packed, 8-bit block-wise state',
   perTensor: 'same kernel, 1 dispatch per tensor',
   fusedWall: 'packed, wall clock (submit each step)',
   perTensorWall: 'per tensor, wall clock (submit each step)',
@@ -204,6 +206,7 @@ interface RowContext {
 const STATE_FORMAT_MODES: readonly [Mode, StateFormat][] = [
   ['fusedBf16', 'bf16'],
   ['fusedF16', 'f16'],
+  ['fusedQ8', 'q8'],
 ];
 
 /** The packed step with 16-bit state (GPU time), and the state's bytes per parameter in each format. */
@@ -212,6 +215,7 @@ async function measureStateFormats({ device, timer, cfg, opt, workload, elements
   for (const [mode, stateFormat] of STATE_FORMAT_MODES) {
     await attempt(mode, async () => {
       if (opt.name === 'adafactor' && stateFormat !== 'f32') return { skipped: 'Adafactor keeps its factored state in f32' };
+      if ((opt.name === 'lamb' || opt.name === 'lars') && stateFormat === 'q8') return { skipped: 'q8 state is not offered for the layer-wise optimizers' };
       const params = createParameterSet(device, seedTensors(workload.sizes), { label: `bench:${mode}`, ...shape });
       const o = createOptimizer(opt.name, params, { ...opt.options, stateFormat } as never);
       try {

@@ -8,9 +8,18 @@ import { elementCount } from './tensors.js';
 import type { ResolvedTraining } from './training.js';
 import { checkStateFormat, decodeState, slotCodec, type SlotCodec, type StateFormat } from './state-format.js';
 import { getDefinition } from './optimizers/registry.js';
+import { tensorOffsets } from './layout.js';
+import { decodeQ8, isQuantizedSlot, isQuantizedTensor, mapOf, Q8_MAPS, resolveQuantization, type Quantization } from './q8.js';
+import { runOfElement, tensorRuns } from './q8.js';
 
 export const STATE_DICT_FORMAT = 'webgpu-optim/state-dict';
 export const STATE_DICT_VERSION = 1;
+
+/** A tensor's 8-bit slot: one code per element and the absmax of every block the tensor touches. */
+export interface Q8Slot {
+  codes: Uint8Array;
+  absmax: Float32Array;
+}
 
 export interface OptimizerStateDict<H extends object = Record<string, unknown>> {
   /** `"webgpu-optim/state-dict"`, version 1 (absent in hand-made dicts: read as version 1). */
@@ -30,11 +39,13 @@ export interface OptimizerStateDict<H extends object = Record<string, unknown>> 
    * always f32, such as Schedule-Free's `z`, stay Float32Arrays).
    */
   stateFormat?: Exclude<StateFormat, 'f32'>;
+  /** stateFormat 'q8': the block size and the size under which tensors keep f32 state. */
+  quantization?: Quantization;
   /**
    * `state[i]` holds tensor i's state slots by their PyTorch names (`exp_avg`, `sum`, …), and any
    * scalar state PyTorch keeps per tensor as a number (NAdam's `mu_product`).
    */
-  state: Record<string, Float32Array | Uint16Array | number>[];
+  state: Record<string, Float32Array | Uint16Array | Q8Slot | number>[];
   /** Hyperparameters: `groups[0]` is the default group, then the groups given at creation. */
   options: { groups: (H & { tensors: string[] })[] };
   /** Loss-scaler state (GradScaler's scale and growth tracker), with `lossScaling`. */
@@ -96,13 +107,15 @@ export function buildStateDict<H extends object>(
   config: ResolvedConfig<H>,
   tensors: readonly TensorInfo[],
   counts: Counts,
-  slotData: (tensorIndex: number, slot: string) => Float32Array | Uint16Array,
+  slotData: (tensorIndex: number, slot: string) => Float32Array | Uint16Array | Q8Slot,
   stateFormat: StateFormat = 'f32',
+  quantization?: Quantization,
 ): OptimizerStateDict<H> {
   const sd: OptimizerStateDict<H> = {
     format: STATE_DICT_FORMAT,
     version: STATE_DICT_VERSION,
     ...(stateFormat === 'f32' ? {} : { stateFormat }),
+    ...(quantization ? { quantization: { ...quantization } } : {}),
     optimizer: config.definition.name,
     step: counts.step,
     stepCalls: counts.stepCalls,
@@ -147,11 +160,23 @@ export function checkStateDictOptions(options: unknown, what: string): StateDict
  */
 export function dequantizeStateDict<H extends object>(sd: OptimizerStateDict<H>): OptimizerStateDict<H> {
   if (sd.stateFormat === undefined) return sd;
-  const { stateFormat, ...rest } = sd;
+  const { stateFormat, quantization: _q, ...rest } = sd;
   const definition = getDefinition(sd.optimizer);
-  const codecOf = slotCodecs(definition, configOf(definition, sd.tensors.map((t) => t.name), sd.options.groups), stateFormat);
-  const decode = (name: string, value: Float32Array | Uint16Array | number) => (value instanceof Uint16Array ? decodeState(codecOf(name)!, value) : value);
-  return { ...rest, state: sd.state.map((slots) => Object.fromEntries(Object.entries(slots).map(([name, value]) => [name, decode(name, value)]))) };
+  const config = configOf(definition, sd.tensors.map((t) => t.name), sd.options.groups);
+  const codecOf = slotCodecs(definition, config, stateFormat);
+  const specs = new Map(definition.slots(config.defines).map((slot) => [slot.name, slot]));
+  const offsets = tensorOffsets(sd.tensors.map((t) => t.length));
+  const decode = (i: number, name: string, value: Float32Array | Uint16Array | Q8Slot | number) => {
+    if (value instanceof Uint16Array) return decodeState(codecOf(name)!, value);
+    if (typeof value === 'object' && !(value instanceof Float32Array)) return decodeQ8Slot(value, Q8_MAPS[mapOf(specs.get(name)!)], offsets[i]!, sd.quantization!.blockSize);
+    return value;
+  };
+  return { ...rest, state: sd.state.map((slots, i) => Object.fromEntries(Object.entries(slots).map(([name, value]) => [name, decode(i, name, value)]))) };
+}
+
+/** A tensor's 8-bit slot as f32 values (the tensor at packed `offset`: its runs follow the blocks). */
+export function decodeQ8Slot(slot: Q8Slot, map: Float32Array, offset: number, blockSize: number): Float32Array {
+  return Float32Array.from(slot.codes, (code, e) => decodeQ8(map, code, slot.absmax[runOfElement(offset, e, blockSize)]!));
 }
 
 /** The codec of each per-element slot of this kernel variant in `format` (undefined: stored in f32, as are shaped slots). */
@@ -163,8 +188,12 @@ function slotCodecs(definition: OptimizerDefinition<any, any>, config: ResolvedC
 /** What a checked state dict restores. */
 export interface LoadedState<H extends object> {
   config: ResolvedConfig<H>;
-  /** Tensor i's slot values in f32 (16-bit slots decoded), to be stored in the loading optimizer's format. */
+  /** Tensor i's slot values in f32 (16- and 8-bit slots decoded), to be stored in the loading optimizer's format. */
   slotValues(tensorIndex: number, slot: string): Float32Array | undefined;
+  /** A q8 dict's quantization: where it equals the loading optimizer's, it loads its stored form itself. */
+  quantization?: Quantization;
+  /** Tensor i's slot as the dict holds it. */
+  storedValue(tensorIndex: number, slot: string): Q8Slot | Float32Array | undefined;
   step: number;
   stepCalls: number;
   scaler?: { scale: number; growthTracker: number };
@@ -254,6 +283,27 @@ export function checkStateDict<H extends object>(
     fail((error as Error).message.replace('webgpu-optim: ', ''));
   }
   const codecOf = slotCodecs(definition, config, format);
+  let quantization: Quantization | undefined;
+  if (format === 'q8') {
+    if (sd.quantization === undefined) fail("stateFormat 'q8' needs its quantization (blockSize, minQuantizedElements)");
+    try {
+      quantization = resolveQuantization(sd.quantization, true, 'the dict');
+    } catch (error) {
+      fail((error as Error).message.replace('webgpu-optim: ', ''));
+    }
+  } else if (sd.quantization !== undefined) fail(`it has a quantization but stateFormat ${JSON.stringify(sd.stateFormat ?? 'f32')}`);
+  const specs = new Map(definition.slots(config.defines).map((slot) => [slot.name, slot]));
+  const offsets = tensorOffsets(tensors.map((t) => t.length));
+  /** An 8-bit slot of tensor i in this dict (its tensor is large enough and the slot is quantized). */
+  const isQ8 = (i: number, slot: string) => quantization !== undefined && specs.has(slot) && isQuantizedSlot(specs.get(slot)!) && isQuantizedTensor(tensors[i]!.length, quantization);
+  const checkQ8 = (value: unknown, i: number, slot: string) => {
+    const length = tensors[i]!.length;
+    const runs = tensorRuns({ offset: offsets[i]!, length }, quantization!.blockSize);
+    const q = value as Q8Slot | undefined;
+    if (q === null || typeof q !== 'object' || !(q.codes instanceof Uint8Array) || q.codes.length !== length || !(q.absmax instanceof Float32Array) || q.absmax.length !== runs) {
+      fail(`state[${i}].${slot} must be { codes: Uint8Array of length ${length}, absmax: Float32Array of length ${runs} } (stateFormat 'q8', blocks of ${quantization!.blockSize})`);
+    }
+  };
   sd.state.forEach((slots, i) => {
     const scalars = scalarState(config, i, sd.step);
     const own = tensorSlots(config, tensors[i]!, i);
@@ -263,7 +313,8 @@ export function checkStateDict<H extends object>(
       fail(`tensor "${tensors[i]!.name}" has slots [${got}], expected [${expected}]`);
     }
     for (const { name, shape } of own) {
-      if (!codecOf(name)) checkFloatArray(slots[name], elementCount(shape), `state[${i}].${name}`, fail);
+      if (isQ8(i, name)) checkQ8(slots[name], i, name);
+      else if (!codecOf(name)) checkFloatArray(slots[name], elementCount(shape), `state[${i}].${name}`, fail);
       else if (!(slots[name] instanceof Uint16Array) || slots[name].length !== elementCount(shape)) {
         fail(`state[${i}].${name} must be a Uint16Array of length ${elementCount(shape)} (the ${format} bits of stateFormat ${JSON.stringify(format)})`);
       }
@@ -278,8 +329,11 @@ export function checkStateDict<H extends object>(
     config,
     slotValues(i, slot) {
       const value = sd.state[i]![slot];
+      if (isQ8(i, slot)) return decodeQ8Slot(value as Q8Slot, Q8_MAPS[mapOf(specs.get(slot)!)], offsets[i]!, quantization!.blockSize);
       return value instanceof Uint16Array ? decodeState(codecOf(slot)!, value) : (value as Float32Array | undefined);
     },
+    quantization,
+    storedValue: (i, slot) => sd.state[i]![slot] as Q8Slot | Float32Array | undefined,
     step: sd.step,
     stepCalls: sd.stepCalls ?? sd.step,
     scaler: sd.scaler ? { ...sd.scaler } : undefined,
@@ -299,7 +353,7 @@ export function checkStateDict<H extends object>(
  */
 export function stateDictToJSON(sd: OptimizerStateDict<any>): string {
   return JSON.stringify(sd, (_key, value) =>
-    value instanceof Float32Array ? { float32: toBase64(value) } : value instanceof Uint16Array ? { uint16: toBase64(value) } : value,
+    value instanceof Float32Array ? { float32: toBase64(value) } : value instanceof Uint16Array ? { uint16: toBase64(value) } : value instanceof Uint8Array ? { uint8: toBase64(value) } : value,
   );
 }
 
@@ -310,11 +364,12 @@ export function stateDictFromJSON<H extends object = Record<string, unknown>>(js
     if (value === null || typeof value !== 'object' || Object.keys(value).length !== 1) return value;
     if (typeof value.float32 === 'string') return new Float32Array(fromBase64(value.float32, 4));
     if (typeof value.uint16 === 'string') return new Uint16Array(fromBase64(value.uint16, 2));
+    if (typeof value.uint8 === 'string') return new Uint8Array(fromBase64(value.uint8, 1));
     return value;
   });
 }
 
-function toBase64(array: Float32Array | Uint16Array): string {
+function toBase64(array: Float32Array | Uint16Array | Uint8Array): string {
   const bytes = new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
   let binary = '';
   for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));

@@ -141,9 +141,11 @@ export const STATE_FORMATS = {
   f32: { bytesPerElement: 4 },
   bf16: { bytesPerElement: 2, flag: 'STATE_BF16', encode: bf16Bits, decode: fromBf16Bits, encodeStochastic: bf16BitsStochastic },
   f16: { bytesPerElement: 2, flag: 'STATE_F16', encode: f16Bits, decode: fromF16Bits, encodeStochastic: f16BitsStochastic, rootOfSquares: true },
+  // 8-bit block-wise (src/q8.ts): one byte per element plus one f32 per block; not a per-element codec.
+  q8: { bytesPerElement: 1, flag: 'Q8' },
 } as const satisfies Record<string, StateFormatSpec>;
 
-/** `'f32'` (default), `'bf16'` or `'f16'`. */
+/** `'f32'` (default), `'bf16'`, `'f16'` or `'q8'`. */
 export type StateFormat = keyof typeof STATE_FORMATS;
 
 export const STATE_FORMAT_NAMES = Object.keys(STATE_FORMATS) as StateFormat[];
@@ -182,7 +184,7 @@ export function resolveStochasticRounding(value: unknown, format: StateFormat, w
     }
     seed = given as number;
   }
-  if (format === 'f32') throw new Error(`webgpu-optim: ${what}: stochasticRounding rounds 16-bit state; it needs stateFormat 'bf16' or 'f16' (got 'f32')`);
+  if (format !== 'bf16' && format !== 'f16') throw new Error(`webgpu-optim: ${what}: stochasticRounding rounds 16-bit state; it needs stateFormat 'bf16' or 'f16' (got '${format}')`);
   return seed;
 }
 

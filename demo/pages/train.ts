@@ -44,6 +44,7 @@ const STATE_CHOICES: Readonly<Record<string, { options: Pick<OptimizerCreateOpti
   bf16: { options: { stateFormat: 'bf16' }, checked: false, hint: '2 bytes, f32 range, 8 significant bits, nearest rounding' },
   'bf16 sr': { options: { stateFormat: 'bf16', stochasticRounding: { seed: 1 } }, checked: false, hint: 'bf16 with stochastic rounding: right on average' },
   f16: { options: { stateFormat: 'f16' }, checked: false, hint: '2 bytes, 11 significant bits, narrow range (second moments stored as roots)' },
+  q8: { options: { stateFormat: 'q8' }, checked: false, hint: '8-bit block-wise (1 byte per value and one scale per 256); tensors under 4096 values keep f32, as bitsandbytes' },
 };
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -134,7 +135,8 @@ interface RunSettings {
 
 /**
  * Each optimizer once per state choice: f32 keeps its label and colour, 16-bit copies are
- * "Adam · bf16" in colours no other curve of the run has (Adafactor's factored state is f32 only).
+ * "Adam · bf16" in colours no other curve of the run has (Adafactor's factored state is f32 only;
+ * LAMB and LARS take no q8).
  */
 function withFormats(optimizers: typeof OPTIMIZERS, choices: readonly string[]): typeof OPTIMIZERS {
   const used = new Set(optimizers.map((o) => o.color));
@@ -145,7 +147,7 @@ function withFormats(optimizers: typeof OPTIMIZERS, choices: readonly string[]):
   };
   return optimizers.flatMap((o) =>
     choices
-      .filter((choice) => choice === 'f32' || !getDefinition(o.name).shapedSlots)
+      .filter((choice) => choice === 'f32' || (!getDefinition(o.name).shapedSlots && !(choice === 'q8' && getDefinition(o.name).tensorSums)))
       .map((choice) => (choice === 'f32' ? o : { ...o, label: `${o.label} · ${choice}`, options: { ...o.options, ...STATE_CHOICES[choice]!.options }, color: freeColor() })),
   );
 }

@@ -51,7 +51,7 @@ export function toTorchCheckpoint(stored: OptimizerStateDict<any>): Uint8Array {
     scalars[torchIndex] = { step: sd.step };
     for (const [slot, value] of Object.entries(sd.state[i]!)) {
       if (typeof value === 'number') scalars[torchIndex]![slot] = value;
-      else tensors[`state.${torchIndex}.${slot}`] = { shape: [...(sd.tensors[i]!.shape ?? [value.length])], data: value as Float32Array }; // dequantized
+      else tensors[`state.${torchIndex}.${slot}`] = { shape: [...(sd.tensors[i]!.shape ?? [(value as Float32Array).length])], data: value as Float32Array }; // dequantized
     }
   });
   let next = 0;

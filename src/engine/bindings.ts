@@ -3,16 +3,16 @@
  * bind group entries are all made from this list, so their numbers cannot drift apart.
  */
 import type { KernelDefines, SlotSpec } from '../optimizers/definition.js';
-import { slotFormat, stateFormatOf } from '../state-format.js';
+import { slotFormat, stateFormatOf, type StateFormat } from '../state-format.js';
 
 interface SharedBinding {
-  readonly name: 'hyper' | 'param' | 'grad' | 'chunkGroup' | 'control' | 'chunkTensor' | 'tensorScratch' | 'factors' | 'factorTable' | 'segment';
+  readonly name: 'hyper' | 'param' | 'grad' | 'chunkGroup' | 'control' | 'chunkTensor' | 'tensorScratch' | 'factors' | 'factorTable' | 'segment' | 'q8Chunks' | 'q8Maps';
   readonly declaration: string;
   readonly type: GPUBufferBindingType;
   /** The binding exists only when this kernel flag is on… */
   readonly flag?: string;
-  /** …and this one is off. */
-  readonly unless?: string;
+  /** …and these are off. */
+  readonly unless?: readonly string[];
   readonly dynamic?: boolean;
 }
 
@@ -23,7 +23,8 @@ const SHARED: readonly SharedBinding[] = [
   { name: 'grad', declaration: 'var<storage, read> grad: array<vec4<f32>>', type: 'read-only-storage' },
   // Group index of every 64-element chunk (16 vec4) of the segment.
   // (A layer-wise kernel reads the group from chunkTensor instead.)
-  { name: 'chunkGroup', declaration: 'var<storage, read> chunkGroup: array<u32>', type: 'read-only-storage', flag: 'MULTI_GROUP', unless: 'LAYERWISE' },
+  // (A layer-wise or 8-bit kernel reads the group from its own chunk table instead.)
+  { name: 'chunkGroup', declaration: 'var<storage, read> chunkGroup: array<u32>', type: 'read-only-storage', flag: 'MULTI_GROUP', unless: ['LAYERWISE', 'Q8'] },
   { name: 'control', declaration: 'var<storage, read> control: Control', type: 'read-only-storage', flag: 'GRAD_CONTROL' },
   // Layer-wise: per chunk of the segment (tensor, scratch entry, tensor elements, group), and the
   // scratch buffer of per-tensor sums and chunk partials (src/tensor-reduction.ts).
@@ -35,7 +36,14 @@ const SHARED: readonly SharedBinding[] = [
   // Stochastic rounding of 16-bit state: the segment's first element and the seed (a uniform
   // buffer: not one of the storage buffers a stage may bind).
   { name: 'segment', declaration: 'var<uniform> segment: vec4<u32>', type: 'uniform', flag: 'STOCHASTIC' },
+  // 8-bit state (src/q8.ts): per chunk of the segment (group, quantized | its elements or its side
+  // index, its run, 0), and the two dynamic maps.
+  { name: 'q8Chunks', declaration: 'var<storage, read> q8Chunks: array<vec4<u32>>', type: 'read-only-storage', flag: 'Q8' },
+  { name: 'q8Maps', declaration: 'var<uniform> q8Maps: array<vec4<f32>, 128>', type: 'uniform', flag: 'Q8' },
 ];
+
+/** The WGSL element type of a slot's array, by its stored format. */
+const SLOT_ELEMENT: Record<StateFormat, string> = { f32: 'vec4<f32>', bf16: 'vec2<u32>', f16: 'vec2<u32>', q8: 'u32' };
 
 export type BindingName = SharedBinding['name'] | `slot:${string}`;
 
@@ -50,14 +58,15 @@ export interface KernelBinding {
 /** The bindings of one kernel variant: the shared ones its flags need, then one per state slot. */
 export function kernelBindings(slots: readonly SlotSpec[], defines: KernelDefines): KernelBinding[] {
   const shared = SHARED.flatMap((b, binding) =>
-    (b.flag && !defines[b.flag]) || (b.unless && defines[b.unless]) ? [] : [{ binding, name: b.name, declaration: b.declaration, type: b.type, dynamic: b.dynamic === true }],
+    (b.flag && !defines[b.flag]) || b.unless?.some((flag) => defines[flag]) ? [] : [{ binding, name: b.name, declaration: b.declaration, type: b.type, dynamic: b.dynamic === true }],
   );
   const format = stateFormatOf(defines);
   const state = slots.map((slot, k) => ({
     binding: SHARED.length + k,
     name: `slot:${slot.name}` as const,
-    // 16-bit state: four halves per vec4 in two u32 (src/kernels/state-format.wgsl).
-    declaration: `var<storage, read_write> ${slot.wgsl}: array<${slotFormat(slot, format) === 'f32' ? 'vec4<f32>' : 'vec2<u32>'}>`,
+    // 16-bit state: four halves per vec4 in two u32 (src/kernels/state-format.wgsl); 8-bit: codes,
+    // absmax and side values as u32 (src/kernels/q8.wgsl).
+    declaration: `var<storage, read_write> ${slot.wgsl}: array<${SLOT_ELEMENT[slotFormat(slot, format)]}>`,
     type: 'storage' as const,
     dynamic: false,
   }));

@@ -5,7 +5,7 @@
  * force a split), plus the accumulation and control passes when those features are on.
  */
 import { checkOptionsObject, checkScheduleAllowed, resolveConfig, resolveStateFormat, updatedGroups, type OptimizerOptions, type ResolvedConfig } from '../config.js';
-import { alignUp, CHUNK_ELEMENTS, kernelDispatch, type PackedLayout } from '../layout.js';
+import { alignUp, CHUNK_ELEMENTS, dispatchGrid, kernelDispatch, type PackedLayout } from '../layout.js';
 import { getDefinition, type OptimizerName, type OptimizerOptionsMap } from '../optimizers/registry.js';
 import { checkParameterSet, parameterSetLifecycle, type ParameterSet } from '../parameters.js';
 import { checkSchedule, type LrSchedule } from '../schedules.js';
@@ -25,6 +25,8 @@ import { getKernelPipeline } from './pipelines.js';
 import { createScalarRing } from './scalar-ring.js';
 import { packScalars, scalarLayout } from './scalars.js';
 import { createStateBuffers } from './state-buffers.js';
+import { createQ8StateBuffers } from './q8-state.js';
+import { resolveQuantization, type QuantizationOptions } from '../q8.js';
 import { createTensorSums } from './tensor-sums.js';
 import { createFactoredState } from './factored-state.js';
 
@@ -47,6 +49,8 @@ export interface OptimizerCreateOptions {
    * the slot and the element, the same on every device and in the CPU reference.
    */
   stochasticRounding?: StochasticRounding;
+  /** stateFormat 'q8': `{ blockSize: 256, minQuantizedElements: 4096 }` by default (docs/state-formats.md). */
+  quantization?: QuantizationOptions;
 }
 
 export interface Optimizer<H extends object = Record<string, unknown>> {
@@ -155,8 +159,9 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
   const definition = getDefinition(name);
   checkParameterSet(params, 'createOptimizer');
   checkOptionsObject(options, `createOptimizer('${name}') options`);
-  const { stepsInFlight = 64, stateFormat: formatOption, stochasticRounding, ...otherOptions } = options as OptimizerCreateOptions & TrainingOptions;
+  const { stepsInFlight = 64, stateFormat: formatOption, stochasticRounding, quantization: quantizationOption, ...otherOptions } = options as OptimizerCreateOptions & TrainingOptions;
   const stateFormat = resolveStateFormat(definition, formatOption, `createOptimizer('${name}')`);
+  const quantization = resolveQuantization(quantizationOption, stateFormat === 'q8', `createOptimizer('${name}')`);
   const roundingSeed = resolveStochasticRounding(stochasticRounding, stateFormat, `createOptimizer('${name}')`);
   if (!Number.isSafeInteger(stepsInFlight) || stepsInFlight < 1 || stepsInFlight > MAX_STEPS_IN_FLIGHT) {
     throw new RangeError(`webgpu-optim: stepsInFlight must be an integer in [1, ${MAX_STEPS_IN_FLIGHT}], got ${stepsInFlight}`);
@@ -166,6 +171,7 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
   const { device, layout, tensors } = params;
   let config: ResolvedConfig<any> = resolveConfig(definition, tensors.map((t) => t.name), rest);
   const slots = definition.slots(config.defines);
+  const slotNames = new Set(slots.map((slot) => slot.name));
   const defines = { ...config.defines, GRAD_CONTROL: training.control, ...stateFormatDefines(stateFormat), STOCHASTIC: roundingSeed !== undefined };
   const storageBuffers = storageBufferCount(slots, defines);
   if (storageBuffers > device.limits.maxStorageBuffersPerShaderStage) {
@@ -176,11 +182,19 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
   }
   const label = `${params.label}:${name}`;
   const lifecycle = createLifecycle(`optimizer ${name} ("${label}")`, device, parameterSetLifecycle(params));
-  const kernel = getKernelPipeline(device, definition, defines, params.workgroupSize, 'main', params.vectorsPerInvocation);
-  const kernelGrid = layout.segments.map((segment) => kernelDispatch(segment, params.workgroupSize, params.vectorsPerInvocation));
+  // 8-bit state: one workgroup per block (src/kernels/q8.wgsl), else the shape the set was made with.
+  const kernel = quantization
+    ? getKernelPipeline(device, definition, defines, quantization.blockSize / 4, 'mainBlockwise')
+    : getKernelPipeline(device, definition, defines, params.workgroupSize, 'main', params.vectorsPerInvocation);
+  const kernelGrid = layout.segments.map((segment) =>
+    quantization
+      ? dispatchGrid(Math.ceil(segment.elementCount / quantization.blockSize), device.limits.maxComputeWorkgroupsPerDimension, 'a segment of 8-bit state blocks')
+      : kernelDispatch(segment, params.workgroupSize, params.vectorsPerInvocation),
+  );
 
   // Everything the optimizer owns (pipelines are shared, per device).
-  const state = createStateBuffers({ device, label, layout, slots, format: stateFormat });
+  const q8State = quantization && createQ8StateBuffers({ device, label, layout, slots, quantization, tensorGroup: config.tensorGroup });
+  const state = q8State ?? createStateBuffers({ device, label, layout, slots, format: stateFormat });
   state.writeInitial(config);
   if (definition.initialFromParams?.length) {
     const encoder = device.createCommandEncoder({ label: `${label}:initialState` });
@@ -229,6 +243,8 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
           if (binding === 'factors') return { buffer: factored!.buffer };
           if (binding === 'factorTable') return { buffer: factored!.table };
           if (binding === 'segment') return { buffer: segmentInfo!, offset: s * SEGMENT_INFO_STRIDE, size: 16 };
+          if (binding === 'q8Chunks') return q8State!.chunkRange(s);
+          if (binding === 'q8Maps') return q8State!.maps;
           return state.range(binding.slice('slot:'.length), segment);
         });
         return device.createBindGroup({ label: `${label}:segment${s}`, layout: kernel.bindGroupLayout, entries });
@@ -375,7 +391,7 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
       const snapshotConfig = config;
       const stepCalls = book.stepCount;
       const { snapshot, packed, accumulated, pending, shaped } = await readState();
-      const slice = <A extends Float32Array | Uint16Array>(data: A, i: number) => data.slice(tensors[i]!.offset, tensors[i]!.offset + tensors[i]!.length) as A;
+      const slice = (data: Float32Array, i: number) => data.slice(tensors[i]!.offset, tensors[i]!.offset + tensors[i]!.length);
       const sd = buildStateDict(
         snapshotConfig,
         tensors,
@@ -386,8 +402,9 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
           accumulation: accumulated ? { microSteps: pending, grads: tensors.map((_, i) => slice(accumulated, i)) } : undefined,
           mode,
         },
-        (i, slot) => (slot in packed ? slice(packed[slot]!, i) : shaped!(i, slot)),
+        (i, slot) => (slotNames.has(slot) ? packed(i, slot) : shaped!(i, slot)),
         stateFormat,
+        quantization,
       );
       return dequantize ? dequantizeStateDict(sd) : sd;
     },
@@ -405,7 +422,10 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
         loaded.accumulated?.forEach((g, i) => packed.set(g, tensors[i]!.offset));
         accumulator.write(packed);
       }
-      state.write(loaded.slotValues);
+      // A q8 dict of the same quantization loads its stored form (requantizing is not idempotent).
+      const sameQuantization = q8State && loaded.quantization && JSON.stringify(loaded.quantization) === JSON.stringify(quantization);
+      if (sameQuantization) q8State.writeStored(loaded.storedValue);
+      else state.write(loaded.slotValues);
       factored?.write(loaded.slotValues);
       mode = loaded.mode;
       lifecycle.recover();

@@ -39,6 +39,7 @@ export function getKernelPipeline(
   entryPoint = 'main',
   vectorsPerInvocation = 1,
 ): KernelPipeline {
+  // mainBlockwise (8-bit state): one workgroup of workgroupSize vec4s per block.
   const shape = entryPoint === 'main' ? `@${workgroupSize}x${vectorsPerInvocation}` : `@${workgroupSize}:${entryPoint}`;
   const key = `${definition.name}[${flagKey(defines)}]${shape}`;
   return cached(device, `kernel:${key}`, () => {
@@ -53,7 +54,12 @@ export function getKernelPipeline(
       compute: {
         module,
         entryPoint,
-        constants: entryPoint === 'main' ? { WORKGROUP_SIZE: workgroupSize, VECTORS_PER_INVOCATION: vectorsPerInvocation } : { WORKGROUP_SIZE: workgroupSize },
+        constants:
+          entryPoint === 'main'
+            ? { WORKGROUP_SIZE: workgroupSize, VECTORS_PER_INVOCATION: vectorsPerInvocation }
+            : entryPoint === 'mainBlockwise'
+              ? { BLOCK_VECTORS: workgroupSize }
+              : { WORKGROUP_SIZE: workgroupSize },
       },
     });
     return { pipeline, bindGroupLayout, bindings };

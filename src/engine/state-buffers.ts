@@ -3,10 +3,14 @@ import type { ResolvedConfig } from '../config.js';
 import type { PackedLayout, Segment } from '../layout.js';
 import type { SlotSpec } from '../optimizers/definition.js';
 import { readBuffers } from '../readback.js';
+import type { Q8Slot } from '../state-dict.js';
 import { encodeState, slotCodec, slotFormat, stateFormatSpec, type StateFormat } from '../state-format.js';
 
 /** A slot's packed contents: f32 values, or the stored bits of a 16-bit format. */
 export type StoredSlot = Float32Array | Uint16Array;
+
+/** One tensor's slot as a state dict holds it: f32 values, 16-bit bits, or 8-bit codes and absmax. */
+export type StoredValue = Float32Array | Uint16Array | Q8Slot;
 
 export interface StateBuffers {
   readonly buffers: Readonly<Record<string, GPUBuffer>>;
@@ -16,8 +20,8 @@ export interface StateBuffers {
   writeInitial(config: ResolvedConfig<any>): void;
   /** Writes tensor i's slot values (`values(i, slot)`, f32; undefined: 0), rounded to each slot's format. */
   write(values: (tensorIndex: number, slot: string) => Float32Array | undefined): void;
-  /** Reads every slot back, packed, in its stored form. */
-  read(): Promise<Record<string, StoredSlot>>;
+  /** Reads every slot back; the result gives tensor i's slot in its stored form. */
+  read(): Promise<(tensorIndex: number, slot: string) => StoredValue>;
   /** The binding range of `slot` over one segment. */
   range(slot: string, segment: Segment): GPUBufferBinding;
   destroy(): void;
@@ -59,8 +63,12 @@ export function createStateBuffers(args: { device: GPUDevice; label: string; lay
     },
     write,
     async read() {
-      const packed = await readBuffers(device, slots.map((slot) => ({ buffer: buffers[slot.name]!, byteLength: buffers[slot.name]!.size })), `${label}:state`);
-      return Object.fromEntries(slots.map((slot, k) => [slot.name, formats[slot.name] === 'f32' ? packed[k]! : new Uint16Array(packed[k]!.buffer)]));
+      const raw = await readBuffers(device, slots.map((slot) => ({ buffer: buffers[slot.name]!, byteLength: buffers[slot.name]!.size })), `${label}:state`);
+      const packed = new Map<string, StoredSlot>(slots.map((slot, k) => [slot.name, formats[slot.name] === 'f32' ? raw[k]! : new Uint16Array(raw[k]!.buffer)]));
+      return (i, slot) => {
+        const t = layout.tensors[i]!;
+        return packed.get(slot)!.slice(t.offset, t.offset + t.length);
+      };
     },
     range(slot, segment) {
       const bytes = bytesPerElement(slot);

@@ -14,6 +14,8 @@ import controlSource from './control.wgsl?raw';
 import gradStatsSource_ from './grad-stats.wgsl?raw';
 import layerwiseSource from './layerwise.wgsl?raw';
 import stateFormatSource from './state-format.wgsl?raw';
+import q8Source from './q8.wgsl?raw';
+import { isQuantizedSlot, mapOf, Q8_MAPS, zeroCode } from '../q8.js';
 import tensorSumsSource_ from './tensor-sums.wgsl?raw';
 
 const directive = /#(if|elif)[ \t]+([A-Za-z_][A-Za-z0-9_]*)/g;
@@ -50,11 +52,64 @@ export function kernelSource(definition: OptimizerDefinition<any, any>, defines:
   const parts = [controlWgsl(), controlSource, hyperWgsl(definition), bindingDeclarations(bindings), commonSource];
   if (defines.LAYERWISE) parts.push(layerwiseSource);
   const format = stateFormatOf(defines);
+  if (format === 'q8') {
+    const quantized = slots.filter(isQuantizedSlot);
+    parts.push(q8Source, ...quantized.map(q8Accessors), q8Finish(quantized));
+    return preprocess([...parts, throughAccessors(definition.kernel.source, quantized)].join('\n'), defines);
+  }
   const packed = slots.filter((slot) => slotCodec(slot, format));
   if (packed.length > 0) {
     parts.push(stateFormatSource, ...packed.map((slot) => slotAccessors(slot, slotCodec(slot, format)!.root, defines.STOCHASTIC ? slots.indexOf(slot) : undefined)));
   }
   return preprocess([...parts, throughAccessors(definition.kernel.source, packed)].join('\n'), defines);
+}
+
+/**
+ * Load, store and finish functions of an 8-bit slot (src/kernels/q8.wgsl): loads decode (or read
+ * the side value), stores keep the value for the block's finish (or write the side value), and
+ * the finish takes the block's absmax and stores the codes.
+ */
+function q8Accessors(slot: SlotSpec): string {
+  const name = slot.wgsl;
+  const map = mapOf(slot);
+  const base = map === 'signed' ? 0 : 64;
+  return `var<private> ${name}Pending: vec4<f32>;
+fn ${name}Load(i: u32) -> vec4<f32> {
+  let chunk = q8Chunk(i);
+  if (!q8IsQuantized(chunk)) {
+    let w = q8SideWord(i, chunk);
+    return bitcast<vec4<f32>>(vec4<u32>(${name}[w], ${name}[w + 1u], ${name}[w + 2u], ${name}[w + 3u]));
+  }
+  return q8Decode(${base}u, ${name}[i], bitcast<f32>(${name}[q8AbsmaxBase() + q8Run(i)]));
+}
+fn ${name}Store(i: u32, x: vec4<f32>) {
+  let chunk = q8Chunk(i);
+  if (!q8IsQuantized(chunk)) {
+    let w = q8SideWord(i, chunk);
+    let b = bitcast<vec4<u32>>(x);
+    ${name}[w] = b.x;
+    ${name}[w + 1u] = b.y;
+    ${name}[w + 2u] = b.z;
+    ${name}[w + 3u] = b.w;
+    return;
+  }
+  ${name}Pending = x;
+}
+fn ${name}Finish(i: u32, lid: u32, block: u32, live: bool) {
+  let absmax = q8RunMax(q8LaneMax(i, ${name}Pending, live), lid, block);
+  // A run's first lane in the block stores its absmax (padding-only chunks have no run).
+  let chunk = select(0u, q8Chunk(i), live);
+  if (live && q8IsQuantized(chunk)) {
+    ${name}[i] = q8Encode(${base}u, ${zeroCode(Q8_MAPS[map])}u, ${name}Pending, absmax);
+    if ((chunk & 0x7fu) > 0u && (lid == 0u || (lid % CHUNK_VECTORS == 0u && q8Run(i - 1u) != q8Run(i)))) {
+      ${name}[q8AbsmaxBase() + q8Run(i)] = bitcast<u32>(absmax);
+    }
+  }
+}`;
+}
+
+function q8Finish(slots: readonly SlotSpec[]): string {
+  return `fn q8Finish(i: u32, lid: u32, block: u32, live: bool) {\n${slots.map((s) => `  ${s.wgsl}Finish(i, lid, block, live);`).join('\n')}\n}`;
 }
 
 /**

@@ -25,6 +25,8 @@ export interface SlotSpec {
    * square root instead, so that small second moments do not underflow (src/state-format.ts).
    */
   readonly squared?: boolean;
+  /** Never negative (besides `squared` slots): 8-bit state uses the unsigned map (src/q8.ts). */
+  readonly nonNegative?: boolean;
 }
 
 /**

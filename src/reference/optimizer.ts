@@ -12,6 +12,8 @@ import { checkSchedule, type LrSchedule } from '../schedules.js';
 import { buildStateDict, checkStateDict, checkStateDictOptions, dequantizeStateDict, type OptimizerStateDict, type StateDictOptions, type TensorInfo } from '../state-dict.js';
 import { encodeState, resolveStochasticRounding, roundingNoise, slotCodec, type SlotCodec, type StateFormat, type StochasticRounding } from '../state-format.js';
 import { tensorOffsets } from '../layout.js';
+import { resolveQuantization, type QuantizationOptions } from '../q8.js';
+import { createQ8Twin } from './q8-twin.js';
 import { checkGradients, checkTensorSpecs, elementCount, shapeOf } from '../tensors.js';
 import { resolveTraining, type TrainingOptions } from '../training.js';
 import { controlStep, initialControlState, type ControlState } from './gradient-control.js';
@@ -76,15 +78,21 @@ function namedParams(params: unknown): { tensors: TensorInfo[]; data: Float32Arr
 export function createReferenceOptimizer<N extends OptimizerName>(
   name: N,
   params: readonly (Float32Array | NamedTensor)[],
-  options?: OptimizerOptions<OptimizerOptionsMap[N]> & TrainingOptions & { stepsInFlight?: number; stateFormat?: StateFormat; stochasticRounding?: StochasticRounding },
+  options?: OptimizerOptions<OptimizerOptionsMap[N]> & TrainingOptions & { stepsInFlight?: number; stateFormat?: StateFormat; stochasticRounding?: StochasticRounding; quantization?: QuantizationOptions },
 ): ReferenceOptimizer<OptimizerOptionsMap[N]>;
 export function createReferenceOptimizer(name: string, params: readonly (Float32Array | NamedTensor)[], options: object = {}): ReferenceOptimizer<any> {
   const definition = getDefinition(name);
   const { tensors, data } = namedParams(params);
   checkOptionsObject(options, `createReferenceOptimizer('${name}') options`);
   // stepsInFlight sizes the GPU's scalar ring; the twin has none, but accepts the same options.
-  const { stepsInFlight: _ring, stateFormat: formatOption, stochasticRounding, ...withoutEngineOptions } = options as { stepsInFlight?: number; stateFormat?: unknown; stochasticRounding?: unknown };
+  const { stepsInFlight: _ring, stateFormat: formatOption, stochasticRounding, quantization: quantizationOption, ...withoutEngineOptions } = options as {
+    stepsInFlight?: number;
+    stateFormat?: unknown;
+    stochasticRounding?: unknown;
+    quantization?: unknown;
+  };
   const stateFormat = resolveStateFormat(definition, formatOption, `createReferenceOptimizer('${name}')`);
+  const quantization = resolveQuantization(quantizationOption, stateFormat === 'q8', `createReferenceOptimizer('${name}')`);
   const roundingSeed = resolveStochasticRounding(stochasticRounding, stateFormat, `createReferenceOptimizer('${name}')`);
   const { training, rest } = resolveTraining(withoutEngineOptions);
   checkScheduleAllowed(definition, training.schedule);
@@ -125,6 +133,7 @@ export function createReferenceOptimizer(name: string, params: readonly (Float32
     }
   };
   state.forEach(roundNearest);
+  const q8 = quantization && createQ8Twin(slotSpecs, tensors, offsets, quantization, state);
   let mode: 'train' | 'eval' | undefined = definition.modes?.initial;
   const n = scalarLayout(definition).names.length;
   const k = training.accumulationSteps;
@@ -205,6 +214,7 @@ export function createReferenceOptimizer(name: string, params: readonly (Float32
                 definition.reference({ param, grad: effective[i]!, state: state[i]!, h, defines: config.defines, begin: 0, end: param.length, shape: tensors[i]!.shape!, stored });
                 roundSlots(state[i]!, i, step);
               });
+              q8?.store();
             }
             accumulated?.forEach((acc) => acc.fill(0));
           },
@@ -233,9 +243,10 @@ export function createReferenceOptimizer(name: string, params: readonly (Float32
         },
         (i, slot) => {
           const codec = codecs.get(slot);
-          return codec ? encodeState(codec, state[i]![slot]!) : state[i]![slot]!.slice();
+          return q8?.stored(i, slot) ?? (codec ? encodeState(codec, state[i]![slot]!) : state[i]![slot]!.slice());
         },
         stateFormat,
+        quantization,
       );
       return dequantize ? dequantizeStateDict(sd) : sd;
     },
@@ -253,6 +264,9 @@ export function createReferenceOptimizer(name: string, params: readonly (Float32
         for (const [slot, values] of Object.entries(slotsOfTensor)) values.set(loaded.slotValues(i, slot) ?? new Float32Array(values.length));
         roundNearest(slotsOfTensor);
       });
+      // A q8 dict of the same quantization: its stored form itself (requantizing is not idempotent).
+      if (q8 && loaded.quantization && JSON.stringify(loaded.quantization) === JSON.stringify(quantization)) q8.load(loaded.storedValue);
+      else q8?.store();
     },
   };
 }

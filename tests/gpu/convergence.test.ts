@@ -94,27 +94,34 @@ describe('convergence', () => {
         optimizers: [
           ...(['f32', 'bf16', 'f16'] as const).map((stateFormat) => ({ label: stateFormat, name: 'adam' as const, options: { lr, stateFormat } })),
           { label: 'bf16sr', name: 'adam' as const, options: { lr, stateFormat: 'bf16', stochasticRounding: { seed: 1 } } },
+          // As bitsandbytes: tensors under 4096 elements keep f32 state (moons: all of them).
+          { label: 'q8', name: 'adam' as const, options: { lr, stateFormat: 'q8' } },
+          // Every tensor quantized, reported (not bounded): tiny tensors have few elements per scale.
+          { label: 'q8all', name: 'adam' as const, options: { lr, stateFormat: 'q8', quantization: { minQuantizedElements: 0 } } },
         ],
       });
       const final = await trainer.run(undefined, () => false);
       trainer.destroy();
       const loss = Object.fromEntries(final.metrics.map((m) => [m.label, m.loss]));
-      return { loss, gap: { bf16: loss.bf16! / loss.f32! - 1, bf16sr: loss.bf16sr! / loss.f32! - 1, f16: loss.f16! / loss.f32! - 1 } };
+      const gap = (label: string) => loss[label]! / loss.f32! - 1;
+      return { loss, gap: { bf16: gap('bf16'), bf16sr: gap('bf16sr'), f16: gap('f16'), q8: gap('q8'), q8all: gap('q8all') } };
     });
   // bf16 within 5 %; f16 (11 bits, but its first moments lose precision below 6e-5, where
   // late-training gradients are) trains as well, to the convergence suite's bounds.
-  test('moons: Adam with bf16 state (nearest and stochastic) ends within 5% of f32 Adam\'s loss; with f16 below 0.3', async () => {
+  test('moons: Adam with bf16 (nearest and stochastic) and q8 state ends within 5% of f32 Adam\'s loss; with f16 below 0.3', async () => {
     const { loss, gap } = await formatGap(moons(256, 0.1, 1), [16, 16], 40, 0.01);
     console.log('moons, Adam by state format: final loss', loss, 'relative gap', gap);
     expect(Math.abs(gap.bf16)).toBeLessThan(0.05);
     expect(Math.abs(gap.bf16sr)).toBeLessThan(0.05);
+    expect(Math.abs(gap.q8)).toBeLessThan(0.05);
     expect(loss.f16).toBeLessThan(0.3);
   }, 120_000);
-  test('digits: Adam with bf16 state (nearest and stochastic) ends within 5% of f32 Adam\'s loss; with f16 below 0.6', async () => {
+  test('digits: Adam with bf16 (nearest and stochastic) and q8 state ends within 5% of f32 Adam\'s loss; with f16 below 0.6', async () => {
     const { loss, gap } = await formatGap(await loadDigits(), [64], 4, 0.005);
     console.log('digits, Adam by state format: final loss', loss, 'relative gap', gap);
     expect(Math.abs(gap.bf16)).toBeLessThan(0.05);
     expect(Math.abs(gap.bf16sr)).toBeLessThan(0.05);
+    expect(Math.abs(gap.q8)).toBeLessThan(0.05);
     expect(loss.f16).toBeLessThan(0.6);
   }, 120_000);
 });

@@ -4,12 +4,12 @@
  * dicts; NaN, Inf and underflow; and the misuse paths.
  */
 import { afterAll, describe, expect, test } from 'vitest';
-import { cosineWithWarmup, createOptimizer, createParameterSet, createReferenceOptimizer, stateDictFromJSON, stateDictToJSON, type OptimizerStateDict } from '../../src/index.js';
+import { cosineWithWarmup, createOptimizer, createParameterSet, createReferenceOptimizer, type OptimizerStateDict } from '../../src/index.js';
 import { decodeState, slotCodec, STATE_FORMATS } from '../../src/state-format.js';
 import { registry } from '../../src/optimizers/registry.js';
 import { namedTensors, randomArray, rng, SPECIAL_GRADIENTS } from '../helpers/data.js';
 import { withDevice } from '../helpers/gpu.js';
-import { compareWithReference, runParity, stageGradients } from '../helpers/parity.js';
+import { compareWithReference, expectRestoredTwin, expectSplitEqualsWhole, runParity, stageGradients } from '../helpers/parity.js';
 import { OPTION_MATRIX, PARITY_TOLERANCE, REGISTERED } from '../helpers/cases.js';
 
 const FORMATS = ['bf16', 'f16'] as const;
@@ -27,25 +27,9 @@ async function parity(device: GPUDevice, c: Parameters<typeof runParity>[1]) {
   return result;
 }
 
-/**
- * The same run split into small segments with 3 vectors per invocation, and unsplit: both equal the
- * twin, and each other bit for bit.
- */
-async function splitAndWhole(device: GPUDevice, name: string, options: Record<string, unknown>, seed: number, steps: number) {
-  const tensors = namedTensors([...SIZES, 9001], seed);
-  const run = (setOptions?: Parameters<typeof createParameterSet>[2]) =>
-    parity(device, { name, options, tensors, steps, checkAt: [1, steps], grad: gradFor, tolerance: PARITY_TOLERANCE, setOptions });
-  const split = await run({ vectorsPerInvocation: 3, workgroupSize: 32, limits: { maxStorageBufferBindingSize: 16 * 1024, maxComputeWorkgroupsPerDimension: 8 } });
-  const whole = await run();
-  expect(split.params.layout.segments.length).toBeGreaterThan(3);
-  expect(split.failures).toEqual([]);
-  expect(whole.failures).toEqual([]);
-  expect((await split.gpu.stateDict()).state).toEqual((await whole.gpu.stateDict()).state);
-  for (const r of [split, whole]) {
-    r.gpu.destroy();
-    r.params.destroy();
-  }
-}
+/** Split and unsplit runs over the odd sizes and one of 9001 elements: the twin's bits either way. */
+const splitAndWhole = (device: GPUDevice, name: string, options: Record<string, unknown>, seed: number, steps: number) =>
+  expectSplitEqualsWhole(device, { name, options, tensors: namedTensors([...SIZES, 9001], seed), steps, checkAt: [1, steps], grad: gradFor, tolerance: PARITY_TOLERANCE });
 
 describe.each(FORMATS)('%s state: the option matrix, 7 odd sizes, 8 steps', (stateFormat) => {
   test.each(FORMATTED.flatMap(([name, matrix]) => matrix.map((options) => [`${name} ${JSON.stringify(options)}`, name, options] as const)))('%s', async (_l, name, options) => {
@@ -239,18 +223,7 @@ describe('the stored form in state dicts', () => {
       expect(a.stateBytes).toBe(3 * 2 * pa.layout.paddedLength);
 
       // Load into a fresh optimizer of the same format: the same bits, and the same next step.
-      const pb = createParameterSet(device, tensors);
-      pb.write(await pa.read());
-      const b = createOptimizer('adam', pb, { amsgrad: true, stateFormat });
-      b.loadStateDict(stateDictFromJSON(stateDictToJSON(sd)));
-      expect((await b.stateDict()).state).toEqual(sd.state);
-      const next = tensors.map((t, i) => gradFor(9, i, t.data.length));
-      for (const [p, o] of [[pa, a], [pb, b]] as const) {
-        p.writeGrads(next);
-        o.step();
-      }
-      expect(await pb.read()).toEqual(await pa.read());
-      expect((await b.stateDict()).state).toEqual((await a.stateDict()).state);
+      const { restored: b, copy: pb } = await expectRestoredTwin(device, 'adam', { amsgrad: true, stateFormat }, pa, a, tensors.map((t, i) => gradFor(9, i, t.data.length)));
 
       // Dequantized: f32 arrays holding exactly the decoded bits, no stateFormat.
       const plain = await a.stateDict({ dequantize: true });
@@ -301,7 +274,7 @@ describe('misuse is refused and changes nothing', () => {
         expect(() => createReferenceOptimizer('adam', [new Float32Array(3)], { stateFormat: 'bf16', stochasticRounding: bad as never })).toThrow(/stochasticRounding must be true, false or \{ seed \}/);
       }
       for (const bad of ['q4', 'BF16', 16, null, true]) {
-        expect(() => createOptimizer('adam', params, { stateFormat: bad as never })).toThrow(/stateFormat must be one of 'f32', 'bf16', 'f16'/);
+        expect(() => createOptimizer('adam', params, { stateFormat: bad as never })).toThrow(/stateFormat must be one of 'f32', 'bf16', 'f16', 'q8'/);
         expect(() => createReferenceOptimizer('adam', [new Float32Array(3)], { stateFormat: bad as never })).toThrow(/stateFormat must be one of/);
       }
       expect(() => createOptimizer('adafactor', params, { stateFormat: 'bf16' })).toThrow(/adafactor keeps its state factored .* use stateFormat 'f32'/);

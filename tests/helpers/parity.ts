@@ -1,8 +1,11 @@
 /** Runs the GPU optimizer and the CPU reference side by side and compares params and every slot. */
+import { expect } from 'vitest';
 import {
   createOptimizer,
   createParameterSet,
   createReferenceOptimizer,
+  stateDictFromJSON,
+  stateDictToJSON,
   type Optimizer,
   type ParameterSet,
   type ParameterSetOptions,
@@ -72,7 +75,8 @@ export async function compareWithReference(
     if (JSON.stringify(Object.keys(slots).sort()) !== JSON.stringify(names)) {
       failures.push(`${where}: tensor ${i} slots [${Object.keys(slots)}] vs [${names}]`);
     }
-    const values = (x: Float32Array | Uint16Array | number | undefined) => (typeof x === 'number' ? [x] : x ?? []);
+    // Dequantized: every slot is a Float32Array here.
+    const values = (x: unknown) => (typeof x === 'number' ? [x] : ((x as Float32Array | undefined) ?? []));
     for (const slot of names) note(`${params.tensors[i]!.name}.${slot}`, compare(values(slots[slot]), values(refSlots[slot]), tolerance));
   });
   return { failures, maxAbs, maxRel };
@@ -117,4 +121,42 @@ export function stageGradients(device: GPUDevice, params: ParameterSet, perStep:
     record: (encoder: GPUCommandEncoder, step: number) => encoder.copyBufferToBuffer(staging, step * bytes, params.gradBuffer, 0, bytes),
     destroy: () => staging.destroy(),
   };
+}
+
+/**
+ * Restores `sd` (through JSON) into a fresh optimizer of the same options over a copy of `params`:
+ * the state must read back the same, and one more step on both must give the same bits. Returns
+ * the fresh optimizer and its set.
+ */
+export async function expectRestoredTwin(device: GPUDevice, name: string, options: Record<string, unknown>, params: ParameterSet, opt: Optimizer<any>, grads: readonly Float32Array[]) {
+  const sd = await opt.stateDict();
+  const copy = createParameterSet(device, params.tensors.map((t, i) => ({ name: t.name, shape: t.shape, data: new Float32Array(t.length) })));
+  copy.write(await params.read());
+  const restored = createOptimizer(name as 'adam', copy, options as never);
+  restored.loadStateDict(stateDictFromJSON(stateDictToJSON(sd)));
+  expect((await restored.stateDict()).state).toEqual(sd.state);
+  for (const [p, o] of [[params, opt], [copy, restored]] as const) {
+    p.writeGrads(grads);
+    o.step();
+  }
+  expect(await copy.read()).toEqual(await params.read());
+  expect((await restored.stateDict()).state).toEqual((await opt.stateDict()).state);
+  return { restored, copy };
+}
+
+/**
+ * The same run split into small segments (16 KiB bindings, 8 workgroups per dimension, 3 vectors
+ * per invocation) and unsplit: both equal the reference, and each other bit for bit.
+ */
+export async function expectSplitEqualsWhole(device: GPUDevice, c: Omit<ParityCase, 'setOptions'>) {
+  const split = await runParity(device, { ...c, setOptions: { vectorsPerInvocation: 3, workgroupSize: 32, limits: { maxStorageBufferBindingSize: 16 * 1024, maxComputeWorkgroupsPerDimension: 8 } } });
+  const whole = await runParity(device, c);
+  expect(split.params.layout.segments.length).toBeGreaterThan(3);
+  expect(split.failures).toEqual([]);
+  expect(whole.failures).toEqual([]);
+  expect((await split.gpu.stateDict()).state).toEqual((await whole.gpu.stateDict()).state);
+  for (const r of [split, whole]) {
+    r.gpu.destroy();
+    r.params.destroy();
+  }
 }

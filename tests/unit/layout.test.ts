@@ -64,10 +64,10 @@ describe('shader preprocessing', () => {
     expect(() => preprocess(src, {})).toThrow(/flag X has no value/);
   });
   test('variants bind only the state they use', () => {
-    const plain = kernelSource(adam, { AMSGRAD: false, MAXIMIZE: false, DECOUPLED: false, MULTI_GROUP: false, GRAD_CONTROL: false, LAYERWISE: false, FACTORED: false });
-    const ams = kernelSource(adam, { AMSGRAD: true, MAXIMIZE: true, DECOUPLED: true, MULTI_GROUP: true, GRAD_CONTROL: true, LAYERWISE: false, FACTORED: false });
+    const plain = kernelSource(adam, { AMSGRAD: false, MAXIMIZE: false, DECOUPLED: false, MULTI_GROUP: false, GRAD_CONTROL: false, LAYERWISE: false, FACTORED: false, Q8: false });
+    const ams = kernelSource(adam, { AMSGRAD: true, MAXIMIZE: true, DECOUPLED: true, MULTI_GROUP: true, GRAD_CONTROL: true, LAYERWISE: false, FACTORED: false, Q8: false });
     expect(plain).not.toMatch(/maxExpAvgSq|chunkGroup\[|var<storage, read> control|#/);
-    expect(ams).toMatch(/@binding\(12\) var<storage, read_write> maxExpAvgSq/);
+    expect(ams).toMatch(/@binding\(14\) var<storage, read_write> maxExpAvgSq/);
     expect(ams).not.toMatch(/chunkTensor|tensorScratch|tensorPartials/);
     expect(ams).toMatch(/chunkGroup\[i \/ 16u\]/);
     expect(ams).toMatch(/let d = -g;/);
@@ -76,7 +76,7 @@ describe('shader preprocessing', () => {
     expect(ams).toMatch(/h.negStepSize = h.negStepSize \/ s.x;\n  h.bc2Sqrt = s.y;/);
   });
   test('a layer-wise variant reads its group from the chunk → tensor table and has the partials pass', () => {
-    const lw = kernelSource(lamb, { MAXIMIZE: false, MULTI_GROUP: true, GRAD_CONTROL: true, LAYERWISE: true, FACTORED: false });
+    const lw = kernelSource(lamb, { MAXIMIZE: false, MULTI_GROUP: true, GRAD_CONTROL: true, LAYERWISE: true, FACTORED: false, Q8: false });
     expect(lw).not.toMatch(/chunkGroup/);
     expect(lw).toMatch(/return chunkTensor\[i \/ 16u\]\.w;/);
     expect(lw).toMatch(/@binding\(5\) var<storage, read> chunkTensor: array<vec4<u32>>/);

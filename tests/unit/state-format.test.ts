@@ -171,8 +171,8 @@ describe('stochastic rounding', () => {
 describe('the option and the kernel source', () => {
   test('stateFormat values', () => {
     expect(checkStateFormat(undefined, 'x')).toBe('f32');
-    for (const good of ['f32', 'bf16', 'f16'] as const) expect(checkStateFormat(good, 'x')).toBe(good);
-    for (const bad of ['fp16', 'q8', '', 2, null, {}]) expect(() => checkStateFormat(bad, 'createOptimizer')).toThrow(/createOptimizer: stateFormat must be one of 'f32', 'bf16', 'f16', got/);
+    for (const good of ['f32', 'bf16', 'f16', 'q8'] as const) expect(checkStateFormat(good, 'x')).toBe(good);
+    for (const bad of ['fp16', 'q4', '', 2, null, {}]) expect(() => checkStateFormat(bad, 'createOptimizer')).toThrow(/createOptimizer: stateFormat must be one of 'f32', 'bf16', 'f16', 'q8', got/);
   });
 
   test('slot accesses go through the accessors; other names and f32 slots are left alone', () => {

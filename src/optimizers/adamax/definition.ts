@@ -29,7 +29,7 @@ export const adamax = defineOptimizer<AdamaxOptions, AdamaxScalar>({
   defines: (groups) => ({ MAXIMIZE: groups[0]!.maximize }),
   slots: () => [
     { name: 'exp_avg', wgsl: 'expAvg' },
-    { name: 'exp_inf', wgsl: 'expInf' },
+    { name: 'exp_inf', wgsl: 'expInf', nonNegative: true },
   ],
   groupSlots: () => ['exp_avg', 'exp_inf'],
   initialValue: () => 0,

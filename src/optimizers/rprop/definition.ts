@@ -40,7 +40,7 @@ export const rprop = defineOptimizer<RpropOptions, RpropScalar>({
   defines: (groups) => ({ MAXIMIZE: groups[0]!.maximize }),
   slots: () => [
     { name: 'prev', wgsl: 'prev' },
-    { name: 'step_size', wgsl: 'stepSize' },
+    { name: 'step_size', wgsl: 'stepSize', nonNegative: true },
   ],
   groupSlots: () => ['prev', 'step_size'],
   initialValue: (slot, o) => (slot === 'step_size' ? o.lr : 0),

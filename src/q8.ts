@@ -1,0 +1,230 @@
+/**
+ * 8-bit block-wise optimizer state (`stateFormat: 'q8'`; Dettmers et al. 2022, "8-bit Optimizers
+ * via Block-wise Quantization", https://arxiv.org/abs/2110.02861), as pure data and arithmetic: the
+ * dynamic maps, the block quantizer the CPU twin and the host writes use, and where everything
+ * lives in the packed buffers. src/kernels/q8.wgsl does the same operations on the GPU.
+ *
+ * Blocks are `blockSize`-aligned ranges of the packed buffers (so a block never straddles a
+ * segment), cut at tensor boundaries: each part of a block that one tensor holds is a "run" with
+ * its own f32 absmax, the NaN-propagating max |x| over the run, so tensors never share a scale (as
+ * bitsandbytes quantizes each tensor on its own); a tensor's first and last runs may be shorter
+ * than a block. Each element keeps one byte: the index of the map value nearest to x / absmax.
+ * Tensors under `minQuantizedElements` keep f32 state ("side" values).
+ */
+import { CHUNK_ELEMENTS } from './layout.js';
+
+const fr = Math.fround;
+
+/** `quantization` options of stateFormat 'q8'. */
+export interface QuantizationOptions {
+  /**
+   * Elements per block (one f32 absmax per run of a tensor in it): a power of two in [64, 1024]
+   * (one workgroup of blockSize / 4 invocations, at most 256 everywhere); default 256.
+   */
+  blockSize?: number;
+  /** Tensors with fewer elements keep f32 state (bitsandbytes' min_8bit_size); default 4096. */
+  minQuantizedElements?: number;
+}
+
+export interface Quantization {
+  readonly blockSize: number;
+  readonly minQuantizedElements: number;
+}
+
+export const DEFAULT_QUANTIZATION: Quantization = { blockSize: 256, minQuantizedElements: 4096 };
+
+/** Checks `quantization` (naming it and the value); only stateFormat 'q8' takes it. */
+export function resolveQuantization(value: unknown, q8: boolean, what: string): Quantization | undefined {
+  if (value === undefined) return q8 ? DEFAULT_QUANTIZATION : undefined;
+  if (!q8) throw new Error(`webgpu-optim: ${what}: quantization applies to stateFormat 'q8' only`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new TypeError(`webgpu-optim: ${what}: quantization must be an object, got ${JSON.stringify(value)}`);
+  for (const key of Object.keys(value)) {
+    if (key !== 'blockSize' && key !== 'minQuantizedElements') throw new Error(`webgpu-optim: ${what}: unknown quantization option "${key}"; known: blockSize, minQuantizedElements`);
+  }
+  const { blockSize = DEFAULT_QUANTIZATION.blockSize, minQuantizedElements = DEFAULT_QUANTIZATION.minQuantizedElements } = value as QuantizationOptions;
+  if (!Number.isInteger(blockSize) || blockSize < 64 || blockSize > 1024 || (blockSize & (blockSize - 1)) !== 0) {
+    throw new RangeError(`webgpu-optim: ${what}: quantization.blockSize must be a power of two in [64, 1024], got ${JSON.stringify(blockSize)}`);
+  }
+  if (!Number.isSafeInteger(minQuantizedElements) || minQuantizedElements < 0) {
+    throw new RangeError(`webgpu-optim: ${what}: quantization.minQuantizedElements must be an integer ≥ 0, got ${JSON.stringify(minQuantizedElements)}`);
+  }
+  return { blockSize, minQuantizedElements };
+}
+
+/**
+ * The dynamic map (bitsandbytes' `create_dynamic_map(signed, max_exponent_bits=7, total_bits=8)`):
+ * for exponents 10⁻⁶ … 10⁰, the midpoints of a linear grid on [0.1, 1] with 2^i (signed, both
+ * signs) or 2^(i+1) (unsigned) intervals, then 0 and 1; 256 values, sorted. Computed in float64
+ * and rounded once to f32 (bitsandbytes builds them through f32 linspace: a last bit may differ).
+ */
+export function dynamicMap(signed: boolean): Float32Array {
+  const values: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const intervals = signed ? 2 ** i : 2 ** (i + 1);
+    for (let k = 0; k < intervals; k++) {
+      const mid = 0.1 + (0.9 * (k + 0.5)) / intervals;
+      values.push(10 ** (i - 6) * mid);
+      if (signed) values.push(-(10 ** (i - 6)) * mid);
+    }
+  }
+  values.push(0, 1);
+  return Float32Array.from(values.sort((a, b) => a - b));
+}
+
+/** The signed map (moments of either sign) and the unsigned one (second moments and other non-negative state). */
+export const Q8_MAPS = { signed: dynamicMap(true), unsigned: dynamicMap(false) } as const;
+
+type SlotKind = { readonly alwaysF32?: boolean; readonly squared?: boolean; readonly nonNegative?: boolean };
+
+/** Whether a slot is quantized under 'q8' (slots that are always f32 are not). */
+export const isQuantizedSlot = (slot: SlotKind): boolean => slot.alwaysF32 !== true;
+
+/** The map of a slot: unsigned for second moments and other non-negative state. */
+export const mapOf = (slot: SlotKind): 'signed' | 'unsigned' => (slot.squared || slot.nonNegative ? 'unsigned' : 'signed');
+
+/** Both maps as the kernel's uniform: 64 vec4 of the signed map, then 64 of the unsigned one. */
+export function mapsUniform(): Float32Array<ArrayBuffer> {
+  const out = new Float32Array(512);
+  out.set(Q8_MAPS.signed, 0);
+  out.set(Q8_MAPS.unsigned, 256);
+  return out;
+}
+
+/** Index of the largest map value ≤ n (0 when n is below them all), by the kernel's 8-step search. */
+function floorCode(map: Float32Array, n: number): number {
+  let lo = 0;
+  let hi = 255;
+  for (let step = 0; step < 8; step++) {
+    if (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (map[mid]! <= n) lo = mid;
+      else hi = mid - 1;
+    }
+  }
+  return lo;
+}
+
+const zeroCodes = new WeakMap<Float32Array, number>();
+/** The index of 0 in a map. */
+export function zeroCode(map: Float32Array): number {
+  let code = zeroCodes.get(map);
+  if (code === undefined) zeroCodes.set(map, (code = map.indexOf(0)));
+  return code;
+}
+
+/**
+ * The code of x in a block of this absmax: the nearest map value to x / absmax (ties: the lower);
+ * 0's code in a block of absmax 0 or NaN.
+ */
+export function encodeQ8(map: Float32Array, x: number, absmax: number): number {
+  if (!(absmax > 0)) return zeroCode(map);
+  // ±Inf in a block of absmax Inf: the code of ±1 (the ends of the map).
+  const n = Number.isFinite(x) ? fr(x / absmax) : Math.sign(x);
+  const k = floorCode(map, n);
+  if (k < 255 && fr(map[k + 1]! - n) < fr(n - map[k]!)) return k + 1;
+  return k;
+}
+
+/** The value a code stands for: NaN in a block of NaN absmax, 0 for the map's 0, else map·absmax. */
+export function decodeQ8(map: Float32Array, code: number, absmax: number): number {
+  if (Number.isNaN(absmax)) return NaN;
+  const m = map[code]!;
+  return m === 0 ? 0 : fr(m * absmax);
+}
+
+/** NaN-propagating max of |x| (the block reduction; its order cannot change the result). */
+export function maxAbs(a: number, x: number): number {
+  return Number.isNaN(a) || Number.isNaN(x) ? NaN : Math.max(a, Math.abs(x));
+}
+
+/**
+ * Where the state of a packed layout lives: which chunks are quantized (their tensor has at least
+ * `minQuantizedElements` elements; padding chunks count as quantized, with no elements) and, for
+ * the others, their place among the side (f32) chunks.
+ */
+export interface Q8Chunks {
+  /** Per chunk: elements of its tensor in it when quantized, or −1 − (index among side chunks). */
+  readonly kind: Int32Array;
+  /** Per chunk: its run (block ∩ tensor) when it is quantized and holds elements, else −1. */
+  readonly run: Int32Array;
+  readonly sideChunks: number;
+  readonly runs: number;
+}
+
+/** Whether a tensor of this length keeps 8-bit state (else f32 side values). */
+export const isQuantizedTensor = (length: number, quantization: Quantization): boolean => length >= quantization.minQuantizedElements;
+
+/** Where tensors sit in the packed buffers (a PackedLayout, or the twin's own placement). */
+export interface Placement {
+  readonly tensors: readonly { readonly offset: number; readonly length: number }[];
+  readonly paddedLength: number;
+}
+
+export function q8Chunks(layout: Placement, quantization: Quantization): Q8Chunks {
+  const chunks = layout.paddedLength / CHUNK_ELEMENTS;
+  const kind = new Int32Array(chunks); // padding: quantized, 0 elements
+  const run = new Int32Array(chunks).fill(-1);
+  const chunksPerBlock = quantization.blockSize / CHUNK_ELEMENTS;
+  let side = 0;
+  let runs = 0;
+  for (const t of layout.tensors) {
+    const first = t.offset / CHUNK_ELEMENTS;
+    const count = Math.ceil(t.length / CHUNK_ELEMENTS);
+    const quantized = isQuantizedTensor(t.length, quantization);
+    for (let c = 0; c < count; c++) {
+      kind[first + c] = quantized ? Math.min(CHUNK_ELEMENTS, t.length - c * CHUNK_ELEMENTS) : -1 - side++;
+      // A new run at the tensor's first chunk and at every block boundary.
+      if (quantized) run[first + c] = c === 0 || (first + c) % chunksPerBlock === 0 ? runs++ : runs - 1;
+    }
+  }
+  return { kind, run, sideChunks: side, runs };
+}
+
+/** The stored form of one slot over the whole packed layout. */
+export interface Q8Packed {
+  /** One code per element (padding included). */
+  readonly codes: Uint8Array;
+  /** One absmax per run. */
+  readonly absmax: Float32Array;
+  /** f32 values of the side chunks, 64 per chunk in side order. */
+  readonly side: Float32Array;
+}
+
+/** Quantizes packed f32 values (as the GPU stores them after a step). */
+export function quantizePacked(values: Float32Array, chunks: Q8Chunks, map: Float32Array): Q8Packed {
+  const n = values.length;
+  const codes = new Uint8Array(n);
+  const absmax = new Float32Array(chunks.runs);
+  const side = new Float32Array(chunks.sideChunks * CHUNK_ELEMENTS);
+  const kindOf = (e: number) => chunks.kind[Math.floor(e / CHUNK_ELEMENTS)]!;
+  const runOf = (e: number) => chunks.run[Math.floor(e / CHUNK_ELEMENTS)]!;
+  for (let e = 0; e < n; e++) {
+    if (runOf(e) >= 0 && e % CHUNK_ELEMENTS < kindOf(e)) absmax[runOf(e)] = maxAbs(absmax[runOf(e)]!, values[e]!);
+  }
+  for (let e = 0; e < n; e++) {
+    const kind = kindOf(e);
+    if (kind < 0) side[(-1 - kind) * CHUNK_ELEMENTS + (e % CHUNK_ELEMENTS)] = values[e]!;
+    else if (runOf(e) >= 0) codes[e] = encodeQ8(map, values[e]!, absmax[runOf(e)]!);
+  }
+  return { codes, absmax, side };
+}
+
+/** The f32 values a stored slot loads as (what the kernel's loads give; 0 in padding-only chunks). */
+export function dequantizePacked(stored: Q8Packed, chunks: Q8Chunks, map: Float32Array): Float32Array {
+  const out = new Float32Array(stored.codes.length);
+  for (let e = 0; e < out.length; e++) {
+    const c = Math.floor(e / CHUNK_ELEMENTS);
+    const kind = chunks.kind[c]!;
+    if (kind < 0) out[e] = stored.side[(-1 - kind) * CHUNK_ELEMENTS + (e % CHUNK_ELEMENTS)]!;
+    else if (chunks.run[c]! >= 0) out[e] = decodeQ8(map, stored.codes[e]!, stored.absmax[chunks.run[c]!]!);
+  }
+  return out;
+}
+
+/** The runs of a tensor: one per block it touches (the absmax entries its state dict slot holds). */
+export function tensorRuns(t: { offset: number; length: number }, blockSize: number): number {
+  return t.length === 0 ? 0 : Math.floor((t.offset + t.length - 1) / blockSize) - Math.floor(t.offset / blockSize) + 1;
+}
+
+/** Element e of a tensor at packed `offset` is in its run `runOfElement(offset, e, blockSize)`. */
+export const runOfElement = (offset: number, e: number, blockSize: number): number => Math.floor((offset + e) / blockSize) - Math.floor(offset / blockSize);

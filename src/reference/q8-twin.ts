@@ -1,0 +1,66 @@
+/**
+ * The CPU twin of 8-bit state (stateFormat 'q8'): the stored form of every quantized slot over the
+ * packed placement the GPU uses (blocks are ranges of the packed buffers, so they are taken across
+ * tensors), and the per-tensor f32 values the reference update works on, decoded from it.
+ */
+import type { SlotSpec } from '../optimizers/definition.js';
+import { alignUp, CHUNK_ELEMENTS, TENSOR_ALIGN_ELEMENTS } from '../layout.js';
+import { dequantizePacked, isQuantizedSlot, isQuantizedTensor, mapOf, Q8_MAPS, q8Chunks, quantizePacked, type Placement, type Q8Packed, type Quantization } from '../q8.js';
+import { readTensor, writeTensor } from '../engine/q8-state.js';
+import type { Q8Slot } from '../state-dict.js';
+
+export interface Q8Twin {
+  /** Quantizes the current values of every quantized slot (a GPU store) and loads them back. */
+  store(): void;
+  /** Tensor i's slot in its stored form (undefined: a slot stored in f32). */
+  stored(tensorIndex: number, slot: string): Q8Slot | Float32Array | undefined;
+  /** Sets the stored form from a dict of the same quantization, then the values from it. */
+  load(value: (tensorIndex: number, slot: string) => Q8Slot | Float32Array | undefined): void;
+}
+
+export function createQ8Twin(
+  slots: readonly SlotSpec[],
+  tensors: readonly { length: number }[],
+  offsets: readonly number[],
+  quantization: Quantization,
+  state: Record<string, Float32Array>[],
+): Q8Twin {
+  const end = tensors.reduce((n, t, i) => Math.max(n, offsets[i]! + t.length), 0);
+  const placement: Placement = {
+    tensors: tensors.map((t, i) => ({ offset: offsets[i]!, length: t.length })),
+    paddedLength: Math.max(TENSOR_ALIGN_ELEMENTS, alignUp(end, TENSOR_ALIGN_ELEMENTS)),
+  };
+  const chunks = q8Chunks(placement, quantization);
+  const { blockSize } = quantization;
+  const quantized = slots.filter(isQuantizedSlot);
+  const stores = new Map<string, Q8Packed>();
+  /** The per-tensor values from a slot's stored form (what the kernel's loads give). */
+  const decode = (slot: SlotSpec) => {
+    const values = dequantizePacked(stores.get(slot.name)!, chunks, Q8_MAPS[mapOf(slot)]);
+    placement.tensors.forEach((t, i) => state[i]![slot.name]!.set(values.subarray(t.offset, t.offset + t.length)));
+  };
+  const store = () => {
+    for (const slot of quantized) {
+      const packed = new Float32Array(placement.paddedLength);
+      placement.tensors.forEach((t, i) => packed.set(state[i]![slot.name]!, t.offset));
+      stores.set(slot.name, quantizePacked(packed, chunks, Q8_MAPS[mapOf(slot)]));
+      decode(slot);
+    }
+  };
+  store();
+  return {
+    store,
+    stored(i, slot) {
+      const packed = stores.get(slot);
+      return packed && readTensor(packed, placement.tensors[i]!, isQuantizedTensor(tensors[i]!.length, quantization), chunks, blockSize);
+    },
+    load(value) {
+      for (const slot of quantized) {
+        const packed = { codes: new Uint8Array(placement.paddedLength), absmax: new Float32Array(chunks.runs), side: new Float32Array(chunks.sideChunks * CHUNK_ELEMENTS) };
+        placement.tensors.forEach((t, i) => writeTensor(packed, value(i, slot.name), t, chunks, blockSize));
+        stores.set(slot.name, packed);
+        decode(slot);
+      }
+    },
+  };
+}
