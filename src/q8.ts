@@ -12,6 +12,7 @@
  * Tensors under `minQuantizedElements` keep f32 state ("side" values).
  */
 import { CHUNK_ELEMENTS } from './layout.js';
+import type { Q8Slot } from './state-dict.js';
 
 const fr = Math.fround;
 
@@ -228,3 +229,26 @@ export function tensorRuns(t: { offset: number; length: number }, blockSize: num
 
 /** Element e of a tensor at packed `offset` is in its run `runOfElement(offset, e, blockSize)`. */
 export const runOfElement = (offset: number, e: number, blockSize: number): number => Math.floor((offset + e) / blockSize) - Math.floor(offset / blockSize);
+
+/** Tensor t's stored slot: its codes and the absmax of its runs, or its side values (f32). */
+export function readTensor(stored: Q8Packed, t: { offset: number; length: number }, quantized: boolean, chunks: Q8Chunks, blockSize: number): Q8Slot | Float32Array {
+  if (!quantized) {
+    if (t.length === 0) return new Float32Array(0);
+    const side = -1 - chunks.kind[t.offset / CHUNK_ELEMENTS]!;
+    return stored.side.slice(side * CHUNK_ELEMENTS, side * CHUNK_ELEMENTS + t.length);
+  }
+  const firstRun = t.length === 0 ? 0 : chunks.run[t.offset / CHUNK_ELEMENTS]!;
+  return { codes: stored.codes.slice(t.offset, t.offset + t.length), absmax: stored.absmax.slice(firstRun, firstRun + tensorRuns(t, blockSize)) };
+}
+
+/** Writes tensor t's stored slot into the packed stored form (the inverse of readTensor). */
+export function writeTensor(packed: Q8Packed, value: Q8Slot | Float32Array | undefined, t: { offset: number; length: number }, chunks: Q8Chunks, blockSize: number): void {
+  if (!value || t.length === 0) return;
+  if (value instanceof Float32Array) {
+    const side = -1 - chunks.kind[t.offset / CHUNK_ELEMENTS]!;
+    (packed.side as Float32Array).set(value, side * CHUNK_ELEMENTS);
+    return;
+  }
+  (packed.codes as Uint8Array).set(value.codes, t.offset);
+  (packed.absmax as Float32Array).set(value.absmax, chunks.run[t.offset / CHUNK_ELEMENTS]!);
+}

@@ -7,7 +7,7 @@
 import type { ResolvedConfig } from '../config.js';
 import { alignUp, CHUNK_ELEMENTS, type PackedLayout, type Segment } from '../layout.js';
 import type { SlotSpec } from '../optimizers/definition.js';
-import { isQuantizedSlot, isQuantizedTensor, mapOf, mapsUniform, Q8_MAPS, q8Chunks, quantizePacked, tensorRuns, type Q8Chunks, type Q8Packed, type Quantization } from '../q8.js';
+import { isQuantizedSlot, isQuantizedTensor, mapOf, mapsUniform, Q8_MAPS, q8Chunks, quantizePacked, readTensor, writeTensor, type Q8Chunks, type Q8Packed, type Quantization } from '../q8.js';
 import { readBuffers } from '../readback.js';
 import type { Q8Slot } from '../state-dict.js';
 import type { StateBuffers, StoredValue } from './state-buffers.js';
@@ -197,27 +197,4 @@ export function createQ8StateBuffers(args: {
       for (const buffer of [...Object.values(buffers), table, maps]) buffer.destroy();
     },
   };
-}
-
-/** Tensor t's stored slot: codes and the absmax of its blocks, or its side values (f32). */
-export function readTensor(stored: Q8Packed, t: { offset: number; length: number }, quantized: boolean, chunks: Q8Chunks, blockSize: number): Q8Slot | Float32Array {
-  if (!quantized) {
-    if (t.length === 0) return new Float32Array(0);
-    const side = -1 - chunks.kind[t.offset / CHUNK_ELEMENTS]!;
-    return stored.side.slice(side * CHUNK_ELEMENTS, side * CHUNK_ELEMENTS + t.length);
-  }
-  const firstRun = t.length === 0 ? 0 : chunks.run[t.offset / CHUNK_ELEMENTS]!;
-  return { codes: stored.codes.slice(t.offset, t.offset + t.length), absmax: stored.absmax.slice(firstRun, firstRun + tensorRuns(t, blockSize)) };
-}
-
-/** Writes tensor t's stored slot into the packed stored form (the inverse of readTensor). */
-export function writeTensor(packed: Q8Packed, value: Q8Slot | Float32Array | undefined, t: { offset: number; length: number }, chunks: Q8Chunks, blockSize: number): void {
-  if (!value || t.length === 0) return;
-  if (value instanceof Float32Array) {
-    const side = -1 - chunks.kind[t.offset / CHUNK_ELEMENTS]!;
-    (packed.side as Float32Array).set(value, side * CHUNK_ELEMENTS);
-    return;
-  }
-  (packed.codes as Uint8Array).set(value.codes, t.offset);
-  (packed.absmax as Float32Array).set(value.absmax, chunks.run[t.offset / CHUNK_ELEMENTS]!);
 }

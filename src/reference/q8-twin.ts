@@ -5,8 +5,7 @@
  */
 import type { SlotSpec } from '../optimizers/definition.js';
 import { alignUp, CHUNK_ELEMENTS, TENSOR_ALIGN_ELEMENTS } from '../layout.js';
-import { dequantizePacked, isQuantizedSlot, isQuantizedTensor, mapOf, Q8_MAPS, q8Chunks, quantizePacked, type Placement, type Q8Packed, type Quantization } from '../q8.js';
-import { readTensor, writeTensor } from '../engine/q8-state.js';
+import { dequantizePacked, isQuantizedSlot, isQuantizedTensor, mapOf, Q8_MAPS, q8Chunks, quantizePacked, readTensor, writeTensor, type Placement, type Q8Packed, type Quantization } from '../q8.js';
 import type { Q8Slot } from '../state-dict.js';
 
 export interface Q8Twin {
