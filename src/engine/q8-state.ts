@@ -89,6 +89,16 @@ export function createQ8StateBuffers(args: {
   const { blockSize } = quantization;
   const chunks = q8Chunks(layout, quantization);
   const segmentRegions = regions(layout, chunks);
+  // Side values take 4 bytes where the parameters' codes take 1: a segment of small tensors can
+  // need more than the parameters' binding. Refused here, before any buffer exists.
+  const largest = Math.max(...segmentRegions.map((r) => alignUp(r.words, 4) * 4));
+  if (largest > device.limits.maxStorageBufferBindingSize) {
+    throw new RangeError(
+      `webgpu-optim: q8 state needs a ${largest}-byte binding for one segment (codes, absmax and the f32 state of tensors under ` +
+        `minQuantizedElements), over the device's maxStorageBufferBindingSize (${device.limits.maxStorageBufferBindingSize}); ` +
+        'lower limits.maxStorageBufferBindingSize in createParameterSet to make segments smaller, or lower minQuantizedElements',
+    );
+  }
   const totalWords = segmentRegions.reduce((n, r) => Math.max(n, r.firstWord + alignUp(r.words, REGION_ALIGN_WORDS)), REGION_ALIGN_WORDS);
   const quantized = new Map(slots.map((slot) => [slot.name, isQuantizedSlot(slot)]));
   const buffers: Record<string, GPUBuffer> = {};

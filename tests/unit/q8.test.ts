@@ -7,6 +7,7 @@ import { describe, expect, test } from 'vitest';
 import { computeLayout } from '../../src/layout.js';
 import { decodeQ8, dequantizePacked, dynamicMap, encodeQ8, Q8_MAPS, q8Chunks, quantizePacked, resolveQuantization, tensorRuns, zeroCode } from '../../src/q8.js';
 import { randomArray, rng } from '../helpers/data.js';
+import { createQ8StateBuffers } from '../../src/engine/q8-state.js';
 
 const limits = { maxStorageBufferBindingSize: 128 << 20, maxComputeWorkgroupsPerDimension: 65535, maxBufferSize: 256 << 20 };
 
@@ -91,5 +92,18 @@ describe('runs: blocks cut at tensor boundaries, small tensors in f32', () => {
     expect(resolveQuantization(undefined, false, 'x')).toBeUndefined();
     expect(resolveQuantization({ blockSize: 1024 }, true, 'x')).toEqual({ blockSize: 1024, minQuantizedElements: 4096 });
     expect(() => resolveQuantization({ blockSize: 32 }, true, 'createOptimizer')).toThrow(/createOptimizer: quantization.blockSize must be a power of two in \[64, 1024\], got 32/);
+  });
+});
+
+describe('the q8 buffers respect the binding limit', () => {
+  test('a segment of small tensors whose codes and f32 side values exceed maxStorageBufferBindingSize is refused before any buffer exists', () => {
+    const limit = 16 * 1024;
+    const layout = computeLayout(Array.from({ length: 64 }, (_, i) => ({ name: `t${i}`, length: 64 })), { ...limits, maxStorageBufferBindingSize: limit }, 256);
+    let created = 0;
+    const device = { limits: { maxStorageBufferBindingSize: limit }, createBuffer: () => (created++, {}) } as unknown as GPUDevice;
+    const make = () => createQ8StateBuffers({ device, label: 'test', layout, slots: [{ name: 'exp_avg', wgsl: 'expAvg' }], quantization: { blockSize: 256, minQuantizedElements: 4096 }, tensorGroup: [] });
+    // 4096 codes (1 B) and 4096 side values (4 B) in the one segment: 20 480 bytes.
+    expect(make).toThrow(/q8 state needs a 20480-byte binding for one segment .* over the device's maxStorageBufferBindingSize \(16384\)/);
+    expect(created).toBe(0);
   });
 });
