@@ -52,6 +52,11 @@ export function resolveQuantization(value: unknown, q8: boolean, what: string): 
   return { blockSize, minQuantizedElements };
 }
 
+/** Whether two quantizations store the same form (a dict of one loads bit for bit into the other). */
+export function sameQuantization(a: Quantization | undefined, b: Quantization | undefined): boolean {
+  return a !== undefined && b !== undefined && a.blockSize === b.blockSize && a.minQuantizedElements === b.minQuantizedElements;
+}
+
 /**
  * The dynamic map (bitsandbytes' `create_dynamic_map(signed, max_exponent_bits=7, total_bits=8)`):
  * for exponents 10⁻⁶ … 10⁰, the midpoints of a linear grid on [0.1, 1] with 2^i (signed, both

@@ -9,8 +9,7 @@ import type { ResolvedTraining } from './training.js';
 import { checkStateFormat, decodeState, slotCodec, type SlotCodec, type StateFormat } from './state-format.js';
 import { getDefinition } from './optimizers/registry.js';
 import { tensorOffsets } from './layout.js';
-import { decodeQ8, isQuantizedSlot, isQuantizedTensor, mapOf, Q8_MAPS, resolveQuantization, type Quantization } from './q8.js';
-import { runOfElement, tensorRuns } from './q8.js';
+import { decodeQ8, isQuantizedSlot, isQuantizedTensor, mapOf, Q8_MAPS, resolveQuantization, runOfElement, tensorRuns, type Quantization } from './q8.js';
 
 export const STATE_DICT_FORMAT = 'webgpu-optim/state-dict';
 export const STATE_DICT_VERSION = 1;

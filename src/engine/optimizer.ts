@@ -26,7 +26,7 @@ import { createScalarRing } from './scalar-ring.js';
 import { packScalars, scalarLayout } from './scalars.js';
 import { createStateBuffers } from './state-buffers.js';
 import { createQ8StateBuffers } from './q8-state.js';
-import { resolveQuantization, type QuantizationOptions } from '../q8.js';
+import { resolveQuantization, sameQuantization, type QuantizationOptions } from '../q8.js';
 import { createTensorSums } from './tensor-sums.js';
 import { createFactoredState } from './factored-state.js';
 
@@ -423,8 +423,7 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
         accumulator.write(packed);
       }
       // A q8 dict of the same quantization loads its stored form (requantizing is not idempotent).
-      const sameQuantization = q8State && loaded.quantization && JSON.stringify(loaded.quantization) === JSON.stringify(quantization);
-      if (sameQuantization) q8State.writeStored(loaded.storedValue);
+      if (q8State && sameQuantization(loaded.quantization, quantization)) q8State.writeStored(loaded.storedValue);
       else state.write(loaded.slotValues);
       factored?.write(loaded.slotValues);
       mode = loaded.mode;

@@ -10,9 +10,9 @@ import { applyStepEntries, namedScalars, packScalars, ROUNDING_STEP, scalarLayou
 import { getDefinition, type OptimizerName, type OptimizerOptionsMap } from '../optimizers/registry.js';
 import { checkSchedule, type LrSchedule } from '../schedules.js';
 import { buildStateDict, checkStateDict, checkStateDictOptions, dequantizeStateDict, type OptimizerStateDict, type StateDictOptions, type TensorInfo } from '../state-dict.js';
-import { encodeState, resolveStochasticRounding, roundingNoise, slotCodec, type SlotCodec, type StateFormat, type StochasticRounding } from '../state-format.js';
+import { encodeState, resolveStochasticRounding, roundingNoise, roundToFormat, slotCodec, type SlotCodec, type StateFormat, type StochasticRounding } from '../state-format.js';
 import { tensorOffsets } from '../layout.js';
-import { resolveQuantization, type QuantizationOptions } from '../q8.js';
+import { resolveQuantization, sameQuantization, type QuantizationOptions } from '../q8.js';
 import { createQ8Twin } from './q8-twin.js';
 import { checkGradients, checkTensorSpecs, elementCount, shapeOf } from '../tensors.js';
 import { resolveTraining, type TrainingOptions } from '../training.js';
@@ -104,14 +104,21 @@ export function createReferenceOptimizer(name: string, params: readonly (Float32
   const codecs = new Map(slotSpecs.map((s) => [s.name, slotCodec(s, stateFormat)]));
   // Stochastic rounding hashes each element's place in the packed buffers, as the GPU does.
   const offsets = tensorOffsets(tensors.map((t) => t.length));
-  /** The value element e of tensor i's slot keeps when x is stored at update `step`. */
-  const storedValue = (codec: SlotCodec, slot: string, x: number, i: number, e: number, step: number) =>
-    codec.decode(roundingSeed === undefined ? codec.encode(x) : codec.encodeStochastic(x, roundingNoise(roundingSeed, step, slots.indexOf(slot), offsets[i]! + e)));
-  const roundSlots = (slotsOfTensor: Record<string, Float32Array>, i: number, step: number) => {
+  const slotIndex = new Map(slots.map((slot, k) => [slot, k]));
+  /**
+   * The value element e of tensor i's slot keeps when x is stored: stochastically rounded at update
+   * `step` when that is on (a kernel's store), else to nearest (initial values and loads).
+   */
+  const storedValue = (codec: SlotCodec, slot: string, x: number, i: number, e: number, step?: number) =>
+    codec.decode(roundingSeed === undefined || step === undefined ? codec.encode(x) : codec.encodeStochastic(x, roundingNoise(roundingSeed, step, slotIndex.get(slot)!, offsets[i]! + e)));
+  /** Rounds tensor i's slots to what the GPU stores (at update `step`; without it, to nearest). */
+  const roundSlots = (slotsOfTensor: Record<string, Float32Array>, i: number, step?: number) => {
     for (const slot of slots) {
       const codec = codecs.get(slot);
       const values = slotsOfTensor[slot]!;
-      if (codec) for (let e = 0; e < values.length; e++) values[e] = storedValue(codec, slot, values[e]!, i, e, step);
+      if (!codec) continue;
+      if (roundingSeed === undefined || step === undefined) roundToFormat(codec, values);
+      else for (let e = 0; e < values.length; e++) values[e] = storedValue(codec, slot, values[e]!, i, e, step);
     }
   };
   const state = data.map((p, i): Record<string, Float32Array> =>
@@ -124,15 +131,8 @@ export function createReferenceOptimizer(name: string, params: readonly (Float32
       ...(definition.shapedSlots?.(tensors[i]!.shape!) ?? []).map((s): [string, Float32Array] => [s.name, new Float32Array(elementCount(s.shape))]),
     ]),
   );
-  // The initial values as stored (nearest: loads and initial writes round to nearest).
-  const roundNearest = (slotsOfTensor: Record<string, Float32Array>) => {
-    for (const slot of slots) {
-      const codec = codecs.get(slot);
-      const values = slotsOfTensor[slot]!;
-      if (codec) for (let e = 0; e < values.length; e++) values[e] = codec.decode(codec.encode(values[e]!));
-    }
-  };
-  state.forEach(roundNearest);
+  // The initial values as stored.
+  state.forEach((slotsOfTensor, i) => roundSlots(slotsOfTensor, i));
   const q8 = quantization && createQ8Twin(slotSpecs, tensors, offsets, quantization, state);
   let mode: 'train' | 'eval' | undefined = definition.modes?.initial;
   const n = scalarLayout(definition).names.length;
@@ -262,10 +262,10 @@ export function createReferenceOptimizer(name: string, params: readonly (Float32
       }
       state.forEach((slotsOfTensor, i) => {
         for (const [slot, values] of Object.entries(slotsOfTensor)) values.set(loaded.slotValues(i, slot) ?? new Float32Array(values.length));
-        roundNearest(slotsOfTensor);
+        roundSlots(slotsOfTensor, i);
       });
       // A q8 dict of the same quantization: its stored form itself (requantizing is not idempotent).
-      if (q8 && loaded.quantization && JSON.stringify(loaded.quantization) === JSON.stringify(quantization)) q8.load(loaded.storedValue);
+      if (q8 && sameQuantization(loaded.quantization, quantization)) q8.load(loaded.storedValue);
       else q8?.store();
     },
   };

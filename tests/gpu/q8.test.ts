@@ -9,7 +9,7 @@ import { createOptimizer, createParameterSet, createReferenceOptimizer, type Opt
 import type { Q8Slot } from '../../src/state-dict.js';
 import { namedTensors, randomArray, rng, SPECIAL_GRADIENTS } from '../helpers/data.js';
 import { withDevice } from '../helpers/gpu.js';
-import { compareWithReference, expectRestoredTwin, expectSplitEqualsWhole, runParity, stageGradients } from '../helpers/parity.js';
+import { expectRestoredTwin, expectSplitEqualsWhole, oneEncoderParity, runParity } from '../helpers/parity.js';
 import { OPTION_MATRIX, PARITY_TOLERANCE } from '../helpers/cases.js';
 
 /** Every optimizer whose state q8 takes (LAMB and LARS update theirs in the per-tensor pass; Adafactor's is factored). */
@@ -107,20 +107,9 @@ describe('q8 state: block sizes, special gradients, splits, one encoder, trainin
       const tensors = namedTensors(SIZES, 13);
       const options = { ...Q8, lossScaling: { initScale: 64 }, gradClipping: { maxValue: 2 }, accumulation: { steps: 2 }, skipNonFinite: true, groups: [{ tensors: ['t1_3', 't5_1000'], lr: 0.01 }] };
       const grads = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((s) => tensors.map((t, i) => gradFor(s, i, t.data.length).map((x, k) => (s === 5 && i === 6 && k === 0 ? Infinity : x * 64))));
-      const params = createParameterSet(device, tensors);
-      const gpu = createOptimizer('adam', params, { ...options, stepsInFlight: 2 } as never);
-      const staged = stageGradients(device, params, grads);
-      const encoder = device.createCommandEncoder({ label: 'test:q8-one-encoder' });
-      grads.forEach((_, s) => {
-        staged.record(encoder, s);
-        gpu.step(encoder);
-      });
-      device.queue.submit([encoder.finish()]);
-      const ref = createReferenceOptimizer('adam', tensors.map((t) => ({ name: t.name, data: t.data.slice() })), options as never);
-      for (const g of grads) ref.step(g);
-      expect((await compareWithReference(gpu, params, ref, PARITY_TOLERANCE, 'q8 one encoder')).failures).toEqual([]);
+      const { failures, gpu, params } = await oneEncoderParity(device, 'adam', options, tensors, grads);
+      expect(failures).toEqual([]);
       expect((await gpu.stateDict()).step).toBe(4); // 5 updates, one skipped
-      staged.destroy();
       gpu.destroy();
       params.destroy();
     });

@@ -9,7 +9,7 @@ import { decodeState, slotCodec, STATE_FORMATS } from '../../src/state-format.js
 import { registry } from '../../src/optimizers/registry.js';
 import { namedTensors, randomArray, rng, SPECIAL_GRADIENTS } from '../helpers/data.js';
 import { withDevice } from '../helpers/gpu.js';
-import { compareWithReference, expectRestoredTwin, expectSplitEqualsWhole, runParity, stageGradients } from '../helpers/parity.js';
+import { expectRestoredTwin, expectSplitEqualsWhole, oneEncoderParity, runParity } from '../helpers/parity.js';
 import { OPTION_MATRIX, PARITY_TOLERANCE, REGISTERED } from '../helpers/cases.js';
 
 const FORMATS = ['bf16', 'f16'] as const;
@@ -116,19 +116,8 @@ describe.each(FORMATS)('%s state: the engine paths', (stateFormat) => {
     await withDevice(async (device) => {
       const tensors = namedTensors([5, 130, 1000], 11);
       const grads = [1, 2, 3, 4, 5].map((s) => tensors.map((t, i) => gradFor(s, i, t.data.length)));
-      const params = createParameterSet(device, tensors);
-      const gpu = createOptimizer(name as 'adam', params, { ...options, stateFormat, stepsInFlight: 2 } as never);
-      const staged = stageGradients(device, params, grads);
-      const encoder = device.createCommandEncoder({ label: 'test:format-one-encoder' });
-      grads.forEach((_, s) => {
-        staged.record(encoder, s);
-        gpu.step(encoder);
-      });
-      device.queue.submit([encoder.finish()]);
-      const ref = createReferenceOptimizer(name as 'adam', tensors.map((t) => ({ name: t.name, data: t.data.slice() })), { ...options, stateFormat } as never);
-      for (const g of grads) ref.step(g);
-      expect((await compareWithReference(gpu, params, ref, PARITY_TOLERANCE, 'one encoder')).failures).toEqual([]);
-      staged.destroy();
+      const { failures, gpu, params } = await oneEncoderParity(device, name, { ...options, stateFormat }, tensors, grads);
+      expect(failures).toEqual([]);
       gpu.destroy();
       params.destroy();
     });

@@ -13,6 +13,7 @@ import {
 } from '../../src/index.js';
 import { dequantizeStateDict } from '../../src/state-dict.js';
 import { compare, type Tolerance } from './allclose.js';
+import { PARITY_TOLERANCE } from './cases.js';
 
 export interface ParityCase {
   name: string;
@@ -159,4 +160,26 @@ export async function expectSplitEqualsWhole(device: GPUDevice, c: Omit<ParityCa
     r.gpu.destroy();
     r.params.destroy();
   }
+}
+
+/**
+ * Records one step per gradient list into a single command encoder (gradients staged on the GPU,
+ * stepsInFlight 2 so the scalar ring grows) and takes the same steps on the reference: returns the
+ * comparison's failures, with the optimizer and its set for further checks (the caller destroys them).
+ */
+export async function oneEncoderParity(device: GPUDevice, name: string, options: Record<string, unknown>, tensors: ParityCase['tensors'], grads: readonly (readonly Float32Array[])[]) {
+  const params = createParameterSet(device, tensors);
+  const gpu = createOptimizer(name as 'adam', params, { ...options, stepsInFlight: 2 } as never);
+  const staged = stageGradients(device, params, grads);
+  const encoder = device.createCommandEncoder({ label: 'test:one-encoder' });
+  grads.forEach((_, s) => {
+    staged.record(encoder, s);
+    gpu.step(encoder);
+  });
+  device.queue.submit([encoder.finish()]);
+  const ref = createReferenceOptimizer(name as 'adam', tensors.map((t) => ({ name: t.name, shape: t.shape, data: t.data.slice() })), options as never);
+  for (const g of grads) ref.step(g);
+  const { failures } = await compareWithReference(gpu, params, ref, PARITY_TOLERANCE, `${name} one encoder`);
+  staged.destroy();
+  return { failures, gpu, params };
 }
