@@ -19,8 +19,8 @@ const fr = Math.fround;
 /** `quantization` options of stateFormat 'q8'. */
 export interface QuantizationOptions {
   /**
-   * Elements per block (one f32 absmax per run of a tensor in it): a power of two in [64, 1024]
-   * (one workgroup of blockSize / 4 invocations, at most 256 everywhere); default 256.
+   * Elements per block (one f32 absmax per run of a tensor in it): a power of two in [64, 4096]
+   * (bitsandbytes' range; a block lies within one workgroup's tile, Q8_TILE_ELEMENTS); default 256.
    */
   blockSize?: number;
   /** Tensors with fewer elements keep f32 state (bitsandbytes' min_8bit_size); default 4096. */
@@ -31,6 +31,14 @@ export interface Quantization {
   readonly blockSize: number;
   readonly minQuantizedElements: number;
 }
+
+/**
+ * Invocations of one 8-bit update workgroup (TILE_LANES in src/kernels/q8.wgsl), each owning 16
+ * elements of one chunk. Its tile of Q8_TILE_ELEMENTS holds whole blocks, since segments start at
+ * multiples of it (SEGMENT_ALIGN_ELEMENTS).
+ */
+export const Q8_TILE_LANES = 256;
+export const Q8_TILE_ELEMENTS = Q8_TILE_LANES * 16;
 
 export const DEFAULT_QUANTIZATION: Quantization = { blockSize: 256, minQuantizedElements: 4096 };
 
@@ -43,8 +51,8 @@ export function resolveQuantization(value: unknown, q8: boolean, what: string): 
     if (key !== 'blockSize' && key !== 'minQuantizedElements') throw new Error(`webgpu-optim: ${what}: unknown quantization option "${key}"; known: blockSize, minQuantizedElements`);
   }
   const { blockSize = DEFAULT_QUANTIZATION.blockSize, minQuantizedElements = DEFAULT_QUANTIZATION.minQuantizedElements } = value as QuantizationOptions;
-  if (!Number.isInteger(blockSize) || blockSize < 64 || blockSize > 1024 || (blockSize & (blockSize - 1)) !== 0) {
-    throw new RangeError(`webgpu-optim: ${what}: quantization.blockSize must be a power of two in [64, 1024], got ${JSON.stringify(blockSize)}`);
+  if (!Number.isInteger(blockSize) || blockSize < CHUNK_ELEMENTS || blockSize > Q8_TILE_ELEMENTS || (blockSize & (blockSize - 1)) !== 0) {
+    throw new RangeError(`webgpu-optim: ${what}: quantization.blockSize must be a power of two in [${CHUNK_ELEMENTS}, ${Q8_TILE_ELEMENTS}], got ${JSON.stringify(blockSize)}`);
   }
   if (!Number.isSafeInteger(minQuantizedElements) || minQuantizedElements < 0) {
     throw new RangeError(`webgpu-optim: ${what}: quantization.minQuantizedElements must be an integer ≥ 0, got ${JSON.stringify(minQuantizedElements)}`);
@@ -96,7 +104,7 @@ export function mapsUniform(): Float32Array<ArrayBuffer> {
   return out;
 }
 
-/** Index of the largest map value ≤ n (0 when n is below them all), by the kernel's 8-step search. */
+/** Index of the largest map value ≤ n (0 when n is below them all); the kernel walks to the same index from a guess. */
 function floorCode(map: Float32Array, n: number): number {
   let lo = 0;
   let hi = 255;

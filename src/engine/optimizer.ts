@@ -26,7 +26,7 @@ import { createScalarRing } from './scalar-ring.js';
 import { packScalars, scalarLayout } from './scalars.js';
 import { createStateBuffers } from './state-buffers.js';
 import { createQ8StateBuffers } from './q8-state.js';
-import { resolveQuantization, sameQuantization, type QuantizationOptions } from '../q8.js';
+import { Q8_TILE_ELEMENTS, Q8_TILE_LANES, resolveQuantization, sameQuantization, type QuantizationOptions } from '../q8.js';
 import { createTensorSums } from './tensor-sums.js';
 import { createFactoredState } from './factored-state.js';
 
@@ -184,11 +184,11 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
   const lifecycle = createLifecycle(`optimizer ${name} ("${label}")`, device, parameterSetLifecycle(params));
   // 8-bit state: one workgroup per block (src/kernels/q8.wgsl), else the shape the set was made with.
   const kernel = quantization
-    ? getKernelPipeline(device, definition, defines, quantization.blockSize / 4, 'mainBlockwise')
+    ? getKernelPipeline(device, definition, defines, Q8_TILE_LANES, 'mainBlockwise')
     : getKernelPipeline(device, definition, defines, params.workgroupSize, 'main', params.vectorsPerInvocation);
   const kernelGrid = layout.segments.map((segment) =>
     quantization
-      ? dispatchGrid(Math.ceil(segment.elementCount / quantization.blockSize), device.limits.maxComputeWorkgroupsPerDimension, 'a segment of 8-bit state blocks')
+      ? dispatchGrid(Math.ceil(segment.elementCount / Q8_TILE_ELEMENTS), device.limits.maxComputeWorkgroupsPerDimension, 'a segment of 8-bit state tiles')
       : kernelDispatch(segment, params.workgroupSize, params.vectorsPerInvocation),
   );
 

@@ -39,7 +39,7 @@ export function getKernelPipeline(
   entryPoint = 'main',
   vectorsPerInvocation = 1,
 ): KernelPipeline {
-  // mainBlockwise (8-bit state): one workgroup of workgroupSize vec4s per block.
+  // mainBlockwise (8-bit state): workgroups of workgroupSize invocations, 16 elements each.
   const shape = entryPoint === 'main' ? `@${workgroupSize}x${vectorsPerInvocation}` : `@${workgroupSize}:${entryPoint}`;
   const key = `${definition.name}[${flagKey(defines)}]${shape}`;
   return cached(device, `kernel:${key}`, () => {
@@ -58,7 +58,7 @@ export function getKernelPipeline(
           entryPoint === 'main'
             ? { WORKGROUP_SIZE: workgroupSize, VECTORS_PER_INVOCATION: vectorsPerInvocation }
             : entryPoint === 'mainBlockwise'
-              ? { BLOCK_VECTORS: workgroupSize }
+              ? { TILE_LANES: workgroupSize }
               : { WORKGROUP_SIZE: workgroupSize },
       },
     });

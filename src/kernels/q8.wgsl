@@ -1,43 +1,60 @@
 // 8-bit block-wise state (stateFormat 'q8'; src/q8.ts is the CPU twin of every operation here).
-// One workgroup per block of BLOCK_VECTORS vec4s: `mainBlockwise` runs update() on its vec4, whose
-// stores of quantized slots go to private values; then, per slot, the workgroup takes the
-// NaN-propagating max |x| of each run (the part of the block one tensor holds: tensors never share
-// a scale), stores it (the absmax), and every lane stores its four codes in one u32. Slots of
+// `mainBlockwise`: one workgroup per tile of TILE_LANES × LANE_VECTORS vec4s, one dispatch per
+// step. Each invocation (lane) owns LANE_VECTORS vec4s of one chunk, so it reads the chunk table
+// once. It runs update() on them; the stores of quantized slots go to private values. The lanes
+// then take, per slot, the NaN-propagating max |x| of each run (the part of a block one tensor
+// holds: tensors never share a scale) with one workgroup atomicMax on the bits of |x| — an integer
+// max is exact in any order, and the bits of a NaN order above those of every |x| — and after one
+// barrier every lane stores its codes, four per u32, and the run's first lane its absmax. Blocks
+// appear only through the chunk table's runs, so one kernel serves every block size. Slots of
 // tensors under minQuantizedElements are f32 "side" values.
 // A slot's buffer holds, per segment: codes (one u32 per vec4), then one absmax per run (f32
 // bits), then the side values. The per-slot functions are generated (src/kernels/sources.ts).
 
-override BLOCK_VECTORS: u32 = 64u;
 const CHUNK_VECTORS = 16u;
+const LANE_VECTORS = 4u;
+const CHUNK_LANES = CHUNK_VECTORS / LANE_VECTORS;
+// Q8_TILE_LANES in src/q8.ts (a tile holds whole blocks: blockSize ≤ 4 × CHUNK_VECTORS × TILE_LANES).
+override TILE_LANES: u32 = 256u;
+override TILE_CHUNKS: u32 = TILE_LANES / CHUNK_LANES;
 
-var<workgroup> blockMax: array<f32, BLOCK_VECTORS>;
-var<workgroup> runMax: array<f32, BLOCK_VECTORS / CHUNK_VECTORS>;
+// Both maps (signed, then unsigned), copied from the uniform once per tile: the searches and
+// decodes index them with per-lane codes.
+var<workgroup> q8MapTable: array<f32, 512>;
+// Per slot and run of the tile (runs are numbered in order, so run % TILE_CHUNKS tells a tile's
+// runs apart): the bits of the run's max |x|.
+var<workgroup> q8RunMax: array<atomic<u32>, max(Q8_SLOTS, 1u) * TILE_CHUNKS>;
 
-// The runs' absmax follow the codes, the side values follow them (q8Chunks[].w: the segment's runs).
+// This lane's chunk-table entry (group, kind, run, the segment's runs) and which of its vec4s
+// update() is on.
+var<private> q8Entry: vec4<u32>;
+var<private> q8K: u32;
+
+// The runs' absmax follow the codes, the side values follow them.
 fn q8AbsmaxBase() -> u32 {
   return arrayLength(&param);
 }
 
 fn q8SideBase() -> u32 {
-  return arrayLength(&param) + q8Chunks[0].w;
+  return arrayLength(&param) + q8Entry.w;
 }
 
-// Per chunk: y = 0x80000000 | elements of its tensor in it (quantized), else its side vec4 index.
-fn q8Chunk(i: u32) -> u32 {
-  return q8Chunks[i / CHUNK_VECTORS].y;
+// Kind: 0x80000000 | elements of its tensor in the chunk (quantized), else its side vec4 index.
+fn q8IsQuantized() -> bool {
+  return (q8Entry.y & 0x80000000u) != 0u;
 }
 
-// Per chunk: its run in the segment (its absmax entry), 0xffffffff for side and padding chunks.
-fn q8Run(i: u32) -> u32 {
-  return q8Chunks[i / CHUNK_VECTORS].z;
+// Quantized with elements (padding-only chunks have no run: they load 0 and store nothing).
+fn q8HasRun() -> bool {
+  return q8Entry.z != 0xffffffffu;
 }
 
-fn q8IsQuantized(chunk: u32) -> bool {
-  return (chunk & 0x80000000u) != 0u;
+fn q8SideWord(i: u32) -> u32 {
+  return q8SideBase() + 4u * (q8Entry.y + i % CHUNK_VECTORS);
 }
 
-fn q8SideWord(i: u32, chunk: u32) -> u32 {
-  return q8SideBase() + 4u * (chunk + i % 16u);
+fn q8RunSlot(slot: u32) -> u32 {
+  return slot * TILE_CHUNKS + q8Entry.z % TILE_CHUNKS;
 }
 
 fn isNanBits(x: f32) -> bool {
@@ -48,35 +65,57 @@ fn isInfBits(x: f32) -> bool {
   return (bitcast<u32>(x) & 0x7fffffffu) == 0x7f800000u;
 }
 
-// mapBase: 0 (signed map) or 64 (unsigned), in vec4 of the uniform. (Copying the maps to workgroup
-// memory first was slower on an H100: 2 KiB per 256-element block.)
+// mapBase: 0 (signed map) or 256 (unsigned).
 fn q8MapValue(mapBase: u32, code: u32) -> f32 {
-  return q8Maps[mapBase + code / 4u][code % 4u];
+  return q8MapTable[mapBase + code];
+}
+
+// Where the largest map value ≤ n is, about: the dynamic map's decade of |n| (10^(d−7) … 10^(d−6),
+// 2^d values per sign in the signed map, 2^(d+1) in the unsigned one) and its place on that
+// decade's linear grid. Only a start: q8FloorCode walks from it to the exact index, so a guess off
+// by one costs one more lookup, never a wrong code (the count of map values below |n| moves
+// continuously across decades, so a decade picked wrongly at a boundary guesses about the same).
+fn q8Guess(mapBase: u32, n: f32) -> u32 {
+  let a = abs(n);
+  let unsigned = f32(mapBase != 0u);
+  let d = clamp(floor(log2(max(a, 1e-30)) * 0.30103) + 7.0, 0.0, 6.0);
+  let m = exp2(d + unsigned);
+  let onGrid = clamp(floor((a * exp2((6.0 - d) * 3.321928) - 0.1) * m / 0.9 + 0.5), 0.0, m);
+  // Map values in (0, |n|]: those of the decades below (m − 1 or m − 2), then those on this one.
+  let below = u32(m - 1.0 - unsigned + onGrid);
+  if (mapBase != 0u) {
+    return below;
+  }
+  return select(126u - min(below, 126u), 127u + below, n >= 0.0);
 }
 
 // The code of one value: the nearest map value to x / absmax (ties: the lower), 0's code when the
-// absmax is 0 or NaN, the ends of the map for ±Inf.
+// absmax is 0 or NaN, the ends of the map for ±Inf. From the guess, k walks to the largest map
+// value ≤ n (index 0 when n is below them all); with the guess right, that is two lookups.
 fn q8Encode1(mapBase: u32, zero: u32, x: f32, absmax: f32) -> u32 {
   if (!(absmax > 0.0)) {
     return zero;
   }
   let n = select(x / absmax, sign(x), isInfBits(x));
-  var lo = 0u;
-  var hi = 255u;
-  for (var step = 0u; step < 8u; step++) {
-    if (lo < hi) {
-      let mid = (lo + hi + 1u) / 2u;
-      if (q8MapValue(mapBase, mid) <= n) {
-        lo = mid;
-      } else {
-        hi = mid - 1u;
-      }
+  var k = min(q8Guess(mapBase, n), 255u);
+  var at = q8MapValue(mapBase, k);
+  while (k > 0u && at > n) {
+    k--;
+    at = q8MapValue(mapBase, k);
+  }
+  var next: f32;
+  loop {
+    if (k == 255u) {
+      return k;
     }
+    next = q8MapValue(mapBase, k + 1u);
+    if (next > n) {
+      break;
+    }
+    k++;
+    at = next;
   }
-  if (lo < 255u && q8MapValue(mapBase, lo + 1u) - n < n - q8MapValue(mapBase, lo)) {
-    return lo + 1u;
-  }
-  return lo;
+  return select(k, k + 1u, next - n < n - at);
 }
 
 fn q8Encode(mapBase: u32, zero: u32, x: vec4<f32>, absmax: f32) -> u32 {
@@ -94,61 +133,40 @@ fn q8Decode(mapBase: u32, word: u32, absmax: f32) -> vec4<f32> {
     q8Decode1(mapBase, (word >> 16u) & 0xffu, absmax), q8Decode1(mapBase, word >> 24u, absmax));
 }
 
-fn maxAbsNan(a: f32, b: f32) -> f32 {
-  return select(max(a, abs(b)), a + b, isNanBits(a) || isNanBits(b));
+// max over x of the bits of |x| for the elements of its tensor (padding past its end excluded).
+fn q8AbsBits(x: vec4<f32>, k: u32) -> u32 {
+  let first = (q8LaneInChunk() + CHUNK_LANES * k) * 4u;
+  let valid = q8Entry.y & 0x7fu;
+  let bits = bitcast<vec4<u32>>(x) & vec4<u32>(0x7fffffffu);
+  let live = vec4<u32>(first) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(valid);
+  let m = select(vec4<u32>(0u), bits, live);
+  return max(max(m.x, m.y), max(m.z, m.w));
 }
 
-// The NaN-propagating max |x| of this lane's run, from `own` (this lane's part): a tree within each
-// chunk of 16 lanes, then each chunk's leader takes the max over the block's chunks of its run.
-fn q8RunMax(own: f32, lid: u32, block: u32) -> f32 {
-  blockMax[lid] = own;
-  workgroupBarrier();
-  for (var stride = CHUNK_VECTORS / 2u; stride > 0u; stride = stride / 2u) {
-    if (lid % CHUNK_VECTORS < stride) {
-      blockMax[lid] = maxAbsNan(blockMax[lid], blockMax[lid + stride]);
-    }
-    workgroupBarrier();
-  }
-  let chunksInBlock = BLOCK_VECTORS / CHUNK_VECTORS;
-  if (lid % CHUNK_VECTORS == 0u) {
-    let first = block * BLOCK_VECTORS;
-    let last = arrayLength(&param) - 1u;
-    let run = q8Run(min(first + lid, last));
-    var m = 0.0;
-    for (var c = 0u; c < chunksInBlock; c++) {
-      let i = min(first + c * CHUNK_VECTORS, last);
-      if (q8Run(i) == run && q8IsQuantized(q8Chunk(i))) {
-        m = maxAbsNan(m, blockMax[c * CHUNK_VECTORS]);
-      }
-    }
-    runMax[lid / CHUNK_VECTORS] = m;
-  }
-  workgroupBarrier();
-  let result = runMax[lid / CHUNK_VECTORS];
-  workgroupBarrier(); // the next slot reuses blockMax and runMax
-  return result;
+// The run's absmax from its bits: one NaN for every NaN (the twin's Float32Array holds that one).
+fn q8Absmax(bits: u32) -> f32 {
+  return bitcast<f32>(select(bits, 0x7fc00000u, bits > 0x7f800000u));
 }
 
-// This lane's max |x| over the quantized elements of its vec4 (padding past the tensor's end excluded).
-fn q8LaneMax(i: u32, x: vec4<f32>, live: bool) -> f32 {
-  if (!live) {
-    return 0.0;
-  }
-  let chunk = q8Chunk(i);
-  if (!q8IsQuantized(chunk)) {
-    return 0.0;
-  }
-  let valid = chunk & 0x7fu;
-  var m = 0.0;
-  for (var k = 0u; k < 4u; k++) {
-    if ((i % 16u) * 4u + k < valid) {
-      m = maxAbsNan(m, x[k]);
-    }
-  }
-  return m;
+var<private> q8Lane: u32;
+
+fn q8LaneInChunk() -> u32 {
+  return q8Lane % CHUNK_LANES;
 }
 
-@compute @workgroup_size(BLOCK_VECTORS)
+// Whether this lane stores its run's absmax: the first lane of the run's first chunk (runs change
+// at tensor starts and block boundaries; the chunk table numbers them).
+fn q8StoresAbsmax(chunk: u32) -> bool {
+  return q8LaneInChunk() == 0u && (chunk == 0u || q8Chunks[chunk - 1u].z != q8Entry.z);
+}
+
+fn q8UpdateAt(i: u32, k: u32) {
+  q8K = k;
+  let group = q8Entry.x;
+  update(i, hyperOf(group), controlledGradient(grad[i], group));
+}
+
+@compute @workgroup_size(TILE_LANES)
 fn mainBlockwise(@builtin(workgroup_id) wid: vec3<u32>,
                  @builtin(num_workgroups) nwg: vec3<u32>,
                  @builtin(local_invocation_index) lid: u32) {
@@ -156,12 +174,35 @@ fn mainBlockwise(@builtin(workgroup_id) wid: vec3<u32>,
   if (stepSkipped()) {
     return;
   }
-  let block = wid.y * nwg.x + wid.x;
-  let i = block * BLOCK_VECTORS + lid;
-  let live = i < arrayLength(&param);
-  if (live) {
-    let group = groupAt(i);
-    update(i, hyperOf(group), controlledGradient(grad[i], group));
+  for (var j = lid; j < 128u; j += TILE_LANES) {
+    let v = q8Maps[j];
+    q8MapTable[4u * j] = v.x;
+    q8MapTable[4u * j + 1u] = v.y;
+    q8MapTable[4u * j + 2u] = v.z;
+    q8MapTable[4u * j + 3u] = v.w;
   }
-  q8Finish(i, lid, block, live);
+  for (var j = lid; j < Q8_SLOTS * TILE_CHUNKS; j += TILE_LANES) {
+    atomicStore(&q8RunMax[j], 0u);
+  }
+  q8Lane = lid;
+  let tile = wid.y * nwg.x + wid.x;
+  let chunk = tile * TILE_CHUNKS + lid / CHUNK_LANES;
+  let first = chunk * CHUNK_VECTORS + q8LaneInChunk();
+  let live = first < arrayLength(&param);
+  if (live) {
+    q8Entry = q8Chunks[chunk];
+  }
+  workgroupBarrier();
+  if (live) {
+    for (var k = 0u; k < LANE_VECTORS; k++) {
+      q8UpdateAt(first + CHUNK_LANES * k, k);
+    }
+    if (q8IsQuantized() && q8HasRun()) {
+      q8RunMaxes();
+    }
+  }
+  workgroupBarrier();
+  if (live && q8IsQuantized() && q8HasRun()) {
+    q8StoreCodes(first, q8StoresAbsmax(chunk));
+  }
 }

@@ -65,27 +65,29 @@ export function kernelSource(definition: OptimizerDefinition<any, any>, defines:
 }
 
 /**
- * Load, store and finish functions of an 8-bit slot (src/kernels/q8.wgsl): loads decode (or read
- * the side value), stores keep the value for the block's finish (or write the side value), and
- * the finish takes the block's absmax and stores the codes.
+ * Load and store functions of an 8-bit slot (src/kernels/q8.wgsl): loads decode (or read the side
+ * value), stores keep the value in one private vec4 per vec4 of the lane (or write the side value).
  */
 function q8Accessors(slot: SlotSpec): string {
   const name = slot.wgsl;
-  const map = mapOf(slot);
-  const base = map === 'signed' ? 0 : 64;
-  return `var<private> ${name}Pending: vec4<f32>;
+  const base = mapOf(slot) === 'signed' ? 0 : 256;
+  const pending = LANE_KS.map((k) => `var<private> ${name}Pending${k}: vec4<f32>;`).join('\n');
+  const keep = LANE_KS.map((k) => `    case ${k}u: { ${name}Pending${k} = x; }`).join('\n');
+  const kept = LANE_KS.map((k) => `    case ${k}u: { return ${name}Pending${k}; }`).join('\n');
+  return `${pending}
 fn ${name}Load(i: u32) -> vec4<f32> {
-  let chunk = q8Chunk(i);
-  if (!q8IsQuantized(chunk)) {
-    let w = q8SideWord(i, chunk);
+  if (!q8IsQuantized()) {
+    let w = q8SideWord(i);
     return bitcast<vec4<f32>>(vec4<u32>(${name}[w], ${name}[w + 1u], ${name}[w + 2u], ${name}[w + 3u]));
   }
-  return q8Decode(${base}u, ${name}[i], bitcast<f32>(${name}[q8AbsmaxBase() + q8Run(i)]));
+  if (!q8HasRun()) {
+    return vec4<f32>(0.0);
+  }
+  return q8Decode(${base}u, ${name}[i], bitcast<f32>(${name}[q8AbsmaxBase() + q8Entry.z]));
 }
 fn ${name}Store(i: u32, x: vec4<f32>) {
-  let chunk = q8Chunk(i);
-  if (!q8IsQuantized(chunk)) {
-    let w = q8SideWord(i, chunk);
+  if (!q8IsQuantized()) {
+    let w = q8SideWord(i);
     let b = bitcast<vec4<u32>>(x);
     ${name}[w] = b.x;
     ${name}[w + 1u] = b.y;
@@ -93,23 +95,51 @@ fn ${name}Store(i: u32, x: vec4<f32>) {
     ${name}[w + 3u] = b.w;
     return;
   }
-  ${name}Pending = x;
+  switch q8K {
+${keep}
+    default: {}
+  }
 }
-fn ${name}Finish(i: u32, lid: u32, block: u32, live: bool) {
-  let absmax = q8RunMax(q8LaneMax(i, ${name}Pending, live), lid, block);
-  // A run's first lane in the block stores its absmax (padding-only chunks have no run).
-  let chunk = select(0u, q8Chunk(i), live);
-  if (live && q8IsQuantized(chunk)) {
-    ${name}[i] = q8Encode(${base}u, ${zeroCode(Q8_MAPS[map])}u, ${name}Pending, absmax);
-    if ((chunk & 0x7fu) > 0u && (lid == 0u || (lid % CHUNK_VECTORS == 0u && q8Run(i - 1u) != q8Run(i)))) {
-      ${name}[q8AbsmaxBase() + q8Run(i)] = bitcast<u32>(absmax);
-    }
+fn ${name}Kept(k: u32) -> vec4<f32> {
+  switch k {
+${kept}
+    default: { return vec4<f32>(0.0); }
   }
 }`;
 }
 
+/** The lane's vec4s (LANE_VECTORS in q8.wgsl), each kept in its own private value (registers, not an indexed array). */
+const LANE_KS = [0, 1, 2, 3];
+
+/**
+ * The tile's two phases over the quantized slots: each lane's max |x| bits into its run's atomic,
+ * then (after the barrier) the codes and the run's absmax.
+ */
 function q8Finish(slots: readonly SlotSpec[]): string {
-  return `fn q8Finish(i: u32, lid: u32, block: u32, live: bool) {\n${slots.map((s) => `  ${s.wgsl}Finish(i, lid, block, live);`).join('\n')}\n}`;
+  const maxes = slots.map((s, n) => {
+    const [a, b, c, d] = LANE_KS.map((k) => `q8AbsBits(${s.wgsl}Pending${k}, ${k}u)`);
+    return `  atomicMax(&q8RunMax[q8RunSlot(${n}u)], max(max(${a}, ${b}), max(${c}, ${d})));`;
+  });
+  const stores = slots.map((s, n) => {
+    const base = mapOf(s) === 'signed' ? 0 : 256;
+    const zero = zeroCode(Q8_MAPS[mapOf(s)]);
+    return `  {
+    let absmax = q8Absmax(atomicLoad(&q8RunMax[q8RunSlot(${n}u)]));
+    for (var k = 0u; k < LANE_VECTORS; k++) {
+      ${s.wgsl}[first + CHUNK_LANES * k] = q8Encode(${base}u, ${zero}u, ${s.wgsl}Kept(k), absmax);
+    }
+    if (storesAbsmax) {
+      ${s.wgsl}[q8AbsmaxBase() + q8Entry.z] = bitcast<u32>(absmax);
+    }
+  }`;
+  });
+  return `const Q8_SLOTS = ${slots.length}u;
+fn q8RunMaxes() {
+${maxes.join('\n')}
+}
+fn q8StoreCodes(first: u32, storesAbsmax: bool) {
+${stores.join('\n')}
+}`;
 }
 
 /**

@@ -50,6 +50,8 @@ describe('q8 state: block sizes, special gradients, splits, one encoder, trainin
     ['adam', { blockSize: 64, minQuantizedElements: 0 }],
     ['rmsprop', { blockSize: 1024, minQuantizedElements: 0 }],
     ['adamax', { blockSize: 512, minQuantizedElements: 60 }],
+    ['adam', { blockSize: 2048, minQuantizedElements: 100 }],
+    ['lion', { blockSize: 4096, minQuantizedElements: 0 }],
   ] as const)('%s %j: every tensor size, 6 steps', async (name, quantization) => {
     await withDevice(async (device) => {
       const result = await parity(device, { name, options: { stateFormat: 'q8', quantization }, tensors: namedTensors([...SIZES, 9001], 9), steps: 6, checkAt: [6], grad: gradFor, tolerance: PARITY_TOLERANCE });
@@ -165,8 +167,8 @@ describe('q8 state dicts and memory', () => {
       expect(() => createOptimizer('adam', params, { quantization: { blockSize: 256 } })).toThrow(/quantization applies to stateFormat 'q8' only/);
       expect(() => createOptimizer('adam', params, { stateFormat: 'q8', stochasticRounding: true })).toThrow(/stochasticRounding rounds 16-bit state/);
       for (const [bad, message] of [
-        [{ blockSize: 100 }, /blockSize must be a power of two in \[64, 1024\], got 100/],
-        [{ blockSize: 2048 }, /blockSize must be a power of two in \[64, 1024\], got 2048/],
+        [{ blockSize: 100 }, /blockSize must be a power of two in \[64, 4096\], got 100/],
+        [{ blockSize: 8192 }, /blockSize must be a power of two in \[64, 4096\], got 8192/],
         [{ minQuantizedElements: -1 }, /minQuantizedElements must be an integer ≥ 0, got -1/],
         [{ block: 256 }, /unknown quantization option "block"; known: blockSize, minQuantizedElements/],
         ['256', /quantization must be an object/],

@@ -4,8 +4,8 @@
  * accuracy of a stored block.
  */
 import { describe, expect, test } from 'vitest';
-import { computeLayout } from '../../src/layout.js';
-import { decodeQ8, dequantizePacked, dynamicMap, encodeQ8, Q8_MAPS, q8Chunks, quantizePacked, resolveQuantization, tensorRuns, zeroCode } from '../../src/q8.js';
+import { computeLayout, SEGMENT_ALIGN_ELEMENTS } from '../../src/layout.js';
+import { decodeQ8, dequantizePacked, dynamicMap, encodeQ8, Q8_MAPS, Q8_TILE_ELEMENTS, q8Chunks, quantizePacked, resolveQuantization, tensorRuns, zeroCode } from '../../src/q8.js';
 import { randomArray, rng } from '../helpers/data.js';
 import { createQ8StateBuffers } from '../../src/engine/q8-state.js';
 
@@ -91,7 +91,14 @@ describe('runs: blocks cut at tensor boundaries, small tensors in f32', () => {
     expect(resolveQuantization(undefined, true, 'x')).toEqual({ blockSize: 256, minQuantizedElements: 4096 });
     expect(resolveQuantization(undefined, false, 'x')).toBeUndefined();
     expect(resolveQuantization({ blockSize: 1024 }, true, 'x')).toEqual({ blockSize: 1024, minQuantizedElements: 4096 });
-    expect(() => resolveQuantization({ blockSize: 32 }, true, 'createOptimizer')).toThrow(/createOptimizer: quantization.blockSize must be a power of two in \[64, 1024\], got 32/);
+    expect(resolveQuantization({ blockSize: 4096 }, true, 'x')).toEqual({ blockSize: 4096, minQuantizedElements: 4096 });
+    expect(() => resolveQuantization({ blockSize: 32 }, true, 'createOptimizer')).toThrow(/createOptimizer: quantization.blockSize must be a power of two in \[64, 4096\], got 32/);
+    expect(() => resolveQuantization({ blockSize: 8192 }, true, 'createOptimizer')).toThrow(/got 8192/);
+  });
+
+  test("a workgroup's tile holds whole blocks: segments start at multiples of it", () => {
+    expect(SEGMENT_ALIGN_ELEMENTS % Q8_TILE_ELEMENTS).toBe(0);
+    expect(Q8_TILE_ELEMENTS % 4096).toBe(0);
   });
 });
 
