@@ -215,7 +215,6 @@ async function measureStateFormats({ device, timer, cfg, opt, workload, elements
   for (const [mode, stateFormat] of STATE_FORMAT_MODES) {
     await attempt(mode, async () => {
       if (opt.name === 'adafactor' && stateFormat !== 'f32') return { skipped: 'Adafactor keeps its factored state in f32' };
-      if ((opt.name === 'lamb' || opt.name === 'lars') && stateFormat === 'q8') return { skipped: 'q8 state is not offered for the layer-wise optimizers' };
       const params = createParameterSet(device, seedTensors(workload.sizes), { label: `bench:${mode}`, ...shape });
       const o = createOptimizer(opt.name, params, { ...opt.options, stateFormat } as never);
       try {

@@ -73,9 +73,6 @@ export function resolveStateFormat(definition: OptimizerDefinition<any, any>, va
   if (format !== 'f32' && definition.shapedSlots) {
     throw new Error(`webgpu-optim: ${what}: stateFormat ${JSON.stringify(format)}: ${definition.name} keeps its state factored (O(rows + cols) per matrix) and in f32; use stateFormat 'f32'`);
   }
-  if (format === 'q8' && definition.tensorSums) {
-    throw new Error(`webgpu-optim: ${what}: stateFormat 'q8': ${definition.name} updates its state in its per-tensor pass, before the update's block quantization could run; use 'bf16' or 'f16'`);
-  }
   return format;
 }
 

@@ -206,21 +206,29 @@ export interface Q8Packed {
 
 /** Quantizes packed f32 values (as the GPU stores them after a step). */
 export function quantizePacked(values: Float32Array, chunks: Q8Chunks, map: Float32Array): Q8Packed {
-  const n = values.length;
-  const codes = new Uint8Array(n);
-  const absmax = new Float32Array(chunks.runs);
-  const side = new Float32Array(chunks.sideChunks * CHUNK_ELEMENTS);
+  const packed = { codes: new Uint8Array(values.length), absmax: new Float32Array(chunks.runs), side: new Float32Array(chunks.sideChunks * CHUNK_ELEMENTS) };
+  quantizeInto(packed, values, 0, chunks, map);
+  return packed;
+}
+
+/**
+ * Quantizes `values`, the packed elements from `offset` on (whole runs: all of the packed buffers,
+ * or one tensor), into `into`: their runs' absmax, their codes or side values.
+ */
+export function quantizeInto(into: Q8Packed, values: Float32Array, offset: number, chunks: Q8Chunks, map: Float32Array): void {
+  const { codes, absmax, side } = into as { codes: Uint8Array; absmax: Float32Array; side: Float32Array };
+  const end = offset + values.length;
   const kindOf = (e: number) => chunks.kind[Math.floor(e / CHUNK_ELEMENTS)]!;
   const runOf = (e: number) => chunks.run[Math.floor(e / CHUNK_ELEMENTS)]!;
-  for (let e = 0; e < n; e++) {
-    if (runOf(e) >= 0 && e % CHUNK_ELEMENTS < kindOf(e)) absmax[runOf(e)] = maxAbs(absmax[runOf(e)]!, values[e]!);
+  for (let e = offset; e < end; e++) if (runOf(e) >= 0) absmax[runOf(e)] = 0;
+  for (let e = offset; e < end; e++) {
+    if (runOf(e) >= 0 && e % CHUNK_ELEMENTS < kindOf(e)) absmax[runOf(e)] = maxAbs(absmax[runOf(e)]!, values[e - offset]!);
   }
-  for (let e = 0; e < n; e++) {
+  for (let e = offset; e < end; e++) {
     const kind = kindOf(e);
-    if (kind < 0) side[(-1 - kind) * CHUNK_ELEMENTS + (e % CHUNK_ELEMENTS)] = values[e]!;
-    else if (runOf(e) >= 0) codes[e] = encodeQ8(map, values[e]!, absmax[runOf(e)]!);
+    if (kind < 0) side[(-1 - kind) * CHUNK_ELEMENTS + (e % CHUNK_ELEMENTS)] = values[e - offset]!;
+    else if (runOf(e) >= 0) codes[e] = encodeQ8(map, values[e - offset]!, absmax[runOf(e)]!);
   }
-  return { codes, absmax, side };
 }
 
 /** The f32 values a stored slot loads as (what the kernel's loads give; 0 in padding-only chunks). */

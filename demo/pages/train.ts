@@ -147,7 +147,7 @@ function withFormats(optimizers: typeof OPTIMIZERS, choices: readonly string[]):
   };
   return optimizers.flatMap((o) =>
     choices
-      .filter((choice) => choice === 'f32' || (!getDefinition(o.name).shapedSlots && !(choice === 'q8' && getDefinition(o.name).tensorSums)))
+      .filter((choice) => choice === 'f32' || !getDefinition(o.name).shapedSlots)
       .map((choice) => (choice === 'f32' ? o : { ...o, label: `${o.label} · ${choice}`, options: { ...o.options, ...STATE_CHOICES[choice]!.options }, color: freeColor() })),
   );
 }

@@ -212,10 +212,25 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
     factorUpdate: getKernelPipeline(device, definition, defines, params.workgroupSize, 'factorUpdate'),
     rowMeans: getKernelPipeline(device, definition, defines, params.workgroupSize, 'rowMeans'),
   };
+  // 8-bit state that partials() stores (LAMB's moments) is quantized in the partials pass, by tiles
+  // (src/kernels/q8-layerwise.wgsl).
+  const blockwisePartials = quantization !== undefined && definition.partialsStore !== undefined;
   const tensorSums = definition.tensorSums
-    ? createTensorSums({ device, label, layout, tensorGroup: config.tensorGroup, extraEntries: factored?.scratchEntries, reduction: params.chunkReduction })
+    ? createTensorSums({
+        device,
+        label,
+        layout,
+        tensorGroup: config.tensorGroup,
+        extraEntries: factored?.scratchEntries,
+        reduction: params.chunkReduction,
+        partialsElementsPerWorkgroup: blockwisePartials ? Q8_TILE_ELEMENTS : undefined,
+      })
     : undefined;
-  const partials = tensorSums && getKernelPipeline(device, definition, defines, params.workgroupSize, CHUNK_REDUCTIONS[params.chunkReduction].entryPoint);
+  const partials =
+    tensorSums &&
+    (blockwisePartials
+      ? getKernelPipeline(device, definition, defines, Q8_TILE_LANES, 'tensorPartialsBlockwise')
+      : getKernelPipeline(device, definition, defines, params.workgroupSize, CHUNK_REDUCTIONS[params.chunkReduction].entryPoint));
   const accumulator =
     training.accumulationSteps > 1 ? createAccumulator({ device, label, layout, gradBuffer: params.gradBuffer, workgroupSize: params.workgroupSize }) : undefined;
   const gradientSource = accumulator?.buffer ?? params.gradBuffer;

@@ -39,7 +39,7 @@ export function getKernelPipeline(
   entryPoint = 'main',
   vectorsPerInvocation = 1,
 ): KernelPipeline {
-  // mainBlockwise (8-bit state): workgroups of workgroupSize invocations, 16 elements each.
+  // mainBlockwise, tensorPartialsBlockwise (8-bit state): workgroups of workgroupSize invocations, 16 elements each.
   const shape = entryPoint === 'main' ? `@${workgroupSize}x${vectorsPerInvocation}` : `@${workgroupSize}:${entryPoint}`;
   const key = `${definition.name}[${flagKey(defines)}]${shape}`;
   return cached(device, `kernel:${key}`, () => {
@@ -57,7 +57,7 @@ export function getKernelPipeline(
         constants:
           entryPoint === 'main'
             ? { WORKGROUP_SIZE: workgroupSize, VECTORS_PER_INVOCATION: vectorsPerInvocation }
-            : entryPoint === 'mainBlockwise'
+            : entryPoint.endsWith('Blockwise')
               ? { TILE_LANES: workgroupSize }
               : { WORKGROUP_SIZE: workgroupSize },
       },

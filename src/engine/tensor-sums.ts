@@ -27,6 +27,8 @@ export function createTensorSums(args: {
   /** Scratch entries after the sums and partials (Adafactor's accumulators and row means). */
   extraEntries?: number;
   reduction: ChunkReduction;
+  /** Elements per workgroup of the partials pass when it is not the reduction's (8-bit tiles). */
+  partialsElementsPerWorkgroup?: number;
 }): TensorSums {
   const { device, label, layout } = args;
   const maxDim = device.limits.maxComputeWorkgroupsPerDimension;
@@ -38,7 +40,8 @@ export function createTensorSums(args: {
     );
   }
   const shape = CHUNK_REDUCTIONS[args.reduction];
-  const partialsGrid = layout.segments.map((segment) => dispatchGrid(Math.ceil(segment.elementCount / shape.elementsPerWorkgroup), maxDim, 'a segment of the per-tensor partials'));
+  const partialsPerWorkgroup = args.partialsElementsPerWorkgroup ?? shape.elementsPerWorkgroup;
+  const partialsGrid = layout.segments.map((segment) => dispatchGrid(Math.ceil(segment.elementCount / partialsPerWorkgroup), maxDim, 'a segment of the per-tensor partials'));
   const tensors = layout.tensors.length;
   const rowTables = tensorSumRows(layout);
   const upload = (name: string, data: Uint32Array<ArrayBuffer>) => {

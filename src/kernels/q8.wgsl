@@ -29,6 +29,8 @@ var<workgroup> q8RunMax: array<atomic<u32>, max(Q8_SLOTS, 1u) * TILE_CHUNKS>;
 // update() is on.
 var<private> q8Entry: vec4<u32>;
 var<private> q8K: u32;
+// After the codes are stored (q8-layerwise.wgsl): stores are dropped, loads give the stored values.
+var<private> q8Settled: bool;
 
 // The runs' absmax follow the codes, the side values follow them.
 fn q8AbsmaxBase() -> u32 {
@@ -166,14 +168,17 @@ fn q8UpdateAt(i: u32, k: u32) {
   update(i, hyperOf(group), controlledGradient(grad[i], group));
 }
 
-@compute @workgroup_size(TILE_LANES)
-fn mainBlockwise(@builtin(workgroup_id) wid: vec3<u32>,
-                 @builtin(num_workgroups) nwg: vec3<u32>,
-                 @builtin(local_invocation_index) lid: u32) {
-  // A skipped step touches nothing (uniform: every invocation reads the same).
-  if (stepSkipped()) {
-    return;
-  }
+// A lane of a tile: its chunk (in the segment), its first vec4 (the others follow CHUNK_LANES
+// apart) and whether it is inside the segment.
+struct Q8Lane {
+  chunk: u32,
+  first: u32,
+  live: bool,
+}
+
+// A tile's start, shared by its entry points: the maps into workgroup memory, the run maxima
+// cleared, this lane's chunk-table entry read; ends with the barrier after which they are seen.
+fn q8TileStart(tile: u32, lid: u32) -> Q8Lane {
   for (var j = lid; j < 128u; j += TILE_LANES) {
     let v = q8Maps[j];
     q8MapTable[4u * j] = v.x;
@@ -185,7 +190,6 @@ fn mainBlockwise(@builtin(workgroup_id) wid: vec3<u32>,
     atomicStore(&q8RunMax[j], 0u);
   }
   q8Lane = lid;
-  let tile = wid.y * nwg.x + wid.x;
   let chunk = tile * TILE_CHUNKS + lid / CHUNK_LANES;
   let first = chunk * CHUNK_VECTORS + q8LaneInChunk();
   let live = first < arrayLength(&param);
@@ -193,16 +197,33 @@ fn mainBlockwise(@builtin(workgroup_id) wid: vec3<u32>,
     q8Entry = q8Chunks[chunk];
   }
   workgroupBarrier();
-  if (live) {
-    for (var k = 0u; k < LANE_VECTORS; k++) {
-      q8UpdateAt(first + CHUNK_LANES * k, k);
-    }
-    if (q8IsQuantized() && q8HasRun()) {
-      q8RunMaxes();
-    }
+  return Q8Lane(chunk, first, live);
+}
+
+// A tile's end, after its lanes ran update() or partials() on their vec4s: each run's absmax (the
+// bits of its max |x|, one atomicMax per slot and lane), then the codes and absmax stored.
+fn q8Settle(lane: Q8Lane) {
+  let quantized = lane.live && q8IsQuantized() && q8HasRun();
+  if (quantized) {
+    q8RunMaxes();
   }
   workgroupBarrier();
-  if (live && q8IsQuantized() && q8HasRun()) {
-    q8StoreCodes(first, q8StoresAbsmax(chunk));
+  if (quantized) {
+    q8StoreCodes(lane.first, q8StoresAbsmax(lane.chunk));
   }
+}
+
+@compute @workgroup_size(TILE_LANES)
+fn mainBlockwise(@builtin(workgroup_id) wid: vec3<u32>,
+                 @builtin(num_workgroups) nwg: vec3<u32>,
+                 @builtin(local_invocation_index) lid: u32) {
+  // A skipped step touches nothing (uniform: every invocation reads the same).
+  if (stepSkipped()) {
+    return;
+  }
+  let lane = q8TileStart(wid.y * nwg.x + wid.x, lid);
+  for (var k = 0u; lane.live && k < LANE_VECTORS; k++) {
+    q8UpdateAt(lane.first + CHUNK_LANES * k, k);
+  }
+  q8Settle(lane);
 }

@@ -15,6 +15,7 @@ import gradStatsSource_ from './grad-stats.wgsl?raw';
 import layerwiseSource from './layerwise.wgsl?raw';
 import stateFormatSource from './state-format.wgsl?raw';
 import q8Source from './q8.wgsl?raw';
+import q8LayerwiseSource from './q8-layerwise.wgsl?raw';
 import { isQuantizedSlot, mapOf, Q8_MAPS, zeroCode } from '../q8.js';
 import tensorSumsSource_ from './tensor-sums.wgsl?raw';
 
@@ -55,6 +56,7 @@ export function kernelSource(definition: OptimizerDefinition<any, any>, defines:
   if (format === 'q8') {
     const quantized = slots.filter(isQuantizedSlot);
     parts.push(q8Source, ...quantized.map(q8Accessors), q8Finish(quantized));
+    if (definition.partialsStore) parts.push(q8LayerwiseSource);
     return preprocess([...parts, throughAccessors(definition.kernel.source, quantized)].join('\n'), defines);
   }
   const packed = slots.filter((slot) => slotCodec(slot, format));
@@ -66,15 +68,19 @@ export function kernelSource(definition: OptimizerDefinition<any, any>, defines:
 
 /**
  * Load and store functions of an 8-bit slot (src/kernels/q8.wgsl): loads decode (or read the side
- * value), stores keep the value in one private vec4 per vec4 of the lane (or write the side value).
+ * value), stores keep the value in one private vec4 per vec4 of the lane (or write the side value)
+ * and mark the slot stored. Once settled (q8-layerwise.wgsl), stores are dropped and loads give
+ * the kept value as stored: decoded from its code.
  */
 function q8Accessors(slot: SlotSpec): string {
   const name = slot.wgsl;
-  const base = mapOf(slot) === 'signed' ? 0 : 256;
+  const { base, zero } = q8MapOf(slot);
   const pending = LANE_KS.map((k) => `var<private> ${name}Pending${k}: vec4<f32>;`).join('\n');
   const keep = LANE_KS.map((k) => `    case ${k}u: { ${name}Pending${k} = x; }`).join('\n');
   const kept = LANE_KS.map((k) => `    case ${k}u: { return ${name}Pending${k}; }`).join('\n');
   return `${pending}
+var<private> ${name}Stored: bool;
+var<private> ${name}Absmax: f32;
 fn ${name}Load(i: u32) -> vec4<f32> {
   if (!q8IsQuantized()) {
     let w = q8SideWord(i);
@@ -83,9 +89,15 @@ fn ${name}Load(i: u32) -> vec4<f32> {
   if (!q8HasRun()) {
     return vec4<f32>(0.0);
   }
+  if (q8Settled && ${name}Stored) {
+    return q8Decode(${base}u, q8Encode(${base}u, ${zero}u, ${name}Kept(q8K), ${name}Absmax), ${name}Absmax);
+  }
   return q8Decode(${base}u, ${name}[i], bitcast<f32>(${name}[q8AbsmaxBase() + q8Entry.z]));
 }
 fn ${name}Store(i: u32, x: vec4<f32>) {
+  if (q8Settled) {
+    return;
+  }
   if (!q8IsQuantized()) {
     let w = q8SideWord(i);
     let b = bitcast<vec4<u32>>(x);
@@ -95,6 +107,7 @@ fn ${name}Store(i: u32, x: vec4<f32>) {
     ${name}[w + 3u] = b.w;
     return;
   }
+  ${name}Stored = true;
   switch q8K {
 ${keep}
     default: {}
@@ -111,20 +124,29 @@ ${kept}
 /** The lane's vec4s (LANE_VECTORS in q8.wgsl), each kept in its own private value (registers, not an indexed array). */
 const LANE_KS = [0, 1, 2, 3];
 
+/** A slot's map in the kernel's map table (signed first, then unsigned) and the code of 0 in it. */
+function q8MapOf(slot: SlotSpec): { base: number; zero: number } {
+  const map = mapOf(slot);
+  return { base: map === 'signed' ? 0 : 256, zero: zeroCode(Q8_MAPS[map]) };
+}
+
 /**
- * The tile's two phases over the quantized slots: each lane's max |x| bits into its run's atomic,
- * then (after the barrier) the codes and the run's absmax.
+ * The tile's two phases over the quantized slots a lane stored: its max |x| bits into its run's
+ * atomic, then (after the barrier) the codes and the run's absmax. A slot the update only loads
+ * (LAMB's moments in its update pass) is left as it is.
  */
 function q8Finish(slots: readonly SlotSpec[]): string {
   const maxes = slots.map((s, n) => {
     const [a, b, c, d] = LANE_KS.map((k) => `q8AbsBits(${s.wgsl}Pending${k}, ${k}u)`);
-    return `  atomicMax(&q8RunMax[q8RunSlot(${n}u)], max(max(${a}, ${b}), max(${c}, ${d})));`;
+    return `  if (${s.wgsl}Stored) {
+    atomicMax(&q8RunMax[q8RunSlot(${n}u)], max(max(${a}, ${b}), max(${c}, ${d})));
+  }`;
   });
   const stores = slots.map((s, n) => {
-    const base = mapOf(s) === 'signed' ? 0 : 256;
-    const zero = zeroCode(Q8_MAPS[mapOf(s)]);
-    return `  {
+    const { base, zero } = q8MapOf(s);
+    return `  if (${s.wgsl}Stored) {
     let absmax = q8Absmax(atomicLoad(&q8RunMax[q8RunSlot(${n}u)]));
+    ${s.wgsl}Absmax = absmax;
     for (var k = 0u; k < LANE_VECTORS; k++) {
       ${s.wgsl}[first + CHUNK_LANES * k] = q8Encode(${base}u, ${zero}u, ${s.wgsl}Kept(k), absmax);
     }

@@ -94,6 +94,13 @@ export type ReferenceUpdate<S extends string> = (args: {
    * stored bits.
    */
   stored: (slot: string, x: number, element: number) => number;
+  /**
+   * Stores the whole tensor's `slot` now and sets `values` to what the GPU loads back (8-bit state
+   * is quantized by runs, so a value's stored form needs its whole run; other formats already
+   * stored each element through `stored`). A twin that reads a slot back after writing it in the
+   * same step (LAMB) calls this between.
+   */
+  storeTensor: (slot: string, values: Float32Array) => void;
 }) => void;
 
 export interface OptimizerDefinition<H extends object = object, S extends string = string> {
@@ -124,6 +131,12 @@ export interface OptimizerDefinition<H extends object = object, S extends string
    * (src/tensor-reduction.ts).
    */
   readonly tensorSums?: string;
+  /**
+   * What `partials()` stores (LAMB: its moments, so that ‖u‖ is taken from them as stored).
+   * Undefined: `partials()` only reads (LARS). With 8-bit state, such state is quantized in the
+   * partials pass (src/kernels/q8-layerwise.wgsl) and the update pass only loads it.
+   */
+  readonly partialsStore?: string;
   /**
    * Factored state (Adafactor): slots whose size follows each tensor's shape, kept in one buffer in
    * per-tensor regions (see src/factored.ts), besides the per-element `slots`.

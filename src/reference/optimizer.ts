@@ -211,7 +211,8 @@ export function createReferenceOptimizer(name: string, params: readonly (Float32
                   const codec = codecs.get(slot);
                   return codec ? storedValue(codec, slot, x, i, e, step) : x;
                 };
-                definition.reference({ param, grad: effective[i]!, state: state[i]!, h, defines: config.defines, begin: 0, end: param.length, shape: tensors[i]!.shape!, stored });
+                const storeTensor = (slot: string, values: Float32Array) => q8?.storeTensor(i, slot, values);
+                definition.reference({ param, grad: effective[i]!, state: state[i]!, h, defines: config.defines, begin: 0, end: param.length, shape: tensors[i]!.shape!, stored, storeTensor });
                 roundSlots(state[i]!, i, step);
               });
               q8?.store();

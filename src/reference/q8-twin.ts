@@ -5,12 +5,18 @@
  */
 import type { SlotSpec } from '../optimizers/definition.js';
 import { alignUp, CHUNK_ELEMENTS, TENSOR_ALIGN_ELEMENTS } from '../layout.js';
-import { dequantizePacked, isQuantizedSlot, isQuantizedTensor, mapOf, Q8_MAPS, q8Chunks, quantizePacked, readTensor, writeTensor, type Placement, type Q8Packed, type Quantization } from '../q8.js';
+import { dequantizePacked, isQuantizedSlot, isQuantizedTensor, mapOf, Q8_MAPS, q8Chunks, quantizeInto, readTensor, writeTensor, type Placement, type Q8Packed, type Quantization } from '../q8.js';
+import { decodeQ8Slot } from '../state-dict.js';
 import type { Q8Slot } from '../state-dict.js';
 
 export interface Q8Twin {
-  /** Quantizes the current values of every quantized slot (a GPU store) and loads them back. */
+  /**
+   * Quantizes the current values of every quantized slot (the GPU's stores of a step) and loads
+   * them back; slots of tensors stored whole during the step (storeTensor) are kept as stored.
+   */
   store(): void;
+  /** Stores tensor i's slot now (LAMB's moments, before its sums) and sets `values` to what the GPU loads back. */
+  storeTensor(tensorIndex: number, slot: string, values: Float32Array): void;
   /** Tensor i's slot in its stored form (undefined: a slot stored in f32). */
   stored(tensorIndex: number, slot: string): Q8Slot | Float32Array | undefined;
   /** Sets the stored form from a dict of the same quantization, then the values from it. */
@@ -32,30 +38,43 @@ export function createQ8Twin(
   const chunks = q8Chunks(placement, quantization);
   const { blockSize } = quantization;
   const quantized = slots.filter(isQuantizedSlot);
-  const stores = new Map<string, Q8Packed>();
+  const emptyPacked = (): Q8Packed => ({ codes: new Uint8Array(placement.paddedLength), absmax: new Float32Array(chunks.runs), side: new Float32Array(chunks.sideChunks * CHUNK_ELEMENTS) });
+  const stores = new Map<string, Q8Packed>(quantized.map((slot) => [slot.name, emptyPacked()]));
   /** The per-tensor values from a slot's stored form (what the kernel's loads give). */
   const decode = (slot: SlotSpec) => {
     const values = dequantizePacked(stores.get(slot.name)!, chunks, Q8_MAPS[mapOf(slot)]);
     placement.tensors.forEach((t, i) => state[i]![slot.name]!.set(values.subarray(t.offset, t.offset + t.length)));
   };
+  const storedNow = new Set<string>();
+  const storeTensor = (i: number, slot: SlotSpec, values: Float32Array) => {
+    const t = placement.tensors[i]!;
+    const map = Q8_MAPS[mapOf(slot)];
+    quantizeInto(stores.get(slot.name)!, values, t.offset, chunks, map);
+    const stored = readTensor(stores.get(slot.name)!, t, isQuantizedTensor(t.length, quantization), chunks, blockSize);
+    values.set(stored instanceof Float32Array ? stored : decodeQ8Slot(stored, map, t.offset, blockSize));
+    storedNow.add(`${i}:${slot.name}`);
+  };
   const store = () => {
     for (const slot of quantized) {
-      const packed = new Float32Array(placement.paddedLength);
-      placement.tensors.forEach((t, i) => packed.set(state[i]![slot.name]!, t.offset));
-      stores.set(slot.name, quantizePacked(packed, chunks, Q8_MAPS[mapOf(slot)]));
-      decode(slot);
+      placement.tensors.forEach((_, i) => storedNow.has(`${i}:${slot.name}`) || storeTensor(i, slot, state[i]![slot.name]!));
     }
+    storedNow.clear();
   };
   store();
+  const specs = new Map(quantized.map((slot) => [slot.name, slot]));
   return {
     store,
+    storeTensor(i, slot, values) {
+      const spec = specs.get(slot);
+      if (spec) storeTensor(i, spec, values);
+    },
     stored(i, slot) {
       const packed = stores.get(slot);
       return packed && readTensor(packed, placement.tensors[i]!, isQuantizedTensor(tensors[i]!.length, quantization), chunks, blockSize);
     },
     load(value) {
       for (const slot of quantized) {
-        const packed = { codes: new Uint8Array(placement.paddedLength), absmax: new Float32Array(chunks.runs), side: new Float32Array(chunks.sideChunks * CHUNK_ELEMENTS) };
+        const packed = emptyPacked();
         placement.tensors.forEach((t, i) => writeTensor(packed, value(i, slot.name), t, chunks, blockSize));
         stores.set(slot.name, packed);
         decode(slot);

@@ -30,6 +30,7 @@ export const lamb = defineOptimizer<LambOptions, LambScalar>({
   required: ['lr'],
   structural: [],
   tensorSums: '(‖p‖², ‖u‖²) per tensor, u the Adam direction with weight decay',
+  partialsStore: 'the moments',
   checks: { lr: is.nonNegative, betas: is.unitPair, eps: is.nonNegative, weightDecay: is.nonNegative },
   defines: () => ({ MAXIMIZE: false }),
   slots: () => MOMENT_SLOTS,

@@ -1,0 +1,46 @@
+// 8-bit state of a layer-wise optimizer whose partials() stores state (LAMB's moments), appended
+// after q8.wgsl and layerwise.wgsl: `tensorPartialsBlockwise` replaces tensorPartials. Its sums
+// must see the state as stored, and a stored 8-bit value is known only once its run's absmax is,
+// so partials() runs twice per vec4:
+//   1. its stores are kept (q8.wgsl); the runs' absmax are taken and the codes stored, as in
+//      mainBlockwise;
+//   2. "settled": its stores are dropped and its loads give the values just stored (decoded from
+//      the codes); its sums are taken from this run.
+// Each chunk's 16 vec4 partials add up in tensorPartials' tree order: a lane holds positions
+// q, q + 4, q + 8, q + 12 of its chunk, so the tree's first two levels are within the lane,
+// ((s₀ + s₂) + (s₁ + s₃)), and the last two across the chunk's four lanes.
+// The update pass (mainBlockwise) then only loads that state: slots update() does not store are
+// not requantized.
+
+var<workgroup> q8LanePartials: array<vec4<f32>, TILE_LANES>;
+
+fn q8PartialsAt(i: u32, k: u32) -> vec4<f32> {
+  q8K = k;
+  let group = q8Entry.x;
+  return partials(i, hyperOf(group), controlledGradient(grad[i], group), validLanes(i));
+}
+
+@compute @workgroup_size(TILE_LANES)
+fn tensorPartialsBlockwise(@builtin(workgroup_id) wid: vec3<u32>,
+                           @builtin(num_workgroups) nwg: vec3<u32>,
+                           @builtin(local_invocation_index) lid: u32) {
+  if (stepSkipped()) {
+    return;
+  }
+  let lane = q8TileStart(wid.y * nwg.x + wid.x, lid);
+  for (var k = 0u; lane.live && k < LANE_VECTORS; k++) {
+    q8PartialsAt(lane.first + CHUNK_LANES * k, k);
+  }
+  q8Settle(lane);
+  q8Settled = true;
+  var sums: array<vec4<f32>, LANE_VECTORS>;
+  for (var k = 0u; lane.live && k < LANE_VECTORS; k++) {
+    sums[k] = q8PartialsAt(lane.first + CHUNK_LANES * k, k);
+  }
+  let s = (sums[0] + sums[2]) + (sums[1] + sums[3]);
+  q8LanePartials[lid] = s;
+  workgroupBarrier();
+  if (lane.live && q8LaneInChunk() == 0u) {
+    tensorScratch[chunkInfo(lane.first).y] = (q8LanePartials[lid] + q8LanePartials[lid + 2u]) + (q8LanePartials[lid + 1u] + q8LanePartials[lid + 3u]);
+  }
+}
