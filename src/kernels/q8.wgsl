@@ -82,7 +82,7 @@ fn q8Guess(mapBase: u32, n: f32) -> u32 {
   let unsigned = f32(mapBase != 0u);
   let d = clamp(floor(log2(max(a, 1e-30)) * 0.30103) + 7.0, 0.0, 6.0);
   let m = exp2(d + unsigned);
-  let onGrid = clamp(floor((a * exp2((6.0 - d) * 3.321928) - 0.1) * m / 0.9 + 0.5), 0.0, m);
+  let onGrid = clamp(floor((a * exp2((6.0 - d) * 3.321928) - 0.1) * (m * (1.0 / 0.9)) + 0.5), 0.0, m);
   // Map values in (0, |n|]: those of the decades below (m − 1 or m − 2), then those on this one.
   let below = u32(m - 1.0 - unsigned + onGrid);
   if (mapBase != 0u) {
