@@ -135,8 +135,7 @@ interface RunSettings {
 
 /**
  * Each optimizer once per state choice: f32 keeps its label and colour, 16-bit copies are
- * "Adam · bf16" in colours no other curve of the run has (Adafactor's factored state is f32 only;
- * LAMB and LARS take no q8).
+ * "Adam · bf16" in colours no other curve of the run has (Adafactor's factored state is f32 only).
  */
 function withFormats(optimizers: typeof OPTIMIZERS, choices: readonly string[]): typeof OPTIMIZERS {
   const used = new Set(optimizers.map((o) => o.color));

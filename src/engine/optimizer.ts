@@ -182,7 +182,7 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
   }
   const label = `${params.label}:${name}`;
   const lifecycle = createLifecycle(`optimizer ${name} ("${label}")`, device, parameterSetLifecycle(params));
-  // 8-bit state: one workgroup per block (src/kernels/q8.wgsl), else the shape the set was made with.
+  // 8-bit state: one workgroup per tile of 4096 elements (src/kernels/q8.wgsl), else the shape the set was made with.
   const kernel = quantization
     ? getKernelPipeline(device, definition, defines, Q8_TILE_LANES, 'mainBlockwise')
     : getKernelPipeline(device, definition, defines, params.workgroupSize, 'main', params.vectorsPerInvocation);

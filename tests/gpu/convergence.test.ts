@@ -86,37 +86,48 @@ describe('convergence', () => {
     expect(losses[name], name).toBeLessThan(0.6);
   }, 120_000);
 
-  // 16-bit state: Adam with bf16 and f16 moments against f32 Adam, same data, weights and batches.
-  const formatGap = async (dataset: Dataset, hidden: number[], epochs: number, lr: number) =>
+  /** Final loss by label of optimizers trained side by side: same data, weights and batches. */
+  const finalLosses = async (dataset: Dataset, hidden: number[], epochs: number, optimizers: { label: string; name: OptimizerName; options: Record<string, unknown> }[]) =>
     withDevice(async (device) => {
-      const trainer = createTrainer(device, {
-        dataset, hidden, batchSize: 64, epochs, init: 'he', seed: 1, evalEvery: 1e9,
-        optimizers: [
-          ...(['f32', 'bf16', 'f16'] as const).map((stateFormat) => ({ label: stateFormat, name: 'adam' as const, options: { lr, stateFormat } })),
-          { label: 'bf16sr', name: 'adam' as const, options: { lr, stateFormat: 'bf16', stochasticRounding: { seed: 1 } } },
-          // As bitsandbytes: tensors under 4096 elements keep f32 state (moons: all of them).
-          { label: 'q8', name: 'adam' as const, options: { lr, stateFormat: 'q8' } },
-          // Every tensor quantized, reported (not bounded): tiny tensors have few elements per scale.
-          { label: 'q8all', name: 'adam' as const, options: { lr, stateFormat: 'q8', quantization: { minQuantizedElements: 0 } } },
-        ],
-      });
+      const trainer = createTrainer(device, { dataset, hidden, batchSize: 64, epochs, init: 'he', seed: 1, evalEvery: 1e9, optimizers });
       const final = await trainer.run(undefined, () => false);
       trainer.destroy();
-      const loss = Object.fromEntries(final.metrics.map((m) => [m.label, m.loss]));
-      const gap = (label: string) => loss[label]! / loss.f32! - 1;
-      return { loss, gap: { bf16: gap('bf16'), bf16sr: gap('bf16sr'), f16: gap('f16'), q8: gap('q8'), q8all: gap('q8all') } };
+      return Object.fromEntries(final.metrics.map((m) => [m.label, m.loss])) as Record<string, number>;
     });
+
+  // 16-bit and 8-bit state: Adam with bf16, f16 and q8 moments against f32 Adam.
+  const formatGap = async (dataset: Dataset, hidden: number[], epochs: number, lr: number) => {
+    const loss = await finalLosses(dataset, hidden, epochs, [
+      ...(['f32', 'bf16', 'f16'] as const).map((stateFormat) => ({ label: stateFormat, name: 'adam' as const, options: { lr, stateFormat } })),
+      { label: 'bf16sr', name: 'adam', options: { lr, stateFormat: 'bf16', stochasticRounding: { seed: 1 } } },
+      // As bitsandbytes: tensors under 4096 elements keep f32 state (moons: all of them).
+      { label: 'q8', name: 'adam', options: { lr, stateFormat: 'q8' } },
+      // Every tensor quantized, reported (not bounded): tiny tensors have few elements per scale.
+      { label: 'q8all', name: 'adam', options: { lr, stateFormat: 'q8', quantization: { minQuantizedElements: 0 } } },
+    ]);
+    const gap = (label: string) => loss[label]! / loss.f32! - 1;
+    return { loss, gap: { bf16: gap('bf16'), bf16sr: gap('bf16sr'), f16: gap('f16'), q8: gap('q8'), q8all: gap('q8all') } };
+  };
   // bf16 within 5 %; f16 (11 bits, but its first moments lose precision below 6e-5, where
   // late-training gradients are) trains as well, to the convergence suite's bounds.
   test.each([
     ['moons', () => Promise.resolve(moons(256, 0.1, 1)), [16, 16], 40, 0.01, 0.3],
     ['digits', loadDigits, [64], 4, 0.005, 0.6],
-  ] as const)("%s: Adam with bf16 (nearest and stochastic) and q8 state ends within 5%% of f32 Adam's loss; with f16 below the suite's bound", async (name, data, hidden, epochs, lr, f16Bound) => {
+  ] as const)("%s: Adam with bf16 (nearest and stochastic) and q8 state ends within 5 per cent of f32 Adam's loss; with f16 below the suite's bound", async (name, data, hidden, epochs, lr, f16Bound) => {
     const { loss, gap } = await formatGap(await data(), [...hidden], epochs, lr);
     console.log(`${name}, Adam by state format: final loss`, loss, 'relative gap', gap);
     expect(Math.abs(gap.bf16)).toBeLessThan(0.05);
     expect(Math.abs(gap.bf16sr)).toBeLessThan(0.05);
     expect(Math.abs(gap.q8)).toBeLessThan(0.05);
     expect(loss.f16).toBeLessThan(f16Bound);
+  }, 120_000);
+
+  // The layer-wise optimizers with 8-bit state: LAMB's moments are quantized in its per-tensor
+  // pass, LARS's trace in its update (the digits net's first layer, 784 × 64, is quantized).
+  test('digits: LAMB and LARS with q8 state end within 5% of their f32 loss', async () => {
+    const runs = [['lamb', { lr: 0.01 }], ['lars', { lr: 5, momentum: 0.9 }]] as const;
+    const loss = await finalLosses(await loadDigits(), [64], 4, runs.flatMap(([name, options]) => (['f32', 'q8'] as const).map((stateFormat) => ({ label: `${name} ${stateFormat}`, name, options: { ...options, stateFormat } }))));
+    console.log('digits, LAMB and LARS by state format: final loss', loss);
+    for (const [name] of runs) expect(Math.abs(loss[`${name} q8`]! / loss[`${name} f32`]! - 1), name).toBeLessThan(0.05);
   }, 120_000);
 });
