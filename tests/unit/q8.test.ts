@@ -7,6 +7,7 @@ import { describe, expect, test } from 'vitest';
 import { computeLayout, SEGMENT_ALIGN_ELEMENTS } from '../../src/layout.js';
 import { decodeQ8, dequantizePacked, dynamicMap, encodeQ8, Q8_MAPS, Q8_TILE_ELEMENTS, q8Chunks, quantizePacked, resolveQuantization, tensorRuns, zeroCode } from '../../src/q8.js';
 import { randomArray, rng } from '../helpers/data.js';
+import { getDefinition, optimizerNames } from '../../src/optimizers/registry.js';
 import { createQ8StateBuffers } from '../../src/engine/q8-state.js';
 
 const limits = { maxStorageBufferBindingSize: 128 << 20, maxComputeWorkgroupsPerDimension: 65535, maxBufferSize: 256 << 20 };
@@ -114,3 +115,19 @@ describe('the q8 buffers respect the binding limit', () => {
     expect(created).toBe(0);
   });
 });
+
+describe('partialsStore', () => {
+  /** The body of `fn partials(...)` in a kernel's WGSL (up to the next top-level function). */
+  const partialsBody = (source: string) => source.slice(source.indexOf('fn partials('), source.indexOf('\nfn ', source.indexOf('fn partials(') + 1));
+
+  // 8-bit state quantizes what partials() stores in the per-tensor pass only when the definition
+  // says so (else the update pass would requantize it): the flag must follow the kernel's source.
+  test.each(optimizerNames.filter((name) => getDefinition(name).tensorSums && !getDefinition(name).shapedSlots))('%s: set exactly when its partials() stores a state slot', (name) => {
+    const definition = getDefinition(name);
+    const body = partialsBody(definition.kernel.source);
+    expect(body).toContain('fn partials(');
+    const stores = definition.slots({}).filter((slot) => new RegExp(`\\b${slot.wgsl}\\[[^\\]]+\\]\\s*=(?!=)`).test(body));
+    expect(stores.length > 0, stores.map((slot) => slot.name).join(', ')).toBe(definition.partialsStore !== undefined);
+  });
+});
+
