@@ -234,13 +234,18 @@ export function quantizeInto(into: Q8Packed, values: Float32Array, offset: numbe
 /** The f32 values a stored slot loads as (what the kernel's loads give; 0 in padding-only chunks). */
 export function dequantizePacked(stored: Q8Packed, chunks: Q8Chunks, map: Float32Array): Float32Array {
   const out = new Float32Array(stored.codes.length);
-  for (let e = 0; e < out.length; e++) {
+  dequantizeInto(out, stored, 0, chunks, map);
+  return out;
+}
+
+/** The values the packed elements from `offset` on load as, into `out` (the inverse of quantizeInto). */
+export function dequantizeInto(out: Float32Array, stored: Q8Packed, offset: number, chunks: Q8Chunks, map: Float32Array): void {
+  for (let e = offset; e < offset + out.length; e++) {
     const c = Math.floor(e / CHUNK_ELEMENTS);
     const kind = chunks.kind[c]!;
-    if (kind < 0) out[e] = stored.side[(-1 - kind) * CHUNK_ELEMENTS + (e % CHUNK_ELEMENTS)]!;
-    else if (chunks.run[c]! >= 0) out[e] = decodeQ8(map, stored.codes[e]!, stored.absmax[chunks.run[c]!]!);
+    if (kind < 0) out[e - offset] = stored.side[(-1 - kind) * CHUNK_ELEMENTS + (e % CHUNK_ELEMENTS)]!;
+    else out[e - offset] = chunks.run[c]! >= 0 ? decodeQ8(map, stored.codes[e]!, stored.absmax[chunks.run[c]!]!) : 0;
   }
-  return out;
 }
 
 /** The runs of a tensor: one per block it touches (the absmax entries its state dict slot holds). */

@@ -16,8 +16,7 @@ var<workgroup> q8LanePartials: array<vec4<f32>, TILE_LANES>;
 
 fn q8PartialsAt(i: u32, k: u32) -> vec4<f32> {
   q8K = k;
-  let group = q8Entry.x;
-  return partials(i, hyperOf(group), controlledGradient(grad[i], group), validLanes(i));
+  return vectorPartials(i);
 }
 
 @compute @workgroup_size(TILE_LANES)

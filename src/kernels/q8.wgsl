@@ -25,8 +25,9 @@ var<workgroup> q8MapTable: array<f32, 512>;
 // runs apart): the bits of the run's max |x|.
 var<workgroup> q8RunMax: array<atomic<u32>, max(Q8_SLOTS, 1u) * TILE_CHUNKS>;
 
-// This lane's chunk-table entry (group, kind, run, the segment's runs) and which of its vec4s
-// update() is on.
+// This lane's index in the tile, its chunk-table entry (group, kind, run, the segment's runs) and
+// which of its vec4s update() is on.
+var<private> q8Lane: u32;
 var<private> q8Entry: vec4<u32>;
 var<private> q8K: u32;
 // After the codes are stored (q8-layerwise.wgsl): stores are dropped, loads give the stored values.
@@ -149,8 +150,6 @@ fn q8AbsBits(x: vec4<f32>, k: u32) -> u32 {
 fn q8Absmax(bits: u32) -> f32 {
   return bitcast<f32>(select(bits, 0x7fc00000u, bits > 0x7f800000u));
 }
-
-var<private> q8Lane: u32;
 
 fn q8LaneInChunk() -> u32 {
   return q8Lane % CHUNK_LANES;

@@ -70,11 +70,11 @@ export function kernelSource(definition: OptimizerDefinition<any, any>, defines:
  * Load and store functions of an 8-bit slot (src/kernels/q8.wgsl): loads decode (or read the side
  * value), stores keep the value in one private vec4 per vec4 of the lane (or write the side value)
  * and mark the slot stored. Once settled (q8-layerwise.wgsl), stores are dropped and loads give
- * the kept value as stored: decoded from its code.
+ * the values as stored.
  */
 function q8Accessors(slot: SlotSpec): string {
   const name = slot.wgsl;
-  const { base, zero } = q8MapOf(slot);
+  const { base } = q8MapOf(slot);
   const pending = LANE_KS.map((k) => `var<private> ${name}Pending${k}: vec4<f32>;`).join('\n');
   const keep = LANE_KS.map((k) => `    case ${k}u: { ${name}Pending${k} = x; }`).join('\n');
   const kept = LANE_KS.map((k) => `    case ${k}u: { return ${name}Pending${k}; }`).join('\n');
@@ -89,10 +89,10 @@ fn ${name}Load(i: u32) -> vec4<f32> {
   if (!q8HasRun()) {
     return vec4<f32>(0.0);
   }
-  if (q8Settled && ${name}Stored) {
-    return q8Decode(${base}u, q8Encode(${base}u, ${zero}u, ${name}Kept(q8K), ${name}Absmax), ${name}Absmax);
-  }
-  return q8Decode(${base}u, ${name}[i], bitcast<f32>(${name}[q8AbsmaxBase() + q8Entry.z]));
+  // Settled: the code this invocation just stored, with its run's absmax as the tile took it (the
+  // absmax in memory is another invocation's store, not yet visible here).
+  let settled = q8Settled && ${name}Stored;
+  return q8Decode(${base}u, ${name}[i], select(bitcast<f32>(${name}[q8AbsmaxBase() + q8Entry.z]), ${name}Absmax, settled));
 }
 fn ${name}Store(i: u32, x: vec4<f32>) {
   if (q8Settled) {

@@ -5,8 +5,7 @@
  */
 import type { SlotSpec } from '../optimizers/definition.js';
 import { alignUp, CHUNK_ELEMENTS, TENSOR_ALIGN_ELEMENTS } from '../layout.js';
-import { dequantizePacked, isQuantizedSlot, isQuantizedTensor, mapOf, Q8_MAPS, q8Chunks, quantizeInto, readTensor, writeTensor, type Placement, type Q8Packed, type Quantization } from '../q8.js';
-import { decodeQ8Slot } from '../state-dict.js';
+import { dequantizeInto, isQuantizedSlot, isQuantizedTensor, mapOf, Q8_MAPS, q8Chunks, quantizeInto, readTensor, writeTensor, type Placement, type Q8Packed, type Quantization } from '../q8.js';
 import type { Q8Slot } from '../state-dict.js';
 
 export interface Q8Twin {
@@ -40,18 +39,13 @@ export function createQ8Twin(
   const quantized = slots.filter(isQuantizedSlot);
   const emptyPacked = (): Q8Packed => ({ codes: new Uint8Array(placement.paddedLength), absmax: new Float32Array(chunks.runs), side: new Float32Array(chunks.sideChunks * CHUNK_ELEMENTS) });
   const stores = new Map<string, Q8Packed>(quantized.map((slot) => [slot.name, emptyPacked()]));
-  /** The per-tensor values from a slot's stored form (what the kernel's loads give). */
-  const decode = (slot: SlotSpec) => {
-    const values = dequantizePacked(stores.get(slot.name)!, chunks, Q8_MAPS[mapOf(slot)]);
-    placement.tensors.forEach((t, i) => state[i]![slot.name]!.set(values.subarray(t.offset, t.offset + t.length)));
-  };
+  /** Sets tensor i's values of a slot to what its stored form loads as (the kernel's loads). */
+  const decodeTensor = (i: number, slot: SlotSpec, values: Float32Array) =>
+    dequantizeInto(values, stores.get(slot.name)!, placement.tensors[i]!.offset, chunks, Q8_MAPS[mapOf(slot)]);
   const storedNow = new Set<string>();
   const storeTensor = (i: number, slot: SlotSpec, values: Float32Array) => {
-    const t = placement.tensors[i]!;
-    const map = Q8_MAPS[mapOf(slot)];
-    quantizeInto(stores.get(slot.name)!, values, t.offset, chunks, map);
-    const stored = readTensor(stores.get(slot.name)!, t, isQuantizedTensor(t.length, quantization), chunks, blockSize);
-    values.set(stored instanceof Float32Array ? stored : decodeQ8Slot(stored, map, t.offset, blockSize));
+    quantizeInto(stores.get(slot.name)!, values, placement.tensors[i]!.offset, chunks, Q8_MAPS[mapOf(slot)]);
+    decodeTensor(i, slot, values);
     storedNow.add(`${i}:${slot.name}`);
   };
   const store = () => {
@@ -77,7 +71,7 @@ export function createQ8Twin(
         const packed = emptyPacked();
         placement.tensors.forEach((t, i) => writeTensor(packed, value(i, slot.name), t, chunks, blockSize));
         stores.set(slot.name, packed);
-        decode(slot);
+        placement.tensors.forEach((_, i) => decodeTensor(i, slot, state[i]![slot.name]!));
       }
     },
   };
