@@ -39,9 +39,11 @@ export function getKernelPipeline(
   entryPoint = 'main',
   vectorsPerInvocation = 1,
 ): KernelPipeline {
-  // mainBlockwise, tensorPartialsBlockwise (8-bit state): workgroups of workgroupSize invocations, 16 elements each.
-  const shape = entryPoint === 'main' ? `@${workgroupSize}x${vectorsPerInvocation}` : `@${workgroupSize}:${entryPoint}`;
-  const key = `${definition.name}[${flagKey(defines)}]${shape}`;
+  // mainBlockwise, tensorPartialsBlockwise (8-bit state): workgroups of workgroupSize invocations,
+  // vectorsPerInvocation vec4s each (q8.wgsl's LANE_VECTORS).
+  const blockwise = entryPoint.endsWith('Blockwise');
+  const shape = entryPoint === 'main' || blockwise ? `@${workgroupSize}x${vectorsPerInvocation}` : `@${workgroupSize}`;
+  const key = `${definition.name}[${flagKey(defines)}]${shape}${entryPoint === 'main' ? '' : `:${entryPoint}`}`;
   return cached(device, `kernel:${key}`, () => {
     const label = `webgpu-optim:${key}`;
     const bindings = kernelBindings(definition.slots(defines), defines);
@@ -57,8 +59,8 @@ export function getKernelPipeline(
         constants:
           entryPoint === 'main'
             ? { WORKGROUP_SIZE: workgroupSize, VECTORS_PER_INVOCATION: vectorsPerInvocation }
-            : entryPoint.endsWith('Blockwise')
-              ? { TILE_LANES: workgroupSize }
+            : blockwise
+              ? { TILE_LANES: workgroupSize, LANE_VECTORS: vectorsPerInvocation }
               : { WORKGROUP_SIZE: workgroupSize },
       },
     });

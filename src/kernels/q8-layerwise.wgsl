@@ -6,6 +6,7 @@
 //      mainBlockwise;
 //   2. "settled": its stores are dropped and its loads give the values just stored (decoded from
 //      the codes); its sums are taken from this run.
+// It runs with LANE_VECTORS = 4 (src/engine/optimizer.ts).
 // Each chunk's 16 vec4 partials add up in tensorPartials' tree order: a lane holds positions
 // q, q + 4, q + 8, q + 12 of its chunk, so the tree's first two levels are within the lane,
 // ((s₀ + s₂) + (s₁ + s₃)), and the last two across the chunk's four lanes.
@@ -32,7 +33,7 @@ fn tensorPartialsBlockwise(@builtin(workgroup_id) wid: vec3<u32>,
   }
   q8Settle(lane);
   q8Settled = true;
-  var sums: array<vec4<f32>, LANE_VECTORS>;
+  var sums: array<vec4<f32>, 4>;
   for (var k = 0u; lane.live && k < LANE_VECTORS; k++) {
     sums[k] = q8PartialsAt(lane.first + CHUNK_LANES * k, k);
   }

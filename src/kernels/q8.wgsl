@@ -6,16 +6,19 @@
 // holds: tensors never share a scale) with one workgroup atomicMax on the bits of |x| — an integer
 // max is exact in any order, and the bits of a NaN order above those of every |x| — and after one
 // barrier every lane stores its codes, four per u32, and the run's first lane its absmax. Blocks
-// appear only through the chunk table's runs, so one kernel serves every block size. Slots of
-// tensors under minQuantizedElements are f32 "side" values.
+// appear only through the chunk table's runs, so one kernel serves every block size that fits a
+// tile. Slots of tensors under minQuantizedElements are f32 "side" values.
+// What a tile costs beyond its memory traffic decides how much faster than f32 q8 is on a
+// memory-bound GPU (bench/RESULTS.notes.md has the H100 measurements of the shapes tried).
 // A slot's buffer holds, per segment: codes (one u32 per vec4), then one absmax per run (f32
 // bits), then the side values. The per-slot functions are generated (src/kernels/sources.ts).
 
 const CHUNK_VECTORS = 16u;
-const LANE_VECTORS = 4u;
-const CHUNK_LANES = CHUNK_VECTORS / LANE_VECTORS;
-// Q8_TILE_LANES in src/q8.ts (a tile holds whole blocks: blockSize ≤ 4 × CHUNK_VECTORS × TILE_LANES).
+// Q8_TILE_LANES and q8TileShape in src/q8.ts (a tile holds whole blocks: blockSize ≤ 4 ×
+// LANE_VECTORS × TILE_LANES). LANE_VECTORS is 1, 2 or 4 (the private values of sources.ts hold 4).
 override TILE_LANES: u32 = 256u;
+override LANE_VECTORS: u32 = 4u;
+override CHUNK_LANES: u32 = CHUNK_VECTORS / LANE_VECTORS;
 override TILE_CHUNKS: u32 = TILE_LANES / CHUNK_LANES;
 
 // Both maps (signed, then unsigned), copied from the uniform once per tile: the searches and

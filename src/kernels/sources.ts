@@ -121,7 +121,11 @@ ${kept}
 }`;
 }
 
-/** The lane's vec4s (LANE_VECTORS in q8.wgsl), each kept in its own private value (registers, not an indexed array). */
+/**
+ * The lane's vec4s (up to 4: LANE_VECTORS in q8.wgsl), each kept in its own private value
+ * (registers, not an indexed array). With fewer per lane, the others stay 0 and add nothing to the
+ * run maxima.
+ */
 const LANE_KS = [0, 1, 2, 3];
 
 /** A slot's map in the kernel's map table (signed first, then unsigned) and the code of 0 in it. */
@@ -137,9 +141,9 @@ function q8MapOf(slot: SlotSpec): { base: number; zero: number } {
  */
 function q8Finish(slots: readonly SlotSpec[]): string {
   const maxes = slots.map((s, n) => {
-    const [a, b, c, d] = LANE_KS.map((k) => `q8AbsBits(${s.wgsl}Pending${k}, ${k}u)`);
+    const bits = LANE_KS.map((k) => `q8AbsBits(${s.wgsl}Pending${k}, ${k}u)`).reduce((x, y) => `max(${x}, ${y})`);
     return `  if (${s.wgsl}Stored) {
-    atomicMax(&q8RunMax[q8RunSlot(${n}u)], max(max(${a}, ${b}), max(${c}, ${d})));
+    atomicMax(&q8RunMax[q8RunSlot(${n}u)], ${bits});
   }`;
   });
   const stores = slots.map((s, n) => {

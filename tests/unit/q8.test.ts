@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { computeLayout, SEGMENT_ALIGN_ELEMENTS } from '../../src/layout.js';
-import { decodeQ8, dequantizePacked, dynamicMap, encodeQ8, Q8_MAPS, Q8_TILE_ELEMENTS, q8Chunks, quantizePacked, resolveQuantization, tensorRuns, zeroCode } from '../../src/q8.js';
+import { decodeQ8, dequantizePacked, dynamicMap, encodeQ8, Q8_MAPS, Q8_TILE_ELEMENTS, Q8_TILE_LANES, q8Chunks, q8TileShape, quantizePacked, resolveQuantization, tensorRuns, zeroCode } from '../../src/q8.js';
 import { randomArray, rng } from '../helpers/data.js';
 import { getDefinition, optimizerNames } from '../../src/optimizers/registry.js';
 import { createQ8StateBuffers } from '../../src/engine/q8-state.js';
@@ -100,6 +100,17 @@ describe('runs: blocks cut at tensor boundaries, small tensors in f32', () => {
   test("a workgroup's tile holds whole blocks: segments start at multiples of it", () => {
     expect(SEGMENT_ALIGN_ELEMENTS % Q8_TILE_ELEMENTS).toBe(0);
     expect(Q8_TILE_ELEMENTS % 4096).toBe(0);
+    for (let blockSize = 64; blockSize <= 4096; blockSize *= 2) {
+      const { laneVectors, elements } = q8TileShape(blockSize);
+      expect(elements % blockSize, `blockSize ${blockSize}`).toBe(0);
+      expect(Q8_TILE_ELEMENTS % elements).toBe(0);
+      expect(elements).toBe(Q8_TILE_LANES * 4 * laneVectors);
+      // 16 vec4s per chunk: a chunk's lanes share it evenly.
+      expect(16 % laneVectors).toBe(0);
+      expect(laneVectors).toBeLessThanOrEqual(4);
+    }
+    expect(q8TileShape(256).laneVectors).toBe(2);
+    expect(q8TileShape(4096).laneVectors).toBe(4);
   });
 });
 
