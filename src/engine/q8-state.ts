@@ -1,7 +1,7 @@
 /**
  * 8-bit block-wise state on the GPU (stateFormat 'q8'): one buffer per slot holding, per segment,
- * the codes (one u32 per vec4), one absmax per block and the side (f32) values of the tensors
- * under minQuantizedElements; the chunk table and the maps uniform the kernel binds. Pure layout
+ * the codes (one u32 per vec4 of the chunks with a run), one absmax per run and the side (f32)
+ * values of the tensors under minQuantizedElements; the chunk table and the maps uniform the kernel binds. Pure layout
  * and quantization are src/q8.ts.
  */
 import type { ResolvedConfig } from '../config.js';
@@ -14,10 +14,21 @@ import type { StateBuffers, StoredValue } from './state-buffers.js';
 
 /** Words of u32 between region starts (256 bytes, the largest storage offset alignment). */
 const REGION_ALIGN_WORDS = 64;
+/** A chunk's 64 codes, four per u32. */
+const CODE_WORDS_PER_CHUNK = CHUNK_ELEMENTS / 4;
+
+/** Each chunk with a run in order, per segment: its index among them (its codes' place). */
+function forEachCodeChunk(segment: Segment, chunks: Q8Chunks, visit: (chunk: number, index: number) => void): void {
+  const first = segment.firstElement / CHUNK_ELEMENTS;
+  let index = 0;
+  for (let c = first; c < first + segment.elementCount / CHUNK_ELEMENTS; c++) if (chunks.run[c]! >= 0) visit(c, index++);
+}
 
 interface Region {
   readonly firstWord: number;
   readonly words: number;
+  /** Words of codes: 16 per chunk with a run (padding and side chunks have none). */
+  readonly codeWords: number;
   /** Side chunks and runs before this segment's. */
   readonly firstSide: number;
   readonly sideChunks: number;
@@ -25,7 +36,7 @@ interface Region {
   readonly runs: number;
 }
 
-/** Each segment's region of a slot buffer: codes, one absmax per run, side values. */
+/** Each segment's region of a slot buffer: codes of the chunks with a run, one absmax per run, side values. */
 function regions(layout: PackedLayout, chunks: Q8Chunks): Region[] {
   let firstWord = 0;
   let firstSide = 0;
@@ -34,12 +45,19 @@ function regions(layout: PackedLayout, chunks: Q8Chunks): Region[] {
     const first = segment.firstElement / CHUNK_ELEMENTS;
     let sideChunks = 0;
     let runs = 0;
+    let codeChunks = 0;
     for (let c = first; c < first + segment.elementCount / CHUNK_ELEMENTS; c++) {
       if (chunks.kind[c]! < 0) sideChunks++;
-      if (chunks.run[c]! >= 0) runs = chunks.run[c]! - firstRun + 1;
+      if (chunks.run[c]! >= 0) {
+        runs = chunks.run[c]! - firstRun + 1;
+        codeChunks++;
+      }
     }
-    const words = segment.elementCount / 4 + runs + sideChunks * CHUNK_ELEMENTS;
-    const region = { firstWord, words, firstSide, sideChunks, firstRun, runs };
+    // The table holds a chunk's index among them in 24 bits: 2^30 elements, more than a binding holds.
+    if (codeChunks > 1 << 24) throw new RangeError(`webgpu-optim: q8 state: a segment of ${segment.elementCount} elements is over the 2^30 the chunk table can index`);
+    const codeWords = codeChunks * CODE_WORDS_PER_CHUNK;
+    const words = codeWords + runs + sideChunks * CHUNK_ELEMENTS;
+    const region = { firstWord, words, codeWords, firstSide, sideChunks, firstRun, runs };
     firstWord += alignUp(words, REGION_ALIGN_WORDS);
     firstSide += sideChunks;
     firstRun += runs;
@@ -48,8 +66,9 @@ function regions(layout: PackedLayout, chunks: Q8Chunks): Region[] {
 }
 
 /**
- * Per chunk (group, 0x80000000 | its elements when quantized, else its side vec4 index in its
- * segment, its run in its segment or 0xffffffff, the segment's number of runs).
+ * Per chunk (group; 0x80000000 | its index among the segment's chunks with codes << 7 | its
+ * elements when quantized, else the word of its first side value in its segment's region; its run
+ * in its segment or 0xffffffff; the word of the segment's first absmax, after its codes).
  */
 function chunkTable(layout: PackedLayout, chunks: Q8Chunks, tensorGroup: readonly number[], segmentRegions: readonly Region[]): Uint32Array<ArrayBuffer> {
   const table = new Uint32Array(chunks.kind.length * 4);
@@ -58,13 +77,15 @@ function chunkTable(layout: PackedLayout, chunks: Q8Chunks, tensorGroup: readonl
   });
   layout.segments.forEach((segment, s) => {
     const region = segmentRegions[s]!;
+    const sideAt = region.codeWords + region.runs;
     const first = segment.firstElement / CHUNK_ELEMENTS;
     for (let c = first; c < first + segment.elementCount / CHUNK_ELEMENTS; c++) {
       const kind = chunks.kind[c]!;
-      table[c * 4 + 1] = kind < 0 ? (-1 - kind - region.firstSide) * (CHUNK_ELEMENTS / 4) : 0x80000000 | kind;
+      table[c * 4 + 1] = kind < 0 ? sideAt + (-1 - kind - region.firstSide) * CHUNK_ELEMENTS : (0x80000000 | kind) >>> 0;
       table[c * 4 + 2] = chunks.run[c]! < 0 ? 0xffffffff : chunks.run[c]! - region.firstRun;
-      table[c * 4 + 3] = region.runs;
+      table[c * 4 + 3] = region.codeWords;
     }
+    forEachCodeChunk(segment, chunks, (c, index) => (table[c * 4 + 1] = (table[c * 4 + 1]! | (index << 7)) >>> 0));
   });
   return table;
 }
@@ -89,16 +110,8 @@ export function createQ8StateBuffers(args: {
   const { blockSize } = quantization;
   const chunks = q8Chunks(layout, quantization);
   const segmentRegions = regions(layout, chunks);
-  // Side values take 4 bytes where the parameters' codes take 1: a segment of small tensors can
-  // need more than the parameters' binding. Refused here, before any buffer exists.
-  const largest = Math.max(...segmentRegions.map((r) => alignUp(r.words, 4) * 4));
-  if (largest > device.limits.maxStorageBufferBindingSize) {
-    throw new RangeError(
-      `webgpu-optim: q8 state needs a ${largest}-byte binding for one segment (codes, absmax and the f32 state of tensors under ` +
-        `minQuantizedElements), over the device's maxStorageBufferBindingSize (${device.limits.maxStorageBufferBindingSize}); ` +
-        'lower limits.maxStorageBufferBindingSize in createParameterSet to make segments smaller, or lower minQuantizedElements',
-    );
-  }
+  // A segment's region is never larger than its parameters' binding (tested): codes take ¼ word
+  // per quantized element and absmax at most 1/64, side values 1 word per element.
   const totalWords = segmentRegions.reduce((n, r) => Math.max(n, r.firstWord + alignUp(r.words, REGION_ALIGN_WORDS)), REGION_ALIGN_WORDS);
   const quantized = new Map(slots.map((slot) => [slot.name, isQuantizedSlot(slot)]));
   const buffers: Record<string, GPUBuffer> = {};
@@ -125,8 +138,10 @@ export function createQ8StateBuffers(args: {
     const floats = new Float32Array(words.buffer);
     layout.segments.forEach((segment, s) => {
       const region = segmentRegions[s]!;
-      bytes.set(stored.codes.subarray(segment.firstElement, segment.firstElement + segment.elementCount), region.firstWord * 4);
-      const absmaxAt = region.firstWord + segment.elementCount / 4;
+      forEachCodeChunk(segment, chunks, (c, index) =>
+        bytes.set(stored.codes.subarray(c * CHUNK_ELEMENTS, (c + 1) * CHUNK_ELEMENTS), (region.firstWord + index * CODE_WORDS_PER_CHUNK) * 4),
+      );
+      const absmaxAt = region.firstWord + region.codeWords;
       floats.set(stored.absmax.subarray(region.firstRun, region.firstRun + region.runs), absmaxAt);
       const sideAt = absmaxAt + region.runs;
       floats.set(stored.side.subarray(region.firstSide * CHUNK_ELEMENTS, (region.firstSide + region.sideChunks) * CHUNK_ELEMENTS), sideAt);
@@ -141,8 +156,11 @@ export function createQ8StateBuffers(args: {
     const side = new Float32Array(chunks.sideChunks * CHUNK_ELEMENTS);
     layout.segments.forEach((segment, s) => {
       const region = segmentRegions[s]!;
-      codes.set(bytes.subarray(region.firstWord * 4, region.firstWord * 4 + segment.elementCount), segment.firstElement);
-      const absmaxAt = region.firstWord + segment.elementCount / 4;
+      forEachCodeChunk(segment, chunks, (c, index) => {
+        const at = (region.firstWord + index * CODE_WORDS_PER_CHUNK) * 4;
+        codes.set(bytes.subarray(at, at + CHUNK_ELEMENTS), c * CHUNK_ELEMENTS);
+      });
+      const absmaxAt = region.firstWord + region.codeWords;
       absmax.set(floats.subarray(absmaxAt, absmaxAt + region.runs), region.firstRun);
       const sideAt = absmaxAt + region.runs;
       side.set(floats.subarray(sideAt, sideAt + region.sideChunks * CHUNK_ELEMENTS), region.firstSide * CHUNK_ELEMENTS);

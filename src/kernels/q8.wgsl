@@ -10,8 +10,8 @@
 // tile. Slots of tensors under minQuantizedElements are f32 "side" values.
 // What a tile costs beyond its memory traffic decides how much faster than f32 q8 is on a
 // memory-bound GPU (bench/RESULTS.notes.md has the H100 measurements of the shapes tried).
-// A slot's buffer holds, per segment: codes (one u32 per vec4), then one absmax per run (f32
-// bits), then the side values. The per-slot functions are generated (src/kernels/sources.ts).
+// A slot's buffer holds, per segment: codes (one u32 per vec4 of the chunks with a run), then one
+// absmax per run (f32 bits), then the side values. The per-slot functions are generated (src/kernels/sources.ts).
 
 const CHUNK_VECTORS = 16u;
 // Q8_TILE_LANES and q8TileShape in src/q8.ts (a tile holds whole blocks: blockSize ≤ 4 ×
@@ -36,18 +36,21 @@ var<private> q8K: u32;
 // After the codes are stored (q8-layerwise.wgsl): stores are dropped, loads give the stored values.
 var<private> q8Settled: bool;
 
-// The runs' absmax follow the codes, the side values follow them.
+// The runs' absmax follow the codes (the table's w: the segment's code words).
 fn q8AbsmaxBase() -> u32 {
-  return arrayLength(&param);
+  return q8Entry.w;
 }
 
-fn q8SideBase() -> u32 {
-  return arrayLength(&param) + q8Entry.w;
-}
-
-// Kind: 0x80000000 | elements of its tensor in the chunk (quantized), else its side vec4 index.
+// Kind (the table's y): quantized, 0x80000000 | the chunk's index among the segment's chunks with
+// codes << 7 | elements of its tensor in it; else the word of its first side value.
 fn q8IsQuantized() -> bool {
   return (q8Entry.y & 0x80000000u) != 0u;
+}
+
+// The u32 of vec4 i's four codes: only chunks with a run have codes, so a tensor under
+// minQuantizedElements costs its f32 values and nothing more.
+fn q8CodeWord(i: u32) -> u32 {
+  return ((q8Entry.y >> 7u) & 0xffffffu) * CHUNK_VECTORS + i % CHUNK_VECTORS;
 }
 
 // Quantized with elements (padding-only chunks have no run: they load 0 and store nothing).
@@ -56,7 +59,7 @@ fn q8HasRun() -> bool {
 }
 
 fn q8SideWord(i: u32) -> u32 {
-  return q8SideBase() + 4u * (q8Entry.y + i % CHUNK_VECTORS);
+  return q8Entry.y + 4u * (i % CHUNK_VECTORS);
 }
 
 fn q8RunSlot(slot: u32) -> u32 {

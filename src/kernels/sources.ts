@@ -92,7 +92,7 @@ fn ${name}Load(i: u32) -> vec4<f32> {
   // Settled: the code this invocation just stored, with its run's absmax as the tile took it (the
   // absmax in memory is another invocation's store, not yet visible here).
   let settled = q8Settled && ${name}Stored;
-  return q8Decode(${base}u, ${name}[i], select(bitcast<f32>(${name}[q8AbsmaxBase() + q8Entry.z]), ${name}Absmax, settled));
+  return q8Decode(${base}u, ${name}[q8CodeWord(i)], select(bitcast<f32>(${name}[q8AbsmaxBase() + q8Entry.z]), ${name}Absmax, settled));
 }
 fn ${name}Store(i: u32, x: vec4<f32>) {
   if (q8Settled) {
@@ -152,7 +152,7 @@ function q8Finish(slots: readonly SlotSpec[]): string {
     let absmax = q8Absmax(atomicLoad(&q8RunMax[q8RunSlot(${n}u)]));
     ${s.wgsl}Absmax = absmax;
     for (var k = 0u; k < LANE_VECTORS; k++) {
-      ${s.wgsl}[first + CHUNK_LANES * k] = q8Encode(${base}u, ${zero}u, ${s.wgsl}Kept(k), absmax);
+      ${s.wgsl}[q8CodeWord(first + CHUNK_LANES * k)] = q8Encode(${base}u, ${zero}u, ${s.wgsl}Kept(k), absmax);
     }
     if (storesAbsmax) {
       ${s.wgsl}[q8AbsmaxBase() + q8Entry.z] = bitcast<u32>(absmax);

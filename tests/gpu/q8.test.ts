@@ -162,6 +162,22 @@ describe('q8 state dicts and memory', () => {
     });
   });
 
+  // Only chunks with a run have codes: a tensor under minQuantizedElements costs its f32 values.
+  test('small tensors: q8 state is no larger than f32 state, and still equals the twin', async () => {
+    await withDevice(async (device) => {
+      const tensors = namedTensors([...Array.from({ length: 40 }, () => 2048), 100, 5000], 23);
+      const result = await parity(device, { name: 'adam', options: { stateFormat: 'q8' }, tensors, steps: 3, checkAt: [3], grad: gradFor, tolerance: PARITY_TOLERANCE });
+      expect(result.failures).toEqual([]);
+      const f32 = createOptimizer('adam', result.params);
+      const params = tensors.reduce((n, t) => n + t.data.length, 0);
+      console.log(`q8 Adam state, 40 × 2048 + 100 + 5000: ${(result.gpu.stateBytes / params).toFixed(3)} B/param (f32: ${(f32.stateBytes / params).toFixed(3)})`);
+      expect(result.gpu.stateBytes).toBeLessThan(f32.stateBytes);
+      f32.destroy();
+      result.gpu.destroy();
+      result.params.destroy();
+    });
+  });
+
   test('misuse: optimizers q8 does not take, bad quantization options, dicts that do not fit; nothing changes', async () => {
     await withDevice(async (device) => {
       const params = createParameterSet(device, namedTensors([5000], 2));
