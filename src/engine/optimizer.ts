@@ -216,6 +216,8 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
   // 8-bit state that partials() stores (LAMB's moments) is quantized in the partials pass, by tiles
   // (src/kernels/q8-layerwise.wgsl).
   const blockwisePartials = quantization !== undefined && definition.partialsStore !== undefined;
+  // Its tile is the largest (4 vec4s per invocation): its sums follow tensorPartials' tree order.
+  const partialsTile = q8TileShape(Q8_TILE_ELEMENTS);
   const tensorSums = definition.tensorSums
     ? createTensorSums({
         device,
@@ -224,13 +226,13 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
         tensorGroup: config.tensorGroup,
         extraEntries: factored?.scratchEntries,
         reduction: params.chunkReduction,
-        partialsElementsPerWorkgroup: blockwisePartials ? Q8_TILE_ELEMENTS : undefined,
+        partialsElementsPerWorkgroup: blockwisePartials ? partialsTile.elements : undefined,
       })
     : undefined;
   const partials =
     tensorSums &&
     (blockwisePartials
-      ? getKernelPipeline(device, definition, defines, Q8_TILE_LANES, 'tensorPartialsBlockwise', Q8_TILE_ELEMENTS / Q8_TILE_LANES / 4)
+      ? getKernelPipeline(device, definition, defines, Q8_TILE_LANES, 'tensorPartialsBlockwise', partialsTile.laneVectors)
       : getKernelPipeline(device, definition, defines, params.workgroupSize, CHUNK_REDUCTIONS[params.chunkReduction].entryPoint));
   const accumulator =
     training.accumulationSteps > 1 ? createAccumulator({ device, label, layout, gradBuffer: params.gradBuffer, workgroupSize: params.workgroupSize }) : undefined;
