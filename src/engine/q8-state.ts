@@ -1,8 +1,8 @@
 /**
  * 8-bit block-wise state on the GPU (stateFormat 'q8'): one buffer per slot holding, per segment,
  * the codes (one u32 per vec4 of the chunks with a run), one absmax per run and the side (f32)
- * values of the tensors under minQuantizedElements; the chunk table and the maps uniform the kernel binds. Pure layout
- * and quantization are src/q8.ts.
+ * values of the tensors under minQuantizedElements; the chunk table and the maps uniform the kernel
+ * binds. Pure layout and quantization are src/q8.ts.
  */
 import type { ResolvedConfig } from '../config.js';
 import { alignUp, CHUNK_ELEMENTS, type PackedLayout, type Segment } from '../layout.js';
@@ -79,13 +79,16 @@ function chunkTable(layout: PackedLayout, chunks: Q8Chunks, tensorGroup: readonl
     const region = segmentRegions[s]!;
     const sideAt = region.codeWords + region.runs;
     const first = segment.firstElement / CHUNK_ELEMENTS;
+    let codeChunk = 0;
     for (let c = first; c < first + segment.elementCount / CHUNK_ELEMENTS; c++) {
       const kind = chunks.kind[c]!;
-      table[c * 4 + 1] = kind < 0 ? sideAt + (-1 - kind - region.firstSide) * CHUNK_ELEMENTS : (0x80000000 | kind) >>> 0;
-      table[c * 4 + 2] = chunks.run[c]! < 0 ? 0xffffffff : chunks.run[c]! - region.firstRun;
+      const run = chunks.run[c]!;
+      // Chunks with a run have codes, in order (forEachCodeChunk); padding-only chunks have none.
+      const codes = run < 0 ? 0 : codeChunk++;
+      table[c * 4 + 1] = kind < 0 ? sideAt + (-1 - kind - region.firstSide) * CHUNK_ELEMENTS : (0x80000000 | (codes << 7) | kind) >>> 0;
+      table[c * 4 + 2] = run < 0 ? 0xffffffff : run - region.firstRun;
       table[c * 4 + 3] = region.codeWords;
     }
-    forEachCodeChunk(segment, chunks, (c, index) => (table[c * 4 + 1] = (table[c * 4 + 1]! | (index << 7)) >>> 0));
   });
   return table;
 }

@@ -11,7 +11,8 @@
 // What a tile costs beyond its memory traffic decides how much faster than f32 q8 is on a
 // memory-bound GPU (bench/RESULTS.notes.md has the H100 measurements of the shapes tried).
 // A slot's buffer holds, per segment: codes (one u32 per vec4 of the chunks with a run), then one
-// absmax per run (f32 bits), then the side values. The per-slot functions are generated (src/kernels/sources.ts).
+// absmax per run (f32 bits), then the side values. The per-slot functions are generated
+// (src/kernels/sources.ts).
 
 const CHUNK_VECTORS = 16u;
 // Q8_TILE_LANES and q8TileShape in src/q8.ts (a tile holds whole blocks: blockSize ≤ 4 ×
@@ -28,8 +29,8 @@ var<workgroup> q8MapTable: array<f32, 512>;
 // runs apart): the bits of the run's max |x|.
 var<workgroup> q8RunMax: array<atomic<u32>, max(Q8_SLOTS, 1u) * TILE_CHUNKS>;
 
-// This lane's index in the tile, its chunk-table entry (group, kind, run, the segment's runs) and
-// which of its vec4s update() is on.
+// This lane's index in the tile, its chunk-table entry (group, kind, run, the word of the segment's
+// first absmax) and which of its vec4s update() is on.
 var<private> q8Lane: u32;
 var<private> q8Entry: vec4<u32>;
 var<private> q8K: u32;
