@@ -40,20 +40,27 @@ export interface Quantization {
 export const Q8_TILE_LANES = 256;
 export const Q8_TILE_ELEMENTS = Q8_TILE_LANES * 16;
 
-/** The update pass's tile for a block size (LANE_VECTORS, its vec4s per lane, and its elements). */
+/** The update pass's tile for a block size: its lanes (TILE_LANES), vec4s per lane (LANE_VECTORS) and elements. */
 export interface Q8TileShape {
+  readonly lanes: number;
   readonly laneVectors: number;
   readonly elements: number;
 }
 
+/** The fewest lanes of an update tile (blocks up to 8 × this many elements share that tile). */
+export const Q8_MIN_TILE_LANES = 128;
+
 /**
- * Two vec4s per lane (tiles of 2048) unless blocks need the largest tile: twice the lanes per
- * element hide more memory latency (on an H100, Adam's 16M-element step took 0.79× the f32 step
- * with 2 vec4s per lane against 0.82× with 4).
+ * The smallest tile that holds a block, with two vec4s per lane, and at least Q8_MIN_TILE_LANES
+ * lanes; blocks of 4096 take 256 lanes of 4 vec4s. Small tiles wait less at their barrier and two
+ * vec4s per lane hide more memory latency than four: on an H100, Adam's 16M-element step took
+ * 0.752× the f32 step with 128 lanes of 2, 0.780× with 64 of 2, 0.796× with 256 of 2, 0.82×
+ * with 256 of 4 (bench/RESULTS.notes.md).
  */
 export function q8TileShape(blockSize: number): Q8TileShape {
   const laneVectors = blockSize > Q8_TILE_LANES * 8 ? 4 : 2;
-  return { laneVectors, elements: Q8_TILE_LANES * 4 * laneVectors };
+  const lanes = Math.min(Q8_TILE_LANES, Math.max(Q8_MIN_TILE_LANES, blockSize / (4 * laneVectors)));
+  return { lanes, laneVectors, elements: lanes * 4 * laneVectors };
 }
 
 export const DEFAULT_QUANTIZATION: Quantization = { blockSize: 256, minQuantizedElements: 4096 };

@@ -26,7 +26,7 @@ import { createScalarRing } from './scalar-ring.js';
 import { packScalars, scalarLayout } from './scalars.js';
 import { createStateBuffers } from './state-buffers.js';
 import { createQ8StateBuffers } from './q8-state.js';
-import { Q8_TILE_ELEMENTS, Q8_TILE_LANES, q8TileShape, resolveQuantization, sameQuantization, type QuantizationOptions } from '../q8.js';
+import { Q8_TILE_ELEMENTS, q8TileShape, resolveQuantization, sameQuantization, type QuantizationOptions } from '../q8.js';
 import { createTensorSums } from './tensor-sums.js';
 import { createFactoredState } from './factored-state.js';
 
@@ -185,7 +185,7 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
   // 8-bit state: one workgroup per tile (src/kernels/q8.wgsl), else the shape the set was made with.
   const tile = quantization && q8TileShape(quantization.blockSize);
   const kernel = tile
-    ? getKernelPipeline(device, definition, defines, Q8_TILE_LANES, 'mainBlockwise', tile.laneVectors)
+    ? getKernelPipeline(device, definition, defines, tile.lanes, 'mainBlockwise', tile.laneVectors)
     : getKernelPipeline(device, definition, defines, params.workgroupSize, 'main', params.vectorsPerInvocation);
   const kernelGrid = layout.segments.map((segment) =>
     tile
@@ -232,7 +232,7 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
   const partials =
     tensorSums &&
     (blockwisePartials
-      ? getKernelPipeline(device, definition, defines, Q8_TILE_LANES, 'tensorPartialsBlockwise', partialsTile.laneVectors)
+      ? getKernelPipeline(device, definition, defines, partialsTile.lanes, 'tensorPartialsBlockwise', partialsTile.laneVectors)
       : getKernelPipeline(device, definition, defines, params.workgroupSize, CHUNK_REDUCTIONS[params.chunkReduction].entryPoint));
   const accumulator =
     training.accumulationSteps > 1 ? createAccumulator({ device, label, layout, gradBuffer: params.gradBuffer, workgroupSize: params.workgroupSize }) : undefined;

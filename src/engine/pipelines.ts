@@ -40,7 +40,7 @@ export function getKernelPipeline(
   vectorsPerInvocation = 1,
 ): KernelPipeline {
   // mainBlockwise, tensorPartialsBlockwise (8-bit state): workgroups of workgroupSize invocations,
-  // vectorsPerInvocation vec4s each (q8.wgsl's LANE_VECTORS).
+  // vectorsPerInvocation vec4s each (q8.wgsl's LANE_VECTORS, a constant of the generated source).
   const blockwise = entryPoint.endsWith('Blockwise');
   const shape = entryPoint === 'main' || blockwise ? `@${workgroupSize}x${vectorsPerInvocation}` : `@${workgroupSize}`;
   const key = `${definition.name}[${flagKey(defines)}]${shape}${entryPoint === 'main' ? '' : `:${entryPoint}`}`;
@@ -48,7 +48,7 @@ export function getKernelPipeline(
     const label = `webgpu-optim:${key}`;
     const bindings = kernelBindings(definition.slots(defines), defines);
     const bindGroupLayout = device.createBindGroupLayout({ label: `${label}:bgl`, entries: bindGroupLayoutEntries(bindings) });
-    const module = device.createShaderModule({ label: `${label}:module`, code: kernelSource(definition, defines) });
+    const module = device.createShaderModule({ label: `${label}:module`, code: kernelSource(definition, defines, blockwise ? vectorsPerInvocation : undefined) });
     const pipeline = device.createComputePipeline({
       label: `${label}:pipeline`,
       layout: device.createPipelineLayout({ label: `${label}:layout`, bindGroupLayouts: [bindGroupLayout] }),
@@ -60,7 +60,7 @@ export function getKernelPipeline(
           entryPoint === 'main'
             ? { WORKGROUP_SIZE: workgroupSize, VECTORS_PER_INVOCATION: vectorsPerInvocation }
             : blockwise
-              ? { TILE_LANES: workgroupSize, LANE_VECTORS: vectorsPerInvocation }
+              ? { TILE_LANES: workgroupSize }
               : { WORKGROUP_SIZE: workgroupSize },
       },
     });

@@ -16,10 +16,11 @@
 
 const CHUNK_VECTORS = 16u;
 // Q8_TILE_LANES and q8TileShape in src/q8.ts (a tile holds whole blocks: blockSize ≤ 4 ×
-// LANE_VECTORS × TILE_LANES). LANE_VECTORS is 1, 2 or 4 (the private values of sources.ts hold 4).
+// LANE_VECTORS × TILE_LANES). LANE_VECTORS, the vec4s of a lane (1, 2 or 4), is a constant of the
+// generated source (sources.ts), which keeps one private value per vec4: a value left unused still
+// holds registers.
 override TILE_LANES: u32 = 256u;
-override LANE_VECTORS: u32 = 4u;
-override CHUNK_LANES: u32 = CHUNK_VECTORS / LANE_VECTORS;
+const CHUNK_LANES = CHUNK_VECTORS / LANE_VECTORS;
 override TILE_CHUNKS: u32 = TILE_LANES / CHUNK_LANES;
 
 // Both maps (signed, then unsigned), copied from the uniform once per tile: the searches and

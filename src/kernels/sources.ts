@@ -46,8 +46,10 @@ export function preprocess(source: string, defines: KernelDefines): string {
 /**
  * The complete WGSL of one optimizer kernel variant (defines include MULTI_GROUP, GRAD_CONTROL and
  * LAYERWISE; a layer-wise kernel also gets the `tensorPartials` entry point of layerwise.wgsl).
+ * `laneVectors`: with 8-bit state, the vec4s per lane of the tile pipeline the source is for
+ * (q8TileShape in src/q8.ts); the module's other entry points do not use it.
  */
-export function kernelSource(definition: OptimizerDefinition<any, any>, defines: KernelDefines): string {
+export function kernelSource(definition: OptimizerDefinition<any, any>, defines: KernelDefines, laneVectors = Q8_MAX_LANE_VECTORS): string {
   const slots = definition.slots(defines);
   const bindings = kernelBindings(slots, defines);
   const parts = [controlWgsl(), controlSource, hyperWgsl(definition), bindingDeclarations(bindings), commonSource];
@@ -55,7 +57,8 @@ export function kernelSource(definition: OptimizerDefinition<any, any>, defines:
   const format = stateFormatOf(defines);
   if (format === 'q8') {
     const quantized = slots.filter(isQuantizedSlot);
-    parts.push(q8Source, ...quantized.map(q8Accessors), q8Finish(quantized));
+    const lanes = laneKs(laneVectors);
+    parts.push(q8Source, ...quantized.map((slot) => q8Accessors(slot, lanes)), q8Finish(quantized, lanes));
     if (definition.partialsStore) parts.push(q8LayerwiseSource);
     return preprocess([...parts, throughAccessors(definition.kernel.source, quantized)].join('\n'), defines);
   }
@@ -72,12 +75,12 @@ export function kernelSource(definition: OptimizerDefinition<any, any>, defines:
  * and mark the slot stored. Once settled (q8-layerwise.wgsl), stores are dropped and loads give
  * the values as stored.
  */
-function q8Accessors(slot: SlotSpec): string {
+function q8Accessors(slot: SlotSpec, lanes: readonly number[]): string {
   const name = slot.wgsl;
   const { base } = q8MapOf(slot);
-  const pending = LANE_KS.map((k) => `var<private> ${name}Pending${k}: vec4<f32>;`).join('\n');
-  const keep = LANE_KS.map((k) => `    case ${k}u: { ${name}Pending${k} = x; }`).join('\n');
-  const kept = LANE_KS.map((k) => `    case ${k}u: { return ${name}Pending${k}; }`).join('\n');
+  const pending = lanes.map((k) => `var<private> ${name}Pending${k}: vec4<f32>;`).join('\n');
+  const keep = lanes.map((k) => `    case ${k}u: { ${name}Pending${k} = x; }`).join('\n');
+  const kept = lanes.map((k) => `    case ${k}u: { return ${name}Pending${k}; }`).join('\n');
   return `${pending}
 var<private> ${name}Stored: bool;
 var<private> ${name}Absmax: f32;
@@ -121,12 +124,18 @@ ${kept}
 }`;
 }
 
+/** The most vec4s a lane of an 8-bit tile holds (q8TileShape in src/q8.ts). */
+const Q8_MAX_LANE_VECTORS = 4;
+
 /**
- * The lane's vec4s (up to 4: LANE_VECTORS in q8.wgsl), each kept in its own private value
- * (registers, not an indexed array). With fewer per lane, the others stay 0 and add nothing to the
- * run maxima.
+ * The indices of a lane's vec4s (LANE_VECTORS in q8.wgsl), each kept in its own private value
+ * (registers, not an indexed array). The source has exactly as many as the pipeline's lanes hold:
+ * on an H100, four values per slot where two were used made Adam's 16M step 7 % slower.
  */
-const LANE_KS = [0, 1, 2, 3];
+function laneKs(laneVectors: number): number[] {
+  if (![1, 2, 4].includes(laneVectors)) throw new Error(`webgpu-optim: 8-bit tiles hold 1, 2 or 4 vec4s per lane, got ${laneVectors}`);
+  return Array.from({ length: laneVectors }, (_, k) => k);
+}
 
 /** A slot's map in the kernel's map table (signed first, then unsigned) and the code of 0 in it. */
 function q8MapOf(slot: SlotSpec): { base: number; zero: number } {
@@ -139,9 +148,9 @@ function q8MapOf(slot: SlotSpec): { base: number; zero: number } {
  * atomic, then (after the barrier) the codes and the run's absmax. A slot the update only loads
  * (LAMB's moments in its update pass) is left as it is.
  */
-function q8Finish(slots: readonly SlotSpec[]): string {
+function q8Finish(slots: readonly SlotSpec[], lanes: readonly number[]): string {
   const maxes = slots.map((s, n) => {
-    const bits = LANE_KS.map((k) => `q8AbsBits(${s.wgsl}Pending${k}, ${k}u)`).reduce((x, y) => `max(${x}, ${y})`);
+    const bits = lanes.map((k) => `q8AbsBits(${s.wgsl}Pending${k}, ${k}u)`).reduce((x, y) => `max(${x}, ${y})`);
     return `  if (${s.wgsl}Stored) {
     atomicMax(&q8RunMax[q8RunSlot(${n}u)], ${bits});
   }`;
@@ -159,7 +168,8 @@ function q8Finish(slots: readonly SlotSpec[]): string {
     }
   }`;
   });
-  return `const Q8_SLOTS = ${slots.length}u;
+  return `const LANE_VECTORS = ${lanes.length}u;
+const Q8_SLOTS = ${slots.length}u;
 fn q8RunMaxes() {
 ${maxes.join('\n')}
 }

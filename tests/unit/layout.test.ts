@@ -4,6 +4,7 @@ import { kernelSource, preprocess } from '../../src/kernels/sources.js';
 import { storageBufferCount } from '../../src/engine/bindings.js';
 import { adam } from '../../src/optimizers/adam/definition.js';
 import { lamb } from '../../src/optimizers/lamb/definition.js';
+import { stateFormatDefines } from '../../src/state-format.js';
 
 const big = { maxStorageBufferBindingSize: 128 << 20, maxComputeWorkgroupsPerDimension: 65535, maxBufferSize: 256 << 20 };
 
@@ -74,6 +75,18 @@ describe('shader preprocessing', () => {
     expect(ams).toMatch(/@binding\(4\) var<storage, read> control: Control/);
     expect(ams).toMatch(/struct Hyper \{\n  beta1: f32/);
     expect(ams).toMatch(/h.negStepSize = h.negStepSize \/ s.x;\n  h.bc2Sqrt = s.y;/);
+  });
+  test("an 8-bit kernel keeps one private value per vec4 of a lane, as many as the pipeline's tile holds", () => {
+    const defines = { AMSGRAD: false, MAXIMIZE: false, DECOUPLED: false, MULTI_GROUP: false, GRAD_CONTROL: false, LAYERWISE: false, FACTORED: false, STOCHASTIC: false, ...stateFormatDefines('q8') };
+    const two = kernelSource(adam, defines, 2);
+    expect(two).toMatch(/const LANE_VECTORS = 2u;/);
+    expect(two).toMatch(/var<private> expAvgSqPending1: vec4<f32>;/);
+    expect(two).not.toMatch(/Pending2/);
+    expect(two).toMatch(/max\(q8AbsBits\(expAvgPending0, 0u\), q8AbsBits\(expAvgPending1, 1u\)\)/);
+    const four = kernelSource(adam, defines, 4);
+    expect(four).toMatch(/const LANE_VECTORS = 4u;/);
+    expect(four).toMatch(/var<private> expAvgSqPending3: vec4<f32>;/);
+    expect(() => kernelSource(adam, defines, 3)).toThrow(/8-bit tiles hold 1, 2 or 4 vec4s per lane, got 3/);
   });
   test('a layer-wise variant reads its group from the chunk → tensor table and has the partials pass', () => {
     const lw = kernelSource(lamb, { MAXIMIZE: false, MULTI_GROUP: true, GRAD_CONTROL: true, LAYERWISE: true, FACTORED: false, Q8: false });

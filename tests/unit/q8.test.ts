@@ -5,7 +5,7 @@
  */
 import { describe, expect, test, vi } from 'vitest';
 import { computeLayout, SEGMENT_ALIGN_ELEMENTS } from '../../src/layout.js';
-import { decodeQ8, dequantizePacked, dynamicMap, encodeQ8, Q8_MAPS, Q8_TILE_ELEMENTS, Q8_TILE_LANES, q8Chunks, q8TileShape, quantizePacked, resolveQuantization, tensorRuns, zeroCode } from '../../src/q8.js';
+import { decodeQ8, dequantizePacked, dynamicMap, encodeQ8, Q8_MAPS, Q8_MIN_TILE_LANES, Q8_TILE_ELEMENTS, Q8_TILE_LANES, q8Chunks, q8TileShape, quantizePacked, resolveQuantization, tensorRuns, zeroCode } from '../../src/q8.js';
 import { randomArray, rng } from '../helpers/data.js';
 import { getDefinition, optimizerNames } from '../../src/optimizers/registry.js';
 import { createQ8StateBuffers } from '../../src/engine/q8-state.js';
@@ -101,16 +101,21 @@ describe('runs: blocks cut at tensor boundaries, small tensors in f32', () => {
     expect(SEGMENT_ALIGN_ELEMENTS % Q8_TILE_ELEMENTS).toBe(0);
     expect(Q8_TILE_ELEMENTS % 4096).toBe(0);
     for (let blockSize = 64; blockSize <= 4096; blockSize *= 2) {
-      const { laneVectors, elements } = q8TileShape(blockSize);
+      const { lanes, laneVectors, elements } = q8TileShape(blockSize);
       expect(elements % blockSize, `blockSize ${blockSize}`).toBe(0);
       expect(Q8_TILE_ELEMENTS % elements).toBe(0);
-      expect(elements).toBe(Q8_TILE_LANES * 4 * laneVectors);
+      expect(elements).toBe(lanes * 4 * laneVectors);
+      expect(lanes).toBeGreaterThanOrEqual(Q8_MIN_TILE_LANES);
+      expect(lanes).toBeLessThanOrEqual(Q8_TILE_LANES);
+      // The smallest such tile: half of it would not hold a block, or would be under the fewest lanes.
+      expect(elements / 2 < blockSize || lanes === Q8_MIN_TILE_LANES, `blockSize ${blockSize}`).toBe(true);
       // 16 vec4s per chunk: a chunk's lanes share it evenly.
       expect(16 % laneVectors).toBe(0);
       expect(laneVectors).toBeLessThanOrEqual(4);
     }
-    expect(q8TileShape(256).laneVectors).toBe(2);
-    expect(q8TileShape(4096).laneVectors).toBe(4);
+    expect(q8TileShape(256)).toEqual({ lanes: Q8_MIN_TILE_LANES, laneVectors: 2, elements: Q8_MIN_TILE_LANES * 8 });
+    expect(q8TileShape(2048)).toEqual({ lanes: 256, laneVectors: 2, elements: 2048 });
+    expect(q8TileShape(4096)).toEqual({ lanes: 256, laneVectors: 4, elements: 4096 });
   });
 });
 
