@@ -33,6 +33,7 @@ fn tensorPartialsBlockwise(@builtin(workgroup_id) wid: vec3<u32>,
   }
   q8Settle(lane);
   q8Settled = true;
+  // 4, not LANE_VECTORS: this entry point is also in the update pass's module, made with 2.
   var sums: array<vec4<f32>, 4>;
   for (var k = 0u; lane.live && k < LANE_VECTORS; k++) {
     sums[k] = q8PartialsAt(lane.first + CHUNK_LANES * k, k);
