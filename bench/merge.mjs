@@ -40,6 +40,8 @@ const merged = {
     // A merged input brings its own parts along.
     parts: files.flatMap((f) => f.data.meta?.parts ?? [f.data.meta?.command ?? `${f.file} (rows kept from a run stopped early)`]),
   },
+  // Seeded only if every part was (a part timed on zero gradients makes its q8 figures lower bounds).
+  gradients: full.every((f) => f.data.gradients === 'seeded') ? 'seeded' : undefined,
   rows: [...rows.values()].sort((a, b) => workloadOrder(a) - workloadOrder(b)),
   hostCost: latest('hostCost'),
   kernelShapes: latest('kernelShapes'),

@@ -99,6 +99,7 @@ try {
       command: `npm run bench:node --${process.argv.slice(2).length ? ' ' + process.argv.slice(2).join(' ') : ''}`,
     },
     clock: result.clock,
+    gradients: result.gradients,
     rows: result.rows,
     hostCost: result.hostCost,
     kernelShapes: result.kernelShapes,

@@ -49,6 +49,7 @@ try {
       software: undefined,
     },
     clock: result.clock,
+    gradients: result.gradients,
     rows: result.rows,
     hostCost: result.hostCost,
     kernelShapes: result.kernelShapes,

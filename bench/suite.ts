@@ -120,6 +120,8 @@ export interface SuiteResults {
   kernelShapes: KernelShapeRow[];
   fit: FitRow[];
   clock: Measurement['clock'];
+  /** What the timed GPU steps read as gradients (seedGradients); results without it were timed on zero gradients. */
+  gradients: 'seeded';
 }
 
 const isMeasurement = (o: Outcome | undefined): o is Measurement => !!o && 'median' in o;
@@ -130,6 +132,26 @@ function seedTensors(sizes: number[]) {
     for (let k = 0; k < n; k += 97) data[k] = Math.sin(k + i);
     return { name: `t${i}`, data };
   });
+}
+
+/**
+ * The gradients every timed GPU step reads (the packed, per-tensor and state-format columns):
+ * both signs, magnitudes spread over 1e-3 … 1e-1 in every block, the same for every column of a
+ * workload. Zero gradients would keep the moments at 0, and an 8-bit step of all-zero runs skips
+ * its encoding (a run of absmax 0 takes 0's code at once): a case training never sees.
+ */
+const gradientCache = new WeakMap<Workload, Float32Array[]>();
+function seedGradients(workload: Workload): Float32Array[] {
+  let grads = gradientCache.get(workload);
+  if (!grads) {
+    grads = workload.sizes.map((n, i) => {
+      const g = new Float32Array(n);
+      for (let k = 0; k < n; k++) g[k] = Math.sin(k * 0.37 + i) * 10 ** (-3 + 2 * ((k * 0.6180339887) % 1));
+      return g;
+    });
+    gradientCache.set(workload, grads);
+  }
+  return grads;
 }
 
 /** The workloads and optimizers the filters keep; a filter that matches nothing is a typo, not an empty benchmark. */
@@ -187,7 +209,7 @@ export async function runSuite(device: GPUDevice, env: SuiteEnv, cfg: SuiteConfi
     ? await measureKernelShapes(device, timer, cfg.timing, cfg.quick, (m) => env.progress?.(m, pairs.length, pairs.length))
     : [];
   const fit = cfg.fit && env.fit ? await env.fit(cfg.fit.networks, cfg.fit.epochs, (m) => env.progress?.(m, pairs.length, pairs.length)) : [];
-  return { rows, hostCost, kernelShapes, fit, clock: timer.clock };
+  return { rows, hostCost, kernelShapes, fit, clock: timer.clock, gradients: 'seeded' };
 }
 
 interface RowContext {
@@ -216,6 +238,7 @@ async function measureStateFormats({ device, timer, cfg, opt, workload, elements
     await attempt(mode, async () => {
       if (opt.name === 'adafactor' && stateFormat !== 'f32') return { skipped: 'Adafactor keeps its factored state in f32' };
       const params = createParameterSet(device, seedTensors(workload.sizes), { label: `bench:${mode}`, ...shape });
+      params.writeGrads(seedGradients(workload));
       const o = createOptimizer(opt.name, params, { ...opt.options, stateFormat } as never);
       try {
         row.stateBytesPerParam = { ...row.stateBytesPerParam, [stateFormat]: o.stateBytes / elements };
@@ -242,6 +265,7 @@ async function measureGpu({ device, timer, cfg, opt, workload, elements, attempt
   for (const wall of timer.timestamps ? [false, true] : [false]) {
     await attempt(wall ? 'fusedWall' : 'fused', async () => {
       const params = createParameterSet(device, seedTensors(workload.sizes), { label: 'bench:fused', ...shape });
+      params.writeGrads(seedGradients(workload));
       const o = createOptimizer(opt.name, params, opt.options as never);
       try {
         row.stateBytesPerParam = { ...row.stateBytesPerParam, f32: o.stateBytes / elements };
@@ -259,6 +283,7 @@ async function measureGpu({ device, timer, cfg, opt, workload, elements, attempt
     });
     await attempt(wall ? 'perTensorWall' : 'perTensor', async () => {
       const sets: ParameterSet[] = seedTensors(workload.sizes).map((t) => createParameterSet(device, [t], { label: 'bench:perTensor', ...shape }));
+      sets.forEach((params, i) => params.writeGrads([seedGradients(workload)[i]!]));
       const opts: Optimizer<any>[] = sets.map((params) => createOptimizer(opt.name, params, opt.options as never));
       try {
         const record = (encoder: GPUCommandEncoder, k: number) => {

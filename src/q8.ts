@@ -55,7 +55,7 @@ export const Q8_MIN_TILE_LANES = 128;
  * lanes; blocks of 4096 take 256 lanes of 4 vec4s. Small tiles wait less at their barrier and two
  * vec4s per lane hide more memory latency than four: on an H100, Adam's 16M-element step took
  * 0.752× the f32 step with 128 lanes of 2, 0.780× with 64 of 2, 0.796× with 256 of 2, 0.82×
- * with 256 of 4 (bench/RESULTS.notes.md).
+ * with 256 of 4 (bench/RESULTS.notes.md; timed on zero gradients, so without the encoding).
  */
 export function q8TileShape(blockSize: number): Q8TileShape {
   const laneVectors = blockSize > Q8_TILE_LANES * 8 ? 4 : 2;
