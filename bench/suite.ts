@@ -134,24 +134,26 @@ function seedTensors(sizes: number[]) {
   });
 }
 
+// The last workload's gradients only: rows come workload by workload, and the largest takes 256 MB.
+let lastGradients: { workload: Workload; grads: Float32Array[] } | undefined;
+
 /**
  * The gradients every timed GPU step reads (the packed, per-tensor and state-format columns):
  * both signs, magnitudes spread over 1e-3 … 1e-1 in every block, the same for every column of a
  * workload. Zero gradients would keep the moments at 0, and an 8-bit step of all-zero runs skips
  * its encoding (a run of absmax 0 takes 0's code at once): a case training never sees.
  */
-const gradientCache = new WeakMap<Workload, Float32Array[]>();
 function seedGradients(workload: Workload): Float32Array[] {
-  let grads = gradientCache.get(workload);
-  if (!grads) {
-    grads = workload.sizes.map((n, i) => {
+  if (lastGradients?.workload !== workload) {
+    lastGradients = undefined; // free the previous workload's arrays before making these
+    const grads = workload.sizes.map((n, i) => {
       const g = new Float32Array(n);
       for (let k = 0; k < n; k++) g[k] = Math.sin(k * 0.37 + i) * 10 ** (-3 + 2 * ((k * 0.6180339887) % 1));
       return g;
     });
-    gradientCache.set(workload, grads);
+    lastGradients = { workload, grads };
   }
-  return grads;
+  return lastGradients.grads;
 }
 
 /** The workloads and optimizers the filters keep; a filter that matches nothing is a typo, not an empty benchmark. */
