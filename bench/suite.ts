@@ -285,7 +285,8 @@ async function measureGpu({ device, timer, cfg, opt, workload, elements, attempt
     });
     await attempt(wall ? 'perTensorWall' : 'perTensor', async () => {
       const sets: ParameterSet[] = seedTensors(workload.sizes).map((t) => createParameterSet(device, [t], { label: 'bench:perTensor', ...shape }));
-      sets.forEach((params, i) => params.writeGrads([seedGradients(workload)[i]!]));
+      const grads = seedGradients(workload);
+      sets.forEach((params, i) => params.writeGrads([grads[i]!]));
       const opts: Optimizer<any>[] = sets.map((params) => createOptimizer(opt.name, params, opt.options as never));
       try {
         const record = (encoder: GPUCommandEncoder, k: number) => {
