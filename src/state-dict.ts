@@ -33,9 +33,10 @@ export interface OptimizerStateDict<H extends object = Record<string, unknown>> 
   /** Name, length and shape of each tensor, in tensor order (shape absent in older dicts). */
   tensors: { name: string; length: number; shape?: number[] }[];
   /**
-   * How the slots are stored: absent (f32), 'bf16' or 'f16'. In a 16-bit dict every slot the
-   * format applies to is a Uint16Array of the stored bits, exactly as on the GPU (the slots that are
-   * always f32, such as Schedule-Free's `z`, stay Float32Arrays).
+   * How the slots are stored: absent (f32), 'bf16', 'f16' or 'q8'. In a 16-bit dict every slot the
+   * format applies to is a Uint16Array of the stored bits, exactly as on the GPU; in a q8 dict it is
+   * a Q8Slot (codes and absmax) where the tensor is quantized. The slots that are always f32, such
+   * as Schedule-Free's `z`, and those of tensors under minQuantizedElements stay Float32Arrays.
    */
   stateFormat?: Exclude<StateFormat, 'f32'>;
   /** stateFormat 'q8': the block size and the size under which tensors keep f32 state. */
@@ -138,7 +139,7 @@ export function buildStateDict<H extends object>(
 
 /** Options of `stateDict()`. */
 export interface StateDictOptions {
-  /** Slots in f32 (16-bit ones decoded, exactly) and no `stateFormat`: for PyTorch, TF.js or an f32 optimizer. */
+  /** Slots in f32 (16-bit ones decoded exactly, 8-bit ones to the values the step loads) and no `stateFormat`: for PyTorch, TF.js or an f32 optimizer. */
   dequantize?: boolean;
 }
 
@@ -154,23 +155,36 @@ export function checkStateDictOptions(options: unknown, what: string): StateDict
 }
 
 /**
- * The same dict with every 16-bit slot decoded to f32 (exact) and no `stateFormat`: what PyTorch,
- * TF.js and an f32 optimizer read.
+ * The same dict with every 16-bit and 8-bit slot decoded to f32 and no `stateFormat` (nor
+ * `quantization`): what PyTorch, TF.js and an f32 optimizer read. 16-bit slots decode exactly; an
+ * 8-bit slot gives the values the optimizer steps from (each code's map value times its block's
+ * absmax). The dict is checked first as a load checks it, against its own tensors and groups: a
+ * dict of an unknown format, without its quantization, or with a slot of the wrong type or length
+ * is refused (nothing is truncated or made NaN). An f32 dict, once checked, is returned as it is.
+ *
+ * @example
+ * const sd = await adam.stateDict();                      // adam created with stateFormat: 'q8'
+ * const plain = dequantizeStateDict(sd);                  // plain.state[0].exp_avg: Float32Array
  */
 export function dequantizeStateDict<H extends object>(sd: OptimizerStateDict<H>): OptimizerStateDict<H> {
-  if (sd.stateFormat === undefined) return sd;
-  const { stateFormat, quantization: _q, ...rest } = sd;
-  const definition = getDefinition(sd.optimizer);
-  const config = configOf(definition, sd.tensors.map((t) => t.name), sd.options.groups);
-  const codecOf = slotCodecs(definition, config, stateFormat);
-  const specs = new Map(definition.slots(config.defines).map((slot) => [slot.name, slot]));
-  const offsets = tensorOffsets(sd.tensors.map((t) => t.length));
-  const decode = (i: number, name: string, value: Float32Array | Uint16Array | Q8Slot | number) => {
-    if (value instanceof Uint16Array) return decodeState(codecOf(name)!, value);
-    if (typeof value === 'object' && !(value instanceof Float32Array)) return decodeQ8Slot(value, Q8_MAPS[mapOf(specs.get(name)!)], offsets[i]!, sd.quantization!.blockSize);
-    return value;
+  return checkedDequantized(sd, 'dequantizeStateDict');
+}
+
+/** dequantizeStateDict for the public call `what` (its errors name it). */
+export function checkedDequantized<H extends object>(sd: OptimizerStateDict<H>, what: string): OptimizerStateDict<H> {
+  const fail = (why: string): never => {
+    throw new Error(`webgpu-optim: ${what}: ${why}`);
   };
-  return { ...rest, state: sd.state.map((slots, i) => Object.fromEntries(Object.entries(slots).map(([name, value]) => [name, decode(i, name, value)]))) };
+  if (sd === null || typeof sd !== 'object' || Array.isArray(sd)) fail(`the state dict must be an object, got ${String(sd)}`);
+  const definition = rethrown(() => getDefinition(sd.optimizer), fail);
+  const tensors = ownTensors(sd, fail);
+  checkHeader(definition, tensors, sd, fail);
+  checkSteps(sd, fail);
+  const stored = checkStoredState(definition, tensors, groupsConfig(definition, tensors, sd, fail), sd, fail);
+  if (sd.stateFormat === undefined) return sd;
+  const { stateFormat: _format, quantization: _quantization, ...rest } = sd;
+  const decoded = (i: number, name: string, value: unknown) => (typeof value === 'number' ? value : stored.slotValues(i, name)!);
+  return { ...rest, state: sd.state.map((slots, i) => Object.fromEntries(Object.entries(slots).map(([name, value]) => [name, decoded(i, name, value)]))) };
 }
 
 /** A tensor's 8-bit slot as f32 values (the tensor at packed `offset`: its runs follow the blocks). */
@@ -204,14 +218,52 @@ export interface LoadedState<H extends object> {
 
 const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 
-function checkFloatArray(value: unknown, length: number, where: string, fail: (why: string) => never): void {
+type Fail = (why: string) => never;
+
+function checkFloatArray(value: unknown, length: number, where: string, fail: Fail): void {
   if (!(value instanceof Float32Array) || value.length !== length) fail(`${where} must be a Float32Array of length ${length}`);
 }
 
-function checkCounts(sd: OptimizerStateDict<any>, training: ResolvedTraining, tensors: readonly TensorInfo[], fail: (why: string) => never) {
+/** The dict's own tensors (for checks against itself): names, lengths and shapes that agree. */
+function ownTensors(sd: OptimizerStateDict<any>, fail: Fail): TensorInfo[] {
+  if (!Array.isArray(sd.tensors)) fail('tensors must be an array of { name, length, shape? }');
+  return sd.tensors.map((t, i) => {
+    if (typeof t?.name !== 'string' || !isCount(t.length)) fail(`tensor ${i} must have a name and a length (a count), got ${JSON.stringify(t)}`);
+    const shapeOk = Array.isArray(t.shape) && t.shape.every(isCount) && elementCount(t.shape) === t.length;
+    if (t.shape !== undefined && !shapeOk) fail(`tensor ${i} ("${t.name}") has shape ${JSON.stringify(t.shape)}, which does not hold its ${t.length} values`);
+    return { name: t.name, length: t.length, shape: t.shape };
+  });
+}
+
+/** The dict is an object of this optimizer, in this format and version, over these tensors. */
+function checkHeader(definition: OptimizerDefinition<any, any>, tensors: readonly TensorInfo[], sd: OptimizerStateDict<any>, fail: Fail): void {
+  if (sd === null || typeof sd !== 'object' || Array.isArray(sd)) fail('it is not an object');
+  if (sd.format !== undefined && sd.format !== STATE_DICT_FORMAT) fail(`its format is ${JSON.stringify(sd.format)}, not "${STATE_DICT_FORMAT}"`);
+  if (sd.version !== undefined && sd.version !== STATE_DICT_VERSION) fail(`it is version ${String(sd.version)}; this library reads version ${STATE_DICT_VERSION}`);
+  if (sd.optimizer !== definition.name) fail(`it belongs to optimizer "${String(sd.optimizer)}"`);
+  if (!Array.isArray(sd.tensors) || sd.tensors.length !== tensors.length) {
+    fail(`it has ${Array.isArray(sd.tensors) ? sd.tensors.length : 'no'} tensors, this optimizer ${tensors.length}`);
+  }
+  sd.tensors.forEach((t, i) => {
+    if (t?.name !== tensors[i]!.name || t?.length !== tensors[i]!.length) {
+      fail(`tensor ${i} is "${t?.name}" of length ${t?.length}, expected "${tensors[i]!.name}" of length ${tensors[i]!.length}`);
+    }
+    // Older dicts have no shape; a shape that is there must be this tensor's.
+    const own = tensors[i]!.shape ?? [tensors[i]!.length];
+    if (t.shape !== undefined && JSON.stringify(t.shape) !== JSON.stringify(own)) {
+      fail(`tensor ${i} ("${t.name}") has shape ${JSON.stringify(t.shape)}, this optimizer's is ${JSON.stringify(own)}`);
+    }
+  });
+}
+
+function checkSteps(sd: OptimizerStateDict<any>, fail: Fail): void {
   if (!isCount(sd.step)) fail(`step ${String(sd.step)} is not a count (an integer 0 … 2^53)`);
   const stepCalls = sd.stepCalls ?? sd.step;
   if (!isCount(stepCalls) || stepCalls < sd.step) fail(`stepCalls ${String(sd.stepCalls)} must be a count ≥ step (${sd.step})`);
+}
+
+/** The loss scaler's and the accumulation's state fit this optimizer's training options. */
+function checkTraining(sd: OptimizerStateDict<any>, training: ResolvedTraining, tensors: readonly TensorInfo[], fail: Fail) {
   if (sd.scaler !== undefined) {
     if (!training.scaling) fail('it holds a loss-scaler state but this optimizer has no lossScaling');
     const { scale, growthTracker } = sd.scaler ?? {};
@@ -227,6 +279,91 @@ function checkCounts(sd: OptimizerStateDict<any>, training: ResolvedTraining, te
     if (!Array.isArray(grads) || grads.length !== tensors.length) fail(`accumulation.grads must hold one array per tensor (${tensors.length})`);
     grads!.forEach((g, i) => checkFloatArray(g, tensors[i]!.length, `accumulation.grads[${i}]`, fail));
   }
+}
+
+/** f's result, or its error as `fail`'s (the library's prefix dropped, the caller's added). */
+function rethrown<T>(f: () => T, fail: Fail): T {
+  try {
+    return f();
+  } catch (error) {
+    return fail((error as Error).message.replace('webgpu-optim: ', ''));
+  }
+}
+
+/** The config the dict's groups describe over these tensors (its option errors named as the dict's). */
+function groupsConfig<H extends object>(definition: OptimizerDefinition<H, any>, tensors: readonly TensorInfo[], sd: OptimizerStateDict<H>, fail: Fail): ResolvedConfig<H> {
+  if (!Array.isArray(sd.options?.groups) || sd.options.groups.length === 0) fail('options.groups is missing');
+  return rethrown(() => configOf(definition, tensors.map((t) => t.name), sd.options.groups), (why) => fail(`options.groups: ${why}`));
+}
+
+/** The dict's stateFormat and quantization, checked. */
+function storedFormat(sd: OptimizerStateDict<any>, fail: Fail): { format: StateFormat; quantization?: Quantization } {
+  const format = sd.stateFormat === undefined ? 'f32' : rethrown(() => checkStateFormat(sd.stateFormat, 'the dict'), fail);
+  if (format !== 'q8') {
+    if (sd.quantization !== undefined) fail(`it has a quantization but stateFormat ${JSON.stringify(sd.stateFormat ?? 'f32')}`);
+    return { format };
+  }
+  if (sd.quantization === undefined) fail("stateFormat 'q8' needs its quantization (blockSize, minQuantizedElements)");
+  return { format, quantization: rethrown(() => resolveQuantization(sd.quantization, true, 'the dict')!, fail) };
+}
+
+/** What a dict's checked slots hold: each slot in f32 (16- and 8-bit ones decoded). */
+interface StoredState {
+  quantization?: Quantization;
+  slotValues(tensorIndex: number, slot: string): Float32Array | undefined;
+}
+
+/**
+ * The dict's state under `config`: one entry per tensor with exactly its slots, each of the type
+ * and length its format stores (Float32Array, the Uint16Array of 16-bit bits, or an 8-bit slot's
+ * codes and absmax), and the scalar state that follows from its step.
+ */
+function checkStoredState<H extends object>(definition: OptimizerDefinition<H, any>, tensors: readonly TensorInfo[], config: ResolvedConfig<H>, sd: OptimizerStateDict<H>, fail: Fail): StoredState {
+  if (!Array.isArray(sd.state) || sd.state.length !== tensors.length) fail('state must have one entry per tensor');
+  const { format, quantization } = storedFormat(sd, fail);
+  const codecOf = slotCodecs(definition, config, format);
+  const specs = new Map(definition.slots(config.defines).map((slot) => [slot.name, slot]));
+  const offsets = tensorOffsets(tensors.map((t) => t.length));
+  /** An 8-bit slot of tensor i in this dict (its tensor is large enough and the slot is quantized). */
+  const isQ8 = (i: number, slot: string) => quantization !== undefined && specs.has(slot) && isQuantizedSlot(specs.get(slot)!) && isQuantizedTensor(tensors[i]!.length, quantization);
+  const checkQ8 = (value: unknown, i: number, slot: string) => {
+    const length = tensors[i]!.length;
+    const runs = tensorRuns({ offset: offsets[i]!, length }, quantization!.blockSize);
+    const q = value as Q8Slot | undefined;
+    if (q === null || typeof q !== 'object' || !(q.codes instanceof Uint8Array) || q.codes.length !== length || !(q.absmax instanceof Float32Array) || q.absmax.length !== runs) {
+      fail(`state[${i}].${slot} must be { codes: Uint8Array of length ${length}, absmax: Float32Array of length ${runs} } (stateFormat 'q8', blocks of ${quantization!.blockSize})`);
+    }
+  };
+  const checkSlot = (value: unknown, i: number, name: string, shape: readonly number[]) => {
+    if (isQ8(i, name)) checkQ8(value, i, name);
+    else if (!codecOf(name)) checkFloatArray(value, elementCount(shape), `state[${i}].${name}`, fail);
+    else if (!(value instanceof Uint16Array) || value.length !== elementCount(shape)) {
+      fail(`state[${i}].${name} must be a Uint16Array of length ${elementCount(shape)} (the ${format} bits of stateFormat ${JSON.stringify(format)})`);
+    }
+  };
+  sd.state.forEach((slots, i) => {
+    const scalars = scalarState(config, i, sd.step);
+    const own = tensorSlots(config, tensors[i]!, i);
+    const expected = [...own.map((s) => s.name), ...Object.keys(scalars)].sort();
+    const got = Object.keys(slots ?? {}).sort();
+    if (JSON.stringify(expected) !== JSON.stringify(got)) {
+      fail(`tensor "${tensors[i]!.name}" has slots [${got}], expected [${expected}]`);
+    }
+    for (const { name, shape } of own) checkSlot(slots[name], i, name, shape);
+    for (const [name, value] of Object.entries(scalars)) {
+      if (slots[name] !== value) {
+        fail(`state[${i}].${name} is ${String(slots[name])}; at step ${sd.step} with these options it is ${value} (it follows from the steps taken)`);
+      }
+    }
+  });
+  return {
+    quantization,
+    slotValues(i, slot) {
+      const value = sd.state[i]![slot];
+      if (isQ8(i, slot)) return decodeQ8Slot(value as Q8Slot, Q8_MAPS[mapOf(specs.get(slot)!)], offsets[i]!, quantization!.blockSize);
+      return value instanceof Uint16Array ? decodeState(codecOf(slot)!, value) : (value as Float32Array | undefined);
+    },
+  };
 }
 
 /**
@@ -245,93 +382,24 @@ export function checkStateDict<H extends object>(
   const fail = (why: string): never => {
     throw new Error(`webgpu-optim: ${definition.name}: cannot load this state dict: ${why}`);
   };
-  if (sd === null || typeof sd !== 'object' || Array.isArray(sd)) fail('it is not an object');
-  if (sd.format !== undefined && sd.format !== STATE_DICT_FORMAT) fail(`its format is ${JSON.stringify(sd.format)}, not "${STATE_DICT_FORMAT}"`);
-  if (sd.version !== undefined && sd.version !== STATE_DICT_VERSION) fail(`it is version ${String(sd.version)}; this library reads version ${STATE_DICT_VERSION}`);
-  if (sd.optimizer !== definition.name) fail(`it belongs to optimizer "${String(sd.optimizer)}"`);
-  if (!Array.isArray(sd.tensors) || sd.tensors.length !== tensors.length) {
-    fail(`it has ${Array.isArray(sd.tensors) ? sd.tensors.length : 'no'} tensors, this optimizer ${tensors.length}`);
-  }
-  sd.tensors.forEach((t, i) => {
-    if (t?.name !== tensors[i]!.name || t?.length !== tensors[i]!.length) {
-      fail(`tensor ${i} is "${t?.name}" of length ${t?.length}, expected "${tensors[i]!.name}" of length ${tensors[i]!.length}`);
-    }
-    // Older dicts have no shape; a shape that is there must be this tensor's.
-    const own = tensors[i]!.shape ?? [tensors[i]!.length];
-    if (t.shape !== undefined && JSON.stringify(t.shape) !== JSON.stringify(own)) {
-      fail(`tensor ${i} ("${t.name}") has shape ${JSON.stringify(t.shape)}, this optimizer's is ${JSON.stringify(own)}`);
-    }
-  });
-  checkCounts(sd, training, tensors, fail);
+  checkHeader(definition, tensors, sd, fail);
+  checkSteps(sd, fail);
+  checkTraining(sd, training, tensors, fail);
   if (sd.mode !== undefined && !(definition.modes && (sd.mode === 'train' || sd.mode === 'eval'))) {
     fail(definition.modes ? `mode must be "train" or "eval", got ${JSON.stringify(sd.mode)}` : `${definition.name} has no train/eval modes (mode ${JSON.stringify(sd.mode)})`);
   }
-  if (!Array.isArray(sd.options?.groups) || sd.options.groups.length === 0) fail('options.groups is missing');
-  const config = configOf(definition, tensors.map((t) => t.name), sd.options.groups);
+  const config = groupsConfig(definition, tensors, sd, fail);
   if (config.groups.length !== current.groups.length || config.tensorGroup.some((g, i) => g !== current.tensorGroup[i])) {
     fail('its groups hold other tensors than this optimizer\'s');
   }
   if (JSON.stringify(kernelDefines(definition, config.groups)) !== JSON.stringify(current.defines)) {
     fail('its options need another kernel variant (amsgrad, nesterov, centered, momentum or maximize differ)');
   }
-  if (!Array.isArray(sd.state) || sd.state.length !== tensors.length) fail('state must have one entry per tensor');
-  let format: StateFormat = 'f32';
-  try {
-    if (sd.stateFormat !== undefined) format = checkStateFormat(sd.stateFormat, 'the dict');
-  } catch (error) {
-    fail((error as Error).message.replace('webgpu-optim: ', ''));
-  }
-  const codecOf = slotCodecs(definition, config, format);
-  let quantization: Quantization | undefined;
-  if (format === 'q8') {
-    if (sd.quantization === undefined) fail("stateFormat 'q8' needs its quantization (blockSize, minQuantizedElements)");
-    try {
-      quantization = resolveQuantization(sd.quantization, true, 'the dict');
-    } catch (error) {
-      fail((error as Error).message.replace('webgpu-optim: ', ''));
-    }
-  } else if (sd.quantization !== undefined) fail(`it has a quantization but stateFormat ${JSON.stringify(sd.stateFormat ?? 'f32')}`);
-  const specs = new Map(definition.slots(config.defines).map((slot) => [slot.name, slot]));
-  const offsets = tensorOffsets(tensors.map((t) => t.length));
-  /** An 8-bit slot of tensor i in this dict (its tensor is large enough and the slot is quantized). */
-  const isQ8 = (i: number, slot: string) => quantization !== undefined && specs.has(slot) && isQuantizedSlot(specs.get(slot)!) && isQuantizedTensor(tensors[i]!.length, quantization);
-  const checkQ8 = (value: unknown, i: number, slot: string) => {
-    const length = tensors[i]!.length;
-    const runs = tensorRuns({ offset: offsets[i]!, length }, quantization!.blockSize);
-    const q = value as Q8Slot | undefined;
-    if (q === null || typeof q !== 'object' || !(q.codes instanceof Uint8Array) || q.codes.length !== length || !(q.absmax instanceof Float32Array) || q.absmax.length !== runs) {
-      fail(`state[${i}].${slot} must be { codes: Uint8Array of length ${length}, absmax: Float32Array of length ${runs} } (stateFormat 'q8', blocks of ${quantization!.blockSize})`);
-    }
-  };
-  sd.state.forEach((slots, i) => {
-    const scalars = scalarState(config, i, sd.step);
-    const own = tensorSlots(config, tensors[i]!, i);
-    const expected = [...own.map((s) => s.name), ...Object.keys(scalars)].sort();
-    const got = Object.keys(slots ?? {}).sort();
-    if (JSON.stringify(expected) !== JSON.stringify(got)) {
-      fail(`tensor "${tensors[i]!.name}" has slots [${got}], expected [${expected}]`);
-    }
-    for (const { name, shape } of own) {
-      if (isQ8(i, name)) checkQ8(slots[name], i, name);
-      else if (!codecOf(name)) checkFloatArray(slots[name], elementCount(shape), `state[${i}].${name}`, fail);
-      else if (!(slots[name] instanceof Uint16Array) || slots[name].length !== elementCount(shape)) {
-        fail(`state[${i}].${name} must be a Uint16Array of length ${elementCount(shape)} (the ${format} bits of stateFormat ${JSON.stringify(format)})`);
-      }
-    }
-    for (const [name, value] of Object.entries(scalars)) {
-      if (slots[name] !== value) {
-        fail(`state[${i}].${name} is ${String(slots[name])}; at step ${sd.step} with these options it is ${value} (it follows from the steps taken)`);
-      }
-    }
-  });
+  const stored = checkStoredState(definition, tensors, config, sd, fail);
   return {
     config,
-    slotValues(i, slot) {
-      const value = sd.state[i]![slot];
-      if (isQ8(i, slot)) return decodeQ8Slot(value as Q8Slot, Q8_MAPS[mapOf(specs.get(slot)!)], offsets[i]!, quantization!.blockSize);
-      return value instanceof Uint16Array ? decodeState(codecOf(slot)!, value) : (value as Float32Array | undefined);
-    },
-    quantization,
+    slotValues: stored.slotValues,
+    quantization: stored.quantization,
     storedValue: (i, slot) => sd.state[i]![slot] as Q8Slot | Float32Array | undefined,
     step: sd.step,
     stepCalls: sd.stepCalls ?? sd.step,

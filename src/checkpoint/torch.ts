@@ -10,7 +10,7 @@
  * const file = toTorchCheckpoint(await adam.stateDict());          // Uint8Array: save it as opt.safetensors
  * await adam.loadStateDict(fromTorchCheckpoint(file, await adam.stateDict()));
  */
-import { dequantizeStateDict, type OptimizerStateDict } from '../state-dict.js';
+import { checkedDequantized, type OptimizerStateDict } from '../state-dict.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 
 export const TORCH_CHECKPOINT_FORMAT = 'webgpu-optim/torch-optimizer';
@@ -34,11 +34,13 @@ const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}
 const camel = (key: string) => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
 /**
- * The file for `sd` (a state dict from `stateDict()` of an optimizer torch.optim has). 16-bit state
- * (`stateFormat` 'bf16' / 'f16') is written as f32, exactly, as torch.optim keeps it.
+ * The file for `sd` (a state dict from `stateDict()` of an optimizer torch.optim has). 16-bit and
+ * 8-bit state (`stateFormat` 'bf16', 'f16', 'q8') is written decoded to f32, as torch.optim keeps
+ * it (dequantizeStateDict). The dict is checked first, as a load checks it: a slot of the wrong
+ * type or length is refused, naming it, before anything is written.
  */
 export function toTorchCheckpoint(stored: OptimizerStateDict<any>): Uint8Array {
-  const sd = dequantizeStateDict(stored);
+  const sd = checkedDequantized(stored, 'toTorchCheckpoint');
   const torchClass = TORCH_CLASSES[sd.optimizer];
   if (!torchClass) throw new Error(`webgpu-optim: torch.optim has no "${sd.optimizer}"; checkpoints in PyTorch's structure exist for ${Object.keys(TORCH_CLASSES).join(', ')}`);
   if (sd.accumulation) throw new Error('webgpu-optim: this state dict holds an unfinished gradient accumulation, which torch.optim has no place for; checkpoint after an optimizer update');

@@ -9,7 +9,7 @@ import { alignUp, CHUNK_ELEMENTS, dispatchGrid, kernelDispatch, type PackedLayou
 import { getDefinition, type OptimizerName, type OptimizerOptionsMap } from '../optimizers/registry.js';
 import { checkParameterSet, parameterSetLifecycle, type ParameterSet } from '../parameters.js';
 import { checkSchedule, type LrSchedule } from '../schedules.js';
-import { buildStateDict, checkStateDict, checkStateDictOptions, dequantizeStateDict, type OptimizerStateDict, type StateDictOptions } from '../state-dict.js';
+import { buildStateDict, checkStateDict, checkStateDictOptions, checkedDequantized, type OptimizerStateDict, type StateDictOptions } from '../state-dict.js';
 import { resolveStochasticRounding, stateFormatDefines, type StateFormat, type StochasticRounding } from '../state-format.js';
 import { CHUNK_REDUCTIONS, scratchEntries } from '../tensor-reduction.js';
 import { resolveTraining, type TrainingOptions } from '../training.js';
@@ -98,8 +98,9 @@ export interface Optimizer<H extends object = Record<string, unknown>> {
   /** The whole control block: device step, scale, norms, whether the last step was skipped. */
   readControl(): Promise<ControlSnapshot>;
   /**
-   * The state, read back: slots in their stored form (16-bit formats: the Uint16Array bits), or in
-   * f32 with `{ dequantize: true }` (for PyTorch, TF.js or an f32 optimizer).
+   * The state, read back: slots in their stored form (16-bit formats: the Uint16Array bits; q8: each
+   * quantized slot's codes and absmax), or in f32 with `{ dequantize: true }` (for PyTorch, TF.js or
+   * an f32 optimizer).
    */
   stateDict(options?: StateDictOptions): Promise<OptimizerStateDict<H>>;
   /** Restores a state dict (checked in full first); also the way out of a failed state. */
@@ -424,7 +425,7 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
         stateFormat,
         quantization,
       );
-      return dequantize ? dequantizeStateDict(sd) : sd;
+      return dequantize ? checkedDequantized(sd, `${name}.stateDict`) : sd;
     },
     loadStateDict(sd) {
       lifecycle.check(true);

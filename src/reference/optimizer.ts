@@ -9,7 +9,7 @@ import { createBookkeeping } from '../engine/bookkeeping.js';
 import { applyStepEntries, namedScalars, packScalars, ROUNDING_STEP, scalarLayout, stepEntries } from '../engine/scalars.js';
 import { getDefinition, type OptimizerName, type OptimizerOptionsMap } from '../optimizers/registry.js';
 import { checkSchedule, type LrSchedule } from '../schedules.js';
-import { buildStateDict, checkStateDict, checkStateDictOptions, dequantizeStateDict, type OptimizerStateDict, type StateDictOptions, type TensorInfo } from '../state-dict.js';
+import { buildStateDict, checkStateDict, checkStateDictOptions, checkedDequantized, type OptimizerStateDict, type StateDictOptions, type TensorInfo } from '../state-dict.js';
 import { encodeState, resolveStochasticRounding, roundingNoise, roundToFormat, slotCodec, type SlotCodec, type StateFormat, type StochasticRounding } from '../state-format.js';
 import { tensorOffsets } from '../layout.js';
 import { resolveQuantization, sameQuantization, type QuantizationOptions } from '../q8.js';
@@ -249,7 +249,7 @@ export function createReferenceOptimizer(name: string, params: readonly (Float32
         stateFormat,
         quantization,
       );
-      return dequantize ? dequantizeStateDict(sd) : sd;
+      return dequantize ? checkedDequantized(sd, `${name}.stateDict`) : sd;
     },
     loadStateDict(sd) {
       const loaded = checkStateDict(definition, tensors, config, training, sd);
