@@ -129,6 +129,7 @@ export function fromTorchCheckpoint<H extends object>(file: Uint8Array, like: Op
     }),
   };
   const step = [...steps][0]!;
-  const { stateFormat: _stored, ...shape } = like;
+  // The file holds f32 state: the dict is f32 (no stateFormat, no quantization); a 16- or 8-bit optimizer rounds it on load.
+  const { stateFormat: _stored, quantization: _quantization, ...shape } = like;
   return { ...shape, step, stepCalls: step, state, options, scaler: like.scaler, accumulation: undefined };
 }

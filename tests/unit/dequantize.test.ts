@@ -5,7 +5,7 @@
  * is made from a missing absmax).
  */
 import { describe, expect, test } from 'vitest';
-import { createReferenceOptimizer, dequantizeStateDict, stateDictFromJSON, stateDictToJSON, toTorchCheckpoint } from '../../src/index.js';
+import { createReferenceOptimizer, decodeSafetensors, dequantizeStateDict, fromTorchCheckpoint, stateDictFromJSON, stateDictToJSON, toTorchCheckpoint } from '../../src/index.js';
 import { decodeQ8, Q8_MAPS } from '../../src/q8.js';
 
 /** A dict these tests spoil on purpose (any field, any type). */
@@ -110,5 +110,26 @@ describe('toTorchCheckpoint', () => {
   test('writes an 8-bit dict as its decoded f32 state', () => {
     const sd = q8Dict();
     expect(toTorchCheckpoint(sd)).toEqual(toTorchCheckpoint(dequantizeStateDict(sd)));
+  });
+
+  test('a q8 optimizer reads its own checkpoint back: the file holds the decoded state, which the load quantizes again', () => {
+    const sd = q8Dict();
+    const file = toTorchCheckpoint(sd);
+    const q8 = createReferenceOptimizer('adam', [{ name: 'w', data: new Float32Array(5000), shape: [50, 100] }, { name: 'b', data: new Float32Array(10) }], { lr: 0.01, stateFormat: 'q8' });
+    const back = fromTorchCheckpoint(file, q8.stateDict());
+    expect(back.stateFormat).toBeUndefined();
+    expect(back.quantization).toBeUndefined();
+    q8.loadStateDict(back);
+    const loaded = q8.stateDict();
+    expect(loaded.step).toBe(2);
+    const fileValues = decodeSafetensors(file).tensors['state.0.exp_avg']!.data;
+    const again = dequantizeStateDict(loaded).state[0]!.exp_avg as Float32Array;
+    const { absmax } = loaded.state[0]!.exp_avg as { absmax: Float32Array };
+    // Within half the map's widest relative gap (0.9 / 64 near ±1) of each block's absmax.
+    again.forEach((x, e) => expect(Math.abs(x - fileValues[e]!)).toBeLessThanOrEqual(0.0071 * absmax[Math.floor(e / 256)]!));
+    expect(again.some((x) => x !== 0)).toBe(true);
+    const f32 = createReferenceOptimizer('adam', [{ name: 'w', data: new Float32Array(5000), shape: [50, 100] }, { name: 'b', data: new Float32Array(10) }], { lr: 0.01 });
+    f32.loadStateDict(fromTorchCheckpoint(file, f32.stateDict()));
+    expect(f32.stateDict().state[0]!.exp_avg).toEqual(fileValues);
   });
 });
