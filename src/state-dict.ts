@@ -177,8 +177,8 @@ export function checkedDequantized<H extends object>(sd: OptimizerStateDict<H>, 
   };
   if (sd === null || typeof sd !== 'object' || Array.isArray(sd)) fail(`the state dict must be an object, got ${String(sd)}`);
   const definition = rethrown(() => getDefinition(sd.optimizer), fail);
+  checkIdentity(definition, sd, fail);
   const tensors = ownTensors(sd, fail);
-  checkHeader(definition, tensors, sd, fail);
   checkSteps(sd, fail);
   const stored = checkStoredState(definition, tensors, groupsConfig(definition, tensors, sd, fail), sd, fail);
   if (sd.stateFormat === undefined) return sd;
@@ -235,12 +235,16 @@ function ownTensors(sd: OptimizerStateDict<any>, fail: Fail): TensorInfo[] {
   });
 }
 
-/** The dict is an object of this optimizer, in this format and version, over these tensors. */
-function checkHeader(definition: OptimizerDefinition<any, any>, tensors: readonly TensorInfo[], sd: OptimizerStateDict<any>, fail: Fail): void {
+/** The dict is an object of this optimizer, in this format and version. */
+function checkIdentity(definition: OptimizerDefinition<any, any>, sd: OptimizerStateDict<any>, fail: Fail): void {
   if (sd === null || typeof sd !== 'object' || Array.isArray(sd)) fail('it is not an object');
   if (sd.format !== undefined && sd.format !== STATE_DICT_FORMAT) fail(`its format is ${JSON.stringify(sd.format)}, not "${STATE_DICT_FORMAT}"`);
   if (sd.version !== undefined && sd.version !== STATE_DICT_VERSION) fail(`it is version ${String(sd.version)}; this library reads version ${STATE_DICT_VERSION}`);
   if (sd.optimizer !== definition.name) fail(`it belongs to optimizer "${String(sd.optimizer)}"`);
+}
+
+/** The dict's tensors are these: the same names and lengths, and the same shape where it has one. */
+function checkTensors(tensors: readonly TensorInfo[], sd: OptimizerStateDict<any>, fail: Fail): void {
   if (!Array.isArray(sd.tensors) || sd.tensors.length !== tensors.length) {
     fail(`it has ${Array.isArray(sd.tensors) ? sd.tensors.length : 'no'} tensors, this optimizer ${tensors.length}`);
   }
@@ -382,7 +386,8 @@ export function checkStateDict<H extends object>(
   const fail = (why: string): never => {
     throw new Error(`webgpu-optim: ${definition.name}: cannot load this state dict: ${why}`);
   };
-  checkHeader(definition, tensors, sd, fail);
+  checkIdentity(definition, sd, fail);
+  checkTensors(tensors, sd, fail);
   checkSteps(sd, fail);
   checkTraining(sd, training, tensors, fail);
   if (sd.mode !== undefined && !(definition.modes && (sd.mode === 'train' || sd.mode === 'eval'))) {

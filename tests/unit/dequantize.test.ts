@@ -5,7 +5,7 @@
  * is made from a missing absmax).
  */
 import { describe, expect, test } from 'vitest';
-import { createReferenceOptimizer, decodeSafetensors, dequantizeStateDict, fromTorchCheckpoint, stateDictFromJSON, stateDictToJSON, toTorchCheckpoint } from '../../src/index.js';
+import { createReferenceOptimizer, decodeSafetensors, dequantizeStateDict, fromTorchCheckpoint, stateDictToJSON, toTorchCheckpoint } from '../../src/index.js';
 import { decodeQ8, Q8_MAPS } from '../../src/q8.js';
 
 /** A dict these tests spoil on purpose (any field, any type). */
@@ -38,7 +38,7 @@ function f32Dict(): Dict {
 const q8Slot = "state[0].exp_avg must be { codes: Uint8Array of length 5000, absmax: Float32Array of length 20 } (stateFormat 'q8', blocks of 256)";
 
 /** A deep copy (typed arrays included) to change. */
-const copy = (sd: Dict): Dict => stateDictFromJSON(stateDictToJSON(sd));
+const copy = (sd: Dict): Dict => structuredClone(sd);
 
 describe('dequantizeStateDict', () => {
   test('decodes every 8-bit slot (code × its block absmax) and keeps f32 side state; an f32 dict comes back as it is', () => {
