@@ -8,7 +8,7 @@ export const MIN_QUANTIZED_ELEMENTS = 4096;
 export function rooflineNote(fraction, software) {
   if (!(fraction > 1)) return undefined;
   if (software) {
-    return 'Over 100 % of the "roofline" on a software adapter: there the copy kernel bounds nothing. SwiftShader runs both kernels as code on the host CPU, bound by the emulation of their invocations rather than by memory (Adam moves well under 1 GB/s here, where a plain host copy moves several GB/s), and it emulates the copy kernel slower than the optimizer\'s. The figure is kept as measured; a host-memory roofline would not bound the emulator either, so the column means something on a GPU only.';
+    return 'Over 100 % of the "roofline" on a software adapter: there the copy kernel bounds nothing. SwiftShader runs both kernels as code on the host CPU, bound by the emulation of their invocations rather than by memory (Adam moves well under 1 GB/s here, where a plain host copy moves several GB/s), and a reading of the copy kernel can come out slower than the optimizer\'s. The figure is kept as measured; a host-memory roofline would not bound the emulator either, so the column means something on a GPU only.';
   }
   return 'Over 100 % of the roofline: the step and the copy kernel moving the same bytes are timed separately (a median each), so within their spread they take the same time.';
 }
