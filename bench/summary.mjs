@@ -129,7 +129,7 @@ export function summaryMarkdown(runs, torchList = [], chartPath = (tag) => `resu
   return [
     '## At a glance',
     '',
-    'Adam, the optimizer every peer has, one table per adapter. Peer columns: the peer\'s time per step ÷ webgpu-optim\'s packed step, **above 1× means webgpu-optim is faster** (wall clock against wall clock; PyTorch CUDA\'s own Adam, timed with CUDA events on the same card, against the packed step\'s GPU time). TF.js and jax-js run on the same adapter; "CPU" is the faster of a plain-JS loop and worker threads. % of copy roofline: a copy kernel moving the same bytes ÷ the step. Ratios within a row come from one run; figures of different adapters do not compare.',
+    'Adam, the optimizer every peer has, one table per adapter. Peer columns: the peer\'s time per step ÷ webgpu-optim\'s packed step, **above 1× means webgpu-optim is faster** (wall clock against wall clock; PyTorch CUDA\'s own Adam, where measured, timed with CUDA events on the same card against the packed step\'s GPU time). TF.js and jax-js run on the same adapter; "CPU" is the faster of a plain-JS loop and worker threads. % of copy roofline: a copy kernel moving the same bytes ÷ the step. Ratios within a row come from one run; figures of different adapters do not compare.',
     '',
     ...groups.flatMap((group) => [...summaryTable(group, torchList, runs), '']),
     `![Adam on ${headline.data.meta.environment}: ${adapterLine(headline.data.meta)}, ${headline.data.meta.date.slice(0, 10)}](${chartPath(headline.tag)})`,
