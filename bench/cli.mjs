@@ -12,7 +12,8 @@ export const benchDir = dirname(fileURLToPath(import.meta.url));
 export const rootDir = dirname(benchDir);
 
 const HELP = `Options (--flag value and --flag=value both work):
-  --quick                 smoke run (small sizes, 3 repetitions, a few minutes); writes bench/results/quick/ only
+  --quick                 smoke run (small sizes, 3 repetitions; on a 2-core machine about 4 minutes in
+                          Chromium, 6 in Node); writes bench/results/quick/ only
   --optimizers a,b        e.g. adam,sgd+momentum (labels or names)
   --workloads a,b         substrings of workload labels, e.g. 16M,2000
   --modes a,b             only these measurements, e.g. fused,roofline (default: all; --help lists them)
