@@ -6,12 +6,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs as parseCommandLine } from 'node:util';
 import { markdownFile, MODES, terminalTable } from './report.mjs';
+import { summaryMarkdown } from './summary.mjs';
 
 export const benchDir = dirname(fileURLToPath(import.meta.url));
 export const rootDir = dirname(benchDir);
 
 const HELP = `Options (--flag value and --flag=value both work):
-  --quick                 smoke run (small sizes, 3 repetitions, about a minute); writes bench/results/quick/ only
+  --quick                 smoke run (small sizes, 3 repetitions; on a 2-core machine about 4 minutes in
+                          Chromium, 6 in Node); writes bench/results/quick/ only
   --optimizers a,b        e.g. adam,sgd+momentum (labels or names)
   --workloads a,b         substrings of workload labels, e.g. 16M,2000
   --modes a,b             only these measurements, e.g. fused,roofline (default: all; --help lists them)
@@ -135,15 +137,13 @@ export function loadResults(dir) {
   return { runs: all.filter((r) => r.data.meta?.environment), torch: all.filter((r) => r.data.meta?.torch).map((r) => r.data) };
 }
 
-/** RESULTS.md of a folder from every stored result (plus bench/RESULTS.notes.md for the full one). */
+/** RESULTS.md of a folder from every stored result: the summary first, the full file linking bench/RESULTS.notes.md. */
 export function writeMarkdown(dir, quick) {
   const { runs, torch } = loadResults(dir);
   const md = join(quick ? dir : benchDir, 'RESULTS.md');
-  let extra = '';
-  try {
-    if (!quick) extra = `\n${readFileSync(join(benchDir, 'RESULTS.notes.md'), 'utf8')}`;
-  } catch {}
-  writeFileSync(md, markdownFile(runs.map((r) => r.data), torch, extra));
+  const notes = quick ? '' : 'What each section is and what its figures say (the experiments, their anomalies, the targets): [RESULTS.notes.md](RESULTS.notes.md).';
+  const glance = summaryMarkdown(runs, torch, (tag) => (quick ? `${tag}.png` : `results/${tag}.png`));
+  writeFileSync(md, markdownFile(runs.map((r) => r.data), torch, { glance, notes }));
   return md;
 }
 

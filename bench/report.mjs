@@ -1,4 +1,6 @@
 // Renders benchmark results: terminal table, Markdown (bench/RESULTS.md) and an HTML report.
+import { cpuNote, fitNote, q8BytesNote, rooflineNote, skippedNotes, stateFormatNote } from './caveats.mjs';
+import { createFootnotes } from './footnotes.mjs';
 
 export const MODES = [
   ['fused', 'packed fused'],
@@ -18,7 +20,7 @@ export const MODES = [
   ['jaxPerTensor', 'jax-js per tensor'],
 ];
 
-const ok = (o) => o && typeof o.median === 'number';
+export const ok = (o) => o && typeof o.median === 'number';
 const ms = (o) => (ok(o) ? fmt(o.median) : o?.skipped ? 'n/a' : o?.error ? 'error' : '–');
 const precise = (o) => (ok(o) ? o.median.toPrecision(3) : ms(o));
 const range = (o) => (ok(o) ? `${fmt(o.median)} (${fmt(o.min)}–${fmt(o.max)})` : ms(o));
@@ -29,8 +31,19 @@ export function fmt(x) {
   if (x >= 1) return x.toFixed(2);
   return x.toPrecision(2);
 }
-const ratio = (a, b) => (ok(a) && ok(b) ? b.median / a.median : undefined);
-const times = (r) => (r === undefined ? '' : ` (${r >= 10 ? r.toFixed(0) : r.toFixed(1)}×)`);
+/**
+ * A ratio to `digits` significant figures (0.043, 1.6, 38; whole numbers from 10^digits up), so a
+ * small ratio never reads as 0.0.
+ */
+export function sig(x, digits = 2) {
+  if (!Number.isFinite(x)) return String(x);
+  if (x === 0) return '0';
+  if (Math.abs(x) >= 10 ** digits) return Math.round(x).toString();
+  const s = x.toPrecision(digits);
+  return s.includes('e') ? String(Number(s)) : s;
+}
+export const ratio = (a, b) => (ok(a) && ok(b) ? b.median / a.median : undefined);
+const times = (r) => (r === undefined ? '' : ` (${sig(r)}×)`);
 // A smaller state's step ÷ the f32 state's: three digits, since the targets sit near 0.75.
 const stateTimes = (r) => (r === undefined ? '' : ` (${r >= 10 ? r.toFixed(1) : r.toPrecision(3)}×)`);
 const STATE_FORMAT_MODES = new Set(['fusedBf16', 'fusedF16', 'fusedQ8']);
@@ -47,8 +60,8 @@ export function adapterLine(meta) {
 }
 
 /** The wall-clock time of the packed step: what a wall-clock competitor is compared with. */
-const wallBase = (r) => (ok(r.fusedWall) ? r.fusedWall : r.fused?.clock === 'wall' ? r.fused : undefined);
-const faster = (a, b) => (ok(a) && ok(b) ? (a.median <= b.median ? a : b) : ok(a) ? a : b);
+export const wallBase = (r) => (ok(r.fusedWall) ? r.fusedWall : r.fused?.clock === 'wall' ? r.fused : undefined);
+export const faster = (a, b) => (ok(a) && ok(b) ? (a.median <= b.median ? a : b) : ok(a) ? a : b);
 
 /** Derived figures of one row. GPU-time figures compare GPU times; peers compare wall times. */
 export function derive(row) {
@@ -71,28 +84,75 @@ function cell(r, mode) {
   if (mode === 'fused' || mode === 'fusedWall' || mode === 'roofline') return ms(r[mode]);
   // 16- and 8-bit state: (×) is its step time ÷ the f32 state's, GPU time against GPU time.
   if (STATE_FORMAT_MODES.has(mode)) return ms(r[mode]) + stateTimes(ratio(r.fused, r[mode]));
-  const base = mode === 'perTensor' ? r.fused : mode === 'perTensorWall' ? r.fusedWall : wallBase(r);
-  return ms(r[mode]) + times(ratio(base, r[mode]));
+  return ms(r[mode]) + times(cellRatio(r, mode));
 }
 
+/** The (×) of a competitor's cell: its time ÷ the packed step's, GPU against GPU, wall against wall. */
+function cellRatio(r, mode) {
+  const base = mode === 'perTensor' ? r.fused : mode === 'perTensorWall' ? r.fusedWall : wallBase(r);
+  return ratio(base, r[mode]);
+}
+
+/** The note a cell's figure calls for, if any (why it is missing, or why it is surprising). */
+function cellNote(r, mode, { software, skipped }) {
+  if (!ok(r[mode])) return r[mode]?.skipped ? skipped.get(mode) : undefined;
+  if (STATE_FORMAT_MODES.has(mode)) return stateFormatNote(mode, ratio(r.fused, r[mode]), software);
+  if (mode === 'cpuFast' || mode === 'cpuWorkers') return cpuNote(cellRatio(r, mode), software);
+  return undefined;
+}
+
+/** A cell with its footnote mark, the note added to `context.notes`. */
+function annotatedCell(r, mode, context) {
+  const note = cellNote(r, mode, context);
+  return cell(r, mode) + (note ? context.notes.mark(note) : '');
+}
+
+/** What a table's cells need to mark their figures: the adapter's kind, the notes, one note per column's skipped cells. */
+function cellContext(results, rows, notes) {
+  return { software: isSoftware(results.meta ?? {}), notes, skipped: skippedNotes(rows) };
+}
+
+/** The share of the copy roofline, with its footnote mark when over 100 %. */
+function rooflineCell(fraction, software, notes) {
+  if (fraction === undefined) return '';
+  const note = rooflineNote(fraction, software);
+  return `${(fraction * 100).toFixed(0)} %${note ? notes.mark(note) : ''}`;
+}
+
+/** What a table's figures are: units, clocks and what (×) divides. */
+export function tableLegend(results) {
+  const reps = results.meta?.reps;
+  return [
+    `Times in ms per optimizer step${reps ? `, median of ${reps} repetitions` : ''}. GB/s: bytes read and written ÷ the packed step's time. % of roofline: a copy kernel moving the same bytes ÷ the packed step's time.`,
+    '(×) = that column\'s time ÷ webgpu-optim\'s packed step (GPU time against GPU time, wall clock against wall clock): above 1 means webgpu-optim is faster. In the bf16 / f16 / q8 state columns, (×) = that step ÷ the f32-state step: below 1 means the smaller state is faster.',
+  ];
+}
+
+/** The run's table for a terminal: units in the header, the legend above, footnotes below. */
 export function terminalTable(results) {
-  const header = ['workload', 'optimizer', 'GB/s', '%roof', ...MODES.map(([, l]) => l)];
+  const software = isSoftware(results.meta ?? {});
+  const notes = createFootnotes();
+  const context = cellContext(results, results.rows, notes);
+  const header = ['workload', 'optimizer', 'GB/s', '% of roofline', ...MODES.map(([m, l]) => `${l} ms${UNRATIOED.has(m) ? '' : ' (×)'}`)];
   const lines = results.rows.map((row) => {
     const d = derive(row);
     return [
       row.workload,
       row.optimizer,
       d.gbps === undefined ? '' : fmt(d.gbps),
-      d.rooflineFraction === undefined ? '' : `${(d.rooflineFraction * 100).toFixed(0)}%`,
-      ...MODES.map(([m]) => cell(row.results, m)),
+      rooflineCell(d.rooflineFraction, software, notes),
+      ...MODES.map(([m]) => annotatedCell(row.results, m, context)),
     ];
   });
   // Columns nobody measured are left out.
   const keep = header.map((_, c) => c < 4 || lines.some((l) => l[c] !== '–'));
   const widths = header.map((h, c) => Math.max(h.length, ...lines.map((l) => String(l[c]).length)));
   const render = (cells) => cells.filter((_, c) => keep[c]).map((c, i) => String(c).padEnd(widths.filter((_, k) => keep[k])[i])).join('  ');
-  return [render(header), render(widths.map((w) => '-'.repeat(w))), ...lines.map(render)].join('\n');
+  const table = [render(header), render(widths.map((w) => '-'.repeat(w))), ...lines.map(render)];
+  const fit = fitTable(results, notes, { terminal: true });
+  return [...tableLegend(results), '', ...table, ...(fit.length ? ['', ...fit] : []), ...(notes.lines().length ? ['', ...notes.lines()] : [])].join('\n');
 }
+const UNRATIOED = new Set(['fused', 'fusedWall', 'roofline']);
 
 /**
  * The issue's targets, each with the row it is read from: reported, never asserted. A goal is a
@@ -131,8 +191,9 @@ export function targets(results) {
 export function verdict({ value, goal, atMost, lowerBound = false }) {
   if (value === undefined) return '–';
   if (atMost ? value <= goal : value >= goal) return lowerBound ? '– (a lower bound)' : 'met';
-  const at = lowerBound ? '≥ ' : '';
-  return atMost ? `missed: ${at}${(value / goal).toFixed(3)}× over` : `missed: ${at}${(goal / value).toFixed(2)}× short`;
+  // Said as a share of the goal: "43.59× short" of a 40× goal read as if 43.59× had been measured.
+  if (!atMost) return `missed: reaches ${sig((value / goal) * 100)} % of the goal`;
+  return `missed: ${lowerBound ? 'at least ' : ''}${sig((value / goal - 1) * 100)} % over the goal`;
 }
 
 /** Whether the timed steps read the suite's seeded gradients (results from before that read zeros). */
@@ -154,31 +215,42 @@ function targetLines(results) {
   });
 }
 
-function mainTable(results) {
+function mainTable(results, notes) {
+  const software = isSoftware(results.meta);
   const rows = results.rows.filter((r) => !r.workload.startsWith('sweep'));
+  const context = cellContext(results, rows, notes);
   const modes = MODES.filter(([m]) => rows.some((r) => r.results[m] !== undefined));
   const lines = [
-    `| workload | optimizer | GB/s | % of roofline | ${modes.map(([, l]) => `${l} ms`).join(' | ')} |`,
+    `| workload | optimizer | GB/s | % of roofline | ${modes.map(([m, l]) => `${l} ms${UNRATIOED.has(m) ? '' : ' (×)'}`).join(' | ')} |`,
     `|---|---|---|---|${modes.map(() => '---').join('|')}|`,
   ];
   for (const row of rows) {
     const d = derive(row);
-    const cells = modes.map(([m]) => (m === 'fused' ? range(row.results.fused) : cell(row.results, m)));
-    lines.push(`| ${row.workload} | ${row.optimizer} | ${d.gbps === undefined ? '' : fmt(d.gbps)} | ${d.rooflineFraction === undefined ? '' : `${(d.rooflineFraction * 100).toFixed(0)}%`} | ${cells.join(' | ')} |`);
+    const cells = modes.map(([m]) => (m === 'fused' ? range(row.results.fused) : annotatedCell(row.results, m, context)));
+    lines.push(`| ${row.workload} | ${row.optimizer} | ${d.gbps === undefined ? '' : fmt(d.gbps)} | ${rooflineCell(d.rooflineFraction, software, notes)} | ${cells.join(' | ')} |`);
   }
   return lines;
 }
 
-/** Optimizer state in bytes per parameter, per state format (from the largest workload of each optimizer). */
-function stateBytesTable(results) {
+/**
+ * Optimizer state in bytes per parameter, per state format, from each optimizer's workload with the
+ * largest tensors (small tensors keep f32 state under q8, so the largest workload would hide q8's saving).
+ */
+function stateBytesTable(results, notes) {
   const rows = results.rows.filter((r) => r.stateBytesPerParam && !r.workload.startsWith('sweep'));
   if (rows.length === 0) return [];
   const formats = ['f32', 'bf16', 'f16', 'q8'].filter((f) => rows.some((r) => r.stateBytesPerParam[f] !== undefined));
   const largest = new Map();
-  for (const r of rows) if (!largest.has(r.optimizer) || r.elements > largest.get(r.optimizer).elements) largest.set(r.optimizer, r);
-  const cellOf = (r, f) => (r.stateBytesPerParam[f] === undefined ? '–' : r.stateBytesPerParam[f].toFixed(2));
+  const tensorSize = (r) => r.elements / r.tensors;
+  for (const r of rows) if (!largest.has(r.optimizer) || tensorSize(r) > tensorSize(largest.get(r.optimizer))) largest.set(r.optimizer, r);
+  const cellOf = (r, f) => {
+    const bytes = r.stateBytesPerParam[f];
+    if (bytes === undefined) return '–';
+    const note = f === 'q8' ? q8BytesNote(bytes, r.stateBytesPerParam.f32) : undefined;
+    return `${bytes.toFixed(2)}${note ? notes.mark(note) : ''}`;
+  };
   return [
-    'Optimizer state, bytes per parameter (`Optimizer.stateBytes` ÷ parameters, padding included, on the largest workload), by `stateFormat`:',
+    'Optimizer state, bytes per parameter (`Optimizer.stateBytes` ÷ parameters, padding included, on the workload with the largest tensors), by `stateFormat`:',
     '',
     `| optimizer | workload | ${formats.join(' | ')} |`,
     `|---|---|${formats.map(() => '---').join('|')}|`,
@@ -220,30 +292,36 @@ function kernelShapeTable(results) {
   ];
 }
 
-/** TF.js model.fit epochs: TF.js's Adam against webgpu-optim's on the demo's CNN. */
-function fitTable(results) {
+/** TF.js model.fit epochs: TF.js's Adam against webgpu-optim's on the demo's CNN, with the caveat each comparison needs. */
+function fitTable(results, notes, { terminal = false } = {}) {
   const fit = results.fit ?? [];
   if (fit.length === 0) return [];
+  const software = isSoftware(results.meta ?? {});
   const networks = [...new Set(fit.map((f) => f.network))];
-  return [
-    'TF.js `model.fit`, the demo\'s CNN with Adam, ms per epoch (median of the epochs after the first; same model, data and batches):',
-    '',
-    '| network | images, batch | tf.train.adam | webgpu-optim/tfjs | tf.train ÷ webgpu-optim |',
-    '|---|---|---|---|---|',
-    ...networks.map((n) => {
-      const theirs = fit.find((f) => f.network === n && f.implementation === 'tf.train');
-      const ours = fit.find((f) => f.network === n && f.implementation === 'webgpu-optim');
-      const both = theirs && ours;
-      return `| ${(ours ?? theirs).description} | ${(ours ?? theirs).images}, ${(ours ?? theirs).batchSize} | ${theirs ? fmt(theirs.median) : '–'} | ${ours ? fmt(ours.median) : '–'} | ${both ? `${fmt(theirs.median / ours.median)}×` : '–'} |`;
-    }),
-  ];
+  const spread = (f) => (f?.epochMs?.length > 1 ? `${fmt(f.median)} (${fmt(Math.min(...f.epochMs))}–${fmt(Math.max(...f.epochMs))})` : f ? fmt(f.median) : '–');
+  const header = ['network', 'images, batch', 'epochs timed', 'tf.train.adam ms/epoch', 'webgpu-optim/tfjs ms/epoch', 'tf.train ÷ webgpu-optim'];
+  const rows = networks.map((n) => {
+    const theirs = fit.find((f) => f.network === n && f.implementation === 'tf.train');
+    const ours = fit.find((f) => f.network === n && f.implementation === 'webgpu-optim');
+    const any = ours ?? theirs;
+    const note = theirs && ours ? fitNote(theirs, ours, software) : undefined;
+    const ratioCell = theirs && ours ? `${sig(theirs.median / ours.median)}×${note ? notes.mark(note) : ''}` : '–';
+    return [terminal ? n : any.description, `${any.images}, ${any.batchSize}`, String(any.epochMs?.length ?? '–'), spread(theirs), spread(ours), ratioCell];
+  });
+  const title = 'TF.js `model.fit`, the demo\'s CNN with Adam, ms per epoch: median (min–max) of the epochs after the first; same model, data and batches:';
+  if (terminal) {
+    const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+    const line = (cells) => cells.map((c, i) => c.padEnd(widths[i])).join('  ');
+    return [title.replace(/`/g, ''), line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
+  }
+  return [title, '', `| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
 }
 
 export function markdownSection(results) {
   const meta = results.meta;
   const software = isSoftware(meta);
   const lines = [
-    `## ${meta.environment}: ${adapterLine(meta)}`,
+    `## ${meta.environment}: ${adapterLine(meta)} (${meta.date.slice(0, 10)})`,
     '',
     `- Date: ${meta.date.slice(0, 10)}`,
     `- Adapter: ${adapterLine(meta)}${software ? ' — **a software adapter: every "GPU" figure below is CPU-emulated (SwiftShader on the host CPU), not GPU speed; the plain-JS CPU loop beats it**' : ''}`,
@@ -252,12 +330,16 @@ export function markdownSection(results) {
     gradientsLine(results),
     `- Reproduce: \`${meta.command}\``,
     '',
-    '(×) = the competitor\'s time ÷ webgpu-optim\'s packed step, GPU time against GPU time and wall time against wall time: above 1 means webgpu-optim is faster. For the bf16 / f16 / q8 state columns, (×) is that step\'s time ÷ the f32-state step\'s: below 1 means the smaller state is faster.',
-    '',
-    ...mainTable(results),
+    tableLegend(results).join(' '),
     '',
   ];
-  for (const table of [stateBytesTable(results), sweepTable(results), kernelShapeTable(results), fitTable(results)]) if (table.length) lines.push(...table, '');
+  // Each table with its own footnotes right under it.
+  const tables = [mainTable, stateBytesTable, sweepTable, kernelShapeTable, fitTable].map((table) => {
+    const notes = createFootnotes();
+    const rows = table(results, notes);
+    return rows.length && notes.lines().length ? [...rows, '', ...notes.lines().map((n) => `${n}  `)] : rows;
+  });
+  for (const table of tables) if (table.length) lines.push(...table, '');
   if (results.hostCost?.length) {
     lines.push('Host cost of `step()` (JS: encode + finish + submit), Adam, tensors of 64 elements:', '', '| tensors | µs per step (min–max) |', '|---|---|');
     for (const h of results.hostCost) lines.push(`| ${h.tensors} | ${fmt(h.medianUs)} (${fmt(h.minUs)}–${fmt(h.maxUs)}) |`);
@@ -269,9 +351,15 @@ export function markdownSection(results) {
   return lines.join('\n');
 }
 
+/** Whether a PyTorch CUDA run (its `meta.device`, e.g. "NVIDIA H100 80GB HBM3") ran on a benchmark run's adapter. */
+export function sameCard(torchMeta, meta) {
+  const device = meta.adapter?.device;
+  return !isSoftware(meta) && Boolean(device) && torchMeta.device.toLowerCase().replace(/\s+/g, '-').includes(device.replace(/^nvidia-/, ''));
+}
+
 /** PyTorch's own CUDA Adam (bench/torch-cuda.py) beside webgpu-optim's packed step on the same card. */
 export function torchSection(torch, webgpuRuns) {
-  const ours = webgpuRuns.find((r) => !isSoftware(r.meta) && r.meta.adapter?.device && torch.meta.device.toLowerCase().replace(/\s+/g, '-').includes(r.meta.adapter.device.replace(/^nvidia-/, '')));
+  const ours = webgpuRuns.find((r) => sameCard(torch.meta, r.meta));
   const oursFor = (workload) => {
     const row = ours?.rows.find((r) => r.optimizer === 'adam' && r.workload === workload);
     const shape = ours?.kernelShapes?.find((s) => s.workload === workload && s.workgroupSize === 256 && s.vectorsPerInvocation === 1);
@@ -289,17 +377,27 @@ export function torchSection(torch, webgpuRuns) {
   ].join('\n');
 }
 
-export function markdownFile(resultsList, torchList = [], extra = '') {
+/**
+ * RESULTS.md: `glance` (the summary tables and headline chart) first, then `notes` (a line that
+ * links the experiment write-ups), then one section per run, real GPUs first.
+ * @param {object[]} resultsList
+ * @param {object[]} [torchList]
+ * @param {{ glance?: string[], notes?: string }} [parts]
+ */
+export function markdownFile(resultsList, torchList = [], { glance = [], notes = '' } = {}) {
   const runs = [...resultsList].sort((a, b) => Number(isSoftware(a.meta)) - Number(isSoftware(b.meta)) || a.meta.environment.localeCompare(b.meta.environment));
   return [
     '# Benchmark results',
     '',
-    'What one optimizer step costs with webgpu-optim, against the same kernel dispatched per tensor, a copy kernel that moves the same bytes (the roofline), the CPU, TF.js and jax-js. One section per adapter; real GPUs first.',
+    'What one optimizer step costs with webgpu-optim, against the same kernel dispatched per tensor, a copy kernel that moves the same bytes (the roofline), the CPU, TF.js, jax-js and PyTorch CUDA.',
     '',
-    'Reproduce: `npm run bench` (headless Chromium; `-- --hardware` for the real GPU) and `npm run bench:node` (Node + Dawn); `--help` lists the filters. Figures: `bench/results/*.json`; charts: `bench/results/*.png` (re-drawn from the JSON by `node bench/render.mjs`).',
-    extra,
+    ...glance,
+    '',
+    '## Sections',
+    '',
+    'One section per run, real GPUs first, each with its adapter and date. Reproduce: `npm run bench` (headless Chromium; `-- --hardware` for the real GPU) and `npm run bench:node` (Node + Dawn); `--help` lists the filters. Figures: `bench/results/*.json`; charts: `bench/results/*.png` (re-drawn from the JSON by `node bench/render.mjs`).',
+    ...(notes ? ['', notes] : []),
     ...runs.map((r) => `\n${markdownSection(r)}\n`),
     ...torchList.map((t) => `\n${torchSection(t, runs)}\n`),
   ].join('\n');
 }
-

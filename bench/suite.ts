@@ -4,7 +4,7 @@
  * the roofline copy kernel, CPU baselines and TF.js, and the host-side cost of step().
  */
 import { createOptimizer, createParameterSet, createReferenceOptimizer, type Optimizer, type ParameterSet, type StateFormat } from '../src/index.js';
-import { fastCpuKernel, makeCpuState } from './cpu-kernels.js';
+import { cpuLoopFor, makeCpuState } from './cpu-kernels.js';
 import { createGpuTimer } from './gpu-timer.js';
 import type { JaxRunner } from './jaxjs.js';
 import { measureKernelShapes, type KernelShapeRow } from './kernel-shapes.js';
@@ -328,9 +328,11 @@ async function measureGpu({ device, timer, cfg, opt, workload, elements, attempt
 
 /** The plain-JS loop (one thread and worker threads) and the f32-exact reference. */
 async function measureCpu({ env, cfg, opt, workload, elements, attempt }: RowContext) {
+  const loop = cpuLoopFor(opt);
   await attempt('cpuFast', async () => {
+    if ('skipped' in loop) return loop;
+    const { kernel } = loop;
     const st = makeCpuState(elements);
-    const kernel = fastCpuKernel(opt);
     let t = 0;
     return measure(async (k) => {
       const t0 = performance.now();
@@ -340,6 +342,7 @@ async function measureCpu({ env, cfg, opt, workload, elements, attempt }: RowCon
   });
   await attempt('cpuWorkers', async () => {
     if (!env.workers) return { skipped: 'worker threads are measured in Node (npm run bench:node)' };
+    if ('skipped' in loop) return loop;
     const runner = await env.workers.setup(opt, elements);
     let t = 0;
     try {
