@@ -16,7 +16,8 @@ export function shown(value: unknown): string {
   try {
     text = value === undefined ? 'undefined' : (JSON.stringify(value) ?? String(value));
   } catch {
-    text = String(value);
+    // Nested deeper than the stack reaches (a file can nest arrays millions deep): described, not printed.
+    text = Array.isArray(value) ? '[...] (nested too deep to show)' : '{...} (nested too deep to show)';
   }
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }

@@ -94,6 +94,15 @@ describe('safetensors layer', () => {
     expect(refusal(() => decodeSafetensors('file' as never))).toMatch(/must be a Uint8Array/);
   });
 
+  test('values nested 100 000 deep are refused with a plain Error, not a stack overflow', () => {
+    const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+    expect(refusal(() => decodeSafetensors(rawFile(deep)))).toMatch(/the header must be a JSON object, got \[\.\.\.\] \(nested too deep to show\)/);
+    expect(refusal(() => decodeSafetensors(rawFile(`{"t": {"dtype": "F32", "shape": ${deep}, "data_offsets": [0, 0]}}`)))).toMatch(/tensor "t": shape must be an array of integers >= 0/);
+    expect(refusal(() => decodeSafetensors(rawFile(`{"__metadata__": ${deep}}`)))).toMatch(/__metadata__ must be an object of strings/);
+    expect(refusal(() => stateDictFromJSON(deep))).toMatch(/the JSON must be an object/);
+    expect(refusal(() => stateDictFromJSON(`{"format":"webgpu-optim/state-dict","version":1,"x":${deep}}`))).toMatch(/is nested deeper than 32 levels/);
+  });
+
   test('a header that is not UTF-8 is refused (not decoded with replacement characters)', () => {
     const file = rawFile('{"t"  : {}}');
     file[10] = 0xff;
