@@ -1,10 +1,12 @@
 /**
  * Optimizer checkpoints in PyTorch's own structure, as one safetensors file:
- * - tensors `state.<i>.<slot>` (float32, flat): tensor i's state slots by PyTorch's names;
+ * - tensors `state.<i>.<slot>` (float32, the parameter's shape; the flat form is read too):
+ *   parameter i's state slots by PyTorch's names;
  * - metadata `format` ("webgpu-optim/torch-optimizer"), `version` ("1"), `optimizer` (the
  *   torch.optim class, e.g. "Adam"), `param_groups` (JSON: PyTorch's keys, `params` as indices and
  *   `param_names` as this library's tensor names) and `scalars` (JSON: `{i: {step, mu_product?}}`).
  * python/webgpu_optim_torch.py loads it into a `torch.optim` optimizer and writes one from it.
+ * What a valid file is: docs/checkpoint-format.md (section 2); the reader checks all of it.
  *
  * @example
  * const file = toTorchCheckpoint(await adam.stateDict());          // Uint8Array: save it as opt.safetensors
