@@ -39,3 +39,4 @@ export type { GradClipping, LossScaling, TrainingOptions } from './training.js';
 export type { ControlSnapshot } from './engine/control-block.js';
 export { fromTorchCheckpoint, toTorchCheckpoint, TORCH_CHECKPOINT_FORMAT, TORCH_CLASSES } from './checkpoint/torch.js';
 export { decodeSafetensors, encodeSafetensors, type SafetensorsContent } from './checkpoint/safetensors.js';
+export { decodeWeights, encodeWeights, loadWeights, saveWeights, WEIGHTS_FORMAT, type WeightsTensor } from './checkpoint/weights.js';

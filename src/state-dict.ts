@@ -9,6 +9,7 @@ import type { ResolvedTraining } from './training.js';
 import { checkStateFormat, decodeState, slotCodec, type SlotCodec, type StateFormat } from './state-format.js';
 import { getDefinition } from './optimizers/registry.js';
 import { tensorOffsets } from './layout.js';
+import { readStateDictJSON } from './state-dict-json.js';
 import { decodeQ8, isQuantizedSlot, isQuantizedTensor, mapOf, Q8_MAPS, resolveQuantization, runOfElement, tensorRuns, type Quantization } from './q8.js';
 
 export const STATE_DICT_FORMAT = 'webgpu-optim/state-dict';
@@ -424,21 +425,21 @@ export function checkStateDict<H extends object>(
  * opt.loadStateDict(stateDictFromJSON(localStorage.getItem('ckpt')!));
  */
 export function stateDictToJSON(sd: OptimizerStateDict<any>): string {
-  return JSON.stringify(sd, (_key, value) =>
+  // Hand-made dicts without the header get it: stateDictFromJSON requires it.
+  const headed = { ...sd, format: sd.format ?? STATE_DICT_FORMAT, version: sd.version ?? STATE_DICT_VERSION };
+  return JSON.stringify(headed, (_key, value) =>
     value instanceof Float32Array ? { float32: toBase64(value) } : value instanceof Uint16Array ? { uint16: toBase64(value) } : value instanceof Uint8Array ? { uint8: toBase64(value) } : value,
   );
 }
 
-/** Reads what {@link stateDictToJSON} wrote. */
+/**
+ * Reads what {@link stateDictToJSON} wrote, trusting nothing: strict JSON carrying the format
+ * header (`format: "webgpu-optim/state-dict"`, `version: 1`), canonical base64 for every typed
+ * array, no `__proto__` key. A refusal names the field and the value; `loadStateDict` then checks
+ * the dict against the optimizer.
+ */
 export function stateDictFromJSON<H extends object = Record<string, unknown>>(json: string): OptimizerStateDict<H> {
-  if (typeof json !== 'string') throw new TypeError('webgpu-optim: stateDictFromJSON takes the JSON text stateDictToJSON wrote');
-  return JSON.parse(json, (_key, value) => {
-    if (value === null || typeof value !== 'object' || Object.keys(value).length !== 1) return value;
-    if (typeof value.float32 === 'string') return new Float32Array(fromBase64(value.float32, 4));
-    if (typeof value.uint16 === 'string') return new Uint16Array(fromBase64(value.uint16, 2));
-    if (typeof value.uint8 === 'string') return new Uint8Array(fromBase64(value.uint8, 1));
-    return value;
-  });
+  return readStateDictJSON(json, { format: STATE_DICT_FORMAT, version: STATE_DICT_VERSION }) as OptimizerStateDict<H>;
 }
 
 function toBase64(array: Float32Array | Uint16Array | Uint8Array): string {
@@ -446,15 +447,4 @@ function toBase64(array: Float32Array | Uint16Array | Uint8Array): string {
   let binary = '';
   for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   return btoa(binary);
-}
-
-/** The bytes of a base64 array of `elementBytes`-byte elements. */
-function fromBase64(text: string, elementBytes: number): ArrayBuffer {
-  const binary = atob(text);
-  if (binary.length % elementBytes !== 0) {
-    throw new Error(`webgpu-optim: a ${elementBytes === 4 ? 'float32' : 'uint16'} array in the JSON has a length that is not a multiple of ${elementBytes} bytes`);
-  }
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes.buffer;
 }

@@ -1,17 +1,24 @@
 /**
  * Optimizer checkpoints in PyTorch's own structure, as one safetensors file:
- * - tensors `state.<i>.<slot>` (float32, flat): tensor i's state slots by PyTorch's names;
+ * - tensors `state.<i>.<slot>` (float32, the parameter's shape; the flat form is read too):
+ *   parameter i's state slots by PyTorch's names;
  * - metadata `format` ("webgpu-optim/torch-optimizer"), `version` ("1"), `optimizer` (the
  *   torch.optim class, e.g. "Adam"), `param_groups` (JSON: PyTorch's keys, `params` as indices and
  *   `param_names` as this library's tensor names) and `scalars` (JSON: `{i: {step, mu_product?}}`).
  * python/webgpu_optim_torch.py loads it into a `torch.optim` optimizer and writes one from it.
+ * What a valid file is: docs/checkpoint-format.md (section 2); the reader checks all of it.
  *
  * @example
  * const file = toTorchCheckpoint(await adam.stateDict());          // Uint8Array: save it as opt.safetensors
  * await adam.loadStateDict(fromTorchCheckpoint(file, await adam.stateDict()));
  */
+import type { OptimizerDefinition } from '../optimizers/definition.js';
+import { getDefinition } from '../optimizers/registry.js';
 import { checkedDequantized, type OptimizerStateDict } from '../state-dict.js';
-import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
+import { isCount, refusal, shown, type Fail } from './refusal.js';
+import { encodeSafetensors, readSafetensors, type SafetensorsContent } from './safetensors.js';
+import { readParamGroups, torchKey } from './torch-groups.js';
+import { DECIMAL_INDEX, readScalars } from './torch-scalars.js';
 
 export const TORCH_CHECKPOINT_FORMAT = 'webgpu-optim/torch-optimizer';
 export const TORCH_CHECKPOINT_VERSION = 1;
@@ -30,8 +37,6 @@ export const TORCH_CLASSES: Readonly<Record<string, string>> = {
   rprop: 'Rprop',
 };
 
-const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-const camel = (key: string) => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
 /**
  * The file for `sd` (a state dict from `stateDict()` of an optimizer torch.optim has). 16-bit and
@@ -58,7 +63,7 @@ export function toTorchCheckpoint(stored: OptimizerStateDict<any>): Uint8Array {
   });
   let next = 0;
   const paramGroups = groups.map(({ tensors: names, ...hyper }) => ({
-    ...Object.fromEntries(Object.entries(hyper).filter(([, v]) => typeof v !== 'function').map(([k, v]) => [snake(k), v])),
+    ...Object.fromEntries(Object.entries(hyper).filter(([, v]) => typeof v !== 'function').map(([k, v]) => [torchKey(k), v])),
     params: names.map(() => next++),
     param_names: names,
   }));
@@ -74,62 +79,113 @@ export function toTorchCheckpoint(stored: OptimizerStateDict<any>): Uint8Array {
   });
 }
 
+/** The metadata an optimizer checkpoint must carry, checked against the target optimizer. */
+function checkMetadata(metadata: Record<string, string>, optimizer: string, fail: Fail): { paramGroups: string; scalars: string } {
+  for (const key of ['format', 'version', 'optimizer', 'param_groups', 'scalars']) {
+    if (metadata[key] === undefined) fail(`metadata.${key} is missing (a ${TORCH_CHECKPOINT_FORMAT} file has format, version, optimizer, param_groups and scalars)`);
+  }
+  if (metadata.format !== TORCH_CHECKPOINT_FORMAT) fail(`metadata.format is ${shown(metadata.format)}, not "${TORCH_CHECKPOINT_FORMAT}"`);
+  if (metadata.version !== String(TORCH_CHECKPOINT_VERSION)) fail(`metadata.version is ${shown(metadata.version)}; this library reads version "${TORCH_CHECKPOINT_VERSION}"`);
+  const torchClass = TORCH_CLASSES[optimizer];
+  if (!Object.values(TORCH_CLASSES).includes(metadata.optimizer!)) fail(`metadata.optimizer is ${shown(metadata.optimizer)}, not a torch.optim class this library has (${Object.values(TORCH_CLASSES).join(', ')})`);
+  if (metadata.optimizer !== torchClass) fail(`the file is for torch.optim.${metadata.optimizer}, the optimizer is ${optimizer}`);
+  return { paramGroups: metadata.param_groups!, scalars: metadata.scalars! };
+}
+
+/**
+ * The one step count the file's scalars give: every parameter's `step`, all equal. torch.optim.SGD
+ * keeps none: a file without it loads as step 1 when it holds state (the momentum buffers exist,
+ * so the next step is not a first step), else 0. Every other optimizer must carry it: without it
+ * the next step would be taken as the first (bias corrections restart).
+ */
+function readStep(scalars: readonly Record<string, number>[], torchClass: string, hasState: boolean, fail: Fail): number {
+  let step: number | undefined;
+  scalars.forEach((entry, t) => {
+    const value = entry.step;
+    if (value === undefined) {
+      if (torchClass !== 'SGD') fail(`scalars["${t}"].step is missing: torch.optim.${torchClass} keeps a step count with its state (without it the next step would be taken as the first)`);
+      return;
+    }
+    if (!isCount(value)) fail(`scalars["${t}"].step must be an integer 0 … 2^53 − 1, got ${shown(value)}`);
+    if (step !== undefined && value !== step) fail(`scalars["${t}"].step is ${value}, scalars["0"].step ${step}: this library keeps one step count for all tensors`);
+    step = value;
+  });
+  return step ?? (hasState ? 1 : 0);
+}
+
+/** The file's state tensors by parameter index and slot; any name that is not `state.<i>.<slot>` of a slot the optimizer has is refused. */
+function stateTensors(tensors: SafetensorsContent['tensors'], slotsOf: (t: number) => readonly string[], n: number, fail: Fail): Map<string, { shape: number[]; data: Float32Array }> {
+  const found = new Map<string, { shape: number[]; data: Float32Array }>();
+  for (const [name, tensor] of Object.entries(tensors)) {
+    const [prefix, index, slot, ...rest] = name.split('.');
+    const t = Number(index);
+    if (prefix !== 'state' || rest.length > 0 || !DECIMAL_INDEX.test(index ?? '') || t >= n) fail(`tensor ${JSON.stringify(name)} has no place in this optimizer: state tensors are named state.<i>.<slot>, i a parameter index 0 … ${n - 1}`);
+    if (!slotsOf(t).includes(slot!)) fail(`tensor ${JSON.stringify(name)}: parameter ${t} has no slot "${slot}" in this optimizer (its slots: ${slotsOf(t).join(', ') || 'none'})`);
+    found.set(name, tensor);
+  }
+  return found;
+}
+
+/** Parameter t's state slot from the file: present, and shaped as the parameter (or flat). */
+function stateSlot(found: ReadonlyMap<string, { shape: number[]; data: Float32Array }>, t: number, slot: string, tensor: { name: string; length: number; shape?: number[] }, fail: Fail): Float32Array {
+  const key = `state.${t}.${slot}`;
+  const entry = found.get(key) ?? fail(`tensor "${key}" is missing: parameter ${t} ("${tensor.name}") has the slot "${slot}" (torch creates state at the first step)`);
+  const shape = tensor.shape ?? [tensor.length];
+  const flat = entry.shape.length === 1 && entry.shape[0] === tensor.length;
+  if (!flat && JSON.stringify(entry.shape) !== JSON.stringify(shape)) {
+    fail(`tensor "${key}" has shape ${shown(entry.shape)}; parameter ${t} ("${tensor.name}") has shape ${shown(shape)} (or the flat [${tensor.length}])`);
+  }
+  return entry.data;
+}
+
+/** Parameter t's scalar state (e.g. NAdam's mu_product): present, and what the step count gives under the group's options. */
+function scalarSlot(definition: OptimizerDefinition<any, any>, entry: Record<string, number>, t: number, slot: string, group: object, step: number, fail: Fail): number {
+  const value = entry[slot] ?? fail(`scalars["${t}"].${slot} is missing`);
+  const expected = definition.scalarState?.[slot]?.(group, step);
+  if (value !== expected) fail(`scalars["${t}"].${slot} is ${value}; at step ${step} with the file's hyperparameters it is ${expected} (it follows from the steps taken)`);
+  return value;
+}
+
 /**
  * The state dict a file holds, shaped like `like` (the target optimizer's own `stateDict()`: its
- * tensor names, lengths and groups). Hyperparameters come from the file's groups, matched by
- * their tensors; every tensor must share one step count (this library keeps one). The state is f32
- * (no `stateFormat`); an optimizer with 16-bit state rounds it on load.
+ * tensor names, shapes and groups). The file is checked field by field before anything is
+ * returned (docs/checkpoint-format.md): its metadata, its groups (matched to the optimizer's in
+ * order, hyperparameters validated as `loadStateDict` validates them), one step count, and a
+ * state tensor of the parameter's shape (or flat) for every slot, with no tensor left over. A
+ * refusal names the file's field and its value. The state is f32 (no `stateFormat`); an optimizer
+ * with 16- or 8-bit state rounds or quantizes it on load.
  */
 export function fromTorchCheckpoint<H extends object>(file: Uint8Array, like: OptimizerStateDict<H>): OptimizerStateDict<H> {
-  const { tensors, metadata } = decodeSafetensors(file);
-  const fail = (why: string): never => {
-    throw new Error(`webgpu-optim: fromTorchCheckpoint: ${why}`);
-  };
-  if (metadata.format !== TORCH_CHECKPOINT_FORMAT) fail(`format is ${JSON.stringify(metadata.format)}, not "${TORCH_CHECKPOINT_FORMAT}"`);
-  if (Number(metadata.version) !== TORCH_CHECKPOINT_VERSION) fail(`version ${metadata.version} is not ${TORCH_CHECKPOINT_VERSION}`);
-  if (metadata.optimizer !== TORCH_CLASSES[like.optimizer]) fail(`the file is for torch.optim.${metadata.optimizer}, the optimizer is ${like.optimizer}`);
-  const groups = JSON.parse(metadata.param_groups ?? 'null') as { params: number[]; param_names?: string[] }[] | null;
-  const scalars = JSON.parse(metadata.scalars ?? 'null') as Record<string, Record<string, number>> | null;
-  if (!Array.isArray(groups) || !scalars) fail('param_groups or scalars metadata missing');
-  const torchIndex = new Map<string, number>();
-  let next = 0;
-  const ours = like.options.groups.filter((g) => g.tensors.length > 0);
-  if (ours.length !== groups!.length) fail(`${groups!.length} param groups in the file, ${ours.length} in the optimizer`);
-  ours.forEach((g, k) => {
-    if (groups![k]!.params.length !== g.tensors.length) fail(`param group ${k} has ${groups![k]!.params.length} tensors in the file, ${g.tensors.length} here`);
-    for (const name of g.tensors) torchIndex.set(name, next++);
+  const what = 'fromTorchCheckpoint';
+  const fail = refusal(what);
+  checkedDequantized(like, `${what}: the optimizer's state dict (its second argument)`);
+  const torchClass = TORCH_CLASSES[like.optimizer] ?? fail(`torch.optim has no "${like.optimizer}"; checkpoints in PyTorch's structure exist for ${Object.keys(TORCH_CLASSES).join(', ')}`);
+  const definition = getDefinition(like.optimizer);
+  const { tensors, metadata } = readSafetensors(file, what);
+  const text = checkMetadata(metadata, like.optimizer, fail);
+  const all = like.options.groups as unknown as (Record<string, unknown> & { tensors: string[] })[];
+  const ours = all.filter((g) => g.tensors.length > 0);
+  const merged = readParamGroups(definition, text.paramGroups, all, ours, fail);
+  // Parameter t of the file is the t-th tensor of the optimizer's groups, in group order.
+  const byName = new Map(like.tensors.map((t, i) => [t.name, i]));
+  const order = ours.flatMap((g) => g.tensors.map((name) => byName.get(name)!));
+  const groupOf = ours.flatMap((_, k) => ours[k]!.tensors.map(() => merged[k]!));
+  const scalars = readScalars(text.scalars, order.length, fail);
+  const isTensorSlot = (i: number) => Object.keys(like.state[i]!).filter((slot) => typeof like.state[i]![slot] !== 'number');
+  const found = stateTensors(tensors, (t) => isTensorSlot(order[t]!), order.length, fail);
+  const step = readStep(scalars, torchClass, found.size > 0, fail);
+  const state: OptimizerStateDict<H>['state'] = like.state.map(() => ({}));
+  order.forEach((i, t) => {
+    const scalarNames = Object.keys(like.state[i]!).filter((slot) => typeof like.state[i]![slot] === 'number');
+    for (const name of Object.keys(scalars[t]!)) if (name !== 'step' && !scalarNames.includes(name)) fail(`scalars["${t}"].${name}: torch.optim.${torchClass} keeps no scalar "${name}" here (its scalars: ${['step', ...scalarNames].join(', ')})`);
+    state[i] = Object.fromEntries([
+      ...isTensorSlot(i).map((slot) => [slot, stateSlot(found, t, slot, like.tensors[i]!, fail)] as const),
+      ...scalarNames.map((slot) => [slot, scalarSlot(definition, scalars[t]!, t, slot, groupOf[t]!, step, fail)] as const),
+    ]);
   });
-  // torch.optim.SGD keeps no step count: a file with state but no count loads as step 1 (the
-  // momentum buffers exist, so the next step is not a first step), an empty one as step 0.
-  const counted = Object.values(scalars!).map((s) => s.step).filter((v) => v !== undefined);
-  const steps = new Set(counted.length ? counted : [Object.keys(tensors).length > 0 ? 1 : 0]);
-  if (steps.size !== 1) fail(`the tensors have different step counts (${[...steps].join(', ')}); this library keeps one`);
-  const state = like.tensors.map(({ name, length }, i) => {
-    const t = torchIndex.get(name)!;
-    const entry: Record<string, Float32Array | number> = {};
-    for (const [slot, value] of Object.entries(like.state[i]!)) {
-      if (typeof value === 'number') {
-        if (typeof scalars![t]?.[slot] !== 'number') fail(`tensor ${t} ("${name}") has no scalar "${slot}"`);
-        entry[slot] = scalars![t]![slot]!;
-        continue;
-      }
-      const data = tensors[`state.${t}.${slot}`]?.data ?? fail(`tensor ${t} ("${name}") has no state "${slot}" (torch creates state at the first step)`);
-      if (data.length !== length) fail(`state.${t}.${slot} has ${data.length} values, tensor "${name}" has ${length}`);
-      entry[slot] = data;
-    }
-    return entry;
-  });
-  const options = {
-    groups: like.options.groups.map((g) => {
-      const k = ours.indexOf(g);
-      if (k < 0) return g;
-      const { params: _p, param_names: _n, ...hyper } = groups![k]! as Record<string, unknown>;
-      const known = Object.fromEntries(Object.entries(hyper).map(([key, v]) => [camel(key), v] as const).filter(([key]) => key in g));
-      return { ...g, ...known };
-    }),
-  };
-  const step = [...steps][0]!;
+  const groups = all.map((g) => (merged[ours.indexOf(g)] ?? g) as H & { tensors: string[] });
   // The file holds f32 state: the dict is f32 (no stateFormat, no quantization); a 16- or 8-bit optimizer rounds it on load.
   const { stateFormat: _stored, quantization: _quantization, ...shape } = like;
-  return { ...shape, step, stepCalls: step, state, options, scaler: like.scaler, accumulation: undefined };
+  const result: OptimizerStateDict<H> = { ...shape, step, stepCalls: step, state, options: { groups }, scaler: like.scaler, accumulation: undefined };
+  return checkedDequantized(result, what);
 }
