@@ -3,7 +3,7 @@
  * exact JSON form. Every check runs before the caller changes anything.
  */
 import { kernelDefines, resolveConfig, type ResolvedConfig } from './config.js';
-import type { OptimizerDefinition } from './optimizers/definition.js';
+import { isStepScalar, type OptimizerDefinition } from './optimizers/definition.js';
 import { elementCount } from './tensors.js';
 import type { ResolvedTraining } from './training.js';
 import { checkStateFormat, decodeState, slotCodec, type SlotCodec, type StateFormat } from './state-format.js';
@@ -286,6 +286,20 @@ function checkTraining(sd: OptimizerStateDict<any>, training: ResolvedTraining, 
   }
 }
 
+/**
+ * State that follows from every step taken (NAdam's mu_product, Schedule-Free's averaging weights)
+ * can be computed at the dict's step and the next one: a step count no fold reaches in bounded time
+ * is refused here, before anything is loaded, not at the next step().
+ */
+function checkHistory<H extends object>(definition: OptimizerDefinition<H, any>, config: ResolvedConfig<H>, step: number, fail: Fail): void {
+  for (const group of config.groups) {
+    for (const spec of Object.values(definition.scalars) as Parameters<typeof isStepScalar<H>>[0][]) {
+      if (isStepScalar(spec)) rethrown(() => (spec.exact ?? spec.perStep)(group, step + 1), fail);
+    }
+    for (const value of Object.values(definition.scalarState ?? {})) rethrown(() => value(group, step), fail);
+  }
+}
+
 /** f's result, or its error as `fail`'s (the library's prefix dropped, the caller's added). */
 function rethrown<T>(f: () => T, fail: Fail): T {
   try {
@@ -401,6 +415,7 @@ export function checkStateDict<H extends object>(
   if (JSON.stringify(kernelDefines(definition, config.groups)) !== JSON.stringify(current.defines)) {
     fail('its options need another kernel variant (amsgrad, nesterov, centered, momentum or maximize differ)');
   }
+  checkHistory(definition, config, sd.step, fail);
   const stored = checkStoredState(definition, tensors, config, sd, fail);
   return {
     config,

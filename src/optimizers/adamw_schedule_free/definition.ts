@@ -23,6 +23,7 @@ const stepLr = (o: ScheduleFreeOptions, t: number) => o.lr * (t - 1 < o.warmupSt
 
 /** lr_max, this step's weight and weight_sum after step t, float64 in step order (memoized: see step-fold.ts). */
 const weights = stepFold<ScheduleFreeOptions, { lrMax: number; weight: number; weightSum: number }>(
+  'adamw_schedule_free: the averaging weight',
   (o) => `${o.lr}:${o.betas[1]}:${o.warmupSteps}:${o.r}:${o.weightLrPower}`,
   { lrMax: -1, weight: 0, weightSum: 0 },
   (state, o, t) => {

@@ -27,9 +27,13 @@ const mu = (o: NadamOptions, t: number) => o.betas[0] * (1 - 0.5 * 0.96 ** (t * 
  * is (memoized: see step-fold.ts).
  */
 export const muProduct = stepFold<NadamOptions, number>(
+  'nadam: mu_product',
   (o) => `${o.betas[0]}:${o.momentumDecay}`,
   1,
   (value, o, t) => fr(value * fr(mu(o, t))),
+  // μ never decreases with t (β₁ ≥ 0, ψ ≥ 0) and stays below 1, so once f(value·f(μₜ₊₁)) is value
+  // it is for every later step too: typically 0 or the smallest subnormal within a few hundred steps.
+  (value, o, t) => value === 0 || fr(value * fr(mu(o, t + 1))) === value,
 );
 
 /** PyTorch 1.13's mu_product_next: (mu_product · μₜ) · μₜ₊₁ in f32 (μₜ counted twice, as 1.13 does). */
