@@ -68,7 +68,8 @@ def _check_groups(f):
         if not isinstance(params, list) or params != list(range(n, n + len(params))) or not all(type(i) is int for i in params):
             f.fail(f"group {k}: params {shown(params)} are not the indices {n}, {n + 1}, … (each group continues where the one before ends)")
         n += len(params)
-        names = group.get("param_names")
+    for k, group in enumerate(groups):
+        params, names = group["params"], group.get("param_names")
         if names is None and "param_names" not in group:
             continue
         if not isinstance(names, list) or len(names) != len(params) or not all(isinstance(s, str) for s in names):

@@ -121,7 +121,7 @@ def encode_safetensors(tensors, metadata):
     for name in sorted(tensors):
         if not isinstance(name, str) or name in ("", "__metadata__"):
             raise ValueError(f"safetensors tensor name {shown(name)} is not a non-empty string other than __metadata__")
-        array = np.ascontiguousarray(tensors[name], dtype="<f4")
+        array = np.array(tensors[name], dtype="<f4", order="C")  # 0-d stays 0-d (ascontiguousarray makes it [1])
         header[name] = {"dtype": "F32", "shape": list(array.shape), "data_offsets": [offset, offset + array.nbytes]}
         offset += array.nbytes
         blobs.append(array.tobytes())
