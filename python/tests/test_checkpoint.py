@@ -5,7 +5,7 @@ import json
 import re
 import unittest
 
-from support import CLASSES, FileTestCase, Model, np, same, snapshot, torch, train, two_groups, w
+from support import read, CLASSES, FileTestCase, Model, np, same, snapshot, torch, train, two_groups, w
 
 
 class CheckpointTestCase(FileTestCase):
@@ -57,7 +57,7 @@ def set_step(value, tensor="0"):
 
 class RefusesBadFiles(CheckpointTestCase):
     def test_negative_offsets_reading_header_bytes(self):
-        data = open(self.source, "rb").read()
+        data = read(self.source)
         length = int.from_bytes(data[:8], "little")
         header = json.loads(data[8 : 8 + length])
         header["state.0.exp_avg"]["data_offsets"] = [-24, 0]
@@ -66,7 +66,7 @@ class RefusesBadFiles(CheckpointTestCase):
         self.refused(path, r'tensor "state.0.exp_avg": data_offsets \[-24, 0\] is not \[begin, end\] of non-negative integers')
 
     def test_overlapping_offsets_exp_avg_sq_as_exp_avg(self):
-        data = open(self.source, "rb").read()
+        data = read(self.source)
         length = int.from_bytes(data[:8], "little")
         header, body = json.loads(data[8 : 8 + length]), data[8 + length :]
         begin, end = header["state.0.exp_avg_sq"]["data_offsets"]
