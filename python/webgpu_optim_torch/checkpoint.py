@@ -176,7 +176,7 @@ def plan_load(optimizer, path, tensors, metadata, named=None):
     try:  # torch's own constructor checks as well, for what a newer torch adds
         for k, g in enumerate(group_map):
             slots_for(cls, merged[g])
-    except (ValueError, TypeError, RuntimeError) as error:
+    except Exception as error:  # noqa: BLE001 - whatever torch raises for them, the file is refused naming the group
         f.fail(f"group {k}: torch.optim.{cls.__name__} refuses its hyperparameters: {error}")
     position = {id(p): j for j, p in enumerate(p for g in optimizer.param_groups for p in g["params"])}
     state, steps = {}, set()
