@@ -240,6 +240,20 @@ class LoadsExactly(FileTestCase):
         self.assertTrue(same(target.state_dict(), optimizer.state_dict()))
         self.assertEqual(target.state[model.weight]["exp_avg"].shape, (2, 3))
 
+    def test_sgd_carries_the_files_step(self):
+        # torch.optim.SGD keeps no count; the file's comes back unchanged, for the library's optimizer.
+        model = Model()
+        optimizer = two_groups("SGD", model)
+        train(model, optimizer, 1)
+        path = self.path()
+        w.save_from(optimizer, path)
+        tensors, metadata = w.read_safetensors(path)
+        w.write_safetensors(path, tensors, {**metadata, "scalars": json.dumps({"0": {"step": 7}, "1": {"step": 7}})})
+        target = two_groups("SGD", Model())
+        w.load_into(target, path)
+        w.save_from(target, self.path("back.safetensors"))
+        self.assertEqual(json.loads(w.read_safetensors(self.path("back.safetensors"))[1]["scalars"]), {"0": {"step": 7}, "1": {"step": 7}})
+
     def test_a_file_at_step_zero_without_state(self):
         model = Model()
         optimizer = two_groups("Adam", model)

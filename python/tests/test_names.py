@@ -57,6 +57,18 @@ class ByName(FileTestCase):
         self.assertNotIn("is invalid for input", message)
         self.refused(target, lambda: w.load_into(target, self.file, model=model), "the file's 2 param groups", expected)
 
+    def test_groups_of_other_sizes(self):
+        model = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Linear(2, 1))
+        p = dict(model.named_parameters())
+        source = torch.optim.SGD([{"params": [p["0.weight"], p["1.weight"]]}, {"params": [p["0.bias"], p["1.bias"]], "lr": 0.01}], lr=0.1, momentum=0.9)
+        train_step = lambda: (source.zero_grad(), model(torch.ones(3, 2)).sum().backward(), source.step())  # noqa: E731
+        train_step()
+        w.save_from(source, self.file, model=model)
+        target = torch.optim.SGD([{"params": [p["0.weight"]]}, {"params": [p["0.bias"], p["1.weight"], p["1.bias"]]}], lr=0.1, momentum=0.9)
+        expected = re.escape("the file's 2 param groups (group 0: 2 parameters ('0.weight', '1.weight'); group 1: 2 parameters ('0.bias', '1.bias')) are not the optimizer's 2 (of 1, 3 parameters)")
+        self.refused(target, lambda: w.load_into(target, self.file), expected)
+        self.refused(target, lambda: w.load_into(target, self.file, model=model), expected)
+
     def test_names_that_do_not_match(self):
         class Other(torch.nn.Module):
             def __init__(self):
