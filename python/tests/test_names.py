@@ -103,6 +103,10 @@ class ByName(FileTestCase):
         for names in (["w"], ["w", "w"], ["w", 3]):
             with self.assertRaisesRegex(ValueError, "save_from: names must be 2 distinct strings"):
                 w.save_from(self.optimizer, path, names=names)
+        w.save_from(self.optimizer, path, names=dict(self.model.named_parameters()))
+        self.assertEqual([g["param_names"] for g in json.loads(w.read_safetensors(path)[1]["param_groups"])], [["weight"], ["bias"]])
+        with self.assertRaisesRegex(TypeError, "names must be a torch.nn.Module, a mapping name -> tensor or \\(name, tensor\\) pairs, got the entry 'w': str"):
+            w.load_into(self.optimizer, path, names={"w": "b"})
         with self.assertRaisesRegex(ValueError, "not one of the model's named_parameters"):
             w.save_from(self.optimizer, path, model=torch.nn.Linear(1, 1))
         with self.assertRaisesRegex(TypeError, "pass model= or names=, not both"):

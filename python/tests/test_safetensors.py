@@ -1,10 +1,14 @@
 """The safetensors layer (docs/checkpoint-format.md, rules 1-5): every malformed header refused
 with a CheckpointError naming the file and the field, a valid file read back exactly."""
+import io
 import json
 import struct
 import unittest
+from unittest import mock
 
 from support import FileTestCase, np, raw_file, w
+
+from webgpu_optim_torch import safetensors
 
 A = np.arange(6, dtype="<f4").reshape(2, 3)
 B = np.array([7, 8], dtype="<f4")
@@ -54,6 +58,20 @@ class RefusesMalformedFiles(FileTestCase):
         self.refused(struct.pack("<Q", 2**64 - 1) + b"{}", "header length 18446744073709551615 is over")
         self.refused(struct.pack("<Q", 64) + b"{}", "header length 64 runs past the end of the 10-byte file")
         self.refused(struct.pack("<Q", 2) + b"\xff\xfe", "the header is not UTF-8")
+
+    def test_a_file_is_not_read_past_a_bad_header_length(self):
+        path = self.write(struct.pack("<Q", 2**40) + bytes(1 << 20))
+        read = []
+
+        class Counting(io.FileIO):
+            def read(self, size=-1):
+                chunk = super().read(size)
+                read.append(len(chunk))
+                return chunk
+
+        with mock.patch.object(safetensors, "open", lambda p, mode: Counting(p, mode), create=True):
+            self.assertRefused(lambda: w.read_safetensors(path), lambda: None, "header length 1099511627776 is over the 104857600-byte limit")
+        self.assertEqual(sum(read), 8)
 
     def test_header_json_is_strict(self):
         for text, pattern in [

@@ -9,6 +9,7 @@ the optimizer's param_groups in order, or the one `model.named_parameters()` cal
 import json
 import os
 import re
+from collections.abc import Mapping
 
 import torch
 
@@ -227,6 +228,8 @@ def _json_value(value):
 def _file_names(optimizer, model, names):
     """One name per parameter (in param_groups order), or None."""
     params = [p for g in optimizer.param_groups for p in g["params"]]
+    if names is not None and (isinstance(names, Mapping) or hasattr(names, "named_parameters")):
+        model, names = names, None
     if model is not None:
         by_id = {id(t): name for name, t in named_tensors(model, "model").items()}
         missing = [i for i, p in enumerate(params) if id(p) not in by_id]
@@ -243,8 +246,10 @@ def _file_names(optimizer, model, names):
 
 def save_from(optimizer, path, *, model=None, names=None):
     """Writes a torch.optim optimizer's state and hyperparameters as a checkpoint that
-    `fromTorchCheckpoint` (JavaScript) and `load_into` read. `model=` (or `names=`, one name per
-    parameter in param_groups order) stores the parameters' names as `param_names`."""
+    `fromTorchCheckpoint` (JavaScript) and `load_into` read. `model=` (a torch.nn.Module, or a
+    mapping name -> parameter) or `names=` (one name per parameter in param_groups order, or such a
+    mapping) stores the parameters' names as `param_names`. Tensors are written in the parameter's
+    shape; the step as an integer."""
     cls = torch_class(optimizer)
     if cls is None:
         raise ValueError(f"save_from: {type(optimizer).__name__} is not a torch.optim optimizer the format covers ({', '.join(KNOWN_CLASSES)})")

@@ -11,12 +11,14 @@ def named_tensors(model, what):
     tensor) pairs."""
     if hasattr(model, "named_parameters") and callable(model.named_parameters):
         return dict(model.named_parameters())
-    if isinstance(model, Mapping):
-        return dict(model)
+    expected = f"{what} must be a torch.nn.Module, a mapping name -> tensor or (name, tensor) pairs"
     try:
-        pairs = dict(model)
+        pairs = dict(model) if isinstance(model, Mapping) else dict(model)
     except (TypeError, ValueError):
-        raise TypeError(f"{what} must be a torch.nn.Module, a mapping name -> tensor or (name, tensor) pairs, got {type(model).__name__}") from None
+        raise TypeError(f"{expected}, got {type(model).__name__}") from None
+    for name, tensor in pairs.items():
+        if not isinstance(name, str) or not hasattr(tensor, "shape"):
+            raise TypeError(f"{expected}, got the entry {name!r}: {type(tensor).__name__}")
     return pairs
 
 

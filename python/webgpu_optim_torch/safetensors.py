@@ -70,22 +70,32 @@ def _check_tiling(fail, spans, data_size):
         fail(f"bytes {at}..{data_size} of the data belong to no tensor")
 
 
+def _fail_for(source):
+    def fail(why):
+        raise CheckpointError(f"{source}: not a valid float32 safetensors file: {why}")
+
+    return fail
+
+
+def _header_length(fail, first, size):
+    """The header length the first 8 bytes give, checked against the limit and the file's size."""
+    if size < 8:
+        fail(f"{size} bytes, shorter than the 8-byte header length")
+    (length,) = struct.unpack("<Q", first)
+    if length > MAX_HEADER_BYTES:
+        fail(f"header length {length} is over the {MAX_HEADER_BYTES}-byte limit")
+    if 8 + length > size:
+        fail(f"header length {length} runs past the end of the {size}-byte file")
+    return length
+
+
 def decode_safetensors(data, source="<bytes>"):
     """(tensors, metadata) of a safetensors file's bytes: tensors a dict of read-only float32 numpy
     arrays in their shapes, metadata a dict of strings. A malformed file raises CheckpointError
     naming `source`, the field and the value."""
-
-    def fail(why):
-        raise CheckpointError(f"{source}: not a valid float32 safetensors file: {why}")
-
+    fail = _fail_for(source)
     data = memoryview(data).cast("B")
-    if len(data) < 8:
-        fail(f"{len(data)} bytes, shorter than the 8-byte header length")
-    (length,) = struct.unpack("<Q", data[:8])
-    if length > MAX_HEADER_BYTES:
-        fail(f"header length {length} is over the {MAX_HEADER_BYTES}-byte limit")
-    if 8 + length > len(data):
-        fail(f"header length {length} runs past the end of the {len(data)}-byte file")
+    length = _header_length(fail, data[:8], len(data))
     try:
         header = strict_json.loads(data[8 : 8 + length])
     except ValueError as error:
@@ -106,10 +116,15 @@ def decode_safetensors(data, source="<bytes>"):
 
 
 def read_safetensors(path):
-    """(tensors, metadata) of a safetensors file on disk (see decode_safetensors)."""
+    """(tensors, metadata) of a safetensors file on disk (see decode_safetensors). The header
+    length is checked against the file's size before the rest is read."""
+    source = os.fspath(path)
     with open(path, "rb") as f:
-        data = f.read()
-    return decode_safetensors(data, os.fspath(path))
+        size = os.fstat(f.fileno()).st_size
+        first = f.read(8)
+        _header_length(_fail_for(source), first, max(size, len(first)))
+        data = first + f.read()
+    return decode_safetensors(data, source)
 
 
 def encode_safetensors(tensors, metadata):
