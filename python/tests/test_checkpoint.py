@@ -170,7 +170,7 @@ class RefusesBadFiles(CheckpointTestCase):
 
     def test_header_fields(self):
         for metadata, pattern in [
-            ({"format": "webgpu-optim/weights"}, 'metadata format "webgpu-optim/weights" is not "webgpu-optim/torch-optimizer"'),
+            ({"format": "webgpu-optim/weights"}, r'metadata format "webgpu-optim/weights" is not "webgpu-optim/torch-optimizer" \(model weights: load them with load_weights\)'),
             ({"version": "2"}, 'metadata version "2" is not "1"'),
             ({"version": "1.0"}, 'metadata version "1.0" is not "1"'),
             ({"optimizer": "SGD"}, "the file holds torch.optim.SGD state, the optimizer is torch.optim.Adam"),
@@ -184,6 +184,11 @@ class RefusesBadFiles(CheckpointTestCase):
         path = self.path("no-scalars.safetensors")
         w.write_safetensors(path, tensors, metadata)
         self.refused(path, "metadata has no 'scalars'")
+        weights = self.path("weights.safetensors")
+        w.save_weights({"weight": torch.zeros(2, 3), "bias": torch.zeros(2)}, weights)
+        self.assertRefused(lambda: w.load_into(self.target, weights), lambda: snapshot(self.target), "load them with load_weights")
+        w.write_safetensors(weights, {"weight": np.zeros((2, 3), "<f4")}, {})
+        self.assertRefused(lambda: w.load_into(self.target, weights), lambda: snapshot(self.target), "no metadata format: not an optimizer checkpoint")
 
     def test_hyperparameters_a_newer_torch_has(self):
         nadam_model = Model()

@@ -43,11 +43,15 @@ class _File:
 
 
 def _check_header(f, cls):
+    fmt = f.metadata.get("format")
+    if fmt is None and not any(k.startswith("state.") for k in f.tensors):
+        f.fail(f"no metadata format: not an optimizer checkpoint ({FORMAT}); model weights load with load_weights")
+    if fmt is not None and fmt != FORMAT:
+        hint = " (model weights: load them with load_weights)" if fmt == "webgpu-optim/weights" else ""
+        f.fail(f"metadata format {shown(fmt)} is not {shown(FORMAT)}{hint}")
     for key in ("format", "version", "optimizer", "param_groups", "scalars"):
         if key not in f.metadata:
             f.fail(f"metadata has no {key!r} (a {FORMAT} file has format, version, optimizer, param_groups and scalars)")
-    if f.metadata["format"] != FORMAT:
-        f.fail(f"metadata format {shown(f.metadata['format'])} is not {shown(FORMAT)}")
     if f.metadata["version"] != VERSION:
         f.fail(f"metadata version {shown(f.metadata['version'])} is not {shown(VERSION)}")
     saved = f.metadata["optimizer"]
