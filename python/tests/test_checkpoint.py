@@ -87,6 +87,25 @@ class RefusesBadFiles(CheckpointTestCase):
         self.refused(self.edited(scalars=set_step("2")), 'tensor 0: scalar step is "2", not a finite number')
         self.refused(self.edited(scalars=set_step(True)), "tensor 0: scalar step is true, not a finite number")
 
+    def test_steps_and_scalars_torch_cannot_hold(self):
+        # torch 1.13's Adam counts in a float32 tensor: 2^24 + 1 would load as 2^24.
+        self.refused(self.edited(scalars=lambda s: json.dumps({"0": {"step": 2**24 + 1}, "1": {"step": 2**24 + 1}})), r"group 0, tensor 0 \('weight'\): scalar 'step' 16777217 is not held exactly by this torch's step \(float32\)")
+        self.edited(scalars=lambda s: json.dumps({"0": {"step": 2**24}, "1": {"step": 2**24}}))
+        w.load_into(self.target, self.path("edited.safetensors"))
+        self.assertEqual(self.target.state[self.target_model.weight]["step"].item(), 2**24)
+
+    def test_nadam_mu_product(self):
+        model = Model()
+        nadam = two_groups("NAdam", model)
+        train(model, nadam, 1)
+        path = self.path("nadam.safetensors")
+        w.save_from(nadam, path)
+        tensors, metadata = w.read_safetensors(path)
+        for value in (1e300, -0.5, 1.5):
+            w.write_safetensors(path, tensors, {**metadata, "scalars": json.dumps({"0": {"step": 1, "mu_product": value}, "1": {"step": 1, "mu_product": 0.5}})})
+            target = two_groups("NAdam", Model())
+            self.assertRefused(lambda: w.load_into(target, path), lambda: snapshot(target), f"tensor 0: mu_product {value!r} is not in \\[0, 1\\]".replace("e+300", "e\\+300"))
+
     def test_a_missing_step(self):
         def drop(scalars):
             del scalars["1"]["step"]

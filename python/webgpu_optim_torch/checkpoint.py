@@ -102,6 +102,8 @@ def _check_scalars(f, n):
             step = values["step"]
             if not (step >= 0 and step == int(step) and step <= 2**53):
                 f.fail(f"tensor {key}: step {shown(step)} is not an integer in 0..2^53")
+        if "mu_product" in values and not 0 <= values["mu_product"] <= 1:
+            f.fail(f"tensor {key}: mu_product {shown(values['mu_product'])} is not in [0, 1] (a product of NAdam's momentum factors)")
     return scalars
 
 
@@ -116,11 +118,16 @@ def _state_tensors(f, n):
     return found
 
 
-def _scalar_value(example, value):
-    """`value` as torch keeps the scalar `example` (a Python int, or a tensor of that dtype and shape)."""
-    if torch.is_tensor(example):
-        return torch.full(example.shape, float(value), dtype=example.dtype)
-    return int(value) if isinstance(example, int) else float(value)
+def _scalar_value(fail, key, example, value):
+    """`value` as torch keeps the scalar `example` (a Python int, or a tensor of that dtype and
+    shape). A step that dtype cannot hold exactly (float32: integers up to 2^24), or a value it
+    turns infinite, is refused: torch would not hold what the file says."""
+    if not torch.is_tensor(example):
+        return int(value) if isinstance(example, int) else float(value)
+    held = torch.full(example.shape, float(value), dtype=example.dtype)
+    if not torch.isfinite(held).all() or (key == "step" and held.flatten()[0].item() != value):
+        fail(f"scalar {key!r} {shown(value)} is not held exactly by this torch's {key} ({str(example.dtype).replace('torch.', '')})")
+    return held
 
 
 def _param_state(f, where, i, param, slots, arrays, scalars):
@@ -147,7 +154,7 @@ def _param_state(f, where, i, param, slots, arrays, scalars):
     for key, example in slots.scalars.items():
         if key not in scalars:
             f.fail(f"{where}: scalar {key!r} is missing (required with state)")
-        entry[key] = _scalar_value(example, scalars[key])
+        entry[key] = _scalar_value(lambda why: f.fail(f"{where}: {why}"), key, example, scalars[key])
     if "step" in scalars and "step" not in slots.scalars:  # SGD keeps none; carried so save_from writes it back
         entry["step"] = torch.tensor(float(scalars["step"]))
     return entry
