@@ -156,7 +156,7 @@ def _param_state(f, where, i, param, slots, arrays, scalars):
             f.fail(f"{where}: scalar {key!r} is missing (required with state)")
         entry[key] = _scalar_value(lambda why: f.fail(f"{where}: {why}"), key, example, scalars[key])
     if "step" in scalars and "step" not in slots.scalars:  # SGD keeps none; carried so save_from writes it back
-        entry["step"] = torch.tensor(float(scalars["step"]))
+        entry["step"] = int(scalars["step"])  # exact (a float32 tensor would round past 2^24)
     return entry
 
 
