@@ -2,7 +2,7 @@
  * The safetensors file format, float32 only: an 8-byte little-endian header length, a JSON header
  * (`{name: {dtype, shape, data_offsets}}` plus `__metadata__`, a string → string map), then the
  * raw little-endian data. Small enough to read anywhere: the `safetensors` package, or a few lines
- * of numpy (python/webgpu_optim_torch.py).
+ * of numpy (the Python package in python/).
  *
  * Reading trusts nothing in the file (docs/checkpoint-format.md): the header length is bounded
  * before the header is decoded, every entry is checked (dtype, an integer shape whose product is

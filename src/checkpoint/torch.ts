@@ -5,7 +5,7 @@
  * - metadata `format` ("webgpu-optim/torch-optimizer"), `version` ("1"), `optimizer` (the
  *   torch.optim class, e.g. "Adam"), `param_groups` (JSON: PyTorch's keys, `params` as indices and
  *   `param_names` as this library's tensor names) and `scalars` (JSON: `{i: {step, mu_product?}}`).
- * python/webgpu_optim_torch.py loads it into a `torch.optim` optimizer and writes one from it.
+ * the Python package in python/ (`webgpu_optim_torch`) loads it into a `torch.optim` optimizer and writes one from it.
  * What a valid file is: docs/checkpoint-format.md (section 2); the reader checks all of it.
  *
  * @example
