@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { createReferenceOptimizer, decodeSafetensors, encodeSafetensors, fromTorchCheckpoint, toTorchCheckpoint, type OptimizerName } from '../../src/index.js';
+import { createReferenceOptimizer, decodeSafetensors, decodeWeights, encodeSafetensors, encodeWeights, fromTorchCheckpoint, toTorchCheckpoint, type OptimizerName } from '../../src/index.js';
 import { randomArray, rng } from '../helpers/data.js';
 
 const PYTHON = process.env.TORCH_PYTHON ?? '/usr/bin/python3';
@@ -110,4 +110,37 @@ describe('PyTorch checkpoints (python3-torch 1.13)', { timeout: 60_000 }, () => 
     expect(() => fromTorchCheckpoint(toTorchCheckpoint(sgd.stateDict()), ours.stateDict())).toThrow(/torch\.optim\.SGD, the optimizer is adam/);
     expect(() => toTorchCheckpoint(createReferenceOptimizer('lion', initial(), {}).stateDict())).toThrow(/torch\.optim has no "lion"/);
   });
+});
+
+describe('model weights, JavaScript ↔ PyTorch', () => {
+  // A model of PyTorch's naming (`model.state_dict()` keys) in both languages: the file written by
+  // encodeWeights loads into an nn.Module by name and shape, and torch's file comes back exactly.
+  const TENSORS = [{ name: 'fc.weight', shape: [2, 3] }, { name: 'fc.bias', shape: [2] }];
+  const SCRIPT = `
+import sys, torch
+sys.path.insert(0, "python")
+import webgpu_optim_torch as w
+model = torch.nn.Sequential()
+model.add_module("fc", torch.nn.Linear(3, 2))
+w.load_weights(model, sys.argv[1])
+print(repr([float(x) for x in model.fc.weight.detach().reshape(-1)] + [float(x) for x in model.fc.bias.detach()]))
+with torch.no_grad():
+    model.fc.weight.mul_(2)
+    model.fc.bias.add_(1)
+w.save_weights(model, sys.argv[2])
+`;
+  test('encodeWeights → load_weights into torch.nn.Linear; save_weights → decodeWeights', () => {
+    const values = [randomArray(6, rng(7)), randomArray(2, rng(8))];
+    const into = join(work, 'model.safetensors');
+    const back = join(work, 'model-back.safetensors');
+    writeFileSync(into, encodeWeights(values, TENSORS));
+    const printed = execFileSync(PYTHON, ['-c', SCRIPT, into, back], { encoding: 'utf8' });
+    const loaded = JSON.parse(printed.trim()) as number[];
+    expect(Float32Array.from(loaded)).toEqual(Float32Array.from([...values[0]!, ...values[1]!]));
+    const [weight, bias] = decodeWeights(new Uint8Array(readFileSync(back)), TENSORS);
+    expect(weight).toEqual(values[0]!.map((x) => Math.fround(x * 2)));
+    expect(bias).toEqual(values[1]!.map((x) => Math.fround(x + 1)));
+    // Torch's file by another name is refused, naming the tensor, not loaded by position.
+    expect(() => decodeWeights(new Uint8Array(readFileSync(back)), [{ name: 'weight', shape: [2, 3] }, { name: 'bias', shape: [2] }])).toThrow(/^webgpu-optim: decodeWeights: the file holds tensor "fc\.(weight|bias)", which is not a parameter here/);
+  }, 60_000);
 });
