@@ -105,14 +105,19 @@ export class WebGPUOptimizer<N extends OptimizerName = OptimizerName> extends tf
 
   /**
    * Updates the variables named by `variableGradients` (as `tf.train.*` optimizers do). The first
-   * call fixes the set of variables; later calls must bring gradients for exactly that set.
+   * call fixes the set of variables, by identity; later calls must bring gradients for exactly that
+   * set. A variable of the set disposed (and perhaps re-created under its name) is refused, with
+   * nothing written or counted: create a new optimizer for new variables.
    */
   applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
     const backend = webgpuBackend('applyGradients');
     if (this.mode === 'eval') throw new Error(`webgpu-optim/tfjs: ${this.optimizerName}: the variables hold the averaged point (eval mode); call train() before training`);
     const grads = namedGradients(variableGradients);
     const variables = grads.map(({ name, tensor }) => checkedVariable(name, tensor));
-    if (this.packed) checkSameSet(this.packed, grads.map((g) => g.name), backend.device);
+    if (this.packed) {
+      checkSameSet(this.packed, grads.map((g) => g.name), backend.device);
+      checkSameVariables(this.packed, 'applyGradients');
+    }
     const packed = this.packed ?? this.build(backend, variables);
     this.packed = packed;
     this.step(packed, grads);
@@ -228,6 +233,7 @@ export class WebGPUOptimizer<N extends OptimizerName = OptimizerName> extends tf
       return;
     }
     webgpuBackend(`${to}()`);
+    checkSameVariables(packed, `${to}()`);
     if (packed.optimizer.mode !== to) record(packed, (encoder) => (to === 'eval' ? packed.optimizer.eval(encoder) : packed.optimizer.train(encoder)));
   }
 
@@ -309,6 +315,23 @@ function checkSameSet(packed: Packed, names: string[], device: GPUDevice): void 
       `webgpu-optim/tfjs: applyGradients must update the same variables every call (it packs them once): ` +
         `${missing.length ? `missing ${missing.map((n) => `"${n}"`).join(', ')}` : ''}${missing.length && extra.length ? '; ' : ''}` +
         `${extra.length ? `new ${extra.map((n) => `"${n}"`).join(', ')}` : ''}. Use one optimizer per set of variables.`,
+    );
+  }
+}
+
+/**
+ * The variables packed are the ones TF.js knows under their names now. Names alone would let a
+ * variable disposed and re-created under its name (a rebuilt model) be written through the dead
+ * one while the live one never trains: such a call is refused before anything is written.
+ */
+function checkSameVariables(packed: Packed, what: string): void {
+  const registered = tf.engine().registeredVariables;
+  for (const variable of packed.variables) {
+    const now = registered[variable.name];
+    if (now === variable && !variable.isDisposed) continue;
+    throw new Error(
+      `webgpu-optim/tfjs: ${what}: variable "${variable.name}" is not the one this optimizer packed ` +
+        `(it was disposed${now ? ' and a new variable took its name' : ''}); create a new optimizer for the new variables`,
     );
   }
 }
