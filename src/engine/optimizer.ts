@@ -83,6 +83,9 @@ export interface Optimizer<H extends object = Record<string, unknown>> {
   /**
    * Records one update of every tensor from `params.gradBuffer` into `encoder`, or submits it when
    * no encoder is given. No readback, and no GPU object is created (but see stepsInFlight).
+   * Arguments and options are checked before anything is recorded or counted. Recording into an
+   * encoder the GPU refuses (one finished before this optimizer saw it) is reported
+   * asynchronously: the optimizer then refuses every call, `stateDict()` included, until a load.
    */
   step(encoder?: GPUCommandEncoder, options?: StepOptions): void;
   /** Changes hyperparameters of every group, or of one, from the next step on (no new pipeline). */
@@ -104,13 +107,25 @@ export interface Optimizer<H extends object = Record<string, unknown>> {
    * The state, read back: slots in their stored form (16-bit formats: the Uint16Array bits; q8: each
    * quantized slot's codes and absmax), or in f32 with `{ dequantize: true }` (for PyTorch, TF.js or
    * an f32 optimizer).
+   *
+   * The state at the call: calls made while it is pending (step, load, train/eval) do not show in
+   * it. It waits for the GPU's verdict on the work recorded before it and rejects if the GPU
+   * refused some (never claiming a step that did not run), and rejects while this optimizer's
+   * steps are recorded into an encoder not yet finished (finish and submit it first).
    */
   stateDict(options?: StateDictOptions): Promise<OptimizerStateDict<H>>;
-  /** Restores a state dict (checked in full first); also the way out of a failed state. */
+  /**
+   * Restores a state dict (checked in full first); also the way out of a failed state. Refused
+   * while this optimizer's steps are recorded into an encoder not yet finished: they would run
+   * after the load, on the loaded state, with the loaded counts (finish and submit it first).
+   */
   loadStateDict(sd: OptimizerStateDict<H>): void;
   /** Optimizers with train/eval modes (`adamw_schedule_free`): which point the parameters hold. */
   readonly mode?: 'train' | 'eval';
-  /** Switches the parameters to the training point (one dispatch; recorded into `encoder` when given). */
+  /**
+   * Switches the parameters to the training point (one dispatch; recorded into `encoder` when
+   * given). A switch the GPU refuses leaves `mode` as it was and the optimizer refusing until a load.
+   */
   train(encoder?: GPUCommandEncoder): void;
   /** Switches the parameters to the averaged point for evaluation; `step()` refuses until `train()`. */
   eval(encoder?: GPUCommandEncoder): void;

@@ -67,6 +67,8 @@ export class WebGPUOptimizer<N extends OptimizerName = OptimizerName> extends tf
   private pending?: OptimizerStateDict<any>;
   /** Schedule-Free's mode before the first step (the variables hold the initial point, which is both). */
   private modeBeforeBuild: 'train' | 'eval' = 'train';
+  /** setWeights calls not finished: a step or mode switch now would run before their load. */
+  private loadsPending = 0;
 
   /**
    * @param name an optimizer of this library (`'adam'`, `'sgd'`, …; see `optimizerNames`)
@@ -111,6 +113,7 @@ export class WebGPUOptimizer<N extends OptimizerName = OptimizerName> extends tf
    */
   applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
     const backend = webgpuBackend('applyGradients');
+    this.refuseWhileLoading('applyGradients');
     if (this.mode === 'eval') throw new Error(`webgpu-optim/tfjs: ${this.optimizerName}: the variables hold the averaged point (eval mode); call train() before training`);
     const grads = namedGradients(variableGradients);
     const variables = grads.map(({ name, tensor }) => checkedVariable(name, tensor));
@@ -155,20 +158,27 @@ export class WebGPUOptimizer<N extends OptimizerName = OptimizerName> extends tf
 
   /**
    * Restores `getWeights()` output, by position as TF.js does (the k-th variable's slots go to the
-   * k-th variable updated). Checked in full first: on a mismatch nothing changes. Before the first
+   * k-th variable updated). Checked in full first: on a mismatch nothing changes. Until it
+   * resolves, `applyGradients`, `train()` and `eval()` refuse (they would run before the load). Before the first
    * step the state waits for it, checked against the sizes the weights give.
    */
   async setWeights(weights: NamedTensor[]): Promise<void> {
     this.refuseInEval('setWeights');
-    if (this.packed) {
-      const { stateDict, iterations } = await stateDictFromWeights(await this.packed.optimizer.stateDict({ dequantize: true }), weights);
-      this.packed.optimizer.loadStateDict(stateDict);
-      this.iterations_ = iterations;
-      return;
+    this.loadsPending++;
+    try {
+      const packed = this.packed;
+      if (packed) {
+        const { stateDict, iterations } = await stateDictFromWeights(await packed.optimizer.stateDict({ dequantize: true }), weights);
+        packed.optimizer.loadStateDict(stateDict);
+        this.iterations_ = iterations;
+        return;
+      }
+      const pending = await pendingState(this.optimizerName, this.options, weights);
+      this.pending = pending.stateDict;
+      this.iterations_ = pending.iterations;
+    } finally {
+      this.loadsPending--;
     }
-    const pending = await pendingState(this.optimizerName, this.options, weights);
-    this.pending = pending.stateDict;
-    this.iterations_ = pending.iterations;
   }
 
   /** TF.js serialization: the optimizer's name and options (plain, JSON-safe). */
@@ -227,6 +237,7 @@ export class WebGPUOptimizer<N extends OptimizerName = OptimizerName> extends tf
 
   private switchMode(to: 'train' | 'eval'): void {
     if (!getDefinition(this.optimizerName).modes) throw new Error(`webgpu-optim/tfjs: ${this.optimizerName} has no train/eval modes`);
+    this.refuseWhileLoading(`${to}()`);
     const packed = this.packed;
     if (!packed) {
       this.modeBeforeBuild = to;
@@ -235,6 +246,11 @@ export class WebGPUOptimizer<N extends OptimizerName = OptimizerName> extends tf
     webgpuBackend(`${to}()`);
     checkSameVariables(packed, `${to}()`);
     if (packed.optimizer.mode !== to) record(packed, (encoder) => (to === 'eval' ? packed.optimizer.eval(encoder) : packed.optimizer.train(encoder)));
+  }
+
+  /** Calls are taken in order: a step while setWeights is pending would be overwritten by its load. */
+  private refuseWhileLoading(what: string): void {
+    if (this.loadsPending > 0) throw new Error(`webgpu-optim/tfjs: ${what}: setWeights is still pending; await it first (its weights would overwrite this call's update)`);
   }
 
   private refuseInEval(what: string): void {

@@ -7,7 +7,7 @@ import { describe, expect, test } from 'vitest';
 import { createOptimizer, createParameterSet, requestOptimizerDevice } from '../../src/index.js';
 import { namedTensors } from '../helpers/data.js';
 import { withDevice } from '../helpers/gpu.js';
-import { disposeFixture, expectUnchangedAndUsable, makeFixture, snapshot } from '../helpers/reliability.js';
+import { disposeFixture, expectUnchangedAndUsable, FIXTURE_OPTIONS, makeFixture, snapshot } from '../helpers/reliability.js';
 
 /** Until the GPU has answered every error scope opened so far. */
 async function settled(device: GPUDevice) {
@@ -77,9 +77,14 @@ describe('what step() and train()/eval() cannot check up front leaves no wrong c
 });
 
 describe('the async API behaves as if run in call order', () => {
-  test('a step() issued while stateDict() is pending does not leak into the dict (control path on)', async () => {
+  const CONTROL_PATHS: [string, Record<string, unknown>][] = [
+    ['loss scaling, clipping, accumulation', FIXTURE_OPTIONS],
+    ['q8 state with clipping', { lr: 0.01, gradClipping: { maxNorm: 50 }, accumulation: { steps: 2 }, stateFormat: 'q8', quantization: { minQuantizedElements: 64, blockSize: 64 } }],
+  ];
+
+  test.each(CONTROL_PATHS)('a step() issued while stateDict() is pending does not leak into the dict (%s)', async (_label, options) => {
     await withDevice(async (device) => {
-      const f = await makeFixture(device);
+      const f = await makeFixture(device, 'adam', options);
       f.params.writeGrads(f.grads(4));
       f.opt.step(); // the 4th call: an update, so the next is a micro-step and the one after an update
       const expected = await f.opt.stateDict();

@@ -205,6 +205,16 @@ describe('misuses with another fixture or an async answer', () => {
     });
   });
 
+  test('the CPU reference refuses a dict without a scaler when it scales the loss, as the GPU path does', () => {
+    const tensors = () => [{ name: 'w', data: new Float32Array(4).fill(1) }];
+    const ref = createReferenceOptimizer('adam', tensors(), { lossScaling: true });
+    const plain = createReferenceOptimizer('adam', tensors());
+    ref.step([new Float32Array(4).fill(0.5)]);
+    const before = ref.stateDict();
+    expect(() => ref.loadStateDict(plain.stateDict() as never)).toThrow(/it holds no loss-scaler state \(scaler\) but this optimizer has lossScaling/);
+    expect(ref.stateDict()).toEqual(before);
+  });
+
   test('the CPU reference refuses a dimension no table can index', () => {
     expect(() => createReferenceOptimizer('adafactor', [{ name: 'e', data: new Float32Array(0), shape: [2 ** 40, 0] }])).toThrow(
       /tensor "e" has shape \[1099511627776,0\]; dimension 0 \(1099511627776\) is over 4294967295/,

@@ -55,4 +55,37 @@ describe('TF.js: variables are followed by identity', () => {
     opt.dispose();
     tf.dispose([a, reborn]);
   });
+
+  it('applyGradients, eval() and train() while setWeights is pending are refused (the load would overwrite them); afterwards they run', async () => {
+    const run = unique++;
+    const w = tf.variable(tf.fill([4], 1), true, `load${run}_w`);
+    const opt = new WebGPUOptimizer('adamw_schedule_free', { lr: 0.1 });
+    const step = () => {
+      const grads = gradientsFor([w], 0.5);
+      try {
+        opt.applyGradients(grads);
+      } finally {
+        tf.dispose(Object.values(grads));
+      }
+    };
+    step();
+    const weights = await opt.getWeights();
+    step();
+    const before = await w.data();
+    const tensorsBefore = tf.memory().numTensors;
+    const loading = opt.setWeights(weights);
+    expect(() => step()).toThrow(/applyGradients: setWeights is still pending; await it first/);
+    expect(() => opt.eval()).toThrow(/eval\(\): setWeights is still pending/);
+    expect(opt.iterations).toBe(2);
+    expect(opt.mode).toBe('train');
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+    await loading;
+    expect(opt.iterations).toBe(1);
+    expect(await w.data()).toEqual(before);
+    step();
+    expect(opt.iterations).toBe(2);
+    tf.dispose(weights.map((x) => x.tensor));
+    opt.dispose();
+    w.dispose();
+  });
 });
