@@ -269,8 +269,9 @@ function record(packed: Packed, body: (encoder: GPUCommandEncoder) => void): voi
   flushTfjs(backend);
   const encoder = backend.device.createCommandEncoder({ label: 'webgpu-optim/tfjs:step' });
   for (const { slot, buffer } of changed) encoder.copyBufferToBuffer(buffer, 0, params.paramBuffer, slot.byteOffset, slot.byteLength);
-  for (const slot of packed.slotsFromParams.splice(0)) encoder.copyBufferToBuffer(params.paramBuffer, 0, packed.optimizer.stateBuffers[slot]!, 0, params.paramBuffer.size);
-  body(encoder);
+  for (const slot of packed.slotsFromParams) encoder.copyBufferToBuffer(params.paramBuffer, 0, packed.optimizer.stateBuffers[slot]!, 0, params.paramBuffer.size);
+  body(encoder); // may refuse: then nothing was submitted and the copies above are still to do
+  packed.slotsFromParams.length = 0;
   const outputs = variables.map((v, i) => {
     const slot = params.tensors[i]!;
     const out = pooledTensor(backend, v.shape);

@@ -89,6 +89,7 @@ describe('the async API behaves as if run in call order', () => {
       f.opt.step(); // the 4th call: an update, so the next is a micro-step and the one after an update
       const expected = await f.opt.stateDict();
       const pending = f.opt.stateDict();
+      f.opt.setHyperparameters({ lr: 0.5 });
       for (const call of [5, 6]) {
         f.params.writeGrads(f.grads(call));
         f.opt.step();
