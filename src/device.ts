@@ -1,4 +1,5 @@
 /** Getting a GPUDevice in the browser or in Node (npm package `webgpu`, Dawn). */
+import { watchDeviceLoss } from './engine/device-loss.js';
 
 const inNode = () => typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string';
 
@@ -28,7 +29,7 @@ export async function requestOptimizerDevice(
   }
   const adapter = await gpu.requestAdapter(adapterOptions);
   if (!adapter) throw new Error(`webgpu-optim: no WebGPU adapter was found.${inNode() ? NODE_NO_ADAPTER : ''}`);
-  return adapter.requestDevice({
+  const device = await adapter.requestDevice({
     label: 'webgpu-optim:device',
     requiredLimits: {
       maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
@@ -36,4 +37,6 @@ export async function requestOptimizerDevice(
       maxStorageBuffersPerShaderStage: adapter.limits.maxStorageBuffersPerShaderStage,
     },
   });
+  watchDeviceLoss(device); // a loss is then known at once, to every call
+  return device;
 }

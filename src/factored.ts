@@ -52,6 +52,18 @@ export interface FactoredLayout {
   readonly table: Uint32Array<ArrayBuffer>;
 }
 
+/** Bytes of one vec4<u32> row of the factor table. */
+const TABLE_ROW_BYTES = 16;
+
+/**
+ * Bytes of the factor table's rows for a tensor of this shape (two per row and per column of each
+ * matrix, one per matrix), from the shape alone: checked before the table is built.
+ */
+export function factorTableBytes(shape: readonly number[]): number {
+  const { factored, batches: B, rows: R, cols: C } = factoringOf(shape);
+  return factored ? (2 * B * (R + C) + B) * TABLE_ROW_BYTES : 0;
+}
+
 /**
  * Lays out the factored state of a packed set and builds the table. The scratch holds one
  * accumulator per entry from `scratchBase`, then one row mean per batch.

@@ -4,6 +4,7 @@
  */
 import { checkOptionsObject } from './config.js';
 import { checkEncoder } from './engine/encoder.js';
+import { deviceLoss } from './engine/device-loss.js';
 import { createLifecycle, type Lifecycle } from './engine/lifecycle.js';
 import { computeLayout, type LayoutLimits, type PackedLayout, type TensorSlot } from './layout.js';
 import { readBuffers } from './readback.js';
@@ -99,6 +100,24 @@ export function effectiveLimits(device: GPUDevice, overrides: Partial<LayoutLimi
 }
 
 /**
+ * Each dimension of each shape within what one buffer of the device holds, before anything is
+ * allocated: a 0-element tensor of shape [2^40, 0] still has 2^40 rows, and the per-row state and
+ * tables built from it (Adafactor's) would not fit. Malformed shapes are left to computeLayout.
+ */
+function checkDimensions(tensors: readonly { name: string; shape?: readonly number[] }[], limits: LayoutLimits): void {
+  const maxElements = Math.floor(limits.maxBufferSize / 4);
+  for (const { name, shape } of tensors) {
+    if (!Array.isArray(shape)) continue;
+    const i = shape.findIndex((d) => typeof d === 'number' && d > maxElements);
+    if (i < 0) continue;
+    throw new RangeError(
+      `webgpu-optim: createParameterSet: tensor "${name}" of shape [${shape.join(', ')}]: dimension ${i} (${shape[i]}) is over the ` +
+        `${maxElements} elements one buffer of this device holds (maxBufferSize ${limits.maxBufferSize})`,
+    );
+  }
+}
+
+/**
  * Packs `tensors` into GPU buffers. Tensor offsets are multiples of 64 elements (256 bytes).
  *
  * @example
@@ -116,6 +135,8 @@ export function createParameterSet(
   if (!device || typeof device.createBuffer !== 'function') {
     throw new TypeError('webgpu-optim: createParameterSet needs a GPUDevice');
   }
+  const lost = deviceLoss(device);
+  if (lost !== undefined) throw new Error(`webgpu-optim: createParameterSet: the GPU device was lost (${lost}); request a new device`);
   if (!Array.isArray(tensors)) throw new TypeError('webgpu-optim: tensors must be an array of { name, data }');
   tensors.forEach((t, i) => {
     if (!(t?.data instanceof Float32Array)) {
@@ -150,9 +171,11 @@ export function createParameterSet(
   if (!Object.hasOwn(CHUNK_REDUCTIONS, chunkReduction)) {
     throw new RangeError(`webgpu-optim: chunkReduction must be one of ${Object.keys(CHUNK_REDUCTIONS).map((k) => `'${k}'`).join(', ')}, got ${JSON.stringify(chunkReduction) ?? String(chunkReduction)}`);
   }
+  const limits = effectiveLimits(device, options.limits);
+  checkDimensions(tensors, limits);
   const layout = computeLayout(
     tensors.map((t) => ({ name: t.name, length: t.data.length, shape: t.shape })),
-    effectiveLimits(device, options.limits),
+    limits,
     workgroupSize,
   );
   const byteSize = layout.paddedLength * 4;

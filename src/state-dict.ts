@@ -274,6 +274,9 @@ function checkTraining(sd: OptimizerStateDict<any>, training: ResolvedTraining, 
     const { scale, growthTracker } = sd.scaler ?? {};
     if (typeof scale !== 'number' || !(scale > 0) || !Number.isFinite(Math.fround(scale))) fail(`scaler.scale ${String(scale)} must be a finite float32 > 0`);
     if (!isCount(growthTracker) || growthTracker >= 2 ** 32) fail(`scaler.growthTracker ${String(growthTracker)} must be an integer ≥ 0`);
+  } else if (training.scaling) {
+    // Keeping the current scale would be a silent guess: the dict's run had its own.
+    fail('it holds no loss-scaler state (scaler) but this optimizer has lossScaling; add the scaler ({ scale, growthTracker }) to the dict, e.g. from a stateDict() of this optimizer');
   }
   if (sd.accumulation !== undefined) {
     const k = training.accumulationSteps;

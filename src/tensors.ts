@@ -7,6 +7,9 @@ export interface TensorShape {
   readonly shape?: readonly number[];
 }
 
+/** The largest dimension a shape may have: the tables built from shapes hold them as u32. */
+export const MAX_DIMENSION = 2 ** 32 - 1;
+
 /** The number of elements of a tensor (or state slot) of this shape: the product of its dimensions. */
 export const elementCount = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
@@ -17,6 +20,11 @@ export function shapeOf(spec: TensorShape): number[] {
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
     throw new TypeError(`webgpu-optim: tensor "${spec.name}" has shape ${JSON.stringify(shape)}; a shape is an array of integers >= 0`);
   }
+  (shape as number[]).forEach((d, i) => {
+    if (d > MAX_DIMENSION) {
+      throw new RangeError(`webgpu-optim: tensor "${spec.name}" has shape ${JSON.stringify(shape)}; dimension ${i} (${d}) is over ${MAX_DIMENSION}, the most the per-row and per-column tables index (32-bit)`);
+    }
+  });
   const product = elementCount(shape as number[]);
   if (product !== spec.length) {
     throw new RangeError(`webgpu-optim: tensor "${spec.name}" has shape [${shape.join(', ')}] (${product} elements) but ${spec.length} values`);

@@ -14,7 +14,7 @@ export function checkEncoder(encoder: unknown, what: string): asserts encoder is
   const Encoder = (globalThis as { GPUCommandEncoder?: abstract new () => GPUCommandEncoder }).GPUCommandEncoder;
   const looksLikeOne = encoder !== null && typeof encoder === 'object' && typeof (encoder as GPUCommandEncoder).beginComputePass === 'function';
   if (!looksLikeOne || (Encoder && !(encoder instanceof Encoder))) {
-    throw new TypeError(`webgpu-optim: ${what} takes a GPUCommandEncoder or nothing, got ${describe(encoder)}`);
+    throw new TypeError(`webgpu-optim: ${what} takes a GPUCommandEncoder or nothing, got ${describeValue(encoder)}`);
   }
   if (finished.has(encoder as GPUCommandEncoder)) {
     throw new Error(`webgpu-optim: ${what}: this command encoder ("${(encoder as GPUCommandEncoder).label}") was already finished; record into a new encoder`);
@@ -41,7 +41,8 @@ export function isFinished(encoder: GPUCommandEncoder): boolean {
   return finished.has(encoder);
 }
 
-function describe(value: unknown): string {
+/** A value for an error message: `null`, `a GPUBuffer`, `number 42`. */
+export function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'object') return (value as object).constructor?.name ? `a ${(value as object).constructor.name}` : 'an object';
   return `${typeof value} ${String(value)}`;

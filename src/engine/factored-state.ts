@@ -4,8 +4,9 @@
  * factorUpdate and rowMeans). The layout and the table are src/factored.ts; everything is made at
  * creation, a step only records dispatches.
  */
-import { factoredLayout } from '../factored.js';
-import { dispatchGrid, type PackedLayout } from '../layout.js';
+import { factoredLayout, factoredSlots, factorTableBytes } from '../factored.js';
+import { alignUp, CHUNK_ELEMENTS, dispatchGrid, type PackedLayout } from '../layout.js';
+import { elementCount } from '../tensors.js';
 import { readBuffers } from '../readback.js';
 import type { KernelPipeline } from './pipelines.js';
 
@@ -25,10 +26,34 @@ export interface FactoredState {
   destroy(): void;
 }
 
-export function createFactoredState(args: { device: GPUDevice; label: string; layout: PackedLayout; tensorGroup: readonly number[]; scratchBase: number }): FactoredState {
+/**
+ * The factor table holds rows per row and per column of each matrix: bounded by the binding limit
+ * tensor by tensor, then in total, with the factored state, from the shapes alone (building the
+ * table first could exhaust the host). The optimizer calls it before it allocates anything.
+ */
+export function checkFactoredSizes(what: string, layout: PackedLayout, limit: number): void {
+  let total = 0;
+  let stateElements = 0;
+  for (const t of layout.tensors) {
+    const bytes = factorTableBytes(t.shape);
+    total += bytes;
+    for (const slot of factoredSlots(t.shape)) stateElements += alignUp(elementCount(slot.shape), CHUNK_ELEMENTS);
+    if (bytes > limit) {
+      throw new RangeError(
+        `webgpu-optim: ${what}: tensor "${t.name}" of shape [${t.shape.join(', ')}] needs a factor table of ${bytes} bytes (32 per row and per column, 16 per matrix), ` +
+          `over the device's maxStorageBufferBindingSize (${limit})`,
+      );
+    }
+  }
+  if (stateElements * 4 > limit) throw new RangeError(`webgpu-optim: ${what}: the factored state of this set needs ${stateElements * 4} bytes, over the device's maxStorageBufferBindingSize (${limit}); split the model into several parameter sets`);
+  if (total > limit) throw new RangeError(`webgpu-optim: ${what}: the factor table of this set needs ${total} bytes, over the device's maxStorageBufferBindingSize (${limit}); split the model into several parameter sets`);
+}
+
+export function createFactoredState(args: { what: string; device: GPUDevice; label: string; layout: PackedLayout; tensorGroup: readonly number[]; scratchBase: number }): FactoredState {
   const { device, label, layout } = args;
-  const factored = factoredLayout(layout, args.tensorGroup, args.scratchBase);
   const limit = device.limits.maxStorageBufferBindingSize;
+  checkFactoredSizes(args.what, layout, limit);
+  const factored = factoredLayout(layout, args.tensorGroup, args.scratchBase);
   for (const [what, bytes] of [['factored state', factored.stateLength * 4], ['factor table', factored.table.byteLength]] as const) {
     if (bytes > limit) throw new RangeError(`webgpu-optim: the ${what} needs ${bytes} bytes in one binding, over the device's maxStorageBufferBindingSize (${limit}); split the model into several parameter sets`);
   }

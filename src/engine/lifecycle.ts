@@ -1,3 +1,5 @@
+import { deviceLoss, watchDeviceLoss } from './device-loss.js';
+
 /**
  * Whether an object may still be used: not destroyed, its device not lost, and no earlier failure
  * (a step the GPU refused, an engine inconsistency) left it in an unknown state. Every public
@@ -17,17 +19,15 @@ export interface Lifecycle {
 
 export function createLifecycle(what: string, device: GPUDevice, parent?: { check(): void }): Lifecycle {
   let destroyed = false;
-  let lost: string | undefined;
   let failure: string | undefined;
-  device.lost.then((info) => {
-    lost = `${info.reason}${info.message ? `: ${info.message}` : ''}`;
-  });
+  watchDeviceLoss(device);
   return {
     get destroyed() {
       return destroyed;
     },
     check(allowFailure = false) {
       if (destroyed) throw new Error(`webgpu-optim: ${what} was destroyed; create a new one`);
+      const lost = deviceLoss(device);
       if (lost !== undefined) throw new Error(`webgpu-optim: ${what}: its GPU device was lost (${lost}); request a new device and recreate it`);
       parent?.check();
       if (failure !== undefined && !allowFailure) {

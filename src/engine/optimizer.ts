@@ -18,6 +18,9 @@ import { bindGroupEntries, storageBufferCount } from './bindings.js';
 import { createBookkeeping } from './bookkeeping.js';
 import { CONTROL_WORD, type ControlSnapshot } from './control-block.js';
 import { checkEncoder } from './encoder.js';
+import { createGpuOutcomes } from './gpu-outcomes.js';
+import { createRecordedEncoders } from './recorded-encoders.js';
+import { checkStepOptions } from './step-options.js';
 import { createGradientControl } from './gradient-control.js';
 import { createGroupTable } from './group-table.js';
 import { createLifecycle } from './lifecycle.js';
@@ -28,7 +31,7 @@ import { createStateBuffers } from './state-buffers.js';
 import { createQ8StateBuffers } from './q8-state.js';
 import { Q8_TILE_ELEMENTS, q8TileShape, resolveQuantization, sameQuantization, type QuantizationOptions } from '../q8.js';
 import { createTensorSums } from './tensor-sums.js';
-import { createFactoredState } from './factored-state.js';
+import { checkFactoredSizes, createFactoredState } from './factored-state.js';
 
 export interface OptimizerCreateOptions {
   /**
@@ -80,6 +83,9 @@ export interface Optimizer<H extends object = Record<string, unknown>> {
   /**
    * Records one update of every tensor from `params.gradBuffer` into `encoder`, or submits it when
    * no encoder is given. No readback, and no GPU object is created (but see stepsInFlight).
+   * Arguments and options are checked before anything is recorded or counted. Recording into an
+   * encoder the GPU refuses (one finished before this optimizer saw it) is reported
+   * asynchronously: the optimizer then refuses every call, `stateDict()` included, until a load.
    */
   step(encoder?: GPUCommandEncoder, options?: StepOptions): void;
   /** Changes hyperparameters of every group, or of one, from the next step on (no new pipeline). */
@@ -101,13 +107,25 @@ export interface Optimizer<H extends object = Record<string, unknown>> {
    * The state, read back: slots in their stored form (16-bit formats: the Uint16Array bits; q8: each
    * quantized slot's codes and absmax), or in f32 with `{ dequantize: true }` (for PyTorch, TF.js or
    * an f32 optimizer).
+   *
+   * The state at the call: calls made while it is pending (step, load, train/eval) do not show in
+   * it. It waits for the GPU's verdict on the work recorded before it and rejects if the GPU
+   * refused some (never claiming a step that did not run), and rejects while this optimizer's
+   * steps are recorded into an encoder not yet finished (finish and submit it first).
    */
   stateDict(options?: StateDictOptions): Promise<OptimizerStateDict<H>>;
-  /** Restores a state dict (checked in full first); also the way out of a failed state. */
+  /**
+   * Restores a state dict (checked in full first); also the way out of a failed state. Refused
+   * while this optimizer's steps are recorded into an encoder not yet finished: they would run
+   * after the load, on the loaded state, with the loaded counts (finish and submit it first).
+   */
   loadStateDict(sd: OptimizerStateDict<H>): void;
   /** Optimizers with train/eval modes (`adamw_schedule_free`): which point the parameters hold. */
   readonly mode?: 'train' | 'eval';
-  /** Switches the parameters to the training point (one dispatch; recorded into `encoder` when given). */
+  /**
+   * Switches the parameters to the training point (one dispatch; recorded into `encoder` when
+   * given). A switch the GPU refuses leaves `mode` as it was and the optimizer refusing until a load.
+   */
   train(encoder?: GPUCommandEncoder): void;
   /** Switches the parameters to the averaged point for evaluation; `step()` refuses until `train()`. */
   eval(encoder?: GPUCommandEncoder): void;
@@ -132,14 +150,6 @@ function createSegmentInfo(device: GPUDevice, label: string, layout: PackedLayou
   layout.segments.forEach((segment, s) => words.set([segment.firstElement, seed], (s * SEGMENT_INFO_STRIDE) / 4));
   device.queue.writeBuffer(buffer, 0, words);
   return buffer;
-}
-
-function checkStepOptions(options: unknown, what: string): asserts options is StepOptions | undefined {
-  if (options === undefined) return;
-  checkOptionsObject(options, `${what} options`);
-  for (const key of Object.keys(options as object)) {
-    if (key !== 'timestampWrites') throw new Error(`webgpu-optim: ${what}: unknown step option "${key}"; known: timestampWrites`);
-  }
 }
 
 /**
@@ -181,6 +191,7 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
         `device's maxStorageBuffersPerShaderStage (${device.limits.maxStorageBuffersPerShaderStage})`,
     );
   }
+  if (definition.shapedSlots) checkFactoredSizes(name, layout, device.limits.maxStorageBufferBindingSize);
   const label = `${params.label}:${name}`;
   const lifecycle = createLifecycle(`optimizer ${name} ("${label}")`, device, parameterSetLifecycle(params));
   // 8-bit state: one workgroup per tile (src/kernels/q8.wgsl), else the shape the set was made with.
@@ -207,7 +218,7 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
   const chunkTable = createGroupTable(device, label, layout, config);
   const segmentInfo = roundingSeed === undefined ? undefined : createSegmentInfo(device, label, layout, roundingSeed);
   const factored = definition.shapedSlots
-    ? createFactoredState({ device, label, layout, tensorGroup: config.tensorGroup, scratchBase: scratchEntries(layout) })
+    ? createFactoredState({ what: name, device, label, layout, tensorGroup: config.tensorGroup, scratchBase: scratchEntries(layout) })
     : undefined;
   const factorPipelines = factored && {
     factorSums: getKernelPipeline(device, definition, defines, params.workgroupSize, 'factorSums'),
@@ -270,6 +281,8 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
       }),
   });
   const book = createBookkeeping(training.accumulationSteps);
+  const outcomes = createGpuOutcomes(device, lifecycle.fail);
+  const recorded = createRecordedEncoders();
   const staging = new Float32Array(slotBytes / 4);
   let schedule = training.schedule;
   let mode: 'train' | 'eval' | undefined = definition.modes?.initial;
@@ -280,20 +293,35 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
     if (!definition.modes) throw new Error(`webgpu-optim: ${name} has no train/eval modes`);
     checkEncoder(encoder, `${name}.${to}`);
     if (mode === to) return;
+    const from = mode;
     const pipeline = getKernelPipeline(device, definition, defines, params.workgroupSize, to === 'eval' ? 'toEval' : 'toTrain');
     const scalars = packScalars(definition, config.groups, book.stepCount + 1, { deviceStep: training.control, out: staging });
-    const own = encoder ?? device.createCommandEncoder({ label: `${label}:${to}` });
-    const slot = ring.reserve(encoder);
-    device.queue.writeBuffer(slot.buffer, slot.offset, scalars);
-    const pass = own.beginComputePass({ label: `${label}:${to}` });
-    pass.setPipeline(pipeline.pipeline);
-    layout.segments.forEach((segment, s) => {
-      pass.setBindGroup(0, slot.bindGroups[s]!, [slot.offset]);
-      pass.dispatchWorkgroups(segment.workgroupsX, segment.workgroupsY);
-    });
-    pass.end();
-    if (!encoder) device.queue.submit([own.finish()]);
-    mode = to;
+    outcomes.open();
+    try {
+      const own = encoder ?? device.createCommandEncoder({ label: `${label}:${to}` });
+      const slot = ring.reserve(encoder);
+      device.queue.writeBuffer(slot.buffer, slot.offset, scalars);
+      const pass = own.beginComputePass({ label: `${label}:${to}` });
+      pass.setPipeline(pipeline.pipeline);
+      layout.segments.forEach((segment, s) => {
+        pass.setBindGroup(0, slot.bindGroups[s]!, [slot.offset]);
+        pass.dispatchWorkgroups(segment.workgroupsX, segment.workgroupsY);
+      });
+      pass.end();
+      if (encoder) recorded.note(encoder);
+      else device.queue.submit([own.finish()]);
+      mode = to;
+    } finally {
+      // The GPU may refuse the switch (an encoder finished before we saw it): the parameters then
+      // still hold the other point, so the mode goes back and the optimizer refuses until a load.
+      outcomes.close(
+        () => `the switch to ${to}`,
+        () => {
+          if (encoder) recorded.forget(encoder);
+          if (mode === to) mode = from;
+        },
+      );
+    }
   };
 
   const recordUpdate = (encoder: GPUCommandEncoder, update: number, scalars: Float32Array<ArrayBuffer>, timestampWrites?: GPUComputePassTimestampWrites) => {
@@ -319,10 +347,14 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
   };
   let ownEncoder: GPUCommandEncoder | undefined;
 
+  /**
+   * Every copy a state dict needs, submitted now, in one go: the dict is the state at the call,
+   * whatever is recorded, loaded or switched while the copies are mapped.
+   */
   const readState = async () => {
-    const snapshot = control ? await control.read() : undefined;
     const pending = book.pendingMicroSteps;
-    const [packed, accumulated, shaped] = await Promise.all([state.read(), pending > 0 ? accumulator!.read() : undefined, factored?.read()]);
+    const reads = [control?.read(), state.read(), pending > 0 ? accumulator!.read() : undefined, factored?.read()] as const;
+    const [snapshot, packed, accumulated, shaped] = await Promise.all(reads);
     return { snapshot, packed, accumulated, pending, shaped };
   };
 
@@ -351,29 +383,34 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
       checkEncoder(encoder, `${name}.step`);
       checkStepOptions(stepOptions, `${name}.step`);
       if (mode === 'eval') throw new Error(`webgpu-optim: ${name}: the parameters hold the averaged point (eval mode); call train() before step()`);
-      device.pushErrorScope('validation');
+      outcomes.open();
+      let recording = false;
       try {
         book.run(
           (plan) => (plan.due ? packScalars(definition, config.groups, plan.update, { schedule, deviceStep: training.control, out: staging }) : undefined),
           {
             begin: () => {
+              recording = true;
               ownEncoder = encoder ? undefined : device.createCommandEncoder({ label: `${label}:step` });
             },
             accumulate: accumulator ? () => accumulator.record(encoder ?? ownEncoder!) : undefined,
             update: (update, scalars) => recordUpdate(encoder ?? ownEncoder!, update, scalars, stepOptions?.timestampWrites),
             end: () => {
-              if (ownEncoder) device.queue.submit([ownEncoder.finish()]);
+              if (encoder) recorded.note(encoder);
+              else device.queue.submit([ownEncoder!.finish()]);
               ownEncoder = undefined;
             },
           },
         );
+      } catch (error) {
+        // Everything is checked before recording starts; a throw after it left part of a step in
+        // the caller's encoder, which would run at its submit: the state is no longer known.
+        if (recording && encoder) lifecycle.fail(`step ${book.stepCount + 1} was recorded only in part (${error instanceof Error ? error.message : String(error)})`);
+        throw error;
       } finally {
         ownEncoder = undefined;
         const step = book.stepCount;
-        device.popErrorScope().then(
-          (error) => error && lifecycle.fail(`the GPU refused step ${step}'s commands (${error.message})`),
-          () => undefined,
-        );
+        outcomes.close(() => `step ${step}'s commands`, encoder && (() => recorded.forget(encoder)));
       }
     },
     setHyperparameters(partial, group) {
@@ -407,9 +444,21 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
     async stateDict(dictOptions) {
       lifecycle.check();
       const { dequantize } = checkStateDictOptions(dictOptions, `${name}.stateDict`);
+      const open = recorded.openError(`${name}.stateDict`);
+      const verdict = outcomes.settled();
+      if (open) {
+        // An encoder finished before this optimizer saw it looks open: the GPU's refusal names it.
+        await verdict;
+        lifecycle.check();
+        throw open;
+      }
       const snapshotConfig = config;
+      const snapshotMode = mode;
       const stepCalls = book.stepCount;
       const { snapshot, packed, accumulated, pending, shaped } = await readState();
+      // A step or mode switch the GPU refused is never reported as done.
+      await verdict;
+      lifecycle.check();
       const slice = (data: Float32Array, i: number) => data.slice(tensors[i]!.offset, tensors[i]!.offset + tensors[i]!.length);
       const sd = buildStateDict(
         snapshotConfig,
@@ -419,7 +468,7 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
           stepCalls,
           scaler: snapshot && training.scaling ? { scale: snapshot.lossScale, growthTracker: snapshot.growthTracker } : undefined,
           accumulation: accumulated ? { microSteps: pending, grads: tensors.map((_, i) => slice(accumulated, i)) } : undefined,
-          mode,
+          mode: snapshotMode,
         },
         (i, slot) => (slotNames.has(slot) ? packed(i, slot) : shaped!(i, slot)),
         stateFormat,
@@ -429,6 +478,8 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
     },
     loadStateDict(sd) {
       lifecycle.check(true);
+      const open = recorded.openError(`${name}.loadStateDict`);
+      if (open) throw open;
       const loaded = checkStateDict(definition, tensors, config, training, sd);
       config = loaded.config;
       book.restore(loaded.stepCalls, loaded.pendingMicroSteps);

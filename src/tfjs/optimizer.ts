@@ -67,6 +67,8 @@ export class WebGPUOptimizer<N extends OptimizerName = OptimizerName> extends tf
   private pending?: OptimizerStateDict<any>;
   /** Schedule-Free's mode before the first step (the variables hold the initial point, which is both). */
   private modeBeforeBuild: 'train' | 'eval' = 'train';
+  /** setWeights calls not finished: a step or mode switch now would run before their load. */
+  private loadsPending = 0;
 
   /**
    * @param name an optimizer of this library (`'adam'`, `'sgd'`, …; see `optimizerNames`)
@@ -105,14 +107,20 @@ export class WebGPUOptimizer<N extends OptimizerName = OptimizerName> extends tf
 
   /**
    * Updates the variables named by `variableGradients` (as `tf.train.*` optimizers do). The first
-   * call fixes the set of variables; later calls must bring gradients for exactly that set.
+   * call fixes the set of variables, by identity; later calls must bring gradients for exactly that
+   * set. A variable of the set disposed (and perhaps re-created under its name) is refused, with
+   * nothing written or counted: create a new optimizer for new variables.
    */
   applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
     const backend = webgpuBackend('applyGradients');
+    this.refuseWhileLoading('applyGradients');
     if (this.mode === 'eval') throw new Error(`webgpu-optim/tfjs: ${this.optimizerName}: the variables hold the averaged point (eval mode); call train() before training`);
     const grads = namedGradients(variableGradients);
     const variables = grads.map(({ name, tensor }) => checkedVariable(name, tensor));
-    if (this.packed) checkSameSet(this.packed, grads.map((g) => g.name), backend.device);
+    if (this.packed) {
+      checkSameSet(this.packed, grads.map((g) => g.name), backend.device);
+      checkSameVariables(this.packed, 'applyGradients');
+    }
     const packed = this.packed ?? this.build(backend, variables);
     this.packed = packed;
     this.step(packed, grads);
@@ -150,20 +158,27 @@ export class WebGPUOptimizer<N extends OptimizerName = OptimizerName> extends tf
 
   /**
    * Restores `getWeights()` output, by position as TF.js does (the k-th variable's slots go to the
-   * k-th variable updated). Checked in full first: on a mismatch nothing changes. Before the first
+   * k-th variable updated). Checked in full first: on a mismatch nothing changes. Until it
+   * resolves, `applyGradients`, `train()` and `eval()` refuse (they would run before the load). Before the first
    * step the state waits for it, checked against the sizes the weights give.
    */
   async setWeights(weights: NamedTensor[]): Promise<void> {
     this.refuseInEval('setWeights');
-    if (this.packed) {
-      const { stateDict, iterations } = await stateDictFromWeights(await this.packed.optimizer.stateDict({ dequantize: true }), weights);
-      this.packed.optimizer.loadStateDict(stateDict);
-      this.iterations_ = iterations;
-      return;
+    this.loadsPending++;
+    try {
+      const packed = this.packed;
+      if (packed) {
+        const { stateDict, iterations } = await stateDictFromWeights(await packed.optimizer.stateDict({ dequantize: true }), weights);
+        packed.optimizer.loadStateDict(stateDict);
+        this.iterations_ = iterations;
+        return;
+      }
+      const pending = await pendingState(this.optimizerName, this.options, weights);
+      this.pending = pending.stateDict;
+      this.iterations_ = pending.iterations;
+    } finally {
+      this.loadsPending--;
     }
-    const pending = await pendingState(this.optimizerName, this.options, weights);
-    this.pending = pending.stateDict;
-    this.iterations_ = pending.iterations;
   }
 
   /** TF.js serialization: the optimizer's name and options (plain, JSON-safe). */
@@ -222,13 +237,20 @@ export class WebGPUOptimizer<N extends OptimizerName = OptimizerName> extends tf
 
   private switchMode(to: 'train' | 'eval'): void {
     if (!getDefinition(this.optimizerName).modes) throw new Error(`webgpu-optim/tfjs: ${this.optimizerName} has no train/eval modes`);
+    this.refuseWhileLoading(`${to}()`);
     const packed = this.packed;
     if (!packed) {
       this.modeBeforeBuild = to;
       return;
     }
     webgpuBackend(`${to}()`);
+    checkSameVariables(packed, `${to}()`);
     if (packed.optimizer.mode !== to) record(packed, (encoder) => (to === 'eval' ? packed.optimizer.eval(encoder) : packed.optimizer.train(encoder)));
+  }
+
+  /** Calls are taken in order: a step while setWeights is pending would be overwritten by its load. */
+  private refuseWhileLoading(what: string): void {
+    if (this.loadsPending > 0) throw new Error(`webgpu-optim/tfjs: ${what}: setWeights is still pending; await it first (its weights would overwrite this call's update)`);
   }
 
   private refuseInEval(what: string): void {
@@ -247,8 +269,9 @@ function record(packed: Packed, body: (encoder: GPUCommandEncoder) => void): voi
   flushTfjs(backend);
   const encoder = backend.device.createCommandEncoder({ label: 'webgpu-optim/tfjs:step' });
   for (const { slot, buffer } of changed) encoder.copyBufferToBuffer(buffer, 0, params.paramBuffer, slot.byteOffset, slot.byteLength);
-  for (const slot of packed.slotsFromParams.splice(0)) encoder.copyBufferToBuffer(params.paramBuffer, 0, packed.optimizer.stateBuffers[slot]!, 0, params.paramBuffer.size);
-  body(encoder);
+  for (const slot of packed.slotsFromParams) encoder.copyBufferToBuffer(params.paramBuffer, 0, packed.optimizer.stateBuffers[slot]!, 0, params.paramBuffer.size);
+  body(encoder); // may refuse: then nothing was submitted and the copies above are still to do
+  packed.slotsFromParams.length = 0;
   const outputs = variables.map((v, i) => {
     const slot = params.tensors[i]!;
     const out = pooledTensor(backend, v.shape);
@@ -309,6 +332,23 @@ function checkSameSet(packed: Packed, names: string[], device: GPUDevice): void 
       `webgpu-optim/tfjs: applyGradients must update the same variables every call (it packs them once): ` +
         `${missing.length ? `missing ${missing.map((n) => `"${n}"`).join(', ')}` : ''}${missing.length && extra.length ? '; ' : ''}` +
         `${extra.length ? `new ${extra.map((n) => `"${n}"`).join(', ')}` : ''}. Use one optimizer per set of variables.`,
+    );
+  }
+}
+
+/**
+ * The variables packed are the ones TF.js knows under their names now. Names alone would let a
+ * variable disposed and re-created under its name (a rebuilt model) be written through the dead
+ * one while the live one never trains: such a call is refused before anything is written.
+ */
+function checkSameVariables(packed: Packed, what: string): void {
+  const registered = tf.engine().registeredVariables;
+  for (const variable of packed.variables) {
+    const now = registered[variable.name];
+    if (now === variable && !variable.isDisposed) continue;
+    throw new Error(
+      `webgpu-optim/tfjs: ${what}: variable "${variable.name}" is not the one this optimizer packed ` +
+        `(it was disposed${now ? ' and a new variable took its name' : ''}); create a new optimizer for the new variables`,
     );
   }
 }

@@ -36,6 +36,8 @@ const MISUSES: Misuse[] = [
   ['createParameterSet vectorsPerInvocation 17', (f) => createParameterSet(f.device, t5(), { vectorsPerInvocation: 17 }), /vectorsPerInvocation 17 must be/],
   ['createParameterSet vectorsPerInvocation 1.5', (f) => createParameterSet(f.device, t5(), { vectorsPerInvocation: 1.5 }), /vectorsPerInvocation 1.5 must be/],
   ['createParameterSet limits above the device', (f) => createParameterSet(f.device, t5(), { limits: { maxBufferSize: 2 ** 60 } }), /limits\.maxBufferSize must be .*≤ the device's/],
+  ['createParameterSet shape [2^40, 0]', (f) => createParameterSet(f.device, [{ name: 'e', data: new Float32Array(0), shape: [2 ** 40, 0] }]), /tensor "e" of shape \[1099511627776, 0\]: dimension 0 \(1099511627776\) is over the \d+ elements one buffer of this device holds \(maxBufferSize \d+\)/],
+  ['createParameterSet shape [2, 2^33, 0]', (f) => createParameterSet(f.device, [{ name: 'e', data: new Float32Array(0), shape: [2, 2 ** 33, 0] }]), /tensor "e" of shape \[2, 8589934592, 0\]: dimension 1 \(8589934592\) is over/],
   ['createParameterSet unknown limit', (f) => createParameterSet(f.device, t5(), { limits: { maxThreads: 4 } as never }), /unknown limit "maxThreads"/],
   // createOptimizer
   ['createOptimizer unknown optimizer', (f) => createOptimizer('nadamw' as never, f.params), /unknown optimizer "nadamw"/],
@@ -109,6 +111,7 @@ const MISUSES: Misuse[] = [
   ['loadStateDict scaler scale 0', (f, sd) => withSd(f, sd, { scaler: { scale: 0, growthTracker: 0 } }), /scaler\.scale 0 must be a finite float32 > 0/],
   ['loadStateDict scaler scale -8', (f, sd) => withSd(f, sd, { scaler: { scale: -8, growthTracker: 0 } }), /scaler\.scale -8 must be a finite float32 > 0/],
   ['loadStateDict scaler growthTracker 1.5', (f, sd) => withSd(f, sd, { scaler: { scale: 8, growthTracker: 1.5 } }), /scaler\.growthTracker 1\.5 must be an integer/],
+  ['loadStateDict without a scaler (lossScaling on)', (f, sd) => withSd(f, sd, { scaler: undefined }), /it holds no loss-scaler state \(scaler\) but this optimizer has lossScaling/],
   ['loadStateDict with a missing slot', (f, sd) => withSd(f, sd, { state: [sd.state[0], { exp_avg: sd.state[1]!.exp_avg }] }), /tensor "t1_70" has slots \[exp_avg\], expected \[exp_avg,exp_avg_sq\]/],
   ['loadStateDict slot of the wrong length', (f, sd) => withSd(f, sd, { state: [sd.state[0], { ...sd.state[1], exp_avg: new Float32Array(7) }] }), /state\[1\]\.exp_avg must be a Float32Array of length 70/],
   ['loadStateDict slot as a plain array', (f, sd) => withSd(f, sd, { state: [sd.state[0], { ...sd.state[1], exp_avg: Array(70).fill(0) }] }), /state\[1\]\.exp_avg must be a Float32Array/],
@@ -189,6 +192,33 @@ describe('misuses with another fixture or an async answer', () => {
       await expectUnchangedAndUsable(f, before);
       disposeFixture(f);
     });
+  });
+
+  test('Adafactor over a 0-element tensor of as many rows as a buffer holds: refused before its per-row table is built, naming the tensor, shape and limit', async () => {
+    await withDevice(async (device) => {
+      const rows = Math.floor(device.limits.maxBufferSize / 4);
+      const params = createParameterSet(device, [{ name: 'e', data: new Float32Array(0), shape: [rows, 0] }, { name: 'w', data: new Float32Array(4) }]);
+      expect(() => createOptimizer('adafactor', params)).toThrow(
+        new RegExp(`adafactor: tensor "e" of shape \\[${rows}, 0\\] needs a factor table of ${rows * 32 + 16} bytes \\(32 per row and per column, 16 per matrix\\), over the device's maxStorageBufferBindingSize \\(${device.limits.maxStorageBufferBindingSize}\\)`),
+      );
+      params.destroy();
+    });
+  });
+
+  test('the CPU reference refuses a dict without a scaler when it scales the loss, as the GPU path does', () => {
+    const tensors = () => [{ name: 'w', data: new Float32Array(4).fill(1) }];
+    const ref = createReferenceOptimizer('adam', tensors(), { lossScaling: true });
+    const plain = createReferenceOptimizer('adam', tensors());
+    ref.step([new Float32Array(4).fill(0.5)]);
+    const before = ref.stateDict();
+    expect(() => ref.loadStateDict(plain.stateDict() as never)).toThrow(/it holds no loss-scaler state \(scaler\) but this optimizer has lossScaling/);
+    expect(ref.stateDict()).toEqual(before);
+  });
+
+  test('the CPU reference refuses a dimension no table can index', () => {
+    expect(() => createReferenceOptimizer('adafactor', [{ name: 'e', data: new Float32Array(0), shape: [2 ** 40, 0] }])).toThrow(
+      /tensor "e" has shape \[1099511627776,0\]; dimension 0 \(1099511627776\) is over 4294967295/,
+    );
   });
 
   test('reads without the control path reject with a reason', async () => {
