@@ -1,4 +1,3 @@
-/// <reference types="@webgpu/types" preserve="true" />
 /**
  * webgpu-optim: fused WebGPU optimizer kernels with PyTorch torch.optim semantics.
  * @packageDocumentation
