@@ -7,6 +7,7 @@ export { createOptimizer, type Optimizer, type OptimizerCreateOptions, type Step
 export { createReferenceOptimizer, type NamedTensor, type ReferenceOptimizer } from './reference/optimizer.js';
 export { dequantizeStateDict, stateDictFromJSON, stateDictToJSON, type OptimizerStateDict, type StateDictOptions } from './state-dict.js';
 export type { StateFormat } from './state-format.js';
+export type { StateStorage } from './state-storage.js';
 export type { OptimizerOptions, ParamGroup } from './config.js';
 export { optimizerNames, type OptimizerName, type OptimizerOptionsMap } from './optimizers/registry.js';
 export type { SgdOptions, EmaMomentumOptions } from './optimizers/sgd/definition.js';
