@@ -97,7 +97,9 @@ const MISUSES: Misuse[] = [
   ['setLrSchedule(5)', (f) => f.opt.setLrSchedule(5 as never), /the lr schedule must be a function \(t, baseLr\) => lr, got 5/],
   // loadStateDict
   ['loadStateDict(42)', (f) => f.opt.loadStateDict(42 as never), /cannot load this state dict: the state dict must be an object, got 42/],
-  ['loadStateDict of another optimizer', (f, sd) => withSd(f, sd, { optimizer: 'adamw' }), /it belongs to optimizer "adamw"/],
+  ['loadStateDict(stateDict()): a forgotten await', (f) => f.opt.loadStateDict(f.opt.stateDict() as never), /cannot load this state dict: the state dict is a Promise: did you forget await\?/],
+  ['loadStateDict({})', (f) => f.opt.loadStateDict({} as never), /cannot load this state dict: it names no optimizer \("optimizer" is undefined\)/],
+  ['loadStateDict of another optimizer', (f, sd) => withSd(f, sd, { optimizer: 'adamw' }), /it belongs to optimizer "adamw", not adam/],
   ['loadStateDict with one tensor too few', (f, sd) => withSd(f, sd, { tensors: [sd.tensors[0]] }), /it has 1 tensors, this optimizer 2/],
   ['loadStateDict of another tensor name', (f, sd) => withSd(f, sd, { tensors: [{ name: 'x', length: 5 }, sd.tensors[1]] }), /tensor 0 is "x" of length 5, expected "t0_5"/],
   ['loadStateDict of another tensor shape', (f, sd) => withSd(f, sd, { tensors: [{ ...sd.tensors[0], shape: [5, 1] }, sd.tensors[1]] }), /tensor 0 \("t0_5"\) has shape \[5,1\], this optimizer's is \[5\]/],
