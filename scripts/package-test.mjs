@@ -19,8 +19,8 @@ const run = (cmd, args, cwd, env = {}) => execFileSync(cmd, args, { cwd, stdio: 
 
 /** The TypeScript versions a consumer may have: npm package aliases installed side by side. */
 const typescripts = [
-  { name: 'TypeScript 7', alias: 'typescript-7', spec: 'npm:typescript@^7.0.2' },
-  { name: 'TypeScript 5.9', alias: 'typescript-5.9', spec: 'npm:typescript@~5.9.3' },
+  { alias: 'typescript-7', spec: 'npm:typescript@^7.0.2' },
+  { alias: 'typescript-5.9', spec: 'npm:typescript@~5.9.3' },
 ];
 
 /** The code block (```ts or ```js, as `language` says) that follows `marker` in the README. */
