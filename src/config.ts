@@ -6,6 +6,7 @@
 import { checkStateFormat, type StateFormat } from './state-format.js';
 import type { KernelDefines, OptimizerDefinition } from './optimizers/definition.js';
 import type { OptionCheck } from './optimizers/validate.js';
+import { describeValue } from './describe-value.js';
 
 /** A parameter group: the tensors it holds (names, or indices in tensor order) and its overrides. */
 export type ParamGroup<H> = Partial<H> & { tensors: readonly (string | number)[] };
@@ -38,7 +39,7 @@ function copyOptions<H extends object>(options: H): H {
 /** Throws unless `value` is a plain options object (not null, an array, a number…). */
 export function checkOptionsObject(value: unknown, what: string): void {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new TypeError(`webgpu-optim: ${what} must be an object, got ${Array.isArray(value) ? 'an array' : String(value)}`);
+    throw new TypeError(`webgpu-optim: ${what} must be an object, got ${describeValue(value)}`);
   }
 }
 

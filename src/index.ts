@@ -1,4 +1,3 @@
-/// <reference types="@webgpu/types" preserve="true" />
 /**
  * webgpu-optim: fused WebGPU optimizer kernels with PyTorch torch.optim semantics.
  * @packageDocumentation
@@ -8,6 +7,7 @@ export { createOptimizer, type Optimizer, type OptimizerCreateOptions, type Step
 export { createReferenceOptimizer, type NamedTensor, type ReferenceOptimizer } from './reference/optimizer.js';
 export { dequantizeStateDict, stateDictFromJSON, stateDictToJSON, type OptimizerStateDict, type StateDictOptions } from './state-dict.js';
 export type { StateFormat } from './state-format.js';
+export type { StateStorage } from './state-storage.js';
 export type { OptimizerOptions, ParamGroup } from './config.js';
 export { optimizerNames, type OptimizerName, type OptimizerOptionsMap } from './optimizers/registry.js';
 export type { SgdOptions, EmaMomentumOptions } from './optimizers/sgd/definition.js';

@@ -13,6 +13,7 @@
  */
 import { CHUNK_ELEMENTS } from './layout.js';
 import type { Q8Slot } from './state-dict.js';
+import { describeValue } from './describe-value.js';
 
 const fr = Math.fround;
 
@@ -69,16 +70,16 @@ export const DEFAULT_QUANTIZATION: Quantization = { blockSize: 256, minQuantized
 export function resolveQuantization(value: unknown, q8: boolean, what: string): Quantization | undefined {
   if (value === undefined) return q8 ? DEFAULT_QUANTIZATION : undefined;
   if (!q8) throw new Error(`webgpu-optim: ${what}: quantization applies to stateFormat 'q8' only`);
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new TypeError(`webgpu-optim: ${what}: quantization must be an object, got ${JSON.stringify(value)}`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new TypeError(`webgpu-optim: ${what}: quantization must be an object, got ${describeValue(value)}`);
   for (const key of Object.keys(value)) {
     if (key !== 'blockSize' && key !== 'minQuantizedElements') throw new Error(`webgpu-optim: ${what}: unknown quantization option "${key}"; known: blockSize, minQuantizedElements`);
   }
   const { blockSize = DEFAULT_QUANTIZATION.blockSize, minQuantizedElements = DEFAULT_QUANTIZATION.minQuantizedElements } = value as QuantizationOptions;
   if (!Number.isInteger(blockSize) || blockSize < CHUNK_ELEMENTS || blockSize > Q8_TILE_ELEMENTS || (blockSize & (blockSize - 1)) !== 0) {
-    throw new RangeError(`webgpu-optim: ${what}: quantization.blockSize must be a power of two in [${CHUNK_ELEMENTS}, ${Q8_TILE_ELEMENTS}], got ${JSON.stringify(blockSize)}`);
+    throw new RangeError(`webgpu-optim: ${what}: quantization.blockSize must be a power of two in [${CHUNK_ELEMENTS}, ${Q8_TILE_ELEMENTS}], got ${describeValue(blockSize)}`);
   }
   if (!Number.isSafeInteger(minQuantizedElements) || minQuantizedElements < 0) {
-    throw new RangeError(`webgpu-optim: ${what}: quantization.minQuantizedElements must be an integer ≥ 0, got ${JSON.stringify(minQuantizedElements)}`);
+    throw new RangeError(`webgpu-optim: ${what}: quantization.minQuantizedElements must be an integer ≥ 0, got ${describeValue(minQuantizedElements)}`);
   }
   return { blockSize, minQuantizedElements };
 }

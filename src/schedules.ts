@@ -1,3 +1,5 @@
+import { describeValue } from './describe-value.js';
+
 /**
  * Learning-rate schedules: pure functions `(t, baseLr) => lr`, where `t` counts the optimizer
  * steps already taken (0 for the first step) and `baseLr` is the group's `lr` hyperparameter.
@@ -8,11 +10,11 @@
 export type LrSchedule = (t: number, baseLr: number) => number;
 
 function positiveInteger(name: string, value: number) {
-  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`webgpu-optim: ${name} must be a positive integer, got ${value}`);
+  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`webgpu-optim: ${name} must be a positive integer, got ${describeValue(value)}`);
 }
 function finiteNonNegative(name: string, value: number) {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new RangeError(`webgpu-optim: ${name} must be a finite number >= 0, got ${value}`);
+    throw new RangeError(`webgpu-optim: ${name} must be a finite number >= 0, got ${describeValue(value)}`);
   }
 }
 
@@ -42,7 +44,7 @@ export function cosineWithWarmup({
   minLr = 0,
   warmupStartFactor = 0,
 }: { warmupSteps: number; totalSteps: number; minLr?: number; warmupStartFactor?: number }): LrSchedule {
-  if (!Number.isSafeInteger(warmupSteps) || warmupSteps < 0) throw new RangeError(`webgpu-optim: cosineWithWarmup.warmupSteps must be an integer >= 0, got ${warmupSteps}`);
+  if (!Number.isSafeInteger(warmupSteps) || warmupSteps < 0) throw new RangeError(`webgpu-optim: cosineWithWarmup.warmupSteps must be an integer >= 0, got ${describeValue(warmupSteps)}`);
   positiveInteger('cosineWithWarmup.totalSteps', totalSteps);
   if (warmupSteps > totalSteps) throw new RangeError('webgpu-optim: cosineWithWarmup.warmupSteps must not exceed totalSteps');
   finiteNonNegative('cosineWithWarmup.minLr', minLr);
@@ -68,7 +70,7 @@ export function oneCycle({
   finalDivFactor = 1e4,
 }: { totalSteps: number; maxLr?: number; pctStart?: number; divFactor?: number; finalDivFactor?: number }): LrSchedule {
   positiveInteger('oneCycle.totalSteps', totalSteps);
-  if (!(pctStart > 0 && pctStart < 1)) throw new RangeError(`webgpu-optim: oneCycle.pctStart must be in (0, 1), got ${pctStart}`);
+  if (!(pctStart > 0 && pctStart < 1)) throw new RangeError(`webgpu-optim: oneCycle.pctStart must be in (0, 1), got ${describeValue(pctStart)}`);
   if (maxLr !== undefined) finiteNonNegative('oneCycle.maxLr', maxLr);
   if (!(divFactor > 0) || !(finalDivFactor > 0)) throw new RangeError('webgpu-optim: oneCycle.divFactor and finalDivFactor must be > 0');
   const cos = (start: number, end: number, pct: number) => end + ((start - end) / 2) * (Math.cos(Math.PI * pct) + 1);
@@ -97,6 +99,6 @@ export function scheduledLr(schedule: LrSchedule | undefined, t: number, baseLr:
 /** Throws unless `schedule` is undefined or a function `(t, baseLr) => lr`. */
 export function checkSchedule(schedule: unknown): asserts schedule is LrSchedule | undefined {
   if (schedule !== undefined && typeof schedule !== 'function') {
-    throw new TypeError(`webgpu-optim: the lr schedule must be a function (t, baseLr) => lr, got ${String(schedule)}`);
+    throw new TypeError(`webgpu-optim: the lr schedule must be a function (t, baseLr) => lr, got ${describeValue(schedule)}`);
   }
 }

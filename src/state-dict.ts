@@ -11,6 +11,7 @@ import { getDefinition } from './optimizers/registry.js';
 import { tensorOffsets } from './layout.js';
 import { readStateDictJSON } from './state-dict-json.js';
 import { decodeQ8, isQuantizedSlot, isQuantizedTensor, mapOf, Q8_MAPS, resolveQuantization, runOfElement, tensorRuns, type Quantization } from './q8.js';
+import { describeValue, isThenable } from './describe-value.js';
 
 export const STATE_DICT_FORMAT = 'webgpu-optim/state-dict';
 export const STATE_DICT_VERSION = 1;
@@ -176,7 +177,7 @@ export function checkedDequantized<H extends object>(sd: OptimizerStateDict<H>, 
   const fail = (why: string): never => {
     throw new Error(`webgpu-optim: ${what}: ${why}`);
   };
-  if (sd === null || typeof sd !== 'object' || Array.isArray(sd)) fail(`the state dict must be an object, got ${String(sd)}`);
+  checkHeader(sd, fail);
   const definition = rethrown(() => getDefinition(sd.optimizer), fail);
   checkIdentity(definition, sd, fail);
   const tensors = ownTensors(sd, fail);
@@ -236,12 +237,26 @@ function ownTensors(sd: OptimizerStateDict<any>, fail: Fail): TensorInfo[] {
   });
 }
 
-/** The dict is an object of this optimizer, in this format and version. */
+/**
+ * The dict is one of this library's: an object (a Promise is refused as a forgotten `await`, a
+ * string as JSON text not yet read), in this format and version, naming its optimizer.
+ */
+function checkHeader(sd: unknown, fail: Fail): asserts sd is OptimizerStateDict<any> {
+  if (isThenable(sd)) fail('the state dict is a Promise: did you forget await? (stateDict() is async: loadStateDict(await other.stateDict()))');
+  if (typeof sd === 'string') fail(`the state dict must be an object, got ${describeValue(sd)}: JSON text is read with stateDictFromJSON(text)`);
+  if (sd === null || typeof sd !== 'object' || Array.isArray(sd)) fail(`the state dict must be an object, got ${describeValue(sd)}`);
+  const header = sd as Partial<OptimizerStateDict<any>>;
+  if (header.format !== undefined && header.format !== STATE_DICT_FORMAT) fail(`its format is ${describeValue(header.format)}, not "${STATE_DICT_FORMAT}"`);
+  if (header.version !== undefined && header.version !== STATE_DICT_VERSION) fail(`it is version ${describeValue(header.version)}; this library reads version ${STATE_DICT_VERSION}`);
+  if (typeof header.optimizer !== 'string') {
+    fail(`it names no optimizer ("optimizer" is ${describeValue(header.optimizer)}): not a state dict from stateDict() or stateDictFromJSON()`);
+  }
+}
+
+/** The dict is one of this library's (checkHeader), of this optimizer. */
 function checkIdentity(definition: OptimizerDefinition<any, any>, sd: OptimizerStateDict<any>, fail: Fail): void {
-  if (sd === null || typeof sd !== 'object' || Array.isArray(sd)) fail('it is not an object');
-  if (sd.format !== undefined && sd.format !== STATE_DICT_FORMAT) fail(`its format is ${JSON.stringify(sd.format)}, not "${STATE_DICT_FORMAT}"`);
-  if (sd.version !== undefined && sd.version !== STATE_DICT_VERSION) fail(`it is version ${String(sd.version)}; this library reads version ${STATE_DICT_VERSION}`);
-  if (sd.optimizer !== definition.name) fail(`it belongs to optimizer "${String(sd.optimizer)}"`);
+  checkHeader(sd, fail);
+  if (sd.optimizer !== definition.name) fail(`it belongs to optimizer "${sd.optimizer}", not ${definition.name}`);
 }
 
 /** The dict's tensors are these: the same names and lengths, and the same shape where it has one. */

@@ -8,6 +8,7 @@
  * the implementation). Overflow gives ±Inf, as `tensor.to(torch.bfloat16 / torch.float16)` does;
  * every NaN becomes one canonical quiet NaN, so a NaN moment stays NaN (never 0) through the format.
  */
+import { describeValue } from './describe-value.js';
 
 /** One storage format of the per-element state slots. */
 export interface StateFormatSpec {
@@ -159,7 +160,7 @@ export function stateFormatSpec(format: StateFormat): StateFormatSpec {
 export function checkStateFormat(value: unknown, what: string): StateFormat {
   if (value === undefined) return 'f32';
   if (typeof value !== 'string' || !Object.hasOwn(STATE_FORMATS, value)) {
-    throw new TypeError(`webgpu-optim: ${what}: stateFormat must be one of ${STATE_FORMAT_NAMES.map((f) => `'${f}'`).join(', ')}, got ${JSON.stringify(value) ?? String(value)}`);
+    throw new TypeError(`webgpu-optim: ${what}: stateFormat must be one of ${STATE_FORMAT_NAMES.map((f) => `'${f}'`).join(', ')}, got ${describeValue(value)}`);
   }
   return value as StateFormat;
 }
@@ -177,10 +178,10 @@ export function resolveStochasticRounding(value: unknown, format: StateFormat, w
   if (value !== true) {
     const given = value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as { seed?: unknown }).seed : undefined;
     if (given === undefined || Object.keys(value as object).some((k) => k !== 'seed')) {
-      throw new TypeError(`webgpu-optim: ${what}: stochasticRounding must be true, false or { seed }, got ${JSON.stringify(value) ?? String(value)}`);
+      throw new TypeError(`webgpu-optim: ${what}: stochasticRounding must be true, false or { seed }, got ${describeValue(value)}`);
     }
     if (!Number.isSafeInteger(given) || (given as number) < 0 || (given as number) >= 2 ** 32) {
-      throw new RangeError(`webgpu-optim: ${what}: stochasticRounding.seed must be an integer in [0, 2^32), got ${JSON.stringify(given) ?? String(given)}`);
+      throw new RangeError(`webgpu-optim: ${what}: stochasticRounding.seed must be an integer in [0, 2^32), got ${describeValue(given)}`);
     }
     seed = given as number;
   }

@@ -1,4 +1,5 @@
 /** Input checks on tensor lists shared by the GPU and CPU paths. */
+import { describeValue } from './describe-value.js';
 
 export interface TensorShape {
   readonly name: string;
@@ -36,7 +37,7 @@ export function shapeOf(spec: TensorShape): number[] {
 export function checkGradients(arrays: readonly Float32Array[], tensors: readonly TensorShape[], what = 'gradients'): void {
   if (!Array.isArray(arrays) || arrays.length !== tensors.length) {
     throw new RangeError(
-      `webgpu-optim: expected ${tensors.length} ${what} (one per tensor, in order), got ${Array.isArray(arrays) ? arrays.length : String(arrays)}`,
+      `webgpu-optim: expected ${tensors.length} ${what} (one per tensor, in order), got ${Array.isArray(arrays) ? arrays.length : describeValue(arrays)}`,
     );
   }
   arrays.forEach((array, i) => {

@@ -4,6 +4,7 @@
  * non-finite skip (like torch.cuda.amp.GradScaler), and gradient accumulation.
  */
 import type { LrSchedule } from './schedules.js';
+import { describeValue } from './describe-value.js';
 
 export interface GradClipping {
   /** clip_grad_value_: clamp every gradient element to [−maxValue, maxValue]. */
@@ -68,7 +69,7 @@ function fail(message: string, type: 'range' | 'type' = 'range'): never {
 /** A finite number > 0 (or ≥ 0) that stays finite in float32, where the GPU keeps it. */
 function positive(name: string, v: unknown, allowZero = false): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (!allowZero && v === 0)) {
-    fail(`${name} must be a finite number ${allowZero ? '>= 0' : '> 0'}, got ${String(v)}`);
+    fail(`${name} must be a finite number ${allowZero ? '>= 0' : '> 0'}, got ${describeValue(v)}`);
   }
   if (!Number.isFinite(Math.fround(v))) fail(`${name} = ${v} overflows float32`);
   return v;
@@ -76,14 +77,14 @@ function positive(name: string, v: unknown, allowZero = false): number {
 
 function boolean(name: string, v: unknown, fallback: boolean): boolean {
   if (v === undefined) return fallback;
-  if (typeof v !== 'boolean') fail(`${name} must be a boolean, got ${JSON.stringify(v) ?? String(v)}`, 'type');
+  if (typeof v !== 'boolean') fail(`${name} must be a boolean, got ${describeValue(v)}`, 'type');
   return v;
 }
 
 /** A plain object whose keys are all known (a typo is an error, not an ignored option). */
 function section<T extends object>(name: string, v: unknown, known: readonly (keyof T & string)[]): Partial<T> {
   if (v === undefined) return {};
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) fail(`${name} must be an object, got ${JSON.stringify(v) ?? String(v)}`, 'type');
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) fail(`${name} must be an object, got ${describeValue(v)}`, 'type');
   for (const key of Object.keys(v)) {
     if (!known.includes(key as keyof T & string)) fail(`unknown ${name} option "${key}"; known: ${known.join(', ')}`);
   }
@@ -91,7 +92,7 @@ function section<T extends object>(name: string, v: unknown, known: readonly (ke
 }
 
 function integer(name: string, v: unknown, min: number, max: number): number {
-  if (!Number.isSafeInteger(v) || (v as number) < min || (v as number) > max) fail(`${name} must be an integer in [${min}, ${max}], got ${String(v)}`);
+  if (!Number.isSafeInteger(v) || (v as number) < min || (v as number) > max) fail(`${name} must be an integer in [${min}, ${max}], got ${describeValue(v)}`);
   return v as number;
 }
 
@@ -118,13 +119,13 @@ export function resolveTraining<T extends object>(options: T & TrainingOptions):
   const computeGradNorm = boolean('computeGradNorm', options.computeGradNorm, false);
   if (lrSchedule !== undefined && typeof lrSchedule !== 'function') fail('lrSchedule must be a function (t, baseLr) => lr', 'type');
   if (lossScaling !== undefined && typeof lossScaling !== 'boolean' && (lossScaling === null || typeof lossScaling !== 'object')) {
-    fail(`lossScaling must be true, false or an object, got ${JSON.stringify(lossScaling) ?? String(lossScaling)}`, 'type');
+    fail(`lossScaling must be true, false or an object, got ${describeValue(lossScaling)}`, 'type');
   }
   const clipping = section<GradClipping>('gradClipping', options.gradClipping, ['maxValue', 'maxNorm', 'normType', 'perGroup']);
   const clipValue = clipping.maxValue === undefined ? Infinity : positive('gradClipping.maxValue', clipping.maxValue);
   const maxNorm = clipping.maxNorm === undefined ? Infinity : positive('gradClipping.maxNorm', clipping.maxNorm);
   const normType = clipping.normType ?? 2;
-  if (normType !== 2 && normType !== 'inf') fail(`gradClipping.normType must be 2 or 'inf', got ${String(normType)}`);
+  if (normType !== 2 && normType !== 'inf') fail(`gradClipping.normType must be 2 or 'inf', got ${describeValue(normType)}`);
   const perGroup = boolean('gradClipping.perGroup', clipping.perGroup, false);
   const scaling = resolveScaling(lossScaling);
   const accumulation = section<{ steps: number; average: boolean }>('accumulation', options.accumulation, ['steps', 'average']);

@@ -32,6 +32,7 @@ import { createQ8StateBuffers } from './q8-state.js';
 import { Q8_TILE_ELEMENTS, q8TileShape, resolveQuantization, sameQuantization, type QuantizationOptions } from '../q8.js';
 import { createTensorSums } from './tensor-sums.js';
 import { checkFactoredSizes, createFactoredState } from './factored-state.js';
+import { stateStorage, type StateStorage } from '../state-storage.js';
 
 export interface OptimizerCreateOptions {
   /**
@@ -78,8 +79,12 @@ export interface Optimizer<H extends object = Record<string, unknown>> {
   /**
    * Bytes of optimizer state on the GPU: the state buffers, and Adafactor's factored state (its
    * `row_var` / `col_var` / `variance`, one buffer in per-tensor regions). Scratch and tables excluded.
+   * Under stateFormat 'q8', tensors under `minQuantizedElements` (4096 by default) keep f32 state:
+   * on a model of small tensors this equals f32's; `stateStorage` says which tensors, and why.
    */
   readonly stateBytes: number;
+  /** Which tensors' state is stored compactly and which in f32, with a note where q8 saves less than it says. */
+  readonly stateStorage: StateStorage;
   /**
    * Records one update of every tensor from `params.gradBuffer` into `encoder`, or submits it when
    * no encoder is given. No readback, and no GPU object is created (but see stepsInFlight).
@@ -373,6 +378,7 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
     stateBuffers: state.buffers,
     stateFormat,
     stateBytes: state.byteLength + (factored?.buffer.size ?? 0),
+    stateStorage: stateStorage(tensors, stateFormat, quantization),
     get mode() {
       return mode;
     },

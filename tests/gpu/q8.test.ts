@@ -143,6 +143,7 @@ describe('q8 state dicts and memory', () => {
       const bytesPerParam = a.stateBytes / 75_100;
       console.log(`q8 Adam state: ${a.stateBytes} B for 75 100 parameters, ${bytesPerParam.toFixed(3)} B/param (f32: 8)`);
       expect(bytesPerParam).toBeLessThan(2.1);
+      expect(a.stateStorage).toEqual({ format: 'q8', compactTensors: [tensors[0]!.name, tensors[2]!.name], f32Tensors: [tensors[1]!.name], minQuantizedElements: 4096, note: expect.stringMatching(/^1 of 3 tensors .* have fewer than minQuantizedElements \(4096\) elements and keep f32 state/) });
 
       // Through JSON into a fresh optimizer: the same bits, and the same next step.
       const { restored: b, copy: pb } = await expectRestoredTwin(device, 'adam', { stateFormat: 'q8' }, pa, a, tensors.map((t, i) => gradFor(9, i, t.data.length)));
@@ -172,6 +173,16 @@ describe('q8 state dicts and memory', () => {
       const params = tensors.reduce((n, t) => n + t.data.length, 0);
       console.log(`q8 Adam state, 40 × 2048 + 100 + 5000: ${(result.gpu.stateBytes / params).toFixed(3)} B/param (f32: ${(f32.stateBytes / params).toFixed(3)})`);
       expect(result.gpu.stateBytes).toBeLessThan(f32.stateBytes);
+      // Only small tensors (a 1010-parameter model): q8 saves nothing, and stateStorage says why.
+      const small = createParameterSet(device, namedTensors([32, 16, 960, 2], 24));
+      const [smallQ8, smallF32] = [createOptimizer('adam', small, { stateFormat: 'q8' }), createOptimizer('adam', small)];
+      expect(smallQ8.stateBytes).toBe(smallF32.stateBytes);
+      expect(smallQ8.stateStorage.compactTensors).toEqual([]);
+      expect(smallQ8.stateStorage.note).toMatch(/quantizes none of the 4 tensors: each has fewer than minQuantizedElements \(4096\) elements/);
+      expect(smallF32.stateStorage.note).toBeUndefined();
+      smallQ8.destroy();
+      smallF32.destroy();
+      small.destroy();
       f32.destroy();
       result.gpu.destroy();
       result.params.destroy();

@@ -165,7 +165,7 @@ describe('inside TF.js training', () => {
     return { x: tf.tensor2d(xs), y: tf.oneHot(tf.tensor1d(ys, 'int32'), 3) };
   }
 
-  it('model.fit with train.adam matches tf.train.adam (loss per epoch within 1e-5)', async () => {
+  it('model.fit with train.adam matches tf.train.adam (loss per epoch within 1e-5 relative)', async () => {
     const { x, y } = data();
     const losses: number[][] = [];
     for (const optimizer of [tf.train.adam(0.02), train.adam(0.02)]) {
@@ -175,7 +175,13 @@ describe('inside TF.js training', () => {
       losses.push(h.history.loss as number[]);
       m.dispose();
     }
-    expectClose(losses[1]!, losses[0]!, { atol: 1e-5, rtol: 0 }, 'loss per epoch');
+    const worst = losses[1]!.reduce((w, loss, e) => {
+      const diff = Math.abs(loss - losses[0]![e]!);
+      return { abs: Math.max(w.abs, diff), rel: Math.max(w.rel, diff / Math.abs(losses[0]![e]!)) };
+    }, { abs: 0, rel: 0 });
+    console.log(`model.fit, train.adam vs tf.train.adam, 6 epochs (losses ${losses[0]![0]!.toFixed(3)} → ${losses[0]![5]!.toFixed(3)}): largest difference ${worst.abs.toExponential(2)}, relative ${worst.rel.toExponential(2)}`);
+    // Float32 rounding: the difference scales with the loss, so the bound is relative.
+    expectClose(losses[1]!, losses[0]!, { atol: 0, rtol: 1e-5 }, 'loss per epoch');
     expect(losses[1]![5]!).toBeLessThan(losses[1]![0]! * 0.8);
     tf.dispose([x, y]);
   });

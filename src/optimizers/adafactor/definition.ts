@@ -3,6 +3,7 @@ import { defineOptimizer } from '../definition.js';
 import { is, type OptionCheck } from '../validate.js';
 import { adafactorReference } from './reference.js';
 import source from './adafactor.wgsl?raw';
+import { describeValue } from '../../describe-value.js';
 
 /** torch.optim.Adafactor's options (PyTorch 2.5+), with its defaults. */
 export interface AdafactorOptions {
@@ -28,7 +29,7 @@ const eps1Of = (o: AdafactorOptions) => o.eps[0] ?? F32_EPSILON;
 
 const checkEps: OptionCheck = (optimizer, name, value) => {
   if (!Array.isArray(value) || value.length !== 2) {
-    throw new TypeError(`webgpu-optim: ${optimizer}: ${name} must be a pair [eps1 | null, eps2], got ${JSON.stringify(value) ?? String(value)}`);
+    throw new TypeError(`webgpu-optim: ${optimizer}: ${name} must be a pair [eps1 | null, eps2], got ${describeValue(value)}`);
   }
   if (value[0] !== null) is.nonNegative(optimizer, `${name}[0]`, value[0]);
   is.nonNegative(optimizer, `${name}[1]`, value[1]);
