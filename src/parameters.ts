@@ -10,6 +10,7 @@ import { computeLayout, type LayoutLimits, type PackedLayout, type TensorSlot } 
 import { readBuffers } from './readback.js';
 import { checkGradients } from './tensors.js';
 import { CHUNK_REDUCTIONS, defaultChunkReduction, type ChunkReduction } from './tensor-reduction.js';
+import { describeValue } from './describe-value.js';
 
 const PARAMETER_SET_OPTIONS = ['label', 'workgroupSize', 'vectorsPerInvocation', 'chunkReduction', 'limits'];
 
@@ -72,7 +73,7 @@ const lifecycles = new WeakMap<ParameterSet, Lifecycle>();
 /** Throws unless `params` is a live parameter set made by createParameterSet. */
 export function checkParameterSet(params: unknown, what: string): asserts params is ParameterSet {
   const lifecycle = lifecycles.get(params as ParameterSet);
-  if (!lifecycle) throw new TypeError(`webgpu-optim: ${what} needs a ParameterSet from createParameterSet, got ${String(params)}`);
+  if (!lifecycle) throw new TypeError(`webgpu-optim: ${what} needs a ParameterSet from createParameterSet, got ${describeValue(params)}`);
   lifecycle.check();
 }
 
@@ -92,7 +93,7 @@ export function effectiveLimits(device: GPUDevice, overrides: Partial<LayoutLimi
     if (value === undefined) continue;
     if (!(key in limits)) throw new Error(`webgpu-optim: unknown limit "${key}"`);
     if (!Number.isSafeInteger(value) || value <= 0 || value > limits[key]) {
-      throw new RangeError(`webgpu-optim: limits.${key} must be a positive integer ≤ the device's ${limits[key]}, got ${value}`);
+      throw new RangeError(`webgpu-optim: limits.${key} must be a positive integer ≤ the device's ${limits[key]}, got ${describeValue(value)}`);
     }
     limits[key] = value;
   }
@@ -150,7 +151,7 @@ export function createParameterSet(
     }
   }
   const label = options.label ?? 'webgpu-optim';
-  if (typeof label !== 'string') throw new TypeError(`webgpu-optim: createParameterSet label must be a string, got ${String(label)}`);
+  if (typeof label !== 'string') throw new TypeError(`webgpu-optim: createParameterSet label must be a string, got ${describeValue(label)}`);
   const workgroupSize = options.workgroupSize ?? 256;
   if (
     !Number.isSafeInteger(workgroupSize) ||
@@ -169,7 +170,7 @@ export function createParameterSet(
   }
   const chunkReduction = options.chunkReduction ?? defaultChunkReduction(device);
   if (!Object.hasOwn(CHUNK_REDUCTIONS, chunkReduction)) {
-    throw new RangeError(`webgpu-optim: chunkReduction must be one of ${Object.keys(CHUNK_REDUCTIONS).map((k) => `'${k}'`).join(', ')}, got ${JSON.stringify(chunkReduction) ?? String(chunkReduction)}`);
+    throw new RangeError(`webgpu-optim: chunkReduction must be one of ${Object.keys(CHUNK_REDUCTIONS).map((k) => `'${k}'`).join(', ')}, got ${describeValue(chunkReduction)}`);
   }
   const limits = effectiveLimits(device, options.limits);
   checkDimensions(tensors, limits);

@@ -148,10 +148,10 @@ export interface StateDictOptions {
 /** Checks `stateDict()`'s options, naming the call. */
 export function checkStateDictOptions(options: unknown, what: string): StateDictOptions {
   if (options === undefined) return {};
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new TypeError(`webgpu-optim: ${what}: options must be an object, got ${String(options)}`);
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new TypeError(`webgpu-optim: ${what}: options must be an object, got ${describeValue(options)}`);
   for (const [key, value] of Object.entries(options)) {
     if (key !== 'dequantize') throw new Error(`webgpu-optim: ${what}: unknown option "${key}"; known: dequantize`);
-    if (typeof value !== 'boolean') throw new TypeError(`webgpu-optim: ${what}: dequantize must be a boolean, got ${JSON.stringify(value)}`);
+    if (typeof value !== 'boolean') throw new TypeError(`webgpu-optim: ${what}: dequantize must be a boolean, got ${describeValue(value)}`);
   }
   return options as StateDictOptions;
 }

@@ -1,3 +1,5 @@
+import { describeValue } from '../describe-value.js';
+
 /**
  * Command encoders handed to `step(encoder)`: a type check, and a watch on `finish()` so the
  * engine knows when the steps recorded into an encoder can no longer be followed by more
@@ -41,9 +43,3 @@ export function isFinished(encoder: GPUCommandEncoder): boolean {
   return finished.has(encoder);
 }
 
-/** A value for an error message: `null`, `a GPUBuffer`, `number 42`. */
-export function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'object') return (value as object).constructor?.name ? `a ${(value as object).constructor.name}` : 'an object';
-  return `${typeof value} ${String(value)}`;
-}

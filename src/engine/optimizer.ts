@@ -33,6 +33,7 @@ import { Q8_TILE_ELEMENTS, q8TileShape, resolveQuantization, sameQuantization, t
 import { createTensorSums } from './tensor-sums.js';
 import { checkFactoredSizes, createFactoredState } from './factored-state.js';
 import { stateStorage, type StateStorage } from '../state-storage.js';
+import { describeValue } from '../describe-value.js';
 
 export interface OptimizerCreateOptions {
   /**
@@ -180,7 +181,7 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
   const quantization = resolveQuantization(quantizationOption, stateFormat === 'q8', `createOptimizer('${name}')`);
   const roundingSeed = resolveStochasticRounding(stochasticRounding, stateFormat, `createOptimizer('${name}')`);
   if (!Number.isSafeInteger(stepsInFlight) || stepsInFlight < 1 || stepsInFlight > MAX_STEPS_IN_FLIGHT) {
-    throw new RangeError(`webgpu-optim: stepsInFlight must be an integer in [1, ${MAX_STEPS_IN_FLIGHT}], got ${stepsInFlight}`);
+    throw new RangeError(`webgpu-optim: stepsInFlight must be an integer in [1, ${MAX_STEPS_IN_FLIGHT}], got ${describeValue(stepsInFlight)}`);
   }
   const { training, rest } = resolveTraining(otherOptions);
   checkScheduleAllowed(definition, training.schedule);

@@ -4,7 +4,7 @@
  * step) is already in the caller's encoder, or asynchronously as a validation error.
  */
 import { checkOptionsObject } from '../config.js';
-import { describeValue } from './encoder.js';
+import { describeValue } from '../describe-value.js';
 
 const STEP_OPTIONS = ['timestampWrites'];
 const TIMESTAMP_WRITES_KEYS = ['querySet', 'beginningOfPassWriteIndex', 'endOfPassWriteIndex'] as const;

@@ -22,6 +22,7 @@ import type { StateFormat, StochasticRounding } from '../state-format.js';
 import { bufferOf, flushTfjs, pooledTensor, webgpuBackend } from './backend.js';
 import { renamedStateDict, stateDictFromWeights, weightsFromStateDict, type NamedTensor } from './weights.js';
 import type { OptimizerStateDict } from '../state-dict.js';
+import { describeValue } from '../describe-value.js';
 
 /** Options of the TF.js optimizer: the optimizer's hyperparameters (PyTorch names), groups by variable name, clipping. */
 export type TfjsOptimizerOptions<N extends OptimizerName> = OptimizerOptions<OptimizerOptionsMap[N]> & {
@@ -79,7 +80,7 @@ export class WebGPUOptimizer<N extends OptimizerName = OptimizerName> extends tf
     super();
     getDefinition(name);
     if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-      throw new TypeError(`webgpu-optim/tfjs: options must be an object, got ${JSON.stringify(options)}`);
+      throw new TypeError(`webgpu-optim/tfjs: options must be an object, got ${describeValue(options)}`);
     }
     for (const [key, why] of Object.entries(REFUSED)) {
       if (key in options) throw new Error(`webgpu-optim/tfjs: option "${key}" is not taken here: ${why}`);
@@ -99,7 +100,7 @@ export class WebGPUOptimizer<N extends OptimizerName = OptimizerName> extends tf
 
   set learningRate(lr: number) {
     if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) {
-      throw new RangeError(`webgpu-optim/tfjs: learningRate must be a finite number >= 0, got ${String(lr)}`);
+      throw new RangeError(`webgpu-optim/tfjs: learningRate must be a finite number >= 0, got ${describeValue(lr)}`);
     }
     this.packed?.optimizer.setHyperparameters({ lr } as never); // every group
     this.options = { ...this.options, lr, groups: this.options.groups?.map((g) => ({ ...g, lr })) } as TfjsOptimizerOptions<N>;

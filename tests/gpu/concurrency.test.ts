@@ -55,7 +55,7 @@ describe('what step() and train()/eval() cannot check up front leaves no wrong c
   const GARBAGE: [string, unknown, RegExp][] = [
     ['a number', 5, /timestampWrites must be an object/],
     ['without a querySet', {}, /timestampWrites\.querySet must be a GPUQuerySet, got undefined/],
-    ['querySet a number', { querySet: 5 }, /timestampWrites\.querySet must be a GPUQuerySet, got number 5/],
+    ['querySet a number', { querySet: 5 }, /timestampWrites\.querySet must be a GPUQuerySet, got 5$/],
     ['an unknown key', { querySet: 'later', beginIndex: 0 }, /unknown timestampWrites key "beginIndex"/],
     ['an occlusion query set', { querySet: 'occlusion', beginningOfPassWriteIndex: 0 }, /timestampWrites\.querySet is of type "occlusion", not "timestamp"/],
   ];
