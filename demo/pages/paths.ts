@@ -12,7 +12,8 @@ renderHeader();
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const status = $('status');
 const surfaceSelect = $<HTMLSelectElement>('surface');
-surfaceSelect.innerHTML = SURFACES.map((s, i) => `<option value="${i}">${s.label}: ${s.formula}</option>`).join('');
+// The option names the surface only (the title above the panels gives its formula), so the select fits a phone's width.
+surfaceSelect.innerHTML = SURFACES.map((s, i) => `<option value="${i}" title="${s.formula}">${s.label}</option>`).join('');
 
 /** Per-optimizer lr sliders on a log scale (10^-4 … 10^2). */
 const rateInputs = PATH_OPTIMIZERS.map((opt) => {
