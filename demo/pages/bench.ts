@@ -109,7 +109,7 @@ async function run() {
   chart.update();
   const ratios = results.rows.map(ratiosOf);
   showRatios(results.rows, ratios);
-  $('note').textContent = `${optimizer}: medians of repeated runs after warm-up (${results.clock === 'gpu-timestamps' ? 'GPU timestamps' : 'wall clock'}); a ratio over 1 means the packed step is faster.` +
+  $('note').textContent = `${optimizer}: medians of repeated runs after warm-up (${results.clock === 'gpu-timestamps' ? 'GPU timestamps' : 'wall clock'}); the table divides times per step (over 1: the first named is slower).` +
     (software ? ' This adapter is a software one (SwiftShader): the GPU bars are CPU-emulated, not GPU speed.' : '');
   (window as unknown as { benchResult: unknown }).benchResult = { ...results, ratios };
   status.dataset.state = 'done';

@@ -73,7 +73,7 @@ async function run() {
   at.max = String(steps);
   at.value = String(steps);
   draw(steps);
-  (window as unknown as { pathResults: unknown }).pathResults = paths.map((p) => ({ label: p.label, lr: p.lr, final: p.points[p.points.length - 1], points: p.points.length, surface: surface.key }));
+  (window as unknown as { pathResults: unknown }).pathResults = paths.map((p) => ({ label: p.label, color: p.color, lr: p.lr, path: p.points, final: p.points[p.points.length - 1], points: p.points.length, surface: surface.key }));
   status.dataset.state = 'done';
   status.textContent = `Done: ${steps} steps each on ${surface.label}.`;
 }
@@ -129,4 +129,5 @@ const query = new URLSearchParams(location.search);
 const requested = SURFACES.findIndex((s) => s.key === query.get('surface'));
 if (requested >= 0) surfaceSelect.value = String(requested);
 resetRates();
+$<HTMLInputElement>('steps').value = String(SURFACES[Number(surfaceSelect.value)]!.steps);
 ready.then(rerun).catch(() => {});
