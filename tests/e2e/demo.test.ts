@@ -368,6 +368,14 @@ describe('demo pages', () => {
       ratios: Record<string, number | undefined>[];
     };
     expect(result.rows.length).toBeGreaterThan(2);
+    // The y axis labels do not overlap: each visible one at least a line (14 px) from the next.
+    const ticks = await page.evaluate(() => {
+      const y = (window as any).benchChart.scales.y;
+      return y.ticks.map((t: { label: string | string[] }, i: number) => ({ label: String(t.label ?? ''), at: y.getPixelForTick(i) })).filter((t: { label: string }) => t.label !== '');
+    }) as { label: string; at: number }[];
+    expect(ticks.length).toBeGreaterThanOrEqual(2);
+    const sorted = ticks.map((t) => t.at).sort((a, b) => a - b);
+    for (let i = 1; i < sorted.length; i++) expect(sorted[i]! - sorted[i - 1]!, ticks.map((t) => t.label).join(' ')).toBeGreaterThanOrEqual(14);
     // Sanity, not speed (these are CPU timings on a software adapter): every column measured, each
     // time finite and positive, a throughput between 10⁴ and 10¹² elements per second, and each ratio
     // to the packed step within two decades (the same bytes or the same arithmetic: a ratio outside
@@ -395,14 +403,6 @@ describe('demo pages', () => {
     expect(table).toHaveLength(result.rows.length);
     for (const cells of table) for (const cell of cells.slice(2)) expect(cell).toMatch(/^[0-9.e+-]+×$/);
 
-    // The y axis labels: none empty-handed overlap (each visible label at least a line apart).
-    const ticks = await page.evaluate(() => {
-      const y = (window as any).benchChart.scales.y;
-      return y.ticks.map((t: { label: string | string[] }, i: number) => ({ label: String(t.label ?? ''), at: y.getPixelForTick(i) })).filter((t: { label: string }) => t.label !== '');
-    }) as { label: string; at: number }[];
-    expect(ticks.length).toBeGreaterThanOrEqual(2);
-    const sorted = ticks.map((t) => t.at).sort((a, b) => a - b);
-    for (let i = 1; i < sorted.length; i++) expect(sorted[i]! - sorted[i - 1]!, ticks.map((t) => t.label).join(' ')).toBeGreaterThanOrEqual(14);
     expect(await page.textContent('#note')).toMatch(/CPU-emulated/);
     expect(await lowContrastTexts(page)).toEqual([]);
     await page.screenshot({ path: `${shots}/bench.png`, fullPage: true });
