@@ -78,7 +78,12 @@ async function run() {
   status.textContent = `Done: ${steps} steps each on ${surface.label}.`;
 }
 
-const rerun = () => run().catch((e) => { status.dataset.state = 'error'; showError(String(e?.message ?? e)); });
+const rerun = () =>
+  run().catch((e) => {
+    status.dataset.state = 'error';
+    status.textContent = 'Stopped by an error (see the message above).';
+    showError(String(e?.message ?? e));
+  });
 let pending: ReturnType<typeof setTimeout> | undefined;
 /** Sliders fire many events while dragged: recompute once they pause. */
 const rerunSoon = () => {
