@@ -376,10 +376,11 @@ describe('demo pages', () => {
     expect(ticks.length).toBeGreaterThanOrEqual(2);
     const sorted = ticks.map((t) => t.at).sort((a, b) => a - b);
     for (let i = 1; i < sorted.length; i++) expect(sorted[i]! - sorted[i - 1]!, ticks.map((t) => t.label).join(' ')).toBeGreaterThanOrEqual(14);
-    // Sanity, not speed (these are CPU timings on a software adapter): every column measured, each
-    // time finite and positive, a throughput between 10⁴ and 10¹² elements per second, and each ratio
-    // to the packed step within two decades (the same bytes or the same arithmetic: a ratio outside
-    // 1/100…100 means a column measured something else, e.g. no work or a stall).
+    // Sanity, not speed (these are CPU timings on a software adapter, on a shared machine): every
+    // column measured, each time finite and positive, a throughput between 10⁴ and 10¹² elements per
+    // second, each ratio to the packed step within three decades (the same bytes or the same
+    // arithmetic: outside 1/1000…1000 a column measured something else, e.g. no work or a stall),
+    // and the packed step within 1/20…20 of the copy kernel that moves its bytes (seen: 1.2–4).
     result.rows.forEach((row, k) => {
       for (const mode of ['fused', 'perTensor', 'roofline', 'cpuFast', 'tfjsWebgpu']) {
         const median = row.results[mode]?.median;
@@ -392,11 +393,11 @@ describe('demo pages', () => {
       const ratios = result.ratios[k]!;
       expect(Object.keys(ratios).sort()).toEqual(['cpuFastOverFused', 'fusedOverRoofline', 'perTensorOverFused', 'tfjsWebgpuOverFused']);
       for (const [name, ratio] of Object.entries(ratios)) {
-        expect(ratio, `${row.workload} ${name}`).toBeGreaterThan(0.01);
-        expect(ratio, `${row.workload} ${name}`).toBeLessThan(100);
+        expect(ratio, `${row.workload} ${name}`).toBeGreaterThan(1e-3);
+        expect(ratio, `${row.workload} ${name}`).toBeLessThan(1e3);
       }
-      expect(ratios.fusedOverRoofline, `${row.workload}: the packed step against a copy of the same bytes`).toBeGreaterThan(0.1);
-      expect(ratios.fusedOverRoofline, `${row.workload}: the packed step against a copy of the same bytes`).toBeLessThan(10);
+      expect(ratios.fusedOverRoofline, `${row.workload}: the packed step against a copy of the same bytes`).toBeGreaterThan(1 / 20);
+      expect(ratios.fusedOverRoofline, `${row.workload}: the packed step against a copy of the same bytes`).toBeLessThan(20);
     });
     console.log('bench ratios', result.rows.map((r, k) => `${r.workload}: ${Object.entries(result.ratios[k]!).map(([n, v]) => `${n} ${v!.toPrecision(3)}`).join(', ')}`).join(' | '));
     const table = await page.$$eval('#ratios tbody tr', (rows) => rows.map((r) => Array.from(r.children, (c) => c.textContent)));
