@@ -411,6 +411,22 @@ describe('demo pages', () => {
     await page.close();
   });
 
+  test('bench: an optimizer other than the default (Adafactor, factored state) runs from the URL and is drawn', async () => {
+    const { page, errors } = await open('demo/bench.html?optimizer=adafactor&autorun=1');
+    expect(await page.inputValue('#optimizer')).toBe('adafactor');
+    await done(page, 300_000);
+    expect(await page.getAttribute('#status', 'data-state')).toBe('done');
+    const rows = (await page.evaluate(() => (window as any).benchResult.rows)) as { optimizer: string; results: Record<string, { median?: number }> }[];
+    expect(rows.length).toBeGreaterThan(2);
+    for (const row of rows) {
+      expect(row.optimizer).toBe('adafactor');
+      expect(row.results.fused?.median, 'fused').toBeGreaterThan(0);
+    }
+    expect(await page.$$eval('#ratios tbody tr', (r) => r.length)).toBe(rows.length);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   test('bad input on the training page is reported beside its control, the status says it did not start', async () => {
     const { page } = await open('demo/train.html?batch=33');
     // A bad URL value: the message sits by the batch select, which keeps its default.
