@@ -2,6 +2,8 @@
 import { Chart, registerables } from 'chart.js';
 import '../style.css';
 
+export { COLORS } from '../palette.js';
+
 Chart.register(...registerables);
 export { Chart };
 
@@ -60,21 +62,44 @@ export async function demoDevice(): Promise<DemoDevice> {
   }
 }
 
-export function showError(message: string): void {
-  let box = document.getElementById('error');
-  if (!box) {
-    box = document.createElement('p');
-    box.id = 'error';
-    box.className = 'error';
+/** A refusal caused by one control: the page shows it beside that control. */
+export class FieldError extends Error {
+  constructor(readonly field: string, message: string) {
+    super(message);
+    this.name = 'FieldError';
+  }
+}
+
+/**
+ * Shows `message` in the page's one error box: beside the control with id `field` (after its
+ * label, which is marked invalid) when one caused it, else at the top of the page.
+ */
+export function showError(message: string, field?: string): void {
+  clearError();
+  const box = document.createElement('p');
+  box.id = 'error';
+  box.className = 'error';
+  box.setAttribute('role', 'alert');
+  box.textContent = message;
+  const control = field ? document.getElementById(field) : null;
+  if (control) {
+    box.dataset.for = field;
+    control.setAttribute('aria-invalid', 'true');
+    control.setAttribute('aria-describedby', 'error');
+    (control.closest('label') ?? control).after(box);
+  } else {
     document.querySelector('main')?.prepend(box);
   }
-  box.textContent = message;
   console.error(message);
 }
 
-export const COLORS = ['#1f77b4', '#ff7f0e', '#8c564b', '#2ca02c', '#9467bd', '#e377c2', '#d62728', '#17becf', '#bcbd22', '#7f7f7f', '#aec7e8', '#ffbb78', '#98df8a', '#ff9896'];
-
 /** Removes the message of an earlier failure (called when a new run starts). */
 export function clearError(): void {
-  document.getElementById('error')?.remove();
+  const box = document.getElementById('error');
+  if (box?.dataset.for) {
+    const control = document.getElementById(box.dataset.for);
+    control?.removeAttribute('aria-invalid');
+    control?.removeAttribute('aria-describedby');
+  }
+  box?.remove();
 }

@@ -12,7 +12,8 @@ renderHeader();
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const status = $('status');
 const surfaceSelect = $<HTMLSelectElement>('surface');
-surfaceSelect.innerHTML = SURFACES.map((s, i) => `<option value="${i}">${s.label}: ${s.formula}</option>`).join('');
+// The option names the surface only (the title above the panels gives its formula), so the select fits a phone's width.
+surfaceSelect.innerHTML = SURFACES.map((s, i) => `<option value="${i}" title="${s.formula}">${s.label}</option>`).join('');
 
 /** Per-optimizer lr sliders on a log scale (10^-4 … 10^2). */
 const rateInputs = PATH_OPTIMIZERS.map((opt) => {
@@ -72,12 +73,17 @@ async function run() {
   at.max = String(steps);
   at.value = String(steps);
   draw(steps);
-  (window as unknown as { pathResults: unknown }).pathResults = paths.map((p) => ({ label: p.label, lr: p.lr, final: p.points[p.points.length - 1], points: p.points.length, surface: surface.key }));
+  (window as unknown as { pathResults: unknown }).pathResults = paths.map((p) => ({ label: p.label, color: p.color, lr: p.lr, path: p.points, final: p.points[p.points.length - 1], points: p.points.length, surface: surface.key }));
   status.dataset.state = 'done';
   status.textContent = `Done: ${steps} steps each on ${surface.label}.`;
 }
 
-const rerun = () => run().catch((e) => { status.dataset.state = 'error'; showError(String(e?.message ?? e)); });
+const rerun = () =>
+  run().catch((e) => {
+    status.dataset.state = 'error';
+    status.textContent = 'Stopped by an error (see the message above).';
+    showError(String(e?.message ?? e));
+  });
 let pending: ReturnType<typeof setTimeout> | undefined;
 /** Sliders fire many events while dragged: recompute once they pause. */
 const rerunSoon = () => {
@@ -128,4 +134,5 @@ const query = new URLSearchParams(location.search);
 const requested = SURFACES.findIndex((s) => s.key === query.get('surface'));
 if (requested >= 0) surfaceSelect.value = String(requested);
 resetRates();
+$<HTMLInputElement>('steps').value = String(SURFACES[Number(surfaceSelect.value)]!.steps);
 ready.then(rerun).catch(() => {});

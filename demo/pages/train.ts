@@ -4,7 +4,7 @@ import { getDefinition } from '../../src/optimizers/registry.js';
 import { splitDataset, type Dataset } from '../data/datasets.js';
 import { createTrainer, type TrainOptimizer, type TrainProgress } from '../mlp/trainer.js';
 import { argmaxRows, boundaryGrid, drawBoundary, drawDigit } from '../train/draw.js';
-import { Chart, clearError, COLORS, demoDevice, renderHeader, showError } from './common.js';
+import { Chart, clearError, COLORS, demoDevice, FieldError, renderHeader, showError } from './common.js';
 
 renderHeader();
 
@@ -61,15 +61,38 @@ for (const [name, choice] of Object.entries(STATE_CHOICES)) {
   $('formats').append(label);
 }
 
-// Query parameters preset the controls: ?dataset=moons&hidden=16,16&lr=0.01&batch=64&epochs=40&optimizers=GD,Adam&formats=f32,bf16,bf16%20sr&autorun=1
+/**
+ * The settings each dataset starts with (switching dataset applies them): the 2-D sets train a
+ * small net for many epochs; digits, 784 inputs and 1000 images, a wider one for a few epochs
+ * (with the 2-D settings it fits its training set and falls behind on the held-out one).
+ */
+const DATASET_DEFAULTS: Readonly<Record<string, Readonly<Record<'hidden' | 'lr' | 'batch' | 'epochs', string>>>> = {
+  moons: { hidden: '16,16', lr: '0.01', batch: '64', epochs: '40' },
+  spirals: { hidden: '16,16', lr: '0.01', batch: '64', epochs: '40' },
+  digits: { hidden: '64', lr: '0.05', batch: '64', epochs: '5' },
+};
+function applyDatasetDefaults() {
+  const defaults = DATASET_DEFAULTS[($('dataset') as HTMLSelectElement).value];
+  for (const [id, value] of Object.entries(defaults ?? {})) ($(id) as HTMLInputElement | HTMLSelectElement).value = value;
+}
+$('dataset').addEventListener('change', applyDatasetDefaults);
+
+// Query parameters preset the controls (after the dataset's defaults): ?dataset=moons&hidden=16,16&lr=0.01&batch=64&epochs=40&optimizers=GD,Adam&formats=f32,bf16,bf16%20sr&autorun=1
 const query = new URLSearchParams(location.search);
-for (const id of ['dataset', 'hidden', 'lr', 'batch', 'epochs', 'schedule', 'init', 'seed']) {
+const QUERY_CONTROLS = ['dataset', 'hidden', 'lr', 'batch', 'epochs', 'schedule', 'init', 'seed'];
+for (const id of QUERY_CONTROLS) {
   const value = query.get(id);
   if (value === null) continue;
   const control = $(id) as HTMLInputElement | HTMLSelectElement;
+  const before = control.value;
   control.value = value;
-  if (control.value !== value) showError(`"${value}" is not a valid ${id}; kept ${control.value || 'the default'}.`);
+  if (control.value !== value) {
+    control.value = before;
+    showError(`"${value}" is not a valid ${id}; kept ${before}.`, id);
+  }
+  if (id === 'dataset') applyDatasetDefaults();
 }
+if (!query.has('dataset')) applyDatasetDefaults();
 for (const key of ['optimizers', 'formats']) {
   const chosen = query.get(key)?.split(',');
   if (chosen) $(key).querySelectorAll<HTMLInputElement>('input').forEach((box) => (box.checked = chosen.includes(box.value)));
@@ -151,25 +174,31 @@ function withFormats(optimizers: typeof OPTIMIZERS, choices: readonly string[]):
   );
 }
 
-/** Reads and checks the controls; throws a message for the page when one is off. */
+/** Reads and checks the controls, then loads the dataset; a control that is off throws a FieldError naming it. */
 async function readSettings(): Promise<RunSettings> {
-  const seed = Math.floor(Number(($('seed') as HTMLInputElement).value));
-  const datasetName = ($('dataset') as HTMLSelectElement).value;
-  status.textContent = `Loading ${datasetName}…`;
-  const data = await splitDataset(datasetName, seed);
-  const hidden = ($('hidden') as HTMLInputElement).value.split(',').map((s) => Math.floor(Number(s.trim()))).filter((n) => n > 0);
-  const lr = Number(($('lr') as HTMLInputElement).value);
-  const batchValue = ($('batch') as HTMLSelectElement).value;
-  const batchSize = batchValue === 'full' ? data.train.labels.length : Number(batchValue);
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`Unknown batch size "${batchValue}".`);
-  const epochs = Math.max(1, Math.floor(Number(($('epochs') as HTMLInputElement).value)));
+  const text = (id: string) => ($(id) as HTMLInputElement | HTMLSelectElement).value;
+  const hidden = text('hidden').split(',').map((s) => Number(s.trim()));
+  if (text('hidden').trim() === '' || !hidden.every((n) => Number.isInteger(n) && n > 0)) {
+    throw new FieldError('hidden', `Hidden layers must be positive whole numbers separated by commas, got "${text('hidden')}".`);
+  }
+  const lr = Number(text('lr'));
+  if (text('lr').trim() === '' || !(lr >= 0) || !Number.isFinite(lr)) throw new FieldError('lr', `lr must be a number >= 0, got "${text('lr')}".`);
+  const epochs = Number(text('epochs'));
+  if (!Number.isInteger(epochs) || epochs < 1) throw new FieldError('epochs', `Epochs must be a whole number >= 1, got "${text('epochs')}".`);
+  const seed = Number(text('seed'));
+  if (!Number.isInteger(seed)) throw new FieldError('seed', `The seed must be a whole number, got "${text('seed')}".`);
+  const batchValue = text('batch');
+  if (batchValue !== 'full' && !(Number.isInteger(Number(batchValue)) && Number(batchValue) >= 1)) throw new FieldError('batch', `Unknown batch size "${batchValue}".`);
   const checked = new Set(Array.from(fieldset.querySelectorAll<HTMLInputElement>('input:checked'), (b) => b.value));
   const formats = Array.from($('formats').querySelectorAll<HTMLInputElement>('input:checked'), (b) => b.value);
-  if (formats.length === 0) throw new Error('Choose at least one state format.');
+  if (formats.length === 0) throw new FieldError('formats', 'Choose at least one state format.');
   const chosen = withFormats(OPTIMIZERS.filter((o) => checked.has(o.label)), formats);
-  if (chosen.length === 0) throw new Error('Choose at least one optimizer.');
-  if (!(lr >= 0) || hidden.length === 0) throw new Error('lr must be >= 0 and there must be at least one hidden layer.');
-  return { data, hidden, lr, batchSize, epochs, schedule: ($('schedule') as HTMLSelectElement).value, seed, init: ($('init') as HTMLSelectElement).value as 'he' | 'xavier', chosen };
+  if (chosen.length === 0) throw new FieldError('optimizers', 'Choose at least one optimizer.');
+  const datasetName = text('dataset');
+  status.textContent = `Loading ${datasetName}…`;
+  const data = await splitDataset(datasetName, seed);
+  const batchSize = batchValue === 'full' ? data.train.labels.length : Number(batchValue);
+  return { data, hidden, lr, batchSize, epochs, schedule: text('schedule'), seed, init: text('init') as 'he' | 'xavier', chosen };
 }
 
 /** The optimizers as the trainer takes them: lr, the schedule (where the optimizer takes one), a title. */
@@ -295,8 +324,11 @@ async function showDigits(trainer: ReturnType<typeof createTrainer>, test: Datas
   $('digitsTitle').hidden = test.inputs !== 784;
   if (test.inputs !== 784) return;
   const best = final.metrics.reduce((b, m, k) => ((m.testLoss ?? Infinity) < (final.metrics[b]!.testLoss ?? Infinity) ? k : b), 0);
-  const count = 24;
-  const picks = Array.from({ length: count }, (_, i) => Math.floor((i * test.labels.length) / count));
+  // Two held-out images of every class, in class order (the set interleaves its classes, so
+  // evenly spaced rows would skip some).
+  const perClass = 2;
+  const picks = Array.from({ length: test.classes }, (_, c) => Array.from(test.labels.keys()).filter((row) => test.labels[row] === c).slice(0, perClass)).flat();
+  const count = picks.length;
   const pixels = new Float32Array(count * 784);
   picks.forEach((row, i) => pixels.set(test.features.subarray(row * 784, (row + 1) * 784), i * 784));
   const predicted = argmaxRows(await trainer.predict(best, pixels), test.classes);
@@ -306,6 +338,8 @@ async function showDigits(trainer: ReturnType<typeof createTrainer>, test: Datas
     canvas.width = 56;
     canvas.height = 74;
     drawDigit(canvas, pixels.subarray(i * 784, (i + 1) * 784), test.labels[row]!, predicted[i]!);
+    canvas.dataset.label = String(test.labels[row]);
+    canvas.dataset.predicted = String(predicted[i]);
     container.append(canvas);
   });
 }
@@ -315,7 +349,7 @@ async function compareBatches() {
   const { device, settings } = await beginRun();
   const n = settings.data.train.labels.length;
   const sizes = [1, 64, n];
-  const colors = ['#d62728', '#1f77b4', '#2ca02c'];
+  const colors = COLORS.slice(0, sizes.length);
   $('batchTitle').hidden = false;
   $('batchPanel').hidden = false;
   batchChart.data.datasets = [];
@@ -345,10 +379,12 @@ async function compareBatches() {
   setRunning(false);
 }
 
+/** A run that could not start or failed: the message beside its cause, the status line says so. */
 const fail = (e: unknown) => {
   status.dataset.state = 'error';
+  status.textContent = e instanceof FieldError ? 'Not started: a setting needs changing (see the message beside it).' : 'Stopped by an error (see the message above).';
   setRunning(false);
-  showError(String((e as Error)?.message ?? e));
+  showError(String((e as Error)?.message ?? e), e instanceof FieldError ? e.field : undefined);
 };
 $('start').addEventListener('click', () => start().catch(fail));
 $('compareBatches').addEventListener('click', () => compareBatches().catch(fail));

@@ -27,7 +27,8 @@ function background(surface: Surface, ctx: CanvasRenderingContext2D, w: number, 
     const px = i % w;
     const edge = (px + 1 < w && bands[i + 1] !== b) || (i + w < w * h && bands[i + w] !== b);
     const shade = Math.max(0, Math.min(1, (b + 10) / 40));
-    image.data.set(edge ? [120, 120, 140, 255] : [240 - 70 * shade, 245 - 45 * shade, 252 - 12 * shade, 255], 4 * i);
+    // Light bands (the darkest is #b8d1f2) so that every path colour keeps a 3:1 contrast on them.
+    image.data.set(edge ? [120, 120, 140, 255] : [240 - 56 * shade, 245 - 36 * shade, 252 - 10 * shade, 255], 4 * i);
   }
   backgrounds.set(key, image);
   return image;

@@ -5,6 +5,7 @@
  */
 import { createOptimizer, createParameterSet, exponentialDecay, type OptimizerName } from '../../src/index.js';
 import source from './surfaces.wgsl?raw';
+import { COLORS } from '../palette.js';
 import { SURFACES, type Surface } from './surfaces.js';
 
 export interface PathOptimizer {
@@ -18,33 +19,34 @@ export interface PathOptimizer {
  * The paths drawn, per registered optimizer (several configurations of one optimizer are several
  * paths). Keyed by the registry: an optimizer registered without an entry does not compile.
  */
-const PATHS: { readonly [K in OptimizerName]: readonly Omit<PathOptimizer, 'name'>[] | { skip: string } } = {
+const PATHS: { readonly [K in OptimizerName]: readonly Omit<PathOptimizer, 'name' | 'color'>[] | { skip: string } } = {
   sgd: [
-    { label: 'SGD', options: { lr: 0.95 }, color: '#1f77b4' },
-    { label: 'Momentum', options: { lr: 0.1, momentum: 0.9 }, color: '#ff7f0e' },
-    { label: 'Nesterov', options: { lr: 0.1, momentum: 0.9, nesterov: true }, color: '#8c564b' },
+    { label: 'SGD', options: { lr: 0.95 } },
+    { label: 'Momentum', options: { lr: 0.1, momentum: 0.9 } },
+    { label: 'Nesterov', options: { lr: 0.1, momentum: 0.9, nesterov: true } },
   ],
   ema_momentum: { skip: 'the same path as Momentum with the lr scaled by 1/(1 − β); shown on the train page' },
-  adagrad: [{ label: 'AdaGrad', options: { lr: 1.5 }, color: '#2ca02c' }],
-  rmsprop: [{ label: 'RMSProp', options: { lr: 0.1 }, color: '#9467bd' }],
-  adadelta: [{ label: 'Adadelta', options: { lr: 50 }, color: '#e377c2' }],
-  adam: [{ label: 'Adam', options: { lr: 0.3 }, color: '#d62728' }],
+  adagrad: [{ label: 'AdaGrad', options: { lr: 1.5 } }],
+  rmsprop: [{ label: 'RMSProp', options: { lr: 0.1 } }],
+  adadelta: [{ label: 'Adadelta', options: { lr: 50 } }],
+  adam: [{ label: 'Adam', options: { lr: 0.3 } }],
   adamw: { skip: 'no weight decay on this surface: the same path as Adam' },
-  adamax: [{ label: 'Adamax', options: { lr: 0.5 }, color: '#17becf' }],
-  nadam: [{ label: 'NAdam', options: { lr: 0.3 }, color: '#ffbb78' }],
-  radam: [{ label: 'RAdam', options: { lr: 1 }, color: '#bcbd22' }],
-  rprop: [{ label: 'Rprop', options: { lr: 0.5 }, color: '#7f7f7f' }],
+  adamax: [{ label: 'Adamax', options: { lr: 0.5 } }],
+  nadam: [{ label: 'NAdam', options: { lr: 0.3 } }],
+  radam: [{ label: 'RAdam', options: { lr: 1 } }],
+  rprop: [{ label: 'Rprop', options: { lr: 0.5 } }],
   // Lion's steps all have length lr: it reaches the minimum with a decaying lr.
   adamw_schedule_free: { skip: 'its iterate y is not the point it converges to (eval() switches to x); shown on the train page' },
   lamb: { skip: 'layer-wise: its steps are scaled by the norm of the whole tensor, here the point itself; shown on the train page' },
   adafactor: { skip: 'its steps are relative to the RMS of the whole tensor, here the point itself; shown on the train page' },
   lars: { skip: 'layer-wise: its steps are scaled by the norm of the whole tensor, here the point itself; shown on the train page' },
-  lion: [{ label: 'Lion', options: { lr: 0.5, lrSchedule: exponentialDecay({ gamma: 0.97 }) }, color: '#aec7e8' }],
+  lion: [{ label: 'Lion', options: { lr: 0.5, lrSchedule: exponentialDecay({ gamma: 0.97 }) } }],
 };
 
+/** The paths drawn, in order, each in its own colour. */
 export const PATH_OPTIMIZERS: PathOptimizer[] = (Object.entries(PATHS) as [OptimizerName, (typeof PATHS)[OptimizerName]][]).flatMap(
   ([name, paths]) => ('skip' in paths ? [] : paths.map((path) => ({ name, ...path }))),
-);
+).map((path, k) => ({ ...path, color: COLORS[k % COLORS.length]! }));
 
 /** Optimizers whose `betas` are Adam's (β₁ for the mean, β₂ for the squared gradient): the β sliders set them. */
 export const ADAM_FAMILY: readonly OptimizerName[] = ['adam', 'adamax', 'nadam', 'radam'];

@@ -1,14 +1,18 @@
 /**
  * End-to-end: the demo served by Vite on localhost, driven in headless Chromium (WebGPU on
  * SwiftShader without a GPU) through its controls. Each page loads without console errors; the
- * trajectories end near the minimum; training reproduces the known results; a screenshot of each
- * page is saved under test-results/screenshots/.
+ * trajectories end near the minimum and every optimizer visibly moves on every surface; training
+ * reproduces the known results; texts meet WCAG AA contrast and plot colours stand out from what
+ * they are drawn on; errors appear beside the control that caused them; a screenshot of each page
+ * is saved under test-results/screenshots/.
  */
 import { mkdirSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright';
 import { createServer, type ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { SURFACES } from '../../demo/paths/surfaces.js';
 import { chromiumArgs } from '../../vitest.config.js';
+import { contrastRatio, hexRgb, lowContrastTexts, type Rgb } from './contrast.js';
 
 let server: ViteDevServer;
 let browser: Browser;
@@ -29,8 +33,8 @@ afterAll(async () => {
 });
 
 /** Opens a page and collects console errors and uncaught exceptions. */
-async function open(path: string): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+async function open(path: string, viewport = { width: 1400, height: 1000 }): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage({ viewport });
   const errors: string[] = [];
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   page.on('pageerror', (e) => errors.push(String(e)));
@@ -54,25 +58,78 @@ async function trainMoons(page: Page, lr: string, chosen: readonly string[], for
   return (await page.evaluate(() => (window as any).trainResult)) as { metrics: { label: string; loss: number; accuracy: number; stateBytes: number }[]; layers: number[] };
 }
 
+type PathResult = { label: string; color: string; final: [number, number]; path: [number, number][]; points: number; surface: string; lr: number };
+
+/** The farthest each path gets from its start. */
+const farthest = (r: PathResult) => Math.max(...r.path.map(([x, y]) => Math.hypot(x - r.path[0]![0], y - r.path[0]![1])));
+
+/**
+ * The background bands of each paths panel: the colours that fill at least 1 % of its plot
+ * (below the 18-px title), lighter than luminance 0.4 (the contour lines and glyphs are darker
+ * and thin), so that each path's colour can be checked against everything it crosses.
+ */
+async function panelBands(page: Page): Promise<Rgb[][]> {
+  return page.$$eval('#panels canvas', (canvases) =>
+    (canvases as HTMLCanvasElement[]).map((canvas) => {
+      const { data } = canvas.getContext('2d')!.getImageData(0, 18, canvas.width, canvas.height - 18);
+      const counts = new Map<number, number>();
+      for (let i = 0; i < data.length; i += 4) counts.set((data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!, (counts.get((data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!) ?? 0) + 1);
+      const lin = (c: number) => (c / 255 <= 0.03928 ? c / 255 / 12.92 : ((c / 255 + 0.055) / 1.055) ** 2.4);
+      return Array.from(counts)
+        .filter(([, n]) => n >= data.length / 4 / 100)
+        .map(([c]) => [c >> 16, (c >> 8) & 255, c & 255] as [number, number, number])
+        .filter(([r, g, b]) => 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b) > 0.4);
+    }),
+  );
+}
+
+/** Asserts every optimizer moved at least a tenth of the view's width from its start, and stayed finite. */
+function expectEveryPathMoves(results: PathResult[]) {
+  const surface = SURFACES.find((s) => s.key === results[0]!.surface)!;
+  const minimum = (surface.view.x[1] - surface.view.x[0]) / 10;
+  const moved = results.map((r) => `${r.label} ${farthest(r).toFixed(2)}`).join(', ');
+  console.log(`paths on ${surface.key}: farthest from the start: ${moved}`);
+  for (const r of results) {
+    expect(Math.hypot(r.path[0]![0] - surface.start[0], r.path[0]![1] - surface.start[1]), `${r.label} starts at the start`).toBeLessThan(1e-6);
+    expect(r.path.flat().every(Number.isFinite), `${r.label} on ${surface.key}`).toBe(true);
+    expect(farthest(r), `${r.label} on ${surface.key} (lr ${r.lr})`).toBeGreaterThan(minimum);
+  }
+}
+
+/** Asserts the error box is the control's neighbour: right after its label, and on screen within 60 px of it. */
+async function expectBeside(page: Page, control: string) {
+  const place = await page.evaluate((selector) => {
+    const el = document.querySelector(selector)!;
+    const anchor = el.closest('label') ?? el;
+    const error = document.getElementById('error')!;
+    const a = anchor.getBoundingClientRect();
+    const e = error.getBoundingClientRect();
+    const gap = Math.max(0, e.left - a.right, a.left - e.right) + Math.max(0, e.top - a.bottom, a.top - e.bottom);
+    return { next: anchor.nextElementSibling === error, gap };
+  }, control);
+  expect(place.next, `the error follows ${control}`).toBe(true);
+  expect(place.gap, `the error's distance from ${control}`).toBeLessThan(60);
+}
+
 const done = (page: Page, timeout = 240_000) => page.waitForSelector('#status[data-state=done], #status[data-state=error]', { timeout });
 
 describe('demo pages', () => {
-  test('index: loads, names the adapter and says when it is a software one', async () => {
+  test('index: loads, names the adapter and says when it is a software one; its texts meet WCAG AA', async () => {
     const { page, errors } = await open('demo/index.html');
     await page.waitForFunction(() => document.getElementById('adapter')?.textContent?.startsWith('WebGPU adapter:'), null, { timeout: 60_000 });
     const banner = await page.textContent('#adapter');
     expect(banner).toMatch(/swiftshader/i);
     expect(banner).toMatch(/software \(CPU-emulated\)/);
+    expect(await lowContrastTexts(page)).toEqual([]);
     await page.screenshot({ path: `${shots}/index.png` });
     expect(errors).toEqual([]);
     await page.close();
   });
 
-  test('paths: every trajectory ends near the minimum of x²/20 + y²; the other surfaces and the controls redraw', async () => {
+  test('paths: every trajectory ends near the minimum of x²/20 + y², in colours that stand out; the index lists the same optimizers; other surfaces and the controls redraw', async () => {
     const { page, errors } = await open('demo/paths.html');
     await done(page);
     expect(await page.getAttribute('#status', 'data-state')).toBe('done');
-    type PathResult = { label: string; final: [number, number]; points: number; surface: string; lr: number };
     const results = (await page.evaluate(() => (window as any).pathResults)) as PathResult[];
     expect(results.map((r) => r.label)).toEqual(['SGD', 'Momentum', 'Nesterov', 'AdaGrad', 'RMSProp', 'Adadelta', 'Adam', 'Adamax', 'NAdam', 'RAdam', 'Rprop', 'Lion']);
     for (const r of results) {
@@ -81,14 +138,23 @@ describe('demo pages', () => {
       expect(Math.hypot(...r.final), r.label).toBeLessThan(0.1); // from a distance of 7.3
     }
     expect(await page.$$eval('#panels canvas', (c) => c.length)).toBe(12);
+    // Each path's colour against every band of its panel (WCAG's 3:1 for graphics); distinct colours.
+    const bands = await panelBands(page);
+    results.forEach((r, k) => {
+      expect(bands[k]!.length, r.label).toBeGreaterThan(0);
+      for (const band of bands[k]!) expect(contrastRatio(hexRgb(r.color), band), `${r.label} (${r.color}) on rgb(${band})`).toBeGreaterThanOrEqual(3);
+    });
+    expect(new Set(results.map((r) => r.color)).size).toBe(results.length);
+    expect(await lowContrastTexts(page)).toEqual([]);
     await page.screenshot({ path: `${shots}/paths.png`, fullPage: true });
 
-    // Another surface: Adam (its best grid rate) reaches Beale's minimum at (3, 0.5).
-    await page.selectOption('#surface', { label: 'Beale: (1.5 − x + xy)² + (2.25 − x + xy²)² + (2.625 − x + xy³)²' });
+    // Another surface: Adam (its best grid rate) reaches Beale's minimum at (3, 0.5); every path moves.
+    await page.selectOption('#surface', { label: 'Beale' });
     await page.waitForFunction(() => (window as any).pathResults?.[0]?.surface === 'beale' && document.getElementById('status')?.dataset.state === 'done');
     const beale = (await page.evaluate(() => (window as any).pathResults)) as PathResult[];
     const adam = beale.find((r) => r.label === 'Adam')!;
     expect(Math.hypot(adam.final[0] - 3, adam.final[1] - 0.5)).toBeLessThan(0.05);
+    expectEveryPathMoves(beale);
 
     // A slider recomputes at once: β₁ = 0 changes Adam's path.
     await page.$eval('#beta1', (el: HTMLInputElement) => {
@@ -107,6 +173,53 @@ describe('demo pages', () => {
     await page.screenshot({ path: `${shots}/paths-beale.png`, fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
+
+    // The index page names exactly the optimizers the paths page draws, in its order.
+    const index = await open('demo/index.html');
+    await index.page.waitForSelector('#pathsItem[data-optimizers]');
+    expect((await index.page.getAttribute('#pathsItem', 'data-optimizers'))!.split(',')).toEqual(results.map((r) => r.label));
+    const item = (await index.page.textContent('#pathsItem'))!;
+    for (const r of results) expect(item).toContain(r.label);
+    for (const surface of SURFACES) expect(item).toContain(surface === SURFACES[0] ? surface.formula : surface.label);
+    await index.page.close();
+  });
+
+  test('paths: on Rosenbrock, the saddle and Himmelblau every optimizer moves visibly at its default lr (at least a tenth of the view)', async () => {
+    const { page, errors } = await open('demo/paths.html?surface=rosenbrock');
+    for (const key of ['rosenbrock', 'saddle', 'himmelblau']) {
+      if (key !== 'rosenbrock') await page.selectOption('#surface', { label: SURFACES.find((s) => s.key === key)!.label });
+      await page.waitForFunction((k) => (window as any).pathResults?.[0]?.surface === k && document.getElementById('status')?.dataset.state === 'done', key, { timeout: 120_000 });
+      const results = (await page.evaluate(() => (window as any).pathResults)) as PathResult[];
+      expect(results).toHaveLength(12);
+      expect(results[0]!.points).toBe(SURFACES.find((s) => s.key === key)!.steps + 1);
+      expectEveryPathMoves(results);
+      if (key === 'rosenbrock') await page.screenshot({ path: `${shots}/paths-rosenbrock.png`, fullPage: true });
+    }
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  test('paths at 420 px wide: the surface select and the controls stay inside the page', async () => {
+    const { page, errors } = await open('demo/paths.html', { width: 420, height: 900 });
+    await done(page);
+    const layout = await page.evaluate(() => {
+      const box = (el: Element) => el.getBoundingClientRect().toJSON() as DOMRect;
+      const select = document.getElementById('surface')!;
+      return {
+        select: box(select),
+        controls: box(document.getElementById('controls')!),
+        overflowing: Array.from(document.querySelectorAll('.controls *, #panels canvas')).filter((el) => box(el).right > document.documentElement.clientWidth + 0.5).map((el) => el.id || el.tagName),
+        scrollWidth: document.documentElement.scrollWidth,
+        clientWidth: document.documentElement.clientWidth,
+      };
+    });
+    expect(layout.select.left).toBeGreaterThanOrEqual(layout.controls.left);
+    expect(layout.select.right).toBeLessThanOrEqual(layout.controls.right);
+    expect(layout.overflowing).toEqual([]);
+    expect(layout.scrollWidth).toBeLessThanOrEqual(layout.clientWidth);
+    await page.screenshot({ path: `${shots}/paths-420px.png` });
+    expect(errors).toEqual([]);
+    await page.close();
   });
 
   test('train, moons: a 3-layer net with mini-batches of 64 at lr 0.005 — Adam beats GD and momentum', async () => {
@@ -119,6 +232,8 @@ describe('demo pages', () => {
     expect(by.Adam!.accuracy - by.GD!.accuracy).toBeGreaterThan(0.05);
     expect(by.Adam!.accuracy - by.Momentum!.accuracy).toBeGreaterThan(0.05);
     expect(await page.$$eval('#boundaries canvas', (c) => c.length)).toBe(3);
+    // Texts, the optimizers' names in their curves' colours included (checkboxes, table), meet WCAG AA.
+    expect(await lowContrastTexts(page)).toEqual([]);
     await page.screenshot({ path: `${shots}/train-moons.png`, fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
@@ -185,7 +300,12 @@ describe('demo pages', () => {
     const batches = (await page.evaluate(() => (window as any).batchResult)) as { batchSize: number; title: string; loss: number }[];
     expect(batches.map((b) => b.batchSize)).toEqual([1, 64, 512]);
     expect(batches.map((b) => b.title)).toEqual(['SGD (batch 1)', 'mini-batch SGD (64)', 'GD (full batch)']);
-    for (const b of batches) expect(Number.isFinite(b.loss)).toBe(true);
+    // Two epochs each from the same weights: 1024 steps at batch 1, 16 at 64, 2 on the full set. At a
+    // small lr more steps go further, so the loss orders by batch size (1 clearly lowest).
+    console.log('batch sizes compared', batches.map((b) => `${b.title} ${b.loss.toFixed(4)}`).join(', '));
+    for (const b of batches) expect(Number.isFinite(b.loss), b.title).toBe(true);
+    expect(batches[0]!.loss).toBeLessThan(batches[1]!.loss - 0.05);
+    expect(batches[1]!.loss).toBeLessThan(batches[2]!.loss);
     await page.screenshot({ path: `${shots}/train-batches.png`, fullPage: true });
     expect(errors.filter((e) => !/Choose at least one optimizer/.test(e))).toEqual([]);
     await page.close();
@@ -193,20 +313,24 @@ describe('demo pages', () => {
 
   // Each network trains on its own from the same weights and batches (demo/mlp/trainer.ts), so four
   // page runs of one give the figures one run of four would (four tests of 15–18 s on
-  // SwiftShader, where two of two took 26 s, and twice that on a busy machine).
-  const digits: { label: string; loss: number }[] = [];
+  // SwiftShader, where two of two took 26 s, and twice that on a busy machine). The page's digits
+  // defaults (784-64-10, lr 0.05, batches of 64, 5 epochs) apply: the URL names the dataset only.
+  const digits: { label: string; loss: number; accuracy: number; testAccuracy: number }[] = [];
   async function trainDigits(optimizers: string[], screenshot: string): Promise<void> {
-    const { page, errors } = await open(`demo/train.html?dataset=digits&hidden=64&lr=0.05&batch=64&epochs=5&seed=1&optimizers=${optimizers.join(',')}&autorun=1`);
+    const { page, errors } = await open(`demo/train.html?dataset=digits&seed=1&optimizers=${optimizers.join(',')}&autorun=1`);
     await done(page);
     expect(await page.getAttribute('#status', 'data-state')).toBe('done');
-    const result = (await page.evaluate(() => (window as any).trainResult)) as { metrics: { label: string; loss: number }[]; layers: number[] };
+    const result = (await page.evaluate(() => (window as any).trainResult)) as { metrics: (typeof digits)[number][]; layers: number[]; lr: number; batchSize: number };
     expect(result.layers).toEqual([784, 64, 10]);
-    // Held-out digits with the predictions of the network with the lowest test loss.
-    expect(await page.$$eval('#digits canvas', (c) => c.length)).toBe(24);
+    expect([result.lr, result.batchSize]).toEqual([0.05, 64]);
+    // Held-out digits with the predictions of the network with the lowest test loss: two of every class.
+    const shown = await page.$$eval('#digits canvas', (c) => c.map((x) => Number((x as HTMLCanvasElement).dataset.label)));
+    expect(shown).toEqual([0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9]);
     expect(await page.textContent('#digitsTitle')).toMatch(/^Held-out digits and what (Adam|Nesterov|RMSProp|GD) \(lowest test loss\) says they are$/);
     await page.screenshot({ path: `${shots}/${screenshot}`, fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
+    console.log('digits', result.metrics.map((m) => `${m.label}: loss ${m.loss.toFixed(3)}, train ${(m.accuracy * 100).toFixed(1)}%, test ${(m.testAccuracy * 100).toFixed(1)}%`).join('; '));
     digits.push(...result.metrics);
   }
 
@@ -221,30 +345,135 @@ describe('demo pages', () => {
     expect(digits).toHaveLength(4);
     const ranked = [...digits].sort((a, b) => a.loss - b.loss).map((m) => m.label);
     expect(new Set(ranked.slice(0, 2))).toEqual(new Set(['Adam', 'Nesterov']));
+    // With the digits settings the two best hold at least 80 % of the held-out digits (the moons
+    // settings, once kept when switching, fit the training set and held 77.5 %).
+    for (const m of digits.filter((d) => ranked.slice(0, 2).includes(d.label))) expect(m.testAccuracy, m.label).toBeGreaterThanOrEqual(0.8);
   });
 
-  test('bench: runs the benchmark in the page and draws the bars', async () => {
+  test('bench: offers every registered optimizer, runs in the page, draws bars with readable labels and sane ratios', async () => {
     const { page, errors } = await open('demo/bench.html?autorun=1');
+    // Every name of the registry is offered (benchmarked ones enabled), none twice.
+    const { optimizerNames } = await import('../../src/optimizers/registry.js');
+    const { OPTIMIZERS } = await import('../../bench/workloads.js');
+    const options = await page.$$eval('#optimizer option', (o) => (o as HTMLOptionElement[]).map((x) => ({ value: x.value, text: x.textContent!, disabled: x.disabled })));
+    expect(options.filter((o) => !o.disabled).map((o) => o.value)).toEqual(OPTIMIZERS.map((o) => o.label));
+    for (const name of optimizerNames) expect(options.some((o) => o.value === name || o.text.includes(`(${name})`)), name).toBe(true);
+    expect(new Set(options.map((o) => o.value)).size).toBe(options.length);
+    expect(options.filter((o) => !o.disabled).length).toBeGreaterThanOrEqual(optimizerNames.length - 1);
+
     await done(page, 300_000);
     expect(await page.getAttribute('#status', 'data-state')).toBe('done');
-    const rows = (await page.evaluate(() => (window as any).benchResult.rows)) as { results: Record<string, { median?: number }> }[];
-    expect(rows.length).toBeGreaterThan(2);
-    for (const row of rows) {
-      for (const mode of ['fused', 'perTensor', 'roofline', 'cpuFast', 'tfjsWebgpu']) expect(row.results[mode]?.median, mode).toBeGreaterThan(0);
-    }
+    const result = (await page.evaluate(() => (window as any).benchResult)) as {
+      rows: { workload: string; elements: number; results: Record<string, { median?: number }> }[];
+      ratios: Record<string, number | undefined>[];
+    };
+    expect(result.rows.length).toBeGreaterThan(2);
+    // The y axis labels do not overlap: each visible one at least a line (14 px) from the next.
+    const ticks = await page.evaluate(() => {
+      const y = (window as any).benchChart.scales.y;
+      return y.ticks.map((t: { label: string | string[] }, i: number) => ({ label: String(t.label ?? ''), at: y.getPixelForTick(i) })).filter((t: { label: string }) => t.label !== '');
+    }) as { label: string; at: number }[];
+    expect(ticks.length).toBeGreaterThanOrEqual(2);
+    const sorted = ticks.map((t) => t.at).sort((a, b) => a - b);
+    for (let i = 1; i < sorted.length; i++) expect(sorted[i]! - sorted[i - 1]!, ticks.map((t) => t.label).join(' ')).toBeGreaterThanOrEqual(14);
+    // Sanity, not speed (these are CPU timings on a software adapter, on a shared machine): every
+    // column measured, each time finite and positive, a throughput between 10⁴ and 10¹² elements per
+    // second, each ratio to the packed step within three decades (the same bytes or the same
+    // arithmetic: outside 1/1000…1000 a column measured something else, e.g. no work or a stall),
+    // and the packed step within 1/20…20 of the copy kernel that moves its bytes (seen: 1.2–4).
+    result.rows.forEach((row, k) => {
+      for (const mode of ['fused', 'perTensor', 'roofline', 'cpuFast', 'tfjsWebgpu']) {
+        const median = row.results[mode]?.median;
+        expect(median, `${row.workload} ${mode}`).toBeGreaterThan(0);
+        expect(Number.isFinite(median), `${row.workload} ${mode}`).toBe(true);
+        const perSecond = row.elements / (median! / 1000);
+        expect(perSecond, `${row.workload} ${mode} elements/s`).toBeGreaterThan(1e4);
+        expect(perSecond, `${row.workload} ${mode} elements/s`).toBeLessThan(1e12);
+      }
+      const ratios = result.ratios[k]!;
+      expect(Object.keys(ratios).sort()).toEqual(['cpuFastOverFused', 'fusedOverRoofline', 'perTensorOverFused', 'tfjsWebgpuOverFused']);
+      for (const [name, ratio] of Object.entries(ratios)) {
+        expect(ratio, `${row.workload} ${name}`).toBeGreaterThan(1e-3);
+        expect(ratio, `${row.workload} ${name}`).toBeLessThan(1e3);
+      }
+      expect(ratios.fusedOverRoofline, `${row.workload}: the packed step against a copy of the same bytes`).toBeGreaterThan(1 / 20);
+      expect(ratios.fusedOverRoofline, `${row.workload}: the packed step against a copy of the same bytes`).toBeLessThan(20);
+    });
+    console.log('bench ratios', result.rows.map((r, k) => `${r.workload}: ${Object.entries(result.ratios[k]!).map(([n, v]) => `${n} ${v!.toPrecision(3)}`).join(', ')}`).join(' | '));
+    const table = await page.$$eval('#ratios tbody tr', (rows) => rows.map((r) => Array.from(r.children, (c) => c.textContent)));
+    expect(table).toHaveLength(result.rows.length);
+    for (const cells of table) for (const cell of cells.slice(2)) expect(cell).toMatch(/^[0-9.e+-]+×$/);
+
     expect(await page.textContent('#note')).toMatch(/CPU-emulated/);
-    await page.screenshot({ path: `${shots}/bench.png` });
+    expect(await lowContrastTexts(page)).toEqual([]);
+    await page.screenshot({ path: `${shots}/bench.png`, fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
   });
 
-  test('bad input on the training page is reported, not run', async () => {
+  test('bench: an optimizer other than the default (Adafactor, factored state) runs from the URL and is drawn', async () => {
+    const { page, errors } = await open('demo/bench.html?optimizer=adafactor&autorun=1');
+    expect(await page.inputValue('#optimizer')).toBe('adafactor');
+    await done(page, 300_000);
+    expect(await page.getAttribute('#status', 'data-state')).toBe('done');
+    const rows = (await page.evaluate(() => (window as any).benchResult.rows)) as { optimizer: string; results: Record<string, { median?: number }> }[];
+    expect(rows.length).toBeGreaterThan(2);
+    for (const row of rows) {
+      expect(row.optimizer).toBe('adafactor');
+      expect(row.results.fused?.median, 'fused').toBeGreaterThan(0);
+    }
+    expect(await page.$$eval('#ratios tbody tr', (r) => r.length)).toBe(rows.length);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  test('bad input on the training page is reported beside its control, the status says it did not start', async () => {
     const { page } = await open('demo/train.html?batch=33');
+    // A bad URL value: the message sits by the batch select, which keeps its default.
     await page.waitForSelector('#error');
-    expect(await page.textContent('#error')).toMatch(/"33" is not a valid batch/);
+    expect(await page.textContent('#error')).toMatch(/"33" is not a valid batch; kept 64/);
+    expect(await page.getAttribute('#error', 'data-for')).toBe('batch');
+    expect(await page.inputValue('#batch')).toBe('64');
+    await expectBeside(page, '#batch');
+
+    // A bad control value: nothing runs, the message sits by that control, the status says why.
+    for (const [id, value, message] of [['lr', '-1', /lr must be a number >= 0, got "-1"/], ['hidden', '16,x', /Hidden layers must be positive whole numbers/], ['epochs', '0', /Epochs must be a whole number >= 1/]] as const) {
+      await page.fill(`#${id}`, value);
+      await page.click('#start');
+      await page.waitForSelector(`#error[data-for=${id}]`);
+      expect(await page.textContent('#error'), id).toMatch(message);
+      expect(await page.getAttribute(`#${id}`, 'aria-invalid')).toBe('true');
+      expect(await page.getAttribute('#status', 'data-state')).toBe('error');
+      const status = (await page.textContent('#status'))!;
+      expect(status).not.toMatch(/Loading/);
+      expect(status).toMatch(/Not started/);
+      await expectBeside(page, `#${id}`);
+      await page.screenshot({ path: `${shots}/train-bad-${id}.png` });
+      await page.fill(`#${id}`, id === 'lr' ? '0.01' : id === 'hidden' ? '16,16' : '40');
+    }
+    for (const box of await page.$$('#optimizers input')) await box.setChecked(false);
     await page.click('#start');
-    await page.waitForSelector('#status[data-state=error]');
-    expect(await page.textContent('#error')).toMatch(/Unknown batch size/);
+    await page.waitForSelector('#error[data-for=optimizers]');
+    expect(await page.textContent('#error')).toMatch(/Choose at least one optimizer/);
+    expect(await page.$$('#error')).toHaveLength(1);
+    expect(await page.getAttribute('#lr', 'aria-invalid')).toBeNull();
+    await expectBeside(page, '#optimizers');
+    await page.close();
+  });
+
+  test('train: switching dataset applies its settings (digits: a wider net, lr 0.05, 5 epochs; back to moons: its own)', async () => {
+    const { page, errors } = await open('demo/train.html');
+    const controls = () => page.evaluate(() => Object.fromEntries(['hidden', 'lr', 'batch', 'epochs'].map((id) => [id, (document.getElementById(id) as HTMLInputElement).value])));
+    expect(await controls()).toEqual({ hidden: '16,16', lr: '0.01', batch: '64', epochs: '40' });
+    await page.selectOption('#dataset', 'digits');
+    expect(await controls()).toEqual({ hidden: '64', lr: '0.05', batch: '64', epochs: '5' });
+    await page.selectOption('#dataset', 'moons');
+    expect(await controls()).toEqual({ hidden: '16,16', lr: '0.01', batch: '64', epochs: '40' });
+    // URL values override the dataset's defaults.
+    const { page: second } = await open('demo/train.html?dataset=digits&epochs=3');
+    expect(await second.evaluate(() => [(document.getElementById('hidden') as HTMLInputElement).value, (document.getElementById('epochs') as HTMLInputElement).value])).toEqual(['64', '3']);
+    await second.close();
+    expect(errors).toEqual([]);
     await page.close();
   });
 });
