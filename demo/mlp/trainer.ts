@@ -40,6 +40,8 @@ export interface OptimizerMetrics {
   stepsPerSecond: number;
   /** Bytes of optimizer state on the GPU (`Optimizer.stateBytes`). */
   stateBytes: number;
+  /** Why the state is the size it is, where that is not obvious (`Optimizer.stateStorage.note`). */
+  stateNote?: string;
 }
 
 export interface TrainProgress {
@@ -113,7 +115,7 @@ export function createTrainer(device: GPUDevice, config: TrainConfig): Trainer {
     for (const m of members) {
       const { loss, accuracy } = await measure(m.evaluate);
       const held = m.test && (await measure(m.test));
-      metrics.push({ label: m.spec.label, loss, accuracy, testLoss: held?.loss, testAccuracy: held?.accuracy, stepsPerSecond: m.busyMs > 0 ? (m.steps / m.busyMs) * 1000 : 0, stateBytes: m.optimizer.stateBytes });
+      metrics.push({ label: m.spec.label, loss, accuracy, testLoss: held?.loss, testAccuracy: held?.accuracy, stepsPerSecond: m.busyMs > 0 ? (m.steps / m.busyMs) * 1000 : 0, stateBytes: m.optimizer.stateBytes, stateNote: m.optimizer.stateStorage.note });
     }
     return { step, totalSteps, epoch, metrics };
   };

@@ -255,6 +255,7 @@ async function start() {
   ]);
   const boundaries = createBoundaryView(train, test, optimizers.map((o) => o.title));
   const body = document.querySelector('#metrics tbody')!;
+  const stateNotes = document.querySelector<HTMLElement>('#state-notes')!;
   let lastDraw = 0;
   const show = async (p: TrainProgress) => {
     p.metrics.forEach((m, k) => {
@@ -263,8 +264,11 @@ async function start() {
     });
     lossChart.update();
     body.innerHTML = p.metrics
-      .map((m, k) => `<tr><td style="color:${optimizers[k]!.color}">${optimizers[k]!.title}</td><td>${m.loss.toFixed(4)}</td><td>${(m.accuracy * 100).toFixed(1)}%</td><td>${m.testAccuracy === undefined ? '–' : `${(m.testAccuracy * 100).toFixed(1)}%`}</td><td>${m.stepsPerSecond.toFixed(0)}</td><td>${formatBytes(m.stateBytes)}</td></tr>`)
+      .map((m, k) => `<tr><td style="color:${optimizers[k]!.color}">${optimizers[k]!.title}</td><td>${m.loss.toFixed(4)}</td><td>${(m.accuracy * 100).toFixed(1)}%</td><td>${m.testAccuracy === undefined ? '–' : `${(m.testAccuracy * 100).toFixed(1)}%`}</td><td>${m.stepsPerSecond.toFixed(0)}</td><td${m.stateNote ? ` title="${m.stateNote.replace(/"/g, '&quot;')}"` : ''}>${formatBytes(m.stateBytes)}${m.stateNote ? ' *' : ''}</td></tr>`)
       .join('');
+    // Once per distinct note: a q8 optimizer whose tensors all stay f32 says why in words.
+    const notes = [...new Set(p.metrics.map((m) => m.stateNote).filter((n): n is string => n !== undefined))];
+    stateNotes.textContent = notes.map((n) => `* ${n}`).join('\n');
     status.textContent = `epoch ${p.epoch}/${settings.epochs}, step ${p.step}/${p.totalSteps} (batch ${settings.batchSize}, ${train.labels.length} training + ${test.labels.length} held-out samples, layers ${trainer.layers.join('-')})`;
     // The boundaries move while training (redrawn at most a few times a second).
     if (boundaries && (performance.now() - lastDraw > 400 || p.step === p.totalSteps)) {

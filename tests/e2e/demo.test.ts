@@ -250,17 +250,21 @@ describe('demo pages', () => {
     await page.close();
   });
 
-  test('train, moons: Adam with its state in f32, bf16 (nearest and stochastic) and f16, the memory beside the losses', async () => {
+  test('train, moons: Adam with its state in f32, bf16 (nearest and stochastic), f16 and q8, the memory beside the losses', async () => {
     const { page, errors } = await open('demo/train.html');
-    const result = await trainMoons(page, '0.01', ['Adam'], ['f32', 'bf16', 'bf16 sr', 'f16']);
+    const result = await trainMoons(page, '0.01', ['Adam'], ['f32', 'bf16', 'bf16 sr', 'f16', 'q8']);
     console.log('state formats on the train page', result.metrics.map((m) => `${m.label} ${m.loss.toFixed(4)} (${m.stateBytes} B)`).join(', '));
     const by = Object.fromEntries(result.metrics.map((m) => [m.label, m]));
-    expect(Object.keys(by).sort()).toEqual(['Adam', 'Adam · bf16', 'Adam · bf16 sr', 'Adam · f16']);
+    expect(Object.keys(by).sort()).toEqual(['Adam', 'Adam · bf16', 'Adam · bf16 sr', 'Adam · f16', 'Adam · q8']);
     for (const label of ['Adam · bf16', 'Adam · bf16 sr']) expect(Math.abs(by[label]!.loss / by.Adam!.loss - 1), label).toBeLessThan(0.05);
     expect(by['Adam · f16']!.loss).toBeLessThan(0.3);
     for (const label of ['Adam · bf16', 'Adam · bf16 sr', 'Adam · f16']) expect(by[label]!.stateBytes * 2, label).toBe(by.Adam!.stateBytes);
+    // Every tensor of this small net is under minQuantizedElements: q8 keeps f32 state, and the page says why.
+    expect(by['Adam · q8']!.stateBytes).toBe(by.Adam!.stateBytes);
     const memory = await page.$$eval('#metrics tbody tr', (rows) => rows.map((r) => r.children[5]!.textContent));
-    expect(memory).toEqual(result.metrics.map((m) => (m.stateBytes >= 1024 ? `${(m.stateBytes / 1024).toFixed(1)} KiB` : `${m.stateBytes} B`)));
+    const shown = (m: { label: string; stateBytes: number }) => (m.stateBytes >= 1024 ? `${(m.stateBytes / 1024).toFixed(1)} KiB` : `${m.stateBytes} B`) + (m.label === 'Adam · q8' ? ' *' : '');
+    expect(memory).toEqual(result.metrics.map(shown));
+    expect(await page.textContent('#state-notes')).toMatch(/^\* stateFormat 'q8' quantizes none of the \d+ tensors: each has fewer than minQuantizedElements \(4096\) elements/);
     await page.screenshot({ path: `${shots}/train-state-formats.png`, fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
