@@ -55,6 +55,8 @@ function typedArray(kind: ArrayKind, text: string, path: string, fail: Fail): Fl
   const { bytes, make } = ARRAYS[kind];
   if (!BASE64.test(text)) fail(`${path} is not base64 (${shown(text)})`);
   const binary = atob(text);
+  // The pattern admits padding whose unused bits are set ("AR=="), which atob drops silently.
+  if (btoa(binary) !== text) fail(`${path} is not canonical base64 (${shown(text)}): its padding carries bits that would be dropped`);
   if (binary.length % bytes !== 0) fail(`${path} holds ${binary.length} bytes, not a whole number of ${bytes}-byte ${kind} values`);
   const out = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);

@@ -6,6 +6,7 @@ import re
 import unittest
 
 from support import read, CLASSES, FileTestCase, Model, np, same, snapshot, torch, train, two_groups, w
+from webgpu_optim_torch.nadam import mu_product as nadam_mu_product  # noqa: E402 (support puts the package on the path)
 
 
 class CheckpointTestCase(FileTestCase):
@@ -79,7 +80,7 @@ class RefusesBadFiles(CheckpointTestCase):
         self.refused(path, r'tensors "state.0.exp_av(g|g_sq)" and "state.0.exp_avg(_sq)?" overlap')
 
     def test_steps_that_are_not_counts(self):
-        for value, pattern in [(-1, r"tensor 0: step -1 is not an integer in 0..2\^53"), (1e300, "step 1e\\+300 is not an integer"), (2.5, "step 2.5"), (2**53 + 1, "step 9007199254740993")]:
+        for value, pattern in [(-1, r"tensor 0: step -1 is not an integer in 0..2\^53"), (1e300, "step 1e\\+300 is not an integer"), (2.5, "step 2.5"), (2**53, "step 9007199254740992 is not an integer in 0..2\\^53 - 1")]:
             with self.subTest(step=value):
                 self.refused(self.edited(scalars=set_step(value)), pattern)
         self.refused(self.edited(metadata={"scalars": '{"0": {"step": NaN}, "1": {"step": 2}}'}), "metadata scalars is the literal NaN is not JSON")
@@ -105,6 +106,24 @@ class RefusesBadFiles(CheckpointTestCase):
             w.write_safetensors(path, tensors, {**metadata, "scalars": json.dumps({"0": {"step": 1, "mu_product": value}, "1": {"step": 1, "mu_product": 0.5}})})
             target = two_groups("NAdam", Model())
             self.assertRefused(lambda: w.load_into(target, path), lambda: snapshot(target), f"tensor 0: mu_product {value!r} is not in \\[0, 1\\]".replace("e+300", "e\\+300"))
+
+    def test_nadam_mu_product_follows_from_the_step(self):
+        # torch's own product after 3 steps loads; the same file claiming another product is refused.
+        model = Model()
+        nadam = two_groups("NAdam", model)
+        train(model, nadam, 3)
+        path = self.path("nadam3.safetensors")
+        w.save_from(nadam, path)
+        tensors, metadata = w.read_safetensors(path)
+        scalars = json.loads(metadata["scalars"])
+        self.assertEqual(scalars["0"]["mu_product"], nadam_mu_product(0.9, 0.004, 3))
+        w.load_into(two_groups("NAdam", Model()), path)
+        scalars["0"]["mu_product"] = scalars["0"]["mu_product"] * 0.5
+        w.write_safetensors(path, tensors, {**metadata, "scalars": json.dumps(scalars)})
+        target = two_groups("NAdam", Model())
+        self.assertRefused(lambda: w.load_into(target, path), lambda: snapshot(target), "group 0, tensor 0: mu_product [0-9.e-]+ is not what step 3, betas and momentum_decay give")
+        # The fold stops once the product is fixed: step 2^24 costs a few hundred iterations.
+        self.assertEqual(nadam_mu_product(0.9, 0.004, 2**24), nadam_mu_product(0.9, 0.004, 5000))
 
     def test_a_missing_step(self):
         def drop(scalars):
@@ -272,11 +291,11 @@ class LoadsExactly(FileTestCase):
         path = self.path()
         w.save_from(optimizer, path)
         tensors, metadata = w.read_safetensors(path)
-        w.write_safetensors(path, tensors, {**metadata, "scalars": json.dumps({"0": {"step": 2**53}, "1": {"step": 2**53}})})
+        w.write_safetensors(path, tensors, {**metadata, "scalars": json.dumps({"0": {"step": 2**53 - 1}, "1": {"step": 2**53 - 1}})})
         target = two_groups("SGD", Model())
         w.load_into(target, path)
         w.save_from(target, self.path("back.safetensors"))
-        self.assertEqual(json.loads(w.read_safetensors(self.path("back.safetensors"))[1]["scalars"]), {"0": {"step": 2**53}, "1": {"step": 2**53}})
+        self.assertEqual(json.loads(w.read_safetensors(self.path("back.safetensors"))[1]["scalars"]), {"0": {"step": 2**53 - 1}, "1": {"step": 2**53 - 1}})
 
     def test_a_file_at_step_zero_without_state(self):
         model = Model()

@@ -19,6 +19,7 @@ from .hyperparameters import KNOWN_CLASSES, group_updates
 from .matching import by_names, by_order, named_tensors
 from .safetensors import MAX_SAFE_INTEGER, read_safetensors, write_safetensors
 from .slots import slots_for, torch_class
+from .nadam import mu_product as nadam_mu_product
 
 FORMAT = "webgpu-optim/torch-optimizer"
 VERSION = "1"
@@ -100,8 +101,8 @@ def _check_scalars(f, n):
                 f.fail(f"tensor {key}: scalar {slot} is {shown(value)}, not a finite number")
         if "step" in values:
             step = values["step"]
-            if not (step >= 0 and step == int(step) and step <= 2**53):
-                f.fail(f"tensor {key}: step {shown(step)} is not an integer in 0..2^53")
+            if not (step >= 0 and step == int(step) and step < 2**53):
+                f.fail(f"tensor {key}: step {shown(step)} is not an integer in 0..2^53 - 1")
         if "mu_product" in values and not 0 <= values["mu_product"] <= 1:
             f.fail(f"tensor {key}: mu_product {shown(values['mu_product'])} is not in [0, 1] (a product of NAdam's momentum factors)")
     return scalars
@@ -199,6 +200,11 @@ def plan_load(optimizer, path, tensors, metadata, named=None):
             entry = _param_state(f, _where(k, i, names), i, params[i][1], slots, arrays.get(i, {}), values)
             if "step" in values:
                 steps.add(values["step"])
+            if cls.__name__ == "NAdam" and "mu_product" in values and "step" in values:
+                g = merged[group_map[k]]
+                expected = nadam_mu_product(g["betas"][0], g["momentum_decay"], values["step"])
+                if values["mu_product"] != expected:
+                    f.fail(f"{_where(k, i, names)}: mu_product {shown(values['mu_product'])} is not what step {shown(values['step'])}, betas and momentum_decay give ({shown(expected)})")
             if entry:
                 state[position[id(params[i][1])]] = entry
     if len(steps) > 1:

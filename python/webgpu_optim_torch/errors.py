@@ -17,4 +17,6 @@ def shown(value, limit=80):
         text = json.dumps(value, allow_nan=True)
     except (TypeError, ValueError):
         text = repr(value)
+    except RecursionError:
+        text = "(a value nested too deep to show)"
     return text if len(text) <= limit else text[: limit - 1] + "…"

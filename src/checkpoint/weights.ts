@@ -8,6 +8,7 @@
 import { checkParameterSet, type ParameterSet } from '../parameters.js';
 import { isObject, refusal, shown, type Fail } from './refusal.js';
 import { encodeSafetensors, readSafetensors } from './safetensors.js';
+import { TORCH_CHECKPOINT_FORMAT } from './torch.js';
 
 export const WEIGHTS_FORMAT = 'webgpu-optim/weights';
 export const WEIGHTS_VERSION = '1';
@@ -37,10 +38,14 @@ export function encodeWeights(values: readonly Float32Array[], tensors: readonly
   return encodeSafetensors({ tensors: content, metadata: { format: WEIGHTS_FORMAT, version: WEIGHTS_VERSION } });
 }
 
-/** Refuses a weights file whose metadata is not this format's. */
+/**
+ * Any standard F32 safetensors file keyed by parameter name is weights (one that
+ * `safetensors.torch.save_file(model.state_dict())` wrote has no format, or "pt"): refused are
+ * an optimizer checkpoint and another version of this format.
+ */
 function checkWeightsMetadata(metadata: Record<string, string>, fail: Fail): void {
-  if (metadata.format !== WEIGHTS_FORMAT) fail(`metadata.format is ${shown(metadata.format)}, not "${WEIGHTS_FORMAT}"`);
-  if (metadata.version !== WEIGHTS_VERSION) fail(`metadata.version is ${shown(metadata.version)}; this library reads version "${WEIGHTS_VERSION}"`);
+  if (metadata.format === TORCH_CHECKPOINT_FORMAT) fail(`metadata.format is "${TORCH_CHECKPOINT_FORMAT}": an optimizer checkpoint, not model weights (read it with fromTorchCheckpoint)`);
+  if (metadata.format === WEIGHTS_FORMAT && metadata.version !== WEIGHTS_VERSION) fail(`metadata.version is ${shown(metadata.version)}; this library reads version "${WEIGHTS_VERSION}"`);
 }
 
 /**
@@ -57,6 +62,10 @@ export function decodeWeights(file: Uint8Array, tensors: readonly WeightsTensor[
 
 function readWeights(file: Uint8Array, tensors: readonly WeightsTensor[], what: string): Float32Array[] {
   const fail = refusal(what);
+  if (!Array.isArray(tensors)) fail(`tensors must be an array of { name, shape } (a parameter set's tensors), got ${shown(tensors)}`);
+  tensors.forEach((tensor, i) => {
+    if (!isObject(tensor) || typeof tensor.name !== 'string' || !Array.isArray(tensor.shape)) fail(`tensors[${i}] must be { name, shape }, got ${shown(tensor)}`);
+  });
   const { tensors: stored, metadata } = readSafetensors(file, what);
   checkWeightsMetadata(metadata, fail);
   const wanted = new Set(tensors.map((t) => t.name));

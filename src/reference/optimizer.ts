@@ -17,6 +17,7 @@ import { createQ8Twin } from './q8-twin.js';
 import { checkGradients, checkTensorSpecs, elementCount, shapeOf } from '../tensors.js';
 import { resolveTraining, type TrainingOptions } from '../training.js';
 import { controlStep, initialControlState, type ControlState } from './gradient-control.js';
+import type { OptimizerDefinition } from '../optimizers/definition.js';
 
 export interface ReferenceOptimizer<H extends object = Record<string, unknown>> {
   readonly name: string;
@@ -121,6 +122,7 @@ export function createReferenceOptimizer(name: string, params: readonly (Float32
       else for (let e = 0; e < values.length; e++) values[e] = storedValue(codec, slot, values[e]!, i, e, step);
     }
   };
+  checkShapedState(name, definition, tensors);
   const state = data.map((p, i): Record<string, Float32Array> =>
     Object.fromEntries<Float32Array>([
       ...slots.map((slot): [string, Float32Array] => [
@@ -270,4 +272,23 @@ export function createReferenceOptimizer(name: string, params: readonly (Float32
       else q8?.store();
     },
   };
+}
+
+/** The most values of shape-derived state (Adafactor's factors) the twin allocates: 2^28 (1 GiB). */
+export const MAX_TWIN_SHAPED_ELEMENTS = 2 ** 28;
+
+/**
+ * Shape-derived state is sized from the shapes, not from the values given: a tensor of shape
+ * [2^32 − 1, 0] holds nothing but would need 2^32 − 1 row factors. Counted before anything is made.
+ */
+function checkShapedState(name: string, definition: OptimizerDefinition<any, any>, tensors: readonly { name: string; shape?: readonly number[] }[]): void {
+  let total = 0;
+  for (const t of tensors) {
+    for (const slot of definition.shapedSlots?.(t.shape!) ?? []) {
+      total += elementCount(slot.shape);
+      if (total > MAX_TWIN_SHAPED_ELEMENTS) {
+        throw new RangeError(`webgpu-optim: createReferenceOptimizer('${name}'): tensor "${t.name}" of shape [${t.shape!.join(', ')}] brings its ${slot.name} state to ${total} values, over the ${MAX_TWIN_SHAPED_ELEMENTS} the CPU twin allocates`);
+      }
+    }
+  }
 }

@@ -99,6 +99,7 @@ export class WebGPUOptimizer<N extends OptimizerName = OptimizerName> extends tf
   }
 
   set learningRate(lr: number) {
+    this.refuseWhileLoading('learningRate');
     if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) {
       throw new RangeError(`webgpu-optim/tfjs: learningRate must be a finite number >= 0, got ${describeValue(lr)}`);
     }
@@ -251,7 +252,7 @@ export class WebGPUOptimizer<N extends OptimizerName = OptimizerName> extends tf
 
   /** Calls are taken in order: a step while setWeights is pending would be overwritten by its load. */
   private refuseWhileLoading(what: string): void {
-    if (this.loadsPending > 0) throw new Error(`webgpu-optim/tfjs: ${what}: setWeights is still pending; await it first (its weights would overwrite this call's update)`);
+    if (this.loadsPending > 0) throw new Error(`webgpu-optim/tfjs: ${what}: setWeights is still pending; await it first (its load would overwrite what this call changes)`);
   }
 
   private refuseInEval(what: string): void {

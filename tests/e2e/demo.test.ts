@@ -380,33 +380,28 @@ describe('demo pages', () => {
     expect(ticks.length).toBeGreaterThanOrEqual(2);
     const sorted = ticks.map((t) => t.at).sort((a, b) => a - b);
     for (let i = 1; i < sorted.length; i++) expect(sorted[i]! - sorted[i - 1]!, ticks.map((t) => t.label).join(' ')).toBeGreaterThanOrEqual(14);
-    // Sanity, not speed (these are CPU timings on a software adapter, on a shared machine): every
-    // column measured, each time finite and positive, a throughput between 10⁴ and 10¹² elements per
-    // second, each ratio to the packed step within three decades (the same bytes or the same
-    // arithmetic: outside 1/1000…1000 a column measured something else, e.g. no work or a stall),
-    // and the packed step within 1/20…20 of the copy kernel that moves its bytes (seen: 1.2–4).
+    // Sane, not fast (timings on a shared machine are not asserted): every median a positive finite
+    // time, and every ratio the page shows is the quotient of the two medians it names.
+    const median = (row: (typeof result.rows)[number], mode: string) => row.results[mode]?.median;
     result.rows.forEach((row, k) => {
       for (const mode of ['fused', 'perTensor', 'roofline', 'cpuFast', 'tfjsWebgpu']) {
-        const median = row.results[mode]?.median;
-        expect(median, `${row.workload} ${mode}`).toBeGreaterThan(0);
-        expect(Number.isFinite(median), `${row.workload} ${mode}`).toBe(true);
-        const perSecond = row.elements / (median! / 1000);
-        expect(perSecond, `${row.workload} ${mode} elements/s`).toBeGreaterThan(1e4);
-        expect(perSecond, `${row.workload} ${mode} elements/s`).toBeLessThan(1e12);
+        expect(median(row, mode), `${row.workload} ${mode}`).toBeGreaterThan(0);
+        expect(Number.isFinite(median(row, mode)), `${row.workload} ${mode}`).toBe(true);
       }
       const ratios = result.ratios[k]!;
       expect(Object.keys(ratios).sort()).toEqual(['cpuFastOverFused', 'fusedOverRoofline', 'perTensorOverFused', 'tfjsWebgpuOverFused']);
       for (const [name, ratio] of Object.entries(ratios)) {
-        expect(ratio, `${row.workload} ${name}`).toBeGreaterThan(1e-3);
-        expect(ratio, `${row.workload} ${name}`).toBeLessThan(1e3);
+        const [over, under] = name.split('Over').map((m, i) => (i === 1 ? m[0]!.toLowerCase() + m.slice(1) : m));
+        const quotient = median(row, over!)! / median(row, under!)!;
+        expect(Math.abs(ratio! / quotient - 1), `${row.workload} ${name}: ${ratio} against ${quotient}`).toBeLessThan(1e-12);
       }
-      expect(ratios.fusedOverRoofline, `${row.workload}: the packed step against a copy of the same bytes`).toBeGreaterThan(1 / 20);
-      expect(ratios.fusedOverRoofline, `${row.workload}: the packed step against a copy of the same bytes`).toBeLessThan(20);
     });
     console.log('bench ratios', result.rows.map((r, k) => `${r.workload}: ${Object.entries(result.ratios[k]!).map(([n, v]) => `${n} ${v!.toPrecision(3)}`).join(', ')}`).join(' | '));
     const table = await page.$$eval('#ratios tbody tr', (rows) => rows.map((r) => Array.from(r.children, (c) => c.textContent)));
     expect(table).toHaveLength(result.rows.length);
-    for (const cells of table) for (const cell of cells.slice(2)) expect(cell).toMatch(/^[0-9.e+-]+×$/);
+    // The table shows those ratios, each to three significant figures.
+    const order = ['perTensorOverFused', 'fusedOverRoofline', 'cpuFastOverFused', 'tfjsWebgpuOverFused'];
+    table.forEach((cells, k) => expect(cells.slice(-4)).toEqual(order.map((key) => `${result.ratios[k]![key]!.toPrecision(3)}×`)));
 
     expect(await page.textContent('#note')).toMatch(/CPU-emulated/);
     expect(await lowContrastTexts(page)).toEqual([]);

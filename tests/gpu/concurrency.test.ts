@@ -9,12 +9,6 @@ import { namedTensors } from '../helpers/data.js';
 import { withDevice } from '../helpers/gpu.js';
 import { disposeFixture, expectUnchangedAndUsable, FIXTURE_OPTIONS, makeFixture, snapshot } from '../helpers/reliability.js';
 
-/** Until the GPU has answered every error scope opened so far. */
-async function settled(device: GPUDevice) {
-  await device.queue.onSubmittedWorkDone();
-  await new Promise((resolve) => setTimeout(resolve, 20));
-}
-
 describe('what step() and train()/eval() cannot check up front leaves no wrong count', () => {
   test('a stateDict() right after a step into an encoder finished before the optimizer saw it rejects (no step claimed)', async () => {
     await withDevice(async (device) => {

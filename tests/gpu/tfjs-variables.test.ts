@@ -56,7 +56,7 @@ describe('TF.js: variables are followed by identity', () => {
     tf.dispose([a, reborn]);
   });
 
-  it('applyGradients, eval() and train() while setWeights is pending are refused (the load would overwrite them); afterwards they run', async () => {
+  it('applyGradients, eval(), train() and the learningRate setter while setWeights is pending are refused (the load would overwrite them); afterwards they run', async () => {
     const run = unique++;
     const w = tf.variable(tf.fill([4], 1), true, `load${run}_w`);
     const opt = new WebGPUOptimizer('adamw_schedule_free', { lr: 0.1 });
@@ -76,6 +76,9 @@ describe('TF.js: variables are followed by identity', () => {
     const loading = opt.setWeights(weights);
     expect(() => step()).toThrow(/applyGradients: setWeights is still pending; await it first/);
     expect(() => opt.eval()).toThrow(/eval\(\): setWeights is still pending/);
+    // The load restores the lr it was given: a new one set now would be lost, so it is refused too.
+    expect(() => (opt.learningRate = 0.5)).toThrow(/learningRate: setWeights is still pending/);
+    expect(opt.learningRate).toBe(0.1);
     expect(opt.iterations).toBe(2);
     expect(opt.mode).toBe('train');
     expect(tf.memory().numTensors).toBe(tensorsBefore);

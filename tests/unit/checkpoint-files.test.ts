@@ -275,6 +275,9 @@ describe('stateDictFromJSON', () => {
     expect(refusal(() => stateDictFromJSON(unpadded))).toMatch(/state\[0\].exp_avg.float32 is not base64 \("AAAAAA"\)/);
     const five = json().replace(/"exp_avg":\{"float32":"[^"]*"\}/, '"exp_avg":{"float32":"AAAAAAA="}');
     expect(refusal(() => stateDictFromJSON(five))).toMatch(/state\[0\].exp_avg.float32 holds 5 bytes, not a whole number of 4-byte float32 values/);
+    // Padding with bits set: atob would drop them and read another value than the text spells.
+    const loose = json().replace(/"exp_avg":\{"float32":"[^"]*"\}/, '"exp_avg":{"float32":"AAAAAR=="}');
+    expect(refusal(() => stateDictFromJSON(loose))).toMatch(/state\[0\].exp_avg.float32 is not canonical base64 \("AAAAAR=="\)/);
   });
 
   test('no prototype pollution: a __proto__ key is refused, Object.prototype untouched', () => {
@@ -306,6 +309,18 @@ describe('model weights', () => {
     expect(refusal(() => decodeWeights(file(), [tensors[0]!]))).toMatch(/the file holds tensor "m", which is not a parameter here/);
     expect(refusal(() => decodeWeights(file(), [tensors[0]!, { name: 'm', shape: [3, 2] }]))).toMatch(/tensor "m" has shape \[2,3\] in the file, \[3,2\] here/);
     expect(refusal(() => decodeWeights(withMetadata(file(), 'version', '2'), tensors))).toMatch(/metadata.version is "2"/);
-    expect(refusal(() => decodeWeights(toTorchCheckpoint(trained('adam', 1).stateDict()), tensors))).toMatch(/metadata.format is "webgpu-optim\/torch-optimizer"/);
+    expect(refusal(() => decodeWeights(toTorchCheckpoint(trained('adam', 1).stateDict()), tensors))).toMatch(/metadata.format is "webgpu-optim\/torch-optimizer": an optimizer checkpoint, not model weights/);
+  });
+
+  test('a standard safetensors file of the same names reads as weights (torch writes no format, or "pt")', () => {
+    const plain = (metadata: Record<string, string>) => encodeSafetensors({ tensors: Object.fromEntries(tensors.map((t) => [t.name, { shape: [...t.shape], data: t.data }])), metadata });
+    for (const metadata of [{}, { format: 'pt' }] as Record<string, string>[]) {
+      expect(decodeWeights(plain(metadata), tensors).map((a) => Array.from(a)), JSON.stringify(metadata)).toEqual(tensors.map((t) => Array.from(t.data)));
+    }
+  });
+
+  test('the tensors argument is checked, naming it', () => {
+    expect(refusal(() => decodeWeights(file(), 5 as never))).toMatch(/^webgpu-optim: decodeWeights: tensors must be an array of \{ name, shape \}/);
+    expect(refusal(() => decodeWeights(file(), [{ name: 'm' }] as never))).toMatch(/^webgpu-optim: decodeWeights: tensors\[0\] must be \{ name, shape \}/);
   });
 });

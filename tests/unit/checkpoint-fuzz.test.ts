@@ -3,8 +3,8 @@
  * header length, header fields, offsets, shapes, dtypes, names (`__proto__`, `constructor`, …),
  * metadata JSON, param_groups, scalars — must either be refused with a plain `webgpu-optim:` Error
  * or load exactly what the file holds. Never a raw TypeError, RangeError or SyntaxError, never a
- * value the file does not hold, never a changed Object.prototype, and no call anywhere near the
- * hang guard. Seeded: a failure prints the seed and the shrunk counterexample.
+ * value the file does not hold, never a changed Object.prototype, and no hang (each property has a
+ * time limit). Seeded: a failure prints the seed and the shrunk counterexample.
  */
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
@@ -13,8 +13,8 @@ import { rawFile, splitFile, trained } from '../helpers/checkpoint-files.js';
 
 const SEED = 20261207;
 const RUNS = 300;
-/** A hang guard, not a speed claim: every file here is a few KiB, which a linear reader reads in well under a millisecond. */
-const HANG_GUARD_MS = 1000;
+/** Each property's time limit: a hang fails the test (the inputs are a few KiB each), a slow machine does not. */
+const PROPERTY_TIMEOUT_MS = 60_000;
 const settings = { seed: SEED, numRuns: RUNS };
 
 const PROTOTYPE_KEYS = Object.getOwnPropertyNames(Object.prototype).sort().join();
@@ -22,7 +22,7 @@ const NASTY_NAMES = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', '
 const nastyName = fc.oneof(fc.constantFrom(...NASTY_NAMES), fc.string({ maxLength: 8 }));
 /** Values a careless or hostile writer puts in a numeric field. */
 const nastyValue: fc.Arbitrary<unknown> = fc.oneof(
-  fc.constantFrom(-6, -1, 0, 1, 2, 3, 4, 6, 2.5, 0.5, 1e15, 2 ** 53, 1e300, '6', '3', null, true, [], {}, [0.5], [-1], [1e15], [3, 2], [2, 3], [6], [0, 24], [0, 0.5], [8, 24]),
+  fc.constantFrom(undefined, -6, -1, 0, 1, 2, 3, 4, 6, 2.5, 0.5, 1e15, 2 ** 53, 1e300, '6', '3', null, true, [], {}, [0.5], [-1], [1e15], [3, 2], [2, 3], [6], [0, 24], [0, 0.5], [8, 24]),
   fc.jsonValue({ maxDepth: 2 }),
   fc.array(fc.oneof(fc.integer({ min: -2, max: 48 }), fc.double(), fc.constant(null)), { maxLength: 3 }),
 );
@@ -44,7 +44,6 @@ function expectBothOutcomes(run: () => void): void {
 
 /** Runs `read`; a refusal must be a plain Error of the library, and nothing may reach Object.prototype. */
 function outcome<T>(read: () => T): { ok: true; value: T } | { ok: false } {
-  const start = performance.now();
   try {
     const value = read();
     seen.accepted++;
@@ -55,7 +54,6 @@ function outcome<T>(read: () => T): { ok: true; value: T } | { ok: false } {
     expect((error as Error).message).toMatch(/^webgpu-optim: /);
     return { ok: false };
   } finally {
-    expect(performance.now() - start).toBeLessThan(HANG_GUARD_MS);
     expect(Object.getOwnPropertyNames(Object.prototype).sort().join()).toBe(PROTOTYPE_KEYS);
   }
 }
@@ -138,7 +136,7 @@ const headerMutation = fc.oneof(
   }),
 );
 
-describe('safetensors reader, fuzzed', () => {
+describe('safetensors reader, fuzzed', { timeout: PROPERTY_TIMEOUT_MS }, () => {
   test('valid files read back exactly', () => {
     fc.assert(
       fc.property(validFile, (file) => {
@@ -286,7 +284,7 @@ function expectExactLoad(file: Uint8Array, like: OptimizerStateDict<any>, sd: Op
   });
 }
 
-describe('optimizer checkpoint reader, fuzzed', () => {
+describe('optimizer checkpoint reader, fuzzed', { timeout: PROPERTY_TIMEOUT_MS }, () => {
   test.each(BASES)('$name: mutated metadata, param_groups, scalars, shapes and names: a clear refusal or an exact load that the optimizer accepts', ({ name, file, like }) => {
     const target = trained(name, 0);
     expectBothOutcomes(() =>
@@ -315,7 +313,7 @@ function withMetadataText(file: Uint8Array, key: string, edit: (text: string) =>
   return rawFile(header, data);
 }
 
-describe('stateDictFromJSON, fuzzed', () => {
+describe('stateDictFromJSON, fuzzed', { timeout: PROPERTY_TIMEOUT_MS }, () => {
   const text = stateDictToJSON(trained('adam', 2).stateDict());
   const BASE64_FIELD = /"(float32|uint16|uint8)":"([^"]*)"/g;
   const fields = [...text.matchAll(BASE64_FIELD)].length;

@@ -14,9 +14,12 @@ test('python/tests (unittest) pass', { timeout: 180_000 }, () => {
     encoding: 'utf8',
     env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
     maxBuffer: 64 * 1024 * 1024,
+    // spawnSync blocks the event loop, so vitest's own timeout could never fire: the child has its own.
+    timeout: 170_000,
   });
   if (run.error) throw run.error;
   const output = `${run.stdout}${run.stderr}`;
+  expect(run.signal, `python/tests stopped by ${run.signal} (over 170 s?)\n${output}`).toBeNull();
   expect(run.status, output).toBe(0);
   expect(output).toMatch(/^Ran \d+ tests? in /m);
   expect(output).not.toMatch(/skipped/);

@@ -402,3 +402,14 @@ describe('adafactor (torch.optim.Adafactor, PyTorch 2.5+)', () => {
     expect(Object.keys(ref.state[2]!)).toEqual(['variance']);
   });
 });
+
+test('the twin refuses shape-derived state beyond what it allocates, before making any (a [2^32 − 1, 0] tensor holds nothing but would need 2^32 − 1 row factors)', () => {
+  for (const shape of [[2 ** 32 - 1, 0], [65536, 65536, 0], [2 ** 28 + 1, 0]]) {
+    expect(() => createReferenceOptimizer('adafactor', [{ name: 'empty', shape, data: new Float32Array(0) }]), String(shape)).toThrow(
+      /^webgpu-optim: createReferenceOptimizer\('adafactor'\): tensor "empty" of shape \[[0-9, ]+\] brings its \w+ state to \d+ values, over the 268435456 the CPU twin allocates$/,
+    );
+  }
+  // Up to the bound it is made: 2^20 row factors for an empty [2^20, 0] tensor.
+  const ok = createReferenceOptimizer('adafactor', [{ name: 'empty', shape: [2 ** 20, 0], data: new Float32Array(0) }]);
+  expect((ok.stateDict().state[0]!.row_var as Float32Array).length).toBe(2 ** 20);
+});

@@ -3,6 +3,7 @@
  * plain fold, O(1) once settled, and a step no fold reaches in bounded time refused before a load
  * changes anything (a state dict or checkpoint is a stranger's file: step 2^40 used to mean hours).
  */
+import { execFileSync } from 'node:child_process';
 import { expect, test } from 'vitest';
 import { createReferenceOptimizer } from '../../src/index.js';
 import { MAX_FOLD_STEPS, stepFold } from '../../src/optimizers/step-fold.js';
@@ -63,3 +64,21 @@ test('a NAdam state dict of step 2^40 loads (its mu_product has long settled) an
   nadam.step([new Float32Array([0.1, -0.2, 0.3])]);
   expect(nadam.stateDict().step).toBe(2 ** 40 + 1);
 });
+
+test("the Python reader's NAdam fold gives the same float32 bits (it checks a file's mu_product against it)", () => {
+  const configs = [[0.9, 4e-3], [0.99, 4e-3], [0.5, 2], [0.999, 50], [0.8, 0.05]] as const;
+  const steps = [1, 2, 3, 10, 100, 257, 1000, 3000];
+  const script = `
+import json, sys
+sys.path.insert(0, "python")
+from webgpu_optim_torch.nadam import mu_product
+configs, steps = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+print(json.dumps([[mu_product(b1, psi, t) for t in steps] for b1, psi in configs]))
+`;
+  const python = process.env.TORCH_PYTHON ?? '/usr/bin/python3';
+  const out = JSON.parse(execFileSync(python, ['-c', script, JSON.stringify(configs), JSON.stringify(steps)], { encoding: 'utf8' })) as number[][];
+  configs.forEach(([b1, psi], c) => {
+    const options = { lr: 2e-3, betas: [b1, 0.999] as const, eps: 1e-8, weightDecay: 0, momentumDecay: psi, decoupledWeightDecay: false };
+    expect(out[c], `beta1 ${b1}, momentumDecay ${psi}`).toEqual(steps.map((t) => muProduct(options, t)));
+  });
+}, 60_000);
