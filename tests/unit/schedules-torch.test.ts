@@ -18,8 +18,10 @@ import {
   sequential,
   sequentialLr,
   stepDecay,
+  type AdamOptions,
   type LrSchedule,
   type Optimizer,
+  type ReferenceOptimizer,
   type ReduceLrOnPlateau,
   type ReduceLrOnPlateauOptions,
 } from '../../src/index.js';
@@ -139,5 +141,143 @@ describe('schedulers against torch 1.13 lr_scheduler', () => {
     // The case reduces at least once: a plateau that never fires would pass trivially.
     expect(actual.at(-1)![0]).toBeLessThan(LRS[0]!);
     console.log(`ReduceLROnPlateau ${c.label}: largest |ours − torch| ${largest.toExponential(2)}`);
+  });
+});
+
+/** `fn` throws a RangeError or TypeError whose message names `option` and shows `shown`. */
+function refuses(fn: () => unknown, option: string, shown: string) {
+  let error: unknown;
+  try {
+    fn();
+  } catch (e) {
+    error = e;
+  }
+  expect(error, `${option} ${shown}`).toBeInstanceOf(Error);
+  const { message } = error as Error;
+  expect(message).toContain(option);
+  expect(message).toContain(shown);
+}
+
+describe('schedule options are checked before a schedule is returned', () => {
+  test.each([
+    [() => multiStepLr(undefined as never), "multiStepLr's options", 'undefined'],
+    [() => multiStepLr({ milestones: [3], gama: 0.5 } as never), 'multiStepLr', '"gama"'],
+    [() => multiStepLr({ milestones: 3 } as never), 'multiStepLr.milestones', '3'],
+    [() => multiStepLr({} as never), 'multiStepLr.milestones', 'undefined'],
+    [() => multiStepLr({ milestones: [3, -1] }), 'multiStepLr.milestones[1]', '-1'],
+    [() => multiStepLr({ milestones: [2.5] }), 'multiStepLr.milestones[0]', '2.5'],
+    [() => multiStepLr({ milestones: ['3'] } as never), 'multiStepLr.milestones[0]', '"3" (a string)'],
+    [() => multiStepLr({ milestones: [NaN] }), 'multiStepLr.milestones[0]', 'NaN'],
+    [() => multiStepLr({ milestones: [3], gamma: -0.1 }), 'multiStepLr.gamma', '-0.1'],
+    [() => multiStepLr({ milestones: [3], gamma: Infinity }), 'multiStepLr.gamma', 'Infinity'],
+    [() => multiStepLr({ milestones: [3], gamma: '0.1' } as never), 'multiStepLr.gamma', '"0.1" (a string)'],
+    [() => linearLr(null as never), "linearLr's options", 'null'],
+    [() => linearLr({ start_factor: 0.1 } as never), 'linearLr', '"start_factor"'],
+    [() => linearLr({ startFactor: 0 }), 'linearLr.startFactor', '0'],
+    [() => linearLr({ startFactor: 1.5 }), 'linearLr.startFactor', '1.5'],
+    [() => linearLr({ startFactor: NaN }), 'linearLr.startFactor', 'NaN'],
+    [() => linearLr({ startFactor: '0.5' } as never), 'linearLr.startFactor', '"0.5" (a string)'],
+    [() => linearLr({ endFactor: -0.1 }), 'linearLr.endFactor', '-0.1'],
+    [() => linearLr({ endFactor: 1.1 }), 'linearLr.endFactor', '1.1'],
+    [() => linearLr({ totalIters: 0 }), 'linearLr.totalIters', '0'],
+    [() => linearLr({ totalIters: 2.5 }), 'linearLr.totalIters', '2.5'],
+    [() => polynomialLr([] as never), "polynomialLr's options", '[] (an array)'],
+    [() => polynomialLr({ total_iters: 5 } as never), 'polynomialLr', '"total_iters"'],
+    [() => polynomialLr({ totalIters: -1 }), 'polynomialLr.totalIters', '-1'],
+    [() => polynomialLr({ totalIters: 1.5 }), 'polynomialLr.totalIters', '1.5'],
+    [() => polynomialLr({ power: -1 }), 'polynomialLr.power', '-1'],
+    [() => polynomialLr({ power: NaN }), 'polynomialLr.power', 'NaN'],
+    [() => polynomialLr({ power: Infinity }), 'polynomialLr.power', 'Infinity'],
+    [() => cosineAnnealingWarmRestarts({} as never), 'cosineAnnealingWarmRestarts.T0', 'undefined'],
+    [() => cosineAnnealingWarmRestarts({ T_0: 10 } as never), 'cosineAnnealingWarmRestarts', '"T_0"'],
+    [() => cosineAnnealingWarmRestarts({ T0: 0 }), 'cosineAnnealingWarmRestarts.T0', '0'],
+    [() => cosineAnnealingWarmRestarts({ T0: 2.5 }), 'cosineAnnealingWarmRestarts.T0', '2.5'],
+    [() => cosineAnnealingWarmRestarts({ T0: 10, TMult: 0 }), 'cosineAnnealingWarmRestarts.TMult', '0'],
+    [() => cosineAnnealingWarmRestarts({ T0: 10, TMult: 1.5 }), 'cosineAnnealingWarmRestarts.TMult', '1.5'],
+    [() => cosineAnnealingWarmRestarts({ T0: 10, etaMin: -1e-3 }), 'cosineAnnealingWarmRestarts.etaMin', '-0.001'],
+    [() => cosineAnnealingWarmRestarts({ T0: 10, etaMin: NaN }), 'cosineAnnealingWarmRestarts.etaMin', 'NaN'],
+    [() => sequentialLr(linearLr() as never, []), 'sequentialLr.schedules', 'a function'],
+    [() => sequentialLr([], []), 'sequentialLr.schedules', '[] (an array)'],
+    [() => sequentialLr([linearLr(), 0.1 as never], [5]), 'sequentialLr.schedules[1]', '0.1'],
+    [() => sequentialLr([linearLr(), polynomialLr()], []), 'sequentialLr.milestones', '[] (an array)'],
+    [() => sequentialLr([linearLr(), polynomialLr()], [5, 10]), 'sequentialLr.milestones', '[5,10] (an array)'],
+    [() => sequentialLr([linearLr(), polynomialLr()], 5 as never), 'sequentialLr.milestones', '5'],
+    [() => sequentialLr([linearLr(), polynomialLr()], [0]), 'sequentialLr.milestones[0]', '0'],
+    [() => sequentialLr([linearLr(), polynomialLr()], [2.5]), 'sequentialLr.milestones[0]', '2.5'],
+    [() => sequentialLr([linearLr(), polynomialLr(), linearLr()], [10, 10]), 'sequentialLr.milestones', '[10,10] (an array)'],
+    [() => sequentialLr([linearLr(), polynomialLr(), linearLr()], [10, 4]), 'sequentialLr.milestones', '[10,4] (an array)'],
+  ] as const)('%#: %s refused naming %s', (fn, option, shown) => refuses(fn, option, shown));
+});
+
+describe('reduceLrOnPlateau refuses misuse before changing anything', () => {
+  const twin = () => createReferenceOptimizer('sgd', [{ name: 'a', data: new Float32Array(2) }, { name: 'b', data: new Float32Array(3) }], { lr: LRS[0], groups: [{ tensors: ['b'], lr: LRS[1] }] });
+
+  test.each([
+    [{ mode: 'minimum' }, 'reduceLrOnPlateau.mode', '"minimum" (a string)'],
+    [{ factor: 1 }, 'reduceLrOnPlateau.factor', '1'],
+    [{ factor: -0.5 }, 'reduceLrOnPlateau.factor', '-0.5'],
+    [{ factor: NaN }, 'reduceLrOnPlateau.factor', 'NaN'],
+    [{ factor: '0.5' }, 'reduceLrOnPlateau.factor', '"0.5" (a string)'],
+    [{ patience: -1 }, 'reduceLrOnPlateau.patience', '-1'],
+    [{ patience: 2.5 }, 'reduceLrOnPlateau.patience', '2.5'],
+    [{ threshold: -1e-4 }, 'reduceLrOnPlateau.threshold', '-0.0001'],
+    [{ threshold: Infinity }, 'reduceLrOnPlateau.threshold', 'Infinity'],
+    [{ thresholdMode: 'relative' }, 'reduceLrOnPlateau.thresholdMode', '"relative" (a string)'],
+    [{ cooldown: -2 }, 'reduceLrOnPlateau.cooldown', '-2'],
+    [{ cooldown: 0.5 }, 'reduceLrOnPlateau.cooldown', '0.5'],
+    [{ minLr: -1 }, 'reduceLrOnPlateau.minLr', '-1'],
+    [{ minLr: NaN }, 'reduceLrOnPlateau.minLr', 'NaN'],
+    [{ minLr: [0.001] }, 'reduceLrOnPlateau.minLr', '[0.001] (an array)'],
+    [{ minLr: [0.001, -1] }, 'reduceLrOnPlateau.minLr[1]', '-1'],
+    [{ minLr: [0.001, '0'] }, 'reduceLrOnPlateau.minLr[1]', '"0" (a string)'],
+    [{ eps: -1e-8 }, 'reduceLrOnPlateau.eps', '-1e-8'],
+    [{ eps: NaN }, 'reduceLrOnPlateau.eps', 'NaN'],
+    [{ min_lr: 0.001 }, 'reduceLrOnPlateau', '"min_lr"'],
+    [null, 'reduceLrOnPlateau.options', 'null'],
+    [[], 'reduceLrOnPlateau.options', '[] (an array)'],
+  ] as const)('%j refused naming %s', (options, option, shown) => {
+    const optimizer = twin();
+    refuses(() => reduceLrOnPlateau(optimizer, options as never), option, shown);
+    expect(optimizer.groups.map((g) => g.lr)).toEqual(LRS);
+  });
+
+  test('an optimizer that is not one, or has a group without lr, is refused', () => {
+    refuses(() => reduceLrOnPlateau(null as never), "reduceLrOnPlateau's optimizer", 'null');
+    refuses(() => reduceLrOnPlateau({ groups: [] } as never), "reduceLrOnPlateau's optimizer", '{"groups":[]} (an object)');
+    refuses(() => reduceLrOnPlateau({ groups: [{ rho: 0.9 }], setHyperparameters() {} } as never), 'group 0 has no lr', 'undefined');
+  });
+
+  test('a metric that is not a number is refused and changes nothing', () => {
+    const optimizer = twin();
+    const plateau = reduceLrOnPlateau(optimizer, { patience: 0 });
+    plateau.step(1);
+    const before = plateau.state;
+    for (const metric of ['0.5', undefined, null, 1n, [0.5], Promise.resolve(0.5)]) {
+      refuses(() => plateau.step(metric as never), "reduceLrOnPlateau.step's metric", metric === '0.5' ? '"0.5" (a string)' : '');
+    }
+    refuses(() => plateau.step(Promise.resolve(0.5) as never), 'metric', 'did you forget await?');
+    expect(plateau.state).toEqual(before);
+    expect(optimizer.groups.map((g) => g.lr)).toEqual(LRS);
+    plateau.step(2); // patience 0: the first bad metric reduces
+    expect(optimizer.groups.map((g) => g.lr)).toEqual(LRS.map((lr) => lr * 0.1));
+  });
+
+  test('a refusal from the optimizer leaves the counters as they were', () => {
+    let lr = 0.1;
+    const optimizer = { groups: [{ get lr() { return lr; } }], setHyperparameters(partial: { lr: number }) { if (partial.lr < 0.05) throw new Error('refused'); lr = partial.lr; } };
+    const plateau = reduceLrOnPlateau(optimizer, { patience: 0, factor: 0.3 });
+    plateau.step(1);
+    const before = plateau.state;
+    expect(() => plateau.step(2)).toThrow('refused');
+    expect(plateau.state).toEqual(before);
+    expect(lr).toBe(0.1);
+  });
+
+  test('typed for the GPU optimizer and the CPU twin alike', () => {
+    const gpu = (o: Optimizer<AdamOptions>): ReduceLrOnPlateau => reduceLrOnPlateau(o, { factor: 0.5 });
+    const cpu = (o: ReferenceOptimizer<AdamOptions>): ReduceLrOnPlateau => reduceLrOnPlateau(o);
+    // @ts-expect-error an object without setHyperparameters is not an optimizer
+    const wrong = () => reduceLrOnPlateau({ groups: [{ lr: 1 }] });
+    expect([gpu, cpu, wrong].every((f) => typeof f === 'function')).toBe(true);
   });
 });
