@@ -85,7 +85,9 @@ const PLATEAUS: PlateauCase[] = [
   { label: 'abs threshold 1e-3, patience 0', kwargs: { threshold: 1e-3, threshold_mode: 'abs', patience: 0 }, options: { threshold: 1e-3, thresholdMode: 'abs', patience: 0 }, metrics: METRICS },
   { label: 'max mode (accuracy), rel, patience 2', kwargs: { mode: 'max', patience: 2, factor: 0.3 }, options: { mode: 'max', patience: 2, factor: 0.3 }, metrics: ACCURACY },
   { label: 'max mode abs, cooldown 5', kwargs: { mode: 'max', threshold_mode: 'abs', threshold: 0.002, patience: 1, cooldown: 5 }, options: { mode: 'max', thresholdMode: 'abs', threshold: 0.002, patience: 1, cooldown: 5 }, metrics: ACCURACY },
-  { label: 'minLr per group, eps 1e-3', kwargs: { factor: 0.2, patience: 1, min_lr: [0.004, 0.0025], eps: 1e-3 }, options: { factor: 0.2, patience: 1, minLr: [0.004, 0.0025], eps: 1e-3 }, metrics: METRICS },
+  { label: 'minLr per group', kwargs: { factor: 0.2, patience: 1, min_lr: [0.004, 0.0025] }, options: { factor: 0.2, patience: 1, minLr: [0.004, 0.0025] }, metrics: METRICS },
+  { label: 'one minLr', kwargs: { factor: 0.5, patience: 1, min_lr: 0.01 }, options: { factor: 0.5, patience: 1, minLr: 0.01 }, metrics: METRICS },
+  { label: 'minLr per group, eps 5e-3 (stops group 1 at 0.006)', kwargs: { factor: 0.2, patience: 1, min_lr: [0.004, 0.0025], eps: 5e-3 }, options: { factor: 0.2, patience: 1, minLr: [0.004, 0.0025], eps: 5e-3 }, metrics: METRICS },
   { label: 'NaN and Infinity metrics count as no improvement', kwargs: { patience: 2 }, options: { patience: 2 }, metrics: [1, 0.5, NaN, NaN, NaN, 0.4, Infinity, -Infinity, NaN, NaN, NaN, -Infinity] },
 ];
 
