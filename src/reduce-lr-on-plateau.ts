@@ -45,8 +45,13 @@ export interface PlateauState {
 export interface ReduceLrOnPlateau {
   /** Feeds one metric value (NaN counts as no improvement, as in torch); reduces the lrs when due. */
   step(metric: number): void;
-  /** The counters now (a copy). */
+  /** The counters now (a copy), to save beside the optimizer's state dict. */
   readonly state: Readonly<PlateauState>;
+  /**
+   * Restores counters saved from `state`, checked first (a refusal changes nothing). After a JSON
+   * round trip `best` may be null: JSON has no ±Infinity, the value before any metric improved.
+   */
+  loadState(saved: Readonly<Omit<PlateauState, 'best'> & { best: number | null }>): void;
   /** Each group's lr after the last `step` (torch's `get_last_lr()`, read from the optimizer). */
   lastLr(): number[];
 }
@@ -86,6 +91,25 @@ function resolveOptions(options: unknown, groups: number): Required<Omit<ReduceL
     if (!isFiniteAtLeastZero(m)) refuse(Array.isArray(minLr) ? `minLr[${i}]` : 'minLr', 'a finite number >= 0', m);
   });
   return { mode, factor, patience, threshold, thresholdMode, cooldown, minLr: minLrs, eps };
+}
+
+const STATE_KEYS = ['best', 'numBadEpochs', 'cooldownCounter', 'lastEpoch'] as const;
+
+/** `saved` as counters (null best: none yet), or a refusal naming the field and its value. */
+function checkedState(saved: unknown, mode: 'min' | 'max'): PlateauState {
+  if (typeof saved !== 'object' || saved === null || Array.isArray(saved)) {
+    throw new TypeError(`webgpu-optim: reduceLrOnPlateau.loadState's argument must be an object with ${STATE_KEYS.join(', ')}, got ${describeValue(saved)}`);
+  }
+  const record = saved as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (!(STATE_KEYS as readonly string[]).includes(key)) throw new RangeError(`webgpu-optim: reduceLrOnPlateau.loadState: unknown field "${key}" (known: ${STATE_KEYS.join(', ')})`);
+  }
+  const best = record.best === null ? (mode === 'min' ? Infinity : -Infinity) : record.best;
+  if (typeof best !== 'number' || Number.isNaN(best)) throw new TypeError(`webgpu-optim: reduceLrOnPlateau.loadState: best must be a number or null, got ${describeValue(record.best)}`);
+  for (const key of STATE_KEYS.slice(1)) {
+    if (!isCount(record[key])) throw new RangeError(`webgpu-optim: reduceLrOnPlateau.loadState: ${key} must be an integer >= 0, got ${describeValue(record[key])}`);
+  }
+  return { best, numBadEpochs: record.numBadEpochs as number, cooldownCounter: record.cooldownCounter as number, lastEpoch: record.lastEpoch as number };
 }
 
 /**
@@ -139,6 +163,9 @@ export function reduceLrOnPlateau(optimizer: LrAdjustable, options: ReduceLrOnPl
     },
     get state() {
       return { ...state };
+    },
+    loadState(saved) {
+      Object.assign(state, checkedState(saved, o.mode));
     },
     lastLr: () => optimizer.groups.map((g) => g.lr as number),
   };

@@ -23,6 +23,7 @@ import {
   type Optimizer,
   type ReferenceOptimizer,
   type ReduceLrOnPlateau,
+  type PlateauState,
   type ReduceLrOnPlateauOptions,
 } from '../../src/index.js';
 
@@ -281,5 +282,64 @@ describe('reduceLrOnPlateau refuses misuse before changing anything', () => {
     // @ts-expect-error an object without setHyperparameters is not an optimizer
     const wrong = () => reduceLrOnPlateau({ groups: [{ lr: 1 }] });
     expect([gpu, cpu, wrong].every((f) => typeof f === 'function')).toBe(true);
+  });
+
+  test.each([
+    ['bad calls counted', (st: PlateauState) => st.numBadEpochs > 0],
+    ['in cooldown', (st: PlateauState) => st.cooldownCounter > 0],
+  ] as const)('state saved through JSON (%s) and loaded into a new plateau continues as the uninterrupted one', (_label, saveWhen) => {
+    const options = { patience: 3, factor: 0.5, cooldown: 3 };
+    const whole = twin();
+    const wholePlateau = reduceLrOnPlateau(whole, options);
+    const first = twin();
+    const firstPlateau = reduceLrOnPlateau(first, options);
+    // Save at the first call from 30 on where the counter under test is non-zero.
+    let split = -1;
+    const wholeLrs: number[][] = [];
+    METRICS.forEach((metric, k) => {
+      wholePlateau.step(metric);
+      wholeLrs.push(whole.groups.map((g) => g.lr));
+      if (split < 0) firstPlateau.step(metric);
+      if (split < 0 && k >= 30 && saveWhen(firstPlateau.state)) split = k + 1;
+    });
+    expect(split).toBeGreaterThan(0);
+    const saved = JSON.parse(JSON.stringify({ plateau: firstPlateau.state, lrs: first.groups.map((g) => g.lr) })) as { plateau: PlateauState; lrs: number[] };
+    const resumed = twin();
+    saved.lrs.forEach((lr, g) => resumed.setHyperparameters({ lr }, g));
+    const resumedPlateau = reduceLrOnPlateau(resumed, options);
+    resumedPlateau.loadState(saved.plateau);
+    const resumedLrs = METRICS.slice(split).map((metric) => {
+      resumedPlateau.step(metric);
+      return resumed.groups.map((g) => g.lr);
+    });
+    expect(resumedLrs).toEqual(wholeLrs.slice(split)); // every call's lrs, not only the last
+    expect(resumedPlateau.state).toEqual(wholePlateau.state);
+    expect(whole.groups[0]!.lr).toBeLessThan(saved.lrs[0]!); // it reduced after the save too
+  });
+
+  test('a state saved before any improvement (best ±∞, null in JSON) loads', () => {
+    // Before any improvement best is +∞ ('min'), which JSON writes as null.
+    const fresh = reduceLrOnPlateau(twin(), { mode: 'max' });
+    fresh.loadState(JSON.parse(JSON.stringify(fresh.state)) as PlateauState);
+    expect(fresh.state.best).toBe(-Infinity);
+  });
+
+  test.each([
+    [null, "loadState's argument", 'null'],
+    [[1, 0, 0, 0], "loadState's argument", '[1,0,0,0] (an array)'],
+    [{ best: 1, numBadEpochs: 0, cooldownCounter: 0, lastEpoch: 0, extra: 1 }, 'loadState', '"extra"'],
+    [{ best: NaN, numBadEpochs: 0, cooldownCounter: 0, lastEpoch: 0 }, 'best', 'NaN'],
+    [{ best: '1', numBadEpochs: 0, cooldownCounter: 0, lastEpoch: 0 }, 'best', '"1" (a string)'],
+    [{ numBadEpochs: 0, cooldownCounter: 0, lastEpoch: 0 }, 'best', 'undefined'],
+    [{ best: 1, numBadEpochs: -1, cooldownCounter: 0, lastEpoch: 0 }, 'numBadEpochs', '-1'],
+    [{ best: 1, numBadEpochs: 0, cooldownCounter: 1.5, lastEpoch: 0 }, 'cooldownCounter', '1.5'],
+    [{ best: 1, numBadEpochs: 0, cooldownCounter: 0, lastEpoch: '3' }, 'lastEpoch', '"3" (a string)'],
+    [{ best: 1, numBadEpochs: 0, cooldownCounter: 0 }, 'lastEpoch', 'undefined'],
+  ] as const)('loadState(%j) refused naming %s, nothing changed', (saved, field, shown) => {
+    const plateau = reduceLrOnPlateau(twin());
+    plateau.step(0.5);
+    const before = plateau.state;
+    refuses(() => plateau.loadState(saved as never), field, shown);
+    expect(plateau.state).toEqual(before);
   });
 });
