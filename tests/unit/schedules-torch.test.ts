@@ -212,7 +212,7 @@ describe('schedule options are checked before a schedule is returned', () => {
   ] as const)('%#: %s refused naming %s', (fn, option, shown) => refuses(fn, option, shown));
 });
 
-describe('reduceLrOnPlateau refuses misuse before changing anything', () => {
+describe('reduceLrOnPlateau: misuse refused before anything changes; counters saved and restored', () => {
   const twin = () => createReferenceOptimizer('sgd', [{ name: 'a', data: new Float32Array(2) }, { name: 'b', data: new Float32Array(3) }], { lr: LRS[0], groups: [{ tensors: ['b'], lr: LRS[1] }] });
 
   test.each([
