@@ -29,12 +29,19 @@ export type { LayoutLimits, TensorSlot, Segment, PackedLayout } from './layout.j
 export { requestOptimizerDevice } from './device.js';
 export {
   constantLr,
+  cosineAnnealingWarmRestarts,
   cosineWithWarmup,
   exponentialDecay,
+  linearLr,
+  multiStepLr,
   oneCycle,
+  polynomialLr,
+  sequential,
+  sequentialLr,
   stepDecay,
   type LrSchedule,
 } from './schedules.js';
+export { reduceLrOnPlateau, type LrAdjustable, type PlateauState, type ReduceLrOnPlateau, type ReduceLrOnPlateauOptions } from './reduce-lr-on-plateau.js';
 export type { GradClipping, LossScaling, TrainingOptions } from './training.js';
 export type { ControlSnapshot } from './engine/control-block.js';
 export { fromTorchCheckpoint, toTorchCheckpoint, TORCH_CHECKPOINT_FORMAT, TORCH_CLASSES } from './checkpoint/torch.js';

@@ -102,3 +102,117 @@ export function checkSchedule(schedule: unknown): asserts schedule is LrSchedule
     throw new TypeError(`webgpu-optim: the lr schedule must be a function (t, baseLr) => lr, got ${describeValue(schedule)}`);
   }
 }
+
+/** Throws unless `options` is a plain object whose keys are all in `known` (a typo is not ignored). */
+function checkScheduleOptions(name: string, options: unknown, known: readonly string[]): void {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError(`webgpu-optim: ${name}'s options must be an object, got ${describeValue(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) throw new RangeError(`webgpu-optim: ${name} has no option "${key}" (known: ${known.join(', ')})`);
+  }
+}
+function nonNegativeInteger(name: string, value: unknown) {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new RangeError(`webgpu-optim: ${name} must be an integer >= 0, got ${describeValue(value)}`);
+}
+function numberIn(name: string, value: unknown, low: number, high: number, lowOpen: boolean, range: string) {
+  if (typeof value !== 'number' || !(lowOpen ? value > low : value >= low) || !(value <= high)) {
+    throw new RangeError(`webgpu-optim: ${name} must be a number in ${range}, got ${describeValue(value)}`);
+  }
+}
+
+/**
+ * MultiStepLR: `lr · gamma^(number of milestones <= t)` — a milestone given twice counts twice,
+ * as in torch. Milestones are step counts (integers >= 0), in any order.
+ */
+export function multiStepLr(options: { milestones: readonly number[]; gamma?: number }): LrSchedule {
+  checkScheduleOptions('multiStepLr', options, ['milestones', 'gamma']);
+  const { milestones, gamma = 0.1 } = options;
+  if (!Array.isArray(milestones)) throw new TypeError(`webgpu-optim: multiStepLr.milestones must be an array of integers >= 0, got ${describeValue(milestones)}`);
+  milestones.forEach((m, i) => nonNegativeInteger(`multiStepLr.milestones[${i}]`, m));
+  finiteNonNegative('multiStepLr.gamma', gamma);
+  const sorted = [...milestones].sort((a, b) => a - b);
+  return (t, lr) => {
+    let passed = 0;
+    while (passed < sorted.length && sorted[passed]! <= t) passed++;
+    return lr * gamma ** passed;
+  };
+}
+
+/**
+ * LinearLR (the usual warmup): the factor goes linearly from `startFactor` to `endFactor` over
+ * `totalIters` steps, then stays: `lr · (startFactor + (endFactor − startFactor) · min(t, totalIters) / totalIters)`.
+ * torch's defaults: startFactor 1/3, endFactor 1, totalIters 5.
+ */
+export function linearLr(options: { startFactor?: number; endFactor?: number; totalIters?: number } = {}): LrSchedule {
+  checkScheduleOptions('linearLr', options, ['startFactor', 'endFactor', 'totalIters']);
+  const { startFactor = 1 / 3, endFactor = 1, totalIters = 5 } = options;
+  numberIn('linearLr.startFactor', startFactor, 0, 1, true, '(0, 1]');
+  numberIn('linearLr.endFactor', endFactor, 0, 1, false, '[0, 1]');
+  positiveInteger('linearLr.totalIters', totalIters);
+  return (t, lr) => lr * (startFactor + ((endFactor - startFactor) * Math.min(t, totalIters)) / totalIters);
+}
+
+/**
+ * PolynomialLR: `lr · (1 − min(t, totalIters) / totalIters)^power` (0 from `totalIters` on).
+ * torch's defaults: totalIters 5, power 1.
+ */
+export function polynomialLr(options: { totalIters?: number; power?: number } = {}): LrSchedule {
+  checkScheduleOptions('polynomialLr', options, ['totalIters', 'power']);
+  const { totalIters = 5, power = 1 } = options;
+  positiveInteger('polynomialLr.totalIters', totalIters);
+  finiteNonNegative('polynomialLr.power', power);
+  return (t, lr) => lr * (1 - Math.min(t, totalIters) / totalIters) ** power;
+}
+
+/**
+ * CosineAnnealingWarmRestarts (SGDR): cosine from `lr` to `etaMin` over a period of `T0` steps,
+ * then a restart at `lr`; each period is `TMult` times the one before.
+ * `etaMin + (lr − etaMin) · (1 + cos(π · Tcur / Ti)) / 2`. torch's defaults: TMult 1, etaMin 0.
+ */
+export function cosineAnnealingWarmRestarts(options: { T0: number; TMult?: number; etaMin?: number }): LrSchedule {
+  checkScheduleOptions('cosineAnnealingWarmRestarts', options, ['T0', 'TMult', 'etaMin']);
+  const { T0, TMult = 1, etaMin = 0 } = options;
+  positiveInteger('cosineAnnealingWarmRestarts.T0', T0);
+  positiveInteger('cosineAnnealingWarmRestarts.TMult', TMult);
+  finiteNonNegative('cosineAnnealingWarmRestarts.etaMin', etaMin);
+  return (t, lr) => {
+    // As torch counts: Tcur wraps at the end of each period, the next period TMult times longer.
+    let tCur = TMult === 1 ? t % T0 : t;
+    let period = T0;
+    while (tCur >= period) {
+      tCur -= period;
+      period *= TMult;
+    }
+    return etaMin + ((lr - etaMin) * (1 + Math.cos((Math.PI * tCur) / period))) / 2;
+  };
+}
+
+/**
+ * SequentialLR: `schedules[0]` until `milestones[0]`, then `schedules[1]` restarted at its own
+ * step 0, and so on (schedule i sees `t − milestones[i − 1]`). Milestones: positive integers,
+ * strictly increasing, one fewer than the schedules.
+ */
+export function sequentialLr(schedules: readonly LrSchedule[], milestones: readonly number[]): LrSchedule {
+  if (!Array.isArray(schedules) || schedules.length === 0) throw new TypeError(`webgpu-optim: sequentialLr.schedules must be a non-empty array of schedules, got ${describeValue(schedules)}`);
+  schedules.forEach((s, i) => {
+    if (typeof s !== 'function') throw new TypeError(`webgpu-optim: sequentialLr.schedules[${i}] must be a function (t, baseLr) => lr, got ${describeValue(s)}`);
+  });
+  if (!Array.isArray(milestones) || milestones.length !== schedules.length - 1) {
+    throw new RangeError(`webgpu-optim: sequentialLr.milestones must be an array of ${schedules.length - 1} step counts (one fewer than the schedules), got ${describeValue(milestones)}`);
+  }
+  milestones.forEach((m, i) => {
+    positiveInteger(`sequentialLr.milestones[${i}]`, m);
+    if (i > 0 && !(m > milestones[i - 1]!)) throw new RangeError(`webgpu-optim: sequentialLr.milestones must increase strictly, got ${describeValue(milestones)}`);
+  });
+  const parts = [...schedules];
+  const starts = [0, ...milestones];
+  return (t, lr) => {
+    let i = starts.length - 1;
+    while (starts[i]! > t) i--;
+    return parts[i]!(t - starts[i]!, lr);
+  };
+}
+
+/** The same as {@link sequentialLr}. */
+export const sequential = sequentialLr;
