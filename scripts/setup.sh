@@ -10,28 +10,19 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 
-chromium="${CHROMIUM_PATH:-/usr/bin/chromium}"
-if [ ! -x "$chromium" ]; then
-  echo "setup: $chromium is missing; installing Debian's chromium"
-  sudo=""
+# Installs Debian's package $1 (one `apt-get update` per run at most), saying why ($2).
+apt_updated=""
+apt_install() {
+  echo "setup: $2; installing Debian's $1"
+  local sudo=""
   if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
-fi
+  if [ -z "$apt_updated" ]; then $sudo apt-get update -qq; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$1" >/dev/null
+}
+
+chromium="${CHROMIUM_PATH:-/usr/bin/chromium}"
+if [ ! -x "$chromium" ]; then apt_install chromium "$chromium is missing"; fi
 "$chromium" --version 2>/dev/null | head -1 || true
 
-if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
-  echo "setup: PyTorch is missing from /usr/bin/python3; installing Debian's python3-torch"
-  sudo=""
-  if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-torch >/dev/null
-fi
-
-if ! /usr/bin/python3 -c 'import hypothesis' 2>/dev/null; then
-  echo "setup: Hypothesis is missing from /usr/bin/python3; installing Debian's python3-hypothesis"
-  sudo=""
-  if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-hypothesis >/dev/null
-fi
+if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then apt_install python3-torch "PyTorch is missing from /usr/bin/python3"; fi
+if ! /usr/bin/python3 -c 'import hypothesis' 2>/dev/null; then apt_install python3-hypothesis "Hypothesis is missing from /usr/bin/python3"; fi
