@@ -95,13 +95,17 @@ class RefusesBadFiles(CheckpointTestCase):
         w.load_into(self.target, self.path("edited.safetensors"))
         self.assertEqual(self.target.state[self.target_model.weight]["step"].item(), 2**24)
 
-    def test_nadam_mu_product(self):
+    def nadam_file(self, steps):
+        """A two-group NAdam file after `steps` steps: (path, tensors, metadata)."""
         model = Model()
         nadam = two_groups("NAdam", model)
-        train(model, nadam, 1)
-        path = self.path("nadam.safetensors")
+        train(model, nadam, steps)
+        path = self.path(f"nadam{steps}.safetensors")
         w.save_from(nadam, path)
-        tensors, metadata = w.read_safetensors(path)
+        return (path, *w.read_safetensors(path))
+
+    def test_nadam_mu_product(self):
+        path, tensors, metadata = self.nadam_file(1)
         for value in (1e300, -0.5, 1.5):
             w.write_safetensors(path, tensors, {**metadata, "scalars": json.dumps({"0": {"step": 1, "mu_product": value}, "1": {"step": 1, "mu_product": 0.5}})})
             target = two_groups("NAdam", Model())
@@ -109,12 +113,7 @@ class RefusesBadFiles(CheckpointTestCase):
 
     def test_nadam_mu_product_follows_from_the_step(self):
         # torch's own product after 3 steps loads; the same file claiming another product is refused.
-        model = Model()
-        nadam = two_groups("NAdam", model)
-        train(model, nadam, 3)
-        path = self.path("nadam3.safetensors")
-        w.save_from(nadam, path)
-        tensors, metadata = w.read_safetensors(path)
+        path, tensors, metadata = self.nadam_file(3)
         scalars = json.loads(metadata["scalars"])
         self.assertEqual(scalars["0"]["mu_product"], nadam_mu_product(0.9, 0.004, 3))
         w.load_into(two_groups("NAdam", Model()), path)
