@@ -3,8 +3,8 @@
  * JSON, the versioned format header required, every typed array's base64 checked, no key that
  * could reach a prototype, and nesting bounded. Every refusal names the field and the value.
  */
-import { isObject, refusal, shown, type Fail } from './checkpoint/refusal.js';
-import { parseStrictJson } from './checkpoint/strict-json.js';
+import { isObject, refusal, shown, type Fail } from './refusal.js';
+import { parseStrictJson } from './strict-json.js';
 
 /** The header a state dict's JSON must carry. */
 export interface JsonHeader {

@@ -12,6 +12,7 @@ import { tensorOffsets } from './layout.js';
 import { readStateDictJSON } from './state-dict-json.js';
 import { decodeQ8, isQuantizedSlot, isQuantizedTensor, mapOf, Q8_MAPS, resolveQuantization, runOfElement, tensorRuns, type Quantization } from './q8.js';
 import { describeValue, isThenable } from './describe-value.js';
+import { isCount, rethrownAs, type Fail } from './refusal.js';
 
 export const STATE_DICT_FORMAT = 'webgpu-optim/state-dict';
 export const STATE_DICT_VERSION = 1;
@@ -178,7 +179,7 @@ export function checkedDequantized<H extends object>(sd: OptimizerStateDict<H>, 
     throw new Error(`webgpu-optim: ${what}: ${why}`);
   };
   checkHeader(sd, fail);
-  const definition = rethrown(() => getDefinition(sd.optimizer), fail);
+  const definition = rethrownAs(() => getDefinition(sd.optimizer), fail);
   checkIdentity(definition, sd, fail);
   const tensors = ownTensors(sd, fail);
   checkSteps(sd, fail);
@@ -217,10 +218,6 @@ export interface LoadedState<H extends object> {
   accumulated?: Float32Array[];
   mode?: 'train' | 'eval';
 }
-
-const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
-
-type Fail = (why: string) => never;
 
 function checkFloatArray(value: unknown, length: number, where: string, fail: Fail): void {
   if (!(value instanceof Float32Array) || value.length !== length) fail(`${where} must be a Float32Array of length ${length}`);
@@ -312,36 +309,27 @@ function checkTraining(sd: OptimizerStateDict<any>, training: ResolvedTraining, 
 function checkHistory<H extends object>(definition: OptimizerDefinition<H, any>, config: ResolvedConfig<H>, step: number, fail: Fail): void {
   for (const group of config.groups) {
     for (const spec of Object.values(definition.scalars) as Parameters<typeof isStepScalar<H>>[0][]) {
-      if (isStepScalar(spec)) rethrown(() => (spec.exact ?? spec.perStep)(group, step + 1), fail);
+      if (isStepScalar(spec)) rethrownAs(() => (spec.exact ?? spec.perStep)(group, step + 1), fail);
     }
-    for (const value of Object.values(definition.scalarState ?? {})) rethrown(() => value(group, step), fail);
-  }
-}
-
-/** f's result, or its error as `fail`'s (the library's prefix dropped, the caller's added). */
-function rethrown<T>(f: () => T, fail: Fail): T {
-  try {
-    return f();
-  } catch (error) {
-    return fail((error as Error).message.replace('webgpu-optim: ', ''));
+    for (const value of Object.values(definition.scalarState ?? {})) rethrownAs(() => value(group, step), fail);
   }
 }
 
 /** The config the dict's groups describe over these tensors (its option errors named as the dict's). */
 function groupsConfig<H extends object>(definition: OptimizerDefinition<H, any>, tensors: readonly TensorInfo[], sd: OptimizerStateDict<H>, fail: Fail): ResolvedConfig<H> {
   if (!Array.isArray(sd.options?.groups) || sd.options.groups.length === 0) fail('options.groups is missing');
-  return rethrown(() => configOf(definition, tensors.map((t) => t.name), sd.options.groups), (why) => fail(`options.groups: ${why}`));
+  return rethrownAs(() => configOf(definition, tensors.map((t) => t.name), sd.options.groups), (why) => fail(`options.groups: ${why}`));
 }
 
 /** The dict's stateFormat and quantization, checked. */
 function storedFormat(sd: OptimizerStateDict<any>, fail: Fail): { format: StateFormat; quantization?: Quantization } {
-  const format = sd.stateFormat === undefined ? 'f32' : rethrown(() => checkStateFormat(sd.stateFormat, 'the dict'), fail);
+  const format = sd.stateFormat === undefined ? 'f32' : rethrownAs(() => checkStateFormat(sd.stateFormat, 'the dict'), fail);
   if (format !== 'q8') {
     if (sd.quantization !== undefined) fail(`it has a quantization but stateFormat ${JSON.stringify(sd.stateFormat ?? 'f32')}`);
     return { format };
   }
   if (sd.quantization === undefined) fail("stateFormat 'q8' needs its quantization (blockSize, minQuantizedElements)");
-  return { format, quantization: rethrown(() => resolveQuantization(sd.quantization, true, 'the dict')!, fail) };
+  return { format, quantization: rethrownAs(() => resolveQuantization(sd.quantization, true, 'the dict')!, fail) };
 }
 
 /** What a dict's checked slots hold: each slot in f32 (16- and 8-bit ones decoded). */

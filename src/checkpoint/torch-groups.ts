@@ -6,8 +6,8 @@
  */
 import { kernelDefines } from '../config.js';
 import type { OptimizerDefinition } from '../optimizers/definition.js';
-import { isCount, isObject, rethrownAs, shown, type Fail } from './refusal.js';
-import { parseStrictJson } from './strict-json.js';
+import { isCount, isObject, rethrownAs, shown, type Fail } from '../refusal.js';
+import { parseStrictJson } from '../strict-json.js';
 
 /** PyTorch's name of an option (`weightDecay` → `weight_decay`). */
 export const torchKey = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);

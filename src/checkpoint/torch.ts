@@ -15,7 +15,7 @@
 import type { OptimizerDefinition } from '../optimizers/definition.js';
 import { getDefinition } from '../optimizers/registry.js';
 import { checkedDequantized, type OptimizerStateDict } from '../state-dict.js';
-import { isCount, refusal, shown, type Fail } from './refusal.js';
+import { isCount, refusal, shown, type Fail } from '../refusal.js';
 import { encodeSafetensors, readSafetensors, type SafetensorsContent } from './safetensors.js';
 import { readParamGroups, torchKey } from './torch-groups.js';
 import { DECIMAL_INDEX, readScalars } from './torch-scalars.js';

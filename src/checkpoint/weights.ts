@@ -6,7 +6,7 @@
  * before anything is written (docs/checkpoint-format.md).
  */
 import { checkParameterSet, type ParameterSet } from '../parameters.js';
-import { isObject, refusal, shown, type Fail } from './refusal.js';
+import { isObject, refusal, shown, type Fail } from '../refusal.js';
 import { encodeSafetensors, readSafetensors } from './safetensors.js';
 import { TORCH_CHECKPOINT_FORMAT } from './torch.js';
 

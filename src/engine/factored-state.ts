@@ -49,10 +49,10 @@ export function checkFactoredSizes(what: string, layout: PackedLayout, limit: nu
   if (total > limit) throw new RangeError(`webgpu-optim: ${what}: the factor table of this set needs ${total} bytes, over the device's maxStorageBufferBindingSize (${limit}); split the model into several parameter sets`);
 }
 
-export function createFactoredState(args: { what: string; device: GPUDevice; label: string; layout: PackedLayout; tensorGroup: readonly number[]; scratchBase: number }): FactoredState {
+/** The factored state and its table; the caller has run checkFactoredSizes before any allocation. */
+export function createFactoredState(args: { device: GPUDevice; label: string; layout: PackedLayout; tensorGroup: readonly number[]; scratchBase: number }): FactoredState {
   const { device, label, layout } = args;
   const limit = device.limits.maxStorageBufferBindingSize;
-  checkFactoredSizes(args.what, layout, limit);
   const factored = factoredLayout(layout, args.tensorGroup, args.scratchBase);
   for (const [what, bytes] of [['factored state', factored.stateLength * 4], ['factor table', factored.table.byteLength]] as const) {
     if (bytes > limit) throw new RangeError(`webgpu-optim: the ${what} needs ${bytes} bytes in one binding, over the device's maxStorageBufferBindingSize (${limit}); split the model into several parameter sets`);

@@ -224,7 +224,7 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
   const chunkTable = createGroupTable(device, label, layout, config);
   const segmentInfo = roundingSeed === undefined ? undefined : createSegmentInfo(device, label, layout, roundingSeed);
   const factored = definition.shapedSlots
-    ? createFactoredState({ what: name, device, label, layout, tensorGroup: config.tensorGroup, scratchBase: scratchEntries(layout) })
+    ? createFactoredState({ device, label, layout, tensorGroup: config.tensorGroup, scratchBase: scratchEntries(layout) })
     : undefined;
   const factorPipelines = factored && {
     factorSums: getKernelPipeline(device, definition, defines, params.workgroupSize, 'factorSums'),
