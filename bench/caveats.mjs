@@ -1,7 +1,7 @@
 // Why a figure that looks wrong is what it is: the footnotes the benchmark's tables put under a
 // surprising figure, each with the rule that calls for it (undefined: nothing to explain).
 
-/** Below this many elements a tensor keeps f32 state under stateFormat 'q8' (src/q8.ts DEFAULT_QUANTIZATION). */
+/** Below this many elements a tensor keeps f32 state under stateFormat 'q8' (src/state/q8.ts DEFAULT_QUANTIZATION). */
 export const MIN_QUANTIZED_ELEMENTS = 4096;
 
 /** A step faster than the copy kernel that is its roofline. */

@@ -1,6 +1,6 @@
 /** What the benchmark measures: optimizers, tensor workloads, and the bytes each step must move. */
 
-import { resolveConfig } from '../src/config.js';
+import { resolveConfig } from '../src/core/config.js';
 import { getDefinition, type OptimizerName } from '../src/optimizers/registry.js';
 
 export interface BenchOptimizer {

@@ -2,13 +2,13 @@
  * webgpu-optim: fused WebGPU optimizer kernels with PyTorch torch.optim semantics.
  * @packageDocumentation
  */
-export { createParameterSet, type ParameterSet, type ParameterSetOptions } from './parameters.js';
+export { createParameterSet, type ParameterSet, type ParameterSetOptions } from './engine/parameters.js';
 export { createOptimizer, type Optimizer, type OptimizerCreateOptions, type StepOptions } from './engine/optimizer.js';
 export { createReferenceOptimizer, type NamedTensor, type ReferenceOptimizer } from './reference/optimizer.js';
-export { dequantizeStateDict, stateDictFromJSON, stateDictToJSON, type OptimizerStateDict, type StateDictOptions } from './state-dict.js';
-export type { StateFormat } from './state-format.js';
-export type { StateStorage } from './state-storage.js';
-export type { OptimizerOptions, ParamGroup } from './config.js';
+export { dequantizeStateDict, stateDictFromJSON, stateDictToJSON, type OptimizerStateDict, type StateDictOptions } from './state/state-dict.js';
+export type { StateFormat } from './state/state-format.js';
+export type { StateStorage } from './state/state-storage.js';
+export type { OptimizerOptions, ParamGroup } from './core/config.js';
 export { optimizerNames, type OptimizerName, type OptimizerOptionsMap } from './optimizers/registry.js';
 export type { SgdOptions, EmaMomentumOptions } from './optimizers/sgd/definition.js';
 export type { AdagradOptions } from './optimizers/adagrad/definition.js';
@@ -24,9 +24,9 @@ export type { ScheduleFreeOptions } from './optimizers/adamw_schedule_free/defin
 export type { LambOptions } from './optimizers/lamb/definition.js';
 export type { LarsOptions } from './optimizers/lars/definition.js';
 export type { AdafactorOptions } from './optimizers/adafactor/definition.js';
-export type { ChunkReduction } from './tensor-reduction.js';
-export type { LayoutLimits, TensorSlot, Segment, PackedLayout } from './layout.js';
-export { requestOptimizerDevice } from './device.js';
+export type { ChunkReduction } from './passes/tensor-reduction.js';
+export type { LayoutLimits, TensorSlot, Segment, PackedLayout } from './core/layout.js';
+export { requestOptimizerDevice } from './engine/device.js';
 export {
   constantLr,
   cosineAnnealingWarmRestarts,
@@ -40,10 +40,10 @@ export {
   sequentialLr,
   stepDecay,
   type LrSchedule,
-} from './schedules.js';
-export { reduceLrOnPlateau, type LrAdjustable, type PlateauState, type ReduceLrOnPlateau, type ReduceLrOnPlateauOptions } from './reduce-lr-on-plateau.js';
-export type { GradClipping, LossScaling, TrainingOptions } from './training.js';
-export type { ControlSnapshot } from './engine/control-block.js';
+} from './core/schedules.js';
+export { reduceLrOnPlateau, type LrAdjustable, type PlateauState, type ReduceLrOnPlateau, type ReduceLrOnPlateauOptions } from './control/reduce-lr-on-plateau.js';
+export type { GradClipping, LossScaling, TrainingOptions } from './control/training.js';
+export type { ControlSnapshot } from './control/control-block.js';
 export { fromTorchCheckpoint, toTorchCheckpoint, TORCH_CHECKPOINT_FORMAT, TORCH_CLASSES } from './checkpoint/torch.js';
 export { decodeSafetensors, encodeSafetensors, type SafetensorsContent } from './checkpoint/safetensors.js';
 export { decodeWeights, encodeWeights, loadWeights, saveWeights, WEIGHTS_FORMAT, type WeightsTensor } from './checkpoint/weights.js';

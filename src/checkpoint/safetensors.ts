@@ -9,8 +9,8 @@
  * the number of values, integer offsets that tile the data area exactly), and the result is
  * prototype-free, so a tensor named `__proto__` is a name like any other.
  */
-import { isCount, isObject, refusal, shown, type Fail } from '../refusal.js';
-import { parseStrictJson } from '../strict-json.js';
+import { isCount, isObject, refusal, shown, type Fail } from '../core/refusal.js';
+import { parseStrictJson } from '../core/strict-json.js';
 
 /** Tensors by name and string metadata; a decoded file's records have no prototype. */
 export interface SafetensorsContent {

@@ -4,10 +4,10 @@
  * 0 … n−1 in order, and every hyperparameter this library knows validated as loadStateDict
  * validates it. Keys torch has and this library does not (`foreach`, `capturable`, …) are ignored.
  */
-import { kernelDefines } from '../config.js';
-import type { OptimizerDefinition } from '../optimizers/definition.js';
-import { isCount, isObject, rethrownAs, shown, type Fail } from '../refusal.js';
-import { parseStrictJson } from '../strict-json.js';
+import { kernelDefines } from '../core/config.js';
+import type { OptimizerDefinition } from '../core/definition.js';
+import { isCount, isObject, rethrownAs, shown, type Fail } from '../core/refusal.js';
+import { parseStrictJson } from '../core/strict-json.js';
 
 /** PyTorch's name of an option (`weightDecay` → `weight_decay`). */
 export const torchKey = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);

@@ -3,8 +3,8 @@
  * (decimal, 0 … n−1, no other keys), each an object of finite numbers. A parameter torch holds no
  * state for may have no entry.
  */
-import { isObject, shown, type Fail } from '../refusal.js';
-import { parseStrictJson } from '../strict-json.js';
+import { isObject, shown, type Fail } from '../core/refusal.js';
+import { parseStrictJson } from '../core/strict-json.js';
 
 /** A canonical decimal index: "0", "7", "12", never "07", "+1" or "1.0". */
 export const DECIMAL_INDEX = /^(0|[1-9][0-9]*)$/;

@@ -12,10 +12,10 @@
  * const file = toTorchCheckpoint(await adam.stateDict());          // Uint8Array: save it as opt.safetensors
  * await adam.loadStateDict(fromTorchCheckpoint(file, await adam.stateDict()));
  */
-import type { OptimizerDefinition } from '../optimizers/definition.js';
+import type { OptimizerDefinition } from '../core/definition.js';
 import { getDefinition } from '../optimizers/registry.js';
-import { checkedDequantized, type OptimizerStateDict } from '../state-dict.js';
-import { isCount, refusal, shown, type Fail } from '../refusal.js';
+import { checkedDequantized, type OptimizerStateDict } from '../state/state-dict.js';
+import { isCount, refusal, shown, type Fail } from '../core/refusal.js';
 import { encodeSafetensors, readSafetensors, type SafetensorsContent } from './safetensors.js';
 import { readParamGroups, torchKey } from './torch-groups.js';
 import { DECIMAL_INDEX, readScalars } from './torch-scalars.js';

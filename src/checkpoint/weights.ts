@@ -5,8 +5,8 @@
  * it back matches tensors by name and shape and refuses a missing, extra or mis-shaped tensor
  * before anything is written (docs/checkpoint-format.md).
  */
-import { checkParameterSet, type ParameterSet } from '../parameters.js';
-import { isObject, refusal, shown, type Fail } from '../refusal.js';
+import { checkParameterSet, type ParameterSet } from '../engine/parameters.js';
+import { isObject, refusal, shown, type Fail } from '../core/refusal.js';
 import { encodeSafetensors, readSafetensors } from './safetensors.js';
 import { TORCH_CHECKPOINT_FORMAT } from './torch.js';
 

@@ -2,8 +2,8 @@
  * The update kernel's bindings, defined once: the WGSL declarations, the bind group layout and the
  * bind group entries are all made from this list, so their numbers cannot drift apart.
  */
-import type { KernelDefines, SlotSpec } from '../optimizers/definition.js';
-import { slotFormat, stateFormatOf, type StateFormat } from '../state-format.js';
+import type { KernelDefines, SlotSpec } from '../core/definition.js';
+import { slotFormat, stateFormatOf, type StateFormat } from '../state/state-format.js';
 
 interface SharedBinding {
   readonly name: 'hyper' | 'param' | 'grad' | 'chunkGroup' | 'control' | 'chunkTensor' | 'tensorScratch' | 'factors' | 'factorTable' | 'segment' | 'q8Chunks' | 'q8Maps';
@@ -27,16 +27,16 @@ const SHARED: readonly SharedBinding[] = [
   { name: 'chunkGroup', declaration: 'var<storage, read> chunkGroup: array<u32>', type: 'read-only-storage', flag: 'MULTI_GROUP', unless: ['LAYERWISE', 'Q8'] },
   { name: 'control', declaration: 'var<storage, read> control: Control', type: 'read-only-storage', flag: 'GRAD_CONTROL' },
   // Layer-wise: per chunk of the segment (tensor, scratch entry, tensor elements, group), and the
-  // scratch buffer of per-tensor sums and chunk partials (src/tensor-reduction.ts).
+  // scratch buffer of per-tensor sums and chunk partials (src/passes/tensor-reduction.ts).
   { name: 'chunkTensor', declaration: 'var<storage, read> chunkTensor: array<vec4<u32>>', type: 'read-only-storage', flag: 'LAYERWISE' },
   { name: 'tensorScratch', declaration: 'var<storage, read_write> tensorScratch: array<vec4<f32>>', type: 'storage', flag: 'LAYERWISE' },
-  // Factored state (Adafactor): the state buffer in per-tensor regions and its table (src/factored.ts).
+  // Factored state (Adafactor): the state buffer in per-tensor regions and its table (src/passes/factored.ts).
   { name: 'factors', declaration: 'var<storage, read_write> factors: array<f32>', type: 'storage', flag: 'FACTORED' },
   { name: 'factorTable', declaration: 'var<storage, read> factorTable: array<vec4<u32>>', type: 'read-only-storage', flag: 'FACTORED' },
   // Stochastic rounding of 16-bit state: the segment's first element and the seed (a uniform
   // buffer: not one of the storage buffers a stage may bind).
   { name: 'segment', declaration: 'var<uniform> segment: vec4<u32>', type: 'uniform', flag: 'STOCHASTIC' },
-  // 8-bit state (src/q8.ts): per chunk of the segment (group, quantized | its elements or its side
+  // 8-bit state (src/state/q8.ts): per chunk of the segment (group, quantized | its elements or its side
   // index, its run, 0), and the two dynamic maps.
   { name: 'q8Chunks', declaration: 'var<storage, read> q8Chunks: array<vec4<u32>>', type: 'read-only-storage', flag: 'Q8' },
   { name: 'q8Maps', declaration: 'var<uniform> q8Maps: array<vec4<f32>, 128>', type: 'uniform', flag: 'Q8' },
@@ -64,8 +64,8 @@ export function kernelBindings(slots: readonly SlotSpec[], defines: KernelDefine
   const state = slots.map((slot, k) => ({
     binding: SHARED.length + k,
     name: `slot:${slot.name}` as const,
-    // 16-bit state: four halves per vec4 in two u32 (src/kernels/state-format.wgsl); 8-bit: codes,
-    // absmax and side values as u32 (src/kernels/q8.wgsl).
+    // 16-bit state: four halves per vec4 in two u32 (shaders/state-format.wgsl); 8-bit: codes,
+    // absmax and side values as u32 (shaders/q8.wgsl).
     declaration: `var<storage, read_write> ${slot.wgsl}: array<${SLOT_ELEMENT[slotFormat(slot, format)]}>`,
     type: 'storage' as const,
     dynamic: false,

@@ -1,6 +1,6 @@
 /** The chunk → group table: one u32 per 64 elements, so one dispatch serves every param group. */
-import type { ResolvedConfig } from '../config.js';
-import { alignUp, CHUNK_ELEMENTS, type PackedLayout } from '../layout.js';
+import type { ResolvedConfig } from '../core/config.js';
+import { alignUp, CHUNK_ELEMENTS, type PackedLayout } from '../core/layout.js';
 
 /** The table's buffer, or undefined when there is one group (the kernel then reads none). */
 export function createGroupTable(device: GPUDevice, label: string, layout: PackedLayout, config: ResolvedConfig<any>): GPUBuffer | undefined {

@@ -4,36 +4,36 @@
  * records one compute pass with one dispatch per segment (one in total unless the device limits
  * force a split), plus the accumulation and control passes when those features are on.
  */
-import { checkOptionsObject, checkScheduleAllowed, resolveConfig, resolveStateFormat, updatedGroups, type OptimizerOptions, type ResolvedConfig } from '../config.js';
-import { alignUp, CHUNK_ELEMENTS, dispatchGrid, kernelDispatch, type PackedLayout } from '../layout.js';
+import { checkOptionsObject, checkScheduleAllowed, resolveConfig, updatedGroups, type OptimizerOptions, type ResolvedConfig } from '../core/config.js';
+import { alignUp, CHUNK_ELEMENTS, dispatchGrid, kernelDispatch, type PackedLayout } from '../core/layout.js';
 import { getDefinition, type OptimizerName, type OptimizerOptionsMap } from '../optimizers/registry.js';
-import { checkParameterSet, parameterSetLifecycle, type ParameterSet } from '../parameters.js';
-import { checkSchedule, type LrSchedule } from '../schedules.js';
-import { buildStateDict, checkStateDict, checkStateDictOptions, checkedDequantized, type OptimizerStateDict, type StateDictOptions } from '../state-dict.js';
-import { resolveStochasticRounding, stateFormatDefines, type StateFormat, type StochasticRounding } from '../state-format.js';
-import { CHUNK_REDUCTIONS, scratchEntries } from '../tensor-reduction.js';
-import { resolveTraining, type TrainingOptions } from '../training.js';
-import { createAccumulator } from './accumulator.js';
+import { checkParameterSet, parameterSetLifecycle, type ParameterSet } from './parameters.js';
+import { checkSchedule, type LrSchedule } from '../core/schedules.js';
+import { buildStateDict, checkStateDict, checkStateDictOptions, checkedDequantized, type OptimizerStateDict, type StateDictOptions } from '../state/state-dict.js';
+import { resolveStateFormat, resolveStochasticRounding, stateFormatDefines, type StateFormat, type StochasticRounding } from '../state/state-format.js';
+import { CHUNK_REDUCTIONS, scratchEntries } from '../passes/tensor-reduction.js';
+import { resolveTraining, type TrainingOptions } from '../control/training.js';
+import { createAccumulator } from '../control/accumulator.js';
 import { bindGroupEntries, storageBufferCount } from './bindings.js';
-import { createBookkeeping } from './bookkeeping.js';
-import { CONTROL_WORD, type ControlSnapshot } from './control-block.js';
-import { checkEncoder } from './encoder.js';
+import { createBookkeeping } from '../core/bookkeeping.js';
+import { CONTROL_WORD, type ControlSnapshot } from '../control/control-block.js';
+import { checkEncoder } from '../core/encoder.js';
 import { createGpuOutcomes } from './gpu-outcomes.js';
 import { createRecordedEncoders } from './recorded-encoders.js';
 import { checkStepOptions } from './step-options.js';
-import { createGradientControl } from './gradient-control.js';
+import { createGradientControl } from '../control/gradient-control.js';
 import { createGroupTable } from './group-table.js';
-import { createLifecycle } from './lifecycle.js';
+import { createLifecycle } from '../core/lifecycle.js';
 import { getKernelPipeline } from './pipelines.js';
 import { createScalarRing } from './scalar-ring.js';
-import { packScalars, scalarLayout } from './scalars.js';
-import { createStateBuffers } from './state-buffers.js';
-import { createQ8StateBuffers } from './q8-state.js';
-import { Q8_TILE_ELEMENTS, q8TileShape, resolveQuantization, sameQuantization, type QuantizationOptions } from '../q8.js';
-import { createTensorSums } from './tensor-sums.js';
-import { checkFactoredSizes, createFactoredState } from './factored-state.js';
-import { stateStorage, type StateStorage } from '../state-storage.js';
-import { describeValue } from '../describe-value.js';
+import { packScalars, scalarLayout } from '../core/scalars.js';
+import { createStateBuffers } from '../state/state-buffers.js';
+import { createQ8StateBuffers } from '../state/q8-state.js';
+import { Q8_TILE_ELEMENTS, q8TileShape, resolveQuantization, sameQuantization, type QuantizationOptions } from '../state/q8.js';
+import { createTensorSums } from '../passes/tensor-sums.js';
+import { checkFactoredSizes, createFactoredState } from '../passes/factored-state.js';
+import { stateStorage, type StateStorage } from '../state/state-storage.js';
+import { describeValue } from '../core/describe-value.js';
 
 export interface OptimizerCreateOptions {
   /**
@@ -200,7 +200,7 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
   if (definition.shapedSlots) checkFactoredSizes(name, layout, device.limits.maxStorageBufferBindingSize);
   const label = `${params.label}:${name}`;
   const lifecycle = createLifecycle(`optimizer ${name} ("${label}")`, device, parameterSetLifecycle(params));
-  // 8-bit state: one workgroup per tile (src/kernels/q8.wgsl), else the shape the set was made with.
+  // 8-bit state: one workgroup per tile (shaders/q8.wgsl), else the shape the set was made with.
   const tile = quantization && q8TileShape(quantization.blockSize);
   const kernel = tile
     ? getKernelPipeline(device, definition, defines, tile.lanes, 'mainBlockwise', tile.laneVectors)
@@ -232,7 +232,7 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
     rowMeans: getKernelPipeline(device, definition, defines, params.workgroupSize, 'rowMeans'),
   };
   // 8-bit state that partials() stores (LAMB's moments) is quantized in the partials pass, by tiles
-  // (src/kernels/q8-layerwise.wgsl).
+  // (shaders/q8-layerwise.wgsl).
   const blockwisePartials = quantization !== undefined && definition.partialsStore !== undefined;
   // Its tile is the largest (4 vec4s per invocation): its sums follow tensorPartials' tree order.
   const partialsTile = q8TileShape(Q8_TILE_ELEMENTS);

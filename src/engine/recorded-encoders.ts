@@ -5,7 +5,7 @@
  * and a load would be followed by that work. Both refuse while such an encoder is open.
  * `finish()` is taken to mean the commands are submitted (WebGPU gives no way to see a submit).
  */
-import { isFinished, watchEncoder } from './encoder.js';
+import { isFinished, watchEncoder } from '../core/encoder.js';
 
 export interface RecordedEncoders {
   /** `encoder` now holds work of this optimizer. */

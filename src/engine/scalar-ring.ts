@@ -6,7 +6,7 @@
  * held by an unfinished encoder, the ring doubles (the old one stays alive for the commands
  * that read it), so steps spread over any number of unsubmitted encoders stay correct.
  */
-import { isFinished, watchEncoder } from './encoder.js';
+import { isFinished, watchEncoder } from '../core/encoder.js';
 
 export interface ScalarRing {
   /** Reserves the next slot for a step recorded into `encoder` (undefined: submitted at once). */

@@ -3,8 +3,8 @@
  * of `timestampWrites` come from `beginComputePass`, after the control pass (loss scaler, device
  * step) is already in the caller's encoder, or asynchronously as a validation error.
  */
-import { checkOptionsObject } from '../config.js';
-import { describeValue } from '../describe-value.js';
+import { checkOptionsObject } from '../core/config.js';
+import { describeValue } from '../core/describe-value.js';
 
 const STEP_OPTIONS = ['timestampWrites'];
 const TIMESTAMP_WRITES_KEYS = ['querySet', 'beginningOfPassWriteIndex', 'endOfPassWriteIndex'] as const;

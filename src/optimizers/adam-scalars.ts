@@ -1,5 +1,5 @@
 /** Scalar-schema entries and state slots shared by the Adam family (Adam, AdamW, NAdam, RAdam, LAMB). */
-import type { FixedScalar, SlotSpec } from './definition.js';
+import type { FixedScalar, SlotSpec } from '../core/definition.js';
 
 /** Adam's two moments, in PyTorch's names: their slots and the names every tensor keeps. */
 export const MOMENT_SLOTS: readonly SlotSpec[] = [

@@ -16,7 +16,7 @@ import { lion } from './lion/definition.js';
 import { nadam } from './nadam/definition.js';
 import { radam } from './radam/definition.js';
 import { rprop } from './rprop/definition.js';
-import type { OptimizerDefinition } from './definition.js';
+import type { OptimizerDefinition } from '../core/definition.js';
 import { rmsprop } from './rmsprop/definition.js';
 import { emaMomentum, sgd } from './sgd/definition.js';
 

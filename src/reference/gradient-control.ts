@@ -1,12 +1,12 @@
 /**
- * CPU twin of the control path (src/kernels/grad-stats.wgsl finalize + controlledGradient in
- * src/kernels/common.wgsl): unscale, clip by value, norms, clip by norm, non-finite skip,
+ * CPU twin of the control path (shaders/grad-stats.wgsl finalize + controlledGradient in
+ * shaders/common.wgsl): unscale, clip by value, norms, clip by norm, non-finite skip,
  * loss-scaler update and the device step counter, with the same f32 operations. Norm sums are
  * accumulated in float64 here (the GPU sums in f32 trees), so norms agree to a few ULP, not bit
  * for bit. NaN propagates as in torch: a NaN gradient gives a NaN norm and a NaN clip coefficient.
  */
-import type { ControlSnapshot } from '../engine/control-block.js';
-import type { ResolvedTraining } from '../training.js';
+import type { ControlSnapshot } from '../control/control-block.js';
+import type { ResolvedTraining } from '../control/training.js';
 
 const fr = Math.fround;
 const EPS = fr(1e-6);

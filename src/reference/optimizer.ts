@@ -4,20 +4,20 @@
  * 1.13's single-tensor path operation by operation. It is the yardstick the kernels are tested
  * against, and it accepts, refuses and counts exactly what the GPU engine does.
  */
-import { checkOptionsObject, checkScheduleAllowed, resolveConfig, resolveStateFormat, updatedGroups, type OptimizerOptions, type ResolvedConfig } from '../config.js';
-import { createBookkeeping } from '../engine/bookkeeping.js';
-import { applyStepEntries, namedScalars, packScalars, ROUNDING_STEP, scalarLayout, stepEntries } from '../engine/scalars.js';
+import { checkOptionsObject, checkScheduleAllowed, resolveConfig, updatedGroups, type OptimizerOptions, type ResolvedConfig } from '../core/config.js';
+import { createBookkeeping } from '../core/bookkeeping.js';
+import { applyStepEntries, namedScalars, packScalars, ROUNDING_STEP, scalarLayout, stepEntries } from '../core/scalars.js';
 import { getDefinition, type OptimizerName, type OptimizerOptionsMap } from '../optimizers/registry.js';
-import { checkSchedule, type LrSchedule } from '../schedules.js';
-import { buildStateDict, checkStateDict, checkStateDictOptions, checkedDequantized, type OptimizerStateDict, type StateDictOptions, type TensorInfo } from '../state-dict.js';
-import { encodeState, resolveStochasticRounding, roundingNoise, roundToFormat, slotCodec, type SlotCodec, type StateFormat, type StochasticRounding } from '../state-format.js';
-import { tensorOffsets } from '../layout.js';
-import { resolveQuantization, sameQuantization, type QuantizationOptions } from '../q8.js';
+import { checkSchedule, type LrSchedule } from '../core/schedules.js';
+import { buildStateDict, checkStateDict, checkStateDictOptions, checkedDequantized, type OptimizerStateDict, type StateDictOptions, type TensorInfo } from '../state/state-dict.js';
+import { encodeState, resolveStateFormat, resolveStochasticRounding, roundingNoise, roundToFormat, slotCodec, type SlotCodec, type StateFormat, type StochasticRounding } from '../state/state-format.js';
+import { tensorOffsets } from '../core/layout.js';
+import { resolveQuantization, sameQuantization, type QuantizationOptions } from '../state/q8.js';
 import { createQ8Twin } from './q8-twin.js';
-import { checkGradients, checkTensorSpecs, elementCount, shapeOf } from '../tensors.js';
-import { resolveTraining, type TrainingOptions } from '../training.js';
+import { checkGradients, checkTensorSpecs, elementCount, shapeOf } from '../core/tensors.js';
+import { resolveTraining, type TrainingOptions } from '../control/training.js';
 import { controlStep, initialControlState, type ControlState } from './gradient-control.js';
-import type { OptimizerDefinition } from '../optimizers/definition.js';
+import type { OptimizerDefinition } from '../core/definition.js';
 
 export interface ReferenceOptimizer<H extends object = Record<string, unknown>> {
   readonly name: string;

@@ -3,10 +3,10 @@
  * packed placement the GPU uses (blocks are ranges of the packed buffers, so they are taken across
  * tensors), and the per-tensor f32 values the reference update works on, decoded from it.
  */
-import type { SlotSpec } from '../optimizers/definition.js';
-import { alignUp, CHUNK_ELEMENTS, TENSOR_ALIGN_ELEMENTS } from '../layout.js';
-import { dequantizeInto, isQuantizedSlot, isQuantizedTensor, mapOf, Q8_MAPS, q8Chunks, quantizeInto, readTensor, writeTensor, type Placement, type Q8Packed, type Quantization } from '../q8.js';
-import type { Q8Slot } from '../state-dict.js';
+import type { SlotSpec } from '../core/definition.js';
+import { alignUp, CHUNK_ELEMENTS, TENSOR_ALIGN_ELEMENTS } from '../core/layout.js';
+import { dequantizeInto, isQuantizedSlot, isQuantizedTensor, mapOf, Q8_MAPS, q8Chunks, quantizeInto, readTensor, writeTensor, type Placement, type Q8Packed, type Quantization } from '../state/q8.js';
+import type { Q8Slot } from '../state/state-dict.js';
 
 export interface Q8Twin {
   /**

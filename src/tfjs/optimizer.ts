@@ -13,16 +13,16 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { createOptimizer, type Optimizer } from '../engine/optimizer.js';
-import { createParameterSet, type ParameterSet } from '../parameters.js';
+import { createParameterSet, type ParameterSet } from '../engine/parameters.js';
 import { createReferenceOptimizer } from '../reference/optimizer.js';
 import { getDefinition, type OptimizerName, type OptimizerOptionsMap } from '../optimizers/registry.js';
-import type { OptimizerOptions } from '../config.js';
-import type { GradClipping } from '../training.js';
-import type { StateFormat, StochasticRounding } from '../state-format.js';
+import type { OptimizerOptions } from '../core/config.js';
+import type { GradClipping } from '../control/training.js';
+import type { StateFormat, StochasticRounding } from '../state/state-format.js';
 import { bufferOf, flushTfjs, pooledTensor, webgpuBackend } from './backend.js';
 import { renamedStateDict, stateDictFromWeights, weightsFromStateDict, type NamedTensor } from './weights.js';
-import type { OptimizerStateDict } from '../state-dict.js';
-import { describeValue } from '../describe-value.js';
+import type { OptimizerStateDict } from '../state/state-dict.js';
+import { describeValue } from '../core/describe-value.js';
 
 /** Options of the TF.js optimizer: the optimizer's hyperparameters (PyTorch names), groups by variable name, clipping. */
 export type TfjsOptimizerOptions<N extends OptimizerName> = OptimizerOptions<OptimizerOptionsMap[N]> & {

@@ -4,7 +4,7 @@
  * (docs/tfjs.md lists each mapping). Where TF.js's algorithm differs from PyTorch's, the result
  * follows PyTorch's (this library's semantics) and the difference is written beside the factory.
  */
-import { describeValue, isThenable } from '../describe-value.js';
+import { describeValue, isThenable } from '../core/describe-value.js';
 import type { OptimizerName } from '../optimizers/registry.js';
 import { WebGPUOptimizer } from './optimizer.js';
 

@@ -8,7 +8,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { createOptimizer, createParameterSet, createReferenceOptimizer, type OptimizerStateDict } from '../../src/index.js';
-import type { OptimizerDefinition } from '../../src/optimizers/definition.js';
+import type { OptimizerDefinition } from '../../src/core/definition.js';
 import { registry } from '../../src/optimizers/registry.js';
 import { REGISTERED } from '../helpers/cases.js';
 import { withDevice } from '../helpers/gpu.js';

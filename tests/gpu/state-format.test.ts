@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, test } from 'vitest';
 import { cosineWithWarmup, createOptimizer, createParameterSet, createReferenceOptimizer, type OptimizerStateDict } from '../../src/index.js';
-import { decodeState, slotCodec, STATE_FORMATS } from '../../src/state-format.js';
+import { decodeState, slotCodec, STATE_FORMATS } from '../../src/state/state-format.js';
 import { registry } from '../../src/optimizers/registry.js';
 import { namedTensors, randomArray, rng, SPECIAL_GRADIENTS } from '../helpers/data.js';
 import { withDevice } from '../helpers/gpu.js';

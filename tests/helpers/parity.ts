@@ -11,7 +11,7 @@ import {
   type ParameterSetOptions,
   type ReferenceOptimizer,
 } from '../../src/index.js';
-import { dequantizeStateDict } from '../../src/state-dict.js';
+import { dequantizeStateDict } from '../../src/state/state-dict.js';
 import { compare, type Tolerance } from './allclose.js';
 import { PARITY_TOLERANCE } from './cases.js';
 

@@ -6,7 +6,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { createReferenceOptimizer, decodeSafetensors, dequantizeStateDict, fromTorchCheckpoint, stateDictToJSON, toTorchCheckpoint } from '../../src/index.js';
-import { decodeQ8, Q8_MAPS } from '../../src/q8.js';
+import { decodeQ8, Q8_MAPS } from '../../src/state/q8.js';
 
 /** A dict these tests spoil on purpose (any field, any type). */
 type Dict = any;

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { requestOptimizerDevice } from '../../src/device.js';
+import { requestOptimizerDevice } from '../../src/engine/device.js';
 
 describe('requestOptimizerDevice', () => {
   test('no WebGPU at all: says where WebGPU comes from', async () => {

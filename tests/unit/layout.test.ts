@@ -1,10 +1,11 @@
 import { describe, expect, test } from 'vitest';
-import { SEGMENT_ALIGN_ELEMENTS, computeLayout } from '../../src/layout.js';
-import { kernelSource, preprocess } from '../../src/kernels/sources.js';
+import { SEGMENT_ALIGN_ELEMENTS, computeLayout } from '../../src/core/layout.js';
+import { kernelSource } from '../../src/engine/wgsl.js';
+import { preprocess } from '../../src/core/wgsl-preprocess.js';
 import { storageBufferCount } from '../../src/engine/bindings.js';
 import { adam } from '../../src/optimizers/adam/definition.js';
 import { lamb } from '../../src/optimizers/lamb/definition.js';
-import { stateFormatDefines } from '../../src/state-format.js';
+import { stateFormatDefines } from '../../src/state/state-format.js';
 
 const big = { maxStorageBufferBindingSize: 128 << 20, maxComputeWorkgroupsPerDimension: 65535, maxBufferSize: 256 << 20 };
 

@@ -4,10 +4,10 @@
  */
 import { describe, expect, test } from 'vitest';
 import { createReferenceOptimizer, dequantizeStateDict, type OptimizerStateDict } from '../../src/index.js';
-import { describeValue } from '../../src/describe-value.js';
-import { resolveQuantization } from '../../src/q8.js';
-import { cosineWithWarmup } from '../../src/schedules.js';
-import { stateStorage } from '../../src/state-storage.js';
+import { describeValue } from '../../src/core/describe-value.js';
+import { resolveQuantization } from '../../src/state/q8.js';
+import { cosineWithWarmup } from '../../src/core/schedules.js';
+import { stateStorage } from '../../src/state/state-storage.js';
 import { train } from '../../src/tfjs/train.js';
 
 const one = () => [new Float32Array([1, 2, 3])];

@@ -1,14 +1,14 @@
 /**
- * The 8-bit block-wise quantizer (src/q8.ts, the twin of src/kernels/q8.wgsl): the dynamic maps,
+ * The 8-bit block-wise quantizer (src/state/q8.ts, the twin of shaders/q8.wgsl): the dynamic maps,
  * nearest-code search against a scan of the map, the special values, runs per tensor, and the
  * accuracy of a stored block.
  */
 import { describe, expect, test, vi } from 'vitest';
-import { computeLayout, SEGMENT_ALIGN_ELEMENTS } from '../../src/layout.js';
-import { decodeQ8, dequantizePacked, dynamicMap, encodeQ8, Q8_MAPS, Q8_MIN_TILE_LANES, Q8_TILE_ELEMENTS, Q8_TILE_LANES, q8Chunks, q8TileShape, quantizePacked, resolveQuantization, tensorRuns, zeroCode } from '../../src/q8.js';
+import { computeLayout, SEGMENT_ALIGN_ELEMENTS } from '../../src/core/layout.js';
+import { decodeQ8, dequantizePacked, dynamicMap, encodeQ8, Q8_MAPS, Q8_MIN_TILE_LANES, Q8_TILE_ELEMENTS, Q8_TILE_LANES, q8Chunks, q8TileShape, quantizePacked, resolveQuantization, tensorRuns, zeroCode } from '../../src/state/q8.js';
 import { randomArray, rng } from '../helpers/data.js';
 import { getDefinition, optimizerNames } from '../../src/optimizers/registry.js';
-import { createQ8StateBuffers } from '../../src/engine/q8-state.js';
+import { createQ8StateBuffers } from '../../src/state/q8-state.js';
 
 const limits = { maxStorageBufferBindingSize: 128 << 20, maxComputeWorkgroupsPerDimension: 65535, maxBufferSize: 256 << 20 };
 

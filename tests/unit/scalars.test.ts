@@ -1,6 +1,6 @@
 /** Host scalars are float64 expressions rounded once to f32 (docs/semantics.md § Scalars). */
 import { expect, test } from 'vitest';
-import { packScalars, scalarLayout } from '../../src/engine/scalars.js';
+import { packScalars, scalarLayout } from '../../src/core/scalars.js';
 import { adam, adamw } from '../../src/optimizers/adam/definition.js';
 import { adagrad } from '../../src/optimizers/adagrad/definition.js';
 import { sgd } from '../../src/optimizers/sgd/definition.js';

@@ -1,11 +1,11 @@
 /**
- * The 16-bit state encoders (src/state-format.ts, the twin of src/kernels/state-format.wgsl): round
+ * The 16-bit state encoders (src/state/state-format.ts, the twin of shaders/state-format.wgsl): round
  * to nearest even checked against an independent float64 computation by value, every one of the
  * 65 536 bit patterns round-tripped, and the kernel source transform.
  */
 import { describe, expect, test } from 'vitest';
-import { bf16Bits, bf16BitsStochastic, checkStateFormat, f16Bits, f16BitsStochastic, fromBf16Bits, fromF16Bits, fromF32Bits, roundingNoise, roundToFormat, slotCodec } from '../../src/state-format.js';
-import { throughAccessors } from '../../src/kernels/sources.js';
+import { bf16Bits, bf16BitsStochastic, checkStateFormat, f16Bits, f16BitsStochastic, fromBf16Bits, fromF16Bits, fromF32Bits, roundingNoise, roundToFormat, slotCodec } from '../../src/state/state-format.js';
+import { throughAccessors } from '../../src/engine/wgsl.js';
 import { createReferenceOptimizer, decodeSafetensors, dequantizeStateDict, fromTorchCheckpoint, stateDictFromJSON, stateDictToJSON, toTorchCheckpoint } from '../../src/index.js';
 import { rng } from '../helpers/data.js';
 

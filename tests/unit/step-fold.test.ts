@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { expect, test } from 'vitest';
 import { createReferenceOptimizer } from '../../src/index.js';
-import { MAX_FOLD_STEPS, stepFold } from '../../src/optimizers/step-fold.js';
+import { MAX_FOLD_STEPS, stepFold } from '../../src/core/step-fold.js';
 import { muProduct } from '../../src/optimizers/nadam/definition.js';
 
 const fr = Math.fround;

@@ -1,10 +1,10 @@
 /**
- * The per-tensor sums' tables and the CPU twin of their summation order (src/tensor-reduction.ts):
+ * The per-tensor sums' tables and the CPU twin of their summation order (src/passes/tensor-reduction.ts):
  * the GPU side is compared with this twin bit for bit in tests/gpu/layerwise.test.ts.
  */
 import { describe, expect, test } from 'vitest';
-import { computeLayout } from '../../src/layout.js';
-import { chunkTensorTable, scratchEntries, SPAN_CHUNKS, tensorSum, tensorSumOfSquares, tensorSumRows, trustRatio } from '../../src/tensor-reduction.js';
+import { computeLayout } from '../../src/core/layout.js';
+import { chunkTensorTable, scratchEntries, SPAN_CHUNKS, tensorSum, tensorSumOfSquares, tensorSumRows, trustRatio } from '../../src/passes/tensor-reduction.js';
 import { randomArray, rng } from '../helpers/data.js';
 
 const limits = { maxStorageBufferBindingSize: 128 << 20, maxComputeWorkgroupsPerDimension: 65535, maxBufferSize: 256 << 20 };

@@ -1,7 +1,7 @@
 // Adafactor (Shazeer & Stern 2018) with the semantics of torch.optim.Adafactor (PyTorch 2.5+).
 // Recipe: docs/semantics.md § Adafactor. Besides the layer-wise bindings it reads `factors` (the
 // factored state: row_var and col_var, or variance, per tensor) and `factorTable`
-// (src/factored.ts). The passes of one step, in order:
+// (src/passes/factored.ts). The passes of one step, in order:
 //   factorSums (per segment): per row and column entry, Σg² over its elements in element order,
 //       carried from one segment to the next, so a split set sums exactly as an unsplit one;
 //   factorUpdate: each row_var / col_var entry = lerp(old, (√Σ)² / count, 1 − β̂₂);

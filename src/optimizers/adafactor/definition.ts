@@ -1,9 +1,9 @@
-import { factoredSlots } from '../../factored.js';
-import { defineOptimizer } from '../definition.js';
-import { is, type OptionCheck } from '../validate.js';
+import { factoredSlots } from '../../passes/factored.js';
+import { defineOptimizer } from '../../core/definition.js';
+import { is, type OptionCheck } from '../../core/validate.js';
 import { adafactorReference } from './reference.js';
 import source from './adafactor.wgsl?raw';
-import { describeValue } from '../../describe-value.js';
+import { describeValue } from '../../core/describe-value.js';
 
 /** torch.optim.Adafactor's options (PyTorch 2.5+), with its defaults. */
 export interface AdafactorOptions {

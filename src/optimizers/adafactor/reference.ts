@@ -1,9 +1,9 @@
-import type { ReferenceUpdate } from '../definition.js';
+import type { ReferenceUpdate } from '../../core/definition.js';
 import type { AdafactorScalar } from './definition.js';
 
-import { factoringOf } from '../../factored.js';
-import { tensorSumOfSquares } from '../../tensor-reduction.js';
-import { fr, lerp, maximum } from '../twin-math.js';
+import { factoringOf } from '../../passes/factored.js';
+import { tensorSumOfSquares } from '../../passes/tensor-reduction.js';
+import { fr, lerp, maximum } from '../../core/twin-math.js';
 import { checkWholeTensor } from '../whole-tensor.js';
 
 /** Σ d² over `count` elements from `first`, `stride` apart, in element order (the GPU's factorSums). */

@@ -1,5 +1,5 @@
-import { defineOptimizer } from '../definition.js';
-import { is } from '../validate.js';
+import { defineOptimizer } from '../../core/definition.js';
+import { is } from '../../core/validate.js';
 import { adagradReference } from './reference.js';
 import source from './adagrad.wgsl?raw';
 

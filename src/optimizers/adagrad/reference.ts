@@ -1,7 +1,7 @@
-import type { ReferenceUpdate } from '../definition.js';
+import type { ReferenceUpdate } from '../../core/definition.js';
 import type { AdagradScalar } from './definition.js';
 
-import { fr } from '../twin-math.js';
+import { fr } from '../../core/twin-math.js';
 
 /** CPU twin of adagrad.wgsl, every operation rounded to f32. */
 export const adagradReference: ReferenceUpdate<AdagradScalar> = ({ param, grad, state, h, defines, begin, end }) => {

@@ -1,7 +1,7 @@
 // Adam with L2 weight decay (torch.optim.Adam) or decoupled weight decay (torch.optim.AdamW,
 // flag DECOUPLED), and AMSGrad. Recipe: docs/semantics.md § Adam, § AdamW.
 // `struct Hyper` (the scalars) and the state bindings (two moments, and the AMSGrad maximum) are
-// generated from definition.ts; `main` (src/kernels/common.wgsl) calls update() per vec4.
+// generated from definition.ts; `main` (shaders/common.wgsl) calls update() per vec4.
 
 fn update(i: u32, h: Hyper, g: vec4<f32>) {
 #if DECOUPLED

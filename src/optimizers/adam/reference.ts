@@ -1,7 +1,7 @@
-import type { ReferenceUpdate } from '../definition.js';
+import type { ReferenceUpdate } from '../../core/definition.js';
 import type { AdamScalar } from './definition.js';
 
-import { fr, maximum } from '../twin-math.js';
+import { fr, maximum } from '../../core/twin-math.js';
 
 /** CPU twin of adam.wgsl (Adam, AdamW with DECOUPLED, AMSGrad), every operation rounded to f32. */
 export const adamReference: ReferenceUpdate<AdamScalar> = ({ param, grad, state, h, defines, begin, end }) => {

@@ -1,7 +1,7 @@
-import type { ReferenceUpdate } from '../definition.js';
+import type { ReferenceUpdate } from '../../core/definition.js';
 import type { AdamaxScalar } from './definition.js';
 
-import { fr, maximum } from '../twin-math.js';
+import { fr, maximum } from '../../core/twin-math.js';
 
 /** CPU twin of adamax.wgsl, every operation rounded to f32. */
 export const adamaxReference: ReferenceUpdate<AdamaxScalar> = ({ param, grad, state, h, defines, begin, end }) => {

@@ -1,6 +1,6 @@
-import { defineOptimizer } from '../definition.js';
-import { stepFold } from '../step-fold.js';
-import { is } from '../validate.js';
+import { defineOptimizer } from '../../core/definition.js';
+import { stepFold } from '../../core/step-fold.js';
+import { is } from '../../core/validate.js';
 import { scheduleFreeReference, switchMode } from './reference.js';
 import source from './adamw_schedule_free.wgsl?raw';
 

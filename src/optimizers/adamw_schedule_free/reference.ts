@@ -1,5 +1,5 @@
-import type { ReferenceUpdate } from '../definition.js';
-import { fr, lerp } from '../twin-math.js';
+import type { ReferenceUpdate } from '../../core/definition.js';
+import { fr, lerp } from '../../core/twin-math.js';
 import type { ScheduleFreeScalar } from './definition.js';
 
 /** CPU twin of adamw_schedule_free.wgsl (the step, on y and z), every operation rounded to f32. */

@@ -1,8 +1,8 @@
-import type { ReferenceUpdate } from '../definition.js';
+import type { ReferenceUpdate } from '../../core/definition.js';
 import type { LambScalar } from './definition.js';
 
-import { tensorSumOfSquares, trustRatio } from '../../tensor-reduction.js';
-import { fr } from '../twin-math.js';
+import { tensorSumOfSquares, trustRatio } from '../../passes/tensor-reduction.js';
+import { fr } from '../../core/twin-math.js';
 import { checkWholeTensor } from '../whole-tensor.js';
 
 /** CPU twin of lamb.wgsl on one whole tensor, every operation rounded to f32, norms in the GPU's order. */

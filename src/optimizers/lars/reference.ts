@@ -1,8 +1,8 @@
-import type { ReferenceUpdate } from '../definition.js';
+import type { ReferenceUpdate } from '../../core/definition.js';
 import type { LarsScalar } from './definition.js';
 
-import { tensorSumOfSquares, trustRatio as trustRatioOf } from '../../tensor-reduction.js';
-import { fr } from '../twin-math.js';
+import { tensorSumOfSquares, trustRatio as trustRatioOf } from '../../passes/tensor-reduction.js';
+import { fr } from '../../core/twin-math.js';
 import { checkWholeTensor } from '../whole-tensor.js';
 
 /** CPU twin of lars.wgsl on one whole tensor, every operation rounded to f32, norms in the GPU's order. */

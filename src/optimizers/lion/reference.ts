@@ -1,7 +1,7 @@
-import type { ReferenceUpdate } from '../definition.js';
+import type { ReferenceUpdate } from '../../core/definition.js';
 import type { LionScalar } from './definition.js';
 
-import { fr, sign } from '../twin-math.js';
+import { fr, sign } from '../../core/twin-math.js';
 
 /** CPU twin of lion.wgsl, every operation rounded to f32. */
 export const lionReference: ReferenceUpdate<LionScalar> = ({ param, grad, state, h, begin, end }) => {

@@ -1,8 +1,8 @@
-import { fr } from '../twin-math.js';
+import { fr } from '../../core/twin-math.js';
 import { MOMENT_SLOT_NAMES, MOMENT_SLOTS, momentScalars, weightDecayScalars } from '../adam-scalars.js';
-import { defineOptimizer } from '../definition.js';
-import { stepFold } from '../step-fold.js';
-import { is } from '../validate.js';
+import { defineOptimizer } from '../../core/definition.js';
+import { stepFold } from '../../core/step-fold.js';
+import { is } from '../../core/validate.js';
 import { nadamReference } from './reference.js';
 import source from './nadam.wgsl?raw';
 

@@ -1,5 +1,5 @@
-import type { ReferenceUpdate } from '../definition.js';
-import { fr } from '../twin-math.js';
+import type { ReferenceUpdate } from '../../core/definition.js';
+import { fr } from '../../core/twin-math.js';
 import type { NadamScalar } from './definition.js';
 
 /** CPU twin of nadam.wgsl, every operation rounded to f32. */

@@ -1,6 +1,6 @@
 import { MOMENT_SLOT_NAMES, MOMENT_SLOTS, momentScalars, weightDecayScalars } from '../adam-scalars.js';
-import { defineOptimizer } from '../definition.js';
-import { is } from '../validate.js';
+import { defineOptimizer } from '../../core/definition.js';
+import { is } from '../../core/validate.js';
 import { radamReference } from './reference.js';
 import source from './radam.wgsl?raw';
 

@@ -1,7 +1,7 @@
-import type { ReferenceUpdate } from '../definition.js';
+import type { ReferenceUpdate } from '../../core/definition.js';
 import type { RadamScalar } from './definition.js';
 
-import { fr } from '../twin-math.js';
+import { fr } from '../../core/twin-math.js';
 
 /** CPU twin of radam.wgsl, every operation rounded to f32. */
 export const radamReference: ReferenceUpdate<RadamScalar> = ({ param, grad, state, h, defines, begin, end }) => {

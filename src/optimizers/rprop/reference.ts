@@ -1,7 +1,7 @@
-import type { ReferenceUpdate } from '../definition.js';
+import type { ReferenceUpdate } from '../../core/definition.js';
 import type { RpropScalar } from './definition.js';
 
-import { fr, sign } from '../twin-math.js';
+import { fr, sign } from '../../core/twin-math.js';
 
 /** CPU twin of rprop.wgsl, every operation rounded to f32. */
 export const rpropReference: ReferenceUpdate<RpropScalar> = ({ param, grad, state, h, defines, begin, end }) => {

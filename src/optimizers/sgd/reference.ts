@@ -1,7 +1,7 @@
-import type { ReferenceUpdate } from '../definition.js';
+import type { ReferenceUpdate } from '../../core/definition.js';
 import type { SgdScalar } from './definition.js';
 
-import { fr } from '../twin-math.js';
+import { fr } from '../../core/twin-math.js';
 
 /** CPU twin of sgd.wgsl, every operation rounded to f32. */
 export const sgdReference: ReferenceUpdate<SgdScalar> = ({ param, grad, state, h, defines, begin, end }) => {

@@ -1,0 +1,236 @@
+// 8-bit block-wise state (stateFormat 'q8'; src/state/q8.ts is the CPU twin of every operation here).
+// `mainBlockwise`: one workgroup per tile of TILE_LANES × LANE_VECTORS vec4s, one dispatch per
+// step. Each invocation (lane) owns LANE_VECTORS vec4s of one chunk, so it reads the chunk table
+// once. It runs update() on them; the stores of quantized slots go to private values. The lanes
+// then take, per slot, the NaN-propagating max |x| of each run (the part of a block one tensor
+// holds: tensors never share a scale) with one workgroup atomicMax on the bits of |x| — an integer
+// max is exact in any order, and the bits of a NaN order above those of every |x| — and after one
+// barrier every lane stores its codes, four per u32, and the run's first lane its absmax. Blocks
+// appear only through the chunk table's runs, so one kernel serves every block size that fits a
+// tile. Slots of tensors under minQuantizedElements are f32 "side" values.
+// What a tile costs beyond its memory traffic decides how much faster than f32 q8 is on a
+// memory-bound GPU (bench/RESULTS.notes.md has the H100 measurements of the shapes tried).
+// A slot's buffer holds, per segment: codes (one u32 per vec4 of the chunks with a run), then one
+// absmax per run (f32 bits), then the side values. The per-slot functions are generated
+// (src/engine/wgsl.ts).
+
+const CHUNK_VECTORS = 16u;
+// Q8_TILE_LANES and q8TileShape in src/state/q8.ts (a tile holds whole blocks: blockSize ≤ 4 ×
+// LANE_VECTORS × TILE_LANES). LANE_VECTORS, the vec4s of a lane (1, 2 or 4), is a constant of the
+// generated source (sources.ts), which keeps one private value per vec4: a value left unused still
+// holds registers.
+override TILE_LANES: u32 = 256u;
+const CHUNK_LANES = CHUNK_VECTORS / LANE_VECTORS;
+override TILE_CHUNKS: u32 = TILE_LANES / CHUNK_LANES;
+
+// Both maps (signed, then unsigned), copied from the uniform once per tile: the searches and
+// decodes index them with per-lane codes.
+var<workgroup> q8MapTable: array<f32, 512>;
+// Per slot and run of the tile (runs are numbered in order, so run % TILE_CHUNKS tells a tile's
+// runs apart): the bits of the run's max |x|.
+var<workgroup> q8RunMax: array<atomic<u32>, max(Q8_SLOTS, 1u) * TILE_CHUNKS>;
+
+// This lane's index in the tile, its chunk-table entry (group, kind, run, the word of the segment's
+// first absmax) and which of its vec4s update() is on.
+var<private> q8Lane: u32;
+var<private> q8Entry: vec4<u32>;
+var<private> q8K: u32;
+// After the codes are stored (q8-layerwise.wgsl): stores are dropped, loads give the stored values.
+var<private> q8Settled: bool;
+
+// The runs' absmax follow the codes (the table's w: the segment's code words).
+fn q8AbsmaxBase() -> u32 {
+  return q8Entry.w;
+}
+
+// Kind (the table's y): quantized, 0x80000000 | the chunk's index among the segment's chunks with
+// codes << 7 | elements of its tensor in it; else the word of its first side value.
+fn q8IsQuantized() -> bool {
+  return (q8Entry.y & 0x80000000u) != 0u;
+}
+
+// The u32 of vec4 i's four codes: only chunks with a run have codes, so a tensor under
+// minQuantizedElements costs its f32 values and nothing more.
+fn q8CodeWord(i: u32) -> u32 {
+  return ((q8Entry.y >> 7u) & 0xffffffu) * CHUNK_VECTORS + i % CHUNK_VECTORS;
+}
+
+// Quantized with elements (padding-only chunks have no run: they load 0 and store nothing).
+fn q8HasRun() -> bool {
+  return q8Entry.z != 0xffffffffu;
+}
+
+fn q8SideWord(i: u32) -> u32 {
+  return q8Entry.y + 4u * (i % CHUNK_VECTORS);
+}
+
+fn q8RunSlot(slot: u32) -> u32 {
+  return slot * TILE_CHUNKS + q8Entry.z % TILE_CHUNKS;
+}
+
+fn isNanBits(x: f32) -> bool {
+  return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u;
+}
+
+fn isInfBits(x: f32) -> bool {
+  return (bitcast<u32>(x) & 0x7fffffffu) == 0x7f800000u;
+}
+
+// mapBase: 0 (signed map) or 256 (unsigned).
+fn q8MapValue(mapBase: u32, code: u32) -> f32 {
+  return q8MapTable[mapBase + code];
+}
+
+// Where the largest map value ≤ n is, about: the dynamic map's decade of |n| (10^(d−7) … 10^(d−6),
+// 2^d values per sign in the signed map, 2^(d+1) in the unsigned one) and its place on that
+// decade's linear grid. Only a start: q8FloorCode walks from it to the exact index, so a guess off
+// by one costs one more lookup, never a wrong code (the count of map values below |n| moves
+// continuously across decades, so a decade picked wrongly at a boundary guesses about the same).
+fn q8Guess(mapBase: u32, n: f32) -> u32 {
+  let a = abs(n);
+  let unsigned = f32(mapBase != 0u);
+  let d = clamp(floor(log2(max(a, 1e-30)) * 0.30103) + 7.0, 0.0, 6.0);
+  let m = exp2(d + unsigned);
+  let onGrid = clamp(floor((a * exp2((6.0 - d) * 3.321928) - 0.1) * (m * (1.0 / 0.9)) + 0.5), 0.0, m);
+  // Map values in (0, |n|]: those of the decades below (m − 1 or m − 2), then those on this one.
+  let below = u32(m - 1.0 - unsigned + onGrid);
+  if (mapBase != 0u) {
+    return below;
+  }
+  return select(126u - min(below, 126u), 127u + below, n >= 0.0);
+}
+
+// The code of one value: the nearest map value to x / absmax (ties: the lower), 0's code when the
+// absmax is 0 or NaN, the ends of the map for ±Inf. From the guess, k walks to the largest map
+// value ≤ n (index 0 when n is below them all); with the guess right, that is two lookups.
+fn q8Encode1(mapBase: u32, zero: u32, x: f32, absmax: f32) -> u32 {
+  if (!(absmax > 0.0)) {
+    return zero;
+  }
+  let n = select(x / absmax, sign(x), isInfBits(x));
+  var k = min(q8Guess(mapBase, n), 255u);
+  var at = q8MapValue(mapBase, k);
+  while (k > 0u && at > n) {
+    k--;
+    at = q8MapValue(mapBase, k);
+  }
+  var next: f32;
+  loop {
+    if (k == 255u) {
+      return k;
+    }
+    next = q8MapValue(mapBase, k + 1u);
+    if (next > n) {
+      break;
+    }
+    k++;
+    at = next;
+  }
+  return select(k, k + 1u, next - n < n - at);
+}
+
+fn q8Encode(mapBase: u32, zero: u32, x: vec4<f32>, absmax: f32) -> u32 {
+  return q8Encode1(mapBase, zero, x.x, absmax) | (q8Encode1(mapBase, zero, x.y, absmax) << 8u) |
+    (q8Encode1(mapBase, zero, x.z, absmax) << 16u) | (q8Encode1(mapBase, zero, x.w, absmax) << 24u);
+}
+
+fn q8Decode1(mapBase: u32, code: u32, absmax: f32) -> f32 {
+  let m = q8MapValue(mapBase, code);
+  return select(select(m * absmax, 0.0, m == 0.0), absmax, isNanBits(absmax));
+}
+
+fn q8Decode(mapBase: u32, word: u32, absmax: f32) -> vec4<f32> {
+  return vec4<f32>(q8Decode1(mapBase, word & 0xffu, absmax), q8Decode1(mapBase, (word >> 8u) & 0xffu, absmax),
+    q8Decode1(mapBase, (word >> 16u) & 0xffu, absmax), q8Decode1(mapBase, word >> 24u, absmax));
+}
+
+// max over x of the bits of |x| for the elements of its tensor (padding past its end excluded).
+fn q8AbsBits(x: vec4<f32>, k: u32) -> u32 {
+  let first = (q8LaneInChunk() + CHUNK_LANES * k) * 4u;
+  let valid = q8Entry.y & 0x7fu;
+  let bits = bitcast<vec4<u32>>(x) & vec4<u32>(0x7fffffffu);
+  let live = vec4<u32>(first) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(valid);
+  let m = select(vec4<u32>(0u), bits, live);
+  return max(max(m.x, m.y), max(m.z, m.w));
+}
+
+// The run's absmax from its bits: one NaN for every NaN (the twin's Float32Array holds that one).
+fn q8Absmax(bits: u32) -> f32 {
+  return bitcast<f32>(select(bits, 0x7fc00000u, bits > 0x7f800000u));
+}
+
+fn q8LaneInChunk() -> u32 {
+  return q8Lane % CHUNK_LANES;
+}
+
+// Whether this lane stores its run's absmax: the first lane of the run's first chunk (runs change
+// at tensor starts and block boundaries; the chunk table numbers them).
+fn q8StoresAbsmax(chunk: u32) -> bool {
+  return q8LaneInChunk() == 0u && (chunk == 0u || q8Chunks[chunk - 1u].z != q8Entry.z);
+}
+
+fn q8UpdateAt(i: u32, k: u32) {
+  q8K = k;
+  let group = q8Entry.x;
+  update(i, hyperOf(group), controlledGradient(grad[i], group));
+}
+
+// A lane of a tile: its chunk (in the segment), its first vec4 (the others follow CHUNK_LANES
+// apart) and whether it is inside the segment.
+struct Q8Lane {
+  chunk: u32,
+  first: u32,
+  live: bool,
+}
+
+// A tile's start, shared by its entry points: the maps into workgroup memory, the run maxima
+// cleared, this lane's chunk-table entry read; ends with the barrier after which they are seen.
+fn q8TileStart(tile: u32, lid: u32) -> Q8Lane {
+  for (var j = lid; j < 128u; j += TILE_LANES) {
+    let v = q8Maps[j];
+    q8MapTable[4u * j] = v.x;
+    q8MapTable[4u * j + 1u] = v.y;
+    q8MapTable[4u * j + 2u] = v.z;
+    q8MapTable[4u * j + 3u] = v.w;
+  }
+  for (var j = lid; j < Q8_SLOTS * TILE_CHUNKS; j += TILE_LANES) {
+    atomicStore(&q8RunMax[j], 0u);
+  }
+  q8Lane = lid;
+  let chunk = tile * TILE_CHUNKS + lid / CHUNK_LANES;
+  let first = chunk * CHUNK_VECTORS + q8LaneInChunk();
+  let live = first < arrayLength(&param);
+  if (live) {
+    q8Entry = q8Chunks[chunk];
+  }
+  workgroupBarrier();
+  return Q8Lane(chunk, first, live);
+}
+
+// A tile's end, after its lanes ran update() or partials() on their vec4s: each run's absmax (the
+// bits of its max |x|, one atomicMax per slot and lane), then the codes and absmax stored.
+fn q8Settle(lane: Q8Lane) {
+  let quantized = lane.live && q8IsQuantized() && q8HasRun();
+  if (quantized) {
+    q8RunMaxes();
+  }
+  workgroupBarrier();
+  if (quantized) {
+    q8StoreCodes(lane.first, q8StoresAbsmax(lane.chunk));
+  }
+}
+
+@compute @workgroup_size(TILE_LANES)
+fn mainBlockwise(@builtin(workgroup_id) wid: vec3<u32>,
+                 @builtin(num_workgroups) nwg: vec3<u32>,
+                 @builtin(local_invocation_index) lid: u32) {
+  // A skipped step touches nothing (uniform: every invocation reads the same).
+  if (stepSkipped()) {
+    return;
+  }
+  let lane = q8TileStart(wid.y * nwg.x + wid.x, lid);
+  for (var k = 0u; lane.live && k < LANE_VECTORS; k++) {
+    q8UpdateAt(lane.first + CHUNK_LANES * k, k);
+  }
+  q8Settle(lane);
+}

@@ -1,0 +1,62 @@
+/** Gradient accumulation: a packed buffer that sums the micro-batches' gradients between updates. */
+import type { PackedLayout } from '../core/layout.js';
+import { readBuffers } from '../core/readback.js';
+import { cached } from '../core/pipeline-cache.js';
+import accumulateSource from '../../shaders/accumulate.wgsl?raw';
+
+export interface Accumulator {
+  readonly buffer: GPUBuffer;
+  /** acc += grad, recorded into `encoder`. */
+  record(encoder: GPUCommandEncoder): void;
+  /** acc = 0, recorded into `encoder` (after the update read it). */
+  clear(encoder: GPUCommandEncoder): void;
+  /** Replaces the contents (packed), e.g. from a state dict. */
+  write(packed: Float32Array<ArrayBuffer>): void;
+  read(): Promise<Float32Array>;
+  destroy(): void;
+}
+
+export function createAccumulator(args: { device: GPUDevice; label: string; layout: PackedLayout; gradBuffer: GPUBuffer; workgroupSize: number }): Accumulator {
+  const { device, label, layout, gradBuffer } = args;
+  const byteLength = layout.paddedLength * 4;
+  const buffer = device.createBuffer({ label: `${label}:accumulatedGrads`, size: byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
+  const pipeline = getAccumulatePipeline(device, args.workgroupSize);
+  const bindGroups = layout.segments.map((segment, s) =>
+    device.createBindGroup({
+      label: `${label}:accumulate:segment${s}`,
+      layout: pipeline.getBindGroupLayout(0),
+      entries: [
+        { binding: 0, resource: { buffer, offset: segment.firstElement * 4, size: segment.elementCount * 4 } },
+        { binding: 1, resource: { buffer: gradBuffer, offset: segment.firstElement * 4, size: segment.elementCount * 4 } },
+      ],
+    }),
+  );
+  return {
+    buffer,
+    record(encoder) {
+      const pass = encoder.beginComputePass({ label: `${label}:accumulate` });
+      pass.setPipeline(pipeline);
+      layout.segments.forEach((segment, s) => {
+        pass.setBindGroup(0, bindGroups[s]!);
+        pass.dispatchWorkgroups(segment.workgroupsX, segment.workgroupsY);
+      });
+      pass.end();
+    },
+    clear: (encoder) => encoder.clearBuffer(buffer),
+    write: (packed) => device.queue.writeBuffer(buffer, 0, packed),
+    async read() {
+      const [packed] = await readBuffers(device, [{ buffer, byteLength }], `${label}:accumulatedGrads`);
+      return packed!;
+    },
+    destroy: () => buffer.destroy(),
+  };
+}
+
+/** acc += grad. */
+function getAccumulatePipeline(device: GPUDevice, workgroupSize: number): GPUComputePipeline {
+  return cached(device, `accumulate@${workgroupSize}`, () => {
+    const label = `webgpu-optim:accumulate@${workgroupSize}`;
+    const module = device.createShaderModule({ label, code: accumulateSource });
+    return device.createComputePipeline({ label, layout: 'auto', compute: { module, entryPoint: 'main', constants: { WORKGROUP_SIZE: workgroupSize } } });
+  });
+}

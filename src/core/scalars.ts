@@ -1,0 +1,155 @@
+/**
+ * The scalar schema of an optimizer (definition.scalars) made concrete, for the host packing, the
+ * WGSL `struct Hyper`, the CPU twin's named scalars and the step table: one declaration, every
+ * consumer derived from it, so the field order cannot disagree anywhere.
+ */
+import { isStepScalar, type OptimizerDefinition, type Scalars, type ScalarSpec, type StepScalar } from './definition.js';
+import { scheduledLr, type LrSchedule } from './schedules.js';
+
+/** Step-dependent scalars one group can have (one vec4<f32> per group in the step table). */
+export const MAX_STEP_SCALARS = 4;
+
+const fr = Math.fround;
+
+/**
+ * The engine's own field at the end of every `struct Hyper`: the host's update count (1-based, as
+ * an f32 integer, modulo 2^24). Stochastic rounding of 16-bit state hashes it, so every update
+ * draws new noise, the same on the GPU and in the CPU twin.
+ */
+export const ROUNDING_STEP = 'roundingStep';
+const ROUNDING_STEP_PERIOD = 2 ** 24;
+
+export interface ScalarLayout {
+  /** Field names in `struct Hyper` order (the schema's, then {@link ROUNDING_STEP}). */
+  readonly names: readonly string[];
+  /** The step-dependent fields, in order: entry k of a step-table row belongs to stepFields[k]. */
+  readonly stepFields: readonly string[];
+}
+
+/** The spec of one field. */
+function specOf(definition: OptimizerDefinition<any, any>, name: string): ScalarSpec<any> {
+  return (definition.scalars as Record<string, ScalarSpec<any>>)[name]!;
+}
+
+const layouts = new WeakMap<OptimizerDefinition<any, any>, ScalarLayout>();
+
+export function scalarLayout(definition: OptimizerDefinition<any, any>): ScalarLayout {
+  let layout = layouts.get(definition);
+  if (!layout) {
+    const names = Object.keys(definition.scalars);
+    const stepFields = names.filter((name) => isStepScalar(specOf(definition, name)));
+    if (stepFields.length > MAX_STEP_SCALARS) {
+      throw new Error(`webgpu-optim: ${definition.name} declares ${stepFields.length} step-dependent scalars; at most ${MAX_STEP_SCALARS}`);
+    }
+    layout = { names: [...names, ROUNDING_STEP], stepFields };
+    layouts.set(definition, layout);
+  }
+  return layout;
+}
+
+/** The exact float64 value of a step scalar at step t: the one rounding happens when it is stored. */
+function exactStepValue<H>(spec: StepScalar<H>, options: H, t: number): number {
+  if (spec.exact) return spec.exact(options, t);
+  const perStep = spec.perStep(options, t);
+  return spec.combine === 'divide' ? spec.base!(options) / perStep : perStep;
+}
+
+/**
+ * One group's scalars of step t (1-based) in `struct Hyper` order, float64. With `deviceStep`, step
+ * fields hold their step-free base (the kernel combines it with the step table's entry).
+ */
+function groupScalars<H>(definition: OptimizerDefinition<any, any>, options: H, t: number, deviceStep: boolean): number[] {
+  return scalarLayout(definition).names.map((name) => {
+    if (name === ROUNDING_STEP) return t % ROUNDING_STEP_PERIOD;
+    const spec = specOf(definition, name);
+    if (!isStepScalar(spec)) return spec.value(options);
+    if (!deviceStep) return exactStepValue(spec, options, t);
+    return spec.combine === 'divide' ? spec.base!(options) : 0;
+  });
+}
+
+/** The lr of every group at schedule position `t` (0-based), checked before anything is written. */
+function effectiveGroups<H extends object>(groups: readonly H[], schedule: LrSchedule | undefined, t: number): H[] {
+  if (!schedule) return [...groups];
+  return groups.map((options) => ({ ...options, lr: scheduledLr(schedule, t, (options as { lr: number }).lr) }));
+}
+
+/**
+ * The scalars of every group for host update `update` (1-based), rounded once to f32, group after
+ * group: exactly what the kernel reads. The lr schedule is evaluated at `update − 1`.
+ */
+export function packScalars<H extends object>(
+  definition: OptimizerDefinition<H, any>,
+  groups: readonly H[],
+  update: number,
+  { schedule, deviceStep = false, out }: { schedule?: LrSchedule; deviceStep?: boolean; out?: Float32Array<ArrayBuffer> } = {},
+): Float32Array<ArrayBuffer> {
+  const n = scalarLayout(definition).names.length;
+  const target = out ?? new Float32Array(groups.length * n);
+  // Evaluate every group first, so a bad value throws before anything is written.
+  const rows = effectiveGroups(groups, schedule, update - 1).map((options) => groupScalars(definition, options, update, deviceStep));
+  rows.forEach((row, g) => {
+    row.forEach((value, k) => {
+      const f = fr(value);
+      if (!Number.isFinite(f) && Number.isFinite(value)) {
+        throw new RangeError(`webgpu-optim: ${definition.name}: scalar ${scalarLayout(definition).names[k]} = ${value} of group ${g} overflows float32`);
+      }
+      target[g * n + k] = f;
+    });
+  });
+  return target;
+}
+
+/** The step-table values of step t for one group (float64; the table stores them as f32). */
+export function stepEntries<H>(definition: OptimizerDefinition<any, any>, options: H, t: number): number[] {
+  return scalarLayout(definition).stepFields.map((name) => (specOf(definition, name) as StepScalar<H>).perStep(options, t));
+}
+
+/**
+ * Combines step-free bases with a step-table entry exactly as the generated WGSL `withDeviceStep`
+ * does, in f32 (the CPU twin's side of the control path).
+ */
+export function applyStepEntries(definition: OptimizerDefinition<any, any>, h: Float32Array, entries: readonly number[]): void {
+  const { names, stepFields } = scalarLayout(definition);
+  stepFields.forEach((name, k) => {
+    const index = names.indexOf(name);
+    const spec = specOf(definition, name) as StepScalar<unknown>;
+    const entry = fr(entries[k]!);
+    h[index] = spec.combine === 'divide' ? fr(h[index]! / entry) : entry;
+  });
+}
+
+/** The f32 scalars of one group by name, as the CPU twin reads them. */
+export function namedScalars<S extends string>(definition: OptimizerDefinition<any, S>, packed: Float32Array): Scalars<S> {
+  const out: Record<string, number> = {};
+  scalarLayout(definition).names.forEach((name, k) => (out[name] = packed[k]!));
+  return out as Scalars<S>;
+}
+
+/** WGSL: `struct Hyper` and `withDeviceStep`, generated from the schema. */
+export function hyperWgsl(definition: OptimizerDefinition<any, any>): string {
+  const { names, stepFields } = scalarLayout(definition);
+  const fields = names
+    .map((name) => `  ${name}: f32, // ${name === ROUNDING_STEP ? 'the host update count mod 2^24 (stochastic rounding)' : specOf(definition, name).doc}`)
+    .join('\n');
+  const components = ['x', 'y', 'z', 'w'];
+  const combine = stepFields
+    .map((name, k) => {
+      const spec = specOf(definition, name) as StepScalar<unknown>;
+      return spec.combine === 'divide' ? `  h.${name} = h.${name} / s.${components[k]};` : `  h.${name} = s.${components[k]};`;
+    })
+    .join('\n');
+  return `// Generated from ${definition.name}'s scalar schema (src/core/scalars.ts).
+struct Hyper {
+${fields}
+}
+
+// The step-dependent scalars of the step the GPU takes (control path): bases combined with the
+// step table's entry s, in f32.
+fn withDeviceStep(h0: Hyper, s: vec4<f32>) -> Hyper {
+  var h = h0;
+${combine}
+  return h;
+}
+`;
+}

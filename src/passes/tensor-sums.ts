@@ -1,0 +1,106 @@
+/**
+ * The GPU side of the per-tensor sums of the layer-wise optimizers: the chunk → tensor table and
+ * the scratch buffer the kernel binds, and the passes recorded before each update (the kernel's
+ * `tensorPartials` per segment, then `tensorSums` over spans of every tensor, and once more over
+ * the span sums of the tensors of several spans). Everything is made at creation; a step
+ * only records dispatches. The order of the sums and the tables are src/passes/tensor-reduction.ts.
+ */
+import { CHUNK_ELEMENTS, dispatchGrid, type PackedLayout } from '../core/layout.js';
+import { CHUNK_REDUCTIONS, chunkTensorTable, scratchEntries, tensorSumRows, type ChunkReduction } from './tensor-reduction.js';
+import { cached } from '../core/pipeline-cache.js';
+import tensorSumsSource from '../../shaders/tensor-sums.wgsl?raw';
+
+export interface TensorSums {
+  /** The kernel's `chunkTensor` binding for segment `s`. */
+  chunkTensorRange(s: number): GPUBufferBinding;
+  /** The kernel's `tensorScratch` binding (the whole buffer). */
+  readonly scratch: GPUBufferBinding;
+  /** Records the partials (with the kernel's bind group of each segment) and the per-tensor sums. */
+  record(pass: GPUComputePassEncoder, partials: GPUComputePipeline, bindGroup: (s: number) => [GPUBindGroup, number[]]): void;
+  destroy(): void;
+}
+
+export function createTensorSums(args: {
+  device: GPUDevice;
+  label: string;
+  layout: PackedLayout;
+  tensorGroup: readonly number[];
+  /** Scratch entries after the sums and partials (Adafactor's accumulators and row means). */
+  extraEntries?: number;
+  reduction: ChunkReduction;
+  /** Elements per workgroup of the partials pass when it is not the reduction's (8-bit tiles). */
+  partialsElementsPerWorkgroup?: number;
+}): TensorSums {
+  const { device, label, layout } = args;
+  const maxDim = device.limits.maxComputeWorkgroupsPerDimension;
+  const scratchBytes = (scratchEntries(layout) + (args.extraEntries ?? 0)) * 16;
+  if (scratchBytes > device.limits.maxStorageBufferBindingSize) {
+    throw new RangeError(
+      `webgpu-optim: the per-tensor sums of ${layout.tensors.length} tensors need a ${scratchBytes}-byte scratch binding, over the ` +
+        `device's maxStorageBufferBindingSize (${device.limits.maxStorageBufferBindingSize}); split the model into several parameter sets`,
+    );
+  }
+  const shape = CHUNK_REDUCTIONS[args.reduction];
+  const partialsPerWorkgroup = args.partialsElementsPerWorkgroup ?? shape.elementsPerWorkgroup;
+  const partialsGrid = layout.segments.map((segment) => dispatchGrid(Math.ceil(segment.elementCount / partialsPerWorkgroup), maxDim, 'a segment of the per-tensor partials'));
+  const tensors = layout.tensors.length;
+  const rowTables = tensorSumRows(layout);
+  const upload = (name: string, data: Uint32Array<ArrayBuffer>) => {
+    const buffer = device.createBuffer({ label: `${label}:${name}`, size: data.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+    device.queue.writeBuffer(buffer, 0, data);
+    return buffer;
+  };
+  const chunkTensor = upload('chunkTensor', chunkTensorTable(layout, args.tensorGroup));
+  const scratch = device.createBuffer({ label: `${label}:tensorScratch`, size: scratchBytes, usage: GPUBufferUsage.STORAGE });
+  const pipeline = getTensorSumsPipeline(device, shape.sumsEntryPoint);
+  // The spans of every tensor, then (when a tensor has several) the tensors over their span sums.
+  const passes = (['spans', 'tensors'] as const).flatMap((which) => {
+    const table = rowTables[which];
+    if (table.length === 0) return [];
+    const rows = upload(`tensorSums:${which}`, table);
+    const bindGroup = device.createBindGroup({
+      label: `${label}:tensorSums:${which}`,
+      layout: pipeline.getBindGroupLayout(0),
+      entries: [
+        { binding: 0, resource: { buffer: rows } },
+        { binding: 1, resource: { buffer: scratch } },
+      ],
+    });
+    const grid = dispatchGrid(Math.ceil(table.length / 4 / shape.rowsPerWorkgroup), maxDim, `the per-tensor sums (${table.length / 4} ${which})`);
+    return [{ rows, bindGroup, grid }];
+  });
+  return {
+    chunkTensorRange: (s) => {
+      const segment = layout.segments[s]!;
+      return { buffer: chunkTensor, offset: (segment.firstElement / CHUNK_ELEMENTS) * 16, size: (segment.elementCount / CHUNK_ELEMENTS) * 16 };
+    },
+    scratch: { buffer: scratch },
+    record(pass, partials, segmentBindGroup) {
+      pass.setPipeline(partials);
+      partialsGrid.forEach(([x, y], s) => {
+        const [group, offsets] = segmentBindGroup(s);
+        pass.setBindGroup(0, group, offsets);
+        pass.dispatchWorkgroups(x, y);
+      });
+      if (tensors === 0) return;
+      pass.setPipeline(pipeline);
+      for (const { bindGroup, grid } of passes) {
+        pass.setBindGroup(0, bindGroup);
+        pass.dispatchWorkgroups(...grid);
+      }
+    },
+    destroy() {
+      chunkTensor.destroy();
+      for (const { rows } of passes) rows.destroy();
+      scratch.destroy();
+    },
+  };
+}
+
+/** The per-tensor sums of the layer-wise optimizers (shaders/tensor-sums.wgsl), one entry point. */
+function getTensorSumsPipeline(device: GPUDevice, entryPoint: string): GPUComputePipeline {
+  const module = cached(device, 'tensorSums', () => device.createShaderModule({ label: 'webgpu-optim:tensorSums', code: tensorSumsSource }));
+  return cached(device, `tensorSums:${entryPoint}`, () =>
+    device.createComputePipeline({ label: `webgpu-optim:${entryPoint}`, layout: 'auto', compute: { module, entryPoint } }),
+  );
+}

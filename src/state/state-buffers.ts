@@ -1,0 +1,81 @@
+/** The optimizer's state slots, one GPU buffer each, packed like the parameters, in their state format. */
+import type { ResolvedConfig } from '../core/config.js';
+import type { PackedLayout, Segment } from '../core/layout.js';
+import type { SlotSpec } from '../core/definition.js';
+import { readBuffers } from '../core/readback.js';
+import type { Q8Slot } from './state-dict.js';
+import { encodeState, slotCodec, slotFormat, stateFormatSpec, type StateFormat } from './state-format.js';
+
+/** A slot's packed contents: f32 values, or the stored bits of a 16-bit format. */
+export type StoredSlot = Float32Array | Uint16Array;
+
+/** One tensor's slot as a state dict holds it: f32 values, 16-bit bits, or 8-bit codes and absmax. */
+export type StoredValue = Float32Array | Uint16Array | Q8Slot;
+
+export interface StateBuffers {
+  readonly buffers: Readonly<Record<string, GPUBuffer>>;
+  /** Bytes of all slot buffers together. */
+  readonly byteLength: number;
+  /** Every slot at its initial value (per group, e.g. Adagrad's initial accumulator). */
+  writeInitial(config: ResolvedConfig<any>): void;
+  /** Writes tensor i's slot values (`values(i, slot)`, f32; undefined: 0), rounded to each slot's format. */
+  write(values: (tensorIndex: number, slot: string) => Float32Array | undefined): void;
+  /** Reads every slot back; the result gives tensor i's slot in its stored form. */
+  read(): Promise<(tensorIndex: number, slot: string) => StoredValue>;
+  /** The binding range of `slot` over one segment. */
+  range(slot: string, segment: Segment): GPUBufferBinding;
+  destroy(): void;
+}
+
+export function createStateBuffers(args: { device: GPUDevice; label: string; layout: PackedLayout; slots: readonly SlotSpec[]; format: StateFormat }): StateBuffers {
+  const { device, label, layout, slots, format } = args;
+  const formats = Object.fromEntries(slots.map((slot) => [slot.name, slotFormat(slot, format)]));
+  const codecs = Object.fromEntries(slots.map((slot) => [slot.name, slotCodec(slot, format)]));
+  const bytesPerElement = (slot: string) => stateFormatSpec(formats[slot]!).bytesPerElement;
+  const buffers: Record<string, GPUBuffer> = {};
+  for (const slot of slots) {
+    buffers[slot.name] = device.createBuffer({
+      label: `${label}:${slot.name}${formats[slot.name] === 'f32' ? '' : `:${formats[slot.name]}`}`,
+      size: layout.paddedLength * bytesPerElement(slot.name),
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    });
+  }
+  const write: StateBuffers['write'] = (values) => {
+    for (const slot of slots) {
+      const packed = new Float32Array(layout.paddedLength);
+      layout.tensors.forEach((t, i) => {
+        const v = values(i, slot.name);
+        if (v) packed.set(v, t.offset);
+      });
+      const codec = codecs[slot.name];
+      if (codec) device.queue.writeBuffer(buffers[slot.name]!, 0, encodeState(codec, packed));
+      else device.queue.writeBuffer(buffers[slot.name]!, 0, packed);
+    }
+  };
+  return {
+    buffers: Object.freeze(buffers),
+    byteLength: Object.values(buffers).reduce((n, b) => n + b.size, 0),
+    writeInitial(config) {
+      write((i, slot) => {
+        const value = config.definition.initialValue(slot, config.groups[config.tensorGroup[i]!]);
+        return value === 0 ? undefined : new Float32Array(layout.tensors[i]!.length).fill(value);
+      });
+    },
+    write,
+    async read() {
+      const raw = await readBuffers(device, slots.map((slot) => ({ buffer: buffers[slot.name]!, byteLength: buffers[slot.name]!.size })), `${label}:state`);
+      const packed = new Map<string, StoredSlot>(slots.map((slot, k) => [slot.name, formats[slot.name] === 'f32' ? raw[k]! : new Uint16Array(raw[k]!.buffer)]));
+      return (i, slot) => {
+        const t = layout.tensors[i]!;
+        return packed.get(slot)!.slice(t.offset, t.offset + t.length);
+      };
+    },
+    range(slot, segment) {
+      const bytes = bytesPerElement(slot);
+      return { buffer: buffers[slot]!, offset: segment.firstElement * bytes, size: segment.elementCount * bytes };
+    },
+    destroy() {
+      for (const buffer of Object.values(buffers)) buffer.destroy();
+    },
+  };
+}
