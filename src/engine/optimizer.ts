@@ -4,15 +4,15 @@
  * records one compute pass with one dispatch per segment (one in total unless the device limits
  * force a split), plus the accumulation and control passes when those features are on.
  */
-import { checkOptionsObject, checkScheduleAllowed, resolveConfig, updatedGroups, type OptimizerOptions, type ResolvedConfig } from '../core/config.js';
+import { checkScheduleAllowed, updatedGroups, type OptimizerOptions, type ResolvedConfig } from '../core/config.js';
 import { alignUp, CHUNK_ELEMENTS, dispatchGrid, kernelDispatch, type PackedLayout } from '../core/layout.js';
 import { getDefinition, type OptimizerName, type OptimizerOptionsMap } from '../optimizers/registry.js';
 import { checkParameterSet, parameterSetLifecycle, type ParameterSet } from './parameters.js';
 import { checkSchedule, type LrSchedule } from '../core/schedules.js';
 import { buildStateDict, checkStateDict, checkStateDictOptions, checkedDequantized, type OptimizerStateDict, type StateDictOptions } from '../state/state-dict.js';
-import { resolveStateFormat, resolveStochasticRounding, stateFormatDefines, type StateFormat, type StochasticRounding } from '../state/state-format.js';
+import { stateFormatDefines, type StateFormat } from '../state/state-format.js';
 import { CHUNK_REDUCTIONS, scratchEntries } from '../passes/tensor-reduction.js';
-import { resolveTraining, type TrainingOptions } from '../control/training.js';
+import { type TrainingOptions } from '../control/training.js';
 import { createAccumulator } from '../control/accumulator.js';
 import { bindGroupEntries, storageBufferCount } from './bindings.js';
 import { createBookkeeping } from '../core/bookkeeping.js';
@@ -29,34 +29,11 @@ import { createScalarRing } from './scalar-ring.js';
 import { packScalars, scalarLayout } from '../core/scalars.js';
 import { createStateBuffers } from '../state/state-buffers.js';
 import { createQ8StateBuffers } from '../state/q8-state.js';
-import { Q8_TILE_ELEMENTS, q8TileShape, resolveQuantization, sameQuantization, type QuantizationOptions } from '../state/q8.js';
+import { Q8_TILE_ELEMENTS, q8TileShape, sameQuantization } from '../state/q8.js';
+import { resolveOptions, type OptimizerCreateOptions } from '../front/resolve.js';
 import { createTensorSums } from '../passes/tensor-sums.js';
 import { checkFactoredSizes, createFactoredState } from '../passes/factored-state.js';
 import { stateStorage, type StateStorage } from '../state/state-storage.js';
-import { describeValue } from '../core/describe-value.js';
-
-export interface OptimizerCreateOptions {
-  /**
-   * Scalar slots the ring starts with: steps that can be recorded into encoders not yet finished
-   * before the ring has to grow (it grows by itself). Default 64, at most 4096.
-   */
-  stepsInFlight?: number;
-  /**
-   * How the state slots are stored: 'f32' (default, PyTorch's), or 'bf16' / 'f16', 16 bits per
-   * element, rounded to nearest even at every store; the arithmetic stays f32 (docs/state-formats.md).
-   * Halves the state's memory and the bytes a step moves. Adafactor's factored state stays f32.
-   */
-  stateFormat?: StateFormat;
-  /**
-   * 16-bit state only: round each stored value up or down at random, with the probability that
-   * makes the stored value right on average (small updates are not lost), instead of to nearest.
-   * `true` (seed 0) or `{ seed }`; reproducible: the noise is a hash of the seed, the update count,
-   * the slot and the element, the same on every device and in the CPU reference.
-   */
-  stochasticRounding?: StochasticRounding;
-  /** stateFormat 'q8': `{ blockSize: 256, minQuantizedElements: 4096 }` by default (docs/state-formats.md). */
-  quantization?: QuantizationOptions;
-}
 
 export interface Optimizer<H extends object = Record<string, unknown>> {
   readonly name: string;
@@ -144,8 +121,6 @@ export interface StepOptions {
   timestampWrites?: GPUComputePassTimestampWrites;
 }
 
-const MAX_STEPS_IN_FLIGHT = 4096;
-
 /** Bytes between the segments' entries in the segment-info uniform buffer (an offset alignment). */
 const SEGMENT_INFO_STRIDE = 256;
 
@@ -175,18 +150,9 @@ export function createOptimizer<N extends OptimizerName>(
 export function createOptimizer(name: string, params: ParameterSet, options: object = {}): Optimizer<any> {
   const definition = getDefinition(name);
   checkParameterSet(params, 'createOptimizer');
-  checkOptionsObject(options, `createOptimizer('${name}') options`);
-  const { stepsInFlight = 64, stateFormat: formatOption, stochasticRounding, quantization: quantizationOption, ...otherOptions } = options as OptimizerCreateOptions & TrainingOptions;
-  const stateFormat = resolveStateFormat(definition, formatOption, `createOptimizer('${name}')`);
-  const quantization = resolveQuantization(quantizationOption, stateFormat === 'q8', `createOptimizer('${name}')`);
-  const roundingSeed = resolveStochasticRounding(stochasticRounding, stateFormat, `createOptimizer('${name}')`);
-  if (!Number.isSafeInteger(stepsInFlight) || stepsInFlight < 1 || stepsInFlight > MAX_STEPS_IN_FLIGHT) {
-    throw new RangeError(`webgpu-optim: stepsInFlight must be an integer in [1, ${MAX_STEPS_IN_FLIGHT}], got ${describeValue(stepsInFlight)}`);
-  }
-  const { training, rest } = resolveTraining(otherOptions);
-  checkScheduleAllowed(definition, training.schedule);
+  const { config: initialConfig, training, stateFormat, quantization, roundingSeed, stepsInFlight } = resolveOptions(definition, params.tensors.map((t) => t.name), options, `createOptimizer('${name}')`);
   const { device, layout, tensors } = params;
-  let config: ResolvedConfig<any> = resolveConfig(definition, tensors.map((t) => t.name), rest);
+  let config: ResolvedConfig<any> = initialConfig;
   const slots = definition.slots(config.defines);
   const slotNames = new Set(slots.map((slot) => slot.name));
   const defines = { ...config.defines, GRAD_CONTROL: training.control, ...stateFormatDefines(stateFormat), STOCHASTIC: roundingSeed !== undefined };

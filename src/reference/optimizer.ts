@@ -4,18 +4,19 @@
  * 1.13's single-tensor path operation by operation. It is the yardstick the kernels are tested
  * against, and it accepts, refuses and counts exactly what the GPU engine does.
  */
-import { checkOptionsObject, checkScheduleAllowed, resolveConfig, updatedGroups, type OptimizerOptions, type ResolvedConfig } from '../core/config.js';
+import { checkScheduleAllowed, updatedGroups, type OptimizerOptions, type ResolvedConfig } from '../core/config.js';
 import { createBookkeeping } from '../core/bookkeeping.js';
 import { applyStepEntries, namedScalars, packScalars, ROUNDING_STEP, scalarLayout, stepEntries } from '../core/scalars.js';
 import { getDefinition, type OptimizerName, type OptimizerOptionsMap } from '../optimizers/registry.js';
 import { checkSchedule, type LrSchedule } from '../core/schedules.js';
 import { buildStateDict, checkStateDict, checkStateDictOptions, checkedDequantized, type OptimizerStateDict, type StateDictOptions, type TensorInfo } from '../state/state-dict.js';
-import { encodeState, resolveStateFormat, resolveStochasticRounding, roundingNoise, roundToFormat, slotCodec, type SlotCodec, type StateFormat, type StochasticRounding } from '../state/state-format.js';
+import { resolveOptions, type OptimizerCreateOptions } from '../front/resolve.js';
+import { encodeState, roundingNoise, roundToFormat, slotCodec, type SlotCodec, type StateFormat } from '../state/state-format.js';
 import { tensorOffsets } from '../core/layout.js';
-import { resolveQuantization, sameQuantization, type QuantizationOptions } from '../state/q8.js';
+import { sameQuantization } from '../state/q8.js';
 import { createQ8Twin } from './q8-twin.js';
 import { checkGradients, checkTensorSpecs, elementCount, shapeOf } from '../core/tensors.js';
-import { resolveTraining, type TrainingOptions } from '../control/training.js';
+import { type TrainingOptions } from '../control/training.js';
 import { controlStep, initialControlState, type ControlState } from './gradient-control.js';
 import type { OptimizerDefinition } from '../core/definition.js';
 
@@ -79,26 +80,14 @@ function namedParams(params: unknown): { tensors: TensorInfo[]; data: Float32Arr
 export function createReferenceOptimizer<N extends OptimizerName>(
   name: N,
   params: readonly (Float32Array | NamedTensor)[],
-  options?: OptimizerOptions<OptimizerOptionsMap[N]> & TrainingOptions & { stepsInFlight?: number; stateFormat?: StateFormat; stochasticRounding?: StochasticRounding; quantization?: QuantizationOptions },
+  options?: OptimizerOptions<OptimizerOptionsMap[N]> & TrainingOptions & OptimizerCreateOptions,
 ): ReferenceOptimizer<OptimizerOptionsMap[N]>;
 export function createReferenceOptimizer(name: string, params: readonly (Float32Array | NamedTensor)[], options: object = {}): ReferenceOptimizer<any> {
   const definition = getDefinition(name);
   const { tensors, data } = namedParams(params);
-  checkOptionsObject(options, `createReferenceOptimizer('${name}') options`);
-  // stepsInFlight sizes the GPU's scalar ring; the twin has none, but accepts the same options.
-  const { stepsInFlight: _ring, stateFormat: formatOption, stochasticRounding, quantization: quantizationOption, ...withoutEngineOptions } = options as {
-    stepsInFlight?: number;
-    stateFormat?: unknown;
-    stochasticRounding?: unknown;
-    quantization?: unknown;
-  };
-  const stateFormat = resolveStateFormat(definition, formatOption, `createReferenceOptimizer('${name}')`);
-  const quantization = resolveQuantization(quantizationOption, stateFormat === 'q8', `createReferenceOptimizer('${name}')`);
-  const roundingSeed = resolveStochasticRounding(stochasticRounding, stateFormat, `createReferenceOptimizer('${name}')`);
-  const { training, rest } = resolveTraining(withoutEngineOptions);
-  checkScheduleAllowed(definition, training.schedule);
+  const { config: initialConfig, training, stateFormat, quantization, roundingSeed } = resolveOptions(definition, tensors.map((t) => t.name), options, `createReferenceOptimizer('${name}')`);
   let schedule = training.schedule;
-  let config: ResolvedConfig<any> = resolveConfig(definition, tensors.map((t) => t.name), rest);
+  let config: ResolvedConfig<any> = initialConfig;
   const slotSpecs = definition.slots(config.defines);
   const slots = slotSpecs.map((s) => s.name);
   /** Each per-element slot's codec (none: f32); rounding through it is the twin of a GPU store. */

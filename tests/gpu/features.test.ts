@@ -12,7 +12,6 @@ import { compareWithReference, runParity, stageGradients } from '../helpers/pari
 import { ODD_SIZES, PARITY_TOLERANCE, REGISTERED } from '../helpers/cases.js';
 
 /** Bitwise identity (NaN equal to NaN): used where the same kernel does the same work twice. */
-const IDENTICAL = { atol: 0, rtol: 0 };
 
 async function snapshot(opt: Optimizer<any>, params: ParameterSet) {
   return { params: await params.read(), state: (await opt.stateDict()).state };

@@ -1,0 +1,67 @@
+/**
+ * The one option resolver of an optimizer: `createOptimizer` (GPU) and `createReferenceOptimizer`
+ * (its CPU twin) take the same options and refuse the same values with the same messages, because
+ * both resolve them here, before either allocates anything.
+ */
+import { checkOptionsObject, checkScheduleAllowed, resolveConfig, type ResolvedConfig } from '../core/config.js';
+import type { OptimizerDefinition } from '../core/definition.js';
+import { describeValue } from '../core/describe-value.js';
+import { resolveTraining, type ResolvedTraining, type TrainingOptions } from '../control/training.js';
+import { resolveQuantization, type Quantization, type QuantizationOptions } from '../state/q8.js';
+import { resolveStateFormat, resolveStochasticRounding, type StateFormat, type StochasticRounding } from '../state/state-format.js';
+
+export interface OptimizerCreateOptions {
+  /**
+   * Scalar slots the ring starts with: steps that can be recorded into encoders not yet finished
+   * before the ring has to grow (it grows by itself). Default 64, at most 4096. (The CPU twin has no
+   * ring; it checks the value all the same.)
+   */
+  stepsInFlight?: number;
+  /**
+   * How the state slots are stored: 'f32' (default, PyTorch's), or 'bf16' / 'f16', 16 bits per
+   * element, rounded to nearest even at every store; the arithmetic stays f32 (docs/state-formats.md).
+   * Halves the state's memory and the bytes a step moves. Adafactor's factored state stays f32.
+   */
+  stateFormat?: StateFormat;
+  /**
+   * 16-bit state only: round each stored value up or down at random, with the probability that
+   * makes the stored value right on average (small updates are not lost), instead of to nearest.
+   * `true` (seed 0) or `{ seed }`; reproducible: the noise is a hash of the seed, the update count,
+   * the slot and the element, the same on every device and in the CPU reference.
+   */
+  stochasticRounding?: StochasticRounding;
+  /** stateFormat 'q8': `{ blockSize: 256, minQuantizedElements: 4096 }` by default (docs/state-formats.md). */
+  quantization?: QuantizationOptions;
+}
+
+/** Everything an optimizer's options decide, checked. */
+export interface ResolvedOptions<H extends object> {
+  readonly config: ResolvedConfig<H>;
+  readonly training: ResolvedTraining;
+  readonly stateFormat: StateFormat;
+  readonly quantization: Quantization | undefined;
+  /** The stochastic-rounding seed (undefined: round to nearest). */
+  readonly roundingSeed: number | undefined;
+  readonly stepsInFlight: number;
+}
+
+export const MAX_STEPS_IN_FLIGHT = 4096;
+
+/**
+ * Checks and resolves `options` of optimizer `definition` over tensors named `tensorNames`;
+ * `caller` names the public call in every message (e.g. `createOptimizer('adam')`).
+ */
+export function resolveOptions<H extends object>(definition: OptimizerDefinition<H, any>, tensorNames: readonly string[], options: unknown, caller: string): ResolvedOptions<H> {
+  checkOptionsObject(options, `${caller} options`);
+  const { stepsInFlight = 64, stateFormat: formatOption, stochasticRounding, quantization: quantizationOption, ...otherOptions } = options as OptimizerCreateOptions & TrainingOptions;
+  const stateFormat = resolveStateFormat(definition, formatOption, caller);
+  const quantization = resolveQuantization(quantizationOption, stateFormat === 'q8', caller);
+  const roundingSeed = resolveStochasticRounding(stochasticRounding, stateFormat, caller);
+  if (!Number.isSafeInteger(stepsInFlight) || stepsInFlight < 1 || stepsInFlight > MAX_STEPS_IN_FLIGHT) {
+    throw new RangeError(`webgpu-optim: stepsInFlight must be an integer in [1, ${MAX_STEPS_IN_FLIGHT}], got ${describeValue(stepsInFlight)}`);
+  }
+  const { training, rest } = resolveTraining(otherOptions);
+  checkScheduleAllowed(definition, training.schedule);
+  const config = resolveConfig(definition, tensorNames, rest);
+  return { config, training, stateFormat, quantization, roundingSeed, stepsInFlight };
+}
