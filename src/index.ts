@@ -3,7 +3,8 @@
  * @packageDocumentation
  */
 export { createParameterSet, type ParameterSet, type ParameterSetOptions } from './engine/parameters.js';
-export { createOptimizer, type Optimizer, type StepOptions } from './engine/optimizer.js';
+export { createOptimizer, type Optimizer } from './engine/optimizer.js';
+export type { StepOptions } from './engine/step-call.js';
 export type { OptimizerCreateOptions } from './front/resolve.js';
 export { createReferenceOptimizer, type NamedTensor, type ReferenceOptimizer } from './reference/optimizer.js';
 export { dequantizeStateDict, stateDictFromJSON, stateDictToJSON, type OptimizerStateDict, type StateDictOptions } from './state/state-dict.js';

@@ -4,6 +4,7 @@
  * lists below. The finalize pass (shaders/grad-stats.wgsl) writes the state words; the host
  * writes the settings at creation and on loadStateDict.
  */
+import type { BindingSpec } from '../core/passes.js';
 import type { ResolvedTraining } from './training.js';
 
 type WordType = 'u32' | 'f32';
@@ -36,6 +37,9 @@ export type ControlWord = (typeof HEADER)[number][0];
 /** Word index of each header field. */
 export const CONTROL_WORD = Object.fromEntries(HEADER.map(([name], i) => [name, i])) as Record<ControlWord, number>;
 export const CONTROL_HEADER_WORDS = HEADER.length;
+
+/** The control block as the update kernel binds it (when gradient control is on). */
+export const CONTROL_BINDING: BindingSpec = { name: 'control', declaration: 'var<storage, read> control: Control', type: 'read-only-storage' };
 
 /** Per-group entry: the clip coefficient, the group's norm, and the step-table values of the step taken. */
 export const GROUP_WORD = { multiplier: 0, norm: 1, stepValues: 4 } as const;

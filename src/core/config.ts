@@ -72,14 +72,13 @@ function validateGroup<H extends object>(definition: OptimizerDefinition<H, any>
   definition.validate?.(options);
 }
 
-/** Flags of the kernel the groups need, MULTI_GROUP, LAYERWISE (per-tensor sums) and FACTORED (Adafactor's state) included. */
+/**
+ * Flags of the kernel the groups need: the definition's, MULTI_GROUP, and those of its passes
+ * (LAYERWISE, FACTORED…). LAYERWISE is always given a value: common.wgsl's `groupAt` reads the group
+ * from the per-tensor sums' chunk table when there is one.
+ */
 export function kernelDefines<H extends object>(definition: OptimizerDefinition<H>, groups: readonly H[]): KernelDefines {
-  return {
-    ...definition.defines(groups),
-    MULTI_GROUP: groups.length > 1,
-    LAYERWISE: definition.tensorSums !== undefined,
-    FACTORED: definition.shapedSlots !== undefined,
-  };
+  return Object.assign({ ...definition.defines(groups), MULTI_GROUP: groups.length > 1, LAYERWISE: false }, ...(definition.passes ?? []).map((pass) => pass.flags));
 }
 
 function checkStructural<H extends object>(definition: OptimizerDefinition<H>, groups: readonly H[]): void {

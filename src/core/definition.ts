@@ -6,6 +6,7 @@
  * training-control path) is derived from the definition by src/engine/.
  */
 
+import type { PassDeclaration } from './passes.js';
 import type { OptionCheck } from './validate.js';
 
 /** Pipeline-creation flags of a kernel (`#if NAME` in the .wgsl files). */
@@ -137,6 +138,12 @@ export interface OptimizerDefinition<H extends object = object, S extends string
    * partials pass (shaders/q8-layerwise.wgsl) and the update pass only loads it.
    */
   readonly partialsStore?: string;
+  /**
+   * What the step does before the element-wise update, in order (src/core/passes.ts): per-tensor
+   * sums, factored state, matrix products… Each pass brings its bindings, flags and dispatches; the
+   * engine records whatever is declared here.
+   */
+  readonly passes?: readonly PassDeclaration[];
   /**
    * Factored state (Adafactor): slots whose size follows each tensor's shape, kept in one buffer in
    * per-tensor regions (see src/passes/factored.ts), besides the per-element `slots`.

@@ -4,35 +4,28 @@
  * records one compute pass with one dispatch per segment (one in total unless the device limits
  * force a split), plus the accumulation and control passes when those features are on.
  */
-import { checkScheduleAllowed, updatedGroups, type OptimizerOptions, type ResolvedConfig } from '../core/config.js';
-import { alignUp, CHUNK_ELEMENTS, dispatchGrid, kernelDispatch, type PackedLayout } from '../core/layout.js';
+import { checkScheduleAllowed, updatedGroups, type OptimizerOptions } from '../core/config.js';
 import { getDefinition, type OptimizerName, type OptimizerOptionsMap } from '../optimizers/registry.js';
 import { checkParameterSet, parameterSetLifecycle, type ParameterSet } from './parameters.js';
 import { checkSchedule, type LrSchedule } from '../core/schedules.js';
 import { buildStateDict, checkStateDict, checkStateDictOptions, checkedDequantized, type OptimizerStateDict, type StateDictOptions } from '../state/state-dict.js';
-import { stateFormatDefines, type StateFormat } from '../state/state-format.js';
-import { CHUNK_REDUCTIONS, scratchEntries } from '../passes/tensor-reduction.js';
+import { type StateFormat } from '../state/state-format.js';
 import { type TrainingOptions } from '../control/training.js';
-import { createAccumulator } from '../control/accumulator.js';
-import { bindGroupEntries, storageBufferCount } from './bindings.js';
 import { createBookkeeping } from '../core/bookkeeping.js';
 import { CONTROL_WORD, type ControlSnapshot } from '../control/control-block.js';
-import { checkEncoder } from '../core/encoder.js';
 import { createGpuOutcomes } from './gpu-outcomes.js';
 import { createRecordedEncoders } from './recorded-encoders.js';
-import { checkStepOptions } from './step-options.js';
-import { createGradientControl } from '../control/gradient-control.js';
-import { createGroupTable } from './group-table.js';
 import { createLifecycle } from '../core/lifecycle.js';
-import { getKernelPipeline } from './pipelines.js';
-import { createScalarRing } from './scalar-ring.js';
-import { packScalars, scalarLayout } from '../core/scalars.js';
-import { createStateBuffers } from '../state/state-buffers.js';
-import { createQ8StateBuffers } from '../state/q8-state.js';
-import { Q8_TILE_ELEMENTS, q8TileShape, sameQuantization } from '../state/q8.js';
+import { sameQuantization } from '../state/q8.js';
 import { resolveOptions, type OptimizerCreateOptions } from '../front/resolve.js';
-import { createTensorSums } from '../passes/tensor-sums.js';
-import { checkFactoredSizes, createFactoredState } from '../passes/factored-state.js';
+import { createOptimizerModules } from './optimizer-modules.js';
+import { createStepRecorder } from './step-recorder.js';
+import { createStepCall, type StepOptions } from './step-call.js';
+import { createModeSwitch, switchScalars } from './mode-switch.js';
+import { controlReaders } from './control-readers.js';
+import type { LiveSettings } from './live-settings.js';
+import { checkStorageBuffers, createUpdateKernel, mainVariant, variantFlags } from './update-kernel.js';
+
 import { stateStorage, type StateStorage } from '../state/state-storage.js';
 
 export interface Optimizer<H extends object = Record<string, unknown>> {
@@ -116,22 +109,6 @@ export interface Optimizer<H extends object = Record<string, unknown>> {
   destroy(): void;
 }
 
-export interface StepOptions {
-  /** Timestamp writes for the step's compute pass (profiling with the `timestamp-query` feature). */
-  timestampWrites?: GPUComputePassTimestampWrites;
-}
-
-/** Bytes between the segments' entries in the segment-info uniform buffer (an offset alignment). */
-const SEGMENT_INFO_STRIDE = 256;
-
-/** Per segment, `vec4<u32>(first element, rounding seed, 0, 0)`: what stochastic rounding hashes. */
-function createSegmentInfo(device: GPUDevice, label: string, layout: PackedLayout, seed: number): GPUBuffer {
-  const buffer = device.createBuffer({ label: `${label}:segmentInfo`, size: layout.segments.length * SEGMENT_INFO_STRIDE, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-  const words = new Uint32Array(buffer.size / 4);
-  layout.segments.forEach((segment, s) => words.set([segment.firstElement, seed], (s * SEGMENT_INFO_STRIDE) / 4));
-  device.queue.writeBuffer(buffer, 0, words);
-  return buffer;
-}
 
 /**
  * Creates optimizer `name` over a parameter set.
@@ -150,174 +127,35 @@ export function createOptimizer<N extends OptimizerName>(
 export function createOptimizer(name: string, params: ParameterSet, options: object = {}): Optimizer<any> {
   const definition = getDefinition(name);
   checkParameterSet(params, 'createOptimizer');
-  const { config: initialConfig, training, stateFormat, quantization, roundingSeed, stepsInFlight } = resolveOptions(definition, params.tensors.map((t) => t.name), options, `createOptimizer('${name}')`);
+  const resolved = resolveOptions(definition, params.tensors.map((t) => t.name), options, `createOptimizer('${name}')`);
+  const { training, stateFormat, quantization } = resolved;
   const { device, layout, tensors } = params;
-  let config: ResolvedConfig<any> = initialConfig;
-  const slots = definition.slots(config.defines);
-  const slotNames = new Set(slots.map((slot) => slot.name));
-  const defines = { ...config.defines, GRAD_CONTROL: training.control, ...stateFormatDefines(stateFormat), STOCHASTIC: roundingSeed !== undefined };
-  const storageBuffers = storageBufferCount(slots, defines);
-  if (storageBuffers > device.limits.maxStorageBuffersPerShaderStage) {
-    throw new RangeError(
-      `webgpu-optim: ${name} with these options binds ${storageBuffers} storage buffers, over the ` +
-        `device's maxStorageBuffersPerShaderStage (${device.limits.maxStorageBuffersPerShaderStage})`,
-    );
-  }
-  if (definition.shapedSlots) checkFactoredSizes(name, layout, device.limits.maxStorageBufferBindingSize);
+  const variant = mainVariant({
+    definition,
+    flags: variantFlags(resolved.config.defines, training.control, stateFormat, resolved.roundingSeed !== undefined),
+    stateFormat,
+    quantization,
+    workgroupSize: params.workgroupSize,
+    vectorsPerInvocation: params.vectorsPerInvocation,
+  });
+  // Every limit is checked before anything is made.
+  checkStorageBuffers(variant, device.limits);
+  for (const pass of definition.passes ?? []) pass.check?.(name, layout, device.limits);
   const label = `${params.label}:${name}`;
   const lifecycle = createLifecycle(`optimizer ${name} ("${label}")`, device, parameterSetLifecycle(params));
-  // 8-bit state: one workgroup per tile (shaders/q8.wgsl), else the shape the set was made with.
-  const tile = quantization && q8TileShape(quantization.blockSize);
-  const kernel = tile
-    ? getKernelPipeline(device, definition, defines, tile.lanes, 'mainBlockwise', tile.laneVectors)
-    : getKernelPipeline(device, definition, defines, params.workgroupSize, 'main', params.vectorsPerInvocation);
-  const kernelGrid = layout.segments.map((segment) =>
-    tile
-      ? dispatchGrid(Math.ceil(segment.elementCount / tile.elements), device.limits.maxComputeWorkgroupsPerDimension, 'a segment of 8-bit state tiles')
-      : kernelDispatch(segment, params.workgroupSize, params.vectorsPerInvocation),
-  );
-
-  // Everything the optimizer owns (pipelines are shared, per device).
-  const q8State = quantization && createQ8StateBuffers({ device, label, layout, slots, quantization, tensorGroup: config.tensorGroup });
-  const state = q8State ?? createStateBuffers({ device, label, layout, slots, format: stateFormat });
-  state.writeInitial(config);
-  if (definition.initialFromParams?.length) {
-    const encoder = device.createCommandEncoder({ label: `${label}:initialState` });
-    // These slots are f32 in every format (alwaysF32; tested): a plain copy.
-    for (const slot of definition.initialFromParams) encoder.copyBufferToBuffer(params.paramBuffer, 0, state.buffers[slot]!, 0, layout.paddedLength * 4);
-    device.queue.submit([encoder.finish()]);
-  }
-  const chunkTable = createGroupTable(device, label, layout, config);
-  const segmentInfo = roundingSeed === undefined ? undefined : createSegmentInfo(device, label, layout, roundingSeed);
-  const factored = definition.shapedSlots
-    ? createFactoredState({ device, label, layout, tensorGroup: config.tensorGroup, scratchBase: scratchEntries(layout) })
-    : undefined;
-  const factorPipelines = factored && {
-    factorSums: getKernelPipeline(device, definition, defines, params.workgroupSize, 'factorSums'),
-    factorUpdate: getKernelPipeline(device, definition, defines, params.workgroupSize, 'factorUpdate'),
-    rowMeans: getKernelPipeline(device, definition, defines, params.workgroupSize, 'rowMeans'),
-  };
-  // 8-bit state that partials() stores (LAMB's moments) is quantized in the partials pass, by tiles
-  // (shaders/q8-layerwise.wgsl).
-  const blockwisePartials = quantization !== undefined && definition.partialsStore !== undefined;
-  // Its tile is the largest (4 vec4s per invocation): its sums follow tensorPartials' tree order.
-  const partialsTile = q8TileShape(Q8_TILE_ELEMENTS);
-  const tensorSums = definition.tensorSums
-    ? createTensorSums({
-        device,
-        label,
-        layout,
-        tensorGroup: config.tensorGroup,
-        extraEntries: factored?.scratchEntries,
-        reduction: params.chunkReduction,
-        partialsElementsPerWorkgroup: blockwisePartials ? partialsTile.elements : undefined,
-      })
-    : undefined;
-  const partials =
-    tensorSums &&
-    (blockwisePartials
-      ? getKernelPipeline(device, definition, defines, partialsTile.lanes, 'tensorPartialsBlockwise', partialsTile.laneVectors)
-      : getKernelPipeline(device, definition, defines, params.workgroupSize, CHUNK_REDUCTIONS[params.chunkReduction].entryPoint));
-  const accumulator =
-    training.accumulationSteps > 1 ? createAccumulator({ device, label, layout, gradBuffer: params.gradBuffer, workgroupSize: params.workgroupSize }) : undefined;
-  const gradientSource = accumulator?.buffer ?? params.gradBuffer;
-  const control = training.control
-    ? createGradientControl({ device, label, layout, definition, groups: config.groups, training, chunkTable, source: gradientSource, onFailure: lifecycle.fail })
-    : undefined;
-  const scalarsPerGroup = scalarLayout(definition).names.length;
-  const slotBytes = alignUp(config.groups.length * scalarsPerGroup * 4, Math.max(256, device.limits.minStorageBufferOffsetAlignment));
-  const ring = createScalarRing({
-    device,
-    label,
-    slotBytes,
-    slots: stepsInFlight,
-    bindGroups: (ringBuffer) =>
-      layout.segments.map((segment, s) => {
-        const range = (buffer: GPUBuffer) => ({ buffer, offset: segment.firstElement * 4, size: segment.elementCount * 4 });
-        const entries = bindGroupEntries(kernel.bindings, (binding) => {
-          if (binding === 'hyper') return { buffer: ringBuffer, offset: 0, size: slotBytes };
-          if (binding === 'param') return range(params.paramBuffer);
-          if (binding === 'grad') return range(gradientSource);
-          if (binding === 'control') return { buffer: control!.buffer };
-          if (binding === 'chunkGroup') return { buffer: chunkTable!, offset: (segment.firstElement / CHUNK_ELEMENTS) * 4, size: (segment.elementCount / CHUNK_ELEMENTS) * 4 };
-          if (binding === 'chunkTensor') return tensorSums!.chunkTensorRange(s);
-          if (binding === 'tensorScratch') return tensorSums!.scratch;
-          if (binding === 'factors') return { buffer: factored!.buffer };
-          if (binding === 'factorTable') return { buffer: factored!.table };
-          if (binding === 'segment') return { buffer: segmentInfo!, offset: s * SEGMENT_INFO_STRIDE, size: 16 };
-          if (binding === 'q8Chunks') return q8State!.chunkRange(s);
-          if (binding === 'q8Maps') return q8State!.maps;
-          return state.range(binding.slice('slot:'.length), segment);
-        });
-        return device.createBindGroup({ label: `${label}:segment${s}`, layout: kernel.bindGroupLayout, entries });
-      }),
-  });
+  const kernel = createUpdateKernel(device, layout, variant, params.workgroupSize);
+  const modules = createOptimizerModules({ device, label, params, kernel, resolved, training, onFailure: lifecycle.fail });
+  const { state, q8State, control, accumulator, shapedState: factored } = modules;
+  const slotNames = new Set(definition.slots(resolved.config.defines).map((slot) => slot.name));
+  const recorder = createStepRecorder({ device, label, kernel, modules, groups: resolved.config.groups.length, stepsInFlight: resolved.stepsInFlight });
+  const live: LiveSettings = { config: resolved.config, schedule: training.schedule, mode: definition.modes?.initial };
   const book = createBookkeeping(training.accumulationSteps);
   const outcomes = createGpuOutcomes(device, lifecycle.fail);
   const recorded = createRecordedEncoders();
-  const staging = new Float32Array(slotBytes / 4);
-  let schedule = training.schedule;
-  let mode: 'train' | 'eval' | undefined = definition.modes?.initial;
-
-  /** One dispatch of the kernel's `toEval` / `toTrain` entry point over every segment. */
-  const switchMode = (to: 'train' | 'eval', encoder: GPUCommandEncoder | undefined) => {
-    lifecycle.check();
-    if (!definition.modes) throw new Error(`webgpu-optim: ${name} has no train/eval modes`);
-    checkEncoder(encoder, `${name}.${to}`);
-    if (mode === to) return;
-    const from = mode;
-    const pipeline = getKernelPipeline(device, definition, defines, params.workgroupSize, to === 'eval' ? 'toEval' : 'toTrain');
-    const scalars = packScalars(definition, config.groups, book.stepCount + 1, { deviceStep: training.control, out: staging });
-    outcomes.open();
-    try {
-      const own = encoder ?? device.createCommandEncoder({ label: `${label}:${to}` });
-      const slot = ring.reserve(encoder);
-      device.queue.writeBuffer(slot.buffer, slot.offset, scalars);
-      const pass = own.beginComputePass({ label: `${label}:${to}` });
-      pass.setPipeline(pipeline.pipeline);
-      layout.segments.forEach((segment, s) => {
-        pass.setBindGroup(0, slot.bindGroups[s]!, [slot.offset]);
-        pass.dispatchWorkgroups(segment.workgroupsX, segment.workgroupsY);
-      });
-      pass.end();
-      if (encoder) recorded.note(encoder);
-      else device.queue.submit([own.finish()]);
-      mode = to;
-    } finally {
-      // The GPU may refuse the switch (an encoder finished before we saw it): the parameters then
-      // still hold the other point, so the mode goes back and the optimizer refuses until a load.
-      outcomes.close(
-        () => `the switch to ${to}`,
-        () => {
-          if (encoder) recorded.forget(encoder);
-          if (mode === to) mode = from;
-        },
-      );
-    }
-  };
-
-  const recordUpdate = (encoder: GPUCommandEncoder, update: number, scalars: Float32Array<ArrayBuffer>, timestampWrites?: GPUComputePassTimestampWrites) => {
-    const slot = ring.reserve(encoder === ownEncoder ? undefined : encoder);
-    device.queue.writeBuffer(slot.buffer, slot.offset, scalars);
-    if (control) {
-      control.prepare(update);
-      control.record(encoder);
-    }
-    const pass = encoder.beginComputePass({ label: `${label}:step`, timestampWrites });
-    // Layer-wise: the factored state and the per-tensor sums first, in the same pass (dispatches see
-    // each other's writes).
-    const segmentBindGroup = (s: number): [GPUBindGroup, number[]] => [slot.bindGroups[s]!, [slot.offset]];
-    factored?.record(pass, factorPipelines!, segmentBindGroup);
-    tensorSums?.record(pass, partials!.pipeline, segmentBindGroup);
-    pass.setPipeline(kernel.pipeline);
-    kernelGrid.forEach(([x, y], s) => {
-      pass.setBindGroup(0, slot.bindGroups[s]!, [slot.offset]);
-      pass.dispatchWorkgroups(x, y);
-    });
-    pass.end();
-    accumulator?.clear(encoder);
-  };
-  let ownEncoder: GPUCommandEncoder | undefined;
+  const staging = new Float32Array(recorder.slotWords);
+  const calls = { device, label, definition, live, lifecycle, outcomes, recorded, recorder };
+  const switchMode = createModeSwitch({ ...calls, scalars: switchScalars(definition, live, () => book.stepCount, training.control, staging) });
+  const step = createStepCall({ ...calls, book, deviceStep: training.control, accumulator, staging });
 
   /**
    * Every copy a state dict needs, submitted now, in one go: the dict is the state at the call,
@@ -340,80 +178,32 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
       return book.microStepCount;
     },
     get groups() {
-      return config.groups;
+      return live.config.groups;
     },
     stateBuffers: state.buffers,
     stateFormat,
-    stateBytes: state.byteLength + (factored?.buffer.size ?? 0),
+    stateBytes: state.byteLength + (factored?.byteLength ?? 0),
     stateStorage: stateStorage(tensors, stateFormat, quantization),
     get mode() {
-      return mode;
+      return live.mode;
     },
     train: (encoder) => switchMode('train', encoder),
     eval: (encoder) => switchMode('eval', encoder),
-    step(encoder, stepOptions) {
-      lifecycle.check();
-      checkEncoder(encoder, `${name}.step`);
-      checkStepOptions(stepOptions, `${name}.step`);
-      if (mode === 'eval') throw new Error(`webgpu-optim: ${name}: the parameters hold the averaged point (eval mode); call train() before step()`);
-      outcomes.open();
-      let recording = false;
-      try {
-        book.run(
-          (plan) => (plan.due ? packScalars(definition, config.groups, plan.update, { schedule, deviceStep: training.control, out: staging }) : undefined),
-          {
-            begin: () => {
-              recording = true;
-              ownEncoder = encoder ? undefined : device.createCommandEncoder({ label: `${label}:step` });
-            },
-            accumulate: accumulator ? () => accumulator.record(encoder ?? ownEncoder!) : undefined,
-            update: (update, scalars) => recordUpdate(encoder ?? ownEncoder!, update, scalars, stepOptions?.timestampWrites),
-            end: () => {
-              if (encoder) recorded.note(encoder);
-              else device.queue.submit([ownEncoder!.finish()]);
-              ownEncoder = undefined;
-            },
-          },
-        );
-      } catch (error) {
-        // Everything is checked before recording starts; a throw after it left part of a step in
-        // the caller's encoder, which would run at its submit: the state is no longer known.
-        if (recording && encoder) lifecycle.fail(`step ${book.stepCount + 1} was recorded only in part (${error instanceof Error ? error.message : String(error)})`);
-        throw error;
-      } finally {
-        ownEncoder = undefined;
-        const step = book.stepCount;
-        outcomes.close(() => `step ${step}'s commands`, encoder && (() => recorded.forget(encoder)));
-      }
-    },
+    step,
     setHyperparameters(partial, group) {
       lifecycle.check();
-      const groups = updatedGroups(config, partial, group, book.stepCount > 0);
-      config = { ...config, groups };
+      const groups = updatedGroups(live.config, partial, group, book.stepCount > 0);
+      live.config = { ...live.config, groups };
       control?.refresh(groups);
     },
     setLrSchedule(next) {
       lifecycle.check();
       checkSchedule(next);
       checkScheduleAllowed(definition, next);
-      schedule = next;
+      live.schedule = next;
     },
     lossScale: control && training.scaling ? { buffer: control.buffer, offset: CONTROL_WORD.lossScale * 4 } : undefined,
-    async getLastGradNorm() {
-      lifecycle.check();
-      if (!control) throw new Error(`webgpu-optim: ${name}: gradient norms are computed only with gradClipping, lossScaling, skipNonFinite or computeGradNorm`);
-      return (await control.read()).totalNorm;
-    },
-    async getLossScale() {
-      lifecycle.check();
-      if (!control || !training.scaling) throw new Error(`webgpu-optim: ${name}: no lossScaling configured`);
-      return (await control.read()).lossScale;
-    },
-    async readControl() {
-      lifecycle.check();
-      if (!control) throw new Error(`webgpu-optim: ${name}: no control path (gradClipping, lossScaling, skipNonFinite or computeGradNorm)`);
-      return control.read();
-    },
+    ...controlReaders(name, control, training.scaling !== undefined, lifecycle),
     async stateDict(dictOptions) {
       lifecycle.check();
       const { dequantize } = checkStateDictOptions(dictOptions, `${name}.stateDict`);
@@ -425,8 +215,8 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
         lifecycle.check();
         throw open;
       }
-      const snapshotConfig = config;
-      const snapshotMode = mode;
+      const snapshotConfig = live.config;
+      const snapshotMode = live.mode;
       const stepCalls = book.stepCount;
       const { snapshot, packed, accumulated, pending, shaped } = await readState();
       // A step or mode switch the GPU refused is never reported as done.
@@ -453,11 +243,11 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
       lifecycle.check(true);
       const open = recorded.openError(`${name}.loadStateDict`);
       if (open) throw open;
-      const loaded = checkStateDict(definition, tensors, config, training, sd);
-      config = loaded.config;
+      const loaded = checkStateDict(definition, tensors, live.config, training, sd);
+      live.config = loaded.config;
       book.restore(loaded.stepCalls, loaded.pendingMicroSteps);
       if (control) {
-        control.refresh(config.groups);
+        control.refresh(live.config.groups);
         control.restore({ step: loaded.step, calls: loaded.stepCalls, lossScale: loaded.scaler?.scale, growthTracker: loaded.scaler?.growthTracker });
       }
       if (accumulator) {
@@ -469,19 +259,13 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
       if (q8State && sameQuantization(loaded.quantization, quantization)) q8State.writeStored(loaded.storedValue);
       else state.write(loaded.slotValues);
       factored?.write(loaded.slotValues);
-      mode = loaded.mode;
+      live.mode = loaded.mode;
       lifecycle.recover();
     },
     destroy() {
       if (!lifecycle.destroy()) return;
-      state.destroy();
-      ring.destroy();
-      chunkTable?.destroy();
-      segmentInfo?.destroy();
-      tensorSums?.destroy();
-      factored?.destroy();
-      control?.destroy();
-      accumulator?.destroy();
+      recorder.ring.destroy();
+      modules.destroy();
     },
   };
 }

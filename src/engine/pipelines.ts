@@ -1,16 +1,8 @@
-/** Every compute pipeline the engine uses, cached per device and variant (webgpu-utils style WeakMap). */
-import { kernelSource } from './wgsl.js';
-import type { KernelDefines, OptimizerDefinition } from '../core/definition.js';
+/** The update kernel's pipelines, cached per device and variant (webgpu-utils style WeakMap). */
 import { cached } from '../core/pipeline-cache.js';
 import { bindGroupLayoutEntries, kernelBindings, type KernelBinding } from './bindings.js';
-
-function flagKey(defines: KernelDefines): string {
-  return Object.entries(defines)
-    .filter(([, on]) => on)
-    .map(([name]) => name)
-    .sort()
-    .join('+');
-}
+import { gridConstants, variantKey, type KernelVariant } from './kernel-variant.js';
+import { kernelSource } from './wgsl.js';
 
 export interface KernelPipeline {
   readonly pipeline: GPUComputePipeline;
@@ -18,39 +10,18 @@ export interface KernelPipeline {
   readonly bindings: readonly KernelBinding[];
 }
 
-/** The update pipeline of one optimizer variant. */
-export function getKernelPipeline(
-  device: GPUDevice,
-  definition: OptimizerDefinition<any, any>,
-  defines: KernelDefines,
-  workgroupSize: number,
-  entryPoint = 'main',
-  vectorsPerInvocation = 1,
-): KernelPipeline {
-  // mainBlockwise, tensorPartialsBlockwise (8-bit state): workgroups of workgroupSize invocations,
-  // vectorsPerInvocation vec4s each (q8.wgsl's LANE_VECTORS, a constant of the generated source).
-  const blockwise = entryPoint.endsWith('Blockwise');
-  const shape = entryPoint === 'main' || blockwise ? `@${workgroupSize}x${vectorsPerInvocation}` : `@${workgroupSize}`;
-  const key = `${definition.name}[${flagKey(defines)}]${shape}${entryPoint === 'main' ? '' : `:${entryPoint}`}`;
+/** The pipeline of one kernel variant (its module, layout and bindings made once per device). */
+export function getKernelPipeline(device: GPUDevice, variant: KernelVariant): KernelPipeline {
+  const key = variantKey(variant);
   return cached(device, `kernel:${key}`, () => {
     const label = `webgpu-optim:${key}`;
-    const bindings = kernelBindings(definition.slots(defines), defines);
+    const bindings = kernelBindings(variant);
     const bindGroupLayout = device.createBindGroupLayout({ label: `${label}:bgl`, entries: bindGroupLayoutEntries(bindings) });
-    const module = device.createShaderModule({ label: `${label}:module`, code: kernelSource(definition, defines, blockwise ? vectorsPerInvocation : undefined) });
+    const module = device.createShaderModule({ label: `${label}:module`, code: kernelSource(variant) });
     const pipeline = device.createComputePipeline({
       label: `${label}:pipeline`,
       layout: device.createPipelineLayout({ label: `${label}:layout`, bindGroupLayouts: [bindGroupLayout] }),
-      // The mode entry points (toEval/toTrain) keep one vector per invocation.
-      compute: {
-        module,
-        entryPoint,
-        constants:
-          entryPoint === 'main'
-            ? { WORKGROUP_SIZE: workgroupSize, VECTORS_PER_INVOCATION: vectorsPerInvocation }
-            : blockwise
-              ? { TILE_LANES: workgroupSize }
-              : { WORKGROUP_SIZE: workgroupSize },
-      },
+      compute: { module, entryPoint: variant.entryPoint, constants: gridConstants(variant.grid) },
     });
     return { pipeline, bindGroupLayout, bindings };
   });

@@ -1,39 +1,38 @@
 /**
- * WGSL assembly: every kernel's source is made here from the shared files of this folder, the
+ * WGSL assembly: every update kernel's source is made here from the shared files of shaders/, the
  * optimizer's own .wgsl and the generated parts (control structs, `struct Hyper`, bindings).
  */
 import { preprocess } from '../core/wgsl-preprocess.js';
 import { bindingDeclarations, kernelBindings } from './bindings.js';
 import { controlWgsl } from '../control/control-block.js';
 import { hyperWgsl } from '../core/scalars.js';
-import type { KernelDefines, OptimizerDefinition, SlotSpec } from '../core/definition.js';
-import { slotCodec, stateFormatOf } from '../state/state-format.js';
+import type { SlotSpec } from '../core/definition.js';
+import type { KernelVariant } from './kernel-variant.js';
+import { slotCodec } from '../state/state-format.js';
 import commonSource from '../../shaders/common.wgsl?raw';
 import controlSource from '../../shaders/control.wgsl?raw';
-import layerwiseSource from '../../shaders/layerwise.wgsl?raw';
 import stateFormatSource from '../../shaders/state-format.wgsl?raw';
 import q8Source from '../../shaders/q8.wgsl?raw';
-import q8LayerwiseSource from '../../shaders/q8-layerwise.wgsl?raw';
 import { isQuantizedSlot, mapOf, Q8_MAPS, zeroCode } from '../state/q8.js';
 
 
 /**
- * The complete WGSL of one optimizer kernel variant (defines include MULTI_GROUP, GRAD_CONTROL and
- * LAYERWISE; a layer-wise kernel also gets the `tensorPartials` entry point of layerwise.wgsl).
- * `laneVectors`: with 8-bit state, the vec4s per lane of the tile pipeline the source is for
- * (q8TileShape in src/state/q8.ts); the module's other entry points do not use it.
+ * The complete WGSL of one kernel variant: the shared parts, the WGSL of its passes, its state
+ * format's accessors, and the optimizer's kernel. With 8-bit state, the source of a tile pipeline
+ * holds as many private values per slot as its lanes hold vec4s (q8TileShape in src/state/q8.ts);
+ * the module's other entry points do not use them.
  */
-export function kernelSource(definition: OptimizerDefinition<any, any>, defines: KernelDefines, laneVectors = Q8_MAX_LANE_VECTORS): string {
+export function kernelSource(variant: KernelVariant): string {
+  const { definition, flags: defines, stateFormat: format } = variant;
   const slots = definition.slots(defines);
-  const bindings = kernelBindings(slots, defines);
-  const parts = [controlWgsl(), controlSource, hyperWgsl(definition), bindingDeclarations(bindings), commonSource];
-  if (defines.LAYERWISE) parts.push(layerwiseSource);
-  const format = stateFormatOf(defines);
+  // 8-bit state that a pass's entry points store (LAMB's moments) is quantized there, by tiles.
+  const blockwise = format === 'q8' && definition.partialsStore !== undefined;
+  const passes = (definition.passes ?? []).flatMap((pass) => (pass.wgsl ? [pass.wgsl({ blockwise })] : []));
+  const parts = [controlWgsl(), controlSource, hyperWgsl(definition), bindingDeclarations(kernelBindings(variant)), commonSource, ...passes];
   if (format === 'q8') {
     const quantized = slots.filter(isQuantizedSlot);
-    const lanes = laneKs(laneVectors);
+    const lanes = laneKs(variant.grid.kind === 'tile' ? variant.grid.tile.laneVectors : Q8_MAX_LANE_VECTORS);
     parts.push(q8Source, ...quantized.map((slot) => q8Accessors(slot, lanes)), q8Finish(quantized, lanes));
-    if (definition.partialsStore) parts.push(q8LayerwiseSource);
     return preprocess([...parts, throughAccessors(definition.kernel.source, quantized)].join('\n'), defines);
   }
   const packed = slots.filter((slot) => slotCodec(slot, format));

@@ -35,8 +35,10 @@ export interface SlotRegion {
 export interface FactoredLayout {
   /** Per tensor, its slots (factoredSlots order) and where each lives in the state buffer. */
   readonly regions: readonly (readonly SlotRegion[])[];
-  /** Elements of the state buffer (each slot region starts on a 64-element boundary). */
+  /** Elements of the state (each slot region starts on a 64-element boundary). */
   readonly stateLength: number;
+  /** Elements of the buffer: the state, then the passes' scratch (an accumulator per entry, a mean per batch). */
+  readonly bufferLength: number;
   /** Row and column entries (each is summed over its elements, then its state updated). */
   readonly entries: number;
   /** (tensor, leading index) pairs: each has a mean of its row_var. */
@@ -65,10 +67,10 @@ export function factorTableBytes(shape: readonly number[]): number {
 }
 
 /**
- * Lays out the factored state of a packed set and builds the table. The scratch holds one
- * accumulator per entry from `scratchBase`, then one row mean per batch.
+ * Lays out the factored state of a packed set and builds the table. The buffer holds the state,
+ * then the passes' scratch: one accumulator per entry, then one row mean per batch.
  */
-export function factoredLayout(layout: PackedLayout, tensorGroup: readonly number[], scratchBase: number): FactoredLayout {
+export function factoredLayout(layout: PackedLayout, tensorGroup: readonly number[]): FactoredLayout {
   const T = layout.tensors.length;
   let cursor = 0;
   const regions = layout.tensors.map((t) =>
@@ -83,6 +85,8 @@ export function factoredLayout(layout: PackedLayout, tensorGroup: readonly numbe
     const f = factoringOf(t.shape);
     return n + (f.factored ? f.batches * (f.rows + f.cols) : 0);
   }, 0);
+  const stateLength = Math.max(CHUNK_ELEMENTS, cursor);
+  const scratchBase = stateLength;
   const meansBase = scratchBase + E;
   const entries: number[][] = [];
   const batches: number[][] = [];
@@ -100,5 +104,5 @@ export function factoredLayout(layout: PackedLayout, tensorGroup: readonly numbe
     }
   });
   const rows = [[T, E, batches.length, scratchBase], ...tensorRows, ...entries, ...batches];
-  return { regions, stateLength: Math.max(CHUNK_ELEMENTS, cursor), entries: E, batches: batches.length, table: Uint32Array.from(rows.flat()) };
+  return { regions, stateLength, bufferLength: stateLength + E + batches.length, entries: E, batches: batches.length, table: Uint32Array.from(rows.flat()) };
 }

@@ -8,7 +8,10 @@
 import { CHUNK_ELEMENTS, dispatchGrid, type PackedLayout } from '../core/layout.js';
 import { CHUNK_REDUCTIONS, chunkTensorTable, scratchEntries, tensorSumRows, type ChunkReduction } from './tensor-reduction.js';
 import { cached } from '../core/pipeline-cache.js';
+import type { PassContext, PassDeclaration, StepPass } from '../core/passes.js';
 import tensorSumsSource from '../../shaders/tensor-sums.wgsl?raw';
+import layerwiseSource from '../../shaders/layerwise.wgsl?raw';
+import q8LayerwiseSource from '../../shaders/q8-layerwise.wgsl?raw';
 
 export interface TensorSums {
   /** The kernel's `chunkTensor` binding for segment `s`. */
@@ -20,20 +23,18 @@ export interface TensorSums {
   destroy(): void;
 }
 
-export function createTensorSums(args: {
+function createTensorSums(args: {
   device: GPUDevice;
   label: string;
   layout: PackedLayout;
   tensorGroup: readonly number[];
-  /** Scratch entries after the sums and partials (Adafactor's accumulators and row means). */
-  extraEntries?: number;
   reduction: ChunkReduction;
   /** Elements per workgroup of the partials pass when it is not the reduction's (8-bit tiles). */
   partialsElementsPerWorkgroup?: number;
 }): TensorSums {
   const { device, label, layout } = args;
   const maxDim = device.limits.maxComputeWorkgroupsPerDimension;
-  const scratchBytes = (scratchEntries(layout) + (args.extraEntries ?? 0)) * 16;
+  const scratchBytes = scratchEntries(layout) * 16;
   if (scratchBytes > device.limits.maxStorageBufferBindingSize) {
     throw new RangeError(
       `webgpu-optim: the per-tensor sums of ${layout.tensors.length} tensors need a ${scratchBytes}-byte scratch binding, over the ` +
@@ -104,3 +105,52 @@ function getTensorSumsPipeline(device: GPUDevice, entryPoint: string): GPUComput
     device.createComputePipeline({ label: `webgpu-optim:${entryPoint}`, layout: 'auto', compute: { module, entryPoint } }),
   );
 }
+
+function createTensorSumsPass(context: PassContext): StepPass {
+  const reduction = context.chunkReduction as ChunkReduction;
+  const sums = createTensorSums({
+    device: context.device,
+    label: context.label,
+    layout: context.layout,
+    tensorGroup: context.tensorGroup,
+    reduction,
+    partialsElementsPerWorkgroup: context.blockwise?.elements,
+  });
+  // 8-bit state that partials() stores is quantized in the partials pass, by tiles
+  // (shaders/q8-layerwise.wgsl); its tile is the largest, so its sums follow tensorPartials' tree order.
+  const partials = context.blockwise
+    ? context.kernelPipeline('tensorPartialsBlockwise', context.blockwise)
+    : context.kernelPipeline(CHUNK_REDUCTIONS[reduction].entryPoint);
+  return {
+    resources: { chunkTensor: (s) => sums.chunkTensorRange(s), tensorScratch: () => sums.scratch },
+    record: (pass, bindGroup) => sums.record(pass, partials, bindGroup),
+    destroy: () => sums.destroy(),
+  };
+}
+
+/**
+ * Per-tensor sums (LAMB, LARS, Adafactor): the kernel's `partials(i, h, g, valid)` summed over every
+ * tensor before the update, which reads them with `tensorSumsAt(i)` (shaders/layerwise.wgsl), under
+ * the LAYERWISE flag.
+ */
+export const tensorSumsPass: PassDeclaration = {
+  name: 'tensorSums',
+  flags: { LAYERWISE: true },
+  bindings: [
+    // Per chunk of the segment (tensor, scratch entry, tensor elements, group), and the scratch of
+    // per-tensor sums and chunk partials (src/passes/tensor-reduction.ts).
+    { name: 'chunkTensor', declaration: 'var<storage, read> chunkTensor: array<vec4<u32>>', type: 'read-only-storage' },
+    { name: 'tensorScratch', declaration: 'var<storage, read_write> tensorScratch: array<vec4<f32>>', type: 'storage' },
+  ],
+  wgsl: ({ blockwise }) => (blockwise ? `${layerwiseSource}\n${q8LayerwiseSource}` : layerwiseSource),
+  check(what, layout, limits) {
+    const scratchBytes = scratchEntries(layout) * 16;
+    if (scratchBytes > limits.maxStorageBufferBindingSize) {
+      throw new RangeError(
+        `webgpu-optim: ${what}: the per-tensor sums of ${layout.tensors.length} tensors need a ${scratchBytes}-byte scratch binding, over the ` +
+          `device's maxStorageBufferBindingSize (${limits.maxStorageBufferBindingSize}); split the model into several parameter sets`,
+      );
+    }
+  },
+  create: createTensorSumsPass,
+};

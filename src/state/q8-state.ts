@@ -10,7 +10,7 @@ import type { SlotSpec } from '../core/definition.js';
 import { isQuantizedSlot, isQuantizedTensor, mapOf, mapsUniform, Q8_MAPS, q8Chunks, quantizePacked, readTensor, writeTensor, type Q8Chunks, type Q8Packed, type Quantization } from './q8.js';
 import { readBuffers } from '../core/readback.js';
 import type { Q8Slot } from './state-dict.js';
-import type { StateBuffers, StoredValue } from './state-buffers.js';
+import { slotResources, type StateBuffers, type StoredValue } from './state-buffers.js';
 
 /** Words of u32 between region starts (256 bytes, the largest storage offset alignment). */
 const REGION_ALIGN_WORDS = 64;
@@ -184,6 +184,15 @@ export function createQ8StateBuffers(args: {
   const write: StateBuffers['write'] = (values) => {
     for (const slot of slots) writeSlot(slot.name, (i) => values(i, slot.name));
   };
+  const range = (slot: string, segment: Segment): GPUBufferBinding => {
+    if (!quantized.get(slot)) return { buffer: buffers[slot]!, offset: segment.firstElement * 4, size: segment.elementCount * 4 };
+    const region = segmentRegions[layout.segments.indexOf(segment)]!;
+    return { buffer: buffers[slot]!, offset: region.firstWord * 4, size: alignUp(region.words, 4) * 4 };
+  };
+  const chunkRange = (s: number): GPUBufferBinding => {
+    const segment = layout.segments[s]!;
+    return { buffer: table, offset: (segment.firstElement / CHUNK_ELEMENTS) * 16, size: (segment.elementCount / CHUNK_ELEMENTS) * 16 };
+  };
   return {
     buffers: Object.freeze(buffers),
     byteLength: Object.values(buffers).reduce((n, b) => n + b.size, 0),
@@ -214,16 +223,10 @@ export function createQ8StateBuffers(args: {
         return value instanceof Float32Array ? value.slice(t.offset, t.offset + t.length) : readTensor(value, t, isQuantizedTensor(t.length, quantization), chunks, blockSize);
       };
     },
-    range(slot: string, segment: Segment) {
-      if (!quantized.get(slot)) return { buffer: buffers[slot]!, offset: segment.firstElement * 4, size: segment.elementCount * 4 };
-      const region = segmentRegions[layout.segments.indexOf(segment)]!;
-      return { buffer: buffers[slot]!, offset: region.firstWord * 4, size: alignUp(region.words, 4) * 4 };
-    },
-    chunkRange(s) {
-      const segment = layout.segments[s]!;
-      return { buffer: table, offset: (segment.firstElement / CHUNK_ELEMENTS) * 16, size: (segment.elementCount / CHUNK_ELEMENTS) * 16 };
-    },
+    range,
+    chunkRange,
     maps: { buffer: maps },
+    resources: { ...slotResources(slots, layout, range), q8Chunks: chunkRange, q8Maps: () => ({ buffer: maps }) },
     destroy() {
       for (const buffer of [...Object.values(buffers), table, maps]) buffer.destroy();
     },

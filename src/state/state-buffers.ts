@@ -3,6 +3,8 @@ import type { ResolvedConfig } from '../core/config.js';
 import type { PackedLayout, Segment } from '../core/layout.js';
 import type { SlotSpec } from '../core/definition.js';
 import { readBuffers } from '../core/readback.js';
+import type { BindingResources } from '../core/passes.js';
+import { slotBinding } from './state-bindings.js';
 import type { Q8Slot } from './state-dict.js';
 import { encodeState, slotCodec, slotFormat, stateFormatSpec, type StateFormat } from './state-format.js';
 
@@ -24,7 +26,14 @@ export interface StateBuffers {
   read(): Promise<(tensorIndex: number, slot: string) => StoredValue>;
   /** The binding range of `slot` over one segment. */
   range(slot: string, segment: Segment): GPUBufferBinding;
+  /** The update kernel's bindings of the slots (and of the format's own tables), by binding name. */
+  readonly resources: BindingResources;
   destroy(): void;
+}
+
+/** Each slot's binding over segment s, by binding name. */
+export function slotResources(slots: readonly SlotSpec[], layout: PackedLayout, range: StateBuffers['range']): BindingResources {
+  return Object.fromEntries(slots.map((slot) => [slotBinding(slot.name), (s: number) => range(slot.name, layout.segments[s]!)]));
 }
 
 export function createStateBuffers(args: { device: GPUDevice; label: string; layout: PackedLayout; slots: readonly SlotSpec[]; format: StateFormat }): StateBuffers {
@@ -52,6 +61,10 @@ export function createStateBuffers(args: { device: GPUDevice; label: string; lay
       else device.queue.writeBuffer(buffers[slot.name]!, 0, packed);
     }
   };
+  const range: StateBuffers['range'] = (slot, segment) => {
+    const bytes = bytesPerElement(slot);
+    return { buffer: buffers[slot]!, offset: segment.firstElement * bytes, size: segment.elementCount * bytes };
+  };
   return {
     buffers: Object.freeze(buffers),
     byteLength: Object.values(buffers).reduce((n, b) => n + b.size, 0),
@@ -70,10 +83,8 @@ export function createStateBuffers(args: { device: GPUDevice; label: string; lay
         return packed.get(slot)!.slice(t.offset, t.offset + t.length);
       };
     },
-    range(slot, segment) {
-      const bytes = bytesPerElement(slot);
-      return { buffer: buffers[slot]!, offset: segment.firstElement * bytes, size: segment.elementCount * bytes };
-    },
+    range,
+    resources: slotResources(slots, layout, range),
     destroy() {
       for (const buffer of Object.values(buffers)) buffer.destroy();
     },

@@ -1,6 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { SEGMENT_ALIGN_ELEMENTS, computeLayout } from '../../src/core/layout.js';
 import { kernelSource } from '../../src/engine/wgsl.js';
+import type { KernelVariant } from '../../src/engine/kernel-variant.js';
+import type { KernelDefines, OptimizerDefinition } from '../../src/core/definition.js';
 import { preprocess } from '../../src/core/wgsl-preprocess.js';
 import { storageBufferCount } from '../../src/engine/bindings.js';
 import { adam } from '../../src/optimizers/adam/definition.js';
@@ -58,6 +60,13 @@ describe('computeLayout', () => {
   });
 });
 
+/** A kernel variant of `main` (a tile of `laneVectors` vec4s per lane when given). */
+function variant(definition: OptimizerDefinition<any, any>, flags: KernelDefines, laneVectors?: number): KernelVariant {
+  const stateFormat = flags.Q8 ? 'q8' : 'f32';
+  if (laneVectors === undefined) return { definition, flags, stateFormat, entryPoint: 'main', grid: { kind: 'vectors', workgroupSize: 64, vectorsPerInvocation: 1 } };
+  return { definition, flags, stateFormat, entryPoint: 'mainBlockwise', grid: { kind: 'tile', tile: { lanes: 64, laneVectors, elements: 256 * laneVectors } } };
+}
+
 describe('shader preprocessing', () => {
   test('flags select the code', () => {
     const src = 'a\n#if X\nb\n#else\nc\n#endif\nd';
@@ -66,10 +75,10 @@ describe('shader preprocessing', () => {
     expect(() => preprocess(src, {})).toThrow(/flag X has no value/);
   });
   test('variants bind only the state they use', () => {
-    const plain = kernelSource(adam, { AMSGRAD: false, MAXIMIZE: false, DECOUPLED: false, MULTI_GROUP: false, GRAD_CONTROL: false, LAYERWISE: false, FACTORED: false, Q8: false });
-    const ams = kernelSource(adam, { AMSGRAD: true, MAXIMIZE: true, DECOUPLED: true, MULTI_GROUP: true, GRAD_CONTROL: true, LAYERWISE: false, FACTORED: false, Q8: false });
+    const plain = kernelSource(variant(adam, { AMSGRAD: false, MAXIMIZE: false, DECOUPLED: false, MULTI_GROUP: false, GRAD_CONTROL: false, LAYERWISE: false, Q8: false }));
+    const ams = kernelSource(variant(adam, { AMSGRAD: true, MAXIMIZE: true, DECOUPLED: true, MULTI_GROUP: true, GRAD_CONTROL: true, LAYERWISE: false, Q8: false }));
     expect(plain).not.toMatch(/maxExpAvgSq|chunkGroup\[|var<storage, read> control|#/);
-    expect(ams).toMatch(/@binding\(14\) var<storage, read_write> maxExpAvgSq/);
+    expect(ams).toMatch(/@binding\(7\) var<storage, read_write> maxExpAvgSq/);
     expect(ams).not.toMatch(/chunkTensor|tensorScratch|tensorPartials/);
     expect(ams).toMatch(/chunkGroup\[i \/ 16u\]/);
     expect(ams).toMatch(/let d = -g;/);
@@ -78,25 +87,25 @@ describe('shader preprocessing', () => {
     expect(ams).toMatch(/h.negStepSize = h.negStepSize \/ s.x;\n  h.bc2Sqrt = s.y;/);
   });
   test("an 8-bit kernel keeps one private value per vec4 of a lane, as many as the pipeline's tile holds", () => {
-    const defines = { AMSGRAD: false, MAXIMIZE: false, DECOUPLED: false, MULTI_GROUP: false, GRAD_CONTROL: false, LAYERWISE: false, FACTORED: false, STOCHASTIC: false, ...stateFormatDefines('q8') };
-    const two = kernelSource(adam, defines, 2);
+    const defines = { AMSGRAD: false, MAXIMIZE: false, DECOUPLED: false, MULTI_GROUP: false, GRAD_CONTROL: false, LAYERWISE: false, STOCHASTIC: false, ...stateFormatDefines('q8') };
+    const two = kernelSource(variant(adam, defines, 2));
     expect(two).toMatch(/const LANE_VECTORS = 2u;/);
     expect(two).toMatch(/var<private> expAvgSqPending1: vec4<f32>;/);
     expect(two).not.toMatch(/Pending2/);
     expect(two).toMatch(/max\(q8AbsBits\(expAvgPending0, 0u\), q8AbsBits\(expAvgPending1, 1u\)\)/);
-    const four = kernelSource(adam, defines, 4);
+    const four = kernelSource(variant(adam, defines, 4));
     expect(four).toMatch(/const LANE_VECTORS = 4u;/);
     expect(four).toMatch(/var<private> expAvgSqPending3: vec4<f32>;/);
-    expect(() => kernelSource(adam, defines, 3)).toThrow(/8-bit tiles hold 1, 2 or 4 vec4s per lane, got 3/);
+    expect(() => kernelSource(variant(adam, defines, 3))).toThrow(/8-bit tiles hold 1, 2 or 4 vec4s per lane, got 3/);
   });
   test('a layer-wise variant reads its group from the chunk → tensor table and has the partials pass', () => {
-    const lw = kernelSource(lamb, { MAXIMIZE: false, MULTI_GROUP: true, GRAD_CONTROL: true, LAYERWISE: true, FACTORED: false, Q8: false });
+    const lw = kernelSource(variant(lamb, { MAXIMIZE: false, MULTI_GROUP: true, GRAD_CONTROL: true, LAYERWISE: true, Q8: false }));
     expect(lw).not.toMatch(/chunkGroup/);
     expect(lw).toMatch(/return chunkTensor\[i \/ 16u\]\.w;/);
-    expect(lw).toMatch(/@binding\(5\) var<storage, read> chunkTensor: array<vec4<u32>>/);
-    expect(lw).toMatch(/@binding\(6\) var<storage, read_write> tensorScratch/);
+    expect(lw).toMatch(/@binding\(4\) var<storage, read> chunkTensor: array<vec4<u32>>/);
+    expect(lw).toMatch(/@binding\(5\) var<storage, read_write> tensorScratch/);
     expect(lw).toMatch(/fn tensorPartials\(/);
     // hyper, param, grad, control, chunkTensor, tensorScratch, two moments: within the default 8.
-    expect(storageBufferCount(lamb.slots({}), { MULTI_GROUP: true, GRAD_CONTROL: true, LAYERWISE: true, FACTORED: false })).toBe(8);
+    expect(storageBufferCount(variant(lamb, { MAXIMIZE: false, MULTI_GROUP: true, GRAD_CONTROL: true, LAYERWISE: true, Q8: false }))).toBe(8);
   });
 });

@@ -55,7 +55,7 @@ fn factorSums(@builtin(workgroup_id) wid: vec3<u32>,
   if (entry.x < segmentFirst) {
     // Carried over from the earlier segments, in element order.
     j = (segmentFirst - entry.x + entry.y - 1u) / entry.y;
-    acc = tensorScratch[head.w + k].x;
+    acc = factors[head.w + k];
   }
   for (; j < entry.z; j++) {
     let e = entry.x + j * entry.y;
@@ -65,7 +65,7 @@ fn factorSums(@builtin(workgroup_id) wid: vec3<u32>,
     let g = gradientAt(e - segmentFirst, group);
     acc = acc + g * g;
   }
-  tensorScratch[head.w + k] = vec4<f32>(acc, 0.0, 0.0, 0.0);
+  factors[head.w + k] = acc;
 }
 
 @compute @workgroup_size(FACTOR_WORKGROUP)
@@ -80,7 +80,7 @@ fn factorUpdate(@builtin(workgroup_id) wid: vec3<u32>,
   let entry = factorEntry(k);
   let h = hyperOf(factorEntryGroup(k));
   // torch: vector_norm(g, dim).square_().div_(count)
-  let norm = sqrt(tensorScratch[head.w + k].x);
+  let norm = sqrt(factors[head.w + k]);
   let mean = (norm * norm) / f32(entry.z);
   factors[entry.w] = lerpTorch(vec4<f32>(factors[entry.w]), vec4<f32>(mean), h.beta2Weight).x;
 }
@@ -101,7 +101,7 @@ fn rowMeans(@builtin(workgroup_id) wid: vec3<u32>,
   }
   let h = hyperOf(batch.w);
   // torch: row_var.mean(dim=-2).clamp_(min=eps1), NaN kept.
-  tensorScratch[batch.z] = vec4<f32>(maximumNan(vec4<f32>(sum / f32(batch.y)), vec4<f32>(h.eps1)).x, 0.0, 0.0, 0.0);
+  factors[batch.z] = maximumNan(vec4<f32>(sum / f32(batch.y)), vec4<f32>(h.eps1)).x;
 }
 
 // Vector i's tensor rows of the table: (offset, length, R, C), (slot 0, slot 1, mean base, factored).
@@ -145,7 +145,7 @@ fn varianceEstimate(i: u32) -> vec4<f32> {
         let row = e / rows[0].w; // b·R + r
         let batch = row / rows[0].z;
         let column = batch * rows[0].w + e % rows[0].w;
-        estimate[lane] = (factors[rows[1].x + row] * factors[rows[1].y + column]) / tensorScratch[rows[1].z + batch].x;
+        estimate[lane] = (factors[rows[1].x + row] * factors[rows[1].y + column]) / factors[rows[1].z + batch];
       }
     }
   }

@@ -1,4 +1,6 @@
 import { factoredSlots } from '../../passes/factored.js';
+import { tensorSumsPass } from '../../passes/tensor-sums.js';
+import { factoredStatePass } from '../../passes/factored-state.js';
 import { defineOptimizer } from '../../core/definition.js';
 import { is, type OptionCheck } from '../../core/validate.js';
 import { adafactorReference } from './reference.js';
@@ -52,6 +54,7 @@ export const adafactor = defineOptimizer<AdafactorOptions, AdafactorScalar>({
   structural: ['maximize'],
   noLrSchedule: 'its relative step size min(lr, 1/√t) is its schedule (torch.optim.Adafactor)',
   tensorSums: '(‖p‖², ‖u‖²) per tensor, p before the weight decay, u the normalized gradient',
+  passes: [factoredStatePass, tensorSumsPass],
   shapedSlots: factoredSlots,
   checks: { lr: is.nonNegative, beta2Decay: is.finite, eps: checkEps, d: is.finite, weightDecay: is.nonNegative, maximize: is.boolean },
   validate(o) {

@@ -1,4 +1,5 @@
 import { MOMENT_SLOT_NAMES, MOMENT_SLOTS, momentScalars } from '../adam-scalars.js';
+import { tensorSumsPass } from '../../passes/tensor-sums.js';
 import { defineOptimizer } from '../../core/definition.js';
 import { is } from '../../core/validate.js';
 import { lambReference } from './reference.js';
@@ -30,6 +31,7 @@ export const lamb = defineOptimizer<LambOptions, LambScalar>({
   required: ['lr'],
   structural: [],
   tensorSums: '(‖p‖², ‖u‖²) per tensor, u the Adam direction with weight decay',
+  passes: [tensorSumsPass],
   partialsStore: 'the moments',
   checks: { lr: is.nonNegative, betas: is.unitPair, eps: is.nonNegative, weightDecay: is.nonNegative },
   defines: () => ({ MAXIMIZE: false }),

@@ -1,3 +1,4 @@
+import { tensorSumsPass } from '../../passes/tensor-sums.js';
 import { defineOptimizer } from '../../core/definition.js';
 import { is } from '../../core/validate.js';
 import { larsReference } from './reference.js';
@@ -33,6 +34,7 @@ export const lars = defineOptimizer<LarsOptions, LarsScalar>({
   required: ['lr'],
   structural: ['nesterov'],
   tensorSums: '(‖p‖², ‖u‖²) per tensor, u = g + wd·p',
+  passes: [tensorSumsPass],
   checks: {
     lr: is.nonNegative,
     weightDecay: is.nonNegative,

@@ -1,0 +1,99 @@
+/**
+ * The pass contract: what an optimizer's step needs besides its element-wise `update`, declared as
+ * data on its definition (`passes`). The engine builds every declared pass once, at creation, and
+ * records them in order, in the step's one compute pass, before the update; a step creates nothing
+ * and reads nothing back. A pass module (src/passes/) is one declaration: its flags and bindings
+ * (what the update kernel's WGSL sees), its checks against the device's limits, and `create`, which
+ * makes its buffers and pipelines and returns what it records.
+ *
+ * The engine's own modules speak the same language (state buffers, 8-bit state, gradient control):
+ * each hands the update kernel its binding resources by name, merged; none is switched on by name.
+ */
+import type { PackedLayout } from './layout.js';
+
+/** One binding of a kernel: the WGSL declaration (without `@group @binding`) and the buffer type. */
+export interface BindingSpec {
+  readonly name: string;
+  /** e.g. `var<storage, read> chunkTensor: array<vec4<u32>>`. */
+  readonly declaration: string;
+  readonly type: GPUBufferBindingType;
+  /** Bound with a dynamic offset (the scalar ring). */
+  readonly dynamic?: boolean;
+}
+
+/** Binding resources by binding name, for segment `s` of the packed buffers. */
+export type BindingResources = Readonly<Record<string, (segment: number) => GPUBufferBinding>>;
+
+/** The update kernel's bind group of segment `s`, with its dynamic offsets. */
+export type KernelBindGroup = (segment: number) => [GPUBindGroup, number[]];
+
+/** A workgroup that covers a tile of 8-bit state: `lanes` invocations of `laneVectors` vec4s each. */
+export interface Tile {
+  readonly lanes: number;
+  readonly laneVectors: number;
+  /** Elements per tile (lanes × laneVectors × 4). */
+  readonly elements: number;
+}
+
+/** What a pass gets to build itself, once, when the optimizer is created. */
+export interface PassContext {
+  readonly device: GPUDevice;
+  /** The optimizer's label: every GPU object a pass makes is labelled `${label}:…`. */
+  readonly label: string;
+  readonly layout: PackedLayout;
+  /** Group index of each tensor. */
+  readonly tensorGroup: readonly number[];
+  /** Invocations per workgroup of the element-wise entry points (the parameter set's). */
+  readonly workgroupSize: number;
+  /** How the parameter set sums each chunk (a key of CHUNK_REDUCTIONS, src/passes/tensor-reduction.ts). */
+  readonly chunkReduction: string;
+  /**
+   * 8-bit state stored by a pass's entry points (LAMB's moments in its partials): those entry points
+   * then run by these tiles (they quantize whole blocks); undefined otherwise.
+   */
+  readonly blockwise: Tile | undefined;
+  /**
+   * A pipeline of the update kernel's own module at `entryPoint`, with the update's bindings (so it
+   * records with the update's bind groups); `tile` for a blockwise entry point.
+   */
+  kernelPipeline(entryPoint: string, tile?: Tile): GPUComputePipeline;
+}
+
+/** State a pass keeps beyond the per-element slots (Adafactor's factors), for state dicts. */
+export interface PassState {
+  /** Bytes of optimizer state it holds on the GPU (scratch excluded). */
+  readonly byteLength: number;
+  /** The slots it holds (tensor i's PyTorch state names). */
+  holds(slot: string): boolean;
+  /** Reads them back; the result gives tensor i's slot. */
+  read(): Promise<(tensorIndex: number, slot: string) => Float32Array>;
+  /** Writes each tensor's slots (`values(i, slot)`, undefined: 0). */
+  write(values: (tensorIndex: number, slot: string) => Float32Array | undefined): void;
+}
+
+/** A built pass: what it binds for the update kernel and what it records each step. */
+export interface StepPass {
+  /** Resources of the bindings it declared, by name. */
+  readonly resources: BindingResources;
+  /** Its dispatches, recorded into the step's compute pass before the update. */
+  record(pass: GPUComputePassEncoder, kernelBindGroup: KernelBindGroup): void;
+  readonly state?: PassState;
+  destroy(): void;
+}
+
+/** A pass as an optimizer definition declares it. */
+export interface PassDeclaration {
+  readonly name: string;
+  /** Kernel flags it turns on (`#if NAME` in the WGSL of the update module). */
+  readonly flags: Readonly<Record<string, boolean>>;
+  /** Bindings it adds to the update kernel, in order. */
+  readonly bindings: readonly BindingSpec[];
+  /** Shared WGSL the update module includes for it (helpers and entry points), if any. */
+  readonly wgsl?: (context: { readonly blockwise: boolean }) => string;
+  /**
+   * Refuses, before the optimizer allocates anything, a set the device cannot hold (sizes against
+   * its limits, from the shapes alone); `what` names the call.
+   */
+  check?(what: string, layout: PackedLayout, limits: GPUSupportedLimits): void;
+  create(context: PassContext): StepPass;
+}
