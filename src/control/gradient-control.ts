@@ -1,12 +1,11 @@
 /**
  * The GPU side of the training features: the control block (control-block.ts), the gradient
- * statistics passes (shaders/grad-stats.wgsl) and the step table of step-dependent scalars
- * indexed by the device step counter. Everything stays on the GPU. The host learns the device
- * step through reads the user asks for (stateDict, readControl…) and through a small asynchronous
- * probe now and then (a 24-byte copy, mapped when the GPU is done, never awaited on the step
- * path), which keeps the step table's window short.
+ * statistics passes (grad-stats-passes.ts) and the step table of step-dependent scalars indexed by
+ * the device step counter (step-table.ts). Everything stays on the GPU. The host learns the device
+ * step through reads the user asks for (stateDict, readControl…) and through the step probe now and
+ * then (step-probe.ts: never awaited on the step path), which keeps the step table's window short.
  */
-import { CHUNK_ELEMENTS, dispatchGrid, type PackedLayout } from '../core/layout.js';
+import type { PackedLayout } from '../core/layout.js';
 import type { OptimizerDefinition } from '../core/definition.js';
 import { readBuffers } from '../core/readback.js';
 import type { ResolvedTraining } from './training.js';
@@ -20,133 +19,22 @@ import {
   splitCount,
   type ControlSnapshot,
 } from './control-block.js';
-import { getGradStatsPipeline } from './grad-stats-pipelines.js';
+import { createStatsPasses } from './grad-stats-passes.js';
+import { createStepProbe, PROBE_WORDS } from './step-probe.js';
 import { createStepTable } from './step-table.js';
 
-/** Words the probe copies: stepLo, stepHi, callsLo, callsHi, tableMiss (and padding). */
-const PROBE_WORDS = 6;
-/** Chunks one groupStats invocation sums. */
-const CHUNKS_PER_INVOCATION = 16;
-/** Sets of one segment and at most this many 64-element chunks take the one-pass statistics. */
-const SMALL_SET_CHUNKS = 1024;
-
-const pow2Within = (n: number, min: number, max: number) => Math.min(max, Math.max(min, 2 ** Math.ceil(Math.log2(Math.max(1, n)))));
-
-/** Records the statistics passes; `tableBindGroup` is rebuilt when the step table is replaced. */
-interface StatsPasses {
-  record(pass: GPUComputePassEncoder): void;
-  /** The bind group that holds the step table changes with it. */
-  setTable(table: GPUBuffer): void;
-  destroy(): void;
-}
-
-interface StatsArgs {
-  device: GPUDevice;
-  label: string;
-  layout: PackedLayout;
-  groups: number;
-  control: GPUBuffer;
-  source: GPUBuffer;
-  chunkTable?: GPUBuffer;
-}
-
-/** One workgroup reads the whole (small) set, reduces per group and finishes the control block. */
-function smallStatsPasses({ device, label, layout, groups, control, source, chunkTable }: StatsArgs): StatsPasses {
-  const pipeline = getGradStatsPipeline(device, groups, 'smallStats', pow2Within(layout.paddedLength / 4, 1, 256));
-  let bindGroup: GPUBindGroup;
-  return {
-    setTable(table) {
-      bindGroup = device.createBindGroup({
-        label: `${label}:smallStats`,
-        layout: pipeline.getBindGroupLayout(0),
-        entries: [
-          { binding: 0, resource: { buffer: control } },
-          { binding: 1, resource: { buffer: source, size: layout.paddedLength * 4 } },
-          ...(chunkTable ? [{ binding: 5, resource: { buffer: chunkTable, size: (layout.paddedLength / CHUNK_ELEMENTS) * 4 } }] : []),
-          { binding: 7, resource: { buffer: table } },
-        ],
-      });
-    },
-    record(pass) {
-      pass.setPipeline(pipeline);
-      pass.setBindGroup(0, bindGroup);
-      pass.dispatchWorkgroups(1);
-    },
-    destroy() {},
-  };
-}
-
-/** Chunk partials per segment, then group partials, then one finalize workgroup: any size of set. */
-function treeStatsPasses({ device, label, layout, groups: G, control, source, chunkTable }: StatsArgs): StatsPasses {
-  const maxDim = device.limits.maxComputeWorkgroupsPerDimension;
-  const chunks = layout.paddedLength / CHUNK_ELEMENTS;
-  // Each pass as wide as its data needs, up to 256 (SwiftShader pays per invocation at every barrier).
-  const chunkSize = pow2Within(Math.max(...layout.segments.map((s) => s.elementCount)) / 4, 16, 256);
-  const groupSize = pow2Within(Math.ceil(chunks / CHUNKS_PER_INVOCATION), 1, 256);
-  const groupWorkgroups = Math.ceil(chunks / (groupSize * CHUNKS_PER_INVOCATION));
-  if (groupWorkgroups > maxDim) throw new RangeError(`webgpu-optim: too many elements for the gradient statistics (${chunks} chunks)`);
-  const chunkStats = getGradStatsPipeline(device, G, 'chunkStats', chunkSize);
-  const groupStats = getGradStatsPipeline(device, G, 'groupStats', groupSize);
-  const finalize = getGradStatsPipeline(device, G, 'finalize', pow2Within(groupWorkgroups, 1, 256));
-  const chunkPartials = device.createBuffer({ label: `${label}:chunkStats`, size: chunks * 16, usage: GPUBufferUsage.STORAGE });
-  const groupPartials = device.createBuffer({ label: `${label}:groupStats`, size: groupWorkgroups * G * 16, usage: GPUBufferUsage.STORAGE });
-  const segments = layout.segments.map((segment, s) => {
-    const [x, y] = dispatchGrid(Math.ceil(segment.elementCount / 4 / chunkSize), maxDim, 'a segment of the gradient statistics (lower workgroupSize)');
-    const bindGroup = device.createBindGroup({
-      label: `${label}:chunkStats:segment${s}`,
-      layout: chunkStats.getBindGroupLayout(0),
-      entries: [
-        { binding: 0, resource: { buffer: control } },
-        { binding: 1, resource: { buffer: source, offset: segment.firstElement * 4, size: segment.elementCount * 4 } },
-        { binding: 2, resource: { buffer: chunkPartials, offset: (segment.firstElement / CHUNK_ELEMENTS) * 16, size: (segment.elementCount / CHUNK_ELEMENTS) * 16 } },
-      ],
-    });
-    return { bindGroup, x, y };
-  });
-  const groupBindGroup = device.createBindGroup({
-    label: `${label}:groupStats`,
-    layout: groupStats.getBindGroupLayout(0),
-    entries: [
-      { binding: 4, resource: { buffer: chunkPartials } },
-      ...(chunkTable ? [{ binding: 5, resource: { buffer: chunkTable, size: chunks * 4 } }] : []),
-      { binding: 6, resource: { buffer: groupPartials } },
-    ],
-  });
-  let finalizeBindGroup: GPUBindGroup;
-  return {
-    setTable(table) {
-      finalizeBindGroup = device.createBindGroup({
-        label: `${label}:finalize`,
-        layout: finalize.getBindGroupLayout(0),
-        entries: [
-          { binding: 0, resource: { buffer: control } },
-          { binding: 6, resource: { buffer: groupPartials } },
-          { binding: 7, resource: { buffer: table } },
-        ],
-      });
-    },
-    record(pass) {
-      pass.setPipeline(chunkStats);
-      for (const { bindGroup, x, y } of segments) {
-        pass.setBindGroup(0, bindGroup);
-        pass.dispatchWorkgroups(x, y);
-      }
-      pass.setPipeline(groupStats);
-      pass.setBindGroup(0, groupBindGroup);
-      pass.dispatchWorkgroups(groupWorkgroups);
-      pass.setPipeline(finalize);
-      pass.setBindGroup(0, finalizeBindGroup);
-      pass.dispatchWorkgroups(1);
-    },
-    destroy() {
-      chunkPartials.destroy();
-      groupPartials.destroy();
-    },
-  };
+/** The device counts and scaler state a load restores. */
+export interface RestoredControl {
+  step: number;
+  calls: number;
+  lossScale?: number;
+  growthTracker?: number;
 }
 
 export interface GradientControl {
   readonly buffer: GPUBuffer;
+  /** What the update kernel binds from this module, by the kernel's binding name. */
+  readonly bindingResources: { readonly control: GPUBufferBinding };
   /** Steps the step table's window spans now (for tests and diagnostics). */
   readonly tableWindow: number;
   /** Before recording host update `update`: the step table covers every step it can reach. */
@@ -157,8 +45,25 @@ export interface GradientControl {
   refresh(groups: readonly object[]): void;
   read(): Promise<ControlSnapshot>;
   /** Restores the device counts and scaler state (loadStateDict). */
-  restore(state: { step: number; calls: number; lossScale?: number; growthTracker?: number }): void;
+  restore(state: RestoredControl): void;
   destroy(): void;
+}
+
+/** The control block, labelled, holding its initial words. */
+function createControlBuffer(device: GPUDevice, label: string, training: ResolvedTraining, groups: number): GPUBuffer {
+  const init = initialControlWords(training, groups);
+  const buffer = device.createBuffer({ label: `${label}:control`, size: init.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+  device.queue.writeBuffer(buffer, 0, init);
+  return buffer;
+}
+
+/** Writes a loaded state's counts into the control block and clears its table-miss flag. */
+function writeRestoredControl(device: GPUDevice, buffer: GPUBuffer, { step, calls, lossScale, growthTracker }: RestoredControl): void {
+  const words = new Uint32Array([...splitCount(step), ...splitCount(calls)]);
+  device.queue.writeBuffer(buffer, CONTROL_WORD.stepLo * 4, words);
+  device.queue.writeBuffer(buffer, CONTROL_WORD.tableMiss * 4, Uint32Array.of(0));
+  if (lossScale !== undefined) device.queue.writeBuffer(buffer, CONTROL_WORD.lossScale * 4, Float32Array.of(lossScale));
+  if (growthTracker !== undefined) device.queue.writeBuffer(buffer, CONTROL_WORD.growthTracker * 4, Uint32Array.of(growthTracker));
 }
 
 export function createGradientControl(args: {
@@ -176,13 +81,9 @@ export function createGradientControl(args: {
 }): GradientControl {
   const { device, label, layout, training, chunkTable, onFailure } = args;
   const G = args.groups.length;
-  const init = initialControlWords(training, G);
-  const buffer = device.createBuffer({ label: `${label}:control`, size: init.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
-  device.queue.writeBuffer(buffer, 0, init);
-  const probe = device.createBuffer({ label: `${label}:stepProbe`, size: PROBE_WORDS * 4, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
-  const small = layout.segments.length === 1 && layout.paddedLength / CHUNK_ELEMENTS <= SMALL_SET_CHUNKS;
-  const statsArgs = { device, label, layout, groups: G, control: buffer, source: args.source, chunkTable };
-  const passes = small ? smallStatsPasses(statsArgs) : treeStatsPasses(statsArgs);
+  const buffer = createControlBuffer(device, label, training, G);
+  const probe = createStepProbe(device, label, buffer);
+  const passes = createStatsPasses({ device, label, layout, groups: G, control: buffer, source: args.source, chunkTable });
   const table = createStepTable({ device, label, definition: args.definition, groups: args.groups });
   passes.setTable(table.buffer);
 
@@ -196,34 +97,20 @@ export function createGradientControl(args: {
     table.observe(step, calls);
     if (words[4] !== 0) onFailure(`the step table had no row for device step ${step + 1} (an engine bug; please report it)`);
   };
-  let probing = false;
   const startProbe = () => {
-    probing = true;
     const seen = generation;
-    const encoder = device.createCommandEncoder({ label: `${label}:stepProbe` });
-    encoder.copyBufferToBuffer(buffer, CONTROL_WORD.stepLo * 4, probe, 0, PROBE_WORDS * 4);
-    device.queue.submit([encoder.finish()]);
-    probe.mapAsync(GPUMapMode.READ).then(
-      () => {
-        const words = new Uint32Array(probe.getMappedRange().slice(0));
-        probe.unmap();
-        probing = false;
-        observe(words, seen);
-      },
-      () => {
-        probing = false; // destroyed or device lost: the owner reports that on its next call
-      },
-    );
+    probe.start((words) => observe(words, seen));
   };
 
   return {
     buffer,
+    bindingResources: { control: { buffer } },
     get tableWindow() {
       return table.window;
     },
     prepare(update) {
       if (table.prepare(update)) passes.setTable(table.buffer);
-      if (!probing && table.window > table.rows / 4) startProbe();
+      if (!probe.busy && table.window > table.rows / 4) startProbe();
     },
     record(encoder) {
       const pass = encoder.beginComputePass({ label: `${label}:gradStats` });
@@ -239,14 +126,10 @@ export function createGradientControl(args: {
       const { tableMiss: _tableMiss, ...snapshot } = decodeControl(data!, G);
       return snapshot;
     },
-    restore({ step, calls, lossScale, growthTracker }) {
+    restore(state) {
       generation++;
-      table.reset(step, calls);
-      const words = new Uint32Array([...splitCount(step), ...splitCount(calls)]);
-      device.queue.writeBuffer(buffer, CONTROL_WORD.stepLo * 4, words);
-      device.queue.writeBuffer(buffer, CONTROL_WORD.tableMiss * 4, Uint32Array.of(0));
-      if (lossScale !== undefined) device.queue.writeBuffer(buffer, CONTROL_WORD.lossScale * 4, Float32Array.of(lossScale));
-      if (growthTracker !== undefined) device.queue.writeBuffer(buffer, CONTROL_WORD.growthTracker * 4, Uint32Array.of(growthTracker));
+      table.reset(state.step, state.calls);
+      writeRestoredControl(device, buffer, state);
     },
     destroy() {
       buffer.destroy();

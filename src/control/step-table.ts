@@ -33,6 +33,28 @@ export interface StepTable {
   destroy(): void;
 }
 
+/** Rows of the table: one 4-word tag (the step as two u32, then padding), then 4 words per group. */
+const rowWordsFor = (groups: number) => 4 * (1 + groups);
+
+/** The rows of steps [start, end], `rowWords` each: tagged with the step, then every group's step entries. */
+function encodeRows(definition: OptimizerDefinition<any, any>, groups: readonly object[], rowWords: number, start: number, end: number): ArrayBuffer {
+  const data = new ArrayBuffer((end - start + 1) * rowWords * 4);
+  const u32 = new Uint32Array(data);
+  const f32 = new Float32Array(data);
+  for (let t = start; t <= end; t++) {
+    const base = (t - start) * rowWords;
+    [u32[base], u32[base + 1]] = splitCount(t);
+    groups.forEach((options, g) => f32.set(stepEntries(definition, options, t), base + 4 * (1 + g)));
+  }
+  return data;
+}
+
+/** Rows a table needs once its window spans `span` steps: doubled until the window fills at most half. */
+function grownRows(rows: number, span: number): number {
+  while (span > rows / 2) rows *= 2;
+  return rows;
+}
+
 export function createStepTable(args: {
   device: GPUDevice;
   label: string;
@@ -41,8 +63,7 @@ export function createStepTable(args: {
 }): StepTable {
   const { device, label, definition } = args;
   let groups = args.groups;
-  const G = groups.length;
-  const rowWords = 4 * (1 + G);
+  const rowWords = rowWordsFor(groups.length);
   let rows = INITIAL_ROWS;
   let lo = 1; // lowest step the GPU can still ask for
   let skips = 0; // skipped steps the GPU has reported
@@ -57,15 +78,7 @@ export function createStepTable(args: {
     for (let start = from; start <= to; ) {
       const slot = start % rows;
       const end = Math.min(to, start + (rows - slot) - 1);
-      const data = new ArrayBuffer((end - start + 1) * rowWords * 4);
-      const u32 = new Uint32Array(data);
-      const f32 = new Float32Array(data);
-      for (let t = start; t <= end; t++) {
-        const base = (t - start) * rowWords;
-        [u32[base], u32[base + 1]] = splitCount(t);
-        groups.forEach((options, g) => f32.set(stepEntries(definition, options, t), base + 4 * (1 + g)));
-      }
-      device.queue.writeBuffer(buffer, slot * rowWords * 4, data);
+      device.queue.writeBuffer(buffer, slot * rowWords * 4, encodeRows(definition, groups, rowWords, start, end));
       start = end + 1;
     }
   };
@@ -86,7 +99,7 @@ export function createStepTable(args: {
       if (hi - lo + 1 > rows) {
         // Commands already recorded may still read the old table: keep it until destroy.
         retired.push(buffer);
-        while (hi - lo + 1 > rows / 2) rows *= 2;
+        rows = grownRows(rows, hi - lo + 1);
         buffer = makeBuffer();
         top = lo - 1;
         changed = true;
