@@ -117,7 +117,7 @@ export function createOptimizerModules(args: {
   const resources: BindingResources = Object.assign(
     {},
     engineResources(layout, params, gradients, chunkTable),
-    control ? { control: () => ({ buffer: control.buffer }) } : {},
+    control ? { control: () => control.bindingResources.control } : {},
     ...passes.map((pass) => pass.resources),
     segmentInfo?.resources,
     state.resources,
