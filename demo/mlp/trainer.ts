@@ -5,7 +5,7 @@
  */
 import { createOptimizer, createParameterSet, type Optimizer, type OptimizerName, type ParameterSet } from '../../src/index.js';
 import type { Dataset } from '../data/datasets.js';
-import { permutation, seededRandom } from '../data/random.js';
+import { permutation, seededRandom } from '../../common/random.js';
 import { createMlp, initialWeights, uploadDataset, type GpuDataset, type MlpRunner, type WeightInit } from './mlp.js';
 
 export interface TrainOptimizer {

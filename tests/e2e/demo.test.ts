@@ -355,7 +355,7 @@ describe('demo pages', () => {
   });
 
   test('bench: offers every registered optimizer, runs in the page, draws bars with readable labels and sane ratios', async () => {
-    const { page, errors } = await open('demo/bench.html?autorun=1');
+    const { page, errors } = await open('bench/throughput.html?autorun=1');
     // Every name of the registry is offered (benchmarked ones enabled), none twice.
     const { optimizerNames } = await import('../../src/optimizers/registry.js');
     const { OPTIMIZERS } = await import('../../bench/workloads.js');
@@ -411,7 +411,7 @@ describe('demo pages', () => {
   });
 
   test('bench: an optimizer other than the default (Adafactor, factored state) runs from the URL and is drawn', async () => {
-    const { page, errors } = await open('demo/bench.html?optimizer=adafactor&autorun=1');
+    const { page, errors } = await open('bench/throughput.html?optimizer=adafactor&autorun=1');
     expect(await page.inputValue('#optimizer')).toBe('adafactor');
     await done(page, 300_000);
     expect(await page.getAttribute('#status', 'data-state')).toBe('done');
