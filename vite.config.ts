@@ -13,7 +13,7 @@ export default defineConfig({
         paths: resolve(import.meta.dirname, 'demo/paths.html'),
         train: resolve(import.meta.dirname, 'demo/train.html'),
         cnn: resolve(import.meta.dirname, 'demo/cnn.html'),
-        benchPage: resolve(import.meta.dirname, 'demo/bench.html'),
+        throughput: resolve(import.meta.dirname, 'bench/throughput.html'),
         bench: resolve(import.meta.dirname, 'bench/index.html'),
       },
     },

@@ -5,11 +5,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-webgpu';
-import { buildCnn, CNN_SIZES, type CnnSizeName } from '../demo/cnn/model.js';
-import { fitRun, medianOf } from '../demo/cnn/fit.js';
-import { CNN_OPTIMIZERS, type Implementation } from '../demo/cnn/optimizers.js';
-import type { ImageSet } from '../demo/cnn/data.js';
-import { seededRandom } from '../demo/data/random.js';
+import { buildCnn, CNN_SIZES, type CnnSizeName } from '../common/cnn/model.js';
+import { fitRun, medianOf } from '../common/cnn/fit.js';
+import { CNN_OPTIMIZERS, type Implementation } from '../common/cnn/optimizers.js';
+import type { ImageSet } from '../common/cnn/images.js';
+import { seededRandom } from '../common/random.js';
 
 export interface FitRow {
   network: CnnSizeName;

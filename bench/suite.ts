@@ -11,7 +11,7 @@ import { measureKernelShapes, type KernelShapeRow } from './kernel-shapes.js';
 import { createRoofline } from './roofline.js';
 import { measure, type Measurement, type TimingConfig } from './timing.js';
 import type { FitRow, measureFit } from './fit.js';
-import type { CnnSizeName } from '../demo/cnn/model.js';
+import type { CnnSizeName } from '../common/cnn/model.js';
 import { OPTIMIZERS, SWEEP_MODES, totalElements, workloads, type BenchOptimizer, type Workload } from './workloads.js';
 
 export type Mode =

@@ -1,14 +1,8 @@
 /** The digits as TF.js tensors for the CNN: images [n, side, side, 1] and one-hot labels. */
 import * as tf from '@tensorflow/tfjs-core';
+import type { ImageSet } from '../../common/cnn/images.js';
+import type { CnnSize } from '../../common/cnn/model.js';
 import { digits, type Dataset } from '../data/datasets.js';
-import type { CnnSize } from './model.js';
-
-export interface ImageSet {
-  x: tf.Tensor4D;
-  y: tf.Tensor2D;
-  /** The labels, for the page's sample predictions. */
-  labels: Uint32Array;
-}
 
 /** Training and held-out images (the first `trainPerClass` of each digit train; the next ones are held out). */
 export async function digitImages(size: CnnSize): Promise<{ train: ImageSet; test: ImageSet }> {

@@ -1,5 +1,5 @@
 /** Datasets of the training page: generated in the page (moons, spirals) or shipped by npm (digits). */
-import { normal, seededRandom } from './random.js';
+import { normal, seededRandom } from '../../common/random.js';
 
 export interface Dataset {
   name: string;

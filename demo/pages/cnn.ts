@@ -5,11 +5,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-webgpu';
-import { buildCnn, CNN_SIZES, type CnnSizeName } from '../cnn/model.js';
+import { buildCnn, CNN_SIZES, type CnnSizeName } from '../../common/cnn/model.js';
 import { digitImages } from '../cnn/data.js';
-import { fitRun, medianOf, type FitProgress } from '../cnn/fit.js';
-import { CNN_OPTIMIZERS, type Implementation } from '../cnn/optimizers.js';
-import { Chart, clearError, COLORS, demoDevice, renderHeader, showError } from './common.js';
+import { fitRun, medianOf, type FitProgress } from '../../common/cnn/fit.js';
+import { CNN_OPTIMIZERS, type Implementation } from '../../common/cnn/optimizers.js';
+import { Chart, clearError, COLORS, demoDevice, renderHeader, showError } from '../../common/page.js';
 
 interface RunResult extends FitProgress {
   label: string;

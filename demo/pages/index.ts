@@ -1,7 +1,7 @@
 /** The demo's front page: what each page shows, the paths page's optimizers and surfaces read from its own lists. */
 import { PATH_OPTIMIZERS } from '../paths/paths.js';
 import { SURFACES } from '../paths/surfaces.js';
-import { demoDevice, renderHeader } from './common.js';
+import { demoDevice, renderHeader } from '../../common/page.js';
 
 renderHeader();
 

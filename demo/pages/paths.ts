@@ -6,7 +6,7 @@
 import { drawPanel, type PanelPath } from '../paths/panel.js';
 import { PATH_OPTIMIZERS, pathOptions, runPath } from '../paths/paths.js';
 import { SURFACES } from '../paths/surfaces.js';
-import { clearError, demoDevice, renderHeader, showError } from './common.js';
+import { clearError, demoDevice, renderHeader, showError } from '../../common/page.js';
 
 renderHeader();
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;

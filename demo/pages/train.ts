@@ -4,7 +4,7 @@ import { getDefinition } from '../../src/optimizers/registry.js';
 import { splitDataset, type Dataset } from '../data/datasets.js';
 import { createTrainer, type TrainOptimizer, type TrainProgress } from '../mlp/trainer.js';
 import { argmaxRows, boundaryGrid, drawBoundary, drawDigit } from '../train/draw.js';
-import { Chart, clearError, COLORS, demoDevice, FieldError, renderHeader, showError } from './common.js';
+import { Chart, clearError, COLORS, demoDevice, FieldError, renderHeader, showError } from '../../common/page.js';
 
 renderHeader();
 

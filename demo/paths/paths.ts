@@ -5,7 +5,7 @@
  */
 import { createOptimizer, createParameterSet, exponentialDecay, type OptimizerName } from '../../src/index.js';
 import source from './surfaces.wgsl?raw';
-import { COLORS } from '../palette.js';
+import { COLORS } from '../../common/palette.js';
 import { SURFACES, type Surface } from './surfaces.js';
 
 export interface PathOptimizer {

@@ -1,7 +1,7 @@
 /** Drawing for the training page: decision boundaries (2-D datasets) and digit samples with predictions. */
 import type { Dataset } from '../data/datasets.js';
 
-/** Class colours: blue, orange and green of the demo's palette (demo/palette.ts), dots visible on white. */
+/** Class colours: blue, orange and green of the demo's palette (common/palette.ts), dots visible on white. */
 const PALETTE = [[31, 119, 180], [184, 83, 0], [35, 122, 35]] as const;
 
 /** A grid of points covering the dataset (plus a margin) and the bounds it spans. */

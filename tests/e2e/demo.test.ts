@@ -6,7 +6,8 @@
  * they are drawn on; errors appear beside the control that caused them; a screenshot of each page
  * is saved under test-results/screenshots/.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright';
 import { createServer, type ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -124,6 +125,22 @@ describe('demo pages', () => {
     await page.screenshot({ path: `${shots}/index.png` });
     expect(errors).toEqual([]);
     await page.close();
+  });
+
+  test('navigation: the header reaches every page from the demo and from the benchmark page (two folders); every link on them leads to a file', async () => {
+    const pages = ['/demo/index.html', '/demo/paths.html', '/demo/train.html', '/demo/cnn.html', '/bench/throughput.html'];
+    for (const path of ['demo/index.html', 'bench/throughput.html']) {
+      const { page, errors } = await open(path);
+      await page.waitForFunction(() => document.getElementById('adapter')?.textContent?.startsWith('WebGPU adapter:'), null, { timeout: 60_000 });
+      const header = await page.$$eval('header a', (as) => (as as HTMLAnchorElement[]).map((a) => ({ path: new URL(a.href).pathname, current: a.className === 'current' })));
+      expect(header.map((a) => a.path), path).toEqual(pages);
+      expect(header.filter((a) => a.current).map((a) => a.path), path).toEqual([`/${path}`]);
+      // The dev server answers any path with a page, so a link is checked against the files.
+      const links = await page.$$eval('a[href]', (as) => (as as HTMLAnchorElement[]).filter((a) => a.origin === location.origin).map((a) => new URL(a.href).pathname));
+      for (const link of links) expect(existsSync(join(process.cwd(), link)), `${path} links to ${link}`).toBe(true);
+      expect(errors).toEqual([]);
+      await page.close();
+    }
   });
 
   test('paths: every trajectory ends near the minimum of x²/20 + y², in colours that stand out; the index lists the same optimizers; other surfaces and the controls redraw', async () => {
@@ -355,7 +372,7 @@ describe('demo pages', () => {
   });
 
   test('bench: offers every registered optimizer, runs in the page, draws bars with readable labels and sane ratios', async () => {
-    const { page, errors } = await open('demo/bench.html?autorun=1');
+    const { page, errors } = await open('bench/throughput.html?autorun=1');
     // Every name of the registry is offered (benchmarked ones enabled), none twice.
     const { optimizerNames } = await import('../../src/optimizers/registry.js');
     const { OPTIMIZERS } = await import('../../bench/workloads.js');
@@ -411,7 +428,7 @@ describe('demo pages', () => {
   });
 
   test('bench: an optimizer other than the default (Adafactor, factored state) runs from the URL and is drawn', async () => {
-    const { page, errors } = await open('demo/bench.html?optimizer=adafactor&autorun=1');
+    const { page, errors } = await open('bench/throughput.html?optimizer=adafactor&autorun=1');
     expect(await page.inputValue('#optimizer')).toBe('adafactor');
     await done(page, 300_000);
     expect(await page.getAttribute('#status', 'data-state')).toBe('done');

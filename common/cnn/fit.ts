@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { ImageSet } from './data.js';
+import type { ImageSet } from './images.js';
 import { setLearningRate } from './optimizers.js';
 
 export interface FitOptions {

@@ -1,9 +1,9 @@
-/** Page 3: the throughput benchmark (bench/suite.ts) in the page, drawn as bars, with the ratios that matter. */
-import { MODE_LABELS, runSuite, type Mode, type Row } from '../../bench/suite.js';
-import { tfjsRunner } from '../../bench/tfjs.js';
-import { OPTIMIZERS } from '../../bench/workloads.js';
-import { optimizerNames } from '../../src/optimizers/registry.js';
-import { Chart, COLORS, demoDevice, renderHeader, showError } from './common.js';
+/** The demo's Benchmark page: the throughput suite (suite.ts) in the page, drawn as bars, with the ratios that matter. */
+import { MODE_LABELS, runSuite, type Mode, type Row } from './suite.js';
+import { tfjsRunner } from './tfjs.js';
+import { OPTIMIZERS } from './workloads.js';
+import { optimizerNames } from '../src/optimizers/registry.js';
+import { Chart, COLORS, demoDevice, renderHeader, showError } from '../common/page.js';
 
 renderHeader();
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;

@@ -1,28 +1,38 @@
-/** Shared by the demo pages: the device, the adapter banner, navigation and error display. */
+/**
+ * The frame of every page in the demo's navigation (demo/*.html and the benchmark page
+ * bench/throughput.html): the device, the adapter banner, navigation and error display.
+ */
 import { Chart, registerables } from 'chart.js';
-import '../style.css';
+import './style.css';
 
-export { COLORS } from '../palette.js';
+export { COLORS } from './palette.js';
 
 Chart.register(...registerables);
 export { Chart };
 
+/** The navigation: each page's folder (from the site root) and file, and its title. */
 const PAGES = [
-  ['index.html', 'webgpu-optim demo'],
-  ['paths.html', 'Optimizer paths'],
-  ['train.html', 'Train a network'],
-  ['cnn.html', 'CNN with TF.js'],
-  ['bench.html', 'Benchmark'],
+  ['demo', 'index.html', 'webgpu-optim demo'],
+  ['demo', 'paths.html', 'Optimizer paths'],
+  ['demo', 'train.html', 'Train a network'],
+  ['demo', 'cnn.html', 'CNN with TF.js'],
+  ['bench', 'throughput.html', 'Benchmark'],
 ] as const;
 
+/**
+ * The header: links to every page, relative to this one (the pages sit in two sibling folders,
+ * in the dev server and in the build alike), and the adapter banner, which it returns.
+ */
 export function renderHeader(): HTMLElement {
   const header = document.createElement('header');
-  const here = location.pathname.split('/').pop() || 'index.html';
-  for (const [href, title] of PAGES) {
+  const path = location.pathname.split('/');
+  const here = path.pop() || 'index.html';
+  const folder = path.pop();
+  for (const [dir, file, title] of PAGES) {
     const a = document.createElement('a');
-    a.href = href;
+    a.href = dir === folder ? file : `../${dir}/${file}`;
     a.textContent = title;
-    if (href === here) a.className = 'current';
+    if (dir === folder && file === here) a.className = 'current';
     header.append(a);
   }
   const adapter = document.createElement('span');

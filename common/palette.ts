@@ -1,4 +1,4 @@
-/** The demo's plot colours (no DOM: the paths module and tests import it too). */
+/** The plot colours of the demo and benchmark pages (no DOM: the paths module and tests import it too). */
 
 /**
  * Line and bar colours, in the order curves take them. Each has a contrast of at least 4.5:1 on
