@@ -4,7 +4,7 @@
  */
 import { expect, test } from 'vitest';
 import { moons } from '../../demo/data/datasets.js';
-import { seededRandom } from '../../demo/data/random.js';
+import { seededRandom } from '../../common/random.js';
 import { cpuMlpStep } from '../../demo/mlp/cpu-mlp.js';
 import { createMlp, initialWeights, uploadDataset } from '../../demo/mlp/mlp.js';
 import { createParameterSet } from '../../src/index.js';

@@ -1,7 +1,7 @@
 /** Deterministic test data. */
 
 /** mulberry32, seeded: every run sees the same numbers (shared with the demo). */
-import { seededRandom } from '../../demo/data/random.js';
+import { seededRandom } from '../../common/random.js';
 
 export const rng = seededRandom;
 
