@@ -56,7 +56,6 @@ type OptionsOf<D> = D extends OptimizerDefinition<infer H, infer _S> ? H : never
  * }
  * ```
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-interface
 export interface RegisteredOptimizers {}
 
 /**
@@ -99,7 +98,8 @@ export function registerOptimizer(definition: OptimizerDefinition<any, any>): vo
   if (kernelOwner) {
     throw new Error(`webgpu-optim: registerOptimizer: ${name}: kernel.name "${definition.kernel.name}" is ${kernelOwner.name}'s kernel, with another source; name the kernel after the optimizer`);
   }
-  registered.set(name, definition as OptimizerDefinition<any, string>);
+  // A frozen copy: a later change to the caller's object cannot bypass the checks above.
+  registered.set(name, Object.freeze({ ...definition }) as OptimizerDefinition<any, string>);
 }
 
 export function getDefinition(name: unknown): OptimizerDefinition<any, string> {

@@ -85,3 +85,12 @@ describe('registerOptimizer refuses, registering nothing', () => {
     ['modes without a twin', variant({ modes: { initial: 'train' } }), /modes must be \{ initial: 'train', switchTwin \}/],
   ])('%s', (_label, definition, message) => refused(definition, message));
 });
+
+test('what was registered is a frozen copy: changing the definition afterwards changes nothing', () => {
+  const definition = variant({ name: 'signum_copy', kernel: { ...signum.kernel, name: 'signum_copy' } }) as { -readonly [K in keyof OptimizerDefinition]: OptimizerDefinition[K] };
+  registerOptimizer(definition as OptimizerDefinition);
+  definition.reference = 'broken' as never;
+  const ref = createReferenceOptimizer('signum_copy' as OptimizerName, one(), { lr: 0.5 } as never);
+  ref.step([new Float32Array([0.1, 0.2, -0.3])]);
+  expect(Array.from(ref.params[0]!)).toEqual([0.5, -2.5, 3.5]);
+});
