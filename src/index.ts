@@ -11,7 +11,18 @@ export { dequantizeStateDict, stateDictFromJSON, stateDictToJSON, type Optimizer
 export type { StateFormat } from './state/state-format.js';
 export type { StateStorage } from './state/state-storage.js';
 export type { OptimizerOptions, ParamGroup } from './core/config.js';
-export { optimizerNames, type OptimizerName, type OptimizerOptionsMap } from './optimizers/registry.js';
+export {
+  listOptimizers,
+  optimizerNames,
+  registerOptimizer,
+  type BuiltinOptimizerName,
+  type OptimizerName,
+  type OptimizerOptionsMap,
+  type RegisteredOptimizers,
+} from './optimizers/registry.js';
+export { defineOptimizer, type KernelDefines, type OptimizerDefinition, type ReferenceUpdate, type ScalarSpec, type Scalars, type SlotSpec } from './core/definition.js';
+export { is as optionChecks, type OptionCheck } from './core/validate.js';
+export * as twinMath from './core/twin-math.js';
 export type { SgdOptions, EmaMomentumOptions } from './optimizers/sgd/definition.js';
 export type { AdagradOptions } from './optimizers/adagrad/definition.js';
 export type { RmspropOptions } from './optimizers/rmsprop/definition.js';

@@ -7,42 +7,17 @@ import { describe, expect, test } from 'vitest';
 import { digitsFrom, moons, type Dataset } from '../../demo/data/datasets.js';
 import { createTrainer } from '../../demo/mlp/trainer.js';
 import type { OptimizerName } from '../../src/index.js';
+import { RECORDS, TESTED, type TestOptimizerName, type TestRecord } from '../helpers/records/index.js';
+import type { ConvergenceSetting } from '../helpers/records/record.js';
 import { withDevice } from '../helpers/gpu.js';
 
-interface Setting {
-  options: Record<string, unknown>;
-  /** 0 = full batch (Rprop is a full-batch method). */
-  batch?: number;
-}
+/** The documented settings (README, "Convergence") of every tested optimizer, from its test record. */
+const CONVERGENCE = Object.fromEntries(TESTED.map((name) => [name, RECORDS[name].convergence])) as { readonly [K in TestOptimizerName]: TestRecord<K>['convergence'] };
+type Setting = ConvergenceSetting;
 
-/**
- * The documented settings (README, "Convergence"); keyed by the registry. Digits settings for the
- * optimizers the demo's digits end-to-end test does not train (it covers SGD, Nesterov, RMSProp
- * and Adam); a digits step costs a CPU-emulated GPU about 50 moons steps.
- */
-export const CONVERGENCE: { readonly [K in OptimizerName]: { moons: Setting; digits?: Setting } } = {
-  sgd: { moons: { options: { lr: 0.5, momentum: 0.9 } } },
-  ema_momentum: { moons: { options: { lr: 1, beta: 0.9 } } },
-  adagrad: { moons: { options: { lr: 0.1 } } },
-  rmsprop: { moons: { options: { lr: 0.005 } } },
-  adadelta: { moons: { options: { lr: 1 } } },
-  adam: { moons: { options: { lr: 0.01 } } },
-  adamw: { moons: { options: { lr: 0.01 } } },
-  adamax: { moons: { options: { lr: 0.02 } }, digits: { options: { lr: 0.01 } } },
-  nadam: { moons: { options: { lr: 0.01 } }, digits: { options: { lr: 0.005 } } },
-  radam: { moons: { options: { lr: 0.01 } }, digits: { options: { lr: 0.1 } } },
-  rprop: { moons: { options: { lr: 0.01 }, batch: 0 }, digits: { options: { lr: 0.001 }, batch: 0 } },
-  lion: { moons: { options: { lr: 0.001 } }, digits: { options: { lr: 0.003 } } },
-  adamw_schedule_free: { moons: { options: { lr: 0.01 } }, digits: { options: { lr: 0.005 } } },
-  // Layer-wise: lr is the step relative to each tensor's norm (LARS: times η = 0.001).
-  lamb: { moons: { options: { lr: 0.02 } } },
-  lars: { moons: { options: { lr: 2 } } },
-  adafactor: { moons: { options: { lr: 0.01 } } },
-};
-
-async function train(dataset: Dataset, hidden: number[], epochs: number, which: 'moons' | 'digits', only?: OptimizerName) {
+async function train(dataset: Dataset, hidden: number[], epochs: number, which: 'moons' | 'digits', only?: TestOptimizerName) {
   return withDevice(async (device) => {
-    const entries = (Object.entries(CONVERGENCE) as [OptimizerName, { moons: Setting; digits?: Setting }][]).flatMap(([name, s]) => {
+    const entries = (Object.entries(CONVERGENCE) as [TestOptimizerName, { moons: Setting; digits?: Setting }][]).flatMap(([name, s]) => {
       const setting = s[which];
       return setting && (only === undefined || only === name) ? [[name, setting] as const] : [];
     });
@@ -52,7 +27,8 @@ async function train(dataset: Dataset, hidden: number[], epochs: number, which: 
       if (chosen.length === 0) continue;
       const trainer = createTrainer(device, {
         dataset, hidden, batchSize: batch || dataset.labels.length, epochs: batch ? epochs : epochs * 4, init: 'he', seed: 1, evalEvery: 1e9,
-        optimizers: chosen.map(([name, s]) => ({ label: name, name, options: s.options })),
+        // A test-only optimizer's name is registered at run time, not an OptimizerName.
+        optimizers: chosen.map(([name, s]) => ({ label: name, name: name as OptimizerName, options: s.options })),
       });
       const first = await trainer.run(undefined, () => false);
       for (const m of first.metrics) results[m.label] = m.loss;
@@ -79,7 +55,7 @@ describe('convergence', () => {
       const raw = await Promise.all(Object.keys(files).sort().map((path) => files[path]!().then((text) => (JSON.parse(text) as { data: number[] }).data)));
       return digitsFrom(raw, 30);
     })());
-  const withDigits = (Object.keys(CONVERGENCE) as OptimizerName[]).filter((name) => CONVERGENCE[name].digits);
+  const withDigits = TESTED.filter((name) => CONVERGENCE[name].digits);
   test.each(withDigits)('digits: %s ends below loss 0.6 (an untrained net: 2.3)', async (name) => {
     const losses = await train(await loadDigits(), [64], 4, 'digits', name);
     console.log('digits final loss', losses);

@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { createOptimizer, createParameterSet, createReferenceOptimizer, type Optimizer, type ParameterSet } from '../../src/index.js';
-import { registry } from '../../src/optimizers/registry.js';
+import { getDefinition } from '../../src/optimizers/registry.js';
 import { namedTensors, randomArray, rng, SPECIAL_GRADIENTS } from '../helpers/data.js';
 import { withDevice } from '../helpers/gpu.js';
 import { compareWithReference, runParity, stageGradients } from '../helpers/parity.js';
@@ -65,7 +65,7 @@ describe('steps recorded into one command encoder', () => {
       const options = rich;
       const lrs = [0.05, 0.02, 0.1, 0.001, 0.3, 0.07];
       // The hyperparameter changed between steps: lr, or eps where lr is fixed once started.
-      const key = registry[name].fixedOnceStarted?.includes('lr' as never) ? 'eps' : 'lr';
+      const key = getDefinition(name).fixedOnceStarted?.includes('lr' as never) ? 'eps' : 'lr';
       const grads = lrs.map((_, s) => tensors.map((t, i) => gradFor(s + 1, i, t.data.length)));
 
       // One by one: write grads, step, submit, for each step.

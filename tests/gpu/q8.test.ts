@@ -11,9 +11,10 @@ import { namedTensors, randomArray, rng, SPECIAL_GRADIENTS } from '../helpers/da
 import { withDevice } from '../helpers/gpu.js';
 import { expectRestoredTwin, expectSplitEqualsWhole, oneEncoderParity, runParity } from '../helpers/parity.js';
 import { OPTION_MATRIX, PARITY_TOLERANCE } from '../helpers/cases.js';
+import { RECORDS, type TestOptimizerName } from '../helpers/records/index.js';
 
-/** Every optimizer whose state q8 takes (all but Adafactor, whose state is factored). */
-const QUANTIZABLE = Object.entries(OPTION_MATRIX).filter(([name]) => name !== 'adafactor');
+/** Every optimizer whose state q8 takes (its record has no f32StateOnly: all but Adafactor, whose state is factored). */
+const QUANTIZABLE = Object.entries(OPTION_MATRIX).filter(([name]) => !RECORDS[name as TestOptimizerName].f32StateOnly);
 const SIZES = [1, 3, 63, 64, 65, 1000, 4099];
 /** Tensors from 1000 elements on are quantized, the smaller ones keep f32 state: both paths at once. */
 const Q8 = { stateFormat: 'q8', quantization: { minQuantizedElements: 1000 } };

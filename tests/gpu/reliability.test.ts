@@ -8,8 +8,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { createOptimizer, createParameterSet, createReferenceOptimizer, type OptimizerStateDict } from '../../src/index.js';
-import type { OptimizerDefinition } from '../../src/core/definition.js';
-import { registry } from '../../src/optimizers/registry.js';
+import { getDefinition } from '../../src/optimizers/registry.js';
 import { REGISTERED } from '../helpers/cases.js';
 import { withDevice } from '../helpers/gpu.js';
 import { disposeFixture, expectUnchangedAndUsable, FIXTURE_OPTIONS, makeFixture, snapshot, type Fixture } from '../helpers/reliability.js';
@@ -247,11 +246,11 @@ describe('every registered optimizer refuses bad values of each of its options, 
       const options = { ...rich, lossScaling: { initScale: 256 }, accumulation: { steps: 2 } };
       const f = await makeFixture(device, name, options);
       const before = await snapshot(f);
-      const definition = registry[name] as unknown as OptimizerDefinition<Record<string, unknown>, string>;
+      const definition = getDefinition(name);
       for (const key of Object.keys(definition.checks)) {
         const message = new RegExp(`${name}: ${key.replace(/[[\]]/g, '\\$&')}.* (must|overflows)`);
         expect(() => f.opt.setHyperparameters({ [key]: NaN }), key).toThrow(message);
-        expect(() => createOptimizer(name, f.params, { ...options, [key]: 'x' } as never), key).toThrow(message);
+        expect(() => createOptimizer(name as never, f.params, { ...options, [key]: 'x' } as never), key).toThrow(message);
       }
       expect(() => f.opt.setHyperparameters({ notAnOption: 1 } as never)).toThrow(new RegExp(`${name}: unknown option "notAnOption"`));
       expect(() => f.opt.step(42 as never)).toThrow(/takes a GPUCommandEncoder or nothing/);

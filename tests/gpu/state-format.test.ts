@@ -6,16 +6,17 @@
 import { afterAll, describe, expect, test } from 'vitest';
 import { cosineWithWarmup, createOptimizer, createParameterSet, createReferenceOptimizer, type OptimizerStateDict } from '../../src/index.js';
 import { decodeState, slotCodec, STATE_FORMATS } from '../../src/state/state-format.js';
-import { registry } from '../../src/optimizers/registry.js';
+import { getDefinition } from '../../src/optimizers/registry.js';
 import { namedTensors, randomArray, rng, SPECIAL_GRADIENTS } from '../helpers/data.js';
 import { withDevice } from '../helpers/gpu.js';
 import { expectRestoredTwin, expectSplitEqualsWhole, oneEncoderParity, runParity } from '../helpers/parity.js';
 import { OPTION_MATRIX, PARITY_TOLERANCE, REGISTERED } from '../helpers/cases.js';
+import { RECORDS, TESTED, type TestOptimizerName } from '../helpers/records/index.js';
 
 const FORMATS = ['bf16', 'f16'] as const;
-/** Every optimizer with per-element state (Adafactor's is factored and stays f32). */
-const FORMATTED = Object.entries(OPTION_MATRIX).filter(([name]) => name !== 'adafactor');
-const RICH = REGISTERED.filter(({ name }) => name !== 'adafactor');
+/** Every optimizer whose state takes the formats (its record has no f32StateOnly: Adafactor's is factored and stays f32). */
+const FORMATTED = Object.entries(OPTION_MATRIX).filter(([name]) => !RECORDS[name as TestOptimizerName].f32StateOnly);
+const RICH = REGISTERED.filter(({ name }) => !RECORDS[name].f32StateOnly);
 const SIZES = [1, 3, 63, 64, 65, 1000, 4099];
 const gradFor = (step: number, i: number, length: number) => randomArray(length, rng(step * 1000 + i));
 const worst = { maxAbs: 0, maxRel: 0, where: '' };
@@ -293,7 +294,7 @@ describe('misuse is refused and changes nothing', () => {
   });
 
   test('every slot a definition copies from the parameters is f32 in every format', () => {
-    for (const definition of Object.values(registry)) {
+    for (const definition of TESTED.map(getDefinition)) {
       const specs = definition.slots(Object.fromEntries(Object.keys(definition.defines([definition.defaults as never])).map((k) => [k, false])));
       for (const slot of definition.initialFromParams ?? []) expect(specs.find((s) => s.name === slot)?.alwaysF32, `${definition.name}.${slot}`).toBe(true);
     }

@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { cosineWithWarmup, createOptimizer, createParameterSet, createReferenceOptimizer, constantLr, stepDecay } from '../../src/index.js';
-import { registry } from '../../src/optimizers/registry.js';
+import { getDefinition } from '../../src/optimizers/registry.js';
 import { PARITY_TOLERANCE, REGISTERED } from '../helpers/cases.js';
 import { namedTensors, randomArray, rng } from '../helpers/data.js';
 import { withDevice } from '../helpers/gpu.js';
@@ -354,7 +354,7 @@ describe('every registered optimizer with every training feature at once', () =>
   // (where the optimizer takes one): bit-exact against the twin.
   test.each(REGISTERED)('$name', async ({ name, rich }) => {
     await withDevice(async (device) => {
-      const schedule = registry[name].noLrSchedule ? {} : { lrSchedule: stepDecay({ stepSize: 2, gamma: 0.5 }) };
+      const schedule = getDefinition(name).noLrSchedule ? {} : { lrSchedule: stepDecay({ stepSize: 2, gamma: 0.5 }) };
       const options = { ...rich, ...schedule, lossScaling: { initScale: 16, growthInterval: 3 }, gradClipping: { maxValue: 8, maxNorm: 1e9 }, accumulation: { steps: 2 } };
       const result = await runParity(device, {
         name, options, tensors: namedTensors(SIZES, 83), steps: 12, checkAt: [6, 12], tolerance: { atol: 0, rtol: 0 },

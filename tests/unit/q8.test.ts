@@ -7,7 +7,8 @@ import { describe, expect, test, vi } from 'vitest';
 import { computeLayout, SEGMENT_ALIGN_ELEMENTS } from '../../src/core/layout.js';
 import { decodeQ8, dequantizePacked, dynamicMap, encodeQ8, Q8_MAPS, Q8_MIN_TILE_LANES, Q8_TILE_ELEMENTS, Q8_TILE_LANES, q8Chunks, q8TileShape, quantizePacked, resolveQuantization, tensorRuns, zeroCode } from '../../src/state/q8.js';
 import { randomArray, rng } from '../helpers/data.js';
-import { getDefinition, optimizerNames } from '../../src/optimizers/registry.js';
+import { getDefinition } from '../../src/optimizers/registry.js';
+import { TESTED } from '../helpers/records/index.js';
 import { createQ8StateBuffers } from '../../src/state/q8-state.js';
 
 const limits = { maxStorageBufferBindingSize: 128 << 20, maxComputeWorkgroupsPerDimension: 65535, maxBufferSize: 256 << 20 };
@@ -148,7 +149,7 @@ describe('partialsStore', () => {
 
   // 8-bit state quantizes what partials() stores in the per-tensor pass only when the definition
   // says so (else the update pass would requantize it): the flag must follow the kernel's source.
-  test.each(optimizerNames.filter((name) => getDefinition(name).tensorSums && !getDefinition(name).shapedSlots))('%s: set exactly when its partials() stores a state slot', (name) => {
+  test.each(TESTED.filter((name) => getDefinition(name).tensorSums && !getDefinition(name).shapedSlots))('%s: set exactly when its partials() stores a state slot', (name) => {
     const definition = getDefinition(name);
     const body = partialsBody(definition.kernel.source);
     expect(body).toContain('fn partials(');

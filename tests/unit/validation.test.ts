@@ -1,6 +1,7 @@
 /** Bad options and inputs get clear errors and change nothing (CPU reference; the GPU path shares the checks). */
 import { describe, expect, test } from 'vitest';
-import { createReferenceOptimizer, optimizerNames } from '../../src/index.js';
+import { createReferenceOptimizer, type OptimizerName } from '../../src/index.js';
+import { TESTED } from '../helpers/records/index.js';
 
 const one = () => [new Float32Array([1, 2, 3])];
 
@@ -29,13 +30,13 @@ describe('options', () => {
     expect(() => createReferenceOptimizer('lars', one(), { lr: 1, trustCoefficient: -0.1 })).toThrow(/trustCoefficient must be >= 0/);
     expect(() => createReferenceOptimizer('lars', one(), { lr: 1, trustRatio: 0 as never })).toThrow(/trustRatio must be a boolean/);
   });
-  test.each(optimizerNames)('%s: negative or NaN lr, eps, weightDecay', (name) => {
+  test.each(TESTED)('%s: negative or NaN lr, eps, weightDecay', (name) => {
     for (const key of ['lr', 'eps', 'weightDecay']) {
       for (const bad of [-1, NaN, Infinity, '0.1']) {
         const options = { lr: 0.1, [key]: bad };
-        const known = key in (createReferenceOptimizer(name, one(), { lr: 0.1 } as never).groups[0] as object);
+        const known = key in (createReferenceOptimizer(name as OptimizerName, one(), { lr: 0.1 } as never).groups[0] as object);
         if (!known) continue;
-        expect(() => createReferenceOptimizer(name, one(), options as never), `${name} ${key}=${bad}`).toThrow(new RegExp(key));
+        expect(() => createReferenceOptimizer(name as OptimizerName, one(), options as never), `${name} ${key}=${bad}`).toThrow(new RegExp(key));
       }
     }
   });
