@@ -25,7 +25,7 @@ export const nsgd = defineOptimizer<NsgdOptions, NsgdScalar>({
   structural: [],
   passes: [tensorGradSquaresPass],
   checks: { lr: optionChecks.nonNegative, eps: optionChecks.nonNegative },
-  defines: () => ({}),
+  defines: () => ({ MAXIMIZE: false }),
   slots: () => [],
   groupSlots: () => [],
   initialValue: () => 0,
