@@ -58,17 +58,17 @@ function smallStatsPasses({ device, label, layout, groups, control, source, chun
     setTable(table) {
       bindGroup = device.createBindGroup({
         label: `${label}:smallStats`,
-        layout: pipeline.getBindGroupLayout(0),
-        entries: [
-          { binding: 0, resource: { buffer: control } },
-          { binding: 1, resource: { buffer: source, size: layout.paddedLength * 4 } },
-          ...(chunkTable ? [{ binding: 5, resource: { buffer: chunkTable, size: (layout.paddedLength / CHUNK_ELEMENTS) * 4 } }] : []),
-          { binding: 7, resource: { buffer: table } },
-        ],
+        layout: pipeline.bindGroupLayout,
+        entries: pipeline.entries({
+          control: { buffer: control },
+          grad: { buffer: source, size: layout.paddedLength * 4 },
+          allChunkGroups: chunkTable && { buffer: chunkTable, size: (layout.paddedLength / CHUNK_ELEMENTS) * 4 },
+          stepTable: { buffer: table },
+        }),
       });
     },
     record(pass) {
-      pass.setPipeline(pipeline);
+      pass.setPipeline(pipeline.pipeline);
       pass.setBindGroup(0, bindGroup);
       pass.dispatchWorkgroups(1);
     },
@@ -94,47 +94,43 @@ function treeStatsPasses({ device, label, layout, groups: G, control, source, ch
     const [x, y] = dispatchGrid(Math.ceil(segment.elementCount / 4 / chunkSize), maxDim, 'a segment of the gradient statistics (lower workgroupSize)');
     const bindGroup = device.createBindGroup({
       label: `${label}:chunkStats:segment${s}`,
-      layout: chunkStats.getBindGroupLayout(0),
-      entries: [
-        { binding: 0, resource: { buffer: control } },
-        { binding: 1, resource: { buffer: source, offset: segment.firstElement * 4, size: segment.elementCount * 4 } },
-        { binding: 2, resource: { buffer: chunkPartials, offset: (segment.firstElement / CHUNK_ELEMENTS) * 16, size: (segment.elementCount / CHUNK_ELEMENTS) * 16 } },
-      ],
+      layout: chunkStats.bindGroupLayout,
+      entries: chunkStats.entries({
+        control: { buffer: control },
+        grad: { buffer: source, offset: segment.firstElement * 4, size: segment.elementCount * 4 },
+        chunkPartials: { buffer: chunkPartials, offset: (segment.firstElement / CHUNK_ELEMENTS) * 16, size: (segment.elementCount / CHUNK_ELEMENTS) * 16 },
+      }),
     });
     return { bindGroup, x, y };
   });
   const groupBindGroup = device.createBindGroup({
     label: `${label}:groupStats`,
-    layout: groupStats.getBindGroupLayout(0),
-    entries: [
-      { binding: 4, resource: { buffer: chunkPartials } },
-      ...(chunkTable ? [{ binding: 5, resource: { buffer: chunkTable, size: chunks * 4 } }] : []),
-      { binding: 6, resource: { buffer: groupPartials } },
-    ],
+    layout: groupStats.bindGroupLayout,
+    entries: groupStats.entries({
+      allChunkPartials: { buffer: chunkPartials },
+      allChunkGroups: chunkTable && { buffer: chunkTable, size: chunks * 4 },
+      groupPartials: { buffer: groupPartials },
+    }),
   });
   let finalizeBindGroup: GPUBindGroup;
   return {
     setTable(table) {
       finalizeBindGroup = device.createBindGroup({
         label: `${label}:finalize`,
-        layout: finalize.getBindGroupLayout(0),
-        entries: [
-          { binding: 0, resource: { buffer: control } },
-          { binding: 6, resource: { buffer: groupPartials } },
-          { binding: 7, resource: { buffer: table } },
-        ],
+        layout: finalize.bindGroupLayout,
+        entries: finalize.entries({ control: { buffer: control }, groupPartials: { buffer: groupPartials }, stepTable: { buffer: table } }),
       });
     },
     record(pass) {
-      pass.setPipeline(chunkStats);
+      pass.setPipeline(chunkStats.pipeline);
       for (const { bindGroup, x, y } of segments) {
         pass.setBindGroup(0, bindGroup);
         pass.dispatchWorkgroups(x, y);
       }
-      pass.setPipeline(groupStats);
+      pass.setPipeline(groupStats.pipeline);
       pass.setBindGroup(0, groupBindGroup);
       pass.dispatchWorkgroups(groupWorkgroups);
-      pass.setPipeline(finalize);
+      pass.setPipeline(finalize.pipeline);
       pass.setBindGroup(0, finalizeBindGroup);
       pass.dispatchWorkgroups(1);
     },

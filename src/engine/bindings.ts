@@ -3,6 +3,7 @@
  * bind group entries are all made from this list, so their numbers cannot drift apart.
  */
 import type { KernelDefines, SlotSpec } from '../core/definition.js';
+import * as bindingList from '../core/binding-list.js';
 import { slotFormat, stateFormatOf, type StateFormat } from '../state/state-format.js';
 
 interface SharedBinding {
@@ -73,20 +74,17 @@ export function kernelBindings(slots: readonly SlotSpec[], defines: KernelDefine
   return [...shared, ...state];
 }
 
+/** The kernel's WGSL declarations (src/core/binding-list.ts). */
 export function bindingDeclarations(bindings: readonly KernelBinding[]): string {
-  return bindings.map((b) => `@group(0) @binding(${b.binding}) ${b.declaration};`).join('\n');
+  return bindingList.bindingDeclarations(bindings);
 }
 
 export function bindGroupLayoutEntries(bindings: readonly KernelBinding[]): GPUBindGroupLayoutEntry[] {
-  return bindings.map((b) => ({
-    binding: b.binding,
-    visibility: GPUShaderStage.COMPUTE,
-    buffer: { type: b.type, hasDynamicOffset: b.dynamic },
-  }));
+  return bindingList.bindGroupLayoutEntries(bindings);
 }
 
 export function bindGroupEntries(bindings: readonly KernelBinding[], resource: (name: BindingName) => GPUBufferBinding): GPUBindGroupEntry[] {
-  return bindings.map((b) => ({ binding: b.binding, resource: resource(b.name) }));
+  return bindingList.bindGroupEntries(bindings, resource);
 }
 
 /** Storage buffers one kernel variant binds (checked against maxStorageBuffersPerShaderStage). */
