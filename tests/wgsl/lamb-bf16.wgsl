@@ -107,7 +107,9 @@ fn withDeviceStep(h0: Hyper, s: vec4<f32>) -> Hyper {
 @group(0) @binding(13) var<storage, read_write> expAvgSq: array<vec2<u32>>;
 // Shared by every optimizer kernel. src/engine/wgsl.ts assembles one kernel variant as
 //   generated Control structs + control.wgsl + generated `struct Hyper` + generated bindings
-//   + this file + the optimizer's .wgsl (which defines `fn update(i, h, g)`).
+//   + this file + the state slots' generated accessors + the optimizer's .wgsl (which defines
+//   `fn update(i, h, g)` and reads and writes each slot only through its accessors,
+//   `expAvgLoad(i)` and `expAvgStore(i, x)`).
 //
 // Each invocation updates VECTORS_PER_INVOCATION vec4s (4 consecutive f32 each) of one segment,
 // WORKGROUP_SIZE vectors apart so that neighbouring invocations touch neighbouring memory. A
@@ -304,7 +306,8 @@ fn tensorPartialsInRegisters(@builtin(workgroup_id) wid: vec3<u32>,
 // the stored moments are rounded. The rounding is done on the f32 bits with integer operations,
 // the same as src/state/state-format.ts, so every device stores the same bits: nearest, ties to even,
 // overflow to ±Inf, every NaN to one canonical quiet NaN (a NaN moment stays NaN, never 0).
-// Included only when the state is 16-bit; the slot accessors are generated (src/engine/wgsl.ts).
+// Included only when the state is 16-bit; the slot accessors are generated
+// (src/engine/slot-accessors.ts).
 // Stochastic rounding (flag STOCHASTIC) adds noise below the kept bits before truncating: up with
 // probability (dropped part) / (one step), so the stored value is x on average.
 
