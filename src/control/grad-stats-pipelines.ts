@@ -50,7 +50,8 @@ function moduleBindings(multiGroup: boolean): NumberedBinding<StatsBindingName>[
 
 /** The gradient statistics passes with their generated bindings and the control block's structs. */
 export function gradStatsSource(multiGroup: boolean): string {
-  return preprocess(`${controlWgsl()}\n${controlSource}\n${bindingDeclarations(moduleBindings(multiGroup))}\n${gradStatsWgsl}`, { MULTI_GROUP: multiGroup });
+  const bindings = `// Bindings, generated from their list in src/control/grad-stats-pipelines.ts:\n${bindingDeclarations(moduleBindings(multiGroup))}`;
+  return preprocess(`${controlWgsl()}\n${controlSource}\n${bindings}\n${gradStatsWgsl}`, { MULTI_GROUP: multiGroup });
 }
 
 /** One pass's pipeline and the bind group entries of its bindings, by name. */

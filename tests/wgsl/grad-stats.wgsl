@@ -75,6 +75,7 @@ fn minNan(a: f32, b: f32) -> f32 {
   return select(min(a, b), a + b, isNan(a) || isNan(b));
 }
 
+// Bindings, generated from their list in src/control/grad-stats-pipelines.ts:
 @group(0) @binding(0) var<storage, read_write> control: Control;
 @group(0) @binding(1) var<storage, read> grad: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> chunkPartials: array<vec4<f32>>;
