@@ -2,7 +2,7 @@
 import type { PackedLayout } from '../core/layout.js';
 import { readBuffers } from '../core/readback.js';
 import { cached } from '../core/pipeline-cache.js';
-import { bindGroupEntries, bindingDeclarations, createBindingLayout, numberBindings } from '../core/binding-list.js';
+import { bindGroupEntries, bindingDeclarations, createListedPipeline, numberBindings, type ListedPipeline } from '../core/binding-list.js';
 import accumulateWgsl from '../../shaders/accumulate.wgsl?raw';
 
 /** The accumulate kernel's bindings (one segment of each buffer). */
@@ -65,13 +65,10 @@ export function createAccumulator(args: { device: GPUDevice; label: string; layo
 }
 
 /** acc += grad. */
-function getAccumulatePipeline(device: GPUDevice, workgroupSize: number): { pipeline: GPUComputePipeline; bindGroupLayout: GPUBindGroupLayout } {
+function getAccumulatePipeline(device: GPUDevice, workgroupSize: number): ListedPipeline {
   return cached(device, `accumulate@${workgroupSize}`, () => {
     const label = `webgpu-optim:accumulate@${workgroupSize}`;
-    const bindGroupLayout = createBindingLayout(device, `${label}:bgl`, ACCUMULATE_BINDINGS);
     const module = device.createShaderModule({ label: `${label}:module`, code: accumulateSource() });
-    const layout = device.createPipelineLayout({ label: `${label}:layout`, bindGroupLayouts: [bindGroupLayout] });
-    const pipeline = device.createComputePipeline({ label: `${label}:pipeline`, layout, compute: { module, entryPoint: 'main', constants: { WORKGROUP_SIZE: workgroupSize } } });
-    return { pipeline, bindGroupLayout };
+    return createListedPipeline(device, label, ACCUMULATE_BINDINGS, { module, entryPoint: 'main', constants: { WORKGROUP_SIZE: workgroupSize } });
   });
 }

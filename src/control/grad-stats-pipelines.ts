@@ -1,7 +1,17 @@
 /** The gradient-statistics pipelines (shaders/grad-stats.wgsl), one per pass, group count and size. */
 import { cached } from '../core/pipeline-cache.js';
 import { preprocess } from '../core/wgsl-preprocess.js';
-import { bindGroupEntries, bindingDeclarations, createBindingLayout, numberBindings, pickBindings, type BindingResources, type NumberedBinding } from '../core/binding-list.js';
+import {
+  bindGroupEntries,
+  bindingDeclarations,
+  createBindingLayout,
+  createListedPipeline,
+  numberBindings,
+  pickBindings,
+  type BindingResources,
+  type ListedPipeline,
+  type NumberedBinding,
+} from '../core/binding-list.js';
 import { controlWgsl } from './control-block.js';
 import controlSource from '../../shaders/control.wgsl?raw';
 import gradStatsWgsl from '../../shaders/grad-stats.wgsl?raw';
@@ -55,29 +65,21 @@ export function gradStatsSource(multiGroup: boolean): string {
 }
 
 /** One pass's pipeline and the bind group entries of its bindings, by name. */
-export interface StatsPipeline {
-  readonly pipeline: GPUComputePipeline;
-  readonly bindGroupLayout: GPUBindGroupLayout;
+export interface StatsPipeline extends ListedPipeline {
   entries(resources: BindingResources<StatsBindingName>): GPUBindGroupEntry[];
 }
 
 /** One gradient-statistics pass for `groups` parameter groups, `workgroupSize` invocations wide. */
 export function getGradStatsPipeline(device: GPUDevice, groups: number, pass: StatsPass, workgroupSize: number): StatsPipeline {
   const multiGroup = groups > 1;
+  const moduleLabel = `webgpu-optim:gradStats${multiGroup ? ':groups' : ''}`;
   const bindings = pickBindings(moduleBindings(multiGroup), STATS_PASS_BINDINGS[pass].filter((name) => multiGroup || name !== 'allChunkGroups'));
-  const module = cached(device, `gradStats:${multiGroup}`, () =>
-    device.createShaderModule({ label: `webgpu-optim:gradStats${multiGroup ? ':groups' : ''}`, code: gradStatsSource(multiGroup) }),
-  );
-  const bindGroupLayout = cached(device, `gradStats:${multiGroup}:${pass}:bgl`, () =>
-    createBindingLayout(device, `webgpu-optim:gradStats${multiGroup ? ':groups' : ''}:${pass}:bgl`, bindings),
-  );
+  const module = cached(device, `gradStats:${multiGroup}`, () => device.createShaderModule({ label: `${moduleLabel}:module`, code: gradStatsSource(multiGroup) }));
+  const bindGroupLayout = cached(device, `gradStats:${multiGroup}:${pass}:bgl`, () => createBindingLayout(device, `${moduleLabel}:${pass}:bgl`, bindings));
   return cached(device, `gradStats:${groups}:${pass}@${workgroupSize}`, () => {
     const label = `webgpu-optim:gradStats×${groups}:${pass}@${workgroupSize}`;
-    const pipeline = device.createComputePipeline({
-      label,
-      layout: device.createPipelineLayout({ label: `${label}:layout`, bindGroupLayouts: [bindGroupLayout] }),
-      compute: { module, entryPoint: pass, constants: { GROUPS: groups, [STATS_SIZE_OVERRIDE[pass]]: workgroupSize } },
-    });
-    return { pipeline, bindGroupLayout, entries: (resources: BindingResources<StatsBindingName>) => bindGroupEntries(bindings, resources) };
+    const constants = { GROUPS: groups, [STATS_SIZE_OVERRIDE[pass]]: workgroupSize };
+    const listed = createListedPipeline(device, label, bindings, { module, entryPoint: pass, constants }, bindGroupLayout);
+    return { ...listed, entries: (resources: BindingResources<StatsBindingName>) => bindGroupEntries(bindings, resources) };
   });
 }

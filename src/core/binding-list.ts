@@ -67,3 +67,21 @@ export function bindGroupEntries<Name extends string>(bindings: readonly Numbere
     return { binding: b.binding, resource };
   });
 }
+
+/** A compute pipeline with an explicit layout of `bindings` (group 0), and that layout. */
+export interface ListedPipeline {
+  readonly pipeline: GPUComputePipeline;
+  readonly bindGroupLayout: GPUBindGroupLayout;
+}
+
+/** A compute pipeline whose one bind group layout is made from `bindings`; every object labelled `label:…`. */
+export function createListedPipeline(
+  device: GPUDevice,
+  label: string,
+  bindings: readonly NumberedBinding[],
+  compute: GPUProgrammableStage,
+  bindGroupLayout: GPUBindGroupLayout = createBindingLayout(device, `${label}:bgl`, bindings),
+): ListedPipeline {
+  const layout = device.createPipelineLayout({ label: `${label}:layout`, bindGroupLayouts: [bindGroupLayout] });
+  return { pipeline: device.createComputePipeline({ label: `${label}:pipeline`, layout, compute }), bindGroupLayout };
+}

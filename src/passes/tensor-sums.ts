@@ -8,7 +8,7 @@
 import { CHUNK_ELEMENTS, dispatchGrid, type PackedLayout } from '../core/layout.js';
 import { CHUNK_REDUCTIONS, chunkTensorTable, scratchEntries, tensorSumRows, type ChunkReduction } from './tensor-reduction.js';
 import { cached } from '../core/pipeline-cache.js';
-import { bindGroupEntries, bindingDeclarations, createBindingLayout, numberBindings } from '../core/binding-list.js';
+import { bindGroupEntries, bindingDeclarations, createBindingLayout, createListedPipeline, numberBindings, type ListedPipeline } from '../core/binding-list.js';
 import tensorSumsWgsl from '../../shaders/tensor-sums.wgsl?raw';
 
 /** The tensor-sums kernel's bindings. */
@@ -108,18 +108,10 @@ export function createTensorSums(args: {
 }
 
 /** The per-tensor sums of the layer-wise optimizers (shaders/tensor-sums.wgsl), one entry point. */
-function getTensorSumsPipeline(device: GPUDevice, entryPoint: string): { pipeline: GPUComputePipeline; bindGroupLayout: GPUBindGroupLayout } {
-  const { module, layout, bindGroupLayout } = cached(device, 'tensorSums', () => {
-    const label = 'webgpu-optim:tensorSums';
-    const bindGroupLayout = createBindingLayout(device, `${label}:bgl`, TENSOR_SUMS_BINDINGS);
-    return {
-      module: device.createShaderModule({ label: `${label}:module`, code: tensorSumsSource() }),
-      layout: device.createPipelineLayout({ label: `${label}:layout`, bindGroupLayouts: [bindGroupLayout] }),
-      bindGroupLayout,
-    };
-  });
-  return cached(device, `tensorSums:${entryPoint}`, () => ({
-    pipeline: device.createComputePipeline({ label: `webgpu-optim:${entryPoint}`, layout, compute: { module, entryPoint } }),
-    bindGroupLayout,
+function getTensorSumsPipeline(device: GPUDevice, entryPoint: string): ListedPipeline {
+  const { module, bindGroupLayout } = cached(device, 'tensorSums', () => ({
+    module: device.createShaderModule({ label: 'webgpu-optim:tensorSums:module', code: tensorSumsSource() }),
+    bindGroupLayout: createBindingLayout(device, 'webgpu-optim:tensorSums:bgl', TENSOR_SUMS_BINDINGS),
   }));
+  return cached(device, `tensorSums:${entryPoint}`, () => createListedPipeline(device, `webgpu-optim:${entryPoint}`, TENSOR_SUMS_BINDINGS, { module, entryPoint }, bindGroupLayout));
 }
