@@ -1,9 +1,7 @@
 // Gradient accumulation: acc += grad over one segment (micro-batches between optimizer updates).
+// The bindings (accumulated, grad) are generated from their list in src/control/accumulator.ts.
 
 override WORKGROUP_SIZE: u32 = 256u;
-
-@group(0) @binding(0) var<storage, read_write> accumulated: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read> grad: array<vec4<f32>>;
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3<u32>,

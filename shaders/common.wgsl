@@ -1,6 +1,8 @@
 // Shared by every optimizer kernel. src/engine/wgsl.ts assembles one kernel variant as
 //   generated Control structs + control.wgsl + generated `struct Hyper` + generated bindings
-//   + this file + the optimizer's .wgsl (which defines `fn update(i, h, g)`).
+//   + this file + the state slots' generated accessors + the optimizer's .wgsl (which defines
+//   `fn update(i, h, g)` and reads and writes each slot only through its accessors,
+//   `expAvgLoad(i)` and `expAvgStore(i, x)`).
 //
 // Each invocation updates VECTORS_PER_INVOCATION vec4s (4 consecutive f32 each) of one segment,
 // WORKGROUP_SIZE vectors apart so that neighbouring invocations touch neighbouring memory. A

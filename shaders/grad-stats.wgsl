@@ -9,7 +9,8 @@
 // Sums and maxima propagate NaN as torch does (a NaN gradient gives a NaN norm). Prepended with
 // the generated Control structs and control.wgsl. GROUPS and the three workgroup sizes are
 // overrides: the host sizes each pass to the data (powers of two, at most 256), so a small model
-// does not pay for 256-wide tree reductions.
+// does not pay for 256-wide tree reductions. The bindings are generated from their list in
+// src/control/grad-stats-pipelines.ts (which also says which of them each pass binds).
 
 override CHUNK_WORKGROUP: u32 = 256u; // a multiple of 16: 16 invocations (64 elements) per chunk
 override GROUP_WORKGROUP: u32 = 256u;
@@ -17,12 +18,7 @@ override FINAL_WORKGROUP: u32 = 256u;
 override SMALL_WORKGROUP: u32 = 256u;
 override GROUPS: u32 = 1u;
 
-@group(0) @binding(0) var<storage, read_write> control: Control;
-
-// ---- chunkStats: bindings 1 grad (segment), 2 chunk partials (segment)
-@group(0) @binding(1) var<storage, read> grad: array<vec4<f32>>;
-// (Σg², max|g|, non-finite flag, unused) per chunk.
-@group(0) @binding(2) var<storage, read_write> chunkPartials: array<vec4<f32>>;
+// ---- chunkStats: binds control, grad (one segment), chunkPartials (that segment's chunks)
 
 var<workgroup> sums: array<f32, 256>;
 var<workgroup> maxima: array<f32, 256>;
@@ -68,12 +64,7 @@ fn chunkStats(@builtin(workgroup_id) wid: vec3<u32>,
   }
 }
 
-// ---- groupStats: bindings 4 all chunk partials [, 5 all chunk groups], 6 group partials
-@group(0) @binding(4) var<storage, read> allChunkPartials: array<vec4<f32>>;
-#if MULTI_GROUP
-@group(0) @binding(5) var<storage, read> allChunkGroups: array<u32>;
-#endif
-@group(0) @binding(6) var<storage, read_write> groupPartials: array<vec4<f32>>;
+// ---- groupStats: binds allChunkPartials [, allChunkGroups], groupPartials
 
 const CHUNKS_PER_INVOCATION = 16u;
 
@@ -123,11 +114,10 @@ fn groupStats(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
   }
 }
 
-// ---- finalize: bindings 6 group partials (read here too), 7 step table
-// Row r: vec4<u32>(tag lo, tag hi, 0, 0), then one vec4<f32> (as bits) of step values per group.
-// The host keeps the rows of every step the GPU can reach (src/control/step-table.ts); the tag
-// says which step a row holds, so a missing row is detected, never used.
-@group(0) @binding(7) var<storage, read> stepTable: array<vec4<u32>>;
+// ---- finalize: binds control, groupPartials (read here), stepTable
+// stepTable row r: vec4<u32>(tag lo, tag hi, 0, 0), then one vec4<f32> (as bits) of step values
+// per group. The host keeps the rows of every step the GPU can reach (src/control/step-table.ts);
+// the tag says which step a row holds, so a missing row is detected, never used.
 
 var<workgroup> groupTotals: array<vec4<f32>, GROUPS>;
 
@@ -155,7 +145,7 @@ fn finalize(@builtin(local_invocation_index) lid: u32) {
   }
 }
 
-// ---- smallStats: bindings 0 control, 1 grad (the whole set) [, 5 chunk groups], 7 step table
+// ---- smallStats: binds control, grad (the whole set) [, allChunkGroups], stepTable
 @compute @workgroup_size(SMALL_WORKGROUP)
 fn smallStats(@builtin(local_invocation_index) lid: u32) {
   let n = arrayLength(&grad);

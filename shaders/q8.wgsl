@@ -11,14 +11,21 @@
 // What a tile costs beyond its memory traffic decides how much faster than f32 q8 is on a
 // memory-bound GPU (bench/RESULTS.notes.md has the H100 measurements of the shapes tried).
 // A slot's buffer holds, per segment: codes (one u32 per vec4 of the chunks with a run), then one
-// absmax per run (f32 bits), then the side values. The per-slot functions are generated
-// (src/engine/wgsl.ts).
+// absmax per run (f32 bits), then the side values.
+// Each quantized slot has its own functions (q8-slot.wgsl, one copy per slot): its load decodes
+// (or reads the side value); its store keeps the value in one private vec4 per vec4 of the lane
+// (or writes the side value) and marks the slot stored; once settled (q8-layerwise.wgsl), stores
+// are dropped and loads give the values as stored. The lane's vec4s are kept in separate private
+// values (registers, not an indexed array), exactly as many as the tile holds (flags
+// LANE_VECTORS_AT_LEAST_2 and LANE_VECTORS_4): on an H100, four values per slot where two were
+// used made Adam's 16M step 7 % slower. q8RunMaxes and q8StoreCodes, which call every quantized
+// slot's, and the constants LANE_VECTORS and Q8_SLOTS are generated (src/engine/slot-accessors.ts).
 
 const CHUNK_VECTORS = 16u;
 // Q8_TILE_LANES and q8TileShape in src/state/q8.ts (a tile holds whole blocks: blockSize ≤ 4 ×
 // LANE_VECTORS × TILE_LANES). LANE_VECTORS, the vec4s of a lane (1, 2 or 4), is a constant of the
-// generated source (sources.ts), which keeps one private value per vec4: a value left unused still
-// holds registers.
+// generated source (src/engine/slot-accessors.ts), which keeps one private value per vec4: a value
+// left unused still holds registers.
 override TILE_LANES: u32 = 256u;
 const CHUNK_LANES = CHUNK_VECTORS / LANE_VECTORS;
 override TILE_CHUNKS: u32 = TILE_LANES / CHUNK_LANES;

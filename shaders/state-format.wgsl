@@ -3,7 +3,8 @@
 // the stored moments are rounded. The rounding is done on the f32 bits with integer operations,
 // the same as src/state/state-format.ts, so every device stores the same bits: nearest, ties to even,
 // overflow to ±Inf, every NaN to one canonical quiet NaN (a NaN moment stays NaN, never 0).
-// Included only when the state is 16-bit; the slot accessors are generated (src/engine/wgsl.ts).
+// Included only when the state is 16-bit; the slot accessors are generated
+// (src/engine/slot-accessors.ts).
 // Stochastic rounding (flag STOCHASTIC) adds noise below the kept bits before truncating: up with
 // probability (dropped part) / (one step), so the stored value is x on average.
 

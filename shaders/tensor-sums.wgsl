@@ -6,12 +6,9 @@
 // CPU adapters, as tensorPartialsInRegisters).
 // The fixed order is what lets the CPU twin (src/passes/tensor-reduction.ts) match bit for bit.
 // Scratch layout: [0, T) the tensors' sums, [T, T + chunks) the chunk partials, then span sums.
+// The bindings (rows, scratch) are generated from their list in src/passes/tensor-sums.ts.
 
 const LANES = 64u;
-
-// Per row: (scratch entry of its first input, input count, output entry, 0).
-@group(0) @binding(0) var<storage, read> rows: array<vec4<u32>>;
-@group(0) @binding(1) var<storage, read_write> scratch: array<vec4<f32>>;
 
 var<workgroup> lanes: array<vec4<f32>, LANES>;
 

@@ -2,7 +2,19 @@
 import type { PackedLayout } from '../core/layout.js';
 import { readBuffers } from '../core/readback.js';
 import { cached } from '../core/pipeline-cache.js';
-import accumulateSource from '../../shaders/accumulate.wgsl?raw';
+import { bindGroupEntries, bindingDeclarations, createListedPipeline, numberBindings, type ListedPipeline } from '../core/binding-list.js';
+import accumulateWgsl from '../../shaders/accumulate.wgsl?raw';
+
+/** The accumulate kernel's bindings (one segment of each buffer). */
+const ACCUMULATE_BINDINGS = numberBindings([
+  { name: 'accumulated', declaration: 'var<storage, read_write> accumulated: array<vec4<f32>>', type: 'storage' },
+  { name: 'grad', declaration: 'var<storage, read> grad: array<vec4<f32>>', type: 'read-only-storage' },
+] as const);
+
+/** The accumulate kernel's WGSL: its generated bindings, then shaders/accumulate.wgsl. */
+export function accumulateSource(): string {
+  return `// Bindings, generated from their list in src/control/accumulator.ts:\n${bindingDeclarations(ACCUMULATE_BINDINGS)}\n${accumulateWgsl}`;
+}
 
 export interface Accumulator {
   readonly buffer: GPUBuffer;
@@ -24,18 +36,18 @@ export function createAccumulator(args: { device: GPUDevice; label: string; layo
   const bindGroups = layout.segments.map((segment, s) =>
     device.createBindGroup({
       label: `${label}:accumulate:segment${s}`,
-      layout: pipeline.getBindGroupLayout(0),
-      entries: [
-        { binding: 0, resource: { buffer, offset: segment.firstElement * 4, size: segment.elementCount * 4 } },
-        { binding: 1, resource: { buffer: gradBuffer, offset: segment.firstElement * 4, size: segment.elementCount * 4 } },
-      ],
+      layout: pipeline.bindGroupLayout,
+      entries: bindGroupEntries(ACCUMULATE_BINDINGS, {
+        accumulated: { buffer, offset: segment.firstElement * 4, size: segment.elementCount * 4 },
+        grad: { buffer: gradBuffer, offset: segment.firstElement * 4, size: segment.elementCount * 4 },
+      }),
     }),
   );
   return {
     buffer,
     record(encoder) {
       const pass = encoder.beginComputePass({ label: `${label}:accumulate` });
-      pass.setPipeline(pipeline);
+      pass.setPipeline(pipeline.pipeline);
       layout.segments.forEach((segment, s) => {
         pass.setBindGroup(0, bindGroups[s]!);
         pass.dispatchWorkgroups(segment.workgroupsX, segment.workgroupsY);
@@ -53,10 +65,10 @@ export function createAccumulator(args: { device: GPUDevice; label: string; layo
 }
 
 /** acc += grad. */
-function getAccumulatePipeline(device: GPUDevice, workgroupSize: number): GPUComputePipeline {
+function getAccumulatePipeline(device: GPUDevice, workgroupSize: number): ListedPipeline {
   return cached(device, `accumulate@${workgroupSize}`, () => {
     const label = `webgpu-optim:accumulate@${workgroupSize}`;
-    const module = device.createShaderModule({ label, code: accumulateSource });
-    return device.createComputePipeline({ label, layout: 'auto', compute: { module, entryPoint: 'main', constants: { WORKGROUP_SIZE: workgroupSize } } });
+    const module = device.createShaderModule({ label: `${label}:module`, code: accumulateSource() });
+    return createListedPipeline(device, label, ACCUMULATE_BINDINGS, { module, entryPoint: 'main', constants: { WORKGROUP_SIZE: workgroupSize } });
   });
 }

@@ -4,7 +4,7 @@
  * finalize workgroup) over any size of set. Both end by finishing the control block.
  */
 import { CHUNK_ELEMENTS, dispatchGrid, type PackedLayout } from '../core/layout.js';
-import { getGradStatsPipeline } from './grad-stats-pipelines.js';
+import { getGradStatsPipeline, type StatsBindingName, type StatsPipeline } from './grad-stats-pipelines.js';
 
 /** Chunks one groupStats invocation sums. */
 const CHUNKS_PER_INVOCATION = 16;
@@ -31,26 +31,11 @@ export interface StatsArgs {
   chunkTable?: GPUBuffer;
 }
 
-/** The binding numbers of shaders/grad-stats.wgsl, by the name of the variable each declares. */
-const STATS_BINDING = {
-  control: 0,
-  grad: 1,
-  chunkPartials: 2,
-  allChunkPartials: 4,
-  allChunkGroups: 5,
-  groupPartials: 6,
-  stepTable: 7,
-} as const;
+type StatsResources = { readonly [name in StatsBindingName]?: GPUBufferBinding };
 
-type StatsResources = { readonly [name in keyof typeof STATS_BINDING]?: GPUBufferBinding };
-
-/** A bind group of one statistics pass from the resources it reads and writes, by WGSL name. */
-function statsBindGroup(device: GPUDevice, label: string, pipeline: GPUComputePipeline, resources: StatsResources): GPUBindGroup {
-  const entries = (Object.keys(STATS_BINDING) as (keyof typeof STATS_BINDING)[]).flatMap((name) => {
-    const resource = resources[name];
-    return resource ? [{ binding: STATS_BINDING[name], resource }] : [];
-  });
-  return device.createBindGroup({ label, layout: pipeline.getBindGroupLayout(0), entries });
+/** A bind group of one statistics pass from the resources it reads and writes, by WGSL name (its binding list). */
+function statsBindGroup(device: GPUDevice, label: string, pipeline: StatsPipeline, resources: StatsResources): GPUBindGroup {
+  return device.createBindGroup({ label, layout: pipeline.bindGroupLayout, entries: pipeline.entries(resources) });
 }
 
 /** The group of each 64-element chunk, when the set has several groups. */
@@ -78,7 +63,7 @@ function smallStatsPasses({ device, label, layout, groups, control, source, chun
       bindGroup = statsBindGroup(device, `${label}:smallStats`, pipeline, { ...resources, stepTable: { buffer: table } });
     },
     record(pass) {
-      pass.setPipeline(pipeline);
+      pass.setPipeline(pipeline.pipeline);
       pass.setBindGroup(0, bindGroup);
       pass.dispatchWorkgroups(1);
     },
@@ -102,7 +87,7 @@ function treeSizes(device: GPUDevice, layout: PackedLayout) {
 /** The chunkStats dispatch of each segment: its bind group (its gradients and chunk partials) and grid. */
 function chunkStatsSegments(
   { device, label, layout, control, source }: StatsArgs,
-  pipeline: GPUComputePipeline,
+  pipeline: StatsPipeline,
   chunkPartials: GPUBuffer,
   chunkSize: number,
 ) {
@@ -143,15 +128,15 @@ function treeStatsPasses(args: StatsArgs): StatsPasses {
       });
     },
     record(pass) {
-      pass.setPipeline(chunkStats);
+      pass.setPipeline(chunkStats.pipeline);
       for (const { bindGroup, x, y } of segments) {
         pass.setBindGroup(0, bindGroup);
         pass.dispatchWorkgroups(x, y);
       }
-      pass.setPipeline(groupStats);
+      pass.setPipeline(groupStats.pipeline);
       pass.setBindGroup(0, groupBindGroup);
       pass.dispatchWorkgroups(groupWorkgroups);
-      pass.setPipeline(finalize);
+      pass.setPipeline(finalize.pipeline);
       pass.setBindGroup(0, finalizeBindGroup);
       pass.dispatchWorkgroups(1);
     },

@@ -9,20 +9,17 @@
  * The engine's own modules speak the same language (state buffers, 8-bit state, gradient control):
  * each hands the update kernel its binding resources by name, merged; none is switched on by name.
  */
+import type { BindingEntry } from './binding-list.js';
 import type { PackedLayout } from './layout.js';
 
-/** One binding of a kernel: the WGSL declaration (without `@group @binding`) and the buffer type. */
-export interface BindingSpec {
-  readonly name: string;
-  /** e.g. `var<storage, read> chunkTensor: array<vec4<u32>>`. */
-  readonly declaration: string;
-  readonly type: GPUBufferBindingType;
-  /** Bound with a dynamic offset (the scalar ring). */
-  readonly dynamic?: boolean;
-}
+/**
+ * One binding of a kernel (src/core/binding-list.ts): its name, the WGSL declaration (without
+ * `@group @binding`, e.g. `var<storage, read> chunkTensor: array<vec4<u32>>`) and the buffer type.
+ */
+export type BindingSpec = BindingEntry;
 
 /** Binding resources by binding name, for segment `s` of the packed buffers. */
-export type BindingResources = Readonly<Record<string, (segment: number) => GPUBufferBinding>>;
+export type SegmentResources = Readonly<Record<string, (segment: number) => GPUBufferBinding>>;
 
 /** The update kernel's bind group of segment `s`, with its dynamic offsets. */
 export type KernelBindGroup = (segment: number) => [GPUBindGroup, number[]];
@@ -74,7 +71,7 @@ export interface PassState {
 /** A built pass: what it binds for the update kernel and what it records each step. */
 export interface StepPass {
   /** Resources of the bindings it declared, by name. */
-  readonly resources: BindingResources;
+  readonly resources: SegmentResources;
   /** Its dispatches, recorded into the step's compute pass before the update. */
   record(pass: GPUComputePassEncoder, kernelBindGroup: KernelBindGroup): void;
   readonly state?: PassState;

@@ -3,9 +3,10 @@
  * the parameters, the gradients, the chunk → group table), then gradient control's, each pass's in
  * declaration order, and the state format's. The WGSL declarations, the bind group layout and the
  * bind group entries are all made from this list, so their numbers cannot drift apart; each module
- * hands the resources of its own bindings (BindingResources), merged by name.
+ * hands the resources of its own bindings (SegmentResources), merged by name.
  */
-import type { BindingResources, BindingSpec } from '../core/passes.js';
+import type { BindingSpec, SegmentResources } from '../core/passes.js';
+import * as bindingList from '../core/binding-list.js';
 import { CONTROL_BINDING } from '../control/control-block.js';
 import { stateBindings } from '../state/state-bindings.js';
 import type { KernelVariant } from './kernel-variant.js';
@@ -39,25 +40,19 @@ export function kernelBindings(variant: KernelVariant): KernelBinding[] {
   return specs.map((spec, binding) => ({ ...spec, binding, dynamic: spec.dynamic === true }));
 }
 
+/** The kernel's WGSL declarations (src/core/binding-list.ts). */
 export function bindingDeclarations(bindings: readonly KernelBinding[]): string {
-  return bindings.map((b) => `@group(0) @binding(${b.binding}) ${b.declaration};`).join('\n');
+  return bindingList.bindingDeclarations(bindings);
 }
 
 export function bindGroupLayoutEntries(bindings: readonly KernelBinding[]): GPUBindGroupLayoutEntry[] {
-  return bindings.map((b) => ({
-    binding: b.binding,
-    visibility: GPUShaderStage.COMPUTE,
-    buffer: { type: b.type, hasDynamicOffset: b.dynamic },
-  }));
+  return bindingList.bindGroupLayoutEntries(bindings);
 }
 
 /** The entries of segment `s`'s bind group, each resource from the module that declared the binding. */
-export function bindGroupEntries(bindings: readonly KernelBinding[], resources: BindingResources, segment: number): GPUBindGroupEntry[] {
-  return bindings.map((b) => {
-    const resource = resources[b.name];
-    if (!resource) throw new Error(`webgpu-optim: internal: no module gives the kernel's binding "${b.name}"`);
-    return { binding: b.binding, resource: resource(segment) };
-  });
+export function bindGroupEntries(bindings: readonly KernelBinding[], resources: SegmentResources, segment: number): GPUBindGroupEntry[] {
+  // A binding no module gives a resource for is refused, naming it.
+  return bindingList.bindGroupEntries(bindings, (name) => resources[name]?.(segment) as GPUBufferBinding);
 }
 
 /** Storage buffers one kernel variant binds (checked against maxStorageBuffersPerShaderStage). */

@@ -5,7 +5,7 @@
  */
 import type { ResolvedConfig } from '../core/config.js';
 import { CHUNK_ELEMENTS, type PackedLayout } from '../core/layout.js';
-import type { BindingResources, PassState, StepPass, Tile } from '../core/passes.js';
+import type { SegmentResources, PassState, StepPass, Tile } from '../core/passes.js';
 import { createAccumulator, type Accumulator } from '../control/accumulator.js';
 import { createGradientControl, type GradientControl } from '../control/gradient-control.js';
 import type { ResolvedTraining } from '../control/training.js';
@@ -28,7 +28,7 @@ export interface OptimizerModules {
   readonly accumulator: Accumulator | undefined;
   readonly control: GradientControl | undefined;
   /** The update kernel's binding resources, every module's merged (the scalar ring's `hyper` excepted). */
-  readonly resources: BindingResources;
+  readonly resources: SegmentResources;
   destroy(): void;
 }
 
@@ -84,7 +84,7 @@ function createPasses(device: GPUDevice, label: string, params: ParameterSet, ke
 }
 
 /** The engine's own resources: the parameters, the gradients the update reads, the group table. */
-function engineResources(layout: PackedLayout, params: ParameterSet, gradients: GPUBuffer, chunkTable: GPUBuffer | undefined): BindingResources {
+function engineResources(layout: PackedLayout, params: ParameterSet, gradients: GPUBuffer, chunkTable: GPUBuffer | undefined): SegmentResources {
   const range = (buffer: GPUBuffer) => (s: number) => ({ buffer, offset: layout.segments[s]!.firstElement * 4, size: layout.segments[s]!.elementCount * 4 });
   const chunkGroup = (s: number) => {
     const segment = layout.segments[s]!;
@@ -114,7 +114,7 @@ export function createOptimizerModules(args: {
   const control = training.control
     ? createGradientControl({ device, label, layout, definition: kernel.variant.definition, groups: config.groups, training, chunkTable, source: gradients, onFailure: args.onFailure })
     : undefined;
-  const resources: BindingResources = Object.assign(
+  const resources: SegmentResources = Object.assign(
     {},
     engineResources(layout, params, gradients, chunkTable),
     control ? { control: () => control.bindingResources.control } : {},

@@ -9,9 +9,22 @@ import { CHUNK_ELEMENTS, dispatchGrid, type PackedLayout } from '../core/layout.
 import { CHUNK_REDUCTIONS, chunkTensorTable, scratchEntries, tensorSumRows, type ChunkReduction } from './tensor-reduction.js';
 import { cached } from '../core/pipeline-cache.js';
 import type { PassContext, PassDeclaration, StepPass } from '../core/passes.js';
-import tensorSumsSource from '../../shaders/tensor-sums.wgsl?raw';
 import layerwiseSource from '../../shaders/layerwise.wgsl?raw';
 import q8LayerwiseSource from '../../shaders/q8-layerwise.wgsl?raw';
+import { bindGroupEntries, bindingDeclarations, createBindingLayout, createListedPipeline, numberBindings, type ListedPipeline } from '../core/binding-list.js';
+import tensorSumsWgsl from '../../shaders/tensor-sums.wgsl?raw';
+
+/** The tensor-sums kernel's bindings. */
+const TENSOR_SUMS_BINDINGS = numberBindings([
+  // Per row: (scratch entry of its first input, input count, output entry, 0).
+  { name: 'rows', declaration: 'var<storage, read> rows: array<vec4<u32>>', type: 'read-only-storage' },
+  { name: 'scratch', declaration: 'var<storage, read_write> scratch: array<vec4<f32>>', type: 'storage' },
+] as const);
+
+/** The tensor-sums kernel's WGSL: its generated bindings, then shaders/tensor-sums.wgsl. */
+export function tensorSumsSource(): string {
+  return `// Bindings, generated from their list in src/passes/tensor-sums.ts:\n${bindingDeclarations(TENSOR_SUMS_BINDINGS)}\n${tensorSumsWgsl}`;
+}
 
 export interface TensorSums {
   /** The kernel's `chunkTensor` binding for segment `s`. */
@@ -61,11 +74,8 @@ function createTensorSums(args: {
     const rows = upload(`tensorSums:${which}`, table);
     const bindGroup = device.createBindGroup({
       label: `${label}:tensorSums:${which}`,
-      layout: pipeline.getBindGroupLayout(0),
-      entries: [
-        { binding: 0, resource: { buffer: rows } },
-        { binding: 1, resource: { buffer: scratch } },
-      ],
+      layout: pipeline.bindGroupLayout,
+      entries: bindGroupEntries(TENSOR_SUMS_BINDINGS, { rows: { buffer: rows }, scratch: { buffer: scratch } }),
     });
     const grid = dispatchGrid(Math.ceil(table.length / 4 / shape.rowsPerWorkgroup), maxDim, `the per-tensor sums (${table.length / 4} ${which})`);
     return [{ rows, bindGroup, grid }];
@@ -84,7 +94,7 @@ function createTensorSums(args: {
         pass.dispatchWorkgroups(x, y);
       });
       if (tensors === 0) return;
-      pass.setPipeline(pipeline);
+      pass.setPipeline(pipeline.pipeline);
       for (const { bindGroup, grid } of passes) {
         pass.setBindGroup(0, bindGroup);
         pass.dispatchWorkgroups(...grid);
@@ -99,11 +109,12 @@ function createTensorSums(args: {
 }
 
 /** The per-tensor sums of the layer-wise optimizers (shaders/tensor-sums.wgsl), one entry point. */
-function getTensorSumsPipeline(device: GPUDevice, entryPoint: string): GPUComputePipeline {
-  const module = cached(device, 'tensorSums', () => device.createShaderModule({ label: 'webgpu-optim:tensorSums', code: tensorSumsSource }));
-  return cached(device, `tensorSums:${entryPoint}`, () =>
-    device.createComputePipeline({ label: `webgpu-optim:${entryPoint}`, layout: 'auto', compute: { module, entryPoint } }),
-  );
+function getTensorSumsPipeline(device: GPUDevice, entryPoint: string): ListedPipeline {
+  const { module, bindGroupLayout } = cached(device, 'tensorSums', () => ({
+    module: device.createShaderModule({ label: 'webgpu-optim:tensorSums:module', code: tensorSumsSource() }),
+    bindGroupLayout: createBindingLayout(device, 'webgpu-optim:tensorSums:bgl', TENSOR_SUMS_BINDINGS),
+  }));
+  return cached(device, `tensorSums:${entryPoint}`, () => createListedPipeline(device, `webgpu-optim:${entryPoint}`, TENSOR_SUMS_BINDINGS, { module, entryPoint }, bindGroupLayout));
 }
 
 function createTensorSumsPass(context: PassContext): StepPass {

@@ -3,13 +3,13 @@
  * rounding of 16-bit state hashes with the element and the update count (shaders/state-format.wgsl).
  */
 import type { PackedLayout } from '../core/layout.js';
-import type { BindingResources } from '../core/passes.js';
+import type { SegmentResources } from '../core/passes.js';
 
 /** Bytes between the segments' entries (a uniform offset alignment). */
 const SEGMENT_INFO_STRIDE = 256;
 
 export interface SegmentInfo {
-  readonly resources: BindingResources;
+  readonly resources: SegmentResources;
   destroy(): void;
 }
 

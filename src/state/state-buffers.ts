@@ -3,7 +3,7 @@ import type { ResolvedConfig } from '../core/config.js';
 import type { PackedLayout, Segment } from '../core/layout.js';
 import type { SlotSpec } from '../core/definition.js';
 import { readBuffers } from '../core/readback.js';
-import type { BindingResources } from '../core/passes.js';
+import type { SegmentResources } from '../core/passes.js';
 import { slotBinding } from './state-bindings.js';
 import type { Q8Slot } from './state-dict.js';
 import { encodeState, slotCodec, slotFormat, stateFormatSpec, type StateFormat } from './state-format.js';
@@ -27,12 +27,12 @@ export interface StateBuffers {
   /** The binding range of `slot` over one segment. */
   range(slot: string, segment: Segment): GPUBufferBinding;
   /** The update kernel's bindings of the slots (and of the format's own tables), by binding name. */
-  readonly resources: BindingResources;
+  readonly resources: SegmentResources;
   destroy(): void;
 }
 
 /** Each slot's binding over segment s, by binding name. */
-export function slotResources(slots: readonly SlotSpec[], layout: PackedLayout, range: StateBuffers['range']): BindingResources {
+export function slotResources(slots: readonly SlotSpec[], layout: PackedLayout, range: StateBuffers['range']): SegmentResources {
   return Object.fromEntries(slots.map((slot) => [slotBinding(slot.name), (s: number) => range(slot.name, layout.segments[s]!)]));
 }
 

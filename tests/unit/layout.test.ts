@@ -92,10 +92,16 @@ describe('shader preprocessing', () => {
     expect(two).toMatch(/const LANE_VECTORS = 2u;/);
     expect(two).toMatch(/var<private> expAvgSqPending1: vec4<f32>;/);
     expect(two).not.toMatch(/Pending2/);
-    expect(two).toMatch(/max\(q8AbsBits\(expAvgPending0, 0u\), q8AbsBits\(expAvgPending1, 1u\)\)/);
+    expect(two).toMatch(/bits = max\(bits, q8AbsBits\(expAvgPending1, 1u\)\);/);
+    expect(two).toMatch(/case 1u: \{ return expAvgSqPending1; \}/);
+    const one = kernelSource(variant(adam, defines, 1));
+    expect(one).toMatch(/const LANE_VECTORS = 1u;/);
+    expect(one).toMatch(/var<private> expAvgSqPending0: vec4<f32>;/);
+    expect(one).not.toMatch(/Pending1/);
     const four = kernelSource(variant(adam, defines, 4));
     expect(four).toMatch(/const LANE_VECTORS = 4u;/);
     expect(four).toMatch(/var<private> expAvgSqPending3: vec4<f32>;/);
+    expect(four).toMatch(/case 3u: \{ expAvgPending3 = x; \}/);
     expect(() => kernelSource(variant(adam, defines, 3))).toThrow(/8-bit tiles hold 1, 2 or 4 vec4s per lane, got 3/);
   });
   test('a layer-wise variant reads its group from the chunk → tensor table and has the partials pass', () => {

@@ -5,7 +5,6 @@
  */
 import { describe, expect, test } from 'vitest';
 import { bf16Bits, bf16BitsStochastic, checkStateFormat, f16Bits, f16BitsStochastic, fromBf16Bits, fromF16Bits, fromF32Bits, roundingNoise, roundToFormat, slotCodec } from '../../src/state/state-format.js';
-import { throughAccessors } from '../../src/engine/wgsl.js';
 import { createReferenceOptimizer, decodeSafetensors, dequantizeStateDict, fromTorchCheckpoint, stateDictFromJSON, stateDictToJSON, toTorchCheckpoint } from '../../src/index.js';
 import { rng } from '../helpers/data.js';
 
@@ -168,19 +167,13 @@ describe('stochastic rounding', () => {
   });
 });
 
-describe('the option and the kernel source', () => {
+describe('the option', () => {
   test('stateFormat values', () => {
     expect(checkStateFormat(undefined, 'x')).toBe('f32');
     for (const good of ['f32', 'bf16', 'f16', 'q8'] as const) expect(checkStateFormat(good, 'x')).toBe(good);
     for (const bad of ['fp16', 'q4', '', 2, null, {}]) expect(() => checkStateFormat(bad, 'createOptimizer')).toThrow(/createOptimizer: stateFormat must be one of 'f32', 'bf16', 'f16', 'q8', got/);
   });
 
-  test('slot accesses go through the accessors; other names and f32 slots are left alone', () => {
-    const source = 'let m = expAvg[i] * b + expAvgSq[i];\nexpAvg[i] = m;\nexpAvgSq[i] = max(expAvgSq[i], v);\nif (expAvg[i].x == 0.0) {}\nlet s = sum; zSeq[i] = z;';
-    expect(throughAccessors(source, [{ name: 'exp_avg', wgsl: 'expAvg' }, { name: 'exp_avg_sq', wgsl: 'expAvgSq' }])).toBe(
-      'let m = expAvgLoad(i) * b + expAvgSqLoad(i);\nexpAvgStore(i, m);\nexpAvgSqStore(i, max(expAvgSqLoad(i), v));\nif (expAvgLoad(i).x == 0.0) {}\nlet s = sum; zSeq[i] = z;',
-    );
-  });
 });
 
 describe('16-bit state dicts (CPU reference)', () => {

@@ -4,11 +4,11 @@
 fn update(i: u32, h: Hyper, g: vec4<f32>) {
   let p = param[i];
   let d = workingGradient(g, p, h.weightDecay);
-  let sq = squareAvg[i] * h.rho + (h.oneMinusRho * d) * d;
+  let sq = squareAvgLoad(i) * h.rho + (h.oneMinusRho * d) * d;
   let denom = sqrt(sq + h.eps);
-  let acc = accDelta[i];
+  let acc = accDeltaLoad(i);
   let delta = (sqrt(acc + h.eps) / denom) * d;
-  squareAvg[i] = sq;
-  accDelta[i] = acc * h.rho + (h.oneMinusRho * delta) * delta;
+  squareAvgStore(i, sq);
+  accDeltaStore(i, acc * h.rho + (h.oneMinusRho * delta) * delta);
   param[i] = p + h.negLr * delta;
 }

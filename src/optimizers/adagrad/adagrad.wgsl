@@ -4,8 +4,8 @@
 fn update(i: u32, h: Hyper, g: vec4<f32>) {
   let p = param[i];
   let d = workingGradient(g, p, h.weightDecay);
-  let s = sum[i] + d * d;
+  let s = sumLoad(i) + d * d;
   let denom = sqrt(s) + h.eps;
-  sum[i] = s;
+  sumStore(i, s);
   param[i] = p + (h.negClr * d) / denom;
 }

@@ -12,13 +12,13 @@ fn update(i: u32, h: Hyper, g: vec4<f32>) {
   let p = param[i];
   let d = workingGradient(g, p, h.weightDecay);
 #endif
-  let m = expAvg[i] * h.beta1 + h.oneMinusBeta1 * d;
-  let v = expAvgSq[i] * h.beta2 + (h.oneMinusBeta2 * d) * d;
-  expAvg[i] = m;
-  expAvgSq[i] = v;
+  let m = expAvgLoad(i) * h.beta1 + h.oneMinusBeta1 * d;
+  let v = expAvgSqLoad(i) * h.beta2 + (h.oneMinusBeta2 * d) * d;
+  expAvgStore(i, m);
+  expAvgSqStore(i, v);
 #if AMSGRAD
-  let w = maximumNan(maxExpAvgSq[i], v);
-  maxExpAvgSq[i] = w;
+  let w = maximumNan(maxExpAvgSqLoad(i), v);
+  maxExpAvgSqStore(i, w);
 #else
   let w = v;
 #endif

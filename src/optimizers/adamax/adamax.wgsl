@@ -4,10 +4,10 @@
 fn update(i: u32, h: Hyper, g: vec4<f32>) {
   let p = param[i];
   let d = workingGradient(g, p, h.weightDecay);
-  let m = expAvg[i] * h.beta1 + h.oneMinusBeta1 * d;
+  let m = expAvgLoad(i) * h.beta1 + h.oneMinusBeta1 * d;
   // eps is added to |d| before the maximum; the maximum propagates NaN (torch.amax).
-  let u = maximumNan(expInf[i] * h.beta2, abs(d) + h.eps);
-  expAvg[i] = m;
-  expInf[i] = u;
+  let u = maximumNan(expInfLoad(i) * h.beta2, abs(d) + h.eps);
+  expAvgStore(i, m);
+  expInfStore(i, u);
   param[i] = p + (h.negClr * m) / u;
 }

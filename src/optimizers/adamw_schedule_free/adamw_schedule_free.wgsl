@@ -5,13 +5,13 @@
 
 fn update(i: u32, h: Hyper, g: vec4<f32>) {
   let y = param[i];
-  let v = expAvgSq[i] * h.beta2 + (h.oneMinusBeta2 * g) * g;
-  expAvgSq[i] = v;
+  let v = expAvgSqLoad(i) * h.beta2 + (h.oneMinusBeta2 * g) * g;
+  expAvgSqStore(i, v);
   let normalized = g / (sqrt(v) + h.eps);
   let gn = select(normalized, normalized + h.weightDecay * y, h.weightDecay != 0.0);
-  let z = zSeq[i];
+  let z = zSeqLoad(i);
   param[i] = lerpTorch(y, z, h.ckp1) + h.yCoefficient * gn;
-  zSeq[i] = z + h.negLr * gn;
+  zSeqStore(i, z + h.negLr * gn);
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -22,7 +22,7 @@ fn toEval(@builtin(workgroup_id) wid: vec3<u32>,
   if (i >= arrayLength(&param)) {
     return;
   }
-  param[i] = lerpTorch(param[i], zSeq[i], hyper[groupAt(i)].toEvalWeight);
+  param[i] = lerpTorch(param[i], zSeqLoad(i), hyper[groupAt(i)].toEvalWeight);
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -33,5 +33,5 @@ fn toTrain(@builtin(workgroup_id) wid: vec3<u32>,
   if (i >= arrayLength(&param)) {
     return;
   }
-  param[i] = lerpTorch(param[i], zSeq[i], hyper[groupAt(i)].toTrainWeight);
+  param[i] = lerpTorch(param[i], zSeqLoad(i), hyper[groupAt(i)].toTrainWeight);
 }

@@ -9,17 +9,17 @@ fn lambDirection(m: vec4<f32>, v: vec4<f32>, p: vec4<f32>, h: Hyper) -> vec4<f32
 }
 
 fn partials(i: u32, h: Hyper, g: vec4<f32>, valid: vec4<bool>) -> vec4<f32> {
-  let m = h.oneMinusBeta1 * g + h.beta1 * expAvg[i];
-  let v = h.oneMinusBeta2 * (g * g) + h.beta2 * expAvgSq[i];
-  expAvg[i] = m;
-  expAvgSq[i] = v;
+  let m = h.oneMinusBeta1 * g + h.beta1 * expAvgLoad(i);
+  let v = h.oneMinusBeta2 * (g * g) + h.beta2 * expAvgSqLoad(i);
+  expAvgStore(i, m);
+  expAvgSqStore(i, v);
   let p = param[i];
   // u from the moments as stored (rounded, in a 16-bit stateFormat), as update() will see them.
-  return vec4<f32>(squaredSum(p, valid), squaredSum(lambDirection(expAvg[i], expAvgSq[i], p, h), valid), 0.0, 0.0);
+  return vec4<f32>(squaredSum(p, valid), squaredSum(lambDirection(expAvgLoad(i), expAvgSqLoad(i), p, h), valid), 0.0, 0.0);
 }
 
 fn update(i: u32, h: Hyper, g: vec4<f32>) {
   let p = param[i];
   let ratio = trustRatio(tensorSumsAt(i), 1.0, 0.0);
-  param[i] = p + h.negLr * (ratio * lambDirection(expAvg[i], expAvgSq[i], p, h));
+  param[i] = p + h.negLr * (ratio * lambDirection(expAvgLoad(i), expAvgSqLoad(i), p, h));
 }

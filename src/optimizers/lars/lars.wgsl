@@ -16,8 +16,8 @@ fn update(i: u32, h: Hyper, g: vec4<f32>) {
   // A group outside the trust-ratio mask (trustRatio: false) takes the plain step.
   let ratio = select(1.0, trustRatio(tensorSumsAt(i), h.trustCoefficient, h.eps), h.trustRatio != 0.0);
   let u = h.negLr * (ratio * larsDirection(g, p, h));
-  let t = u + h.momentum * trace[i];
-  trace[i] = t;
+  let t = u + h.momentum * traceLoad(i);
+  traceStore(i, t);
 #if NESTEROV
   param[i] = p + (u + h.momentum * t);
 #else

@@ -2,8 +2,8 @@
 // binding expAvg are generated from definition.ts.
 
 fn update(i: u32, h: Hyper, g: vec4<f32>) {
-  let m = expAvg[i];
+  let m = expAvgLoad(i);
   let c = m * h.beta1 + h.oneMinusBeta1 * g;
   param[i] = param[i] * h.decayFactor + h.negLr * signOf(c);
-  expAvg[i] = m * h.beta2 + h.oneMinusBeta2 * g;
+  expAvgStore(i, m * h.beta2 + h.oneMinusBeta2 * g);
 }

@@ -9,10 +9,10 @@ fn update(i: u32, h: Hyper, g: vec4<f32>) {
   let p = param[i];
 #endif
   let d = workingGradient(g, p, h.weightDecay);
-  let m = expAvg[i] * h.beta1 + h.oneMinusBeta1 * d;
-  let v = expAvgSq[i] * h.beta2 + (h.oneMinusBeta2 * d) * d;
-  expAvg[i] = m;
-  expAvgSq[i] = v;
+  let m = expAvgLoad(i) * h.beta1 + h.oneMinusBeta1 * d;
+  let v = expAvgSqLoad(i) * h.beta2 + (h.oneMinusBeta2 * d) * d;
+  expAvgStore(i, m);
+  expAvgSqStore(i, v);
   let denom = sqrt(v / h.bc2) + h.eps; // the bias correction inside the square root
   // Two separate steps, as PyTorch's two addcdiv_ calls round them.
   let afterGrad = p + (h.gradCoefficient * d) / denom;

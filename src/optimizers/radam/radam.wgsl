@@ -9,10 +9,10 @@ fn update(i: u32, h: Hyper, g: vec4<f32>) {
   let p = param[i];
 #endif
   let d = workingGradient(g, p, h.weightDecay);
-  let m = expAvg[i] * h.beta1 + h.oneMinusBeta1 * d;
-  let v = expAvgSq[i] * h.beta2 + (h.oneMinusBeta2 * d) * d;
-  expAvg[i] = m;
-  expAvgSq[i] = v;
+  let m = expAvgLoad(i) * h.beta1 + h.oneMinusBeta1 * d;
+  let v = expAvgSqLoad(i) * h.beta2 + (h.oneMinusBeta2 * d) * d;
+  expAvgStore(i, m);
+  expAvgSqStore(i, v);
   let mhat = m / h.bc1;
   // (1 / (√v + eps)) · √bc₂: a Python scalar over a tensor is a reciprocal, then a product.
   let adaptive = (1.0 / (sqrt(v) + h.eps)) * h.bc2Sqrt;

@@ -5,11 +5,11 @@
 fn update(i: u32, h: Hyper, g: vec4<f32>) {
   let p = param[i];
   let d = workingGradient(g, p, h.weightDecay);
-  let sq = squareAvg[i] * h.alpha + (h.oneMinusAlpha * d) * d;
-  squareAvg[i] = sq;
+  let sq = squareAvgLoad(i) * h.alpha + (h.oneMinusAlpha * d) * d;
+  squareAvgStore(i, sq);
 #if CENTERED
-  let ga = gradAvg[i] * h.alpha + h.oneMinusAlpha * d;
-  gradAvg[i] = ga;
+  let ga = gradAvgLoad(i) * h.alpha + h.oneMinusAlpha * d;
+  gradAvgStore(i, ga);
   let avg = sqrt(sq - ga * ga) + h.eps;
 #else
   let avg = sqrt(sq) + h.eps;
@@ -17,9 +17,9 @@ fn update(i: u32, h: Hyper, g: vec4<f32>) {
   let plain = p + (h.negLr * d) / avg;
 #if MOMENTUM
   let hasMomentum = h.momentum > 0.0;
-  let previous = momentumBuffer[i];
+  let previous = momentumBufferLoad(i);
   let buf = previous * h.momentum + d / avg;
-  momentumBuffer[i] = select(previous, buf, hasMomentum);
+  momentumBufferStore(i, select(previous, buf, hasMomentum));
   param[i] = select(plain, p + h.negLr * buf, hasMomentum);
 #else
   param[i] = plain;

@@ -7,16 +7,16 @@ fn update(i: u32, h: Hyper, g: vec4<f32>) {
 #else
   let d = g;
 #endif
-  let s = signOf(d * prev[i]);
+  let s = signOf(d * prevLoad(i));
   let same = s > vec4<f32>(0.0);
   let flipped = s < vec4<f32>(0.0);
   // η₊ on the same sign, η₋ on a flip, 1 on a zero product; NaN stays NaN (torch).
   let factor = select(select(select(vec4<f32>(1.0), vec4<f32>(h.etaMinus), flipped), vec4<f32>(h.etaPlus), same), s, isNan4(s));
-  let scaled = stepSize[i] * factor;
+  let scaled = stepSizeLoad(i) * factor;
   let step = select(clamp(scaled, vec4<f32>(h.stepSizeMin), vec4<f32>(h.stepSizeMax)), scaled, isNan4(scaled));
-  stepSize[i] = step;
+  stepSizeStore(i, step);
   // A flipped sign moves nothing this step and is forgotten.
   let kept = select(d, vec4<f32>(0.0), flipped);
   param[i] = param[i] - signOf(kept) * step;
-  prev[i] = kept;
+  prevStore(i, kept);
 }

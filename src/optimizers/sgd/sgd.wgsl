@@ -8,7 +8,7 @@ fn update(i: u32, h: Hyper, g: vec4<f32>) {
   var d = workingGradient(g, p, h.weightDecay);
 #if MOMENTUM
   let hasMomentum = h.momentum != 0.0;
-  let previous = momentumBuffer[i];
+  let previous = momentumBufferLoad(i);
   let decayed = previous * h.momentum;
   let buf = select(decayed + h.oneMinusDampening * d, d, h.first != 0.0);
 #if NESTEROV
@@ -17,7 +17,7 @@ fn update(i: u32, h: Hyper, g: vec4<f32>) {
   let direction = buf;
 #endif
   // A group with momentum 0 keeps no buffer in torch: leave ours untouched.
-  momentumBuffer[i] = select(previous, buf, hasMomentum);
+  momentumBufferStore(i, select(previous, buf, hasMomentum));
   d = select(d, direction, hasMomentum);
 #endif
   param[i] = p + h.negLr * d;

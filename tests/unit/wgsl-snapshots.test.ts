@@ -1,0 +1,123 @@
+/**
+ * Snapshots of the generated WGSL (tests/wgsl/): the assembled source of each optimizer kernel
+ * variant below, and of the accumulate, gradient-statistics and tensor-sums kernels. A change to
+ * a generator, a shared .wgsl file or an optimizer's .wgsl shows up here as a diff to review; the
+ * files are committed, and CI (which never writes snapshots) fails on any drift. After an
+ * intended change: `npx vitest run --project unit tests/unit/wgsl-snapshots.test.ts -u`, then
+ * read the diff before committing it.
+ */
+import { describe, expect, test } from 'vitest';
+import type { KernelVariant } from '../../src/engine/kernel-variant.js';
+import { kernelSource } from '../../src/engine/wgsl.js';
+import { kernelDefines } from '../../src/core/config.js';
+import { registry, type OptimizerName } from '../../src/optimizers/registry.js';
+import { stateFormatDefines, type StateFormat } from '../../src/state/state-format.js';
+import type { KernelDefines, OptimizerDefinition, SlotSpec } from '../../src/core/definition.js';
+import { accumulateSource } from '../../src/control/accumulator.js';
+import { gradStatsSource } from '../../src/control/grad-stats-pipelines.js';
+import { tensorSumsSource } from '../../src/passes/tensor-sums.js';
+
+interface Variant {
+  readonly optimizer: OptimizerName;
+  readonly format: StateFormat;
+  readonly groups?: number;
+  readonly gradControl?: boolean;
+  readonly stochastic?: boolean;
+  /** 8-bit tiles: vec4s per lane (2 for the default block size, 4 for LAMB's partials pass). */
+  readonly laneVectors?: number;
+}
+
+/** Options that turn on each optimizer's optional slots, so its snapshot shows them. */
+const RICH_OPTIONS: Partial<Record<OptimizerName, object>> = {
+  sgd: { momentum: 0.9, nesterov: true },
+  rmsprop: { momentum: 0.9, centered: true },
+  adam: { amsgrad: true },
+};
+
+/** One kernel per optimizer's .wgsl (adamw and ema_momentum share adam's and sgd's). */
+const KERNELS: readonly OptimizerName[] = ['sgd', 'adagrad', 'rmsprop', 'adadelta', 'adam', 'adamax', 'nadam', 'radam', 'rprop', 'lion', 'adamw_schedule_free', 'lamb', 'lars', 'adafactor'];
+
+const VARIANTS: readonly Variant[] = [
+  // Every kernel in f32 (trivial accessors) and, where it has state, in 8 bits.
+  ...KERNELS.map((optimizer) => ({ optimizer, format: 'f32' as const })),
+  ...KERNELS.filter((name) => name !== 'adafactor').map((optimizer) => ({ optimizer, format: 'q8' as const, laneVectors: 2 })),
+  // The 16-bit accessors: squares stored as roots (f16), stochastic rounding, a slot kept in f32
+  // (Schedule-Free's z), state stored by partials() (LAMB).
+  ...(['adam', 'adamw_schedule_free', 'lamb'] as const).flatMap((optimizer) => [
+    { optimizer, format: 'bf16' as const },
+    { optimizer, format: 'f16' as const, stochastic: true },
+  ]),
+  // The engine's flags: groups and gradient control; a layer-wise kernel with both; LAMB's 8-bit
+  // partials pass (4 vec4s per lane).
+  { optimizer: 'adam', format: 'f32', groups: 2, gradControl: true },
+  { optimizer: 'lamb', format: 'f32', groups: 2, gradControl: true },
+  { optimizer: 'lamb', format: 'q8', laneVectors: 4 },
+];
+
+function variantName(v: Variant): string {
+  const flags = [v.groups && v.groups > 1 ? 'groups' : '', v.gradControl ? 'control' : '', v.stochastic ? 'stochastic' : '', v.laneVectors ? `lanes${v.laneVectors}` : ''];
+  return [v.optimizer, v.format, ...flags.filter(Boolean)].join('-');
+}
+
+/** The kernel flags of a variant, as createOptimizer makes them. */
+function variantDefines(v: Variant): KernelDefines {
+  const definition = registry[v.optimizer] as OptimizerDefinition<object>;
+  const options = { ...definition.defaults, ...RICH_OPTIONS[v.optimizer] };
+  const groups = Array.from({ length: v.groups ?? 1 }, () => options);
+  return { ...kernelDefines(definition, groups), GRAD_CONTROL: v.gradControl === true, ...stateFormatDefines(v.format), STOCHASTIC: v.stochastic === true };
+}
+
+/** The kernel variant createOptimizer makes: `main`, or the blockwise tile of `laneVectors` vec4s per lane. */
+function kernelVariant(v: Variant): KernelVariant {
+  const definition = registry[v.optimizer] as OptimizerDefinition<any, any>;
+  const flags = variantDefines(v);
+  if (v.format !== 'q8') return { definition, flags, stateFormat: v.format, entryPoint: 'main', grid: { kind: 'vectors', workgroupSize: 64, vectorsPerInvocation: 1 } };
+  // The source depends on the vec4s per lane only.
+  const laneVectors = v.laneVectors ?? 4;
+  return { definition, flags, stateFormat: 'q8', entryPoint: 'mainBlockwise', grid: { kind: 'tile', tile: { lanes: 64, laneVectors, elements: 256 * laneVectors } } };
+}
+
+const variantSource = (v: Variant): string => kernelSource(kernelVariant(v));
+
+const slotsOf = (v: Variant): readonly SlotSpec[] => registry[v.optimizer].slots(variantDefines(v));
+
+describe('generated WGSL', () => {
+  test('the variant names are distinct and few enough to read', () => {
+    const names = VARIANTS.map(variantName);
+    expect(new Set(names).size).toBe(names.length);
+    expect(names.length + 4).toBeLessThanOrEqual(40);
+  });
+
+  test.each(VARIANTS.map((v) => [variantName(v), v] as const))('%s', async (name, v) => {
+    await expect(variantSource(v)).toMatchFileSnapshot(`../wgsl/${name}.wgsl`);
+  });
+
+  test.each([
+    ['accumulate', () => accumulateSource()],
+    ['grad-stats', () => gradStatsSource(false)],
+    ['grad-stats-groups', () => gradStatsSource(true)],
+    ['tensor-sums', () => tensorSumsSource()],
+  ] as const)('%s', async (name, source) => {
+    await expect(source()).toMatchFileSnapshot(`../wgsl/${name}.wgsl`);
+  });
+
+  test("no optimizer's .wgsl indexes a state slot: it loads and stores through the accessors", () => {
+    for (const optimizer of KERNELS) {
+      const code = registry[optimizer].kernel.source.replace(/\/\/.*$/gm, ''); // comments may name a slot
+      for (const { wgsl } of slotsOf({ optimizer, format: 'f32' })) {
+        expect(code, `${optimizer}: ${wgsl}`).not.toMatch(new RegExp(`\\b${wgsl}\\s*\\[`));
+        expect(code, `${optimizer}: ${wgsl}`).toMatch(new RegExp(`\\b${wgsl}(Load|Store)\\(`));
+      }
+    }
+  });
+
+  test('every variant defines one load and one store per slot, whatever its format', () => {
+    for (const v of VARIANTS) {
+      const source = variantSource(v);
+      for (const { wgsl } of slotsOf(v)) {
+        expect(source.split(`fn ${wgsl}Load(i: u32) -> vec4<f32>`).length - 1, `${variantName(v)}: ${wgsl}Load`).toBe(1);
+        expect(source.split(`fn ${wgsl}Store(i: u32, x: vec4<f32>)`).length - 1, `${variantName(v)}: ${wgsl}Store`).toBe(1);
+      }
+    }
+  });
+});
