@@ -9,7 +9,9 @@ import { alignUp, CHUNK_ELEMENTS, dispatchGrid, kernelDispatch, type PackedLayou
 import { getDefinition, type OptimizerName, type OptimizerOptionsMap } from '../optimizers/registry.js';
 import { checkParameterSet, parameterSetLifecycle, type ParameterSet } from './parameters.js';
 import { checkSchedule, type LrSchedule } from '../core/schedules.js';
-import { buildStateDict, checkStateDict, checkStateDictOptions, checkedDequantized, type OptimizerStateDict, type StateDictOptions } from '../state/state-dict.js';
+import { checkStateDictOptions, type StateDictOptions } from '../state/state-dict-dequantize.js';
+import type { OptimizerStateDict } from '../state/state-dict-types.js';
+import { loadStateDictInto, stateDictOf } from '../front/state-dict-flow.js';
 import { stateFormatDefines, type StateFormat } from '../state/state-format.js';
 import { CHUNK_REDUCTIONS, scratchEntries } from '../passes/tensor-reduction.js';
 import { type TrainingOptions } from '../control/training.js';
@@ -29,7 +31,7 @@ import { createScalarRing } from './scalar-ring.js';
 import { packScalars, scalarLayout } from '../core/scalars.js';
 import { createStateBuffers } from '../state/state-buffers.js';
 import { createQ8StateBuffers } from '../state/q8-state.js';
-import { Q8_TILE_ELEMENTS, q8TileShape, sameQuantization } from '../state/q8.js';
+import { Q8_TILE_ELEMENTS, q8TileShape } from '../state/q8.js';
 import { resolveOptions, type OptimizerCreateOptions } from '../front/resolve.js';
 import { createTensorSums } from '../passes/tensor-sums.js';
 import { checkFactoredSizes, createFactoredState } from '../passes/factored-state.js';
@@ -432,44 +434,49 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
       // A step or mode switch the GPU refused is never reported as done.
       await verdict;
       lifecycle.check();
-      const slice = (data: Float32Array, i: number) => data.slice(tensors[i]!.offset, tensors[i]!.offset + tensors[i]!.length);
-      const sd = buildStateDict(
-        snapshotConfig,
+      const source = {
+        config: snapshotConfig,
         tensors,
-        {
-          step: snapshot ? snapshot.step : stepCalls,
-          stepCalls,
-          scaler: snapshot && training.scaling ? { scale: snapshot.lossScale, growthTracker: snapshot.growthTracker } : undefined,
-          accumulation: accumulated ? { microSteps: pending, grads: tensors.map((_, i) => slice(accumulated, i)) } : undefined,
-          mode: snapshotMode,
-        },
-        (i, slot) => (slotNames.has(slot) ? packed(i, slot) : shaped!(i, slot)),
+        training,
+        stepCalls,
+        control: snapshot,
+        pendingMicroSteps: pending,
+        accumulated: accumulated && ((i: number) => accumulated.slice(tensors[i]!.offset, tensors[i]!.offset + tensors[i]!.length)),
+        mode: snapshotMode,
         stateFormat,
         quantization,
-      );
-      return dequantize ? checkedDequantized(sd, `${name}.stateDict`) : sd;
+        slotData: (i: number, slot: string) => (slotNames.has(slot) ? packed(i, slot) : shaped!(i, slot)),
+      };
+      return stateDictOf(source, { dequantize }, `${name}.stateDict`);
     },
     loadStateDict(sd) {
       lifecycle.check(true);
       const open = recorded.openError(`${name}.loadStateDict`);
       if (open) throw open;
-      const loaded = checkStateDict(definition, tensors, config, training, sd);
-      config = loaded.config;
-      book.restore(loaded.stepCalls, loaded.pendingMicroSteps);
-      if (control) {
-        control.refresh(config.groups);
-        control.restore({ step: loaded.step, calls: loaded.stepCalls, lossScale: loaded.scaler?.scale, growthTracker: loaded.scaler?.growthTracker });
-      }
-      if (accumulator) {
-        const packed = new Float32Array(layout.paddedLength);
-        loaded.accumulated?.forEach((g, i) => packed.set(g, tensors[i]!.offset));
-        accumulator.write(packed);
-      }
-      // A q8 dict of the same quantization loads its stored form (requantizing is not idempotent).
-      if (q8State && sameQuantization(loaded.quantization, quantization)) q8State.writeStored(loaded.storedValue);
-      else state.write(loaded.slotValues);
-      factored?.write(loaded.slotValues);
-      mode = loaded.mode;
+      loadStateDictInto({ definition, tensors, config, training, quantization }, sd, {
+        counts(loaded) {
+          config = loaded.config;
+          book.restore(loaded.stepCalls, loaded.pendingMicroSteps);
+          mode = loaded.mode;
+        },
+        control:
+          control &&
+          ((restored) => {
+            control.refresh(config.groups);
+            control.restore(restored);
+          }),
+        accumulated: accumulator && ((grads) => {
+          const packed = new Float32Array(layout.paddedLength);
+          grads?.forEach((g, i) => packed.set(g, tensors[i]!.offset));
+          accumulator.write(packed);
+        }),
+        slots(values, stored) {
+          // A q8 dict of the same quantization loads its stored form (requantizing is not idempotent).
+          if (stored) q8State!.writeStored(stored);
+          else state.write(values);
+          factored?.write(values);
+        },
+      });
       lifecycle.recover();
     },
     destroy() {

@@ -7,9 +7,8 @@
 import type { ResolvedConfig } from '../core/config.js';
 import { alignUp, CHUNK_ELEMENTS, type PackedLayout, type Segment } from '../core/layout.js';
 import type { SlotSpec } from '../core/definition.js';
-import { isQuantizedSlot, isQuantizedTensor, mapOf, mapsUniform, Q8_MAPS, q8Chunks, quantizePacked, readTensor, writeTensor, type Q8Chunks, type Q8Packed, type Quantization } from './q8.js';
+import { isQuantizedSlot, isQuantizedTensor, mapOf, mapsUniform, Q8_MAPS, q8Chunks, quantizePacked, readTensor, writeTensor, type Q8Chunks, type Q8Packed, type Q8Slot, type Quantization } from './q8.js';
 import { readBuffers } from '../core/readback.js';
-import type { Q8Slot } from './state-dict.js';
 import type { StateBuffers, StoredValue } from './state-buffers.js';
 
 /** Words of u32 between region starts (256 bytes, the largest storage offset alignment). */
