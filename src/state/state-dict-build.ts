@@ -14,6 +14,10 @@ export interface Counts {
   mode?: 'train' | 'eval';
 }
 
+/**
+ * The state dict of an optimizer with this config over these tensors: each tensor's slots (as
+ * `slotData` gives them, in their stored form) and scalar state, the counts, and the groups' options.
+ */
 export function buildStateDict<H extends object>(
   config: ResolvedConfig<H>,
   tensors: readonly TensorInfo[],

@@ -12,6 +12,7 @@ import { isCount, rethrownAs, type Fail } from '../core/refusal.js';
 import { configOf } from './state-dict-slots.js';
 import { STATE_DICT_FORMAT, STATE_DICT_VERSION, type OptimizerStateDict, type TensorInfo } from './state-dict-types.js';
 
+/** `value` is a Float32Array of `length` values (`where` names it). */
 export function checkFloatArray(value: unknown, length: number, where: string, fail: Fail): void {
   if (!(value instanceof Float32Array) || value.length !== length) fail(`${where} must be a Float32Array of length ${length}`);
 }
