@@ -14,7 +14,8 @@
  */
 import type { OptimizerDefinition } from '../core/definition.js';
 import { getDefinition } from '../optimizers/registry.js';
-import { checkedDequantized, type OptimizerStateDict } from '../state/state-dict.js';
+import { checkedDequantized } from '../state/state-dict-dequantize.js';
+import type { OptimizerStateDict } from '../state/state-dict-types.js';
 import { isCount, refusal, shown, type Fail } from '../core/refusal.js';
 import { encodeSafetensors, readSafetensors, type SafetensorsContent } from './safetensors.js';
 import { readParamGroups, torchKey } from './torch-groups.js';

@@ -4,26 +4,28 @@
  * records one compute pass with one dispatch per segment (one in total unless the device limits
  * force a split), plus the accumulation and control passes when those features are on.
  */
-import { checkScheduleAllowed, updatedGroups, type OptimizerOptions } from '../core/config.js';
+import { type OptimizerOptions } from '../core/config.js';
 import { getDefinition, type OptimizerName, type OptimizerOptionsMap } from '../optimizers/registry.js';
 import { checkParameterSet, parameterSetLifecycle, type ParameterSet } from './parameters.js';
-import { checkSchedule, type LrSchedule } from '../core/schedules.js';
-import { buildStateDict, checkStateDict, checkStateDictOptions, checkedDequantized, type OptimizerStateDict, type StateDictOptions } from '../state/state-dict.js';
+import { type LrSchedule } from '../core/schedules.js';
+import type { StateDictOptions } from '../state/state-dict-dequantize.js';
+import type { OptimizerStateDict } from '../state/state-dict-types.js';
 import { type StateFormat } from '../state/state-format.js';
 import { type TrainingOptions } from '../control/training.js';
-import { createBookkeeping } from '../core/bookkeeping.js';
 import { CONTROL_WORD, type ControlSnapshot } from '../control/control-block.js';
 import { createGpuOutcomes } from './gpu-outcomes.js';
 import { createRecordedEncoders } from './recorded-encoders.js';
 import { createLifecycle } from '../core/lifecycle.js';
-import { sameQuantization } from '../state/q8.js';
-import { resolveOptions, type OptimizerCreateOptions } from '../front/resolve.js';
+import { resolveOptions, type OptimizerCreateOptions, type ResolvedOptions } from '../front/resolve.js';
+import { createFrontState, withFrontView, type FrontView } from '../front/front-state.js';
+import { stateDictMethods } from './state-dict-methods.js';
+import type { KernelVariant } from './kernel-variant.js';
+import type { OptimizerDefinition } from '../core/definition.js';
 import { createOptimizerModules } from './optimizer-modules.js';
 import { createStepRecorder } from './step-recorder.js';
 import { createStepCall, type StepOptions } from './step-call.js';
-import { createModeSwitch, switchScalars } from './mode-switch.js';
+import { createModeSwitch } from './mode-switch.js';
 import { controlReaders } from './control-readers.js';
-import type { LiveSettings } from './live-settings.js';
 import { checkStorageBuffers, createUpdateKernel, mainVariant, variantFlags } from './update-kernel.js';
 
 import { stateStorage, type StateStorage } from '../state/state-storage.js';
@@ -130,142 +132,60 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
   const resolved = resolveOptions(definition, params.tensors.map((t) => t.name), options, `createOptimizer('${name}')`);
   const { training, stateFormat, quantization } = resolved;
   const { device, layout, tensors } = params;
-  const variant = mainVariant({
-    definition,
-    flags: variantFlags(resolved.config.defines, training.control, stateFormat, resolved.roundingSeed !== undefined),
-    stateFormat,
-    quantization,
-    workgroupSize: params.workgroupSize,
-    vectorsPerInvocation: params.vectorsPerInvocation,
-  });
-  // Every limit is checked before anything is made.
-  checkStorageBuffers(variant, device.limits);
-  for (const pass of definition.passes ?? []) pass.check?.(name, layout, device.limits);
+  const variant = checkedVariant(definition, params, resolved);
   const label = `${params.label}:${name}`;
   const lifecycle = createLifecycle(`optimizer ${name} ("${label}")`, device, parameterSetLifecycle(params));
   const kernel = createUpdateKernel(device, layout, variant, params.workgroupSize);
   const modules = createOptimizerModules({ device, label, params, kernel, resolved, training, onFailure: lifecycle.fail });
-  const { state, q8State, control, accumulator, shapedState: factored } = modules;
-  const slotNames = new Set(definition.slots(resolved.config.defines).map((slot) => slot.name));
+  const { state, control, accumulator, shapedState } = modules;
   const recorder = createStepRecorder({ device, label, kernel, modules, groups: resolved.config.groups.length, stepsInFlight: resolved.stepsInFlight });
-  const live: LiveSettings = { config: resolved.config, schedule: training.schedule, mode: definition.modes?.initial };
-  const book = createBookkeeping(training.accumulationSteps);
+  const front = createFrontState(definition, resolved);
   const outcomes = createGpuOutcomes(device, lifecycle.fail);
   const recorded = createRecordedEncoders();
   const staging = new Float32Array(recorder.slotWords);
-  const calls = { device, label, definition, live, lifecycle, outcomes, recorded, recorder };
-  const switchMode = createModeSwitch({ ...calls, scalars: switchScalars(definition, live, () => book.stepCount, training.control, staging) });
-  const step = createStepCall({ ...calls, book, deviceStep: training.control, accumulator, staging });
-
-  /**
-   * Every copy a state dict needs, submitted now, in one go: the dict is the state at the call,
-   * whatever is recorded, loaded or switched while the copies are mapped.
-   */
-  const readState = async () => {
-    const pending = book.pendingMicroSteps;
-    const reads = [control?.read(), state.read(), pending > 0 ? accumulator!.read() : undefined, factored?.read()] as const;
-    const [snapshot, packed, accumulated, shaped] = await Promise.all(reads);
-    return { snapshot, packed, accumulated, pending, shaped };
-  };
-
-  return {
+  const calls = { device, label, front, lifecycle, outcomes, recorded, recorder, staging };
+  const switchMode = createModeSwitch(calls);
+  return withFrontView<any, Omit<Optimizer<any>, keyof FrontView<any>>>(front, {
     name,
     params,
-    get stepCount() {
-      return book.stepCount;
-    },
-    get microStepCount() {
-      return book.microStepCount;
-    },
-    get groups() {
-      return live.config.groups;
-    },
     stateBuffers: state.buffers,
     stateFormat,
-    stateBytes: state.byteLength + (factored?.byteLength ?? 0),
+    stateBytes: state.byteLength + (shapedState?.byteLength ?? 0),
     stateStorage: stateStorage(tensors, stateFormat, quantization),
-    get mode() {
-      return live.mode;
-    },
-    train: (encoder) => switchMode('train', encoder),
-    eval: (encoder) => switchMode('eval', encoder),
-    step,
-    setHyperparameters(partial, group) {
+    train: (encoder?: GPUCommandEncoder) => switchMode('train', encoder),
+    eval: (encoder?: GPUCommandEncoder) => switchMode('eval', encoder),
+    step: createStepCall({ ...calls, accumulator }),
+    setHyperparameters(partial: Partial<any>, group?: number) {
       lifecycle.check();
-      const groups = updatedGroups(live.config, partial, group, book.stepCount > 0);
-      live.config = { ...live.config, groups };
-      control?.refresh(groups);
+      control?.refresh(front.setHyperparameters(partial, group));
     },
-    setLrSchedule(next) {
+    setLrSchedule(next: LrSchedule | undefined) {
       lifecycle.check();
-      checkSchedule(next);
-      checkScheduleAllowed(definition, next);
-      live.schedule = next;
+      front.setLrSchedule(next);
     },
     lossScale: control && training.scaling ? { buffer: control.buffer, offset: CONTROL_WORD.lossScale * 4 } : undefined,
     ...controlReaders(name, control, training.scaling !== undefined, lifecycle),
-    async stateDict(dictOptions) {
-      lifecycle.check();
-      const { dequantize } = checkStateDictOptions(dictOptions, `${name}.stateDict`);
-      const open = recorded.openError(`${name}.stateDict`);
-      const verdict = outcomes.settled();
-      if (open) {
-        // An encoder finished before this optimizer saw it looks open: the GPU's refusal names it.
-        await verdict;
-        lifecycle.check();
-        throw open;
-      }
-      const snapshotConfig = live.config;
-      const snapshotMode = live.mode;
-      const stepCalls = book.stepCount;
-      const { snapshot, packed, accumulated, pending, shaped } = await readState();
-      // A step or mode switch the GPU refused is never reported as done.
-      await verdict;
-      lifecycle.check();
-      const slice = (data: Float32Array, i: number) => data.slice(tensors[i]!.offset, tensors[i]!.offset + tensors[i]!.length);
-      const sd = buildStateDict(
-        snapshotConfig,
-        tensors,
-        {
-          step: snapshot ? snapshot.step : stepCalls,
-          stepCalls,
-          scaler: snapshot && training.scaling ? { scale: snapshot.lossScale, growthTracker: snapshot.growthTracker } : undefined,
-          accumulation: accumulated ? { microSteps: pending, grads: tensors.map((_, i) => slice(accumulated, i)) } : undefined,
-          mode: snapshotMode,
-        },
-        (i, slot) => (slotNames.has(slot) ? packed(i, slot) : shaped!(i, slot)),
-        stateFormat,
-        quantization,
-      );
-      return dequantize ? checkedDequantized(sd, `${name}.stateDict`) : sd;
-    },
-    loadStateDict(sd) {
-      lifecycle.check(true);
-      const open = recorded.openError(`${name}.loadStateDict`);
-      if (open) throw open;
-      const loaded = checkStateDict(definition, tensors, live.config, training, sd);
-      live.config = loaded.config;
-      book.restore(loaded.stepCalls, loaded.pendingMicroSteps);
-      if (control) {
-        control.refresh(live.config.groups);
-        control.restore({ step: loaded.step, calls: loaded.stepCalls, lossScale: loaded.scaler?.scale, growthTracker: loaded.scaler?.growthTracker });
-      }
-      if (accumulator) {
-        const packed = new Float32Array(layout.paddedLength);
-        loaded.accumulated?.forEach((g, i) => packed.set(g, tensors[i]!.offset));
-        accumulator.write(packed);
-      }
-      // A q8 dict of the same quantization loads its stored form (requantizing is not idempotent).
-      if (q8State && sameQuantization(loaded.quantization, quantization)) q8State.writeStored(loaded.storedValue);
-      else state.write(loaded.slotValues);
-      factored?.write(loaded.slotValues);
-      live.mode = loaded.mode;
-      lifecycle.recover();
-    },
+    ...stateDictMethods({ name, front, modules, tensors, paddedLength: layout.paddedLength, training, stateFormat, quantization, lifecycle, outcomes, recorded }),
     destroy() {
       if (!lifecycle.destroy()) return;
       recorder.ring.destroy();
       modules.destroy();
     },
-  };
+  });
+}
+
+/** The update kernel's variant, refused before anything is made when the device cannot bind it or a pass cannot hold the set. */
+function checkedVariant(definition: OptimizerDefinition<any, any>, params: ParameterSet, resolved: ResolvedOptions<any>): KernelVariant {
+  const { training, stateFormat } = resolved;
+  const variant = mainVariant({
+    definition,
+    flags: variantFlags(resolved.config.defines, training.control, stateFormat, resolved.roundingSeed !== undefined),
+    stateFormat,
+    quantization: resolved.quantization,
+    workgroupSize: params.workgroupSize,
+    vectorsPerInvocation: params.vectorsPerInvocation,
+  });
+  checkStorageBuffers(variant, params.device.limits);
+  for (const pass of definition.passes ?? []) pass.check?.(definition.name, params.layout, params.device.limits);
+  return variant;
 }

@@ -3,14 +3,11 @@
  * shared step orchestration (src/core/bookkeeping.ts) with the GPU's recording: the accumulation
  * pass on micro-batches, the update on due steps, into the caller's encoder or one of its own.
  */
-import type { Bookkeeping } from '../core/bookkeeping.js';
-import type { OptimizerDefinition } from '../core/definition.js';
 import { checkEncoder } from '../core/encoder.js';
 import type { Lifecycle } from '../core/lifecycle.js';
-import { packScalars } from '../core/scalars.js';
 import type { Accumulator } from '../control/accumulator.js';
 import type { GpuOutcomes } from './gpu-outcomes.js';
-import type { LiveSettings } from './live-settings.js';
+import type { FrontState } from '../front/front-state.js';
 import type { RecordedEncoders } from './recorded-encoders.js';
 import { checkStepOptions } from './step-options.js';
 import type { StepRecorder } from './step-recorder.js';
@@ -23,11 +20,7 @@ export interface StepOptions {
 export function createStepCall(args: {
   device: GPUDevice;
   label: string;
-  definition: OptimizerDefinition<any, any>;
-  live: LiveSettings;
-  book: Bookkeeping;
-  /** The GPU counts the steps (training control): scalars carry their step-free parts. */
-  deviceStep: boolean;
+  front: FrontState<any>;
   accumulator: Accumulator | undefined;
   recorder: StepRecorder;
   lifecycle: Lifecycle;
@@ -35,17 +28,18 @@ export function createStepCall(args: {
   recorded: RecordedEncoders;
   staging: Float32Array<ArrayBuffer>;
 }): (encoder?: GPUCommandEncoder, options?: StepOptions) => void {
-  const { device, label, definition, live, book, accumulator, recorder, lifecycle, outcomes, recorded } = args;
-  const name = definition.name;
+  const { device, label, front, accumulator, recorder, lifecycle, outcomes, recorded } = args;
+  const { book } = front;
+  const name = front.definition.name;
   return (encoder, stepOptions) => {
     lifecycle.check();
     checkEncoder(encoder, `${name}.step`);
     checkStepOptions(stepOptions, `${name}.step`);
-    if (live.mode === 'eval') throw new Error(`webgpu-optim: ${name}: the parameters hold the averaged point (eval mode); call train() before step()`);
+    if (front.mode === 'eval') throw new Error(`webgpu-optim: ${name}: the parameters hold the averaged point (eval mode); call train() before step()`);
     outcomes.open();
     let target: GPUCommandEncoder | undefined;
     try {
-      book.run((plan) => (plan.due ? packScalars(definition, live.config.groups, plan.update, { schedule: live.schedule, deviceStep: args.deviceStep, out: args.staging }) : undefined), {
+      book.run((plan) => (plan.due ? front.stepScalars(plan.update, args.staging) : undefined), {
         begin: () => {
           target = encoder ?? device.createCommandEncoder({ label: `${label}:step` });
         },

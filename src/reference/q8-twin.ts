@@ -5,8 +5,7 @@
  */
 import type { SlotSpec } from '../core/definition.js';
 import { alignUp, CHUNK_ELEMENTS, TENSOR_ALIGN_ELEMENTS } from '../core/layout.js';
-import { dequantizeInto, isQuantizedSlot, isQuantizedTensor, mapOf, Q8_MAPS, q8Chunks, quantizeInto, readTensor, writeTensor, type Placement, type Q8Packed, type Quantization } from '../state/q8.js';
-import type { Q8Slot } from '../state/state-dict.js';
+import { dequantizeInto, isQuantizedSlot, isQuantizedTensor, mapOf, Q8_MAPS, q8Chunks, quantizeInto, readTensor, writeTensor, type Placement, type Q8Packed, type Q8Slot, type Quantization } from '../state/q8.js';
 
 export interface Q8Twin {
   /**

@@ -12,7 +12,6 @@
  * Tensors under `minQuantizedElements` keep f32 state ("side" values).
  */
 import { CHUNK_ELEMENTS } from '../core/layout.js';
-import type { Q8Slot } from './state-dict.js';
 import { describeValue } from '../core/describe-value.js';
 
 const fr = Math.fround;
@@ -26,6 +25,12 @@ export interface QuantizationOptions {
   blockSize?: number;
   /** Tensors with fewer elements keep f32 state (bitsandbytes' min_8bit_size); default 4096. */
   minQuantizedElements?: number;
+}
+
+/** A tensor's 8-bit slot as a state dict holds it: one code per element and the absmax of every block the tensor touches. */
+export interface Q8Slot {
+  codes: Uint8Array;
+  absmax: Float32Array;
 }
 
 export interface Quantization {
@@ -301,4 +306,9 @@ export function writeTensor(packed: Q8Packed, value: Q8Slot | Float32Array | und
   }
   (packed.codes as Uint8Array).set(value.codes, t.offset);
   (packed.absmax as Float32Array).set(value.absmax, chunks.run[t.offset / CHUNK_ELEMENTS]!);
+}
+
+/** A tensor's 8-bit slot as f32 values (the tensor at packed `offset`: its runs follow the blocks). */
+export function decodeQ8Slot(slot: Q8Slot, map: Float32Array, offset: number, blockSize: number): Float32Array {
+  return Float32Array.from(slot.codes, (code, e) => decodeQ8(map, code, slot.absmax[runOfElement(offset, e, blockSize)]!));
 }

@@ -5,7 +5,7 @@ import type { SlotSpec } from '../core/definition.js';
 import { readBuffers } from '../core/readback.js';
 import type { SegmentResources } from '../core/passes.js';
 import { slotBinding } from './state-bindings.js';
-import type { Q8Slot } from './state-dict.js';
+import type { Q8Slot } from './q8.js';
 import { encodeState, slotCodec, slotFormat, stateFormatSpec, type StateFormat } from './state-format.js';
 
 /** A slot's packed contents: f32 values, or the stored bits of a 16-bit format. */

@@ -1,10 +1,12 @@
 /**
- * Reading a state dict's JSON form (stateDictToJSON's output) as text from a stranger: strict
- * JSON, the versioned format header required, every typed array's base64 checked, no key that
- * could reach a prototype, and nesting bounded. Every refusal names the field and the value.
+ * A state dict's exact JSON form: written with every typed array as base64 of its bytes, and read
+ * as text from a stranger: strict JSON, the versioned format header required, every typed array's
+ * base64 checked, no key that could reach a prototype, and nesting bounded. Every refusal names
+ * the field and the value.
  */
 import { isObject, refusal, shown, type Fail } from '../core/refusal.js';
 import { parseStrictJson } from '../core/strict-json.js';
+import { STATE_DICT_FORMAT, STATE_DICT_VERSION, type OptimizerStateDict } from './state-dict-types.js';
 
 /** The header a state dict's JSON must carry. */
 export interface JsonHeader {
@@ -61,4 +63,37 @@ function typedArray(kind: ArrayKind, text: string, path: string, fail: Fail): Fl
   const out = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
   return make(out.buffer);
+}
+
+/**
+ * A state dict as JSON text, exactly: every Float32Array is stored as the base64 of its bytes, so
+ * NaN, ±Inf and −0 survive (plain `JSON.stringify` turns NaN and Infinity into null).
+ *
+ * @example
+ * localStorage.setItem('ckpt', stateDictToJSON(await opt.stateDict()));
+ * opt.loadStateDict(stateDictFromJSON(localStorage.getItem('ckpt')!));
+ */
+export function stateDictToJSON(sd: OptimizerStateDict<any>): string {
+  // Hand-made dicts without the header get it: stateDictFromJSON requires it.
+  const headed = { ...sd, format: sd.format ?? STATE_DICT_FORMAT, version: sd.version ?? STATE_DICT_VERSION };
+  return JSON.stringify(headed, (_key, value) =>
+    value instanceof Float32Array ? { float32: toBase64(value) } : value instanceof Uint16Array ? { uint16: toBase64(value) } : value instanceof Uint8Array ? { uint8: toBase64(value) } : value,
+  );
+}
+
+/**
+ * Reads what {@link stateDictToJSON} wrote, trusting nothing: strict JSON carrying the format
+ * header (`format: "webgpu-optim/state-dict"`, `version: 1`), canonical base64 for every typed
+ * array, no `__proto__` key. A refusal names the field and the value; `loadStateDict` then checks
+ * the dict against the optimizer.
+ */
+export function stateDictFromJSON<H extends object = Record<string, unknown>>(json: string): OptimizerStateDict<H> {
+  return readStateDictJSON(json, { format: STATE_DICT_FORMAT, version: STATE_DICT_VERSION }) as OptimizerStateDict<H>;
+}
+
+function toBase64(array: Float32Array | Uint16Array | Uint8Array): string {
+  const bytes = new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
 }

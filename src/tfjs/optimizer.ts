@@ -21,7 +21,7 @@ import type { GradClipping } from '../control/training.js';
 import type { StateFormat, StochasticRounding } from '../state/state-format.js';
 import { bufferOf, flushTfjs, pooledTensor, webgpuBackend } from './backend.js';
 import { renamedStateDict, stateDictFromWeights, weightsFromStateDict, type NamedTensor } from './weights.js';
-import type { OptimizerStateDict } from '../state/state-dict.js';
+import type { OptimizerStateDict } from '../state/state-dict-types.js';
 import { describeValue } from '../core/describe-value.js';
 
 /** Options of the TF.js optimizer: the optimizer's hyperparameters (PyTorch names), groups by variable name, clipping. */

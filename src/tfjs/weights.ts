@@ -8,7 +8,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { getDefinition } from '../optimizers/registry.js';
-import { scalarStateOf, type OptimizerStateDict } from '../state/state-dict.js';
+import type { OptimizerStateDict } from '../state/state-dict-types.js';
+import { scalarStateOf } from '../state/state-dict-slots.js';
 
 /** TF.js's `{ name, tensor }` pair (tfjs-core uses it in `Optimizer` but does not export the type). */
 export interface NamedTensor {

@@ -100,6 +100,20 @@ describe('src layout', () => {
     expect(spanning).toEqual([]);
   });
 
+  it('keeps the CPU twin off the GPU engine (the yardstick never depends on what it measures)', () => {
+    const fromTwin = [...graph]
+      .filter(([file]) => folderOf(file) === 'reference')
+      .flatMap(([file, imports]) => imports.filter((target) => folderOf(target) === 'engine').map((target) => `${relative(SRC, file)} imports ${relative(SRC, target)}`));
+    expect(fromTwin).toEqual([]);
+  });
+
+  it('has no import cycle at all, but between the files of one optimizer folder (its definition and its twin)', () => {
+    const cycles = components()
+      .filter((component) => component.length > 1 && !(new Set(component.map(dirname)).size === 1 && folderOf(component[0]!) === 'optimizers'))
+      .map((component) => component.map((file) => relative(SRC, file)).sort());
+    expect(cycles).toEqual([]);
+  });
+
   it('reads every kind of relative import (the checks above see what they must)', () => {
     const here = join(SRC, 'core/x.ts');
     const text = `import a from '../engine/a.js';\nimport type { B } from './b.js';\nexport { c } from '../state/c.js';\nconst d = await import('../tfjs/d.js');\nimport s from '../../shaders/s.wgsl?raw';`;

@@ -1,0 +1,102 @@
+/**
+ * The state-dict flow of both front-ends (the GPU optimizer and the CPU twin): a dict built from
+ * what the optimizer holds at the call, with PyTorch's step and the loss scaler taken from the
+ * control path where it is on; and a load that checks the whole dict before anything changes, then
+ * hands each part to the front-end's own storage.
+ */
+import type { ResolvedConfig } from '../core/config.js';
+import type { OptimizerDefinition } from '../core/definition.js';
+import type { ResolvedTraining } from '../control/training.js';
+import { sameQuantization, type Q8Slot, type Quantization } from '../state/q8.js';
+import type { StateFormat } from '../state/state-format.js';
+import { buildStateDict } from '../state/state-dict-build.js';
+import { checkedDequantized, type StateDictOptions } from '../state/state-dict-dequantize.js';
+import { checkStateDict, type LoadedState } from '../state/state-dict-load.js';
+import type { OptimizerStateDict, TensorInfo } from '../state/state-dict-types.js';
+import type { Mode } from './front-state.js';
+
+/** The control path's counts as a dict takes them (the GPU's control block or the twin's control state). */
+export interface ControlCounts {
+  /** Steps taken (skipped ones excluded): PyTorch's `step`. */
+  readonly step: number;
+  readonly lossScale: number;
+  readonly growthTracker: number;
+}
+
+/** What an optimizer holds at a stateDict() call. */
+export interface DictSource<H extends object> {
+  readonly config: ResolvedConfig<H>;
+  readonly tensors: readonly TensorInfo[];
+  readonly training: ResolvedTraining;
+  /** Updates made, skipped ones included. */
+  readonly stepCalls: number;
+  /** The control path's counts, when it is on. */
+  readonly control: ControlCounts | undefined;
+  /** Micro-batches accumulated since the last update, and tensor i's gradients summed over them (read only when some are pending). */
+  readonly pendingMicroSteps: number;
+  readonly accumulated: ((tensorIndex: number) => Float32Array) | undefined;
+  readonly mode: Mode | undefined;
+  readonly stateFormat: StateFormat;
+  readonly quantization: Quantization | undefined;
+  /** Tensor i's slot in its stored form. */
+  slotData(tensorIndex: number, slot: string): Float32Array | Uint16Array | Q8Slot;
+}
+
+/** The state dict of `source`, dequantized when `options` ask; `what` names the call in errors. */
+export function stateDictOf<H extends object>(source: DictSource<H>, options: StateDictOptions, what: string): OptimizerStateDict<H> {
+  const { control, tensors, pendingMicroSteps } = source;
+  const counts = {
+    step: control ? control.step : source.stepCalls,
+    stepCalls: source.stepCalls,
+    scaler: control && source.training.scaling ? { scale: control.lossScale, growthTracker: control.growthTracker } : undefined,
+    accumulation: pendingMicroSteps > 0 ? { microSteps: pendingMicroSteps, grads: tensors.map((_, i) => source.accumulated!(i)) } : undefined,
+    mode: source.mode,
+  };
+  const sd = buildStateDict(source.config, tensors, counts, (i, slot) => source.slotData(i, slot), source.stateFormat, source.quantization);
+  return options.dequantize ? checkedDequantized(sd, what) : sd;
+}
+
+/** The optimizer a dict is loaded into, as its checks need it. */
+export interface LoadTarget<H extends object> {
+  readonly definition: OptimizerDefinition<H, any>;
+  readonly tensors: readonly TensorInfo[];
+  /** The config now (the dict's groups must hold the same tensors and need the same kernel variant). */
+  readonly config: ResolvedConfig<H>;
+  readonly training: ResolvedTraining;
+  readonly quantization: Quantization | undefined;
+}
+
+/** The control path's counts a load restores (the scale and tracker only where the dict has a scaler). */
+export interface RestoredControl {
+  step: number;
+  calls: number;
+  lossScale?: number;
+  growthTracker?: number;
+}
+
+/** Where a front-end stores each part of a loaded dict; called only once the whole dict passed its checks. */
+export interface LoadSinks<H extends object> {
+  /** The dict's config, counts and mode. */
+  counts(loaded: LoadedState<H>): void;
+  /** The control path's counts (optimizers with it on). */
+  control?(restored: RestoredControl): void;
+  /** A pending accumulation's gradients, or undefined: none pending (optimizers that accumulate). */
+  accumulated?(grads: readonly Float32Array[] | undefined): void;
+  /**
+   * The slots: their f32 values (16- and 8-bit slots decoded), and, for a q8 dict of this
+   * optimizer's own quantization, their stored form (requantizing is not idempotent: it loads as is).
+   */
+  slots(values: LoadedState<H>['slotValues'], stored: LoadedState<H>['storedValue'] | undefined): void;
+}
+
+/**
+ * Checks `sd` against `target` in full (throwing before anything changes), then hands its parts
+ * to `sinks`: counts first, then control, accumulation and slots.
+ */
+export function loadStateDictInto<H extends object>(target: LoadTarget<H>, sd: OptimizerStateDict<H>, sinks: LoadSinks<H>): void {
+  const loaded = checkStateDict(target.definition, target.tensors, target.config, target.training, sd);
+  sinks.counts(loaded);
+  sinks.control?.({ step: loaded.step, calls: loaded.stepCalls, ...(loaded.scaler ? { lossScale: loaded.scaler.scale, growthTracker: loaded.scaler.growthTracker } : {}) });
+  sinks.accumulated?.(loaded.accumulated);
+  sinks.slots(loaded.slotValues, sameQuantization(loaded.quantization, target.quantization) ? loaded.storedValue : undefined);
+}

@@ -1,0 +1,66 @@
+/**
+ * The CPU twin's step, through the same bookkeeping as the GPU's: accumulate, run the control path
+ * (unscale, clip, skip), then each tensor's reference update with every store rounded as the GPU
+ * stores it.
+ */
+import { applyStepEntries, namedScalars, ROUNDING_STEP, scalarLayout, stepEntries } from '../core/scalars.js';
+import { checkGradients } from '../core/tensors.js';
+import type { FrontState } from '../front/front-state.js';
+import { controlStep } from './gradient-control.js';
+import type { TwinState } from './twin-state.js';
+
+/** Group g's scalars out of every group's packed ones. */
+function groupScalars(twin: TwinState, scalars: Float32Array, g: number): Float32Array {
+  const n = scalarLayout(twin.definition).names.length;
+  return scalars.subarray(g * n, (g + 1) * n);
+}
+
+/** The gradients the update sees (the control path's, with the step it took in the scalars), or undefined when it skips. */
+function controlled(front: FrontState<any>, twin: TwinState, source: readonly Float32Array[], scalars: Float32Array): readonly Float32Array[] | undefined {
+  const { control, training, definition } = twin;
+  if (!control) return source;
+  const { groups, tensorGroup } = front.config;
+  const effective = controlStep(training, control, source, tensorGroup, groups.length);
+  if (effective) groups.forEach((options, g) => applyStepEntries(definition, groupScalars(twin, scalars, g), stepEntries(definition, options, control.step)));
+  return effective;
+}
+
+/** Each tensor's reference update with these gradients and scalars; the stores rounded (q8: stored) as on the GPU. */
+function updateTensors(front: FrontState<any>, twin: TwinState, grads: readonly Float32Array[], scalars: Float32Array): void {
+  const { definition, rounding, q8, state, tensors } = twin;
+  twin.params.forEach((param, i) => {
+    const h = namedScalars(definition, groupScalars(twin, scalars, front.config.tensorGroup[i]!));
+    const step = (h as unknown as Record<string, number>)[ROUNDING_STEP]!;
+    const stored = (slot: string, x: number, e: number) => rounding.stored(slot, x, i, e, step);
+    const storeTensor = (slot: string, values: Float32Array) => q8?.storeTensor(i, slot, values);
+    definition.reference({ param, grad: grads[i]!, state: state[i]!, h, defines: front.config.defines, begin: 0, end: param.length, shape: tensors[i]!.shape!, stored, storeTensor });
+    rounding.roundSlots(state[i]!, i, step);
+  });
+  q8?.store();
+}
+
+/** The twin's `step(grads)`: checked before anything changes, counted only once it ran. */
+export function twinStep(front: FrontState<any>, twin: TwinState, grads: readonly Float32Array[]): void {
+  if (front.mode === 'eval') throw new Error(`webgpu-optim: ${twin.name}: the parameters hold the averaged point (eval mode); call train() before step()`);
+  const { accumulated } = twin;
+  front.book.run(
+    (plan) => {
+      checkGradients(grads, twin.tensors);
+      return plan.due ? front.stepScalars(plan.update) : undefined;
+    },
+    {
+      accumulate: accumulated
+        ? () =>
+            accumulated.forEach((acc, i) => {
+              const g = grads[i]!;
+              for (let j = 0; j < acc.length; j++) acc[j] = Math.fround(acc[j]! + g[j]!);
+            })
+        : undefined,
+      update: (_update, scalars) => {
+        const effective = controlled(front, twin, accumulated ?? grads, scalars);
+        if (effective) updateTensors(front, twin, effective, scalars);
+        accumulated?.forEach((acc) => acc.fill(0));
+      },
+    },
+  );
+}

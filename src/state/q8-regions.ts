@@ -1,0 +1,153 @@
+/**
+ * Where 8-bit state lives in a slot's GPU buffer (stateFormat 'q8'): per segment, a region holding
+ * the codes (one u32 per vec4 of the chunks with a run), one absmax per run and the side (f32)
+ * values of the tensors under minQuantizedElements; the chunk table that tells the kernel where
+ * each chunk's data is; and the conversion between a slot's stored form and the buffer's words.
+ */
+import { alignUp, CHUNK_ELEMENTS, type PackedLayout, type Segment } from '../core/layout.js';
+import type { Q8Chunks, Q8Packed } from './q8.js';
+
+/** Words of u32 between region starts (256 bytes, the largest storage offset alignment). */
+const REGION_ALIGN_WORDS = 64;
+/** A chunk's 64 codes, four per u32. */
+const CODE_WORDS_PER_CHUNK = CHUNK_ELEMENTS / 4;
+
+/** Each chunk with a run in order, per segment: its index among them (its codes' place). */
+function forEachCodeChunk(segment: Segment, chunks: Q8Chunks, visit: (chunk: number, index: number) => void): void {
+  const first = segment.firstElement / CHUNK_ELEMENTS;
+  let index = 0;
+  for (let c = first; c < first + segment.elementCount / CHUNK_ELEMENTS; c++) if (chunks.run[c]! >= 0) visit(c, index++);
+}
+
+export interface Region {
+  readonly firstWord: number;
+  readonly words: number;
+  /** Words of codes: 16 per chunk with a run (padding and side chunks have none). */
+  readonly codeWords: number;
+  /** Side chunks and runs before this segment's. */
+  readonly firstSide: number;
+  readonly sideChunks: number;
+  readonly firstRun: number;
+  readonly runs: number;
+}
+
+/** Each segment's region of a slot buffer: codes of the chunks with a run, one absmax per run, side values. */
+function regions(layout: PackedLayout, chunks: Q8Chunks): Region[] {
+  let firstWord = 0;
+  let firstSide = 0;
+  let firstRun = 0;
+  return layout.segments.map((segment) => {
+    const first = segment.firstElement / CHUNK_ELEMENTS;
+    let sideChunks = 0;
+    let runs = 0;
+    let codeChunks = 0;
+    for (let c = first; c < first + segment.elementCount / CHUNK_ELEMENTS; c++) {
+      if (chunks.kind[c]! < 0) sideChunks++;
+      if (chunks.run[c]! >= 0) {
+        runs = chunks.run[c]! - firstRun + 1;
+        codeChunks++;
+      }
+    }
+    // The table holds a chunk's index among them in 24 bits: 2^30 elements, more than a binding holds.
+    if (codeChunks > 1 << 24) throw new RangeError(`webgpu-optim: q8 state: a segment of ${segment.elementCount} elements is over the 2^30 the chunk table can index`);
+    const codeWords = codeChunks * CODE_WORDS_PER_CHUNK;
+    const words = codeWords + runs + sideChunks * CHUNK_ELEMENTS;
+    const region = { firstWord, words, codeWords, firstSide, sideChunks, firstRun, runs };
+    firstWord += alignUp(words, REGION_ALIGN_WORDS);
+    firstSide += sideChunks;
+    firstRun += runs;
+    return region;
+  });
+}
+
+/**
+ * Per chunk (group; 0x80000000 | its index among the segment's chunks with codes << 7 | its
+ * elements when quantized, else the word of its first side value in its segment's region; its run
+ * in its segment or 0xffffffff; the word of the segment's first absmax, after its codes).
+ */
+export function chunkTable(layout: PackedLayout, chunks: Q8Chunks, tensorGroup: readonly number[], segmentRegions: readonly Region[]): Uint32Array<ArrayBuffer> {
+  const table = new Uint32Array(chunks.kind.length * 4);
+  layout.tensors.forEach((t, i) => {
+    for (let c = t.offset / CHUNK_ELEMENTS; c < (t.offset + t.length) / CHUNK_ELEMENTS; c++) table[c * 4] = tensorGroup[i] ?? 0;
+  });
+  layout.segments.forEach((segment, s) => {
+    const region = segmentRegions[s]!;
+    const sideAt = region.codeWords + region.runs;
+    const first = segment.firstElement / CHUNK_ELEMENTS;
+    let codeChunk = 0;
+    for (let c = first; c < first + segment.elementCount / CHUNK_ELEMENTS; c++) {
+      const kind = chunks.kind[c]!;
+      const run = chunks.run[c]!;
+      // Chunks with a run have codes, in order (forEachCodeChunk); padding-only chunks have none.
+      const codes = run < 0 ? 0 : codeChunk++;
+      table[c * 4 + 1] = kind < 0 ? sideAt + (-1 - kind - region.firstSide) * CHUNK_ELEMENTS : (0x80000000 | (codes << 7) | kind) >>> 0;
+      table[c * 4 + 2] = run < 0 ? 0xffffffff : run - region.firstRun;
+      table[c * 4 + 3] = region.codeWords;
+    }
+  });
+  return table;
+}
+
+
+/** A slot buffer's regions, its size, and its words to and from the stored form. */
+export interface Q8BufferLayout {
+  readonly regions: readonly Region[];
+  /** Words of one slot buffer: every segment's region, each aligned to REGION_ALIGN_WORDS. */
+  readonly totalWords: number;
+  /** The stored form of one slot as the buffer's words, segment by segment. */
+  toWords(stored: Q8Packed): Uint32Array<ArrayBuffer>;
+  /** The stored form of one slot read from the buffer's words. */
+  fromWords(words: Uint32Array): Q8Packed;
+  /** The binding range of segment s's region. */
+  range(s: number): { offset: number; size: number };
+}
+
+export function q8BufferLayout(layout: PackedLayout, chunks: Q8Chunks): Q8BufferLayout {
+  const segmentRegions = regions(layout, chunks);
+  // A segment's region is never larger than its parameters' binding (tested): codes take ¼ word
+  // per quantized element and absmax at most 1/64, side values 1 word per element.
+  const totalWords = segmentRegions.reduce((n, r) => Math.max(n, r.firstWord + alignUp(r.words, REGION_ALIGN_WORDS)), REGION_ALIGN_WORDS);
+  return {
+    regions: segmentRegions,
+    totalWords,
+    toWords(stored) {
+      const words = new Uint32Array(totalWords);
+      const bytes = new Uint8Array(words.buffer);
+      const floats = new Float32Array(words.buffer);
+      layout.segments.forEach((segment, s) => {
+        const region = segmentRegions[s]!;
+        forEachCodeChunk(segment, chunks, (c, index) =>
+          bytes.set(stored.codes.subarray(c * CHUNK_ELEMENTS, (c + 1) * CHUNK_ELEMENTS), (region.firstWord + index * CODE_WORDS_PER_CHUNK) * 4),
+        );
+        const absmaxAt = region.firstWord + region.codeWords;
+        floats.set(stored.absmax.subarray(region.firstRun, region.firstRun + region.runs), absmaxAt);
+        const sideAt = absmaxAt + region.runs;
+        floats.set(stored.side.subarray(region.firstSide * CHUNK_ELEMENTS, (region.firstSide + region.sideChunks) * CHUNK_ELEMENTS), sideAt);
+      });
+      return words;
+    },
+    fromWords(words) {
+      const bytes = new Uint8Array(words.buffer, words.byteOffset, words.byteLength);
+      const floats = new Float32Array(words.buffer, words.byteOffset, words.length);
+      const codes = new Uint8Array(layout.paddedLength);
+      const absmax = new Float32Array(chunks.runs);
+      const side = new Float32Array(chunks.sideChunks * CHUNK_ELEMENTS);
+      layout.segments.forEach((segment, s) => {
+        const region = segmentRegions[s]!;
+        forEachCodeChunk(segment, chunks, (c, index) => {
+          const at = (region.firstWord + index * CODE_WORDS_PER_CHUNK) * 4;
+          codes.set(bytes.subarray(at, at + CHUNK_ELEMENTS), c * CHUNK_ELEMENTS);
+        });
+        const absmaxAt = region.firstWord + region.codeWords;
+        absmax.set(floats.subarray(absmaxAt, absmaxAt + region.runs), region.firstRun);
+        const sideAt = absmaxAt + region.runs;
+        side.set(floats.subarray(sideAt, sideAt + region.sideChunks * CHUNK_ELEMENTS), region.firstSide * CHUNK_ELEMENTS);
+      });
+      return { codes, absmax, side };
+    },
+    range(s) {
+      const region = segmentRegions[s]!;
+      return { offset: region.firstWord * 4, size: alignUp(region.words, 4) * 4 };
+    },
+  };
+}
