@@ -157,7 +157,9 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
     step: createStepCall({ ...calls, accumulator }),
     setHyperparameters(partial: Partial<any>, group?: number) {
       lifecycle.check();
-      control?.refresh(front.setHyperparameters(partial, group));
+      // Applied first: `control?.refresh(…)` would skip its argument without a control path.
+      const groups = front.setHyperparameters(partial, group);
+      control?.refresh(groups);
     },
     setLrSchedule(next: LrSchedule | undefined) {
       lifecycle.check();
