@@ -6,8 +6,10 @@
  * (what the update kernel's WGSL sees), its checks against the device's limits, and `create`, which
  * makes its buffers and pipelines and returns what it records.
  *
- * The engine's own modules speak the same language (state buffers, 8-bit state, gradient control):
- * each hands the update kernel its binding resources by name, merged; none is switched on by name.
+ * The engine's own step work is built the same way: gradient control (its statistics passes before
+ * the step's compute pass) and gradient accumulation (its clear after) are StepPass instances made
+ * from the training options, recorded by the same loop; state buffers and 8-bit state hand the
+ * update kernel their binding resources by name as passes do, merged; nothing is switched on a name.
  */
 import type { BindingEntry } from './binding-list.js';
 import type { PackedLayout } from './layout.js';
@@ -73,7 +75,14 @@ export interface StepPass {
   /** Resources of the bindings it declared, by name. */
   readonly resources: SegmentResources;
   /** Its dispatches, recorded into the step's compute pass before the update. */
-  record(pass: GPUComputePassEncoder, kernelBindGroup: KernelBindGroup): void;
+  record?(pass: GPUComputePassEncoder, kernelBindGroup: KernelBindGroup): void;
+  /**
+   * Work of its own recorded into the encoder before the step's compute pass, for host update
+   * `update` (gradient control: its statistics passes and the step probe's copy).
+   */
+  recordBefore?(encoder: GPUCommandEncoder, update: number): void;
+  /** Work recorded into the encoder after the step's compute pass (the accumulator's clear). */
+  recordAfter?(encoder: GPUCommandEncoder): void;
   readonly state?: PassState;
   destroy(): void;
 }

@@ -23,6 +23,8 @@ export interface OptimizerModules {
   /** The same object as `state` under stateFormat 'q8'. */
   readonly q8State: Q8StateBuffers | undefined;
   readonly passes: readonly StepPass[];
+  /** Everything a step records besides the update, in order: gradient control, the passes, the accumulator. */
+  readonly steps: readonly StepPass[];
   /** The state the passes keep (Adafactor's factors), undefined when none does. */
   readonly shapedState: PassState | undefined;
   readonly accumulator: Accumulator | undefined;
@@ -30,6 +32,23 @@ export interface OptimizerModules {
   /** The update kernel's binding resources, every module's merged (the scalar ring's `hyper` excepted). */
   readonly resources: SegmentResources;
   destroy(): void;
+}
+
+/** Gradient control as a step pass: its statistics before the step's compute pass; it binds `control`. */
+function controlStep(control: GradientControl): StepPass {
+  return {
+    resources: { control: () => control.bindingResources.control },
+    recordBefore(encoder, update) {
+      control.prepare(update);
+      control.record(encoder);
+    },
+    destroy: () => control.destroy(),
+  };
+}
+
+/** Gradient accumulation as a step pass: the sum is cleared once the update has read it. */
+function accumulatorStep(accumulator: Accumulator): StepPass {
+  return { resources: {}, recordAfter: (encoder) => accumulator.clear(encoder), destroy: () => accumulator.destroy() };
 }
 
 /** The passes' own state, as one: each slot read from and written to the pass that holds it. */
@@ -114,11 +133,11 @@ export function createOptimizerModules(args: {
   const control = training.control
     ? createGradientControl({ device, label, layout, definition: kernel.variant.definition, groups: config.groups, training, chunkTable, source: gradients, onFailure: args.onFailure })
     : undefined;
+  const steps = [...(control ? [controlStep(control)] : []), ...passes, ...(accumulator ? [accumulatorStep(accumulator)] : [])];
   const resources: SegmentResources = Object.assign(
     {},
     engineResources(layout, params, gradients, chunkTable),
-    control ? { control: () => control.bindingResources.control } : {},
-    ...passes.map((pass) => pass.resources),
+    ...steps.map((step) => step.resources),
     segmentInfo?.resources,
     state.resources,
   );
@@ -126,6 +145,7 @@ export function createOptimizerModules(args: {
     state,
     q8State: resolved.quantization ? (state as Q8StateBuffers) : undefined,
     passes,
+    steps,
     shapedState: combinedPassState(passes.flatMap((pass) => (pass.state ? [pass.state] : []))),
     accumulator,
     control,
@@ -134,9 +154,7 @@ export function createOptimizerModules(args: {
       state.destroy();
       chunkTable?.destroy();
       segmentInfo?.destroy();
-      for (const pass of passes) pass.destroy();
-      control?.destroy();
-      accumulator?.destroy();
+      for (const step of steps) step.destroy();
     },
   };
 }

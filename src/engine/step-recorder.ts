@@ -1,7 +1,8 @@
 /**
- * What one step records, and nothing else: the scalars into a ring slot, the control passes, then
- * one compute pass with every declared pass (per-tensor sums, factored state…) and the update,
- * each segment with its bind group; then the accumulator's clear. Mode switches (Schedule-Free) are
+ * What one step records, and nothing else: the scalars into a ring slot; each step pass's work
+ * before the step (gradient control's statistics); one compute pass with every declared pass
+ * (per-tensor sums, factored state…) and the update, each segment with its bind group; each step
+ * pass's work after it (the accumulator's clear). Mode switches (Schedule-Free) are
  * one dispatch of the module's `toEval` / `toTrain`. Nothing here creates a GPU object per step
  * (the ring grows only when more steps are in flight than it holds).
  */
@@ -54,21 +55,18 @@ export function createStepRecorder(args: { device: GPUDevice; label: string; ker
     slotWords: slotBytes / 4,
     recordUpdate(encoder, own, update, scalars, timestampWrites) {
       const bindGroup = reserve(encoder, own, scalars);
-      const { control } = modules;
-      if (control) {
-        control.prepare(update);
-        control.record(encoder);
-      }
+      // Gradient control's statistics first, in passes of their own.
+      for (const work of modules.steps) work.recordBefore?.(encoder, update);
       const pass = encoder.beginComputePass({ label: `${label}:step`, timestampWrites });
-      // The declared passes first, in the same compute pass (dispatches see each other's writes).
-      for (const declared of modules.passes) declared.record(pass, bindGroup);
+      // The declared passes, in the same compute pass (dispatches see each other's writes).
+      for (const work of modules.steps) work.record?.(pass, bindGroup);
       pass.setPipeline(kernel.main.pipeline);
       kernel.grid.forEach(([x, y], s) => {
         pass.setBindGroup(0, ...bindGroup(s));
         pass.dispatchWorkgroups(x, y);
       });
       pass.end();
-      modules.accumulator?.clear(encoder);
+      for (const work of modules.steps) work.recordAfter?.(encoder);
     },
     recordSwitch(encoder, own, to, scalars) {
       const bindGroup = reserve(encoder, own, scalars);
