@@ -4,7 +4,7 @@
  * holds four step scalars; AdEMAMix has five, so β₃ₜ is 1 − f(1 − β₃ₜ) there, on the GPU and in the twin).
  */
 import { describe, expect, test } from 'vitest';
-import { createReferenceOptimizer } from '../../src/index.js';
+import { createReferenceOptimizer, toTorchCheckpoint } from '../../src/index.js';
 import { ademamix } from '../../src/optimizers/ademamix/definition.js';
 import { halfLifeWarmup, linearWarmup } from '../../src/optimizers/ademamix/schedulers.js';
 import { applyStepEntries, hyperWgsl, namedScalars, packScalars, scalarLayout, stepEntries } from '../../src/core/scalars.js';
@@ -74,6 +74,12 @@ describe('ademamix state', () => {
     expect(Object.keys(sd.state[0]!).sort()).toEqual(['exp_avg_fast', 'exp_avg_slow', 'exp_avg_sq']);
     expect(Object.keys(sd.state[1]!).sort()).toEqual(['exp_avg_slow', 'exp_avg_sq']);
   });
+});
+
+test('no torch.optim class: a checkpoint in PyTorch\'s structure is refused by name (state dicts and JSON carry it)', () => {
+  const ref = createReferenceOptimizer('ademamix', one());
+  ref.step([new Float32Array([1, 2, 3])]);
+  expect(() => toTorchCheckpoint(ref.stateDict())).toThrow(/torch\.optim has no "ademamix"/);
 });
 
 describe('ademamix on the control path: β₃ₜ computed on the device step', () => {
