@@ -5,7 +5,8 @@
  */
 import { describe, expect, test } from 'vitest';
 import { createReferenceOptimizer, toTorchCheckpoint } from '../../src/index.js';
-import { ademamix } from '../../src/optimizers/ademamix/definition.js';
+import type { StepScalar } from '../../src/core/definition.js';
+import { ademamix, type AdemamixOptions } from '../../src/optimizers/ademamix/definition.js';
 import { halfLifeWarmup, linearWarmup } from '../../src/optimizers/ademamix/schedulers.js';
 import { applyStepEntries, hyperWgsl, namedScalars, packScalars, scalarLayout, stepEntries } from '../../src/core/scalars.js';
 
@@ -99,5 +100,13 @@ describe('ademamix on the control path: β₃ₜ computed on the device step', (
       for (const name of ['bc1', 'bc2Sqrt', 'alpha', 'oneMinusBeta3', 'beta1', 'eps'] as const) expect(h[name], name).toBe(exact[name]);
       expect(Math.abs(h.beta3 - exact.beta3)).toBeLessThanOrEqual(2 ** -24);
     }
+  });
+  test('a scalar computed on the device step must replace, not divide', () => {
+    const beta3 = { ...ademamix.scalars.beta3, combine: 'divide' as const, base: () => 1 };
+    const odd = { ...ademamix, scalars: { ...ademamix.scalars, beta3 } };
+    expect(() => scalarLayout(odd)).toThrow(/ademamix: scalar beta3 is computed on the device step \(onDeviceStep\), so its combine must be 'replace'/);
+    // Without onDeviceStep, five step scalars are one more than a step-table row holds.
+    const { onDeviceStep: _, ...plain } = ademamix.scalars.beta3 as StepScalar<AdemamixOptions>;
+    expect(() => scalarLayout({ ...ademamix, scalars: { ...ademamix.scalars, beta3: plain } })).toThrow(/ademamix declares 5 step-dependent scalars; at most 4/);
   });
 });
