@@ -37,6 +37,7 @@ export type { ScheduleFreeOptions } from './optimizers/adamw_schedule_free/defin
 export type { LambOptions } from './optimizers/lamb/definition.js';
 export type { LarsOptions } from './optimizers/lars/definition.js';
 export type { AdafactorOptions } from './optimizers/adafactor/definition.js';
+export type { AdemamixOptions } from './optimizers/ademamix/definition.js';
 export type { ChunkReduction } from './passes/tensor-reduction.js';
 export type { SegmentResources, BindingSpec, KernelBindGroup, PassContext, PassDeclaration, PassState, StepPass, Tile } from './core/passes.js';
 export type { LayoutLimits, TensorSlot, Segment, PackedLayout } from './core/layout.js';

@@ -34,6 +34,7 @@ const PRESETS: { readonly [K in OptimizerName]: readonly Preset[] } = {
   // so η = 0.2 here gives the 0.002 that trains these nets (lr 2 with optax's η = 0.001).
   lars: [{ label: 'LARS (η 0.2)', options: { trustCoefficient: 0.2 }, checked: false }],
   adafactor: [{ label: 'Adafactor', options: {}, checked: false }],
+  ademamix: [{ label: 'AdEMAMix', options: {}, checked: false }],
 };
 const BASE = (Object.entries(PRESETS) as [OptimizerName, readonly Preset[]][]).flatMap(([name, presets]) => presets.map((p) => ({ name, ...p })));
 const OPTIMIZERS = BASE.map((o, k) => ({ ...o, color: COLORS[k]! }));

@@ -64,6 +64,13 @@ export interface StepScalar<H> {
    * operation order, so the one rounding lands on the same float32).
    */
   readonly exact?: (options: H, t: number) => number;
+  /**
+   * On the training-control path, computed from the scalars the step table set (a WGSL expression
+   * over `h`, and its f32 twin) instead of taking a step-table entry of its own: for an optimizer
+   * with more step-dependent scalars than a row holds (AdEMAMix's β₃ₜ from 1 − β₃ₜ). Elsewhere the
+   * host's exact float64 value, rounded once, as for every step scalar.
+   */
+  readonly onDeviceStep?: { readonly wgsl: string; readonly twin: (h: Readonly<Record<string, number>>) => number };
 }
 
 export type ScalarSpec<H> = FixedScalar<H> | StepScalar<H>;
