@@ -237,6 +237,12 @@ fn squaredSum(a: vec4<f32>, valid: vec4<bool>) -> f32 {
   return ((s.x + s.y) + s.z) + s.w;
 }
 
+// How many of the valid elements of one vec4 are `true`, in the same order as squaredSum.
+fn countOf(b: vec4<bool>, valid: vec4<bool>) -> f32 {
+  let s = select(vec4<f32>(0.0), vec4<f32>(1.0), b & valid);
+  return ((s.x + s.y) + s.z) + s.w;
+}
+
 // The sums over vector i's whole tensor (what its partials() added up).
 fn tensorSumsAt(i: u32) -> vec4<f32> {
   return tensorScratch[chunkInfo(i).x];
