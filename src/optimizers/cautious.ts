@@ -33,7 +33,10 @@ export function meanClampedScale(counts: { agreeing: number; elements: number })
   return fr(1 / Math.max(fr(counts.agreeing / counts.elements), fr(1e-3)));
 }
 
-/** C-Optim's c_lion.py: `mask * (mask.numel() / (mask.sum() + 1))`, the factor of an agreeing element. */
+/**
+ * C-Optim's c_lion.py: `mask * (mask.numel() / (mask.sum() + 1))`, the factor of an agreeing element.
+ * A number over a tensor is torch's `Tensor.__rtruediv__`: the reciprocal, times the number.
+ */
 export function numelOverSumPlusOneScale(counts: { agreeing: number; elements: number }): number {
-  return fr(counts.elements / fr(counts.agreeing + 1));
+  return fr(fr(1 / fr(counts.agreeing + 1)) * counts.elements);
 }

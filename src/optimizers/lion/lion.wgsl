@@ -16,9 +16,10 @@ fn update(i: u32, h: Hyper, g: vec4<f32>) {
   let c = m * h.beta1 + h.oneMinusBeta1 * g;
 #if CAUTIOUS
   // sign(c)·mask, the mask elements / (agreeing + 1) where sign(c)·g > 0 and 0 elsewhere (the
-  // authors' c_lion.py: mask * (mask.numel() / (mask.sum() + 1))).
+  // authors' c_lion.py: mask * (mask.numel() / (mask.sum() + 1)), which torch takes as the
+  // reciprocal times the number).
   let sums = tensorSumsAt(i);
-  let scale = sums.y / (sums.x + 1.0);
+  let scale = (1.0 / (sums.x + 1.0)) * sums.y;
   let s = signOf(c) * select(vec4<f32>(0.0), vec4<f32>(scale), signOf(c) * g > vec4<f32>(0.0));
 #else
   let s = signOf(c);
