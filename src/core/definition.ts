@@ -146,6 +146,11 @@ export interface OptimizerDefinition<H extends object = object, S extends string
    */
   readonly passes?: readonly PassDeclaration[] | ((defines: KernelDefines) => readonly PassDeclaration[]);
   /**
+   * Why 8-bit state (stateFormat 'q8') cannot hold this kernel variant's state, when it cannot
+   * (cautious updates: their pass reads the state outside the 8-bit tiles); undefined otherwise.
+   */
+  readonly noQ8State?: (defines: KernelDefines) => string | undefined;
+  /**
    * Factored state (Adafactor): slots whose size follows each tensor's shape, kept in one buffer in
    * per-tensor regions (see src/passes/factored.ts), besides the per-element `slots`.
    */

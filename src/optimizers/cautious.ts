@@ -19,6 +19,23 @@ export function cautiousPasses(defines: KernelDefines): readonly PassDeclaration
   return defines.CAUTIOUS ? [tensorSumsPass] : [];
 }
 
+const MIN_NORMAL = 2 ** -126;
+
+/**
+ * Whether a·b > 0 as the kernels decide it (layerwise.wgsl's agreeInSign): the f32 product is a
+ * positive normal number or +Inf; NaN is not, nor a subnormal product (GPUs may flush it to 0).
+ */
+export function agreeInSign(a: number, b: number): boolean {
+  return fr(a * b) >= MIN_NORMAL;
+}
+
+/** Why 8-bit state cannot hold a cautious kernel's state (the definition's `noQ8State`). */
+export function cautiousNoQ8(defines: KernelDefines): string | undefined {
+  return defines.CAUTIOUS
+    ? "cautious updates count the agreeing elements in a pass before the update, which reads the state outside the 8-bit tiles; use stateFormat 'f32', 'bf16' or 'f16'"
+    : undefined;
+}
+
 /** The GPU's per-tensor sums of a cautious kernel: agreeing elements and elements, f32, in its order. */
 export function cautiousCounts(optimizer: string, param: Float32Array, begin: number, end: number, agrees: (i: number) => boolean): { agreeing: number; elements: number } {
   checkWholeTensor(optimizer, param, begin, end);

@@ -235,6 +235,13 @@ fn squaredSum(a: vec4<f32>, valid: vec4<bool>) -> f32 {
   return ((s.x + s.y) + s.z) + s.w;
 }
 
+// Cautious updates: where a·b > 0, read from the bits (a NaN compares false on every device, and a
+// subnormal product counts as 0 as GPUs may flush it): a positive normal number or +Inf.
+fn agreeInSign(a: vec4<f32>, b: vec4<f32>) -> vec4<bool> {
+  let bits = bitcast<vec4<u32>>(a * b);
+  return bits >= vec4<u32>(0x00800000u) & bits <= vec4<u32>(0x7f800000u);
+}
+
 // How many of the valid elements of one vec4 are `true`, in the same order as squaredSum.
 fn countOf(b: vec4<bool>, valid: vec4<bool>) -> f32 {
   let s = select(vec4<f32>(0.0), vec4<f32>(1.0), b & valid);

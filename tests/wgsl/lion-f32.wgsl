@@ -230,6 +230,13 @@ fn squaredSum(a: vec4<f32>, valid: vec4<bool>) -> f32 {
   return ((s.x + s.y) + s.z) + s.w;
 }
 
+// Cautious updates: where a·b > 0, read from the bits (a NaN compares false on every device, and a
+// subnormal product counts as 0 as GPUs may flush it): a positive normal number or +Inf.
+fn agreeInSign(a: vec4<f32>, b: vec4<f32>) -> vec4<bool> {
+  let bits = bitcast<vec4<u32>>(a * b);
+  return bits >= vec4<u32>(0x00800000u) & bits <= vec4<u32>(0x7f800000u);
+}
+
 // How many of the valid elements of one vec4 are `true`, in the same order as squaredSum.
 fn countOf(b: vec4<bool>, valid: vec4<bool>) -> f32 {
   let s = select(vec4<f32>(0.0), vec4<f32>(1.0), b & valid);
@@ -313,7 +320,7 @@ fn expAvgStore(i: u32, x: vec4<f32>) { expAvg[i] = x; }
 // (sign(c)·g > 0), counted per tensor before the update, with the tensor's element count.
 fn partials(i: u32, h: Hyper, g: vec4<f32>, valid: vec4<bool>) -> vec4<f32> {
   let c = expAvgLoad(i) * h.beta1 + h.oneMinusBeta1 * g;
-  return vec4<f32>(countOf(signOf(c) * g > vec4<f32>(0.0), valid), countOf(vec4<bool>(true), valid), 0.0, 0.0);
+  return vec4<f32>(countOf(agreeInSign(signOf(c), g), valid), countOf(vec4<bool>(true), valid), 0.0, 0.0);
 }
 
 
@@ -322,10 +329,11 @@ fn update(i: u32, h: Hyper, g: vec4<f32>) {
   let c = m * h.beta1 + h.oneMinusBeta1 * g;
 
   // sign(c)·mask, the mask elements / (agreeing + 1) where sign(c)·g > 0 and 0 elsewhere (the
-  // authors' c_lion.py: mask * (mask.numel() / (mask.sum() + 1))).
+  // authors' c_lion.py: mask * (mask.numel() / (mask.sum() + 1)), which torch takes as the
+  // reciprocal times the number).
   let sums = tensorSumsAt(i);
-  let scale = sums.y / (sums.x + 1.0);
-  let s = signOf(c) * select(vec4<f32>(0.0), vec4<f32>(scale), signOf(c) * g > vec4<f32>(0.0));
+  let scale = (1.0 / (sums.x + 1.0)) * sums.y;
+  let s = signOf(c) * select(vec4<f32>(0.0), vec4<f32>(scale), agreeInSign(signOf(c), g));
 
   param[i] = param[i] * h.decayFactor + h.negLr * s;
   expAvgStore(i, m * h.beta2 + h.oneMinusBeta2 * g);

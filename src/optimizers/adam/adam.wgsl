@@ -23,12 +23,12 @@ fn adamInput(i: u32, h: Hyper, g: vec4<f32>) -> AdamInput {
 
 #if CAUTIOUS
 // Cautious (Liang et al. 2024): the elements whose new first moment agrees in sign with d
-// (m·d > 0), counted per tensor before the update, with the tensor's element count. m is computed
+// (m·d > 0, agreeInSign in layerwise.wgsl), counted per tensor before the update, with the tensor's element count. m is computed
 // here exactly as update() computes it, and not stored.
 fn partials(i: u32, h: Hyper, g: vec4<f32>, valid: vec4<bool>) -> vec4<f32> {
   let x = adamInput(i, h, g);
   let m = expAvgLoad(i) * h.beta1 + h.oneMinusBeta1 * x.d;
-  return vec4<f32>(countOf(m * x.d > vec4<f32>(0.0), valid), countOf(vec4<bool>(true), valid), 0.0, 0.0);
+  return vec4<f32>(countOf(agreeInSign(m, x.d), valid), countOf(vec4<bool>(true), valid), 0.0, 0.0);
 }
 #endif
 
@@ -53,7 +53,7 @@ fn update(i: u32, h: Hyper, g: vec4<f32>) {
   // c_adamw.py: mask.div_(mask.mean().clamp_(min=1e-3))).
   let sums = tensorSumsAt(i);
   let scale = 1.0 / max(sums.x / sums.y, 1e-3);
-  let u = m * select(vec4<f32>(0.0), vec4<f32>(scale), m * d > vec4<f32>(0.0));
+  let u = m * select(vec4<f32>(0.0), vec4<f32>(scale), agreeInSign(m, d));
 #else
   let u = m;
 #endif

@@ -1,5 +1,5 @@
 import { MOMENT_SLOTS, momentScalars } from '../adam-scalars.js';
-import { cautiousPasses } from '../cautious.js';
+import { cautiousNoQ8, cautiousPasses } from '../cautious.js';
 import { defineOptimizer } from '../../core/definition.js';
 import { is } from '../../core/validate.js';
 import { adamReference } from './reference.js';
@@ -30,6 +30,7 @@ function adamFamily(name: 'adam' | 'adamw', decoupled: boolean) {
     structural: ['amsgrad', 'maximize', 'cautious'],
     tensorSums: 'cautious only: (elements whose m·d > 0, elements) per tensor',
     passes: cautiousPasses,
+    noQ8State: cautiousNoQ8,
     checks: { lr: is.nonNegative, betas: is.unitPair, eps: is.nonNegative, weightDecay: is.nonNegative, amsgrad: is.boolean, maximize: is.boolean, cautious: is.boolean },
     defines: (groups) => ({ AMSGRAD: groups[0]!.amsgrad, MAXIMIZE: groups[0]!.maximize, DECOUPLED: decoupled, CAUTIOUS: groups[0]!.cautious }),
     slots: (d) => [

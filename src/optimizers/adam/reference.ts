@@ -1,7 +1,7 @@
 import type { ReferenceUpdate } from '../../core/definition.js';
 import type { AdamScalar } from './definition.js';
 
-import { cautiousCounts, meanClampedScale } from '../cautious.js';
+import { agreeInSign, cautiousCounts, meanClampedScale } from '../cautious.js';
 import { fr, maximum } from '../../core/twin-math.js';
 
 /** CPU twin of adam.wgsl (Adam, AdamW with DECOUPLED, AMSGrad, CAUTIOUS), every operation rounded to f32. */
@@ -22,7 +22,7 @@ export const adamReference: ReferenceUpdate<AdamScalar> = ({ param, grad, state,
     ? meanClampedScale(
         cautiousCounts('adam', param, begin, end, (i) => {
           const d = input(i)[1];
-          return fr(moment(i, d) * d) > 0;
+          return agreeInSign(moment(i, d), d);
         }),
       )
     : 1;
@@ -38,7 +38,7 @@ export const adamReference: ReferenceUpdate<AdamScalar> = ({ param, grad, state,
       vmax![i] = w;
     }
     const denom = fr(fr(fr(Math.sqrt(w)) / bc2Sqrt) + eps);
-    const u = defines.CAUTIOUS ? fr(mi * (fr(mi * d) > 0 ? scale : 0)) : mi;
+    const u = defines.CAUTIOUS ? fr(mi * (agreeInSign(mi, d) ? scale : 0)) : mi;
     param[i] = fr(p + fr(fr(negStepSize * u) / denom));
   }
 };

@@ -1,4 +1,4 @@
-import { cautiousPasses } from '../cautious.js';
+import { cautiousNoQ8, cautiousPasses } from '../cautious.js';
 import { defineOptimizer } from '../../core/definition.js';
 import { is } from '../../core/validate.js';
 import { lionReference } from './reference.js';
@@ -34,6 +34,7 @@ export const lion = defineOptimizer<LionOptions, LionScalar>({
   structural: ['cautious'],
   tensorSums: 'cautious only: (elements whose sign(c)·g > 0, elements) per tensor',
   passes: cautiousPasses,
+  noQ8State: cautiousNoQ8,
   checks: { lr: is.nonNegative, betas: is.unitPair, weightDecay: is.nonNegative, cautious: is.boolean },
   defines: (groups) => ({ MAXIMIZE: false, CAUTIOUS: groups[0]!.cautious }),
   slots: () => [{ name: 'exp_avg', wgsl: 'expAvg' }],

@@ -7,7 +7,7 @@
 // (sign(c)·g > 0), counted per tensor before the update, with the tensor's element count.
 fn partials(i: u32, h: Hyper, g: vec4<f32>, valid: vec4<bool>) -> vec4<f32> {
   let c = expAvgLoad(i) * h.beta1 + h.oneMinusBeta1 * g;
-  return vec4<f32>(countOf(signOf(c) * g > vec4<f32>(0.0), valid), countOf(vec4<bool>(true), valid), 0.0, 0.0);
+  return vec4<f32>(countOf(agreeInSign(signOf(c), g), valid), countOf(vec4<bool>(true), valid), 0.0, 0.0);
 }
 #endif
 
@@ -20,7 +20,7 @@ fn update(i: u32, h: Hyper, g: vec4<f32>) {
   // reciprocal times the number).
   let sums = tensorSumsAt(i);
   let scale = (1.0 / (sums.x + 1.0)) * sums.y;
-  let s = signOf(c) * select(vec4<f32>(0.0), vec4<f32>(scale), signOf(c) * g > vec4<f32>(0.0));
+  let s = signOf(c) * select(vec4<f32>(0.0), vec4<f32>(scale), agreeInSign(signOf(c), g));
 #else
   let s = signOf(c);
 #endif

@@ -31,6 +31,7 @@ export const adam = testRecord('adam', {
   epsSensitive: { eps: 0.1 },
   twin: adamTwins.tensor,
   twinSlots: { exp_avg: 'm', exp_avg_sq: 'v', max_exp_avg_sq: 'vmax' },
+  noQ8: (row) => row.cautious === true,
   convergence: { moons: { options: { lr: 0.01 } } },
 });
 
@@ -44,5 +45,6 @@ export const adamw = testRecord('adamw', {
   epsSensitive: { eps: 0.1 },
   twin: adamwTwins.tensor,
   twinSlots: { exp_avg: 'm', exp_avg_sq: 'v', max_exp_avg_sq: 'vmax' },
+  noQ8: (row) => row.cautious === true,
   convergence: { moons: { options: { lr: 0.01 } } },
 });

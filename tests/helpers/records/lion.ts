@@ -12,5 +12,6 @@ export const lion = testRecord('lion', {
   rows: [{}, { betas: [0.5, 0.9] }, { cautious: true }, { lr: 0.01, weightDecay: 0.5, betas: [0.95, 0.98], cautious: true }],
   twin: lionTwins.tensor,
   twinSlots: { exp_avg: 'm' },
+  noQ8: (row) => row.cautious === true,
   convergence: { moons: { options: { lr: 0.001 } }, digits: { options: { lr: 0.003 } } },
 });

@@ -62,6 +62,8 @@ export type TestRecord<K extends TestOptimizerName> = EpsRow<K> & {
   readonly convergence: { readonly moons: ConvergenceSetting; readonly digits?: ConvergenceSetting };
   /** Why 16-bit and 8-bit state (stateFormat) does not apply, where it does not. */
   readonly f32StateOnly?: string;
+  /** The rows whose kernel 8-bit state cannot hold (createOptimizer refuses stateFormat 'q8' for them), where some are. */
+  readonly noQ8?: (row: OptionRow<K>) => boolean;
 };
 
 /** Identity that checks a record against its optimizer's options. */
