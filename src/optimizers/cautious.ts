@@ -22,11 +22,12 @@ export function cautiousPasses(defines: KernelDefines): readonly PassDeclaration
 const MIN_NORMAL = 2 ** -126;
 
 /**
- * Whether a·b > 0 as the kernels decide it (layerwise.wgsl's agreeInSign): the f32 product is a
- * positive normal number or +Inf; NaN is not, nor a subnormal product (GPUs may flush it to 0).
+ * Whether a·b > 0 as the kernels decide it (layerwise.wgsl's agreeInSign), the same on every device:
+ * a and b normal or infinite (a subnormal one counts as 0: GPUs may flush it), and the f32 product a
+ * positive normal number or +Inf. NaN never agrees.
  */
 export function agreeInSign(a: number, b: number): boolean {
-  return fr(a * b) >= MIN_NORMAL;
+  return Math.abs(a) >= MIN_NORMAL && Math.abs(b) >= MIN_NORMAL && fr(a * b) >= MIN_NORMAL;
 }
 
 /** Why 8-bit state cannot hold a cautious kernel's state (the definition's `noQ8State`). */

@@ -237,11 +237,14 @@ fn squaredSum(a: vec4<f32>, valid: vec4<bool>) -> f32 {
   return ((s.x + s.y) + s.z) + s.w;
 }
 
-// Cautious updates: where a·b > 0, read from the bits (a NaN compares false on every device, and a
-// subnormal product counts as 0 as GPUs may flush it): a positive normal number or +Inf.
+// Cautious updates: where a·b > 0, decided the same on every device: a and b normal numbers or
+// infinities (a subnormal one counts as 0, as GPUs may flush it on load or on arithmetic), and their
+// product, read from its bits, a positive normal number or +Inf (NaN never agrees).
 fn agreeInSign(a: vec4<f32>, b: vec4<f32>) -> vec4<bool> {
+  let exponent = vec4<u32>(0x7f800000u);
+  let normal = ((bitcast<vec4<u32>>(a) & exponent) != vec4<u32>(0u)) & ((bitcast<vec4<u32>>(b) & exponent) != vec4<u32>(0u));
   let bits = bitcast<vec4<u32>>(a * b);
-  return bits >= vec4<u32>(0x00800000u) & bits <= vec4<u32>(0x7f800000u);
+  return normal & (bits >= vec4<u32>(0x00800000u)) & (bits <= exponent);
 }
 
 // How many of the valid elements of one vec4 are `true`, in the same order as squaredSum.
