@@ -176,6 +176,8 @@ function withFormats(optimizers: typeof OPTIMIZERS, choices: readonly string[]):
   return optimizers.flatMap((o) =>
     choices
       .filter((choice) => choice === 'f32' || !getDefinition(o.name).shapedSlots)
+      // Cautious updates refuse 8-bit state (their count reads the state outside the 8-bit tiles).
+      .filter((choice) => STATE_CHOICES[choice]?.options.stateFormat !== 'q8' || (o.options as { cautious?: boolean }).cautious !== true)
       .map((choice) => (choice === 'f32' ? o : { ...o, label: `${o.label} · ${choice}`, options: { ...o.options, ...STATE_CHOICES[choice]!.options }, color: freeColor() })),
   );
 }
