@@ -148,9 +148,15 @@ export interface OptimizerDefinition<H extends object = object, S extends string
   /**
    * What the step does before the element-wise update, in order (src/core/passes.ts): per-tensor
    * sums, factored state, matrix products… Each pass brings its bindings, flags and dispatches; the
-   * engine records whatever is declared here.
+   * engine records whatever is declared here. A function of the kernel flags (the definition's
+   * `defines`) when a structural option chooses them (Adam's `cautious`); `declaredPasses` resolves it.
    */
-  readonly passes?: readonly PassDeclaration[];
+  readonly passes?: readonly PassDeclaration[] | ((defines: KernelDefines) => readonly PassDeclaration[]);
+  /**
+   * Why 8-bit state (stateFormat 'q8') cannot hold this kernel variant's state, when it cannot
+   * (cautious updates: their pass reads the state outside the 8-bit tiles); undefined otherwise.
+   */
+  readonly noQ8State?: (defines: KernelDefines) => string | undefined;
   /**
    * Factored state (Adafactor): slots whose size follows each tensor's shape, kept in one buffer in
    * per-tensor regions (see src/passes/factored.ts), besides the per-element `slots`.
@@ -184,6 +190,15 @@ export interface OptimizerDefinition<H extends object = object, S extends string
 /** Identity that lets TypeScript infer the options and scalar names of a definition. */
 export function defineOptimizer<H extends object, S extends string>(definition: OptimizerDefinition<H, S>): OptimizerDefinition<H, S> {
   return definition;
+}
+
+/**
+ * The passes of a kernel variant: `definition.passes`, or what it returns for these flags (the
+ * definition's own, or a superset of them with the engine's: a `passes` function reads only its own).
+ */
+export function declaredPasses(definition: Pick<OptimizerDefinition<any, any>, 'passes'>, defines: KernelDefines): readonly PassDeclaration[] {
+  const passes = definition.passes;
+  return typeof passes === 'function' ? passes(defines) : (passes ?? []);
 }
 
 export function isStepScalar<H>(spec: ScalarSpec<H>): spec is StepScalar<H> {

@@ -32,6 +32,8 @@ const RICH_OPTIONS: Partial<Record<OptimizerName, object>> = {
   sgd: { momentum: 0.9, nesterov: true },
   rmsprop: { momentum: 0.9, centered: true },
   adam: { amsgrad: true },
+  // Cautious updates: the per-tensor sums' bindings and entry points, in f32 and over 8-bit state.
+  lion: { cautious: true },
 };
 
 /** One kernel per optimizer's .wgsl (adamw and ema_momentum share adam's and sgd's). */
