@@ -164,6 +164,12 @@ export interface OptimizerDefinition<H extends object = object, S extends string
   readonly shapedSlots?: (shape: readonly number[]) => readonly ShapedSlot[];
   /** State slots that start as a copy of the parameters (Schedule-Free's z). */
   readonly initialFromParams?: readonly string[];
+  /**
+   * Options this library adds to an optimizer torch.optim also has (Adam's `cautious`): a PyTorch
+   * checkpoint omits them at their defaults and refuses any other value (torch would continue
+   * without them), naming the option.
+   */
+  readonly notInTorch?: readonly (keyof H & string)[];
   /** Options that cannot change once steps were taken (scalar state follows from their history). */
   readonly fixedOnceStarted?: readonly (keyof H & string)[];
   /**

@@ -31,6 +31,7 @@ function adamFamily(name: 'adam' | 'adamw', decoupled: boolean) {
     tensorSums: 'cautious only: (elements whose m·d > 0, elements) per tensor',
     passes: cautiousPasses,
     noQ8State: cautiousNoQ8,
+    notInTorch: ['cautious'],
     checks: { lr: is.nonNegative, betas: is.unitPair, eps: is.nonNegative, weightDecay: is.nonNegative, amsgrad: is.boolean, maximize: is.boolean, cautious: is.boolean },
     defines: (groups) => ({ AMSGRAD: groups[0]!.amsgrad, MAXIMIZE: groups[0]!.maximize, DECOUPLED: decoupled, CAUTIOUS: groups[0]!.cautious }),
     slots: (d) => [
