@@ -71,6 +71,9 @@ function checkScalars(d: Record<string, unknown>, fail: Fail): void {
       if (typeof spec.perStep !== 'function') fail(`${field}.perStep`, 'a function (options, t) => number', spec.perStep);
       if (spec.combine !== 'divide' && spec.combine !== 'replace') fail(`${field}.combine`, "'divide' or 'replace'", spec.combine);
       if (spec.combine === 'divide' && typeof spec.base !== 'function') fail(`${field}.base`, "a function (options) => number for combine 'divide'", spec.base);
+      if (spec.onDevice !== undefined && (!isRecord(spec.onDevice) || typeof spec.onDevice.wgsl !== 'string' || typeof spec.onDevice.twin !== 'function')) {
+        fail(`${field}.onDevice`, '{ wgsl: string, twin: (h) => number }', spec.onDevice);
+      }
     } else if (typeof spec.value !== 'function') {
       fail(`${field}.value`, 'a function (options) => number', spec.value);
     }

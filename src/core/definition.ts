@@ -64,6 +64,14 @@ export interface StepScalar<H> {
    * operation order, so the one rounding lands on the same float32).
    */
   readonly exact?: (options: H, t: number) => number;
+  /**
+   * On the training-control path, computed in the kernel from the group's other scalars (after
+   * the step table's entries are in) instead of taking a step-table entry of its own: `wgsl`, an
+   * expression over `h.<name>`, and `twin`, the same expression with every operation rounded to
+   * f32. For optimizers with more step-dependent scalars than the table holds per group; the
+   * host path still takes the exact value.
+   */
+  readonly onDevice?: { readonly wgsl: string; readonly twin: (h: Readonly<Record<string, number>>) => number };
 }
 
 export type ScalarSpec<H> = FixedScalar<H> | StepScalar<H>;

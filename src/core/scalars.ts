@@ -24,6 +24,8 @@ export interface ScalarLayout {
   readonly names: readonly string[];
   /** The step-dependent fields, in order: entry k of a step-table row belongs to stepFields[k]. */
   readonly stepFields: readonly string[];
+  /** Step-dependent fields the kernel computes from the others on the control path (`onDevice`), in order. */
+  readonly derivedFields: readonly string[];
 }
 
 /** The spec of one field. */
@@ -37,11 +39,13 @@ export function scalarLayout(definition: OptimizerDefinition<any, any>): ScalarL
   let layout = layouts.get(definition);
   if (!layout) {
     const names = Object.keys(definition.scalars);
-    const stepFields = names.filter((name) => isStepScalar(specOf(definition, name)));
+    const derived = (name: string) => (specOf(definition, name) as StepScalar<unknown>).onDevice !== undefined;
+    const stepFields = names.filter((name) => isStepScalar(specOf(definition, name)) && !derived(name));
+    const derivedFields = names.filter((name) => isStepScalar(specOf(definition, name)) && derived(name));
     if (stepFields.length > MAX_STEP_SCALARS) {
       throw new Error(`webgpu-optim: ${definition.name} declares ${stepFields.length} step-dependent scalars; at most ${MAX_STEP_SCALARS}`);
     }
-    layout = { names: [...names, ROUNDING_STEP], stepFields };
+    layout = { names: [...names, ROUNDING_STEP], stepFields, derivedFields };
     layouts.set(definition, layout);
   }
   return layout;
@@ -110,12 +114,16 @@ export function stepEntries<H>(definition: OptimizerDefinition<any, any>, option
  * does, in f32 (the CPU twin's side of the control path).
  */
 export function applyStepEntries(definition: OptimizerDefinition<any, any>, h: Float32Array, entries: readonly number[]): void {
-  const { names, stepFields } = scalarLayout(definition);
+  const { names, stepFields, derivedFields } = scalarLayout(definition);
   stepFields.forEach((name, k) => {
     const index = names.indexOf(name);
     const spec = specOf(definition, name) as StepScalar<unknown>;
     const entry = fr(entries[k]!);
     h[index] = spec.combine === 'divide' ? fr(h[index]! / entry) : entry;
+  });
+  derivedFields.forEach((name) => {
+    const named = Object.fromEntries(names.map((n, k) => [n, h[k]!]));
+    h[names.indexOf(name)] = fr((specOf(definition, name) as StepScalar<unknown>).onDevice!.twin(named));
   });
 }
 
@@ -128,7 +136,7 @@ export function namedScalars<S extends string>(definition: OptimizerDefinition<a
 
 /** WGSL: `struct Hyper` and `withDeviceStep`, generated from the schema. */
 export function hyperWgsl(definition: OptimizerDefinition<any, any>): string {
-  const { names, stepFields } = scalarLayout(definition);
+  const { names, stepFields, derivedFields } = scalarLayout(definition);
   const fields = names
     .map((name) => `  ${name}: f32, // ${name === ROUNDING_STEP ? 'the host update count mod 2^24 (stochastic rounding)' : specOf(definition, name).doc}`)
     .join('\n');
@@ -139,6 +147,7 @@ export function hyperWgsl(definition: OptimizerDefinition<any, any>): string {
       return spec.combine === 'divide' ? `  h.${name} = h.${name} / s.${components[k]};` : `  h.${name} = s.${components[k]};`;
     })
     .join('\n');
+  const derived = derivedFields.map((name) => `\n  h.${name} = ${(specOf(definition, name) as StepScalar<unknown>).onDevice!.wgsl};`).join('');
   return `// Generated from ${definition.name}'s scalar schema (src/core/scalars.ts).
 struct Hyper {
 ${fields}
@@ -148,7 +157,7 @@ ${fields}
 // step table's entry s, in f32.
 fn withDeviceStep(h0: Hyper, s: vec4<f32>) -> Hyper {
   var h = h0;
-${combine}
+${combine}${derived}
   return h;
 }
 `;

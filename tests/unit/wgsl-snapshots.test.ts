@@ -32,10 +32,11 @@ const RICH_OPTIONS: Partial<Record<OptimizerName, object>> = {
   sgd: { momentum: 0.9, nesterov: true },
   rmsprop: { momentum: 0.9, centered: true },
   adam: { amsgrad: true },
+  adamw_schedule_free: { innerMomentum: 0.9 },
 };
 
 /** One kernel per optimizer's .wgsl (adamw and ema_momentum share adam's and sgd's). */
-const KERNELS: readonly OptimizerName[] = ['sgd', 'adagrad', 'rmsprop', 'adadelta', 'adam', 'adamax', 'nadam', 'radam', 'rprop', 'lion', 'adamw_schedule_free', 'lamb', 'lars', 'adafactor'];
+const KERNELS: readonly OptimizerName[] = ['sgd', 'adagrad', 'rmsprop', 'adadelta', 'adam', 'adamax', 'nadam', 'radam', 'rprop', 'lion', 'adamw_schedule_free', 'adamw_schedule_free_paper', 'lamb', 'lars', 'adafactor'];
 
 const VARIANTS: readonly Variant[] = [
   // Every kernel in f32 (trivial accessors) and, where it has state, in 8 bits.
@@ -43,7 +44,7 @@ const VARIANTS: readonly Variant[] = [
   ...KERNELS.filter((name) => name !== 'adafactor').map((optimizer) => ({ optimizer, format: 'q8' as const, laneVectors: 2 })),
   // The 16-bit accessors: squares stored as roots (f16), stochastic rounding, a slot kept in f32
   // (Schedule-Free's z), state stored by partials() (LAMB).
-  ...(['adam', 'adamw_schedule_free', 'lamb'] as const).flatMap((optimizer) => [
+  ...(['adam', 'adamw_schedule_free', 'adamw_schedule_free_paper', 'lamb'] as const).flatMap((optimizer) => [
     { optimizer, format: 'bf16' as const },
     { optimizer, format: 'f16' as const, stochastic: true },
   ]),
