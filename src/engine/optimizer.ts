@@ -157,7 +157,10 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
     step: createStepCall({ ...calls, accumulator }),
     setHyperparameters(partial: Partial<any>, group?: number) {
       lifecycle.check();
-      control?.refresh(front.setHyperparameters(partial, group));
+      // Not `control?.refresh(front.setHyperparameters(…))`: without control, optional chaining
+      // would skip evaluating the argument, and the change would never be made.
+      const groups = front.setHyperparameters(partial, group);
+      control?.refresh(groups);
     },
     setLrSchedule(next: LrSchedule | undefined) {
       lifecycle.check();
