@@ -27,7 +27,7 @@ const PRESETS: { readonly [K in OptimizerName]: readonly Preset[] } = {
   radam: [{ label: 'RAdam', options: {}, checked: false }],
   rprop: [{ label: 'Rprop', options: {}, checked: false }],
   lion: [{ label: 'Lion', options: {}, checked: false }],
-  adamw_schedule_free: [{ label: 'Schedule-Free AdamW', options: {}, checked: false }, { label: 'Schedule-Free AdamW (inner momentum 0.9)', options: { innerMomentum: 0.9 }, checked: false }],
+  adamw_schedule_free: [{ label: 'Schedule-Free AdamW', options: {}, checked: false }],
   adamw_schedule_free_paper: [{ label: 'Schedule-Free AdamW (paper form)', options: {}, checked: false }],
   ema_momentum: [{ label: 'EMA momentum', options: { beta: 0.9 }, checked: false }],
   lamb: [{ label: 'LAMB', options: {}, checked: false }],
