@@ -322,7 +322,8 @@ fn update(i: u32, h: Hyper, g: vec4<f32>) {
   let denom = sqrt(v / h.bc2) + h.eps;
   var normalized = g / denom;
 
-  // A group with innerMomentum 0 keeps no exp_avg: its step is the plain one above.
+  // A group with innerMomentum 0 keeps no exp_avg: its step is the plain one above (the same
+  // bits: with μ = 0, m = g and 1 − μᵗ = 1), without the load and store.
   if (h.innerMomentum != 0.0) {
     let m = expAvgLoad(i) * h.innerMomentum + h.oneMinusInnerMomentum * g;
     expAvgStore(i, m);
