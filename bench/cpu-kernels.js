@@ -105,6 +105,17 @@ const CPU_LOOPS = {
   adamw_schedule_free: ({ param, grad, s1, s2 }, t, begin, end) => {
     const lr = 0.0025, b1 = 0.9, b2 = 0.999, eps = 1e-8;
     if (t === 1) s1.set(param.subarray(begin, end), begin); // z starts at the parameters
+    // Release 1.3: plain lr, so every weight is lr² and c = 1/t; v bias-corrected inside the root.
+    const c = 1 / t, yc = lr * (b1 * (1 - c) - 1), bc2 = 1 - b2 ** t;
+    for (let i = begin; i < end; i++) {
+      const g = grad[i]; const v = b2 * s2[i] + (1 - b2) * g * g; s2[i] = v;
+      const gn = g / (Math.sqrt(v / bc2) + eps); const z = s1[i]; const y = param[i];
+      param[i] = y + c * (z - y) + yc * gn; s1[i] = z - lr * gn;
+    }
+  },
+  adamw_schedule_free_paper: ({ param, grad, s1, s2 }, t, begin, end) => {
+    const lr = 0.0025, b1 = 0.9, b2 = 0.999, eps = 1e-8;
+    if (t === 1) s1.set(param.subarray(begin, end), begin); // z starts at the parameters
     let weightSum = 0, weight = 0;
     for (let k = 1; k <= t; k++) { weight = (lr * Math.sqrt(1 - b2 ** k)) ** 2; weightSum += weight; }
     const lrT = lr * Math.sqrt(1 - b2 ** t), c = weight / weightSum, yc = lrT * (b1 * (1 - c) - 1);

@@ -31,6 +31,7 @@ const BENCHMARKED: { readonly [K in OptimizerName]: { label: string; options: Re
   rprop: { label: 'rprop', options: {} },
   lion: { label: 'lion', options: {} },
   adamw_schedule_free: { label: 'adamw-schedulefree', options: {} },
+  adamw_schedule_free_paper: { label: 'adamw-schedulefree-paper', options: {} },
   // Layer-wise: the partials pass reads p, g, m, v and writes m, v; the update reads p, m, v, writes p.
   lamb: { label: 'lamb', options: { lr: 1e-3 }, traffic: { reads: 7, writes: 3 } },
   // The partials pass reads p, g; the update reads p, g, trace and writes p, trace.

@@ -34,6 +34,7 @@ export type { RadamOptions } from './optimizers/radam/definition.js';
 export type { RpropOptions } from './optimizers/rprop/definition.js';
 export type { LionOptions } from './optimizers/lion/definition.js';
 export type { ScheduleFreeOptions } from './optimizers/adamw_schedule_free/definition.js';
+export type { ScheduleFreePaperOptions } from './optimizers/adamw_schedule_free_paper/definition.js';
 export type { LambOptions } from './optimizers/lamb/definition.js';
 export type { LarsOptions } from './optimizers/lars/definition.js';
 export type { AdafactorOptions } from './optimizers/adafactor/definition.js';

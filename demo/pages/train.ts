@@ -34,6 +34,7 @@ const PRESETS: { readonly [K in OptimizerName]: readonly Preset[] } = {
     { label: 'Cautious Lion', options: { cautious: true }, checked: false },
   ],
   adamw_schedule_free: [{ label: 'Schedule-Free AdamW', options: {}, checked: false }],
+  adamw_schedule_free_paper: [{ label: 'Schedule-Free AdamW (paper form)', options: {}, checked: false }],
   ema_momentum: [{ label: 'EMA momentum', options: { beta: 0.9 }, checked: false }],
   lamb: [{ label: 'LAMB', options: {}, checked: false }],
   // The page gives every optimizer one lr (default 0.01); LARS's step is lr·η of each tensor's norm,

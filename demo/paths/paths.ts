@@ -37,6 +37,7 @@ const PATHS: { readonly [K in OptimizerName]: readonly Omit<PathOptimizer, 'name
   rprop: [{ label: 'Rprop', options: { lr: 0.5 } }],
   // Lion's steps all have length lr: it reaches the minimum with a decaying lr.
   adamw_schedule_free: { skip: 'its iterate y is not the point it converges to (eval() switches to x); shown on the train page' },
+  adamw_schedule_free_paper: { skip: 'as adamw_schedule_free: its iterate y is not the point it converges to; shown on the train page' },
   lamb: { skip: 'layer-wise: its steps are scaled by the norm of the whole tensor, here the point itself; shown on the train page' },
   adafactor: { skip: 'its steps are relative to the RMS of the whole tensor, here the point itself; shown on the train page' },
   lars: { skip: 'layer-wise: its steps are scaled by the norm of the whole tensor, here the point itself; shown on the train page' },

@@ -71,6 +71,9 @@ function checkScalars(d: Record<string, unknown>, fail: Fail): void {
       if (typeof spec.perStep !== 'function') fail(`${field}.perStep`, 'a function (options, t) => number', spec.perStep);
       if (spec.combine !== 'divide' && spec.combine !== 'replace') fail(`${field}.combine`, "'divide' or 'replace'", spec.combine);
       if (spec.combine === 'divide' && typeof spec.base !== 'function') fail(`${field}.base`, "a function (options) => number for combine 'divide'", spec.base);
+      if (spec.onDeviceStep !== undefined && (!isRecord(spec.onDeviceStep) || typeof spec.onDeviceStep.wgsl !== 'string' || typeof spec.onDeviceStep.twin !== 'function')) {
+        fail(`${field}.onDeviceStep`, '{ wgsl: string, twin: (h) => number }', spec.onDeviceStep);
+      }
     } else if (typeof spec.value !== 'function') {
       fail(`${field}.value`, 'a function (options) => number', spec.value);
     }

@@ -12,6 +12,7 @@ import { adagrad } from './adagrad/definition.js';
 import { adam, adamw } from './adam/definition.js';
 import { adamax } from './adamax/definition.js';
 import { adamwScheduleFree } from './adamw_schedule_free/definition.js';
+import { adamwScheduleFreePaper } from './adamw_schedule_free_paper/definition.js';
 import { lamb } from './lamb/definition.js';
 import { lars } from './lars/definition.js';
 import { lion } from './lion/definition.js';
@@ -37,6 +38,7 @@ export const registry = {
   rprop,
   lion,
   adamw_schedule_free: adamwScheduleFree,
+  adamw_schedule_free_paper: adamwScheduleFreePaper,
   lamb,
   lars,
   adafactor,

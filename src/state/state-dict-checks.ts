@@ -47,7 +47,9 @@ export function checkHeader(sd: unknown, fail: Fail): asserts sd is OptimizerSta
 /** The dict is one of this library's (checkHeader), of this optimizer. */
 export function checkIdentity(definition: OptimizerDefinition<any, any>, sd: OptimizerStateDict<any>, fail: Fail): void {
   checkHeader(sd, fail);
-  if (sd.optimizer !== definition.name) fail(`it belongs to optimizer "${sd.optimizer}", not ${definition.name}`);
+  // What to do, not only what is wrong: the state of one optimizer (or of one form of it, as
+  // adamw_schedule_free and adamw_schedule_free_paper) never continues another's run.
+  if (sd.optimizer !== definition.name) fail(`it belongs to optimizer "${sd.optimizer}", not ${definition.name}; to continue that run, create the optimizer as "${sd.optimizer}" and load it there`);
 }
 
 /** The dict's tensors are these: the same names and lengths, and the same shape where it has one. */

@@ -328,6 +328,25 @@ describe('non-finite semantics', () => {
   });
 });
 
+describe('Schedule-Free AdamW: innerMomentum per group', () => {
+  test('a group at innerMomentum 0 keeps no exp_avg and steps as without momentum, beside a group at 0.9, bit for bit with the twin', async () => {
+    await withDevice(async (device) => {
+      const tensors = namedTensors([5, 70, 300], 43);
+      const options = { lr: 0.01, innerMomentum: 0.9, groups: [{ tensors: ['t1_70'], innerMomentum: 0 }] };
+      const result = await runParity(device, { name: 'adamw_schedule_free', options, tensors, steps: 5, checkAt: [5], grad: (s, i, n) => gradFor(s, i, n), tolerance: { atol: 0, rtol: 0 } });
+      expect(result.failures).toEqual([]);
+      const sd = await result.gpu.stateDict();
+      expect(sd.state.map((slots) => Object.keys(slots).filter((k) => k !== 'step').sort())).toEqual([['exp_avg', 'exp_avg_sq', 'z'], ['exp_avg_sq', 'z'], ['exp_avg', 'exp_avg_sq', 'z']]);
+      // The group at 0 equals an optimizer without momentum over that tensor alone.
+      const alone = createReferenceOptimizer('adamw_schedule_free', [{ name: 't1_70', data: tensors[1]!.data.slice() }], { lr: 0.01 });
+      for (let s = 1; s <= 5; s++) alone.step([gradFor(s, 1, 70)]);
+      expect((await result.params.read())[1]).toEqual(alone.params[0]);
+      result.gpu.destroy();
+      result.params.destroy();
+    });
+  });
+});
+
 describe('train and eval modes (Schedule-Free AdamW)', () => {
   test('eval() and train() switch the parameters with one dispatch each, as the twin; the mode is saved and restored', async () => {
     await withDevice(async (device) => {

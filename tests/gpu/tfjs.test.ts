@@ -229,11 +229,13 @@ describe('inside TF.js training', () => {
 });
 
 describe('Schedule-Free: eval() and train() switch the variables', () => {
-  it('the averaged point to evaluate at, then back; training and weights refuse in eval mode', async () => {
-    const options = { lr: 0.01, warmupSteps: 2 };
+  it.each([
+    ['adamw_schedule_free', { lr: 0.01, warmupSteps: 2, innerMomentum: 0.9 }],
+    ['adamw_schedule_free_paper', { lr: 0.01, warmupSteps: 2 }],
+  ] as const)('%s: the averaged point to evaluate at, then back; training and weights refuse in eval mode', async (name, options) => {
     const { values: initial, variables } = makeVariables(81);
-    const opt = new WebGPUOptimizer('adamw_schedule_free', options);
-    const ref = createReferenceOptimizer('adamw_schedule_free', variables.map((v, i) => ({ name: v.name, data: initial[i]!.slice() })), options);
+    const opt = new WebGPUOptimizer(name, options);
+    const ref = createReferenceOptimizer(name, variables.map((v, i) => ({ name: v.name, data: initial[i]!.slice() })), options);
     opt.eval(); // before the first step: the initial point is both
     expect(opt.mode).toBe('eval');
     expect(() => applyStep(opt, variables, 1)).toThrow(/eval mode\); call train\(\) before training/);

@@ -266,9 +266,53 @@ describe('nadam', () => {
   });
 });
 
-describe('adamw_schedule_free', () => {
-  test('y and z from the paper\'s updates; eval() gives x = y + (1 − 1/β₁)(z − y), train() gives y back', () => {
+describe('adamw_schedule_free (release 1.3: plain lr, √(v/(1 − β₂ᵗ)) + eps)', () => {
+  test('y and z from the updates; eval() gives x = y + (1 − 1/β₁)(z − y), train() gives y back', () => {
     const ref = createReferenceOptimizer('adamw_schedule_free', [new Float32Array([1])]);
+    ref.step([new Float32Array([1])]); // c₁ = 1, v/(1 − β₂) = g²: y = z = 1 − lr·g/|g|
+    close(ref.params[0]![0]!, 0.9975);
+    close(ref.state[0]!.z![0]!, 0.9975);
+    ref.step([new Float32Array([-2])]); // every weight lr²: c₂ = ½; √(v/(1 − β₂²)) = 1.58138
+    close(ref.params[0]![0]!, 0.9992389917674235, 1e-5); // f32 cancellation in lerp(y, z, c)
+    close(ref.state[0]!.z![0]!, 1.0006618031930428);
+    expect(Object.keys(ref.state[0]!).sort()).toEqual(['exp_avg_sq', 'z']); // no exp_avg at innerMomentum 0
+    ref.eval();
+    close(ref.params[0]![0]!, 0.9990809016090213, 1e-5);
+    expect(() => ref.step([new Float32Array([1])])).toThrow(/call train\(\) before step\(\)/);
+    ref.train();
+    close(ref.params[0]![0]!, 0.9992389917674235, 1e-5);
+  });
+  test('innerMomentum: m = μm + (1 − μ)g, the step takes m/(1 − μᵗ)', () => {
+    const ref = createReferenceOptimizer('adamw_schedule_free', [new Float32Array([1])], { innerMomentum: 0.9 });
+    ref.step([new Float32Array([1])]); // m/(1 − μ) = g: the first step as without momentum
+    close(ref.params[0]![0]!, 0.9975);
+    close(ref.state[0]!.exp_avg![0]!, 0.1);
+    ref.step([new Float32Array([-2])]); // m = 0.09 − 0.2 = −0.11, m/(1 − 0.81) = −0.578947
+    close(ref.state[0]!.exp_avg![0]!, -0.11);
+    close(ref.state[0]!.z![0]!, 0.9984152588368018);
+    close(ref.params[0]![0]!, 0.9980033923714909, 1e-5);
+  });
+  test('warmup scales lr linearly (no √(1 − β₂ᵗ)); no lr schedule; lr and innerMomentum fixed once started', () => {
+    const warm = createReferenceOptimizer('adamw_schedule_free', [new Float32Array([1])], { warmupSteps: 4 });
+    warm.step([new Float32Array([1])]);
+    close(warm.params[0]![0]!, 1 - 0.0025 / 4);
+    expect(() => createReferenceOptimizer('adamw_schedule_free', [new Float32Array([1])], { lrSchedule: () => 1 })).toThrow(/no lrSchedule: Schedule-Free AdamW replaces the schedule/);
+    expect(() => warm.setHyperparameters({ lr: 0.01 })).toThrow(/"lr" cannot change once steps were taken/);
+    expect(() => warm.setHyperparameters({ innerMomentum: 0.9 })).toThrow(/"innerMomentum" cannot change once steps were taken/);
+    warm.setHyperparameters({ weightDecay: 0.1 });
+  });
+  test('edge gradients: 0 moves nothing, 1e19 gives a normalized step, 1e20 none (v/(1 − β₂) overflows f32, as upstream), NaN propagates', () => {
+    expect(run('adamw_schedule_free', {}, [0])[0]!.p).toBe(1);
+    close(run('adamw_schedule_free', {}, [1e19])[0]!.p, 0.9975);
+    close(run('adamw_schedule_free', {}, [-1e19])[0]!.p, 1.0025);
+    expect(run('adamw_schedule_free', {}, [1e20])[0]!.p).toBe(1);
+    expect(Number.isNaN(run('adamw_schedule_free', {}, [NaN])[0]!.p)).toBe(true);
+  });
+});
+
+describe('adamw_schedule_free_paper (lr·√(1 − β₂ᵗ), √v + eps)', () => {
+  test('y and z from the paper\'s updates; eval() gives x = y + (1 − 1/β₁)(z − y), train() gives y back', () => {
+    const ref = createReferenceOptimizer('adamw_schedule_free_paper', [new Float32Array([1])]);
     ref.step([new Float32Array([1])]); // c₁ = 1: y = z = 1 − lr₁·g/(√v + eps), lr₁ = lr·√(1 − β₂)
     close(ref.params[0]![0]!, 0.9975000007905692);
     close(ref.state[0]!.z![0]!, 0.9975000007905692);
@@ -284,20 +328,20 @@ describe('adamw_schedule_free', () => {
     close(ref.params[0]![0]!, 0.9997129464234585, 1e-5);
   });
   test('warmup scales lr linearly; no lr schedule; lr fixed once started', () => {
-    const warm = createReferenceOptimizer('adamw_schedule_free', [new Float32Array([1])], { warmupSteps: 4 });
+    const warm = createReferenceOptimizer('adamw_schedule_free_paper', [new Float32Array([1])], { warmupSteps: 4 });
     warm.step([new Float32Array([1])]);
     close(warm.params[0]![0]!, 1 - 0.0025 / 4, 1e-6); // lr₁ = lr·¼·√(1 − β₂), normalized gradient ≈ 1/√(1 − β₂)
-    expect(() => createReferenceOptimizer('adamw_schedule_free', [new Float32Array([1])], { lrSchedule: () => 1 })).toThrow(/no lrSchedule: Schedule-Free AdamW replaces the schedule/);
+    expect(() => createReferenceOptimizer('adamw_schedule_free_paper', [new Float32Array([1])], { lrSchedule: () => 1 })).toThrow(/no lrSchedule: Schedule-Free AdamW replaces the schedule/);
     expect(() => warm.setLrSchedule(() => 1)).toThrow(/no lrSchedule/);
     expect(() => warm.setHyperparameters({ lr: 0.01 })).toThrow(/"lr" cannot change once steps were taken/);
     warm.setHyperparameters({ weightDecay: 0.1 });
     expect(() => createReferenceOptimizer('adam', [new Float32Array([1])]).eval()).toThrow(/adam has no train\/eval modes/);
   });
   test('edge gradients: 0 moves nothing, ±1e20 and 1e-30 give a normalized step, NaN propagates', () => {
-    expect(run('adamw_schedule_free', {}, [0])[0]!.p).toBe(1);
-    close(run('adamw_schedule_free', {}, [1e20])[0]!.p, 0.9975);
-    close(run('adamw_schedule_free', {}, [-1e20])[0]!.p, 1.0025);
-    expect(Number.isNaN(run('adamw_schedule_free', {}, [NaN])[0]!.p)).toBe(true);
+    expect(run('adamw_schedule_free_paper', {}, [0])[0]!.p).toBe(1);
+    close(run('adamw_schedule_free_paper', {}, [1e20])[0]!.p, 0.9975);
+    close(run('adamw_schedule_free_paper', {}, [-1e20])[0]!.p, 1.0025);
+    expect(Number.isNaN(run('adamw_schedule_free_paper', {}, [NaN])[0]!.p)).toBe(true);
   });
 });
 

@@ -79,6 +79,7 @@ describe('registerOptimizer refuses, registering nothing', () => {
     ['a scalar without value or perStep', variant({ scalars: { ...signum.scalars, negLr: { doc: 'f(−lr)' } } }), /scalars.negLr.value must be a function \(options\) => number, got undefined/],
     ['a scalar that is no WGSL name', variant({ scalars: { ...signum.scalars, 'neg-lr': { doc: '', value: () => 0 } } }), /scalars.neg-lr must be a WGSL identifier as its name, got "neg-lr"/],
     ['a step scalar with a bad combine', variant({ scalars: { first: { doc: '', perStep: () => 1, combine: 'add' } } }), /scalars.first.combine must be 'divide' or 'replace', got "add"/],
+    ['a step scalar with a malformed onDeviceStep', variant({ scalars: { first: { doc: '', perStep: () => 1, combine: 'replace', onDeviceStep: { wgsl: 'h.x' } } } }), /scalars.first.onDeviceStep must be \{ wgsl: string, twin: \(h\) => number \}/],
     ['no scalars at all', variant({ scalars: {} }), /scalars must be an object of at least one scalar spec, got \{\}/],
     ['a slot whose WGSL name is no identifier', variant({ slots: () => [{ name: 'momentum_buffer', wgsl: 'momentum buffer' }] }), /slots\(…\)\[0\] must be \{ name: its PyTorch state name, wgsl: a WGSL identifier \}/],
     ['slots that throw', variant({ slots: () => { throw new Error('boom'); } }), /slots\(defines\(\[defaults\]\)\) must be to return the state slots, got "a throw: boom"/],

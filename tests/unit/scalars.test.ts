@@ -46,3 +46,21 @@ test('groups are laid out one after another', () => {
   expect(s.length).toBe(2 * n);
   expect(s[n + 4]).toBe(Math.fround(-(0.5 / (1 - 0.9))));
 });
+
+test('Schedule-Free: five step scalars, four step-table entries; on the control path yCoefficient is made from the others in f32, as the WGSL does', async () => {
+  const { adamwScheduleFree } = await import('../../src/optimizers/adamw_schedule_free/definition.js');
+  const { applyStepEntries, hyperWgsl, stepEntries } = await import('../../src/core/scalars.js');
+  const layout = scalarLayout(adamwScheduleFree);
+  expect(layout.stepFields).toEqual(['bc2', 'bc1', 'ckp1', 'negLr']);
+  expect(layout.derivedFields).toEqual(['yCoefficient']);
+  expect(hyperWgsl(adamwScheduleFree)).toContain('h.yCoefficient = h.negLr * (1.0 - h.beta1 * (1.0 - h.ckp1));');
+  const options = { ...adamwScheduleFree.defaults, innerMomentum: 0.9, warmupSteps: 3 };
+  const h = packScalars(adamwScheduleFree, [options], 5, { deviceStep: true });
+  applyStepEntries(adamwScheduleFree, h, stepEntries(adamwScheduleFree, options, 5));
+  const field = (name: string) => h[layout.names.indexOf(name)]!;
+  const exact = stepScalars(adamwScheduleFree, [options], 5);
+  for (const name of layout.stepFields) expect(field(name), name).toBe(exact[layout.names.indexOf(name)]);
+  const fr = Math.fround;
+  expect(field('yCoefficient')).toBe(fr(field('negLr') * fr(1 - fr(field('beta1') * fr(1 - field('ckp1'))))));
+  expect(Math.abs(field('yCoefficient') - exact[layout.names.indexOf('yCoefficient')]!)).toBeLessThanOrEqual(2 ** -20 * Math.abs(field('yCoefficient')));
+});

@@ -24,6 +24,7 @@ type Exported = {
   rprop: api.RpropOptions;
   lion: api.LionOptions;
   adamw_schedule_free: api.ScheduleFreeOptions;
+  adamw_schedule_free_paper: api.ScheduleFreePaperOptions;
   lamb: api.LambOptions;
   lars: api.LarsOptions;
   adafactor: api.AdafactorOptions;

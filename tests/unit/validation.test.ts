@@ -129,6 +129,32 @@ describe('state dict', () => {
   });
 });
 
+describe('Schedule-Free AdamW: the current form and the paper form never load each other\'s state', () => {
+  const forms = ['adamw_schedule_free', 'adamw_schedule_free_paper'] as const;
+  test.each([forms, [forms[1], forms[0]]] as const)('a state dict of %s is refused by %s, which is left untouched, and the message names the form to create', (from, into) => {
+    const saved = createReferenceOptimizer(from, one());
+    saved.step([new Float32Array([1, 2, 3])]);
+    const sd = saved.stateDict();
+    expect(sd.optimizer).toBe(from);
+    const target = createReferenceOptimizer(into, one());
+    target.step([new Float32Array([3, 2, 1])]);
+    const before = JSON.stringify([Array.from(target.params[0]!), target.stateDict()], (_k, v: unknown) => (v instanceof Float32Array ? Array.from(v) : v));
+    expect(() => target.loadStateDict(sd)).toThrow(`${into}: cannot load this state dict: it belongs to optimizer "${from}", not ${into}; to continue that run, create the optimizer as "${from}" and load it there`);
+    expect(JSON.stringify([Array.from(target.params[0]!), target.stateDict()], (_k, v: unknown) => (v instanceof Float32Array ? Array.from(v) : v))).toBe(before);
+    // What the message says works.
+    const continued = createReferenceOptimizer(from, one());
+    continued.loadStateDict(sd);
+    continued.step([new Float32Array([1, 1, 1])]);
+  });
+  test('innerMomentum is checked like every option, naming it and the value', () => {
+    for (const bad of [-0.1, 1, 1.5, NaN, Infinity, '0.9']) {
+      expect(() => createReferenceOptimizer('adamw_schedule_free', one(), { innerMomentum: bad as never })).toThrow(/adamw_schedule_free: innerMomentum must be/);
+    }
+    expect(() => createReferenceOptimizer('adamw_schedule_free', one(), { innerMomentum: 1 })).toThrow('adamw_schedule_free: innerMomentum must be in [0, 1), got 1');
+    expect(() => createReferenceOptimizer('adamw_schedule_free_paper', one(), { innerMomentum: 0.9 } as never)).toThrow(/unknown option "innerMomentum"/);
+  });
+});
+
 describe('NAdam: mu_product follows from the steps taken', () => {
   test('β₁ and momentumDecay are fixed once stepping has begun; other options are not', () => {
     const ref = createReferenceOptimizer('nadam', one());

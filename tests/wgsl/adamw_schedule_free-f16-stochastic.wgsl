@@ -79,13 +79,18 @@ fn minNan(a: f32, b: f32) -> f32 {
 struct Hyper {
   beta2: f32, // f(β₂)
   oneMinusBeta2: f32, // f(1 − β₂)
-  eps: f32, // f(eps), added outside the square root
+  bc2: f32, // f(1 − β₂ᵗ): v is divided by it inside the square root
+  innerMomentum: f32, // f(μ), inner_momentum; 0: this group keeps no exp_avg
+  oneMinusInnerMomentum: f32, // f(1 − μ)
+  bc1: f32, // f(1 − μᵗ): exp_avg is divided by it
+  eps: f32, // f(eps), added outside the square root, after the bias correction
   weightDecay: f32, // f(weight_decay), taken at y
   toEvalWeight: f32, // f(1 − 1/β₁): eval() sets p = lerp(y, z, it) = x
   toTrainWeight: f32, // f(1 − β₁): train() sets p = lerp(x, z, it) = y
+  beta1: f32, // f(β₁) (yCoefficient on the control path)
   ckp1: f32, // f(cₜ₊₁) = f(wₜ / Σw)
-  yCoefficient: f32, // f(lrₜ·(β₁(1 − cₜ₊₁) − 1))
   negLr: f32, // f(−lrₜ)
+  yCoefficient: f32, // f(lrₜ·(β₁(1 − cₜ₊₁) − 1))
   roundingStep: f32, // the host update count mod 2^24 (stochastic rounding)
 }
 
@@ -93,9 +98,11 @@ struct Hyper {
 // step table's entry s, in f32.
 fn withDeviceStep(h0: Hyper, s: vec4<f32>) -> Hyper {
   var h = h0;
-  h.ckp1 = s.x;
-  h.yCoefficient = s.y;
-  h.negLr = s.z;
+  h.bc2 = s.x;
+  h.bc1 = s.y;
+  h.ckp1 = s.z;
+  h.negLr = s.w;
+  h.yCoefficient = h.negLr * (1.0 - h.beta1 * (1.0 - h.ckp1));
   return h;
 }
 
@@ -105,6 +112,7 @@ fn withDeviceStep(h0: Hyper, s: vec4<f32>) -> Hyper {
 @group(0) @binding(3) var<uniform> segment: vec4<u32>;
 @group(0) @binding(4) var<storage, read_write> zSeq: array<vec4<f32>>;
 @group(0) @binding(5) var<storage, read_write> expAvgSq: array<vec2<u32>>;
+@group(0) @binding(6) var<storage, read_write> expAvg: array<vec2<u32>>;
 // Shared by every optimizer kernel. src/engine/wgsl.ts assembles one kernel variant as
 //   generated Control structs + control.wgsl + generated `struct Hyper` + generated bindings
 //   + this file + the state slots' generated accessors + the optimizer's .wgsl (which defines
@@ -299,16 +307,29 @@ fn zSeqLoad(i: u32) -> vec4<f32> { return zSeq[i]; }
 fn zSeqStore(i: u32, x: vec4<f32>) { zSeq[i] = x; }
 fn expAvgSqLoad(i: u32) -> vec4<f32> { let s = unpackState(expAvgSq[i]); return s * s; }
 fn expAvgSqStore(i: u32, x: vec4<f32>) { expAvgSq[i] = packStateStochastic(sqrt(x), roundingNoise(i, 1u)); }
-// Schedule-Free AdamW (Defazio et al. 2024; facebookresearch/schedule_free AdamWScheduleFree).
-// Recipe: docs/semantics.md § Schedule-Free AdamW. `struct Hyper` and the bindings zSeq, expAvgSq
-// are generated from definition.ts. The parameters hold y while training and x in eval mode;
-// toEval / toTrain switch them with one dispatch each.
+fn expAvgLoad(i: u32) -> vec4<f32> { return unpackState(expAvg[i]); }
+fn expAvgStore(i: u32, x: vec4<f32>) { expAvg[i] = packStateStochastic(x, roundingNoise(i, 2u)); }
+// Schedule-Free AdamW (Defazio et al. 2024; facebookresearch/schedule_free AdamWScheduleFree,
+// release 1.3 on). Recipe: docs/semantics.md § Schedule-Free AdamW. `struct Hyper` and the
+// bindings zSeq, expAvgSq (and expAvg with INNER_MOMENTUM) are generated from definition.ts. The
+// parameters hold y while training and x in eval mode; toEval / toTrain switch them with one
+// dispatch each.
 
 fn update(i: u32, h: Hyper, g: vec4<f32>) {
   let y = param[i];
   let v = expAvgSqLoad(i) * h.beta2 + (h.oneMinusBeta2 * g) * g;
   expAvgSqStore(i, v);
-  let normalized = g / (sqrt(v) + h.eps);
+  let denom = sqrt(v / h.bc2) + h.eps;
+  var normalized = g / denom;
+
+  // A group with innerMomentum 0 keeps no exp_avg: its step is the plain one above (the same
+  // bits: with μ = 0, m = g and 1 − μᵗ = 1), without the load and store.
+  if (h.innerMomentum != 0.0) {
+    let m = expAvgLoad(i) * h.innerMomentum + h.oneMinusInnerMomentum * g;
+    expAvgStore(i, m);
+    normalized = (m / h.bc1) / denom;
+  }
+
   let gn = select(normalized, normalized + h.weightDecay * y, h.weightDecay != 0.0);
   let z = zSeqLoad(i);
   param[i] = lerpTorch(y, z, h.ckp1) + h.yCoefficient * gn;

@@ -79,13 +79,18 @@ fn minNan(a: f32, b: f32) -> f32 {
 struct Hyper {
   beta2: f32, // f(β₂)
   oneMinusBeta2: f32, // f(1 − β₂)
-  eps: f32, // f(eps), added outside the square root
+  bc2: f32, // f(1 − β₂ᵗ): v is divided by it inside the square root
+  innerMomentum: f32, // f(μ), inner_momentum; 0: this group keeps no exp_avg
+  oneMinusInnerMomentum: f32, // f(1 − μ)
+  bc1: f32, // f(1 − μᵗ): exp_avg is divided by it
+  eps: f32, // f(eps), added outside the square root, after the bias correction
   weightDecay: f32, // f(weight_decay), taken at y
   toEvalWeight: f32, // f(1 − 1/β₁): eval() sets p = lerp(y, z, it) = x
   toTrainWeight: f32, // f(1 − β₁): train() sets p = lerp(x, z, it) = y
+  beta1: f32, // f(β₁) (yCoefficient on the control path)
   ckp1: f32, // f(cₜ₊₁) = f(wₜ / Σw)
-  yCoefficient: f32, // f(lrₜ·(β₁(1 − cₜ₊₁) − 1))
   negLr: f32, // f(−lrₜ)
+  yCoefficient: f32, // f(lrₜ·(β₁(1 − cₜ₊₁) − 1))
   roundingStep: f32, // the host update count mod 2^24 (stochastic rounding)
 }
 
@@ -93,9 +98,11 @@ struct Hyper {
 // step table's entry s, in f32.
 fn withDeviceStep(h0: Hyper, s: vec4<f32>) -> Hyper {
   var h = h0;
-  h.ckp1 = s.x;
-  h.yCoefficient = s.y;
-  h.negLr = s.z;
+  h.bc2 = s.x;
+  h.bc1 = s.y;
+  h.ckp1 = s.z;
+  h.negLr = s.w;
+  h.yCoefficient = h.negLr * (1.0 - h.beta1 * (1.0 - h.ckp1));
   return h;
 }
 
@@ -106,6 +113,7 @@ fn withDeviceStep(h0: Hyper, s: vec4<f32>) -> Hyper {
 @group(0) @binding(4) var<uniform> q8Maps: array<vec4<f32>, 128>;
 @group(0) @binding(5) var<storage, read_write> zSeq: array<vec4<f32>>;
 @group(0) @binding(6) var<storage, read_write> expAvgSq: array<u32>;
+@group(0) @binding(7) var<storage, read_write> expAvg: array<u32>;
 // Shared by every optimizer kernel. src/engine/wgsl.ts assembles one kernel variant as
 //   generated Control structs + control.wgsl + generated `struct Hyper` + generated bindings
 //   + this file + the state slots' generated accessors + the optimizer's .wgsl (which defines
@@ -539,24 +547,127 @@ fn expAvgSqStoreCodes(first: u32, storesAbsmax: bool) {
   }
 }
 
+// One 8-bit state slot's functions (q8.wgsl says what they do), instantiated per quantized slot
+// by src/engine/slot-accessors.ts with plain token substitution (src/core/wgsl-template.ts).
+// Tokens, each with a leading dollar sign: SLOT, its WGSL name; INDEX, its index among the
+// quantized slots; MAP, its map's first entry in q8MapTable (0u signed, 256u unsigned); ZERO, the
+// code of 0 in that map.
+var<private> expAvgPending0: vec4<f32>;
+
+var<private> expAvgPending1: vec4<f32>;
+
+
+var<private> expAvgStored: bool;
+var<private> expAvgAbsmax: f32;
+
+fn expAvgLoad(i: u32) -> vec4<f32> {
+  if (!q8IsQuantized()) {
+    let w = q8SideWord(i);
+    return bitcast<vec4<f32>>(vec4<u32>(expAvg[w], expAvg[w + 1u], expAvg[w + 2u], expAvg[w + 3u]));
+  }
+  if (!q8HasRun()) {
+    return vec4<f32>(0.0);
+  }
+  // Settled: the code this invocation just stored, with its run's absmax as the tile took it (the
+  // absmax in memory is another invocation's store, not yet visible here).
+  let settled = q8Settled && expAvgStored;
+  return q8Decode(0u, expAvg[q8CodeWord(i)], select(bitcast<f32>(expAvg[q8AbsmaxBase() + q8Entry.z]), expAvgAbsmax, settled));
+}
+
+fn expAvgStore(i: u32, x: vec4<f32>) {
+  if (q8Settled) {
+    return;
+  }
+  if (!q8IsQuantized()) {
+    let w = q8SideWord(i);
+    let b = bitcast<vec4<u32>>(x);
+    expAvg[w] = b.x;
+    expAvg[w + 1u] = b.y;
+    expAvg[w + 2u] = b.z;
+    expAvg[w + 3u] = b.w;
+    return;
+  }
+  expAvgStored = true;
+  switch q8K {
+    case 0u: { expAvgPending0 = x; }
+
+    case 1u: { expAvgPending1 = x; }
+
+
+    default: {}
+  }
+}
+
+// The value stored for the lane's vec4 k.
+fn expAvgKept(k: u32) -> vec4<f32> {
+  switch k {
+    case 0u: { return expAvgPending0; }
+
+    case 1u: { return expAvgPending1; }
+
+
+    default: { return vec4<f32>(0.0); }
+  }
+}
+
+// The tile's first phase (q8Settle): the bits of the lane's max |x| into its run's atomic. A slot
+// the pass only loads (LAMB's moments in its update pass) is left as it is.
+fn expAvgRunMax() {
+  if (expAvgStored) {
+    var bits = q8AbsBits(expAvgPending0, 0u);
+
+    bits = max(bits, q8AbsBits(expAvgPending1, 1u));
+
+
+    atomicMax(&q8RunMax[q8RunSlot(1u)], bits);
+  }
+}
+
+// The second phase, after the barrier: the lane's codes, and the run's absmax from its first lane.
+fn expAvgStoreCodes(first: u32, storesAbsmax: bool) {
+  if (expAvgStored) {
+    let absmax = q8Absmax(atomicLoad(&q8RunMax[q8RunSlot(1u)]));
+    expAvgAbsmax = absmax;
+    for (var k = 0u; k < LANE_VECTORS; k++) {
+      expAvg[q8CodeWord(first + CHUNK_LANES * k)] = q8Encode(0u, 127u, expAvgKept(k), absmax);
+    }
+    if (storesAbsmax) {
+      expAvg[q8AbsmaxBase() + q8Entry.z] = bitcast<u32>(absmax);
+    }
+  }
+}
+
 const LANE_VECTORS = 2u;
-const Q8_SLOTS = 1u;
+const Q8_SLOTS = 2u;
 fn q8RunMaxes() {
   expAvgSqRunMax();
+  expAvgRunMax();
 }
 fn q8StoreCodes(first: u32, storesAbsmax: bool) {
   expAvgSqStoreCodes(first, storesAbsmax);
+  expAvgStoreCodes(first, storesAbsmax);
 }
-// Schedule-Free AdamW (Defazio et al. 2024; facebookresearch/schedule_free AdamWScheduleFree).
-// Recipe: docs/semantics.md § Schedule-Free AdamW. `struct Hyper` and the bindings zSeq, expAvgSq
-// are generated from definition.ts. The parameters hold y while training and x in eval mode;
-// toEval / toTrain switch them with one dispatch each.
+// Schedule-Free AdamW (Defazio et al. 2024; facebookresearch/schedule_free AdamWScheduleFree,
+// release 1.3 on). Recipe: docs/semantics.md § Schedule-Free AdamW. `struct Hyper` and the
+// bindings zSeq, expAvgSq (and expAvg with INNER_MOMENTUM) are generated from definition.ts. The
+// parameters hold y while training and x in eval mode; toEval / toTrain switch them with one
+// dispatch each.
 
 fn update(i: u32, h: Hyper, g: vec4<f32>) {
   let y = param[i];
   let v = expAvgSqLoad(i) * h.beta2 + (h.oneMinusBeta2 * g) * g;
   expAvgSqStore(i, v);
-  let normalized = g / (sqrt(v) + h.eps);
+  let denom = sqrt(v / h.bc2) + h.eps;
+  var normalized = g / denom;
+
+  // A group with innerMomentum 0 keeps no exp_avg: its step is the plain one above (the same
+  // bits: with μ = 0, m = g and 1 − μᵗ = 1), without the load and store.
+  if (h.innerMomentum != 0.0) {
+    let m = expAvgLoad(i) * h.innerMomentum + h.oneMinusInnerMomentum * g;
+    expAvgStore(i, m);
+    normalized = (m / h.bc1) / denom;
+  }
+
   let gn = select(normalized, normalized + h.weightDecay * y, h.weightDecay != 0.0);
   let z = zSeqLoad(i);
   param[i] = lerpTorch(y, z, h.ckp1) + h.yCoefficient * gn;

@@ -1,13 +1,24 @@
-// Schedule-Free AdamW (Defazio et al. 2024; facebookresearch/schedule_free AdamWScheduleFree).
-// Recipe: docs/semantics.md § Schedule-Free AdamW. `struct Hyper` and the bindings zSeq, expAvgSq
-// are generated from definition.ts. The parameters hold y while training and x in eval mode;
-// toEval / toTrain switch them with one dispatch each.
+// Schedule-Free AdamW (Defazio et al. 2024; facebookresearch/schedule_free AdamWScheduleFree,
+// release 1.3 on). Recipe: docs/semantics.md § Schedule-Free AdamW. `struct Hyper` and the
+// bindings zSeq, expAvgSq (and expAvg with INNER_MOMENTUM) are generated from definition.ts. The
+// parameters hold y while training and x in eval mode; toEval / toTrain switch them with one
+// dispatch each.
 
 fn update(i: u32, h: Hyper, g: vec4<f32>) {
   let y = param[i];
   let v = expAvgSqLoad(i) * h.beta2 + (h.oneMinusBeta2 * g) * g;
   expAvgSqStore(i, v);
-  let normalized = g / (sqrt(v) + h.eps);
+  let denom = sqrt(v / h.bc2) + h.eps;
+  var normalized = g / denom;
+#if INNER_MOMENTUM
+  // A group with innerMomentum 0 keeps no exp_avg: its step is the plain one above (the same
+  // bits: with μ = 0, m = g and 1 − μᵗ = 1), without the load and store.
+  if (h.innerMomentum != 0.0) {
+    let m = expAvgLoad(i) * h.innerMomentum + h.oneMinusInnerMomentum * g;
+    expAvgStore(i, m);
+    normalized = (m / h.bc1) / denom;
+  }
+#endif
   let gn = select(normalized, normalized + h.weightDecay * y, h.weightDecay != 0.0);
   let z = zSeqLoad(i);
   param[i] = lerpTorch(y, z, h.ckp1) + h.yCoefficient * gn;

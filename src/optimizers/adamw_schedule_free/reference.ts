@@ -3,24 +3,28 @@ import { fr, lerp } from '../../core/twin-math.js';
 import type { ScheduleFreeScalar } from './definition.js';
 
 /** CPU twin of adamw_schedule_free.wgsl (the step, on y and z), every operation rounded to f32. */
-export const scheduleFreeReference: ReferenceUpdate<ScheduleFreeScalar> = ({ param, grad, state, h, begin, end }) => {
-  const { beta2, oneMinusBeta2, eps, weightDecay, ckp1, yCoefficient, negLr } = h;
+export const scheduleFreeReference: ReferenceUpdate<ScheduleFreeScalar> = ({ param, grad, state, h, defines, begin, end }) => {
+  const { beta2, oneMinusBeta2, bc2, innerMomentum, oneMinusInnerMomentum, bc1, eps, weightDecay, ckp1, yCoefficient, negLr } = h;
   const z = state.z!;
   const v = state.exp_avg_sq!;
+  const m = defines.INNER_MOMENTUM && innerMomentum !== 0 ? state.exp_avg! : undefined;
   for (let i = begin; i < end; i++) {
     const y = param[i]!;
     const g = grad[i]!;
     const vi = fr(fr(v[i]! * beta2) + fr(fr(oneMinusBeta2 * g) * g));
     v[i] = vi;
-    let gn = fr(g / fr(fr(Math.sqrt(vi)) + eps));
+    const denom = fr(fr(Math.sqrt(fr(vi / bc2))) + eps);
+    let gn: number;
+    if (m) {
+      const mi = fr(fr(m[i]! * innerMomentum) + fr(oneMinusInnerMomentum * g));
+      m[i] = mi;
+      gn = fr(fr(mi / bc1) / denom);
+    } else {
+      gn = fr(g / denom);
+    }
     if (weightDecay !== 0) gn = fr(gn + fr(weightDecay * y));
     const zi = z[i]!;
     param[i] = fr(lerp(y, zi, ckp1) + fr(yCoefficient * gn));
     z[i] = fr(zi + fr(negLr * gn));
   }
 };
-
-/** CPU twin of the mode switch: p = lerp(p, z, weight) (toEvalWeight or toTrainWeight). */
-export function switchMode(param: Float32Array, z: Float32Array, weight: number): void {
-  for (let i = 0; i < param.length; i++) param[i] = lerp(param[i]!, z[i]!, weight);
-}

@@ -1,12 +1,19 @@
 import { testRecord } from './record.js';
 
 export const adamwScheduleFree = testRecord('adamw_schedule_free', {
-  rows: [{}, { warmupSteps: 4 }, { weightDecay: 0.1, r: 1, weightLrPower: 1, betas: [0.8, 0.99] }, { lr: 0.01, eps: 1e-3, warmupSteps: 3 }],
+  rows: [
+    {},
+    { warmupSteps: 4 },
+    { weightDecay: 0.1, r: 1, weightLrPower: 1, betas: [0.8, 0.99] },
+    { lr: 0.01, eps: 1e-3, warmupSteps: 3 },
+    { innerMomentum: 0.9 },
+    { innerMomentum: 0.5, weightDecay: 0.05, warmupSteps: 2, r: 0.5 },
+  ],
   epsSensitive: { eps: 0.1 },
   twin(o, p, g, s, t) {
     const lr = o.lr ?? 0.0025, [b1, b2] = o.betas ?? [0.9, 0.999], eps = o.eps ?? 1e-8, wd = o.weightDecay ?? 0;
-    const warmup = o.warmupSteps ?? 0, r = o.r ?? 0, power = o.weightLrPower ?? 2;
-    const lrAt = (k: number) => lr * (k - 1 < warmup ? k / warmup : 1) * Math.sqrt(1 - b2 ** k);
+    const warmup = o.warmupSteps ?? 0, r = o.r ?? 0, power = o.weightLrPower ?? 2, mu = o.innerMomentum ?? 0;
+    const lrAt = (k: number) => lr * (k - 1 < warmup ? k / warmup : 1);
     let lrMax = -1, weight = 0, weightSum = 0;
     for (let k = 1; k <= t; k++) {
       lrMax = Math.max(lrAt(k), lrMax);
@@ -16,11 +23,16 @@ export const adamwScheduleFree = testRecord('adamw_schedule_free', {
     const ckp1 = weightSum === 0 ? 0 : weight / weightSum;
     if (s.z === undefined) s.z = p;
     s.v = b2 * (s.v ?? 0) + (1 - b2) * g * g;
-    const gn = g / (Math.sqrt(s.v) + eps) + wd * p;
+    let d = g;
+    if (mu !== 0) {
+      s.m = mu * (s.m ?? 0) + (1 - mu) * g;
+      d = s.m / (1 - mu ** t);
+    }
+    const gn = d / (Math.sqrt(s.v / (1 - b2 ** t)) + eps) + wd * p;
     const y = p + ckp1 * (s.z - p) + lrAt(t) * (b1 * (1 - ckp1) - 1) * gn;
     s.z -= lrAt(t) * gn;
     return y;
   },
-  twinSlots: { z: 'z', exp_avg_sq: 'v' },
+  twinSlots: { z: 'z', exp_avg_sq: 'v', exp_avg: 'm' },
   convergence: { moons: { options: { lr: 0.01 } }, digits: { options: { lr: 0.005 } } },
 });

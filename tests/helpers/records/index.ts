@@ -13,6 +13,7 @@ import { adagrad } from './adagrad.js';
 import { adam, adamw } from './adam.js';
 import { adamax } from './adamax.js';
 import { adamwScheduleFree } from './adamw-schedule-free.js';
+import { adamwScheduleFreePaper } from './adamw-schedule-free-paper.js';
 import { lamb } from './lamb.js';
 import { lars } from './lars.js';
 import { lion } from './lion.js';
@@ -41,6 +42,7 @@ export const RECORDS: { readonly [K in TestOptimizerName]: TestRecord<K> } = {
   rprop,
   lion,
   adamw_schedule_free: adamwScheduleFree,
+  adamw_schedule_free_paper: adamwScheduleFreePaper,
   lamb,
   lars,
   adafactor,
