@@ -151,6 +151,11 @@ export interface OptimizerDefinition<H extends object = object, S extends string
   readonly shapedSlots?: (shape: readonly number[]) => readonly ShapedSlot[];
   /** State slots that start as a copy of the parameters (Schedule-Free's z). */
   readonly initialFromParams?: readonly string[];
+  /**
+   * Refuses, before anything is made, tensors the optimizer cannot take (Muon: fewer than two
+   * dimensions), naming the tensor; `what` names the call. Run by the GPU optimizer and the twin.
+   */
+  readonly checkTensors?: (what: string, tensors: readonly { readonly name: string; readonly shape: readonly number[] }[]) => void;
   /** Options that cannot change once steps were taken (scalar state follows from their history). */
   readonly fixedOnceStarted?: readonly (keyof H & string)[];
   /**

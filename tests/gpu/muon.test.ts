@@ -1,0 +1,81 @@
+/**
+ * Muon on the GPU (its Newton–Schulz pass, every matrix of the set in the same dispatches) against
+ * its CPU twin: 1 × n, n × 1, square, wide, tall, 33 × 7, 130 × 70, a 4-D convolution kernel and
+ * many small matrices in one set, over the option rows; a zero gradient (the eps clamp); several
+ * steps in one encoder; split bindings; the refusal of a vector. The twin follows the GPU's order
+ * of every sum (tensor element order for ‖X‖², increasing k in each product), so SwiftShader is
+ * expected to match it bit for bit; PARITY_TOLERANCE (rtol 1e-5) leaves room for a GPU compiler's
+ * FMA contraction, which Newton–Schulz (a contraction towards the orthogonal factor) does not
+ * amplify beyond a few ULP over these steps. The largest difference is logged.
+ */
+import { afterAll, describe, expect, test } from 'vitest';
+import { createOptimizer, createParameterSet, registerOptimizer } from '../../src/index.js';
+import { muon } from '../../src/optimizers/muon/definition.js';
+import { PARITY_TOLERANCE } from '../helpers/cases.js';
+import { randomArray, rng } from '../helpers/data.js';
+import { withDevice } from '../helpers/gpu.js';
+import { MUON_ROWS } from '../helpers/muon-float64.js';
+import { expectSplitEqualsWhole, oneEncoderParity, runParity } from '../helpers/parity.js';
+
+// Not in the built-in registry yet (the registry-driven suites give every optimizer vectors).
+registerOptimizer(muon);
+
+const SHAPES: readonly (readonly number[])[] = [[1, 200], [200, 1], [16, 16], [7, 33], [33, 7], [130, 70], [4, 3, 2, 2], [1, 1], [17, 18]];
+const shaped = (shapes: readonly (readonly number[])[], seed: number) =>
+  shapes.map((shape, i) => ({ name: `w${i}_${shape.join('x')}`, shape, data: randomArray(shape.reduce((a, b) => a * b, 1), rng(seed + i)) }));
+const gradient = (step: number, i: number, length: number) => (step === 1 && i === 2 ? new Float32Array(length) : randomArray(length, rng(step * 1000 + i)));
+
+const worst = { maxAbs: 0, maxRel: 0 };
+
+describe('muon GPU vs twin', () => {
+  test.each(MUON_ROWS.map((o) => [JSON.stringify(o), o] as const))('%s: every shape in one set, 3 steps (the first gradient of 16 × 16 is 0: U = 0, the eps clamp)', async (_l, options) => {
+    await withDevice(async (device) => {
+      const r = await runParity(device, { name: 'muon', options, tensors: shaped(SHAPES, 7), steps: 3, checkAt: [1, 2, 3], grad: gradient, tolerance: PARITY_TOLERANCE });
+      worst.maxAbs = Math.max(worst.maxAbs, r.maxAbs);
+      worst.maxRel = Math.max(worst.maxRel, r.maxRel);
+      r.gpu.destroy();
+      r.params.destroy();
+      expect(r.failures).toEqual([]);
+    });
+  });
+
+  test('120 small matrices of 35 shapes in one set', async () => {
+    await withDevice(async (device) => {
+      const shapes = Array.from({ length: 120 }, (_, i) => [1 + (i % 7), 1 + ((i * 3) % 5)]);
+      const r = await runParity(device, { name: 'muon', options: { lr: 0.02 }, tensors: shaped(shapes, 3), steps: 2, checkAt: [2], grad: gradient, tolerance: PARITY_TOLERANCE });
+      worst.maxAbs = Math.max(worst.maxAbs, r.maxAbs);
+      r.gpu.destroy();
+      r.params.destroy();
+      expect(r.failures).toEqual([]);
+    });
+  });
+
+  test('three steps recorded into one encoder', async () => {
+    await withDevice(async (device) => {
+      const tensors = shaped([[33, 7], [5, 40], [6, 6]], 11);
+      const grads = [1, 2, 3].map((s) => tensors.map((t, i) => gradient(s, i, t.data.length)));
+      const { failures, gpu, params } = await oneEncoderParity(device, 'muon', MUON_ROWS[1]!, tensors, grads);
+      gpu.destroy();
+      params.destroy();
+      expect(failures).toEqual([]);
+    });
+  });
+
+  test('split bindings and 2-D dispatches equal the whole set and the twin', async () => {
+    await withDevice(async (device) => {
+      await expectSplitEqualsWhole(device, { name: 'muon', options: MUON_ROWS[4]!, tensors: shaped([[130, 70], [40, 120], [9, 9]], 5), steps: 2, checkAt: [2], grad: gradient, tolerance: PARITY_TOLERANCE });
+    });
+  });
+
+  test('a vector is refused, naming the tensor, before anything is made', async () => {
+    await withDevice(async (device) => {
+      const params = createParameterSet(device, [{ name: 'w', shape: [3, 2], data: new Float32Array(6) }, { name: 'bias', data: new Float32Array(2) }]);
+      expect(() => createOptimizer('muon' as never, params, {} as never)).toThrow(/tensor "bias" of shape \[2\] is not a matrix/);
+      params.destroy();
+    });
+  });
+});
+
+afterAll(() => {
+  console.log(`muon parity: largest |gpu − twin| = ${worst.maxAbs}, largest relative = ${worst.maxRel}`);
+});
