@@ -9,7 +9,7 @@
  * amplify beyond a few ULP over these steps. The largest difference is logged.
  */
 import { afterAll, describe, expect, test } from 'vitest';
-import { createOptimizer, createParameterSet, registerOptimizer } from '../../src/index.js';
+import { cosineWithWarmup, createOptimizer, createParameterSet, registerOptimizer } from '../../src/index.js';
 import { muon } from '../../src/optimizers/muon/definition.js';
 import { PARITY_TOLERANCE } from '../helpers/cases.js';
 import { randomArray, rng } from '../helpers/data.js';
@@ -64,6 +64,31 @@ describe('muon GPU vs twin', () => {
   test('split bindings and 2-D dispatches equal the whole set and the twin', async () => {
     await withDevice(async (device) => {
       await expectSplitEqualsWhole(device, { name: 'muon', options: MUON_ROWS[4]!, tensors: shaped([[130, 70], [40, 120], [9, 9]], 5), steps: 2, checkAt: [2], grad: gradient, tolerance: PARITY_TOLERANCE });
+    });
+  });
+
+  test('training features: two groups (lr, eps, adjustLrFn), clipping, loss scaling with a skipped step, accumulation, a schedule', async () => {
+    await withDevice(async (device) => {
+      const tensors = shaped([[33, 7], [5, 40], [6, 6], [2, 3, 4]], 13);
+      const options = {
+        lr: 0.02,
+        lrSchedule: cosineWithWarmup({ warmupSteps: 2, totalSteps: 10 }),
+        gradClipping: { maxNorm: 1 },
+        lossScaling: { initScale: 4 },
+        accumulation: { steps: 2 },
+        groups: [{ tensors: [tensors[1]!.name, tensors[3]!.name], lr: 0.05, eps: 0.5, adjustLrFn: 'match_rms_adamw' }],
+      };
+      // Step 3 brings an infinite gradient: the loss scaler skips that update.
+      const grad = (step: number, i: number, length: number) => {
+        const g = randomArray(length, rng(step * 100 + i), 4);
+        if (step === 3 && i === 0) g[5] = Infinity;
+        return g;
+      };
+      const r = await runParity(device, { name: 'muon', options, tensors, steps: 8, checkAt: [2, 4, 8], grad, tolerance: PARITY_TOLERANCE });
+      worst.maxAbs = Math.max(worst.maxAbs, r.maxAbs);
+      r.gpu.destroy();
+      r.params.destroy();
+      expect(r.failures).toEqual([]);
     });
   });
 
