@@ -92,6 +92,48 @@ describe('muon GPU vs twin', () => {
     });
   });
 
+  test('step() creates no buffer, bind group, pipeline or shader, with or without an encoder; destroy() frees every buffer it made', async () => {
+    await withDevice(async (device) => {
+      const params = createParameterSet(device, shaped([[33, 7], [6, 6]], 17));
+      const buffers: GPUBuffer[] = [];
+      const createBuffer = device.createBuffer;
+      device.createBuffer = (d) => {
+        const b = createBuffer.call(device, d);
+        buffers.push(b);
+        return b;
+      };
+      const opt = createOptimizer('muon' as never, params, { lr: 0.01 } as never);
+      device.createBuffer = createBuffer;
+      const created: string[] = [];
+      const methods = ['createBuffer', 'createBindGroup', 'createBindGroupLayout', 'createPipelineLayout', 'createComputePipeline', 'createShaderModule'] as const;
+      const originals = methods.map((m) => device[m]);
+      methods.forEach((m, k) => {
+        (device as any)[m] = (...args: unknown[]) => {
+          created.push(m);
+          return (originals[k] as (...a: unknown[]) => unknown).apply(device, args);
+        };
+      });
+      try {
+        for (let s = 0; s < 3; s++) opt.step();
+        const encoder = device.createCommandEncoder({ label: 'test:no-create' });
+        for (let s = 0; s < 3; s++) opt.step(encoder);
+        device.queue.submit([encoder.finish()]);
+      } finally {
+        methods.forEach((m, k) => ((device as any)[m] = originals[k]));
+      }
+      expect(created).toEqual([]);
+      const destroyed = new Set<GPUBuffer>();
+      for (const b of buffers) {
+        const destroy = b.destroy;
+        b.destroy = () => (destroyed.add(b), destroy.call(b));
+      }
+      opt.destroy();
+      expect(buffers.filter((b) => !destroyed.has(b)).map((b) => b.label)).toEqual([]);
+      expect(buffers.map((b) => b.label)).toEqual(expect.arrayContaining([expect.stringMatching(/muonTable$/), expect.stringMatching(/muonScratch$/), expect.stringMatching(/muonSegment$/)]));
+      params.destroy();
+    });
+  });
+
   test('a vector is refused, naming the tensor, before anything is made', async () => {
     await withDevice(async (device) => {
       const params = createParameterSet(device, [{ name: 'w', shape: [3, 2], data: new Float32Array(6) }, { name: 'bias', data: new Float32Array(2) }]);
