@@ -36,6 +36,7 @@ export type { LionOptions } from './optimizers/lion/definition.js';
 export type { ScheduleFreeOptions } from './optimizers/adamw_schedule_free/definition.js';
 export type { LambOptions } from './optimizers/lamb/definition.js';
 export type { LarsOptions } from './optimizers/lars/definition.js';
+export type { MuonOptions, NsTriple } from './optimizers/muon/definition.js';
 export type { AdafactorOptions } from './optimizers/adafactor/definition.js';
 export type { ChunkReduction } from './passes/tensor-reduction.js';
 export type { SegmentResources, BindingSpec, KernelBindGroup, PassContext, PassDeclaration, PassState, StepPass, Tile } from './core/passes.js';
