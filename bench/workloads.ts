@@ -38,6 +38,7 @@ const BENCHMARKED: { readonly [K in OptimizerName]: { label: string; options: Re
   // The benchmark's tensors are vectors (no shape): the partials pass reads p, g, v and writes v;
   // the update reads p, g, v and writes p. A matrix also reads g once per row and column pass.
   adafactor: { label: 'adafactor', options: {}, traffic: { reads: 6, writes: 2 } },
+  ademamix: { label: 'ademamix', options: {} },
 };
 
 /** Arrays the kernel reads (parameter, gradient, each state slot) and writes (parameter, each slot). */

@@ -38,6 +38,7 @@ export type { LambOptions } from './optimizers/lamb/definition.js';
 export type { LarsOptions } from './optimizers/lars/definition.js';
 export type { MuonOptions, NsTriple } from './optimizers/muon/definition.js';
 export type { AdafactorOptions } from './optimizers/adafactor/definition.js';
+export type { AdemamixOptions } from './optimizers/ademamix/definition.js';
 export type { ChunkReduction } from './passes/tensor-reduction.js';
 export type { SegmentResources, BindingSpec, KernelBindGroup, PassContext, PassDeclaration, PassState, StepPass, Tile } from './core/passes.js';
 export type { LayoutLimits, TensorSlot, Segment, PackedLayout } from './core/layout.js';

@@ -21,12 +21,18 @@ const PRESETS: { readonly [K in OptimizerName]: readonly Preset[] } = {
   rmsprop: [{ label: 'RMSProp', options: {}, checked: false }],
   adadelta: [{ label: 'Adadelta', options: {}, checked: false }],
   adam: [{ label: 'Adam', options: {}, checked: true }],
-  adamw: [{ label: 'AdamW', options: {}, checked: false }],
+  adamw: [
+    { label: 'AdamW', options: {}, checked: false },
+    { label: 'Cautious AdamW', options: { cautious: true }, checked: false },
+  ],
   adamax: [{ label: 'Adamax', options: {}, checked: false }],
   nadam: [{ label: 'NAdam', options: {}, checked: false }],
   radam: [{ label: 'RAdam', options: {}, checked: false }],
   rprop: [{ label: 'Rprop', options: {}, checked: false }],
-  lion: [{ label: 'Lion', options: {}, checked: false }],
+  lion: [
+    { label: 'Lion', options: {}, checked: false },
+    { label: 'Cautious Lion', options: { cautious: true }, checked: false },
+  ],
   adamw_schedule_free: [{ label: 'Schedule-Free AdamW', options: {}, checked: false }],
   ema_momentum: [{ label: 'EMA momentum', options: { beta: 0.9 }, checked: false }],
   lamb: [{ label: 'LAMB', options: {}, checked: false }],
@@ -34,6 +40,7 @@ const PRESETS: { readonly [K in OptimizerName]: readonly Preset[] } = {
   // so η = 0.2 here gives the 0.002 that trains these nets (lr 2 with optax's η = 0.001).
   lars: [{ label: 'LARS (η 0.2)', options: { trustCoefficient: 0.2 }, checked: false }],
   adafactor: [{ label: 'Adafactor', options: {}, checked: false }],
+  ademamix: [{ label: 'AdEMAMix', options: {}, checked: false }],
 };
 const BASE = (Object.entries(PRESETS) as [OptimizerName, readonly Preset[]][]).flatMap(([name, presets]) => presets.map((p) => ({ name, ...p })));
 const OPTIMIZERS = BASE.map((o, k) => ({ ...o, color: COLORS[k]! }));
@@ -170,6 +177,8 @@ function withFormats(optimizers: typeof OPTIMIZERS, choices: readonly string[]):
   return optimizers.flatMap((o) =>
     choices
       .filter((choice) => choice === 'f32' || !getDefinition(o.name).shapedSlots)
+      // Cautious updates refuse 8-bit state (their count reads the state outside the 8-bit tiles).
+      .filter((choice) => STATE_CHOICES[choice]?.options.stateFormat !== 'q8' || (o.options as { cautious?: boolean }).cautious !== true)
       .map((choice) => (choice === 'f32' ? o : { ...o, label: `${o.label} · ${choice}`, options: { ...o.options, ...STATE_CHOICES[choice]!.options }, color: freeColor() })),
   );
 }

@@ -41,6 +41,7 @@ const PATHS: { readonly [K in OptimizerName]: readonly Omit<PathOptimizer, 'name
   adafactor: { skip: 'its steps are relative to the RMS of the whole tensor, here the point itself; shown on the train page' },
   lars: { skip: 'layer-wise: its steps are scaled by the norm of the whole tensor, here the point itself; shown on the train page' },
   lion: [{ label: 'Lion', options: { lr: 0.5, lrSchedule: exponentialDecay({ gamma: 0.97 }) } }],
+  ademamix: { skip: 'its slow EMA (β₃ 0.9999, a half-life of about 7000 steps) barely acts within a 100-step path, which would be Adam\'s; shown on the train page' },
 };
 
 /** The paths drawn, in order, each in its own colour. */

@@ -40,6 +40,20 @@ export const TORCH_CLASSES: Readonly<Record<string, string>> = {
 
 
 /**
+ * A group's hyperparameters as torch.optim's class takes them: options it lacks are left out at
+ * their defaults, and refused at any other value (torch would continue without them).
+ */
+function torchHyperparameters(definition: OptimizerDefinition<any, any>, hyper: Record<string, unknown>): Record<string, unknown> {
+  const omitted = new Set<string>(definition.notInTorch ?? []);
+  for (const key of omitted) {
+    if (JSON.stringify(hyper[key]) !== JSON.stringify((definition.defaults as Record<string, unknown>)[key])) {
+      throw new Error(`webgpu-optim: toTorchCheckpoint: torch.optim.${TORCH_CLASSES[definition.name]} has no "${key}"; a checkpoint of a group with ${key} ${JSON.stringify(hyper[key])} would continue without it in PyTorch`);
+    }
+  }
+  return Object.fromEntries(Object.entries(hyper).filter(([k, v]) => typeof v !== 'function' && !omitted.has(k)));
+}
+
+/**
  * The file for `sd` (a state dict from `stateDict()` of an optimizer torch.optim has). 16-bit and
  * 8-bit state (`stateFormat` 'bf16', 'f16', 'q8') is written decoded to f32, as torch.optim keeps
  * it (dequantizeStateDict). The dict is checked first, as a load checks it: a slot of the wrong
@@ -64,7 +78,7 @@ export function toTorchCheckpoint(stored: OptimizerStateDict<any>): Uint8Array {
   });
   let next = 0;
   const paramGroups = groups.map(({ tensors: names, ...hyper }) => ({
-    ...Object.fromEntries(Object.entries(hyper).filter(([, v]) => typeof v !== 'function').map(([k, v]) => [torchKey(k), v])),
+    ...Object.fromEntries(Object.entries(torchHyperparameters(getDefinition(sd.optimizer), hyper)).map(([k, v]) => [torchKey(k), v])),
     params: names.map(() => next++),
     param_names: names,
   }));

@@ -99,12 +99,21 @@ function checkSlots(definition: OptimizerDefinition<any, any>, defaults: Record<
  */
 const BINDING_TYPES: readonly string[] = ['uniform', 'storage', 'read-only-storage'];
 
-/** `passes`: each a PassDeclaration (src/core/passes.ts) with its flags, bindings and create(). */
+/**
+ * `passes`: each a PassDeclaration (src/core/passes.ts) with its flags, bindings and create(); or a
+ * function of the kernel flags returning them, checked on what it returns for the defaults' flags.
+ */
 function checkPasses(d: Record<string, unknown>, fail: Fail): void {
   if (d.passes === undefined) return;
-  if (!Array.isArray(d.passes)) return fail('passes', 'an array of pass declarations', d.passes);
-  d.passes.forEach((pass: unknown, k) => {
-    const field = `passes[${k}]`;
+  let passes: unknown = d.passes;
+  let where = 'passes';
+  if (typeof passes === 'function') {
+    where = 'passes(defines of the defaults)';
+    passes = (passes as (defines: unknown) => unknown)((d.defines as (groups: unknown[]) => unknown)([d.defaults]));
+  }
+  if (!Array.isArray(passes)) return fail(where, 'an array of pass declarations (or a function of the kernel flags returning one)', passes);
+  passes.forEach((pass: unknown, k) => {
+    const field = `${where}[${k}]`;
     if (!isRecord(pass)) return fail(field, 'a pass declaration (src/core/passes.ts)', pass);
     if (typeof pass.name !== 'string') fail(`${field}.name`, 'a string', pass.name);
     if (!isRecord(pass.flags) || !Object.entries(pass.flags).every(([flag, on]) => IDENTIFIER.test(flag) && typeof on === 'boolean')) fail(`${field}.flags`, 'an object of boolean kernel flags', pass.flags);
@@ -130,7 +139,7 @@ export function checkDefinition(definition: unknown, where: string): asserts def
   checkKernel(d, fail);
   const defaults = checkOptions(d, fail);
   for (const field of ['defines', 'slots', 'groupSlots', 'initialValue', 'reference']) expectFunction(d, field, fail);
-  for (const field of ['validate', 'shapedSlots', 'checkTensors']) expectFunction(d, field, fail, true);
+  for (const field of ['validate', 'shapedSlots', 'noQ8State', 'checkTensors']) expectFunction(d, field, fail, true);
   for (const field of ['noLrSchedule', 'tensorSums', 'partialsStore']) {
     if (d[field] !== undefined && typeof d[field] !== 'string') fail(field, 'a string or undefined', d[field]);
   }

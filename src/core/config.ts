@@ -3,7 +3,7 @@
  * groups and kernel flags. Both paths go through here, so they cannot disagree on what the options
  * mean. Resolved groups are frozen: what the API hands back cannot be changed behind its back.
  */
-import type { KernelDefines, OptimizerDefinition } from './definition.js';
+import { declaredPasses, type KernelDefines, type OptimizerDefinition } from './definition.js';
 import type { OptionCheck } from './validate.js';
 import { describeValue } from './describe-value.js';
 
@@ -78,7 +78,8 @@ function validateGroup<H extends object>(definition: OptimizerDefinition<H, any>
  * from the per-tensor sums' chunk table when there is one.
  */
 export function kernelDefines<H extends object>(definition: OptimizerDefinition<H>, groups: readonly H[]): KernelDefines {
-  return Object.assign({ ...definition.defines(groups), MULTI_GROUP: groups.length > 1, LAYERWISE: false }, ...(definition.passes ?? []).map((pass) => pass.flags));
+  const own = definition.defines(groups);
+  return Object.assign({ ...own, MULTI_GROUP: groups.length > 1, LAYERWISE: false }, ...declaredPasses(definition, own).map((pass) => pass.flags));
 }
 
 function checkStructural<H extends object>(definition: OptimizerDefinition<H>, groups: readonly H[]): void {

@@ -64,6 +64,13 @@ export interface StepScalar<H> {
    * operation order, so the one rounding lands on the same float32).
    */
   readonly exact?: (options: H, t: number) => number;
+  /**
+   * On the training-control path, computed from the scalars the step table set (a WGSL expression
+   * over `h`, and its f32 twin) instead of taking a step-table entry of its own: for an optimizer
+   * with more step-dependent scalars than a row holds (AdEMAMix's β₃ₜ from 1 − β₃ₜ). Elsewhere the
+   * host's exact float64 value, rounded once, as for every step scalar.
+   */
+  readonly onDeviceStep?: { readonly wgsl: string; readonly twin: (h: Readonly<Record<string, number>>) => number };
 }
 
 export type ScalarSpec<H> = FixedScalar<H> | StepScalar<H>;
@@ -141,9 +148,15 @@ export interface OptimizerDefinition<H extends object = object, S extends string
   /**
    * What the step does before the element-wise update, in order (src/core/passes.ts): per-tensor
    * sums, factored state, matrix products… Each pass brings its bindings, flags and dispatches; the
-   * engine records whatever is declared here.
+   * engine records whatever is declared here. A function of the kernel flags (the definition's
+   * `defines`) when a structural option chooses them (Adam's `cautious`); `declaredPasses` resolves it.
    */
-  readonly passes?: readonly PassDeclaration[];
+  readonly passes?: readonly PassDeclaration[] | ((defines: KernelDefines) => readonly PassDeclaration[]);
+  /**
+   * Why 8-bit state (stateFormat 'q8') cannot hold this kernel variant's state, when it cannot
+   * (cautious updates: their pass reads the state outside the 8-bit tiles); undefined otherwise.
+   */
+  readonly noQ8State?: (defines: KernelDefines) => string | undefined;
   /**
    * Factored state (Adafactor): slots whose size follows each tensor's shape, kept in one buffer in
    * per-tensor regions (see src/passes/factored.ts), besides the per-element `slots`.
@@ -156,6 +169,12 @@ export interface OptimizerDefinition<H extends object = object, S extends string
    * dimensions), naming the tensor; `what` names the call. Run by the GPU optimizer and the twin.
    */
   readonly checkTensors?: (what: string, tensors: readonly { readonly name: string; readonly shape: readonly number[] }[]) => void;
+  /**
+   * Options this library adds to an optimizer torch.optim also has (Adam's `cautious`): a PyTorch
+   * checkpoint omits them at their defaults and refuses any other value (torch would continue
+   * without them), naming the option.
+   */
+  readonly notInTorch?: readonly (keyof H & string)[];
   /** Options that cannot change once steps were taken (scalar state follows from their history). */
   readonly fixedOnceStarted?: readonly (keyof H & string)[];
   /**
@@ -182,6 +201,15 @@ export interface OptimizerDefinition<H extends object = object, S extends string
 /** Identity that lets TypeScript infer the options and scalar names of a definition. */
 export function defineOptimizer<H extends object, S extends string>(definition: OptimizerDefinition<H, S>): OptimizerDefinition<H, S> {
   return definition;
+}
+
+/**
+ * The passes of a kernel variant: `definition.passes`, or what it returns for these flags (the
+ * definition's own, or a superset of them with the engine's: a `passes` function reads only its own).
+ */
+export function declaredPasses(definition: Pick<OptimizerDefinition<any, any>, 'passes'>, defines: KernelDefines): readonly PassDeclaration[] {
+  const passes = definition.passes;
+  return typeof passes === 'function' ? passes(defines) : (passes ?? []);
 }
 
 export function isStepScalar<H>(spec: ScalarSpec<H>): spec is StepScalar<H> {

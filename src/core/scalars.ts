@@ -24,6 +24,8 @@ export interface ScalarLayout {
   readonly names: readonly string[];
   /** The step-dependent fields, in order: entry k of a step-table row belongs to stepFields[k]. */
   readonly stepFields: readonly string[];
+  /** Step-dependent fields computed on the control path from the others (`onDeviceStep`), in order. */
+  readonly derivedFields: readonly string[];
 }
 
 /** The spec of one field. */
@@ -37,11 +39,15 @@ export function scalarLayout(definition: OptimizerDefinition<any, any>): ScalarL
   let layout = layouts.get(definition);
   if (!layout) {
     const names = Object.keys(definition.scalars);
-    const stepFields = names.filter((name) => isStepScalar(specOf(definition, name)));
+    const isDerived = (name: string) => (specOf(definition, name) as StepScalar<unknown>).onDeviceStep !== undefined;
+    const stepFields = names.filter((name) => isStepScalar(specOf(definition, name)) && !isDerived(name));
+    const derivedFields = names.filter((name) => isStepScalar(specOf(definition, name)) && isDerived(name));
     if (stepFields.length > MAX_STEP_SCALARS) {
       throw new Error(`webgpu-optim: ${definition.name} declares ${stepFields.length} step-dependent scalars; at most ${MAX_STEP_SCALARS}`);
     }
-    layout = { names: [...names, ROUNDING_STEP], stepFields };
+    const divided = derivedFields.find((name) => (specOf(definition, name) as StepScalar<unknown>).combine !== 'replace');
+    if (divided) throw new Error(`webgpu-optim: ${definition.name}: scalar ${divided} is computed on the device step (onDeviceStep), so its combine must be 'replace'`);
+    layout = { names: [...names, ROUNDING_STEP], stepFields, derivedFields };
     layouts.set(definition, layout);
   }
   return layout;
@@ -107,16 +113,20 @@ export function stepEntries<H>(definition: OptimizerDefinition<any, any>, option
 
 /**
  * Combines step-free bases with a step-table entry exactly as the generated WGSL `withDeviceStep`
- * does, in f32 (the CPU twin's side of the control path).
+ * does, in f32, then computes the derived fields (the CPU twin's side of the control path).
  */
 export function applyStepEntries(definition: OptimizerDefinition<any, any>, h: Float32Array, entries: readonly number[]): void {
-  const { names, stepFields } = scalarLayout(definition);
+  const { names, stepFields, derivedFields } = scalarLayout(definition);
   stepFields.forEach((name, k) => {
     const index = names.indexOf(name);
     const spec = specOf(definition, name) as StepScalar<unknown>;
     const entry = fr(entries[k]!);
     h[index] = spec.combine === 'divide' ? fr(h[index]! / entry) : entry;
   });
+  for (const name of derivedFields) {
+    const named = Object.fromEntries(names.map((field, k) => [field, h[k]!]));
+    h[names.indexOf(name)] = fr((specOf(definition, name) as StepScalar<unknown>).onDeviceStep!.twin(named));
+  }
 }
 
 /** The f32 scalars of one group by name, as the CPU twin reads them. */
@@ -128,7 +138,7 @@ export function namedScalars<S extends string>(definition: OptimizerDefinition<a
 
 /** WGSL: `struct Hyper` and `withDeviceStep`, generated from the schema. */
 export function hyperWgsl(definition: OptimizerDefinition<any, any>): string {
-  const { names, stepFields } = scalarLayout(definition);
+  const { names, stepFields, derivedFields } = scalarLayout(definition);
   const fields = names
     .map((name) => `  ${name}: f32, // ${name === ROUNDING_STEP ? 'the host update count mod 2^24 (stochastic rounding)' : specOf(definition, name).doc}`)
     .join('\n');
@@ -139,6 +149,7 @@ export function hyperWgsl(definition: OptimizerDefinition<any, any>): string {
       return spec.combine === 'divide' ? `  h.${name} = h.${name} / s.${components[k]};` : `  h.${name} = s.${components[k]};`;
     })
     .join('\n');
+  const derived = derivedFields.map((name) => `\n  h.${name} = ${(specOf(definition, name) as StepScalar<unknown>).onDeviceStep!.wgsl};`).join('');
   return `// Generated from ${definition.name}'s scalar schema (src/core/scalars.ts).
 struct Hyper {
 ${fields}
@@ -148,7 +159,7 @@ ${fields}
 // step table's entry s, in f32.
 fn withDeviceStep(h0: Hyper, s: vec4<f32>) -> Hyper {
   var h = h0;
-${combine}
+${combine}${derived}
   return h;
 }
 `;

@@ -6,6 +6,7 @@
  * hands the resources of its own bindings (SegmentResources), merged by name.
  */
 import type { BindingSpec, SegmentResources } from '../core/passes.js';
+import { declaredPasses } from '../core/definition.js';
 import * as bindingList from '../core/binding-list.js';
 import { CONTROL_BINDING } from '../control/control-block.js';
 import { stateBindings } from '../state/state-bindings.js';
@@ -34,7 +35,7 @@ export function kernelBindings(variant: KernelVariant): KernelBinding[] {
     ...ENGINE_BINDINGS,
     ...(flags.MULTI_GROUP && !flags.LAYERWISE && !flags.Q8 ? [CHUNK_GROUP] : []),
     ...(flags.GRAD_CONTROL ? [CONTROL_BINDING] : []),
-    ...(definition.passes ?? []).flatMap((pass) => pass.bindings),
+    ...declaredPasses(definition, flags).flatMap((pass) => pass.bindings),
     ...stateBindings(definition.slots(flags), variant.stateFormat, flags.STOCHASTIC === true),
   ];
   return specs.map((spec, binding) => ({ ...spec, binding, dynamic: spec.dynamic === true }));

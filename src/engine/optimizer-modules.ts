@@ -4,6 +4,7 @@
  * hands the update kernel the resources of its own bindings; they are merged here, by name.
  */
 import type { ResolvedConfig } from '../core/config.js';
+import { declaredPasses } from '../core/definition.js';
 import { CHUNK_ELEMENTS, type PackedLayout } from '../core/layout.js';
 import type { SegmentResources, PassState, StepPass, Tile } from '../core/passes.js';
 import { createAccumulator, type Accumulator } from '../control/accumulator.js';
@@ -100,7 +101,7 @@ function createPasses(device: GPUDevice, label: string, params: ParameterSet, ke
     blockwise,
     kernelPipeline: (entryPoint: string, tile?: Tile) => kernel.entryPoint(entryPoint, tile).pipeline,
   };
-  return (definition.passes ?? []).map((pass) => pass.create(context));
+  return declaredPasses(definition, config.defines).map((pass) => pass.create(context));
 }
 
 /** The engine's own resources: the parameters, the gradients the update reads, the group table. */

@@ -20,7 +20,7 @@ import { resolveOptions, type OptimizerCreateOptions, type ResolvedOptions } fro
 import { createFrontState, withFrontView, type FrontView } from '../front/front-state.js';
 import { stateDictMethods } from './state-dict-methods.js';
 import type { KernelVariant } from './kernel-variant.js';
-import type { OptimizerDefinition } from '../core/definition.js';
+import { declaredPasses, type OptimizerDefinition } from '../core/definition.js';
 import { createOptimizerModules } from './optimizer-modules.js';
 import { createStepRecorder } from './step-recorder.js';
 import { createStepCall, type StepOptions } from './step-call.js';
@@ -189,6 +189,6 @@ function checkedVariant(definition: OptimizerDefinition<any, any>, params: Param
   });
   checkStorageBuffers(variant, params.device.limits);
   definition.checkTensors?.(definition.name, params.layout.tensors);
-  for (const pass of definition.passes ?? []) pass.check?.(definition.name, params.layout, params.device.limits);
+  for (const pass of declaredPasses(definition, resolved.config.defines)) pass.check?.(definition.name, params.layout, params.device.limits);
   return variant;
 }

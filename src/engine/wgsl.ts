@@ -6,6 +6,7 @@
  * `expAvgStore(i, x)`) in every format.
  */
 import { preprocess } from '../core/wgsl-preprocess.js';
+import { declaredPasses } from '../core/definition.js';
 import { bindingDeclarations, kernelBindings } from './bindings.js';
 import { controlWgsl } from '../control/control-block.js';
 import { hyperWgsl } from '../core/scalars.js';
@@ -27,7 +28,7 @@ export function kernelSource(variant: KernelVariant): string {
   const slots = definition.slots(defines);
   // 8-bit state that a pass's entry points store (LAMB's moments) is quantized there, by tiles.
   const blockwise = format === 'q8' && definition.partialsStore !== undefined;
-  const passes = (definition.passes ?? []).flatMap((pass) => (pass.wgsl ? [pass.wgsl({ blockwise })] : []));
+  const passes = declaredPasses(definition, defines).flatMap((pass) => (pass.wgsl ? [pass.wgsl({ blockwise })] : []));
   const parts = [controlWgsl(), controlSource, hyperWgsl(definition), bindingDeclarations(kernelBindings(variant)), commonSource, ...passes];
   if (format === 'q8') parts.push(q8Source);
   if (slots.some((slot) => slotCodec(slot, format))) parts.push(stateFormatSource);

@@ -63,5 +63,7 @@ export function resolveOptions<H extends object>(definition: OptimizerDefinition
   const { training, rest } = resolveTraining(otherOptions);
   checkScheduleAllowed(definition, training.schedule);
   const config = resolveConfig(definition, tensorNames, rest);
+  const noQ8 = stateFormat === 'q8' ? definition.noQ8State?.(config.defines) : undefined;
+  if (noQ8 !== undefined) throw new Error(`webgpu-optim: ${caller}: stateFormat "q8": ${noQ8}`);
   return { config, training, stateFormat, quantization, roundingSeed, stepsInFlight };
 }

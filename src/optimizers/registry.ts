@@ -7,6 +7,7 @@
  */
 import { adadelta } from './adadelta/definition.js';
 import { adafactor } from './adafactor/definition.js';
+import { ademamix } from './ademamix/definition.js';
 import { adagrad } from './adagrad/definition.js';
 import { adam, adamw } from './adam/definition.js';
 import { adamax } from './adamax/definition.js';
@@ -39,6 +40,7 @@ export const registry = {
   lamb,
   lars,
   adafactor,
+  ademamix,
 } as const;
 
 /** The names of the built-in optimizers (those added by `registerOptimizer` are not among them). */

@@ -130,6 +130,13 @@ describe('safetensors layer', () => {
 });
 
 describe('optimizer checkpoint layer (fromTorchCheckpoint)', () => {
+  test("options torch.optim's class lacks: left out at their defaults, a group with another value refused, naming it", () => {
+    const plain = trained('adam', 2);
+    const file = toTorchCheckpoint(plain.stateDict());
+    expect(JSON.parse(decodeSafetensors(file).metadata!.param_groups!)[0]).not.toHaveProperty('cautious');
+    const cautious = trained('adam', 2, { cautious: true });
+    expect(refusal(() => toTorchCheckpoint(cautious.stateDict()))).toMatch(/toTorchCheckpoint: torch.optim.Adam has no "cautious"; a checkpoint of a group with cautious true would continue without it/);
+  });
   test('a valid file loads exactly: every slot, the step, the hyperparameters', () => {
     const source = trained('adam', 3);
     const sd = source.stateDict();

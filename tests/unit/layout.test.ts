@@ -75,8 +75,8 @@ describe('shader preprocessing', () => {
     expect(() => preprocess(src, {})).toThrow(/flag X has no value/);
   });
   test('variants bind only the state they use', () => {
-    const plain = kernelSource(variant(adam, { AMSGRAD: false, MAXIMIZE: false, DECOUPLED: false, MULTI_GROUP: false, GRAD_CONTROL: false, LAYERWISE: false, Q8: false }));
-    const ams = kernelSource(variant(adam, { AMSGRAD: true, MAXIMIZE: true, DECOUPLED: true, MULTI_GROUP: true, GRAD_CONTROL: true, LAYERWISE: false, Q8: false }));
+    const plain = kernelSource(variant(adam, { AMSGRAD: false, MAXIMIZE: false, DECOUPLED: false, CAUTIOUS: false, MULTI_GROUP: false, GRAD_CONTROL: false, LAYERWISE: false, Q8: false }));
+    const ams = kernelSource(variant(adam, { AMSGRAD: true, MAXIMIZE: true, DECOUPLED: true, CAUTIOUS: false, MULTI_GROUP: true, GRAD_CONTROL: true, LAYERWISE: false, Q8: false }));
     expect(plain).not.toMatch(/maxExpAvgSq|chunkGroup\[|var<storage, read> control|#/);
     expect(ams).toMatch(/@binding\(7\) var<storage, read_write> maxExpAvgSq/);
     expect(ams).not.toMatch(/chunkTensor|tensorScratch|tensorPartials/);
@@ -87,7 +87,7 @@ describe('shader preprocessing', () => {
     expect(ams).toMatch(/h.negStepSize = h.negStepSize \/ s.x;\n  h.bc2Sqrt = s.y;/);
   });
   test("an 8-bit kernel keeps one private value per vec4 of a lane, as many as the pipeline's tile holds", () => {
-    const defines = { AMSGRAD: false, MAXIMIZE: false, DECOUPLED: false, MULTI_GROUP: false, GRAD_CONTROL: false, LAYERWISE: false, STOCHASTIC: false, ...stateFormatDefines('q8') };
+    const defines = { AMSGRAD: false, MAXIMIZE: false, DECOUPLED: false, CAUTIOUS: false, MULTI_GROUP: false, GRAD_CONTROL: false, LAYERWISE: false, STOCHASTIC: false, ...stateFormatDefines('q8') };
     const two = kernelSource(variant(adam, defines, 2));
     expect(two).toMatch(/const LANE_VECTORS = 2u;/);
     expect(two).toMatch(/var<private> expAvgSqPending1: vec4<f32>;/);

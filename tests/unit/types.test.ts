@@ -27,6 +27,7 @@ type Exported = {
   lamb: api.LambOptions;
   lars: api.LarsOptions;
   adafactor: api.AdafactorOptions;
+  ademamix: api.AdemamixOptions;
 };
 
 test('each exported options interface is its optimizer\'s options in OptimizerOptionsMap, for every built-in optimizer', () => {

@@ -61,6 +61,20 @@ describe('options', () => {
     expect(() => createReferenceOptimizer('rmsprop', two, { groups: [{ tensors: ['a'], centered: true }] })).toThrow(/"centered" chooses the kernel/);
     expect(() => createReferenceOptimizer('adam', two, { groups: {} as never })).toThrow(/groups must be an array/);
   });
+  test.each(['adam', 'adamw', 'lion'] as const)('%s: cautious is a boolean, the same in every group, fixed, and refuses 8-bit state naming why', (name) => {
+    const two = [{ name: 'a', data: new Float32Array(2) }, { name: 'b', data: new Float32Array(2) }];
+    for (const bad of [1, 'yes', null]) {
+      expect(() => createReferenceOptimizer(name, one(), { cautious: bad as never })).toThrow(new RegExp(`${name}: cautious must be a boolean, got ${bad === 'yes' ? '"yes"' : String(bad)}`));
+    }
+    expect(() => createReferenceOptimizer(name, two, { groups: [{ tensors: ['a'], cautious: true }] })).toThrow(/"cautious" chooses the kernel/);
+    const optimizer = createReferenceOptimizer(name, one(), { cautious: true });
+    expect(() => optimizer.setHyperparameters({ cautious: false })).toThrow(/another kernel variant/);
+    expect(() => createReferenceOptimizer(name, one(), { cautious: true, stateFormat: 'q8' })).toThrow(
+      new RegExp(`^webgpu-optim: createReferenceOptimizer\\('${name}'\\): stateFormat "q8": cautious updates count the agreeing elements in a pass before the update, which reads the state outside the 8-bit tiles; use stateFormat 'f32', 'bf16' or 'f16'$`),
+    );
+    for (const format of ['bf16', 'f16'] as const) expect(() => createReferenceOptimizer(name, one(), { cautious: true, stateFormat: format })).not.toThrow();
+    expect(() => createReferenceOptimizer(name, one(), { stateFormat: 'q8' })).not.toThrow();
+  });
 });
 
 describe('step and hyperparameter changes', () => {

@@ -32,10 +32,12 @@ const RICH_OPTIONS: Partial<Record<OptimizerName, object>> = {
   sgd: { momentum: 0.9, nesterov: true },
   rmsprop: { momentum: 0.9, centered: true },
   adam: { amsgrad: true },
+  // Cautious updates: the per-tensor sums' bindings and entry points, in f32 and over 8-bit state.
+  lion: { cautious: true },
 };
 
 /** One kernel per optimizer's .wgsl (adamw and ema_momentum share adam's and sgd's). */
-const KERNELS: readonly OptimizerName[] = ['sgd', 'adagrad', 'rmsprop', 'adadelta', 'adam', 'adamax', 'nadam', 'radam', 'rprop', 'lion', 'adamw_schedule_free', 'lamb', 'lars', 'adafactor'];
+const KERNELS: readonly OptimizerName[] = ['sgd', 'adagrad', 'rmsprop', 'adadelta', 'adam', 'adamax', 'nadam', 'radam', 'rprop', 'lion', 'adamw_schedule_free', 'lamb', 'lars', 'adafactor', 'ademamix'];
 
 const VARIANTS: readonly Variant[] = [
   // Every kernel in f32 (trivial accessors) and, where it has state, in 8 bits.
@@ -52,6 +54,8 @@ const VARIANTS: readonly Variant[] = [
   { optimizer: 'adam', format: 'f32', groups: 2, gradControl: true },
   { optimizer: 'lamb', format: 'f32', groups: 2, gradControl: true },
   { optimizer: 'lamb', format: 'q8', laneVectors: 4 },
+  // A scalar computed on the device step (AdEMAMix's β₃ₜ from 1 − β₃ₜ): withDeviceStep derives it.
+  { optimizer: 'ademamix', format: 'f32', groups: 2, gradControl: true },
 ];
 
 function variantName(v: Variant): string {
@@ -85,7 +89,7 @@ describe('generated WGSL', () => {
   test('the variant names are distinct and few enough to read', () => {
     const names = VARIANTS.map(variantName);
     expect(new Set(names).size).toBe(names.length);
-    expect(names.length + 4).toBeLessThanOrEqual(40);
+    expect(names.length + 4).toBeLessThanOrEqual(44);
   });
 
   test.each(VARIANTS.map((v) => [variantName(v), v] as const))('%s', async (name, v) => {

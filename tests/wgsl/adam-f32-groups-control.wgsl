@@ -210,15 +210,30 @@ fn expAvgSqStore(i: u32, x: vec4<f32>) { expAvgSq[i] = x; }
 fn maxExpAvgSqLoad(i: u32) -> vec4<f32> { return maxExpAvgSq[i]; }
 fn maxExpAvgSqStore(i: u32, x: vec4<f32>) { maxExpAvgSq[i] = x; }
 // Adam with L2 weight decay (torch.optim.Adam) or decoupled weight decay (torch.optim.AdamW,
-// flag DECOUPLED), and AMSGrad. Recipe: docs/semantics.md § Adam, § AdamW.
+// flag DECOUPLED), AMSGrad, and cautious updates (flag CAUTIOUS). Recipe: docs/semantics.md § Adam,
+// § AdamW, § Cautious updates.
 // `struct Hyper` (the scalars) and the state bindings (two moments, and the AMSGrad maximum) are
 // generated from definition.ts; `main` (shaders/common.wgsl) calls update() per vec4.
 
-fn update(i: u32, h: Hyper, g: vec4<f32>) {
+// The parameter after the decoupled decay and the working gradient d the moments take.
+struct AdamInput {
+  p: vec4<f32>,
+  d: vec4<f32>,
+}
+
+fn adamInput(i: u32, h: Hyper, g: vec4<f32>) -> AdamInput {
 
   let p = param[i];
-  let d = workingGradient(g, p, h.weightDecay);
+  return AdamInput(p, workingGradient(g, p, h.weightDecay));
 
+}
+
+
+
+fn update(i: u32, h: Hyper, g: vec4<f32>) {
+  let x = adamInput(i, h, g);
+  let p = x.p;
+  let d = x.d;
   let m = expAvgLoad(i) * h.beta1 + h.oneMinusBeta1 * d;
   let v = expAvgSqLoad(i) * h.beta2 + (h.oneMinusBeta2 * d) * d;
   expAvgStore(i, m);
@@ -229,5 +244,8 @@ fn update(i: u32, h: Hyper, g: vec4<f32>) {
 
   // sqrt(w) / sqrt(bc2), not sqrt(w / bc2): the latter overflows for |g| ~ 1e20.
   let denom = sqrt(w) / h.bc2Sqrt + h.eps;
-  param[i] = p + (h.negStepSize * m) / denom;
+
+  let u = m;
+
+  param[i] = p + (h.negStepSize * u) / denom;
 }

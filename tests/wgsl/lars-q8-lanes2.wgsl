@@ -232,6 +232,22 @@ fn squaredSum(a: vec4<f32>, valid: vec4<bool>) -> f32 {
   return ((s.x + s.y) + s.z) + s.w;
 }
 
+// Cautious updates: where a·b > 0, decided the same on every device: a and b normal numbers or
+// infinities (a subnormal one counts as 0, as GPUs may flush it on load or on arithmetic), and their
+// product, read from its bits, a positive normal number or +Inf (NaN never agrees).
+fn agreeInSign(a: vec4<f32>, b: vec4<f32>) -> vec4<bool> {
+  let exponent = vec4<u32>(0x7f800000u);
+  let normal = ((bitcast<vec4<u32>>(a) & exponent) != vec4<u32>(0u)) & ((bitcast<vec4<u32>>(b) & exponent) != vec4<u32>(0u));
+  let bits = bitcast<vec4<u32>>(a * b);
+  return normal & (bits >= vec4<u32>(0x00800000u)) & (bits <= exponent);
+}
+
+// How many of the valid elements of one vec4 are `true`, in the same order as squaredSum.
+fn countOf(b: vec4<bool>, valid: vec4<bool>) -> f32 {
+  let s = select(vec4<f32>(0.0), vec4<f32>(1.0), b & valid);
+  return ((s.x + s.y) + s.z) + s.w;
+}
+
 // The sums over vector i's whole tensor (what its partials() added up).
 fn tensorSumsAt(i: u32) -> vec4<f32> {
   return tensorScratch[chunkInfo(i).x];

@@ -97,7 +97,9 @@ fn withDeviceStep(h0: Hyper, s: vec4<f32>) -> Hyper {
 @group(0) @binding(0) var<storage, read> hyper: array<Hyper>;
 @group(0) @binding(1) var<storage, read_write> param: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> grad: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> expAvg: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> chunkTensor: array<vec4<u32>>;
+@group(0) @binding(4) var<storage, read_write> tensorScratch: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read_write> expAvg: array<vec4<f32>>;
 // Shared by every optimizer kernel. src/engine/wgsl.ts assembles one kernel variant as
 //   generated Control structs + control.wgsl + generated `struct Hyper` + generated bindings
 //   + this file + the state slots' generated accessors + the optimizer's .wgsl (which defines
@@ -122,7 +124,8 @@ fn vectorIndex(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
 
 fn groupAt(i: u32) -> u32 {
 
-  return 0u;
+  // Layer-wise kernels read the group from their chunk → tensor table (one binding fewer).
+  return chunkTensor[i / 16u].w;
 
 }
 
@@ -194,14 +197,147 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
   }
 }
 
+// Layer-wise optimizers (LAMB, LARS): the update of an element reads sums over its whole tensor
+// (‖p‖², ‖u‖²), computed inside the packed buffers in the same encoder, without float atomics or
+// a readback. Appended to the kernel of an optimizer whose definition has `tensorSums`:
+//   tensorPartials (here, one dispatch per segment): per 64-element chunk, the sum of the
+//       optimizer's partials() over the chunk's elements, masked past the tensor's end; 16
+//       invocations per chunk and a workgroup tree (GPUs), or tensorPartialsInRegisters: one
+//       invocation per chunk, the same tree in registers, no barriers (CPU adapters such as
+//       SwiftShader, which emulate each barrier invocation by invocation). The same bits either way;
+//   tensorSums (tensor-sums.wgsl, one dispatch): per tensor, the sum of its chunks' partials;
+//   main (common.wgsl): update() reads its tensor's sums through tensorSumsAt().
+// The order of every addition is fixed, and src/passes/tensor-reduction.ts reproduces it on the CPU.
+
+// 4 chunks per workgroup, whatever the update kernel's workgroup size.
+const PARTIALS_WORKGROUP = 64u;
+var<workgroup> chunkLanes: array<vec4<f32>, PARTIALS_WORKGROUP>;
+
+// Vector i's chunk: (tensor, scratch entry of the chunk's partial, tensor elements in the chunk, group).
+fn chunkInfo(i: u32) -> vec4<u32> {
+  return chunkTensor[i / 16u];
+}
+
+// Which elements of vector i belong to its tensor (the others are padding).
+fn validLanes(i: u32) -> vec4<bool> {
+  let first = (i % 16u) * 4u;
+  return vec4<u32>(first, first + 1u, first + 2u, first + 3u) < vec4<u32>(chunkInfo(i).z);
+}
+
+// Σ a² over the valid elements of one vec4, in a fixed order: ((x² + y²) + z²) + w².
+fn squaredSum(a: vec4<f32>, valid: vec4<bool>) -> f32 {
+  let s = select(vec4<f32>(0.0), a * a, valid);
+  return ((s.x + s.y) + s.z) + s.w;
+}
+
+// Cautious updates: where a·b > 0, decided the same on every device: a and b normal numbers or
+// infinities (a subnormal one counts as 0, as GPUs may flush it on load or on arithmetic), and their
+// product, read from its bits, a positive normal number or +Inf (NaN never agrees).
+fn agreeInSign(a: vec4<f32>, b: vec4<f32>) -> vec4<bool> {
+  let exponent = vec4<u32>(0x7f800000u);
+  let normal = ((bitcast<vec4<u32>>(a) & exponent) != vec4<u32>(0u)) & ((bitcast<vec4<u32>>(b) & exponent) != vec4<u32>(0u));
+  let bits = bitcast<vec4<u32>>(a * b);
+  return normal & (bits >= vec4<u32>(0x00800000u)) & (bits <= exponent);
+}
+
+// How many of the valid elements of one vec4 are `true`, in the same order as squaredSum.
+fn countOf(b: vec4<bool>, valid: vec4<bool>) -> f32 {
+  let s = select(vec4<f32>(0.0), vec4<f32>(1.0), b & valid);
+  return ((s.x + s.y) + s.z) + s.w;
+}
+
+// The sums over vector i's whole tensor (what its partials() added up).
+fn tensorSumsAt(i: u32) -> vec4<f32> {
+  return tensorScratch[chunkInfo(i).x];
+}
+
+// optax's scale_by_trust_ratio from ‖p‖² and ‖u‖²: coefficient·‖p‖ / (‖u‖ + eps), or 1 when either
+// norm is 0. NaN norms give NaN, as optax does.
+fn trustRatio(sums: vec4<f32>, coefficient: f32, eps: f32) -> f32 {
+  let pn = sqrt(sums.x);
+  let un = sqrt(sums.y);
+  return select((coefficient * pn) / (un + eps), 1.0, pn == 0.0 || un == 0.0);
+}
+
+// The optimizer's partials() of vector i, with its group's scalars and gradient.
+fn vectorPartials(i: u32) -> vec4<f32> {
+  let group = groupAt(i);
+  return partials(i, hyperOf(group), controlledGradient(grad[i], group), validLanes(i));
+}
+
+// A skipped step touches nothing in either entry point (partials() may write state, as LAMB's moments).
+@compute @workgroup_size(PARTIALS_WORKGROUP)
+fn tensorPartials(@builtin(workgroup_id) wid: vec3<u32>,
+                  @builtin(num_workgroups) nwg: vec3<u32>,
+                  @builtin(local_invocation_index) lid: u32) {
+  if (stepSkipped()) {
+    return;
+  }
+  let i = (wid.y * nwg.x + wid.x) * PARTIALS_WORKGROUP + lid;
+  let inside = i < arrayLength(&param);
+  var s = vec4<f32>(0.0);
+  if (inside) {
+    s = vectorPartials(i);
+  }
+  chunkLanes[lid] = s;
+  workgroupBarrier();
+  for (var stride = 8u; stride > 0u; stride = stride / 2u) {
+    if ((lid & 15u) < stride) {
+      chunkLanes[lid] = chunkLanes[lid] + chunkLanes[lid + stride];
+    }
+    workgroupBarrier();
+  }
+  if (inside && (lid & 15u) == 0u) {
+    tensorScratch[chunkInfo(i).y] = chunkLanes[lid];
+  }
+}
+
+@compute @workgroup_size(PARTIALS_WORKGROUP)
+fn tensorPartialsInRegisters(@builtin(workgroup_id) wid: vec3<u32>,
+                             @builtin(num_workgroups) nwg: vec3<u32>,
+                             @builtin(local_invocation_index) lid: u32) {
+  let first = ((wid.y * nwg.x + wid.x) * PARTIALS_WORKGROUP + lid) * 16u;
+  if (stepSkipped() || first >= arrayLength(&param)) {
+    return;
+  }
+  var lanes: array<vec4<f32>, 16>;
+  for (var l = 0u; l < 16u; l++) {
+    lanes[l] = vectorPartials(first + l);
+  }
+  for (var stride = 8u; stride > 0u; stride = stride / 2u) {
+    for (var l = 0u; l < stride; l++) {
+      lanes[l] = lanes[l] + lanes[l + stride];
+    }
+  }
+  tensorScratch[chunkInfo(first).y] = lanes[0];
+}
+
 fn expAvgLoad(i: u32) -> vec4<f32> { return expAvg[i]; }
 fn expAvgStore(i: u32, x: vec4<f32>) { expAvg[i] = x; }
-// Lion (Chen et al. 2023, Algorithm 2). Recipe: docs/semantics.md § Lion. `struct Hyper` and the
-// binding expAvg are generated from definition.ts.
+// Lion (Chen et al. 2023, Algorithm 2), and cautious updates (flag CAUTIOUS). Recipe:
+// docs/semantics.md § Lion, § Cautious updates. `struct Hyper` and the binding expAvg are generated
+// from definition.ts.
+
+
+// Cautious (Liang et al. 2024): the elements whose signed step sign(c) agrees with g
+// (sign(c)·g > 0), counted per tensor before the update, with the tensor's element count.
+fn partials(i: u32, h: Hyper, g: vec4<f32>, valid: vec4<bool>) -> vec4<f32> {
+  let c = expAvgLoad(i) * h.beta1 + h.oneMinusBeta1 * g;
+  return vec4<f32>(countOf(agreeInSign(signOf(c), g), valid), countOf(vec4<bool>(true), valid), 0.0, 0.0);
+}
+
 
 fn update(i: u32, h: Hyper, g: vec4<f32>) {
   let m = expAvgLoad(i);
   let c = m * h.beta1 + h.oneMinusBeta1 * g;
-  param[i] = param[i] * h.decayFactor + h.negLr * signOf(c);
+
+  // sign(c)·mask, the mask elements / (agreeing + 1) where sign(c)·g > 0 and 0 elsewhere (the
+  // authors' c_lion.py: mask * (mask.numel() / (mask.sum() + 1)), which torch takes as the
+  // reciprocal times the number).
+  let sums = tensorSumsAt(i);
+  let scale = (1.0 / (sums.x + 1.0)) * sums.y;
+  let s = signOf(c) * select(vec4<f32>(0.0), vec4<f32>(scale), agreeInSign(signOf(c), g));
+
+  param[i] = param[i] * h.decayFactor + h.negLr * s;
   expAvgStore(i, m * h.beta2 + h.oneMinusBeta2 * g);
 }

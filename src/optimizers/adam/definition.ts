@@ -1,4 +1,5 @@
 import { MOMENT_SLOTS, momentScalars } from '../adam-scalars.js';
+import { cautiousNoQ8, cautiousPasses } from '../cautious.js';
 import { defineOptimizer } from '../../core/definition.js';
 import { is } from '../../core/validate.js';
 import { adamReference } from './reference.js';
@@ -12,17 +13,27 @@ export interface AdamOptions {
   weightDecay: number;
   amsgrad: boolean;
   maximize: boolean;
+  /**
+   * Cautious updates (Liang et al. 2024, C-Optim's c_adamw.py): the step of an element is dropped
+   * where the new first moment disagrees in sign with the gradient (m·g ≤ 0), and the kept ones are
+   * divided by max(kept fraction of the tensor, 1e-3). Weight decay is not masked.
+   */
+  cautious: boolean;
 }
 
 function adamFamily(name: 'adam' | 'adamw', decoupled: boolean) {
   return defineOptimizer<AdamOptions, AdamScalar>({
     name,
     kernel: { name: 'adam', source },
-    defaults: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: decoupled ? 1e-2 : 0, amsgrad: false, maximize: false },
+    defaults: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: decoupled ? 1e-2 : 0, amsgrad: false, maximize: false, cautious: false },
     required: [],
-    structural: ['amsgrad', 'maximize'],
-    checks: { lr: is.nonNegative, betas: is.unitPair, eps: is.nonNegative, weightDecay: is.nonNegative, amsgrad: is.boolean, maximize: is.boolean },
-    defines: (groups) => ({ AMSGRAD: groups[0]!.amsgrad, MAXIMIZE: groups[0]!.maximize, DECOUPLED: decoupled }),
+    structural: ['amsgrad', 'maximize', 'cautious'],
+    tensorSums: 'cautious only: (elements whose m·d > 0, elements) per tensor',
+    passes: cautiousPasses,
+    noQ8State: cautiousNoQ8,
+    notInTorch: ['cautious'],
+    checks: { lr: is.nonNegative, betas: is.unitPair, eps: is.nonNegative, weightDecay: is.nonNegative, amsgrad: is.boolean, maximize: is.boolean, cautious: is.boolean },
+    defines: (groups) => ({ AMSGRAD: groups[0]!.amsgrad, MAXIMIZE: groups[0]!.maximize, DECOUPLED: decoupled, CAUTIOUS: groups[0]!.cautious }),
     slots: (d) => [
       ...MOMENT_SLOTS,
       ...(d.AMSGRAD ? [{ name: 'max_exp_avg_sq', wgsl: 'maxExpAvgSq', squared: true }] : []),

@@ -1,3 +1,4 @@
+import { cautiousNoQ8, cautiousPasses } from '../cautious.js';
 import { defineOptimizer } from '../../core/definition.js';
 import { is } from '../../core/validate.js';
 import { lionReference } from './reference.js';
@@ -8,6 +9,12 @@ export interface LionOptions {
   lr: number;
   betas: readonly [number, number];
   weightDecay: number;
+  /**
+   * Cautious updates (Liang et al. 2024, C-Optim's c_lion.py): the signed step of an element is
+   * dropped where it disagrees in sign with the gradient, and the kept ones are multiplied by
+   * elements / (kept + 1) of the tensor. Weight decay is not masked.
+   */
+  cautious: boolean;
 }
 
 export type LionScalar = 'beta1' | 'oneMinusBeta1' | 'beta2' | 'oneMinusBeta2' | 'negLr' | 'decayFactor';
@@ -22,11 +29,14 @@ export type LionScalar = 'beta1' | 'oneMinusBeta1' | 'beta2' | 'oneMinusBeta2' |
 export const lion = defineOptimizer<LionOptions, LionScalar>({
   name: 'lion',
   kernel: { name: 'lion', source },
-  defaults: { lr: 1e-4, betas: [0.9, 0.99], weightDecay: 0 },
+  defaults: { lr: 1e-4, betas: [0.9, 0.99], weightDecay: 0, cautious: false },
   required: [],
-  structural: [],
-  checks: { lr: is.nonNegative, betas: is.unitPair, weightDecay: is.nonNegative },
-  defines: () => ({ MAXIMIZE: false }),
+  structural: ['cautious'],
+  tensorSums: 'cautious only: (elements whose sign(c)·g > 0, elements) per tensor',
+  passes: cautiousPasses,
+  noQ8State: cautiousNoQ8,
+  checks: { lr: is.nonNegative, betas: is.unitPair, weightDecay: is.nonNegative, cautious: is.boolean },
+  defines: (groups) => ({ MAXIMIZE: false, CAUTIOUS: groups[0]!.cautious }),
   slots: () => [{ name: 'exp_avg', wgsl: 'expAvg' }],
   groupSlots: () => ['exp_avg'],
   initialValue: () => 0,

@@ -8,6 +8,7 @@ import { listOptimizers } from '../../../src/index.js';
 import '../test-optimizers.js';
 import { adadelta } from './adadelta.js';
 import { adafactor } from './adafactor.js';
+import { ademamix } from './ademamix.js';
 import { adagrad } from './adagrad.js';
 import { adam, adamw } from './adam.js';
 import { adamax } from './adamax.js';
@@ -43,6 +44,7 @@ export const RECORDS: { readonly [K in TestOptimizerName]: TestRecord<K> } = {
   lamb,
   lars,
   adafactor,
+  ademamix,
   signum,
   nsgd,
 };

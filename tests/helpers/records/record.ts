@@ -26,7 +26,7 @@ export type ElementTwin = (o: any, p: number, g: number, s: ElementState, t: num
 export type TensorTwin = { tensor: (o: any, p: number[], g: Float32Array, s: Record<string, number[]>, t: number, shape: readonly number[]) => void };
 
 /** The layer-wise optimizers: their twins step whole tensors. */
-export type TensorWise = 'lamb' | 'lars' | 'adafactor' | 'nsgd';
+export type TensorWise = 'lamb' | 'lars' | 'adafactor' | 'nsgd' | 'adam' | 'adamw' | 'lion';
 export type TwinOf<K extends TestOptimizerName> = K extends TensorWise ? TensorTwin : ElementTwin;
 
 /** A convergence run's setting: options, and the batch size (0 = full batch; Rprop is a full-batch method). */
@@ -62,6 +62,8 @@ export type TestRecord<K extends TestOptimizerName> = EpsRow<K> & {
   readonly convergence: { readonly moons: ConvergenceSetting; readonly digits?: ConvergenceSetting };
   /** Why 16-bit and 8-bit state (stateFormat) does not apply, where it does not. */
   readonly f32StateOnly?: string;
+  /** The rows whose kernel 8-bit state cannot hold (createOptimizer refuses stateFormat 'q8' for them), where some are. */
+  readonly noQ8?: (row: OptionRow<K>) => boolean;
 };
 
 /** Identity that checks a record against its optimizer's options. */
