@@ -10,6 +10,8 @@ import { randomArray, rng } from '../helpers/data.js';
 import { MUON_ROWS, muonStep64, newtonSchulz64, type Muon64State } from '../helpers/muon-float64.js';
 import { compare } from '../helpers/allclose.js';
 import { nsMatrixShape } from '../../src/passes/newton-schulz-table.js';
+import { newtonSchulzPass } from '../../src/passes/newton-schulz.js';
+import { computeLayout } from '../../src/core/layout.js';
 import { gatherX, normalize, nsStep, orthogonalizedAt } from '../../src/optimizers/muon/newton-schulz-twin.js';
 
 const SHAPES: readonly (readonly number[])[] = [[1, 40], [40, 1], [16, 16], [7, 33], [33, 7], [130, 70], [4, 3, 2, 2], [1, 1]];
@@ -128,5 +130,24 @@ describe('muon refusals', () => {
     a.step([g]);
     b.step([g]);
     expect(Array.from(a.params[0]!)).not.toEqual(Array.from(b.params[0]!));
+  });
+});
+
+describe('the Newton–Schulz pass refuses, from the shapes alone, a set the device cannot hold', () => {
+  const limits = { maxStorageBufferBindingSize: 2 ** 27, maxBufferSize: 2 ** 28, maxComputeWorkgroupsPerDimension: 65535 };
+  const layoutOf = (shapes: readonly (readonly number[])[]) =>
+    computeLayout(shapes.map((shape, i) => ({ name: `w${i}`, shape, length: shape.reduce((a, b) => a * b, 1) })), limits, 256);
+
+  test('a 4096 × 4096 matrix needs 256 MiB of scratch: over a 128 MiB binding', () => {
+    expect(() => newtonSchulzPass.check!('muon', layoutOf([[4096, 4096]]), limits as GPUSupportedLimits)).toThrow(
+      /muon: the Newton–Schulz pass over 1 matrices needs a 268435460-byte scratch .* over the device's storage binding limit \(134217728\)/,
+    );
+  });
+
+  test('a 2048 × 2048 matrix fits; 20 000 small matrices fit; more tiles than 8² workgroups do not', () => {
+    expect(() => newtonSchulzPass.check!('muon', layoutOf([[2048, 2048]]), limits as GPUSupportedLimits)).not.toThrow();
+    expect(() => newtonSchulzPass.check!('muon', layoutOf(Array.from({ length: 20000 }, () => [3, 5])), limits as GPUSupportedLimits)).not.toThrow();
+    const tight = { ...limits, maxComputeWorkgroupsPerDimension: 8 };
+    expect(() => newtonSchulzPass.check!('muon', layoutOf(Array.from({ length: 65 }, () => [3, 5])), tight as GPUSupportedLimits)).toThrow(/has 65 m × m tiles, over 8² workgroups/);
   });
 });
