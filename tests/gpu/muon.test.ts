@@ -15,7 +15,7 @@ import { PARITY_TOLERANCE } from '../helpers/cases.js';
 import { randomArray, rng } from '../helpers/data.js';
 import { withDevice } from '../helpers/gpu.js';
 import { MUON_ROWS } from '../helpers/muon-float64.js';
-import { expectSplitEqualsWhole, oneEncoderParity, runParity } from '../helpers/parity.js';
+import { expectRestoredTwin, expectSplitEqualsWhole, oneEncoderParity, runParity } from '../helpers/parity.js';
 
 // Not in the built-in registry yet (the registry-driven suites give every optimizer vectors).
 registerOptimizer(muon);
@@ -131,6 +131,22 @@ describe('muon GPU vs twin', () => {
       expect(buffers.filter((b) => !destroyed.has(b)).map((b) => b.label)).toEqual([]);
       expect(buffers.map((b) => b.label)).toEqual(expect.arrayContaining([expect.stringMatching(/muonTable$/), expect.stringMatching(/muonScratch$/), expect.stringMatching(/muonSegment$/)]));
       params.destroy();
+    });
+  });
+
+  test('a state dict (through JSON) restores the momentum: one more step on both gives the same bits', async () => {
+    await withDevice(async (device) => {
+      const tensors = shaped([[33, 7], [4, 3, 2, 2]], 23);
+      const params = createParameterSet(device, tensors);
+      const opt = createOptimizer('muon' as never, params, MUON_ROWS[1] as never);
+      for (let s = 1; s <= 2; s++) {
+        params.writeGrads(tensors.map((t, i) => gradient(s, i, t.data.length)));
+        opt.step();
+      }
+      const sd = await opt.stateDict();
+      expect(Object.keys(sd.state[0]!)).toEqual(['momentum_buffer']);
+      const { restored, copy } = await expectRestoredTwin(device, 'muon', MUON_ROWS[1]!, params, opt, tensors.map((t, i) => gradient(3, i, t.data.length)));
+      for (const x of [opt, restored, params, copy]) x.destroy();
     });
   });
 
