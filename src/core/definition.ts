@@ -165,6 +165,11 @@ export interface OptimizerDefinition<H extends object = object, S extends string
   /** State slots that start as a copy of the parameters (Schedule-Free's z). */
   readonly initialFromParams?: readonly string[];
   /**
+   * Refuses, before anything is made, tensors the optimizer cannot take (Muon: fewer than two
+   * dimensions), naming the tensor; `what` names the call. Run by the GPU optimizer and the twin.
+   */
+  readonly checkTensors?: (what: string, tensors: readonly { readonly name: string; readonly shape: readonly number[] }[]) => void;
+  /**
    * Options this library adds to an optimizer torch.optim also has (Adam's `cautious`): a PyTorch
    * checkpoint omits them at their defaults and refuses any other value (torch would continue
    * without them), naming the option.

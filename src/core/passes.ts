@@ -42,6 +42,8 @@ export interface PassContext {
   readonly layout: PackedLayout;
   /** Group index of each tensor. */
   readonly tensorGroup: readonly number[];
+  /** Each group's resolved options (structural ones, equal in every group, size a pass: Muon's nsSteps). */
+  readonly groups: readonly Readonly<Record<string, unknown>>[];
   /** Invocations per workgroup of the element-wise entry points (the parameter set's). */
   readonly workgroupSize: number;
   /** How the parameter set sums each chunk (a key of CHUNK_REDUCTIONS, src/passes/tensor-reduction.ts). */

@@ -95,6 +95,7 @@ function createPasses(device: GPUDevice, label: string, params: ParameterSet, ke
     label,
     layout: params.layout,
     tensorGroup: config.tensorGroup,
+    groups: config.groups,
     workgroupSize: params.workgroupSize,
     chunkReduction: params.chunkReduction,
     blockwise,

@@ -188,6 +188,7 @@ function checkedVariant(definition: OptimizerDefinition<any, any>, params: Param
     vectorsPerInvocation: params.vectorsPerInvocation,
   });
   checkStorageBuffers(variant, params.device.limits);
+  definition.checkTensors?.(definition.name, params.layout.tensors);
   for (const pass of declaredPasses(definition, resolved.config.defines)) pass.check?.(definition.name, params.layout, params.device.limits);
   return variant;
 }

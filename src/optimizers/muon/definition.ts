@@ -1,0 +1,121 @@
+import { newtonSchulzPass } from '../../passes/newton-schulz.js';
+import { checkMatrices, MAX_NS_STEPS } from '../../passes/newton-schulz-table.js';
+import { defineOptimizer } from '../../core/definition.js';
+import { describeValue } from '../../core/describe-value.js';
+import { is } from '../../core/validate.js';
+import { muonReference } from './reference.js';
+import source from './muon.wgsl?raw';
+
+/** One Newton–Schulz step's coefficients (a, b, c): X ← a·X + (b·A + c·A²)·X, A = XXᵀ. */
+export type NsTriple = readonly [number, number, number];
+
+/** Muon options, named and defaulted as torch.optim.Muon (PyTorch 2.9+) in camelCase. */
+export interface MuonOptions {
+  lr: number;
+  /** Decoupled: θ ← θ·(1 − lr·weightDecay) before the update (the unadjusted lr). */
+  weightDecay: number;
+  /** μ: B ← lerp(B, g, 1 − μ). */
+  momentum: number;
+  /** U = lerp(g, B, μ) (true) or B (false). */
+  nesterov: boolean;
+  /**
+   * (a, b, c) of every Newton–Schulz step, or one triple per step (`nsSteps` of them: the "Polar
+   * Express" schedules).
+   */
+  nsCoefficients: NsTriple | readonly NsTriple[];
+  /** Floor of ‖X‖_F before the iteration: X ← X / max(‖X‖_F, eps). */
+  eps: number;
+  /** Newton–Schulz steps, 1 … 10 (the same in every group: it sets the dispatches). */
+  nsSteps: number;
+  /** The update's scale s: √max(1, rows/cols) ('original') or 0.2·√max(rows, cols) ('match_rms_adamw'). */
+  adjustLrFn: 'original' | 'match_rms_adamw';
+}
+
+type NsIndex = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
+type NsScalar = `ns${NsIndex}${'a' | 'b' | 'c'}`;
+export type MuonScalar = 'decay' | 'negLr' | 'momentum' | 'oneMinusMomentum' | 'eps' | 'matchRmsAdamw' | 'nsSteps' | NsScalar;
+
+/** torch.optim.Muon's coefficients (Keller Jordan's quintic). */
+export const DEFAULT_NS_COEFFICIENTS: NsTriple = [3.4445, -4.775, 2.0315];
+
+const isTriple = (v: unknown): v is NsTriple => Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number');
+
+function checkTriple(optimizer: string, name: string, value: unknown): void {
+  if (!Array.isArray(value) || value.length !== 3) throw new TypeError(`webgpu-optim: ${optimizer}: ${name} must be a triple [a, b, c], got ${describeValue(value)}`);
+  value.forEach((x, k) => is.finite(optimizer, `${name}[${k}]`, x));
+}
+
+/** A triple of finite numbers, or a non-empty array of such triples (one per step). */
+function checkCoefficients(optimizer: string, name: string, value: unknown): void {
+  if (Array.isArray(value) && value.length > 0 && Array.isArray(value[0])) value.forEach((t, k) => checkTriple(optimizer, `${name}[${k}]`, t));
+  else checkTriple(optimizer, name, value);
+}
+
+/** The coefficients of step k (0-based); 0 past the steps taken. */
+export function nsCoefficientsAt(o: MuonOptions, k: number): NsTriple {
+  if (k >= o.nsSteps) return [0, 0, 0];
+  return isTriple(o.nsCoefficients) ? o.nsCoefficients : (o.nsCoefficients as readonly NsTriple[])[k]!;
+}
+
+function coefficientScalars() {
+  const entries: [string, { doc: string; value: (o: MuonOptions) => number }][] = [];
+  for (let k = 0; k < MAX_NS_STEPS; k++) {
+    (['a', 'b', 'c'] as const).forEach((letter, j) => entries.push([`ns${k}${letter}`, { doc: `f(${letter}) of Newton–Schulz step ${k + 1} (0 past nsSteps)`, value: (o) => nsCoefficientsAt(o, k)[j]! }]));
+  }
+  return Object.fromEntries(entries) as Record<NsScalar, { doc: string; value: (o: MuonOptions) => number }>;
+}
+
+/**
+ * Muon — Jordan et al. 2024, "Muon: An optimizer for hidden layers in neural networks"; Liu et al.
+ * 2025, "Muon is Scalable for LLM Training" — with torch.optim.Muon's recipe (torch/optim/_muon.py):
+ * per matrix `B ← lerp(B, g, 1 − μ)`, `U = nesterov ? lerp(g, B, μ) : B`, `O = NS(U)` (the
+ * Newton–Schulz pass, every matrix of the set together), `θ ← θ·(1 − lr·wd) − lr·s·O`. The
+ * Newton–Schulz arithmetic is f32 (torch's is bf16). State `momentum_buffer`.
+ */
+export const muon = defineOptimizer<MuonOptions, MuonScalar>({
+  name: 'muon',
+  kernel: { name: 'muon', source },
+  defaults: { lr: 1e-3, weightDecay: 0.1, momentum: 0.95, nesterov: true, nsCoefficients: DEFAULT_NS_COEFFICIENTS, eps: 1e-7, nsSteps: 5, adjustLrFn: 'original' },
+  required: [],
+  structural: ['nesterov', 'nsSteps'],
+  passes: [newtonSchulzPass],
+  checks: {
+    lr: is.nonNegative,
+    weightDecay: is.nonNegative,
+    momentum: is.unitInterval,
+    nesterov: is.boolean,
+    nsCoefficients: checkCoefficients,
+    eps: is.nonNegative,
+    nsSteps: (optimizer, name, value) => {
+      if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > MAX_NS_STEPS) {
+        throw new RangeError(`webgpu-optim: ${optimizer}: ${name} must be an integer in [1, ${MAX_NS_STEPS}], got ${describeValue(value)}`);
+      }
+    },
+    adjustLrFn: (optimizer, name, value) => {
+      if (value !== 'original' && value !== 'match_rms_adamw') {
+        throw new RangeError(`webgpu-optim: ${optimizer}: ${name} must be 'original' or 'match_rms_adamw', got ${describeValue(value)}`);
+      }
+    },
+  },
+  validate(o) {
+    if (!isTriple(o.nsCoefficients) && o.nsCoefficients.length !== o.nsSteps) {
+      throw new RangeError(`webgpu-optim: muon: nsCoefficients holds ${o.nsCoefficients.length} triples, nsSteps is ${o.nsSteps}: give one triple, or one per step`);
+    }
+  },
+  checkTensors: checkMatrices,
+  defines: (groups) => ({ NESTEROV: groups[0]!.nesterov, MAXIMIZE: false }),
+  slots: () => [{ name: 'momentum_buffer', wgsl: 'momentumBuffer' }],
+  groupSlots: () => ['momentum_buffer'],
+  initialValue: () => 0,
+  scalars: {
+    decay: { doc: 'f(1 − lr·weight_decay), applied to the old parameter', value: (o) => 1 - o.lr * o.weightDecay },
+    negLr: { doc: 'f(−lr), times each matrix\'s f(s)', value: (o) => -o.lr },
+    momentum: { doc: 'f(μ), the Nesterov lerp weight', value: (o) => o.momentum },
+    oneMinusMomentum: { doc: 'f(1 − μ), the momentum lerp weight', value: (o) => 1 - o.momentum },
+    eps: { doc: 'f(eps), the floor of ‖X‖_F', value: (o) => o.eps },
+    matchRmsAdamw: { doc: "1: s = 0.2·√max(rows, cols) ('match_rms_adamw'); 0: s = √max(1, rows/cols)", value: (o) => (o.adjustLrFn === 'match_rms_adamw' ? 1 : 0) },
+    nsSteps: { doc: 'nsSteps (the pass records that many steps; the twin reads it here)', value: (o) => o.nsSteps },
+    ...coefficientScalars(),
+  },
+  reference: muonReference,
+});

@@ -1,0 +1,50 @@
+// Muon (torch.optim.Muon's recipe), around the Newton–Schulz pass (shaders/newton-schulz.wgsl):
+// muonGather updates the momentum and writes U into X before the pass; update() applies O.
+
+// B ← lerp(B, g, 1 − μ); U = nesterov ? lerp(g, B, μ) : B, written into X (transposed when the
+// matrix has more rows than columns). Run per segment with the update's bindings.
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn muonGather(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  if (stepSkipped()) {
+    return;
+  }
+  let i = vectorIndex(wid, nwg, lid);
+  if (i >= arrayLength(&param)) {
+    return;
+  }
+  let group = groupAt(i);
+  let h = hyperOf(group);
+  let g = controlledGradient(grad[i], group);
+  let b = lerpTorch(momentumBufferLoad(i), g, h.oneMinusMomentum);
+  momentumBufferStore(i, b);
+#if NESTEROV
+  let u = lerpTorch(g, b, h.momentum);
+#else
+  let u = b;
+#endif
+  let first = muonSegment.x + 4u * i;
+  for (var l = 0u; l < 4u; l++) {
+    let t = nsMatrixOfElement(first + l);
+    if (t == NS_NONE) {
+      continue;
+    }
+    let mat = nsMatrix(t);
+    let local = first + l - mat.offset;
+    if (local < mat.rows * mat.cols) {
+      muonScratch[1u + mat.x + nsXIndex(mat, local)] = u[l];
+    }
+  }
+}
+
+// θ ← θ·(1 − lr·wd) + f(−lr·s)·O (padding: O = 0).
+fn update(i: u32, h: Hyper, g: vec4<f32>) {
+  let first = muonSegment.x + 4u * i;
+  var o = vec4<f32>(0.0);
+  var s = vec4<f32>(0.0);
+  for (var l = 0u; l < 4u; l++) {
+    let os = nsOutput(first + l, h.matchRmsAdamw != 0.0);
+    o[l] = os.x;
+    s[l] = os.y;
+  }
+  param[i] = param[i] * h.decay + (h.negLr * s) * o;
+}

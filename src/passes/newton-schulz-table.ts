@@ -1,0 +1,54 @@
+/**
+ * Muon's matrices as the Newton–Schulz pass and the CPU twin both see them: a tensor of shape
+ * [rows, ...rest] is the matrix rows × Π(rest) (convolution kernels flattened after their first
+ * dimension); X is that matrix, transposed when it has more rows than columns, so that X is
+ * m × n with m = min(rows, cols) ≤ n; and the two learning-rate adjustments of torch.optim.Muon.
+ */
+
+/** Steps of the Newton–Schulz iteration an optimizer may ask for (its per-step coefficients are kernel scalars). */
+export const MAX_NS_STEPS = 10;
+
+export interface NsMatrixShape {
+  readonly rows: number;
+  readonly cols: number;
+  /** min(rows, cols): X's rows. */
+  readonly m: number;
+  /** max(rows, cols): X's columns. */
+  readonly n: number;
+  /** X = Gᵀ (rows > cols). */
+  readonly transposed: boolean;
+  /** f(√max(1, rows/cols)): torch's 'original' adjustment (Keller Jordan's). */
+  readonly scaleOriginal: number;
+  /** f(0.2·√max(rows, cols)): torch's 'match_rms_adamw' adjustment (Moonshot's). */
+  readonly scaleMatch: number;
+}
+
+/** The matrix of a tensor of `shape` (≥ 2 dimensions; the caller refuses the others). */
+export function nsMatrixShape(shape: readonly number[]): NsMatrixShape {
+  const rows = shape[0]!;
+  const cols = shape.slice(1).reduce((a, b) => a * b, 1);
+  return {
+    rows,
+    cols,
+    m: Math.min(rows, cols),
+    n: Math.max(rows, cols),
+    transposed: rows > cols,
+    scaleOriginal: Math.fround(Math.sqrt(Math.max(1, rows / cols))),
+    scaleMatch: Math.fround(0.2 * Math.sqrt(Math.max(rows, cols))),
+  };
+}
+
+/**
+ * Refuses, naming the tensor, a tensor Muon cannot take: fewer than two dimensions (biases, gains:
+ * they need another optimizer, as torch.optim.Muon says).
+ */
+export function checkMatrices(what: string, tensors: readonly { readonly name: string; readonly shape: readonly number[] }[]): void {
+  for (const t of tensors) {
+    if (t.shape.length < 2) {
+      throw new RangeError(
+        `webgpu-optim: ${what}: tensor "${t.name}" of shape [${t.shape.join(', ')}] is not a matrix; Muon orthogonalizes tensors of 2 or more ` +
+          `dimensions (more are flattened to [shape[0], rest]); give vectors (biases, gains) to another optimizer`,
+      );
+    }
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * Muon on the GPU (its Newton–Schulz pass, every matrix of the set in the same dispatches) against
+ * its CPU twin: 1 × n, n × 1, square, wide, tall, 33 × 7, 130 × 70, a 4-D convolution kernel and
+ * many small matrices in one set, over the option rows; a zero gradient (the eps clamp); several
+ * steps in one encoder; split bindings; the refusal of a vector. The twin follows the GPU's order
+ * of every sum (tensor element order for ‖X‖², increasing k in each product), so SwiftShader is
+ * expected to match it bit for bit; PARITY_TOLERANCE (rtol 1e-5) leaves room for a GPU compiler's
+ * FMA contraction, which Newton–Schulz (a contraction towards the orthogonal factor) does not
+ * amplify beyond a few ULP over these steps. The largest difference is logged.
+ */
+import { afterAll, describe, expect, test } from 'vitest';
+import { cosineWithWarmup, createOptimizer, createParameterSet, registerOptimizer } from '../../src/index.js';
+import { muon } from '../../src/optimizers/muon/definition.js';
+import { PARITY_TOLERANCE } from '../helpers/cases.js';
+import { randomArray, rng } from '../helpers/data.js';
+import { withDevice } from '../helpers/gpu.js';
+import { MUON_ROWS } from '../helpers/muon-float64.js';
+import { expectRestoredTwin, expectSplitEqualsWhole, oneEncoderParity, runParity } from '../helpers/parity.js';
+
+// Not in the built-in registry yet (the registry-driven suites give every optimizer vectors).
+registerOptimizer(muon);
+
+const SHAPES: readonly (readonly number[])[] = [[1, 200], [200, 1], [16, 16], [7, 33], [33, 7], [130, 70], [4, 3, 2, 2], [1, 1], [17, 18]];
+const shaped = (shapes: readonly (readonly number[])[], seed: number) =>
+  shapes.map((shape, i) => ({ name: `w${i}_${shape.join('x')}`, shape, data: randomArray(shape.reduce((a, b) => a * b, 1), rng(seed + i)) }));
+const gradient = (step: number, i: number, length: number) => (step === 1 && i === 2 ? new Float32Array(length) : randomArray(length, rng(step * 1000 + i)));
+
+const worst = { maxAbs: 0, maxRel: 0 };
+
+describe('muon GPU vs twin', () => {
+  test.each(MUON_ROWS.map((o) => [JSON.stringify(o), o] as const))('%s: every shape in one set, 3 steps (the first gradient of 16 × 16 is 0: U = 0, the eps clamp)', async (_l, options) => {
+    await withDevice(async (device) => {
+      const r = await runParity(device, { name: 'muon', options, tensors: shaped(SHAPES, 7), steps: 3, checkAt: [1, 2, 3], grad: gradient, tolerance: PARITY_TOLERANCE });
+      worst.maxAbs = Math.max(worst.maxAbs, r.maxAbs);
+      worst.maxRel = Math.max(worst.maxRel, r.maxRel);
+      r.gpu.destroy();
+      r.params.destroy();
+      expect(r.failures).toEqual([]);
+    });
+  });
+
+  test('120 small matrices of 35 shapes in one set', async () => {
+    await withDevice(async (device) => {
+      const shapes = Array.from({ length: 120 }, (_, i) => [1 + (i % 7), 1 + ((i * 3) % 5)]);
+      const r = await runParity(device, { name: 'muon', options: { lr: 0.02 }, tensors: shaped(shapes, 3), steps: 2, checkAt: [2], grad: gradient, tolerance: PARITY_TOLERANCE });
+      worst.maxAbs = Math.max(worst.maxAbs, r.maxAbs);
+      r.gpu.destroy();
+      r.params.destroy();
+      expect(r.failures).toEqual([]);
+    });
+  });
+
+  test('three steps recorded into one encoder', async () => {
+    await withDevice(async (device) => {
+      const tensors = shaped([[33, 7], [5, 40], [6, 6]], 11);
+      const grads = [1, 2, 3].map((s) => tensors.map((t, i) => gradient(s, i, t.data.length)));
+      const { failures, gpu, params } = await oneEncoderParity(device, 'muon', MUON_ROWS[1]!, tensors, grads);
+      gpu.destroy();
+      params.destroy();
+      expect(failures).toEqual([]);
+    });
+  });
+
+  test('split bindings and 2-D dispatches equal the whole set and the twin', async () => {
+    await withDevice(async (device) => {
+      await expectSplitEqualsWhole(device, { name: 'muon', options: MUON_ROWS[4]!, tensors: shaped([[130, 70], [40, 120], [9, 9]], 5), steps: 2, checkAt: [2], grad: gradient, tolerance: PARITY_TOLERANCE });
+    });
+  });
+
+  test('training features: two groups (lr, eps, adjustLrFn), clipping, loss scaling with a skipped step, accumulation, a schedule', async () => {
+    await withDevice(async (device) => {
+      const tensors = shaped([[33, 7], [5, 40], [6, 6], [2, 3, 4]], 13);
+      const options = {
+        lr: 0.02,
+        lrSchedule: cosineWithWarmup({ warmupSteps: 2, totalSteps: 10 }),
+        gradClipping: { maxNorm: 1 },
+        lossScaling: { initScale: 4 },
+        accumulation: { steps: 2 },
+        groups: [{ tensors: [tensors[1]!.name, tensors[3]!.name], lr: 0.05, eps: 0.5, adjustLrFn: 'match_rms_adamw' }],
+      };
+      // Step 3 brings an infinite gradient: the loss scaler skips that update.
+      const grad = (step: number, i: number, length: number) => {
+        const g = randomArray(length, rng(step * 100 + i), 4);
+        if (step === 3 && i === 0) g[5] = Infinity;
+        return g;
+      };
+      const r = await runParity(device, { name: 'muon', options, tensors, steps: 8, checkAt: [2, 4, 8], grad, tolerance: PARITY_TOLERANCE });
+      worst.maxAbs = Math.max(worst.maxAbs, r.maxAbs);
+      r.gpu.destroy();
+      r.params.destroy();
+      expect(r.failures).toEqual([]);
+    });
+  });
+
+  test('step() creates no buffer, bind group, pipeline or shader, with or without an encoder; destroy() frees every buffer it made', async () => {
+    await withDevice(async (device) => {
+      const params = createParameterSet(device, shaped([[33, 7], [6, 6]], 17));
+      const buffers: GPUBuffer[] = [];
+      const createBuffer = device.createBuffer;
+      device.createBuffer = (d) => {
+        const b = createBuffer.call(device, d);
+        buffers.push(b);
+        return b;
+      };
+      const opt = createOptimizer('muon' as never, params, { lr: 0.01 } as never);
+      device.createBuffer = createBuffer;
+      const created: string[] = [];
+      const methods = ['createBuffer', 'createBindGroup', 'createBindGroupLayout', 'createPipelineLayout', 'createComputePipeline', 'createShaderModule'] as const;
+      const originals = methods.map((m) => device[m]);
+      methods.forEach((m, k) => {
+        (device as any)[m] = (...args: unknown[]) => {
+          created.push(m);
+          return (originals[k] as (...a: unknown[]) => unknown).apply(device, args);
+        };
+      });
+      try {
+        for (let s = 0; s < 3; s++) opt.step();
+        const encoder = device.createCommandEncoder({ label: 'test:no-create' });
+        for (let s = 0; s < 3; s++) opt.step(encoder);
+        device.queue.submit([encoder.finish()]);
+      } finally {
+        methods.forEach((m, k) => ((device as any)[m] = originals[k]));
+      }
+      expect(created).toEqual([]);
+      const destroyed = new Set<GPUBuffer>();
+      for (const b of buffers) {
+        const destroy = b.destroy;
+        b.destroy = () => (destroyed.add(b), destroy.call(b));
+      }
+      opt.destroy();
+      expect(buffers.filter((b) => !destroyed.has(b)).map((b) => b.label)).toEqual([]);
+      expect(buffers.map((b) => b.label)).toEqual(expect.arrayContaining([expect.stringMatching(/muonTable$/), expect.stringMatching(/muonScratch$/), expect.stringMatching(/muonSegment$/)]));
+      params.destroy();
+    });
+  });
+
+  test('a state dict (through JSON) restores the momentum: one more step on both gives the same bits', async () => {
+    await withDevice(async (device) => {
+      const tensors = shaped([[33, 7], [4, 3, 2, 2]], 23);
+      const params = createParameterSet(device, tensors);
+      const opt = createOptimizer('muon' as never, params, MUON_ROWS[1] as never);
+      for (let s = 1; s <= 2; s++) {
+        params.writeGrads(tensors.map((t, i) => gradient(s, i, t.data.length)));
+        opt.step();
+      }
+      const sd = await opt.stateDict();
+      expect(Object.keys(sd.state[0]!)).toEqual(['momentum_buffer']);
+      const { restored, copy } = await expectRestoredTwin(device, 'muon', MUON_ROWS[1]!, params, opt, tensors.map((t, i) => gradient(3, i, t.data.length)));
+      for (const x of [opt, restored, params, copy]) x.destroy();
+    });
+  });
+
+  test('a vector is refused, naming the tensor, before anything is made', async () => {
+    await withDevice(async (device) => {
+      const params = createParameterSet(device, [{ name: 'w', shape: [3, 2], data: new Float32Array(6) }, { name: 'bias', data: new Float32Array(2) }]);
+      expect(() => createOptimizer('muon' as never, params, {} as never)).toThrow(/tensor "bias" of shape \[2\] is not a matrix/);
+      params.destroy();
+    });
+  });
+});
+
+afterAll(() => {
+  console.log(`muon parity: largest |gpu − twin| = ${worst.maxAbs}, largest relative = ${worst.maxRel}`);
+});
