@@ -44,6 +44,8 @@ export function createStepRecorder(args: { device: GPUDevice; label: string; ker
       );
     },
   });
+  // The mode switches' pipelines (Schedule-Free), made with the optimizer, not at the first switch.
+  const modes = kernel.variant.definition.modes && { eval: kernel.entryPoint('toEval').pipeline, train: kernel.entryPoint('toTrain').pipeline };
   /** A ring slot holding `scalars`, and the bind group of each segment at it. */
   const reserve = (encoder: GPUCommandEncoder, own: boolean, scalars: Float32Array<ArrayBuffer>): KernelBindGroup => {
     const slot = ring.reserve(own ? undefined : encoder);
@@ -71,7 +73,7 @@ export function createStepRecorder(args: { device: GPUDevice; label: string; ker
     recordSwitch(encoder, own, to, scalars) {
       const bindGroup = reserve(encoder, own, scalars);
       const pass = encoder.beginComputePass({ label: `${label}:${to}` });
-      pass.setPipeline(kernel.entryPoint(to === 'eval' ? 'toEval' : 'toTrain').pipeline);
+      pass.setPipeline(modes![to]);
       layout.segments.forEach((segment, s) => {
         pass.setBindGroup(0, ...bindGroup(s));
         pass.dispatchWorkgroups(segment.workgroupsX, segment.workgroupsY);
