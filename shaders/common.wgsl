@@ -25,8 +25,8 @@ fn groupAt(i: u32) -> u32 {
   // Layer-wise kernels read the group from their chunk → tensor table (one binding fewer).
   return chunkTensor[i / 16u].w;
 #elif Q8
-  // So do 8-bit kernels, from their chunk table.
-  return q8Chunks[i / 16u].x;
+  // So do 8-bit kernels, from their chunk table (shaders/q8.wgsl).
+  return q8GroupAt(i);
 #elif MULTI_GROUP
   return chunkGroup[i / 16u];
 #else

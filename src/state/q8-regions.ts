@@ -60,34 +60,86 @@ function regions(layout: PackedLayout, chunks: Q8Chunks): Region[] {
   });
 }
 
+/** Words of a segment table's header: the word of the first absmax, chunks per block, the first piece's word, the pieces. */
+export const Q8_TABLE_HEADER_WORDS = 4;
+/** Chunks per granule: each granule of a segment names the piece that holds its first chunk. */
+export const Q8_GRANULE_CHUNKS = 16;
+/** Words of one piece: first chunk, group, end, base, first run (and padding to 8). */
+export const Q8_PIECE_WORDS = 8;
+
 /**
- * Per chunk (group; 0x80000000 | its index among the segment's chunks with codes << 7 | its
- * elements when quantized, else the word of its first side value in its segment's region; its run
- * in its segment or 0xffffffff; the word of the segment's first absmax, after its codes).
+ * Each segment's table, what the kernel binds as `q8Chunks` (shaders/q8.wgsl reads it): where a
+ * chunk's codes, side values, run and group are. A table per chunk took 16 bytes per 64 elements
+ * (0.25 byte per parameter, an eighth of q8 Adam's state); this one describes *pieces*, the
+ * maximal spans of chunks of one tensor (or of padding) in the segment, and a chunk finds its piece
+ * from its granule's entry (16 chunks) and a short scan: about 4 bytes per 1024 elements.
+ *
+ * Words, segment-relative: header (Q8_TABLE_HEADER_WORDS), then one word per granule (the index of
+ * the piece holding its first chunk), then per piece (Q8_PIECE_WORDS): its first chunk; its group;
+ * the end of its tensor's elements in the segment (its first element for padding); its base,
+ * 0x80000000 | the index of its first chunk among the segment's chunks with codes when quantized,
+ * else the word of its first side value in the segment's region; its first run in the segment, or
+ * 0xffffffff when it has none (side values, padding).
  */
-export function chunkTable(layout: PackedLayout, chunks: Q8Chunks, tensorGroup: readonly number[], segmentRegions: readonly Region[]): Uint32Array<ArrayBuffer> {
-  const table = new Uint32Array(chunks.kind.length * 4);
-  layout.tensors.forEach((t, i) => {
-    for (let c = t.offset / CHUNK_ELEMENTS; c < (t.offset + t.length) / CHUNK_ELEMENTS; c++) table[c * 4] = tensorGroup[i] ?? 0;
-  });
-  layout.segments.forEach((segment, s) => {
-    const region = segmentRegions[s]!;
-    const sideAt = region.codeWords + region.runs;
-    const first = segment.firstElement / CHUNK_ELEMENTS;
-    let codeChunk = 0;
-    for (let c = first; c < first + segment.elementCount / CHUNK_ELEMENTS; c++) {
-      const kind = chunks.kind[c]!;
-      const run = chunks.run[c]!;
-      // Chunks with a run have codes, in order (forEachCodeChunk); padding-only chunks have none.
-      const codes = run < 0 ? 0 : codeChunk++;
-      table[c * 4 + 1] = kind < 0 ? sideAt + (-1 - kind - region.firstSide) * CHUNK_ELEMENTS : (0x80000000 | (codes << 7) | kind) >>> 0;
-      table[c * 4 + 2] = run < 0 ? 0xffffffff : run - region.firstRun;
-      table[c * 4 + 3] = region.codeWords;
-    }
+export function segmentTable(segment: Segment, chunks: Q8Chunks, chunkTensor: Int32Array, tensorGroup: readonly number[], region: Region, blockSize: number): Uint32Array<ArrayBuffer> {
+  const first = segment.firstElement / CHUNK_ELEMENTS;
+  const count = segment.elementCount / CHUNK_ELEMENTS;
+  const granules = Math.ceil(count / Q8_GRANULE_CHUNKS);
+  const pieceStarts: number[] = [];
+  for (let c = 0; c < count; c++) if (c === 0 || chunkTensor[first + c] !== chunkTensor[first + c - 1]) pieceStarts.push(c);
+  const pieceAt = Q8_TABLE_HEADER_WORDS + granules;
+  const table = new Uint32Array(pieceAt + pieceStarts.length * Q8_PIECE_WORDS);
+  table.set([region.codeWords, blockSize / CHUNK_ELEMENTS, pieceAt, pieceStarts.length]);
+  let piece = 0;
+  for (let g = 0; g < granules; g++) {
+    while (piece + 1 < pieceStarts.length && pieceStarts[piece + 1]! <= g * Q8_GRANULE_CHUNKS) piece++;
+    table[Q8_TABLE_HEADER_WORDS + g] = piece;
+  }
+  // Chunks with a run have codes, in order (forEachCodeChunk); padding-only chunks have none.
+  let codeChunk = 0;
+  const sideAt = region.codeWords + region.runs;
+  pieceStarts.forEach((start, p) => {
+    const end = p + 1 < pieceStarts.length ? pieceStarts[p + 1]! : count;
+    const c = first + start;
+    const tensor = chunkTensor[c]!;
+    const kind = chunks.kind[c]!;
+    const run = chunks.run[c]!;
+    const elements = kind < 0 ? (end - start) * CHUNK_ELEMENTS : chunkElements(chunks, c, first + end);
+    const base = kind < 0 ? sideAt + (-1 - kind - region.firstSide) * CHUNK_ELEMENTS : (0x80000000 | codeChunk) >>> 0;
+    table.set([start, tensor < 0 ? 0 : (tensorGroup[tensor] ?? 0), start * CHUNK_ELEMENTS + elements, base, run < 0 ? 0xffffffff : run - region.firstRun], pieceAt + p * Q8_PIECE_WORDS);
+    for (let k = start; k < end; k++) if (chunks.run[first + k]! >= 0) codeChunk++;
   });
   return table;
 }
 
+/** Elements of the chunks [c, end) of one quantized piece (its last chunk may be partly padding). */
+function chunkElements(chunks: Q8Chunks, c: number, end: number): number {
+  let n = 0;
+  for (let k = c; k < end; k++) n += chunks.kind[k]!;
+  return n;
+}
+
+/** Per chunk of the packed layout: its tensor, or −1 for padding. */
+export function chunkTensors(layout: PackedLayout): Int32Array {
+  const owner = new Int32Array(layout.paddedLength / CHUNK_ELEMENTS).fill(-1);
+  layout.tensors.forEach((t, i) => owner.fill(i, t.offset / CHUNK_ELEMENTS, (t.offset + t.length + CHUNK_ELEMENTS - 1) / CHUNK_ELEMENTS));
+  return owner;
+}
+
+/** Every segment's table in one buffer's words, each starting at a storage offset alignment, and their binding ranges. */
+export function chunkTable(layout: PackedLayout, chunks: Q8Chunks, tensorGroup: readonly number[], segmentRegions: readonly Region[], blockSize: number): { words: Uint32Array<ArrayBuffer>; ranges: { offset: number; size: number }[] } {
+  const owner = chunkTensors(layout);
+  const tables = layout.segments.map((segment, s) => segmentTable(segment, chunks, owner, tensorGroup, segmentRegions[s]!, blockSize));
+  const ranges: { offset: number; size: number }[] = [];
+  let at = 0;
+  for (const table of tables) {
+    ranges.push({ offset: at * 4, size: table.byteLength });
+    at += alignUp(table.length, REGION_ALIGN_WORDS);
+  }
+  const words = new Uint32Array(Math.max(at, 4));
+  tables.forEach((table, s) => words.set(table, ranges[s]!.offset / 4));
+  return { words, ranges };
+}
 
 /** A slot buffer's regions, its size, and its words to and from the stored form. */
 export interface Q8BufferLayout {

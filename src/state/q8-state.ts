@@ -32,16 +32,19 @@ function slotBuffer(device: GPUDevice, label: string, words: number): GPUBuffer 
 }
 
 /** The kernel's binding range of a slot over a segment, and of the chunk table. */
-function q8Ranges(layout: PackedLayout, buffers: Record<string, GPUBuffer>, quantized: ReadonlyMap<string, boolean>, words: { range(segment: number): { offset: number; size: number } }, table: GPUBuffer) {
+function q8Ranges(
+  layout: PackedLayout,
+  buffers: Record<string, GPUBuffer>,
+  quantized: ReadonlyMap<string, boolean>,
+  words: { range(segment: number): { offset: number; size: number } },
+  table: { buffer: GPUBuffer; ranges: readonly { offset: number; size: number }[] },
+) {
   return {
     range(slot: string, segment: Segment): GPUBufferBinding {
       if (!quantized.get(slot)) return { buffer: buffers[slot]!, offset: segment.firstElement * 4, size: segment.elementCount * 4 };
       return { buffer: buffers[slot]!, ...words.range(layout.segments.indexOf(segment)) };
     },
-    chunkRange(s: number): GPUBufferBinding {
-      const segment = layout.segments[s]!;
-      return { buffer: table, offset: (segment.firstElement / CHUNK_ELEMENTS) * 16, size: (segment.elementCount / CHUNK_ELEMENTS) * 16 };
-    },
+    chunkRange: (s: number): GPUBufferBinding => ({ buffer: table.buffer, ...table.ranges[s]! }),
   };
 }
 
@@ -61,7 +64,8 @@ export function createQ8StateBuffers(args: {
   const buffers = Object.fromEntries(
     slots.map((slot) => [slot.name, slotBuffer(device, `${label}:${slot.name}${quantized.get(slot.name) ? ':q8' : ''}`, quantized.get(slot.name) ? words.totalWords : layout.paddedLength)]),
   );
-  const table = uploaded(device, `${label}:q8Chunks`, chunkTable(layout, chunks, args.tensorGroup, words.regions), GPUBufferUsage.STORAGE);
+  const tableWords = chunkTable(layout, chunks, args.tensorGroup, words.regions, blockSize);
+  const table = uploaded(device, `${label}:q8Chunks`, tableWords.words, GPUBufferUsage.STORAGE);
   const maps = uploaded(device, `${label}:q8Maps`, mapsUniform(), GPUBufferUsage.UNIFORM);
   const mapOfSlot = new Map(slots.map((slot) => [slot.name, Q8_MAPS[mapOf(slot)]]));
   const emptyPacked = () => ({ codes: new Uint8Array(layout.paddedLength), absmax: new Float32Array(chunks.runs), side: new Float32Array(chunks.sideChunks * CHUNK_ELEMENTS) });
@@ -79,10 +83,11 @@ export function createQ8StateBuffers(args: {
   const write: StateBuffers['write'] = (values) => {
     for (const slot of slots) writeSlot(slot.name, (i) => values(i, slot.name));
   };
-  const { range, chunkRange } = q8Ranges(layout, buffers, quantized, words, table);
+  const { range, chunkRange } = q8Ranges(layout, buffers, quantized, words, { buffer: table, ranges: tableWords.ranges });
   return {
     buffers: Object.freeze(buffers),
     byteLength: Object.values(buffers).reduce((n, b) => n + b.size, 0),
+    allocatedBytes: Object.values(buffers).reduce((n, b) => n + b.size, table.size + maps.size),
     writeInitial(config: ResolvedConfig<any>) {
       write((i, slot) => {
         const value = config.definition.initialValue(slot, config.groups[config.tensorGroup[i]!]);

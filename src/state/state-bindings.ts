@@ -17,10 +17,10 @@ export const slotBinding = (slot: string): string => `slot:${slot}`;
 // buffer: not one of the storage buffers a stage may bind).
 const SEGMENT: BindingSpec = { name: 'segment', declaration: 'var<uniform> segment: vec4<u32>', type: 'uniform' };
 
-// 8-bit state (src/state/q8.ts): per chunk of the segment (group, quantized | its elements or its
-// side index, its run, 0), and the two dynamic maps.
+// 8-bit state (src/state/q8.ts): the segment's table of pieces (src/state/q8-regions.ts,
+// segmentTable), and the two dynamic maps.
 const Q8_BINDINGS: readonly BindingSpec[] = [
-  { name: 'q8Chunks', declaration: 'var<storage, read> q8Chunks: array<vec4<u32>>', type: 'read-only-storage' },
+  { name: 'q8Chunks', declaration: 'var<storage, read> q8Chunks: array<u32>', type: 'read-only-storage' },
   { name: 'q8Maps', declaration: 'var<uniform> q8Maps: array<vec4<f32>, 128>', type: 'uniform' },
 ];
 

@@ -18,6 +18,8 @@ export interface StateBuffers {
   readonly buffers: Readonly<Record<string, GPUBuffer>>;
   /** Bytes of all slot buffers together. */
   readonly byteLength: number;
+  /** Bytes of every buffer the state holds: its slot buffers and its format's tables (q8's chunk table and maps). */
+  readonly allocatedBytes: number;
   /** Every slot at its initial value (per group, e.g. Adagrad's initial accumulator). */
   writeInitial(config: ResolvedConfig<any>): void;
   /** Writes tensor i's slot values (`values(i, slot)`, f32; undefined: 0), rounded to each slot's format. */
@@ -68,6 +70,7 @@ export function createStateBuffers(args: { device: GPUDevice; label: string; lay
   return {
     buffers: Object.freeze(buffers),
     byteLength: Object.values(buffers).reduce((n, b) => n + b.size, 0),
+    allocatedBytes: Object.values(buffers).reduce((n, b) => n + b.size, 0),
     writeInitial(config) {
       write((i, slot) => {
         const value = config.definition.initialValue(slot, config.groups[config.tensorGroup[i]!]);

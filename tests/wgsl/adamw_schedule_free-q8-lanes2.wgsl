@@ -109,7 +109,7 @@ fn withDeviceStep(h0: Hyper, s: vec4<f32>) -> Hyper {
 @group(0) @binding(0) var<storage, read> hyper: array<Hyper>;
 @group(0) @binding(1) var<storage, read_write> param: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> grad: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> q8Chunks: array<vec4<u32>>;
+@group(0) @binding(3) var<storage, read> q8Chunks: array<u32>;
 @group(0) @binding(4) var<uniform> q8Maps: array<vec4<f32>, 128>;
 @group(0) @binding(5) var<storage, read_write> zSeq: array<vec4<f32>>;
 @group(0) @binding(6) var<storage, read_write> expAvgSq: array<u32>;
@@ -138,8 +138,8 @@ fn vectorIndex(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
 
 fn groupAt(i: u32) -> u32 {
 
-  // So do 8-bit kernels, from their chunk table.
-  return q8Chunks[i / 16u].x;
+  // So do 8-bit kernels, from their chunk table (shaders/q8.wgsl).
+  return q8GroupAt(i);
 
 }
 
@@ -250,15 +250,65 @@ var<workgroup> q8MapTable: array<f32, 512>;
 // runs apart): the bits of the run's max |x|.
 var<workgroup> q8RunMax: array<atomic<u32>, max(Q8_SLOTS, 1u) * TILE_CHUNKS>;
 
-// This lane's index in the tile, its chunk-table entry (group, kind, run, the word of the segment's
-// first absmax) and which of its vec4s update() is on.
+// This lane's index in the tile, its chunk's entry (group, kind, run, the word of the segment's
+// first absmax: q8ChunkEntry), whether its chunk starts a run, and which of its vec4s update() is on.
 var<private> q8Lane: u32;
 var<private> q8Entry: vec4<u32>;
+var<private> q8RunStarts: bool;
 var<private> q8K: u32;
 // After the codes are stored (q8-layerwise.wgsl): stores are dropped, loads give the stored values.
 var<private> q8Settled: bool;
 
-// The runs' absmax follow the codes (the table's w: the segment's code words).
+// The segment's table (q8Chunks; src/state/q8-regions.ts, segmentTable, writes it): a header
+// (the word of the first absmax, chunks per block, the first piece's word, the pieces), one word
+// per granule of 16 chunks naming the piece that holds its first chunk, then per piece (a span of
+// chunks of one tensor, or of padding) 8 words: first chunk, group, end of its elements, base
+// (0x80000000 | its first chunk's index among the chunks with codes, or its first side word),
+// first run (0xffffffff: none). A per-chunk table took 0.25 byte per parameter; this one about
+// 0.004, for a scan of at most a granule's pieces per lane.
+const Q8_TABLE_HEADER_WORDS = 4u;
+const Q8_GRANULE_CHUNKS = 16u;
+const Q8_PIECE_WORDS = 8u;
+
+// The word of the piece holding `chunk` (in the segment).
+fn q8PieceOf(chunk: u32) -> u32 {
+  let firstPiece = q8Chunks[2];
+  let pieces = q8Chunks[3];
+  var p = q8Chunks[Q8_TABLE_HEADER_WORDS + chunk / Q8_GRANULE_CHUNKS];
+  while (p + 1u < pieces && q8Chunks[firstPiece + (p + 1u) * Q8_PIECE_WORDS] <= chunk) {
+    p++;
+  }
+  return firstPiece + p * Q8_PIECE_WORDS;
+}
+
+// Element i's group (groupAt in common.wgsl, for the kernels of 8-bit state).
+fn q8GroupAt(i: u32) -> u32 {
+  return q8Chunks[q8PieceOf(i / CHUNK_VECTORS) + 1u];
+}
+
+// A chunk's entry, as a per-chunk table held it: (group; 0x80000000 | its index among the segment's
+// chunks with codes << 7 | elements of its tensor in it when quantized, else the word of its first
+// side value; its run in the segment or 0xffffffff; the word of the segment's first absmax).
+// Also sets q8RunStarts: a run starts at its tensor's first chunk (in the segment) and at every block.
+fn q8ChunkEntry(chunk: u32) -> vec4<u32> {
+  let at = q8PieceOf(chunk);
+  let first = q8Chunks[at];
+  let end = q8Chunks[at + 2u];
+  let base = q8Chunks[at + 3u];
+  let firstRun = q8Chunks[at + 4u];
+  let chunksPerBlock = q8Chunks[1];
+  let start = chunk * 64u;
+  let elements = select(0u, min(64u, end - start), end > start);
+  var kind = base + (chunk - first) * 64u;
+  if ((base & 0x80000000u) != 0u) {
+    kind = 0x80000000u | (((base & 0xffffffu) + chunk - first) << 7u) | elements;
+  }
+  let run = select(firstRun + chunk / chunksPerBlock - first / chunksPerBlock, 0xffffffffu, firstRun == 0xffffffffu);
+  q8RunStarts = chunk == first || chunk % chunksPerBlock == 0u;
+  return vec4<u32>(q8Chunks[at + 1u], kind, run, q8Chunks[0]);
+}
+
+// The runs' absmax follow the codes (the entry's w: the segment's code words).
 fn q8AbsmaxBase() -> u32 {
   return q8Entry.w;
 }
@@ -384,9 +434,9 @@ fn q8LaneInChunk() -> u32 {
 }
 
 // Whether this lane stores its run's absmax: the first lane of the run's first chunk (runs change
-// at tensor starts and block boundaries; the chunk table numbers them).
-fn q8StoresAbsmax(chunk: u32) -> bool {
-  return q8LaneInChunk() == 0u && (chunk == 0u || q8Chunks[chunk - 1u].z != q8Entry.z);
+// at tensor starts and block boundaries: q8ChunkEntry).
+fn q8StoresAbsmax() -> bool {
+  return q8LaneInChunk() == 0u && q8RunStarts;
 }
 
 fn q8UpdateAt(i: u32, k: u32) {
@@ -421,7 +471,7 @@ fn q8TileStart(tile: u32, lid: u32) -> Q8Lane {
   let first = chunk * CHUNK_VECTORS + q8LaneInChunk();
   let live = first < arrayLength(&param);
   if (live) {
-    q8Entry = q8Chunks[chunk];
+    q8Entry = q8ChunkEntry(chunk);
   }
   workgroupBarrier();
   return Q8Lane(chunk, first, live);
@@ -436,7 +486,7 @@ fn q8Settle(lane: Q8Lane) {
   }
   workgroupBarrier();
   if (quantized) {
-    q8StoreCodes(lane.first, q8StoresAbsmax(lane.chunk));
+    q8StoreCodes(lane.first, q8StoresAbsmax());
   }
 }
 
