@@ -65,7 +65,7 @@ export interface Workload {
 export const SWEEP_MODES: readonly string[] = ['fused', 'perTensor', 'fusedWall', 'perTensorWall', 'tfjsWebgpu', 'jaxFlat', 'jaxPerTensor'];
 
 /** Tensor shapes of a small GPT-style transformer (d=256, 4 layers, vocab 8192, context 256). */
-function transformerMix(): number[] {
+export function transformerMix(): number[] {
   const d = 256;
   const sizes = [8192 * d, 256 * d]; // token and position embeddings
   for (let layer = 0; layer < 4; layer++) {

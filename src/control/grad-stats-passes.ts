@@ -18,6 +18,8 @@ export interface StatsPasses {
   record(pass: GPUComputePassEncoder): void;
   /** The bind group that holds the step table changes with it. */
   setTable(table: GPUBuffer): void;
+  /** Bytes of its own buffers (the partial sums). */
+  readonly allocatedBytes: number;
   destroy(): void;
 }
 
@@ -67,6 +69,7 @@ function smallStatsPasses({ device, label, layout, groups, control, source, chun
       pass.setBindGroup(0, bindGroup);
       pass.dispatchWorkgroups(1);
     },
+    allocatedBytes: 0,
     destroy() {},
   };
 }
@@ -140,6 +143,7 @@ function treeStatsPasses(args: StatsArgs): StatsPasses {
       pass.setBindGroup(0, finalizeBindGroup);
       pass.dispatchWorkgroups(1);
     },
+    allocatedBytes: chunkPartials.size + groupPartials.size,
     destroy() {
       chunkPartials.destroy();
       groupPartials.destroy();

@@ -46,6 +46,8 @@ export interface GradientControl {
   read(): Promise<ControlSnapshot>;
   /** Restores the device counts and scaler state (loadStateDict). */
   restore(state: RestoredControl): void;
+  /** Bytes of every buffer it holds: the control block, the probe, the statistics partials, the step table (grown ones included). */
+  readonly allocatedBytes: number;
   destroy(): void;
 }
 
@@ -130,6 +132,9 @@ export function createGradientControl(args: {
       generation++;
       table.reset(state.step, state.calls);
       writeRestoredControl(device, buffer, state);
+    },
+    get allocatedBytes() {
+      return buffer.size + probe.allocatedBytes + passes.allocatedBytes + table.allocatedBytes;
     },
     destroy() {
       buffer.destroy();

@@ -13,6 +13,7 @@ export interface StepProbe {
   readonly busy: boolean;
   /** Copies the counters now; `onWords` gets the {@link PROBE_WORDS} words once the GPU is done. */
   start(onWords: (words: Uint32Array) => void): void;
+  readonly allocatedBytes: number;
   destroy(): void;
 }
 
@@ -40,6 +41,7 @@ export function createStepProbe(device: GPUDevice, label: string, control: GPUBu
         },
       );
     },
+    allocatedBytes: probe.size,
     destroy: () => probe.destroy(),
   };
 }

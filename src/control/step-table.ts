@@ -30,6 +30,8 @@ export interface StepTable {
   refresh(groups: readonly object[]): void;
   /** loadStateDict: the GPU continues from `step`, having executed `calls` updates. */
   reset(step: number, calls: number): void;
+  /** Bytes of its buffers, the retired ones included (recorded commands may still read them: kept until destroy). */
+  readonly allocatedBytes: number;
   destroy(): void;
 }
 
@@ -122,6 +124,9 @@ export function createStepTable(args: {
       lo = step + 1;
       skips = calls - step;
       top = step;
+    },
+    get allocatedBytes() {
+      return [buffer, ...retired].reduce((n, b) => n + b.size, 0);
     },
     destroy() {
       for (const b of [buffer, ...retired]) b.destroy();

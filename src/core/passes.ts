@@ -86,6 +86,8 @@ export interface StepPass {
   /** Work recorded into the encoder after the step's compute pass (the accumulator's clear). */
   recordAfter?(encoder: GPUCommandEncoder): void;
   readonly state?: PassState;
+  /** Bytes of every GPU buffer it holds now (what `Optimizer.allocatedBytes` adds up). */
+  readonly allocatedBytes: number;
   destroy(): void;
 }
 

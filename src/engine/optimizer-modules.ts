@@ -32,6 +32,8 @@ export interface OptimizerModules {
   readonly control: GradientControl | undefined;
   /** The update kernel's binding resources, every module's merged (the scalar ring's `hyper` excepted). */
   readonly resources: SegmentResources;
+  /** Bytes of every buffer the modules hold now: state and its tables, group table, passes, control, accumulator. */
+  readonly allocatedBytes: number;
   destroy(): void;
 }
 
@@ -43,13 +45,16 @@ function controlStep(control: GradientControl): StepPass {
       control.prepare(update);
       control.record(encoder);
     },
+    get allocatedBytes() {
+      return control.allocatedBytes;
+    },
     destroy: () => control.destroy(),
   };
 }
 
 /** Gradient accumulation as a step pass: the sum is cleared once the update has read it. */
 function accumulatorStep(accumulator: Accumulator): StepPass {
-  return { resources: {}, recordAfter: (encoder) => accumulator.clear(encoder), destroy: () => accumulator.destroy() };
+  return { resources: {}, recordAfter: (encoder) => accumulator.clear(encoder), allocatedBytes: accumulator.buffer.size, destroy: () => accumulator.destroy() };
 }
 
 /** The passes' own state, as one: each slot read from and written to the pass that holds it. */
@@ -152,6 +157,9 @@ export function createOptimizerModules(args: {
     accumulator,
     control,
     resources,
+    get allocatedBytes() {
+      return steps.reduce((n, step) => n + step.allocatedBytes, state.allocatedBytes + (chunkTable?.size ?? 0) + (segmentInfo?.allocatedBytes ?? 0));
+    },
     destroy() {
       state.destroy();
       chunkTable?.destroy();

@@ -56,6 +56,15 @@ export interface Optimizer<H extends object = Record<string, unknown>> {
    * on a model of small tensors this equals f32's; `stateStorage` says which tensors, and why.
    */
   readonly stateBytes: number;
+  /**
+   * Bytes of every GPU buffer this optimizer holds now: its state (under 'q8', codes, absmax and
+   * side values) and everything else it made, the q8 chunk table and maps, the group table, the
+   * passes' tables and scratch, the gradient control block and step table, the accumulator and
+   * the scalar ring (the ring and step table grow when more steps are in flight; the buffers they
+   * grew out of are counted until destroy). Not the parameter set, and not the staging buffers a
+   * `stateDict()` or read makes and frees. What the optimizer costs in GPU memory beyond the model.
+   */
+  readonly allocatedBytes: number;
   /** Which tensors' state is stored compactly and which in f32, with a note where q8 saves less than it says. */
   readonly stateStorage: StateStorage;
   /**
@@ -151,6 +160,9 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
     stateBuffers: state.buffers,
     stateFormat,
     stateBytes: state.byteLength + (shapedState?.byteLength ?? 0),
+    get allocatedBytes() {
+      return modules.allocatedBytes + recorder.ring.allocatedBytes;
+    },
     stateStorage: stateStorage(tensors, stateFormat, quantization),
     train: (encoder?: GPUCommandEncoder) => switchMode('train', encoder),
     eval: (encoder?: GPUCommandEncoder) => switchMode('eval', encoder),

@@ -12,6 +12,8 @@ export interface ScalarRing {
   /** Reserves the next slot for a step recorded into `encoder` (undefined: submitted at once). */
   reserve(encoder: GPUCommandEncoder | undefined): { buffer: GPUBuffer; bindGroups: readonly GPUBindGroup[]; offset: number };
   readonly slots: number;
+  /** Bytes of its buffers, the ones it grew out of included (kept until destroy). */
+  readonly allocatedBytes: number;
   destroy(): void;
 }
 
@@ -54,6 +56,9 @@ export function createScalarRing(args: {
       ring.owners[slot] = encoder;
       cursor = (cursor + 1) % ring.owners.length;
       return { bindGroups: ring.bindGroups, offset: slot * slotBytes, buffer: ring.buffer };
+    },
+    get allocatedBytes() {
+      return [ring.buffer, ...retired].reduce((n, b) => n + b.size, 0);
     },
     destroy() {
       for (const buffer of [ring.buffer, ...retired]) buffer.destroy();

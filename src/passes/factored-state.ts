@@ -104,6 +104,7 @@ function createFactoredState(context: PassContext): StepPass {
       pass.setPipeline(rowMeans!);
       pass.dispatchWorkgroups(...batchesGrid);
     },
+    allocatedBytes: buffer.size + table.size,
     destroy() {
       buffer.destroy();
       table.destroy();

@@ -128,6 +128,7 @@ function createNewtonSchulzPass(context: PassContext): StepPass {
         pass.dispatchWorkgroups(1);
       }
     },
+    allocatedBytes: [table, scratch, segmentInfo].reduce((n, b) => n + b.size, 0),
     destroy() {
       for (const buffer of [table, scratch, segmentInfo]) buffer.destroy();
     },

@@ -33,6 +33,8 @@ export interface TensorSums {
   readonly scratch: GPUBufferBinding;
   /** Records the partials (with the kernel's bind group of each segment) and the per-tensor sums. */
   record(pass: GPUComputePassEncoder, partials: GPUComputePipeline, bindGroup: (s: number) => [GPUBindGroup, number[]]): void;
+  /** Bytes of its buffers (tables and scratch). */
+  readonly allocatedBytes: number;
   destroy(): void;
 }
 
@@ -100,6 +102,7 @@ function createTensorSums(args: {
         pass.dispatchWorkgroups(...grid);
       }
     },
+    allocatedBytes: passes.reduce((n, { rows }) => n + rows.size, chunkTensor.size + scratch.size),
     destroy() {
       chunkTensor.destroy();
       for (const { rows } of passes) rows.destroy();
@@ -135,6 +138,7 @@ function createTensorSumsPass(context: PassContext): StepPass {
   return {
     resources: { chunkTensor: (s) => sums.chunkTensorRange(s), tensorScratch: () => sums.scratch },
     record: (pass, bindGroup) => sums.record(pass, partials, bindGroup),
+    allocatedBytes: sums.allocatedBytes,
     destroy: () => sums.destroy(),
   };
 }

@@ -10,6 +10,7 @@ const SEGMENT_INFO_STRIDE = 256;
 
 export interface SegmentInfo {
   readonly resources: SegmentResources;
+  readonly allocatedBytes: number;
   destroy(): void;
 }
 
@@ -20,6 +21,7 @@ export function createSegmentInfo(device: GPUDevice, label: string, layout: Pack
   device.queue.writeBuffer(buffer, 0, words);
   return {
     resources: { segment: (s) => ({ buffer, offset: s * SEGMENT_INFO_STRIDE, size: 16 }) },
+    allocatedBytes: buffer.size,
     destroy: () => buffer.destroy(),
   };
 }

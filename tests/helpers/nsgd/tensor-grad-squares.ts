@@ -47,6 +47,7 @@ function createTensorGradSquares(context: PassContext): StepPass {
         pass.dispatchWorkgroups(workgroups);
       });
     },
+    allocatedBytes: [chunks, tensors, segmentInfo, sums].reduce((n, b) => n + b.size, 0),
     destroy() {
       for (const buffer of [chunks, tensors, segmentInfo, sums]) buffer.destroy();
     },

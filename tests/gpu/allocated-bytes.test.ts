@@ -1,0 +1,84 @@
+/**
+ * `Optimizer.allocatedBytes` counts every GPU buffer the optimizer makes: the test wraps
+ * device.createBuffer while the optimizer is created and steps (the scalar ring and the step table
+ * grow during steps) and compares the sizes of what was made with the figure. And q8 Adam keeps at
+ * most 2.1 bytes per parameter in all on one 16M tensor and on the benchmark's transformer mix.
+ */
+import { describe, expect, test } from 'vitest';
+import { createOptimizer, createParameterSet, type Optimizer } from '../../src/index.js';
+import { namedTensors, randomArray, rng } from '../helpers/data.js';
+import { withDevice } from '../helpers/gpu.js';
+import { transformerMix } from '../../bench/workloads.js';
+
+/** Sizes of the buffers `device.createBuffer` makes while `body` runs. */
+function madeBuffers<T>(device: GPUDevice, body: () => T): { value: T; bytes: number; labels: string[] } {
+  const made: GPUBuffer[] = [];
+  const original = device.createBuffer;
+  (device as { createBuffer: GPUDevice['createBuffer'] }).createBuffer = (descriptor) => {
+    const buffer = original.call(device, descriptor);
+    made.push(buffer);
+    return buffer;
+  };
+  try {
+    const value = body();
+    return { value, bytes: made.reduce((n, b) => n + b.size, 0), labels: made.map((b) => `${b.label} ${b.size}`) };
+  } finally {
+    delete (device as { createBuffer?: unknown }).createBuffer;
+  }
+}
+
+const CASES: readonly { name: string; options: object }[] = [
+  { name: 'adam', options: { stateFormat: 'q8', quantization: { minQuantizedElements: 1000 } } },
+  { name: 'adam', options: { stateFormat: 'q8', gradClipping: { maxNorm: 1 }, lossScaling: { initScale: 64 }, accumulation: { steps: 2 }, groups: [{ tensors: ['t1_100'], lr: 0.01 }] } },
+  { name: 'adam', options: { stateFormat: 'bf16', stochasticRounding: { seed: 3 }, groups: [{ tensors: ['t1_100'], lr: 0.01 }] } },
+  { name: 'adam', options: { cautious: true } },
+  { name: 'lamb', options: { lr: 0.01, stateFormat: 'q8', quantization: { minQuantizedElements: 1000 }, gradClipping: { maxValue: 1 } } },
+  { name: 'lars', options: { lr: 0.1, stateFormat: 'q8', quantization: { blockSize: 4096, minQuantizedElements: 0 } } },
+  { name: 'adafactor', options: {} },
+  { name: 'sgd', options: { lr: 0.1, momentum: 0.9 } },
+];
+
+describe('allocatedBytes: every buffer the optimizer holds', () => {
+  test.each(CASES)('$name $options: the sizes of the buffers made, steps in one encoder (the ring grows) included', async ({ name, options }) => {
+    await withDevice(async (device) => {
+      const tensors = namedTensors([5000, 100, 64 * 48], 5);
+      const params = createParameterSet(device, tensors);
+      const created = madeBuffers(device, () => createOptimizer(name as 'adam', params, { ...options, stepsInFlight: 2 } as object));
+      const opt: Optimizer<any> = created.value;
+      expect(opt.allocatedBytes, created.labels.join(', ')).toBe(created.bytes);
+      expect(opt.allocatedBytes).toBeGreaterThanOrEqual(opt.stateBytes);
+      // Six steps into one unfinished encoder (three updates under accumulation): the scalar ring of 2 slots grows.
+      const stepped = madeBuffers(device, () => {
+        const encoder = device.createCommandEncoder();
+        for (let k = 0; k < 6; k++) {
+          tensors.forEach((t, i) => device.queue.writeBuffer(params.gradBuffer, params.layout.tensors[i]!.offset * 4, Float32Array.from(randomArray(t.data.length, rng(k * 10 + i)))));
+          opt.step(encoder);
+        }
+        device.queue.submit([encoder.finish()]);
+      });
+      expect(stepped.bytes).toBeGreaterThan(0);
+      expect(opt.allocatedBytes, [...created.labels, ...stepped.labels].join(', ')).toBe(created.bytes + stepped.bytes);
+      await device.queue.onSubmittedWorkDone();
+      opt.destroy();
+      params.destroy();
+    });
+  });
+
+  test.each([
+    { label: '1 × 16M', sizes: [1 << 24] },
+    { label: 'transformer d256 L4', sizes: transformerMix() },
+  ])('q8 Adam on $label: at most 2.1 bytes per parameter counting every buffer', async ({ label, sizes }) => {
+    await withDevice(async (device) => {
+      const params = createParameterSet(device, sizes.map((n, i) => ({ name: `t${i}`, data: new Float32Array(n) })));
+      const elements = sizes.reduce((n, s) => n + s, 0);
+      const created = madeBuffers(device, () => [createOptimizer('adam', params, { stateFormat: 'q8' }), createOptimizer('adam', params)] as const);
+      const [q8, f32] = created.value;
+      expect(q8.allocatedBytes + f32.allocatedBytes).toBe(created.bytes);
+      console.log(`Adam on ${label}, bytes per parameter in all (state only): q8 ${(q8.allocatedBytes / elements).toFixed(4)} (${(q8.stateBytes / elements).toFixed(4)}), f32 ${(f32.allocatedBytes / elements).toFixed(4)} (${(f32.stateBytes / elements).toFixed(4)})`);
+      expect(q8.allocatedBytes / elements).toBeLessThanOrEqual(2.1);
+      q8.destroy();
+      f32.destroy();
+      params.destroy();
+    });
+  });
+});
