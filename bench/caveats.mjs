@@ -26,6 +26,20 @@ export function stateFormatNote(mode, ratio, software) {
   return '16-bit step slower than f32 on a software adapter: the packing and unpacking are emulated per lane; on a GPU the smaller state makes the step faster (see the H100 sections).';
 }
 
+/**
+ * A row's bytes per parameter by state format counting every buffer the optimizer holds
+ * (`allocatedBytesPerParam`); a row measured before that figure existed gives its state buffers
+ * only (`stateBytesPerParam`), with `stateOnly` set (the report marks it with STATE_ONLY_NOTE).
+ */
+export function bytesPerParam(row) {
+  if (row.allocatedBytesPerParam) return { bytes: row.allocatedBytesPerParam, stateOnly: false };
+  if (row.stateBytesPerParam) return { bytes: row.stateBytesPerParam, stateOnly: true };
+  return undefined;
+}
+
+export const STATE_ONLY_NOTE =
+  'State buffers only (`Optimizer.stateBytes`): measured before the benchmark counted every buffer (`Optimizer.allocatedBytes`); q8 then also held a chunk table of 0.25 byte per parameter, not counted here.';
+
 /** q8 state that saves little or nothing: the workload's tensors are under the quantization threshold. */
 export function q8BytesNote(q8, f32) {
   if (q8 === undefined || f32 === undefined || q8 <= 0.5 * f32) return undefined;

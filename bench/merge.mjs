@@ -15,13 +15,17 @@ if (full.length === 0) throw new Error('merge: at least one input must be a fini
 const devices = new Set(full.map((f) => JSON.stringify(f.data.meta.adapter)));
 if (devices.size > 1) throw new Error(`merge: the inputs come from different adapters: ${[...devices].join(' / ')}`);
 
+/** Bytes of every buffer per format, merged as the state bytes are (absent when neither part counted them). */
+const allocated = (known, row) =>
+  known.allocatedBytesPerParam || row.allocatedBytesPerParam ? { allocatedBytesPerParam: { ...known.allocatedBytesPerParam, ...row.allocatedBytesPerParam } } : {};
+
 const rows = new Map();
 for (const { data } of files) {
   for (const row of data.rows) {
     const key = `${row.optimizer}\u0000${row.workload}`;
     const known = rows.get(key);
     // Results and state bytes per format: a later part's measurement replaces an earlier one.
-    rows.set(key, known ? { ...known, results: { ...known.results, ...row.results }, stateBytesPerParam: { ...known.stateBytesPerParam, ...row.stateBytesPerParam } } : structuredClone(row));
+    rows.set(key, known ? { ...known, results: { ...known.results, ...row.results }, stateBytesPerParam: { ...known.stateBytesPerParam, ...row.stateBytesPerParam }, ...allocated(known, row) } : structuredClone(row));
   }
 }
 const last = full[full.length - 1].data;

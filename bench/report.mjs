@@ -1,5 +1,5 @@
 // Renders benchmark results: terminal table, Markdown (bench/RESULTS.md) and an HTML report.
-import { cpuNote, fitNote, q8BytesNote, rooflineNote, skippedNotes, stateFormatNote } from './caveats.mjs';
+import { bytesPerParam, cpuNote, fitNote, q8BytesNote, rooflineNote, skippedNotes, STATE_ONLY_NOTE, stateFormatNote } from './caveats.mjs';
 import { createFootnotes } from './footnotes.mjs';
 
 export const MODES = [
@@ -179,7 +179,8 @@ export function targets(results) {
     // Timed on zero gradients, the q8 step skipped its encoding: its ratio is only a lower bound.
     const lowerBound = !seededGradients(results);
     add('Adam q8-state step / f32-state step (GPU time)', q8, ratio(q8.results.fused, q8.results.fusedQ8), 0.75, { atMost: true, lowerBound });
-    add('Adam q8 state, bytes per parameter', q8, q8.stateBytesPerParam?.q8, 2.1, { atMost: true, unit: ' B' });
+    // Every buffer the optimizer holds (rows that counted only the state buffers give no figure).
+    add('Adam q8, bytes per parameter counting every buffer', q8, q8.allocatedBytesPerParam?.q8, 2.1, { atMost: true, unit: ' B' });
   }
   return out;
 }
@@ -237,20 +238,21 @@ function mainTable(results, notes) {
  * largest tensors (small tensors keep f32 state under q8, so the largest workload would hide q8's saving).
  */
 function stateBytesTable(results, notes) {
-  const rows = results.rows.filter((r) => r.stateBytesPerParam && !r.workload.startsWith('sweep'));
+  const rows = results.rows.filter((r) => bytesPerParam(r) && !r.workload.startsWith('sweep'));
   if (rows.length === 0) return [];
-  const formats = ['f32', 'bf16', 'f16', 'q8'].filter((f) => rows.some((r) => r.stateBytesPerParam[f] !== undefined));
+  const formats = ['f32', 'bf16', 'f16', 'q8'].filter((f) => rows.some((r) => bytesPerParam(r).bytes[f] !== undefined));
   const largest = new Map();
   const tensorSize = (r) => r.elements / r.tensors;
   for (const r of rows) if (!largest.has(r.optimizer) || tensorSize(r) > tensorSize(largest.get(r.optimizer))) largest.set(r.optimizer, r);
   const cellOf = (r, f) => {
-    const bytes = r.stateBytesPerParam[f];
+    const counted = bytesPerParam(r);
+    const bytes = counted.bytes[f];
     if (bytes === undefined) return '–';
-    const note = f === 'q8' ? q8BytesNote(bytes, r.stateBytesPerParam.f32) : undefined;
-    return `${bytes.toFixed(2)}${note ? notes.mark(note) : ''}`;
+    const note = f === 'q8' ? q8BytesNote(bytes, counted.bytes.f32) : undefined;
+    return `${bytes.toFixed(2)}${note ? notes.mark(note) : ''}${counted.stateOnly ? notes.mark(STATE_ONLY_NOTE) : ''}`;
   };
   return [
-    'Optimizer state, bytes per parameter (`Optimizer.stateBytes` ÷ parameters, padding included, on the workload with the largest tensors), by `stateFormat`:',
+    'Optimizer memory, bytes per parameter (`Optimizer.allocatedBytes` ÷ parameters: every GPU buffer the optimizer holds, its state and its tables, scratch and control, padding included; on the workload with the largest tensors), by `stateFormat`:',
     '',
     `| optimizer | workload | ${formats.join(' | ')} |`,
     `|---|---|${formats.map(() => '---').join('|')}|`,

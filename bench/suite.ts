@@ -60,6 +60,8 @@ export interface Row {
   bytesPerElement: number;
   /** Bytes of optimizer state per parameter (`Optimizer.stateBytes` ÷ elements), by state format measured. */
   stateBytesPerParam?: Partial<Record<StateFormat, number>>;
+  /** Bytes of every GPU buffer the optimizer holds per parameter (`Optimizer.allocatedBytes` ÷ elements: state, tables, scratch, control), by state format. */
+  allocatedBytesPerParam?: Partial<Record<StateFormat, number>>;
   results: Partial<Record<Mode, Outcome>>;
 }
 
@@ -244,6 +246,7 @@ async function measureStateFormats({ device, timer, cfg, opt, workload, elements
       const o = createOptimizer(opt.name, params, { ...opt.options, stateFormat } as never);
       try {
         row.stateBytesPerParam = { ...row.stateBytesPerParam, [stateFormat]: o.stateBytes / elements };
+        row.allocatedBytesPerParam = { ...row.allocatedBytesPerParam, [stateFormat]: o.allocatedBytes / elements };
         const record = (encoder: GPUCommandEncoder, k: number) => {
           for (let s = 0; s < k; s++) o.step(encoder, { timestampWrites: timer.writes(s, k) });
         };
@@ -271,6 +274,7 @@ async function measureGpu({ device, timer, cfg, opt, workload, elements, attempt
       const o = createOptimizer(opt.name, params, opt.options as never);
       try {
         row.stateBytesPerParam = { ...row.stateBytesPerParam, f32: o.stateBytes / elements };
+        row.allocatedBytesPerParam = { ...row.allocatedBytesPerParam, f32: o.allocatedBytes / elements };
         const record = (encoder: GPUCommandEncoder, k: number) => {
           for (let s = 0; s < k; s++) o.step(encoder, { timestampWrites: timer.writes(s, k) });
         };

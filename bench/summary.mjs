@@ -1,7 +1,7 @@
 // The head of RESULTS.md: one table per adapter (Adam's step time, its share of the copy
 // roofline, each peer's time as a multiple of it, state bytes per parameter) and the headline
 // chart, read from the stored runs. Every ratio in a row comes from one run of one adapter.
-import { cpuNote, otherReadingNote, perTensorPeerNote, q8BytesNote, rooflineNote, torchNote } from './caveats.mjs';
+import { bytesPerParam, cpuNote, otherReadingNote, perTensorPeerNote, q8BytesNote, rooflineNote, STATE_ONLY_NOTE, torchNote } from './caveats.mjs';
 import { createFootnotes } from './footnotes.mjs';
 import { adapterLine, derive, faster, fmt, isSoftware, ok, ratio, sameCard, sig, wallBase } from './report.mjs';
 
@@ -27,14 +27,15 @@ export function mainRun(group) {
 }
 
 /**
- * Adam's state bytes per parameter on a workload, from the newest run that counted them (a size,
- * the same on every adapter: any run may tell it).
+ * Adam's bytes per parameter on a workload (bytesPerParam: every buffer, or the state buffers of runs
+ * that counted only those), from the newest run that counted every buffer, else the newest that
+ * counted the state (a size, the same on every adapter: any run may tell it).
  */
 function stateBytesOf(allRuns, workload) {
-  const counted = allRuns
-    .filter((run) => run.data.rows.some((r) => r.optimizer === 'adam' && r.workload === workload && r.stateBytesPerParam))
-    .sort((a, b) => b.data.meta.date.localeCompare(a.data.meta.date))[0];
-  return counted?.data.rows.find((r) => r.optimizer === 'adam' && r.workload === workload).stateBytesPerParam;
+  const rowOf = (run) => run.data.rows.find((r) => r.optimizer === 'adam' && r.workload === workload && bytesPerParam(r));
+  const newest = (runs) => runs.sort((a, b) => b.data.meta.date.localeCompare(a.data.meta.date))[0];
+  const counted = newest(allRuns.filter((run) => rowOf(run) && !bytesPerParam(rowOf(run)).stateOnly)) ?? newest(allRuns.filter(rowOf));
+  return counted && bytesPerParam(rowOf(counted));
 }
 
 /** The best share of the roofline that another run of the group measured for Adam on a workload. */
@@ -85,15 +86,17 @@ export function summaryTable(group, torchList = [], allRuns = group.runs) {
   const { meta, clock } = run.data;
   const rows = summaryRows(group, torchList, allRuns);
   const hasTorch = rows.some((r) => r.torch !== undefined);
-  const bytes = (b) => {
+  const bytes = (counted) => {
+    const b = counted?.bytes;
     if (!b?.f32) return '–';
     const note = q8BytesNote(b.q8, b.f32);
-    return `${sig(b.f32, 3)}${b.q8 === undefined ? '' : ` / ${sig(b.q8, 3)}${note ? notes.mark(note) : ''}`}`;
+    const stateOnly = counted.stateOnly ? notes.mark(STATE_ONLY_NOTE) : '';
+    return `${sig(b.f32, 3)}${b.q8 === undefined ? '' : ` / ${sig(b.q8, 3)}${note ? notes.mark(note) : ''}`}${stateOnly}`;
   };
   const share = (f, other) => (f === undefined ? '–' : marked(`${(f * 100).toFixed(0)} %`, rooflineNote(f, group.software) ?? otherReadingNote(f, group.software, other)));
   const marked = (text, note) => `${text}${note ? notes.mark(note) : ''}`;
   const peer = (x, peerMs, tensors) => marked(times(x), x >= 1000 ? perTensorPeerNote(peerMs, tensors) : undefined);
-  const header = ['workload', `Adam step, ms (${clock === 'gpu-timestamps' ? 'GPU time' : 'wall clock'})`, '% of copy roofline', 'TF.js webgpu', 'jax-js', ...(hasTorch ? ['PyTorch CUDA'] : []), 'CPU (plain JS)', 'state, B/param (f32 / q8)'];
+  const header = ['workload', `Adam step, ms (${clock === 'gpu-timestamps' ? 'GPU time' : 'wall clock'})`, '% of copy roofline', 'TF.js webgpu', 'jax-js', ...(hasTorch ? ['PyTorch CUDA'] : []), 'CPU (plain JS)', 'state, B/param, every buffer (f32 / q8)'];
   return [
     `### ${group.key}${group.software ? ' (software adapter: CPU-emulated, not GPU speed)' : ''}`,
     '',

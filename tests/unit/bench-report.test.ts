@@ -10,7 +10,7 @@ const adam16M = (results: Record<string, unknown>, q8Bytes?: number) => ({
   tensors: 1,
   bytesPerElement: 28,
   results,
-  ...(q8Bytes === undefined ? {} : { stateBytesPerParam: { f32: 8, q8: q8Bytes } }),
+  ...(q8Bytes === undefined ? {} : { allocatedBytesPerParam: { f32: 8, q8: q8Bytes } }),
 });
 const q8Targets = (rows: unknown[], gradients: string | null = 'seeded') =>
   targets({ rows, gradients }).filter((t: { name: string }) => t.name.includes('q8'));
@@ -20,7 +20,7 @@ describe('benchmark targets', () => {
     const met = q8Targets([adam16M({ fused: timing(0.16), fusedQ8: timing(0.12) }, 2.03)]);
     expect(met.map((t: { name: string }) => t.name)).toEqual([
       'Adam q8-state step / f32-state step (GPU time), 1 × 16M',
-      'Adam q8 state, bytes per parameter, 1 × 16M',
+      'Adam q8, bytes per parameter counting every buffer, 1 × 16M',
     ]);
     expect(met[0].value).toBeCloseTo(0.75, 12);
     expect(met.map(verdict)).toEqual(['met', 'met']);
@@ -33,6 +33,11 @@ describe('benchmark targets', () => {
     expect(under.map(verdict)).toEqual(['– (a lower bound)', 'met']);
     const over = q8Targets([adam16M({ fused: timing(0.1592), fusedQ8: timing(0.1199) }, 2.03)], null);
     expect(over.map(verdict)).toEqual(['missed: at least 0.42 % over the goal', 'met']);
+  });
+
+  test('a row that counted only the state buffers (before allocatedBytes) gives no bytes verdict', () => {
+    const { allocatedBytesPerParam: _counted, ...stateOnly } = { ...adam16M({ fused: timing(0.16), fusedQ8: timing(0.12) }, 2.03), stateBytesPerParam: { f32: 8, q8: 2.03 } };
+    expect(q8Targets([stateOnly]).map(verdict)).toEqual(['met', '–']);
   });
 
   test("a section says what its steps read as gradients, and what zeros mean for its q8 column", () => {
@@ -62,8 +67,8 @@ describe('benchmark targets', () => {
 // a software-adapter run, and PyTorch CUDA on the GPU's card.
 const gpuMeta = (date: string) => ({ date, environment: 'Node (Dawn)', adapter: { vendor: 'nvidia', device: 'nvidia-h100-80gb-hbm3' }, runtime: 'r', cpu: 'c', reps: 3, command: 'npm run bench:node' });
 const softwareMeta = { date: '2026-11-22T00:00:00Z', environment: 'browser (Chromium, SwiftShader)', adapter: { vendor: 'google', architecture: 'swiftshader' }, runtime: 'r', cpu: 'c', reps: 3, command: 'npm run bench' };
-const adamRow = (workload: string, tensors: number, elements: number, results: Record<string, unknown>, stateBytesPerParam?: Record<string, number>) => ({
-  optimizer: 'adam', workload, tensors, elements, bytesPerElement: 28, results, ...(stateBytesPerParam ? { stateBytesPerParam } : {}),
+const adamRow = (workload: string, tensors: number, elements: number, results: Record<string, unknown>, allocatedBytesPerParam?: Record<string, number>) => ({
+  optimizer: 'adam', workload, tensors, elements, bytesPerElement: 28, results, ...(allocatedBytesPerParam ? { allocatedBytesPerParam } : {}),
 });
 const gpuRun = {
   tag: 'gpu-main',
@@ -162,6 +167,13 @@ describe('figures read at a glance', () => {
     expect(noteOf(lines, q8)).toMatch(/under minQuantizedElements \(4096 elements by default/);
     const saved = markdownSection({ meta: gpuMeta('2026-11-27T00:00:00Z'), rows: [adamRow('1 × 16M', 1, 16 << 20, { fused: timing(0.16) }, { f32: 8, q8: 2.03125 })], clock: 'gpu-timestamps' }).split('\n');
     expect(cellsOf(saved, 'adam')[3]).toBe('2.03');
+    expect(saved.find((l) => l.startsWith('Optimizer memory'))).toMatch(/`Optimizer.allocatedBytes` ÷ parameters: every GPU buffer/);
+    // A row from before allocatedBytes: its state buffers only, said so.
+    const old = { ...adamRow('1 × 16M', 1, 16 << 20, { fused: timing(0.16) }), stateBytesPerParam: { f32: 8, q8: 2.03125 } };
+    const oldLines = markdownSection({ meta: gpuMeta('2026-11-27T00:00:00Z'), rows: [old], clock: 'gpu-timestamps' }).split('\n');
+    const oldCell = cellsOf(oldLines, 'adam')[3]!;
+    expect(oldCell).toMatch(/^2\.03[⁰¹²³⁴⁵⁶⁷⁸⁹]+$/);
+    expect(noteOf(oldLines, oldCell)).toMatch(/State buffers only .*chunk table of 0\.25 byte per parameter, not counted/);
   });
 });
 
@@ -183,7 +195,13 @@ describe('the summary at the head of RESULTS.md', () => {
     expect(big.jax).toBeCloseTo(4.2 / 0.2, 12); // the faster layout
     expect(big.torch).toBeCloseTo(0.19 / 0.16, 12); // torch's faster of fused and foreach, against GPU time
     expect(big.cpu).toBeCloseTo(20 / 0.2, 12); // the faster of the loop and the workers
-    expect(big.stateBytes).toEqual({ f32: 8, q8: 2.03125 });
+    expect(big.stateBytes).toEqual({ bytes: { f32: 8, q8: 2.03125 }, stateOnly: false });
+    // A newer run that counted only the state buffers does not replace one that counted every buffer.
+    const stateOnlyRun = { tag: 'newer', data: { ...olderGpuRun.data, meta: gpuMeta('2026-11-28T00:00:00Z'), rows: [{ ...adamRow('1 × 16M', 1, 16 << 20, { fused: timing(0.16) }), stateBytesPerParam: { f32: 8, q8: 2 } }] } };
+    const [withNewer] = summaryRows(gpu, [torch], [...runs, stateOnlyRun]);
+    expect(withNewer.stateBytes).toEqual({ bytes: { f32: 8, q8: 2.03125 }, stateOnly: false });
+    const [onlyOld] = summaryRows(gpu, [torch], [stateOnlyRun]);
+    expect(onlyOld.stateBytes).toEqual({ bytes: { f32: 8, q8: 2 }, stateOnly: true });
     expect(many.otherReading).toMatchObject({ date: '2026-11-27', fraction: 1 });
   });
 
