@@ -51,7 +51,8 @@ export interface Optimizer<H extends object = Record<string, unknown>> {
   readonly stateBuffers: Readonly<Record<string, GPUBuffer>>;
   /**
    * Bytes of optimizer state on the GPU: the state buffers, and Adafactor's factored state (its
-   * `row_var` / `col_var` / `variance`, one buffer in per-tensor regions). Scratch and tables excluded.
+   * `row_var` / `col_var` / `variance`, one buffer in per-tensor regions). Scratch and tables excluded:
+   * `allocatedBytes` counts every buffer.
    * Under stateFormat 'q8', tensors under `minQuantizedElements` (4096 by default) keep f32 state:
    * on a model of small tensors this equals f32's; `stateStorage` says which tensors, and why.
    */
