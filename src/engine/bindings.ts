@@ -28,12 +28,18 @@ export interface KernelBinding extends BindingSpec {
   readonly dynamic: boolean;
 }
 
+/**
+ * Whether the update kernel binds the chunk → group table: with several groups, unless its groups
+ * come from a table of its own (layer-wise kernels' chunkTensor, 8-bit kernels' q8Chunks).
+ */
+export const bindsGroupTable = (flags: KernelVariant['flags']): boolean => flags.MULTI_GROUP === true && !flags.LAYERWISE && !flags.Q8;
+
 /** The bindings of one kernel variant, numbered in order. */
 export function kernelBindings(variant: KernelVariant): KernelBinding[] {
   const { definition, flags } = variant;
   const specs = [
     ...ENGINE_BINDINGS,
-    ...(flags.MULTI_GROUP && !flags.LAYERWISE && !flags.Q8 ? [CHUNK_GROUP] : []),
+    ...(bindsGroupTable(flags) ? [CHUNK_GROUP] : []),
     ...(flags.GRAD_CONTROL ? [CONTROL_BINDING] : []),
     ...declaredPasses(definition, flags).flatMap((pass) => pass.bindings),
     ...stateBindings(definition.slots(flags), variant.stateFormat, flags.STOCHASTIC === true),

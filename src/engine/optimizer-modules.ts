@@ -16,6 +16,7 @@ import { createQ8StateBuffers, type Q8StateBuffers } from '../state/q8-state.js'
 import { createSegmentInfo, type SegmentInfo } from '../state/segment-info.js';
 import { createStateBuffers, type StateBuffers } from '../state/state-buffers.js';
 import { createGroupTable } from './group-table.js';
+import { bindsGroupTable } from './bindings.js';
 import type { ParameterSet } from './parameters.js';
 import type { UpdateKernel } from './update-kernel.js';
 
@@ -132,7 +133,9 @@ export function createOptimizerModules(args: {
   const { layout } = params;
   const { config } = resolved;
   const state = createState(device, label, params, kernel, resolved);
-  const chunkTable = createGroupTable(device, label, layout, config);
+  // Made only where read: by the update kernel, or by the gradient statistics of several groups
+  // (under q8 it would add 0.0625 byte per parameter to a table that already carries the group).
+  const chunkTable = bindsGroupTable(kernel.variant.flags) || training.control ? createGroupTable(device, label, layout, config) : undefined;
   const segmentInfo: SegmentInfo | undefined = resolved.roundingSeed === undefined ? undefined : createSegmentInfo(device, label, layout, resolved.roundingSeed);
   const passes = createPasses(device, label, params, kernel, config, resolved.quantization !== undefined);
   const accumulator = training.accumulationSteps > 1 ? createAccumulator({ device, label, layout, gradBuffer: params.gradBuffer, workgroupSize: params.workgroupSize }) : undefined;

@@ -30,6 +30,7 @@ function madeBuffers<T>(device: GPUDevice, body: () => T): { value: T; bytes: nu
 const CASES: readonly { name: string; options: object }[] = [
   { name: 'adam', options: { stateFormat: 'q8', quantization: { minQuantizedElements: 1000 } } },
   { name: 'adam', options: { stateFormat: 'q8', gradClipping: { maxNorm: 1 }, lossScaling: { initScale: 64 }, accumulation: { steps: 2 }, groups: [{ tensors: ['t1_100'], lr: 0.01 }] } },
+  { name: 'adam', options: { stateFormat: 'q8', quantization: { minQuantizedElements: 1000 }, groups: [{ tensors: ['t1_100'], weightDecay: 0.1 }] } },
   { name: 'adam', options: { stateFormat: 'bf16', stochasticRounding: { seed: 3 }, groups: [{ tensors: ['t1_100'], lr: 0.01 }] } },
   { name: 'adam', options: { cautious: true } },
   { name: 'lamb', options: { lr: 0.01, stateFormat: 'q8', quantization: { minQuantizedElements: 1000 }, gradClipping: { maxValue: 1 } } },
@@ -67,11 +68,15 @@ describe('allocatedBytes: every buffer the optimizer holds', () => {
   test.each([
     { label: '1 × 16M', sizes: [1 << 24] },
     { label: 'transformer d256 L4', sizes: transformerMix() },
-  ])('q8 Adam on $label: at most 2.1 bytes per parameter counting every buffer', async ({ label, sizes }) => {
+  ])('q8 Adam on $label: at most 2.1 bytes per parameter counting every buffer, with a group for the small tensors', async ({ label, sizes }) => {
     await withDevice(async (device) => {
       const params = createParameterSet(device, sizes.map((n, i) => ({ name: `t${i}`, data: new Float32Array(n) })));
       const elements = sizes.reduce((n, s) => n + s, 0);
-      const created = madeBuffers(device, () => [createOptimizer('adam', params, { stateFormat: 'q8' }), createOptimizer('adam', params)] as const);
+      // No weight decay on the vectors, as usual: two groups, and no chunk → group table (q8's table carries the group).
+      const small = sizes.flatMap((n, i) => (n < 4096 ? [`t${i}`] : []));
+      const options = { stateFormat: 'q8', weightDecay: 0.01, ...(small.length ? { groups: [{ tensors: small, weightDecay: 0 }] } : {}) } as const;
+      const created = madeBuffers(device, () => [createOptimizer('adam', params, options), createOptimizer('adam', params)] as const);
+      expect(created.labels.filter((l) => l.includes('chunkGroups'))).toEqual([]);
       const [q8, f32] = created.value;
       expect(q8.allocatedBytes + f32.allocatedBytes).toBe(created.bytes);
       console.log(`Adam on ${label}, bytes per parameter in all (state only): q8 ${(q8.allocatedBytes / elements).toFixed(4)} (${(q8.stateBytes / elements).toFixed(4)}), f32 ${(f32.allocatedBytes / elements).toFixed(4)} (${(f32.stateBytes / elements).toFixed(4)})`);
