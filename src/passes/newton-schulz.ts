@@ -31,9 +31,21 @@ interface NsPlan {
   readonly table: Uint32Array<ArrayBuffer>;
 }
 
+/** A tensor the pass leaves alone (Muon's AdamW tensors, groups of role 'adamw'): no X, no tiles, no chunks. */
+const NOT_A_MATRIX: NsMatrixShape = { rows: 0, cols: 0, m: 0, n: 0, transposed: false, scaleOriginal: 0, scaleMatch: 0 };
+
+/** Whether tensor i is orthogonalized: every tensor, but those of groups of role 'adamw'. */
+type MatrixFilter = (tensorIndex: number) => boolean;
+
+/** The filter of a set whose groups are known (a group's `role`). */
+function matrixFilter(config: { readonly groups: readonly object[]; readonly tensorGroup: readonly number[] } | undefined): MatrixFilter {
+  if (!config) return () => true;
+  return (i) => (config.groups[config.tensorGroup[i] ?? 0] as { role?: unknown } | undefined)?.role !== 'adamw';
+}
+
 /** Sizes, offsets and tables from the shapes alone (no GPU object): `check` and `create` share it. */
-function planOf(layout: PackedLayout, tensorGroup: readonly number[]): NsPlan {
-  const matrices = layout.tensors.map((t) => nsMatrixShape(t.shape));
+function planOf(layout: PackedLayout, tensorGroup: readonly number[], isMatrix: MatrixFilter = () => true): NsPlan {
+  const matrices = layout.tensors.map((t, i) => (isMatrix(i) ? nsMatrixShape(t.shape) : NOT_A_MATRIX));
   let totalX = 0;
   const xOffsets = matrices.map((s) => ((totalX += s.m * s.n), totalX - s.m * s.n));
   let cursor = 1 + 2 * totalX;
@@ -59,20 +71,22 @@ function planOf(layout: PackedLayout, tensorGroup: readonly number[]): NsPlan {
   table.set(square, squareBase * 4);
   table.set(wide, wideBase * 4);
   table.fill(NONE, chunkBase * 4, chunkBase * 4 + chunks);
-  layout.tensors.forEach((t, i) => table.fill(i, chunkBase * 4 + t.offset / 64, chunkBase * 4 + t.offset / 64 + Math.ceil(t.length / 64)));
+  layout.tensors.forEach((t, i) => isMatrix(i) && table.fill(i, chunkBase * 4 + t.offset / 64, chunkBase * 4 + t.offset / 64 + Math.ceil(t.length / 64)));
   return { matrices, scratchFloats: cursor, squareTiles: square.length / 4, wideTiles: wide.length / 4, table };
 }
 
 /** Refuses a set whose scratch, tables or tile grids the device cannot hold, naming the limit. */
-function checkPlan(what: string, layout: PackedLayout, limits: GPUSupportedLimits): void {
+function checkPlan(what: string, layout: PackedLayout, limits: GPUSupportedLimits, config?: { readonly groups: readonly object[]; readonly tensorGroup: readonly number[] }): void {
+  const isMatrix = matrixFilter(config);
   const fail = (detail: string) => {
     throw new RangeError(`webgpu-optim: ${what}: the Newton–Schulz pass over ${layout.tensors.length} matrices ${detail}; split the matrices into several parameter sets`);
   };
-  for (const t of layout.tensors) {
+  for (const [i, t] of layout.tensors.entries()) {
+    if (!isMatrix(i)) continue;
     const s = nsMatrixShape(t.shape);
     if (Math.ceil(s.n / TILE) > MAX_TILES_PER_SIDE) fail(`cannot tile tensor "${t.name}" of shape [${t.shape.join(', ')}] (${s.n} > ${MAX_TILES_PER_SIDE * TILE} rows or columns)`);
   }
-  const plan = planOf(layout, []);
+  const plan = planOf(layout, [], isMatrix);
   const scratchBytes = plan.scratchFloats * 4;
   const binding = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
   if (scratchBytes > binding) fail(`needs a ${scratchBytes}-byte scratch (X twice, XXᵀ and the polynomial of every matrix), over the device's storage binding limit (${binding})`);
@@ -85,7 +99,7 @@ function checkPlan(what: string, layout: PackedLayout, limits: GPUSupportedLimit
 
 function createNewtonSchulzPass(context: PassContext): StepPass {
   const { device, label, layout } = context;
-  const plan = planOf(layout, context.tensorGroup);
+  const plan = planOf(layout, context.tensorGroup, matrixFilter(context));
   const maxDim = device.limits.maxComputeWorkgroupsPerDimension;
   const table = device.createBuffer({ label: `${label}:muonTable`, size: plan.table.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
   device.queue.writeBuffer(table, 0, plan.table);
