@@ -121,6 +121,7 @@ export const muon = defineOptimizer<MuonOptions, MuonScalar>({
   // AdamW's tensors (groups of role 'adamw') need not be matrices.
   checkTensors: (what, tensors, tensorOptions) => checkMatrices(what, tensors.filter((_, i) => tensorOptions[i]?.role !== 'adamw')),
   expandOptions: expandHybrid,
+  noQ8State: () => 'Muon stores its momentum in muonGather, an entry point of the Newton–Schulz pass that runs outside the 8-bit tiles (use bf16 or f16)',
   scheduleLrs: scheduleBothLrs,
   defines: (groups) => ({ NESTEROV: groups[0]!.nesterov, MAXIMIZE: false, HYBRID: groups.some((g) => g.adamw !== undefined) }),
   // With AdamW beside Muon every element has all three slots (the packed slot buffers span the set):
