@@ -20,7 +20,7 @@ const ENGINE_BINDINGS: readonly BindingSpec[] = [
 ];
 
 // Group index of every 64-element chunk (16 vec4) of the segment, when there are several groups and
-// no other table gives it (the per-tensor sums' and 8-bit state's chunk tables carry the group).
+// no other table gives it (the per-tensor sums', 8-bit state's and Muon's chunk tables carry the group).
 const CHUNK_GROUP: BindingSpec = { name: 'chunkGroup', declaration: 'var<storage, read> chunkGroup: array<u32>', type: 'read-only-storage' };
 
 export interface KernelBinding extends BindingSpec {
@@ -33,7 +33,7 @@ export function kernelBindings(variant: KernelVariant): KernelBinding[] {
   const { definition, flags } = variant;
   const specs = [
     ...ENGINE_BINDINGS,
-    ...(flags.MULTI_GROUP && !flags.LAYERWISE && !flags.Q8 ? [CHUNK_GROUP] : []),
+    ...(flags.MULTI_GROUP && !flags.LAYERWISE && !flags.Q8 && !flags.NS_GROUPS ? [CHUNK_GROUP] : []),
     ...(flags.GRAD_CONTROL ? [CONTROL_BINDING] : []),
     ...declaredPasses(definition, flags).flatMap((pass) => pass.bindings),
     ...stateBindings(definition.slots(flags), variant.stateFormat, flags.STOCHASTIC === true),

@@ -71,7 +71,8 @@ function planOf(layout: PackedLayout, tensorGroup: readonly number[], isMatrix: 
   table.set(square, squareBase * 4);
   table.set(wide, wideBase * 4);
   table.fill(NONE, chunkBase * 4, chunkBase * 4 + chunks);
-  layout.tensors.forEach((t, i) => isMatrix(i) && table.fill(i, chunkBase * 4 + t.offset / 64, chunkBase * 4 + t.offset / 64 + Math.ceil(t.length / 64)));
+  // Every tensor's chunks, AdamW's too (their empty matrix gives their group: nsGroupAt).
+  layout.tensors.forEach((t, i) => table.fill(i, chunkBase * 4 + t.offset / 64, chunkBase * 4 + t.offset / 64 + Math.ceil(t.length / 64)));
   return { matrices, scratchFloats: cursor, squareTiles: square.length / 4, wideTiles: wide.length / 4, table };
 }
 
@@ -122,7 +123,7 @@ function createNewtonSchulzPass(context: PassContext): StepPass {
       muonSegment: (s) => ({ buffer: segmentInfo, offset: s * SEGMENT_STRIDE, size: 16 }),
     },
     record(pass, bindGroup) {
-      if (plan.matrices.length === 0) return;
+      if (!plan.matrices.some((s) => s.m > 0)) return;
       pass.setPipeline(pipelines.muonGather!);
       gatherGrids.forEach(([x, y], s) => {
         pass.setBindGroup(0, ...bindGroup(s));
@@ -148,6 +149,20 @@ function createNewtonSchulzPass(context: PassContext): StepPass {
   };
 }
 
+/**
+ * `fn nsGroupAt(i)`: the group of vec4 i of the segment, from the table's chunk → tensor map (the
+ * NS_GROUPS flag: common.wgsl's groupAt reads it, and the kernel binds no chunkGroup table: one
+ * storage buffer fewer, which Muon with AdamW beside it needs to fit the default 8).
+ */
+const GROUP_AT_WGSL = `fn nsGroupAt(i: u32) -> u32 {
+  let t = nsMatrixOfElement(muonSegment.x + 4u * i);
+  if (t == NS_NONE) {
+    return 0u;
+  }
+  return nsMatrix(t).group;
+}
+`;
+
 /** `fn nsCoefficients(h, k)`: step k's (a, b, c) from the scalars ns{k}{a,b,c}. */
 function coefficientsWgsl(): string {
   const cases = Array.from({ length: MAX_NS_STEPS }, (_, k) => `    case ${k}u: { return vec3<f32>(h.ns${k}a, h.ns${k}b, h.ns${k}c); }`).join('\n');
@@ -157,13 +172,13 @@ function coefficientsWgsl(): string {
 /** The Newton–Schulz pass of Muon (a module of its own: src/passes/, shaders/newton-schulz.wgsl). */
 export const newtonSchulzPass: PassDeclaration = {
   name: 'newtonSchulz',
-  flags: {},
+  flags: { NS_GROUPS: true },
   bindings: [
     { name: 'muonTable', declaration: 'var<storage, read> muonTable: array<vec4<u32>>', type: 'read-only-storage' },
     { name: 'muonScratch', declaration: 'var<storage, read_write> muonScratch: array<f32>', type: 'storage' },
     { name: 'muonSegment', declaration: 'var<uniform> muonSegment: vec4<u32>', type: 'uniform' },
   ],
-  wgsl: () => `${source}\n${coefficientsWgsl()}`,
+  wgsl: () => `${source}\n${coefficientsWgsl()}\n${GROUP_AT_WGSL}`,
   check: checkPlan,
   create: createNewtonSchulzPass,
 };

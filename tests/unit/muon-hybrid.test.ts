@@ -93,6 +93,7 @@ describe('muon + adamw (twin)', () => {
     expect(make({ adamw: {}, adamwTensors: 'head' })).toThrow(/adamwTensors must be an array of tensor names/);
     const matrices = params(BY_MUON);
     expect(() => createReferenceOptimizer('muon' as never, matrices, { role: 'adamw' } as never)).toThrow(/role 'adamw' needs the adamw options/);
+    expect(() => createReferenceOptimizer('muon' as never, matrices, { adamw: {}, stateFormat: 'q8' } as never)).toThrow(/stateFormat "q8": Muon stores its momentum in muonGather/);
   });
 
   test("setHyperparameters: AdamW's options change in every group; a change of kernel variant is refused", () => {

@@ -168,7 +168,8 @@ fn vectorIndex(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
 
 fn groupAt(i: u32) -> u32 {
 
-  return 0u;
+  // So does Muon, from its Newton–Schulz table (every tensor, its group; src/passes/newton-schulz.ts).
+  return nsGroupAt(i);
 
 }
 
@@ -470,6 +471,14 @@ fn nsCoefficients(h: Hyper, k: u32) -> vec3<f32> {
     case 9u: { return vec3<f32>(h.ns9a, h.ns9b, h.ns9c); }
     default: { return vec3<f32>(0.0); }
   }
+}
+
+fn nsGroupAt(i: u32) -> u32 {
+  let t = nsMatrixOfElement(muonSegment.x + 4u * i);
+  if (t == NS_NONE) {
+    return 0u;
+  }
+  return nsMatrix(t).group;
 }
 
 fn momentumBufferLoad(i: u32) -> vec4<f32> { return momentumBuffer[i]; }
