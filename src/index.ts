@@ -63,5 +63,6 @@ export { reduceLrOnPlateau, type LrAdjustable, type PlateauState, type ReduceLrO
 export type { GradClipping, LossScaling, TrainingOptions } from './control/training.js';
 export type { ControlSnapshot } from './control/control-block.js';
 export { fromTorchCheckpoint, toTorchCheckpoint, TORCH_CHECKPOINT_FORMAT, TORCH_CLASSES } from './checkpoint/torch.js';
+export { fromTorchCheckpointPair, toTorchCheckpointPair } from './checkpoint/torch-pair.js';
 export { decodeSafetensors, encodeSafetensors, type SafetensorsContent } from './checkpoint/safetensors.js';
 export { decodeWeights, encodeWeights, loadWeights, saveWeights, WEIGHTS_FORMAT, type WeightsTensor } from './checkpoint/weights.js';

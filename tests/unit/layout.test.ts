@@ -75,8 +75,8 @@ describe('shader preprocessing', () => {
     expect(() => preprocess(src, {})).toThrow(/flag X has no value/);
   });
   test('variants bind only the state they use', () => {
-    const plain = kernelSource(variant(adam, { AMSGRAD: false, MAXIMIZE: false, DECOUPLED: false, CAUTIOUS: false, MULTI_GROUP: false, GRAD_CONTROL: false, LAYERWISE: false, Q8: false }));
-    const ams = kernelSource(variant(adam, { AMSGRAD: true, MAXIMIZE: true, DECOUPLED: true, CAUTIOUS: false, MULTI_GROUP: true, GRAD_CONTROL: true, LAYERWISE: false, Q8: false }));
+    const plain = kernelSource(variant(adam, { AMSGRAD: false, MAXIMIZE: false, DECOUPLED: false, CAUTIOUS: false, MULTI_GROUP: false, GRAD_CONTROL: false, LAYERWISE: false, NS_GROUPS: false, Q8: false }));
+    const ams = kernelSource(variant(adam, { AMSGRAD: true, MAXIMIZE: true, DECOUPLED: true, CAUTIOUS: false, MULTI_GROUP: true, GRAD_CONTROL: true, LAYERWISE: false, NS_GROUPS: false, Q8: false }));
     expect(plain).not.toMatch(/maxExpAvgSq|chunkGroup\[|var<storage, read> control|#/);
     expect(ams).toMatch(/@binding\(7\) var<storage, read_write> maxExpAvgSq/);
     expect(ams).not.toMatch(/chunkTensor|tensorScratch|tensorPartials/);
@@ -87,7 +87,7 @@ describe('shader preprocessing', () => {
     expect(ams).toMatch(/h.negStepSize = h.negStepSize \/ s.x;\n  h.bc2Sqrt = s.y;/);
   });
   test("an 8-bit kernel keeps one private value per vec4 of a lane, as many as the pipeline's tile holds", () => {
-    const defines = { AMSGRAD: false, MAXIMIZE: false, DECOUPLED: false, CAUTIOUS: false, MULTI_GROUP: false, GRAD_CONTROL: false, LAYERWISE: false, STOCHASTIC: false, ...stateFormatDefines('q8') };
+    const defines = { AMSGRAD: false, MAXIMIZE: false, DECOUPLED: false, CAUTIOUS: false, MULTI_GROUP: false, GRAD_CONTROL: false, LAYERWISE: false, NS_GROUPS: false, STOCHASTIC: false, ...stateFormatDefines('q8') };
     const two = kernelSource(variant(adam, defines, 2));
     expect(two).toMatch(/const LANE_VECTORS = 2u;/);
     expect(two).toMatch(/var<private> expAvgSqPending1: vec4<f32>;/);
@@ -105,7 +105,7 @@ describe('shader preprocessing', () => {
     expect(() => kernelSource(variant(adam, defines, 3))).toThrow(/8-bit tiles hold 1, 2 or 4 vec4s per lane, got 3/);
   });
   test('a layer-wise variant reads its group from the chunk → tensor table and has the partials pass', () => {
-    const lw = kernelSource(variant(lamb, { MAXIMIZE: false, MULTI_GROUP: true, GRAD_CONTROL: true, LAYERWISE: true, Q8: false }));
+    const lw = kernelSource(variant(lamb, { MAXIMIZE: false, MULTI_GROUP: true, GRAD_CONTROL: true, LAYERWISE: true, NS_GROUPS: false, Q8: false }));
     expect(lw).not.toMatch(/chunkGroup/);
     expect(lw).toMatch(/return chunkTensor\[i \/ 16u\]\.w;/);
     expect(lw).toMatch(/@binding\(4\) var<storage, read> chunkTensor: array<vec4<u32>>/);

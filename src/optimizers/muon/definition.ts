@@ -121,6 +121,9 @@ export const muon = defineOptimizer<MuonOptions, MuonScalar>({
   // AdamW's tensors (groups of role 'adamw') need not be matrices.
   checkTensors: (what, tensors, tensorOptions) => checkMatrices(what, tensors.filter((_, i) => tensorOptions[i]?.role !== 'adamw')),
   expandOptions: expandHybrid,
+  // torch.optim.Muon has none of these: its checkpoint leaves them out at their defaults (AdamW's
+  // tensors go to a file of their own: src/checkpoint/torch-pair.ts).
+  notInTorch: ['adamw', 'adamwTensors', 'role'],
   noQ8State: () => 'Muon stores its momentum in muonGather, an entry point of the Newton–Schulz pass that runs outside the 8-bit tiles (use bf16 or f16)',
   scheduleLrs: scheduleBothLrs,
   defines: (groups) => ({ NESTEROV: groups[0]!.nesterov, MAXIMIZE: false, HYBRID: groups.some((g) => g.adamw !== undefined) }),

@@ -90,7 +90,9 @@ export function expandHybrid(options: Record<string, unknown>, tensors: readonly
   }
   // Shown complete in `groups` and state dicts (a value that is not an object is left for the check to refuse).
   const complete = (value: unknown) => (value !== null && typeof value === 'object' && !Array.isArray(value) ? adamwOf({ adamw: value as Partial<MuonAdamwOptions> }) : value);
-  const withAdamw = (g: GroupSpec) => ('adamw' in g ? { ...g, adamw: complete(g.adamw) } : g);
+  // A group's adamw is merged over the options' (a group sets what differs, as for Muon's options).
+  const isObject = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
+  const withAdamw = (g: GroupSpec) => ('adamw' in g ? { ...g, adamw: isObject(g.adamw) && isObject(adamw) ? complete({ ...(adamw as object), ...(g.adamw as object) }) : complete(g.adamw) } : g);
   return { ...options, adamw: complete(adamw), groups: [...kept, ...added].map(withAdamw) };
 }
 
