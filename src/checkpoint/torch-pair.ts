@@ -13,7 +13,14 @@ import { refusal } from '../core/refusal.js';
 import { adamwOf } from '../optimizers/muon/hybrid.js';
 import { checkedDequantized } from '../state/state-dict-dequantize.js';
 import type { OptimizerStateDict } from '../state/state-dict-types.js';
+import { readSafetensors } from './safetensors.js';
 import { fromTorchCheckpoint, toTorchCheckpoint } from './torch.js';
+
+/** Whether a (checked) file's scalars give a step: torch.optim.Muon's own files have none. */
+function hasStep(file: Uint8Array): boolean {
+  const scalars = JSON.parse(readSafetensors(file, 'fromTorchCheckpointPair').metadata.scalars ?? '{}') as Record<string, Record<string, unknown>>;
+  return Object.values(scalars).some((entry) => entry.step !== undefined);
+}
 
 type Group = Record<string, unknown> & { tensors: string[] };
 type Role = 'muon' | 'adamw';
@@ -74,9 +81,10 @@ export function fromTorchCheckpointPair(files: { muon: Uint8Array; adamw: Uint8A
   const base = checkedDequantized(like, `${what}: the optimizer's state dict (its second argument)`);
   const muon = fromTorchCheckpoint(files?.muon, roleDict(base, 'muon'));
   const adamw = fromTorchCheckpoint(files?.adamw, roleDict(base, 'adamw'));
-  const hasState = (d: OptimizerStateDict<any>) => d.tensors.length > 0;
-  if (hasState(muon) && hasState(adamw) && muon.step !== adamw.step) fail(`the Muon file is at step ${muon.step}, the AdamW file at step ${adamw.step}: one optimizer keeps one step count`);
-  const step = hasState(muon) ? muon.step : adamw.step;
+  // The AdamW file always counts the steps (torch.optim.AdamW keeps them); the Muon file may not.
+  const muonCounts = muon.tensors.length > 0 && hasStep(files.muon);
+  if (muonCounts && adamw.tensors.length > 0 && muon.step !== adamw.step) fail(`the Muon file is at step ${muon.step}, the AdamW file at step ${adamw.step}: one optimizer keeps one step count`);
+  const step = adamw.tensors.length > 0 || !muonCounts ? adamw.step : muon.step;
   const byName = new Map<string, Record<string, unknown>>();
   for (const d of [muon, adamw]) d.tensors.forEach((t, i) => byName.set(t.name, d.state[i]!));
   const muonGroups = muon.options.groups as Group[];

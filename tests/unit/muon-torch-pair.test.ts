@@ -91,4 +91,16 @@ describe('muon + adamw: the PyTorch checkpoint pair', { timeout: 30_000 }, () =>
     const pair = { muon: toTorchCheckpointPair(a.stateDict()).muon, adamw: toTorchCheckpointPair(fresh.stateDict()).adamw };
     expect(() => fromTorchCheckpointPair(pair, a.stateDict())).toThrow(/the Muon file is at step 3, the AdamW file at step 1/);
   });
+
+  test("a Muon file without step counts (torch.optim.Muon keeps none) takes the AdamW file's", () => {
+    const a = trained();
+    const { muon, adamw } = toTorchCheckpointPair(a.stateDict());
+    const file = decodeSafetensors(muon);
+    const scalars = JSON.parse(file.metadata.scalars!) as Record<string, Record<string, number>>;
+    for (const entry of Object.values(scalars)) delete entry.step;
+    const stepless = encodeSafetensors({ tensors: file.tensors, metadata: { ...file.metadata, scalars: JSON.stringify(scalars) } });
+    const loaded = fromTorchCheckpointPair({ muon: stepless, adamw }, a.stateDict());
+    expect(loaded.step).toBe(3);
+    expect(loaded.state).toEqual(a.stateDict().state);
+  });
 });
