@@ -5,8 +5,10 @@ import type { KernelVariant } from '../../src/engine/kernel-variant.js';
 import type { KernelDefines, OptimizerDefinition } from '../../src/core/definition.js';
 import { preprocess } from '../../src/core/wgsl-preprocess.js';
 import { storageBufferCount } from '../../src/engine/bindings.js';
+import { kernelDefines } from '../../src/core/config.js';
 import { adam } from '../../src/optimizers/adam/definition.js';
 import { lamb } from '../../src/optimizers/lamb/definition.js';
+import { muon } from '../../src/optimizers/muon/definition.js';
 import { stateFormatDefines } from '../../src/state/state-format.js';
 
 const big = { maxStorageBufferBindingSize: 128 << 20, maxComputeWorkgroupsPerDimension: 65535, maxBufferSize: 256 << 20 };
@@ -113,5 +115,16 @@ describe('shader preprocessing', () => {
     expect(lw).toMatch(/fn tensorPartials\(/);
     // hyper, param, grad, control, chunkTensor, tensorScratch, two moments: within the default 8.
     expect(storageBufferCount(variant(lamb, { MAXIMIZE: false, MULTI_GROUP: true, GRAD_CONTROL: true, LAYERWISE: true, Q8: false }))).toBe(8);
+  });
+  test("Muon with AdamW beside it reads its group from the Newton–Schulz table: 8 storage buffers (9 with gradient control)", () => {
+    const hybrid = { ...muon.defaults, adamw: {} };
+    const flags = { ...kernelDefines(muon, [hybrid, { ...hybrid, role: 'adamw' as const }]), GRAD_CONTROL: false, Q8: false };
+    expect(flags).toMatchObject({ HYBRID: true, MULTI_GROUP: true, NS_GROUPS: true });
+    const source = kernelSource(variant(muon, flags));
+    expect(source).not.toMatch(/chunkGroup/);
+    expect(source).toMatch(/return nsGroupAt\(i\);/);
+    // hyper, param, grad, muonTable, muonScratch, momentum_buffer, exp_avg, exp_avg_sq: the default 8.
+    expect(storageBufferCount(variant(muon, flags))).toBe(8);
+    expect(storageBufferCount(variant(muon, { ...flags, GRAD_CONTROL: true }))).toBe(9);
   });
 });
