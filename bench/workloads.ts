@@ -40,6 +40,7 @@ const BENCHMARKED: { readonly [K in OptimizerName]: { label: string; options: Re
   // the update reads p, g, v and writes p. A matrix also reads g once per row and column pass.
   adafactor: { label: 'adafactor', options: {}, traffic: { reads: 6, writes: 2 } },
   ademamix: { label: 'ademamix', options: {} },
+  muon: { skip: 'not element-wise: its step is matrix products over the matrices of a set, which the Newton–Schulz rows measure, not these flat tensors' },
 };
 
 /** Arrays the kernel reads (parameter, gradient, each state slot) and writes (parameter, each slot). */

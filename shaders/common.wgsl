@@ -27,6 +27,9 @@ fn groupAt(i: u32) -> u32 {
 #elif Q8
   // So do 8-bit kernels, from their chunk table (shaders/q8.wgsl).
   return q8GroupAt(i);
+#elif NS_GROUPS
+  // So does Muon, from its Newton–Schulz table (every tensor, its group; src/passes/newton-schulz.ts).
+  return nsGroupAt(i);
 #elif MULTI_GROUP
   return chunkGroup[i / 16u];
 #else

@@ -38,6 +38,7 @@ export type { ScheduleFreePaperOptions } from './optimizers/adamw_schedule_free_
 export type { LambOptions } from './optimizers/lamb/definition.js';
 export type { LarsOptions } from './optimizers/lars/definition.js';
 export type { MuonOptions, NsTriple } from './optimizers/muon/definition.js';
+export type { MuonAdamwOptions } from './optimizers/muon/hybrid.js';
 export type { AdafactorOptions } from './optimizers/adafactor/definition.js';
 export type { AdemamixOptions } from './optimizers/ademamix/definition.js';
 export type { ChunkReduction } from './passes/tensor-reduction.js';
@@ -62,5 +63,6 @@ export { reduceLrOnPlateau, type LrAdjustable, type PlateauState, type ReduceLrO
 export type { GradClipping, LossScaling, TrainingOptions } from './control/training.js';
 export type { ControlSnapshot } from './control/control-block.js';
 export { fromTorchCheckpoint, toTorchCheckpoint, TORCH_CHECKPOINT_FORMAT, TORCH_CLASSES } from './checkpoint/torch.js';
+export { fromTorchCheckpointPair, toTorchCheckpointPair } from './checkpoint/torch-pair.js';
 export { decodeSafetensors, encodeSafetensors, type SafetensorsContent } from './checkpoint/safetensors.js';
 export { decodeWeights, encodeWeights, loadWeights, saveWeights, WEIGHTS_FORMAT, type WeightsTensor } from './checkpoint/weights.js';

@@ -42,6 +42,10 @@ const PRESETS: { readonly [K in OptimizerName]: readonly Preset[] } = {
   lars: [{ label: 'LARS (η 0.2)', options: { trustCoefficient: 0.2 }, checked: false }],
   adafactor: [{ label: 'Adafactor', options: {}, checked: false }],
   ademamix: [{ label: 'AdEMAMix', options: {}, checked: false }],
+  // Muon orthogonalizes the weight matrices; AdamW (lr 3e-3 here, beside the page's lr for Muon)
+  // takes the biases, as every Muon recipe pairs them. One momentum slot per matrix element, three
+  // slots over every element of the set (the packed state spans it): the memory column shows it.
+  muon: [{ label: 'Muon + AdamW', options: { adamw: { lr: 0.003 } }, checked: false }],
 };
 const BASE = (Object.entries(PRESETS) as [OptimizerName, readonly Preset[]][]).flatMap(([name, presets]) => presets.map((p) => ({ name, ...p })));
 const OPTIMIZERS = BASE.map((o, k) => ({ ...o, color: COLORS[k]! }));

@@ -36,6 +36,8 @@ export const TORCH_CLASSES: Readonly<Record<string, string>> = {
   nadam: 'NAdam',
   radam: 'RAdam',
   rprop: 'Rprop',
+  // PyTorch 2.9+; with AdamW beside it, a pair of files (torch-pair.ts).
+  muon: 'Muon',
 };
 
 
@@ -109,7 +111,7 @@ function checkMetadata(metadata: Record<string, string>, optimizer: string, fail
 
 /**
  * The one step count the file's scalars give: every parameter's `step`, all equal. torch.optim.SGD
- * keeps none: a file without it loads as step 1 when it holds state (the momentum buffers exist,
+ * and torch.optim.Muon keep none: a file without it loads as step 1 when it holds state (the momentum buffers exist,
  * so the next step is not a first step), else 0. Every other optimizer must carry it: without it
  * the next step would be taken as the first (bias corrections restart).
  */
@@ -118,7 +120,7 @@ function readStep(scalars: readonly Record<string, number>[], torchClass: string
   scalars.forEach((entry, t) => {
     const value = entry.step;
     if (value === undefined) {
-      if (torchClass !== 'SGD') fail(`scalars["${t}"].step is missing: torch.optim.${torchClass} keeps a step count with its state (without it the next step would be taken as the first)`);
+      if (torchClass !== 'SGD' && torchClass !== 'Muon') fail(`scalars["${t}"].step is missing: torch.optim.${torchClass} keeps a step count with its state (without it the next step would be taken as the first)`);
       return;
     }
     if (!isCount(value)) fail(`scalars["${t}"].step must be an integer 0 … 2^53 − 1, got ${shown(value)}`);

@@ -168,7 +168,18 @@ export interface OptimizerDefinition<H extends object = object, S extends string
    * Refuses, before anything is made, tensors the optimizer cannot take (Muon: fewer than two
    * dimensions), naming the tensor; `what` names the call. Run by the GPU optimizer and the twin.
    */
-  readonly checkTensors?: (what: string, tensors: readonly { readonly name: string; readonly shape: readonly number[] }[]) => void;
+  readonly checkTensors?: (what: string, tensors: readonly { readonly name: string; readonly shape: readonly number[] }[], tensorOptions: readonly H[]) => void;
+  /**
+   * Rewrites the options a user gives before they are resolved, from the tensors' names and shapes
+   * (Muon with `adamw`: the tensors AdamW takes move to groups of their own); refuses, naming the
+   * option and value, what only the tensors can tell is wrong. `what` names the call.
+   */
+  readonly expandOptions?: (options: Record<string, unknown>, tensors: readonly { readonly name: string; readonly shape: readonly number[] }[], what: string) => Record<string, unknown>;
+  /**
+   * How an lr schedule applies to a group (undefined: `lr` is scheduled): an optimizer with several
+   * learning rates (Muon's and its AdamW's) schedules each, as torch schedules two optimizers.
+   */
+  readonly scheduleLrs?: (options: H, scheduled: (baseLr: number) => number) => H;
   /**
    * Options this library adds to an optimizer torch.optim also has (Adam's `cautious`): a PyTorch
    * checkpoint omits them at their defaults and refuses any other value (torch would continue

@@ -102,8 +102,8 @@ export interface PassDeclaration {
   readonly wgsl?: (context: { readonly blockwise: boolean }) => string;
   /**
    * Refuses, before the optimizer allocates anything, a set the device cannot hold (sizes against
-   * its limits, from the shapes alone); `what` names the call.
+   * its limits, from the shapes alone, and the groups' options where `config` gives them); `what` names the call.
    */
-  check?(what: string, layout: PackedLayout, limits: GPUSupportedLimits): void;
+  check?(what: string, layout: PackedLayout, limits: GPUSupportedLimits, config?: { readonly groups: readonly object[]; readonly tensorGroup: readonly number[] }): void;
   create(context: PassContext): StepPass;
 }

@@ -75,9 +75,11 @@ function groupScalars<H>(definition: OptimizerDefinition<any, any>, options: H, 
 }
 
 /** The lr of every group at schedule position `t` (0-based), checked before anything is written. */
-function effectiveGroups<H extends object>(groups: readonly H[], schedule: LrSchedule | undefined, t: number): H[] {
+function effectiveGroups<H extends object>(definition: OptimizerDefinition<H, any>, groups: readonly H[], schedule: LrSchedule | undefined, t: number): H[] {
   if (!schedule) return [...groups];
-  return groups.map((options) => ({ ...options, lr: scheduledLr(schedule, t, (options as { lr: number }).lr) }));
+  const scheduled = (baseLr: number) => scheduledLr(schedule, t, baseLr);
+  if (definition.scheduleLrs) return groups.map((options) => definition.scheduleLrs!(options, scheduled));
+  return groups.map((options) => ({ ...options, lr: scheduled((options as { lr: number }).lr) }));
 }
 
 /**
@@ -93,7 +95,7 @@ export function packScalars<H extends object>(
   const n = scalarLayout(definition).names.length;
   const target = out ?? new Float32Array(groups.length * n);
   // Evaluate every group first, so a bad value throws before anything is written.
-  const rows = effectiveGroups(groups, schedule, update - 1).map((options) => groupScalars(definition, options, update, deviceStep));
+  const rows = effectiveGroups(definition, groups, schedule, update - 1).map((options) => groupScalars(definition, options, update, deviceStep));
   rows.forEach((row, g) => {
     row.forEach((value, k) => {
       const f = fr(value);

@@ -20,7 +20,7 @@ const ENGINE_BINDINGS: readonly BindingSpec[] = [
 ];
 
 // Group index of every 64-element chunk (16 vec4) of the segment, when there are several groups and
-// no other table gives it (the per-tensor sums' and 8-bit state's chunk tables carry the group).
+// no other table gives it (the per-tensor sums', 8-bit state's and Muon's chunk tables carry the group).
 const CHUNK_GROUP: BindingSpec = { name: 'chunkGroup', declaration: 'var<storage, read> chunkGroup: array<u32>', type: 'read-only-storage' };
 
 export interface KernelBinding extends BindingSpec {
@@ -30,9 +30,9 @@ export interface KernelBinding extends BindingSpec {
 
 /**
  * Whether the update kernel binds the chunk → group table: with several groups, unless its groups
- * come from a table of its own (layer-wise kernels' chunkTensor, 8-bit kernels' q8Chunks).
+ * come from a table of its own (layer-wise kernels' chunkTensor, 8-bit kernels' q8Chunks, Muon's Newton–Schulz table).
  */
-export const bindsGroupTable = (flags: KernelVariant['flags']): boolean => flags.MULTI_GROUP === true && !flags.LAYERWISE && !flags.Q8;
+export const bindsGroupTable = (flags: KernelVariant['flags']): boolean => flags.MULTI_GROUP === true && !flags.LAYERWISE && !flags.Q8 && !flags.NS_GROUPS;
 
 /** The bindings of one kernel variant, numbered in order. */
 export function kernelBindings(variant: KernelVariant): KernelBinding[] {

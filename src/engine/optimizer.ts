@@ -139,7 +139,7 @@ export function createOptimizer<N extends OptimizerName>(
 export function createOptimizer(name: string, params: ParameterSet, options: object = {}): Optimizer<any> {
   const definition = getDefinition(name);
   checkParameterSet(params, 'createOptimizer');
-  const resolved = resolveOptions(definition, params.tensors.map((t) => t.name), options, `createOptimizer('${name}')`);
+  const resolved = resolveOptions(definition, params.layout.tensors, options, `createOptimizer('${name}')`);
   const { training, stateFormat, quantization } = resolved;
   const { device, layout, tensors } = params;
   const variant = checkedVariant(definition, params, resolved);
@@ -201,7 +201,8 @@ function checkedVariant(definition: OptimizerDefinition<any, any>, params: Param
     vectorsPerInvocation: params.vectorsPerInvocation,
   });
   checkStorageBuffers(variant, params.device.limits);
-  definition.checkTensors?.(definition.name, params.layout.tensors);
-  for (const pass of declaredPasses(definition, resolved.config.defines)) pass.check?.(definition.name, params.layout, params.device.limits);
+  const { groups, tensorGroup } = resolved.config;
+  definition.checkTensors?.(definition.name, params.layout.tensors, tensorGroup.map((g) => groups[g]));
+  for (const pass of declaredPasses(definition, resolved.config.defines)) pass.check?.(definition.name, params.layout, params.device.limits, resolved.config);
   return variant;
 }

@@ -48,11 +48,17 @@ export interface ResolvedOptions<H extends object> {
 export const MAX_STEPS_IN_FLIGHT = 4096;
 
 /**
- * Checks and resolves `options` of optimizer `definition` over tensors named `tensorNames`;
+ * Checks and resolves `given` options of optimizer `definition` over `tensors` (names and shapes);
  * `caller` names the public call in every message (e.g. `createOptimizer('adam')`).
  */
-export function resolveOptions<H extends object>(definition: OptimizerDefinition<H, any>, tensorNames: readonly string[], options: unknown, caller: string): ResolvedOptions<H> {
-  checkOptionsObject(options, `${caller} options`);
+export function resolveOptions<H extends object>(
+  definition: OptimizerDefinition<H, any>,
+  tensors: readonly { readonly name: string; readonly shape: readonly number[] }[],
+  given: unknown,
+  caller: string,
+): ResolvedOptions<H> {
+  checkOptionsObject(given, `${caller} options`);
+  const options = definition.expandOptions ? definition.expandOptions(given as Record<string, unknown>, tensors, caller) : given;
   const { stepsInFlight = 64, stateFormat: formatOption, stochasticRounding, quantization: quantizationOption, ...otherOptions } = options as OptimizerCreateOptions & TrainingOptions;
   const stateFormat = resolveStateFormat(definition, formatOption, caller);
   const quantization = resolveQuantization(quantizationOption, stateFormat === 'q8', caller);
@@ -62,7 +68,7 @@ export function resolveOptions<H extends object>(definition: OptimizerDefinition
   }
   const { training, rest } = resolveTraining(otherOptions);
   checkScheduleAllowed(definition, training.schedule);
-  const config = resolveConfig(definition, tensorNames, rest);
+  const config = resolveConfig(definition, tensors.map((t) => t.name), rest);
   const noQ8 = stateFormat === 'q8' ? definition.noQ8State?.(config.defines) : undefined;
   if (noQ8 !== undefined) throw new Error(`webgpu-optim: ${caller}: stateFormat "q8": ${noQ8}`);
   return { config, training, stateFormat, quantization, roundingSeed, stepsInFlight };

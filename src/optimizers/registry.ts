@@ -16,6 +16,7 @@ import { adamwScheduleFreePaper } from './adamw_schedule_free_paper/definition.j
 import { lamb } from './lamb/definition.js';
 import { lars } from './lars/definition.js';
 import { lion } from './lion/definition.js';
+import { muon } from './muon/definition.js';
 import { nadam } from './nadam/definition.js';
 import { radam } from './radam/definition.js';
 import { rprop } from './rprop/definition.js';
@@ -43,6 +44,7 @@ export const registry = {
   lars,
   adafactor,
   ademamix,
+  muon,
 } as const;
 
 /** The names of the built-in optimizers (those added by `registerOptimizer` are not among them). */

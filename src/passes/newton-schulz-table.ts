@@ -47,7 +47,7 @@ export function checkMatrices(what: string, tensors: readonly { readonly name: s
     if (t.shape.length < 2) {
       throw new RangeError(
         `webgpu-optim: ${what}: tensor "${t.name}" of shape [${t.shape.join(', ')}] is not a matrix; Muon orthogonalizes tensors of 2 or more ` +
-          `dimensions (more are flattened to [shape[0], rest]); give vectors (biases, gains) to another optimizer`,
+          `dimensions (more are flattened to [shape[0], rest]); pass adamw: {} to update vectors (biases, gains) with AdamW beside Muon`,
       );
     }
   }

@@ -31,9 +31,21 @@ interface NsPlan {
   readonly table: Uint32Array<ArrayBuffer>;
 }
 
+/** A tensor the pass leaves alone (Muon's AdamW tensors, groups of role 'adamw'): no X, no tiles, no chunks. */
+const NOT_A_MATRIX: NsMatrixShape = { rows: 0, cols: 0, m: 0, n: 0, transposed: false, scaleOriginal: 0, scaleMatch: 0 };
+
+/** Whether tensor i is orthogonalized: every tensor, but those of groups of role 'adamw'. */
+type MatrixFilter = (tensorIndex: number) => boolean;
+
+/** The filter of a set whose groups are known (a group's `role`). */
+function matrixFilter(config: { readonly groups: readonly object[]; readonly tensorGroup: readonly number[] } | undefined): MatrixFilter {
+  if (!config) return () => true;
+  return (i) => (config.groups[config.tensorGroup[i] ?? 0] as { role?: unknown } | undefined)?.role !== 'adamw';
+}
+
 /** Sizes, offsets and tables from the shapes alone (no GPU object): `check` and `create` share it. */
-function planOf(layout: PackedLayout, tensorGroup: readonly number[]): NsPlan {
-  const matrices = layout.tensors.map((t) => nsMatrixShape(t.shape));
+function planOf(layout: PackedLayout, tensorGroup: readonly number[], isMatrix: MatrixFilter = () => true): NsPlan {
+  const matrices = layout.tensors.map((t, i) => (isMatrix(i) ? nsMatrixShape(t.shape) : NOT_A_MATRIX));
   let totalX = 0;
   const xOffsets = matrices.map((s) => ((totalX += s.m * s.n), totalX - s.m * s.n));
   let cursor = 1 + 2 * totalX;
@@ -59,20 +71,23 @@ function planOf(layout: PackedLayout, tensorGroup: readonly number[]): NsPlan {
   table.set(square, squareBase * 4);
   table.set(wide, wideBase * 4);
   table.fill(NONE, chunkBase * 4, chunkBase * 4 + chunks);
+  // Every tensor's chunks, AdamW's too (their empty matrix gives their group: nsGroupAt).
   layout.tensors.forEach((t, i) => table.fill(i, chunkBase * 4 + t.offset / 64, chunkBase * 4 + t.offset / 64 + Math.ceil(t.length / 64)));
   return { matrices, scratchFloats: cursor, squareTiles: square.length / 4, wideTiles: wide.length / 4, table };
 }
 
 /** Refuses a set whose scratch, tables or tile grids the device cannot hold, naming the limit. */
-function checkPlan(what: string, layout: PackedLayout, limits: GPUSupportedLimits): void {
+function checkPlan(what: string, layout: PackedLayout, limits: GPUSupportedLimits, config?: { readonly groups: readonly object[]; readonly tensorGroup: readonly number[] }): void {
+  const isMatrix = matrixFilter(config);
   const fail = (detail: string) => {
     throw new RangeError(`webgpu-optim: ${what}: the Newton–Schulz pass over ${layout.tensors.length} matrices ${detail}; split the matrices into several parameter sets`);
   };
-  for (const t of layout.tensors) {
+  for (const [i, t] of layout.tensors.entries()) {
+    if (!isMatrix(i)) continue;
     const s = nsMatrixShape(t.shape);
     if (Math.ceil(s.n / TILE) > MAX_TILES_PER_SIDE) fail(`cannot tile tensor "${t.name}" of shape [${t.shape.join(', ')}] (${s.n} > ${MAX_TILES_PER_SIDE * TILE} rows or columns)`);
   }
-  const plan = planOf(layout, []);
+  const plan = planOf(layout, [], isMatrix);
   const scratchBytes = plan.scratchFloats * 4;
   const binding = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
   if (scratchBytes > binding) fail(`needs a ${scratchBytes}-byte scratch (X twice, XXᵀ and the polynomial of every matrix), over the device's storage binding limit (${binding})`);
@@ -85,7 +100,7 @@ function checkPlan(what: string, layout: PackedLayout, limits: GPUSupportedLimit
 
 function createNewtonSchulzPass(context: PassContext): StepPass {
   const { device, label, layout } = context;
-  const plan = planOf(layout, context.tensorGroup);
+  const plan = planOf(layout, context.tensorGroup, matrixFilter(context));
   const maxDim = device.limits.maxComputeWorkgroupsPerDimension;
   const table = device.createBuffer({ label: `${label}:muonTable`, size: plan.table.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
   device.queue.writeBuffer(table, 0, plan.table);
@@ -108,7 +123,7 @@ function createNewtonSchulzPass(context: PassContext): StepPass {
       muonSegment: (s) => ({ buffer: segmentInfo, offset: s * SEGMENT_STRIDE, size: 16 }),
     },
     record(pass, bindGroup) {
-      if (plan.matrices.length === 0) return;
+      if (!plan.matrices.some((s) => s.m > 0)) return;
       pass.setPipeline(pipelines.muonGather!);
       gatherGrids.forEach(([x, y], s) => {
         pass.setBindGroup(0, ...bindGroup(s));
@@ -135,6 +150,20 @@ function createNewtonSchulzPass(context: PassContext): StepPass {
   };
 }
 
+/**
+ * `fn nsGroupAt(i)`: the group of vec4 i of the segment, from the table's chunk → tensor map (the
+ * NS_GROUPS flag: common.wgsl's groupAt reads it, and the kernel binds no chunkGroup table: one
+ * storage buffer fewer, which Muon with AdamW beside it needs to fit the default 8).
+ */
+const GROUP_AT_WGSL = `fn nsGroupAt(i: u32) -> u32 {
+  let t = nsMatrixOfElement(muonSegment.x + 4u * i);
+  if (t == NS_NONE) {
+    return 0u;
+  }
+  return nsMatrix(t).group;
+}
+`;
+
 /** `fn nsCoefficients(h, k)`: step k's (a, b, c) from the scalars ns{k}{a,b,c}. */
 function coefficientsWgsl(): string {
   const cases = Array.from({ length: MAX_NS_STEPS }, (_, k) => `    case ${k}u: { return vec3<f32>(h.ns${k}a, h.ns${k}b, h.ns${k}c); }`).join('\n');
@@ -144,13 +173,13 @@ function coefficientsWgsl(): string {
 /** The Newton–Schulz pass of Muon (a module of its own: src/passes/, shaders/newton-schulz.wgsl). */
 export const newtonSchulzPass: PassDeclaration = {
   name: 'newtonSchulz',
-  flags: {},
+  flags: { NS_GROUPS: true },
   bindings: [
     { name: 'muonTable', declaration: 'var<storage, read> muonTable: array<vec4<u32>>', type: 'read-only-storage' },
     { name: 'muonScratch', declaration: 'var<storage, read_write> muonScratch: array<f32>', type: 'storage' },
     { name: 'muonSegment', declaration: 'var<uniform> muonSegment: vec4<u32>', type: 'uniform' },
   ],
-  wgsl: () => `${source}\n${coefficientsWgsl()}`,
+  wgsl: () => `${source}\n${coefficientsWgsl()}\n${GROUP_AT_WGSL}`,
   check: checkPlan,
   create: createNewtonSchulzPass,
 };

@@ -71,7 +71,7 @@ export function createReferenceOptimizer<N extends OptimizerName>(
 export function createReferenceOptimizer(name: string, params: readonly (Float32Array | NamedTensor)[], options: object = {}): ReferenceOptimizer<any> {
   const definition = getDefinition(name);
   const { tensors, data } = namedParams(params);
-  const resolved = resolveOptions(definition, tensors.map((t) => t.name), options, `createReferenceOptimizer('${name}')`);
+  const resolved = resolveOptions(definition, tensors.map((t) => ({ name: t.name, shape: t.shape ?? [t.length] })), options, `createReferenceOptimizer('${name}')`);
   const front = createFrontState(definition, resolved);
   const twin = createTwinState(name, definition, tensors, data, resolved);
   return withFrontView(front, {

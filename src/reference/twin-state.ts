@@ -77,7 +77,7 @@ export function createTwinState(name: string, definition: OptimizerDefinition<an
   // Stochastic rounding and 8-bit blocks follow each element's place in the packed buffers, as on the GPU.
   const offsets = tensorOffsets(tensors.map((t) => t.length));
   const rounding = createTwinRounding({ slots: slotSpecs, offsets, stateFormat, roundingSeed: resolved.roundingSeed });
-  definition.checkTensors?.(`createReferenceOptimizer('${name}')`, tensors.map((t) => ({ name: t.name, shape: t.shape ?? [t.length] })));
+  definition.checkTensors?.(`createReferenceOptimizer('${name}')`, tensors.map((t) => ({ name: t.name, shape: t.shape ?? [t.length] })), config.tensorGroup.map((g) => config.groups[g]));
   checkShapedState(name, definition, tensors);
   const state = initialSlots(definition, resolved, tensors, params);
   state.forEach((slotsOfTensor, i) => rounding.roundSlots(slotsOfTensor, i));

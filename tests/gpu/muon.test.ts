@@ -9,7 +9,7 @@
  * amplify beyond a few ULP over these steps. The largest difference is logged.
  */
 import { afterAll, describe, expect, test } from 'vitest';
-import { cosineWithWarmup, createOptimizer, createParameterSet, registerOptimizer } from '../../src/index.js';
+import { cosineWithWarmup, createOptimizer, createParameterSet, listOptimizers, registerOptimizer } from '../../src/index.js';
 import { muon } from '../../src/optimizers/muon/definition.js';
 import { PARITY_TOLERANCE } from '../helpers/cases.js';
 import { randomArray, rng } from '../helpers/data.js';
@@ -18,7 +18,7 @@ import { MUON_ROWS } from '../helpers/muon-float64.js';
 import { expectRestoredTwin, expectSplitEqualsWhole, oneEncoderParity, runParity } from '../helpers/parity.js';
 
 // Not in the built-in registry yet (the registry-driven suites give every optimizer vectors).
-registerOptimizer(muon);
+if (!listOptimizers().includes('muon')) registerOptimizer(muon);
 
 const SHAPES: readonly (readonly number[])[] = [[1, 200], [200, 1], [16, 16], [7, 33], [33, 7], [130, 70], [4, 3, 2, 2], [1, 1], [17, 18]];
 const shaped = (shapes: readonly (readonly number[])[], seed: number) =>
@@ -89,6 +89,36 @@ describe('muon GPU vs twin', () => {
       r.gpu.destroy();
       r.params.destroy();
       expect(r.failures).toEqual([]);
+    });
+  });
+
+  test('with AdamW beside it (adamw, adamwTensors): vectors, a named matrix, groups, a schedule over both lrs, clipping, loss scaling with a skipped update, accumulation, bf16 state, bit for bit against the twin', async () => {
+    await withDevice(async (device) => {
+      const tensors = [...shaped([[33, 7], [8, 5], [3, 2, 2]], 23), ...[[7], [1], [40]].map((shape, i) => ({ name: `v${i}`, shape, data: randomArray(shape[0]!, rng(60 + i)) }))];
+      const options = {
+        lr: 0.03,
+        adamw: { lr: 0.01, betas: [0.8, 0.95], eps: 1e-3, weightDecay: 0.1 },
+        adamwTensors: [tensors[1]!.name],
+        lrSchedule: cosineWithWarmup({ warmupSteps: 2, totalSteps: 10 }),
+        gradClipping: { maxNorm: 1 },
+        lossScaling: { initScale: 4 },
+        accumulation: { steps: 2 },
+        groups: [{ tensors: [tensors[2]!.name, 'v1'], lr: 0.05, adamw: { lr: 0.002 } }],
+      };
+      const grad = (step: number, i: number, length: number) => {
+        const g = randomArray(length, rng(step * 100 + i), 4);
+        if (step === 3 && i === 4) g[0] = Infinity;
+        return g;
+      };
+      for (const stateFormat of ['f32', 'bf16'] as const) {
+        const r = await runParity(device, { name: 'muon', options: { ...options, stateFormat }, tensors, steps: 8, checkAt: [2, 4, 8], grad, tolerance: PARITY_TOLERANCE });
+        worst.maxAbs = Math.max(worst.maxAbs, r.maxAbs);
+        // Three slots over every element (momentum_buffer, exp_avg, exp_avg_sq): 12 bytes per padded element in f32, 6 in bf16.
+        expect(r.gpu.stateBytes).toBe(r.params.layout.paddedLength * (stateFormat === 'f32' ? 12 : 6));
+        r.gpu.destroy();
+        r.params.destroy();
+        expect(r.failures, stateFormat).toEqual([]);
+      }
     });
   });
 

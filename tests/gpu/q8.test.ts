@@ -17,7 +17,9 @@ import { RECORDS, type TestOptimizerName } from '../helpers/records/index.js';
 const QUANTIZABLE = Object.entries(OPTION_MATRIX)
   .filter(([name]) => !RECORDS[name as TestOptimizerName].f32StateOnly)
   // Less the rows whose kernel 8-bit state cannot hold (cautious updates; their refusal is tested in tests/unit/validation.test.ts).
-  .map(([name, matrix]) => [name, matrix.filter((row) => !(RECORDS[name as TestOptimizerName].noQ8 as ((row: object) => boolean) | undefined)?.(row))] as const);
+  .map(([name, matrix]) => [name, matrix.filter((row) => !(RECORDS[name as TestOptimizerName].noQ8 as ((row: object) => boolean) | undefined)?.(row))] as const)
+  // (Muon: no row; its refusal is tested in tests/unit/muon-hybrid.test.ts.)
+  .filter(([, matrix]) => matrix.length > 0);
 const SIZES = [1, 3, 63, 64, 65, 1000, 4099];
 /** Tensors from 1000 elements on are quantized, the smaller ones keep f32 state: both paths at once. */
 const Q8 = { stateFormat: 'q8', quantization: { minQuantizedElements: 1000 } };

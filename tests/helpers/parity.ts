@@ -14,6 +14,13 @@ import {
 import { dequantizeStateDict } from '../../src/state/state-dict.js';
 import { compare, type Tolerance } from './allclose.js';
 import { PARITY_TOLERANCE } from './cases.js';
+import { RECORDS, type TestOptimizerName } from './records/index.js';
+
+/** The tensors with the shapes the optimizer's record gives those without one (Muon's matrices; records/record.ts, `shapes`). */
+export function recordShaped<T extends { data: Float32Array; shape?: readonly number[] }>(name: string, tensors: readonly T[]): T[] {
+  const shapes = (RECORDS as Record<string, { shapes?: (sizes: readonly number[]) => readonly (readonly number[])[] }>)[name as TestOptimizerName]?.shapes?.(tensors.map((t) => t.data.length));
+  return tensors.map((t, i) => (t.shape === undefined && shapes ? { ...t, shape: shapes[i] } : t));
+}
 
 export interface ParityCase {
   name: string;
@@ -83,7 +90,8 @@ export async function compareWithReference(
   return { failures, maxAbs, maxRel };
 }
 
-export async function runParity(device: GPUDevice, c: ParityCase): Promise<ParityResult> {
+export async function runParity(device: GPUDevice, given: ParityCase): Promise<ParityResult> {
+  const c = { ...given, tensors: recordShaped(given.name, given.tensors) };
   const params = createParameterSet(device, c.tensors, c.setOptions);
   const gpu = createOptimizer(c.name as 'adam', params, c.options as never);
   const ref = createReferenceOptimizer(c.name as 'adam', c.tensors.map((t) => ({ name: t.name, shape: t.shape, data: t.data.slice() })), c.options as never);
@@ -167,7 +175,8 @@ export async function expectSplitEqualsWhole(device: GPUDevice, c: Omit<ParityCa
  * stepsInFlight 2 so the scalar ring grows) and takes the same steps on the reference: returns the
  * comparison's failures, with the optimizer and its set for further checks (the caller destroys them).
  */
-export async function oneEncoderParity(device: GPUDevice, name: string, options: Record<string, unknown>, tensors: ParityCase['tensors'], grads: readonly (readonly Float32Array[])[]) {
+export async function oneEncoderParity(device: GPUDevice, name: string, options: Record<string, unknown>, given: ParityCase['tensors'], grads: readonly (readonly Float32Array[])[]) {
+  const tensors = recordShaped(name, given);
   const params = createParameterSet(device, tensors);
   const gpu = createOptimizer(name as 'adam', params, { ...options, stepsInFlight: 2 } as never);
   const staged = stageGradients(device, params, grads);

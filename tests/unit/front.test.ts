@@ -30,7 +30,7 @@ function recordingSinks(calls: string[]): LoadSinks<any> {
 describe('front state', () => {
   test('the view reads the state live, through steps, hyperparameter changes and restores', () => {
     const definition = getDefinition('adam');
-    const resolved = resolveOptions(definition, ['w', 'b'], { lr: 0.1, accumulation: { steps: 2 } }, 'test');
+    const resolved = resolveOptions(definition, [{ name: 'w', shape: [1] }, { name: 'b', shape: [1] }], { lr: 0.1, accumulation: { steps: 2 } }, 'test');
     const front = createFrontState(definition, resolved);
     const view = withFrontView(front, { extra: 1 });
     expect([view.stepCount, view.microStepCount, view.groups[0]!.lr, view.mode, view.extra]).toEqual([0, 0, 0.1, undefined, 1]);
@@ -58,7 +58,7 @@ describe('front state', () => {
 describe('state-dict flow', () => {
   const source = (overrides: Partial<DictSource<any>>): DictSource<any> => {
     const definition = getDefinition('adam');
-    const { config, training } = resolveOptions(definition, ['w', 'b'], { lr: 0.1, lossScaling: { initScale: 8 }, accumulation: { steps: 3 } }, 'test');
+    const { config, training } = resolveOptions(definition, [{ name: 'w', shape: [1] }, { name: 'b', shape: [1] }], { lr: 0.1, lossScaling: { initScale: 8 }, accumulation: { steps: 3 } }, 'test');
     return {
       config,
       tensors,
@@ -94,7 +94,7 @@ describe('state-dict flow', () => {
     ref.step(grads());
     const sd = ref.stateDict();
     const definition = getDefinition('adam');
-    const { config, training } = resolveOptions(definition, ['w', 'b'], { lr: 0.1, lossScaling: { initScale: 8 }, accumulation: { steps: 2 } }, 'test');
+    const { config, training } = resolveOptions(definition, [{ name: 'w', shape: [1] }, { name: 'b', shape: [1] }], { lr: 0.1, lossScaling: { initScale: 8 }, accumulation: { steps: 2 } }, 'test');
     const target = { definition, tensors, config, training, quantization: undefined };
     const calls: string[] = [];
     // The last thing checked is the last tensor's slots: a dict bad only there still reaches no sink.
@@ -118,7 +118,7 @@ describe('state-dict flow', () => {
       [{ blockSize: 512, minQuantizedElements: 4096 }, 'values'],
       [undefined, 'values'],
     ] as const) {
-      const { config, training } = resolveOptions(definition, ['0'], { lr: 0.1 }, 'test');
+      const { config, training } = resolveOptions(definition, [{ name: '0', shape: [1] }], { lr: 0.1 }, 'test');
       let got = '';
       loadStateDictInto({ definition, tensors: names, config, training, quantization }, sd, { counts: () => {}, slots: (_values, stored) => (got = stored ? 'stored' : 'values') });
       expect(got, JSON.stringify(quantization)).toBe(expected);

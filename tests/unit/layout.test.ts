@@ -5,8 +5,10 @@ import type { KernelVariant } from '../../src/engine/kernel-variant.js';
 import type { KernelDefines, OptimizerDefinition } from '../../src/core/definition.js';
 import { preprocess } from '../../src/core/wgsl-preprocess.js';
 import { storageBufferCount } from '../../src/engine/bindings.js';
+import { kernelDefines } from '../../src/core/config.js';
 import { adam } from '../../src/optimizers/adam/definition.js';
 import { lamb } from '../../src/optimizers/lamb/definition.js';
+import { muon } from '../../src/optimizers/muon/definition.js';
 import { stateFormatDefines } from '../../src/state/state-format.js';
 
 const big = { maxStorageBufferBindingSize: 128 << 20, maxComputeWorkgroupsPerDimension: 65535, maxBufferSize: 256 << 20 };
@@ -75,8 +77,8 @@ describe('shader preprocessing', () => {
     expect(() => preprocess(src, {})).toThrow(/flag X has no value/);
   });
   test('variants bind only the state they use', () => {
-    const plain = kernelSource(variant(adam, { AMSGRAD: false, MAXIMIZE: false, DECOUPLED: false, CAUTIOUS: false, MULTI_GROUP: false, GRAD_CONTROL: false, LAYERWISE: false, Q8: false }));
-    const ams = kernelSource(variant(adam, { AMSGRAD: true, MAXIMIZE: true, DECOUPLED: true, CAUTIOUS: false, MULTI_GROUP: true, GRAD_CONTROL: true, LAYERWISE: false, Q8: false }));
+    const plain = kernelSource(variant(adam, { AMSGRAD: false, MAXIMIZE: false, DECOUPLED: false, CAUTIOUS: false, MULTI_GROUP: false, GRAD_CONTROL: false, LAYERWISE: false, NS_GROUPS: false, Q8: false }));
+    const ams = kernelSource(variant(adam, { AMSGRAD: true, MAXIMIZE: true, DECOUPLED: true, CAUTIOUS: false, MULTI_GROUP: true, GRAD_CONTROL: true, LAYERWISE: false, NS_GROUPS: false, Q8: false }));
     expect(plain).not.toMatch(/maxExpAvgSq|chunkGroup\[|var<storage, read> control|#/);
     expect(ams).toMatch(/@binding\(7\) var<storage, read_write> maxExpAvgSq/);
     expect(ams).not.toMatch(/chunkTensor|tensorScratch|tensorPartials/);
@@ -87,7 +89,7 @@ describe('shader preprocessing', () => {
     expect(ams).toMatch(/h.negStepSize = h.negStepSize \/ s.x;\n  h.bc2Sqrt = s.y;/);
   });
   test("an 8-bit kernel keeps one private value per vec4 of a lane, as many as the pipeline's tile holds", () => {
-    const defines = { AMSGRAD: false, MAXIMIZE: false, DECOUPLED: false, CAUTIOUS: false, MULTI_GROUP: false, GRAD_CONTROL: false, LAYERWISE: false, STOCHASTIC: false, ...stateFormatDefines('q8') };
+    const defines = { AMSGRAD: false, MAXIMIZE: false, DECOUPLED: false, CAUTIOUS: false, MULTI_GROUP: false, GRAD_CONTROL: false, LAYERWISE: false, NS_GROUPS: false, STOCHASTIC: false, ...stateFormatDefines('q8') };
     const two = kernelSource(variant(adam, defines, 2));
     expect(two).toMatch(/const LANE_VECTORS = 2u;/);
     expect(two).toMatch(/var<private> expAvgSqPending1: vec4<f32>;/);
@@ -105,7 +107,7 @@ describe('shader preprocessing', () => {
     expect(() => kernelSource(variant(adam, defines, 3))).toThrow(/8-bit tiles hold 1, 2 or 4 vec4s per lane, got 3/);
   });
   test('a layer-wise variant reads its group from the chunk → tensor table and has the partials pass', () => {
-    const lw = kernelSource(variant(lamb, { MAXIMIZE: false, MULTI_GROUP: true, GRAD_CONTROL: true, LAYERWISE: true, Q8: false }));
+    const lw = kernelSource(variant(lamb, { MAXIMIZE: false, MULTI_GROUP: true, GRAD_CONTROL: true, LAYERWISE: true, NS_GROUPS: false, Q8: false }));
     expect(lw).not.toMatch(/chunkGroup/);
     expect(lw).toMatch(/return chunkTensor\[i \/ 16u\]\.w;/);
     expect(lw).toMatch(/@binding\(4\) var<storage, read> chunkTensor: array<vec4<u32>>/);
@@ -113,5 +115,16 @@ describe('shader preprocessing', () => {
     expect(lw).toMatch(/fn tensorPartials\(/);
     // hyper, param, grad, control, chunkTensor, tensorScratch, two moments: within the default 8.
     expect(storageBufferCount(variant(lamb, { MAXIMIZE: false, MULTI_GROUP: true, GRAD_CONTROL: true, LAYERWISE: true, Q8: false }))).toBe(8);
+  });
+  test("Muon with AdamW beside it reads its group from the Newton–Schulz table: 8 storage buffers (9 with gradient control)", () => {
+    const hybrid = { ...muon.defaults, adamw: {} };
+    const flags = { ...kernelDefines(muon, [hybrid, { ...hybrid, role: 'adamw' as const }]), GRAD_CONTROL: false, Q8: false };
+    expect(flags).toMatchObject({ HYBRID: true, MULTI_GROUP: true, NS_GROUPS: true });
+    const source = kernelSource(variant(muon, flags));
+    expect(source).not.toMatch(/chunkGroup/);
+    expect(source).toMatch(/return nsGroupAt\(i\);/);
+    // hyper, param, grad, muonTable, muonScratch, momentum_buffer, exp_avg, exp_avg_sq: the default 8.
+    expect(storageBufferCount(variant(muon, flags))).toBe(8);
+    expect(storageBufferCount(variant(muon, { ...flags, GRAD_CONTROL: true }))).toBe(9);
   });
 });

@@ -29,6 +29,7 @@ type Exported = {
   lars: api.LarsOptions;
   adafactor: api.AdafactorOptions;
   ademamix: api.AdemamixOptions;
+  muon: api.MuonOptions;
 };
 
 test('each exported options interface is its optimizer\'s options in OptimizerOptionsMap, for every built-in optimizer', () => {

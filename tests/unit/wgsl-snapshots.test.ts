@@ -35,6 +35,8 @@ const RICH_OPTIONS: Partial<Record<OptimizerName, object>> = {
   // Cautious updates: the per-tensor sums' bindings and entry points, in f32 and over 8-bit state.
   lion: { cautious: true },
   adamw_schedule_free: { innerMomentum: 0.9 },
+  // AdamW beside Muon (HYBRID): its slots and update in the Muon kernel.
+  muon: { adamw: {} },
 };
 
 /** One kernel per optimizer's .wgsl (adamw and ema_momentum share adam's and sgd's). */
@@ -58,6 +60,8 @@ const VARIANTS: readonly Variant[] = [
   { optimizer: 'lamb', format: 'q8', laneVectors: 4 },
   // A scalar computed on the device step (AdEMAMix's β₃ₜ from 1 − β₃ₜ): withDeviceStep derives it.
   { optimizer: 'ademamix', format: 'f32', groups: 2, gradControl: true },
+  // Muon with AdamW beside it: the Newton–Schulz pass's entry points and the role branch.
+  { optimizer: 'muon', format: 'f32' },
 ];
 
 function variantName(v: Variant): string {

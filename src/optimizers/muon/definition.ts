@@ -4,6 +4,7 @@ import { defineOptimizer } from '../../core/definition.js';
 import { describeValue } from '../../core/describe-value.js';
 import { is } from '../../core/validate.js';
 import { muonReference } from './reference.js';
+import { adamwScalars, checkAdamw, checkAdamwTensors, checkRole, expandHybrid, scheduleBothLrs, validateHybrid, type AdamwScalar, type MuonAdamwOptions } from './hybrid.js';
 import source from './muon.wgsl?raw';
 
 /** One Newton–Schulz step's coefficients (a, b, c): X ← a·X + (b·A + c·A²)·X, A = XXᵀ. */
@@ -29,11 +30,22 @@ export interface MuonOptions {
   nsSteps: number;
   /** The update's scale s: √max(1, rows/cols) ('original') or 0.2·√max(rows, cols) ('match_rms_adamw'). */
   adjustLrFn: 'original' | 'match_rms_adamw';
+  /**
+   * AdamW beside Muon (torch.optim.AdamW's semantics; defaults lr 3e-4, betas [0.9, 0.95], eps 1e-8,
+   * weightDecay 0.01): given (`{}` for the defaults), the tensors that are not matrices and those
+   * `adamwTensors` names are updated by AdamW, in groups of role 'adamw'. Undefined: Muon alone,
+   * which refuses tensors of fewer than two dimensions.
+   */
+  adamw: Partial<MuonAdamwOptions> | undefined;
+  /** Matrices AdamW updates instead of Muon (embeddings, the output head), by name; needs `adamw`. */
+  adamwTensors: readonly string[];
+  /** Which rule a group's tensors take: 'muon', or 'adamw' (needs `adamw`; made for AdamW's tensors). */
+  role: 'muon' | 'adamw';
 }
 
 type NsIndex = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
 type NsScalar = `ns${NsIndex}${'a' | 'b' | 'c'}`;
-export type MuonScalar = 'decay' | 'negLr' | 'momentum' | 'oneMinusMomentum' | 'eps' | 'matchRmsAdamw' | 'nsSteps' | NsScalar;
+export type MuonScalar = 'decay' | 'negLr' | 'momentum' | 'oneMinusMomentum' | 'eps' | 'matchRmsAdamw' | 'nsSteps' | NsScalar | AdamwScalar;
 
 /** torch.optim.Muon's coefficients (Keller Jordan's quintic). */
 export const DEFAULT_NS_COEFFICIENTS: NsTriple = [3.4445, -4.775, 2.0315];
@@ -75,7 +87,7 @@ function coefficientScalars() {
 export const muon = defineOptimizer<MuonOptions, MuonScalar>({
   name: 'muon',
   kernel: { name: 'muon', source },
-  defaults: { lr: 1e-3, weightDecay: 0.1, momentum: 0.95, nesterov: true, nsCoefficients: DEFAULT_NS_COEFFICIENTS, eps: 1e-7, nsSteps: 5, adjustLrFn: 'original' },
+  defaults: { lr: 1e-3, weightDecay: 0.1, momentum: 0.95, nesterov: true, nsCoefficients: DEFAULT_NS_COEFFICIENTS, eps: 1e-7, nsSteps: 5, adjustLrFn: 'original', adamw: undefined, adamwTensors: [], role: 'muon' },
   required: [],
   structural: ['nesterov', 'nsSteps'],
   passes: [newtonSchulzPass],
@@ -96,16 +108,29 @@ export const muon = defineOptimizer<MuonOptions, MuonScalar>({
         throw new RangeError(`webgpu-optim: ${optimizer}: ${name} must be 'original' or 'match_rms_adamw', got ${describeValue(value)}`);
       }
     },
+    adamw: checkAdamw,
+    adamwTensors: checkAdamwTensors,
+    role: checkRole,
   },
   validate(o) {
     if (!isTriple(o.nsCoefficients) && o.nsCoefficients.length !== o.nsSteps) {
       throw new RangeError(`webgpu-optim: muon: nsCoefficients holds ${o.nsCoefficients.length} triples, nsSteps is ${o.nsSteps}: give one triple, or one per step`);
     }
+    validateHybrid(o);
   },
-  checkTensors: checkMatrices,
-  defines: (groups) => ({ NESTEROV: groups[0]!.nesterov, MAXIMIZE: false }),
-  slots: () => [{ name: 'momentum_buffer', wgsl: 'momentumBuffer' }],
-  groupSlots: () => ['momentum_buffer'],
+  // AdamW's tensors (groups of role 'adamw') need not be matrices.
+  checkTensors: (what, tensors, tensorOptions) => checkMatrices(what, tensors.filter((_, i) => tensorOptions[i]?.role !== 'adamw')),
+  expandOptions: expandHybrid,
+  // torch.optim.Muon has none of these: its checkpoint leaves them out at their defaults (AdamW's
+  // tensors go to a file of their own: src/checkpoint/torch-pair.ts).
+  notInTorch: ['adamw', 'adamwTensors', 'role'],
+  noQ8State: () => 'Muon stores its momentum in muonGather, an entry point of the Newton–Schulz pass that runs outside the 8-bit tiles (use bf16 or f16)',
+  scheduleLrs: scheduleBothLrs,
+  defines: (groups) => ({ NESTEROV: groups[0]!.nesterov, MAXIMIZE: false, HYBRID: groups.some((g) => g.adamw !== undefined) }),
+  // With AdamW beside Muon every element has all three slots (the packed slot buffers span the set):
+  // 12 bytes per parameter in f32, where Muon alone keeps 4 (docs/semantics.md, "Muon with AdamW").
+  slots: (d) => [{ name: 'momentum_buffer', wgsl: 'momentumBuffer' }, ...(d.HYBRID ? [{ name: 'exp_avg', wgsl: 'expAvg' }, { name: 'exp_avg_sq', wgsl: 'expAvgSq', squared: true }] : [])],
+  groupSlots: (o) => (o.role === 'adamw' ? ['exp_avg', 'exp_avg_sq'] : ['momentum_buffer']),
   initialValue: () => 0,
   scalars: {
     decay: { doc: 'f(1 − lr·weight_decay), applied to the old parameter', value: (o) => 1 - o.lr * o.weightDecay },
@@ -116,6 +141,7 @@ export const muon = defineOptimizer<MuonOptions, MuonScalar>({
     matchRmsAdamw: { doc: "1: s = 0.2·√max(rows, cols) ('match_rms_adamw'); 0: s = √max(1, rows/cols)", value: (o) => (o.adjustLrFn === 'match_rms_adamw' ? 1 : 0) },
     nsSteps: { doc: 'nsSteps (the pass records that many steps; the twin reads it here)', value: (o) => o.nsSteps },
     ...coefficientScalars(),
+    ...adamwScalars,
   },
   reference: muonReference,
 });

@@ -14,6 +14,12 @@ fn muonGather(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
   }
   let group = groupAt(i);
   let h = hyperOf(group);
+#if HYBRID
+  // AdamW's tensors have no momentum buffer and no matrix.
+  if (h.adamw != 0.0) {
+    return;
+  }
+#endif
   let g = controlledGradient(grad[i], group);
   let b = lerpTorch(momentumBufferLoad(i), g, h.oneMinusMomentum);
   momentumBufferStore(i, b);
@@ -36,8 +42,29 @@ fn muonGather(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
   }
 }
 
-// θ ← θ·(1 − lr·wd) + f(−lr·s)·O (padding: O = 0).
+#if HYBRID
+// AdamW beside Muon (groups of role 'adamw'): adam.wgsl's DECOUPLED update without AMSGrad,
+// maximize or cautious, on the scalars prefixed `adamw`.
+fn adamwUpdate(i: u32, h: Hyper, g: vec4<f32>) {
+  let p = param[i] * h.adamwDecay;
+  let d = workingGradient(g, p, 0.0);
+  let m = expAvgLoad(i) * h.adamwBeta1 + h.adamwOneMinusBeta1 * d;
+  let v = expAvgSqLoad(i) * h.adamwBeta2 + (h.adamwOneMinusBeta2 * d) * d;
+  expAvgStore(i, m);
+  expAvgSqStore(i, v);
+  let denom = sqrt(v) / h.adamwBc2Sqrt + h.adamwEps;
+  param[i] = p + (h.adamwNegStepSize * m) / denom;
+}
+#endif
+
+// θ ← θ·(1 − lr·wd) + f(−lr·s)·O (padding: O = 0); AdamW's update in groups of role 'adamw'.
 fn update(i: u32, h: Hyper, g: vec4<f32>) {
+#if HYBRID
+  if (h.adamw != 0.0) {
+    adamwUpdate(i, h, g);
+    return;
+  }
+#endif
   let first = muonSegment.x + 4u * i;
   var o = vec4<f32>(0.0);
   var s = vec4<f32>(0.0);

@@ -4,13 +4,36 @@ import { nsMatrixShape } from '../../passes/newton-schulz-table.js';
 import { checkWholeTensor } from '../whole-tensor.js';
 import type { MuonScalar } from './definition.js';
 import { gatherX, normalize, nsStep, orthogonalizedAt } from './newton-schulz-twin.js';
+import { adamReference } from '../adam/reference.js';
+
+/** A tensor of a group of role 'adamw': AdamW's own twin (adamReference, DECOUPLED) on the scalars prefixed `adamw`. */
+const adamwTwin: ReferenceUpdate<MuonScalar> = (args) => {
+  const { h } = args;
+  adamReference({
+    ...args,
+    h: {
+      beta1: h.adamwBeta1,
+      oneMinusBeta1: h.adamwOneMinusBeta1,
+      beta2: h.adamwBeta2,
+      oneMinusBeta2: h.adamwOneMinusBeta2,
+      negStepSize: h.adamwNegStepSize,
+      bc2Sqrt: h.adamwBc2Sqrt,
+      eps: h.adamwEps,
+      weightDecay: 0,
+      decayFactor: h.adamwDecay,
+    },
+    defines: { DECOUPLED: true, AMSGRAD: false, MAXIMIZE: false, CAUTIOUS: false },
+  });
+};
 
 /**
  * CPU twin of muon.wgsl and the Newton–Schulz pass on one whole matrix, every operation rounded
  * to f32 in the GPU's order: the momentum (muonGather), X and its norm, `nsSteps` steps, then
  * the update θ·(1 − lr·wd) + f(−lr·s)·O.
  */
-export const muonReference: ReferenceUpdate<MuonScalar> = ({ param, grad, state, h, defines, begin, end, shape }) => {
+export const muonReference: ReferenceUpdate<MuonScalar> = (args) => {
+  const { param, grad, state, h, defines, begin, end, shape } = args;
+  if (h.adamw !== 0) return adamwTwin(args);
   checkWholeTensor('muon', param, begin, end);
   const buf = state.momentum_buffer!;
   const u = new Float32Array(param.length);

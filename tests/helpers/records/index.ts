@@ -17,6 +17,7 @@ import { adamwScheduleFreePaper } from './adamw-schedule-free-paper.js';
 import { lamb } from './lamb.js';
 import { lars } from './lars.js';
 import { lion } from './lion.js';
+import { muon } from './muon.js';
 import { nadam } from './nadam.js';
 import { nsgd } from './nsgd.js';
 import { radam } from './radam.js';
@@ -47,6 +48,7 @@ export const RECORDS: { readonly [K in TestOptimizerName]: TestRecord<K> } = {
   lars,
   adafactor,
   ademamix,
+  muon,
   signum,
   nsgd,
 };

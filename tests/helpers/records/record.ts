@@ -26,7 +26,7 @@ export type ElementTwin = (o: any, p: number, g: number, s: ElementState, t: num
 export type TensorTwin = { tensor: (o: any, p: number[], g: Float32Array, s: Record<string, number[]>, t: number, shape: readonly number[]) => void };
 
 /** The layer-wise optimizers: their twins step whole tensors. */
-export type TensorWise = 'lamb' | 'lars' | 'adafactor' | 'nsgd' | 'adam' | 'adamw' | 'lion';
+export type TensorWise = 'lamb' | 'lars' | 'adafactor' | 'nsgd' | 'adam' | 'adamw' | 'lion' | 'muon';
 export type TwinOf<K extends TestOptimizerName> = K extends TensorWise ? TensorTwin : ElementTwin;
 
 /** A convergence run's setting: options, and the batch size (0 = full batch; Rprop is a full-batch method). */
@@ -64,6 +64,12 @@ export type TestRecord<K extends TestOptimizerName> = EpsRow<K> & {
   readonly f32StateOnly?: string;
   /** The rows whose kernel 8-bit state cannot hold (createOptimizer refuses stateFormat 'q8' for them), where some are. */
   readonly noQ8?: (row: OptionRow<K>) => boolean;
+  /**
+   * The shapes the suites give the tensors of these flat sizes, where the optimizer needs shapes
+   * (Muon: matrices); undefined: the flat [size]. Applied by runParity and oneEncoderParity to
+   * tensors given without a shape.
+   */
+  readonly shapes?: (sizes: readonly number[]) => readonly (readonly number[])[];
 };
 
 /** Identity that checks a record against its optimizer's options. */

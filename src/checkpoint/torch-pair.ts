@@ -1,0 +1,100 @@
+/**
+ * Muon with AdamW beside it as PyTorch runs it: two optimizers, so two checkpoint files, each in
+ * this library's torch format (torch.ts): `muon`, torch.optim.Muon's (PyTorch 2.9+) param groups
+ * (lr, weight_decay, momentum, nesterov, ns_coefficients, eps, ns_steps, adjust_lr_fn) and
+ * `momentum_buffer` of the matrices; `adamw`, torch.optim.AdamW's of the other tensors (`exp_avg`,
+ * `exp_avg_sq`, `step`), which loads into torch.optim.AdamW (1.13 and later) as an `adamw` file does.
+ *
+ * @example
+ * const { muon, adamw } = toTorchCheckpointPair(await opt.stateDict());     // two .safetensors files
+ * await opt.loadStateDict(fromTorchCheckpointPair({ muon, adamw }, await opt.stateDict()));
+ */
+import { refusal } from '../core/refusal.js';
+import { adamwOf } from '../optimizers/muon/hybrid.js';
+import { checkedDequantized } from '../state/state-dict-dequantize.js';
+import type { OptimizerStateDict } from '../state/state-dict-types.js';
+import { readSafetensors } from './safetensors.js';
+import { fromTorchCheckpoint, toTorchCheckpoint } from './torch.js';
+
+/** Whether a (checked) file's scalars give a step: torch.optim.Muon's own files have none. */
+function hasStep(file: Uint8Array): boolean {
+  const scalars = JSON.parse(readSafetensors(file, 'fromTorchCheckpointPair').metadata.scalars ?? '{}') as Record<string, Record<string, unknown>>;
+  return Object.values(scalars).some((entry) => entry.step !== undefined);
+}
+
+type Group = Record<string, unknown> & { tensors: string[] };
+type Role = 'muon' | 'adamw';
+
+const roleOf = (g: Group): Role => (g.role === 'adamw' ? 'adamw' : 'muon');
+
+/** A Muon group as torch.optim.Muon's: the hybrid's own options at their defaults (a torch file leaves them out). */
+function muonGroup(g: Group): Group {
+  const { adamw: _adamw, ...rest } = g;
+  return { ...rest, adamwTensors: [], role: 'muon' };
+}
+
+/** An AdamW group as `adamw`'s: the group's AdamW options, torch.optim.AdamW's flags off. */
+function adamwGroup(g: Group): Group {
+  const a = adamwOf(g as unknown as { adamw: undefined });
+  return { lr: a.lr, betas: [...a.betas], eps: a.eps, weightDecay: a.weightDecay, amsgrad: false, maximize: false, cautious: false, tensors: g.tensors };
+}
+
+/** The dict of one role's tensors and groups, as the `muon` or the `adamw` optimizer would keep it. */
+function roleDict(sd: OptimizerStateDict<any>, role: Role): OptimizerStateDict<any> {
+  const groups = (sd.options.groups as Group[]).filter((g) => roleOf(g) === role);
+  const names = new Set(groups.flatMap((g) => g.tensors));
+  const kept = sd.tensors.flatMap((t, i) => (names.has(t.name) ? [i] : []));
+  return {
+    ...sd,
+    optimizer: role,
+    tensors: kept.map((i) => sd.tensors[i]!),
+    state: kept.map((i) => sd.state[i]!),
+    options: { groups: groups.map((g) => (role === 'muon' ? muonGroup(g) : adamwGroup(g))) },
+  };
+}
+
+function checkHybrid(sd: OptimizerStateDict<any>, what: string): void {
+  const fail = refusal(what);
+  if (sd?.optimizer !== 'muon') fail(`the state dict is ${JSON.stringify(sd?.optimizer)}'s; a checkpoint pair is Muon with AdamW beside it (toTorchCheckpoint writes the others)`);
+  if (!(sd.options?.groups as Group[] | undefined)?.some((g) => roleOf(g) === 'adamw')) fail('this Muon has no AdamW beside it (no adamw option): toTorchCheckpoint writes its one file');
+  if (sd.accumulation) fail('this state dict holds an unfinished gradient accumulation, which torch.optim has no place for; checkpoint after an optimizer update');
+}
+
+/**
+ * The two files of a `muon` state dict (with or without `adamw`): `muon` for torch.optim.Muon, `adamw`
+ * for torch.optim.AdamW (no parameters when AdamW takes none). Checked as toTorchCheckpoint checks.
+ */
+export function toTorchCheckpointPair(stored: OptimizerStateDict<any>): { muon: Uint8Array; adamw: Uint8Array } {
+  checkHybrid(stored, 'toTorchCheckpointPair');
+  const sd = checkedDequantized(stored, 'toTorchCheckpointPair');
+  return { muon: toTorchCheckpoint(roleDict(sd, 'muon')), adamw: toTorchCheckpoint(roleDict(sd, 'adamw')) };
+}
+
+/**
+ * The state dict two files hold, shaped like `like` (the optimizer's own `stateDict()`): each file
+ * checked as fromTorchCheckpoint checks it against its half, the two step counts equal.
+ */
+export function fromTorchCheckpointPair(files: { muon: Uint8Array; adamw: Uint8Array }, like: OptimizerStateDict<any>): OptimizerStateDict<any> {
+  const what = 'fromTorchCheckpointPair';
+  checkHybrid(like, what);
+  const fail = refusal(what);
+  const base = checkedDequantized(like, `${what}: the optimizer's state dict (its second argument)`);
+  const muon = fromTorchCheckpoint(files?.muon, roleDict(base, 'muon'));
+  const adamw = fromTorchCheckpoint(files?.adamw, roleDict(base, 'adamw'));
+  // The AdamW file always counts the steps (torch.optim.AdamW keeps them); the Muon file may not.
+  const muonCounts = muon.tensors.length > 0 && hasStep(files.muon);
+  if (muonCounts && adamw.tensors.length > 0 && muon.step !== adamw.step) fail(`the Muon file is at step ${muon.step}, the AdamW file at step ${adamw.step}: one optimizer keeps one step count`);
+  const step = adamw.tensors.length > 0 || !muonCounts ? adamw.step : muon.step;
+  const byName = new Map<string, Record<string, unknown>>();
+  for (const d of [muon, adamw]) d.tensors.forEach((t, i) => byName.set(t.name, d.state[i]!));
+  const muonGroups = muon.options.groups as Group[];
+  const adamwGroups = adamw.options.groups as Group[];
+  let m = 0, a = 0;
+  const groups = (base.options.groups as Group[]).map((g) => {
+    if (roleOf(g) === 'muon') return { ...muonGroups[m++]!, adamw: g.adamw, adamwTensors: g.adamwTensors, role: g.role, tensors: g.tensors };
+    const file = adamwGroups[a++]!;
+    return { ...g, adamw: { lr: file.lr, betas: file.betas, eps: file.eps, weightDecay: file.weightDecay } };
+  });
+  const result = { ...base, step, stepCalls: step, state: base.tensors.map((t) => byName.get(t.name)!), options: { groups } } as OptimizerStateDict<any>;
+  return checkedDequantized(result, what);
+}
