@@ -11,6 +11,8 @@
 import { afterAll, describe, expect, test } from 'vitest';
 import { cosineWithWarmup, createOptimizer, createParameterSet, registerOptimizer } from '../../src/index.js';
 import { muon } from '../../src/optimizers/muon/definition.js';
+import { newtonSchulzPassWith } from '../../src/passes/newton-schulz.js';
+import { planOf, nsTilingFor } from '../../src/passes/newton-schulz-plan.js';
 import { PARITY_TOLERANCE } from '../helpers/cases.js';
 import { randomArray, rng } from '../helpers/data.js';
 import { withDevice } from '../helpers/gpu.js';
@@ -19,6 +21,9 @@ import { expectRestoredTwin, expectSplitEqualsWhole, oneEncoderParity, runParity
 
 // Not in the built-in registry yet (the registry-driven suites give every optimizer vectors).
 registerOptimizer(muon);
+// The same optimizer with a 2 KiB scratch budget: every set below goes in many batches.
+const BATCH_BUDGET = 2048;
+registerOptimizer({ ...muon, name: 'muon_batched', passes: [newtonSchulzPassWith({ scratchBudgetBytes: BATCH_BUDGET })] });
 
 const SHAPES: readonly (readonly number[])[] = [[1, 200], [200, 1], [16, 16], [7, 33], [33, 7], [130, 70], [4, 3, 2, 2], [1, 1], [17, 18]];
 const shaped = (shapes: readonly (readonly number[])[], seed: number) =>
@@ -47,6 +52,46 @@ describe('muon GPU vs twin', () => {
       r.gpu.destroy();
       r.params.destroy();
       expect(r.failures).toEqual([]);
+    });
+  });
+
+  test('over a 2 KiB scratch budget the matrices go in batches (130 × 70 alone over it): the twin still, bit for bit', async () => {
+    await withDevice(async (device) => {
+      const tensors = shaped(SHAPES, 7);
+      const r = await runParity(device, { name: 'muon_batched', options: MUON_ROWS[4]!, tensors, steps: 2, checkAt: [1, 2], grad: gradient, tolerance: PARITY_TOLERANCE });
+      const layout = r.params.layout;
+      const batches = planOf(layout, [], { tiling: nsTilingFor(device.limits), budgetBytes: BATCH_BUDGET, bindingBytes: 2 ** 27, maxDim: 65535 }, () => {
+        throw new Error('unplannable');
+      }).batches;
+      worst.maxAbs = Math.max(worst.maxAbs, r.maxAbs);
+      r.gpu.destroy();
+      r.params.destroy();
+      expect(batches.length).toBeGreaterThan(3);
+      expect(r.failures).toEqual([]);
+    });
+  });
+
+  test("nsPrecision 'bf16': every shape in one set, the GPU's bfloat16 roundings are the twin's, bit for bit", async () => {
+    await withDevice(async (device) => {
+      const r = await runParity(device, { name: 'muon', options: { ...MUON_ROWS[1]!, nsPrecision: 'bf16' }, tensors: shaped(SHAPES, 9), steps: 2, checkAt: [1, 2], grad: gradient, tolerance: PARITY_TOLERANCE });
+      worst.maxAbs = Math.max(worst.maxAbs, r.maxAbs);
+      r.gpu.destroy();
+      r.params.destroy();
+      expect(r.failures).toEqual([]);
+    });
+  });
+
+  test('one large matrix (1024 × 256: 4 × 16 tiles of 64, transposed) and 2000 small ones', async () => {
+    await withDevice(async (device) => {
+      const large = await runParity(device, { name: 'muon', options: { lr: 0.02, nsSteps: 2 }, tensors: shaped([[1024, 256]], 19), steps: 1, checkAt: [1], grad: gradient, tolerance: PARITY_TOLERANCE });
+      const small = await runParity(device, { name: 'muon', options: { lr: 0.02, nsSteps: 1 }, tensors: shaped(Array.from({ length: 2000 }, (_, i) => [1 + (i % 3), 2 + (i % 2)]), 29), steps: 1, checkAt: [1], grad: gradient, tolerance: PARITY_TOLERANCE });
+      for (const r of [large, small]) {
+        worst.maxAbs = Math.max(worst.maxAbs, r.maxAbs);
+        r.gpu.destroy();
+        r.params.destroy();
+      }
+      expect(large.failures).toEqual([]);
+      expect(small.failures).toEqual([]);
     });
   });
 

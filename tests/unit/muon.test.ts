@@ -11,6 +11,7 @@ import { MUON_ROWS, muonStep64, newtonSchulz64, type Muon64State } from '../help
 import { compare } from '../helpers/allclose.js';
 import { nsMatrixShape } from '../../src/passes/newton-schulz-table.js';
 import { newtonSchulzPass } from '../../src/passes/newton-schulz.js';
+import { nsTilingFor, planOf, type NsPlanLimits } from '../../src/passes/newton-schulz-plan.js';
 import { computeLayout } from '../../src/core/layout.js';
 import { gatherX, normalize, nsStep, orthogonalizedAt } from '../../src/optimizers/muon/newton-schulz-twin.js';
 
@@ -133,21 +134,60 @@ describe('muon refusals', () => {
   });
 });
 
-describe('the Newton–Schulz pass refuses, from the shapes alone, a set the device cannot hold', () => {
-  const limits = { maxStorageBufferBindingSize: 2 ** 27, maxBufferSize: 2 ** 28, maxComputeWorkgroupsPerDimension: 65535 };
+describe('the Newton–Schulz pass plans, from the shapes alone, what the device can hold', () => {
+  const limits = {
+    maxStorageBufferBindingSize: 2 ** 27,
+    maxBufferSize: 2 ** 28,
+    maxComputeWorkgroupsPerDimension: 65535,
+    maxComputeInvocationsPerWorkgroup: 256,
+    maxComputeWorkgroupSizeX: 256,
+    maxComputeWorkgroupSizeY: 256,
+    maxComputeWorkgroupStorageSize: 16384,
+  };
   const layoutOf = (shapes: readonly (readonly number[])[]) =>
     computeLayout(shapes.map((shape, i) => ({ name: `w${i}`, shape, length: shape.reduce((a, b) => a * b, 1) })), limits, 256);
+  const fail = (detail: string): never => {
+    throw new RangeError(detail);
+  };
+  const planLimits = (over: Partial<NsPlanLimits> = {}): NsPlanLimits => ({ tiling: nsTilingFor(limits as GPUSupportedLimits), budgetBytes: 2 ** 28, bindingBytes: 2 ** 27, maxDim: 65535, ...over });
 
-  test('a 4096 × 4096 matrix needs 256 MiB of scratch: over a 128 MiB binding', () => {
+  test('a 4096 × 4096 matrix needs its 64 MiB output and a 256 MiB batch region: over a 128 MiB binding', () => {
     expect(() => newtonSchulzPass.check!('muon', layoutOf([[4096, 4096]]), limits as GPUSupportedLimits)).toThrow(
-      /muon: the Newton–Schulz pass over 1 matrices needs a 268435460-byte scratch .* over the device's storage binding limit \(134217728\)/,
+      /muon: the Newton–Schulz pass over 1 matrices needs a 335544336-byte scratch for tensor "w0" .* over the device's storage binding limit \(134217728\)/,
     );
   });
 
-  test('a 2048 × 2048 matrix fits; 20 000 small matrices fit; more tiles than 8² workgroups do not', () => {
+  test('a 2048 × 2048 matrix fits; 20 000 small matrices fit in one batch; a matrix with more tiles than 8² workgroups is refused', () => {
     expect(() => newtonSchulzPass.check!('muon', layoutOf([[2048, 2048]]), limits as GPUSupportedLimits)).not.toThrow();
-    expect(() => newtonSchulzPass.check!('muon', layoutOf(Array.from({ length: 20000 }, () => [3, 5])), limits as GPUSupportedLimits)).not.toThrow();
+    expect(planOf(layoutOf(Array.from({ length: 20000 }, () => [3, 5])), [], planLimits(), fail).batches.length).toBe(1);
     const tight = { ...limits, maxComputeWorkgroupsPerDimension: 8 };
-    expect(() => newtonSchulzPass.check!('muon', layoutOf(Array.from({ length: 65 }, () => [3, 5])), tight as GPUSupportedLimits)).toThrow(/has 65 m × m tiles, over 8² workgroups/);
+    expect(() => newtonSchulzPass.check!('muon', layoutOf([[64, 64 * 65]]), tight as GPUSupportedLimits)).toThrow(/needs 65 tiles for tensor "w0", over 8² workgroups/);
+  });
+
+  test('64 × 64 tiles on default limits, 32 × 32 where a workgroup may hold fewer than 256 invocations or 8 KiB', () => {
+    expect(nsTilingFor(limits as GPUSupportedLimits)).toEqual({ size: 64, threads: 16 });
+    expect(nsTilingFor({ ...limits, maxComputeInvocationsPerWorkgroup: 128 } as GPUSupportedLimits)).toEqual({ size: 32, threads: 8 });
+    expect(nsTilingFor({ ...limits, maxComputeWorkgroupStorageSize: 8192 } as GPUSupportedLimits)).toEqual({ size: 32, threads: 8 });
+  });
+
+  test('over the scratch budget or the grid, the matrices go in batches, in order, each within both', () => {
+    const shapes = Array.from({ length: 65 }, (_, i) => [3 + (i % 4), 5]);
+    const floats = (s: readonly number[]) => 2 * s[0]! * s[1]! + 2 * s[0]! * s[0]!;
+    const budget = 4 * (floats(shapes[0]!) + floats(shapes[1]!) + floats(shapes[2]!));
+    const byBudget = planOf(layoutOf(shapes), [], planLimits({ budgetBytes: budget }), fail);
+    expect(byBudget.batches.length).toBeGreaterThan(20);
+    for (const b of byBudget.batches) expect(b.floats * 4 <= budget || b.matrices === 1).toBe(true);
+    expect(byBudget.batches.map((b) => b.matrices).reduce((a, b) => a + b)).toBe(65);
+    byBudget.batches.forEach((b, k) => k > 0 && expect(b.firstMatrix).toBe(byBudget.batches[k - 1]!.firstMatrix + byBudget.batches[k - 1]!.matrices));
+    const byGrid = planOf(layoutOf(shapes), [], planLimits({ maxDim: 8 }), fail);
+    expect(byGrid.batches.map((b) => b.matrices)).toEqual([64, 1]);
+    // One matrix over the budget is a batch of its own (within the binding), not a failure.
+    expect(planOf(layoutOf([[40, 50], [3, 3]]), [], planLimits({ budgetBytes: 64 }), fail).batches.map((b) => b.matrices)).toEqual([1, 1]);
+  });
+
+  test('the m × m products cover the upper triangle only: tm(tm + 1)/2 tiles of a 130 × 70 matrix (m = 70: 2 × 2 tiles of 64 → 3)', () => {
+    const plan = planOf(layoutOf([[130, 70]]), [], planLimits(), fail);
+    expect(plan.batches[0]!.squareTiles).toBe(3);
+    expect(plan.batches[0]!.wideTiles).toBe(2 * 3);
   });
 });

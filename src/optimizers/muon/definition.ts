@@ -29,11 +29,17 @@ export interface MuonOptions {
   nsSteps: number;
   /** The update's scale s: √max(1, rows/cols) ('original') or 0.2·√max(rows, cols) ('match_rms_adamw'). */
   adjustLrFn: 'original' | 'match_rms_adamw';
+  /**
+   * Newton–Schulz arithmetic: 'f32' (default: every value f32), or 'bf16' as torch.optim.Muon
+   * computes it (X cast to bfloat16, ‖X‖ and every product's output rounded to bfloat16, f32
+   * accumulation), for porting a torch recipe bit-near.
+   */
+  nsPrecision: 'f32' | 'bf16';
 }
 
 type NsIndex = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
 type NsScalar = `ns${NsIndex}${'a' | 'b' | 'c'}`;
-export type MuonScalar = 'decay' | 'negLr' | 'momentum' | 'oneMinusMomentum' | 'eps' | 'matchRmsAdamw' | 'nsSteps' | NsScalar;
+export type MuonScalar = 'decay' | 'negLr' | 'momentum' | 'oneMinusMomentum' | 'eps' | 'matchRmsAdamw' | 'nsSteps' | 'nsBf16' | NsScalar;
 
 /** torch.optim.Muon's coefficients (Keller Jordan's quintic). */
 export const DEFAULT_NS_COEFFICIENTS: NsTriple = [3.4445, -4.775, 2.0315];
@@ -70,12 +76,13 @@ function coefficientScalars() {
  * 2025, "Muon is Scalable for LLM Training" — with torch.optim.Muon's recipe (torch/optim/_muon.py):
  * per matrix `B ← lerp(B, g, 1 − μ)`, `U = nesterov ? lerp(g, B, μ) : B`, `O = NS(U)` (the
  * Newton–Schulz pass, every matrix of the set together), `θ ← θ·(1 − lr·wd) − lr·s·O`. The
- * Newton–Schulz arithmetic is f32 (torch's is bf16). State `momentum_buffer`.
+ * Newton–Schulz arithmetic is f32 by default (torch's is bf16: `nsPrecision: 'bf16'`). State
+ * `momentum_buffer`.
  */
 export const muon = defineOptimizer<MuonOptions, MuonScalar>({
   name: 'muon',
   kernel: { name: 'muon', source },
-  defaults: { lr: 1e-3, weightDecay: 0.1, momentum: 0.95, nesterov: true, nsCoefficients: DEFAULT_NS_COEFFICIENTS, eps: 1e-7, nsSteps: 5, adjustLrFn: 'original' },
+  defaults: { lr: 1e-3, weightDecay: 0.1, momentum: 0.95, nesterov: true, nsCoefficients: DEFAULT_NS_COEFFICIENTS, eps: 1e-7, nsSteps: 5, adjustLrFn: 'original', nsPrecision: 'f32' },
   required: [],
   structural: ['nesterov', 'nsSteps'],
   passes: [newtonSchulzPass],
@@ -96,6 +103,9 @@ export const muon = defineOptimizer<MuonOptions, MuonScalar>({
         throw new RangeError(`webgpu-optim: ${optimizer}: ${name} must be 'original' or 'match_rms_adamw', got ${describeValue(value)}`);
       }
     },
+    nsPrecision: (optimizer, name, value) => {
+      if (value !== 'f32' && value !== 'bf16') throw new RangeError(`webgpu-optim: ${optimizer}: ${name} must be 'f32' or 'bf16', got ${describeValue(value)}`);
+    },
   },
   validate(o) {
     if (!isTriple(o.nsCoefficients) && o.nsCoefficients.length !== o.nsSteps) {
@@ -115,6 +125,7 @@ export const muon = defineOptimizer<MuonOptions, MuonScalar>({
     eps: { doc: 'f(eps), the floor of ‖X‖_F', value: (o) => o.eps },
     matchRmsAdamw: { doc: "1: s = 0.2·√max(rows, cols) ('match_rms_adamw'); 0: s = √max(1, rows/cols)", value: (o) => (o.adjustLrFn === 'match_rms_adamw' ? 1 : 0) },
     nsSteps: { doc: 'nsSteps (the pass records that many steps; the twin reads it here)', value: (o) => o.nsSteps },
+    nsBf16: { doc: "1: Newton–Schulz values rounded to bfloat16 (nsPrecision 'bf16'); 0: f32", value: (o) => (o.nsPrecision === 'bf16' ? 1 : 0) },
     ...coefficientScalars(),
   },
   reference: muonReference,

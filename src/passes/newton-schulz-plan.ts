@@ -1,0 +1,160 @@
+/**
+ * The Newton–Schulz pass's plan, from the shapes and the device's limits alone (no GPU object):
+ * the GEMM tile size, the batches of matrices, the scratch layout and the table the WGSL reads
+ * (shaders/newton-schulz.wgsl documents the table). `check` and `create` share it.
+ *
+ * Memory: the scratch holds one output region O (X's layout, every matrix of the set: the
+ * gathered U, then the orthogonalized O the update reads) and one batch region: X twice, A = XXᵀ
+ * and B' of every matrix of the batch being orthogonalized. The batch region is at most
+ * NS_SCRATCH_BUDGET_BYTES (and what the storage binding leaves); a set over it is orthogonalized
+ * batch after batch in the same step (each batch a norm dispatch and 4 per Newton–Schulz step).
+ * A batch also holds no more tiles or matrices than one dispatch grid can cover.
+ */
+import type { PackedLayout } from '../core/layout.js';
+import { nsMatrixShape, type NsMatrixShape } from './newton-schulz-table.js';
+
+/**
+ * Bytes of the batch region of the scratch (X twice, A and B' per matrix, 8·m·(m + n) bytes for an
+ * m × n X) unless the pass is made with another budget: 256 MiB, which holds a 4096 × 4096 matrix
+ * in one batch where the device binds that much, and the whole GPT-2-small matrix set.
+ */
+export const NS_SCRATCH_BUDGET_BYTES = 256 * 2 ** 20;
+
+/** Floats before the output region: [0] the Newton–Schulz steps taken this update over all batches. */
+export const NS_HEADER_FLOATS = 4;
+
+const NONE = 0xffffffff;
+/** Tile rows and columns are packed in 16 bits each. */
+const MAX_TILES_PER_SIDE = 0x10000;
+
+/** A GEMM tile: `size` × `size` outputs per workgroup of `threads` × `threads` invocations, 4 × 4 outputs each. */
+export interface NsTiling {
+  readonly size: 64 | 32;
+  readonly threads: 16 | 8;
+}
+
+/** Tiles of k-depth 16 in workgroup memory: two `size` × 16 f32 arrays. */
+const workgroupBytes = (t: NsTiling) => 2 * t.size * 16 * 4 + 64;
+
+/**
+ * 64 × 64 tiles (256 invocations, 8 KiB of workgroup memory) where the device allows them (every
+ * WebGPU device's default limits do), else 32 × 32 (64 invocations, 4 KiB): compatibility-mode
+ * devices and devices with small limits.
+ */
+export function nsTilingFor(limits: GPUSupportedLimits): NsTiling {
+  const large: NsTiling = { size: 64, threads: 16 };
+  const fits = (t: NsTiling) =>
+    limits.maxComputeInvocationsPerWorkgroup >= t.threads * t.threads &&
+    limits.maxComputeWorkgroupSizeX >= t.threads &&
+    limits.maxComputeWorkgroupSizeY >= t.threads &&
+    limits.maxComputeWorkgroupStorageSize >= workgroupBytes(t);
+  return fits(large) ? large : { size: 32, threads: 8 };
+}
+
+export interface NsBatch {
+  readonly firstMatrix: number;
+  readonly matrices: number;
+  /** Upper-triangle tiles of the m × m products (A and B' are symmetric: the others are mirrored). */
+  readonly squareTiles: number;
+  readonly wideTiles: number;
+  readonly floats: number;
+}
+
+export interface NsPlan {
+  readonly tiling: NsTiling;
+  readonly matrices: readonly NsMatrixShape[];
+  readonly batches: readonly NsBatch[];
+  /** f32 values of the scratch: header, output region, the largest batch region. */
+  readonly scratchFloats: number;
+  readonly table: Uint32Array<ArrayBuffer>;
+}
+
+/** What a plan may not exceed (from the device's limits). */
+export interface NsPlanLimits {
+  readonly tiling: NsTiling;
+  readonly budgetBytes: number;
+  readonly bindingBytes: number;
+  readonly maxDim: number;
+}
+
+const tilesOf = (s: NsMatrixShape, size: number) => {
+  const tm = Math.ceil(s.m / size), tn = Math.ceil(s.n / size);
+  return { tm, tn, square: (tm * (tm + 1)) / 2, wide: tm * tn, floats: 2 * s.m * s.n + 2 * s.m * s.m };
+};
+
+/**
+ * Groups the matrices, in order, into batches within the budget and the grid; throws (through
+ * `fail`) where one matrix alone cannot be held.
+ */
+function batchesOf(matrices: readonly NsMatrixShape[], names: readonly string[], oFloats: number, limits: NsPlanLimits, fail: (detail: string) => never): NsBatch[] {
+  const room = Math.floor((limits.bindingBytes - 4 * (NS_HEADER_FLOATS + oFloats)) / 4);
+  const budget = Math.min(Math.floor(limits.budgetBytes / 4), room);
+  const grid = limits.maxDim * limits.maxDim;
+  const batches: NsBatch[] = [];
+  let open = { firstMatrix: 0, matrices: 0, squareTiles: 0, wideTiles: 0, floats: 0 };
+  matrices.forEach((s, t) => {
+    const need = tilesOf(s, limits.tiling.size);
+    if (Math.max(need.tm, need.tn) > MAX_TILES_PER_SIDE) fail(`cannot tile tensor "${names[t]}" (${s.n} > ${MAX_TILES_PER_SIDE * limits.tiling.size} rows or columns)`);
+    if (need.floats > room) fail(`needs a ${4 * (NS_HEADER_FLOATS + oFloats + need.floats)}-byte scratch for tensor "${names[t]}" (its X twice, XXᵀ and the polynomial, and the output of the set), over the device's storage binding limit (${limits.bindingBytes})`);
+    if (need.square > grid || need.wide > grid) fail(`needs ${need.wide} tiles for tensor "${names[t]}", over ${limits.maxDim}² workgroups (maxComputeWorkgroupsPerDimension²)`);
+    const fits = open.floats + need.floats <= budget && open.squareTiles + need.square <= grid && open.wideTiles + need.wide <= grid && open.matrices < grid;
+    if (open.matrices > 0 && !fits) {
+      batches.push(open);
+      open = { firstMatrix: t, matrices: 0, squareTiles: 0, wideTiles: 0, floats: 0 };
+    }
+    open.matrices++;
+    open.squareTiles += need.square;
+    open.wideTiles += need.wide;
+    open.floats += need.floats;
+  });
+  if (open.matrices > 0) batches.push(open);
+  return batches;
+}
+
+const f32Bits = (x: number) => new Uint32Array(Float32Array.of(x).buffer)[0]!;
+
+/** Sizes, offsets, batches and the table. */
+export function planOf(layout: PackedLayout, tensorGroup: readonly number[], limits: NsPlanLimits, fail: (detail: string) => never): NsPlan {
+  const matrices = layout.tensors.map((t) => nsMatrixShape(t.shape));
+  let oFloats = 0;
+  const oOffsets = matrices.map((s) => ((oFloats += s.m * s.n), NS_HEADER_FLOATS + oFloats - s.m * s.n));
+  const batches = batchesOf(matrices, layout.tensors.map((t) => t.name), oFloats, limits, fail);
+  const batchStart = NS_HEADER_FLOATS + oFloats;
+  const size = limits.tiling.size;
+  const scratch: number[][] = [];
+  const square: number[] = [];
+  const wide: number[] = [];
+  for (const batch of batches) {
+    let cursor = batchStart;
+    for (let t = batch.firstMatrix; t < batch.firstMatrix + batch.matrices; t++) {
+      const s = matrices[t]!;
+      const { tm, tn } = tilesOf(s, size);
+      scratch[t] = [cursor, cursor + s.m * s.n, cursor + 2 * s.m * s.n, cursor + 2 * s.m * s.n + s.m * s.m];
+      cursor += 2 * s.m * s.n + 2 * s.m * s.m;
+      for (let r = 0; r < tm; r++) for (let c = r; c < tm; c++) square.push(t, (r << 16) | c, s.n, s.m);
+      for (let r = 0; r < tm; r++) for (let c = 0; c < tn; c++) wide.push(t, (r << 16) | c, s.n, s.m);
+    }
+  }
+  const chunks = Math.ceil(layout.paddedLength / 64);
+  const batchBase = 2 + 3 * matrices.length;
+  const squareBase = batchBase + 2 * batches.length;
+  const wideBase = squareBase + square.length / 4;
+  const chunkBase = wideBase + wide.length / 4;
+  const table = new Uint32Array((chunkBase + Math.ceil(chunks / 4)) * 4).fill(0);
+  table.set([matrices.length, batches.length, chunkBase, batchBase, oFloats, 0, 0, 0]);
+  matrices.forEach((s, t) => {
+    table.set([layout.tensors[t]!.offset, s.rows, s.cols, oOffsets[t]!, ...scratch[t]!, tensorGroup[t] ?? 0, f32Bits(s.scaleOriginal), f32Bits(s.scaleMatch), 0], (2 + 3 * t) * 4);
+  });
+  let firstSquare = squareBase, firstWide = wideBase;
+  batches.forEach((b, k) => {
+    table.set([b.firstMatrix, b.matrices, firstSquare, b.squareTiles, firstWide, b.wideTiles, 0, 0], (batchBase + 2 * k) * 4);
+    firstSquare += b.squareTiles;
+    firstWide += b.wideTiles;
+  });
+  table.set(square, squareBase * 4);
+  table.set(wide, wideBase * 4);
+  table.fill(NONE, chunkBase * 4, chunkBase * 4 + chunks);
+  layout.tensors.forEach((t, i) => table.fill(i, chunkBase * 4 + t.offset / 64, chunkBase * 4 + t.offset / 64 + Math.ceil(t.length / 64)));
+  const largest = Math.max(0, ...batches.map((b) => b.floats));
+  return { tiling: limits.tiling, matrices, batches, scratchFloats: batchStart + largest, table };
+}
