@@ -13,7 +13,7 @@ import { nsMatrixShape } from '../../src/passes/newton-schulz-table.js';
 import { newtonSchulzPass } from '../../src/passes/newton-schulz.js';
 import { nsTilingFor, planOf, type NsPlanLimits } from '../../src/passes/newton-schulz-plan.js';
 import { computeLayout } from '../../src/core/layout.js';
-import { gatherX, normalize, nsStep, orthogonalizedAt } from '../../src/optimizers/muon/newton-schulz-twin.js';
+import { bf16, gatherX, normalize, nsStep, orthogonalizedAt } from '../../src/optimizers/muon/newton-schulz-twin.js';
 
 const SHAPES: readonly (readonly number[])[] = [[1, 40], [40, 1], [16, 16], [7, 33], [33, 7], [130, 70], [4, 3, 2, 2], [1, 1]];
 
@@ -119,8 +119,23 @@ describe('muon refusals', () => {
     [{ momentum: 1 }, /momentum must be in \[0, 1\)/],
     [{ eps: -1 }, /eps must be >= 0/],
     [{ nesterov: 1 }, /nesterov must be a boolean/],
+    [{ nsPrecision: 'fp16' }, /nsPrecision must be 'f32' or 'bf16', got "fp16"/],
+    [{ nsPrecision: 16 }, /nsPrecision must be 'f32' or 'bf16', got 16/],
   ])('%j is refused', (options, message) => {
     expect(() => createReferenceOptimizer('muon' as never, [{ name: 'w', shape: [2, 2], data: new Float32Array(4) }], options as never)).toThrow(message);
+  });
+
+  test("nsPrecision 'bf16' is accepted and rounds: the step differs from the f32 one, and every value of X' is a bfloat16", () => {
+    const tensors = () => [{ name: 'w', shape: [4, 6], data: randomArray(24, rng(5)) }];
+    const g = randomArray(24, rng(6));
+    const a = createReferenceOptimizer('muon' as never, tensors(), { nsPrecision: 'bf16', lr: 1, weightDecay: 0 } as never);
+    const b = createReferenceOptimizer('muon' as never, tensors(), { lr: 1, weightDecay: 0 } as never);
+    a.step([g]);
+    b.step([g]);
+    expect(Array.from(a.params[0]!)).not.toEqual(Array.from(b.params[0]!));
+    const x = gatherX(g, nsMatrixShape([4, 6]));
+    normalize(x, Math.fround(1e-7), true);
+    expect(Array.from(nsStep(x, 4, 6, 3.4445, -4.775, 2.0315, true)).every((v) => bf16(v) === v)).toBe(true);
   });
 
   test('one triple per step is accepted and used', () => {
