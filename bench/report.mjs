@@ -1,4 +1,5 @@
 // Renders benchmark results: terminal table, Markdown (bench/RESULTS.md) and an HTML report.
+import { muonTable } from './muon-report.mjs';
 import { cpuNote, fitNote, q8BytesNote, rooflineNote, skippedNotes, stateFormatNote } from './caveats.mjs';
 import { createFootnotes } from './footnotes.mjs';
 
@@ -150,7 +151,8 @@ export function terminalTable(results) {
   const render = (cells) => cells.filter((_, c) => keep[c]).map((c, i) => String(c).padEnd(widths.filter((_, k) => keep[k])[i])).join('  ');
   const table = [render(header), render(widths.map((w) => '-'.repeat(w))), ...lines.map(render)];
   const fit = fitTable(results, notes, { terminal: true });
-  return [...tableLegend(results), '', ...table, ...(fit.length ? ['', ...fit] : []), ...(notes.lines().length ? ['', ...notes.lines()] : [])].join('\n');
+  const muon = muonTable(results, isSoftware(results.meta ?? {}));
+  return [...tableLegend(results), '', ...table, ...(fit.length ? ['', ...fit] : []), ...(muon.length ? ['', ...muon] : []), ...(notes.lines().length ? ['', ...notes.lines()] : [])].join('\n');
 }
 const UNRATIOED = new Set(['fused', 'fusedWall', 'roofline']);
 
@@ -340,6 +342,8 @@ export function markdownSection(results) {
     return rows.length && notes.lines().length ? [...rows, '', ...notes.lines().map((n) => `${n}  `)] : rows;
   });
   for (const table of tables) if (table.length) lines.push(...table, '');
+  const muon = muonTable(results, software);
+  if (muon.length) lines.push(...muon, '');
   if (results.hostCost?.length) {
     lines.push('Host cost of `step()` (JS: encode + finish + submit), Adam, tensors of 64 elements:', '', '| tensors | µs per step (min–max) |', '|---|---|');
     for (const h of results.hostCost) lines.push(`| ${h.tensors} | ${fmt(h.medianUs)} (${fmt(h.minUs)}–${fmt(h.maxUs)}) |`);
