@@ -362,6 +362,23 @@ export function sameCard(torchMeta, meta) {
 }
 
 /** PyTorch's own CUDA Adam (bench/torch-cuda.py) beside webgpu-optim's packed step on the same card. */
+/** torch.optim.Muon (bf16 Newton–Schulz on the tensor cores) against webgpu-optim's Muon on the same card. */
+function torchMuonLines(torch, ours) {
+  if (!torch.muon) return [];
+  if (!Array.isArray(torch.muon)) return ['', `torch.optim.Muon: ${torch.muon.skipped}`];
+  const oursFor = (set) => ours?.muon?.find((r) => r.set === set)?.muon;
+  return [
+    '',
+    '| Muon matrix set | torch.optim.Muon ms | torch.optim.AdamW ms | webgpu-optim Muon ms (same card) | webgpu-optim ÷ torch |',
+    '|---|---|---|---|---|',
+    ...torch.muon.map((r) => {
+      const theirs = r.results.muon, mine = oursFor(r.set);
+      const over = ok(theirs) && ok(mine) ? `${sig(mine.median / theirs.median)}×` : '–';
+      return `| ${r.set} | ${ms(theirs)} | ${ms(r.results.adamw)} | ${ms(mine)} | ${over} |`;
+    }),
+  ];
+}
+
 export function torchSection(torch, webgpuRuns) {
   const ours = webgpuRuns.find((r) => sameCard(torch.meta, r.meta));
   const oursFor = (workload) => {
@@ -378,6 +395,7 @@ export function torchSection(torch, webgpuRuns) {
     `| workload | torch fused=True ms | torch foreach=True ms | webgpu-optim packed ms (GPU time, same card) |`,
     '|---|---|---|---|',
     ...torch.rows.map((r) => `| ${r.workload} | ${ms(r.results.fused)} | ${ms(r.results.foreach)} | ${ms(oursFor(r.workload))} |`),
+    ...torchMuonLines(torch, ours),
   ].join('\n');
 }
 
