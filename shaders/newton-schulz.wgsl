@@ -11,8 +11,8 @@
 //   [2 + 3t …] matrix t: (first element in the packed set, rows, cols, output offset),
 //              (X₀ offset, X₁ offset, A offset, B' offset) in its batch's region,
 //              (group, f32 bits of s 'original', of s 'match_rms_adamw', 0)
-//   batches, two entries each: (first matrix, matrices, first m × m tile entry, m × m tiles),
-//              (first m × n tile entry, m × n tiles, 0, 0)
+//   batches, four entries each: (first matrix, matrices, 0, 0), then per tile class (16², 32², 64²)
+//              (first m × m tile entry, m × m tiles, first m × n tile entry, m × n tiles)
 //   tiles: (matrix, tile row << 16 | tile column, n, m), the m × m ones upper-triangle only;
 //   chunks: a matrix index per 64-element chunk of the set, four per entry (NS_NONE: no matrix).
 // muonScratch (f32): [0] the Newton–Schulz steps taken this update over all batches (batch =
@@ -120,7 +120,7 @@ var<workgroup> nsPartials: array<f32, NS_NORM_LANES>;
 @compute @workgroup_size(NS_NORM_LANES)
 fn muonNorm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   if (lid == 0u) {
-    nsHeader = muonTable[muonTable[0].w + 2u * nsStep().x];
+    nsHeader = muonTable[muonTable[0].w + 4u * nsStep().x];
   }
   let header = workgroupUniformLoad(&nsHeader);
   let flat = wid.y * nwg.x + wid.x;
@@ -153,13 +153,13 @@ fn muonNorm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
 
 var<workgroup> nsTileEntry: vec4<u32>;
 
-// The tile of this workgroup in this batch's list `which` (0: m × m, 1: m × n): (matrix, packed
-// tile, n, m), the matrix NS_NONE past the list.
-fn nsTileOf(wid: vec3<u32>, nwg: vec3<u32>, lid: u32, which: u32) -> vec4<u32> {
+// The tile of this workgroup in this batch's list `which` (0: m × m, 1: m × n) of tile class `cls`:
+// (matrix, packed tile, n, m), the matrix NS_NONE past the list.
+fn nsTileOf(wid: vec3<u32>, nwg: vec3<u32>, lid: u32, which: u32, cls: u32) -> vec4<u32> {
   if (lid == 0u) {
     let flat = wid.y * nwg.x + wid.x;
-    let batch = muonTable[0].w + 2u * nsStep().x;
-    let list = select(muonTable[batch].zw, muonTable[batch + 1u].xy, which == 1u);
+    let lists = muonTable[muonTable[0].w + 4u * nsStep().x + 1u + cls];
+    let list = select(lists.xy, lists.zw, which == 1u);
     nsTileEntry = select(vec4<u32>(NS_NONE, 0u, 0u, 0u), muonTable[list.x + min(flat, list.y - 1u)], flat < list.y);
   }
   return workgroupUniformLoad(&nsTileEntry);

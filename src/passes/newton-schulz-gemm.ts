@@ -71,8 +71,8 @@ ${rows}
 }
 
 /** The three entry points of tile size T. */
-function entriesWgsl(T: number, W: number): string {
-  const head = (which: number) => `  let tile = nsTileOf(wid, nwg, lid, ${which}u);
+function entriesWgsl(T: number, W: number, cls: number): string {
+  const head = (which: number) => `  let tile = nsTileOf(wid, nwg, lid, ${which}u, ${cls}u);
   if (tile.x == NS_NONE) {
     return;
   }
@@ -135,7 +135,7 @@ ${each(`      if (i < mat.m && j < mat.n) {
 `;
 }
 
-/** The GEMM WGSL of one tiling (the pass includes every tiling; the device's limits pick one). */
-export function gemmWgsl(tiling: NsTiling): string {
-  return `${productWgsl(tiling.size, tiling.threads)}\n${entriesWgsl(tiling.size, tiling.threads)}`;
+/** The GEMM WGSL of one tile class (the pass includes every class; each matrix's m and the device's limits pick one). */
+export function gemmWgsl(tiling: NsTiling, tileClass: number): string {
+  return `${productWgsl(tiling.size, tiling.threads)}\n${entriesWgsl(tiling.size, tiling.threads, tileClass)}`;
 }

@@ -24,44 +24,61 @@ export const NS_SCRATCH_BUDGET_BYTES = 256 * 2 ** 20;
 export const NS_HEADER_FLOATS = 4;
 
 const NONE = 0xffffffff;
+/** Table entries per batch: (first matrix, matrices, 0, 0), then one per tile class. */
+const BATCH_ENTRIES = 4;
 /** Tile rows and columns are packed in 16 bits each. */
 const MAX_TILES_PER_SIDE = 0x10000;
 
 /** A GEMM tile: `size` × `size` outputs per workgroup of `threads` × `threads` invocations, 4 × 4 outputs each. */
 export interface NsTiling {
-  readonly size: 64 | 32;
-  readonly threads: 16 | 8;
+  readonly size: 64 | 32 | 16;
+  readonly threads: 16 | 8 | 4;
 }
+
+/** The tile classes, smallest first (a matrix takes the smallest that covers its m; class c = index). */
+export const NS_TILINGS: readonly NsTiling[] = [
+  { size: 16, threads: 4 },
+  { size: 32, threads: 8 },
+  { size: 64, threads: 16 },
+];
 
 /** Tiles of k-depth 16 in workgroup memory: two `size` × 16 f32 arrays. */
 const workgroupBytes = (t: NsTiling) => 2 * t.size * 16 * 4 + 64;
 
 /**
- * 64 × 64 tiles (256 invocations, 8 KiB of workgroup memory) where the device allows them (every
- * WebGPU device's default limits do), else 32 × 32 (64 invocations, 4 KiB): compatibility-mode
- * devices and devices with small limits.
+ * The tile classes the device allows: 64 × 64 (256 invocations, 8 KiB of workgroup memory) where
+ * its limits allow them (every WebGPU device's default limits do), 32 × 32 (64 invocations, 4 KiB)
+ * and 16 × 16 (16 invocations, 2 KiB) everywhere. A matrix of m ≤ 16 or ≤ 32 takes the small ones:
+ * a 64 × 64 tile would leave most of its invocations idle.
  */
-export function nsTilingFor(limits: GPUSupportedLimits): NsTiling {
-  const large: NsTiling = { size: 64, threads: 16 };
+export function nsTilingsFor(limits: GPUSupportedLimits): NsTiling[] {
   const fits = (t: NsTiling) =>
     limits.maxComputeInvocationsPerWorkgroup >= t.threads * t.threads &&
     limits.maxComputeWorkgroupSizeX >= t.threads &&
     limits.maxComputeWorkgroupSizeY >= t.threads &&
     limits.maxComputeWorkgroupStorageSize >= workgroupBytes(t);
-  return fits(large) ? large : { size: 32, threads: 8 };
+  return NS_TILINGS.filter((t, c) => c < 2 || fits(t));
+}
+
+/** The class (index in NS_TILINGS) of a matrix of X rows m among the allowed tilings. */
+export function nsTileClass(m: number, tilings: readonly NsTiling[]): number {
+  const c = tilings.findIndex((t) => t.size >= m);
+  return c < 0 ? tilings.length - 1 : c;
 }
 
 export interface NsBatch {
   readonly firstMatrix: number;
   readonly matrices: number;
-  /** Upper-triangle tiles of the m × m products (A and B' are symmetric: the others are mirrored). */
-  readonly squareTiles: number;
-  readonly wideTiles: number;
+  /** Per tile class: upper-triangle tiles of the m × m products (A and B' are symmetric: the others are mirrored). */
+  readonly squareTiles: number[];
+  /** Per tile class: tiles of the m × n product. */
+  readonly wideTiles: number[];
   readonly floats: number;
 }
 
 export interface NsPlan {
-  readonly tiling: NsTiling;
+  /** The tile classes the device allows (NS_TILINGS' first ones). */
+  readonly tilings: readonly NsTiling[];
   readonly matrices: readonly NsMatrixShape[];
   readonly batches: readonly NsBatch[];
   /** f32 values of the scratch: header, output region, the largest batch region. */
@@ -71,15 +88,17 @@ export interface NsPlan {
 
 /** What a plan may not exceed (from the device's limits). */
 export interface NsPlanLimits {
-  readonly tiling: NsTiling;
+  readonly tilings: readonly NsTiling[];
   readonly budgetBytes: number;
   readonly bindingBytes: number;
   readonly maxDim: number;
 }
 
-const tilesOf = (s: NsMatrixShape, size: number) => {
+const tilesOf = (s: NsMatrixShape, tilings: readonly NsTiling[]) => {
+  const c = nsTileClass(s.m, tilings);
+  const size = tilings[c]!.size;
   const tm = Math.ceil(s.m / size), tn = Math.ceil(s.n / size);
-  return { tm, tn, square: (tm * (tm + 1)) / 2, wide: tm * tn, floats: 2 * s.m * s.n + 2 * s.m * s.m };
+  return { c, size, tm, tn, square: (tm * (tm + 1)) / 2, wide: tm * tn, floats: 2 * s.m * s.n + 2 * s.m * s.m };
 };
 
 /**
@@ -91,20 +110,21 @@ function batchesOf(matrices: readonly NsMatrixShape[], names: readonly string[],
   const budget = Math.min(Math.floor(limits.budgetBytes / 4), room);
   const grid = limits.maxDim * limits.maxDim;
   const batches: NsBatch[] = [];
-  let open = { firstMatrix: 0, matrices: 0, squareTiles: 0, wideTiles: 0, floats: 0 };
+  const empty = () => limits.tilings.map(() => 0);
+  let open = { firstMatrix: 0, matrices: 0, squareTiles: empty(), wideTiles: empty(), floats: 0 };
   matrices.forEach((s, t) => {
-    const need = tilesOf(s, limits.tiling.size);
-    if (Math.max(need.tm, need.tn) > MAX_TILES_PER_SIDE) fail(`cannot tile tensor "${names[t]}" (${s.n} > ${MAX_TILES_PER_SIDE * limits.tiling.size} rows or columns)`);
+    const need = tilesOf(s, limits.tilings);
+    if (Math.max(need.tm, need.tn) > MAX_TILES_PER_SIDE) fail(`cannot tile tensor "${names[t]}" (${s.n} > ${MAX_TILES_PER_SIDE * need.size} rows or columns)`);
     if (need.floats > room) fail(`needs a ${4 * (NS_HEADER_FLOATS + oFloats + need.floats)}-byte scratch for tensor "${names[t]}" (its X twice, XXᵀ and the polynomial, and the output of the set), over the device's storage binding limit (${limits.bindingBytes})`);
     if (need.square > grid || need.wide > grid) fail(`needs ${need.wide} tiles for tensor "${names[t]}", over ${limits.maxDim}² workgroups (maxComputeWorkgroupsPerDimension²)`);
-    const fits = open.floats + need.floats <= budget && open.squareTiles + need.square <= grid && open.wideTiles + need.wide <= grid && open.matrices < grid;
+    const fits = open.floats + need.floats <= budget && open.squareTiles[need.c]! + need.square <= grid && open.wideTiles[need.c]! + need.wide <= grid && open.matrices < grid;
     if (open.matrices > 0 && !fits) {
       batches.push(open);
-      open = { firstMatrix: t, matrices: 0, squareTiles: 0, wideTiles: 0, floats: 0 };
+      open = { firstMatrix: t, matrices: 0, squareTiles: empty(), wideTiles: empty(), floats: 0 };
     }
     open.matrices++;
-    open.squareTiles += need.square;
-    open.wideTiles += need.wide;
+    open.squareTiles[need.c]! += need.square;
+    open.wideTiles[need.c]! += need.wide;
     open.floats += need.floats;
   });
   if (open.matrices > 0) batches.push(open);
@@ -120,7 +140,6 @@ export function planOf(layout: PackedLayout, tensorGroup: readonly number[], lim
   const oOffsets = matrices.map((s) => ((oFloats += s.m * s.n), NS_HEADER_FLOATS + oFloats - s.m * s.n));
   const batches = batchesOf(matrices, layout.tensors.map((t) => t.name), oFloats, limits, fail);
   const batchStart = NS_HEADER_FLOATS + oFloats;
-  const size = limits.tiling.size;
   const scratch: number[][] = [];
   const square: number[] = [];
   const wide: number[] = [];
@@ -128,16 +147,23 @@ export function planOf(layout: PackedLayout, tensorGroup: readonly number[], lim
     let cursor = batchStart;
     for (let t = batch.firstMatrix; t < batch.firstMatrix + batch.matrices; t++) {
       const s = matrices[t]!;
-      const { tm, tn } = tilesOf(s, size);
       scratch[t] = [cursor, cursor + s.m * s.n, cursor + 2 * s.m * s.n, cursor + 2 * s.m * s.n + s.m * s.m];
       cursor += 2 * s.m * s.n + 2 * s.m * s.m;
-      for (let r = 0; r < tm; r++) for (let c = r; c < tm; c++) square.push(t, (r << 16) | c, s.n, s.m);
-      for (let r = 0; r < tm; r++) for (let c = 0; c < tn; c++) wide.push(t, (r << 16) | c, s.n, s.m);
     }
+    // Tiles grouped by class within the batch (one dispatch per class and product).
+    limits.tilings.forEach((_, cls) => {
+      for (let t = batch.firstMatrix; t < batch.firstMatrix + batch.matrices; t++) {
+        const s = matrices[t]!;
+        const { c, tm, tn } = tilesOf(s, limits.tilings);
+        if (c !== cls) continue;
+        for (let r = 0; r < tm; r++) for (let q = r; q < tm; q++) square.push(t, (r << 16) | q, s.n, s.m);
+        for (let r = 0; r < tm; r++) for (let q = 0; q < tn; q++) wide.push(t, (r << 16) | q, s.n, s.m);
+      }
+    });
   }
   const chunks = Math.ceil(layout.paddedLength / 64);
   const batchBase = 2 + 3 * matrices.length;
-  const squareBase = batchBase + 2 * batches.length;
+  const squareBase = batchBase + BATCH_ENTRIES * batches.length;
   const wideBase = squareBase + square.length / 4;
   const chunkBase = wideBase + wide.length / 4;
   const table = new Uint32Array((chunkBase + Math.ceil(chunks / 4)) * 4).fill(0);
@@ -147,14 +173,17 @@ export function planOf(layout: PackedLayout, tensorGroup: readonly number[], lim
   });
   let firstSquare = squareBase, firstWide = wideBase;
   batches.forEach((b, k) => {
-    table.set([b.firstMatrix, b.matrices, firstSquare, b.squareTiles, firstWide, b.wideTiles, 0, 0], (batchBase + 2 * k) * 4);
-    firstSquare += b.squareTiles;
-    firstWide += b.wideTiles;
+    table.set([b.firstMatrix, b.matrices, 0, 0], (batchBase + BATCH_ENTRIES * k) * 4);
+    limits.tilings.forEach((_, c) => {
+      table.set([firstSquare, b.squareTiles[c]!, firstWide, b.wideTiles[c]!], (batchBase + BATCH_ENTRIES * k + 1 + c) * 4);
+      firstSquare += b.squareTiles[c]!;
+      firstWide += b.wideTiles[c]!;
+    });
   });
   table.set(square, squareBase * 4);
   table.set(wide, wideBase * 4);
   table.fill(NONE, chunkBase * 4, chunkBase * 4 + chunks);
   layout.tensors.forEach((t, i) => table.fill(i, chunkBase * 4 + t.offset / 64, chunkBase * 4 + t.offset / 64 + Math.ceil(t.length / 64)));
   const largest = Math.max(0, ...batches.map((b) => b.floats));
-  return { tiling: limits.tiling, matrices, batches, scratchFloats: batchStart + largest, table };
+  return { tilings: limits.tilings, matrices, batches, scratchFloats: batchStart + largest, table };
 }

@@ -6,8 +6,9 @@
  * tiles of every matrix of the batch (`muonGram` A = XXᵀ and `muonPoly` B' = b·A + c·A² over the
  * upper-triangle tiles only, mirrored; `muonCombine` X' = a·X + B'·X: one dispatch each, whatever
  * the number and shapes of the matrices) and `muonAdvance` (the step count, which picks the batch,
- * the X region and the coefficients). The GEMM tile (64 × 64 or 32 × 32, 4 × 4 outputs per
- * invocation) is chosen from the device's limits when the pipelines are made. Everything is made
+ * the X region and the coefficients). Each matrix's GEMM tile (16², 32² or 64², 4 × 4 outputs per
+ * invocation: the smallest that covers its m, 64² only where the device's limits allow it) is
+ * chosen when the pipelines are made; each tile class present is one dispatch per product. Everything is made
  * at creation; a step records dispatches only. The WGSL and the table: shaders/newton-schulz.wgsl.
  *
  * The update module must define `muonGather` and read the scalars `eps`, `nsBf16`, `ns{k}{a,b,c}`
@@ -17,7 +18,7 @@ import { dispatchGrid, type PackedLayout } from '../core/layout.js';
 import type { PassContext, PassDeclaration, StepPass } from '../core/passes.js';
 import { MAX_NS_STEPS } from './newton-schulz-table.js';
 import { gemmWgsl } from './newton-schulz-gemm.js';
-import { NS_SCRATCH_BUDGET_BYTES, nsTilingFor, planOf, type NsPlan } from './newton-schulz-plan.js';
+import { NS_SCRATCH_BUDGET_BYTES, NS_TILINGS, nsTilingsFor, planOf, type NsPlan } from './newton-schulz-plan.js';
 import source from '../../shaders/newton-schulz.wgsl?raw';
 
 /** Bytes between the segments' entries of the segment uniform (a uniform offset alignment). */
@@ -34,13 +35,16 @@ function planFor(what: string, layout: PackedLayout, tensorGroup: readonly numbe
     throw new RangeError(`webgpu-optim: ${what}: the Newton–Schulz pass over ${layout.tensors.length} matrices ${detail}; split the matrices into several parameter sets`);
   };
   const bindingBytes = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
-  const plan = planOf(layout, tensorGroup, { tiling: nsTilingFor(limits), budgetBytes, bindingBytes, maxDim: limits.maxComputeWorkgroupsPerDimension }, fail);
+  const plan = planOf(layout, tensorGroup, { tilings: nsTilingsFor(limits), budgetBytes, bindingBytes, maxDim: limits.maxComputeWorkgroupsPerDimension }, fail);
   if (plan.scratchFloats * 4 > bindingBytes) fail(`needs a ${plan.scratchFloats * 4}-byte scratch (the output of every matrix, and X twice, XXᵀ and the polynomial of a batch), over the device's storage binding limit (${bindingBytes})`);
   if (plan.table.byteLength > bindingBytes) fail(`needs a ${plan.table.byteLength}-byte table, over the device's storage binding limit (${bindingBytes})`);
   return plan;
 }
 
-/** Dispatches of one update: the gathers, then per batch the norm and 4 per Newton–Schulz step. */
+/**
+ * Dispatches of one update: the gathers, then per batch the norm and per Newton–Schulz step three
+ * per tile class present (one class in most sets: 3) and the advance.
+ */
 function recordPlan(pass: GPUComputePassEncoder, bindGroup: (s: number) => [GPUBindGroup, number[]], pipelines: Record<string, GPUComputePipeline>, grids: ReturnType<typeof gridsOf>, steps: number): void {
   pass.setPipeline(pipelines.muonGather!);
   grids.gather.forEach(([x, y], s) => {
@@ -52,12 +56,14 @@ function recordPlan(pass: GPUComputePassEncoder, bindGroup: (s: number) => [GPUB
     pass.setPipeline(pipelines.muonNorm!);
     pass.dispatchWorkgroups(...batch.norm);
     for (let k = 0; k < steps; k++) {
-      pass.setPipeline(pipelines.muonGram!);
-      pass.dispatchWorkgroups(...batch.square);
-      pass.setPipeline(pipelines.muonPoly!);
-      pass.dispatchWorkgroups(...batch.square);
-      pass.setPipeline(pipelines.muonCombine!);
-      pass.dispatchWorkgroups(...batch.wide);
+      for (const { size, square, wide } of batch.classes) {
+        pass.setPipeline(pipelines[`muonGram${size}`]!);
+        pass.dispatchWorkgroups(...square);
+        pass.setPipeline(pipelines[`muonPoly${size}`]!);
+        pass.dispatchWorkgroups(...square);
+        pass.setPipeline(pipelines[`muonCombine${size}`]!);
+        pass.dispatchWorkgroups(...wide);
+      }
       pass.setPipeline(pipelines.muonAdvance!);
       pass.dispatchWorkgroups(1);
     }
@@ -70,8 +76,9 @@ function gridsOf(context: PassContext, plan: NsPlan) {
     gather: context.layout.segments.map((segment) => dispatchGrid(Math.ceil(segment.elementCount / 4 / context.workgroupSize), maxDim, 'a segment of muonGather')),
     batches: plan.batches.map((b) => ({
       norm: dispatchGrid(b.matrices, maxDim, 'muonNorm'),
-      square: dispatchGrid(b.squareTiles, maxDim, 'the m × m products'),
-      wide: dispatchGrid(b.wideTiles, maxDim, 'the m × n product'),
+      classes: plan.tilings
+        .map((t, c) => ({ size: t.size, square: dispatchGrid(b.squareTiles[c]!, maxDim, 'the m × m products'), wide: dispatchGrid(b.wideTiles[c]!, maxDim, 'the m × n product'), used: b.wideTiles[c]! > 0 }))
+        .filter((c) => c.used),
     })),
   };
 }
@@ -86,11 +93,11 @@ function createNewtonSchulzPass(context: PassContext, budgetBytes: number): Step
   layout.segments.forEach((segment, s) => segments.set([segment.firstElement], (s * SEGMENT_STRIDE) / 4));
   const segmentInfo = device.createBuffer({ label: `${label}:muonSegment`, size: segments.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
   device.queue.writeBuffer(segmentInfo, 0, segments);
-  const size = plan.tiling.size;
-  const pipelines: Record<string, GPUComputePipeline> = Object.fromEntries(
-    [['muonGather'], ['muonNorm'], ['muonGram', `muonGram${size}`], ['muonPoly', `muonPoly${size}`], ['muonCombine', `muonCombine${size}`], ['muonAdvance']].map(([name, entry]) => [name, context.kernelPipeline(entry ?? name!)]),
-  );
   const grids = gridsOf(context, plan);
+  // The GEMM pipelines of the tile classes the set uses only.
+  const sizes = new Set(grids.batches.flatMap((b) => b.classes.map((c) => c.size)));
+  const entries = ['muonGather', 'muonNorm', 'muonAdvance', ...[...sizes].flatMap((t) => [`muonGram${t}`, `muonPoly${t}`, `muonCombine${t}`])];
+  const pipelines: Record<string, GPUComputePipeline> = Object.fromEntries(entries.map((e) => [e, context.kernelPipeline(e)]));
   // nsSteps is structural: equal in every group (group 0's is the set's).
   const steps = context.groups[0]?.nsSteps as number;
   return {
@@ -129,7 +136,7 @@ export function newtonSchulzPassWith(options: NewtonSchulzPassOptions = {}): Pas
       { name: 'muonScratch', declaration: 'var<storage, read_write> muonScratch: array<f32>', type: 'storage' },
       { name: 'muonSegment', declaration: 'var<uniform> muonSegment: vec4<u32>', type: 'uniform' },
     ],
-    wgsl: () => `${source}\n${coefficientsWgsl()}\n${gemmWgsl({ size: 64, threads: 16 })}\n${gemmWgsl({ size: 32, threads: 8 })}`,
+    wgsl: () => [source, coefficientsWgsl(), ...NS_TILINGS.map((t, c) => gemmWgsl(t, c))].join('\n'),
     check: (what, layout, limits) => void planFor(what, layout, [], limits, budgetBytes),
     create: (context) => createNewtonSchulzPass(context, budgetBytes),
   };

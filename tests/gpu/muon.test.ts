@@ -12,7 +12,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { cosineWithWarmup, createOptimizer, createParameterSet, registerOptimizer } from '../../src/index.js';
 import { muon } from '../../src/optimizers/muon/definition.js';
 import { newtonSchulzPassWith } from '../../src/passes/newton-schulz.js';
-import { planOf, nsTilingFor } from '../../src/passes/newton-schulz-plan.js';
+import { planOf, nsTilingsFor } from '../../src/passes/newton-schulz-plan.js';
 import { PARITY_TOLERANCE } from '../helpers/cases.js';
 import { randomArray, rng } from '../helpers/data.js';
 import { withDevice } from '../helpers/gpu.js';
@@ -60,7 +60,7 @@ describe('muon GPU vs twin', () => {
       const tensors = shaped(SHAPES, 7);
       const r = await runParity(device, { name: 'muon_batched', options: MUON_ROWS[4]!, tensors, steps: 2, checkAt: [1, 2], grad: gradient, tolerance: PARITY_TOLERANCE });
       const layout = r.params.layout;
-      const batches = planOf(layout, [], { tiling: nsTilingFor(device.limits), budgetBytes: BATCH_BUDGET, bindingBytes: 2 ** 27, maxDim: 65535 }, () => {
+      const batches = planOf(layout, [], { tilings: nsTilingsFor(device.limits), budgetBytes: BATCH_BUDGET, bindingBytes: 2 ** 27, maxDim: 65535 }, () => {
         throw new Error('unplannable');
       }).batches;
       worst.maxAbs = Math.max(worst.maxAbs, r.maxAbs);

@@ -11,7 +11,7 @@ import { MUON_ROWS, muonStep64, newtonSchulz64, type Muon64State } from '../help
 import { compare } from '../helpers/allclose.js';
 import { nsMatrixShape } from '../../src/passes/newton-schulz-table.js';
 import { newtonSchulzPass } from '../../src/passes/newton-schulz.js';
-import { nsTilingFor, planOf, type NsPlanLimits } from '../../src/passes/newton-schulz-plan.js';
+import { nsTilingsFor, planOf, type NsPlanLimits } from '../../src/passes/newton-schulz-plan.js';
 import { computeLayout } from '../../src/core/layout.js';
 import { bf16, gatherX, normalize, nsStep, orthogonalizedAt } from '../../src/optimizers/muon/newton-schulz-twin.js';
 
@@ -164,7 +164,7 @@ describe('the Newton–Schulz pass plans, from the shapes alone, what the device
   const fail = (detail: string): never => {
     throw new RangeError(detail);
   };
-  const planLimits = (over: Partial<NsPlanLimits> = {}): NsPlanLimits => ({ tiling: nsTilingFor(limits as GPUSupportedLimits), budgetBytes: 2 ** 28, bindingBytes: 2 ** 27, maxDim: 65535, ...over });
+  const planLimits = (over: Partial<NsPlanLimits> = {}): NsPlanLimits => ({ tilings: nsTilingsFor(limits as GPUSupportedLimits), budgetBytes: 2 ** 28, bindingBytes: 2 ** 27, maxDim: 65535, ...over });
 
   test('a 4096 × 4096 matrix needs its 64 MiB output and a 256 MiB batch region: over a 128 MiB binding', () => {
     expect(() => newtonSchulzPass.check!('muon', layoutOf([[4096, 4096]]), limits as GPUSupportedLimits)).toThrow(
@@ -179,10 +179,17 @@ describe('the Newton–Schulz pass plans, from the shapes alone, what the device
     expect(() => newtonSchulzPass.check!('muon', layoutOf([[64, 64 * 65]]), tight as GPUSupportedLimits)).toThrow(/needs 65 tiles for tensor "w0", over 8² workgroups/);
   });
 
-  test('64 × 64 tiles on default limits, 32 × 32 where a workgroup may hold fewer than 256 invocations or 8 KiB', () => {
-    expect(nsTilingFor(limits as GPUSupportedLimits)).toEqual({ size: 64, threads: 16 });
-    expect(nsTilingFor({ ...limits, maxComputeInvocationsPerWorkgroup: 128 } as GPUSupportedLimits)).toEqual({ size: 32, threads: 8 });
-    expect(nsTilingFor({ ...limits, maxComputeWorkgroupStorageSize: 8192 } as GPUSupportedLimits)).toEqual({ size: 32, threads: 8 });
+  test('tile classes 16², 32² and 64² on default limits, no 64² where a workgroup may hold fewer than 256 invocations or 8 KiB; each matrix the smallest covering its m', () => {
+    const sizes = (l: object) => nsTilingsFor({ ...limits, ...l } as GPUSupportedLimits).map((t) => t.size);
+    expect(sizes({})).toEqual([16, 32, 64]);
+    expect(sizes({ maxComputeInvocationsPerWorkgroup: 128 })).toEqual([16, 32]);
+    expect(sizes({ maxComputeWorkgroupStorageSize: 8192 })).toEqual([16, 32]);
+    const plan = planOf(layoutOf([[3, 5], [20, 40], [70, 50], [100, 200]]), [], planLimits(), fail);
+    // [3, 5]: one 16² tile; [20, 40]: 32² tiles (1 square, 2 wide); [70, 50] (m = 50) and [100, 200]: 64² tiles.
+    expect(plan.batches[0]!.squareTiles).toEqual([1, 1, 1 + 3]);
+    expect(plan.batches[0]!.wideTiles).toEqual([1, 2, 2 + 2 * 4]);
+    const small = planOf(layoutOf([[100, 200]]), [], planLimits({ tilings: nsTilingsFor({ ...limits, maxComputeInvocationsPerWorkgroup: 128 } as GPUSupportedLimits) }), fail);
+    expect(small.batches[0]!.squareTiles).toEqual([0, 4 * 5 / 2]);
   });
 
   test('over the scratch budget or the grid, the matrices go in batches, in order, each within both', () => {
@@ -196,13 +203,14 @@ describe('the Newton–Schulz pass plans, from the shapes alone, what the device
     byBudget.batches.forEach((b, k) => k > 0 && expect(b.firstMatrix).toBe(byBudget.batches[k - 1]!.firstMatrix + byBudget.batches[k - 1]!.matrices));
     const byGrid = planOf(layoutOf(shapes), [], planLimits({ maxDim: 8 }), fail);
     expect(byGrid.batches.map((b) => b.matrices)).toEqual([64, 1]);
+    for (const b of byGrid.batches) for (const c of [...b.squareTiles, ...b.wideTiles]) expect(c).toBeLessThanOrEqual(64);
     // One matrix over the budget is a batch of its own (within the binding), not a failure.
     expect(planOf(layoutOf([[40, 50], [3, 3]]), [], planLimits({ budgetBytes: 64 }), fail).batches.map((b) => b.matrices)).toEqual([1, 1]);
   });
 
   test('the m × m products cover the upper triangle only: tm(tm + 1)/2 tiles of a 130 × 70 matrix (m = 70: 2 × 2 tiles of 64 → 3)', () => {
     const plan = planOf(layoutOf([[130, 70]]), [], planLimits(), fail);
-    expect(plan.batches[0]!.squareTiles).toBe(3);
-    expect(plan.batches[0]!.wideTiles).toBe(2 * 3);
+    expect(plan.batches[0]!.squareTiles).toEqual([0, 0, 3]);
+    expect(plan.batches[0]!.wideTiles).toEqual([0, 0, 2 * 3]);
   });
 });
