@@ -95,6 +95,34 @@ describe('muon GPU vs twin', () => {
     });
   });
 
+  test('a 48-matrix set of one tile class takes 23 dispatches per step (gather, norm, 5 × (3 products + advance), update); 3 more per step for each other class', async () => {
+    await withDevice(async (device) => {
+      const count = async (shapes: number[][]) => {
+        const params = createParameterSet(device, shaped(shapes, 31));
+        const opt = createOptimizer('muon' as never, params, {} as never);
+        const encoder = device.createCommandEncoder({ label: 'test:dispatches' });
+        const begin = encoder.beginComputePass.bind(encoder);
+        let dispatches = 0;
+        encoder.beginComputePass = (d) => {
+          const pass = begin(d);
+          const dispatch = pass.dispatchWorkgroups.bind(pass);
+          pass.dispatchWorkgroups = (...args: Parameters<GPUComputePassEncoder['dispatchWorkgroups']>) => {
+            dispatches++;
+            dispatch(...args);
+          };
+          return pass;
+        };
+        opt.step(encoder);
+        device.queue.submit([encoder.finish()]);
+        opt.destroy();
+        params.destroy();
+        return dispatches;
+      };
+      expect(await count(Array.from({ length: 48 }, (_, i) => [8 + (i % 8), 12]))).toBe(23);
+      expect(await count(Array.from({ length: 48 }, (_, i) => (i < 24 ? [8, 12] : [24, 40])))).toBe(23 + 5 * 3);
+    });
+  });
+
   test('three steps recorded into one encoder', async () => {
     await withDevice(async (device) => {
       const tensors = shaped([[33, 7], [5, 40], [6, 6]], 11);
