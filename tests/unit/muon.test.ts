@@ -10,7 +10,7 @@ import { randomArray, rng } from '../helpers/data.js';
 import { MUON_ROWS, muonStep64, newtonSchulz64, type Muon64State } from '../helpers/muon-float64.js';
 import { compare } from '../helpers/allclose.js';
 import { nsMatrixShape } from '../../src/passes/newton-schulz-table.js';
-import { newtonSchulzPass } from '../../src/passes/newton-schulz.js';
+import { newtonSchulzPass, newtonSchulzPassWith } from '../../src/passes/newton-schulz.js';
 import { nsTilingsFor, planOf, type NsPlanLimits } from '../../src/passes/newton-schulz-plan.js';
 import { computeLayout } from '../../src/core/layout.js';
 import { bf16, gatherX, normalize, nsStep, orthogonalizedAt } from '../../src/optimizers/muon/newton-schulz-twin.js';
@@ -206,6 +206,11 @@ describe('the Newton–Schulz pass plans, from the shapes alone, what the device
     for (const b of byGrid.batches) for (const c of [...b.squareTiles, ...b.wideTiles]) expect(c).toBeLessThanOrEqual(64);
     // One matrix over the budget is a batch of its own (within the binding), not a failure.
     expect(planOf(layoutOf([[40, 50], [3, 3]]), [], planLimits({ budgetBytes: 64 }), fail).batches.map((b) => b.matrices)).toEqual([1, 1]);
+  });
+
+  test('newtonSchulzPassWith refuses a scratch budget that is not a positive number, naming it', () => {
+    for (const bad of [0, -1, NaN, Infinity]) expect(() => newtonSchulzPassWith({ scratchBudgetBytes: bad })).toThrow(/scratchBudgetBytes must be a positive number, got/);
+    expect(newtonSchulzPassWith({ scratchBudgetBytes: 4096 }).name).toBe('newtonSchulz');
   });
 
   test('the m × m products cover the upper triangle only: tm(tm + 1)/2 tiles of a 130 × 70 matrix (m = 70: 2 × 2 tiles of 64 → 3)', () => {
