@@ -84,10 +84,15 @@ function entriesWgsl(T: number, W: number, cls: number): string {
   let tx = lid % ${W}u;
   let x = nsCurrentX(mat, step.y);`;
   // Unrolled: the accumulators are indexed by constants only (registers, not memory).
-  const each = (body: string) =>
-    [0, 1, 2, 3]
-      .flatMap((a) => [0, 1, 2, 3].map((b) => `  {\n    let i = r0 + ty + ${W * a}u;\n    let j = c0 + tx + ${W * b}u;\n    let sum = acc[${a}][${b}];\n${body}\n  }`))
+  const each = (body: string) => {
+    const dedented = body
+      .split('\n')
+      .map((line) => line.slice(2))
       .join('\n');
+    return [0, 1, 2, 3]
+      .flatMap((a) => [0, 1, 2, 3].map((b) => `  {\n    let i = r0 + ty + ${W * a}u;\n    let j = c0 + tx + ${W * b}u;\n    let sum = acc[${a}][${b}];\n${dedented}\n  }`))
+      .join('\n');
+  };
   const args = `@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32`;
   return `// A = X·Xᵀ (m × m), upper-triangle tiles, mirrored.
 @compute @workgroup_size(${W}, ${W})
