@@ -23,6 +23,8 @@ const HELP = `Options (--flag value and --flag=value both work):
   --vectors N             vec4s per invocation of the kernels (default 1)
   --shapes                run the kernel-shape experiment (workgroup size × vec4s per invocation);
                           on by default when no --optimizers, --workloads or --modes filter is given
+  --muon                  Muon's rows: Newton–Schulz GFLOP/s per matrix set, Muon vs AdamW, jax-js's
+                          Muon; on by default as --shapes
   --fit                   time TF.js model.fit epochs of the demo's CNN, TF.js's Adam vs webgpu-optim's
                           (the small network; the article's too on a GPU); on by default as --shapes
   --help`;
@@ -40,6 +42,7 @@ const OPTIONS = {
   workgroup: { type: 'string' },
   vectors: { type: 'string' },
   shapes: { type: 'boolean' },
+  muon: { type: 'boolean' },
   fit: { type: 'boolean' },
   help: { type: 'boolean' },
 };
@@ -96,6 +99,7 @@ function parseStrict(argv) {
       workgroupSize: workgroup,
       vectorsPerInvocation: vectors,
       kernelShapes: Boolean(args.shapes) || unfiltered,
+      muon: Boolean(args.muon) || unfiltered,
       // The runner adds the article-sized network on a hardware adapter (bench/fit.ts).
       fit: args.fit || unfiltered ? { networks: ['small'], epochs: quick ? 2 : 4 } : undefined,
     },

@@ -32,7 +32,7 @@ const adamStep = jit((p: Arr, m: Arr, v: Arr, g: Arr, stepSize: Arr, sqrtBc2: Ar
 let ready: Promise<boolean> | undefined;
 
 /** Starts jax-js's WebGPU backend once (it requests its own device from navigator.gpu). */
-function webgpuBackend(): Promise<boolean> {
+export function webgpuBackend(): Promise<boolean> {
   ready ??= init().then((devices) => {
     if (!devices.includes('webgpu')) return false;
     defaultDevice('webgpu');

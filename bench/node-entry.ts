@@ -5,5 +5,6 @@
  */
 export { runSuite } from './suite.js';
 export { jaxRunner } from './jaxjs.js';
+export { jaxMuonRunner } from './jaxjs-muon.js';
 export { tfjsRunner, tfjsVersion } from './tfjs.js';
 export { measureFit } from './fit.js';

@@ -1,6 +1,7 @@
 /** Browser entry of the benchmark: Playwright calls window.runBenchmark(config). */
 import { measureFit } from './fit.js';
 import { jaxRunner } from './jaxjs.js';
+import { jaxMuonRunner } from './jaxjs-muon.js';
 import { runSuite, type SuiteConfig } from './suite.js';
 import { tfjsRunner, tfjsVersion } from './tfjs.js';
 
@@ -49,7 +50,7 @@ window.runBenchmark = async (config) => {
   const { device, adapter } = await requestBenchDevice();
   const results = await runSuite(
     device,
-    { tfjs: { tfjsWebgpu: tfjsRunner('webgpu'), tfjsCpu: tfjsRunner('cpu') }, jax: jaxRunner(), progress: (m, d, t) => {
+    { tfjs: { tfjsWebgpu: tfjsRunner('webgpu'), tfjsCpu: tfjsRunner('cpu') }, jax: jaxRunner(), jaxMuon: jaxMuonRunner(), progress: (m, d, t) => {
       status.textContent = `[${d}/${t}] ${m}`;
       window.benchProgress?.(m, d, t);
     }, onRows: (rows) => window.benchRows?.(rows), fit: measureFit },

@@ -1,4 +1,5 @@
 // Renders benchmark results: terminal table, Markdown (bench/RESULTS.md) and an HTML report.
+import { muonTable } from './muon-report.mjs';
 import { bytesPerParam, cpuNote, fitNote, q8BytesNote, rooflineNote, skippedNotes, STATE_ONLY_NOTE, stateFormatNote } from './caveats.mjs';
 import { createFootnotes } from './footnotes.mjs';
 
@@ -150,7 +151,8 @@ export function terminalTable(results) {
   const render = (cells) => cells.filter((_, c) => keep[c]).map((c, i) => String(c).padEnd(widths.filter((_, k) => keep[k])[i])).join('  ');
   const table = [render(header), render(widths.map((w) => '-'.repeat(w))), ...lines.map(render)];
   const fit = fitTable(results, notes, { terminal: true });
-  return [...tableLegend(results), '', ...table, ...(fit.length ? ['', ...fit] : []), ...(notes.lines().length ? ['', ...notes.lines()] : [])].join('\n');
+  const muon = muonTable(results, isSoftware(results.meta ?? {}));
+  return [...tableLegend(results), '', ...table, ...(fit.length ? ['', ...fit] : []), ...(muon.length ? ['', ...muon] : []), ...(notes.lines().length ? ['', ...notes.lines()] : [])].join('\n');
 }
 const UNRATIOED = new Set(['fused', 'fusedWall', 'roofline']);
 
@@ -342,6 +344,8 @@ export function markdownSection(results) {
     return rows.length && notes.lines().length ? [...rows, '', ...notes.lines().map((n) => `${n}  `)] : rows;
   });
   for (const table of tables) if (table.length) lines.push(...table, '');
+  const muon = muonTable(results, software);
+  if (muon.length) lines.push(...muon, '');
   if (results.hostCost?.length) {
     lines.push('Host cost of `step()` (JS: encode + finish + submit), Adam, tensors of 64 elements:', '', '| tensors | µs per step (min–max) |', '|---|---|');
     for (const h of results.hostCost) lines.push(`| ${h.tensors} | ${fmt(h.medianUs)} (${fmt(h.minUs)}–${fmt(h.maxUs)}) |`);
@@ -360,6 +364,23 @@ export function sameCard(torchMeta, meta) {
 }
 
 /** PyTorch's own CUDA Adam (bench/torch-cuda.py) beside webgpu-optim's packed step on the same card. */
+/** torch.optim.Muon (bf16 Newton–Schulz on the tensor cores) against webgpu-optim's Muon on the same card. */
+function torchMuonLines(torch, ours) {
+  if (!torch.muon) return [];
+  if (!Array.isArray(torch.muon)) return ['', `torch.optim.Muon: ${torch.muon.skipped}`];
+  const oursFor = (set) => ours?.muon?.find((r) => r.set === set)?.muon;
+  return [
+    '',
+    '| Muon matrix set | torch.optim.Muon ms | torch.optim.AdamW ms | webgpu-optim Muon ms (same card) | webgpu-optim ÷ torch |',
+    '|---|---|---|---|---|',
+    ...torch.muon.map((r) => {
+      const theirs = r.results.muon, mine = oursFor(r.set);
+      const over = ok(theirs) && ok(mine) ? `${sig(mine.median / theirs.median)}×` : '–';
+      return `| ${r.set} | ${ms(theirs)} | ${ms(r.results.adamw)} | ${ms(mine)} | ${over} |`;
+    }),
+  ];
+}
+
 export function torchSection(torch, webgpuRuns) {
   const ours = webgpuRuns.find((r) => sameCard(torch.meta, r.meta));
   const oursFor = (workload) => {
@@ -376,6 +397,7 @@ export function torchSection(torch, webgpuRuns) {
     `| workload | torch fused=True ms | torch foreach=True ms | webgpu-optim packed ms (GPU time, same card) |`,
     '|---|---|---|---|',
     ...torch.rows.map((r) => `| ${r.workload} | ${ms(r.results.fused)} | ${ms(r.results.foreach)} | ${ms(oursFor(r.workload))} |`),
+    ...torchMuonLines(torch, ours),
   ].join('\n');
 }
 

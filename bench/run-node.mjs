@@ -82,6 +82,7 @@ try {
     workers,
     tfjs: { tfjsWebgpu: entry.tfjsRunner('webgpu'), tfjsCpu: entry.tfjsRunner('cpu') },
     jax: entry.jaxRunner(),
+    jaxMuon: entry.jaxMuonRunner(),
     progress: progressPrinter(),
     onRows: partial.write,
     fit: entry.measureFit,
@@ -103,6 +104,7 @@ try {
     rows: result.rows,
     hostCost: result.hostCost,
     kernelShapes: result.kernelShapes,
+    muon: result.muon,
     fit: result.fit,
   };
   results.meta.software = software;

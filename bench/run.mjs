@@ -53,6 +53,7 @@ try {
     rows: result.rows,
     hostCost: result.hostCost,
     kernelShapes: result.kernelShapes,
+    muon: result.muon,
     fit: result.fit,
   };
   results.meta.software = isSoftware(results.meta);

@@ -7,6 +7,8 @@ import { createOptimizer, createParameterSet, createReferenceOptimizer, type Opt
 import { cpuLoopFor, makeCpuState } from './cpu-kernels.js';
 import { createGpuTimer } from './gpu-timer.js';
 import type { JaxRunner } from './jaxjs.js';
+import type { JaxMuonRunner } from './jaxjs-muon.js';
+import { measureMuon, type MuonRow } from './muon.js';
 import { measureKernelShapes, type KernelShapeRow } from './kernel-shapes.js';
 import { createRoofline } from './roofline.js';
 import { measure, type Measurement, type TimingConfig } from './timing.js';
@@ -92,6 +94,8 @@ export interface SuiteConfig {
   sweep?: boolean;
   /** Time TF.js model.fit epochs of these demo CNNs, TF.js's Adam against webgpu-optim's (none: skip). */
   fit?: { networks: readonly CnnSizeName[]; epochs: number };
+  /** Muon's rows (bench/muon.ts): Newton–Schulz GFLOP/s, Muon vs AdamW, jax-js's Muon. */
+  muon?: boolean;
 }
 
 /** A way to run TF.js on one backend (loaded by the page; absent in Node). */
@@ -108,6 +112,8 @@ export interface WorkerRunner {
 export interface SuiteEnv {
   tfjs?: Partial<Record<'tfjsWebgpu' | 'tfjsCpu', TfjsRunner>>;
   jax?: JaxRunner;
+  /** jax-js's Muon (bench/jaxjs-muon.ts), where jax-js is loaded. */
+  jaxMuon?: JaxMuonRunner;
   workers?: WorkerRunner;
   progress?: (message: string, done: number, total: number) => void;
   /** Called with every row measured so far after each row, so a run cut short loses nothing measured. */
@@ -121,6 +127,7 @@ export interface SuiteResults {
   hostCost: HostCostRow[];
   kernelShapes: KernelShapeRow[];
   fit: FitRow[];
+  muon: MuonRow[];
   clock: Measurement['clock'];
   /** What the timed GPU steps read as gradients (seedGradients); results without it were timed on zero gradients. */
   gradients: 'seeded';
@@ -212,8 +219,9 @@ export async function runSuite(device: GPUDevice, env: SuiteEnv, cfg: SuiteConfi
   const kernelShapes = cfg.kernelShapes
     ? await measureKernelShapes(device, timer, cfg.timing, cfg.quick, (m) => env.progress?.(m, pairs.length, pairs.length))
     : [];
+  const muon = cfg.muon ? await measureMuon(device, timer, cfg.timing, cfg.quick, env.jaxMuon, (m) => env.progress?.(m, pairs.length, pairs.length)) : [];
   const fit = cfg.fit && env.fit ? await env.fit(cfg.fit.networks, cfg.fit.epochs, (m) => env.progress?.(m, pairs.length, pairs.length)) : [];
-  return { rows, hostCost, kernelShapes, fit, clock: timer.clock, gradients: 'seeded' };
+  return { rows, hostCost, kernelShapes, fit, muon, clock: timer.clock, gradients: 'seeded' };
 }
 
 interface RowContext {

@@ -8,6 +8,9 @@
 /** Steps of the Newton–Schulz iteration an optimizer may ask for (its per-step coefficients are kernel scalars). */
 export const MAX_NS_STEPS = 10;
 
+/** Invocations of the norm workgroup: ‖X‖² is summed as this many strided partial sums (GPU and twin). */
+export const NS_NORM_LANES = 64;
+
 export interface NsMatrixShape {
   readonly rows: number;
   readonly cols: number;

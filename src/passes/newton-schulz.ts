@@ -1,40 +1,35 @@
 /**
  * The Newton–Schulz pass (Muon): every matrix of the set orthogonalized together. Per update: the
- * optimizer's `muonGather` (momentum, U into X) per segment, `muonNorm` (one workgroup per
- * matrix), then per Newton–Schulz step three tiled products over the tiles of every matrix
- * (`muonGram` A = XXᵀ, `muonPoly` B' = b·A + c·A², `muonCombine` X' = a·X + B'·X: one dispatch
- * each, whatever the number and shapes of the matrices) and `muonAdvance` (the step count, which
- * picks the X region and the coefficients). Everything is made at creation; a step records
- * dispatches only. The WGSL and the table layout: shaders/newton-schulz.wgsl.
+ * optimizer's `muonGather` (momentum, U into the output region) per segment, then per batch of
+ * matrices (one batch unless the set's scratch is over the budget: src/passes/newton-schulz-plan.ts)
+ * `muonNorm` (one workgroup per matrix) and per Newton–Schulz step three tiled products over the
+ * tiles of every matrix of the batch (`muonGram` A = XXᵀ and `muonPoly` B' = b·A + c·A² over the
+ * upper-triangle tiles only, mirrored; `muonCombine` X' = a·X + B'·X: one dispatch each, whatever
+ * the number and shapes of the matrices) and `muonAdvance` (the step count, which picks the batch,
+ * the X region and the coefficients). Each matrix's GEMM tile (16², 32² or 64², 4 × 4 outputs per
+ * invocation: the smallest that covers its m, 64² only where the device's limits allow it) is
+ * chosen when the pipelines are made; each tile class present is one dispatch per product. Everything is made
+ * at creation; a step records dispatches only. The WGSL and the table: shaders/newton-schulz.wgsl.
  *
- * The update module must define `muonGather` and read the scalars `eps` and `ns{k}{a,b,c}` (k <
- * MAX_NS_STEPS) and `nsSteps`, as src/optimizers/muon does.
+ * The update module must define `muonGather` and read the scalars `eps`, `nsBf16`, `ns{k}{a,b,c}`
+ * (k < MAX_NS_STEPS) and `nsSteps`, as src/optimizers/muon does.
  */
 import { dispatchGrid, type PackedLayout } from '../core/layout.js';
 import type { PassContext, PassDeclaration, StepPass } from '../core/passes.js';
-import { MAX_NS_STEPS, nsMatrixShape, type NsMatrixShape } from './newton-schulz-table.js';
+import { MAX_NS_STEPS } from './newton-schulz-table.js';
+import { gemmWgsl } from './newton-schulz-gemm.js';
+import { NS_SCRATCH_BUDGET_BYTES, NS_TILINGS, nsTilingsFor, planOf, type NsPlan } from './newton-schulz-plan.js';
 import source from '../../shaders/newton-schulz.wgsl?raw';
 
-const TILE = 16;
-const NONE = 0xffffffff;
 /** Bytes between the segments' entries of the segment uniform (a uniform offset alignment). */
 const SEGMENT_STRIDE = 256;
-/** Tile rows and columns are packed in 16 bits each. */
-const MAX_TILES_PER_SIDE = 0x10000;
 
-interface NsPlan {
-  readonly matrices: readonly NsMatrixShape[];
-  /** f32 values of the scratch: the step count, two X regions, then A and B' of every matrix. */
-  readonly scratchFloats: number;
-  readonly squareTiles: number;
-  readonly wideTiles: number;
-  readonly table: Uint32Array<ArrayBuffer>;
+export interface NewtonSchulzPassOptions {
+  /** Bytes of the batch region of the scratch (default NS_SCRATCH_BUDGET_BYTES); over it, batches. */
+  readonly scratchBudgetBytes?: number;
 }
 
-/** A tensor the pass leaves alone (Muon's AdamW tensors, groups of role 'adamw'): no X, no tiles, no chunks. */
-const NOT_A_MATRIX: NsMatrixShape = { rows: 0, cols: 0, m: 0, n: 0, transposed: false, scaleOriginal: 0, scaleMatch: 0 };
-
-/** Whether tensor i is orthogonalized: every tensor, but those of groups of role 'adamw'. */
+/** Whether tensor i is orthogonalized: every tensor, but those of groups of role 'adamw' (Muon's AdamW tensors). */
 type MatrixFilter = (tensorIndex: number) => boolean;
 
 /** The filter of a set whose groups are known (a group's `role`). */
@@ -43,65 +38,63 @@ function matrixFilter(config: { readonly groups: readonly object[]; readonly ten
   return (i) => (config.groups[config.tensorGroup[i] ?? 0] as { role?: unknown } | undefined)?.role !== 'adamw';
 }
 
-/** Sizes, offsets and tables from the shapes alone (no GPU object): `check` and `create` share it. */
-function planOf(layout: PackedLayout, tensorGroup: readonly number[], isMatrix: MatrixFilter = () => true): NsPlan {
-  const matrices = layout.tensors.map((t, i) => (isMatrix(i) ? nsMatrixShape(t.shape) : NOT_A_MATRIX));
-  let totalX = 0;
-  const xOffsets = matrices.map((s) => ((totalX += s.m * s.n), totalX - s.m * s.n));
-  let cursor = 1 + 2 * totalX;
-  const gramOffsets = matrices.map((s) => [(cursor += s.m * s.m) - s.m * s.m, (cursor += s.m * s.m) - s.m * s.m] as const);
-  const square: number[] = [];
-  const wide: number[] = [];
-  matrices.forEach((s, t) => {
-    const tm = Math.ceil(s.m / TILE), tn = Math.ceil(s.n / TILE);
-    for (let r = 0; r < tm; r++) for (let c = 0; c < tm; c++) square.push(t, (r << 16) | c, s.n, s.m);
-    for (let r = 0; r < tm; r++) for (let c = 0; c < tn; c++) wide.push(t, (r << 16) | c, s.n, s.m);
-  });
-  const chunks = Math.ceil(layout.paddedLength / 64);
-  const squareBase = 2 + 3 * matrices.length;
-  const wideBase = squareBase + square.length / 4;
-  const chunkBase = wideBase + wide.length / 4;
-  const table = new Uint32Array((chunkBase + Math.ceil(chunks / 4)) * 4).fill(0);
-  const f32Bits = (x: number) => new Uint32Array(Float32Array.of(x).buffer)[0]!;
-  table.set([matrices.length, square.length / 4, wide.length / 4, chunkBase, squareBase, wideBase, totalX, 0]);
-  matrices.forEach((s, t) => {
-    const [a, b] = gramOffsets[t]!;
-    table.set([layout.tensors[t]!.offset, s.rows, s.cols, xOffsets[t]!, a, b, tensorGroup[t] ?? 0, 0, f32Bits(s.scaleOriginal), f32Bits(s.scaleMatch), 0, 0], (2 + 3 * t) * 4);
-  });
-  table.set(square, squareBase * 4);
-  table.set(wide, wideBase * 4);
-  table.fill(NONE, chunkBase * 4, chunkBase * 4 + chunks);
-  // Every tensor's chunks, AdamW's too (their empty matrix gives their group: nsGroupAt).
-  layout.tensors.forEach((t, i) => table.fill(i, chunkBase * 4 + t.offset / 64, chunkBase * 4 + t.offset / 64 + Math.ceil(t.length / 64)));
-  return { matrices, scratchFloats: cursor, squareTiles: square.length / 4, wideTiles: wide.length / 4, table };
-}
-
-/** Refuses a set whose scratch, tables or tile grids the device cannot hold, naming the limit. */
-function checkPlan(what: string, layout: PackedLayout, limits: GPUSupportedLimits, config?: { readonly groups: readonly object[]; readonly tensorGroup: readonly number[] }): void {
-  const isMatrix = matrixFilter(config);
-  const fail = (detail: string) => {
+/** The plan of `layout` on a device of `limits`, or a RangeError naming what it cannot hold. */
+function planFor(what: string, layout: PackedLayout, tensorGroup: readonly number[], limits: GPUSupportedLimits, budgetBytes: number, isMatrix: MatrixFilter): NsPlan {
+  const fail = (detail: string): never => {
     throw new RangeError(`webgpu-optim: ${what}: the Newton–Schulz pass over ${layout.tensors.length} matrices ${detail}; split the matrices into several parameter sets`);
   };
-  for (const [i, t] of layout.tensors.entries()) {
-    if (!isMatrix(i)) continue;
-    const s = nsMatrixShape(t.shape);
-    if (Math.ceil(s.n / TILE) > MAX_TILES_PER_SIDE) fail(`cannot tile tensor "${t.name}" of shape [${t.shape.join(', ')}] (${s.n} > ${MAX_TILES_PER_SIDE * TILE} rows or columns)`);
-  }
-  const plan = planOf(layout, [], isMatrix);
-  const scratchBytes = plan.scratchFloats * 4;
-  const binding = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
-  if (scratchBytes > binding) fail(`needs a ${scratchBytes}-byte scratch (X twice, XXᵀ and the polynomial of every matrix), over the device's storage binding limit (${binding})`);
-  if (plan.table.byteLength > binding) fail(`needs a ${plan.table.byteLength}-byte table, over the device's storage binding limit (${binding})`);
-  const maxDim = limits.maxComputeWorkgroupsPerDimension;
-  for (const [count, name] of [[plan.squareTiles, 'm × m tiles'], [plan.wideTiles, 'm × n tiles'], [plan.matrices.length, 'matrices']] as const) {
-    if (count > maxDim * maxDim) fail(`has ${count} ${name}, over ${maxDim}² workgroups (maxComputeWorkgroupsPerDimension²)`);
+  const bindingBytes = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+  const plan = planOf(layout, tensorGroup, { tilings: nsTilingsFor(limits), budgetBytes, bindingBytes, maxDim: limits.maxComputeWorkgroupsPerDimension }, fail, isMatrix);
+  if (plan.scratchFloats * 4 > bindingBytes) fail(`needs a ${plan.scratchFloats * 4}-byte scratch (the output of every matrix, and X twice, XXᵀ and the polynomial of a batch), over the device's storage binding limit (${bindingBytes})`);
+  if (plan.table.byteLength > bindingBytes) fail(`needs a ${plan.table.byteLength}-byte table, over the device's storage binding limit (${bindingBytes})`);
+  return plan;
+}
+
+/**
+ * Dispatches of one update: the gathers, then per batch the norm and per Newton–Schulz step three
+ * per tile class present (one class in most sets: 3) and the advance.
+ */
+function recordPlan(pass: GPUComputePassEncoder, bindGroup: (s: number) => [GPUBindGroup, number[]], pipelines: Record<string, GPUComputePipeline>, grids: ReturnType<typeof gridsOf>, steps: number): void {
+  pass.setPipeline(pipelines.muonGather!);
+  grids.gather.forEach(([x, y], s) => {
+    pass.setBindGroup(0, ...bindGroup(s));
+    pass.dispatchWorkgroups(x, y);
+  });
+  pass.setBindGroup(0, ...bindGroup(0));
+  for (const batch of grids.batches) {
+    pass.setPipeline(pipelines.muonNorm!);
+    pass.dispatchWorkgroups(...batch.norm);
+    for (let k = 0; k < steps; k++) {
+      for (const { size, square, wide } of batch.classes) {
+        pass.setPipeline(pipelines[`muonGram${size}`]!);
+        pass.dispatchWorkgroups(...square);
+        pass.setPipeline(pipelines[`muonPoly${size}`]!);
+        pass.dispatchWorkgroups(...square);
+        pass.setPipeline(pipelines[`muonCombine${size}`]!);
+        pass.dispatchWorkgroups(...wide);
+      }
+      pass.setPipeline(pipelines.muonAdvance!);
+      pass.dispatchWorkgroups(1);
+    }
   }
 }
 
-function createNewtonSchulzPass(context: PassContext): StepPass {
+function gridsOf(context: PassContext, plan: NsPlan) {
+  const maxDim = context.device.limits.maxComputeWorkgroupsPerDimension;
+  return {
+    gather: context.layout.segments.map((segment) => dispatchGrid(Math.ceil(segment.elementCount / 4 / context.workgroupSize), maxDim, 'a segment of muonGather')),
+    batches: plan.batches.map((b) => ({
+      norm: dispatchGrid(b.matrices, maxDim, 'muonNorm'),
+      classes: plan.tilings
+        .map((t, c) => ({ size: t.size, square: dispatchGrid(b.squareTiles[c]!, maxDim, 'the m × m products'), wide: dispatchGrid(b.wideTiles[c]!, maxDim, 'the m × n product'), used: b.wideTiles[c]! > 0 }))
+        .filter((c) => c.used),
+    })),
+  };
+}
+
+function createNewtonSchulzPass(context: PassContext, budgetBytes: number): StepPass {
   const { device, label, layout } = context;
-  const plan = planOf(layout, context.tensorGroup, matrixFilter(context));
-  const maxDim = device.limits.maxComputeWorkgroupsPerDimension;
+  const plan = planFor(label, layout, context.tensorGroup, device.limits, budgetBytes, matrixFilter(context));
   const table = device.createBuffer({ label: `${label}:muonTable`, size: plan.table.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
   device.queue.writeBuffer(table, 0, plan.table);
   const scratch = device.createBuffer({ label: `${label}:muonScratch`, size: Math.max(16, plan.scratchFloats * 4), usage: GPUBufferUsage.STORAGE });
@@ -109,11 +102,11 @@ function createNewtonSchulzPass(context: PassContext): StepPass {
   layout.segments.forEach((segment, s) => segments.set([segment.firstElement], (s * SEGMENT_STRIDE) / 4));
   const segmentInfo = device.createBuffer({ label: `${label}:muonSegment`, size: segments.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
   device.queue.writeBuffer(segmentInfo, 0, segments);
-  const pipelines = Object.fromEntries(['muonGather', 'muonNorm', 'muonGram', 'muonPoly', 'muonCombine', 'muonAdvance'].map((e) => [e, context.kernelPipeline(e)]));
-  const gatherGrids = layout.segments.map((segment) => dispatchGrid(Math.ceil(segment.elementCount / 4 / context.workgroupSize), maxDim, 'a segment of muonGather'));
-  const normGrid = dispatchGrid(plan.matrices.length, maxDim, 'muonNorm');
-  const squareGrid = dispatchGrid(plan.squareTiles, maxDim, 'the m × m products');
-  const wideGrid = dispatchGrid(plan.wideTiles, maxDim, 'the m × n product');
+  const grids = gridsOf(context, plan);
+  // The GEMM pipelines of the tile classes the set uses only.
+  const sizes = new Set(grids.batches.flatMap((b) => b.classes.map((c) => c.size)));
+  const entries = ['muonGather', 'muonNorm', 'muonAdvance', ...[...sizes].flatMap((t) => [`muonGram${t}`, `muonPoly${t}`, `muonCombine${t}`])];
+  const pipelines: Record<string, GPUComputePipeline> = Object.fromEntries(entries.map((e) => [e, context.kernelPipeline(e)]));
   // nsSteps is structural: equal in every group (group 0's is the set's).
   const steps = context.groups[0]?.nsSteps as number;
   return {
@@ -123,25 +116,7 @@ function createNewtonSchulzPass(context: PassContext): StepPass {
       muonSegment: (s) => ({ buffer: segmentInfo, offset: s * SEGMENT_STRIDE, size: 16 }),
     },
     record(pass, bindGroup) {
-      if (!plan.matrices.some((s) => s.m > 0)) return;
-      pass.setPipeline(pipelines.muonGather!);
-      gatherGrids.forEach(([x, y], s) => {
-        pass.setBindGroup(0, ...bindGroup(s));
-        pass.dispatchWorkgroups(x, y);
-      });
-      pass.setBindGroup(0, ...bindGroup(0));
-      pass.setPipeline(pipelines.muonNorm!);
-      pass.dispatchWorkgroups(...normGrid);
-      for (let k = 0; k < steps; k++) {
-        pass.setPipeline(pipelines.muonGram!);
-        pass.dispatchWorkgroups(...squareGrid);
-        pass.setPipeline(pipelines.muonPoly!);
-        pass.dispatchWorkgroups(...squareGrid);
-        pass.setPipeline(pipelines.muonCombine!);
-        pass.dispatchWorkgroups(...wideGrid);
-        pass.setPipeline(pipelines.muonAdvance!);
-        pass.dispatchWorkgroups(1);
-      }
+      if (plan.matrices.some((m) => m.m > 0)) recordPlan(pass, bindGroup, pipelines, grids, steps);
     },
     allocatedBytes: [table, scratch, segmentInfo].reduce((n, b) => n + b.size, 0),
     destroy() {
@@ -170,16 +145,26 @@ function coefficientsWgsl(): string {
   return `fn nsCoefficients(h: Hyper, k: u32) -> vec3<f32> {\n  switch k {\n${cases}\n    default: { return vec3<f32>(0.0); }\n  }\n}\n`;
 }
 
-/** The Newton–Schulz pass of Muon (a module of its own: src/passes/, shaders/newton-schulz.wgsl). */
-export const newtonSchulzPass: PassDeclaration = {
-  name: 'newtonSchulz',
-  flags: { NS_GROUPS: true },
-  bindings: [
-    { name: 'muonTable', declaration: 'var<storage, read> muonTable: array<vec4<u32>>', type: 'read-only-storage' },
-    { name: 'muonScratch', declaration: 'var<storage, read_write> muonScratch: array<f32>', type: 'storage' },
-    { name: 'muonSegment', declaration: 'var<uniform> muonSegment: vec4<u32>', type: 'uniform' },
-  ],
-  wgsl: () => `${source}\n${coefficientsWgsl()}\n${GROUP_AT_WGSL}`,
-  check: checkPlan,
-  create: createNewtonSchulzPass,
-};
+/**
+ * A Newton–Schulz pass whose scratch batch region holds at most `scratchBudgetBytes` (a set over
+ * it is orthogonalized in batches, exactly as in one).
+ */
+export function newtonSchulzPassWith(options: NewtonSchulzPassOptions = {}): PassDeclaration {
+  const budgetBytes = options.scratchBudgetBytes ?? NS_SCRATCH_BUDGET_BYTES;
+  if (!(Number.isFinite(budgetBytes) && budgetBytes > 0)) throw new RangeError(`webgpu-optim: newtonSchulzPassWith: scratchBudgetBytes must be a positive number, got ${String(budgetBytes)}`);
+  return {
+    name: 'newtonSchulz',
+    flags: { NS_GROUPS: true },
+    bindings: [
+      { name: 'muonTable', declaration: 'var<storage, read> muonTable: array<vec4<u32>>', type: 'read-only-storage' },
+      { name: 'muonScratch', declaration: 'var<storage, read_write> muonScratch: array<f32>', type: 'storage' },
+      { name: 'muonSegment', declaration: 'var<uniform> muonSegment: vec4<u32>', type: 'uniform' },
+    ],
+    wgsl: () => [source, coefficientsWgsl(), GROUP_AT_WGSL, ...NS_TILINGS.map((t, c) => gemmWgsl(t, c))].join('\n'),
+    check: (what, layout, limits, config) => void planFor(what, layout, [], limits, budgetBytes, matrixFilter(config)),
+    create: (context) => createNewtonSchulzPass(context, budgetBytes),
+  };
+}
+
+/** The Newton–Schulz pass of Muon, with the default scratch budget (NS_SCRATCH_BUDGET_BYTES). */
+export const newtonSchulzPass: PassDeclaration = newtonSchulzPassWith();

@@ -9,16 +9,19 @@
  * amplify beyond a few ULP over these steps. The largest difference is logged.
  */
 import { afterAll, describe, expect, test } from 'vitest';
-import { cosineWithWarmup, createOptimizer, createParameterSet, listOptimizers, registerOptimizer } from '../../src/index.js';
+import { cosineWithWarmup, createOptimizer, createParameterSet, registerOptimizer } from '../../src/index.js';
 import { muon } from '../../src/optimizers/muon/definition.js';
+import { newtonSchulzPassWith } from '../../src/passes/newton-schulz.js';
+import { planOf, nsTilingsFor } from '../../src/passes/newton-schulz-plan.js';
 import { PARITY_TOLERANCE } from '../helpers/cases.js';
 import { randomArray, rng } from '../helpers/data.js';
 import { withDevice } from '../helpers/gpu.js';
 import { MUON_ROWS } from '../helpers/muon-float64.js';
 import { expectRestoredTwin, expectSplitEqualsWhole, oneEncoderParity, runParity } from '../helpers/parity.js';
 
-// Not in the built-in registry yet (the registry-driven suites give every optimizer vectors).
-if (!listOptimizers().includes('muon')) registerOptimizer(muon);
+// The same optimizer with a 2 KiB scratch budget: every set below goes in many batches.
+const BATCH_BUDGET = 2048;
+registerOptimizer({ ...muon, name: 'muon_batched', passes: [newtonSchulzPassWith({ scratchBudgetBytes: BATCH_BUDGET })] });
 
 const SHAPES: readonly (readonly number[])[] = [[1, 200], [200, 1], [16, 16], [7, 33], [33, 7], [130, 70], [4, 3, 2, 2], [1, 1], [17, 18]];
 const shaped = (shapes: readonly (readonly number[])[], seed: number) =>
@@ -47,6 +50,74 @@ describe('muon GPU vs twin', () => {
       r.gpu.destroy();
       r.params.destroy();
       expect(r.failures).toEqual([]);
+    });
+  });
+
+  test('over a 2 KiB scratch budget the matrices go in batches (130 × 70 alone over it): the twin still, bit for bit', async () => {
+    await withDevice(async (device) => {
+      const tensors = shaped(SHAPES, 7);
+      const r = await runParity(device, { name: 'muon_batched', options: MUON_ROWS[4]!, tensors, steps: 2, checkAt: [1, 2], grad: gradient, tolerance: PARITY_TOLERANCE });
+      const layout = r.params.layout;
+      const batches = planOf(layout, [], { tilings: nsTilingsFor(device.limits), budgetBytes: BATCH_BUDGET, bindingBytes: 2 ** 27, maxDim: 65535 }, () => {
+        throw new Error('unplannable');
+      }).batches;
+      worst.maxAbs = Math.max(worst.maxAbs, r.maxAbs);
+      r.gpu.destroy();
+      r.params.destroy();
+      expect(batches.length).toBeGreaterThan(3);
+      expect(r.failures).toEqual([]);
+    });
+  });
+
+  test("nsPrecision 'bf16': every shape in one set, the GPU's bfloat16 roundings are the twin's, bit for bit", async () => {
+    await withDevice(async (device) => {
+      const r = await runParity(device, { name: 'muon', options: { ...MUON_ROWS[1]!, nsPrecision: 'bf16' }, tensors: shaped(SHAPES, 9), steps: 2, checkAt: [1, 2], grad: gradient, tolerance: PARITY_TOLERANCE });
+      worst.maxAbs = Math.max(worst.maxAbs, r.maxAbs);
+      r.gpu.destroy();
+      r.params.destroy();
+      expect(r.failures).toEqual([]);
+    });
+  });
+
+  test('one large matrix (1024 × 256: 4 × 16 tiles of 64, transposed) and 2000 small ones', async () => {
+    await withDevice(async (device) => {
+      const large = await runParity(device, { name: 'muon', options: { lr: 0.02, nsSteps: 2 }, tensors: shaped([[1024, 256]], 19), steps: 1, checkAt: [1], grad: gradient, tolerance: PARITY_TOLERANCE });
+      const small = await runParity(device, { name: 'muon', options: { lr: 0.02, nsSteps: 1 }, tensors: shaped(Array.from({ length: 2000 }, (_, i) => [1 + (i % 3), 2 + (i % 2)]), 29), steps: 1, checkAt: [1], grad: gradient, tolerance: PARITY_TOLERANCE });
+      for (const r of [large, small]) {
+        worst.maxAbs = Math.max(worst.maxAbs, r.maxAbs);
+        r.gpu.destroy();
+        r.params.destroy();
+      }
+      expect(large.failures).toEqual([]);
+      expect(small.failures).toEqual([]);
+    });
+  });
+
+  test('a 48-matrix set of one tile class takes 23 dispatches per step (gather, norm, 5 × (3 products + advance), update); 3 more per step for each other class', async () => {
+    await withDevice(async (device) => {
+      const count = async (shapes: number[][]) => {
+        const params = createParameterSet(device, shaped(shapes, 31));
+        const opt = createOptimizer('muon' as never, params, {} as never);
+        const encoder = device.createCommandEncoder({ label: 'test:dispatches' });
+        const begin = encoder.beginComputePass.bind(encoder);
+        let dispatches = 0;
+        encoder.beginComputePass = (d) => {
+          const pass = begin(d);
+          const dispatch = pass.dispatchWorkgroups.bind(pass);
+          pass.dispatchWorkgroups = (...args: Parameters<GPUComputePassEncoder['dispatchWorkgroups']>) => {
+            dispatches++;
+            dispatch(...args);
+          };
+          return pass;
+        };
+        opt.step(encoder);
+        device.queue.submit([encoder.finish()]);
+        opt.destroy();
+        params.destroy();
+        return dispatches;
+      };
+      expect(await count(Array.from({ length: 48 }, (_, i) => [8 + (i % 8), 12]))).toBe(23);
+      expect(await count(Array.from({ length: 48 }, (_, i) => (i < 24 ? [8, 12] : [24, 40])))).toBe(23 + 5 * 3);
     });
   });
 

@@ -10,9 +10,10 @@ import { randomArray, rng } from '../helpers/data.js';
 import { MUON_ROWS, muonStep64, newtonSchulz64, type Muon64State } from '../helpers/muon-float64.js';
 import { compare } from '../helpers/allclose.js';
 import { nsMatrixShape } from '../../src/passes/newton-schulz-table.js';
-import { newtonSchulzPass } from '../../src/passes/newton-schulz.js';
+import { newtonSchulzPass, newtonSchulzPassWith } from '../../src/passes/newton-schulz.js';
+import { nsTilingsFor, planOf, type NsPlanLimits } from '../../src/passes/newton-schulz-plan.js';
 import { computeLayout } from '../../src/core/layout.js';
-import { gatherX, normalize, nsStep, orthogonalizedAt } from '../../src/optimizers/muon/newton-schulz-twin.js';
+import { bf16, gatherX, normalize, nsStep, orthogonalizedAt } from '../../src/optimizers/muon/newton-schulz-twin.js';
 
 const SHAPES: readonly (readonly number[])[] = [[1, 40], [40, 1], [16, 16], [7, 33], [33, 7], [130, 70], [4, 3, 2, 2], [1, 1]];
 
@@ -118,8 +119,23 @@ describe('muon refusals', () => {
     [{ momentum: 1 }, /momentum must be in \[0, 1\)/],
     [{ eps: -1 }, /eps must be >= 0/],
     [{ nesterov: 1 }, /nesterov must be a boolean/],
+    [{ nsPrecision: 'fp16' }, /nsPrecision must be 'f32' or 'bf16', got "fp16"/],
+    [{ nsPrecision: 16 }, /nsPrecision must be 'f32' or 'bf16', got 16/],
   ])('%j is refused', (options, message) => {
     expect(() => createReferenceOptimizer('muon' as never, [{ name: 'w', shape: [2, 2], data: new Float32Array(4) }], options as never)).toThrow(message);
+  });
+
+  test("nsPrecision 'bf16' is accepted and rounds: the step differs from the f32 one, and every value of X' is a bfloat16", () => {
+    const tensors = () => [{ name: 'w', shape: [4, 6], data: randomArray(24, rng(5)) }];
+    const g = randomArray(24, rng(6));
+    const a = createReferenceOptimizer('muon' as never, tensors(), { nsPrecision: 'bf16', lr: 1, weightDecay: 0 } as never);
+    const b = createReferenceOptimizer('muon' as never, tensors(), { lr: 1, weightDecay: 0 } as never);
+    a.step([g]);
+    b.step([g]);
+    expect(Array.from(a.params[0]!)).not.toEqual(Array.from(b.params[0]!));
+    const x = gatherX(g, nsMatrixShape([4, 6]));
+    normalize(x, Math.fround(1e-7), true);
+    expect(Array.from(nsStep(x, 4, 6, 3.4445, -4.775, 2.0315, true)).every((v) => bf16(v) === v)).toBe(true);
   });
 
   test('one triple per step is accepted and used', () => {
@@ -133,21 +149,73 @@ describe('muon refusals', () => {
   });
 });
 
-describe('the Newton–Schulz pass refuses, from the shapes alone, a set the device cannot hold', () => {
-  const limits = { maxStorageBufferBindingSize: 2 ** 27, maxBufferSize: 2 ** 28, maxComputeWorkgroupsPerDimension: 65535 };
+describe('the Newton–Schulz pass plans, from the shapes alone, what the device can hold', () => {
+  const limits = {
+    maxStorageBufferBindingSize: 2 ** 27,
+    maxBufferSize: 2 ** 28,
+    maxComputeWorkgroupsPerDimension: 65535,
+    maxComputeInvocationsPerWorkgroup: 256,
+    maxComputeWorkgroupSizeX: 256,
+    maxComputeWorkgroupSizeY: 256,
+    maxComputeWorkgroupStorageSize: 16384,
+  };
   const layoutOf = (shapes: readonly (readonly number[])[]) =>
     computeLayout(shapes.map((shape, i) => ({ name: `w${i}`, shape, length: shape.reduce((a, b) => a * b, 1) })), limits, 256);
+  const fail = (detail: string): never => {
+    throw new RangeError(detail);
+  };
+  const planLimits = (over: Partial<NsPlanLimits> = {}): NsPlanLimits => ({ tilings: nsTilingsFor(limits as GPUSupportedLimits), budgetBytes: 2 ** 28, bindingBytes: 2 ** 27, maxDim: 65535, ...over });
 
-  test('a 4096 × 4096 matrix needs 256 MiB of scratch: over a 128 MiB binding', () => {
+  test('a 4096 × 4096 matrix needs its 64 MiB output and a 256 MiB batch region: over a 128 MiB binding', () => {
     expect(() => newtonSchulzPass.check!('muon', layoutOf([[4096, 4096]]), limits as GPUSupportedLimits)).toThrow(
-      /muon: the Newton–Schulz pass over 1 matrices needs a 268435460-byte scratch .* over the device's storage binding limit \(134217728\)/,
+      /muon: the Newton–Schulz pass over 1 matrices needs a 335544336-byte scratch for tensor "w0" .* over the device's storage binding limit \(134217728\)/,
     );
   });
 
-  test('a 2048 × 2048 matrix fits; 20 000 small matrices fit; more tiles than 8² workgroups do not', () => {
+  test('a 2048 × 2048 matrix fits; 20 000 small matrices fit in one batch; a matrix with more tiles than 8² workgroups is refused', () => {
     expect(() => newtonSchulzPass.check!('muon', layoutOf([[2048, 2048]]), limits as GPUSupportedLimits)).not.toThrow();
-    expect(() => newtonSchulzPass.check!('muon', layoutOf(Array.from({ length: 20000 }, () => [3, 5])), limits as GPUSupportedLimits)).not.toThrow();
+    expect(planOf(layoutOf(Array.from({ length: 20000 }, () => [3, 5])), [], planLimits(), fail).batches.length).toBe(1);
     const tight = { ...limits, maxComputeWorkgroupsPerDimension: 8 };
-    expect(() => newtonSchulzPass.check!('muon', layoutOf(Array.from({ length: 65 }, () => [3, 5])), tight as GPUSupportedLimits)).toThrow(/has 65 m × m tiles, over 8² workgroups/);
+    expect(() => newtonSchulzPass.check!('muon', layoutOf([[64, 64 * 65]]), tight as GPUSupportedLimits)).toThrow(/needs 65 tiles for tensor "w0", over 8² workgroups/);
+  });
+
+  test('tile classes 16², 32² and 64² on default limits, no 64² where a workgroup may hold fewer than 256 invocations or 8 KiB; each matrix the smallest covering its m', () => {
+    const sizes = (l: object) => nsTilingsFor({ ...limits, ...l } as GPUSupportedLimits).map((t) => t.size);
+    expect(sizes({})).toEqual([16, 32, 64]);
+    expect(sizes({ maxComputeInvocationsPerWorkgroup: 128 })).toEqual([16, 32]);
+    expect(sizes({ maxComputeWorkgroupStorageSize: 8192 })).toEqual([16, 32]);
+    const plan = planOf(layoutOf([[3, 5], [20, 40], [70, 50], [100, 200]]), [], planLimits(), fail);
+    // [3, 5]: one 16² tile; [20, 40]: 32² tiles (1 square, 2 wide); [70, 50] (m = 50) and [100, 200]: 64² tiles.
+    expect(plan.batches[0]!.squareTiles).toEqual([1, 1, 1 + 3]);
+    expect(plan.batches[0]!.wideTiles).toEqual([1, 2, 2 + 2 * 4]);
+    const small = planOf(layoutOf([[100, 200]]), [], planLimits({ tilings: nsTilingsFor({ ...limits, maxComputeInvocationsPerWorkgroup: 128 } as GPUSupportedLimits) }), fail);
+    expect(small.batches[0]!.squareTiles).toEqual([0, 4 * 5 / 2]);
+  });
+
+  test('over the scratch budget or the grid, the matrices go in batches, in order, each within both', () => {
+    const shapes = Array.from({ length: 65 }, (_, i) => [3 + (i % 4), 5]);
+    const floats = (s: readonly number[]) => 2 * s[0]! * s[1]! + 2 * s[0]! * s[0]!;
+    const budget = 4 * (floats(shapes[0]!) + floats(shapes[1]!) + floats(shapes[2]!));
+    const byBudget = planOf(layoutOf(shapes), [], planLimits({ budgetBytes: budget }), fail);
+    expect(byBudget.batches.length).toBeGreaterThan(20);
+    for (const b of byBudget.batches) expect(b.floats * 4 <= budget || b.matrices === 1).toBe(true);
+    expect(byBudget.batches.map((b) => b.matrices).reduce((a, b) => a + b)).toBe(65);
+    byBudget.batches.forEach((b, k) => k > 0 && expect(b.firstMatrix).toBe(byBudget.batches[k - 1]!.firstMatrix + byBudget.batches[k - 1]!.matrices));
+    const byGrid = planOf(layoutOf(shapes), [], planLimits({ maxDim: 8 }), fail);
+    expect(byGrid.batches.map((b) => b.matrices)).toEqual([64, 1]);
+    for (const b of byGrid.batches) for (const c of [...b.squareTiles, ...b.wideTiles]) expect(c).toBeLessThanOrEqual(64);
+    // One matrix over the budget is a batch of its own (within the binding), not a failure.
+    expect(planOf(layoutOf([[40, 50], [3, 3]]), [], planLimits({ budgetBytes: 64 }), fail).batches.map((b) => b.matrices)).toEqual([1, 1]);
+  });
+
+  test('newtonSchulzPassWith refuses a scratch budget that is not a positive number, naming it', () => {
+    for (const bad of [0, -1, NaN, Infinity]) expect(() => newtonSchulzPassWith({ scratchBudgetBytes: bad })).toThrow(/scratchBudgetBytes must be a positive number, got/);
+    expect(newtonSchulzPassWith({ scratchBudgetBytes: 4096 }).name).toBe('newtonSchulz');
+  });
+
+  test('the m × m products cover the upper triangle only: tm(tm + 1)/2 tiles of a 130 × 70 matrix (m = 70: 2 × 2 tiles of 64 → 3)', () => {
+    const plan = planOf(layoutOf([[130, 70]]), [], planLimits(), fail);
+    expect(plan.batches[0]!.squareTiles).toEqual([0, 0, 3]);
+    expect(plan.batches[0]!.wideTiles).toEqual([0, 0, 2 * 3]);
   });
 });

@@ -41,11 +41,17 @@ export interface MuonOptions {
   adamwTensors: readonly string[];
   /** Which rule a group's tensors take: 'muon', or 'adamw' (needs `adamw`; made for AdamW's tensors). */
   role: 'muon' | 'adamw';
+  /**
+   * Newton–Schulz arithmetic: 'f32' (default: every value f32), or 'bf16' as torch.optim.Muon
+   * computes it (X cast to bfloat16, ‖X‖ and every product's output rounded to bfloat16, f32
+   * accumulation), for porting a torch recipe bit-near.
+   */
+  nsPrecision: 'f32' | 'bf16';
 }
 
 type NsIndex = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
 type NsScalar = `ns${NsIndex}${'a' | 'b' | 'c'}`;
-export type MuonScalar = 'decay' | 'negLr' | 'momentum' | 'oneMinusMomentum' | 'eps' | 'matchRmsAdamw' | 'nsSteps' | NsScalar | AdamwScalar;
+export type MuonScalar = 'decay' | 'negLr' | 'momentum' | 'oneMinusMomentum' | 'eps' | 'matchRmsAdamw' | 'nsSteps' | 'nsBf16' | NsScalar | AdamwScalar;
 
 /** torch.optim.Muon's coefficients (Keller Jordan's quintic). */
 export const DEFAULT_NS_COEFFICIENTS: NsTriple = [3.4445, -4.775, 2.0315];
@@ -82,12 +88,13 @@ function coefficientScalars() {
  * 2025, "Muon is Scalable for LLM Training" — with torch.optim.Muon's recipe (torch/optim/_muon.py):
  * per matrix `B ← lerp(B, g, 1 − μ)`, `U = nesterov ? lerp(g, B, μ) : B`, `O = NS(U)` (the
  * Newton–Schulz pass, every matrix of the set together), `θ ← θ·(1 − lr·wd) − lr·s·O`. The
- * Newton–Schulz arithmetic is f32 (torch's is bf16). State `momentum_buffer`.
+ * Newton–Schulz arithmetic is f32 by default (torch's is bf16: `nsPrecision: 'bf16'`). State
+ * `momentum_buffer`.
  */
 export const muon = defineOptimizer<MuonOptions, MuonScalar>({
   name: 'muon',
   kernel: { name: 'muon', source },
-  defaults: { lr: 1e-3, weightDecay: 0.1, momentum: 0.95, nesterov: true, nsCoefficients: DEFAULT_NS_COEFFICIENTS, eps: 1e-7, nsSteps: 5, adjustLrFn: 'original', adamw: undefined, adamwTensors: [], role: 'muon' },
+  defaults: { lr: 1e-3, weightDecay: 0.1, momentum: 0.95, nesterov: true, nsCoefficients: DEFAULT_NS_COEFFICIENTS, eps: 1e-7, nsSteps: 5, adjustLrFn: 'original', nsPrecision: 'f32', adamw: undefined, adamwTensors: [], role: 'muon' },
   required: [],
   structural: ['nesterov', 'nsSteps'],
   passes: [newtonSchulzPass],
@@ -111,6 +118,9 @@ export const muon = defineOptimizer<MuonOptions, MuonScalar>({
     adamw: checkAdamw,
     adamwTensors: checkAdamwTensors,
     role: checkRole,
+    nsPrecision: (optimizer, name, value) => {
+      if (value !== 'f32' && value !== 'bf16') throw new RangeError(`webgpu-optim: ${optimizer}: ${name} must be 'f32' or 'bf16', got ${describeValue(value)}`);
+    },
   },
   validate(o) {
     if (!isTriple(o.nsCoefficients) && o.nsCoefficients.length !== o.nsSteps) {
@@ -123,7 +133,7 @@ export const muon = defineOptimizer<MuonOptions, MuonScalar>({
   expandOptions: expandHybrid,
   // torch.optim.Muon has none of these: its checkpoint leaves them out at their defaults (AdamW's
   // tensors go to a file of their own: src/checkpoint/torch-pair.ts).
-  notInTorch: ['adamw', 'adamwTensors', 'role'],
+  notInTorch: ['adamw', 'adamwTensors', 'role', 'nsPrecision'],
   noQ8State: () => 'Muon stores its momentum in muonGather, an entry point of the Newton–Schulz pass that runs outside the 8-bit tiles (use bf16 or f16)',
   scheduleLrs: scheduleBothLrs,
   defines: (groups) => ({ NESTEROV: groups[0]!.nesterov, MAXIMIZE: false, HYBRID: groups.some((g) => g.adamw !== undefined) }),
@@ -140,6 +150,7 @@ export const muon = defineOptimizer<MuonOptions, MuonScalar>({
     eps: { doc: 'f(eps), the floor of ‖X‖_F', value: (o) => o.eps },
     matchRmsAdamw: { doc: "1: s = 0.2·√max(rows, cols) ('match_rms_adamw'); 0: s = √max(1, rows/cols)", value: (o) => (o.adjustLrFn === 'match_rms_adamw' ? 1 : 0) },
     nsSteps: { doc: 'nsSteps (the pass records that many steps; the twin reads it here)', value: (o) => o.nsSteps },
+    nsBf16: { doc: "1: Newton–Schulz values rounded to bfloat16 (nsPrecision 'bf16'); 0: f32", value: (o) => (o.nsPrecision === 'bf16' ? 1 : 0) },
     ...coefficientScalars(),
     ...adamwScalars,
   },

@@ -1,14 +1,18 @@
 // Muon (torch.optim.Muon's recipe), around the Newton–Schulz pass (shaders/newton-schulz.wgsl):
-// muonGather updates the momentum and writes U into X before the pass; update() applies O.
+// muonGather updates the momentum and writes U into the output region before the pass; update() applies O.
 
-// B ← lerp(B, g, 1 − μ); U = nesterov ? lerp(g, B, μ) : B, written into X (transposed when the
-// matrix has more rows than columns). Run per segment with the update's bindings.
+// B ← lerp(B, g, 1 − μ); U = nesterov ? lerp(g, B, μ) : B, written in X's layout (transposed when the
+// matrix has more rows than columns). Run per segment with the update's bindings; the first
+// invocation zeroes the Newton–Schulz steps taken (the pass's batch and step counter).
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn muonGather(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let i = vectorIndex(wid, nwg, lid);
+  if (i == 0u && muonSegment.x == 0u) {
+    muonScratch[0] = 0.0;
+  }
   if (stepSkipped()) {
     return;
   }
-  let i = vectorIndex(wid, nwg, lid);
   if (i >= arrayLength(&param)) {
     return;
   }
@@ -37,7 +41,7 @@ fn muonGather(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let mat = nsMatrix(t);
     let local = first + l - mat.offset;
     if (local < mat.rows * mat.cols) {
-      muonScratch[1u + mat.x + nsXIndex(mat, local)] = u[l];
+      muonScratch[mat.o + nsXIndex(mat, local)] = u[l];
     }
   }
 }

@@ -1,10 +1,24 @@
 /**
  * The CPU twin of the Newton–Schulz pass (src/passes/newton-schulz.ts), in f32 and in the GPU's
- * order: X gathered (transposed when rows > cols), ‖X‖² summed in X's element order, then each
- * product's sum over k in increasing k, each operation rounded to f32.
+ * order: X gathered (transposed when rows > cols), ‖X‖² as NS_NORM_LANES strided partial sums added
+ * in lane order, then each product's sum over k in increasing k, each operation rounded to f32;
+ * with `bf16`, the values the GPU rounds to bfloat16 rounded here too.
  */
 import { fr, maximum } from '../../core/twin-math.js';
-import type { NsMatrixShape } from '../../passes/newton-schulz-table.js';
+import { NS_NORM_LANES, type NsMatrixShape } from '../../passes/newton-schulz-table.js';
+
+const scratch = new DataView(new ArrayBuffer(4));
+
+/** x (an f32) rounded to bfloat16, to nearest with ties to even (NaN kept), as WGSL's nsRound. */
+export function bf16(x: number): number {
+  scratch.setFloat32(0, x);
+  const u = scratch.getUint32(0);
+  if ((u & 0x7fffffff) > 0x7f800000) return x;
+  scratch.setUint32(0, ((u + 0x7fff + ((u >>> 16) & 1)) & 0xffff0000) >>> 0);
+  return scratch.getFloat32(0);
+}
+
+const rounder = (isBf16: boolean) => (isBf16 ? bf16 : (x: number) => x);
 
 /** U (the tensor's values, row-major) as X: m × n row-major, transposed when rows > cols. */
 export function gatherX(u: ArrayLike<number>, shape: NsMatrixShape): Float32Array {
@@ -16,12 +30,21 @@ export function gatherX(u: ArrayLike<number>, shape: NsMatrixShape): Float32Arra
   return x;
 }
 
-/** X ← X / max(‖X‖_F, eps): the squares summed in element order, torch.clamp(min=eps) NaN-propagating. */
-export function normalize(x: Float32Array, eps: number): void {
+/**
+ * X ← X / max(‖X‖_F, eps), torch.clamp(min=eps) NaN-propagating; the squares summed as the GPU's
+ * norm workgroup does. `isBf16`: X, ‖X‖, the clamped norm and the quotient rounded to bfloat16.
+ */
+export function normalize(x: Float32Array, eps: number, isBf16 = false): void {
+  const round = rounder(isBf16);
+  const partials = new Float32Array(NS_NORM_LANES);
+  for (let e = 0; e < x.length; e++) {
+    const v = round(x[e]!);
+    partials[e % NS_NORM_LANES] = fr(partials[e % NS_NORM_LANES]! + fr(v * v));
+  }
   let acc = 0;
-  for (let e = 0; e < x.length; e++) acc = fr(acc + fr(x[e]! * x[e]!));
-  const norm = maximum(fr(Math.sqrt(acc)), eps);
-  for (let e = 0; e < x.length; e++) x[e] = fr(x[e]! / norm);
+  for (let l = 0; l < NS_NORM_LANES; l++) acc = fr(acc + partials[l]!);
+  const norm = round(maximum(round(fr(Math.sqrt(acc))), eps));
+  for (let e = 0; e < x.length; e++) x[e] = round(fr(round(x[e]!) / norm));
 }
 
 /** Σ_k L[i][k]·R[k][j] for k = 0 … K−1 in order, rounded at each step; `l(i, k)`, `r(k, j)` read the operands. */
@@ -31,17 +54,21 @@ function dot(K: number, l: (k: number) => number, r: (k: number) => number): num
   return acc;
 }
 
-/** One step: A = XXᵀ; B' = b·A + c·(A·A); X' = a·X + B'·X (torch's expression order). */
-export function nsStep(x: Float32Array, m: number, n: number, a: number, b: number, c: number): Float32Array {
+/**
+ * One step: A = XXᵀ; B' = b·A + c·(A·A); X' = a·X + B'·X (torch's expression order); `isBf16`:
+ * A, B' and X' rounded to bfloat16 (f32 sums).
+ */
+export function nsStep(x: Float32Array, m: number, n: number, a: number, b: number, c: number, isBf16 = false): Float32Array {
+  const round = rounder(isBf16);
   const gram = new Float32Array(m * m);
-  for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) gram[i * m + j] = dot(n, (k) => x[i * n + k]!, (k) => x[j * n + k]!);
+  for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) gram[i * m + j] = round(dot(n, (k) => x[i * n + k]!, (k) => x[j * n + k]!));
   const poly = new Float32Array(m * m);
   for (let i = 0; i < m; i++) {
-    for (let j = 0; j < m; j++) poly[i * m + j] = fr(fr(b * gram[i * m + j]!) + fr(c * dot(m, (k) => gram[i * m + k]!, (k) => gram[k * m + j]!)));
+    for (let j = 0; j < m; j++) poly[i * m + j] = round(fr(fr(b * gram[i * m + j]!) + fr(c * dot(m, (k) => gram[i * m + k]!, (k) => gram[k * m + j]!))));
   }
   const next = new Float32Array(m * n);
   for (let i = 0; i < m; i++) {
-    for (let j = 0; j < n; j++) next[i * n + j] = fr(fr(a * x[i * n + j]!) + dot(m, (k) => poly[i * m + k]!, (k) => x[k * n + j]!));
+    for (let j = 0; j < n; j++) next[i * n + j] = round(fr(fr(a * x[i * n + j]!) + dot(m, (k) => poly[i * m + k]!, (k) => x[k * n + j]!)));
   }
   return next;
 }

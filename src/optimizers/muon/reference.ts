@@ -44,10 +44,10 @@ export const muonReference: ReferenceUpdate<MuonScalar> = (args) => {
   }
   const matrix = nsMatrixShape(shape);
   let x = gatherX(u, matrix);
-  normalize(x, h.eps);
+  normalize(x, h.eps, h.nsBf16 !== 0);
   const coefficients = h as unknown as Record<string, number>;
   for (let k = 0; k < h.nsSteps; k++) {
-    x = nsStep(x, matrix.m, matrix.n, coefficients[`ns${k}a`]!, coefficients[`ns${k}b`]!, coefficients[`ns${k}c`]!);
+    x = nsStep(x, matrix.m, matrix.n, coefficients[`ns${k}a`]!, coefficients[`ns${k}b`]!, coefficients[`ns${k}c`]!, h.nsBf16 !== 0);
   }
   const alpha = fr(h.negLr * (h.matchRmsAdamw !== 0 ? matrix.scaleMatch : matrix.scaleOriginal));
   for (let r = 0; r < matrix.rows; r++) {

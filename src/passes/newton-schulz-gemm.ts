@@ -1,0 +1,146 @@
+/**
+ * The tiled GEMM entry points of the Newton–Schulz pass for one tile size (shaders/newton-schulz.wgsl
+ * has the rest): `muonGram{T}`, `muonPoly{T}`, `muonCombine{T}`. A workgroup of W × W invocations
+ * computes a T × T tile of outputs (T = 4·W), each invocation 4 × 4 of them (rows ty + W·a, columns
+ * tx + W·b) in registers, over k-slabs of 16 staged in workgroup memory. Each output's sum runs
+ * over k in increasing order, one product rounded at a time, as the twin's
+ * (src/optimizers/muon/newton-schulz-twin.ts). A and B' are symmetric bit for bit (the products
+ * commute, the sums run in the same order), so their products run over the upper-triangle tiles
+ * only and write each off-diagonal tile twice.
+ */
+import type { NsTiling } from './newton-schulz-plan.js';
+
+/** The k-depth of a slab in workgroup memory. */
+const SLAB = 16;
+
+/** `nsProduct{T}`: the 4 × 4 sums of this invocation (sum: row a, column b). */
+function productWgsl(T: number, W: number): string {
+  const rows = [0, 1, 2, 3].map((a) => `        acc${a} = acc${a} + nsL${T}[q * ${T}u + ty + ${a * W}u] * rv;`).join('\n');
+  return `var<workgroup> nsL${T}: array<f32, ${T * SLAB}>;
+var<workgroup> nsR${T}: array<f32, ${T * SLAB}>;
+
+// Σ_k L(i, k)·R(k, j) over k < K in increasing k for this invocation's 4 × 4 outputs of the tile at
+// (i0, j0): L(i, k) = S[l + i·ldl + k], R(k, j) = S[r + k·rk + j·rj] (outputs outside rows × cols:
+// garbage, not to be written). K
+// must be uniform (the barriers). Slabs are staged k-major: nsL${T}[k·T + i], nsR${T}[k·T + j].
+fn nsProduct${T}(l: u32, ldl: u32, r: u32, rk: u32, rj: u32, rows: u32, cols: u32, K: u32, i0: u32, j0: u32, lid: u32) -> array<vec4<f32>, 4> {
+  var acc0 = vec4<f32>(0.0);
+  var acc1 = vec4<f32>(0.0);
+  var acc2 = vec4<f32>(0.0);
+  var acc3 = vec4<f32>(0.0);
+  let ty = lid / ${W}u;
+  let tx = lid % ${W}u;
+  let inside = i0 + ty < rows && j0 + tx < cols;
+  let rowsHere = min(${T}u, rows - i0);
+  let colsHere = min(${T}u, cols - j0);
+  for (var k0 = 0u; k0 < K; k0 += ${SLAB}u) {
+    let kk = min(${SLAB}u, K - k0);
+    // Staged: the rows and columns of the tile inside the matrix (the others are never read).
+    for (var e = lid; e < rowsHere * ${SLAB}u; e += ${W * W}u) {
+      let k = e % ${SLAB}u;
+      let i = e / ${SLAB}u;
+      var left = 0.0;
+      if (k0 + k < K) {
+        left = muonScratch[l + (i0 + i) * ldl + k0 + k];
+      }
+      nsL${T}[k * ${T}u + i] = left;
+    }
+    for (var e = lid; e < colsHere * ${SLAB}u; e += ${W * W}u) {
+      // Consecutive invocations read consecutive addresses: along j where R's rows are contiguous.
+      let k = select(e % ${SLAB}u, e / colsHere, rj == 1u);
+      let j = select(e / ${SLAB}u, e % colsHere, rj == 1u);
+      var right = 0.0;
+      if (k0 + k < K) {
+        right = muonScratch[r + (k0 + k) * rk + (j0 + j) * rj];
+      }
+      nsR${T}[k * ${T}u + j] = right;
+    }
+    workgroupBarrier();
+    // An invocation all of whose outputs are outside (a small matrix in a large tile) only stages.
+    if (inside) {
+      for (var q = 0u; q < kk; q++) {
+        let rv = vec4<f32>(nsR${T}[q * ${T}u + tx], nsR${T}[q * ${T}u + tx + ${W}u], nsR${T}[q * ${T}u + tx + ${2 * W}u], nsR${T}[q * ${T}u + tx + ${3 * W}u]);
+${rows}
+      }
+    }
+    workgroupBarrier();
+  }
+  return array<vec4<f32>, 4>(acc0, acc1, acc2, acc3);
+}
+`;
+}
+
+/** The three entry points of tile size T. */
+function entriesWgsl(T: number, W: number, cls: number): string {
+  const head = (which: number) => `  let tile = nsTileOf(wid, nwg, lid, ${which}u, ${cls}u);
+  if (tile.x == NS_NONE) {
+    return;
+  }
+  let mat = nsMatrix(tile.x);
+  let step = nsStep();
+  let r0 = (tile.y >> 16u) * ${T}u;
+  let c0 = (tile.y & 0xffffu) * ${T}u;
+  let ty = lid / ${W}u;
+  let tx = lid % ${W}u;
+  let x = nsCurrentX(mat, step.y);`;
+  // Unrolled: the accumulators are indexed by constants only (registers, not memory).
+  const each = (body: string) => {
+    const dedented = body
+      .split('\n')
+      .map((line) => line.slice(2))
+      .join('\n');
+    return [0, 1, 2, 3]
+      .flatMap((a) => [0, 1, 2, 3].map((b) => `  {\n    let i = r0 + ty + ${W * a}u;\n    let j = c0 + tx + ${W * b}u;\n    let sum = acc[${a}][${b}];\n${dedented}\n  }`))
+      .join('\n');
+  };
+  const args = `@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32`;
+  return `// A = X·Xᵀ (m × m), upper-triangle tiles, mirrored.
+@compute @workgroup_size(${W}, ${W})
+fn muonGram${T}(${args}) {
+${head(0)}
+  let acc = nsProduct${T}(x, mat.n, x, 1u, mat.n, mat.m, mat.m, tile.z, r0, c0, lid);
+  let bf16 = hyperOf(mat.group).nsBf16 != 0.0;
+${each(`      if (i < mat.m && j < mat.m) {
+        let v = nsRound(sum, bf16);
+        muonScratch[mat.a + i * mat.m + j] = v;
+        if (r0 != c0) {
+          muonScratch[mat.a + j * mat.m + i] = v;
+        }
+      }`)}
+}
+
+// B' = b·A + c·(A·A) (m × m), upper-triangle tiles, mirrored.
+@compute @workgroup_size(${W}, ${W})
+fn muonPoly${T}(${args}) {
+${head(0)}
+  let acc = nsProduct${T}(mat.a, mat.m, mat.a, mat.m, 1u, mat.m, mat.m, tile.w, r0, c0, lid);
+  let h = hyperOf(mat.group);
+  let abc = nsCoefficients(h, step.y);
+${each(`      if (i < mat.m && j < mat.m) {
+        let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
+        muonScratch[mat.b + i * mat.m + j] = v;
+        if (r0 != c0) {
+          muonScratch[mat.b + j * mat.m + i] = v;
+        }
+      }`)}
+}
+
+// X' = a·X + B'·X (m × n): into the batch's other X region, or the output region after the last step.
+@compute @workgroup_size(${W}, ${W})
+fn muonCombine${T}(${args}) {
+${head(1)}
+  let acc = nsProduct${T}(mat.b, mat.m, x, mat.n, 1u, mat.m, mat.n, tile.w, r0, c0, lid);
+  let h = hyperOf(mat.group);
+  let abc = nsCoefficients(h, step.y);
+  let next = nsNextX(mat, step.y);
+${each(`      if (i < mat.m && j < mat.n) {
+        muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      }`)}
+}
+`;
+}
+
+/** The GEMM WGSL of one tile class (the pass includes every class; each matrix's m and the device's limits pick one). */
+export function gemmWgsl(tiling: NsTiling, tileClass: number): string {
+  return `${productWgsl(tiling.size, tiling.threads)}\n${entriesWgsl(tiling.size, tiling.threads, tileClass)}`;
+}
