@@ -106,6 +106,44 @@ export function packScalars<H extends object>(
   return target;
 }
 
+/**
+ * The per-tensor path's field after {@link ROUNDING_STEP} (a tensor without gradient this step):
+ * 1 leaves the tensor's parameters and state untouched, 0 updates it.
+ */
+export const GRADIENT_ABSENT = 'gradientAbsent';
+
+/**
+ * The per-tensor path's rows: one `struct Hyper` per tensor, in tensor order, each with its group's
+ * scalars at the tensor's own step (`tensorSteps[i] + 1`, PyTorch's per-parameter `state['step']`),
+ * the update count of every row for stochastic rounding, and {@link GRADIENT_ABSENT}. Rounded once
+ * to f32 as {@link packScalars}; an absent tensor's row is computed too (its values are not used).
+ */
+export function packTensorScalars<H extends object>(
+  definition: OptimizerDefinition<H, any>,
+  groups: readonly H[],
+  args: { tensorGroup: readonly number[]; tensorSteps: readonly number[]; present: readonly boolean[]; update: number; schedule?: LrSchedule; out?: Float32Array<ArrayBuffer> },
+): Float32Array<ArrayBuffer> {
+  const { names } = scalarLayout(definition);
+  const n = names.length + 1;
+  const target = args.out ?? new Float32Array(args.tensorGroup.length * n);
+  const effective = effectiveGroups(groups, args.schedule, args.update - 1);
+  const rows = args.tensorGroup.map((g, i) => {
+    const row = groupScalars(definition, effective[g]!, args.tensorSteps[i]! + 1, false);
+    row[names.indexOf(ROUNDING_STEP)] = args.update % ROUNDING_STEP_PERIOD;
+    return [...row, args.present[i] ? 0 : 1];
+  });
+  rows.forEach((row, i) => {
+    row.forEach((value, k) => {
+      const f = fr(value);
+      if (!Number.isFinite(f) && Number.isFinite(value)) {
+        throw new RangeError(`webgpu-optim: ${definition.name}: scalar ${names[k]} = ${value} of tensor ${i} overflows float32`);
+      }
+      target[i * n + k] = f;
+    });
+  });
+  return target;
+}
+
 /** The step-table values of step t for one group (float64; the table stores them as f32). */
 export function stepEntries<H>(definition: OptimizerDefinition<any, any>, options: H, t: number): number[] {
   return scalarLayout(definition).stepFields.map((name) => (specOf(definition, name) as StepScalar<H>).perStep(options, t));
@@ -137,11 +175,10 @@ export function namedScalars<S extends string>(definition: OptimizerDefinition<a
 }
 
 /** WGSL: `struct Hyper` and `withDeviceStep`, generated from the schema. */
-export function hyperWgsl(definition: OptimizerDefinition<any, any>): string {
+export function hyperWgsl(definition: OptimizerDefinition<any, any>, perTensor = false): string {
   const { names, stepFields, derivedFields } = scalarLayout(definition);
-  const fields = names
-    .map((name) => `  ${name}: f32, // ${name === ROUNDING_STEP ? 'the host update count mod 2^24 (stochastic rounding)' : specOf(definition, name).doc}`)
-    .join('\n');
+  const absent = perTensor ? [`  ${GRADIENT_ABSENT}: f32, // 1: this tensor has no gradient this step (left untouched)`] : [];
+  const fields = [...names.map((name) => `  ${name}: f32, // ${name === ROUNDING_STEP ? 'the host update count mod 2^24 (stochastic rounding)' : specOf(definition, name).doc}`), ...absent].join('\n');
   const components = ['x', 'y', 'z', 'w'];
   const combine = stepFields
     .map((name, k) => {
