@@ -203,7 +203,7 @@ function markedIndices(layout: PackedLayout, names: unknown): number[] {
   const index = new Map(layout.tensors.map((t, i) => [t.name, i]));
   return names.map((name) => {
     const i = typeof name === 'string' ? index.get(name) : undefined;
-    if (i === undefined) throw new Error(`webgpu-optim: markGradients: no tensor named ${describeValue(name)} in this parameter set; its tensors: ${layout.tensors.map((t) => t.name).join(', ')}`);
+    if (i === undefined) throw new Error(`webgpu-optim: markGradients: no tensor named ${typeof name === 'string' ? JSON.stringify(name) : describeValue(name)} in this parameter set; its tensors: ${layout.tensors.map((t) => t.name).join(', ')}`);
     return i;
   });
 }
