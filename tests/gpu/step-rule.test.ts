@@ -12,7 +12,7 @@ import { resolveOptions } from '../../src/front/resolve.js';
 import { randomArray, rng } from '../helpers/data.js';
 import { withDevice } from '../helpers/gpu.js';
 import { compareWithReference, stageGradients } from '../helpers/parity.js';
-import { PARITY_TOLERANCE, REGISTERED } from '../helpers/cases.js';
+import { REGISTERED } from '../helpers/cases.js';
 
 const SIZES = [65, 3, 130];
 const tensorsOf = () => SIZES.map((n, i) => ({ name: `t${i}`, data: randomArray(n, rng(31 + i)) }));
