@@ -46,11 +46,21 @@ export interface ParameterSet {
    * A set on which this is never called behaves as before: every tensor has a gradient.
    *
    * @example
-   * // each training step, as in PyTorch:
-   * params.zeroGrad(); // every tensor: no gradient
-   * backward(encoder, params.gradBuffer); // your own passes write the gradients of w and b…
-   * params.markGradients(['w', 'b']); // …so say which (a frozen tensor stays unmarked)
-   * adam.step(encoder); // updates w and b only; other tensors keep their values and state
+   * const params = createParameterSet(device, [
+   *   { name: 'w', data: new Float32Array([1, 2, 3, 4]) },
+   *   { name: 'frozen', data: new Float32Array([5, 6]) },
+   * ]);
+   * const adam = createOptimizer('adam', params, { lr: 0.1, weightDecay: 0.01 });
+   * const wGrad = device.createBuffer({ size: 16, usage: GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+   * device.queue.writeBuffer(wGrad, 0, new Float32Array([0.1, -0.2, 0.3, -0.4]));
+   * params.zeroGrad(); // as torch's zero_grad(): no tensor has a gradient
+   * const encoder = device.createCommandEncoder();
+   * // your backward pass writes w's gradient (here: a copy), and says so
+   * encoder.copyBufferToBuffer(wGrad, 0, params.gradBuffer, params.tensors[0].byteOffset, 16);
+   * params.markGradients(['w']);
+   * adam.step(encoder); // w is updated; frozen, its state and its step count are not
+   * device.queue.submit([encoder.finish()]);
+   * (await params.read())[1]; // Float32Array [5, 6]
    */
   zeroGrad(options?: { setToNone?: boolean; encoder?: GPUCommandEncoder }): void;
   /**
