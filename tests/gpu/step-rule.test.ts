@@ -132,6 +132,33 @@ describe('zeroGrad, markGradients and writeGrads', () => {
     });
   });
 
+  test("zeroGrad's TSDoc example, as written: w moves, frozen keeps its values, state and step", async () => {
+    await withDevice(async (device) => {
+      const params = createParameterSet(device, [
+        { name: 'w', data: new Float32Array([1, 2, 3, 4]) },
+        { name: 'frozen', data: new Float32Array([5, 6]) },
+      ]);
+      const adam = createOptimizer('adam', params, { lr: 0.1, weightDecay: 0.01 });
+      const wGrad = device.createBuffer({ size: 16, usage: GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+      device.queue.writeBuffer(wGrad, 0, new Float32Array([0.1, -0.2, 0.3, -0.4]));
+      params.zeroGrad();
+      const encoder = device.createCommandEncoder();
+      encoder.copyBufferToBuffer(wGrad, 0, params.gradBuffer, params.tensors[0]!.byteOffset, 16);
+      params.markGradients(['w']);
+      adam.step(encoder);
+      device.queue.submit([encoder.finish()]);
+      const [w, frozen] = await params.read();
+      expect(Array.from(frozen!)).toEqual([5, 6]);
+      expect(Array.from(w!).every((x, k) => x !== k + 1)).toBe(true);
+      const sd = await adam.stateDict();
+      expect(sd.state.map((s) => s.step)).toEqual([1, 0]);
+      expect(Array.from(sd.state[1]!.exp_avg as Float32Array)).toEqual([0, 0]);
+      wGrad.destroy();
+      adam.destroy();
+      params.destroy();
+    });
+  });
+
   test('step() before any gradient after zeroGrad() changes nothing (no weight decay), and counts no tensor step', async () => {
     await withDevice(async (device) => {
       const tensors = tensorsOf();
