@@ -25,6 +25,8 @@ interface Variant {
   readonly stochastic?: boolean;
   /** 8-bit tiles: vec4s per lane (2 for the default block size, 4 for LAMB's partials pass). */
   readonly laneVectors?: number;
+  /** The per-tensor step's entry point (tensors without gradient skipped, shaders/per-tensor.wgsl). */
+  readonly perTensor?: boolean;
 }
 
 /** Options that turn on each optimizer's optional slots, so its snapshot shows them. */
@@ -58,10 +60,13 @@ const VARIANTS: readonly Variant[] = [
   { optimizer: 'lamb', format: 'q8', laneVectors: 4 },
   // A scalar computed on the device step (AdEMAMix's β₃ₜ from 1 − β₃ₜ): withDeviceStep derives it.
   { optimizer: 'ademamix', format: 'f32', groups: 2, gradControl: true },
+  // The per-tensor step (PyTorch's rule for a grad that is None): one Hyper row per tensor, with groups and 16-bit state.
+  { optimizer: 'nadam', format: 'f32', perTensor: true },
+  { optimizer: 'adam', format: 'bf16', groups: 2, stochastic: true, perTensor: true },
 ];
 
 function variantName(v: Variant): string {
-  const flags = [v.groups && v.groups > 1 ? 'groups' : '', v.gradControl ? 'control' : '', v.stochastic ? 'stochastic' : '', v.laneVectors ? `lanes${v.laneVectors}` : ''];
+  const flags = [v.groups && v.groups > 1 ? 'groups' : '', v.gradControl ? 'control' : '', v.stochastic ? 'stochastic' : '', v.laneVectors ? `lanes${v.laneVectors}` : '', v.perTensor ? 'per-tensor' : ''];
   return [v.optimizer, v.format, ...flags.filter(Boolean)].join('-');
 }
 
@@ -70,14 +75,15 @@ function variantDefines(v: Variant): KernelDefines {
   const definition = registry[v.optimizer] as OptimizerDefinition<object>;
   const options = { ...definition.defaults, ...RICH_OPTIONS[v.optimizer] };
   const groups = Array.from({ length: v.groups ?? 1 }, () => options);
-  return { ...kernelDefines(definition, groups), GRAD_CONTROL: v.gradControl === true, ...stateFormatDefines(v.format), STOCHASTIC: v.stochastic === true };
+  const perTensor = v.perTensor ? { PER_TENSOR: true } : {};
+  return { ...kernelDefines(definition, groups), GRAD_CONTROL: v.gradControl === true, ...stateFormatDefines(v.format), STOCHASTIC: v.stochastic === true, ...perTensor };
 }
 
 /** The kernel variant createOptimizer makes: `main`, or the blockwise tile of `laneVectors` vec4s per lane. */
 function kernelVariant(v: Variant): KernelVariant {
   const definition = registry[v.optimizer] as OptimizerDefinition<any, any>;
   const flags = variantDefines(v);
-  if (v.format !== 'q8') return { definition, flags, stateFormat: v.format, entryPoint: 'main', grid: { kind: 'vectors', workgroupSize: 64, vectorsPerInvocation: 1 } };
+  if (v.format !== 'q8') return { definition, flags, stateFormat: v.format, entryPoint: v.perTensor ? 'mainPerTensor' : 'main', grid: { kind: 'vectors', workgroupSize: 64, vectorsPerInvocation: 1 } };
   // The source depends on the vec4s per lane only.
   const laneVectors = v.laneVectors ?? 4;
   return { definition, flags, stateFormat: 'q8', entryPoint: 'mainBlockwise', grid: { kind: 'tile', tile: { lanes: 64, laneVectors, elements: 256 * laneVectors } } };
