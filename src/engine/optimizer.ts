@@ -36,7 +36,8 @@ export interface Optimizer<H extends object = Record<string, unknown>> {
   readonly params: ParameterSet;
   /**
    * Updates made (every `accumulation.steps`-th `step()` call), skipped ones included: the lr
-   * schedule's position. PyTorch's `step` (steps taken, skips excluded) is `stateDict().step`.
+   * schedule's position. PyTorch's `step` (steps taken, skips excluded) is `stateDict().step`; once
+   * a tensor was left without gradient (`params.zeroGrad()`), each tensor's own is `state[i].step`.
    */
   readonly stepCount: number;
   /** `step()` calls, micro-batches included (gradient accumulation). */

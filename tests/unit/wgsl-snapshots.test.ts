@@ -75,7 +75,7 @@ function variantDefines(v: Variant): KernelDefines {
   const definition = registry[v.optimizer] as OptimizerDefinition<object>;
   const options = { ...definition.defaults, ...RICH_OPTIONS[v.optimizer] };
   const groups = Array.from({ length: v.groups ?? 1 }, () => options);
-  const perTensor = v.perTensor ? { PER_TENSOR: true } : {};
+  const perTensor: KernelDefines = v.perTensor ? { PER_TENSOR: true } : {};
   return { ...kernelDefines(definition, groups), GRAD_CONTROL: v.gradControl === true, ...stateFormatDefines(v.format), STOCHASTIC: v.stochastic === true, ...perTensor };
 }
 
