@@ -9,7 +9,8 @@
 import { alignUp, CHUNK_ELEMENTS, type PackedLayout } from '../core/layout.js';
 import type { OptimizerModules } from './optimizer-modules.js';
 import { createStepRecorder, type StepRecorder } from './step-recorder.js';
-import { createUpdateKernel, type UpdateKernel } from './update-kernel.js';
+import { checkStorageBuffers, createUpdateKernel, type UpdateKernel } from './update-kernel.js';
+import type { KernelVariant } from './kernel-variant.js';
 
 export interface PerTensorStep {
   readonly recorder: StepRecorder;
@@ -30,11 +31,21 @@ function createChunkRowTable(device: GPUDevice, label: string, layout: PackedLay
   return buffer;
 }
 
+/**
+ * The per-tensor variant of an update kernel: PER_TENSOR on, entry point `mainPerTensor`. Its rows
+ * are per tensor, so it needs no chunk → group table (MULTI_GROUP off: one binding fewer).
+ */
+export function perTensorVariant(variant: KernelVariant): KernelVariant {
+  return { ...variant, flags: { ...variant.flags, MULTI_GROUP: false, PER_TENSOR: true }, entryPoint: 'mainPerTensor' };
+}
+
 export function createPerTensorStep(args: { device: GPUDevice; label: string; kernel: UpdateKernel; modules: OptimizerModules; workgroupSize: number; stepsInFlight: number }): PerTensorStep {
   const { device, kernel, modules } = args;
   const { layout } = kernel;
   const label = `${args.label}:perTensor`;
-  const variant = { ...kernel.variant, flags: { ...kernel.variant.flags, PER_TENSOR: true }, entryPoint: 'mainPerTensor' };
+  const variant = perTensorVariant(kernel.variant);
+  // Refused before anything is made or recorded (the step throws and counts nothing).
+  checkStorageBuffers(variant, device.limits);
   const perTensorKernel = createUpdateKernel(device, layout, variant, args.workgroupSize);
   const table = createChunkRowTable(device, label, layout);
   const chunkRow = (s: number) => {

@@ -9,6 +9,7 @@
 import { describe, expect, test } from 'vitest';
 import type { KernelVariant } from '../../src/engine/kernel-variant.js';
 import { kernelSource } from '../../src/engine/wgsl.js';
+import { perTensorVariant } from '../../src/engine/per-tensor-step.js';
 import { kernelDefines } from '../../src/core/config.js';
 import { registry, type OptimizerName } from '../../src/optimizers/registry.js';
 import { stateFormatDefines, type StateFormat } from '../../src/state/state-format.js';
@@ -75,15 +76,17 @@ function variantDefines(v: Variant): KernelDefines {
   const definition = registry[v.optimizer] as OptimizerDefinition<object>;
   const options = { ...definition.defaults, ...RICH_OPTIONS[v.optimizer] };
   const groups = Array.from({ length: v.groups ?? 1 }, () => options);
-  const perTensor: KernelDefines = v.perTensor ? { PER_TENSOR: true } : {};
-  return { ...kernelDefines(definition, groups), GRAD_CONTROL: v.gradControl === true, ...stateFormatDefines(v.format), STOCHASTIC: v.stochastic === true, ...perTensor };
+  return { ...kernelDefines(definition, groups), GRAD_CONTROL: v.gradControl === true, ...stateFormatDefines(v.format), STOCHASTIC: v.stochastic === true };
 }
 
 /** The kernel variant createOptimizer makes: `main`, or the blockwise tile of `laneVectors` vec4s per lane. */
 function kernelVariant(v: Variant): KernelVariant {
   const definition = registry[v.optimizer] as OptimizerDefinition<any, any>;
   const flags = variantDefines(v);
-  if (v.format !== 'q8') return { definition, flags, stateFormat: v.format, entryPoint: v.perTensor ? 'mainPerTensor' : 'main', grid: { kind: 'vectors', workgroupSize: 64, vectorsPerInvocation: 1 } };
+  if (v.format !== 'q8') {
+    const main: KernelVariant = { definition, flags, stateFormat: v.format, entryPoint: 'main', grid: { kind: 'vectors', workgroupSize: 64, vectorsPerInvocation: 1 } };
+    return v.perTensor ? perTensorVariant(main) : main;
+  }
   // The source depends on the vec4s per lane only.
   const laneVectors = v.laneVectors ?? 4;
   return { definition, flags, stateFormat: 'q8', entryPoint: 'mainBlockwise', grid: { kind: 'tile', tile: { lanes: 64, laneVectors, elements: 256 * laneVectors } } };

@@ -102,12 +102,11 @@ fn withDeviceStep(h0: Hyper, s: vec4<f32>) -> Hyper {
 @group(0) @binding(0) var<storage, read> hyper: array<Hyper>;
 @group(0) @binding(1) var<storage, read_write> param: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> grad: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> chunkGroup: array<u32>;
-@group(0) @binding(4) var<storage, read> chunkRow: array<u32>;
-@group(0) @binding(5) var<uniform> segment: vec4<u32>;
-@group(0) @binding(6) var<storage, read_write> expAvg: array<vec2<u32>>;
-@group(0) @binding(7) var<storage, read_write> expAvgSq: array<vec2<u32>>;
-@group(0) @binding(8) var<storage, read_write> maxExpAvgSq: array<vec2<u32>>;
+@group(0) @binding(3) var<storage, read> chunkRow: array<u32>;
+@group(0) @binding(4) var<uniform> segment: vec4<u32>;
+@group(0) @binding(5) var<storage, read_write> expAvg: array<vec2<u32>>;
+@group(0) @binding(6) var<storage, read_write> expAvgSq: array<vec2<u32>>;
+@group(0) @binding(7) var<storage, read_write> maxExpAvgSq: array<vec2<u32>>;
 // Shared by every optimizer kernel. src/engine/wgsl.ts assembles one kernel variant as
 //   generated Control structs + control.wgsl + generated `struct Hyper` + generated bindings
 //   + this file + the state slots' generated accessors + the optimizer's .wgsl (which defines
@@ -132,7 +131,7 @@ fn vectorIndex(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
 
 fn groupAt(i: u32) -> u32 {
 
-  return chunkGroup[i / 16u];
+  return 0u;
 
 }
 
