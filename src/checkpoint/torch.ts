@@ -169,7 +169,7 @@ function scalarSlot(definition: OptimizerDefinition<any, any>, entry: Record<str
  * The state dict a file holds, shaped like `like` (the target optimizer's own `stateDict()`: its
  * tensor names, shapes and groups). The file is checked field by field before anything is
  * returned (docs/checkpoint-format.md): its metadata, its groups (matched to the optimizer's in
- * order, hyperparameters validated as `loadStateDict` validates them), one step count, and a
+ * order, hyperparameters validated as `loadStateDict` validates them), each parameter's step count, and a
  * state tensor of the parameter's shape (or flat) for every slot, with no tensor left over. A
  * refusal names the file's field and its value. The state is f32 (no `stateFormat`); an optimizer
  * with 16- or 8-bit state rounds or quantizes it on load.
