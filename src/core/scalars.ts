@@ -88,12 +88,28 @@ export function packScalars<H extends object>(
   definition: OptimizerDefinition<H, any>,
   groups: readonly H[],
   update: number,
-  { schedule, deviceStep = false, out }: { schedule?: LrSchedule; deviceStep?: boolean; out?: Float32Array<ArrayBuffer> } = {},
+  {
+    schedule,
+    deviceStep = false,
+    out,
+    step = update,
+  }: {
+    schedule?: LrSchedule;
+    deviceStep?: boolean;
+    out?: Float32Array<ArrayBuffer>;
+    /** The step t of the step scalars, when not `update` (every tensor skipped as often: PyTorch's own step). */
+    step?: number;
+  } = {},
 ): Float32Array<ArrayBuffer> {
-  const n = scalarLayout(definition).names.length;
+  const { names } = scalarLayout(definition);
+  const n = names.length;
   const target = out ?? new Float32Array(groups.length * n);
   // Evaluate every group first, so a bad value throws before anything is written.
-  const rows = effectiveGroups(groups, schedule, update - 1).map((options) => groupScalars(definition, options, update, deviceStep));
+  const rows = effectiveGroups(groups, schedule, update - 1).map((options) => {
+    const row = groupScalars(definition, options, step, deviceStep);
+    row[names.indexOf(ROUNDING_STEP)] = update % ROUNDING_STEP_PERIOD;
+    return row;
+  });
   rows.forEach((row, g) => {
     row.forEach((value, k) => {
       const f = fr(value);

@@ -18,6 +18,8 @@ export interface StepOptions {
   timestampWrites?: GPUComputePassTimestampWrites;
 }
 
+const NOTHING = new Float32Array(0);
+
 export function createStepCall(args: {
   device: GPUDevice;
   label: string;
@@ -43,7 +45,15 @@ export function createStepCall(args: {
     if (front.mode === 'eval') throw new Error(`webgpu-optim: ${name}: the parameters hold the averaged point (eval mode); call train() before step()`);
     const present = args.present();
     // Refused here, before anything is counted or recorded, where the optimizer cannot skip a tensor.
-    const perTensor = front.tensorSteps.needed(present) ? args.perTensor() : undefined;
+    const skips = front.tensorSteps.needed(present);
+    if (skips && present.every((p) => !p)) {
+      // No tensor has a gradient: nothing to record; the step is counted (the schedule's position).
+      const stepsBefore = book.stepCount;
+      book.run(() => NOTHING, { update: () => {} });
+      front.tensorSteps.advance(stepsBefore, present);
+      return;
+    }
+    const perTensor = skips ? args.perTensor() : undefined;
     const { recorder, staging } = perTensor ?? args;
     const stepsBefore = book.stepCount;
     outcomes.open();
@@ -61,7 +71,8 @@ export function createStepCall(args: {
           else device.queue.submit([target!.finish()]);
         },
       });
-      if (perTensor) front.tensorSteps.advance(stepsBefore, present);
+      // Counts kept since a tensor was skipped advance with every step (all equal: the plain kernel ran).
+      if (perTensor || front.tensorSteps.counts) front.tensorSteps.advance(stepsBefore, present);
     } catch (error) {
       // Everything is checked before recording starts; a throw after it left part of a step in
       // the caller's encoder, which would run at its submit: the state is no longer known.

@@ -67,7 +67,10 @@ export function createFrontState<H extends object>(definition: OptimizerDefiniti
       checkScheduleAllowed(definition, next);
       schedule = next;
     },
-    stepScalars: (update, out) => packScalars(definition, config.groups, update, { schedule, deviceStep: training.control, out }),
+    stepScalars: (update, out) => {
+      const own = front.tensorSteps.uniform();
+      return packScalars(definition, config.groups, update, { schedule, deviceStep: training.control, out, step: own === undefined ? update : own + 1 });
+    },
     tensorStepScalars: (update, present, out) =>
       packTensorScalars(definition, config.groups, { tensorGroup: config.tensorGroup, tensorSteps: front.tensorSteps.before(update - 1), present, update, schedule, out }),
     switchScalars: (out) => packScalars(definition, config.groups, book.stepCount + 1, { deviceStep: training.control, out }),

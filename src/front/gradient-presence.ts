@@ -29,10 +29,16 @@ export interface TensorSteps {
   /** Each tensor's steps taken, or undefined while all equal the optimizer's step count. */
   readonly counts: readonly number[] | undefined;
   /**
-   * Whether this step needs the per-tensor path (a tensor without gradient, or counts that already
-   * differ); refused, before anything changes, where the optimizer cannot take it.
+   * Whether this step needs the per-tensor path (a tensor without gradient, or counts that differ);
+   * refused, before anything changes, where the optimizer cannot take it (so are counts that
+   * differ from its step count at all, on such an optimizer).
    */
   needed(present: readonly boolean[] | undefined): boolean;
+  /**
+   * Every tensor's count when they are all equal but kept (every tensor was skipped as often: the
+   * plain kernel runs at this step count); undefined otherwise.
+   */
+  uniform(): number | undefined;
   /** The counts before this step (every tensor's own). */
   before(stepCount: number): number[];
   /** Counts a step taken by the tensors `present` marks. */
@@ -50,6 +56,7 @@ export function createTensorSteps(what: string, tensorCount: number, refusal: st
     needed(present) {
       const absent = present?.some((p) => !p) === true;
       if (!absent && counts === undefined) return false;
+      if (!absent && refusal === undefined && steps.uniform() !== undefined) return false;
       if (refusal !== undefined) {
         const missing = present ? present.flatMap((p, i) => (p ? [] : [i])) : [];
         const why = absent ? `tensor${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ha${missing.length > 1 ? 've' : 's'} no gradient this step` : 'its tensors have taken different numbers of steps';
@@ -57,6 +64,7 @@ export function createTensorSteps(what: string, tensorCount: number, refusal: st
       }
       return true;
     },
+    uniform: () => (counts && counts.every((c) => c === counts![0]) ? counts[0] : undefined),
     before: (stepCount) => (counts ? [...counts] : new Array<number>(tensorCount).fill(stepCount)),
     advance(stepCount, present) {
       counts = steps.before(stepCount).map((c, i) => c + (present[i] ? 1 : 0));

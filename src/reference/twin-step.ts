@@ -68,6 +68,7 @@ export function twinStep(front: FrontState<any>, twin: TwinState, grads: readonl
     return;
   }
   const { accumulated } = twin;
+  const stepsBefore = front.book.stepCount;
   front.book.run(
     (plan) => (plan.due ? front.stepScalars(plan.update) : undefined),
     {
@@ -85,4 +86,6 @@ export function twinStep(front: FrontState<any>, twin: TwinState, grads: readonl
       },
     },
   );
+  // Counts kept since a tensor was skipped, all equal now: they advance with the plain step.
+  if (front.tensorSteps.counts) front.tensorSteps.advance(stepsBefore, present);
 }

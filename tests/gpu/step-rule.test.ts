@@ -205,6 +205,37 @@ describe('the per-tensor step keeps the engine promises', () => {
     });
   });
 
+  test('every tensor skipped as often (a step before any gradient): the plain kernel runs at their own step count and equals the twin', async () => {
+    await withDevice(async (device) => {
+      const tensors = tensorsOf();
+      const params = createParameterSet(device, tensors);
+      const gpu = createOptimizer('nadam', params, { lr: 0.01, weightDecay: 0.1 });
+      const ref = createReferenceOptimizer('nadam', tensors.map((t) => ({ ...t, data: t.data.slice() })), { lr: 0.01, weightDecay: 0.1 });
+      const labels: string[] = [];
+      const createBuffer = device.createBuffer;
+      device.createBuffer = (descriptor: GPUBufferDescriptor) => (labels.push(descriptor.label ?? ''), createBuffer.call(device, descriptor));
+      try {
+        // Nothing to update: nothing recorded, no per-tensor step made.
+        params.zeroGrad();
+        gpu.step();
+        ref.step(tensors.map(() => null));
+        for (let s = 1; s <= 3; s++) {
+          markStep(params, s, [true, true, true]);
+          gpu.step();
+          ref.step(tensors.map((t, i) => gradFor(s, i, t.data.length)));
+        }
+      } finally {
+        device.createBuffer = createBuffer;
+      }
+      expect(labels.filter((l) => l.includes('perTensor'))).toEqual([]);
+      const { failures } = await compareWithReference(gpu, params, ref, { atol: 0, rtol: 0 }, 'plain at own step');
+      expect(failures).toEqual([]);
+      expect((await gpu.stateDict()).state.map((s) => s.step)).toEqual([3, 3, 3]);
+      gpu.destroy();
+      params.destroy();
+    });
+  });
+
   test('after the first per-tensor step, step() creates no GPU object', async () => {
     await withDevice(async (device) => {
       const params = createParameterSet(device, tensorsOf());

@@ -48,6 +48,21 @@ describe('the twin', () => {
     expect(ref.params).toEqual(before);
   });
 
+  test.each(['adam', 'nadam', 'radam', 'adagrad', 'sgd'])('%s: a step before any gradient, then steps with every gradient, equal a fresh optimizer bit for bit (each tensor at its own step)', (name) => {
+    const options = { lr: 0.01, weightDecay: 0.1, ...(name === 'sgd' ? { momentum: 0.9 } : {}) };
+    const late = createReferenceOptimizer(name as 'adam', tensors(), options as never);
+    const fresh = createReferenceOptimizer(name as 'adam', tensors(), options as never);
+    late.step([null, null]);
+    for (let k = 1; k <= 3; k++) {
+      late.step([g(3, k), g(2, -k)]);
+      fresh.step([g(3, k), g(2, -k)]);
+    }
+    expect(late.params).toEqual(fresh.params);
+    expect(late.state).toEqual(fresh.state);
+    const sd = late.stateDict();
+    expect([sd.step, ...sd.state.map((s) => s.step)]).toEqual([4, 3, 3]);
+  });
+
   test('a null where a tensor of another length is expected is still a count error; a wrong array is still refused', () => {
     const ref = createReferenceOptimizer('adam', tensors(), { lr: 0.1 });
     expect(() => ref.step([null])).toThrow(/expected 2 gradients/);
