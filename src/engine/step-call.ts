@@ -46,8 +46,9 @@ export function createStepCall(args: {
     const present = args.present();
     // Refused here, before anything is counted or recorded, where the optimizer cannot skip a tensor.
     const skips = front.tensorSteps.needed(present);
-    if (skips && present.every((p) => !p)) {
-      // No tensor has a gradient: nothing to record; the step is counted (the schedule's position).
+    if (skips && present.every((p) => !p) && stepOptions?.timestampWrites === undefined) {
+      // No tensor has a gradient: nothing to record (but the timestamps asked for); the step is
+      // counted (the schedule's position).
       const stepsBefore = book.stepCount;
       book.run(() => NOTHING, { update: () => {} });
       front.tensorSteps.advance(stepsBefore, present);
