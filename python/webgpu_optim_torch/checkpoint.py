@@ -192,14 +192,12 @@ def plan_load(optimizer, path, tensors, metadata, named=None):
     except Exception as error:  # noqa: BLE001 - whatever torch raises for them, the file is refused naming the group
         f.fail(f"group {k}: torch.optim.{cls.__name__} refuses its hyperparameters: {error}")
     position = {id(p): j for j, p in enumerate(p for g in optimizer.param_groups for p in g["params"])}
-    state, steps = {}, set()
+    state = {}
     for k, group in enumerate(groups):
         slots = slots_for(cls, merged[group_map[k]])
         for i in group["params"]:
             values = scalars.get(str(i), {})
             entry = _param_state(f, _where(k, i, names), i, params[i][1], slots, arrays.get(i, {}), values)
-            if "step" in values:
-                steps.add(values["step"])
             if cls.__name__ == "NAdam" and "mu_product" in values and "step" in values:
                 g = merged[group_map[k]]
                 expected = nadam_mu_product(g["betas"][0], g["momentum_decay"], values["step"])
@@ -207,8 +205,6 @@ def plan_load(optimizer, path, tensors, metadata, named=None):
                     f.fail(f"{_where(k, i, names)}: mu_product {shown(values['mu_product'])} is not what step {shown(values['step'])}, betas and momentum_decay give ({shown(expected)})")
             if entry:
                 state[position[id(params[i][1])]] = entry
-    if len(steps) > 1:
-        f.fail(f"the tensors have different step counts ({', '.join(shown(s) for s in sorted(steps))}); the file format keeps one")
     for g, group in zip(merged, optimizer.param_groups):
         g["params"] = [position[id(p)] for p in group["params"]]
     return {"state": state, "param_groups": merged}

@@ -110,24 +110,28 @@ function checkMetadata(metadata: Record<string, string>, optimizer: string, fail
 }
 
 /**
- * The one step count the file's scalars give: every parameter's `step`, all equal. torch.optim.SGD
- * and torch.optim.Muon keep none: a file without it loads as step 1 when it holds state (the momentum buffers exist,
- * so the next step is not a first step), else 0. Every other optimizer must carry it: without it
- * the next step would be taken as the first (bias corrections restart).
+ * Each parameter's step count, as the file's scalars give it: torch keeps `state['step']` per
+ * parameter, and a parameter whose grad was None on some steps has taken fewer (the dict's `step`
+ * is then the largest, and `state[i].step` each one's own). torch.optim.SGD and torch.optim.Muon keep none: a file
+ * without it loads as step 1 when it holds state (the momentum buffers exist, so the next step is
+ * not a first step), else 0. Every other optimizer must carry it: without it the next step would be
+ * taken as the first (bias corrections restart).
  */
-function readStep(scalars: readonly Record<string, number>[], torchClass: string, hasState: boolean, fail: Fail): number {
-  let step: number | undefined;
-  scalars.forEach((entry, t) => {
+function readSteps(scalars: readonly Record<string, number>[], torchClass: string, hasState: boolean, fail: Fail): { step: number; perTensor: number[] | undefined } {
+  const steps = scalars.map((entry, t) => {
     const value = entry.step;
     if (value === undefined) {
       if (torchClass !== 'SGD' && torchClass !== 'Muon') fail(`scalars["${t}"].step is missing: torch.optim.${torchClass} keeps a step count with its state (without it the next step would be taken as the first)`);
-      return;
+      return undefined;
     }
     if (!isCount(value)) fail(`scalars["${t}"].step must be an integer 0 … 2^53 − 1, got ${shown(value)}`);
-    if (step !== undefined && value !== step) fail(`scalars["${t}"].step is ${value}, scalars["0"].step ${step}: this library keeps one step count for all tensors`);
-    step = value;
+    return value;
   });
-  return step ?? (hasState ? 1 : 0);
+  const given = steps.filter((s): s is number => s !== undefined);
+  if (given.length === 0) return { step: hasState ? 1 : 0, perTensor: undefined };
+  if (given.length !== steps.length) fail(`scalars["${steps.indexOf(undefined)}"].step is missing while other parameters have one`);
+  const step = Math.max(...given);
+  return { step, perTensor: given.every((s) => s === step) ? undefined : given };
 }
 
 /** The file's state tensors by parameter index and slot; any name that is not `state.<i>.<slot>` of a slot the optimizer has is refused. */
@@ -167,7 +171,7 @@ function scalarSlot(definition: OptimizerDefinition<any, any>, entry: Record<str
  * The state dict a file holds, shaped like `like` (the target optimizer's own `stateDict()`: its
  * tensor names, shapes and groups). The file is checked field by field before anything is
  * returned (docs/checkpoint-format.md): its metadata, its groups (matched to the optimizer's in
- * order, hyperparameters validated as `loadStateDict` validates them), one step count, and a
+ * order, hyperparameters validated as `loadStateDict` validates them), each parameter's step count, and a
  * state tensor of the parameter's shape (or flat) for every slot, with no tensor left over. A
  * refusal names the file's field and its value. The state is f32 (no `stateFormat`); an optimizer
  * with 16- or 8-bit state rounds or quantizes it on load.
@@ -190,14 +194,16 @@ export function fromTorchCheckpoint<H extends object>(file: Uint8Array, like: Op
   const scalars = readScalars(text.scalars, order.length, fail);
   const isTensorSlot = (i: number) => Object.keys(like.state[i]!).filter((slot) => typeof like.state[i]![slot] !== 'number');
   const found = stateTensors(tensors, (t) => isTensorSlot(order[t]!), order.length, fail);
-  const step = readStep(scalars, torchClass, found.size > 0, fail);
+  const { step, perTensor } = readSteps(scalars, torchClass, found.size > 0, fail);
   const state: OptimizerStateDict<H>['state'] = like.state.map(() => ({}));
   order.forEach((i, t) => {
-    const scalarNames = Object.keys(like.state[i]!).filter((slot) => typeof like.state[i]![slot] === 'number');
+    const scalarNames = Object.keys(like.state[i]!).filter((slot) => slot !== 'step' && typeof like.state[i]![slot] === 'number');
+    const own = perTensor?.[t] ?? step;
     for (const name of Object.keys(scalars[t]!)) if (name !== 'step' && !scalarNames.includes(name)) fail(`scalars["${t}"].${name}: torch.optim.${torchClass} keeps no scalar "${name}" here (its scalars: ${['step', ...scalarNames].join(', ')})`);
     state[i] = Object.fromEntries([
       ...isTensorSlot(i).map((slot) => [slot, stateSlot(found, t, slot, like.tensors[i]!, fail)] as const),
-      ...scalarNames.map((slot) => [slot, scalarSlot(definition, scalars[t]!, t, slot, groupOf[t]!, step, fail)] as const),
+      ...scalarNames.map((slot) => [slot, scalarSlot(definition, scalars[t]!, t, slot, groupOf[t]!, own, fail)] as const),
+      ...(perTensor ? [['step', own] as const] : []),
     ]);
   });
   const groups = all.map((g) => (merged[ours.indexOf(g)] ?? g) as H & { tensors: string[] });

@@ -123,6 +123,13 @@ export interface OptimizerDefinition<H extends object = object, S extends string
   /** Why this optimizer refuses an lr schedule (it has its own), when it does. */
   readonly noLrSchedule?: string;
   /**
+   * Why this optimizer cannot leave a tensor without gradient untouched while it updates the others
+   * (PyTorch's rule for `grad is None`), when it cannot: its step uses a quantity of the whole group
+   * or set (Schedule-Free's averaging weights), not the tensor's own step count. A step with such a
+   * tensor is then refused, naming this reason (src/front/gradient-presence.ts).
+   */
+  readonly noGradientSkip?: string;
+  /**
    * Train and eval modes (Schedule-Free): the kernel's `toEval` / `toTrain` entry points switch the
    * parameter buffer between the points it holds; `step()` runs in train mode only.
    */

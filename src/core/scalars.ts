@@ -90,12 +90,28 @@ export function packScalars<H extends object>(
   definition: OptimizerDefinition<H, any>,
   groups: readonly H[],
   update: number,
-  { schedule, deviceStep = false, out }: { schedule?: LrSchedule; deviceStep?: boolean; out?: Float32Array<ArrayBuffer> } = {},
+  {
+    schedule,
+    deviceStep = false,
+    out,
+    step = update,
+  }: {
+    schedule?: LrSchedule;
+    deviceStep?: boolean;
+    out?: Float32Array<ArrayBuffer>;
+    /** The step t of the step scalars, when not `update` (every tensor skipped as often: PyTorch's own step). */
+    step?: number;
+  } = {},
 ): Float32Array<ArrayBuffer> {
-  const n = scalarLayout(definition).names.length;
+  const { names } = scalarLayout(definition);
+  const n = names.length;
   const target = out ?? new Float32Array(groups.length * n);
   // Evaluate every group first, so a bad value throws before anything is written.
-  const rows = effectiveGroups(definition, groups, schedule, update - 1).map((options) => groupScalars(definition, options, update, deviceStep));
+  const rows = effectiveGroups(definition, groups, schedule, update - 1).map((options) => {
+    const row = groupScalars(definition, options, step, deviceStep);
+    row[names.indexOf(ROUNDING_STEP)] = update % ROUNDING_STEP_PERIOD;
+    return row;
+  });
   rows.forEach((row, g) => {
     row.forEach((value, k) => {
       const f = fr(value);
@@ -103,6 +119,44 @@ export function packScalars<H extends object>(
         throw new RangeError(`webgpu-optim: ${definition.name}: scalar ${scalarLayout(definition).names[k]} = ${value} of group ${g} overflows float32`);
       }
       target[g * n + k] = f;
+    });
+  });
+  return target;
+}
+
+/**
+ * The per-tensor path's field after {@link ROUNDING_STEP} (a tensor without gradient this step):
+ * 1 leaves the tensor's parameters and state untouched, 0 updates it.
+ */
+export const GRADIENT_ABSENT = 'gradientAbsent';
+
+/**
+ * The per-tensor path's rows: one `struct Hyper` per tensor, in tensor order, each with its group's
+ * scalars at the tensor's own step (`tensorSteps[i] + 1`, PyTorch's per-parameter `state['step']`),
+ * the update count of every row for stochastic rounding, and {@link GRADIENT_ABSENT}. Rounded once
+ * to f32 as {@link packScalars}; an absent tensor's row is computed too (its values are not used).
+ */
+export function packTensorScalars<H extends object>(
+  definition: OptimizerDefinition<H, any>,
+  groups: readonly H[],
+  args: { tensorGroup: readonly number[]; tensorSteps: readonly number[]; present: readonly boolean[]; update: number; schedule?: LrSchedule; out?: Float32Array<ArrayBuffer> },
+): Float32Array<ArrayBuffer> {
+  const { names } = scalarLayout(definition);
+  const n = names.length + 1;
+  const target = args.out ?? new Float32Array(args.tensorGroup.length * n);
+  const effective = effectiveGroups(definition, groups, args.schedule, args.update - 1);
+  const rows = args.tensorGroup.map((g, i) => {
+    const row = groupScalars(definition, effective[g]!, args.tensorSteps[i]! + 1, false);
+    row[names.indexOf(ROUNDING_STEP)] = args.update % ROUNDING_STEP_PERIOD;
+    return [...row, args.present[i] ? 0 : 1];
+  });
+  rows.forEach((row, i) => {
+    row.forEach((value, k) => {
+      const f = fr(value);
+      if (!Number.isFinite(f) && Number.isFinite(value)) {
+        throw new RangeError(`webgpu-optim: ${definition.name}: scalar ${names[k]} = ${value} of tensor ${i} overflows float32`);
+      }
+      target[i * n + k] = f;
     });
   });
   return target;
@@ -139,11 +193,10 @@ export function namedScalars<S extends string>(definition: OptimizerDefinition<a
 }
 
 /** WGSL: `struct Hyper` and `withDeviceStep`, generated from the schema. */
-export function hyperWgsl(definition: OptimizerDefinition<any, any>): string {
+export function hyperWgsl(definition: OptimizerDefinition<any, any>, perTensor = false): string {
   const { names, stepFields, derivedFields } = scalarLayout(definition);
-  const fields = names
-    .map((name) => `  ${name}: f32, // ${name === ROUNDING_STEP ? 'the host update count mod 2^24 (stochastic rounding)' : specOf(definition, name).doc}`)
-    .join('\n');
+  const absent = perTensor ? [`  ${GRADIENT_ABSENT}: f32, // 1: this tensor has no gradient this step (left untouched)`] : [];
+  const fields = [...names.map((name) => `  ${name}: f32, // ${name === ROUNDING_STEP ? 'the host update count mod 2^24 (stochastic rounding)' : specOf(definition, name).doc}`), ...absent].join('\n');
   const components = ['x', 'y', 'z', 'w'];
   const combine = stepFields
     .map((name, k) => {

@@ -23,6 +23,9 @@ const ENGINE_BINDINGS: readonly BindingSpec[] = [
 // no other table gives it (the per-tensor sums', 8-bit state's and Muon's chunk tables carry the group).
 const CHUNK_GROUP: BindingSpec = { name: 'chunkGroup', declaration: 'var<storage, read> chunkGroup: array<u32>', type: 'read-only-storage' };
 
+// The per-tensor path's row of every 64-element chunk: its tensor's index (shaders/per-tensor.wgsl).
+const CHUNK_ROW: BindingSpec = { name: 'chunkRow', declaration: 'var<storage, read> chunkRow: array<u32>', type: 'read-only-storage' };
+
 export interface KernelBinding extends BindingSpec {
   readonly binding: number;
   readonly dynamic: boolean;
@@ -40,6 +43,7 @@ export function kernelBindings(variant: KernelVariant): KernelBinding[] {
   const specs = [
     ...ENGINE_BINDINGS,
     ...(bindsGroupTable(flags) ? [CHUNK_GROUP] : []),
+    ...(flags.PER_TENSOR ? [CHUNK_ROW] : []),
     ...(flags.GRAD_CONTROL ? [CONTROL_BINDING] : []),
     ...declaredPasses(definition, flags).flatMap((pass) => pass.bindings),
     ...stateBindings(definition.slots(flags), variant.stateFormat, flags.STOCHASTIC === true),

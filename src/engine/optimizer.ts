@@ -6,7 +6,8 @@
  */
 import { type OptimizerOptions } from '../core/config.js';
 import { getDefinition, type OptimizerName, type OptimizerOptionsMap } from '../optimizers/registry.js';
-import { checkParameterSet, parameterSetLifecycle, type ParameterSet } from './parameters.js';
+import { checkParameterSet, gradientPresence, parameterSetLifecycle, type ParameterSet } from './parameters.js';
+import { createPerTensorStep, type PerTensorStep } from './per-tensor-step.js';
 import { type LrSchedule } from '../core/schedules.js';
 import type { StateDictOptions } from '../state/state-dict-dequantize.js';
 import type { OptimizerStateDict } from '../state/state-dict-types.js';
@@ -35,7 +36,8 @@ export interface Optimizer<H extends object = Record<string, unknown>> {
   readonly params: ParameterSet;
   /**
    * Updates made (every `accumulation.steps`-th `step()` call), skipped ones included: the lr
-   * schedule's position. PyTorch's `step` (steps taken, skips excluded) is `stateDict().step`.
+   * schedule's position. PyTorch's `step` (steps taken, skips excluded) is `stateDict().step`; once
+   * a tensor was left without gradient (`params.zeroGrad()`), each tensor's own is `state[i].step`.
    */
   readonly stepCount: number;
   /** `step()` calls, micro-batches included (gradient accumulation). */
@@ -155,6 +157,9 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
   const staging = new Float32Array(recorder.slotWords);
   const calls = { device, label, front, lifecycle, outcomes, recorded, recorder, staging };
   const switchMode = createModeSwitch(calls);
+  let perTensor: PerTensorStep | undefined;
+  const perTensorStep = () =>
+    (perTensor ??= createPerTensorStep({ device, label, kernel, modules, workgroupSize: params.workgroupSize, stepsInFlight: resolved.stepsInFlight }));
   return withFrontView<any, Omit<Optimizer<any>, keyof FrontView<any>>>(front, {
     name,
     params,
@@ -167,7 +172,7 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
     stateStorage: stateStorage(tensors, stateFormat, quantization),
     train: (encoder?: GPUCommandEncoder) => switchMode('train', encoder),
     eval: (encoder?: GPUCommandEncoder) => switchMode('eval', encoder),
-    step: createStepCall({ ...calls, accumulator }),
+    step: createStepCall({ ...calls, accumulator, present: () => gradientPresence(params), perTensor: perTensorStep }),
     setHyperparameters(partial: Partial<any>, group?: number) {
       lifecycle.check();
       // Applied first: `control?.refresh(…)` would skip its argument without a control path.
@@ -184,6 +189,7 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
     destroy() {
       if (!lifecycle.destroy()) return;
       recorder.ring.destroy();
+      perTensor?.destroy();
       modules.destroy();
     },
   });

@@ -30,10 +30,47 @@ export interface ParameterSet {
   readonly paramBuffer: GPUBuffer;
   /** The packed gradients (f32). Your backward pass writes tensor t at `tensors[t].byteOffset`. */
   readonly gradBuffer: GPUBuffer;
-  /** Uploads one gradient array per tensor (tensor order) with one `writeBuffer`. */
+  /**
+   * Uploads one gradient array per tensor (tensor order) with one `writeBuffer`; every tensor then
+   * has a gradient for the next step (see `zeroGrad`).
+   */
   writeGrads(grads: readonly Float32Array[]): void;
-  /** Zeroes the gradient buffer, recorded into `encoder` when given. */
+  /** Zeroes the gradient buffer, recorded into `encoder` when given; every tensor then has a (zero) gradient. */
   zeroGrads(encoder?: GPUCommandEncoder): void;
+  /**
+   * PyTorch's `optimizer.zero_grad(set_to_none=…)`. With `setToNone: true` (the default, as in torch)
+   * every tensor is marked as having no gradient, and nothing is written: a step then leaves a
+   * tensor without gradient untouched (parameters and state; its own step count does not advance)
+   * until `writeGrads` or `markGradients` gives it one. With `setToNone: false` the gradient buffer
+   * is zeroed (recorded into `encoder` when given) and every tensor has a gradient of zeros.
+   * A set on which this is never called behaves as before: every tensor has a gradient.
+   *
+   * @example
+   * const params = createParameterSet(device, [
+   *   { name: 'w', data: new Float32Array([1, 2, 3, 4]) },
+   *   { name: 'frozen', data: new Float32Array([5, 6]) },
+   * ]);
+   * const adam = createOptimizer('adam', params, { lr: 0.1, weightDecay: 0.01 });
+   * const wGrad = device.createBuffer({ size: 16, usage: GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+   * device.queue.writeBuffer(wGrad, 0, new Float32Array([0.1, -0.2, 0.3, -0.4]));
+   * params.zeroGrad(); // as torch's zero_grad(): no tensor has a gradient
+   * const encoder = device.createCommandEncoder();
+   * // your backward pass writes w's gradient (here: a copy), and says so
+   * encoder.copyBufferToBuffer(wGrad, 0, params.gradBuffer, params.tensors[0].byteOffset, 16);
+   * params.markGradients(['w']);
+   * adam.step(encoder); // w is updated; frozen, its state and its step count are not
+   * device.queue.submit([encoder.finish()]);
+   * (await params.read())[1]; // Float32Array [5, 6]
+   */
+  zeroGrad(options?: { setToNone?: boolean; encoder?: GPUCommandEncoder }): void;
+  /**
+   * Marks the tensors named (every tensor when `names` is omitted) as having a gradient for the next
+   * step: what a backward pass of your own that writes `gradBuffer` calls after `zeroGrad()`. An
+   * unknown name is refused, naming it, before any mark changes.
+   */
+  markGradients(names?: readonly string[]): void;
+  /** Whether each tensor (tensor order) has a gradient for the next step: a copy. */
+  readonly hasGradient: readonly boolean[];
   /** Uploads one parameter array per tensor (tensor order). */
   write(params: readonly Float32Array[]): void;
   /** Reads the parameters back, one array per tensor (tensor order). Not for the step path. */
@@ -45,6 +82,12 @@ export interface ParameterSet {
 }
 
 const lifecycles = new WeakMap<ParameterSet, Lifecycle>();
+const presences = new WeakMap<ParameterSet, boolean[]>();
+
+/** Which tensors have a gradient for the next step (the set's own array: read, never kept). */
+export function gradientPresence(params: ParameterSet): readonly boolean[] {
+  return presences.get(params)!;
+}
 
 /** Throws unless `params` is a live parameter set made by createParameterSet. */
 export function checkParameterSet(params: unknown, what: string): asserts params is ParameterSet {
@@ -100,6 +143,7 @@ export function createParameterSet(device: GPUDevice, tensors: readonly TensorIn
   const gradBuffer = device.createBuffer({ label: `${label}:grads`, size: layout.paddedLength * 4, usage });
   device.queue.writeBuffer(paramBuffer, 0, packTensors(layout, tensors.map((t) => t.data), 'params'));
   const lifecycle = createLifecycle(`parameter set "${label}"`, device);
+  const present = layout.tensors.map(() => true);
   const set: ParameterSet = {
     device,
     label,
@@ -110,9 +154,13 @@ export function createParameterSet(device: GPUDevice, tensors: readonly TensorIn
     chunkReduction,
     paramBuffer,
     gradBuffer,
-    ...parameterSetMethods({ device, label, layout, paramBuffer, gradBuffer, lifecycle }),
+    ...parameterSetMethods({ device, label, layout, paramBuffer, gradBuffer, lifecycle, present }),
+    get hasGradient() {
+      return Object.freeze([...present]);
+    },
   };
   lifecycles.set(set, lifecycle);
+  presences.set(set, present);
   return set;
 }
 
@@ -144,6 +192,32 @@ function unpackTensors(layout: PackedLayout, packed: Float32Array): Float32Array
   return layout.tensors.map((t) => packed.slice(t.offset, t.offset + t.length));
 }
 
+/** `zeroGrad`'s options, checked before anything changes: `{ setToNone?: boolean, encoder? }`. */
+function checkZeroGradOptions(options: unknown): { setToNone: boolean; encoder: GPUCommandEncoder | undefined } {
+  if (options === undefined) return { setToNone: true, encoder: undefined };
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new TypeError(`webgpu-optim: zeroGrad options must be an object { setToNone?, encoder? }, got ${describeValue(options)}`);
+  for (const key of Object.keys(options)) {
+    if (key !== 'setToNone' && key !== 'encoder') throw new Error(`webgpu-optim: zeroGrad: unknown option "${key}"; known: setToNone, encoder`);
+  }
+  const { setToNone = true, encoder } = options as { setToNone?: unknown; encoder?: unknown };
+  if (typeof setToNone !== 'boolean') throw new TypeError(`webgpu-optim: zeroGrad: setToNone must be a boolean, got ${describeValue(setToNone)}`);
+  checkEncoder(encoder, 'zeroGrad');
+  if (setToNone && encoder !== undefined) throw new Error('webgpu-optim: zeroGrad: setToNone true writes nothing, so it takes no encoder (setToNone: false zeroes the buffer in it)');
+  return { setToNone, encoder: encoder as GPUCommandEncoder | undefined };
+}
+
+/** The indices of the tensors `names` names (every tensor when undefined); an unknown name is refused, naming it. */
+function markedIndices(layout: PackedLayout, names: unknown): number[] {
+  if (names === undefined) return layout.tensors.map((_, i) => i);
+  if (!Array.isArray(names)) throw new TypeError(`webgpu-optim: markGradients needs an array of tensor names, got ${describeValue(names)}`);
+  const index = new Map(layout.tensors.map((t, i) => [t.name, i]));
+  return names.map((name) => {
+    const i = typeof name === 'string' ? index.get(name) : undefined;
+    if (i === undefined) throw new Error(`webgpu-optim: markGradients: no tensor named ${typeof name === 'string' ? JSON.stringify(name) : describeValue(name)} in this parameter set; its tensors: ${layout.tensors.map((t) => t.name).join(', ')}`);
+    return i;
+  });
+}
+
 /** The methods of a parameter set over its two packed buffers; each checks the set is live first. */
 function parameterSetMethods({
   device,
@@ -152,6 +226,7 @@ function parameterSetMethods({
   paramBuffer,
   gradBuffer,
   lifecycle,
+  present,
 }: {
   device: GPUDevice;
   label: string;
@@ -159,27 +234,44 @@ function parameterSetMethods({
   paramBuffer: GPUBuffer;
   gradBuffer: GPUBuffer;
   lifecycle: Lifecycle;
-}): Pick<ParameterSet, 'writeGrads' | 'zeroGrads' | 'write' | 'read' | 'readGrads' | 'destroy'> {
+  present: boolean[];
+}): Pick<ParameterSet, 'writeGrads' | 'zeroGrads' | 'zeroGrad' | 'markGradients' | 'write' | 'read' | 'readGrads' | 'destroy'> {
   const readPacked = async (buffer: GPUBuffer, what: string) => {
     lifecycle.check();
     const [packed] = await readBuffers(device, [{ buffer, byteLength: layout.paddedLength * 4 }], `${label}:${what}`);
     return unpackTensors(layout, packed!);
   };
+  const clear = (encoder: GPUCommandEncoder | undefined) => {
+    present.fill(true);
+    if (encoder) {
+        encoder.clearBuffer(gradBuffer);
+      } else {
+        const own = device.createCommandEncoder({ label: `${label}:zeroGrads` });
+      own.clearBuffer(gradBuffer);
+      device.queue.submit([own.finish()]);
+    }
+  };
   return {
     writeGrads(grads) {
       lifecycle.check();
       device.queue.writeBuffer(gradBuffer, 0, packTensors(layout, grads, 'gradients'));
+      present.fill(true);
     },
     zeroGrads(encoder) {
       lifecycle.check();
       checkEncoder(encoder, 'zeroGrads');
-      if (encoder) {
-        encoder.clearBuffer(gradBuffer);
-      } else {
-        const own = device.createCommandEncoder({ label: `${label}:zeroGrads` });
-        own.clearBuffer(gradBuffer);
-        device.queue.submit([own.finish()]);
-      }
+      clear(encoder);
+    },
+    zeroGrad(options) {
+      lifecycle.check();
+      const { setToNone, encoder } = checkZeroGradOptions(options);
+      if (setToNone) present.fill(false);
+      else clear(encoder);
+    },
+    markGradients(names) {
+      lifecycle.check();
+      const indices = markedIndices(layout, names);
+      for (const i of indices) present[i] = true;
     },
     write(params) {
       lifecycle.check();

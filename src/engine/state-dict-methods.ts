@@ -87,6 +87,7 @@ export function stateDictMethods<H extends object>(args: {
       }
       const { config, mode } = front;
       const stepCalls = front.book.stepCount;
+      const tensorSteps = front.tensorSteps.counts;
       const { snapshot, packed, accumulated, pending, shaped } = await readState();
       // A step or mode switch the GPU refused is never reported as done.
       await verdict;
@@ -96,6 +97,7 @@ export function stateDictMethods<H extends object>(args: {
         tensors,
         training,
         stepCalls,
+        tensorSteps,
         control: snapshot,
         pendingMicroSteps: pending,
         accumulated: accumulated && ((i: number) => accumulated.slice(tensors[i]!.offset, tensors[i]!.offset + tensors[i]!.length)),

@@ -11,11 +11,14 @@ import type { FrontState } from '../front/front-state.js';
 import type { RecordedEncoders } from './recorded-encoders.js';
 import { checkStepOptions } from './step-options.js';
 import type { StepRecorder } from './step-recorder.js';
+import type { PerTensorStep } from './per-tensor-step.js';
 
 export interface StepOptions {
   /** Timestamp writes for the step's compute pass (profiling with the `timestamp-query` feature). */
   timestampWrites?: GPUComputePassTimestampWrites;
 }
+
+const NOTHING = new Float32Array(0);
 
 export function createStepCall(args: {
   device: GPUDevice;
@@ -27,8 +30,12 @@ export function createStepCall(args: {
   outcomes: GpuOutcomes;
   recorded: RecordedEncoders;
   staging: Float32Array<ArrayBuffer>;
+  /** Which tensors have a gradient this step (the parameter set's marks). */
+  present: () => readonly boolean[];
+  /** The per-tensor step, made at its first use. */
+  perTensor: () => PerTensorStep;
 }): (encoder?: GPUCommandEncoder, options?: StepOptions) => void {
-  const { device, label, front, accumulator, recorder, lifecycle, outcomes, recorded } = args;
+  const { device, label, front, accumulator, lifecycle, outcomes, recorded } = args;
   const { book } = front;
   const name = front.definition.name;
   return (encoder, stepOptions) => {
@@ -36,10 +43,25 @@ export function createStepCall(args: {
     checkEncoder(encoder, `${name}.step`);
     checkStepOptions(stepOptions, `${name}.step`);
     if (front.mode === 'eval') throw new Error(`webgpu-optim: ${name}: the parameters hold the averaged point (eval mode); call train() before step()`);
+    const present = args.present();
+    // Refused here, before anything is counted or recorded, where the optimizer cannot skip a tensor.
+    const skips = front.tensorSteps.needed(present);
+    if (skips && present.every((p) => !p) && stepOptions?.timestampWrites === undefined) {
+      // No tensor has a gradient: nothing to record (but the timestamps asked for); the step is
+      // counted (the schedule's position).
+      const stepsBefore = book.stepCount;
+      book.run(() => NOTHING, { update: () => {} });
+      front.tensorSteps.advance(stepsBefore, present);
+      return;
+    }
+    const perTensor = skips ? args.perTensor() : undefined;
+    const { recorder, staging } = perTensor ?? args;
+    const stepsBefore = book.stepCount;
     outcomes.open();
     let target: GPUCommandEncoder | undefined;
     try {
-      book.run((plan) => (plan.due ? front.stepScalars(plan.update, args.staging) : undefined), {
+      const scalars = (update: number) => (perTensor ? front.tensorStepScalars(update, present, staging) : front.stepScalars(update, staging));
+      book.run((plan) => (plan.due ? scalars(plan.update) : undefined), {
         begin: () => {
           target = encoder ?? device.createCommandEncoder({ label: `${label}:step` });
         },
@@ -50,6 +72,8 @@ export function createStepCall(args: {
           else device.queue.submit([target!.finish()]);
         },
       });
+      // Counts kept since a tensor was skipped advance with every step (all equal: the plain kernel ran).
+      if (perTensor || front.tensorSteps.counts) front.tensorSteps.advance(stepsBefore, present);
     } catch (error) {
       // Everything is checked before recording starts; a throw after it left part of a step in
       // the caller's encoder, which would run at its submit: the state is no longer known.

@@ -27,10 +27,20 @@ export interface StepRecorder {
   recordSwitch(encoder: GPUCommandEncoder, own: boolean, to: 'train' | 'eval', scalars: Float32Array<ArrayBuffer>): void;
 }
 
-export function createStepRecorder(args: { device: GPUDevice; label: string; kernel: UpdateKernel; modules: OptimizerModules; groups: number; stepsInFlight: number }): StepRecorder {
+export function createStepRecorder(args: {
+  device: GPUDevice;
+  label: string;
+  kernel: UpdateKernel;
+  modules: OptimizerModules;
+  /** `struct Hyper` rows per ring slot: one per group, or one per tensor on the per-tensor path. */
+  groups: number;
+  stepsInFlight: number;
+  /** f32 fields per row beyond the scalar schema's (the per-tensor path's `gradientAbsent`). */
+  extraFields?: number;
+}): StepRecorder {
   const { device, label, kernel, modules } = args;
   const { layout } = kernel;
-  const scalarsPerGroup = scalarLayout(kernel.variant.definition).names.length;
+  const scalarsPerGroup = scalarLayout(kernel.variant.definition).names.length + (args.extraFields ?? 0);
   const slotBytes = alignUp(args.groups * scalarsPerGroup * 4, Math.max(256, device.limits.minStorageBufferOffsetAlignment));
   const ring = createScalarRing({
     device,

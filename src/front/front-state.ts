@@ -7,9 +7,10 @@ import { checkScheduleAllowed, updatedGroups, type ResolvedConfig } from '../cor
 import { createBookkeeping, type Bookkeeping } from '../core/bookkeeping.js';
 import type { OptimizerDefinition } from '../core/definition.js';
 import { checkSchedule, type LrSchedule } from '../core/schedules.js';
-import { packScalars } from '../core/scalars.js';
+import { packScalars, packTensorScalars } from '../core/scalars.js';
 import type { LoadedState } from '../state/state-dict-load.js';
 import type { ResolvedOptions } from './resolve.js';
+import { createTensorSteps, gradientSkipRefusal, type TensorSteps } from './gradient-presence.js';
 
 export type Mode = 'train' | 'eval';
 
@@ -20,12 +21,19 @@ export interface FrontState<H extends object> {
   /** Which point the parameters hold (optimizers with train/eval modes; else undefined). */
   mode: Mode | undefined;
   readonly book: Bookkeeping;
+  /** Each tensor's own step count once a tensor was left without gradient (PyTorch's per-parameter `step`). */
+  readonly tensorSteps: TensorSteps;
   /** Checks `partial` (refused before anything changes) and applies it from the next step on; returns the new groups. */
   setHyperparameters(partial: Partial<H>, group?: number): readonly H[];
   /** Checks and replaces the lr schedule (undefined: the groups' `lr` as is). */
   setLrSchedule(next: LrSchedule | undefined): void;
   /** The f32 scalars of update `update` (1-based), every group's in turn: the schedule's lr, the device step when control is on. */
   stepScalars(update: number, out?: Float32Array<ArrayBuffer>): Float32Array<ArrayBuffer>;
+  /**
+   * The per-tensor path's rows of update `update`: one per tensor at its own step, `present`
+   * marking the tensors that have a gradient (src/core/scalars.ts packTensorScalars).
+   */
+  tensorStepScalars(update: number, present: readonly boolean[], out?: Float32Array<ArrayBuffer>): Float32Array<ArrayBuffer>;
   /** The scalars a train/eval switch uses: the next update's, without the schedule. */
   switchScalars(out?: Float32Array<ArrayBuffer>): Float32Array<ArrayBuffer>;
   /** Takes a checked state dict's config, counts and mode. */
@@ -48,6 +56,7 @@ export function createFrontState<H extends object>(definition: OptimizerDefiniti
     },
     mode: definition.modes?.initial,
     book,
+    tensorSteps: createTensorSteps(`${definition.name}.step`, config.tensorGroup.length, gradientSkipRefusal(definition, resolved)),
     setHyperparameters(partial, group) {
       const groups = updatedGroups(config, partial, group, book.stepCount > 0);
       config = { ...config, groups };
@@ -58,11 +67,17 @@ export function createFrontState<H extends object>(definition: OptimizerDefiniti
       checkScheduleAllowed(definition, next);
       schedule = next;
     },
-    stepScalars: (update, out) => packScalars(definition, config.groups, update, { schedule, deviceStep: training.control, out }),
+    stepScalars: (update, out) => {
+      const own = front.tensorSteps.uniform();
+      return packScalars(definition, config.groups, update, { schedule, deviceStep: training.control, out, step: own === undefined ? update : own + 1 });
+    },
+    tensorStepScalars: (update, present, out) =>
+      packTensorScalars(definition, config.groups, { tensorGroup: config.tensorGroup, tensorSteps: front.tensorSteps.before(update - 1), present, update, schedule, out }),
     switchScalars: (out) => packScalars(definition, config.groups, book.stepCount + 1, { deviceStep: training.control, out }),
     restore(loaded) {
       config = loaded.config;
       book.restore(loaded.stepCalls, loaded.pendingMicroSteps);
+      front.tensorSteps.restore(loaded.tensorSteps);
       front.mode = loaded.mode;
     },
   };

@@ -30,6 +30,8 @@ export interface DictSource<H extends object> {
   readonly training: ResolvedTraining;
   /** Updates made, skipped ones included. */
   readonly stepCalls: number;
+  /** Each tensor's own step count once they differ (a tensor was left without gradient); else undefined. */
+  readonly tensorSteps?: readonly number[];
   /** The control path's counts, when it is on. */
   readonly control: ControlCounts | undefined;
   /** Micro-batches accumulated since the last update, and tensor i's gradients summed over them (read only when some are pending). */
@@ -48,6 +50,7 @@ export function stateDictOf<H extends object>(source: DictSource<H>, options: St
   const counts = {
     step: control ? control.step : source.stepCalls,
     stepCalls: source.stepCalls,
+    tensorSteps: source.tensorSteps,
     scaler: control && source.training.scaling ? { scale: control.lossScale, growthTracker: control.growthTracker } : undefined,
     accumulation: pendingMicroSteps > 0 ? { microSteps: pendingMicroSteps, grads: tensors.map((_, i) => source.accumulated!(i)) } : undefined,
     mode: source.mode,

@@ -42,8 +42,12 @@ export interface ReferenceOptimizer<H extends object = Record<string, unknown>> 
   readonly control?: Readonly<ControlState>;
   /** Resolved hyperparameters of each group, read-only (group 0 = tensors named by no group). */
   readonly groups: readonly Readonly<H>[];
-  /** One step with these gradients (tensor order); updates `params` and `state` in place. */
-  step(grads: readonly Float32Array[]): void;
+  /**
+   * One step with these gradients (tensor order); updates `params` and `state` in place. A `null`
+   * entry is a tensor without gradient this step (PyTorch's `grad is None`): its parameters, state
+   * and own step count are left as they are, where the optimizer can skip a tensor (else refused).
+   */
+  step(grads: readonly (Float32Array | null)[]): void;
   setHyperparameters(partial: Partial<H>, group?: number): void;
   setLrSchedule(schedule: LrSchedule | undefined): void;
   /** The state dict, slots in their stored form (or f32 with `{ dequantize: true }`), as the GPU's. */
@@ -84,7 +88,7 @@ export function createReferenceOptimizer(name: string, params: readonly (Float32
     },
     train: () => switchTwinMode(front, twin, 'train'),
     eval: () => switchTwinMode(front, twin, 'eval'),
-    step: (grads: readonly Float32Array[]) => twinStep(front, twin, grads),
+    step: (grads: readonly (Float32Array | null)[]) => twinStep(front, twin, grads),
     setHyperparameters: (partial: Partial<any>, group?: number) => void front.setHyperparameters(partial, group),
     setLrSchedule: (next: LrSchedule | undefined) => front.setLrSchedule(next),
     stateDict: (dictOptions?: StateDictOptions) => twinStateDict(front, twin, dictOptions),

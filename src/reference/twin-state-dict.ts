@@ -16,6 +16,7 @@ export function twinStateDict<H extends object>(front: FrontState<H>, twin: Twin
     tensors: twin.tensors,
     training: twin.training,
     stepCalls: front.book.stepCount,
+    tensorSteps: front.tensorSteps.counts,
     control: twin.control,
     pendingMicroSteps: front.book.pendingMicroSteps,
     accumulated: accumulated && ((i: number) => accumulated[i]!.slice()),

@@ -25,11 +25,18 @@ function controlled(front: FrontState<any>, twin: TwinState, source: readonly Fl
   return effective;
 }
 
-/** Each tensor's reference update with these gradients and scalars; the stores rounded (q8: stored) as on the GPU. */
-function updateTensors(front: FrontState<any>, twin: TwinState, grads: readonly Float32Array[], scalars: Float32Array): void {
+/**
+ * Each tensor's reference update with these gradients and scalars; the stores rounded (q8: stored)
+ * as on the GPU. `present` (the per-tensor path): `scalars` holds one row per tensor, at its own
+ * step, and a tensor without gradient is left untouched.
+ */
+function updateTensors(front: FrontState<any>, twin: TwinState, grads: readonly Float32Array[], scalars: Float32Array, present?: readonly boolean[]): void {
   const { definition, rounding, q8, state, tensors } = twin;
+  const rowLength = scalarLayout(definition).names.length + 1;
   twin.params.forEach((param, i) => {
-    const h = namedScalars(definition, groupScalars(twin, scalars, front.config.tensorGroup[i]!));
+    if (present && !present[i]) return;
+    const row = present ? scalars.subarray(i * rowLength, (i + 1) * rowLength) : groupScalars(twin, scalars, front.config.tensorGroup[i]!);
+    const h = namedScalars(definition, row);
     const step = (h as unknown as Record<string, number>)[ROUNDING_STEP]!;
     const stored = (slot: string, x: number, e: number) => rounding.stored(slot, x, i, e, step);
     const storeTensor = (slot: string, values: Float32Array) => q8?.storeTensor(i, slot, values);
@@ -39,28 +46,46 @@ function updateTensors(front: FrontState<any>, twin: TwinState, grads: readonly 
   q8?.store();
 }
 
+/**
+ * The tensors with a gradient (`null`: none this step, PyTorch's `grad is None`) and the gradients
+ * with zeros in their place, checked (one entry per tensor, each of the tensor's length).
+ */
+function presentGradients(twin: TwinState, grads: readonly (Float32Array | null)[]): { present: boolean[]; filled: Float32Array[] } {
+  if (!Array.isArray(grads)) checkGradients(grads as never, twin.tensors);
+  const filled = grads.map((g, i) => (g === null ? new Float32Array(twin.tensors[i]?.length ?? 0) : g));
+  checkGradients(filled, twin.tensors);
+  return { present: grads.map((g) => g !== null), filled };
+}
+
 /** The twin's `step(grads)`: checked before anything changes, counted only once it ran. */
-export function twinStep(front: FrontState<any>, twin: TwinState, grads: readonly Float32Array[]): void {
+export function twinStep(front: FrontState<any>, twin: TwinState, grads: readonly (Float32Array | null)[]): void {
   if (front.mode === 'eval') throw new Error(`webgpu-optim: ${twin.name}: the parameters hold the averaged point (eval mode); call train() before step()`);
+  const { present, filled } = presentGradients(twin, grads);
+  if (front.tensorSteps.needed(present)) {
+    const stepsBefore = front.book.stepCount;
+    front.book.run((plan) => front.tensorStepScalars(plan.update, present), { update: (_update, scalars) => updateTensors(front, twin, filled, scalars, present) });
+    front.tensorSteps.advance(stepsBefore, present);
+    return;
+  }
   const { accumulated } = twin;
+  const stepsBefore = front.book.stepCount;
   front.book.run(
-    (plan) => {
-      checkGradients(grads, twin.tensors);
-      return plan.due ? front.stepScalars(plan.update) : undefined;
-    },
+    (plan) => (plan.due ? front.stepScalars(plan.update) : undefined),
     {
       accumulate: accumulated
         ? () =>
             accumulated.forEach((acc, i) => {
-              const g = grads[i]!;
+              const g = filled[i]!;
               for (let j = 0; j < acc.length; j++) acc[j] = Math.fround(acc[j]! + g[j]!);
             })
         : undefined,
       update: (_update, scalars) => {
-        const effective = controlled(front, twin, accumulated ?? grads, scalars);
+        const effective = controlled(front, twin, accumulated ?? filled, scalars);
         if (effective) updateTensors(front, twin, effective, scalars);
         accumulated?.forEach((acc) => acc.fill(0));
       },
     },
   );
+  // Counts kept since a tensor was skipped, all equal now: they advance with the plain step.
+  if (front.tensorSteps.counts) front.tensorSteps.advance(stepsBefore, present);
 }

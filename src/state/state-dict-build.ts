@@ -9,6 +9,8 @@ import { STATE_DICT_FORMAT, STATE_DICT_VERSION, type OptimizerStateDict, type Te
 export interface Counts {
   step: number;
   stepCalls: number;
+  /** Each tensor's own step count where they differ (written as `state[i].step`, PyTorch's layout). */
+  tensorSteps?: readonly number[];
   scaler?: { scale: number; growthTracker: number };
   accumulation?: { microSteps: number; grads: Float32Array[] };
   mode?: 'train' | 'eval';
@@ -37,7 +39,8 @@ export function buildStateDict<H extends object>(
     tensors: tensors.map(({ name, length, shape }) => ({ name, length, shape: [...(shape ?? [length])] })),
     state: tensors.map((_, i) => ({
       ...Object.fromEntries(tensorSlots(config, tensors[i]!, i).map(({ name }) => [name, slotData(i, name)])),
-      ...scalarState(config, i, counts.step),
+      ...scalarState(config, i, counts.tensorSteps?.[i] ?? counts.step),
+      ...(counts.tensorSteps ? { step: counts.tensorSteps[i]! } : {}),
     })),
     options: {
       groups: config.groups.map((options, g) => ({

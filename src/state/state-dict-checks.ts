@@ -75,6 +75,23 @@ export function checkSteps(sd: OptimizerStateDict<any>, fail: Fail): void {
   if (!isCount(stepCalls) || stepCalls < sd.step) fail(`stepCalls ${String(sd.stepCalls)} must be a count ≥ step (${sd.step})`);
 }
 
+/**
+ * Each tensor's own step count, `state[i].step` (PyTorch's per-parameter `state['step']`), when the
+ * dict carries them: in every entry or in none, each a count ≤ `step`. Undefined when absent or all
+ * equal to `step` (the optimizer then counts one step for every tensor, as before).
+ */
+export function checkTensorSteps(sd: OptimizerStateDict<any>, fail: Fail): number[] | undefined {
+  if (!Array.isArray(sd.state)) return undefined;
+  const entries = sd.state.map((entry) => (entry !== null && typeof entry === 'object' && Object.hasOwn(entry, 'step') ? entry.step : undefined));
+  if (entries.every((s) => s === undefined)) return undefined;
+  entries.forEach((s, i) => {
+    if (s === undefined) fail(`state[${i}].step is missing: a dict with per-tensor step counts has one in every entry`);
+    if (!isCount(s) || (s as number) > sd.step) fail(`state[${i}].step ${String(s)} must be an integer 0 … step (${sd.step})`);
+  });
+  const steps = entries as number[];
+  return steps.every((s) => s === sd.step) ? undefined : steps;
+}
+
 /** The loss scaler's and the accumulation's state fit this optimizer's training options. */
 export function checkTraining(sd: OptimizerStateDict<any>, training: ResolvedTraining, tensors: readonly TensorInfo[], fail: Fail) {
   if (sd.scaler !== undefined) {

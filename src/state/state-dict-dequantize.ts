@@ -5,7 +5,7 @@
 import { describeValue } from '../core/describe-value.js';
 import { rethrownAs } from '../core/refusal.js';
 import { getDefinition } from '../optimizers/registry.js';
-import { checkHeader, checkIdentity, checkSteps, groupsConfig, ownTensors } from './state-dict-checks.js';
+import { checkHeader, checkIdentity, checkSteps, groupsConfig, ownTensors, checkTensorSteps } from './state-dict-checks.js';
 import { checkStoredState } from './state-dict-stored.js';
 import type { OptimizerStateDict } from './state-dict-types.js';
 
@@ -52,7 +52,8 @@ export function checkedDequantized<H extends object>(sd: OptimizerStateDict<H>, 
   checkIdentity(definition, sd, fail);
   const tensors = ownTensors(sd, fail);
   checkSteps(sd, fail);
-  const stored = checkStoredState(definition, tensors, groupsConfig(definition, tensors, sd, fail), sd, fail);
+  const tensorSteps = checkTensorSteps(sd, fail);
+  const stored = checkStoredState(definition, tensors, groupsConfig(definition, tensors, sd, fail), sd, tensorSteps, fail);
   if (sd.stateFormat === undefined) return sd;
   const { stateFormat: _format, quantization: _quantization, ...rest } = sd;
   const decoded = (i: number, name: string, value: unknown) => (typeof value === 'number' ? value : stored.slotValues(i, name)!);

@@ -3,7 +3,7 @@ import { kernelDefines, type ResolvedConfig } from '../core/config.js';
 import type { OptimizerDefinition } from '../core/definition.js';
 import type { ResolvedTraining } from '../control/training.js';
 import type { Q8Slot, Quantization } from './q8.js';
-import { checkHistory, checkIdentity, checkSteps, checkTensors, checkTraining, groupsConfig } from './state-dict-checks.js';
+import { checkHistory, checkIdentity, checkSteps, checkTensors, checkTensorSteps, checkTraining, groupsConfig } from './state-dict-checks.js';
 import { checkStoredState } from './state-dict-stored.js';
 import type { OptimizerStateDict, TensorInfo } from './state-dict-types.js';
 
@@ -18,6 +18,8 @@ export interface LoadedState<H extends object> {
   storedValue(tensorIndex: number, slot: string): Q8Slot | Float32Array | undefined;
   step: number;
   stepCalls: number;
+  /** Each tensor's own step count (`state[i].step`) where they differ from `step`; undefined when none does. */
+  tensorSteps?: number[];
   scaler?: { scale: number; growthTracker: number };
   /** Micro-batches pending in the accumulator, and their summed gradients (tensor order). */
   pendingMicroSteps: number;
@@ -44,6 +46,7 @@ export function checkStateDict<H extends object>(
   checkIdentity(definition, sd, fail);
   checkTensors(tensors, sd, fail);
   checkSteps(sd, fail);
+  const tensorSteps = checkTensorSteps(sd, fail);
   checkTraining(sd, training, tensors, fail);
   if (sd.mode !== undefined && !(definition.modes && (sd.mode === 'train' || sd.mode === 'eval'))) {
     fail(definition.modes ? `mode must be "train" or "eval", got ${JSON.stringify(sd.mode)}` : `${definition.name} has no train/eval modes (mode ${JSON.stringify(sd.mode)})`);
@@ -56,7 +59,7 @@ export function checkStateDict<H extends object>(
     fail('its options need another kernel variant (amsgrad, nesterov, centered, momentum or maximize differ)');
   }
   checkHistory(definition, config, sd.step, fail);
-  const stored = checkStoredState(definition, tensors, config, sd, fail);
+  const stored = checkStoredState(definition, tensors, config, sd, tensorSteps, fail);
   return {
     config,
     slotValues: stored.slotValues,
@@ -64,6 +67,7 @@ export function checkStateDict<H extends object>(
     storedValue: (i, slot) => sd.state[i]![slot] as Q8Slot | Float32Array | undefined,
     step: sd.step,
     stepCalls: sd.stepCalls ?? sd.step,
+    tensorSteps,
     scaler: sd.scaler ? { ...sd.scaler } : undefined,
     pendingMicroSteps: sd.accumulation?.microSteps ?? 0,
     accumulated: sd.accumulation?.grads,

@@ -41,7 +41,14 @@ export interface StoredState {
  * and length its format stores (Float32Array, the Uint16Array of 16-bit bits, or an 8-bit slot's
  * codes and absmax), and the scalar state that follows from its step.
  */
-export function checkStoredState<H extends object>(definition: OptimizerDefinition<H, any>, tensors: readonly TensorInfo[], config: ResolvedConfig<H>, sd: OptimizerStateDict<H>, fail: Fail): StoredState {
+export function checkStoredState<H extends object>(
+  definition: OptimizerDefinition<H, any>,
+  tensors: readonly TensorInfo[],
+  config: ResolvedConfig<H>,
+  sd: OptimizerStateDict<H>,
+  tensorSteps: readonly number[] | undefined,
+  fail: Fail,
+): StoredState {
   if (!Array.isArray(sd.state) || sd.state.length !== tensors.length) fail('state must have one entry per tensor');
   const { format, quantization } = storedFormat(sd, fail);
   const codecOf = slotCodecs(definition, config, format);
@@ -65,17 +72,19 @@ export function checkStoredState<H extends object>(definition: OptimizerDefiniti
     }
   };
   sd.state.forEach((slots, i) => {
-    const scalars = scalarState(config, i, sd.step);
+    const step = tensorSteps?.[i] ?? sd.step;
+    const scalars = scalarState(config, i, step);
     const own = tensorSlots(config, tensors[i]!, i);
     const expected = [...own.map((s) => s.name), ...Object.keys(scalars)].sort();
-    const got = Object.keys(slots ?? {}).sort();
+    // A per-tensor `step` (checked by checkTensorSteps) is not a slot.
+    const got = Object.keys(slots ?? {}).filter((name) => name !== 'step').sort();
     if (JSON.stringify(expected) !== JSON.stringify(got)) {
       fail(`tensor "${tensors[i]!.name}" has slots [${got}], expected [${expected}]`);
     }
     for (const { name, shape } of own) checkSlot(slots[name], i, name, shape);
     for (const [name, value] of Object.entries(scalars)) {
       if (slots[name] !== value) {
-        fail(`state[${i}].${name} is ${String(slots[name])}; at step ${sd.step} with these options it is ${value} (it follows from the steps taken)`);
+        fail(`state[${i}].${name} is ${String(slots[name])}; at step ${step} with these options it is ${value} (it follows from the steps taken)`);
       }
     }
   });

@@ -184,11 +184,22 @@ describe('optimizer checkpoint layer (fromTorchCheckpoint)', () => {
     ['{"0": {"step": -1}, "1": {"step": -1}}', /scalars\["0"\].step must be an integer 0 … 2\^53 − 1, got -1/],
     ['{"0": {"step": 1e300}, "1": {"step": 1e300}}', /scalars\["0"\].step must be an integer 0 … 2\^53 − 1, got 1e\+300/],
     ['{"0": {"step": 2.5}, "1": {"step": 2.5}}', /got 2.5/],
-    ['{"0": {"step": 3}, "1": {"step": 4}}', /scalars\["1"\].step is 4, scalars\["0"\].step 3: this library keeps one step count/],
+    ['{"0": {"step": 3}, "1": {}}', /scalars\["1"\].step is missing/],
     ['{"0": {"step": 3}, "1": {"step": 3, "mu_product": 0.5}}', /scalars\["1"\].mu_product: torch.optim.Adam keeps no scalar "mu_product"/],
   ])('scalars %s is refused', (text, message) => {
     const { file, target } = adamCheckpoint();
     expect(refusal(() => fromTorchCheckpoint(withMetadata(file, 'scalars', text), target.stateDict()))).toMatch(message);
+  });
+
+  test("per-parameter steps that differ (a grad None on some steps) load as each tensor's own step, and are written back", () => {
+    const { file, target } = adamCheckpoint();
+    const sd = fromTorchCheckpoint(withMetadata(file, 'scalars', '{"0": {"step": 2}, "1": {"step": 3}}'), target.stateDict());
+    expect(sd.step).toBe(3);
+    expect(sd.state.map((s) => s.step).sort()).toEqual([2, 3]);
+    target.loadStateDict(sd);
+    expect(target.stateDict().state.map((s) => s.step)).toEqual(sd.state.map((s) => s.step));
+    const again = JSON.parse(splitFile(toTorchCheckpoint(target.stateDict())).header.__metadata__.scalars);
+    expect([again['0'].step, again['1'].step]).toEqual([2, 3]);
   });
 
   test('an Adam file without step is refused, not loaded as step 1 (bias corrections would restart)', () => {

@@ -9,6 +9,7 @@
 import { describe, expect, test } from 'vitest';
 import type { KernelVariant } from '../../src/engine/kernel-variant.js';
 import { kernelSource } from '../../src/engine/wgsl.js';
+import { perTensorVariant } from '../../src/engine/per-tensor-step.js';
 import { kernelDefines } from '../../src/core/config.js';
 import { registry, type OptimizerName } from '../../src/optimizers/registry.js';
 import { stateFormatDefines, type StateFormat } from '../../src/state/state-format.js';
@@ -25,6 +26,8 @@ interface Variant {
   readonly stochastic?: boolean;
   /** 8-bit tiles: vec4s per lane (2 for the default block size, 4 for LAMB's partials pass). */
   readonly laneVectors?: number;
+  /** The per-tensor step's entry point (tensors without gradient skipped, shaders/per-tensor.wgsl). */
+  readonly perTensor?: boolean;
 }
 
 /** Options that turn on each optimizer's optional slots, so its snapshot shows them. */
@@ -62,10 +65,13 @@ const VARIANTS: readonly Variant[] = [
   { optimizer: 'ademamix', format: 'f32', groups: 2, gradControl: true },
   // Muon with AdamW beside it: the Newton–Schulz pass's entry points and the role branch.
   { optimizer: 'muon', format: 'f32' },
+  // The per-tensor step (PyTorch's rule for a grad that is None): one Hyper row per tensor, with groups and 16-bit state.
+  { optimizer: 'nadam', format: 'f32', perTensor: true },
+  { optimizer: 'adam', format: 'bf16', groups: 2, stochastic: true, perTensor: true },
 ];
 
 function variantName(v: Variant): string {
-  const flags = [v.groups && v.groups > 1 ? 'groups' : '', v.gradControl ? 'control' : '', v.stochastic ? 'stochastic' : '', v.laneVectors ? `lanes${v.laneVectors}` : ''];
+  const flags = [v.groups && v.groups > 1 ? 'groups' : '', v.gradControl ? 'control' : '', v.stochastic ? 'stochastic' : '', v.laneVectors ? `lanes${v.laneVectors}` : '', v.perTensor ? 'per-tensor' : ''];
   return [v.optimizer, v.format, ...flags.filter(Boolean)].join('-');
 }
 
@@ -81,7 +87,10 @@ function variantDefines(v: Variant): KernelDefines {
 function kernelVariant(v: Variant): KernelVariant {
   const definition = registry[v.optimizer] as OptimizerDefinition<any, any>;
   const flags = variantDefines(v);
-  if (v.format !== 'q8') return { definition, flags, stateFormat: v.format, entryPoint: 'main', grid: { kind: 'vectors', workgroupSize: 64, vectorsPerInvocation: 1 } };
+  if (v.format !== 'q8') {
+    const main: KernelVariant = { definition, flags, stateFormat: v.format, entryPoint: 'main', grid: { kind: 'vectors', workgroupSize: 64, vectorsPerInvocation: 1 } };
+    return v.perTensor ? perTensorVariant(main) : main;
+  }
   // The source depends on the vec4s per lane only.
   const laneVectors = v.laneVectors ?? 4;
   return { definition, flags, stateFormat: 'q8', entryPoint: 'mainBlockwise', grid: { kind: 'tile', tile: { lanes: 64, laneVectors, elements: 256 * laneVectors } } };

@@ -1,0 +1,77 @@
+/**
+ * PyTorch's rule for a parameter whose `grad` is None: the step leaves its parameters and state
+ * untouched, and its own step count (`state['step']`, which bias corrections use) does not advance.
+ * Shared by the GPU optimizer and the CPU twin: which optimizers and options can take such a step,
+ * the refusal when they cannot, and each tensor's step count once they differ.
+ */
+import { declaredPasses, type OptimizerDefinition } from '../core/definition.js';
+import type { ResolvedOptions } from './resolve.js';
+
+/**
+ * Why a step with a tensor lacking its gradient (or with per-tensor step counts that differ) cannot
+ * be taken with these options; undefined when it can. From the definition (`noGradientSkip`) and
+ * the step's structure: passes over whole tensors or over the set, device-side step counting
+ * (gradient control), accumulation, 8-bit tiles and train/eval modes are not per-tensor yet.
+ */
+export function gradientSkipRefusal(definition: OptimizerDefinition<any, any>, resolved: ResolvedOptions<any>): string | undefined {
+  if (definition.noGradientSkip) return definition.noGradientSkip;
+  const passes = declaredPasses(definition, resolved.config.defines);
+  if (passes.length > 0) return `its step runs passes over whole tensors (${passes.map((p) => p.name).join(', ')}), which do not yet skip a tensor`;
+  if (resolved.training.control) return 'gradient control (clipping, loss scaling, skipping non-finite steps) counts one step for the whole set on the device';
+  if (resolved.training.accumulationSteps > 1) return "gradient accumulation sums every tensor's gradient over its micro-batches";
+  if (resolved.stateFormat === 'q8') return "8-bit state is updated by tiles that do not yet skip a tensor";
+  if (definition.modes) return 'its train/eval modes move every tensor between the points it holds';
+  return undefined;
+}
+
+/** Each tensor's own step count, kept once they differ (undefined while every tensor's is the optimizer's). */
+export interface TensorSteps {
+  /** Each tensor's steps taken, or undefined while all equal the optimizer's step count. */
+  readonly counts: readonly number[] | undefined;
+  /**
+   * Whether this step needs the per-tensor path (a tensor without gradient, or counts that differ);
+   * refused, before anything changes, where the optimizer cannot take it (so are counts that
+   * differ from its step count at all, on such an optimizer).
+   */
+  needed(present: readonly boolean[] | undefined): boolean;
+  /**
+   * Every tensor's count when they are all equal but kept (every tensor was skipped as often: the
+   * plain kernel runs at this step count); undefined otherwise.
+   */
+  uniform(): number | undefined;
+  /** The counts before this step (every tensor's own). */
+  before(stepCount: number): number[];
+  /** Counts a step taken by the tensors `present` marks. */
+  advance(stepCount: number, present: readonly boolean[]): void;
+  /** Restores counts from a state dict (undefined: all equal). */
+  restore(counts: readonly number[] | undefined): void;
+}
+
+export function createTensorSteps(what: string, tensorCount: number, refusal: string | undefined): TensorSteps {
+  let counts: number[] | undefined;
+  const steps: TensorSteps = {
+    get counts() {
+      return counts && Object.freeze([...counts]);
+    },
+    needed(present) {
+      const absent = present?.some((p) => !p) === true;
+      if (!absent && counts === undefined) return false;
+      if (!absent && refusal === undefined && steps.uniform() !== undefined) return false;
+      if (refusal !== undefined) {
+        const missing = present ? present.flatMap((p, i) => (p ? [] : [i])) : [];
+        const why = absent ? `tensor${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ha${missing.length > 1 ? 've' : 's'} no gradient this step` : 'its tensors have taken different numbers of steps';
+        throw new Error(`webgpu-optim: ${what}: ${why} (PyTorch leaves such a tensor untouched), but this optimizer cannot skip a tensor: ${refusal}. Write or mark every gradient (params.markGradients()) or zero them (params.zeroGrad({ setToNone: false }))`);
+      }
+      return true;
+    },
+    uniform: () => (counts && counts.every((c) => c === counts![0]) ? counts[0] : undefined),
+    before: (stepCount) => (counts ? [...counts] : new Array<number>(tensorCount).fill(stepCount)),
+    advance(stepCount, present) {
+      counts = steps.before(stepCount).map((c, i) => c + (present[i] ? 1 : 0));
+    },
+    restore(next) {
+      counts = next ? [...next] : undefined;
+    },
+  };
+  return steps;
+}

@@ -1,0 +1,302 @@
+/**
+ * PyTorch's step rule on the GPU: a tensor without gradient this step (`params.zeroGrad()`, then
+ * only some gradients marked) keeps its parameters and every state buffer bit for bit, its own step
+ * count stays, and the other tensors match the CPU twin given `null` for it. Registry-driven: every
+ * optimizer either takes such steps so, or refuses them, naming why, before anything changes.
+ */
+import { describe, expect, test } from 'vitest';
+import { createOptimizer, createParameterSet, createReferenceOptimizer, type Optimizer, type ParameterSet } from '../../src/index.js';
+import { getDefinition } from '../../src/optimizers/registry.js';
+import { gradientSkipRefusal } from '../../src/front/gradient-presence.js';
+import { resolveOptions } from '../../src/front/resolve.js';
+import { randomArray, rng } from '../helpers/data.js';
+import { withDevice } from '../helpers/gpu.js';
+import { compareWithReference, stageGradients } from '../helpers/parity.js';
+import { REGISTERED } from '../helpers/cases.js';
+
+const SIZES = [65, 3, 130];
+const tensorsOf = () => SIZES.map((n, i) => ({ name: `t${i}`, data: randomArray(n, rng(31 + i)) }));
+const gradFor = (step: number, i: number, length: number) => randomArray(length, rng(step * 7919 + i));
+// PRESENT[step][tensor]: tensor 1's first step comes late; a step with no gradient at all.
+const PRESENT = [
+  [true, false, true],
+  [true, true, false],
+  [false, false, false],
+  [true, true, true],
+  [false, true, false],
+];
+
+const bits = (values: unknown): number[] =>
+  values instanceof Float32Array ? Array.from(new Uint32Array(values.buffer, values.byteOffset, values.length)) : values instanceof Uint16Array ? Array.from(values) : [JSON.stringify(values) as never];
+
+/** Tensor i's parameters and every stored state entry, as bits. */
+async function tensorBits(opt: Optimizer<any>, params: ParameterSet, i: number) {
+  const [values, sd] = await Promise.all([params.read(), opt.stateDict()]);
+  const { step: _ownStep, ...slots } = sd.state[i]!;
+  return { param: bits(values[i]), slots: Object.fromEntries(Object.entries(slots).map(([name, v]) => [name, bits(v)])) };
+}
+
+/** Writes this step's gradients and marks the present tensors, as a user's own backward pass would. */
+function markStep(params: ParameterSet, step: number, present: readonly boolean[]) {
+  params.writeGrads(params.tensors.map((t, i) => gradFor(step, i, t.length)));
+  params.zeroGrad();
+  params.markGradients(params.tensors.filter((_, i) => present[i]).map((t) => t.name));
+}
+
+const variants = REGISTERED.flatMap(({ name, plain, rich }) => [[name, plain], [name, rich]] as [string, Record<string, unknown>][]);
+const canSkip = (name: string, options: Record<string, unknown>) =>
+  gradientSkipRefusal(getDefinition(name), resolveOptions(getDefinition(name), SIZES.map((n, i) => ({ name: `t${i}`, shape: [n] })), options, 'test')) === undefined;
+
+describe('a tensor without gradient is left untouched; the others match the twin', () => {
+  test.each(variants.filter(([n, o]) => canSkip(n, o)).map(([n, o]) => [`${n} ${JSON.stringify(o)}`, n, o] as const))('%s', async (_l, name, options) => {
+    await withDevice(async (device) => {
+      const tensors = tensorsOf();
+      const params = createParameterSet(device, tensors);
+      const gpu = createOptimizer(name as 'adam', params, options as never);
+      const ref = createReferenceOptimizer(name as 'adam', tensors.map((t) => ({ ...t, data: t.data.slice() })), options as never);
+      const failures: string[] = [];
+      for (const [s, present] of PRESENT.entries()) {
+        const before = await Promise.all(tensors.map((_, i) => tensorBits(gpu, params, i)));
+        markStep(params, s + 1, present);
+        gpu.step();
+        ref.step(tensors.map((t, i) => (present[i] ? gradFor(s + 1, i, t.data.length) : null)));
+        for (const [i, has] of present.entries()) if (!has) expect(await tensorBits(gpu, params, i), `tensor ${i} at step ${s + 1}`).toEqual(before[i]);
+        failures.push(...(await compareWithReference(gpu, params, ref, { atol: 0, rtol: 0 }, `step ${s + 1}`)).failures);
+      }
+      expect(failures).toEqual([]);
+      expect((await gpu.stateDict()).state.map((s) => s.step)).toEqual([3, 3, 2]);
+      gpu.destroy();
+      params.destroy();
+    });
+  });
+
+  test('the optimizers PyTorch users skip tensors with most take such steps (the list is not all refusals)', () => {
+    for (const name of ['sgd', 'adam', 'adamw', 'nadam', 'radam', 'adagrad', 'rmsprop', 'adadelta', 'adamax', 'rprop', 'lion', 'ademamix']) expect(canSkip(name, { lr: 0.1 }), name).toBe(true);
+  });
+});
+
+describe('optimizers that cannot skip a tensor refuse, naming why, before anything changes', () => {
+  test.each(variants.filter(([n, o]) => !canSkip(n, o)).map(([n, o]) => [`${n} ${JSON.stringify(o)}`, n, o] as const))('%s', async (_l, name, options) => {
+    await withDevice(async (device) => {
+      const tensors = tensorsOf();
+      const params = createParameterSet(device, tensors);
+      const gpu = createOptimizer(name as 'adam', params, options as never);
+      const ref = createReferenceOptimizer(name as 'adam', tensors.map((t) => ({ ...t, data: t.data.slice() })), options as never);
+      const before = await Promise.all(tensors.map((_, i) => tensorBits(gpu, params, i)));
+      markStep(params, 1, PRESENT[0]!);
+      const why = /tensor 1 has no gradient this step .* but this optimizer cannot skip a tensor: .+/;
+      expect(() => gpu.step()).toThrow(why);
+      expect(() => ref.step(tensors.map((t, i) => (PRESENT[0]![i] ? gradFor(1, i, t.data.length) : null)))).toThrow(why);
+      expect(gpu.stepCount).toBe(0);
+      expect(ref.stepCount).toBe(0);
+      expect(await Promise.all(tensors.map((_, i) => tensorBits(gpu, params, i)))).toEqual(before);
+      // Every gradient marked: the step is taken as before.
+      params.markGradients();
+      gpu.step();
+      expect(gpu.stepCount).toBe(1);
+      gpu.destroy();
+      params.destroy();
+    });
+  });
+});
+
+describe('zeroGrad, markGradients and writeGrads', () => {
+  test('marks: zeroGrad() clears them, writeGrads and markGradients set them; misuse is refused, naming it, before any mark changes', async () => {
+    await withDevice(async (device) => {
+      const params = createParameterSet(device, tensorsOf());
+      expect(params.hasGradient).toEqual([true, true, true]);
+      params.zeroGrad();
+      expect(params.hasGradient).toEqual([false, false, false]);
+      params.markGradients(['t2']);
+      expect(params.hasGradient).toEqual([false, false, true]);
+      expect(() => params.markGradients(['t0', 'nope'])).toThrow(/markGradients: no tensor named "nope" in this parameter set; its tensors: t0, t1, t2/);
+      expect(() => params.markGradients('t0' as never)).toThrow(/markGradients needs an array of tensor names, got/);
+      expect(params.hasGradient).toEqual([false, false, true]);
+      expect(() => params.zeroGrad({ setToNone: 1 } as never)).toThrow(/zeroGrad: setToNone must be a boolean, got 1/);
+      expect(() => params.zeroGrad({ setTonone: true } as never)).toThrow(/zeroGrad: unknown option "setTonone"/);
+      expect(() => params.zeroGrad(null as never)).toThrow(/zeroGrad options must be an object/);
+      expect(() => params.zeroGrad({ encoder: device.createCommandEncoder() })).toThrow(/setToNone true writes nothing, so it takes no encoder/);
+      expect(params.hasGradient).toEqual([false, false, true]);
+      params.writeGrads(params.tensors.map((t) => new Float32Array(t.length).fill(1)));
+      expect(params.hasGradient).toEqual([true, true, true]);
+      params.zeroGrad();
+      const encoder = device.createCommandEncoder();
+      params.zeroGrad({ setToNone: false, encoder });
+      device.queue.submit([encoder.finish()]);
+      expect(params.hasGradient).toEqual([true, true, true]);
+      expect((await params.readGrads()).every((g) => g.every((x) => x === 0))).toBe(true);
+      params.zeroGrad();
+      params.markGradients();
+      expect(params.hasGradient).toEqual([true, true, true]);
+      params.destroy();
+    });
+  });
+
+  test("zeroGrad's TSDoc example, as written: w moves, frozen keeps its values, state and step", async () => {
+    await withDevice(async (device) => {
+      const params = createParameterSet(device, [
+        { name: 'w', data: new Float32Array([1, 2, 3, 4]) },
+        { name: 'frozen', data: new Float32Array([5, 6]) },
+      ]);
+      const adam = createOptimizer('adam', params, { lr: 0.1, weightDecay: 0.01 });
+      const wGrad = device.createBuffer({ size: 16, usage: GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+      device.queue.writeBuffer(wGrad, 0, new Float32Array([0.1, -0.2, 0.3, -0.4]));
+      params.zeroGrad();
+      const encoder = device.createCommandEncoder();
+      encoder.copyBufferToBuffer(wGrad, 0, params.gradBuffer, params.tensors[0]!.byteOffset, 16);
+      params.markGradients(['w']);
+      adam.step(encoder);
+      device.queue.submit([encoder.finish()]);
+      const [w, frozen] = await params.read();
+      expect(Array.from(frozen!)).toEqual([5, 6]);
+      expect(Array.from(w!).every((x, k) => x !== k + 1)).toBe(true);
+      const sd = await adam.stateDict();
+      expect(sd.state.map((s) => s.step)).toEqual([1, 0]);
+      expect(Array.from(sd.state[1]!.exp_avg as Float32Array)).toEqual([0, 0]);
+      wGrad.destroy();
+      adam.destroy();
+      params.destroy();
+    });
+  });
+
+  test('step() before any gradient after zeroGrad() changes nothing (no weight decay), and counts no tensor step', async () => {
+    await withDevice(async (device) => {
+      const tensors = tensorsOf();
+      const params = createParameterSet(device, tensors);
+      const gpu = createOptimizer('adamw', params, { lr: 0.1, weightDecay: 0.5 });
+      params.zeroGrad();
+      gpu.step();
+      gpu.step();
+      const values = await params.read();
+      values.forEach((v, i) => expect(bits(v), `tensor ${i}`).toEqual(bits(tensors[i]!.data)));
+      const sd = await gpu.stateDict();
+      expect(sd.step).toBe(2);
+      expect(sd.state.map((s) => s.step)).toEqual([0, 0, 0]);
+      gpu.destroy();
+      params.destroy();
+    });
+  });
+});
+
+describe('the per-tensor step keeps the engine promises', () => {
+  test('adam, bf16 state with stochastic rounding, two groups: steps with different marks in one encoder equal the twin', async () => {
+    await withDevice(async (device) => {
+      const tensors = tensorsOf();
+      const options = { lr: 0.01, weightDecay: 0.1, stateFormat: 'bf16', stochasticRounding: true, groups: [{ tensors: ['t2'], lr: 0.03, amsgrad: false }] } as const;
+      const params = createParameterSet(device, tensors);
+      const gpu = createOptimizer('adam', params, options as never);
+      const ref = createReferenceOptimizer('adam', tensors.map((t) => ({ ...t, data: t.data.slice() })), options as never);
+      const perStep = PRESENT.map((_, s) => tensors.map((t, i) => gradFor(s + 1, i, t.data.length)));
+      const staged = stageGradients(device, params, perStep);
+      const encoder = device.createCommandEncoder();
+      PRESENT.forEach((present, s) => {
+        staged.record(encoder, s);
+        params.zeroGrad();
+        params.markGradients(params.tensors.filter((_, i) => present[i]).map((t) => t.name));
+        gpu.step(encoder);
+        ref.step(perStep[s]!.map((g, i) => (present[i] ? g : null)));
+      });
+      device.queue.submit([encoder.finish()]);
+      const { failures } = await compareWithReference(gpu, params, ref, { atol: 0, rtol: 0 }, 'one encoder');
+      expect(failures).toEqual([]);
+      staged.destroy();
+      gpu.destroy();
+      params.destroy();
+    });
+  });
+
+  test('every tensor skipped as often (a step before any gradient): the plain kernel runs at their own step count and equals the twin', async () => {
+    await withDevice(async (device) => {
+      const tensors = tensorsOf();
+      const params = createParameterSet(device, tensors);
+      const gpu = createOptimizer('nadam', params, { lr: 0.01, weightDecay: 0.1 });
+      const ref = createReferenceOptimizer('nadam', tensors.map((t) => ({ ...t, data: t.data.slice() })), { lr: 0.01, weightDecay: 0.1 });
+      const labels: string[] = [];
+      const createBuffer = device.createBuffer;
+      device.createBuffer = (descriptor: GPUBufferDescriptor) => (labels.push(descriptor.label ?? ''), createBuffer.call(device, descriptor));
+      try {
+        // Nothing to update: nothing recorded, no per-tensor step made.
+        params.zeroGrad();
+        gpu.step();
+        ref.step(tensors.map(() => null));
+        for (let s = 1; s <= 3; s++) {
+          markStep(params, s, [true, true, true]);
+          gpu.step();
+          ref.step(tensors.map((t, i) => gradFor(s, i, t.data.length)));
+        }
+      } finally {
+        device.createBuffer = createBuffer;
+      }
+      expect(labels.filter((l) => l.includes('perTensor'))).toEqual([]);
+      const { failures } = await compareWithReference(gpu, params, ref, { atol: 0, rtol: 0 }, 'plain at own step');
+      expect(failures).toEqual([]);
+      expect((await gpu.stateDict()).state.map((s) => s.step)).toEqual([3, 3, 3]);
+      gpu.destroy();
+      params.destroy();
+    });
+  });
+
+  test('after the first per-tensor step, step() creates no GPU object', async () => {
+    await withDevice(async (device) => {
+      const params = createParameterSet(device, tensorsOf());
+      const gpu = createOptimizer('nadam', params, { lr: 0.01 });
+      params.zeroGrad();
+      params.markGradients(['t0']);
+      gpu.step();
+      const made: string[] = [];
+      const spied = ['createBuffer', 'createBindGroup', 'createComputePipeline', 'createShaderModule', 'createBindGroupLayout'] as const;
+      const originals = spied.map((key) => {
+        const original = (device as any)[key];
+        (device as any)[key] = (...args: unknown[]) => {
+          made.push(key);
+          return original.apply(device, args);
+        };
+        return original;
+      });
+      try {
+        const encoder = device.createCommandEncoder();
+        for (const present of PRESENT) {
+          params.zeroGrad();
+          params.markGradients(params.tensors.filter((_, i) => present[i]).map((t) => t.name));
+          gpu.step(encoder);
+        }
+        device.queue.submit([encoder.finish()]);
+      } finally {
+        spied.forEach((key, k) => ((device as any)[key] = originals[k]));
+      }
+      expect(made).toEqual([]);
+      gpu.destroy();
+      params.destroy();
+    });
+  });
+
+  test('a state dict with per-tensor steps goes through JSON into a fresh optimizer; the next steps equal the twin', async () => {
+    const { stateDictFromJSON, stateDictToJSON } = await import('../../src/index.js');
+    await withDevice(async (device) => {
+      const tensors = tensorsOf();
+      const params = createParameterSet(device, tensors);
+      const gpu = createOptimizer('radam', params, { lr: 0.01 });
+      const ref = createReferenceOptimizer('radam', tensors.map((t) => ({ ...t, data: t.data.slice() })), { lr: 0.01 });
+      for (const [s, present] of PRESENT.slice(0, 3).entries()) {
+        markStep(params, s + 1, present);
+        gpu.step();
+        ref.step(tensors.map((t, i) => (present[i] ? gradFor(s + 1, i, t.data.length) : null)));
+      }
+      const restoredParams = createParameterSet(device, tensors.map((t) => ({ ...t, data: new Float32Array(t.data.length) })));
+      restoredParams.write(await params.read());
+      const restored = createOptimizer('radam', restoredParams, { lr: 0.01 });
+      restored.loadStateDict(stateDictFromJSON(stateDictToJSON(await gpu.stateDict())) as never);
+      expect((await restored.stateDict()).state.map((s) => s.step)).toEqual([2, 1, 1]);
+      for (const [s, present] of PRESENT.slice(3).entries()) {
+        markStep(restoredParams, s + 4, present);
+        restored.step();
+        ref.step(tensors.map((t, i) => (present[i] ? gradFor(s + 4, i, t.data.length) : null)));
+      }
+      const { failures } = await compareWithReference(restored, restoredParams, ref, { atol: 0, rtol: 0 }, 'restored');
+      expect(failures).toEqual([]);
+      for (const o of [gpu, restored]) o.destroy();
+      params.destroy();
+      restoredParams.destroy();
+    });
+  });
+});

@@ -1,0 +1,42 @@
+/**
+ * PyTorch's step rule against torch 1.13 itself: tests/golden/step-rule.json (made by
+ * scripts/torch-golden-step-rule.py) holds torch.optim's parameters after each of 8 steps over three
+ * tensors, some of them without gradient on some steps (`zero_grad(set_to_none=True)`, then only
+ * some `grad`s set; one step with none at all), and each parameter's final state and own `step`.
+ * The CPU twin, given `null` for a tensor without gradient, must match to the bit, and its state dict
+ * must carry each tensor's own step as torch's `state[i]['step']`.
+ */
+import { describe, expect, test } from 'vitest';
+import { createReferenceOptimizer } from '../../src/index.js';
+import golden from '../golden/step-rule.json';
+
+const f32 = (text: string) => {
+  const binary = atob(text);
+  const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
+  return new Float32Array(bytes.buffer);
+};
+const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
+
+describe(`PyTorch ${golden.torch}: a parameter whose grad is None is skipped`, () => {
+  test.each(golden.cases.map((c, i) => [`${c.name} ${JSON.stringify(c.options)}`, i] as const))('%s: every step, the final state and each step count, bit for bit', (_label, index) => {
+    const c = golden.cases[index]!;
+    const tensors = c.params0.map((p, i) => ({ name: `p${i}`, data: f32(p) }));
+    const ref = createReferenceOptimizer(c.name as 'adam', tensors, c.options as never);
+    c.grads.forEach((row, step) => {
+      ref.step(row.map((g) => (g === null ? null : f32(g))));
+      ref.params.forEach((p, i) => expect(bits(p), `tensor ${i} after step ${step + 1}`).toEqual(bits(f32(c.params[step]![i]!))));
+    });
+    const sd = ref.stateDict();
+    c.state.forEach((torchState, i) => {
+      for (const [slot, values] of Object.entries(torchState.slots)) expect(bits(sd.state[i]![slot] as Float32Array), `tensor ${i} slot ${slot}`).toEqual(bits(f32(values as string)));
+      for (const [name, value] of Object.entries(torchState.scalars)) expect(sd.state[i]![name], `tensor ${i} ${name}`).toBe(value);
+      if (torchState.step !== null) expect(sd.state[i]!.step, `tensor ${i} step`).toBe(torchState.step);
+    });
+    // The dict's step is the optimizer's (every step() call): the most any tensor took or more.
+    expect(sd.step).toBe(golden.present.length);
+  });
+
+  test('covers SGD with momentum, Adam, AdamW, NAdam, RAdam and Adagrad at least', () => {
+    for (const name of ['sgd', 'adam', 'adamw', 'nadam', 'radam', 'adagrad']) expect(golden.cases.some((c) => c.name === name && (name !== 'sgd' || 'momentum' in c.options)), name).toBe(true);
+  });
+});

@@ -1,0 +1,132 @@
+/**
+ * PyTorch's step rule on the CPU twin and in state dicts: `null` for a tensor without gradient,
+ * each tensor's own step count in `state[i].step`, and the refusals (an optimizer or options that
+ * cannot skip a tensor; malformed per-tensor steps), each before anything changes.
+ */
+import { describe, expect, test } from 'vitest';
+import { createReferenceOptimizer, stateDictFromJSON, stateDictToJSON } from '../../src/index.js';
+
+const tensors = () => [
+  { name: 'a', data: Float32Array.from([1, -2, 3]) },
+  { name: 'b', data: Float32Array.from([0.5, 0.25]) },
+];
+const g = (n: number, x: number) => new Float32Array(n).fill(x);
+
+describe('the twin', () => {
+  test('never given null: its state dict carries no per-tensor step (nothing changes for such users)', () => {
+    const ref = createReferenceOptimizer('adam', tensors(), { lr: 0.1 });
+    ref.step([g(3, 1), g(2, 1)]);
+    expect(ref.stateDict().state.every((s) => !('step' in s))).toBe(true);
+  });
+
+  test('null leaves the tensor untouched and its own step behind; the dict says so', () => {
+    const ref = createReferenceOptimizer('nadam', tensors(), { lr: 0.1, weightDecay: 0.1 });
+    const b0 = ref.params[1]!.slice();
+    ref.step([g(3, 1), null]);
+    expect(ref.params[1]).toEqual(b0);
+    expect(ref.state[1]!.exp_avg).toEqual(new Float32Array(2));
+    const sd = ref.stateDict();
+    expect(sd.step).toBe(1);
+    expect(sd.state.map((s) => s.step)).toEqual([1, 0]);
+    // NAdam's mu_product follows each tensor's own step.
+    expect(sd.state[1]!.mu_product).toBe(1);
+    expect(sd.state[0]!.mu_product).not.toBe(1);
+  });
+
+  test.each([
+    ['lamb', { lr: 0.01 }, /lamb\.step: tensor 1 has no gradient this step .*cannot skip a tensor: its step runs passes over whole tensors \(.+\)/],
+    ['adamw_schedule_free', {}, /cannot skip a tensor: its averaging weights \(lr_max, weight_sum\) follow the steps of the whole group/],
+    ['adam', { lr: 0.1, gradClipping: { maxNorm: 1 } }, /cannot skip a tensor: gradient control/],
+    ['adam', { lr: 0.1, accumulation: { steps: 2 } }, /cannot skip a tensor: gradient accumulation/],
+    ['adam', { lr: 0.1, stateFormat: 'q8' }, /cannot skip a tensor: 8-bit state/],
+  ])('%s %j refuses a tensor without gradient, naming why, before anything changes', (name, options, message) => {
+    const ref = createReferenceOptimizer(name as 'adam', tensors(), options as never);
+    const before = ref.params.map((p) => p.slice());
+    expect(() => ref.step([g(3, 1), null])).toThrow(message);
+    expect(ref.stepCount).toBe(0);
+    expect(ref.microStepCount).toBe(0);
+    expect(ref.params).toEqual(before);
+  });
+
+  test.each(['adam', 'nadam', 'radam', 'adagrad', 'sgd'])('%s: a step before any gradient, then steps with every gradient, equal a fresh optimizer bit for bit (each tensor at its own step)', (name) => {
+    const options = { lr: 0.01, weightDecay: 0.1, ...(name === 'sgd' ? { momentum: 0.9 } : {}) };
+    const late = createReferenceOptimizer(name as 'adam', tensors(), options as never);
+    const fresh = createReferenceOptimizer(name as 'adam', tensors(), options as never);
+    late.step([null, null]);
+    for (let k = 1; k <= 3; k++) {
+      late.step([g(3, k), g(2, -k)]);
+      fresh.step([g(3, k), g(2, -k)]);
+    }
+    expect(late.params).toEqual(fresh.params);
+    expect(late.state).toEqual(fresh.state);
+    const sd = late.stateDict();
+    expect([sd.step, ...sd.state.map((s) => s.step)]).toEqual([4, 3, 3]);
+  });
+
+  test('a null where a tensor of another length is expected is still a count error; a wrong array is still refused', () => {
+    const ref = createReferenceOptimizer('adam', tensors(), { lr: 0.1 });
+    expect(() => ref.step([null])).toThrow(/expected 2 gradients/);
+    expect(() => ref.step([g(2, 1), null])).toThrow(/gradient/);
+    expect(ref.stepCount).toBe(0);
+  });
+});
+
+describe('per-tensor steps in state dicts', () => {
+  const skipped = () => {
+    const ref = createReferenceOptimizer('adam', tensors(), { lr: 0.1 });
+    ref.step([g(3, 1), null]);
+    ref.step([g(3, 1), g(2, 1)]);
+    return ref;
+  };
+
+  test('round trip through JSON: the same steps, and the next step equals the original', () => {
+    const a = skipped();
+    const b = createReferenceOptimizer('adam', tensors(), { lr: 0.1 });
+    b.params.forEach((p, i) => p.set(a.params[i]!));
+    b.loadStateDict(stateDictFromJSON(stateDictToJSON(a.stateDict())) as never);
+    expect(b.stateDict().state.map((s) => s.step)).toEqual([2, 1]);
+    a.step([g(3, 0.5), g(2, -1)]);
+    b.step([g(3, 0.5), g(2, -1)]);
+    expect(b.params).toEqual(a.params);
+    expect(b.stateDict()).toEqual(a.stateDict());
+  });
+
+  test.each([
+    [(sd: any) => (sd.state[1].step = 3), /state\[1\]\.step 3 must be an integer 0 … step \(2\)/],
+    [(sd: any) => (sd.state[1].step = 0.5), /state\[1\]\.step 0\.5 must be an integer/],
+    [(sd: any) => (sd.state[1].step = '1'), /state\[1\]\.step 1 must be an integer/],
+    [(sd: any) => delete sd.state[0].step, /state\[0\]\.step is missing: a dict with per-tensor step counts has one in every entry/],
+  ])('a malformed per-tensor step is refused, naming it, before anything changes (%#)', (spoil, message) => {
+    const sd = skipped().stateDict() as any;
+    spoil(sd);
+    const target = createReferenceOptimizer('adam', tensors(), { lr: 0.1 });
+    expect(() => target.loadStateDict(sd)).toThrow(message);
+    expect(target.stepCount).toBe(0);
+    expect(target.stateDict().state.every((s) => !('step' in s))).toBe(true);
+  });
+
+  test("NAdam's mu_product is checked at the tensor's own step", () => {
+    const ref = createReferenceOptimizer('nadam', tensors(), { lr: 0.1 });
+    ref.step([g(3, 1), null]);
+    const sd = ref.stateDict() as any;
+    sd.state[1].step = 1;
+    expect(() => createReferenceOptimizer('nadam', tensors(), { lr: 0.1 }).loadStateDict(sd)).toThrow(/state\[1\]\.mu_product is 1; at step 1 with these options it is/);
+  });
+
+  test('steps all equal to the dict step load as one count (the dict written back has none per tensor)', () => {
+    const ref = createReferenceOptimizer('adam', tensors(), { lr: 0.1 });
+    ref.step([g(3, 1), g(2, 1)]);
+    const sd = ref.stateDict() as any;
+    sd.state.forEach((s: any) => (s.step = 1));
+    const target = createReferenceOptimizer('adam', tensors(), { lr: 0.1 });
+    target.loadStateDict(sd);
+    expect(target.stateDict().state.every((s) => !('step' in s))).toBe(true);
+  });
+
+  test('per-tensor steps loaded into an optimizer that cannot skip: its next step is refused, naming why', () => {
+    const sd = skipped().stateDict();
+    const target = createReferenceOptimizer('adam', tensors(), { lr: 0.1, gradClipping: { maxNorm: 1 } });
+    target.loadStateDict(sd as never);
+    expect(() => target.step([g(3, 1), g(2, 1)])).toThrow(/its tensors have taken different numbers of steps .*cannot skip a tensor: gradient control/);
+  });
+});
