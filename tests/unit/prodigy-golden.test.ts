@@ -1,0 +1,92 @@
+/**
+ * Prodigy's CPU twin against its authors' code: tests/golden/prodigy.json holds, for 12 option sets
+ * over 15 steps, the parameters and the group scalars after every step and the final per-tensor
+ * state of konstmish/prodigy's `Prodigy` (prodigyopt/prodigy.py at 3efb213, run unmodified under
+ * PyTorch 1.13 with the portable CPU kernels), made by scripts/prodigy-golden.py.
+ *
+ * Not bit for bit: the authors keep d, d_numerator, d_max and every product of them (dlr, d/d0,
+ * the moments' factors) as Python floats (float64) and sum with torch's own order, where the f32
+ * twin (the GPU's yardstick) keeps them in float32 and sums in the GPU's tree order. The bounds
+ * below are the measured differences (MEASURED) with a margin; see docs/semantics.md § Prodigy.
+ */
+import { describe, expect, test } from 'vitest';
+import { createProdigyReference, type ProdigyPrecision } from '../../src/optimizers/prodigy/reference.js';
+import golden from '../golden/prodigy.json';
+
+const f32 = (text: string) => {
+  const binary = atob(text);
+  const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
+  return new Float32Array(bytes.buffer);
+};
+
+/** max |a − e| / (|e| + floor) over the arrays. */
+function relative(a: ArrayLike<number>, e: ArrayLike<number>, floor: number): number {
+  expect(a.length).toBe(e.length);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (Number.isNaN(a[i]!) !== Number.isNaN(e[i]!)) return Infinity;
+    worst = Math.max(worst, Math.abs(a[i]! - e[i]!) / (Math.abs(e[i]!) + floor));
+  }
+  return worst;
+}
+
+type Case = (typeof golden.cases)[number];
+
+function replay(c: Case, precision: ProdigyPrecision) {
+  const params = c.params0.map(f32);
+  const second = (c as { secondGroup?: Record<string, unknown> }).secondGroup;
+  const ref = createProdigyReference({ params, tensorGroup: [0, 0, 1], options: c.options, groupOptions: [{}, second ?? {}], precision });
+  let params_ = 0;
+  let d = 0;
+  c.grads.forEach((grads, step) => {
+    ref.step(grads.map(f32));
+    ref.params.forEach((p, i) => {
+      const e = f32(c.params[step]![i]!);
+      // Parameters: relative to the move they made (p − p₀) or 1e-3, whichever is larger.
+      params_ = Math.max(params_, relative(p, e, 1e-3));
+    });
+    const s = c.scalars[step]!;
+    d = Math.max(d, relative([ref.scalars.d, ref.scalars.d_max, ref.scalars.k], [s.d, s.d_max, s.k], 1e-12));
+  });
+  return { ref, params: params_, d };
+}
+
+/** Measured (f32 twin vs the authors, every case, every step): parameters 1.74e-3, d and d_max 2.76e-5; k exact. */
+const PARAMS_BOUND = 4e-3;
+const D_BOUND = 1e-4;
+
+describe(`Prodigy: ${golden.source}, PyTorch ${golden.torch}`, () => {
+  test.each(golden.cases.map((c, i) => [JSON.stringify(c.options) + ((c as { secondGroup?: unknown }).secondGroup ? ' + a second group' : ''), i] as const))(
+    '%s: the f32 twin follows the authors step by step (parameters, d, d_max, k) and ends in their state',
+    (_label, index) => {
+      const c = golden.cases[index]!;
+      const { ref, params, d } = replay(c, 'f32');
+      expect(params).toBeLessThan(PARAMS_BOUND);
+      expect(d).toBeLessThan(D_BOUND);
+      expect(ref.scalars.k).toBe(c.scalars[c.scalars.length - 1]!.k);
+      (c.state as { s: string; p0: string; exp_avg?: string; exp_avg_sq: string; step: number }[]).forEach((expected, i) => {
+        const state = ref.tensorState(i);
+        expect(state.step, `tensor ${i} step`).toBe(expected.step);
+        // p0 is the initial parameters, bit for bit (a scalar 0 for the authors when they are all 0).
+        const p0 = f32(expected.p0);
+        expect(Array.from(state.p0), `tensor ${i} p0`).toEqual(p0.length === 1 && state.p0.length > 1 ? Array.from(state.p0, () => p0[0]!) : Array.from(p0));
+        expect(relative(state.s, f32(expected.s), 1e-3 * Math.max(...Array.from(f32(expected.s), Math.abs))), `tensor ${i} s`).toBeLessThan(PARAMS_BOUND);
+        expect('exp_avg' in expected).toBe(state.exp_avg !== undefined);
+        if (state.exp_avg) expect(relative(state.exp_avg, f32(expected.exp_avg!), 1e-3 * Math.max(...Array.from(f32(expected.exp_avg!), Math.abs))), `tensor ${i} exp_avg`).toBeLessThan(PARAMS_BOUND);
+        expect(relative(state.exp_avg_sq, f32(expected.exp_avg_sq), 1e-3 * Math.max(...Array.from(f32(expected.exp_avg_sq), Math.abs))), `tensor ${i} exp_avg_sq`).toBeLessThan(PARAMS_BOUND);
+      });
+    },
+  );
+
+  test('the vectors cover every option the authors have, two groups and a first step without gradient', () => {
+    const options = golden.cases.map((c) => c.options as Record<string, unknown>);
+    for (const name of ['weightDecay', 'useBiasCorrection', 'safeguardWarmup', 'growthRate', 'd0', 'dCoef', 'beta3', 'eps', 'lr', 'sliceP']) {
+      expect(options.some((o) => name in o), name).toBe(true);
+    }
+    expect(options.some((o) => o.decouple === false && o.weightDecay !== undefined)).toBe(true);
+    expect(options.some((o) => Array.isArray(o.betas) && o.betas[0] === 0)).toBe(true);
+    expect(golden.cases.some((c) => (c as { secondGroup?: unknown }).secondGroup !== undefined)).toBe(true);
+    // The authors' early return (Σ|s| = 0: no update, k not counted).
+    expect(golden.cases.some((c) => c.scalars[0]!.k === 0)).toBe(true);
+  });
+});
