@@ -28,6 +28,10 @@ function controlled(front: FrontState<any>, twin: TwinState, source: readonly Fl
 /** Each tensor's reference update with these gradients and scalars; the stores rounded (q8: stored) as on the GPU. */
 function updateTensors(front: FrontState<any>, twin: TwinState, grads: readonly Float32Array[], scalars: Float32Array): void {
   const { definition, rounding, q8, state, tensors } = twin;
+  if (definition.setReference) {
+    updateSet(front, twin, grads, scalars);
+    return;
+  }
   twin.params.forEach((param, i) => {
     const h = namedScalars(definition, groupScalars(twin, scalars, front.config.tensorGroup[i]!));
     const step = (h as unknown as Record<string, number>)[ROUNDING_STEP]!;
@@ -36,6 +40,20 @@ function updateTensors(front: FrontState<any>, twin: TwinState, grads: readonly 
     definition.reference({ param, grad: grads[i]!, state: state[i]!, h, defines: front.config.defines, begin: 0, end: param.length, shape: tensors[i]!.shape!, stored, storeTensor });
     rounding.roundSlots(state[i]!, i, step);
   });
+  q8?.store();
+}
+
+/** The whole-set twin (`setReference`): one call over every tensor, then the stores rounded as on the GPU. */
+function updateSet(front: FrontState<any>, twin: TwinState, grads: readonly Float32Array[], scalars: Float32Array): void {
+  const { definition, rounding, q8, state } = twin;
+  const { tensorGroup, defines } = front.config;
+  const tensors = twin.params.map((param, i) => {
+    const h = namedScalars(definition, groupScalars(twin, scalars, tensorGroup[i]!));
+    const step = (h as unknown as Record<string, number>)[ROUNDING_STEP]!;
+    return { param, grad: grads[i]!, state: state[i]!, h, group: tensorGroup[i]!, step, stored: (slot: string, x: number, e: number) => rounding.stored(slot, x, i, e, step) };
+  });
+  definition.setReference!({ tensors, defines, setState: twin.setState! });
+  tensors.forEach((t, i) => rounding.roundSlots(state[i]!, i, t.step));
   q8?.store();
 }
 

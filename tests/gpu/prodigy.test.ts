@@ -1,0 +1,70 @@
+/**
+ * Prodigy on the GPU (the per-tensor sums, the fold of the set's scalars in one invocation, the
+ * update reading d from the buffer) against its whole-set CPU twin: bit for bit on SwiftShader
+ * (the twin follows every f32 operation and every sum in the GPU's order), over the option rows,
+ * several tensors in two groups, a first step with a zero gradient everywhere (Σ|s| = 0: the
+ * authors' early return), steps in one encoder and split bindings.
+ */
+import { describe, expect, test } from 'vitest';
+import { registerOptimizer } from '../../src/index.js';
+import { prodigy } from '../../src/optimizers/prodigy/definition.js';
+import { randomArray, rng } from '../helpers/data.js';
+import { withDevice } from '../helpers/gpu.js';
+import { expectSplitEqualsWhole, oneEncoderParity, runParity } from '../helpers/parity.js';
+
+// Not in the built-in registry yet (docs/semantics.md § Prodigy says what is missing).
+registerOptimizer(prodigy);
+
+const EXACT = { atol: 0, rtol: 0 };
+
+export const PRODIGY_ROWS: readonly Record<string, unknown>[] = [
+  {},
+  { weightDecay: 0.1 },
+  { weightDecay: 0.1, decouple: false },
+  { useBiasCorrection: true, lr: 0.5 },
+  { safeguardWarmup: true, lr: 0.5 },
+  { growthRate: 1.02, d0: 1e-4, dCoef: 0.5 },
+  { betas: [0, 0.99], beta3: 0.9, eps: 1e-3 },
+];
+
+const SIZES = [37, 200, 5, 1, 130];
+const tensors = (seed: number) => SIZES.map((n, i) => ({ name: `w${i}`, shape: [n], data: randomArray(n, rng(seed + i)) }));
+// A steady direction per tensor with noise on top, so that ⟨g, p0 − p⟩ grows and d moves away
+// from d0 within a few steps (random gradients alone leave d at d0); zero at step 1.
+const direction = SIZES.map((n, i) => randomArray(n, rng(100 + i)));
+const gradient = (step: number, i: number, length: number) => {
+  if (step === 1) return new Float32Array(length);
+  const noise = randomArray(length, rng(step * 1000 + i));
+  return Float32Array.from(direction[i]!, (x, e) => x + 0.2 * noise[e]!);
+};
+
+describe('prodigy GPU vs twin', () => {
+  test.each(PRODIGY_ROWS.map((o) => [JSON.stringify(o), o] as const))('%s: 5 tensors, 6 steps (the first gradient 0: no update), bit for bit', async (_l, options) => {
+    await withDevice(async (device) => {
+      const r = await runParity(device, { name: 'prodigy', options, tensors: tensors(3), steps: 6, checkAt: [1, 2, 4, 6], grad: gradient, tolerance: EXACT });
+      r.gpu.destroy();
+      r.params.destroy();
+      expect(r.failures).toEqual([]);
+    });
+  });
+});
+
+describe('prodigy: recording and splitting', () => {
+  test('four steps recorded into one encoder equal the twin bit for bit', async () => {
+    await withDevice(async (device) => {
+      const set = tensors(5);
+      const grads = [1, 2, 3, 4].map((s) => set.map((t, i) => gradient(s, i, t.data.length)));
+      const { failures, gpu, params } = await oneEncoderParity(device, 'prodigy', { weightDecay: 0.05 }, set, grads);
+      gpu.destroy();
+      params.destroy();
+      expect(failures).toEqual([]);
+    });
+  });
+
+  test('split bindings (16 KiB segments, 8 workgroups per dimension) equal the whole set and the twin', async () => {
+    await withDevice(async (device) => {
+      const set = [9000, 37, 7000, 1].map((n, i) => ({ name: `w${i}`, shape: [n], data: randomArray(n, rng(40 + i)) }));
+      await expectSplitEqualsWhole(device, { name: 'prodigy', options: { useBiasCorrection: true }, tensors: set, steps: 4, checkAt: [4], grad: (s, i, n) => Float32Array.from(randomArray(n, rng(i)), (x, e) => x + 0.1 * Math.sin(s + e)), tolerance: EXACT });
+    });
+  });
+});
