@@ -77,6 +77,8 @@ interface StepScalars {
   beta1: number;
   beta2: number;
   beta3: number;
+  oneMinusBeta1: number;
+  oneMinusBeta2: number;
 }
 
 /**
@@ -157,7 +159,7 @@ function stepScalars(a: Arithmetic, first: ProdigyOptions, scalars: ProdigyScala
   // The bias correction is one float64 value on the host (a per-step scalar), rounded once.
   const bias = first.useBiasCorrection ? a.r(Math.sqrt(1 - beta2 ** (k + 1)) / (1 - beta1 ** (k + 1))) : 1;
   const d = scalars.d;
-  return { d, dlr: a.r(a.r(d * a.r(first.lr)) * bias), beta1: a.r(beta1), beta2: a.r(beta2), beta3: a.r(first.beta3 ?? Math.sqrt(beta2)) };
+  return { d, dlr: a.r(a.r(d * a.r(first.lr)) * bias), beta1: a.r(beta1), beta2: a.r(beta2), beta3: a.r(first.beta3 ?? Math.sqrt(beta2)), oneMinusBeta1: a.r(1 - beta1), oneMinusBeta2: a.r(1 - beta2) };
 }
 
 /**
@@ -173,8 +175,8 @@ function accumulate(a: Arithmetic, o: ProdigyOptions, decouple: boolean, k: Step
   const ratio = r(k.d / r(o.d0));
   const numeratorFactor = r(ratio * k.dlr);
   const sFactor = o.safeguardWarmup ? r(ratio * k.d) : numeratorFactor;
-  const mFactor = r(k.d * r(1 - k.beta1));
-  const vFactor = r(r(k.d * k.d) * r(1 - k.beta2));
+  const mFactor = r(k.d * k.oneMinusBeta1);
+  const vFactor = r(r(k.d * k.d) * k.oneMinusBeta2);
   for (let e = 0; e < param.length; e++) {
     const g = work[e]!;
     if (k.beta1 > 0) slot.m[e] = r(r(slot.m[e]! * k.beta1) + r(mFactor * g));
