@@ -223,6 +223,13 @@ export interface OptimizerDefinition<H extends object = object, S extends string
    */
   readonly setState?: (groups: readonly H[], tensorGroup: readonly number[]) => Float32Array;
   readonly setReference?: SetReferenceUpdate<S>;
+  /** How `setState` words appear in state dicts (`setState` of the dict, by name) and are read back from one. */
+  readonly setStateDict?: {
+    /** The dict's entries for these words. */
+    read(words: Float32Array): Record<string, number>;
+    /** The words a dict's entries give, over `initial` (this optimizer's initial words); refuses, naming the entry, a value it cannot hold. */
+    words(entries: unknown, initial: Float32Array, groups: readonly H[], fail: (message: string) => never): Float32Array;
+  };
 }
 
 /** Identity that lets TypeScript infer the options and scalar names of a definition. */

@@ -86,6 +86,8 @@ export interface StepPass {
   /** Work recorded into the encoder after the step's compute pass (the accumulator's clear). */
   recordAfter?(encoder: GPUCommandEncoder): void;
   readonly state?: PassState;
+  /** The whole-set scalar words a pass keeps (the definition's `setState`: Prodigy's d…), for state dicts. */
+  readonly setWords?: { read(): Promise<Float32Array>; write(words: Float32Array): void };
   destroy(): void;
 }
 

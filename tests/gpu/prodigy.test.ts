@@ -10,7 +10,7 @@ import { registerOptimizer } from '../../src/index.js';
 import { prodigy } from '../../src/optimizers/prodigy/definition.js';
 import { randomArray, rng } from '../helpers/data.js';
 import { withDevice } from '../helpers/gpu.js';
-import { expectSplitEqualsWhole, oneEncoderParity, runParity } from '../helpers/parity.js';
+import { expectRestoredTwin, expectSplitEqualsWhole, oneEncoderParity, runParity } from '../helpers/parity.js';
 
 // Not in the built-in registry yet (docs/semantics.md § Prodigy says what is missing).
 registerOptimizer(prodigy);
@@ -65,6 +65,28 @@ describe('prodigy: recording and splitting', () => {
     await withDevice(async (device) => {
       const set = [9000, 37, 7000, 1].map((n, i) => ({ name: `w${i}`, shape: [n], data: randomArray(n, rng(40 + i)) }));
       await expectSplitEqualsWhole(device, { name: 'prodigy', options: { useBiasCorrection: true }, tensors: set, steps: 4, checkAt: [4], grad: (s, i, n) => Float32Array.from(randomArray(n, rng(i)), (x, e) => x + 0.1 * Math.sin(s + e)), tolerance: EXACT });
+    });
+  });
+});
+
+describe('prodigy: state dicts carry d', () => {
+  test('a dict through JSON holds d, d_numerator, d_max, k, d_hat as the twin has them; the restored optimizer continues bit for bit', async () => {
+    await withDevice(async (device) => {
+      const options = { weightDecay: 0.05, useBiasCorrection: true };
+      const r = await runParity(device, { name: 'prodigy', options, tensors: tensors(9), steps: 5, checkAt: [5], grad: gradient, tolerance: EXACT });
+      expect(r.failures).toEqual([]);
+      const sd = await r.gpu.stateDict();
+      expect(sd.setState).toEqual(r.ref.stateDict().setState);
+      // d moved away from d0 and four steps counted (the first one returned early).
+      expect(sd.setState!.d).toBeGreaterThan(1e-6);
+      expect(sd.setState!.k).toBe(4);
+      const grads = r.params.tensors.map((t, i) => gradient(6, i, t.length));
+      const { restored, copy } = await expectRestoredTwin(device, 'prodigy', options, r.params, r.gpu, grads);
+      expect((await restored.stateDict()).setState).toEqual((await r.gpu.stateDict()).setState);
+      restored.destroy();
+      copy.destroy();
+      r.gpu.destroy();
+      r.params.destroy();
     });
   });
 });

@@ -1,7 +1,7 @@
 import { tensorSumsPass } from '../../passes/tensor-sums.js';
 import { defineOptimizer } from '../../core/definition.js';
 import { PRODIGY_CHECKS, PRODIGY_DEFAULTS, type ProdigyOptions } from './options.js';
-import { initialProdigyWords, prodigyScalarsPass } from './scalars-pass.js';
+import { initialProdigyWords, prodigyDictEntries, prodigyDictWords, prodigyScalarsPass } from './scalars-pass.js';
 import { prodigySetReference } from './twin.js';
 import source from './prodigy.wgsl?raw';
 
@@ -83,4 +83,5 @@ export const prodigy = defineOptimizer<ProdigyOptions, ProdigyScalar>({
   },
   setState: (groups, tensorGroup) => initialProdigyWords(Math.fround(groups[0]!.d0), tensorGroup),
   setReference: prodigySetReference,
+  setStateDict: { read: prodigyDictEntries, words: (entries, initial, groups, fail) => prodigyDictWords(entries, initial, groups[0]!.betas, fail) },
 });

@@ -6,6 +6,8 @@
  * twin matches it bit for bit). Made once at creation; a step records one dispatch.
  */
 import type { PassContext, PassDeclaration, StepPass } from '../../core/passes.js';
+import { describeValue } from '../../core/describe-value.js';
+import { readBuffers } from '../../core/readback.js';
 
 /** Indices of the scalars in the buffer (prodigy.wgsl's PRODIGY_* constants). */
 export const PRODIGY_SCALARS = { d: 0, d_numerator: 1, d_max: 2, d_hat: 3, k: 4, beta1Power: 5, beta2Power: 6, dlr: 7, applied: 8 } as const;
@@ -39,8 +41,57 @@ function createProdigyScalarsPass(context: PassContext): StepPass {
       pass.setBindGroup(0, group, offsets);
       pass.dispatchWorkgroups(1);
     },
+    setWords: {
+      read: async () => (await readBuffers(device, [{ buffer, byteLength: words.byteLength }], `${label}:prodigy`))[0]!,
+      write: (next) => device.queue.writeBuffer(buffer, 0, next as Float32Array<ArrayBuffer>),
+    },
     destroy: () => buffer.destroy(),
   };
+}
+
+/** The most steps k counts exactly (an f32 word). */
+const MAX_K = 2 ** 24;
+
+/** A state dict's `setState`: the authors' names (d_hat once a step computed it). */
+export function prodigyDictEntries(words: Float32Array): Record<string, number> {
+  const dHat = words[PRODIGY_SCALARS.d_hat]!;
+  return {
+    d: words[PRODIGY_SCALARS.d]!,
+    d_numerator: words[PRODIGY_SCALARS.d_numerator]!,
+    d_max: words[PRODIGY_SCALARS.d_max]!,
+    k: words[PRODIGY_SCALARS.k]!,
+    ...(Number.isNaN(dHat) ? {} : { d_hat: dHat }),
+  };
+}
+
+/**
+ * The words a dict's `setState` gives (checked as a stranger's: the four names, and d_hat or not,
+ * finite float32 values, d and d_max > 0, k a count); β₁ᵏ and β₂ᵏ are multiplied again k times in
+ * f32, as the steps did.
+ */
+export function prodigyDictWords(entries: unknown, initial: Float32Array, betas: readonly [number, number], fail: (message: string) => never): Float32Array {
+  if (entries === null || typeof entries !== 'object' || Array.isArray(entries)) fail(`setState must be an object { d, d_numerator, d_max, k, d_hat? }, got ${describeValue(entries)}`);
+  const e = entries as Record<string, unknown>;
+  for (const key of Object.keys(e)) if (!['d', 'd_numerator', 'd_max', 'k', 'd_hat'].includes(key)) fail(`setState has an entry ${describeValue(key)}, which Prodigy does not keep`);
+  const finite = (name: string, positive: boolean) => {
+    const v = e[name];
+    if (typeof v !== 'number' || !Number.isFinite(Math.fround(v)) || (positive && !(v > 0))) fail(`setState.${name} must be a finite float32${positive ? ' > 0' : ''}, got ${describeValue(v)}`);
+    return Math.fround(v as number);
+  };
+  const k = e.k;
+  if (!Number.isSafeInteger(k) || (k as number) < 0 || (k as number) > MAX_K) fail(`setState.k must be an integer in [0, ${MAX_K}], got ${describeValue(k)}`);
+  const words = initial.slice();
+  words[PRODIGY_SCALARS.d] = finite('d', true);
+  words[PRODIGY_SCALARS.d_numerator] = finite('d_numerator', false);
+  words[PRODIGY_SCALARS.d_max] = finite('d_max', true);
+  words[PRODIGY_SCALARS.d_hat] = e.d_hat === undefined ? NaN : finite('d_hat', false);
+  words[PRODIGY_SCALARS.k] = k as number;
+  const [b1, b2] = [Math.fround(betas[0]), Math.fround(betas[1])];
+  for (let step = 0; step < (k as number); step++) {
+    words[PRODIGY_SCALARS.beta1Power] = Math.fround(words[PRODIGY_SCALARS.beta1Power]! * b1);
+    words[PRODIGY_SCALARS.beta2Power] = Math.fround(words[PRODIGY_SCALARS.beta2Power]! * b2);
+  }
+  return words;
 }
 
 /** The global scalars and their fold; declared after the per-tensor sums, whose results it reads. */
