@@ -8,7 +8,7 @@
 import { describe, expect, test } from 'vitest';
 import { digitsFrom, moons, type Dataset } from '../../demo/data/datasets.js';
 import { createTrainer } from '../../demo/mlp/trainer.js';
-import type { OptimizerName } from '../../src/index.js';
+import { cosineWithWarmup, createOptimizer, createParameterSet, type OptimizerName } from '../../src/index.js';
 import { registerOptimizer } from '../../src/index.js';
 import { prodigy } from '../../src/optimizers/prodigy/definition.js';
 import { randomArray, rng } from '../helpers/data.js';
@@ -121,5 +121,87 @@ describe('prodigy convergence at lr 1 (the authors\' recommendation)', () => {
     const loss = await trainLoss(digitsFrom(raw, 30), [64], 4, { lr: 1, d0: 1e-3 });
     console.log(`prodigy digits final loss ${loss}`);
     expect(loss).toBeLessThan(0.6);
+  });
+});
+
+describe('prodigy: training features and resources', () => {
+  test('two groups (weightDecay, eps, safeguardWarmup), clipping, loss scaling with a skipped step, accumulation, a schedule: bit for bit', async () => {
+    await withDevice(async (device) => {
+      const set = tensors(13);
+      const options = {
+        weightDecay: 0.01,
+        lrSchedule: cosineWithWarmup({ warmupSteps: 2, totalSteps: 10 }),
+        gradClipping: { maxNorm: 1 },
+        lossScaling: { initScale: 4 },
+        accumulation: { steps: 2 },
+        groups: [{ tensors: ['w1', 'w3'], weightDecay: 0.2, eps: 1e-3, safeguardWarmup: true }],
+      };
+      // Step 5 brings an infinite gradient: the loss scaler skips that update (partials, fold and update).
+      const grad = (step: number, i: number, length: number) => {
+        const g = gradient(step, i, length);
+        if (step === 5 && i === 0) g[5] = Infinity;
+        return g;
+      };
+      const r = await runParity(device, { name: 'prodigy', options, tensors: set, steps: 10, checkAt: [2, 4, 6, 10], grad, tolerance: EXACT });
+      expect(r.failures).toEqual([]);
+      expect((await r.gpu.stateDict()).setState).toEqual(r.ref.stateDict().setState);
+      r.gpu.destroy();
+      r.params.destroy();
+    });
+  });
+
+  test.each(['bf16', 'f16'] as const)('stateFormat %s: the moments stored in 16 bits, s and p0 in f32, bit for bit', async (stateFormat) => {
+    await withDevice(async (device) => {
+      const r = await runParity(device, { name: 'prodigy', options: { stateFormat, weightDecay: 0.05 }, tensors: tensors(21), steps: 5, checkAt: [5], grad: gradient, tolerance: EXACT });
+      expect(r.failures).toEqual([]);
+      const state = (await r.gpu.stateDict()).state[0]!;
+      expect(state.exp_avg).toBeInstanceOf(Uint16Array);
+      expect(state.s).toBeInstanceOf(Float32Array);
+      expect(state.p0).toBeInstanceOf(Float32Array);
+      r.gpu.destroy();
+      r.params.destroy();
+    });
+  });
+
+  test('step() creates no GPU object, with or without an encoder; destroy() frees the scalar buffer', async () => {
+    await withDevice(async (device) => {
+      const params = createParameterSet(device, tensors(17));
+      const buffers: GPUBuffer[] = [];
+      const createBuffer = device.createBuffer;
+      device.createBuffer = (d) => {
+        const b = createBuffer.call(device, d);
+        buffers.push(b);
+        return b;
+      };
+      const opt = createOptimizer('prodigy' as never, params, {} as never);
+      device.createBuffer = createBuffer;
+      const created: string[] = [];
+      const methods = ['createBuffer', 'createBindGroup', 'createBindGroupLayout', 'createPipelineLayout', 'createComputePipeline', 'createShaderModule'] as const;
+      const originals = methods.map((m) => device[m]);
+      methods.forEach((m, k) => {
+        (device as any)[m] = (...args: unknown[]) => {
+          created.push(m);
+          return (originals[k] as (...a: unknown[]) => unknown).apply(device, args);
+        };
+      });
+      try {
+        for (let s = 0; s < 3; s++) opt.step();
+        const encoder = device.createCommandEncoder({ label: 'test:no-create' });
+        for (let s = 0; s < 3; s++) opt.step(encoder);
+        device.queue.submit([encoder.finish()]);
+      } finally {
+        methods.forEach((m, k) => ((device as any)[m] = originals[k]));
+      }
+      expect(created).toEqual([]);
+      const destroyed = new Set<GPUBuffer>();
+      for (const b of buffers) {
+        const destroy = b.destroy;
+        b.destroy = () => (destroyed.add(b), destroy.call(b));
+      }
+      opt.destroy();
+      expect(buffers.filter((b) => !destroyed.has(b)).map((b) => b.label)).toEqual([]);
+      expect(buffers.map((b) => b.label)).toEqual(expect.arrayContaining([expect.stringMatching(/:prodigy$/)]));
+      params.destroy();
+    });
   });
 });
