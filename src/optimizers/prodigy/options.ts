@@ -6,34 +6,9 @@
  */
 import { describeValue } from '../../core/describe-value.js';
 import { is } from '../../core/validate.js';
+import type { ProdigyOptions } from './definition.js';
 
-/** Prodigy options (Mishchenko & Defazio 2023), named and defaulted as the authors' `prodigyopt` package. */
-export interface ProdigyOptions {
-  /** Scales the Prodigy step size d (the authors recommend leaving it at 1). Equal in every group. */
-  lr: number;
-  /** β₁, β₂ of the moments (β₁ = 0 keeps no exp_avg). Read from the first group. */
-  betas: readonly [number, number];
-  /** β₃ of s and of d's numerator; undefined: √β₂. Read from the first group. */
-  beta3: number | undefined;
-  /** Added to √v, times d: √v + d·eps. */
-  eps: number;
-  /** L2 penalty (decouple false: added to the gradient) or decoupled decay (p ← p − wd·dlr·p). */
-  weightDecay: number;
-  /** AdamW-style decoupled weight decay. Read from the first group. */
-  decouple: boolean;
-  /** Adam's bias correction in dlr: √(1 − β₂ᵏ⁺¹) / (1 − β₁ᵏ⁺¹). Read from the first group. */
-  useBiasCorrection: boolean;
-  /** s grows by (d/d0)·d·g instead of (d/d0)·dlr·g (lr out of d's denominator during warm-up). */
-  safeguardWarmup: boolean;
-  /** The initial estimate of d. */
-  d0: number;
-  /** d̂ = dCoef · numerator / Σ|s|. Read from the first group. */
-  dCoef: number;
-  /** d grows by at most this factor per step (Infinity: unbounded). Read from the first group. */
-  growthRate: number;
-  /** s and p0 keep every sliceP-th element of each tensor (1: all, the exact method). */
-  sliceP: number;
-}
+export type { ProdigyOptions };
 
 /** The authors' defaults (`beta3: undefined` is their `None`: √β₂). */
 export const PRODIGY_DEFAULTS: Readonly<ProdigyOptions> = {
