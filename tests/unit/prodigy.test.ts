@@ -5,7 +5,7 @@
  * JSON; and the f32 twin against the float64 one (reference.ts) on a quadratic.
  */
 import { describe, expect, test } from 'vitest';
-import { createReferenceOptimizer, registerOptimizer, stateDictFromJSON, stateDictToJSON } from '../../src/index.js';
+import { createReferenceOptimizer, registerOptimizer, stateDictFromJSON, stateDictToJSON, type ProdigyOptions, type ReferenceOptimizer } from '../../src/index.js';
 import { prodigy } from '../../src/optimizers/prodigy/definition.js';
 import { createProdigyReference } from '../../src/optimizers/prodigy/reference.js';
 
@@ -15,7 +15,7 @@ const tensors = () => [
   { name: 'a', data: Float32Array.from({ length: 50 }, (_, i) => Math.sin(i)) },
   { name: 'b', data: Float32Array.from({ length: 7 }, (_, i) => Math.cos(i)) },
 ];
-const make = (options: Record<string, unknown> = {}) => createReferenceOptimizer('prodigy' as never, tensors(), options as never);
+const make = (options: Record<string, unknown> = {}) => createReferenceOptimizer('prodigy' as never, tensors(), options as never) as unknown as ReferenceOptimizer<ProdigyOptions>;
 const grads = (ref: { params: readonly Float32Array[] }) => ref.params.map((p) => Float32Array.from(p, (x, i) => x - 0.5 + 0.01 * Math.sin(3 * i)));
 
 describe('prodigy options', () => {
@@ -32,7 +32,8 @@ describe('prodigy options', () => {
     ['safeguardWarmup', null],
     ['d0', 0],
     ['dCoef', -1],
-    ['growthRate', 0.5],
+    ['growthRate', 0],
+    ['growthRate', -Infinity],
     ['growthRate', NaN],
     ['sliceP', 1.5],
     ['sliceP', 0],
@@ -53,6 +54,14 @@ describe('prodigy options', () => {
   test.each(['betas', 'beta3', 'decouple', 'useBiasCorrection', 'd0', 'dCoef', 'growthRate', 'lr'])('%s must be the same in every group (d is one estimate for the set)', (name) => {
     const other = { betas: [0.8, 0.99], beta3: 0.5, decouple: false, useBiasCorrection: true, d0: 1e-5, dCoef: 2, growthRate: 1.5, lr: 0.5 }[name];
     expect(() => make({ groups: [{ tensors: ['b'], [name]: other }] })).toThrow(new RegExp(`"${name}" chooses the kernel and must be the same in every group`));
+  });
+
+  test('lr changes for every group at once (d is one estimate); one group alone is refused and nothing changes', () => {
+    const ref = make({ groups: [{ tensors: ['b'], weightDecay: 0.1 }] });
+    ref.setHyperparameters({ lr: 0.5 });
+    expect(ref.groups.map((g) => g.lr)).toEqual([0.5, 0.5]);
+    expect(() => ref.setHyperparameters({ lr: 0.25 }, 1)).toThrow(/"lr" chooses the kernel and must be the same in every group/);
+    expect(ref.groups.map((g) => g.lr)).toEqual([0.5, 0.5]);
   });
 
   test('weightDecay, eps and safeguardWarmup may differ per group', () => {

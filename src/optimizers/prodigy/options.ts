@@ -47,9 +47,10 @@ export const PRODIGY_CHECKS: { readonly [K in keyof ProdigyOptions]-?: (name: st
   safeguardWarmup: (name, value) => is.boolean(NAME, name, value),
   d0: positive,
   dCoef: positive,
+  // The authors take any factor (below 1, d shrinks towards d_max's floor); Infinity: unbounded.
   growthRate: (name, value) => {
-    if (typeof value !== 'number' || Number.isNaN(value) || value < 1) {
-      throw new RangeError(`webgpu-optim: ${NAME}: ${name} must be a number >= 1 (Infinity: unbounded), got ${describeValue(value)}`);
+    if (typeof value !== 'number' || Number.isNaN(value) || value <= 0) {
+      throw new RangeError(`webgpu-optim: ${NAME}: ${name} must be a number > 0 (Infinity: unbounded), got ${describeValue(value)}`);
     }
   },
   sliceP: (name, value) => {
