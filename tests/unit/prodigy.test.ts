@@ -160,3 +160,11 @@ describe('prodigy: the f32 twin against the float64 reference', () => {
     expect(worstParam).toBeLessThan(5e-2);
   });
 });
+
+describe('prodigy: its definition as registerOptimizer checks it', () => {
+  test('whole-set state comes with its twin and its state-dict form: one without the others is refused, naming them', () => {
+    const { setStateDict: _dict, ...withoutDict } = prodigy;
+    expect(() => registerOptimizer({ ...withoutDict, name: 'prodigy_no_dict' })).toThrow(/setState, setReference and setStateDict must be given together .* got "setState, setReference"/);
+    expect(() => registerOptimizer({ ...prodigy, name: 'prodigy_bad_dict', setStateDict: { read: () => ({}) } as never })).toThrow(/setStateDict must be \{ read, words \}/);
+  });
+});

@@ -3,7 +3,9 @@
  * so a step sees all of them. One algorithm, two arithmetics:
  *   'f32': every operation rounded to float32 and the sums over each tensor in the GPU's tree order
  *          (src/passes/tensor-reduction.ts), then folded over the tensors in order; the scalars d,
- *          d_max, d_numerator are float32 as in the GPU's scalar buffer;
+ *          d_max, d_numerator are float32 as in the GPU's scalar buffer, but the bias correction is
+ *          the exact power rounded once (the GPU's twin, twin.ts, multiplies β₁ᵏ, β₂ᵏ step by step);
+ *          it also takes sliceP (s and p0 on every sliceP-th element), which the GPU refuses;
  *   'f64': the published algorithm in float64, sums left to right (the yardstick of the f32 twin).
  * The order of operations is the authors' (prodigyopt/prodigy.py @ 3efb213): docs/semantics.md § Prodigy.
  */
