@@ -52,6 +52,34 @@ describe('prodigy GPU vs twin', () => {
   });
 });
 
+describe('prodigy: special gradients', () => {
+  test('a NaN and an infinite gradient (no control path): d̂ is NaN, d and d_max stay (Python\'s max), as the twin has it', async () => {
+    await withDevice(async (device) => {
+      const grad = (step: number, i: number, length: number) => {
+        const g = gradient(step, i, length);
+        if (step === 4 && i === 1) g[3] = NaN;
+        if (step === 5 && i === 0) g[0] = Infinity;
+        return g;
+      };
+      const r = await runParity(device, { name: 'prodigy', options: { weightDecay: 0.01 }, tensors: tensors(31), steps: 6, checkAt: [3, 4, 6], grad, tolerance: EXACT });
+      expect(r.failures).toEqual([]);
+      const setState = (await r.gpu.stateDict()).setState!;
+      expect(setState).toEqual(r.ref.stateDict().setState);
+      // d_numerator is NaN from then on, d̂ too (a NaN d̂ is left out of the dict, as before any step).
+      expect(setState.d_numerator).toBeNaN();
+      expect('d_hat' in setState).toBe(false);
+      expect(setState.d).toBeGreaterThan(1e-6);
+      // A dict of such a run loads back (through JSON) and continues as the twin.
+      const grads = r.params.tensors.map((t, i) => gradient(7, i, t.length));
+      const { restored, copy } = await expectRestoredTwin(device, 'prodigy', { weightDecay: 0.01 }, r.params, r.gpu, grads);
+      restored.destroy();
+      copy.destroy();
+      r.gpu.destroy();
+      r.params.destroy();
+    });
+  });
+});
+
 describe('prodigy: recording and splitting', () => {
   test('four steps recorded into one encoder equal the twin bit for bit', async () => {
     await withDevice(async (device) => {

@@ -66,25 +66,28 @@ export function prodigyDictEntries(words: Float32Array): Record<string, number> 
 
 /**
  * The words a dict's `setState` gives (checked as a stranger's: the four names, and d_hat or not,
- * finite float32 values, d and d_max > 0, k a count); β₁ᵏ and β₂ᵏ are multiplied again k times in
+ * float32 values, d and d_max > 0, k a count); β₁ᵏ and β₂ᵏ are multiplied again k times in
  * f32, as the steps did.
  */
 export function prodigyDictWords(entries: unknown, initial: Float32Array, betas: readonly [number, number], fail: (message: string) => never): Float32Array {
   if (entries === null || typeof entries !== 'object' || Array.isArray(entries)) fail(`setState must be an object { d, d_numerator, d_max, k, d_hat? }, got ${describeValue(entries)}`);
   const e = entries as Record<string, unknown>;
   for (const key of Object.keys(e)) if (!['d', 'd_numerator', 'd_max', 'k', 'd_hat'].includes(key)) fail(`setState has an entry ${describeValue(key)}, which Prodigy does not keep`);
-  const finite = (name: string, positive: boolean) => {
+  // What a run can reach is taken back: a NaN or infinite gradient makes d_numerator and d̂ NaN (d
+  // and d_max then stay, Python's max), an overflow makes d infinite; a finite value float32 cannot
+  // hold is refused.
+  const float32 = (name: string, positive: boolean) => {
     const v = e[name];
-    if (typeof v !== 'number' || !Number.isFinite(Math.fround(v)) || (positive && !(v > 0))) fail(`setState.${name} must be a finite float32${positive ? ' > 0' : ''}, got ${describeValue(v)}`);
+    if (typeof v !== 'number' || (Number.isFinite(v) && !Number.isFinite(Math.fround(v))) || (positive && !(v > 0))) fail(`setState.${name} must be a float32${positive ? ' > 0' : ''}, got ${describeValue(v)}`);
     return Math.fround(v as number);
   };
   const k = e.k;
   if (!Number.isSafeInteger(k) || (k as number) < 0 || (k as number) > MAX_K) fail(`setState.k must be an integer in [0, ${MAX_K}], got ${describeValue(k)}`);
   const words = initial.slice();
-  words[PRODIGY_SCALARS.d] = finite('d', true);
-  words[PRODIGY_SCALARS.d_numerator] = finite('d_numerator', false);
-  words[PRODIGY_SCALARS.d_max] = finite('d_max', true);
-  words[PRODIGY_SCALARS.d_hat] = e.d_hat === undefined ? NaN : finite('d_hat', false);
+  words[PRODIGY_SCALARS.d] = float32('d', true);
+  words[PRODIGY_SCALARS.d_numerator] = float32('d_numerator', false);
+  words[PRODIGY_SCALARS.d_max] = float32('d_max', true);
+  words[PRODIGY_SCALARS.d_hat] = e.d_hat === undefined ? NaN : float32('d_hat', false);
   words[PRODIGY_SCALARS.k] = k as number;
   const [b1, b2] = [Math.fround(betas[0]), Math.fround(betas[1])];
   for (let step = 0; step < (k as number); step++) {
