@@ -1,7 +1,6 @@
-import { tensorSumsPass } from '../../passes/tensor-sums.js';
 import { defineOptimizer } from '../../core/definition.js';
 import { PRODIGY_CHECKS, PRODIGY_DEFAULTS } from './options.js';
-import { initialProdigyWords, prodigyDictEntries, prodigyDictWords, prodigyScalarsPass } from './scalars-pass.js';
+import { initialProdigyWords, prodigyDictEntries, prodigyDictWords, prodigyPass } from './scalars-pass.js';
 import { prodigySetReference } from './twin.js';
 import source from './prodigy.wgsl?raw';
 
@@ -69,7 +68,7 @@ export const prodigy = defineOptimizer<ProdigyOptions, ProdigyScalar>({
   required: [],
   structural: [...GLOBAL_OPTIONS, 'lr'],
   tensorSums: '(Σ g·(p0 − p), Σ|s|) per tensor, g after the coupled decay, s as just updated',
-  passes: [tensorSumsPass, prodigyScalarsPass],
+  passes: [prodigyPass],
   partialsStore: 'the moments and s',
   noQ8State: () => "Prodigy's s and p0 are not moving averages of the gradient (p0 is a point, s a weighted sum that d's denominator adds up); use stateFormat 'f32', 'bf16' or 'f16'",
   checks: Object.fromEntries(Object.entries(PRODIGY_CHECKS).map(([name, check]) => [name, (_optimizer: string, option: string, value: unknown) => check(option, value)])) as never,

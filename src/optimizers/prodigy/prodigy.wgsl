@@ -1,6 +1,7 @@
 // Prodigy (Mishchenko & Defazio 2023) with the authors' prodigyopt semantics (prodigy.py @ 3efb213).
 // Recipe: docs/semantics.md § Prodigy. d is one estimate for the whole set, kept with its companions
-// in `prodigy` (src/passes/prodigy-scalars.ts: the indices below, then each tensor's group).
+// in the last 4 entries of the per-tensor sums' scratch, after each tensor's group
+// (src/optimizers/prodigy/scalars-pass.ts; the word indices below).
 // A step is three dispatches in the step's compute pass, no readback:
 //   tensorPartials (layerwise.wgsl) runs partials(): the working gradient, the moments and s with
 //       the old d, and per vec4 (g·(p0 − p), |s|), summed per tensor by tensorSums;
@@ -20,16 +21,32 @@ const PRODIGY_BETA2_POWER = 6u;
 const PRODIGY_DLR = 7u;
 // 1: the fold moved d and the parameters are updated; 0: Σ|s| was 0 (or no step yet).
 const PRODIGY_APPLIED = 8u;
-// Index of tensor 0's group (a u32's bits).
-const PRODIGY_TENSOR_GROUPS = 16u;
+// The tensor count (a u32's bits).
+const PRODIGY_TENSORS = 9u;
+
+// The scalars' first entry: the scratch's last 4.
+fn prodigyBase() -> u32 {
+  return arrayLength(&tensorScratch) - 4u;
+}
+fn prodigyWord(j: u32) -> f32 {
+  return tensorScratch[prodigyBase() + j / 4u][j % 4u];
+}
+fn prodigySetWord(j: u32, x: f32) {
+  tensorScratch[prodigyBase() + j / 4u][j % 4u] = x;
+}
+// Tensor t's group, from the entries before the scalars.
+fn prodigyTensorGroup(t: u32, tensors: u32) -> u32 {
+  let first = prodigyBase() - (tensors + 3u) / 4u;
+  return bitcast<u32>(tensorScratch[first + t / 4u][t % 4u]);
+}
 
 // d·lr·bc with d and the powers as they are before the fold (β^(k+1): this step's power).
 fn prodigyDlr(h: Hyper) -> f32 {
-  let d = prodigy[PRODIGY_D];
+  let d = prodigyWord(PRODIGY_D);
   var bias = 1.0;
   if (h.biasCorrection != 0.0) {
-    let q1 = prodigy[PRODIGY_BETA1_POWER] * h.beta1;
-    let q2 = prodigy[PRODIGY_BETA2_POWER] * h.beta2;
+    let q1 = prodigyWord(PRODIGY_BETA1_POWER) * h.beta1;
+    let q2 = prodigyWord(PRODIGY_BETA2_POWER) * h.beta2;
     bias = sqrt(1.0 - q2) / (1.0 - q1);
   }
   return (d * h.lr) * bias;
@@ -52,7 +69,7 @@ fn sumOf(a: vec4<f32>, valid: vec4<bool>) -> f32 {
 fn partials(i: u32, h: Hyper, g: vec4<f32>, valid: vec4<bool>) -> vec4<f32> {
   let p = param[i];
   let w = prodigyGradient(g, p, h);
-  let d = prodigy[PRODIGY_D];
+  let d = prodigyWord(PRODIGY_D);
   let ratio = d / h.d0;
   let numeratorFactor = ratio * prodigyDlr(h);
   let sFactor = select(numeratorFactor, ratio * d, h.safeguardWarmup != 0.0);
@@ -78,45 +95,45 @@ fn prodigyFold() {
     return;
   }
   let h0 = hyperOf(0u);
-  let d = prodigy[PRODIGY_D];
+  let d = prodigyWord(PRODIGY_D);
   let dlr = prodigyDlr(h0);
   var numerator = 0.0;
   var denominator = 0.0;
-  let tensors = arrayLength(&prodigy) - PRODIGY_TENSOR_GROUPS;
+  let tensors = bitcast<u32>(prodigyWord(PRODIGY_TENSORS));
   for (var t = 0u; t < tensors; t++) {
-    let h = hyperOf(bitcast<u32>(prodigy[PRODIGY_TENSOR_GROUPS + t]));
+    let h = hyperOf(prodigyTensorGroup(t, tensors));
     let sums = tensorScratch[t];
     numerator = numerator + ((d / h.d0) * dlr) * sums.x;
     denominator = denominator + sums.y;
   }
   if (denominator == 0.0) {
-    prodigy[PRODIGY_APPLIED] = 0.0;
+    prodigySetWord(PRODIGY_APPLIED, 0.0);
     return;
   }
-  let total = prodigy[PRODIGY_NUMERATOR] * h0.beta3 + numerator;
+  let total = prodigyWord(PRODIGY_NUMERATOR) * h0.beta3 + numerator;
   let dHat = (h0.dCoef * total) / denominator;
   var next = d;
   if (d == h0.d0) {
     next = pythonMax(d, dHat);
   }
-  let dMax = pythonMax(prodigy[PRODIGY_D_MAX], dHat);
-  prodigy[PRODIGY_D] = pythonMin(dMax, next * h0.growthRate);
-  prodigy[PRODIGY_NUMERATOR] = total;
-  prodigy[PRODIGY_D_MAX] = dMax;
-  prodigy[PRODIGY_D_HAT] = dHat;
-  prodigy[PRODIGY_K] = prodigy[PRODIGY_K] + 1.0;
-  prodigy[PRODIGY_BETA1_POWER] = prodigy[PRODIGY_BETA1_POWER] * h0.beta1;
-  prodigy[PRODIGY_BETA2_POWER] = prodigy[PRODIGY_BETA2_POWER] * h0.beta2;
-  prodigy[PRODIGY_DLR] = dlr;
-  prodigy[PRODIGY_APPLIED] = 1.0;
+  let dMax = pythonMax(prodigyWord(PRODIGY_D_MAX), dHat);
+  prodigySetWord(PRODIGY_D, pythonMin(dMax, next * h0.growthRate));
+  prodigySetWord(PRODIGY_NUMERATOR, total);
+  prodigySetWord(PRODIGY_D_MAX, dMax);
+  prodigySetWord(PRODIGY_D_HAT, dHat);
+  prodigySetWord(PRODIGY_K, prodigyWord(PRODIGY_K) + 1.0);
+  prodigySetWord(PRODIGY_BETA1_POWER, prodigyWord(PRODIGY_BETA1_POWER) * h0.beta1);
+  prodigySetWord(PRODIGY_BETA2_POWER, prodigyWord(PRODIGY_BETA2_POWER) * h0.beta2);
+  prodigySetWord(PRODIGY_DLR, dlr);
+  prodigySetWord(PRODIGY_APPLIED, 1.0);
 }
 
 fn update(i: u32, h: Hyper, g: vec4<f32>) {
-  if (prodigy[PRODIGY_APPLIED] == 0.0) {
+  if (prodigyWord(PRODIGY_APPLIED) == 0.0) {
     return;
   }
-  let d = prodigy[PRODIGY_D];
-  let dlr = prodigy[PRODIGY_DLR];
+  let d = prodigyWord(PRODIGY_D);
+  let dlr = prodigyWord(PRODIGY_DLR);
   let denom = sqrt(expAvgSqLoad(i)) + d * h.eps;
   let old = param[i];
   var p = old;

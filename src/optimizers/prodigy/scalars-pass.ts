@@ -1,16 +1,21 @@
 /**
- * Prodigy's global scalars on the GPU: one small buffer, `prodigy`, that the optimizer owns and
- * carries between steps (d, d_numerator, d_max, d̂, k, the powers β₁ᵏ and β₂ᵏ, the step's dlr and
- * whether it updated; then each tensor's group), and the dispatch that folds the per-tensor sums
- * into them (`prodigyFold` in prodigy.wgsl, one invocation, tensors in order: a fixed order, so the
- * twin matches it bit for bit). Made once at creation; a step records one dispatch.
+ * Prodigy's global scalars on the GPU, and its pass: the per-tensor sums (src/passes/tensor-sums.ts)
+ * with the scalars kept after their scratch, in the same binding (no binding of their own: the
+ * kernel stays within a browser's 10 storage buffers with the control path on), then the dispatch
+ * that folds the per-tensor sums into them (`prodigyFold` in prodigy.wgsl, one invocation, tensors
+ * in order: a fixed order, so the twin matches it bit for bit). The scratch's tail: each tensor's
+ * group (u32 bits, padded to a vec4), then the 16 scalar words (d, d_numerator, d_max, d̂, k, β₁ᵏ,
+ * β₂ᵏ, the step's dlr, whether it updated, the tensor count), the last 4 entries. Everything is made
+ * once at creation; a step records the sums and one dispatch.
  */
 import type { PassContext, PassDeclaration, StepPass } from '../../core/passes.js';
 import { describeValue } from '../../core/describe-value.js';
 import { readBuffers } from '../../core/readback.js';
+import { scratchEntries } from '../../passes/tensor-reduction.js';
+import { createTensorSumsPass, tensorSumsPass } from '../../passes/tensor-sums.js';
 
 /** Indices of the scalars in the buffer (prodigy.wgsl's PRODIGY_* constants). */
-export const PRODIGY_SCALARS = { d: 0, d_numerator: 1, d_max: 2, d_hat: 3, k: 4, beta1Power: 5, beta2Power: 6, dlr: 7, applied: 8 } as const;
+export const PRODIGY_SCALARS = { d: 0, d_numerator: 1, d_max: 2, d_hat: 3, k: 4, beta1Power: 5, beta2Power: 6, dlr: 7, applied: 8, tensors: 9 } as const;
 
 /** Where tensor 0's group sits (the scalars take the first 16 words). */
 export const PRODIGY_TENSOR_GROUPS = 16;
@@ -23,29 +28,51 @@ export function initialProdigyWords(d0: number, tensorGroup: readonly number[]):
   words[PRODIGY_SCALARS.d_hat] = NaN;
   words[PRODIGY_SCALARS.beta1Power] = 1;
   words[PRODIGY_SCALARS.beta2Power] = 1;
-  new Uint32Array(words.buffer).set(tensorGroup, PRODIGY_TENSOR_GROUPS);
+  const bits = new Uint32Array(words.buffer);
+  bits[PRODIGY_SCALARS.tensors] = tensorGroup.length;
+  bits.set(tensorGroup, PRODIGY_TENSOR_GROUPS);
   return words;
 }
 
-function createProdigyScalarsPass(context: PassContext): StepPass {
-  const { device, label, tensorGroup, groups } = context;
-  const words = initialProdigyWords((groups[0] as { d0: number }).d0, tensorGroup);
-  const buffer = device.createBuffer({ label: `${label}:prodigy`, size: words.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
-  device.queue.writeBuffer(buffer, 0, words);
+/** vec4 entries of the scratch's tail: the groups (padded), then the 16 scalar words. */
+const tailEntries = (tensors: number) => Math.ceil(tensors / 4) + PRODIGY_TENSOR_GROUPS / 4;
+
+/** The tail's words (groups padded, then scalars) from the words (scalars, then groups), and back. */
+function tailOf(words: Float32Array): Float32Array<ArrayBuffer> {
+  const tensors = words.length - PRODIGY_TENSOR_GROUPS;
+  const tail = new Float32Array(tailEntries(tensors) * 4);
+  tail.set(words.subarray(PRODIGY_TENSOR_GROUPS));
+  tail.set(words.subarray(0, PRODIGY_TENSOR_GROUPS), tail.length - PRODIGY_TENSOR_GROUPS);
+  return tail;
+}
+function wordsOf(tail: Float32Array, tensors: number): Float32Array {
+  const words = new Float32Array(PRODIGY_TENSOR_GROUPS + tensors);
+  words.set(tail.subarray(tail.length - PRODIGY_TENSOR_GROUPS));
+  words.set(tail.subarray(0, tensors), PRODIGY_TENSOR_GROUPS);
+  return words;
+}
+
+function createProdigyPass(context: PassContext): StepPass {
+  const { device, label, tensorGroup, groups, layout } = context;
+  const sums = createTensorSumsPass(context, tailEntries(tensorGroup.length));
+  const offset = scratchEntries(layout) * 16;
+  const initial = tailOf(initialProdigyWords(Math.fround((groups[0] as { d0: number }).d0), tensorGroup));
+  device.queue.writeBuffer(sums.scratch, offset, initial);
   const fold = context.kernelPipeline('prodigyFold');
   return {
-    resources: { prodigy: () => ({ buffer }) },
+    resources: sums.resources,
     record(pass, kernelBindGroup) {
+      sums.record!(pass, kernelBindGroup);
       const [group, offsets] = kernelBindGroup(0);
       pass.setPipeline(fold);
       pass.setBindGroup(0, group, offsets);
       pass.dispatchWorkgroups(1);
     },
     setWords: {
-      read: async () => (await readBuffers(device, [{ buffer, byteLength: words.byteLength }], `${label}:prodigy`))[0]!,
-      write: (next) => device.queue.writeBuffer(buffer, 0, next as Float32Array<ArrayBuffer>),
+      read: async () => wordsOf((await readBuffers(device, [{ buffer: sums.scratch, offset, byteLength: initial.byteLength }], `${label}:prodigy`))[0]!, tensorGroup.length),
+      write: (next) => device.queue.writeBuffer(sums.scratch, offset, tailOf(next)),
     },
-    destroy: () => buffer.destroy(),
+    destroy: () => sums.destroy(),
   };
 }
 
@@ -97,10 +124,24 @@ export function prodigyDictWords(entries: unknown, initial: Float32Array, betas:
   return words;
 }
 
-/** The global scalars and their fold; declared after the per-tensor sums, whose results it reads. */
-export const prodigyScalarsPass: PassDeclaration = {
-  name: 'prodigyScalars',
-  flags: {},
-  bindings: [{ name: 'prodigy', declaration: 'var<storage, read_write> prodigy: array<f32>', type: 'storage' }],
-  create: createProdigyScalarsPass,
+/**
+ * Prodigy's pass: the per-tensor sums of partials() (Σ g·(p0 − p), Σ|s|) with the scalars in their
+ * scratch's tail, then their fold. One declaration: the sums' flags, bindings and WGSL, and a check
+ * that counts the tail.
+ */
+export const prodigyPass: PassDeclaration = {
+  name: 'prodigy',
+  flags: tensorSumsPass.flags,
+  bindings: tensorSumsPass.bindings,
+  wgsl: tensorSumsPass.wgsl!,
+  check(what, layout, limits) {
+    const bytes = (scratchEntries(layout) + tailEntries(layout.tensors.length)) * 16;
+    if (bytes > limits.maxStorageBufferBindingSize) {
+      throw new RangeError(
+        `webgpu-optim: ${what}: the per-tensor sums and Prodigy's scalars of ${layout.tensors.length} tensors need a ${bytes}-byte scratch binding, over the ` +
+          `device's maxStorageBufferBindingSize (${limits.maxStorageBufferBindingSize}); split the model into several parameter sets`,
+      );
+    }
+  },
+  create: createProdigyPass,
 };
