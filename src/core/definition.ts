@@ -28,6 +28,13 @@ export interface SlotSpec {
   readonly squared?: boolean;
   /** Never negative (besides `squared` slots): 8-bit state uses the unsigned map (src/state/q8.ts). */
   readonly nonNegative?: boolean;
+  /**
+   * The name of an earlier slot whose GPU buffer this one shares: no tensor holds both (`groupSlots`
+   * names one or the other per group, e.g. Muon's momentum_buffer and AdamW's exp_avg beside it), so
+   * one buffer packs both, and the state dict names each tensor's values by the slot it holds. The
+   * kernel still reads this slot as `<wgsl>Load(i)`. Not with 8-bit state.
+   */
+  readonly storedIn?: string;
 }
 
 /**

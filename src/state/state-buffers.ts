@@ -5,6 +5,7 @@ import type { SlotSpec } from '../core/definition.js';
 import { readBuffers } from '../core/readback.js';
 import type { SegmentResources } from '../core/passes.js';
 import { slotBinding } from './state-bindings.js';
+import { bufferSlots, sharedNames } from './shared-slots.js';
 import type { Q8Slot } from './q8.js';
 import { encodeState, slotCodec, slotFormat, stateFormatSpec, type StateFormat } from './state-format.js';
 
@@ -33,9 +34,9 @@ export interface StateBuffers {
   destroy(): void;
 }
 
-/** Each slot's binding over segment s, by binding name. */
+/** Each buffer's binding over segment s, by binding name (slots stored in another's buffer have none of their own). */
 export function slotResources(slots: readonly SlotSpec[], layout: PackedLayout, range: StateBuffers['range']): SegmentResources {
-  return Object.fromEntries(slots.map((slot) => [slotBinding(slot.name), (s: number) => range(slot.name, layout.segments[s]!)]));
+  return Object.fromEntries(bufferSlots(slots).map((slot) => [slotBinding(slot.name), (s: number) => range(slot.name, layout.segments[s]!)]));
 }
 
 export function createStateBuffers(args: { device: GPUDevice; label: string; layout: PackedLayout; slots: readonly SlotSpec[]; format: StateFormat }): StateBuffers {
@@ -43,8 +44,11 @@ export function createStateBuffers(args: { device: GPUDevice; label: string; lay
   const formats = Object.fromEntries(slots.map((slot) => [slot.name, slotFormat(slot, format)]));
   const codecs = Object.fromEntries(slots.map((slot) => [slot.name, slotCodec(slot, format)]));
   const bytesPerElement = (slot: string) => stateFormatSpec(formats[slot]!).bytesPerElement;
+  // Slots stored in another's buffer (SlotSpec.storedIn): each buffer's names, and each name's buffer.
+  const namesOf = sharedNames(slots);
+  const bufferOf = new Map([...namesOf].flatMap(([host, names]) => names.map((n) => [n, host] as const)));
   const buffers: Record<string, GPUBuffer> = {};
-  for (const slot of slots) {
+  for (const slot of bufferSlots(slots)) {
     buffers[slot.name] = device.createBuffer({
       label: `${label}:${slot.name}${formats[slot.name] === 'f32' ? '' : `:${formats[slot.name]}`}`,
       size: layout.paddedLength * bytesPerElement(slot.name),
@@ -52,10 +56,11 @@ export function createStateBuffers(args: { device: GPUDevice; label: string; lay
     });
   }
   const write: StateBuffers['write'] = (values) => {
-    for (const slot of slots) {
+    for (const slot of bufferSlots(slots)) {
       const packed = new Float32Array(layout.paddedLength);
       layout.tensors.forEach((t, i) => {
-        const v = values(i, slot.name);
+        // A tensor holds one of the buffer's slots: the first it has values for.
+        const v = namesOf.get(slot.name)!.reduce<Float32Array | undefined>((found, name) => found ?? values(i, name), undefined);
         if (v) packed.set(v, t.offset);
       });
       const codec = codecs[slot.name];
@@ -65,7 +70,7 @@ export function createStateBuffers(args: { device: GPUDevice; label: string; lay
   };
   const range: StateBuffers['range'] = (slot, segment) => {
     const bytes = bytesPerElement(slot);
-    return { buffer: buffers[slot]!, offset: segment.firstElement * bytes, size: segment.elementCount * bytes };
+    return { buffer: buffers[bufferOf.get(slot)!]!, offset: segment.firstElement * bytes, size: segment.elementCount * bytes };
   };
   return {
     buffers: Object.freeze(buffers),
@@ -79,11 +84,12 @@ export function createStateBuffers(args: { device: GPUDevice; label: string; lay
     },
     write,
     async read() {
-      const raw = await readBuffers(device, slots.map((slot) => ({ buffer: buffers[slot.name]!, byteLength: buffers[slot.name]!.size })), `${label}:state`);
-      const packed = new Map<string, StoredSlot>(slots.map((slot, k) => [slot.name, formats[slot.name] === 'f32' ? raw[k]! : new Uint16Array(raw[k]!.buffer)]));
+      const own = bufferSlots(slots);
+      const raw = await readBuffers(device, own.map((slot) => ({ buffer: buffers[slot.name]!, byteLength: buffers[slot.name]!.size })), `${label}:state`);
+      const packed = new Map<string, StoredSlot>(own.map((slot, k) => [slot.name, formats[slot.name] === 'f32' ? raw[k]! : new Uint16Array(raw[k]!.buffer)]));
       return (i, slot) => {
         const t = layout.tensors[i]!;
-        return packed.get(slot)!.slice(t.offset, t.offset + t.length);
+        return packed.get(bufferOf.get(slot)!)!.slice(t.offset, t.offset + t.length);
       };
     },
     range,

@@ -142,8 +142,7 @@ fn withDeviceStep(h0: Hyper, s: vec4<f32>) -> Hyper {
 @group(0) @binding(4) var<storage, read_write> muonScratch: array<f32>;
 @group(0) @binding(5) var<uniform> muonSegment: vec4<u32>;
 @group(0) @binding(6) var<storage, read_write> momentumBuffer: array<vec4<f32>>;
-@group(0) @binding(7) var<storage, read_write> expAvg: array<vec4<f32>>;
-@group(0) @binding(8) var<storage, read_write> expAvgSq: array<vec4<f32>>;
+@group(0) @binding(7) var<storage, read_write> expAvgSq: array<vec4<f32>>;
 // Shared by every optimizer kernel. src/engine/wgsl.ts assembles one kernel variant as
 //   generated Control structs + control.wgsl + generated `struct Hyper` + generated bindings
 //   + this file + the state slots' generated accessors + the optimizer's .wgsl (which defines
@@ -483,8 +482,8 @@ fn nsGroupAt(i: u32) -> u32 {
 
 fn momentumBufferLoad(i: u32) -> vec4<f32> { return momentumBuffer[i]; }
 fn momentumBufferStore(i: u32, x: vec4<f32>) { momentumBuffer[i] = x; }
-fn expAvgLoad(i: u32) -> vec4<f32> { return expAvg[i]; }
-fn expAvgStore(i: u32, x: vec4<f32>) { expAvg[i] = x; }
+fn expAvgLoad(i: u32) -> vec4<f32> { return momentumBuffer[i]; }
+fn expAvgStore(i: u32, x: vec4<f32>) { momentumBuffer[i] = x; }
 fn expAvgSqLoad(i: u32) -> vec4<f32> { return expAvgSq[i]; }
 fn expAvgSqStore(i: u32, x: vec4<f32>) { expAvgSq[i] = x; }
 // Muon (torch.optim.Muon's recipe), around the Newton–Schulz pass (shaders/newton-schulz.wgsl):

@@ -127,9 +127,10 @@ export const muon = defineOptimizer<MuonOptions, MuonScalar>({
   noQ8State: () => 'Muon stores its momentum in muonGather, an entry point of the Newton–Schulz pass that runs outside the 8-bit tiles (use bf16 or f16)',
   scheduleLrs: scheduleBothLrs,
   defines: (groups) => ({ NESTEROV: groups[0]!.nesterov, MAXIMIZE: false, HYBRID: groups.some((g) => g.adamw !== undefined) }),
-  // With AdamW beside Muon every element has all three slots (the packed slot buffers span the set):
-  // 12 bytes per parameter in f32, where Muon alone keeps 4 (docs/semantics.md, "Muon with AdamW").
-  slots: (d) => [{ name: 'momentum_buffer', wgsl: 'momentumBuffer' }, ...(d.HYBRID ? [{ name: 'exp_avg', wgsl: 'expAvg' }, { name: 'exp_avg_sq', wgsl: 'expAvgSq', squared: true }] : [])],
+  // With AdamW beside Muon, a tensor holds Muon's momentum_buffer or AdamW's exp_avg, never both:
+  // one buffer packs them (storedIn), so the packed slot buffers are two, 8 bytes per parameter in
+  // f32, where Muon alone keeps 4 (docs/semantics.md, "Muon with AdamW").
+  slots: (d) => [{ name: 'momentum_buffer', wgsl: 'momentumBuffer' }, ...(d.HYBRID ? [{ name: 'exp_avg', wgsl: 'expAvg', storedIn: 'momentum_buffer' }, { name: 'exp_avg_sq', wgsl: 'expAvgSq', squared: true }] : [])],
   groupSlots: (o) => (o.role === 'adamw' ? ['exp_avg', 'exp_avg_sq'] : ['momentum_buffer']),
   initialValue: () => 0,
   scalars: {
