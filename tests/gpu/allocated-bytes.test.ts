@@ -65,6 +65,38 @@ describe('allocatedBytes: every buffer the optimizer holds', () => {
     });
   });
 
+  test.each(['f32', 'bf16'] as const)('Muon with AdamW beside it (%s): the state is one slot buffer shared by momentum_buffer and exp_avg plus exp_avg_sq, and every buffer is counted', async (stateFormat) => {
+    await withDevice(async (device) => {
+      // Two Muon matrices, a matrix AdamW takes by name, two vectors.
+      const shapes = [[64, 48], [33, 7], [20, 10], [100], [5000]];
+      const tensors = shapes.map((shape, i) => ({ name: `m${i}`, shape, data: randomArray(shape.reduce((a, b) => a * b, 1), rng(i)) }));
+      const params = createParameterSet(device, tensors);
+      const options = { adamw: {}, adamwTensors: ['m2'], stateFormat, gradClipping: { maxNorm: 1 } };
+      const created = madeBuffers(device, () => createOptimizer('muon', params, options));
+      const opt = created.value;
+      const bytes = stateFormat === 'f32' ? 4 : 2;
+      // One buffer per slot but exp_avg, which is stored in momentum_buffer's (a tensor holds one or the other).
+      const slotBuffers = created.labels.flatMap((l) => /:(momentum_buffer|exp_avg|exp_avg_sq)(?::bf16)?$/.exec(l.split(' ')[0]!)?.slice(1, 2) ?? []);
+      expect(slotBuffers.sort(), created.labels.join(', ')).toEqual(['exp_avg_sq', 'momentum_buffer']);
+      // Two packed slot buffers over every element: 8 bytes per padded element in f32 (4 in bf16).
+      expect(opt.stateBytes).toBe(2 * bytes * params.layout.paddedLength);
+      const stepped = madeBuffers(device, () => {
+        const encoder = device.createCommandEncoder();
+        for (let k = 0; k < 3; k++) {
+          tensors.forEach((t, i) => device.queue.writeBuffer(params.gradBuffer, params.layout.tensors[i]!.offset * 4, Float32Array.from(randomArray(t.data.length, rng(k * 10 + i)))));
+          opt.step(encoder);
+        }
+        device.queue.submit([encoder.finish()]);
+      });
+      expect(opt.allocatedBytes, [...created.labels, ...stepped.labels].join(', ')).toBe(created.bytes + stepped.bytes);
+      const elements = tensors.reduce((n, t) => n + t.data.length, 0);
+      console.log(`Muon + AdamW (${stateFormat}): state ${(opt.stateBytes / elements).toFixed(3)} B/param, in all ${(opt.allocatedBytes / elements).toFixed(3)}`);
+      await device.queue.onSubmittedWorkDone();
+      opt.destroy();
+      params.destroy();
+    });
+  });
+
   test.each([
     { label: '1 × 16M', sizes: [1 << 24] },
     { label: 'transformer d256 L4', sizes: transformerMix() },
