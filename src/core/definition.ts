@@ -35,6 +35,14 @@ export interface SlotSpec {
    * kernel still reads this slot as `<wgsl>Load(i)`. Not with 8-bit state.
    */
   readonly storedIn?: string;
+  /**
+   * Held only by the tensors whose group names it in `groupSlots` (AdamW's exp_avg_sq beside Muon):
+   * its buffer packs those tensors only (src/core/compact-layout.ts), and its accessors remap the
+   * index through `compactSlotIndex(i)`, which a declared pass defines (flag COMPACT_SLOT_INDEX)
+   * from a table the kernel binds. Not with 8-bit state; every compact slot of a kernel has the
+   * same holders.
+   */
+  readonly compact?: boolean;
 }
 
 /**

@@ -21,8 +21,8 @@ export const Q8_MAX_LANE_VECTORS = 4;
  */
 export function slotAccessors(slots: readonly SlotSpec[], format: StateFormat, stochastic: boolean, laneVectors: number): { wgsl: string; flags: Record<string, boolean> } {
   if (format === 'q8') {
-    const shared = slots.find((slot) => slot.storedIn !== undefined);
-    if (shared) throw new Error(`webgpu-optim: slot "${shared.name}" shares a buffer (storedIn), which 8-bit state does not support`);
+    const shared = slots.find((slot) => slot.storedIn !== undefined || slot.compact);
+    if (shared) throw new Error(`webgpu-optim: slot "${shared.name}" shares a buffer (storedIn) or is compact, which 8-bit state does not support`);
     const quantized = slots.filter(isQuantizedSlot);
     const plain = slots.filter((slot) => !isQuantizedSlot(slot)).map((slot) => f32Accessors(slot));
     const wgsl = [...plain, ...quantized.map(q8SlotFunctions), q8AllSlots(quantized, laneVectors)].join('\n');
@@ -32,16 +32,33 @@ export function slotAccessors(slots: readonly SlotSpec[], format: StateFormat, s
   const accessors = slots.map((slot, index) => {
     const array = bufferSlotOf(slots, slot).wgsl;
     const codec = slotCodec(slot, format);
-    if (!codec) return f32Accessors(slot, array);
-    return packedAccessors(slot, codec.root, stochastic ? index : undefined, array);
+    const plain = !codec ? f32Accessors(slot, array) : packedAccessors(slot, codec.root, stochastic ? index : undefined, array);
+    return slot.compact ? compactAccessors(slot, plain) : plain;
   });
-  return { wgsl: accessors.join('\n'), flags: {} };
+  // Where a compact slot's element is absent (compactSlotIndex, from a pass: COMPACT_SLOT_INDEX).
+  const compact = slots.some((slot) => slot.compact) ? ['const NO_COMPACT_SLOT: u32 = 0xffffffffu;'] : [];
+  return { wgsl: [...compact, ...accessors].join('\n'), flags: {} };
 }
 
 /** A slot stored in f32: the accessors read and write the array (`array`: the buffer's, by default the slot's own). */
 function f32Accessors(slot: SlotSpec, array = slot.wgsl): string {
   const name = slot.wgsl;
   return [`fn ${name}Load(i: u32) -> vec4<f32> { return ${array}[i]; }`, `fn ${name}Store(i: u32, x: vec4<f32>) { ${array}[i] = x; }`].join('\n');
+}
+
+/**
+ * A compact slot (SlotSpec.compact): the array holds only the tensors that have the slot, so each
+ * access goes through `compactSlotIndex(i)` (defined by a pass: COMPACT_SLOT_INDEX), which gives
+ * NO_COMPACT_SLOT where the element has none (padding): a load reads 0 there, a store is dropped.
+ * Stochastic rounding stays keyed by i, the element's place in the packed set.
+ */
+function compactAccessors(slot: SlotSpec, plain: string): string {
+  const name = slot.wgsl;
+  const at = plain.replaceAll(`${name}[i]`, `${name}[k]`);
+  return [
+    at.replace(`fn ${name}Load(i: u32) -> vec4<f32> { `, `fn ${name}Load(i: u32) -> vec4<f32> { let k = compactSlotIndex(i); if (k == NO_COMPACT_SLOT) { return vec4<f32>(0.0); } `)
+      .replace(`fn ${name}Store(i: u32, x: vec4<f32>) { `, `fn ${name}Store(i: u32, x: vec4<f32>) { let k = compactSlotIndex(i); if (k == NO_COMPACT_SLOT) { return; } `),
+  ].join('\n');
 }
 
 /**

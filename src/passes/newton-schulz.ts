@@ -12,6 +12,7 @@
  */
 import { dispatchGrid, type PackedLayout } from '../core/layout.js';
 import type { PassContext, PassDeclaration, StepPass } from '../core/passes.js';
+import type { CompactLayout } from '../core/compact-layout.js';
 import { MAX_NS_STEPS, nsMatrixShape, type NsMatrixShape } from './newton-schulz-table.js';
 import source from '../../shaders/newton-schulz.wgsl?raw';
 
@@ -44,7 +45,7 @@ function matrixFilter(config: { readonly groups: readonly object[]; readonly ten
 }
 
 /** Sizes, offsets and tables from the shapes alone (no GPU object): `check` and `create` share it. */
-function planOf(layout: PackedLayout, tensorGroup: readonly number[], isMatrix: MatrixFilter = () => true): NsPlan {
+function planOf(layout: PackedLayout, tensorGroup: readonly number[], isMatrix: MatrixFilter = () => true, compact?: CompactLayout): NsPlan {
   const matrices = layout.tensors.map((t, i) => (isMatrix(i) ? nsMatrixShape(t.shape) : NOT_A_MATRIX));
   let totalX = 0;
   const xOffsets = matrices.map((s) => ((totalX += s.m * s.n), totalX - s.m * s.n));
@@ -66,7 +67,10 @@ function planOf(layout: PackedLayout, tensorGroup: readonly number[], isMatrix: 
   table.set([matrices.length, square.length / 4, wide.length / 4, chunkBase, squareBase, wideBase, totalX, 0]);
   matrices.forEach((s, t) => {
     const [a, b] = gramOffsets[t]!;
-    table.set([layout.tensors[t]!.offset, s.rows, s.cols, xOffsets[t]!, a, b, tensorGroup[t] ?? 0, 0, f32Bits(s.scaleOriginal), f32Bits(s.scaleMatch), 0, 0], (2 + 3 * t) * 4);
+    // A compact slot's holders: the shift from the packed set to the slot's buffer (mod 2³²), and 1.
+    const base = compact?.base[t];
+    const shift = base === undefined ? 0 : (base - layout.tensors[t]!.offset) >>> 0;
+    table.set([layout.tensors[t]!.offset, s.rows, s.cols, xOffsets[t]!, a, b, tensorGroup[t] ?? 0, shift, f32Bits(s.scaleOriginal), f32Bits(s.scaleMatch), base === undefined ? 0 : 1, 0], (2 + 3 * t) * 4);
   });
   table.set(square, squareBase * 4);
   table.set(wide, wideBase * 4);
@@ -100,13 +104,13 @@ function checkPlan(what: string, layout: PackedLayout, limits: GPUSupportedLimit
 
 function createNewtonSchulzPass(context: PassContext): StepPass {
   const { device, label, layout } = context;
-  const plan = planOf(layout, context.tensorGroup, matrixFilter(context));
+  const plan = planOf(layout, context.tensorGroup, matrixFilter(context), context.compactSlots);
   const maxDim = device.limits.maxComputeWorkgroupsPerDimension;
   const table = device.createBuffer({ label: `${label}:muonTable`, size: plan.table.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
   device.queue.writeBuffer(table, 0, plan.table);
   const scratch = device.createBuffer({ label: `${label}:muonScratch`, size: Math.max(16, plan.scratchFloats * 4), usage: GPUBufferUsage.STORAGE });
   const segments = new Uint32Array((layout.segments.length * SEGMENT_STRIDE) / 4);
-  layout.segments.forEach((segment, s) => segments.set([segment.firstElement], (s * SEGMENT_STRIDE) / 4));
+  layout.segments.forEach((segment, s) => segments.set([segment.firstElement, context.compactSlots?.segments[s]!.first ?? 0], (s * SEGMENT_STRIDE) / 4));
   const segmentInfo = device.createBuffer({ label: `${label}:muonSegment`, size: segments.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
   device.queue.writeBuffer(segmentInfo, 0, segments);
   const pipelines = Object.fromEntries(['muonGather', 'muonNorm', 'muonGram', 'muonPoly', 'muonCombine', 'muonAdvance'].map((e) => [e, context.kernelPipeline(e)]));
@@ -164,6 +168,22 @@ const GROUP_AT_WGSL = `fn nsGroupAt(i: u32) -> u32 {
 }
 `;
 
+/**
+ * `fn compactSlotIndex(i)` (flag COMPACT_SLOT_INDEX): where vec4 i of the segment sits in a compact
+ * slot's binding (SlotSpec.compact, e.g. AdamW's exp_avg_sq beside Muon), from its tensor's entry
+ * (shift, holder: the second and third vec4s' w and z) and the segment's binding start (muonSegment.y);
+ * 0xffffffff (the accessors' NO_COMPACT_SLOT) where the element has none.
+ */
+const COMPACT_SLOT_INDEX_WGSL = `fn compactSlotIndex(i: u32) -> u32 {
+  let e = muonSegment.x + 4u * i;
+  let t = nsMatrixOfElement(e);
+  if (t == NS_NONE || muonTable[2u + 3u * t + 2u].z == 0u) {
+    return 0xffffffffu;
+  }
+  return (e + muonTable[2u + 3u * t + 1u].w - muonSegment.y) / 4u;
+}
+`;
+
 /** `fn nsCoefficients(h, k)`: step k's (a, b, c) from the scalars ns{k}{a,b,c}. */
 function coefficientsWgsl(): string {
   const cases = Array.from({ length: MAX_NS_STEPS }, (_, k) => `    case ${k}u: { return vec3<f32>(h.ns${k}a, h.ns${k}b, h.ns${k}c); }`).join('\n');
@@ -173,13 +193,13 @@ function coefficientsWgsl(): string {
 /** The Newton–Schulz pass of Muon (a module of its own: src/passes/, shaders/newton-schulz.wgsl). */
 export const newtonSchulzPass: PassDeclaration = {
   name: 'newtonSchulz',
-  flags: { NS_GROUPS: true },
+  flags: { NS_GROUPS: true, COMPACT_SLOT_INDEX: true },
   bindings: [
     { name: 'muonTable', declaration: 'var<storage, read> muonTable: array<vec4<u32>>', type: 'read-only-storage' },
     { name: 'muonScratch', declaration: 'var<storage, read_write> muonScratch: array<f32>', type: 'storage' },
     { name: 'muonSegment', declaration: 'var<uniform> muonSegment: vec4<u32>', type: 'uniform' },
   ],
-  wgsl: () => `${source}\n${coefficientsWgsl()}\n${GROUP_AT_WGSL}`,
+  wgsl: () => `${source}\n${coefficientsWgsl()}\n${GROUP_AT_WGSL}\n${COMPACT_SLOT_INDEX_WGSL}`,
   check: checkPlan,
   create: createNewtonSchulzPass,
 };

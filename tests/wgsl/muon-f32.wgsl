@@ -480,12 +480,22 @@ fn nsGroupAt(i: u32) -> u32 {
   return nsMatrix(t).group;
 }
 
+fn compactSlotIndex(i: u32) -> u32 {
+  let e = muonSegment.x + 4u * i;
+  let t = nsMatrixOfElement(e);
+  if (t == NS_NONE || muonTable[2u + 3u * t + 2u].z == 0u) {
+    return 0xffffffffu;
+  }
+  return (e + muonTable[2u + 3u * t + 1u].w - muonSegment.y) / 4u;
+}
+
+const NO_COMPACT_SLOT: u32 = 0xffffffffu;
 fn momentumBufferLoad(i: u32) -> vec4<f32> { return momentumBuffer[i]; }
 fn momentumBufferStore(i: u32, x: vec4<f32>) { momentumBuffer[i] = x; }
 fn expAvgLoad(i: u32) -> vec4<f32> { return momentumBuffer[i]; }
 fn expAvgStore(i: u32, x: vec4<f32>) { momentumBuffer[i] = x; }
-fn expAvgSqLoad(i: u32) -> vec4<f32> { return expAvgSq[i]; }
-fn expAvgSqStore(i: u32, x: vec4<f32>) { expAvgSq[i] = x; }
+fn expAvgSqLoad(i: u32) -> vec4<f32> { let k = compactSlotIndex(i); if (k == NO_COMPACT_SLOT) { return vec4<f32>(0.0); } return expAvgSq[k]; }
+fn expAvgSqStore(i: u32, x: vec4<f32>) { let k = compactSlotIndex(i); if (k == NO_COMPACT_SLOT) { return; } expAvgSq[k] = x; }
 // Muon (torch.optim.Muon's recipe), around the Newton–Schulz pass (shaders/newton-schulz.wgsl):
 // muonGather updates the momentum and writes U into X before the pass; update() applies O.
 

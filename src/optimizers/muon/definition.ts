@@ -128,9 +128,10 @@ export const muon = defineOptimizer<MuonOptions, MuonScalar>({
   scheduleLrs: scheduleBothLrs,
   defines: (groups) => ({ NESTEROV: groups[0]!.nesterov, MAXIMIZE: false, HYBRID: groups.some((g) => g.adamw !== undefined) }),
   // With AdamW beside Muon, a tensor holds Muon's momentum_buffer or AdamW's exp_avg, never both:
-  // one buffer packs them (storedIn), so the packed slot buffers are two, 8 bytes per parameter in
-  // f32, where Muon alone keeps 4 (docs/semantics.md, "Muon with AdamW").
-  slots: (d) => [{ name: 'momentum_buffer', wgsl: 'momentumBuffer' }, ...(d.HYBRID ? [{ name: 'exp_avg', wgsl: 'expAvg', storedIn: 'momentum_buffer' }, { name: 'exp_avg_sq', wgsl: 'expAvgSq', squared: true }] : [])],
+  // one buffer packs them (storedIn); exp_avg_sq is packed over AdamW's tensors only (compact, its
+  // index remapped through the Newton–Schulz table): in f32, 4 bytes per Muon element and 8 per
+  // AdamW element, as torch's pair (docs/semantics.md, "Muon with AdamW").
+  slots: (d) => [{ name: 'momentum_buffer', wgsl: 'momentumBuffer' }, ...(d.HYBRID ? [{ name: 'exp_avg', wgsl: 'expAvg', storedIn: 'momentum_buffer' }, { name: 'exp_avg_sq', wgsl: 'expAvgSq', squared: true, compact: true }] : [])],
   groupSlots: (o) => (o.role === 'adamw' ? ['exp_avg', 'exp_avg_sq'] : ['momentum_buffer']),
   initialValue: () => 0,
   scalars: {
