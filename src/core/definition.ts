@@ -203,6 +203,8 @@ export interface OptimizerDefinition<H extends object = object, S extends string
   readonly notInTorch?: readonly (keyof H & string)[];
   /** Options that cannot change once steps were taken (scalar state follows from their history). */
   readonly fixedOnceStarted?: readonly (keyof H & string)[];
+  /** Options setHyperparameters never changes: they decide which tensors hold which state (Muon's `role`). */
+  readonly fixedAtCreation?: readonly (keyof H & string)[];
   /**
    * Per-tensor scalar state PyTorch keeps beside the slots (NAdam's `mu_product`), as a function of
    * the steps taken and the options; saved in state dicts as a number, checked on load.
