@@ -28,6 +28,21 @@ export interface SlotSpec {
   readonly squared?: boolean;
   /** Never negative (besides `squared` slots): 8-bit state uses the unsigned map (src/state/q8.ts). */
   readonly nonNegative?: boolean;
+  /**
+   * The name of an earlier slot whose GPU buffer this one shares: no tensor holds both (`groupSlots`
+   * names one or the other per group, e.g. Muon's momentum_buffer and AdamW's exp_avg beside it), so
+   * one buffer packs both, and the state dict names each tensor's values by the slot it holds. The
+   * kernel still reads this slot as `<wgsl>Load(i)`. Not with 8-bit state.
+   */
+  readonly storedIn?: string;
+  /**
+   * Held only by the tensors whose group names it in `groupSlots` (AdamW's exp_avg_sq beside Muon):
+   * its buffer packs those tensors only (src/core/compact-layout.ts), and its accessors remap the
+   * index through `compactSlotIndex(i)`, which a declared pass defines (flag COMPACT_SLOT_INDEX)
+   * from a table the kernel binds. Not with 8-bit state; every compact slot of a kernel has the
+   * same holders.
+   */
+  readonly compact?: boolean;
 }
 
 /**
@@ -215,6 +230,8 @@ export interface OptimizerDefinition<H extends object = object, S extends string
   readonly notInTorch?: readonly (keyof H & string)[];
   /** Options that cannot change once steps were taken (scalar state follows from their history). */
   readonly fixedOnceStarted?: readonly (keyof H & string)[];
+  /** Options setHyperparameters never changes: they decide which tensors hold which state (Muon's `role`). */
+  readonly fixedAtCreation?: readonly (keyof H & string)[];
   /**
    * Per-tensor scalar state PyTorch keeps beside the slots (NAdam's `mu_product`), as a function of
    * the steps taken and the options; saved in state dicts as a number, checked on load.
