@@ -43,6 +43,12 @@ const final: Record<string, number> = {};
 
 describe('TF.js CNN (small network, model.fit): Muon with AdamW beside it against AdamW, equal steps', () => {
   // One test per run: each takes 10–20 s on a busy 2-core machine with SwiftShader.
+  test('adamwTensors names variables by their TF.js name: taken at construction, and still refused without adamw', () => {
+    const kernels = ['conv2d_Conv2D1/kernel', 'conv2d_Conv2D2/kernel'];
+    new WebGPUOptimizer('muon', { lr: MUON_LR, adamw: {}, adamwTensors: kernels }).dispose();
+    expect(() => new WebGPUOptimizer('muon', { adamwTensors: kernels })).toThrow(/adamwTensors .* needs the adamw options/);
+  });
+
   test('AdamW on every variable learns', async () => {
     const run = await trainWith(new WebGPUOptimizer('adamw', { lr: ADAMW_LR }), ADAMW_LR, EPOCHS);
     console.log('CNN AdamW', JSON.stringify(run));
