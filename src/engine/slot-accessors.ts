@@ -8,7 +8,7 @@
 import type { SlotSpec } from '../core/definition.js';
 import { instantiateTemplate } from '../core/wgsl-template.js';
 import { slotCodec, type StateFormat } from '../state/state-format.js';
-import { isQuantizedSlot, mapOf, Q8_MAPS, zeroCode } from '../state/q8.js';
+import { isQuantizedSlot, mapOf, Q4_MAPS, Q8_MAPS, zeroCode } from '../state/q8.js';
 import q8SlotTemplate from '../../shaders/q8-slot.wgsl?raw';
 
 /** The most vec4s a lane of an 8-bit tile holds (q8TileShape in src/state/q8.ts). */
@@ -19,10 +19,11 @@ export const Q8_MAX_LANE_VECTORS = 4;
  * 8-bit state, the vec4s per lane of the tile pipeline the source is for (1, 2 or 4).
  */
 export function slotAccessors(slots: readonly SlotSpec[], format: StateFormat, stochastic: boolean, laneVectors: number): { wgsl: string; flags: Record<string, boolean> } {
-  if (format === 'q8') {
+  if (format === 'q8' || format === 'q4') {
     const quantized = slots.filter(isQuantizedSlot);
     const plain = slots.filter((slot) => !isQuantizedSlot(slot)).map(f32Accessors);
-    const wgsl = [...plain, ...quantized.map(q8SlotFunctions), q8AllSlots(quantized, laneVectors)].join('\n');
+    const wgsl = [...plain, ...quantized.map((slot, index) => q8SlotFunctions(slot, index, format === 'q4' ? Q4_MAPS : Q8_MAPS)), q8AllSlots(quantized, laneVectors)].join('\n');
+    if (format === 'q4' && laneVectors !== 2) throw new Error(`webgpu-optim: 4-bit tiles hold 2 vec4s per lane (one u32 of codes), got ${laneVectors}`);
     return { wgsl, flags: laneVectorFlags(laneVectors) };
   }
   const accessors = slots.map((slot, index) => {
@@ -53,13 +54,13 @@ function packedAccessors(slot: SlotSpec, root: boolean, noiseSlot: number | unde
 }
 
 /** The functions of quantized slot `slot`, the `index`-th of the kernel's (shaders/q8-slot.wgsl). */
-function q8SlotFunctions(slot: SlotSpec, index: number): string {
+function q8SlotFunctions(slot: SlotSpec, index: number, maps: typeof Q8_MAPS): string {
   const map = mapOf(slot);
   return instantiateTemplate(q8SlotTemplate, {
     SLOT: slot.wgsl,
     INDEX: `${index}u`,
     MAP: map === 'signed' ? '0u' : '256u',
-    ZERO: `${zeroCode(Q8_MAPS[map])}u`,
+    ZERO: `${Math.max(0, zeroCode(maps[map]))}u`,
   });
 }
 

@@ -17,6 +17,7 @@ import commonSource from '../../shaders/common.wgsl?raw';
 import controlSource from '../../shaders/control.wgsl?raw';
 import stateFormatSource from '../../shaders/state-format.wgsl?raw';
 import q8Source from '../../shaders/q8.wgsl?raw';
+import q4Source from '../../shaders/q4.wgsl?raw';
 
 /**
  * The complete WGSL of one kernel variant. With 8-bit state, the source of a tile pipeline holds as
@@ -27,10 +28,11 @@ export function kernelSource(variant: KernelVariant): string {
   const { definition, flags: defines, stateFormat: format } = variant;
   const slots = definition.slots(defines);
   // 8-bit state that a pass's entry points store (LAMB's moments) is quantized there, by tiles.
-  const blockwise = format === 'q8' && definition.partialsStore !== undefined;
+  const blockwise = (format === 'q8' || format === 'q4') && definition.partialsStore !== undefined;
   const passes = declaredPasses(definition, defines).flatMap((pass) => (pass.wgsl ? [pass.wgsl({ blockwise })] : []));
   const parts = [controlWgsl(), controlSource, hyperWgsl(definition), bindingDeclarations(kernelBindings(variant)), commonSource, ...passes];
-  if (format === 'q8') parts.push(q8Source);
+  if (format === 'q8' || format === 'q4') parts.push(q8Source);
+  if (format === 'q4') parts.push(q4Source);
   if (slots.some((slot) => slotCodec(slot, format))) parts.push(stateFormatSource);
   const laneVectors = variant.grid.kind === 'tile' ? variant.grid.tile.laneVectors : Q8_MAX_LANE_VECTORS;
   const accessors = slotAccessors(slots, format, defines.STOCHASTIC === true, laneVectors);
