@@ -55,6 +55,9 @@ export function resolveOptions<H extends object>(definition: OptimizerDefinition
   checkOptionsObject(options, `${caller} options`);
   const { stepsInFlight = 64, stateFormat: formatOption, stochasticRounding, quantization: quantizationOption, ...otherOptions } = options as OptimizerCreateOptions & TrainingOptions;
   const stateFormat = resolveStateFormat(definition, formatOption, caller);
+  if (stateFormat === 'q4' && !Q4_OPTIMIZERS.includes(definition.name)) {
+    throw new Error(`webgpu-optim: ${caller}: stateFormat "q4" is offered for ${Q4_OPTIMIZERS.join(', ')} (a signed first moment and an unsigned second one, torchao's 4-bit AdamW), not for ${definition.name}; use 'q8' or a 16-bit format`);
+  }
   const quantization = resolveQuantization(quantizationOption, blockwiseCodeBits(stateFormat), caller);
   const roundingSeed = resolveStochasticRounding(stochasticRounding, stateFormat, caller);
   if (!Number.isSafeInteger(stepsInFlight) || stepsInFlight < 1 || stepsInFlight > MAX_STEPS_IN_FLIGHT) {
@@ -65,8 +68,5 @@ export function resolveOptions<H extends object>(definition: OptimizerDefinition
   const config = resolveConfig(definition, tensorNames, rest);
   const noQ8 = stateFormat === 'q8' || stateFormat === 'q4' ? definition.noQ8State?.(config.defines) : undefined;
   if (noQ8 !== undefined) throw new Error(`webgpu-optim: ${caller}: stateFormat "${stateFormat}": ${noQ8}`);
-  if (stateFormat === 'q4' && !Q4_OPTIMIZERS.includes(definition.name)) {
-    throw new Error(`webgpu-optim: ${caller}: stateFormat "q4" is offered for ${Q4_OPTIMIZERS.join(', ')} (a signed first moment and an unsigned second one, torchao's 4-bit AdamW), not for ${definition.name}; use 'q8' or a 16-bit format`);
-  }
   return { config, training, stateFormat, quantization, roundingSeed, stepsInFlight };
 }

@@ -6,7 +6,7 @@
  * and PyTorch checkpoints; the refusals; the memory.
  */
 import { describe, expect, test } from 'vitest';
-import { createOptimizer, createParameterSet, createReferenceOptimizer, fromTorchCheckpoint, stateDictFromJSON, stateDictToJSON, toTorchCheckpoint, type OptimizerStateDict } from '../../src/index.js';
+import { createOptimizer, createParameterSet, createReferenceOptimizer, fromTorchCheckpoint, toTorchCheckpoint, type OptimizerStateDict } from '../../src/index.js';
 import type { Q8Slot } from '../../src/state/state-dict.js';
 import { namedTensors, randomArray, rng, SPECIAL_GRADIENTS } from '../helpers/data.js';
 import { withDevice } from '../helpers/gpu.js';
@@ -70,6 +70,93 @@ describe('q4 state: Adam and AdamW against the twin, bit for bit', () => {
         grad: (step, i, length) => (i === 0 ? Float32Array.from({ length }, (_, k) => SPECIAL_GRADIENTS[(k + step) % special]!) : i === 2 ? new Float32Array(length) : gradFor(step, i, length)),
       });
       gpu.destroy();
+      params.destroy();
+    });
+  });
+});
+
+describe('q4 state dicts, checkpoints and refusals', () => {
+  test('codes (two per byte) and absmax in the dict, bit-identical through JSON and loadStateDict; dequantized; PyTorch checkpoints in f32; q8 and q4 dicts cross-load decoded', async () => {
+    await withDevice(async (device) => {
+      const tensors = namedTensors([5001, 100, 70_000], 21);
+      const pa = createParameterSet(device, tensors);
+      const a = createOptimizer('adamw', pa, { stateFormat: 'q4' });
+      for (let s = 1; s <= 3; s++) {
+        pa.writeGrads(tensors.map((t, i) => gradFor(s, i, t.data.length)));
+        a.step();
+      }
+      const sd = await a.stateDict();
+      expect(sd.quantization).toEqual({ blockSize: 128, minQuantizedElements: 4096 });
+      const m = sd.state[0]!.exp_avg as Q8Slot;
+      expect([m.codes.length, m.absmax.length]).toEqual([2501, 40]); // 5001 elements: 2501 bytes, 40 runs of 128
+      expect(m.codes[2500]! & 15).toBe(0); // the odd last code takes the high half
+      expect(sd.state[1]!.exp_avg).toBeInstanceOf(Float32Array); // 100 elements: f32
+      expect(a.stateStorage).toMatchObject({ format: 'q4', f32Tensors: [tensors[1]!.name] });
+
+      // Through JSON into a fresh optimizer: the same bits, and the same next step.
+      const { restored: b, copy: pb } = await expectRestoredTwin(device, 'adamw', { stateFormat: 'q4' }, pa, a, tensors.map((t, i) => gradFor(9, i, t.data.length)));
+
+      // Dequantized: the values the kernel loads; an f32 optimizer takes them exactly, the twin
+      // quantizes them as the GPU does.
+      const plain = await a.stateDict({ dequantize: true });
+      expect([plain.stateFormat, plain.quantization]).toEqual([undefined, undefined]);
+      const f32 = createOptimizer('adamw', pa);
+      f32.loadStateDict(plain);
+      expect((await f32.stateDict()).state).toEqual(plain.state);
+      const twin = createReferenceOptimizer('adamw', tensors.map((t) => ({ name: t.name, data: t.data.slice() })), { stateFormat: 'q4' });
+      twin.loadStateDict(plain);
+      b.loadStateDict(plain);
+      expect((await b.stateDict()).state).toEqual(twin.stateDict().state);
+
+      // A PyTorch checkpoint holds the decoded f32 values.
+      const stored = await a.stateDict();
+      const back = fromTorchCheckpoint(toTorchCheckpoint(stored), await f32.stateDict());
+      expect(back.state).toEqual(plain.state);
+
+      // A q4 dict into a q8 optimizer (and back): decoded, then quantized in the other format.
+      const q8 = createOptimizer('adamw', pb, { stateFormat: 'q8' });
+      q8.loadStateDict(stored);
+      const q8Twin = createReferenceOptimizer('adamw', tensors.map((t) => ({ name: t.name, data: t.data.slice() })), { stateFormat: 'q8' });
+      q8Twin.loadStateDict(plain);
+      expect((await q8.stateDict()).state).toEqual(q8Twin.stateDict().state);
+      b.loadStateDict(await q8.stateDict());
+      twin.loadStateDict(await q8.stateDict({ dequantize: true }));
+      expect((await b.stateDict()).state).toEqual(twin.stateDict().state);
+      for (const x of [a, b, f32, q8, pa, pb]) x.destroy();
+    });
+  });
+
+  test('misuse: optimizers q4 is not offered for, bad options, dicts that do not fit; nothing changes', async () => {
+    await withDevice(async (device) => {
+      const params = createParameterSet(device, namedTensors([5000], 2));
+      for (const name of ['sgd', 'lamb', 'adamax', 'lion', 'ademamix'] as const) {
+        const offered = new RegExp(`stateFormat "q4" is offered for adam, adamw .*not for ${name}`);
+        expect(() => createOptimizer(name, params, { stateFormat: 'q4' })).toThrow(offered);
+        expect(() => createReferenceOptimizer(name, [new Float32Array(3)], { stateFormat: 'q4' })).toThrow(offered);
+      }
+      expect(() => createOptimizer('adafactor', params, { stateFormat: 'q4' })).toThrow(/adafactor keeps its state factored/);
+      expect(() => createOptimizer('adam', params, { stateFormat: 'q4', cautious: true })).toThrow(/stateFormat "q4": /);
+      expect(() => createOptimizer('adam', params, { stateFormat: 'q4', stochasticRounding: true })).toThrow(/stochasticRounding rounds 16-bit state/);
+      for (const bad of [4096, 100]) {
+        expect(() => createOptimizer('adam', params, { stateFormat: 'q4', quantization: { blockSize: bad } })).toThrow(`stateFormat 'q4': quantization.blockSize must be a power of two in [64, 2048], got ${bad}`);
+      }
+      const opt = createOptimizer('adam', params, { stateFormat: 'q4' });
+      params.writeGrads([gradFor(1, 0, 5000)]);
+      opt.step();
+      const good = await opt.stateDict();
+      const broken: [string, (sd: OptimizerStateDict<any>) => unknown, RegExp][] = [
+        ['no quantization', (sd) => delete sd.quantization, /stateFormat 'q4' needs its quantization/],
+        ['codes of q8 length', (sd) => ((sd.state[0]!.exp_avg as Q8Slot).codes = new Uint8Array(5000)), /exp_avg must be \{ codes: Uint8Array of length 2500, two codes per byte, absmax: Float32Array of length 40 \} \(stateFormat 'q4', blocks of 128\)/],
+        ['missing absmax', (sd) => ((sd.state[0]!.exp_avg_sq as any).absmax = undefined), /exp_avg_sq must be \{ codes: Uint8Array of length 2500/],
+        ['a block too large for q4', (sd) => (sd.quantization = { blockSize: 4096, minQuantizedElements: 4096 }), /quantization.blockSize must be a power of two in \[64, 2048\]/],
+      ];
+      for (const [what, corrupt, message] of broken) {
+        const sd = structuredClone(good);
+        corrupt(sd);
+        expect(() => opt.loadStateDict(sd), what).toThrow(message);
+      }
+      expect((await opt.stateDict()).state).toEqual(good.state);
+      opt.destroy();
       params.destroy();
     });
   });
