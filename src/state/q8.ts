@@ -147,18 +147,17 @@ export const Q8_MAPS = { signed: dynamicMap(true), unsigned: dynamicMap(false) }
  * 10⁻² … 10⁰ the midpoints of a linear grid on [0.1, 1] with 2^i intervals, both signs, then 0 and
  * 1 (±0.0055, ±0.0325, ±0.0775, ±0.2125 … ±0.8875, 0, 1); unsigned, `linspace(0, 1, 17)[1:]`, the
  * sixteenths 1/16 … 1, with no 0 (an element of 0 in a block of larger values stores 1/16 of the
- * absmax). Computed in float64 and rounded once to f32.
+ * absmax). torchao builds the signed map through f32 `torch.linspace` and means, which puts 4 of
+ * its values one unit in the last place from the float64 midpoints rounded once: the values here
+ * are torchao's f32 bits (tests/unit/q4.test.ts checks them against the map computed by torch).
  */
+const TORCHAO_SIGNED_4BIT_MAP_BITS = [
+  -1084017869, -1087792742, -1092616192, -1101424231, -1113671598, -1123737927, -1145816744, 0, 1001666904, 1023745721, 1033812050, 1046059417, 1054867456, 1059690906, 1063465779, 1065353216,
+];
+
 export function dynamicMap4(signed: boolean): Float32Array {
   if (!signed) return Float32Array.from({ length: 16 }, (_, k) => (k + 1) / 16);
-  const values: number[] = [0, 1];
-  for (let i = 0; i < 3; i++) {
-    for (let k = 0; k < 2 ** i; k++) {
-      const mid = 0.1 + (0.9 * (k + 0.5)) / 2 ** i;
-      values.push(10 ** (i - 2) * mid, -(10 ** (i - 2)) * mid);
-    }
-  }
-  return Float32Array.from(values.sort((a, b) => a - b));
+  return new Float32Array(Int32Array.from(TORCHAO_SIGNED_4BIT_MAP_BITS).buffer);
 }
 
 /** The maps of stateFormat 'q4' (16 values each). */
