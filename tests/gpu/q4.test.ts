@@ -12,6 +12,7 @@ import { namedTensors, randomArray, rng, SPECIAL_GRADIENTS } from '../helpers/da
 import { withDevice } from '../helpers/gpu.js';
 import { expectRestoredTwin, runParity } from '../helpers/parity.js';
 import { OPTION_MATRIX, PARITY_TOLERANCE } from '../helpers/cases.js';
+import { Q4_MAPS } from '../../src/state/q8.js';
 import { RECORDS } from '../helpers/records/index.js';
 
 const SIZES = [1, 3, 63, 64, 65, 1000, 4099];
@@ -70,6 +71,28 @@ describe('q4 state: Adam and AdamW against the twin, bit for bit', () => {
         grad: (step, i, length) => (i === 0 ? Float32Array.from({ length }, (_, k) => SPECIAL_GRADIENTS[(k + step) % special]!) : i === 2 ? new Float32Array(length) : gradFor(step, i, length)),
       });
       gpu.destroy();
+      params.destroy();
+    });
+  });
+
+  // With β₁ = 0.5 the first step stores m = g/2 exactly, so m / absmax = g / max|g|: a gradient of
+  // half the map's least positive value, with max|g| = 1, lands exactly halfway between the codes
+  // of 0 and 0.0055, and torchao rounds it up (rounding it down, the kernel would differ here).
+  test('a value exactly halfway between two map values rounds up, on the GPU as in the twin', async () => {
+    await withDevice(async (device) => {
+      const half = Q4_MAPS.signed[8]! / 2;
+      const g = Float32Array.from({ length: 128 }, (_, k) => (k === 0 ? 1 : k % 2 ? half : -half));
+      const params = createParameterSet(device, [{ name: 'w', data: new Float32Array(128) }]);
+      const adam = createOptimizer('adam', params, { stateFormat: 'q4', quantization: { minQuantizedElements: 0 }, betas: [0.5, 0.75] });
+      const twin = createReferenceOptimizer('adam', [new Float32Array(128)], { stateFormat: 'q4', quantization: { minQuantizedElements: 0 }, betas: [0.5, 0.75] });
+      params.writeGrads([g]);
+      adam.step();
+      twin.step([g]);
+      const m = (await adam.stateDict()).state[0]!.exp_avg as Q8Slot;
+      expect(m).toEqual(twin.stateDict().state[0]!.exp_avg);
+      // Element 0 (1: code 15), 1 (+half: up to 0.0055, code 8) and 2 (−half: up to 0, code 7), two per byte.
+      expect([m.codes[0]! >> 4, m.codes[0]! & 15, m.codes[1]! >> 4]).toEqual([15, 8, 7]);
+      adam.destroy();
       params.destroy();
     });
   });
