@@ -18,7 +18,7 @@ if [ "${1:-}" = "--prepare" ]; then
   set -e
   npm run --silent bench:bundle >/dev/null
   rm -rf .gpu && mkdir -p .gpu/webgpu/dist
-  cp dist/bench/*.js .gpu/
+  cp -r dist/bench/. .gpu/
   cp node_modules/webgpu/package.json node_modules/webgpu/index.js .gpu/webgpu/
   cp -r node_modules/webgpu/dist/linux-x64 .gpu/webgpu/dist/
   grep -qx '/.gpu/' .gitignore || echo '/.gpu/' >>.gitignore
@@ -49,6 +49,7 @@ export BENCH_BUNDLE=.gpu/node-entry.js
 part() { # name, seconds, command...
   local name=$1 limit=$2; shift 2
   local t0=$SECONDS
+  rm -f bench/results/${DRY:+quick/}latest.json
   echo "== $name: $*" >>"$OUT/gpu-run.log"
   timeout "$limit" "$@" >>"$OUT/gpu-run.log" 2>&1
   echo "$name: exit $? after $((SECONDS - t0)) s" | tee -a "$OUT/gpu-run.log"
