@@ -164,6 +164,11 @@ export function updatedGroups<H extends object>(
   );
   for (const options of next) validateGroup(definition, options);
   checkStructural(definition, next);
+  for (const key of definition.fixedAtCreation ?? []) {
+    if (next.some((options, g) => JSON.stringify(options[key]) !== JSON.stringify(config.groups[g]![key]))) {
+      throw new Error(`webgpu-optim: ${definition.name}: "${key}" cannot change: it is decided when the optimizer is made (create a new optimizer; stateDict/loadStateDict carry the state over)`);
+    }
+  }
   if (started) {
     for (const key of definition.fixedOnceStarted ?? []) {
       if (next.some((options, g) => JSON.stringify(options[key]) !== JSON.stringify(config.groups[g]![key]))) {

@@ -196,6 +196,11 @@ export interface OptimizerDefinition<H extends object = object, S extends string
   /** Options that cannot change once steps were taken (scalar state follows from their history). */
   readonly fixedOnceStarted?: readonly (keyof H & string)[];
   /**
+   * Options setHyperparameters cannot change at all: what they decide was built when the optimizer
+   * was made (Muon's `role` and `adamwTensors`: the groups split, the state slots, the matrices).
+   */
+  readonly fixedAtCreation?: readonly (keyof H & string)[];
+  /**
    * Per-tensor scalar state PyTorch keeps beside the slots (NAdam's `mu_product`), as a function of
    * the steps taken and the options; saved in state dicts as a number, checked on load.
    */

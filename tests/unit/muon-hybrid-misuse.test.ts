@@ -1,0 +1,45 @@
+/**
+ * Muon with AdamW beside it, misused: which tensors AdamW takes (`role`, `adamwTensors`) is decided
+ * when the optimizer is made (the groups are split, the matrices checked, the state slots and the
+ * Newton–Schulz table built by role), so a later change is refused before anything changes.
+ */
+import { describe, expect, test } from 'vitest';
+import { createReferenceOptimizer } from '../../src/index.js';
+import { randomArray, rng } from '../helpers/data.js';
+
+const TENSORS = [
+  { name: 'embed', shape: [6, 4] },
+  { name: 'w', shape: [4, 5] },
+  { name: 'b', shape: [5] },
+];
+const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+const initial = () => TENSORS.map((t, i) => ({ ...t, data: randomArray(size(t.shape), rng(10 + i)) }));
+const grads = (k: number) => TENSORS.map((t, i) => randomArray(size(t.shape), rng(100 * k + i)));
+const hybrid = () => createReferenceOptimizer('muon' as never, initial(), { lr: 0.02, adamw: { lr: 0.01 }, adamwTensors: ['embed'] } as never);
+
+describe('muon + adamw: misuse', () => {
+  test.each([
+    ['role adamw on the Muon group (its matrix w)', { role: 'adamw' }, 0],
+    ["role muon on the AdamW group (the vector b)", { role: 'muon' }, 1],
+    ['role in every group', { role: 'adamw' }, undefined],
+    ['adamwTensors', { adamwTensors: ['w'] }, undefined],
+  ])('setHyperparameters(%s) is refused, naming the option, and changes nothing', (_, partial, group) => {
+    const opt = hybrid();
+    opt.step(grads(1));
+    const before = JSON.stringify(opt.groups);
+    const key = Object.keys(partial)[0]!;
+    expect(() => opt.setHyperparameters(partial as never, group)).toThrow(new RegExp(`"${key}" .*cannot change: it is decided when the optimizer is made`));
+    expect(JSON.stringify(opt.groups)).toBe(before);
+  });
+
+  test('before any step too (the state slots and matrices follow from the roles)', () => {
+    const opt = hybrid();
+    expect(() => opt.setHyperparameters({ role: 'muon' } as never, 1)).toThrow(/"role" cannot change: it is decided when the optimizer is made/);
+  });
+
+  test('the same value, and the AdamW options, still change', () => {
+    const opt = hybrid();
+    opt.setHyperparameters({ adamwTensors: ['embed'], adamw: { lr: 0.5 } } as never);
+    expect((opt.groups[1] as unknown as { adamw: { lr: number } }).adamw.lr).toBe(0.5);
+  });
+});
