@@ -42,4 +42,8 @@ describe('muon + adamw: misuse', () => {
     opt.setHyperparameters({ adamwTensors: ['embed'], adamw: { lr: 0.5 } } as never);
     expect((opt.groups[1] as unknown as { adamw: { lr: number } }).adamw.lr).toBe(0.5);
   });
+
+  test('adamwTensors naming a tensor twice is refused, naming it', () => {
+    expect(() => createReferenceOptimizer('muon' as never, initial(), { adamw: {}, adamwTensors: ['embed', 'w', 'embed'] } as never)).toThrow(/adamwTensors names "embed" twice/);
+  });
 });
