@@ -53,6 +53,20 @@ function roleDict(sd: OptimizerStateDict<any>, role: Role): OptimizerStateDict<a
   };
 }
 
+/** One file of the pair read as fromTorchCheckpoint reads it; a refusal names the file (`files.muon`, `files.adamw`). */
+function readFile(files: { muon: Uint8Array; adamw: Uint8Array }, role: Role, like: OptimizerStateDict<any>): OptimizerStateDict<any> {
+  let dict: OptimizerStateDict<any>;
+  try {
+    dict = fromTorchCheckpoint(files?.[role], like);
+  } catch (error) {
+    throw new Error(`webgpu-optim: fromTorchCheckpointPair: files.${role}: ${error instanceof Error ? error.message.replace(/^webgpu-optim: fromTorchCheckpoint: /, '') : String(error)}`);
+  }
+  // Muon with AdamW beside it counts one step for every tensor (its Newton–Schulz pass skips none).
+  const uneven = dict.state.findIndex((s) => s.step !== undefined && s.step !== dict.step);
+  if (uneven >= 0) refusal('fromTorchCheckpointPair')(`files.${role}: parameter "${dict.tensors[uneven]!.name}" is at step ${dict.state[uneven]!.step} while the file's largest is step ${dict.step}: Muon with AdamW beside it takes every step for every tensor`);
+  return dict;
+}
+
 function checkHybrid(sd: OptimizerStateDict<any>, what: string): void {
   const fail = refusal(what);
   if (sd?.optimizer !== 'muon') fail(`the state dict is ${JSON.stringify(sd?.optimizer)}'s; a checkpoint pair is Muon with AdamW beside it (toTorchCheckpoint writes the others)`);
@@ -79,8 +93,8 @@ export function fromTorchCheckpointPair(files: { muon: Uint8Array; adamw: Uint8A
   checkHybrid(like, what);
   const fail = refusal(what);
   const base = checkedDequantized(like, `${what}: the optimizer's state dict (its second argument)`);
-  const muon = fromTorchCheckpoint(files?.muon, roleDict(base, 'muon'));
-  const adamw = fromTorchCheckpoint(files?.adamw, roleDict(base, 'adamw'));
+  const muon = readFile(files, 'muon', roleDict(base, 'muon'));
+  const adamw = readFile(files, 'adamw', roleDict(base, 'adamw'));
   // The AdamW file always counts the steps (torch.optim.AdamW keeps them); the Muon file may not.
   const muonCounts = muon.tensors.length > 0 && hasStep(files.muon);
   if (muonCounts && adamw.tensors.length > 0 && muon.step !== adamw.step) fail(`the Muon file is at step ${muon.step}, the AdamW file at step ${adamw.step}: one optimizer keeps one step count`);

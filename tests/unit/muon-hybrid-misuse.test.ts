@@ -4,7 +4,7 @@
  * Newton–Schulz table built by role), so a later change is refused before anything changes.
  */
 import { describe, expect, test } from 'vitest';
-import { createReferenceOptimizer } from '../../src/index.js';
+import { createReferenceOptimizer, decodeSafetensors, encodeSafetensors, fromTorchCheckpointPair, toTorchCheckpointPair } from '../../src/index.js';
 import { randomArray, rng } from '../helpers/data.js';
 
 const TENSORS = [
@@ -45,5 +45,26 @@ describe('muon + adamw: misuse', () => {
 
   test('adamwTensors naming a tensor twice is refused, naming it', () => {
     expect(() => createReferenceOptimizer('muon' as never, initial(), { adamw: {}, adamwTensors: ['embed', 'w', 'embed'] } as never)).toThrow(/adamwTensors names "embed" twice/);
+  });
+
+  test('a checkpoint pair with the files swapped is refused, naming the file', () => {
+    const opt = hybrid();
+    opt.step(grads(1));
+    const { muon, adamw } = toTorchCheckpointPair(opt.stateDict());
+    expect(() => fromTorchCheckpointPair({ muon: adamw, adamw: muon }, opt.stateDict())).toThrow(/fromTorchCheckpointPair: files\.muon: .*torch\.optim\.AdamW/);
+    expect(() => fromTorchCheckpointPair({ muon, adamw: muon }, opt.stateDict())).toThrow(/fromTorchCheckpointPair: files\.adamw: .*torch\.optim\.Muon/);
+  });
+
+  test("an AdamW file whose parameters took different numbers of steps is refused, naming the file and the parameter (Muon with AdamW counts one step for all)", () => {
+    const opt = createReferenceOptimizer('muon' as never, [...initial(), { name: 'g', shape: [3], data: new Float32Array(3) }], { lr: 0.02, adamw: {} } as never);
+    opt.step([...grads(1), new Float32Array(3).fill(0.5)]);
+    opt.step([...grads(2), new Float32Array(3).fill(0.5)]);
+    const { muon, adamw } = toTorchCheckpointPair(opt.stateDict());
+    const file = decodeSafetensors(adamw);
+    const scalars = JSON.parse(file.metadata.scalars!) as Record<string, Record<string, number>>;
+    expect(Object.keys(scalars)).toEqual(['0', '1']);
+    scalars['1']!.step = 1;
+    const edited = encodeSafetensors({ tensors: file.tensors, metadata: { ...file.metadata, scalars: JSON.stringify(scalars) } });
+    expect(() => fromTorchCheckpointPair({ muon, adamw: edited }, opt.stateDict())).toThrow(/fromTorchCheckpointPair: files\.adamw: parameter "g" is at step 1 while the file's largest is step 2/);
   });
 });
