@@ -67,4 +67,20 @@ describe('muon + adamw: misuse', () => {
     const edited = encodeSafetensors({ tensors: file.tensors, metadata: { ...file.metadata, scalars: JSON.stringify(scalars) } });
     expect(() => fromTorchCheckpointPair({ muon, adamw: edited }, opt.stateDict())).toThrow(/fromTorchCheckpointPair: files\.adamw: parameter "g" is at step 1 while the file's largest is step 2/);
   });
+
+  test('a Muon with adamw whose tensors are all matrices (toTorchCheckpoint refuses its adamw) is a pair, the AdamW file without parameters, and continues bit for bit', () => {
+    const make = (data?: readonly Float32Array[]) => createReferenceOptimizer('muon' as never, initial().filter((t) => t.shape.length === 2).map((t, i) => ({ ...t, data: data?.[i]?.slice() ?? t.data })), { adamw: {} } as never);
+    const matrices = (k: number) => grads(k).filter((_, i) => TENSORS[i]!.shape.length === 2);
+    const a = make();
+    a.step(matrices(1));
+    a.step(matrices(2));
+    const pair = toTorchCheckpointPair(a.stateDict());
+    expect(JSON.parse(decodeSafetensors(pair.adamw).metadata.param_groups!)).toEqual([]);
+    const b = make(a.params);
+    b.loadStateDict(fromTorchCheckpointPair(pair, b.stateDict()));
+    expect(b.stepCount).toBe(2);
+    a.step(matrices(3));
+    b.step(matrices(3));
+    a.params.forEach((p, i) => expect(Array.from(b.params[i]!)).toEqual(Array.from(p)));
+  });
 });
