@@ -83,4 +83,10 @@ describe('muon + adamw: misuse', () => {
     b.step(matrices(3));
     a.params.forEach((p, i) => expect(Array.from(b.params[i]!)).toEqual(Array.from(p)));
   });
+
+  test('setHyperparameters({ nsSteps }) is refused (the Newton–Schulz pass records the steps made at creation: raised from 5 to 8, the GPU ran 5 while the twin ran 8)', () => {
+    const opt = createReferenceOptimizer('muon' as never, initial().filter((t) => t.shape.length === 2), {} as never);
+    expect(() => opt.setHyperparameters({ nsSteps: 8 } as never)).toThrow(/"nsSteps" cannot change: it is decided when the optimizer is made/);
+    expect((opt.groups[0] as unknown as { nsSteps: number }).nsSteps).toBe(5);
+  });
 });

@@ -97,7 +97,7 @@ export const muon = defineOptimizer<MuonOptions, MuonScalar>({
   defaults: { lr: 1e-3, weightDecay: 0.1, momentum: 0.95, nesterov: true, nsCoefficients: DEFAULT_NS_COEFFICIENTS, eps: 1e-7, nsSteps: 5, adjustLrFn: 'original', nsPrecision: 'f32', adamw: undefined, adamwTensors: [], role: 'muon' },
   required: [],
   structural: ['nesterov', 'nsSteps'],
-  fixedAtCreation: ['role', 'adamwTensors'],
+  fixedAtCreation: ['role', 'adamwTensors', 'nsSteps'],
   passes: [newtonSchulzPass],
   checks: {
     lr: is.nonNegative,
