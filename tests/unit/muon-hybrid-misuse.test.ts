@@ -89,4 +89,14 @@ describe('muon + adamw: misuse', () => {
     expect(() => opt.setHyperparameters({ nsSteps: 8 } as never)).toThrow(/"nsSteps" cannot change: it is decided when the optimizer is made/);
     expect((opt.groups[0] as unknown as { nsSteps: number }).nsSteps).toBe(5);
   });
+
+  test('loadStateDict of a dict with another nsSteps (fixed at creation, as role and adamwTensors) is refused, naming it, before anything changes', () => {
+    const source = createReferenceOptimizer('muon' as never, initial(), { lr: 0.02, adamw: {}, adamwTensors: ['embed'], nsSteps: 8 } as never);
+    source.step(grads(1));
+    const target = hybrid();
+    const before = JSON.stringify(target.groups);
+    expect(() => target.loadStateDict(source.stateDict() as never)).toThrow(/cannot load this state dict: .*"nsSteps" .*decided when the optimizer is made/);
+    expect(JSON.stringify(target.groups)).toBe(before);
+    expect(target.stepCount).toBe(0);
+  });
 });
