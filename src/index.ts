@@ -39,6 +39,7 @@ export type { LambOptions } from './optimizers/lamb/definition.js';
 export type { LarsOptions } from './optimizers/lars/definition.js';
 export type { MuonOptions, NsTriple } from './optimizers/muon/definition.js';
 export type { MuonAdamwOptions } from './optimizers/muon/hybrid.js';
+export type { ProdigyOptions } from './optimizers/prodigy/definition.js';
 export type { AdafactorOptions } from './optimizers/adafactor/definition.js';
 export type { AdemamixOptions } from './optimizers/ademamix/definition.js';
 export type { ChunkReduction } from './passes/tensor-reduction.js';

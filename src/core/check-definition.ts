@@ -131,6 +131,15 @@ function checkPasses(d: Record<string, unknown>, fail: Fail): void {
   });
 }
 
+/** Whole-set scalar state comes with its twin and its state-dict form, or not at all. */
+function checkSetState(d: Record<string, unknown>, fail: Fail): void {
+  for (const field of ['setState', 'setReference']) expectFunction(d, field, fail, true);
+  const dict = d.setStateDict;
+  if (dict !== undefined && !(isRecord(dict) && typeof dict.read === 'function' && typeof dict.words === 'function')) fail('setStateDict', '{ read, words } (functions)', dict);
+  const given = ['setState', 'setReference', 'setStateDict'].filter((field) => d[field] !== undefined);
+  if (given.length > 0 && given.length < 3) fail('setState, setReference and setStateDict', 'given together (whole-set state, its twin, its state-dict form)', given.join(', '));
+}
+
 export function checkDefinition(definition: unknown, where: string): asserts definition is OptimizerDefinition<any, any> {
   if (!isRecord(definition)) throw new TypeError(`webgpu-optim: ${where}: the definition must be an object (from defineOptimizer), got ${describeValue(definition)}`);
   const d = definition;
@@ -155,6 +164,7 @@ export function checkDefinition(definition: unknown, where: string): asserts def
   if (d.modes !== undefined && !(isRecord(d.modes) && d.modes.initial === 'train' && typeof d.modes.switchTwin === 'function')) {
     fail('modes', "{ initial: 'train', switchTwin }", d.modes);
   }
+  checkSetState(d, fail);
   checkPasses(d, fail);
   checkScalars(d, fail);
   checkSlots(definition as unknown as OptimizerDefinition<any, any>, defaults, fail);

@@ -82,11 +82,14 @@ export function kernelDefines<H extends object>(definition: OptimizerDefinition<
   return Object.assign({ ...own, MULTI_GROUP: groups.length > 1, LAYERWISE: false, NS_GROUPS: false }, ...declaredPasses(definition, own).map((pass) => pass.flags));
 }
 
+/** Structural values compare by value (a pair such as Prodigy's betas is copied into each group). */
+const sameStructural = (a: unknown, b: unknown) => a === b || (Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => x === b[i]));
+
 function checkStructural<H extends object>(definition: OptimizerDefinition<H>, groups: readonly H[]): void {
   for (const key of definition.structural) {
     const first = groups[0]![key];
     for (const group of groups) {
-      if (group[key] !== first) {
+      if (!sameStructural(group[key], first)) {
         throw new Error(
           `webgpu-optim: ${definition.name}: "${key}" chooses the kernel and must be the same in every group`,
         );

@@ -111,6 +111,26 @@ export type ReferenceUpdate<S extends string> = (args: {
   storeTensor: (slot: string, values: Float32Array) => void;
 }) => void;
 
+/** One tensor as a whole-set twin sees it. */
+export interface SetTwinTensor<S extends string> {
+  readonly param: Float32Array;
+  readonly grad: Float32Array;
+  readonly state: Readonly<Record<string, Float32Array>>;
+  /** Its group's f32 scalars, as the GPU reads them. */
+  readonly h: Scalars<S>;
+  /** Its group's index. */
+  readonly group: number;
+  /** As `ReferenceUpdate`'s `stored`: the value a store of `x` keeps in the state format. */
+  readonly stored: (slot: string, x: number, element: number) => number;
+}
+
+/**
+ * The CPU twin of a step over the whole set at once (Prodigy: one estimate d over every tensor),
+ * called once per step instead of `reference` per tensor. `setState` is the optimizer's own scalar
+ * state (the words of the GPU buffer its pass keeps), updated in place.
+ */
+export type SetReferenceUpdate<S extends string> = (args: { tensors: readonly SetTwinTensor<S>[]; defines: KernelDefines; setState: Float32Array }) => void;
+
 export interface OptimizerDefinition<H extends object = object, S extends string = string> {
   readonly name: string;
   /** The kernel: a WGSL file defining `fn update(i: u32, h: Hyper, g: vec4<f32>)`. */
@@ -219,6 +239,20 @@ export interface OptimizerDefinition<H extends object = object, S extends string
   initialValue(slot: string, options: H): number;
   readonly scalars: ScalarSchema<H, S>;
   readonly reference: ReferenceUpdate<S>;
+  /**
+   * Scalar state of the whole set (Prodigy's d, d_numerator, d_max, k…), which a pass of the
+   * optimizer keeps in a GPU buffer between steps: its initial words, for these groups. The twin
+   * keeps the same words and steps with `setReference` (not `reference`) when this is given.
+   */
+  readonly setState?: (groups: readonly H[], tensorGroup: readonly number[]) => Float32Array;
+  readonly setReference?: SetReferenceUpdate<S>;
+  /** How `setState` words appear in state dicts (`setState` of the dict, by name) and are read back from one. */
+  readonly setStateDict?: {
+    /** The dict's entries for these words. */
+    read(words: Float32Array): Record<string, number>;
+    /** The words a dict's entries give, over `initial` (this optimizer's initial words); refuses, naming the entry, a value it cannot hold. */
+    words(entries: unknown, initial: Float32Array, groups: readonly H[], fail: (message: string) => never): Float32Array;
+  };
 }
 
 /** Identity that lets TypeScript infer the options and scalar names of a definition. */

@@ -88,6 +88,8 @@ export interface StepPass {
   readonly state?: PassState;
   /** Bytes of every GPU buffer it holds now (what `Optimizer.allocatedBytes` adds up). */
   readonly allocatedBytes: number;
+  /** The whole-set scalar words a pass keeps (the definition's `setState`: Prodigy's d…), for state dicts. */
+  readonly setWords?: { read(): Promise<Float32Array>; write(words: Float32Array): void };
   destroy(): void;
 }
 

@@ -29,6 +29,8 @@ export interface OptimizerModules {
   readonly steps: readonly StepPass[];
   /** The state the passes keep (Adafactor's factors), undefined when none does. */
   readonly shapedState: PassState | undefined;
+  /** The whole-set scalar words a pass keeps (Prodigy's d…), when one does. */
+  readonly setWords: StepPass['setWords'];
   readonly accumulator: Accumulator | undefined;
   readonly control: GradientControl | undefined;
   /** The update kernel's binding resources, every module's merged (the scalar ring's `hyper` excepted). */
@@ -157,6 +159,7 @@ export function createOptimizerModules(args: {
     passes,
     steps,
     shapedState: combinedPassState(passes.flatMap((pass) => (pass.state ? [pass.state] : []))),
+    setWords: passes.find((pass) => pass.setWords)?.setWords,
     accumulator,
     control,
     resources,

@@ -23,8 +23,9 @@ export interface StateDictMethods<H extends object> {
 
 /** Where each part of a checked dict goes on the GPU. */
 function loadSinks(front: FrontState<any>, modules: OptimizerModules, tensors: readonly { readonly offset: number }[], paddedLength: number): LoadSinks<any> {
-  const { state, q8State, control, accumulator, shapedState } = modules;
+  const { state, q8State, control, accumulator, shapedState, setWords } = modules;
   return {
+    setState: setWords && ((words) => setWords.write(words)),
     counts: (loaded) => front.restore(loaded),
     control:
       control &&
@@ -68,9 +69,9 @@ export function stateDictMethods<H extends object>(args: {
   /** Every copy a state dict needs, submitted now, in one go. */
   const readState = async () => {
     const pending = front.book.pendingMicroSteps;
-    const reads = [control?.read(), state.read(), pending > 0 ? accumulator!.read() : undefined, shapedState?.read()] as const;
-    const [snapshot, packed, accumulated, shaped] = await Promise.all(reads);
-    return { snapshot, packed, accumulated, pending, shaped };
+    const reads = [control?.read(), state.read(), pending > 0 ? accumulator!.read() : undefined, shapedState?.read(), modules.setWords?.read()] as const;
+    const [snapshot, packed, accumulated, shaped, setWords] = await Promise.all(reads);
+    return { snapshot, packed, accumulated, pending, shaped, setWords };
   };
 
   return {
@@ -88,7 +89,7 @@ export function stateDictMethods<H extends object>(args: {
       const { config, mode } = front;
       const stepCalls = front.book.stepCount;
       const tensorSteps = front.tensorSteps.counts;
-      const { snapshot, packed, accumulated, pending, shaped } = await readState();
+      const { snapshot, packed, accumulated, pending, shaped, setWords } = await readState();
       // A step or mode switch the GPU refused is never reported as done.
       await verdict;
       lifecycle.check();
@@ -105,6 +106,7 @@ export function stateDictMethods<H extends object>(args: {
         stateFormat: args.stateFormat,
         quantization: args.quantization,
         slotData: (i: number, slot: string) => (slotNames.has(slot) ? packed(i, slot) : shaped!(i, slot)),
+        setState: setWords && front.definition.setStateDict?.read(setWords),
       };
       return stateDictOf(source, { dequantize }, `${name}.stateDict`);
     },

@@ -42,6 +42,8 @@ export interface DictSource<H extends object> {
   readonly quantization: Quantization | undefined;
   /** Tensor i's slot in its stored form. */
   slotData(tensorIndex: number, slot: string): Float32Array | Uint16Array | Q8Slot;
+  /** The whole-set scalars as the dict names them (the definition's `setStateDict.read`), when it keeps some. */
+  readonly setState?: Record<string, number>;
 }
 
 /** The state dict of `source`, dequantized when `options` ask; `what` names the call in errors. */
@@ -56,6 +58,7 @@ export function stateDictOf<H extends object>(source: DictSource<H>, options: St
     mode: source.mode,
   };
   const sd = buildStateDict(source.config, tensors, counts, (i, slot) => source.slotData(i, slot), source.stateFormat, source.quantization);
+  if (source.setState) sd.setState = { ...source.setState };
   return options.dequantize ? checkedDequantized(sd, what) : sd;
 }
 
@@ -92,6 +95,22 @@ export interface LoadSinks<H extends object> {
    * optimizer's own quantization, their stored form (requantizing is not idempotent: it loads as is).
    */
   slots(values: LoadedState<H>['slotValues'], stored: LoadedState<H>['storedValue'] | undefined): void;
+  /** The whole-set scalar words (optimizers whose definition has `setState`). */
+  setState?(words: Float32Array): void;
+}
+
+/** The whole-set words a dict gives `target` (checked: present exactly when the optimizer keeps them), or undefined. */
+function loadedSetState<H extends object>(target: LoadTarget<H>, sd: OptimizerStateDict<H>): Float32Array | undefined {
+  const { definition, config } = target;
+  const fail = (message: string): never => {
+    throw new Error(`webgpu-optim: ${definition.name}.loadStateDict: ${message}`);
+  };
+  if (!definition.setState || !definition.setStateDict) {
+    if (sd.setState !== undefined) fail('the dict holds whole-set scalars (setState), which this optimizer does not keep');
+    return undefined;
+  }
+  if (sd.setState === undefined) fail('the dict holds no setState (the whole-set scalars this optimizer keeps); it is not from stateDict() of this optimizer');
+  return definition.setStateDict.words(sd.setState, definition.setState(config.groups, config.tensorGroup), config.groups, fail);
 }
 
 /**
@@ -104,8 +123,10 @@ export function loadStateDictInto<H extends object>(target: LoadTarget<H>, sd: O
     const i = Math.max(0, loaded.tensorSteps.findIndex((s) => s !== loaded.step));
     throw new Error(`webgpu-optim: ${target.definition.name}: cannot load this state dict: state[${i}].step: its tensors have taken different numbers of steps (state[${i}].step ${loaded.tensorSteps[i]}, step ${loaded.step}), but this optimizer cannot skip a tensor: ${target.skipRefusal}`);
   }
+  const setWords = loadedSetState(target, sd);
   sinks.counts(loaded);
   sinks.control?.({ step: loaded.step, calls: loaded.stepCalls, ...(loaded.scaler ? { lossScale: loaded.scaler.scale, growthTracker: loaded.scaler.growthTracker } : {}) });
   sinks.accumulated?.(loaded.accumulated);
   sinks.slots(loaded.slotValues, sameQuantization(loaded.quantization, target.quantization) ? loaded.storedValue : undefined);
+  if (setWords) sinks.setState!(setWords);
 }

@@ -30,7 +30,7 @@ export interface TensorSums {
   /** The kernel's `chunkTensor` binding for segment `s`. */
   chunkTensorRange(s: number): GPUBufferBinding;
   /** The kernel's `tensorScratch` binding (the whole buffer). */
-  readonly scratch: GPUBufferBinding;
+  readonly scratch: GPUBufferBinding & { readonly buffer: GPUBuffer };
   /** Records the partials (with the kernel's bind group of each segment) and the per-tensor sums. */
   record(pass: GPUComputePassEncoder, partials: GPUComputePipeline, bindGroup: (s: number) => [GPUBindGroup, number[]]): void;
   /** Bytes of its buffers (tables and scratch). */
@@ -46,10 +46,12 @@ function createTensorSums(args: {
   reduction: ChunkReduction;
   /** Elements per workgroup of the partials pass when it is not the reduction's (8-bit tiles). */
   partialsElementsPerWorkgroup?: number;
+  /** vec4 entries kept after the scratch's own, which the sums never write (Prodigy's scalars). */
+  extraEntries?: number;
 }): TensorSums {
   const { device, label, layout } = args;
   const maxDim = device.limits.maxComputeWorkgroupsPerDimension;
-  const scratchBytes = scratchEntries(layout) * 16;
+  const scratchBytes = (scratchEntries(layout) + (args.extraEntries ?? 0)) * 16;
   if (scratchBytes > device.limits.maxStorageBufferBindingSize) {
     throw new RangeError(
       `webgpu-optim: the per-tensor sums of ${layout.tensors.length} tensors need a ${scratchBytes}-byte scratch binding, over the ` +
@@ -67,7 +69,9 @@ function createTensorSums(args: {
     return buffer;
   };
   const chunkTensor = upload('chunkTensor', chunkTensorTable(layout, args.tensorGroup));
-  const scratch = device.createBuffer({ label: `${label}:tensorScratch`, size: scratchBytes, usage: GPUBufferUsage.STORAGE });
+  // State kept in the tail is written at creation and by loads, and read by state dicts.
+  const tailUsage = args.extraEntries ? GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC : 0;
+  const scratch = device.createBuffer({ label: `${label}:tensorScratch`, size: scratchBytes, usage: GPUBufferUsage.STORAGE | tailUsage });
   const pipeline = getTensorSumsPipeline(device, shape.sumsEntryPoint);
   // The spans of every tensor, then (when a tensor has several) the tensors over their span sums.
   const passes = (['spans', 'tensors'] as const).flatMap((which) => {
@@ -120,9 +124,14 @@ function getTensorSumsPipeline(device: GPUDevice, entryPoint: string): ListedPip
   return cached(device, `tensorSums:${entryPoint}`, () => createListedPipeline(device, `webgpu-optim:${entryPoint}`, TENSOR_SUMS_BINDINGS, { module, entryPoint }, bindGroupLayout));
 }
 
-function createTensorSumsPass(context: PassContext): StepPass {
+/**
+ * The per-tensor sums' step; `extraEntries` vec4 entries are kept after the scratch's own, which
+ * the sums never write (a pass that keeps state there: Prodigy's scalars), and `scratch` is the buffer.
+ */
+export function createTensorSumsPass(context: PassContext, extraEntries = 0): StepPass & { readonly scratch: GPUBuffer } {
   const reduction = context.chunkReduction as ChunkReduction;
   const sums = createTensorSums({
+    extraEntries,
     device: context.device,
     label: context.label,
     layout: context.layout,
@@ -140,6 +149,7 @@ function createTensorSumsPass(context: PassContext): StepPass {
     record: (pass, bindGroup) => sums.record(pass, partials, bindGroup),
     allocatedBytes: sums.allocatedBytes,
     destroy: () => sums.destroy(),
+    scratch: sums.scratch.buffer,
   };
 }
 

@@ -40,6 +40,8 @@ export interface ReferenceOptimizer<H extends object = Record<string, unknown>> 
   readonly microStepCount: number;
   /** The control path's state (norms, loss scale, device step), when it is on. */
   readonly control?: Readonly<ControlState>;
+  /** The whole-set scalar words of an optimizer that keeps them (Prodigy's d, d_numerator, d_max, k…), as its GPU buffer holds them. */
+  readonly setState?: Readonly<Float32Array>;
   /** Resolved hyperparameters of each group, read-only (group 0 = tensors named by no group). */
   readonly groups: readonly Readonly<H>[];
   /**
@@ -83,6 +85,7 @@ export function createReferenceOptimizer(name: string, params: readonly (Float32
     params: data,
     state: twin.state,
     stateFormat: resolved.stateFormat,
+    setState: twin.setState,
     get control() {
       return twin.control;
     },

@@ -24,6 +24,7 @@ export function twinStateDict<H extends object>(front: FrontState<H>, twin: Twin
     stateFormat: twin.stateFormat,
     quantization: twin.quantization,
     slotData: (i: number, slot: string) => q8?.stored(i, slot) ?? rounding.encoded(slot, state[i]![slot]!),
+    setState: twin.setState && twin.definition.setStateDict?.read(twin.setState),
   };
   return stateDictOf(source, checked, what);
 }
@@ -44,5 +45,6 @@ export function loadTwinStateDict<H extends object>(front: FrontState<H>, twin: 
       if (stored) q8!.load(stored);
       else q8?.store();
     },
+    setState: (words) => twin.setState!.set(words),
   });
 }

@@ -33,6 +33,8 @@ export interface TwinState {
   readonly accumulated: Float32Array[] | undefined;
   /** The control path's state, when it is on (replaced by a load). */
   control: ControlState | undefined;
+  /** The definition's whole-set scalar state (`setState`: Prodigy's d…), when it has one. */
+  readonly setState: Float32Array | undefined;
 }
 
 /** The most values of shape-derived state (Adafactor's factors) the twin allocates: 2^28 (1 GiB). */
@@ -94,5 +96,6 @@ export function createTwinState(name: string, definition: OptimizerDefinition<an
     q8: quantization && createQ8Twin(slotSpecs, tensors, offsets, quantization, state),
     accumulated: training.accumulationSteps > 1 ? params.map((p) => new Float32Array(p.length)) : undefined,
     control: training.control ? initialControlState(training, config.groups.length) : undefined,
+    setState: definition.setState?.(config.groups, config.tensorGroup),
   };
 }

@@ -33,6 +33,10 @@ function controlled(front: FrontState<any>, twin: TwinState, source: readonly Fl
 function updateTensors(front: FrontState<any>, twin: TwinState, grads: readonly Float32Array[], scalars: Float32Array, present?: readonly boolean[]): void {
   const { definition, rounding, q8, state, tensors } = twin;
   const rowLength = scalarLayout(definition).names.length + 1;
+  if (definition.setReference) {
+    updateSet(front, twin, grads, scalars);
+    return;
+  }
   twin.params.forEach((param, i) => {
     if (present && !present[i]) return;
     const row = present ? scalars.subarray(i * rowLength, (i + 1) * rowLength) : groupScalars(twin, scalars, front.config.tensorGroup[i]!);
@@ -55,6 +59,20 @@ function presentGradients(twin: TwinState, grads: readonly (Float32Array | null)
   const filled = grads.map((g, i) => (g === null ? new Float32Array(twin.tensors[i]?.length ?? 0) : g));
   checkGradients(filled, twin.tensors);
   return { present: grads.map((g) => g !== null), filled };
+}
+
+/** The whole-set twin (`setReference`): one call over every tensor, then the stores rounded as on the GPU. */
+function updateSet(front: FrontState<any>, twin: TwinState, grads: readonly Float32Array[], scalars: Float32Array): void {
+  const { definition, rounding, q8, state } = twin;
+  const { tensorGroup, defines } = front.config;
+  const tensors = twin.params.map((param, i) => {
+    const h = namedScalars(definition, groupScalars(twin, scalars, tensorGroup[i]!));
+    const step = (h as unknown as Record<string, number>)[ROUNDING_STEP]!;
+    return { param, grad: grads[i]!, state: state[i]!, h, group: tensorGroup[i]!, step, stored: (slot: string, x: number, e: number) => rounding.stored(slot, x, i, e, step) };
+  });
+  definition.setReference!({ tensors, defines, setState: twin.setState! });
+  tensors.forEach((t, i) => rounding.roundSlots(state[i]!, i, t.step));
+  q8?.store();
 }
 
 /** The twin's `step(grads)`: checked before anything changes, counted only once it ran. */

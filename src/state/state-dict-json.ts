@@ -20,6 +20,8 @@ const MAX_DEPTH = 32;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const ARRAYS = { float32: { bytes: 4, make: (b: ArrayBuffer) => new Float32Array(b) }, uint16: { bytes: 2, make: (b: ArrayBuffer) => new Uint16Array(b) }, uint8: { bytes: 1, make: (b: ArrayBuffer) => new Uint8Array(b) } };
 type ArrayKind = keyof typeof ARRAYS;
+/** Numbers JSON has no literal for, written as `{ "number": "Infinity" }`. */
+const NON_FINITE = { Infinity: Infinity, '-Infinity': -Infinity, NaN: NaN };
 
 /** The dict the JSON text holds, its typed arrays rebuilt; refused, naming the field, when it is not one stateDictToJSON could have written. */
 export function readStateDictJSON(json: unknown, header: JsonHeader): unknown {
@@ -41,6 +43,12 @@ function revive(value: unknown, path: string, depth: number, fail: Fail): unknow
   if (Array.isArray(value)) return value.map((item, i) => revive(item, `${path}[${i}]`, depth + 1, fail));
   if (!isObject(value)) return value;
   const keys = Object.keys(value);
+  // A number JSON cannot write (Prodigy's growthRate: Infinity, unbounded).
+  if (keys.length === 1 && keys[0] === 'number') {
+    const text = value.number;
+    if (typeof text !== 'string' || !Object.hasOwn(NON_FINITE, text)) fail(`${path}.number must be "Infinity", "-Infinity" or "NaN", got ${shown(text)}`);
+    return NON_FINITE[text as keyof typeof NON_FINITE];
+  }
   if (keys.length === 1 && Object.hasOwn(ARRAYS, keys[0]!) && typeof value[keys[0]!] === 'string') {
     return typedArray(keys[0] as ArrayKind, value[keys[0]!] as string, `${path}.${keys[0]}`, fail);
   }
@@ -67,7 +75,8 @@ function typedArray(kind: ArrayKind, text: string, path: string, fail: Fail): Fl
 
 /**
  * A state dict as JSON text, exactly: every Float32Array is stored as the base64 of its bytes, so
- * NaN, ±Inf and −0 survive (plain `JSON.stringify` turns NaN and Infinity into null).
+ * NaN, ±Inf and −0 survive (plain `JSON.stringify` turns NaN and Infinity into null), and a
+ * non-finite number (an option such as Prodigy's growthRate: Infinity) as `{ "number": "Infinity" }`.
  *
  * @example
  * localStorage.setItem('ckpt', stateDictToJSON(await opt.stateDict()));
@@ -77,7 +86,15 @@ export function stateDictToJSON(sd: OptimizerStateDict<any>): string {
   // Hand-made dicts without the header get it: stateDictFromJSON requires it.
   const headed = { ...sd, format: sd.format ?? STATE_DICT_FORMAT, version: sd.version ?? STATE_DICT_VERSION };
   return JSON.stringify(headed, (_key, value) =>
-    value instanceof Float32Array ? { float32: toBase64(value) } : value instanceof Uint16Array ? { uint16: toBase64(value) } : value instanceof Uint8Array ? { uint8: toBase64(value) } : value,
+    value instanceof Float32Array
+      ? { float32: toBase64(value) }
+      : value instanceof Uint16Array
+        ? { uint16: toBase64(value) }
+        : value instanceof Uint8Array
+          ? { uint8: toBase64(value) }
+          : typeof value === 'number' && !Number.isFinite(value)
+            ? { number: String(value) }
+            : value,
   );
 }
 

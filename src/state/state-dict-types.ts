@@ -40,6 +40,11 @@ export interface OptimizerStateDict<H extends object = Record<string, unknown>> 
   scaler?: { scale: number; growthTracker: number };
   /** Gradients accumulated in an unfinished accumulation cycle, and how many micro-batches they hold. */
   accumulation?: { microSteps: number; grads: Float32Array[] };
+  /**
+   * Scalar state of the whole set, by the authors' names (Prodigy: `d`, `d_numerator`, `d_max`, `k`,
+   * and `d_hat` once a step computed it), for an optimizer that keeps it (its definition's `setState`).
+   */
+  setState?: Record<string, number>;
   /** Optimizers with train/eval modes (Schedule-Free): which point the parameters held when saved. */
   mode?: 'train' | 'eval';
 }
