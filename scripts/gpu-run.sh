@@ -27,8 +27,12 @@ if [ "${1:-}" = "--prepare" ]; then
 fi
 
 DRY=""
+WORKLOADS="16M,2000,transformer"
+ONE="16M"
 if [ "${1:-}" = "--dry" ]; then
   DRY="--quick"
+  WORKLOADS="256K,200,MLP"
+  ONE="256K"
   export LD_LIBRARY_PATH="/usr/lib/chromium${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   export VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json
 fi
@@ -51,10 +55,10 @@ part() { # name, seconds, command...
   # A part stopped by its limit leaves the rows it measured in bench/results/partial/.
   for f in bench/results/partial/*.json; do [ -f "$f" ] && mv "$f" "$OUT/$name-partial.json"; done
 }
-part elementwise "${ELEMENTWISE_S:-240}" node bench/run-node.mjs $DRY --workloads 16M,2000,transformer \
+part elementwise "${ELEMENTWISE_S:-240}" node bench/run-node.mjs $DRY --workloads "$WORKLOADS" \
   --modes fused,fusedBf16,fusedQ8,roofline,tfjsWebgpu,jaxFlat
 cp bench/results/${DRY:+quick/}latest.json "$OUT/elementwise.json" 2>/dev/null
-part muon "${MUON_S:-180}" node bench/run-node.mjs $DRY --muon --optimizers adam --workloads 16M --modes fused
+part muon "${MUON_S:-180}" node bench/run-node.mjs $DRY --muon --optimizers adam --workloads "$ONE" --modes fused
 cp bench/results/${DRY:+quick/}latest.json "$OUT/muon.json" 2>/dev/null
 if python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
   t0=$SECONDS

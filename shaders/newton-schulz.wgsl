@@ -10,7 +10,7 @@
 //   [1] (output floats of the whole set, 0, 0, 0)
 //   [2 + 3t …] matrix t: (first element in the packed set, rows, cols, output offset),
 //              (X₀ offset, X₁ offset, A offset, B' offset) in its batch's region,
-//              (group, f32 bits of s 'original', of s 'match_rms_adamw', 0)
+//              (group, f32 bits of s 'original', of s 'match_rms_adamw', compact-slot shift or 0xffffffff)
 //   batches, four entries each: (first matrix, matrices, 0, 0), then per tile class (16², 32², 64²)
 //              (first m × m tile entry, m × m tiles, first m × n tile entry, m × n tiles)
 //   tiles: (matrix, tile row << 16 | tile column, n, m), the m × m ones upper-triangle only;

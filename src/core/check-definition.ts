@@ -49,6 +49,7 @@ function checkOptions(d: Record<string, unknown>, fail: Fail): Record<string, un
   expectOptionList(d, 'required', defaults, fail);
   expectOptionList(d, 'structural', defaults, fail);
   expectOptionList(d, 'fixedOnceStarted', defaults, fail, true);
+  expectOptionList(d, 'fixedAtCreation', defaults, fail, true);
   const checks = d.checks;
   if (!isRecord(checks)) fail('checks', 'an object with a check per option', checks);
   for (const key of Object.keys(defaults)) {

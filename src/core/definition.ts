@@ -28,6 +28,21 @@ export interface SlotSpec {
   readonly squared?: boolean;
   /** Never negative (besides `squared` slots): 8-bit state uses the unsigned map (src/state/q8.ts). */
   readonly nonNegative?: boolean;
+  /**
+   * The name of an earlier slot whose GPU buffer this one shares: no tensor holds both (`groupSlots`
+   * names one or the other per group, e.g. Muon's momentum_buffer and AdamW's exp_avg beside it), so
+   * one buffer packs both, and the state dict names each tensor's values by the slot it holds. The
+   * kernel still reads this slot as `<wgsl>Load(i)`. Not with 8-bit state.
+   */
+  readonly storedIn?: string;
+  /**
+   * Held only by the tensors whose group names it in `groupSlots` (AdamW's exp_avg_sq beside Muon):
+   * its buffer packs those tensors only (src/core/compact-layout.ts), and its accessors remap the
+   * index through `compactSlotIndex(i)`, which a declared pass defines (flag COMPACT_SLOT_INDEX)
+   * from a table the kernel binds. Not with 8-bit state; every compact slot of a kernel has the
+   * same holders.
+   */
+  readonly compact?: boolean;
 }
 
 /**
@@ -216,8 +231,9 @@ export interface OptimizerDefinition<H extends object = object, S extends string
   /** Options that cannot change once steps were taken (scalar state follows from their history). */
   readonly fixedOnceStarted?: readonly (keyof H & string)[];
   /**
-   * Options setHyperparameters cannot change at all: what they decide was built when the optimizer
-   * was made (Muon's `role` and `adamwTensors`: the groups split, the state slots, the matrices).
+   * Options setHyperparameters and loadStateDict never change: what they decide was built when the
+   * optimizer was made (Muon's `role` and `adamwTensors`: which tensors hold which state, the
+   * matrices; `nsSteps`: the steps the Newton–Schulz pass records).
    */
   readonly fixedAtCreation?: readonly (keyof H & string)[];
   /**

@@ -11,6 +11,7 @@
  * from the training options, recorded by the same loop; state buffers and 8-bit state hand the
  * update kernel their binding resources by name as passes do, merged; nothing is switched on a name.
  */
+import type { CompactLayout } from './compact-layout.js';
 import type { BindingEntry } from './binding-list.js';
 import type { PackedLayout } from './layout.js';
 
@@ -53,6 +54,11 @@ export interface PassContext {
    * then run by these tiles (they quantize whole blocks); undefined otherwise.
    */
   readonly blockwise: Tile | undefined;
+  /**
+   * The packing of the kernel's compact slots (`SlotSpec.compact`), for the pass that defines
+   * `compactSlotIndex` (flag COMPACT_SLOT_INDEX); undefined when there are none.
+   */
+  readonly compactSlots?: CompactLayout;
   /**
    * A pipeline of the update kernel's own module at `entryPoint`, with the update's bindings (so it
    * records with the update's bind groups); `tile` for a blockwise entry point.

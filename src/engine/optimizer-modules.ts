@@ -15,6 +15,8 @@ import { Q8_TILE_ELEMENTS, q8TileShape } from '../state/q8.js';
 import { createQ8StateBuffers, type Q8StateBuffers } from '../state/q8-state.js';
 import { createSegmentInfo, type SegmentInfo } from '../state/segment-info.js';
 import { createStateBuffers, type StateBuffers } from '../state/state-buffers.js';
+import { compactLayoutOf } from '../state/shared-slots.js';
+import type { CompactLayout } from '../core/compact-layout.js';
 import { createGroupTable } from './group-table.js';
 import { bindsGroupTable } from './bindings.js';
 import type { ParameterSet } from './parameters.js';
@@ -75,14 +77,14 @@ function combinedPassState(states: readonly PassState[]): PassState | undefined 
 }
 
 /** The f32 / 16-bit / 8-bit state buffers, at their initial values. */
-function createState(device: GPUDevice, label: string, params: ParameterSet, kernel: UpdateKernel, resolved: ResolvedOptions<any>): StateBuffers {
+function createState(device: GPUDevice, label: string, params: ParameterSet, kernel: UpdateKernel, resolved: ResolvedOptions<any>, compact: CompactLayout | undefined): StateBuffers {
   const { layout } = params;
   const { definition, flags } = kernel.variant;
   const slots = definition.slots(flags);
   const { quantization, config } = resolved;
   const state = quantization
     ? createQ8StateBuffers({ device, label, layout, slots, quantization, tensorGroup: config.tensorGroup })
-    : createStateBuffers({ device, label, layout, slots, format: resolved.stateFormat });
+    : createStateBuffers({ device, label, layout, slots, format: resolved.stateFormat, compact });
   state.writeInitial(config);
   if (definition.initialFromParams?.length) {
     const encoder = device.createCommandEncoder({ label: `${label}:initialState` });
@@ -94,7 +96,7 @@ function createState(device: GPUDevice, label: string, params: ParameterSet, ker
 }
 
 /** The passes the definition declares, built in order. */
-function createPasses(device: GPUDevice, label: string, params: ParameterSet, kernel: UpdateKernel, config: ResolvedConfig<any>, quantized: boolean): StepPass[] {
+function createPasses(device: GPUDevice, label: string, params: ParameterSet, kernel: UpdateKernel, config: ResolvedConfig<any>, quantized: boolean, compactSlots: CompactLayout | undefined): StepPass[] {
   const { definition } = kernel.variant;
   // 8-bit state stored by a pass (LAMB's moments) is quantized there, by the largest tile.
   const blockwise: Tile | undefined = quantized && definition.partialsStore !== undefined ? q8TileShape(Q8_TILE_ELEMENTS) : undefined;
@@ -107,6 +109,7 @@ function createPasses(device: GPUDevice, label: string, params: ParameterSet, ke
     workgroupSize: params.workgroupSize,
     chunkReduction: params.chunkReduction,
     blockwise,
+    compactSlots,
     kernelPipeline: (entryPoint: string, tile?: Tile) => kernel.entryPoint(entryPoint, tile).pipeline,
   };
   return declaredPasses(definition, config.defines).map((pass) => pass.create(context));
@@ -134,12 +137,14 @@ export function createOptimizerModules(args: {
   const { device, label, params, kernel, resolved, training } = args;
   const { layout } = params;
   const { config } = resolved;
-  const state = createState(device, label, params, kernel, resolved);
+  // Slots only some tensors hold (SlotSpec.compact): one packing, for the state and the pass that remaps to it.
+  const compact = compactLayoutOf(config, layout);
+  const state = createState(device, label, params, kernel, resolved, compact);
   // Made only where read: by the update kernel, or by the gradient statistics of several groups
   // (under q8 it would add 0.0625 byte per parameter to a table that already carries the group).
   const chunkTable = bindsGroupTable(kernel.variant.flags) || training.control ? createGroupTable(device, label, layout, config) : undefined;
   const segmentInfo: SegmentInfo | undefined = resolved.roundingSeed === undefined ? undefined : createSegmentInfo(device, label, layout, resolved.roundingSeed);
-  const passes = createPasses(device, label, params, kernel, config, resolved.quantization !== undefined);
+  const passes = createPasses(device, label, params, kernel, config, resolved.quantization !== undefined, compact);
   const accumulator = training.accumulationSteps > 1 ? createAccumulator({ device, label, layout, gradBuffer: params.gradBuffer, workgroupSize: params.workgroupSize }) : undefined;
   const gradients = accumulator?.buffer ?? params.gradBuffer;
   const control = training.control

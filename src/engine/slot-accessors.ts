@@ -9,6 +9,7 @@ import type { SlotSpec } from '../core/definition.js';
 import { instantiateTemplate } from '../core/wgsl-template.js';
 import { slotCodec, type StateFormat } from '../state/state-format.js';
 import { isQuantizedSlot, mapOf, Q8_MAPS, zeroCode } from '../state/q8.js';
+import { bufferSlotOf } from '../state/shared-slots.js';
 import q8SlotTemplate from '../../shaders/q8-slot.wgsl?raw';
 
 /** The most vec4s a lane of an 8-bit tile holds (q8TileShape in src/state/q8.ts). */
@@ -20,23 +21,44 @@ export const Q8_MAX_LANE_VECTORS = 4;
  */
 export function slotAccessors(slots: readonly SlotSpec[], format: StateFormat, stochastic: boolean, laneVectors: number): { wgsl: string; flags: Record<string, boolean> } {
   if (format === 'q8') {
+    const shared = slots.find((slot) => slot.storedIn !== undefined || slot.compact);
+    if (shared) throw new Error(`webgpu-optim: slot "${shared.name}" shares a buffer (storedIn) or is compact, which 8-bit state does not support`);
     const quantized = slots.filter(isQuantizedSlot);
-    const plain = slots.filter((slot) => !isQuantizedSlot(slot)).map(f32Accessors);
+    const plain = slots.filter((slot) => !isQuantizedSlot(slot)).map((slot) => f32Accessors(slot));
     const wgsl = [...plain, ...quantized.map(q8SlotFunctions), q8AllSlots(quantized, laneVectors)].join('\n');
     return { wgsl, flags: laneVectorFlags(laneVectors) };
   }
+  // A slot stored in another's buffer reads and writes that array; its stochastic rounding stays keyed by its own index.
   const accessors = slots.map((slot, index) => {
+    const array = bufferSlotOf(slots, slot).wgsl;
     const codec = slotCodec(slot, format);
-    if (!codec) return f32Accessors(slot);
-    return packedAccessors(slot, codec.root, stochastic ? index : undefined);
+    const plain = !codec ? f32Accessors(slot, array) : packedAccessors(slot, codec.root, stochastic ? index : undefined, array);
+    return slot.compact ? compactAccessors(slot, plain) : plain;
   });
-  return { wgsl: accessors.join('\n'), flags: {} };
+  // Where a compact slot's element is absent (compactSlotIndex, from a pass: COMPACT_SLOT_INDEX).
+  const compact = slots.some((slot) => slot.compact) ? ['const NO_COMPACT_SLOT: u32 = 0xffffffffu;'] : [];
+  return { wgsl: [...compact, ...accessors].join('\n'), flags: {} };
 }
 
-/** A slot stored in f32: the accessors read and write the array. */
-function f32Accessors(slot: SlotSpec): string {
+/** A slot stored in f32: the accessors read and write the array (`array`: the buffer's, by default the slot's own). */
+function f32Accessors(slot: SlotSpec, array = slot.wgsl): string {
   const name = slot.wgsl;
-  return [`fn ${name}Load(i: u32) -> vec4<f32> { return ${name}[i]; }`, `fn ${name}Store(i: u32, x: vec4<f32>) { ${name}[i] = x; }`].join('\n');
+  return [`fn ${name}Load(i: u32) -> vec4<f32> { return ${array}[i]; }`, `fn ${name}Store(i: u32, x: vec4<f32>) { ${array}[i] = x; }`].join('\n');
+}
+
+/**
+ * A compact slot (SlotSpec.compact): the array holds only the tensors that have the slot, so each
+ * access goes through `compactSlotIndex(i)` (defined by a pass: COMPACT_SLOT_INDEX), which gives
+ * NO_COMPACT_SLOT where the element has none (padding): a load reads 0 there, a store is dropped.
+ * Stochastic rounding stays keyed by i, the element's place in the packed set.
+ */
+function compactAccessors(slot: SlotSpec, plain: string): string {
+  const name = slot.wgsl;
+  const at = plain.replaceAll(`${name}[i]`, `${name}[k]`);
+  return [
+    at.replace(`fn ${name}Load(i: u32) -> vec4<f32> { `, `fn ${name}Load(i: u32) -> vec4<f32> { let k = compactSlotIndex(i); if (k == NO_COMPACT_SLOT) { return vec4<f32>(0.0); } `)
+      .replace(`fn ${name}Store(i: u32, x: vec4<f32>) { `, `fn ${name}Store(i: u32, x: vec4<f32>) { let k = compactSlotIndex(i); if (k == NO_COMPACT_SLOT) { return; } `),
+  ].join('\n');
 }
 
 /**
@@ -44,12 +66,12 @@ function f32Accessors(slot: SlotSpec): string {
  * its root (f16) is squared on load and rooted on store. With stochastic rounding, `noiseSlot`
  * (the slot's index) keys the store's noise.
  */
-function packedAccessors(slot: SlotSpec, root: boolean, noiseSlot: number | undefined): string {
+function packedAccessors(slot: SlotSpec, root: boolean, noiseSlot: number | undefined, array = slot.wgsl): string {
   const name = slot.wgsl;
   const stored = root ? 'sqrt(x)' : 'x';
-  const load = root ? `let s = unpackState(${name}[i]); return s * s;` : `return unpackState(${name}[i]);`;
+  const load = root ? `let s = unpackState(${array}[i]); return s * s;` : `return unpackState(${array}[i]);`;
   const pack = noiseSlot === undefined ? `packState(${stored})` : `packStateStochastic(${stored}, roundingNoise(i, ${noiseSlot}u))`;
-  return [`fn ${name}Load(i: u32) -> vec4<f32> { ${load} }`, `fn ${name}Store(i: u32, x: vec4<f32>) { ${name}[i] = ${pack}; }`].join('\n');
+  return [`fn ${name}Load(i: u32) -> vec4<f32> { ${load} }`, `fn ${name}Store(i: u32, x: vec4<f32>) { ${array}[i] = ${pack}; }`].join('\n');
 }
 
 /** The functions of quantized slot `slot`, the `index`-th of the kernel's (shaders/q8-slot.wgsl). */

@@ -27,6 +27,9 @@ import perTensorSource from '../../shaders/per-tensor.wgsl?raw';
 export function kernelSource(variant: KernelVariant): string {
   const { definition, flags: defines, stateFormat: format } = variant;
   const slots = definition.slots(defines);
+  if (slots.some((slot) => slot.compact) && !defines.COMPACT_SLOT_INDEX) {
+    throw new Error(`webgpu-optim: ${definition.name}: a compact slot needs compactSlotIndex, which no declared pass defines (flag COMPACT_SLOT_INDEX)`);
+  }
   // 8-bit state that a pass's entry points store (LAMB's moments) is quantized there, by tiles.
   const blockwise = format === 'q8' && definition.partialsStore !== undefined;
   const passes = declaredPasses(definition, defines).flatMap((pass) => (pass.wgsl ? [pass.wgsl({ blockwise })] : []));

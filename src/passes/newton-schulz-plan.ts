@@ -10,6 +10,7 @@
  * batch after batch in the same step (each batch a norm dispatch and 4 per Newton–Schulz step).
  * A batch also holds no more tiles or matrices than one dispatch grid can cover.
  */
+import type { CompactLayout } from '../core/compact-layout.js';
 import type { PackedLayout } from '../core/layout.js';
 import { nsMatrixShape, type NsMatrixShape } from './newton-schulz-table.js';
 
@@ -140,7 +141,7 @@ const NOT_A_MATRIX: NsMatrixShape = { rows: 0, cols: 0, m: 0, n: 0, transposed: 
  * Sizes, offsets, batches and the table. `isMatrix(i)` false: tensor i is no matrix of the pass
  * (an empty one), but the chunk map still names it, so the kernel finds its group (nsGroupAt).
  */
-export function planOf(layout: PackedLayout, tensorGroup: readonly number[], limits: NsPlanLimits, fail: (detail: string) => never, isMatrix: (i: number) => boolean = () => true): NsPlan {
+export function planOf(layout: PackedLayout, tensorGroup: readonly number[], limits: NsPlanLimits, fail: (detail: string) => never, isMatrix: (i: number) => boolean = () => true, compact?: CompactLayout): NsPlan {
   const matrices = layout.tensors.map((t, i) => (isMatrix(i) ? nsMatrixShape(t.shape) : NOT_A_MATRIX));
   let oFloats = 0;
   const oOffsets = matrices.map((s) => ((oFloats += s.m * s.n), NS_HEADER_FLOATS + oFloats - s.m * s.n));
@@ -175,7 +176,11 @@ export function planOf(layout: PackedLayout, tensorGroup: readonly number[], lim
   const table = new Uint32Array((chunkBase + Math.ceil(chunks / 4)) * 4).fill(0);
   table.set([matrices.length, batches.length, chunkBase, batchBase, oFloats, 0, 0, 0]);
   matrices.forEach((s, t) => {
-    table.set([layout.tensors[t]!.offset, s.rows, s.cols, oOffsets[t]!, ...scratch[t]!, tensorGroup[t] ?? 0, f32Bits(s.scaleOriginal), f32Bits(s.scaleMatch), 0], (2 + 3 * t) * 4);
+    // A compact slot's holders (SlotSpec.compact): the shift from the packed set to the slot's buffer
+    // (mod 2³², a multiple of 64); NONE for a tensor that holds none.
+    const base = compact?.base[t];
+    const shift = base === undefined ? NONE : (base - layout.tensors[t]!.offset) >>> 0;
+    table.set([layout.tensors[t]!.offset, s.rows, s.cols, oOffsets[t]!, ...scratch[t]!, tensorGroup[t] ?? 0, f32Bits(s.scaleOriginal), f32Bits(s.scaleMatch), shift], (2 + 3 * t) * 4);
   });
   let firstSquare = squareBase, firstWide = wideBase;
   batches.forEach((b, k) => {

@@ -16,6 +16,7 @@
  */
 import { dispatchGrid, type PackedLayout } from '../core/layout.js';
 import type { PassContext, PassDeclaration, StepPass } from '../core/passes.js';
+import type { CompactLayout } from '../core/compact-layout.js';
 import { MAX_NS_STEPS } from './newton-schulz-table.js';
 import { gemmWgsl } from './newton-schulz-gemm.js';
 import { NS_SCRATCH_BUDGET_BYTES, NS_TILINGS, nsTilingsFor, planOf, type NsPlan } from './newton-schulz-plan.js';
@@ -39,12 +40,12 @@ function matrixFilter(config: { readonly groups: readonly object[]; readonly ten
 }
 
 /** The plan of `layout` on a device of `limits`, or a RangeError naming what it cannot hold. */
-function planFor(what: string, layout: PackedLayout, tensorGroup: readonly number[], limits: GPUSupportedLimits, budgetBytes: number, isMatrix: MatrixFilter): NsPlan {
+function planFor(what: string, layout: PackedLayout, tensorGroup: readonly number[], limits: GPUSupportedLimits, budgetBytes: number, isMatrix: MatrixFilter, compact?: CompactLayout): NsPlan {
   const fail = (detail: string): never => {
     throw new RangeError(`webgpu-optim: ${what}: the Newton–Schulz pass over ${layout.tensors.length} matrices ${detail}; split the matrices into several parameter sets`);
   };
   const bindingBytes = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
-  const plan = planOf(layout, tensorGroup, { tilings: nsTilingsFor(limits), budgetBytes, bindingBytes, maxDim: limits.maxComputeWorkgroupsPerDimension }, fail, isMatrix);
+  const plan = planOf(layout, tensorGroup, { tilings: nsTilingsFor(limits), budgetBytes, bindingBytes, maxDim: limits.maxComputeWorkgroupsPerDimension }, fail, isMatrix, compact);
   if (plan.scratchFloats * 4 > bindingBytes) fail(`needs a ${plan.scratchFloats * 4}-byte scratch (the output of every matrix, and X twice, XXᵀ and the polynomial of a batch), over the device's storage binding limit (${bindingBytes})`);
   if (plan.table.byteLength > bindingBytes) fail(`needs a ${plan.table.byteLength}-byte table, over the device's storage binding limit (${bindingBytes})`);
   return plan;
@@ -94,12 +95,12 @@ function gridsOf(context: PassContext, plan: NsPlan) {
 
 function createNewtonSchulzPass(context: PassContext, budgetBytes: number): StepPass {
   const { device, label, layout } = context;
-  const plan = planFor(label, layout, context.tensorGroup, device.limits, budgetBytes, matrixFilter(context));
+  const plan = planFor(label, layout, context.tensorGroup, device.limits, budgetBytes, matrixFilter(context), context.compactSlots);
   const table = device.createBuffer({ label: `${label}:muonTable`, size: plan.table.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
   device.queue.writeBuffer(table, 0, plan.table);
   const scratch = device.createBuffer({ label: `${label}:muonScratch`, size: Math.max(16, plan.scratchFloats * 4), usage: GPUBufferUsage.STORAGE });
   const segments = new Uint32Array((layout.segments.length * SEGMENT_STRIDE) / 4);
-  layout.segments.forEach((segment, s) => segments.set([segment.firstElement], (s * SEGMENT_STRIDE) / 4));
+  layout.segments.forEach((segment, s) => segments.set([segment.firstElement, context.compactSlots?.segments[s]!.first ?? 0], (s * SEGMENT_STRIDE) / 4));
   const segmentInfo = device.createBuffer({ label: `${label}:muonSegment`, size: segments.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
   device.queue.writeBuffer(segmentInfo, 0, segments);
   const grids = gridsOf(context, plan);
@@ -139,6 +140,27 @@ const GROUP_AT_WGSL = `fn nsGroupAt(i: u32) -> u32 {
 }
 `;
 
+/**
+ * `fn compactSlotIndex(i)` (flag COMPACT_SLOT_INDEX): where vec4 i of the segment sits in a compact
+ * slot's binding (SlotSpec.compact, e.g. AdamW's exp_avg_sq beside Muon), from its tensor's entry
+ * (the shift, the third vec4's w: 0xffffffff for a tensor that holds none; a real shift is a multiple
+ * of 64) and the segment's binding start (muonSegment.y);
+ * 0xffffffff (the accessors' NO_COMPACT_SLOT) where the element has none.
+ */
+const COMPACT_SLOT_INDEX_WGSL = `fn compactSlotIndex(i: u32) -> u32 {
+  let e = muonSegment.x + 4u * i;
+  let t = nsMatrixOfElement(e);
+  if (t == NS_NONE) {
+    return 0xffffffffu;
+  }
+  let shift = muonTable[2u + 3u * t + 2u].w;
+  if (shift == 0xffffffffu) {
+    return 0xffffffffu;
+  }
+  return (e + shift - muonSegment.y) / 4u;
+}
+`;
+
 /** `fn nsCoefficients(h, k)`: step k's (a, b, c) from the scalars ns{k}{a,b,c}. */
 function coefficientsWgsl(): string {
   const cases = Array.from({ length: MAX_NS_STEPS }, (_, k) => `    case ${k}u: { return vec3<f32>(h.ns${k}a, h.ns${k}b, h.ns${k}c); }`).join('\n');
@@ -154,13 +176,13 @@ export function newtonSchulzPassWith(options: NewtonSchulzPassOptions = {}): Pas
   if (!(Number.isFinite(budgetBytes) && budgetBytes > 0)) throw new RangeError(`webgpu-optim: newtonSchulzPassWith: scratchBudgetBytes must be a positive number, got ${String(budgetBytes)}`);
   return {
     name: 'newtonSchulz',
-    flags: { NS_GROUPS: true },
+    flags: { NS_GROUPS: true, COMPACT_SLOT_INDEX: true },
     bindings: [
       { name: 'muonTable', declaration: 'var<storage, read> muonTable: array<vec4<u32>>', type: 'read-only-storage' },
       { name: 'muonScratch', declaration: 'var<storage, read_write> muonScratch: array<f32>', type: 'storage' },
       { name: 'muonSegment', declaration: 'var<uniform> muonSegment: vec4<u32>', type: 'uniform' },
     ],
-    wgsl: () => [source, coefficientsWgsl(), GROUP_AT_WGSL, ...NS_TILINGS.map((t, c) => gemmWgsl(t, c))].join('\n'),
+    wgsl: () => [source, coefficientsWgsl(), GROUP_AT_WGSL, COMPACT_SLOT_INDEX_WGSL, ...NS_TILINGS.map((t, c) => gemmWgsl(t, c))].join('\n'),
     check: (what, layout, limits, config) => void planFor(what, layout, [], limits, budgetBytes, matrixFilter(config)),
     create: (context) => createNewtonSchulzPass(context, budgetBytes),
   };

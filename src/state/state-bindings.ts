@@ -6,6 +6,7 @@
 import type { SlotSpec } from '../core/definition.js';
 import type { BindingSpec } from '../core/passes.js';
 import { slotFormat, type StateFormat } from './state-format.js';
+import { bufferSlots } from './shared-slots.js';
 
 /** The WGSL element type of a slot's array, by its stored format. */
 const SLOT_ELEMENT: Record<StateFormat, string> = { f32: 'vec4<f32>', bf16: 'vec2<u32>', f16: 'vec2<u32>', q8: 'u32' };
@@ -24,12 +25,12 @@ const Q8_BINDINGS: readonly BindingSpec[] = [
   { name: 'q8Maps', declaration: 'var<uniform> q8Maps: array<vec4<f32>, 128>', type: 'uniform' },
 ];
 
-/** The state's bindings for these slots in `format`. */
+/** The state's bindings for these slots in `format` (one per buffer: slots stored in another share its binding). */
 export function stateBindings(slots: readonly SlotSpec[], format: StateFormat, stochastic: boolean): BindingSpec[] {
   return [
     ...(stochastic ? [SEGMENT] : []),
     ...(format === 'q8' ? Q8_BINDINGS : []),
-    ...slots.map((slot) => ({
+    ...bufferSlots(slots).map((slot) => ({
       name: slotBinding(slot.name),
       // 16-bit state: four halves per vec4 in two u32 (shaders/state-format.wgsl); 8-bit: codes,
       // absmax and side values as u32 (shaders/q8.wgsl).

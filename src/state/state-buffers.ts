@@ -1,10 +1,12 @@
 /** The optimizer's state slots, one GPU buffer each, packed like the parameters, in their state format. */
 import type { ResolvedConfig } from '../core/config.js';
 import type { PackedLayout, Segment } from '../core/layout.js';
+import type { CompactLayout } from '../core/compact-layout.js';
 import type { SlotSpec } from '../core/definition.js';
 import { readBuffers } from '../core/readback.js';
 import type { SegmentResources } from '../core/passes.js';
 import { slotBinding } from './state-bindings.js';
+import { bufferSlots, sharedNames } from './shared-slots.js';
 import type { Q8Slot } from './q8.js';
 import { encodeState, slotCodec, slotFormat, stateFormatSpec, type StateFormat } from './state-format.js';
 
@@ -33,30 +35,39 @@ export interface StateBuffers {
   destroy(): void;
 }
 
-/** Each slot's binding over segment s, by binding name. */
+/** Each buffer's binding over segment s, by binding name (slots stored in another's buffer have none of their own). */
 export function slotResources(slots: readonly SlotSpec[], layout: PackedLayout, range: StateBuffers['range']): SegmentResources {
-  return Object.fromEntries(slots.map((slot) => [slotBinding(slot.name), (s: number) => range(slot.name, layout.segments[s]!)]));
+  return Object.fromEntries(bufferSlots(slots).map((slot) => [slotBinding(slot.name), (s: number) => range(slot.name, layout.segments[s]!)]));
 }
 
-export function createStateBuffers(args: { device: GPUDevice; label: string; layout: PackedLayout; slots: readonly SlotSpec[]; format: StateFormat }): StateBuffers {
-  const { device, label, layout, slots, format } = args;
+export function createStateBuffers(args: { device: GPUDevice; label: string; layout: PackedLayout; slots: readonly SlotSpec[]; format: StateFormat; compact?: CompactLayout }): StateBuffers {
+  const { device, label, layout, slots, format, compact } = args;
+  // A compact slot's buffer packs only its holders (src/core/compact-layout.ts); the others span the set.
+  const isCompact = (slot: string) => compact !== undefined && slots.some((s) => s.name === slot && s.compact);
+  const lengthOf = (slot: string) => (isCompact(slot) ? compact!.length : layout.paddedLength);
+  const startOf = (slot: string, i: number) => (isCompact(slot) ? compact!.base[i] : layout.tensors[i]!.offset);
   const formats = Object.fromEntries(slots.map((slot) => [slot.name, slotFormat(slot, format)]));
   const codecs = Object.fromEntries(slots.map((slot) => [slot.name, slotCodec(slot, format)]));
   const bytesPerElement = (slot: string) => stateFormatSpec(formats[slot]!).bytesPerElement;
+  // Slots stored in another's buffer (SlotSpec.storedIn): each buffer's names, and each name's buffer.
+  const namesOf = sharedNames(slots);
+  const bufferOf = new Map([...namesOf].flatMap(([host, names]) => names.map((n) => [n, host] as const)));
   const buffers: Record<string, GPUBuffer> = {};
-  for (const slot of slots) {
+  for (const slot of bufferSlots(slots)) {
     buffers[slot.name] = device.createBuffer({
       label: `${label}:${slot.name}${formats[slot.name] === 'f32' ? '' : `:${formats[slot.name]}`}`,
-      size: layout.paddedLength * bytesPerElement(slot.name),
+      size: lengthOf(slot.name) * bytesPerElement(slot.name),
       usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
     });
   }
   const write: StateBuffers['write'] = (values) => {
-    for (const slot of slots) {
-      const packed = new Float32Array(layout.paddedLength);
-      layout.tensors.forEach((t, i) => {
-        const v = values(i, slot.name);
-        if (v) packed.set(v, t.offset);
+    for (const slot of bufferSlots(slots)) {
+      const packed = new Float32Array(lengthOf(slot.name));
+      layout.tensors.forEach((_, i) => {
+        // A tensor holds one of the buffer's slots: the first it has values for.
+        const v = namesOf.get(slot.name)!.reduce<Float32Array | undefined>((found, name) => found ?? values(i, name), undefined);
+        const start = startOf(slot.name, i);
+        if (v && start !== undefined) packed.set(v, start);
       });
       const codec = codecs[slot.name];
       if (codec) device.queue.writeBuffer(buffers[slot.name]!, 0, encodeState(codec, packed));
@@ -65,7 +76,11 @@ export function createStateBuffers(args: { device: GPUDevice; label: string; lay
   };
   const range: StateBuffers['range'] = (slot, segment) => {
     const bytes = bytesPerElement(slot);
-    return { buffer: buffers[slot]!, offset: segment.firstElement * bytes, size: segment.elementCount * bytes };
+    if (isCompact(slot)) {
+      const part = compact!.segments[layout.segments.indexOf(segment)]!;
+      return { buffer: buffers[slot]!, offset: part.first * bytes, size: part.count * bytes };
+    }
+    return { buffer: buffers[bufferOf.get(slot)!]!, offset: segment.firstElement * bytes, size: segment.elementCount * bytes };
   };
   return {
     buffers: Object.freeze(buffers),
@@ -79,11 +94,16 @@ export function createStateBuffers(args: { device: GPUDevice; label: string; lay
     },
     write,
     async read() {
-      const raw = await readBuffers(device, slots.map((slot) => ({ buffer: buffers[slot.name]!, byteLength: buffers[slot.name]!.size })), `${label}:state`);
-      const packed = new Map<string, StoredSlot>(slots.map((slot, k) => [slot.name, formats[slot.name] === 'f32' ? raw[k]! : new Uint16Array(raw[k]!.buffer)]));
+      const own = bufferSlots(slots);
+      const raw = await readBuffers(device, own.map((slot) => ({ buffer: buffers[slot.name]!, byteLength: buffers[slot.name]!.size })), `${label}:state`);
+      const packed = new Map<string, StoredSlot>(own.map((slot, k) => [slot.name, formats[slot.name] === 'f32' ? raw[k]! : new Uint16Array(raw[k]!.buffer)]));
       return (i, slot) => {
         const t = layout.tensors[i]!;
-        return packed.get(slot)!.slice(t.offset, t.offset + t.length);
+        const stored = packed.get(bufferOf.get(slot)!)!;
+        const start = startOf(slot, i);
+        // A tensor that does not hold a compact slot has no values there (state dicts never ask).
+        if (start === undefined) return stored.slice(0, 0);
+        return stored.slice(start, start + t.length);
       };
     },
     range,

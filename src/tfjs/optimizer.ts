@@ -86,8 +86,9 @@ export class WebGPUOptimizer<N extends OptimizerName = OptimizerName> extends tf
       if (key in options) throw new Error(`webgpu-optim/tfjs: option "${key}" is not taken here: ${why}`);
     }
     // The core checks every option (names, ranges, groups); a CPU twin over placeholder tensors
-    // named by the groups makes it check them now, not at the first step.
-    const named = (options.groups ?? []).flatMap((g) => (Array.isArray(g?.tensors) ? g.tensors : []));
+    // named by the groups (and by Muon's adamwTensors) makes it check them now, not at the first step.
+    const adamwTensors = (options as { adamwTensors?: unknown }).adamwTensors;
+    const named = [...(options.groups ?? []).flatMap((g) => (Array.isArray(g?.tensors) ? g.tensors : [])), ...(Array.isArray(adamwTensors) ? adamwTensors : [])];
     createReferenceOptimizer(name, [...new Set(named.map(String))].map((n) => ({ name: n, data: new Float32Array(1) })), options as never);
     this.optimizerName = name;
     this.options = structuredClone(options);

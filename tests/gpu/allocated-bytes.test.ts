@@ -9,6 +9,7 @@ import { createOptimizer, createParameterSet, type Optimizer } from '../../src/i
 import { namedTensors, randomArray, rng } from '../helpers/data.js';
 import { withDevice } from '../helpers/gpu.js';
 import { transformerMix } from '../../bench/workloads.js';
+import { compactLayout } from '../../src/core/compact-layout.js';
 
 /** Sizes of the buffers `device.createBuffer` makes while `body` runs. */
 function madeBuffers<T>(device: GPUDevice, body: () => T): { value: T; bytes: number; labels: string[] } {
@@ -59,6 +60,45 @@ describe('allocatedBytes: every buffer the optimizer holds', () => {
       });
       expect(stepped.bytes).toBeGreaterThan(0);
       expect(opt.allocatedBytes, [...created.labels, ...stepped.labels].join(', ')).toBe(created.bytes + stepped.bytes);
+      await device.queue.onSubmittedWorkDone();
+      opt.destroy();
+      params.destroy();
+    });
+  });
+
+  test.each(['f32', 'bf16'] as const)('Muon with AdamW beside it (%s): momentum_buffer and exp_avg share one buffer, exp_avg_sq packs AdamW\'s tensors only (4 bytes per Muon element, 8 per AdamW element in f32), every buffer counted', async (stateFormat) => {
+    await withDevice(async (device) => {
+      // Two Muon matrices, a matrix AdamW takes by name, two vectors.
+      const shapes = [[64, 48], [33, 7], [20, 10], [100], [5000]];
+      const tensors = shapes.map((shape, i) => ({ name: `m${i}`, shape, data: randomArray(shape.reduce((a, b) => a * b, 1), rng(i)) }));
+      const params = createParameterSet(device, tensors);
+      const options = { adamw: {}, adamwTensors: ['m2'], stateFormat, gradClipping: { maxNorm: 1 } };
+      const created = madeBuffers(device, () => createOptimizer('muon', params, options));
+      const opt = created.value;
+      const bytes = stateFormat === 'f32' ? 4 : 2;
+      // One buffer per slot but exp_avg, which is stored in momentum_buffer's (a tensor holds one or the other).
+      const slotBuffers = created.labels.flatMap((l) => /:(momentum_buffer|exp_avg|exp_avg_sq)(?::bf16)?$/.exec(l.split(' ')[0]!)?.slice(1, 2) ?? []);
+      expect(slotBuffers.sort(), created.labels.join(', ')).toEqual(['exp_avg_sq', 'momentum_buffer']);
+      // momentum_buffer over every element; exp_avg_sq over AdamW's tensors only (m2 and the vectors):
+      // 4 bytes per Muon element and 8 per AdamW element in f32, plus padding (chunks, the place mod
+      // 128 of each AdamW tensor, the whole rounded to 128).
+      const adamwElements = 20 * 10 + 100 + 5000;
+      const compact = compactLayout(params.layout, (i) => i >= 2).length;
+      expect(opt.stateBytes).toBe(bytes * (params.layout.paddedLength + compact));
+      const elements = tensors.reduce((n, t) => n + t.data.length, 0);
+      const padding = params.layout.paddedLength - elements + 3 * 128 + 128;
+      expect(opt.stateBytes).toBeGreaterThanOrEqual(bytes * (elements + adamwElements));
+      expect(opt.stateBytes).toBeLessThanOrEqual(bytes * (elements + adamwElements + padding));
+      const stepped = madeBuffers(device, () => {
+        const encoder = device.createCommandEncoder();
+        for (let k = 0; k < 3; k++) {
+          tensors.forEach((t, i) => device.queue.writeBuffer(params.gradBuffer, params.layout.tensors[i]!.offset * 4, Float32Array.from(randomArray(t.data.length, rng(k * 10 + i)))));
+          opt.step(encoder);
+        }
+        device.queue.submit([encoder.finish()]);
+      });
+      expect(opt.allocatedBytes, [...created.labels, ...stepped.labels].join(', ')).toBe(created.bytes + stepped.bytes);
+      console.log(`Muon + AdamW (${stateFormat}): state ${(opt.stateBytes / elements).toFixed(3)} B/param, in all ${(opt.allocatedBytes / elements).toFixed(3)}`);
       await device.queue.onSubmittedWorkDone();
       opt.destroy();
       params.destroy();

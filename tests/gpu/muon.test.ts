@@ -13,6 +13,7 @@ import { cosineWithWarmup, createOptimizer, createParameterSet, registerOptimize
 import { muon } from '../../src/optimizers/muon/definition.js';
 import { newtonSchulzPassWith } from '../../src/passes/newton-schulz.js';
 import { planOf, nsTilingsFor } from '../../src/passes/newton-schulz-plan.js';
+import { compactLayout } from '../../src/core/compact-layout.js';
 import { PARITY_TOLERANCE } from '../helpers/cases.js';
 import { randomArray, rng } from '../helpers/data.js';
 import { withDevice } from '../helpers/gpu.js';
@@ -138,6 +139,14 @@ describe('muon GPU vs twin', () => {
     });
   });
 
+  test.each(['f32', 'bf16'] as const)('with AdamW beside it (%s), split bindings: exp_avg_sq packed over AdamW\'s tensors, bound per segment, equals the whole set and the twin', async (stateFormat) => {
+    await withDevice(async (device) => {
+      const tensors = [...shaped([[130, 70], [40, 120], [9, 9]], 7), ...[[3000], [100], [5]].map((shape, i) => ({ name: `v${i}`, shape, data: randomArray(shape[0]!, rng(80 + i)) }))];
+      const options = { ...MUON_ROWS[4]!, adamw: { lr: 0.01 }, adamwTensors: [tensors[1]!.name], stateFormat };
+      await expectSplitEqualsWhole(device, { name: 'muon', options, tensors, steps: 2, checkAt: [2], grad: gradient, tolerance: PARITY_TOLERANCE });
+    });
+  });
+
   test('training features: two groups (lr, eps, adjustLrFn), clipping, loss scaling with a skipped step, accumulation, a schedule', async () => {
     await withDevice(async (device) => {
       const tensors = shaped([[33, 7], [5, 40], [6, 6], [2, 3, 4]], 13);
@@ -184,8 +193,13 @@ describe('muon GPU vs twin', () => {
       for (const stateFormat of ['f32', 'bf16'] as const) {
         const r = await runParity(device, { name: 'muon', options: { ...options, stateFormat }, tensors, steps: 8, checkAt: [2, 4, 8], grad, tolerance: PARITY_TOLERANCE });
         worst.maxAbs = Math.max(worst.maxAbs, r.maxAbs);
-        // Three slots over every element (momentum_buffer, exp_avg, exp_avg_sq): 12 bytes per padded element in f32, 6 in bf16.
-        expect(r.gpu.stateBytes).toBe(r.params.layout.paddedLength * (stateFormat === 'f32' ? 12 : 6));
+        // momentum_buffer and exp_avg share one buffer over every element; exp_avg_sq packs AdamW's
+        // four tensors only (the named matrix and the vectors: 64 elements each from a chunk
+        // boundary, at most 64 more each to keep the place mod 128, the whole rounded to 128).
+        const compact = compactLayout(r.params.layout, (i) => i >= 3 || i === 1).length;
+        expect(compact).toBeGreaterThanOrEqual(4 * 64);
+        expect(compact).toBeLessThanOrEqual(4 * 128 + 128);
+        expect(r.gpu.stateBytes).toBe((r.params.layout.paddedLength + compact) * (stateFormat === 'f32' ? 4 : 2));
         r.gpu.destroy();
         r.params.destroy();
         expect(r.failures, stateFormat).toEqual([]);

@@ -28,13 +28,13 @@ describe('muon + adamw: misuse', () => {
     opt.step(grads(1));
     const before = JSON.stringify(opt.groups);
     const key = Object.keys(partial)[0]!;
-    expect(() => opt.setHyperparameters(partial as never, group)).toThrow(new RegExp(`"${key}" .*cannot change: it is decided when the optimizer is made`));
+    expect(() => opt.setHyperparameters(partial as never, group)).toThrow(new RegExp(`"${key}" .*cannot change after creation: it is decided when the optimizer is made`));
     expect(JSON.stringify(opt.groups)).toBe(before);
   });
 
   test('before any step too (the state slots and matrices follow from the roles)', () => {
     const opt = hybrid();
-    expect(() => opt.setHyperparameters({ role: 'muon' } as never, 1)).toThrow(/"role" cannot change: it is decided when the optimizer is made/);
+    expect(() => opt.setHyperparameters({ role: 'muon' } as never, 1)).toThrow(/"role" cannot change after creation: it is decided when the optimizer is made/);
   });
 
   test('the same value, and the AdamW options, still change', () => {
@@ -86,7 +86,7 @@ describe('muon + adamw: misuse', () => {
 
   test('setHyperparameters({ nsSteps }) is refused (the Newton–Schulz pass records the steps made at creation: raised from 5 to 8, the GPU ran 5 while the twin ran 8)', () => {
     const opt = createReferenceOptimizer('muon' as never, initial().filter((t) => t.shape.length === 2), {} as never);
-    expect(() => opt.setHyperparameters({ nsSteps: 8 } as never)).toThrow(/"nsSteps" cannot change: it is decided when the optimizer is made/);
+    expect(() => opt.setHyperparameters({ nsSteps: 8 } as never)).toThrow(/"nsSteps" cannot change after creation: it is decided when the optimizer is made/);
     expect((opt.groups[0] as unknown as { nsSteps: number }).nsSteps).toBe(5);
   });
 

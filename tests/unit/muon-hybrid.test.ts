@@ -102,5 +102,10 @@ describe('muon + adamw (twin)', () => {
     expect((opt.groups[1] as unknown as { adamw: { lr: number } }).adamw.lr).toBe(0.1);
     const bare = createReferenceOptimizer('muon' as never, params(BY_MUON), {} as never);
     expect(() => bare.setHyperparameters({ adamw: {} } as never)).toThrow(/another kernel variant/);
+    // A group's role decides which tensors hold exp_avg_sq (packed over AdamW's): refused, nothing changed.
+    expect(() => opt.setHyperparameters({ role: 'muon' } as never, 1)).toThrow(/muon: "role" cannot change after creation/);
+    expect(() => opt.setHyperparameters({ role: 'adamw' } as never)).toThrow(/"role" cannot change after creation/);
+    expect(opt.groups.map((g) => (g as unknown as { role: string }).role)).toEqual(['muon', 'adamw']);
+    opt.setHyperparameters({ role: 'adamw' } as never, 1);
   });
 });

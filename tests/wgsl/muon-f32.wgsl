@@ -143,8 +143,7 @@ fn withDeviceStep(h0: Hyper, s: vec4<f32>) -> Hyper {
 @group(0) @binding(4) var<storage, read_write> muonScratch: array<f32>;
 @group(0) @binding(5) var<uniform> muonSegment: vec4<u32>;
 @group(0) @binding(6) var<storage, read_write> momentumBuffer: array<vec4<f32>>;
-@group(0) @binding(7) var<storage, read_write> expAvg: array<vec4<f32>>;
-@group(0) @binding(8) var<storage, read_write> expAvgSq: array<vec4<f32>>;
+@group(0) @binding(7) var<storage, read_write> expAvgSq: array<vec4<f32>>;
 // Shared by every optimizer kernel. src/engine/wgsl.ts assembles one kernel variant as
 //   generated Control structs + control.wgsl + generated `struct Hyper` + generated bindings
 //   + this file + the state slots' generated accessors + the optimizer's .wgsl (which defines
@@ -254,7 +253,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
 //   [1] (output floats of the whole set, 0, 0, 0)
 //   [2 + 3t …] matrix t: (first element in the packed set, rows, cols, output offset),
 //              (X₀ offset, X₁ offset, A offset, B' offset) in its batch's region,
-//              (group, f32 bits of s 'original', of s 'match_rms_adamw', 0)
+//              (group, f32 bits of s 'original', of s 'match_rms_adamw', compact-slot shift or 0xffffffff)
 //   batches, four entries each: (first matrix, matrices, 0, 0), then per tile class (16², 32², 64²)
 //              (first m × m tile entry, m × m tiles, first m × n tile entry, m × n tiles)
 //   tiles: (matrix, tile row << 16 | tile column, n, m), the m × m ones upper-triangle only;
@@ -437,6 +436,19 @@ fn nsGroupAt(i: u32) -> u32 {
     return 0u;
   }
   return nsMatrix(t).group;
+}
+
+fn compactSlotIndex(i: u32) -> u32 {
+  let e = muonSegment.x + 4u * i;
+  let t = nsMatrixOfElement(e);
+  if (t == NS_NONE) {
+    return 0xffffffffu;
+  }
+  let shift = muonTable[2u + 3u * t + 2u].w;
+  if (shift == 0xffffffffu) {
+    return 0xffffffffu;
+  }
+  return (e + shift - muonSegment.y) / 4u;
 }
 
 var<workgroup> nsL16: array<f32, 256>;
@@ -2311,12 +2323,13 @@ fn muonCombine64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
   }
 }
 
+const NO_COMPACT_SLOT: u32 = 0xffffffffu;
 fn momentumBufferLoad(i: u32) -> vec4<f32> { return momentumBuffer[i]; }
 fn momentumBufferStore(i: u32, x: vec4<f32>) { momentumBuffer[i] = x; }
-fn expAvgLoad(i: u32) -> vec4<f32> { return expAvg[i]; }
-fn expAvgStore(i: u32, x: vec4<f32>) { expAvg[i] = x; }
-fn expAvgSqLoad(i: u32) -> vec4<f32> { return expAvgSq[i]; }
-fn expAvgSqStore(i: u32, x: vec4<f32>) { expAvgSq[i] = x; }
+fn expAvgLoad(i: u32) -> vec4<f32> { return momentumBuffer[i]; }
+fn expAvgStore(i: u32, x: vec4<f32>) { momentumBuffer[i] = x; }
+fn expAvgSqLoad(i: u32) -> vec4<f32> { let k = compactSlotIndex(i); if (k == NO_COMPACT_SLOT) { return vec4<f32>(0.0); } return expAvgSq[k]; }
+fn expAvgSqStore(i: u32, x: vec4<f32>) { let k = compactSlotIndex(i); if (k == NO_COMPACT_SLOT) { return; } expAvgSq[k] = x; }
 // Muon (torch.optim.Muon's recipe), around the Newton–Schulz pass (shaders/newton-schulz.wgsl):
 // muonGather updates the momentum and writes U into the output region before the pass; update() applies O.
 

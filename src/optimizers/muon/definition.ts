@@ -97,6 +97,8 @@ export const muon = defineOptimizer<MuonOptions, MuonScalar>({
   defaults: { lr: 1e-3, weightDecay: 0.1, momentum: 0.95, nesterov: true, nsCoefficients: DEFAULT_NS_COEFFICIENTS, eps: 1e-7, nsSteps: 5, adjustLrFn: 'original', nsPrecision: 'f32', adamw: undefined, adamwTensors: [], role: 'muon' },
   required: [],
   structural: ['nesterov', 'nsSteps'],
+  // A group's role decides its tensors' slots (exp_avg_sq is packed over AdamW's) and matrices;
+  // adamwTensors the split into roles; nsSteps the steps the Newton–Schulz pass records.
   fixedAtCreation: ['role', 'adamwTensors', 'nsSteps'],
   passes: [newtonSchulzPass],
   checks: {
@@ -138,9 +140,11 @@ export const muon = defineOptimizer<MuonOptions, MuonScalar>({
   noQ8State: () => 'Muon stores its momentum in muonGather, an entry point of the Newton–Schulz pass that runs outside the 8-bit tiles (use bf16 or f16)',
   scheduleLrs: scheduleBothLrs,
   defines: (groups) => ({ NESTEROV: groups[0]!.nesterov, MAXIMIZE: false, HYBRID: groups.some((g) => g.adamw !== undefined) }),
-  // With AdamW beside Muon every element has all three slots (the packed slot buffers span the set):
-  // 12 bytes per parameter in f32, where Muon alone keeps 4 (docs/semantics.md, "Muon with AdamW").
-  slots: (d) => [{ name: 'momentum_buffer', wgsl: 'momentumBuffer' }, ...(d.HYBRID ? [{ name: 'exp_avg', wgsl: 'expAvg' }, { name: 'exp_avg_sq', wgsl: 'expAvgSq', squared: true }] : [])],
+  // With AdamW beside Muon, a tensor holds Muon's momentum_buffer or AdamW's exp_avg, never both:
+  // one buffer packs them (storedIn); exp_avg_sq is packed over AdamW's tensors only (compact, its
+  // index remapped through the Newton–Schulz table): in f32, 4 bytes per Muon element and 8 per
+  // AdamW element, as torch's pair (docs/semantics.md, "Muon with AdamW").
+  slots: (d) => [{ name: 'momentum_buffer', wgsl: 'momentumBuffer' }, ...(d.HYBRID ? [{ name: 'exp_avg', wgsl: 'expAvg', storedIn: 'momentum_buffer' }, { name: 'exp_avg_sq', wgsl: 'expAvgSq', squared: true, compact: true }] : [])],
   groupSlots: (o) => (o.role === 'adamw' ? ['exp_avg', 'exp_avg_sq'] : ['momentum_buffer']),
   initialValue: () => 0,
   scalars: {
