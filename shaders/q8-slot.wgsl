@@ -2,7 +2,7 @@
 // by src/engine/slot-accessors.ts with plain token substitution (src/core/wgsl-template.ts).
 // Tokens, each with a leading dollar sign: SLOT, its WGSL name; INDEX, its index among the
 // quantized slots; MAP, its map's first entry in q8MapTable (0u signed, 256u unsigned); ZERO, the
-// code of 0 in that map.
+// code of 0 in that map (q8). Flag Q4_CODES: 4-bit codes (shaders/q4.wgsl).
 var<private> $SLOTPending0: vec4<f32>;
 #if LANE_VECTORS_AT_LEAST_2
 var<private> $SLOTPending1: vec4<f32>;
@@ -25,7 +25,11 @@ fn $SLOTLoad(i: u32) -> vec4<f32> {
   // Settled: the code this invocation just stored, with its run's absmax as the tile took it (the
   // absmax in memory is another invocation's store, not yet visible here).
   let settled = q8Settled && $SLOTStored;
+#if Q4_CODES
+  return q4Decode($MAP, $SLOT[q4CodeWord(i)] >> q4Shift(i), select(bitcast<f32>($SLOT[q8AbsmaxBase() + q8Entry.z]), $SLOTAbsmax, settled));
+#else
   return q8Decode($MAP, $SLOT[q8CodeWord(i)], select(bitcast<f32>($SLOT[q8AbsmaxBase() + q8Entry.z]), $SLOTAbsmax, settled));
+#endif
 }
 
 fn $SLOTStore(i: u32, x: vec4<f32>) {
@@ -89,11 +93,22 @@ fn $SLOTRunMax() {
 // The second phase, after the barrier: the lane's codes, and the run's absmax from its first lane.
 fn $SLOTStoreCodes(first: u32, storesAbsmax: bool) {
   if ($SLOTStored) {
+#if Q4_CODES
+    // 4 bits (q4.wgsl): the lane's two vec4s fill one word.
+    let absmax = q8Absmax(max(atomicLoad(&q8RunMax[q8RunSlot($INDEX)]), Q4_ABSMAX_FLOOR_BITS));
+    $SLOTAbsmax = absmax;
+    var word = 0u;
+    for (var k = 0u; k < LANE_VECTORS; k++) {
+      word |= q4Encode($MAP, $SLOTKept(k), absmax) << q4Shift(first + CHUNK_LANES * k);
+    }
+    $SLOT[q4CodeWord(first)] = word;
+#else
     let absmax = q8Absmax(atomicLoad(&q8RunMax[q8RunSlot($INDEX)]));
     $SLOTAbsmax = absmax;
     for (var k = 0u; k < LANE_VECTORS; k++) {
       $SLOT[q8CodeWord(first + CHUNK_LANES * k)] = q8Encode($MAP, $ZERO, $SLOTKept(k), absmax);
     }
+#endif
     if (storesAbsmax) {
       $SLOT[q8AbsmaxBase() + q8Entry.z] = bitcast<u32>(absmax);
     }

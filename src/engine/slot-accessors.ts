@@ -8,7 +8,7 @@
 import type { SlotSpec } from '../core/definition.js';
 import { instantiateTemplate } from '../core/wgsl-template.js';
 import { slotCodec, type StateFormat } from '../state/state-format.js';
-import { isQuantizedSlot, mapOf, Q8_MAPS, zeroCode } from '../state/q8.js';
+import { isQuantizedSlot, mapOf, Q4_MAPS, Q8_MAPS, zeroCode } from '../state/q8.js';
 import { bufferSlotOf } from '../state/shared-slots.js';
 import q8SlotTemplate from '../../shaders/q8-slot.wgsl?raw';
 
@@ -20,12 +20,13 @@ export const Q8_MAX_LANE_VECTORS = 4;
  * 8-bit state, the vec4s per lane of the tile pipeline the source is for (1, 2 or 4).
  */
 export function slotAccessors(slots: readonly SlotSpec[], format: StateFormat, stochastic: boolean, laneVectors: number): { wgsl: string; flags: Record<string, boolean> } {
-  if (format === 'q8') {
+  if (format === 'q8' || format === 'q4') {
     const shared = slots.find((slot) => slot.storedIn !== undefined || slot.compact);
-    if (shared) throw new Error(`webgpu-optim: slot "${shared.name}" shares a buffer (storedIn) or is compact, which 8-bit state does not support`);
+    if (shared) throw new Error(`webgpu-optim: slot "${shared.name}" shares a buffer (storedIn) or is compact, which ${format === 'q4' ? '4' : '8'}-bit state does not support`);
     const quantized = slots.filter(isQuantizedSlot);
     const plain = slots.filter((slot) => !isQuantizedSlot(slot)).map((slot) => f32Accessors(slot));
-    const wgsl = [...plain, ...quantized.map(q8SlotFunctions), q8AllSlots(quantized, laneVectors)].join('\n');
+    const wgsl = [...plain, ...quantized.map((slot, index) => q8SlotFunctions(slot, index, format === 'q4' ? Q4_MAPS : Q8_MAPS)), q8AllSlots(quantized, laneVectors)].join('\n');
+    if (format === 'q4' && laneVectors !== 2) throw new Error(`webgpu-optim: 4-bit tiles hold 2 vec4s per lane (one u32 of codes), got ${laneVectors}`);
     return { wgsl, flags: laneVectorFlags(laneVectors) };
   }
   // A slot stored in another's buffer reads and writes that array; its stochastic rounding stays keyed by its own index.
@@ -75,13 +76,13 @@ function packedAccessors(slot: SlotSpec, root: boolean, noiseSlot: number | unde
 }
 
 /** The functions of quantized slot `slot`, the `index`-th of the kernel's (shaders/q8-slot.wgsl). */
-function q8SlotFunctions(slot: SlotSpec, index: number): string {
+function q8SlotFunctions(slot: SlotSpec, index: number, maps: typeof Q8_MAPS): string {
   const map = mapOf(slot);
   return instantiateTemplate(q8SlotTemplate, {
     SLOT: slot.wgsl,
     INDEX: `${index}u`,
     MAP: map === 'signed' ? '0u' : '256u',
-    ZERO: `${zeroCode(Q8_MAPS[map])}u`,
+    ZERO: `${Math.max(0, zeroCode(maps[map]))}u`,
   });
 }
 

@@ -18,6 +18,7 @@ import controlSource from '../../shaders/control.wgsl?raw';
 import stateFormatSource from '../../shaders/state-format.wgsl?raw';
 import q8Source from '../../shaders/q8.wgsl?raw';
 import perTensorSource from '../../shaders/per-tensor.wgsl?raw';
+import q4Source from '../../shaders/q4.wgsl?raw';
 
 /**
  * The complete WGSL of one kernel variant. With 8-bit state, the source of a tile pipeline holds as
@@ -31,12 +32,13 @@ export function kernelSource(variant: KernelVariant): string {
     throw new Error(`webgpu-optim: ${definition.name}: a compact slot needs compactSlotIndex, which no declared pass defines (flag COMPACT_SLOT_INDEX)`);
   }
   // 8-bit state that a pass's entry points store (LAMB's moments) is quantized there, by tiles.
-  const blockwise = format === 'q8' && definition.partialsStore !== undefined;
+  const blockwise = (format === 'q8' || format === 'q4') && definition.partialsStore !== undefined;
   const passes = declaredPasses(definition, defines).flatMap((pass) => (pass.wgsl ? [pass.wgsl({ blockwise })] : []));
   const perTensor = defines.PER_TENSOR === true;
   const parts = [controlWgsl(), controlSource, hyperWgsl(definition, perTensor), bindingDeclarations(kernelBindings(variant)), commonSource, ...passes];
   if (perTensor) parts.push(perTensorSource);
-  if (format === 'q8') parts.push(q8Source);
+  if (format === 'q8' || format === 'q4') parts.push(q8Source);
+  if (format === 'q4') parts.push(q4Source);
   if (slots.some((slot) => slotCodec(slot, format))) parts.push(stateFormatSource);
   const laneVectors = variant.grid.kind === 'tile' ? variant.grid.tile.laneVectors : Q8_MAX_LANE_VECTORS;
   const accessors = slotAccessors(slots, format, defines.STOCHASTIC === true, laneVectors);

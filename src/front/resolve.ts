@@ -7,8 +7,8 @@ import { checkOptionsObject, checkScheduleAllowed, resolveConfig, type ResolvedC
 import type { OptimizerDefinition } from '../core/definition.js';
 import { describeValue } from '../core/describe-value.js';
 import { resolveTraining, type ResolvedTraining, type TrainingOptions } from '../control/training.js';
-import { resolveQuantization, type Quantization, type QuantizationOptions } from '../state/q8.js';
-import { resolveStateFormat, resolveStochasticRounding, type StateFormat, type StochasticRounding } from '../state/state-format.js';
+import { Q4_OPTIMIZERS, resolveQuantization, type Quantization, type QuantizationOptions } from '../state/q8.js';
+import { blockwiseCodeBits, resolveStateFormat, resolveStochasticRounding, type StateFormat, type StochasticRounding } from '../state/state-format.js';
 
 export interface OptimizerCreateOptions {
   /**
@@ -61,7 +61,10 @@ export function resolveOptions<H extends object>(
   const options = definition.expandOptions ? definition.expandOptions(given as Record<string, unknown>, tensors, caller) : given;
   const { stepsInFlight = 64, stateFormat: formatOption, stochasticRounding, quantization: quantizationOption, ...otherOptions } = options as OptimizerCreateOptions & TrainingOptions;
   const stateFormat = resolveStateFormat(definition, formatOption, caller);
-  const quantization = resolveQuantization(quantizationOption, stateFormat === 'q8', caller);
+  if (stateFormat === 'q4' && !Q4_OPTIMIZERS.includes(definition.name)) {
+    throw new Error(`webgpu-optim: ${caller}: stateFormat "q4" is offered for ${Q4_OPTIMIZERS.join(', ')} (a signed first moment and an unsigned second one, torchao's 4-bit AdamW), not for ${definition.name}; use 'q8' or a 16-bit format`);
+  }
+  const quantization = resolveQuantization(quantizationOption, blockwiseCodeBits(stateFormat), caller);
   const roundingSeed = resolveStochasticRounding(stochasticRounding, stateFormat, caller);
   if (!Number.isSafeInteger(stepsInFlight) || stepsInFlight < 1 || stepsInFlight > MAX_STEPS_IN_FLIGHT) {
     throw new RangeError(`webgpu-optim: stepsInFlight must be an integer in [1, ${MAX_STEPS_IN_FLIGHT}], got ${describeValue(stepsInFlight)}`);
@@ -69,7 +72,7 @@ export function resolveOptions<H extends object>(
   const { training, rest } = resolveTraining(otherOptions);
   checkScheduleAllowed(definition, training.schedule);
   const config = resolveConfig(definition, tensors.map((t) => t.name), rest);
-  const noQ8 = stateFormat === 'q8' ? definition.noQ8State?.(config.defines) : undefined;
-  if (noQ8 !== undefined) throw new Error(`webgpu-optim: ${caller}: stateFormat "q8": ${noQ8}`);
+  const noQ8 = stateFormat === 'q8' || stateFormat === 'q4' ? definition.noQ8State?.(config.defines) : undefined;
+  if (noQ8 !== undefined) throw new Error(`webgpu-optim: ${caller}: stateFormat "${stateFormat}": ${noQ8}`);
   return { config, training, stateFormat, quantization, roundingSeed, stepsInFlight };
 }

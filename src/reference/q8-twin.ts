@@ -5,7 +5,7 @@
  */
 import type { SlotSpec } from '../core/definition.js';
 import { alignUp, CHUNK_ELEMENTS, TENSOR_ALIGN_ELEMENTS } from '../core/layout.js';
-import { dequantizeInto, isQuantizedSlot, isQuantizedTensor, mapOf, Q8_MAPS, q8Chunks, quantizeInto, readTensor, writeTensor, type Placement, type Q8Packed, type Q8Slot, type Quantization } from '../state/q8.js';
+import { codeBitsOf, dequantizeInto, isQuantizedSlot, isQuantizedTensor, mapOf, mapsOf, q8Chunks, quantizeInto, readTensor, writeTensor, type Placement, type Q8Packed, type Q8Slot, type Quantization } from '../state/q8.js';
 
 export interface Q8Twin {
   /**
@@ -35,15 +35,17 @@ export function createQ8Twin(
   };
   const chunks = q8Chunks(placement, quantization);
   const { blockSize } = quantization;
+  const codeBits = codeBitsOf(quantization);
+  const maps = mapsOf(quantization);
   const quantized = slots.filter(isQuantizedSlot);
   const emptyPacked = (): Q8Packed => ({ codes: new Uint8Array(placement.paddedLength), absmax: new Float32Array(chunks.runs), side: new Float32Array(chunks.sideChunks * CHUNK_ELEMENTS) });
   const stores = new Map<string, Q8Packed>(quantized.map((slot) => [slot.name, emptyPacked()]));
   /** Sets tensor i's values of a slot to what its stored form loads as (the kernel's loads). */
   const decodeTensor = (i: number, slot: SlotSpec, values: Float32Array) =>
-    dequantizeInto(values, stores.get(slot.name)!, placement.tensors[i]!.offset, chunks, Q8_MAPS[mapOf(slot)]);
+    dequantizeInto(values, stores.get(slot.name)!, placement.tensors[i]!.offset, chunks, maps[mapOf(slot)]);
   const storedNow = new Set<string>();
   const storeTensor = (i: number, slot: SlotSpec, values: Float32Array) => {
-    quantizeInto(stores.get(slot.name)!, values, placement.tensors[i]!.offset, chunks, Q8_MAPS[mapOf(slot)]);
+    quantizeInto(stores.get(slot.name)!, values, placement.tensors[i]!.offset, chunks, maps[mapOf(slot)]);
     decodeTensor(i, slot, values);
     storedNow.add(`${i}:${slot.name}`);
   };
@@ -53,7 +55,10 @@ export function createQ8Twin(
     }
     storedNow.clear();
   };
-  store();
+  // 'q4' state that starts at 0 starts as torchao's does (and as the GPU's zeroed buffers): codes
+  // and scales 0, which load as ±0 until stored (with a scale, the unsigned map has no 0).
+  if (codeBits === 8 || quantized.some((slot) => state.some((s) => s[slot.name]!.some((x) => x !== 0)))) store();
+  else for (const slot of quantized) placement.tensors.forEach((_, i) => decodeTensor(i, slot, state[i]![slot.name]!));
   const specs = new Map(quantized.map((slot) => [slot.name, slot]));
   return {
     store,
@@ -63,12 +68,12 @@ export function createQ8Twin(
     },
     stored(i, slot) {
       const packed = stores.get(slot);
-      return packed && readTensor(packed, placement.tensors[i]!, isQuantizedTensor(tensors[i]!.length, quantization), chunks, blockSize);
+      return packed && readTensor(packed, placement.tensors[i]!, isQuantizedTensor(tensors[i]!.length, quantization), chunks, blockSize, codeBits);
     },
     load(value) {
       for (const slot of quantized) {
         const packed = emptyPacked();
-        placement.tensors.forEach((t, i) => writeTensor(packed, value(i, slot.name), t, chunks, blockSize));
+        placement.tensors.forEach((t, i) => writeTensor(packed, value(i, slot.name), t, chunks, codeBits));
         stores.set(slot.name, packed);
         placement.tensors.forEach((_, i) => decodeTensor(i, slot, state[i]![slot.name]!));
       }

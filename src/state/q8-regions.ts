@@ -5,12 +5,12 @@
  * each chunk's data is; and the conversion between a slot's stored form and the buffer's words.
  */
 import { alignUp, CHUNK_ELEMENTS, type PackedLayout, type Segment } from '../core/layout.js';
-import type { Q8Chunks, Q8Packed } from './q8.js';
+import type { CodeBits, Q8Chunks, Q8Packed } from './q8.js';
 
 /** Words of u32 between region starts (256 bytes, the largest storage offset alignment). */
 const REGION_ALIGN_WORDS = 64;
-/** A chunk's 64 codes, four per u32. */
-const CODE_WORDS_PER_CHUNK = CHUNK_ELEMENTS / 4;
+/** A chunk's 64 codes: four per u32 (8-bit), or eight (4-bit). */
+const codeWordsPerChunk = (codeBits: CodeBits): number => (CHUNK_ELEMENTS * codeBits) / 32;
 
 /** Each chunk with a run in order, per segment: its index among them (its codes' place). */
 function forEachCodeChunk(segment: Segment, chunks: Q8Chunks, visit: (chunk: number, index: number) => void): void {
@@ -32,7 +32,7 @@ export interface Region {
 }
 
 /** Each segment's region of a slot buffer: codes of the chunks with a run, one absmax per run, side values. */
-function regions(layout: PackedLayout, chunks: Q8Chunks): Region[] {
+function regions(layout: PackedLayout, chunks: Q8Chunks, codeBits: CodeBits): Region[] {
   let firstWord = 0;
   let firstSide = 0;
   let firstRun = 0;
@@ -50,7 +50,7 @@ function regions(layout: PackedLayout, chunks: Q8Chunks): Region[] {
     }
     // The table holds a chunk's index among them in 24 bits: 2^30 elements, more than a binding holds.
     if (codeChunks > 1 << 24) throw new RangeError(`webgpu-optim: q8 state: a segment of ${segment.elementCount} elements is over the 2^30 the chunk table can index`);
-    const codeWords = codeChunks * CODE_WORDS_PER_CHUNK;
+    const codeWords = codeChunks * codeWordsPerChunk(codeBits);
     const words = codeWords + runs + sideChunks * CHUNK_ELEMENTS;
     const region = { firstWord, words, codeWords, firstSide, sideChunks, firstRun, runs };
     firstWord += alignUp(words, REGION_ALIGN_WORDS);
@@ -154,8 +154,9 @@ export interface Q8BufferLayout {
   range(s: number): { offset: number; size: number };
 }
 
-export function q8BufferLayout(layout: PackedLayout, chunks: Q8Chunks): Q8BufferLayout {
-  const segmentRegions = regions(layout, chunks);
+export function q8BufferLayout(layout: PackedLayout, chunks: Q8Chunks, codeBits: CodeBits = 8): Q8BufferLayout {
+  const segmentRegions = regions(layout, chunks, codeBits);
+  const chunkWords = codeWordsPerChunk(codeBits);
   // A segment's region is never larger than its parameters' binding (tested): codes take ¼ word
   // per quantized element and absmax at most 1/64, side values 1 word per element.
   const totalWords = segmentRegions.reduce((n, r) => Math.max(n, r.firstWord + alignUp(r.words, REGION_ALIGN_WORDS)), REGION_ALIGN_WORDS);
@@ -168,9 +169,12 @@ export function q8BufferLayout(layout: PackedLayout, chunks: Q8Chunks): Q8Buffer
       const floats = new Float32Array(words.buffer);
       layout.segments.forEach((segment, s) => {
         const region = segmentRegions[s]!;
-        forEachCodeChunk(segment, chunks, (c, index) =>
-          bytes.set(stored.codes.subarray(c * CHUNK_ELEMENTS, (c + 1) * CHUNK_ELEMENTS), (region.firstWord + index * CODE_WORDS_PER_CHUNK) * 4),
-        );
+        forEachCodeChunk(segment, chunks, (c, index) => {
+          const codes = stored.codes.subarray(c * CHUNK_ELEMENTS, (c + 1) * CHUNK_ELEMENTS);
+          const at = region.firstWord + index * chunkWords;
+          if (codeBits === 4) words.set(chunkWords4(codes), at);
+          else bytes.set(codes, at * 4);
+        });
         const absmaxAt = region.firstWord + region.codeWords;
         floats.set(stored.absmax.subarray(region.firstRun, region.firstRun + region.runs), absmaxAt);
         const sideAt = absmaxAt + region.runs;
@@ -187,8 +191,9 @@ export function q8BufferLayout(layout: PackedLayout, chunks: Q8Chunks): Q8Buffer
       layout.segments.forEach((segment, s) => {
         const region = segmentRegions[s]!;
         forEachCodeChunk(segment, chunks, (c, index) => {
-          const at = (region.firstWord + index * CODE_WORDS_PER_CHUNK) * 4;
-          codes.set(bytes.subarray(at, at + CHUNK_ELEMENTS), c * CHUNK_ELEMENTS);
+          const at = region.firstWord + index * chunkWords;
+          if (codeBits === 4) codes.set(chunkCodes4(words.subarray(at, at + chunkWords)), c * CHUNK_ELEMENTS);
+          else codes.set(bytes.subarray(at * 4, at * 4 + CHUNK_ELEMENTS), c * CHUNK_ELEMENTS);
         });
         const absmaxAt = region.firstWord + region.codeWords;
         absmax.set(floats.subarray(absmaxAt, absmaxAt + region.runs), region.firstRun);
@@ -202,4 +207,23 @@ export function q8BufferLayout(layout: PackedLayout, chunks: Q8Chunks): Q8Buffer
       return { offset: region.firstWord * 4, size: alignUp(region.words, 4) * 4 };
     },
   };
+}
+
+/**
+ * A chunk's 64 4-bit codes as its 8 words (shaders/q4.wgsl): vec4 j of the chunk (elements 4j …
+ * 4j + 3) takes the 16 bits from 16·(j ÷ 8) of word j mod 8, element 4j + e the nibble at 4e in
+ * them. A lane of a two-vec4 tile holds vec4s j and j + 8, so each word has one writer.
+ */
+export function chunkWords4(codes: Uint8Array): Uint32Array {
+  const out = new Uint32Array(8);
+  for (let e = 0; e < CHUNK_ELEMENTS; e++) {
+    const j = e >> 2;
+    out[j % 8] = (out[j % 8]! | ((codes[e]! & 15) << (16 * (j >> 3) + 4 * (e & 3)))) >>> 0;
+  }
+  return out;
+}
+
+/** A chunk's 64 codes from its 8 words (the inverse of chunkWords4). */
+export function chunkCodes4(words: Uint32Array): Uint8Array {
+  return Uint8Array.from({ length: CHUNK_ELEMENTS }, (_, e) => (words[(e >> 2) % 8]! >>> (16 * (e >> 5) + 4 * (e & 3))) & 15);
 }

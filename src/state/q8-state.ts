@@ -6,7 +6,7 @@
 import type { ResolvedConfig } from '../core/config.js';
 import { CHUNK_ELEMENTS, type PackedLayout, type Segment } from '../core/layout.js';
 import type { SlotSpec } from '../core/definition.js';
-import { isQuantizedSlot, isQuantizedTensor, mapOf, mapsUniform, Q8_MAPS, q8Chunks, quantizePacked, readTensor, writeTensor, type Q8Slot, type Quantization } from './q8.js';
+import { codeBitsOf, isQuantizedSlot, isQuantizedTensor, mapOf, mapsOf, mapsUniform, q8Chunks, quantizePacked, readTensor, writeTensor, type Q8Slot, type Quantization } from './q8.js';
 import { readBuffers } from '../core/readback.js';
 import { chunkTable, q8BufferLayout } from './q8-regions.js';
 import { slotResources, type StateBuffers, type StoredValue } from './state-buffers.js';
@@ -58,16 +58,17 @@ export function createQ8StateBuffers(args: {
 }): Q8StateBuffers {
   const { device, label, layout, slots, quantization } = args;
   const { blockSize } = quantization;
+  const codeBits = codeBitsOf(quantization);
   const chunks = q8Chunks(layout, quantization);
-  const words = q8BufferLayout(layout, chunks);
+  const words = q8BufferLayout(layout, chunks, codeBits);
   const quantized = new Map(slots.map((slot) => [slot.name, isQuantizedSlot(slot)]));
   const buffers = Object.fromEntries(
-    slots.map((slot) => [slot.name, slotBuffer(device, `${label}:${slot.name}${quantized.get(slot.name) ? ':q8' : ''}`, quantized.get(slot.name) ? words.totalWords : layout.paddedLength)]),
+    slots.map((slot) => [slot.name, slotBuffer(device, `${label}:${slot.name}${quantized.get(slot.name) ? `:q${codeBits}` : ''}`, quantized.get(slot.name) ? words.totalWords : layout.paddedLength)]),
   );
   const tableWords = chunkTable(layout, chunks, args.tensorGroup, words.regions, blockSize);
   const table = uploaded(device, `${label}:q8Chunks`, tableWords.words, GPUBufferUsage.STORAGE);
-  const maps = uploaded(device, `${label}:q8Maps`, mapsUniform(), GPUBufferUsage.UNIFORM);
-  const mapOfSlot = new Map(slots.map((slot) => [slot.name, Q8_MAPS[mapOf(slot)]]));
+  const maps = uploaded(device, `${label}:q8Maps`, mapsUniform(mapsOf(quantization)), GPUBufferUsage.UNIFORM);
+  const mapOfSlot = new Map(slots.map((slot) => [slot.name, mapsOf(quantization)[mapOf(slot)]]));
   const emptyPacked = () => ({ codes: new Uint8Array(layout.paddedLength), absmax: new Float32Array(chunks.runs), side: new Float32Array(chunks.sideChunks * CHUNK_ELEMENTS) });
 
   /** Writes one slot from f32 values per tensor (quantized here when the slot is). */
@@ -102,7 +103,7 @@ export function createQ8StateBuffers(args: {
           continue;
         }
         const packed = emptyPacked();
-        layout.tensors.forEach((t, i) => writeTensor(packed, stored(i, slot.name), t, chunks, blockSize));
+        layout.tensors.forEach((t, i) => writeTensor(packed, stored(i, slot.name), t, chunks, codeBits));
         device.queue.writeBuffer(buffers[slot.name]!, 0, words.toWords(packed));
       }
     },
@@ -112,7 +113,7 @@ export function createQ8StateBuffers(args: {
       return (i: number, slot: string): StoredValue => {
         const t = layout.tensors[i]!;
         const value = packed.get(slot)!;
-        return value instanceof Float32Array ? value.slice(t.offset, t.offset + t.length) : readTensor(value, t, isQuantizedTensor(t.length, quantization), chunks, blockSize);
+        return value instanceof Float32Array ? value.slice(t.offset, t.offset + t.length) : readTensor(value, t, isQuantizedTensor(t.length, quantization), chunks, blockSize, codeBits);
       };
     },
     range,

@@ -27,6 +27,9 @@ export interface QuantizationOptions {
   minQuantizedElements?: number;
 }
 
+/** Bits per code: 8 (stateFormat 'q8') or 4 ('q4', two codes per byte). */
+export type CodeBits = 8 | 4;
+
 /** A tensor's 8-bit slot as a state dict holds it: one code per element and the absmax of every block the tensor touches. */
 export interface Q8Slot {
   codes: Uint8Array;
@@ -36,7 +39,12 @@ export interface Q8Slot {
 export interface Quantization {
   readonly blockSize: number;
   readonly minQuantizedElements: number;
+  /** 4 under stateFormat 'q4' (its maps, two codes per byte); absent under 'q8'. Not part of a dict's `quantization`. */
+  readonly codeBits?: 4;
 }
+
+/** The bits per code of a quantization. */
+export const codeBitsOf = (q: Quantization): CodeBits => q.codeBits ?? 8;
 
 /**
  * Invocations of one 8-bit workgroup (TILE_LANES in shaders/q8.wgsl), each owning up to 16
@@ -69,29 +77,45 @@ export function q8TileShape(blockSize: number): Q8TileShape {
   return { lanes, laneVectors, elements: lanes * 4 * laneVectors };
 }
 
+/** The optimizers stateFormat 'q4' is offered for: torchao's 4-bit AdamW keeps exp_avg (signed map) and exp_avg_sq (unsigned). */
+export const Q4_OPTIMIZERS: readonly string[] = ['adam', 'adamw'];
+
 export const DEFAULT_QUANTIZATION: Quantization = { blockSize: 256, minQuantizedElements: 4096 };
 
-/** Checks `quantization` (naming it and the value); only stateFormat 'q8' takes it. */
-export function resolveQuantization(value: unknown, q8: boolean, what: string): Quantization | undefined {
-  if (value === undefined) return q8 ? DEFAULT_QUANTIZATION : undefined;
-  if (!q8) throw new Error(`webgpu-optim: ${what}: quantization applies to stateFormat 'q8' only`);
+/**
+ * stateFormat 'q4': blocks of 128 as torchao's 4-bit optimizers. Its lanes pack the codes of their
+ * two vec4s into one u32 (shaders/q4.wgsl), so its blocks stop at 2048 (tiles of two vec4s per lane).
+ */
+export const DEFAULT_Q4_QUANTIZATION: Quantization = { blockSize: 128, minQuantizedElements: 4096, codeBits: 4 };
+const Q4_MAX_BLOCK = Q8_TILE_ELEMENTS / 2;
+
+/**
+ * Checks `quantization` (naming it and the value); only stateFormat 'q8' and 'q4' take it.
+ * `codeBits`: the format's (undefined: neither, and `value` must be absent).
+ */
+export function resolveQuantization(value: unknown, codeBits: CodeBits | undefined, what: string): Quantization | undefined {
+  const defaults = codeBits === 4 ? DEFAULT_Q4_QUANTIZATION : DEFAULT_QUANTIZATION;
+  if (value === undefined) return codeBits ? defaults : undefined;
+  if (!codeBits) throw new Error(`webgpu-optim: ${what}: quantization applies to stateFormat 'q8' or 'q4' only`);
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new TypeError(`webgpu-optim: ${what}: quantization must be an object, got ${describeValue(value)}`);
   for (const key of Object.keys(value)) {
     if (key !== 'blockSize' && key !== 'minQuantizedElements') throw new Error(`webgpu-optim: ${what}: unknown quantization option "${key}"; known: blockSize, minQuantizedElements`);
   }
-  const { blockSize = DEFAULT_QUANTIZATION.blockSize, minQuantizedElements = DEFAULT_QUANTIZATION.minQuantizedElements } = value as QuantizationOptions;
-  if (!Number.isInteger(blockSize) || blockSize < CHUNK_ELEMENTS || blockSize > Q8_TILE_ELEMENTS || (blockSize & (blockSize - 1)) !== 0) {
-    throw new RangeError(`webgpu-optim: ${what}: quantization.blockSize must be a power of two in [${CHUNK_ELEMENTS}, ${Q8_TILE_ELEMENTS}], got ${describeValue(blockSize)}`);
+  const { blockSize = defaults.blockSize, minQuantizedElements = defaults.minQuantizedElements } = value as QuantizationOptions;
+  const maxBlock = codeBits === 4 ? Q4_MAX_BLOCK : Q8_TILE_ELEMENTS;
+  if (!Number.isInteger(blockSize) || blockSize < CHUNK_ELEMENTS || blockSize > maxBlock || (blockSize & (blockSize - 1)) !== 0) {
+    const format = codeBits === 4 ? "stateFormat 'q4': " : '';
+    throw new RangeError(`webgpu-optim: ${what}: ${format}quantization.blockSize must be a power of two in [${CHUNK_ELEMENTS}, ${maxBlock}], got ${describeValue(blockSize)}`);
   }
   if (!Number.isSafeInteger(minQuantizedElements) || minQuantizedElements < 0) {
     throw new RangeError(`webgpu-optim: ${what}: quantization.minQuantizedElements must be an integer ≥ 0, got ${describeValue(minQuantizedElements)}`);
   }
-  return { blockSize, minQuantizedElements };
+  return codeBits === 4 ? { blockSize, minQuantizedElements, codeBits } : { blockSize, minQuantizedElements };
 }
 
 /** Whether two quantizations store the same form (a dict of one loads bit for bit into the other). */
 export function sameQuantization(a: Quantization | undefined, b: Quantization | undefined): boolean {
-  return a !== undefined && b !== undefined && a.blockSize === b.blockSize && a.minQuantizedElements === b.minQuantizedElements;
+  return a !== undefined && b !== undefined && a.blockSize === b.blockSize && a.minQuantizedElements === b.minQuantizedElements && codeBitsOf(a) === codeBitsOf(b);
 }
 
 /**
@@ -117,6 +141,37 @@ export function dynamicMap(signed: boolean): Float32Array {
 /** The signed map (moments of either sign) and the unsigned one (second moments and other non-negative state). */
 export const Q8_MAPS = { signed: dynamicMap(true), unsigned: dynamicMap(false) } as const;
 
+/**
+ * torchao's 4-bit maps (torchao/optim/quant_utils.py and subclass_4bit.py, pytorch/ao @ 36027d82):
+ * signed, `create_dynamic_map(signed=True, max_exponent_bits=3, total_bits=4)`: for exponents
+ * 10⁻² … 10⁰ the midpoints of a linear grid on [0.1, 1] with 2^i intervals, both signs, then 0 and
+ * 1 (±0.0055, ±0.0325, ±0.0775, ±0.2125 … ±0.8875, 0, 1); unsigned, `linspace(0, 1, 17)[1:]`, the
+ * sixteenths 1/16 … 1, with no 0 (an element of 0 in a block of larger values stores 1/16 of the
+ * absmax). torchao builds the signed map through f32 `torch.linspace` and means, which puts 4 of
+ * its values one unit in the last place from the float64 midpoints rounded once: the values here
+ * are torchao's f32 bits (tests/unit/q4.test.ts checks them against the map computed by torch).
+ */
+const TORCHAO_SIGNED_4BIT_MAP_BITS = [
+  -1084017869, -1087792742, -1092616192, -1101424231, -1113671598, -1123737927, -1145816744, 0, 1001666904, 1023745721, 1033812050, 1046059417, 1054867456, 1059690906, 1063465779, 1065353216,
+];
+
+export function dynamicMap4(signed: boolean): Float32Array {
+  if (!signed) return Float32Array.from({ length: 16 }, (_, k) => (k + 1) / 16);
+  return new Float32Array(Int32Array.from(TORCHAO_SIGNED_4BIT_MAP_BITS).buffer);
+}
+
+/** The maps of stateFormat 'q4' (16 values each). */
+export const Q4_MAPS = { signed: dynamicMap4(true), unsigned: dynamicMap4(false) } as const;
+
+/** The maps of a quantization's format. */
+export const mapsOf = (q: Quantization): typeof Q8_MAPS => (codeBitsOf(q) === 4 ? Q4_MAPS : Q8_MAPS);
+
+/**
+ * torchao's least scale (`amax.clip(1e-12)`), as f32: a run of 'q4' state stores at least this
+ * absmax, so a run of zeros divides by it (NaN stays NaN).
+ */
+export const Q4_ABSMAX_FLOOR = fr(1e-12);
+
 type SlotKind = { readonly alwaysF32?: boolean; readonly squared?: boolean; readonly nonNegative?: boolean };
 
 /** Whether a slot is quantized under 'q8' (slots that are always f32 are not). */
@@ -125,11 +180,11 @@ export const isQuantizedSlot = (slot: SlotKind): boolean => slot.alwaysF32 !== t
 /** The map of a slot: unsigned for second moments and other non-negative state. */
 export const mapOf = (slot: SlotKind): 'signed' | 'unsigned' => (slot.squared || slot.nonNegative ? 'unsigned' : 'signed');
 
-/** Both maps as the kernel's uniform: 64 vec4 of the signed map, then 64 of the unsigned one. */
-export function mapsUniform(): Float32Array<ArrayBuffer> {
+/** Both maps as the kernel's uniform: 64 vec4 of the signed map, then 64 of the unsigned one (the q4 maps take 4 of each). */
+export function mapsUniform(maps: typeof Q8_MAPS = Q8_MAPS): Float32Array<ArrayBuffer> {
   const out = new Float32Array(512);
-  out.set(Q8_MAPS.signed, 0);
-  out.set(Q8_MAPS.unsigned, 256);
+  out.set(maps.signed, 0);
+  out.set(maps.unsigned, 256);
   return out;
 }
 
@@ -160,12 +215,26 @@ export function zeroCode(map: Float32Array): number {
  * 0's code in a block of absmax 0 or NaN.
  */
 export function encodeQ8(map: Float32Array, x: number, absmax: number): number {
+  if (map.length === 16) return encodeQ4(map, x, absmax);
   if (!(absmax > 0)) return zeroCode(map);
   // ±Inf in a block of absmax Inf: the code of ±1 (the ends of the map).
   const n = Number.isFinite(x) ? fr(x / absmax) : Math.sign(x);
   const k = floorCode(map, n);
   if (k < 255 && fr(map[k + 1]! - n) < fr(n - map[k]!)) return k + 1;
   return k;
+}
+
+/**
+ * The code of x under a 4-bit map, as torchao's `quantize_4bit_with_qmap` finds it: a branchless
+ * binary search for the largest map value ≤ x / absmax (index 0 when below them all or NaN), then
+ * up one when the rest is at least half the gap (ties: the upper). ±Inf take the ends of the map.
+ */
+export function encodeQ4(map: Float32Array, x: number, absmax: number): number {
+  const n = Number.isFinite(x) || Number.isNaN(x) ? fr(x / absmax) : Math.sign(x);
+  let k = n >= map[8]! ? 8 : 0;
+  for (const step of [4, 2, 1]) if (n >= map[k + step]!) k += step;
+  const up = Math.min(k + 1, 15);
+  return fr(n - map[k]!) >= fr(fr(map[up]! - map[k]!) * 0.5) ? up : k;
 }
 
 /** The value a code stands for: NaN in a block of NaN absmax, 0 for the map's 0, else map·absmax. */
@@ -253,6 +322,8 @@ export function quantizeInto(into: Q8Packed, values: Float32Array, offset: numbe
   for (let e = offset; e < end; e++) {
     if (runOf(e) >= 0 && e % CHUNK_ELEMENTS < kindOf(e)) absmax[runOf(e)] = maxAbs(absmax[runOf(e)]!, values[e - offset]!);
   }
+  // 'q4': torchao's least scale (an integer max on the bits in the kernel: NaN stays NaN).
+  if (map.length === 16) for (let e = offset; e < end; e++) if (runOf(e) >= 0) absmax[runOf(e)] = maxAbs(absmax[runOf(e)]!, Q4_ABSMAX_FLOOR);
   for (let e = offset; e < end; e++) {
     const kind = kindOf(e);
     if (kind < 0) side[(-1 - kind) * CHUNK_ELEMENTS + (e % CHUNK_ELEMENTS)] = values[e - offset]!;
@@ -286,29 +357,46 @@ export function tensorRuns(t: { offset: number; length: number }, blockSize: num
 export const runOfElement = (offset: number, e: number, blockSize: number): number => Math.floor((offset + e) / blockSize) - Math.floor(offset / blockSize);
 
 /** Tensor t's stored slot: its codes and the absmax of its runs, or its side values (f32). */
-export function readTensor(stored: Q8Packed, t: { offset: number; length: number }, quantized: boolean, chunks: Q8Chunks, blockSize: number): Q8Slot | Float32Array {
+export function readTensor(stored: Q8Packed, t: { offset: number; length: number }, quantized: boolean, chunks: Q8Chunks, blockSize: number, codeBits: CodeBits = 8): Q8Slot | Float32Array {
   if (!quantized) {
     if (t.length === 0) return new Float32Array(0);
     const side = -1 - chunks.kind[t.offset / CHUNK_ELEMENTS]!;
     return stored.side.slice(side * CHUNK_ELEMENTS, side * CHUNK_ELEMENTS + t.length);
   }
   const firstRun = t.length === 0 ? 0 : chunks.run[t.offset / CHUNK_ELEMENTS]!;
-  return { codes: stored.codes.slice(t.offset, t.offset + t.length), absmax: stored.absmax.slice(firstRun, firstRun + tensorRuns(t, blockSize)) };
+  const codes = stored.codes.subarray(t.offset, t.offset + t.length);
+  return { codes: codeBits === 4 ? packCodes4(codes) : codes.slice(), absmax: stored.absmax.slice(firstRun, firstRun + tensorRuns(t, blockSize)) };
+}
+
+/** Bytes of a tensor's codes in a dict: one per element (q8), or one per two (q4). */
+export const codeBytes = (length: number, codeBits: CodeBits): number => (codeBits === 4 ? Math.ceil(length / 2) : length);
+
+/** 4-bit codes two per byte as torchao packs them (`codes[::2] << 4 | codes[1::2]`; an odd last code in the high half). */
+export function packCodes4(codes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(codeBytes(codes.length, 4));
+  for (let e = 0; e < codes.length; e++) out[e >> 1]! |= (codes[e]! & 15) << (e & 1 ? 0 : 4);
+  return out;
+}
+
+/** The codes of `length` elements from torchao's packing (the inverse of packCodes4). */
+export function unpackCodes4(bytes: Uint8Array, length: number): Uint8Array {
+  return Uint8Array.from({ length }, (_, e) => (bytes[e >> 1]! >> (e & 1 ? 0 : 4)) & 15);
 }
 
 /** Writes tensor t's stored slot into the packed stored form (the inverse of readTensor). */
-export function writeTensor(packed: Q8Packed, value: Q8Slot | Float32Array | undefined, t: { offset: number; length: number }, chunks: Q8Chunks, blockSize: number): void {
+export function writeTensor(packed: Q8Packed, value: Q8Slot | Float32Array | undefined, t: { offset: number; length: number }, chunks: Q8Chunks, codeBits: CodeBits = 8): void {
   if (!value || t.length === 0) return;
   if (value instanceof Float32Array) {
     const side = -1 - chunks.kind[t.offset / CHUNK_ELEMENTS]!;
     (packed.side as Float32Array).set(value, side * CHUNK_ELEMENTS);
     return;
   }
-  (packed.codes as Uint8Array).set(value.codes, t.offset);
+  (packed.codes as Uint8Array).set(codeBits === 4 ? unpackCodes4(value.codes, t.length) : value.codes, t.offset);
   (packed.absmax as Float32Array).set(value.absmax, chunks.run[t.offset / CHUNK_ELEMENTS]!);
 }
 
-/** A tensor's 8-bit slot as f32 values (the tensor at packed `offset`: its runs follow the blocks). */
-export function decodeQ8Slot(slot: Q8Slot, map: Float32Array, offset: number, blockSize: number): Float32Array {
-  return Float32Array.from(slot.codes, (code, e) => decodeQ8(map, code, slot.absmax[runOfElement(offset, e, blockSize)]!));
+/** A tensor's 8-bit (or, with a 16-value map, 4-bit) slot of `length` elements as f32 values (the tensor at packed `offset`: its runs follow the blocks). */
+export function decodeQ8Slot(slot: Q8Slot, map: Float32Array, offset: number, blockSize: number, length = slot.codes.length): Float32Array {
+  const codes = map.length === 16 ? unpackCodes4(slot.codes, length) : slot.codes;
+  return Float32Array.from(codes, (code, e) => decodeQ8(map, code, slot.absmax[runOfElement(offset, e, blockSize)]!));
 }

@@ -9,7 +9,7 @@ import { slotFormat, type StateFormat } from './state-format.js';
 import { bufferSlots } from './shared-slots.js';
 
 /** The WGSL element type of a slot's array, by its stored format. */
-const SLOT_ELEMENT: Record<StateFormat, string> = { f32: 'vec4<f32>', bf16: 'vec2<u32>', f16: 'vec2<u32>', q8: 'u32' };
+const SLOT_ELEMENT: Record<StateFormat, string> = { f32: 'vec4<f32>', bf16: 'vec2<u32>', f16: 'vec2<u32>', q8: 'u32', q4: 'u32' };
 
 /** The binding name of state slot `slot` (its PyTorch name). */
 export const slotBinding = (slot: string): string => `slot:${slot}`;
@@ -29,7 +29,7 @@ const Q8_BINDINGS: readonly BindingSpec[] = [
 export function stateBindings(slots: readonly SlotSpec[], format: StateFormat, stochastic: boolean): BindingSpec[] {
   return [
     ...(stochastic ? [SEGMENT] : []),
-    ...(format === 'q8' ? Q8_BINDINGS : []),
+    ...(format === 'q8' || format === 'q4' ? Q8_BINDINGS : []),
     ...bufferSlots(slots).map((slot) => ({
       name: slotBinding(slot.name),
       // 16-bit state: four halves per vec4 in two u32 (shaders/state-format.wgsl); 8-bit: codes,

@@ -32,7 +32,7 @@ export function buildStateDict<H extends object>(
     format: STATE_DICT_FORMAT,
     version: STATE_DICT_VERSION,
     ...(stateFormat === 'f32' ? {} : { stateFormat }),
-    ...(quantization ? { quantization: { ...quantization } } : {}),
+    ...(quantization ? { quantization: { blockSize: quantization.blockSize, minQuantizedElements: quantization.minQuantizedElements } } : {}),
     optimizer: config.definition.name,
     step: counts.step,
     stepCalls: counts.stepCalls,

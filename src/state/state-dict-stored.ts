@@ -7,8 +7,8 @@ import type { OptimizerDefinition } from '../core/definition.js';
 import { elementCount } from '../core/tensors.js';
 import { tensorOffsets } from '../core/layout.js';
 import { rethrownAs, type Fail } from '../core/refusal.js';
-import { checkStateFormat, decodeState, slotCodec, type SlotCodec, type StateFormat } from './state-format.js';
-import { decodeQ8Slot, isQuantizedSlot, isQuantizedTensor, mapOf, Q8_MAPS, resolveQuantization, tensorRuns, type Q8Slot, type Quantization } from './q8.js';
+import { blockwiseCodeBits, checkStateFormat, decodeState, slotCodec, type SlotCodec, type StateFormat } from './state-format.js';
+import { codeBitsOf, codeBytes, decodeQ8Slot, isQuantizedSlot, isQuantizedTensor, mapOf, mapsOf, resolveQuantization, tensorRuns, type Q8Slot, type Quantization } from './q8.js';
 import { checkFloatArray } from './state-dict-checks.js';
 import { scalarState, tensorSlots } from './state-dict-slots.js';
 import type { OptimizerStateDict, TensorInfo } from './state-dict-types.js';
@@ -22,12 +22,13 @@ function slotCodecs(definition: OptimizerDefinition<any, any>, config: ResolvedC
 /** The dict's stateFormat and quantization, checked. */
 function storedFormat(sd: OptimizerStateDict<any>, fail: Fail): { format: StateFormat; quantization?: Quantization } {
   const format = sd.stateFormat === undefined ? 'f32' : rethrownAs(() => checkStateFormat(sd.stateFormat, 'the dict'), fail);
-  if (format !== 'q8') {
+  const codeBits = blockwiseCodeBits(format);
+  if (codeBits === undefined) {
     if (sd.quantization !== undefined) fail(`it has a quantization but stateFormat ${JSON.stringify(sd.stateFormat ?? 'f32')}`);
     return { format };
   }
-  if (sd.quantization === undefined) fail("stateFormat 'q8' needs its quantization (blockSize, minQuantizedElements)");
-  return { format, quantization: rethrownAs(() => resolveQuantization(sd.quantization, true, 'the dict')!, fail) };
+  if (sd.quantization === undefined) fail(`stateFormat '${format}' needs its quantization (blockSize, minQuantizedElements)`);
+  return { format, quantization: rethrownAs(() => resolveQuantization(sd.quantization, codeBits, 'the dict')!, fail) };
 }
 
 /** What a dict's checked slots hold: each slot in f32 (16- and 8-bit ones decoded). */
@@ -60,8 +61,10 @@ export function checkStoredState<H extends object>(
     const length = tensors[i]!.length;
     const runs = tensorRuns({ offset: offsets[i]!, length }, quantization!.blockSize);
     const q = value as Q8Slot | undefined;
-    if (q === null || typeof q !== 'object' || !(q.codes instanceof Uint8Array) || q.codes.length !== length || !(q.absmax instanceof Float32Array) || q.absmax.length !== runs) {
-      fail(`state[${i}].${slot} must be { codes: Uint8Array of length ${length}, absmax: Float32Array of length ${runs} } (stateFormat 'q8', blocks of ${quantization!.blockSize})`);
+    const bytes = codeBytes(length, codeBitsOf(quantization!));
+    if (q === null || typeof q !== 'object' || !(q.codes instanceof Uint8Array) || q.codes.length !== bytes || !(q.absmax instanceof Float32Array) || q.absmax.length !== runs) {
+      const codes = bytes === length ? '' : `, two codes per byte`;
+      fail(`state[${i}].${slot} must be { codes: Uint8Array of length ${bytes}${codes}, absmax: Float32Array of length ${runs} } (stateFormat '${format}', blocks of ${quantization!.blockSize})`);
     }
   };
   const checkSlot = (value: unknown, i: number, name: string, shape: readonly number[]) => {
@@ -92,7 +95,7 @@ export function checkStoredState<H extends object>(
     quantization,
     slotValues(i, slot) {
       const value = sd.state[i]![slot];
-      if (isQ8(i, slot)) return decodeQ8Slot(value as Q8Slot, Q8_MAPS[mapOf(specs.get(slot)!)], offsets[i]!, quantization!.blockSize);
+      if (isQ8(i, slot)) return decodeQ8Slot(value as Q8Slot, mapsOf(quantization!)[mapOf(specs.get(slot)!)], offsets[i]!, quantization!.blockSize, tensors[i]!.length);
       return value instanceof Uint16Array ? decodeState(codecOf(slot)!, value) : (value as Float32Array | undefined);
     },
   };

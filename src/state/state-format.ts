@@ -145,9 +145,11 @@ export const STATE_FORMATS = {
   f16: { bytesPerElement: 2, flag: 'STATE_F16', encode: f16Bits, decode: fromF16Bits, encodeStochastic: f16BitsStochastic, rootOfSquares: true },
   // 8-bit block-wise (src/state/q8.ts): one byte per element plus one f32 per block; not a per-element codec.
   q8: { bytesPerElement: 1, flag: 'Q8' },
+  // 4-bit block-wise (torchao's maps, the same machinery as q8 with two codes per byte).
+  q4: { bytesPerElement: 0.5, flag: 'Q4_CODES' },
 } as const satisfies Record<string, StateFormatSpec>;
 
-/** `'f32'` (default), `'bf16'`, `'f16'` or `'q8'`. */
+/** `'f32'` (default), `'bf16'`, `'f16'`, `'q8'` or `'q4'`. */
 export type StateFormat = keyof typeof STATE_FORMATS;
 
 export const STATE_FORMAT_NAMES = Object.keys(STATE_FORMATS) as StateFormat[];
@@ -271,4 +273,9 @@ export function resolveStateFormat(definition: OptimizerDefinition<any, any>, va
     throw new Error(`webgpu-optim: ${what}: stateFormat ${JSON.stringify(format)}: ${definition.name} keeps its state factored (O(rows + cols) per matrix) and in f32; use stateFormat 'f32'`);
   }
   return format;
+}
+
+/** Whether a format is block-wise quantized ('q8', 'q4'), and its bits per code. */
+export function blockwiseCodeBits(format: StateFormat): 8 | 4 | undefined {
+  return format === 'q8' ? 8 : format === 'q4' ? 4 : undefined;
 }

@@ -34,12 +34,12 @@ function someNames(names: readonly string[], max = 3): string {
   return names.length > max ? `${shown} and ${names.length - max} more` : shown;
 }
 
-function q8Note(compact: readonly string[], f32: readonly string[], threshold: number): string | undefined {
+function q8Note(format: StateFormat, compact: readonly string[], f32: readonly string[], threshold: number): string | undefined {
   if (f32.length === 0) return undefined;
   const why = `fewer than minQuantizedElements (${threshold}) elements`;
   const fix = 'a smaller quantization.minQuantizedElements quantizes them';
   if (compact.length === 0) {
-    return `stateFormat 'q8' quantizes none of the ${f32.length} tensors: each has ${why}, so all state stays f32 and stateBytes equals f32's (${fix})`;
+    return `stateFormat '${format}' quantizes none of the ${f32.length} tensors: each has ${why}, so all state stays f32 and stateBytes equals f32's (${fix})`;
   }
   return `${f32.length} of ${f32.length + compact.length} tensors (${someNames(f32)}) have ${why} and keep f32 state (${fix})`;
 }
@@ -47,9 +47,9 @@ function q8Note(compact: readonly string[], f32: readonly string[], threshold: n
 /** The storage of an optimizer over `tensors` in `format` (`quantization`: q8's, resolved). */
 export function stateStorage(tensors: readonly { name: string; length: number }[], format: StateFormat, quantization?: Quantization): StateStorage {
   if (format === 'f32') return Object.freeze({ format, compactTensors: [], f32Tensors: tensors.map((t) => t.name) });
-  if (format !== 'q8' || quantization === undefined) return Object.freeze({ format, compactTensors: tensors.map((t) => t.name), f32Tensors: [] });
+  if ((format !== 'q8' && format !== 'q4') || quantization === undefined) return Object.freeze({ format, compactTensors: tensors.map((t) => t.name), f32Tensors: [] });
   const compact = tensors.filter((t) => isQuantizedTensor(t.length, quantization)).map((t) => t.name);
   const f32 = tensors.filter((t) => !isQuantizedTensor(t.length, quantization)).map((t) => t.name);
-  const note = q8Note(compact, f32, quantization.minQuantizedElements);
+  const note = q8Note(format, compact, f32, quantization.minQuantizedElements);
   return Object.freeze({ format, compactTensors: compact, f32Tensors: f32, minQuantizedElements: quantization.minQuantizedElements, ...(note ? { note } : {}) });
 }

@@ -2,7 +2,8 @@
  * `Optimizer.allocatedBytes` counts every GPU buffer the optimizer makes: the test wraps
  * device.createBuffer while the optimizer is created and steps (the scalar ring and the step table
  * grow during steps) and compares the sizes of what was made with the figure. And q8 Adam keeps at
- * most 2.1 bytes per parameter in all on one 16M tensor and on the benchmark's transformer mix.
+ * most 2.1 bytes per parameter in all on one 16M tensor and on the benchmark's transformer mix,
+ * q4 Adam at most 1.1 on one 16M tensor.
  */
 import { describe, expect, test } from 'vitest';
 import { createOptimizer, createParameterSet, type Optimizer } from '../../src/index.js';
@@ -35,6 +36,7 @@ const CASES: readonly { name: string; options: object }[] = [
   { name: 'adam', options: { stateFormat: 'bf16', stochasticRounding: { seed: 3 }, groups: [{ tensors: ['t1_100'], lr: 0.01 }] } },
   { name: 'adam', options: { cautious: true } },
   { name: 'lamb', options: { lr: 0.01, stateFormat: 'q8', quantization: { minQuantizedElements: 1000 }, gradClipping: { maxValue: 1 } } },
+  { name: 'adamw', options: { stateFormat: 'q4', quantization: { minQuantizedElements: 1000 }, gradClipping: { maxNorm: 1 }, groups: [{ tensors: ['t1_100'], lr: 0.01 }] } },
   { name: 'lars', options: { lr: 0.1, stateFormat: 'q8', quantization: { blockSize: 4096, minQuantizedElements: 0 } } },
   { name: 'adafactor', options: {} },
   { name: 'sgd', options: { lr: 0.1, momentum: 0.9 } },
@@ -141,6 +143,20 @@ describe('allocatedBytes: every buffer the optimizer holds', () => {
       expect(opt.allocatedBytes, [...created.labels, ...stepped.labels].join(', ')).toBe(created.bytes + stepped.bytes);
       await device.queue.onSubmittedWorkDone();
       opt.destroy();
+      params.destroy();
+    });
+  });
+
+  test('q4 Adam on 1 × 16M: at most 1.1 bytes per parameter counting every buffer', async () => {
+    await withDevice(async (device) => {
+      const elements = 1 << 24;
+      const params = createParameterSet(device, [{ name: 't0', data: new Float32Array(elements) }]);
+      const created = madeBuffers(device, () => createOptimizer('adam', params, { stateFormat: 'q4' }));
+      const q4 = created.value;
+      expect(q4.allocatedBytes, created.labels.join(', ')).toBe(created.bytes);
+      console.log(`q4 Adam on 1 × 16M, bytes per parameter in all: ${(q4.allocatedBytes / elements).toFixed(4)} (state only ${(q4.stateBytes / elements).toFixed(4)})`);
+      expect(q4.allocatedBytes / elements).toBeLessThanOrEqual(1.1);
+      q4.destroy();
       params.destroy();
     });
   });

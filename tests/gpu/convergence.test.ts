@@ -121,4 +121,15 @@ describe('convergence', () => {
     console.log(`${which}: Muon + AdamW against AdamW, final loss`, loss);
     expect(loss['muon+adamw']).toBeLessThan(which === 'moons' ? 0.3 : 0.6);
   }, 120_000);
+
+  // 4-bit state (torchao's maps, blocks of 128): the digits net's first layer (784 × 64) is
+  // quantized, the smaller tensors keep f32 state. Measured: 10.5 % above f32 after 4 epochs
+  // (0.308 against 0.279; blocks of 64: 9 %), 20 % after 8 (q8: within 1 %); the bound guards that
+  // figure, it is not q8's 5 % (docs/state-formats.md).
+  test('digits: Adam and AdamW with q4 state end within 15% of their f32 loss', async () => {
+    const runs = [['adam', { lr: 0.005 }], ['adamw', { lr: 0.005 }]] as const;
+    const loss = await finalLosses(await loadDigits(), [64], 4, runs.flatMap(([name, options]) => (['f32', 'q4'] as const).map((stateFormat) => ({ label: `${name} ${stateFormat}`, name, options: { ...options, stateFormat } }))));
+    console.log('digits, Adam and AdamW by state format: final loss', loss);
+    for (const [name] of runs) expect(Math.abs(loss[`${name} q4`]! / loss[`${name} f32`]! - 1), name).toBeLessThan(0.15);
+  }, 120_000);
 });

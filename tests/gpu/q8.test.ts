@@ -199,7 +199,7 @@ describe('q8 state dicts and memory', () => {
     await withDevice(async (device) => {
       const params = createParameterSet(device, namedTensors([5000], 2));
       expect(() => createOptimizer('adafactor', params, { stateFormat: 'q8' })).toThrow(/adafactor keeps its state factored/);
-      expect(() => createOptimizer('adam', params, { quantization: { blockSize: 256 } })).toThrow(/quantization applies to stateFormat 'q8' only/);
+      expect(() => createOptimizer('adam', params, { quantization: { blockSize: 256 } })).toThrow(/quantization applies to stateFormat 'q8' or 'q4' only/);
       expect(() => createOptimizer('adam', params, { stateFormat: 'q8', stochasticRounding: true })).toThrow(/stochasticRounding rounds 16-bit state/);
       for (const [bad, message] of [
         [{ blockSize: 100 }, /blockSize must be a power of two in \[64, 4096\], got 100/],

@@ -263,8 +263,8 @@ describe('misuse is refused and changes nothing', () => {
       for (const bad of [{}, { seed: 1, mode: 'x' }, 'yes', 1]) {
         expect(() => createReferenceOptimizer('adam', [new Float32Array(3)], { stateFormat: 'bf16', stochasticRounding: bad as never })).toThrow(/stochasticRounding must be true, false or \{ seed \}/);
       }
-      for (const bad of ['q4', 'BF16', 16, null, true]) {
-        expect(() => createOptimizer('adam', params, { stateFormat: bad as never })).toThrow(/stateFormat must be one of 'f32', 'bf16', 'f16', 'q8'/);
+      for (const bad of ['q2', 'BF16', 16, null, true]) {
+        expect(() => createOptimizer('adam', params, { stateFormat: bad as never })).toThrow(/stateFormat must be one of 'f32', 'bf16', 'f16', 'q8', 'q4'/);
         expect(() => createReferenceOptimizer('adam', [new Float32Array(3)], { stateFormat: bad as never })).toThrow(/stateFormat must be one of/);
       }
       expect(() => createOptimizer('adafactor', params, { stateFormat: 'bf16' })).toThrow(/adafactor keeps its state factored .* use stateFormat 'f32'/);

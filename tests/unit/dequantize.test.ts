@@ -63,7 +63,7 @@ describe('dequantizeStateDict', () => {
     ['side state of the wrong length', q8Dict, (d) => (d.state[1].exp_avg_sq = new Float32Array(9)), 'state[1].exp_avg_sq must be a Float32Array of length 10'],
     ['no quantization', q8Dict, (d) => delete d.quantization, "stateFormat 'q8' needs its quantization"],
     ['a block size out of range', q8Dict, (d) => (d.quantization.blockSize = 100), 'quantization.blockSize must be a power of two in [64, 4096], got 100'],
-    ['an unknown format', q8Dict, (d) => (d.stateFormat = 'q4'), 'stateFormat must be one of'],
+    ['an unknown format', q8Dict, (d) => (d.stateFormat = 'q2'), 'stateFormat must be one of'],
     ['a quantization without q8', bf16Dict, (d) => (d.quantization = { blockSize: 256, minQuantizedElements: 0 }), 'it has a quantization but stateFormat "bf16"'],
     ['16-bit bits cut short', bf16Dict, (d) => (d.state[0].exp_avg = d.state[0].exp_avg.slice(0, 3)), 'state[0].exp_avg must be a Uint16Array of length 10 (the bf16 bits of stateFormat "bf16")'],
     ['a slot missing', bf16Dict, (d) => delete d.state[0].exp_avg, 'tensor "0" has slots [exp_avg_sq], expected [exp_avg,exp_avg_sq]'],

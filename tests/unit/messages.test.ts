@@ -64,8 +64,8 @@ describe('option refusals quote what was given', () => {
   test('training options, state formats, quantization and schedules', () => {
     expect(() => createReferenceOptimizer('adam', one(), { lossScaling: 'dynamic' } as never)).toThrow(escape('lossScaling must be true, false or an object, got "dynamic" (a string)'));
     expect(() => createReferenceOptimizer('adam', one(), { gradClipping: { maxNorm: '1' } } as never)).toThrow(escape('gradClipping.maxNorm must be a finite number > 0, got "1" (a string)'));
-    expect(() => createReferenceOptimizer('adam', one(), { stateFormat: 'int8' } as never)).toThrow(escape("stateFormat must be one of 'f32', 'bf16', 'f16', 'q8', got \"int8\" (a string)"));
-    expect(() => resolveQuantization({ blockSize: '256' }, true, 'q')).toThrow(escape('quantization.blockSize must be a power of two in [64, 4096], got "256" (a string)'));
+    expect(() => createReferenceOptimizer('adam', one(), { stateFormat: 'int8' } as never)).toThrow(escape("stateFormat must be one of 'f32', 'bf16', 'f16', 'q8', 'q4', got \"int8\" (a string)"));
+    expect(() => resolveQuantization({ blockSize: '256' }, 8, 'q')).toThrow(escape('quantization.blockSize must be a power of two in [64, 4096], got "256" (a string)'));
     expect(() => cosineWithWarmup({ warmupSteps: '10', totalSteps: 100 } as never)).toThrow(escape('warmupSteps must be an integer >= 0, got "10" (a string)'));
   });
 });
@@ -118,7 +118,7 @@ describe('train.*: TF.js positional arguments', () => {
 });
 
 describe('stateStorage: why stateBytes is what it is', () => {
-  const q8 = resolveQuantization(undefined, true, 'q8')!;
+  const q8 = resolveQuantization(undefined, 8, 'q8')!;
   test('q8 on a model of small tensors (1010 parameters): nothing quantized, and the note says why', () => {
     const tensors = [{ name: 'w1', length: 2 * 16 }, { name: 'b1', length: 16 }, { name: 'w2', length: 16 * 60 }, { name: 'b2', length: 2 }];
     const storage = stateStorage(tensors, 'q8', q8);
@@ -131,7 +131,7 @@ describe('stateStorage: why stateBytes is what it is', () => {
     const mixed = stateStorage([{ name: 'w', length: 5000 }, { name: 'a', length: 1 }, { name: 'b', length: 2 }, { name: 'c', length: 3 }, { name: 'd', length: 4 }], 'q8', q8);
     expect(mixed.compactTensors).toEqual(['w']);
     expect(mixed.note).toBe('4 of 5 tensors ("a", "b", "c" and 1 more) have fewer than minQuantizedElements (4096) elements and keep f32 state (a smaller quantization.minQuantizedElements quantizes them)');
-    const lowered = stateStorage([{ name: 'w', length: 100 }], 'q8', resolveQuantization({ minQuantizedElements: 100 }, true, 'q8'));
+    const lowered = stateStorage([{ name: 'w', length: 100 }], 'q8', resolveQuantization({ minQuantizedElements: 100 }, 8, 'q8'));
     expect(lowered).toEqual({ format: 'q8', compactTensors: ['w'], f32Tensors: [], minQuantizedElements: 100 });
   });
   test('f32 and 16-bit formats', () => {

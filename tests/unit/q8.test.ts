@@ -90,12 +90,12 @@ describe('runs: blocks cut at tensor boundaries, small tensors in f32', () => {
   });
 
   test('options', () => {
-    expect(resolveQuantization(undefined, true, 'x')).toEqual({ blockSize: 256, minQuantizedElements: 4096 });
-    expect(resolveQuantization(undefined, false, 'x')).toBeUndefined();
-    expect(resolveQuantization({ blockSize: 1024 }, true, 'x')).toEqual({ blockSize: 1024, minQuantizedElements: 4096 });
-    expect(resolveQuantization({ blockSize: 4096 }, true, 'x')).toEqual({ blockSize: 4096, minQuantizedElements: 4096 });
-    expect(() => resolveQuantization({ blockSize: 32 }, true, 'createOptimizer')).toThrow(/createOptimizer: quantization.blockSize must be a power of two in \[64, 4096\], got 32/);
-    expect(() => resolveQuantization({ blockSize: 8192 }, true, 'createOptimizer')).toThrow(/got 8192/);
+    expect(resolveQuantization(undefined, 8, 'x')).toEqual({ blockSize: 256, minQuantizedElements: 4096 });
+    expect(resolveQuantization(undefined, undefined, 'x')).toBeUndefined();
+    expect(resolveQuantization({ blockSize: 1024 }, 8, 'x')).toEqual({ blockSize: 1024, minQuantizedElements: 4096 });
+    expect(resolveQuantization({ blockSize: 4096 }, 8, 'x')).toEqual({ blockSize: 4096, minQuantizedElements: 4096 });
+    expect(() => resolveQuantization({ blockSize: 32 }, 8, 'createOptimizer')).toThrow(/createOptimizer: quantization.blockSize must be a power of two in \[64, 4096\], got 32/);
+    expect(() => resolveQuantization({ blockSize: 8192 }, 8, 'createOptimizer')).toThrow(/got 8192/);
   });
 
   test("a workgroup's tile holds whole blocks: segments start at multiples of it", () => {

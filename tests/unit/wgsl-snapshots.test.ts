@@ -61,6 +61,8 @@ const VARIANTS: readonly Variant[] = [
   { optimizer: 'adam', format: 'f32', groups: 2, gradControl: true },
   { optimizer: 'lamb', format: 'f32', groups: 2, gradControl: true },
   { optimizer: 'lamb', format: 'q8', laneVectors: 4 },
+  // 4-bit state (torchao's maps, two codes per byte, one u32 per lane): Adam's moments.
+  { optimizer: 'adam', format: 'q4', laneVectors: 2 },
   // A scalar computed on the device step (AdEMAMix's β₃ₜ from 1 − β₃ₜ): withDeviceStep derives it.
   { optimizer: 'ademamix', format: 'f32', groups: 2, gradControl: true },
   // Muon with AdamW beside it: the Newton–Schulz pass's entry points and the role branch.
@@ -87,13 +89,13 @@ function variantDefines(v: Variant): KernelDefines {
 function kernelVariant(v: Variant): KernelVariant {
   const definition = registry[v.optimizer] as OptimizerDefinition<any, any>;
   const flags = variantDefines(v);
-  if (v.format !== 'q8') {
+  if (v.format !== 'q8' && v.format !== 'q4') {
     const main: KernelVariant = { definition, flags, stateFormat: v.format, entryPoint: 'main', grid: { kind: 'vectors', workgroupSize: 64, vectorsPerInvocation: 1 } };
     return v.perTensor ? perTensorVariant(main) : main;
   }
   // The source depends on the vec4s per lane only.
   const laneVectors = v.laneVectors ?? 4;
-  return { definition, flags, stateFormat: 'q8', entryPoint: 'mainBlockwise', grid: { kind: 'tile', tile: { lanes: 64, laneVectors, elements: 256 * laneVectors } } };
+  return { definition, flags, stateFormat: v.format, entryPoint: 'mainBlockwise', grid: { kind: 'tile', tile: { lanes: 64, laneVectors, elements: 256 * laneVectors } } };
 }
 
 const variantSource = (v: Variant): string => kernelSource(kernelVariant(v));

@@ -495,7 +495,7 @@ fn mainBlockwise(@builtin(workgroup_id) wid: vec3<u32>,
 // by src/engine/slot-accessors.ts with plain token substitution (src/core/wgsl-template.ts).
 // Tokens, each with a leading dollar sign: SLOT, its WGSL name; INDEX, its index among the
 // quantized slots; MAP, its map's first entry in q8MapTable (0u signed, 256u unsigned); ZERO, the
-// code of 0 in that map.
+// code of 0 in that map (q8). Flag Q4_CODES: 4-bit codes (shaders/q4.wgsl).
 var<private> squareAvgPending0: vec4<f32>;
 
 var<private> squareAvgPending1: vec4<f32>;
@@ -515,7 +515,9 @@ fn squareAvgLoad(i: u32) -> vec4<f32> {
   // Settled: the code this invocation just stored, with its run's absmax as the tile took it (the
   // absmax in memory is another invocation's store, not yet visible here).
   let settled = q8Settled && squareAvgStored;
+
   return q8Decode(256u, squareAvg[q8CodeWord(i)], select(bitcast<f32>(squareAvg[q8AbsmaxBase() + q8Entry.z]), squareAvgAbsmax, settled));
+
 }
 
 fn squareAvgStore(i: u32, x: vec4<f32>) {
@@ -570,11 +572,13 @@ fn squareAvgRunMax() {
 // The second phase, after the barrier: the lane's codes, and the run's absmax from its first lane.
 fn squareAvgStoreCodes(first: u32, storesAbsmax: bool) {
   if (squareAvgStored) {
+
     let absmax = q8Absmax(atomicLoad(&q8RunMax[q8RunSlot(0u)]));
     squareAvgAbsmax = absmax;
     for (var k = 0u; k < LANE_VECTORS; k++) {
       squareAvg[q8CodeWord(first + CHUNK_LANES * k)] = q8Encode(256u, 0u, squareAvgKept(k), absmax);
     }
+
     if (storesAbsmax) {
       squareAvg[q8AbsmaxBase() + q8Entry.z] = bitcast<u32>(absmax);
     }
@@ -585,7 +589,7 @@ fn squareAvgStoreCodes(first: u32, storesAbsmax: bool) {
 // by src/engine/slot-accessors.ts with plain token substitution (src/core/wgsl-template.ts).
 // Tokens, each with a leading dollar sign: SLOT, its WGSL name; INDEX, its index among the
 // quantized slots; MAP, its map's first entry in q8MapTable (0u signed, 256u unsigned); ZERO, the
-// code of 0 in that map.
+// code of 0 in that map (q8). Flag Q4_CODES: 4-bit codes (shaders/q4.wgsl).
 var<private> accDeltaPending0: vec4<f32>;
 
 var<private> accDeltaPending1: vec4<f32>;
@@ -605,7 +609,9 @@ fn accDeltaLoad(i: u32) -> vec4<f32> {
   // Settled: the code this invocation just stored, with its run's absmax as the tile took it (the
   // absmax in memory is another invocation's store, not yet visible here).
   let settled = q8Settled && accDeltaStored;
+
   return q8Decode(256u, accDelta[q8CodeWord(i)], select(bitcast<f32>(accDelta[q8AbsmaxBase() + q8Entry.z]), accDeltaAbsmax, settled));
+
 }
 
 fn accDeltaStore(i: u32, x: vec4<f32>) {
@@ -660,11 +666,13 @@ fn accDeltaRunMax() {
 // The second phase, after the barrier: the lane's codes, and the run's absmax from its first lane.
 fn accDeltaStoreCodes(first: u32, storesAbsmax: bool) {
   if (accDeltaStored) {
+
     let absmax = q8Absmax(atomicLoad(&q8RunMax[q8RunSlot(1u)]));
     accDeltaAbsmax = absmax;
     for (var k = 0u; k < LANE_VECTORS; k++) {
       accDelta[q8CodeWord(first + CHUNK_LANES * k)] = q8Encode(256u, 0u, accDeltaKept(k), absmax);
     }
+
     if (storesAbsmax) {
       accDelta[q8AbsmaxBase() + q8Entry.z] = bitcast<u32>(absmax);
     }

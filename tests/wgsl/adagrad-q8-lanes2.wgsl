@@ -492,7 +492,7 @@ fn mainBlockwise(@builtin(workgroup_id) wid: vec3<u32>,
 // by src/engine/slot-accessors.ts with plain token substitution (src/core/wgsl-template.ts).
 // Tokens, each with a leading dollar sign: SLOT, its WGSL name; INDEX, its index among the
 // quantized slots; MAP, its map's first entry in q8MapTable (0u signed, 256u unsigned); ZERO, the
-// code of 0 in that map.
+// code of 0 in that map (q8). Flag Q4_CODES: 4-bit codes (shaders/q4.wgsl).
 var<private> sumPending0: vec4<f32>;
 
 var<private> sumPending1: vec4<f32>;
@@ -512,7 +512,9 @@ fn sumLoad(i: u32) -> vec4<f32> {
   // Settled: the code this invocation just stored, with its run's absmax as the tile took it (the
   // absmax in memory is another invocation's store, not yet visible here).
   let settled = q8Settled && sumStored;
+
   return q8Decode(256u, sum[q8CodeWord(i)], select(bitcast<f32>(sum[q8AbsmaxBase() + q8Entry.z]), sumAbsmax, settled));
+
 }
 
 fn sumStore(i: u32, x: vec4<f32>) {
@@ -567,11 +569,13 @@ fn sumRunMax() {
 // The second phase, after the barrier: the lane's codes, and the run's absmax from its first lane.
 fn sumStoreCodes(first: u32, storesAbsmax: bool) {
   if (sumStored) {
+
     let absmax = q8Absmax(atomicLoad(&q8RunMax[q8RunSlot(0u)]));
     sumAbsmax = absmax;
     for (var k = 0u; k < LANE_VECTORS; k++) {
       sum[q8CodeWord(first + CHUNK_LANES * k)] = q8Encode(256u, 0u, sumKept(k), absmax);
     }
+
     if (storesAbsmax) {
       sum[q8AbsmaxBase() + q8Entry.z] = bitcast<u32>(absmax);
     }

@@ -507,7 +507,7 @@ fn mainBlockwise(@builtin(workgroup_id) wid: vec3<u32>,
 // by src/engine/slot-accessors.ts with plain token substitution (src/core/wgsl-template.ts).
 // Tokens, each with a leading dollar sign: SLOT, its WGSL name; INDEX, its index among the
 // quantized slots; MAP, its map's first entry in q8MapTable (0u signed, 256u unsigned); ZERO, the
-// code of 0 in that map.
+// code of 0 in that map (q8). Flag Q4_CODES: 4-bit codes (shaders/q4.wgsl).
 var<private> expAvgFastPending0: vec4<f32>;
 
 var<private> expAvgFastPending1: vec4<f32>;
@@ -527,7 +527,9 @@ fn expAvgFastLoad(i: u32) -> vec4<f32> {
   // Settled: the code this invocation just stored, with its run's absmax as the tile took it (the
   // absmax in memory is another invocation's store, not yet visible here).
   let settled = q8Settled && expAvgFastStored;
+
   return q8Decode(0u, expAvgFast[q8CodeWord(i)], select(bitcast<f32>(expAvgFast[q8AbsmaxBase() + q8Entry.z]), expAvgFastAbsmax, settled));
+
 }
 
 fn expAvgFastStore(i: u32, x: vec4<f32>) {
@@ -582,11 +584,13 @@ fn expAvgFastRunMax() {
 // The second phase, after the barrier: the lane's codes, and the run's absmax from its first lane.
 fn expAvgFastStoreCodes(first: u32, storesAbsmax: bool) {
   if (expAvgFastStored) {
+
     let absmax = q8Absmax(atomicLoad(&q8RunMax[q8RunSlot(0u)]));
     expAvgFastAbsmax = absmax;
     for (var k = 0u; k < LANE_VECTORS; k++) {
       expAvgFast[q8CodeWord(first + CHUNK_LANES * k)] = q8Encode(0u, 127u, expAvgFastKept(k), absmax);
     }
+
     if (storesAbsmax) {
       expAvgFast[q8AbsmaxBase() + q8Entry.z] = bitcast<u32>(absmax);
     }
@@ -597,7 +601,7 @@ fn expAvgFastStoreCodes(first: u32, storesAbsmax: bool) {
 // by src/engine/slot-accessors.ts with plain token substitution (src/core/wgsl-template.ts).
 // Tokens, each with a leading dollar sign: SLOT, its WGSL name; INDEX, its index among the
 // quantized slots; MAP, its map's first entry in q8MapTable (0u signed, 256u unsigned); ZERO, the
-// code of 0 in that map.
+// code of 0 in that map (q8). Flag Q4_CODES: 4-bit codes (shaders/q4.wgsl).
 var<private> expAvgSlowPending0: vec4<f32>;
 
 var<private> expAvgSlowPending1: vec4<f32>;
@@ -617,7 +621,9 @@ fn expAvgSlowLoad(i: u32) -> vec4<f32> {
   // Settled: the code this invocation just stored, with its run's absmax as the tile took it (the
   // absmax in memory is another invocation's store, not yet visible here).
   let settled = q8Settled && expAvgSlowStored;
+
   return q8Decode(0u, expAvgSlow[q8CodeWord(i)], select(bitcast<f32>(expAvgSlow[q8AbsmaxBase() + q8Entry.z]), expAvgSlowAbsmax, settled));
+
 }
 
 fn expAvgSlowStore(i: u32, x: vec4<f32>) {
@@ -672,11 +678,13 @@ fn expAvgSlowRunMax() {
 // The second phase, after the barrier: the lane's codes, and the run's absmax from its first lane.
 fn expAvgSlowStoreCodes(first: u32, storesAbsmax: bool) {
   if (expAvgSlowStored) {
+
     let absmax = q8Absmax(atomicLoad(&q8RunMax[q8RunSlot(1u)]));
     expAvgSlowAbsmax = absmax;
     for (var k = 0u; k < LANE_VECTORS; k++) {
       expAvgSlow[q8CodeWord(first + CHUNK_LANES * k)] = q8Encode(0u, 127u, expAvgSlowKept(k), absmax);
     }
+
     if (storesAbsmax) {
       expAvgSlow[q8AbsmaxBase() + q8Entry.z] = bitcast<u32>(absmax);
     }
@@ -687,7 +695,7 @@ fn expAvgSlowStoreCodes(first: u32, storesAbsmax: bool) {
 // by src/engine/slot-accessors.ts with plain token substitution (src/core/wgsl-template.ts).
 // Tokens, each with a leading dollar sign: SLOT, its WGSL name; INDEX, its index among the
 // quantized slots; MAP, its map's first entry in q8MapTable (0u signed, 256u unsigned); ZERO, the
-// code of 0 in that map.
+// code of 0 in that map (q8). Flag Q4_CODES: 4-bit codes (shaders/q4.wgsl).
 var<private> expAvgSqPending0: vec4<f32>;
 
 var<private> expAvgSqPending1: vec4<f32>;
@@ -707,7 +715,9 @@ fn expAvgSqLoad(i: u32) -> vec4<f32> {
   // Settled: the code this invocation just stored, with its run's absmax as the tile took it (the
   // absmax in memory is another invocation's store, not yet visible here).
   let settled = q8Settled && expAvgSqStored;
+
   return q8Decode(256u, expAvgSq[q8CodeWord(i)], select(bitcast<f32>(expAvgSq[q8AbsmaxBase() + q8Entry.z]), expAvgSqAbsmax, settled));
+
 }
 
 fn expAvgSqStore(i: u32, x: vec4<f32>) {
@@ -762,11 +772,13 @@ fn expAvgSqRunMax() {
 // The second phase, after the barrier: the lane's codes, and the run's absmax from its first lane.
 fn expAvgSqStoreCodes(first: u32, storesAbsmax: bool) {
   if (expAvgSqStored) {
+
     let absmax = q8Absmax(atomicLoad(&q8RunMax[q8RunSlot(2u)]));
     expAvgSqAbsmax = absmax;
     for (var k = 0u; k < LANE_VECTORS; k++) {
       expAvgSq[q8CodeWord(first + CHUNK_LANES * k)] = q8Encode(256u, 0u, expAvgSqKept(k), absmax);
     }
+
     if (storesAbsmax) {
       expAvgSq[q8AbsmaxBase() + q8Entry.z] = bitcast<u32>(absmax);
     }

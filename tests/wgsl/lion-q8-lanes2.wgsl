@@ -612,7 +612,7 @@ fn mainBlockwise(@builtin(workgroup_id) wid: vec3<u32>,
 // by src/engine/slot-accessors.ts with plain token substitution (src/core/wgsl-template.ts).
 // Tokens, each with a leading dollar sign: SLOT, its WGSL name; INDEX, its index among the
 // quantized slots; MAP, its map's first entry in q8MapTable (0u signed, 256u unsigned); ZERO, the
-// code of 0 in that map.
+// code of 0 in that map (q8). Flag Q4_CODES: 4-bit codes (shaders/q4.wgsl).
 var<private> expAvgPending0: vec4<f32>;
 
 var<private> expAvgPending1: vec4<f32>;
@@ -632,7 +632,9 @@ fn expAvgLoad(i: u32) -> vec4<f32> {
   // Settled: the code this invocation just stored, with its run's absmax as the tile took it (the
   // absmax in memory is another invocation's store, not yet visible here).
   let settled = q8Settled && expAvgStored;
+
   return q8Decode(0u, expAvg[q8CodeWord(i)], select(bitcast<f32>(expAvg[q8AbsmaxBase() + q8Entry.z]), expAvgAbsmax, settled));
+
 }
 
 fn expAvgStore(i: u32, x: vec4<f32>) {
@@ -687,11 +689,13 @@ fn expAvgRunMax() {
 // The second phase, after the barrier: the lane's codes, and the run's absmax from its first lane.
 fn expAvgStoreCodes(first: u32, storesAbsmax: bool) {
   if (expAvgStored) {
+
     let absmax = q8Absmax(atomicLoad(&q8RunMax[q8RunSlot(0u)]));
     expAvgAbsmax = absmax;
     for (var k = 0u; k < LANE_VECTORS; k++) {
       expAvg[q8CodeWord(first + CHUNK_LANES * k)] = q8Encode(0u, 127u, expAvgKept(k), absmax);
     }
+
     if (storesAbsmax) {
       expAvg[q8AbsmaxBase() + q8Entry.z] = bitcast<u32>(absmax);
     }

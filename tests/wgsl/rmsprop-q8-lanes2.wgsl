@@ -497,7 +497,7 @@ fn mainBlockwise(@builtin(workgroup_id) wid: vec3<u32>,
 // by src/engine/slot-accessors.ts with plain token substitution (src/core/wgsl-template.ts).
 // Tokens, each with a leading dollar sign: SLOT, its WGSL name; INDEX, its index among the
 // quantized slots; MAP, its map's first entry in q8MapTable (0u signed, 256u unsigned); ZERO, the
-// code of 0 in that map.
+// code of 0 in that map (q8). Flag Q4_CODES: 4-bit codes (shaders/q4.wgsl).
 var<private> squareAvgPending0: vec4<f32>;
 
 var<private> squareAvgPending1: vec4<f32>;
@@ -517,7 +517,9 @@ fn squareAvgLoad(i: u32) -> vec4<f32> {
   // Settled: the code this invocation just stored, with its run's absmax as the tile took it (the
   // absmax in memory is another invocation's store, not yet visible here).
   let settled = q8Settled && squareAvgStored;
+
   return q8Decode(256u, squareAvg[q8CodeWord(i)], select(bitcast<f32>(squareAvg[q8AbsmaxBase() + q8Entry.z]), squareAvgAbsmax, settled));
+
 }
 
 fn squareAvgStore(i: u32, x: vec4<f32>) {
@@ -572,11 +574,13 @@ fn squareAvgRunMax() {
 // The second phase, after the barrier: the lane's codes, and the run's absmax from its first lane.
 fn squareAvgStoreCodes(first: u32, storesAbsmax: bool) {
   if (squareAvgStored) {
+
     let absmax = q8Absmax(atomicLoad(&q8RunMax[q8RunSlot(0u)]));
     squareAvgAbsmax = absmax;
     for (var k = 0u; k < LANE_VECTORS; k++) {
       squareAvg[q8CodeWord(first + CHUNK_LANES * k)] = q8Encode(256u, 0u, squareAvgKept(k), absmax);
     }
+
     if (storesAbsmax) {
       squareAvg[q8AbsmaxBase() + q8Entry.z] = bitcast<u32>(absmax);
     }
@@ -587,7 +591,7 @@ fn squareAvgStoreCodes(first: u32, storesAbsmax: bool) {
 // by src/engine/slot-accessors.ts with plain token substitution (src/core/wgsl-template.ts).
 // Tokens, each with a leading dollar sign: SLOT, its WGSL name; INDEX, its index among the
 // quantized slots; MAP, its map's first entry in q8MapTable (0u signed, 256u unsigned); ZERO, the
-// code of 0 in that map.
+// code of 0 in that map (q8). Flag Q4_CODES: 4-bit codes (shaders/q4.wgsl).
 var<private> gradAvgPending0: vec4<f32>;
 
 var<private> gradAvgPending1: vec4<f32>;
@@ -607,7 +611,9 @@ fn gradAvgLoad(i: u32) -> vec4<f32> {
   // Settled: the code this invocation just stored, with its run's absmax as the tile took it (the
   // absmax in memory is another invocation's store, not yet visible here).
   let settled = q8Settled && gradAvgStored;
+
   return q8Decode(0u, gradAvg[q8CodeWord(i)], select(bitcast<f32>(gradAvg[q8AbsmaxBase() + q8Entry.z]), gradAvgAbsmax, settled));
+
 }
 
 fn gradAvgStore(i: u32, x: vec4<f32>) {
@@ -662,11 +668,13 @@ fn gradAvgRunMax() {
 // The second phase, after the barrier: the lane's codes, and the run's absmax from its first lane.
 fn gradAvgStoreCodes(first: u32, storesAbsmax: bool) {
   if (gradAvgStored) {
+
     let absmax = q8Absmax(atomicLoad(&q8RunMax[q8RunSlot(1u)]));
     gradAvgAbsmax = absmax;
     for (var k = 0u; k < LANE_VECTORS; k++) {
       gradAvg[q8CodeWord(first + CHUNK_LANES * k)] = q8Encode(0u, 127u, gradAvgKept(k), absmax);
     }
+
     if (storesAbsmax) {
       gradAvg[q8AbsmaxBase() + q8Entry.z] = bitcast<u32>(absmax);
     }
@@ -677,7 +685,7 @@ fn gradAvgStoreCodes(first: u32, storesAbsmax: bool) {
 // by src/engine/slot-accessors.ts with plain token substitution (src/core/wgsl-template.ts).
 // Tokens, each with a leading dollar sign: SLOT, its WGSL name; INDEX, its index among the
 // quantized slots; MAP, its map's first entry in q8MapTable (0u signed, 256u unsigned); ZERO, the
-// code of 0 in that map.
+// code of 0 in that map (q8). Flag Q4_CODES: 4-bit codes (shaders/q4.wgsl).
 var<private> momentumBufferPending0: vec4<f32>;
 
 var<private> momentumBufferPending1: vec4<f32>;
@@ -697,7 +705,9 @@ fn momentumBufferLoad(i: u32) -> vec4<f32> {
   // Settled: the code this invocation just stored, with its run's absmax as the tile took it (the
   // absmax in memory is another invocation's store, not yet visible here).
   let settled = q8Settled && momentumBufferStored;
+
   return q8Decode(0u, momentumBuffer[q8CodeWord(i)], select(bitcast<f32>(momentumBuffer[q8AbsmaxBase() + q8Entry.z]), momentumBufferAbsmax, settled));
+
 }
 
 fn momentumBufferStore(i: u32, x: vec4<f32>) {
@@ -752,11 +762,13 @@ fn momentumBufferRunMax() {
 // The second phase, after the barrier: the lane's codes, and the run's absmax from its first lane.
 fn momentumBufferStoreCodes(first: u32, storesAbsmax: bool) {
   if (momentumBufferStored) {
+
     let absmax = q8Absmax(atomicLoad(&q8RunMax[q8RunSlot(2u)]));
     momentumBufferAbsmax = absmax;
     for (var k = 0u; k < LANE_VECTORS; k++) {
       momentumBuffer[q8CodeWord(first + CHUNK_LANES * k)] = q8Encode(0u, 127u, momentumBufferKept(k), absmax);
     }
+
     if (storesAbsmax) {
       momentumBuffer[q8AbsmaxBase() + q8Entry.z] = bitcast<u32>(absmax);
     }

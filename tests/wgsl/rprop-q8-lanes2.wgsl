@@ -494,7 +494,7 @@ fn mainBlockwise(@builtin(workgroup_id) wid: vec3<u32>,
 // by src/engine/slot-accessors.ts with plain token substitution (src/core/wgsl-template.ts).
 // Tokens, each with a leading dollar sign: SLOT, its WGSL name; INDEX, its index among the
 // quantized slots; MAP, its map's first entry in q8MapTable (0u signed, 256u unsigned); ZERO, the
-// code of 0 in that map.
+// code of 0 in that map (q8). Flag Q4_CODES: 4-bit codes (shaders/q4.wgsl).
 var<private> prevPending0: vec4<f32>;
 
 var<private> prevPending1: vec4<f32>;
@@ -514,7 +514,9 @@ fn prevLoad(i: u32) -> vec4<f32> {
   // Settled: the code this invocation just stored, with its run's absmax as the tile took it (the
   // absmax in memory is another invocation's store, not yet visible here).
   let settled = q8Settled && prevStored;
+
   return q8Decode(0u, prev[q8CodeWord(i)], select(bitcast<f32>(prev[q8AbsmaxBase() + q8Entry.z]), prevAbsmax, settled));
+
 }
 
 fn prevStore(i: u32, x: vec4<f32>) {
@@ -569,11 +571,13 @@ fn prevRunMax() {
 // The second phase, after the barrier: the lane's codes, and the run's absmax from its first lane.
 fn prevStoreCodes(first: u32, storesAbsmax: bool) {
   if (prevStored) {
+
     let absmax = q8Absmax(atomicLoad(&q8RunMax[q8RunSlot(0u)]));
     prevAbsmax = absmax;
     for (var k = 0u; k < LANE_VECTORS; k++) {
       prev[q8CodeWord(first + CHUNK_LANES * k)] = q8Encode(0u, 127u, prevKept(k), absmax);
     }
+
     if (storesAbsmax) {
       prev[q8AbsmaxBase() + q8Entry.z] = bitcast<u32>(absmax);
     }
@@ -584,7 +588,7 @@ fn prevStoreCodes(first: u32, storesAbsmax: bool) {
 // by src/engine/slot-accessors.ts with plain token substitution (src/core/wgsl-template.ts).
 // Tokens, each with a leading dollar sign: SLOT, its WGSL name; INDEX, its index among the
 // quantized slots; MAP, its map's first entry in q8MapTable (0u signed, 256u unsigned); ZERO, the
-// code of 0 in that map.
+// code of 0 in that map (q8). Flag Q4_CODES: 4-bit codes (shaders/q4.wgsl).
 var<private> stepSizePending0: vec4<f32>;
 
 var<private> stepSizePending1: vec4<f32>;
@@ -604,7 +608,9 @@ fn stepSizeLoad(i: u32) -> vec4<f32> {
   // Settled: the code this invocation just stored, with its run's absmax as the tile took it (the
   // absmax in memory is another invocation's store, not yet visible here).
   let settled = q8Settled && stepSizeStored;
+
   return q8Decode(256u, stepSize[q8CodeWord(i)], select(bitcast<f32>(stepSize[q8AbsmaxBase() + q8Entry.z]), stepSizeAbsmax, settled));
+
 }
 
 fn stepSizeStore(i: u32, x: vec4<f32>) {
@@ -659,11 +665,13 @@ fn stepSizeRunMax() {
 // The second phase, after the barrier: the lane's codes, and the run's absmax from its first lane.
 fn stepSizeStoreCodes(first: u32, storesAbsmax: bool) {
   if (stepSizeStored) {
+
     let absmax = q8Absmax(atomicLoad(&q8RunMax[q8RunSlot(1u)]));
     stepSizeAbsmax = absmax;
     for (var k = 0u; k < LANE_VECTORS; k++) {
       stepSize[q8CodeWord(first + CHUNK_LANES * k)] = q8Encode(256u, 0u, stepSizeKept(k), absmax);
     }
+
     if (storesAbsmax) {
       stepSize[q8AbsmaxBase() + q8Entry.z] = bitcast<u32>(absmax);
     }
