@@ -41,7 +41,10 @@ function adamwGroup(g: Group): Group {
 
 /** The dict of one role's tensors and groups, as the `muon` or the `adamw` optimizer would keep it. */
 function roleDict(sd: OptimizerStateDict<any>, role: Role): OptimizerStateDict<any> {
-  const groups = (sd.options.groups as Group[]).filter((g) => roleOf(g) === role);
+  const all = sd.options.groups as Group[];
+  const own = all.filter((g) => roleOf(g) === role);
+  // No tensor takes AdamW: a group without tensors (torch's file then has no parameters).
+  const groups = own.length > 0 || role === 'muon' ? own : [{ ...all[0]!, tensors: [] }];
   const names = new Set(groups.flatMap((g) => g.tensors));
   const kept = sd.tensors.flatMap((t, i) => (names.has(t.name) ? [i] : []));
   return {
@@ -53,16 +56,32 @@ function roleDict(sd: OptimizerStateDict<any>, role: Role): OptimizerStateDict<a
   };
 }
 
+/** One file of the pair read as fromTorchCheckpoint reads it; a refusal names the file (`files.muon`, `files.adamw`). */
+function readFile(files: { muon: Uint8Array; adamw: Uint8Array }, role: Role, like: OptimizerStateDict<any>): OptimizerStateDict<any> {
+  let dict: OptimizerStateDict<any>;
+  try {
+    dict = fromTorchCheckpoint(files?.[role], like);
+  } catch (error) {
+    throw new Error(`webgpu-optim: fromTorchCheckpointPair: files.${role}: ${error instanceof Error ? error.message.replace(/^webgpu-optim: fromTorchCheckpoint: /, '') : String(error)}`);
+  }
+  // Muon with AdamW beside it counts one step for every tensor (its Newton–Schulz pass skips none).
+  const uneven = dict.state.findIndex((s) => s.step !== undefined && s.step !== dict.step);
+  if (uneven >= 0) refusal('fromTorchCheckpointPair')(`files.${role}: parameter "${dict.tensors[uneven]!.name}" is at step ${dict.state[uneven]!.step} while the file's largest is step ${dict.step}: Muon with AdamW beside it takes every step for every tensor`);
+  return dict;
+}
+
 function checkHybrid(sd: OptimizerStateDict<any>, what: string): void {
   const fail = refusal(what);
   if (sd?.optimizer !== 'muon') fail(`the state dict is ${JSON.stringify(sd?.optimizer)}'s; a checkpoint pair is Muon with AdamW beside it (toTorchCheckpoint writes the others)`);
-  if (!(sd.options?.groups as Group[] | undefined)?.some((g) => roleOf(g) === 'adamw')) fail('this Muon has no AdamW beside it (no adamw option): toTorchCheckpoint writes its one file');
+  // With `adamw` given and every tensor a matrix there is no AdamW group: the pair has an AdamW file without parameters.
+  if (!(sd.options?.groups as Group[] | undefined)?.some((g) => roleOf(g) === 'adamw' || g.adamw !== undefined)) fail('this Muon has no AdamW beside it (no adamw option): toTorchCheckpoint writes its one file');
   if (sd.accumulation) fail('this state dict holds an unfinished gradient accumulation, which torch.optim has no place for; checkpoint after an optimizer update');
 }
 
 /**
- * The two files of a `muon` state dict (with or without `adamw`): `muon` for torch.optim.Muon, `adamw`
- * for torch.optim.AdamW (no parameters when AdamW takes none). Checked as toTorchCheckpoint checks.
+ * The two files of a `muon` state dict with `adamw`: `muon` for torch.optim.Muon, `adamw` for
+ * torch.optim.AdamW (no parameters when AdamW takes none: every tensor a matrix). Muon without
+ * `adamw` is one file, toTorchCheckpoint's. Checked as toTorchCheckpoint checks.
  */
 export function toTorchCheckpointPair(stored: OptimizerStateDict<any>): { muon: Uint8Array; adamw: Uint8Array } {
   checkHybrid(stored, 'toTorchCheckpointPair');
@@ -79,12 +98,12 @@ export function fromTorchCheckpointPair(files: { muon: Uint8Array; adamw: Uint8A
   checkHybrid(like, what);
   const fail = refusal(what);
   const base = checkedDequantized(like, `${what}: the optimizer's state dict (its second argument)`);
-  const muon = fromTorchCheckpoint(files?.muon, roleDict(base, 'muon'));
-  const adamw = fromTorchCheckpoint(files?.adamw, roleDict(base, 'adamw'));
+  const muon = readFile(files, 'muon', roleDict(base, 'muon'));
+  const adamw = readFile(files, 'adamw', roleDict(base, 'adamw'));
   // The AdamW file always counts the steps (torch.optim.AdamW keeps them); the Muon file may not.
   const muonCounts = muon.tensors.length > 0 && hasStep(files.muon);
   if (muonCounts && adamw.tensors.length > 0 && muon.step !== adamw.step) fail(`the Muon file is at step ${muon.step}, the AdamW file at step ${adamw.step}: one optimizer keeps one step count`);
-  const step = adamw.tensors.length > 0 || !muonCounts ? adamw.step : muon.step;
+  const step = adamw.tensors.length > 0 ? adamw.step : muon.step;
   const byName = new Map<string, Record<string, unknown>>();
   for (const d of [muon, adamw]) d.tensors.forEach((t, i) => byName.set(t.name, d.state[i]!));
   const muonGroups = muon.options.groups as Group[];

@@ -169,7 +169,7 @@ export function updatedGroups<H extends object>(
   checkStructural(definition, next);
   for (const key of definition.fixedAtCreation ?? []) {
     if (next.some((options, g) => JSON.stringify(options[key]) !== JSON.stringify(config.groups[g]![key]))) {
-      throw new Error(`webgpu-optim: ${definition.name}: "${key}" cannot change after creation (it decides which tensors hold which state); create a new optimizer`);
+      throw new Error(`webgpu-optim: ${definition.name}: "${key}" cannot change after creation: it is decided when the optimizer is made (create a new optimizer; stateDict/loadStateDict carry the state over)`);
     }
   }
   if (started) {

@@ -230,7 +230,11 @@ export interface OptimizerDefinition<H extends object = object, S extends string
   readonly notInTorch?: readonly (keyof H & string)[];
   /** Options that cannot change once steps were taken (scalar state follows from their history). */
   readonly fixedOnceStarted?: readonly (keyof H & string)[];
-  /** Options setHyperparameters never changes: they decide which tensors hold which state (Muon's `role`). */
+  /**
+   * Options setHyperparameters and loadStateDict never change: what they decide was built when the
+   * optimizer was made (Muon's `role` and `adamwTensors`: which tensors hold which state, the
+   * matrices; `nsSteps`: the steps the Newton–Schulz pass records).
+   */
   readonly fixedAtCreation?: readonly (keyof H & string)[];
   /**
    * Per-tensor scalar state PyTorch keeps beside the slots (NAdam's `mu_product`), as a function of

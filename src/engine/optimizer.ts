@@ -167,7 +167,7 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
     stateFormat,
     stateBytes: state.byteLength + (shapedState?.byteLength ?? 0),
     get allocatedBytes() {
-      return modules.allocatedBytes + recorder.ring.allocatedBytes;
+      return modules.allocatedBytes + recorder.ring.allocatedBytes + (perTensor?.allocatedBytes ?? 0);
     },
     stateStorage: stateStorage(tensors, stateFormat, quantization),
     train: (encoder?: GPUCommandEncoder) => switchMode('train', encoder),

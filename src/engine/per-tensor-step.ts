@@ -16,6 +16,8 @@ export interface PerTensorStep {
   readonly recorder: StepRecorder;
   /** Host staging for one ring slot's rows. */
   readonly staging: Float32Array<ArrayBuffer>;
+  /** Bytes of its buffers: the ring (as it grows) and the chunk → tensor table. */
+  readonly allocatedBytes: number;
   destroy(): void;
 }
 
@@ -64,6 +66,9 @@ export function createPerTensorStep(args: { device: GPUDevice; label: string; ke
   return {
     recorder,
     staging: new Float32Array(recorder.slotWords),
+    get allocatedBytes() {
+      return recorder.ring.allocatedBytes + table.size;
+    },
     destroy() {
       recorder.ring.destroy();
       table.destroy();

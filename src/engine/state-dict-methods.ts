@@ -114,7 +114,7 @@ export function stateDictMethods<H extends object>(args: {
       lifecycle.check(true);
       const open = recorded.openError(`${name}.loadStateDict`);
       if (open) throw open;
-      loadStateDictInto({ definition: front.definition, tensors, config: front.config, training, quantization: args.quantization }, sd, loadSinks(front, modules, tensors, args.paddedLength));
+      loadStateDictInto({ definition: front.definition, tensors, config: front.config, training, quantization: args.quantization, skipRefusal: front.tensorSteps.refusal }, sd, loadSinks(front, modules, tensors, args.paddedLength));
       lifecycle.recover();
     },
   };

@@ -28,6 +28,8 @@ export function gradientSkipRefusal(definition: OptimizerDefinition<any, any>, r
 export interface TensorSteps {
   /** Each tensor's steps taken, or undefined while all equal the optimizer's step count. */
   readonly counts: readonly number[] | undefined;
+  /** Why this optimizer cannot take per-tensor steps (gradientSkipRefusal); undefined when it can. */
+  readonly refusal: string | undefined;
   /**
    * Whether this step needs the per-tensor path (a tensor without gradient, or counts that differ);
    * refused, before anything changes, where the optimizer cannot take it (so are counts that
@@ -53,6 +55,7 @@ export function createTensorSteps(what: string, tensorCount: number, refusal: st
     get counts() {
       return counts && Object.freeze([...counts]);
     },
+    refusal,
     needed(present) {
       const absent = present?.some((p) => !p) === true;
       if (!absent && counts === undefined) return false;

@@ -70,6 +70,8 @@ export interface LoadTarget<H extends object> {
   readonly config: ResolvedConfig<H>;
   readonly training: ResolvedTraining;
   readonly quantization: Quantization | undefined;
+  /** Why it cannot take per-tensor steps (a dict with them would leave it unable to step); undefined when it can. */
+  readonly skipRefusal?: string;
 }
 
 /** The control path's counts a load restores (the scale and tracker only where the dict has a scaler). */
@@ -117,6 +119,10 @@ function loadedSetState<H extends object>(target: LoadTarget<H>, sd: OptimizerSt
  */
 export function loadStateDictInto<H extends object>(target: LoadTarget<H>, sd: OptimizerStateDict<H>, sinks: LoadSinks<H>): void {
   const loaded = checkStateDict(target.definition, target.tensors, target.config, target.training, sd);
+  if (loaded.tensorSteps && target.skipRefusal !== undefined) {
+    const i = Math.max(0, loaded.tensorSteps.findIndex((s) => s !== loaded.step));
+    throw new Error(`webgpu-optim: ${target.definition.name}: cannot load this state dict: state[${i}].step: its tensors have taken different numbers of steps (state[${i}].step ${loaded.tensorSteps[i]}, step ${loaded.step}), but this optimizer cannot skip a tensor: ${target.skipRefusal}`);
+  }
   const setWords = loadedSetState(target, sd);
   sinks.counts(loaded);
   sinks.control?.({ step: loaded.step, calls: loaded.stepCalls, ...(loaded.scaler ? { lossScale: loaded.scaler.scale, growthTracker: loaded.scaler.growthTracker } : {}) });

@@ -32,7 +32,7 @@ export function twinStateDict<H extends object>(front: FrontState<H>, twin: Twin
 /** Loads `sd` into the twin, checked in full first; slot values are rounded to the twin's format. */
 export function loadTwinStateDict<H extends object>(front: FrontState<H>, twin: TwinState, sd: OptimizerStateDict<H>): void {
   const { training, accumulated, q8 } = twin;
-  loadStateDictInto({ definition: twin.definition, tensors: twin.tensors, config: front.config, training, quantization: twin.quantization }, sd, {
+  loadStateDictInto({ definition: twin.definition, tensors: twin.tensors, config: front.config, training, quantization: twin.quantization, skipRefusal: front.tensorSteps.refusal }, sd, {
     counts: (loaded) => front.restore(loaded),
     accumulated: accumulated && ((grads) => accumulated.forEach((acc, i) => (grads ? acc.set(grads[i]!) : acc.fill(0)))),
     control: twin.control && ((restored) => (twin.control = { ...initialControlState(training, front.config.groups.length), ...restored })),

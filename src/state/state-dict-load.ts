@@ -58,6 +58,10 @@ export function checkStateDict<H extends object>(
   if (JSON.stringify(kernelDefines(definition, config.groups)) !== JSON.stringify(current.defines)) {
     fail('its options need another kernel variant (amsgrad, nesterov, centered, momentum or maximize differ)');
   }
+  for (const key of definition.fixedAtCreation ?? []) {
+    const g = config.groups.findIndex((options, k) => JSON.stringify(options[key]) !== JSON.stringify(current.groups[k]![key]));
+    if (g >= 0) fail(`options.groups[${g}]: "${key}" is ${JSON.stringify(config.groups[g]![key])}, this optimizer's ${JSON.stringify(current.groups[g]![key])}; it is decided when the optimizer is made (create one with the dict's)`);
+  }
   checkHistory(definition, config, sd.step, fail);
   const stored = checkStoredState(definition, tensors, config, sd, tensorSteps, fail);
   return {

@@ -129,6 +129,24 @@ describe('allocatedBytes: every buffer the optimizer holds', () => {
     });
   });
 
+  test("a step with a tensor without gradient (PyTorch's step rule): the per-tensor ring and chunk table it makes are counted", async () => {
+    await withDevice(async (device) => {
+      const tensors = namedTensors([5000, 100], 5);
+      const params = createParameterSet(device, tensors);
+      const created = madeBuffers(device, () => createOptimizer('adam', params, { stepsInFlight: 2 }));
+      const opt = created.value;
+      params.writeGrads(tensors.map((t, i) => randomArray(t.data.length, rng(i))));
+      params.zeroGrad();
+      params.markGradients([tensors[0]!.name]);
+      const stepped = madeBuffers(device, () => opt.step());
+      expect(stepped.labels.some((l) => l.includes('perTensor'))).toBe(true);
+      expect(opt.allocatedBytes, [...created.labels, ...stepped.labels].join(', ')).toBe(created.bytes + stepped.bytes);
+      await device.queue.onSubmittedWorkDone();
+      opt.destroy();
+      params.destroy();
+    });
+  });
+
   test('q4 Adam on 1 × 16M: at most 1.1 bytes per parameter counting every buffer', async () => {
     await withDevice(async (device) => {
       const elements = 1 << 24;

@@ -299,4 +299,22 @@ describe('the per-tensor step keeps the engine promises', () => {
       restoredParams.destroy();
     });
   });
+
+  test('a dict with per-tensor steps into an optimizer that cannot skip (gradient control): the load is refused, naming state[i].step, and it still steps', async () => {
+    await withDevice(async (device) => {
+      const tensors = tensorsOf();
+      const params = createParameterSet(device, tensors);
+      const gpu = createOptimizer('adam', params, { lr: 0.01 });
+      markStep(params, 1, PRESENT[0]!);
+      gpu.step();
+      const sd = await gpu.stateDict();
+      const clipped = createOptimizer('adam', params, { lr: 0.01, gradClipping: { maxNorm: 1 } });
+      expect(() => clipped.loadStateDict(sd as never)).toThrow(/cannot load this state dict: state\[1\]\.step: .*cannot skip a tensor: gradient control/);
+      params.markGradients();
+      clipped.step();
+      expect((await clipped.stateDict()).step).toBe(1);
+      for (const o of [gpu, clipped]) o.destroy();
+      params.destroy();
+    });
+  });
 });

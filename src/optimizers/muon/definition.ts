@@ -97,8 +97,9 @@ export const muon = defineOptimizer<MuonOptions, MuonScalar>({
   defaults: { lr: 1e-3, weightDecay: 0.1, momentum: 0.95, nesterov: true, nsCoefficients: DEFAULT_NS_COEFFICIENTS, eps: 1e-7, nsSteps: 5, adjustLrFn: 'original', nsPrecision: 'f32', adamw: undefined, adamwTensors: [], role: 'muon' },
   required: [],
   structural: ['nesterov', 'nsSteps'],
-  // A group's role decides its tensors' slots (exp_avg_sq is packed over AdamW's) and matrices.
-  fixedAtCreation: ['role'],
+  // A group's role decides its tensors' slots (exp_avg_sq is packed over AdamW's) and matrices;
+  // adamwTensors the split into roles; nsSteps the steps the Newton–Schulz pass records.
+  fixedAtCreation: ['role', 'adamwTensors', 'nsSteps'],
   passes: [newtonSchulzPass],
   checks: {
     lr: is.nonNegative,

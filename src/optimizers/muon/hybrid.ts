@@ -45,6 +45,8 @@ export function checkAdamw(optimizer: string, name: string, value: unknown): voi
 /** `adamwTensors`: an array of tensor names (that they exist is checked against the tensors, in expandHybrid). */
 export function checkAdamwTensors(optimizer: string, name: string, value: unknown): void {
   if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new TypeError(`webgpu-optim: ${optimizer}: ${name} must be an array of tensor names, got ${describeValue(value)}`);
+  const twice = value.find((v, i) => value.indexOf(v) !== i);
+  if (twice !== undefined) throw new Error(`webgpu-optim: ${optimizer}: ${name} names ${JSON.stringify(twice)} twice`);
 }
 
 export function checkRole(optimizer: string, name: string, value: unknown): void {
