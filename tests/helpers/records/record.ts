@@ -26,7 +26,7 @@ export type ElementTwin = (o: any, p: number, g: number, s: ElementState, t: num
 export type TensorTwin = { tensor: (o: any, p: number[], g: Float32Array, s: Record<string, number[]>, t: number, shape: readonly number[]) => void };
 
 /** The layer-wise optimizers: their twins step whole tensors. */
-export type TensorWise = 'lamb' | 'lars' | 'adafactor' | 'nsgd' | 'adam' | 'adamw' | 'lion' | 'muon';
+export type TensorWise = 'lamb' | 'lars' | 'adafactor' | 'nsgd' | 'adam' | 'adamw' | 'lion' | 'muon' | 'prodigy';
 export type TwinOf<K extends TestOptimizerName> = K extends TensorWise ? TensorTwin : ElementTwin;
 
 /** A convergence run's setting: options, and the batch size (0 = full batch; Rprop is a full-batch method). */
