@@ -38,6 +38,10 @@ export const prodigy = testRecord('prodigy', {
       if (state.exp_avg !== undefined) s.exp_avg = Array.from(state.exp_avg);
     },
   },
+  // lr scales the one d of the set and must be the same in every group; weight decay is a group's own.
+  groupOption: 'weightDecay',
+  // s and p0 are not moving averages of the gradient: createOptimizer refuses stateFormat 'q8' (noQ8State).
+  noQ8: () => true,
   twinSlots: { exp_avg: 'exp_avg', exp_avg_sq: 'exp_avg_sq', s: 's', p0: 'p0' },
   // lr 1, the authors' recommendation; digits (about 20 steps) from d0 1e-3, as d0 1e-6 takes longer to grow.
   convergence: { moons: { options: {} }, digits: { options: { d0: 1e-3 } } },

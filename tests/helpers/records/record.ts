@@ -70,6 +70,12 @@ export type TestRecord<K extends TestOptimizerName> = EpsRow<K> & {
    * tensors given without a shape.
    */
   readonly shapes?: (sizes: readonly number[]) => readonly (readonly number[])[];
+  /**
+   * The option a group of its own sets (and changes for that group alone between steps) in the
+   * param-group suites; undefined: lr. Another where lr must be the same in every group (Prodigy:
+   * one step size d for the whole set, lr scales it).
+   */
+  readonly groupOption?: keyof TestOptionsMap[K] & string;
 };
 
 /** Identity that checks a record against its optimizer's options. */
