@@ -40,6 +40,9 @@ const BENCHMARKED: { readonly [K in OptimizerName]: { label: string; options: Re
   // the update reads p, g, v and writes p. A matrix also reads g once per row and column pass.
   adafactor: { label: 'adafactor', options: {}, traffic: { reads: 6, writes: 2 } },
   ademamix: { label: 'ademamix', options: {} },
+  // Two dispatches over the elements (and a one-invocation fold): the partials read p, g, m, v, s, p0
+  // and write m, v, s; the update reads p, g, m, v and writes p.
+  prodigy: { label: 'prodigy', options: {}, traffic: { reads: 10, writes: 4 } },
   muon: { skip: 'not element-wise: its step is matrix products over the matrices of a set, which the Newton–Schulz rows measure, not these flat tensors' },
 };
 

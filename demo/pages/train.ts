@@ -46,6 +46,8 @@ const PRESETS: { readonly [K in OptimizerName]: readonly Preset[] } = {
   // takes the biases, as every Muon recipe pairs them. One momentum slot per matrix element, three
   // slots over every element of the set (the packed state spans it): the memory column shows it.
   muon: [{ label: 'Muon + AdamW', options: { adamw: { lr: 0.003 } }, checked: false }],
+  // Prodigy estimates its step size d; the page's lr multiplies it (the authors recommend lr 1).
+  prodigy: [{ label: 'Prodigy (set lr 1)', options: {}, checked: false }],
 };
 const BASE = (Object.entries(PRESETS) as [OptimizerName, readonly Preset[]][]).flatMap(([name, presets]) => presets.map((p) => ({ name, ...p })));
 const OPTIMIZERS = BASE.map((o, k) => ({ ...o, color: COLORS[k]! }));

@@ -18,6 +18,7 @@ import { lars } from './lars/definition.js';
 import { lion } from './lion/definition.js';
 import { muon } from './muon/definition.js';
 import { nadam } from './nadam/definition.js';
+import { prodigy } from './prodigy/definition.js';
 import { radam } from './radam/definition.js';
 import { rprop } from './rprop/definition.js';
 import { checkDefinition } from '../core/check-definition.js';
@@ -45,6 +46,7 @@ export const registry = {
   adafactor,
   ademamix,
   muon,
+  prodigy,
 } as const;
 
 /** The names of the built-in optimizers (those added by `registerOptimizer` are not among them). */

@@ -10,6 +10,10 @@ import { namedTensors, randomArray, rng, SPECIAL_GRADIENTS } from '../helpers/da
 import { withDevice } from '../helpers/gpu.js';
 import { compareWithReference, runParity, stageGradients } from '../helpers/parity.js';
 import { ODD_SIZES, PARITY_TOLERANCE, REGISTERED } from '../helpers/cases.js';
+import { RECORDS, type TestOptimizerName } from '../helpers/records/index.js';
+
+/** The option a group of its own sets in these suites: lr, or the one the record names (Prodigy: lr is global). */
+const groupOption = (name: TestOptimizerName): string => RECORDS[name].groupOption ?? 'lr';
 
 /** Bitwise identity (NaN equal to NaN): used where the same kernel does the same work twice. */
 
@@ -197,8 +201,8 @@ describe('stateDict → new optimizer → loadStateDict', () => {
 
 describe('param groups in one dispatch', () => {
   test.each([
-    // Every registered optimizer: a group with its own lr.
-    ...REGISTERED.map(({ name, rich }) => [name, { ...rich, groups: [{ tensors: ['t1_3', 't4_65'], lr: 0.003 }] }] as const),
+    // Every registered optimizer: a group with its own lr (or the option its record names instead).
+    ...REGISTERED.map(({ name, rich }) => [name, { ...rich, groups: [{ tensors: ['t1_3', 't4_65'], [groupOption(name)]: 0.003 }] }] as const),
     ['adam', { lr: 0.01, weightDecay: 0.1, groups: [{ tensors: ['t1_3', 't4_65'], lr: 0.1, weightDecay: 0, eps: 1e-3 }, { tensors: ['t6_100003'], betas: [0.5, 0.9] }] }],
     ['sgd', { lr: 0.1, momentum: 0.9, groups: [{ tensors: ['t0_1', 't2_63'], momentum: 0, weightDecay: 0.5 }, { tensors: ['t5_1000'], lr: 1, dampening: 0.3 }] }],
     ['rmsprop', { momentum: 0.9, groups: [{ tensors: ['t3_64'], momentum: 0, alpha: 0.5 }] }],
@@ -212,9 +216,10 @@ describe('param groups in one dispatch', () => {
       const added = result.gpu.groups.filter((g) => (g as { role?: string }).role === 'adamw').length;
       expect(result.gpu.groups.length - added).toBe(options.groups.length + 1);
       expect(result.failures).toEqual([]);
-      // Change one group's lr between steps: still the reference's result, no new pipeline.
-      result.gpu.setHyperparameters({ lr: 0.003 }, 1);
-      result.ref.setHyperparameters({ lr: 0.003 }, 1);
+      // Change one group's lr (or its record's group option) between steps: still the reference's result, no new pipeline.
+      const key = groupOption(name as TestOptimizerName);
+      result.gpu.setHyperparameters({ [key]: 0.003 }, 1);
+      result.ref.setHyperparameters({ [key]: 0.003 }, 1);
       const grads = result.params.tensors.map((t, i) => gradFor(99, i, t.length));
       result.params.writeGrads(grads);
       result.gpu.step();

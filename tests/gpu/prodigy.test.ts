@@ -9,14 +9,9 @@ import { describe, expect, test } from 'vitest';
 import { digitsFrom, moons, type Dataset } from '../../demo/data/datasets.js';
 import { createTrainer } from '../../demo/mlp/trainer.js';
 import { cosineWithWarmup, createOptimizer, createParameterSet, type OptimizerName } from '../../src/index.js';
-import { registerOptimizer } from '../../src/index.js';
-import { prodigy } from '../../src/optimizers/prodigy/definition.js';
 import { randomArray, rng } from '../helpers/data.js';
 import { withDevice } from '../helpers/gpu.js';
 import { expectRestoredTwin, expectSplitEqualsWhole, oneEncoderParity, runParity } from '../helpers/parity.js';
-
-// Not in the built-in registry yet (docs/semantics.md § Prodigy says what is missing).
-registerOptimizer(prodigy);
 
 const EXACT = { atol: 0, rtol: 0 };
 

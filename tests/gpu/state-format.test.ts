@@ -6,6 +6,7 @@
 import { afterAll, describe, expect, test } from 'vitest';
 import { cosineWithWarmup, createOptimizer, createParameterSet, createReferenceOptimizer, type OptimizerStateDict } from '../../src/index.js';
 import { decodeState, slotCodec, STATE_FORMATS } from '../../src/state/state-format.js';
+import { resolveConfig } from '../../src/core/config.js';
 import { getDefinition } from '../../src/optimizers/registry.js';
 import { namedTensors, randomArray, rng, SPECIAL_GRADIENTS } from '../helpers/data.js';
 import { withDevice } from '../helpers/gpu.js';
@@ -36,12 +37,15 @@ describe.each(FORMATS)('%s state: the option matrix, 7 odd sizes, 8 steps', (sta
   test.each(FORMATTED.flatMap(([name, matrix]) => matrix.map((options) => [`${name} ${JSON.stringify(options)}`, name, options] as const)))('%s', async (_l, name, options) => {
     await withDevice(async (device) => {
       const result = await parity(device, { name, options: { ...options, stateFormat }, tensors: namedTensors(SIZES, 7), steps: 8, checkAt: [1, 2, 8], grad: gradFor, tolerance: PARITY_TOLERANCE });
-      // The format is really used: the GPU holds 16-bit slots (z of Schedule-Free stays f32).
+      // The format is really used: the GPU holds 16-bit slots (those the definition keeps in f32 in
+      // every format stay f32: Schedule-Free's z, Prodigy's s and p0).
       expect(result.gpu.stateFormat).toBe(stateFormat);
       const sd = await result.gpu.stateDict();
       expect(sd.stateFormat).toBe(stateFormat);
+      const definition = getDefinition(name as never);
+      const f32Slots = new Set(definition.slots(resolveConfig(definition, ['x'], options).defines).filter((s) => s.alwaysF32).map((s) => s.name));
       for (const [slot, value] of Object.entries(sd.state[6]!)) {
-        if (typeof value !== 'number') expect(value.constructor.name, slot).toBe(slot === 'z' ? 'Float32Array' : 'Uint16Array');
+        if (typeof value !== 'number') expect(value.constructor.name, slot).toBe(f32Slots.has(slot) ? 'Float32Array' : 'Uint16Array');
       }
       result.gpu.destroy();
       result.params.destroy();

@@ -10,8 +10,7 @@
  * below are the measured differences (MEASURED) with a margin; see docs/semantics.md § Prodigy.
  */
 import { describe, expect, test } from 'vitest';
-import { createReferenceOptimizer, registerOptimizer } from '../../src/index.js';
-import { prodigy } from '../../src/optimizers/prodigy/definition.js';
+import { createReferenceOptimizer } from '../../src/index.js';
 import { createProdigyReference, type ProdigyPrecision } from '../../src/optimizers/prodigy/reference.js';
 import { PRODIGY_SCALARS } from '../../src/optimizers/prodigy/scalars-pass.js';
 import golden from '../golden/prodigy.json';
@@ -95,7 +94,6 @@ function replay(c: Case, twin: Twin) {
 const PARAMS_BOUND = 2.5e-4;
 const D_BOUND = 2e-4;
 
-registerOptimizer(prodigy);
 
 describe(`Prodigy: ${golden.source}, PyTorch ${golden.torch}`, () => {
   test.each(golden.cases.map((c, i) => [JSON.stringify(c.options) + ((c as { secondGroup?: unknown }).secondGroup ? ' + a second group' : ''), i] as const))(

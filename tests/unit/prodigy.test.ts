@@ -9,8 +9,6 @@ import { createReferenceOptimizer, registerOptimizer, stateDictFromJSON, stateDi
 import { prodigy } from '../../src/optimizers/prodigy/definition.js';
 import { createProdigyReference } from '../../src/optimizers/prodigy/reference.js';
 
-registerOptimizer(prodigy);
-
 const tensors = () => [
   { name: 'a', data: Float32Array.from({ length: 50 }, (_, i) => Math.sin(i)) },
   { name: 'b', data: Float32Array.from({ length: 7 }, (_, i) => Math.cos(i)) },

@@ -30,6 +30,7 @@ type Exported = {
   adafactor: api.AdafactorOptions;
   ademamix: api.AdemamixOptions;
   muon: api.MuonOptions;
+  prodigy: api.ProdigyOptions;
 };
 
 test('each exported options interface is its optimizer\'s options in OptimizerOptionsMap, for every built-in optimizer', () => {

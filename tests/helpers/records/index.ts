@@ -20,6 +20,7 @@ import { lion } from './lion.js';
 import { muon } from './muon.js';
 import { nadam } from './nadam.js';
 import { nsgd } from './nsgd.js';
+import { prodigy } from './prodigy.js';
 import { radam } from './radam.js';
 import type { OptionRow, TestOptimizerName, TestRecord } from './record.js';
 import { rmsprop } from './rmsprop.js';
@@ -49,6 +50,7 @@ export const RECORDS: { readonly [K in TestOptimizerName]: TestRecord<K> } = {
   adafactor,
   ademamix,
   muon,
+  prodigy,
   signum,
   nsgd,
 };

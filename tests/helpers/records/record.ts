@@ -26,7 +26,7 @@ export type ElementTwin = (o: any, p: number, g: number, s: ElementState, t: num
 export type TensorTwin = { tensor: (o: any, p: number[], g: Float32Array, s: Record<string, number[]>, t: number, shape: readonly number[]) => void };
 
 /** The layer-wise optimizers: their twins step whole tensors. */
-export type TensorWise = 'lamb' | 'lars' | 'adafactor' | 'nsgd' | 'adam' | 'adamw' | 'lion' | 'muon';
+export type TensorWise = 'lamb' | 'lars' | 'adafactor' | 'nsgd' | 'adam' | 'adamw' | 'lion' | 'muon' | 'prodigy';
 export type TwinOf<K extends TestOptimizerName> = K extends TensorWise ? TensorTwin : ElementTwin;
 
 /** A convergence run's setting: options, and the batch size (0 = full batch; Rprop is a full-batch method). */
@@ -70,6 +70,18 @@ export type TestRecord<K extends TestOptimizerName> = EpsRow<K> & {
    * tensors given without a shape.
    */
   readonly shapes?: (sizes: readonly number[]) => readonly (readonly number[])[];
+  /**
+   * The option a group of its own sets (and changes for that group alone between steps) in the
+   * param-group suites; undefined: lr. Another where lr must be the same in every group (Prodigy:
+   * one step size d for the whole set, lr scales it).
+   */
+  readonly groupOption?: keyof TestOptionsMap[K] & string;
+  /**
+   * The row the TF.js suite runs instead of the richest, where the richest binds more storage
+   * buffers than WebGPU's default limit (8 per stage, the device TF.js's backend asks for), with
+   * the reason; the suite checks that the richest is refused there, naming the limit.
+   */
+  readonly tfjs?: { readonly row: OptionRow<K>; readonly why: string };
 };
 
 /** Identity that checks a record against its optimizer's options. */
