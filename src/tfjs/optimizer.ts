@@ -152,7 +152,10 @@ export class WebGPUOptimizer<N extends OptimizerName = OptimizerName> extends tf
     this.switchMode('train');
   }
 
-  /** TF.js-style weights: `iter`, then `<variable>/<slot>` per state slot (PyTorch slot names). The caller owns the tensors. */
+  /**
+   * TF.js-style weights: `iter`, `step`, Prodigy's whole-set scalars as `setState.<name>`, then
+   * `<variable>/<slot>` per state slot (PyTorch slot names). The caller owns the tensors.
+   */
   async getWeights(): Promise<NamedTensor[]> {
     this.refuseInEval('getWeights');
     if (!this.packed) return [await this.saveIterations()];

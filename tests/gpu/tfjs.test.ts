@@ -310,6 +310,30 @@ describe('saving and restoring', () => {
     }
   });
 
+  it("Prodigy's whole-set scalars (d, d_numerator, …) travel in the weights: the next step is identical; a weight for another optimizer is refused", async () => {
+    const options = { lr: 1, betas: [0, 0.999], d0: 1e-3 } as const;
+    const a = makeVariables(43);
+    const b = makeVariables(43);
+    const first = new WebGPUOptimizer('prodigy', options as never);
+    for (let s = 1; s <= 3; s++) applyStep(first, a.variables, s);
+    b.variables.forEach((v, i) => v.assign(a.variables[i]!));
+    const weights = await first.getWeights();
+    expect(weights.map((w) => w.name)).toEqual(expect.arrayContaining(['setState.d', 'setState.d_numerator', 'setState.d_max', 'setState.k']));
+    const second = new WebGPUOptimizer('prodigy', options as never);
+    await second.setWeights(weights);
+    applyStep(first, a.variables, 4);
+    applyStep(second, b.variables, 4);
+    const [va, vb] = [await values(a.variables), await values(b.variables)];
+    vb.forEach((p, i) => expect(p, `prodigy param ${i}`).toEqual(va[i]));
+    const adam = new WebGPUOptimizer('adam', { lr: 0.01 } as never);
+    applyStep(adam, b.variables, 5);
+    const adamWeights = await adam.getWeights();
+    await expect(adam.setWeights([...adamWeights, { name: 'setState.d', tensor: tf.scalar(1, 'float32') }])).rejects.toThrow(/unknown weights "setState\.d" \(adam keeps no whole-set scalars\)/);
+    tf.dispose([...weights, ...adamWeights].map((w) => w.tensor));
+    for (const o of [first, second, adam]) o.dispose();
+    tf.dispose([...a.variables, ...b.variables]);
+  });
+
   it('model.save with includeOptimizer, then loadLayersModel: training goes on identically', async () => {
     const m = tfl.sequential();
     m.add(tfl.layers.dense({ inputShape: [3], units: 2, kernelInitializer: tfl.initializers.glorotUniform({ seed: 9 }) }));
