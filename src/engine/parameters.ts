@@ -44,6 +44,10 @@ export interface ParameterSet {
    * until `writeGrads` or `markGradients` gives it one. With `setToNone: false` the gradient buffer
    * is zeroed (recorded into `encoder` when given) and every tensor has a gradient of zeros.
    * A set on which this is never called behaves as before: every tensor has a gradient.
+   * Marks take effect for the next `step()` recorded; the buffer writes follow WebGPU's order: a
+   * clear without `encoder` (and `writeGrads`, a `queue.writeBuffer`) runs when the queue next
+   * executes, before any encoder submitted after it, so between two `step(encoder)` calls into one
+   * encoder not yet submitted, give the clear that encoder (or write gradients in it yourself).
    *
    * @example
    * const params = createParameterSet(device, [
