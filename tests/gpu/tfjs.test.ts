@@ -90,7 +90,10 @@ describe('TF.js optimizer vs the CPU reference (params and every slot, 4 steps)'
       expect(weights[0]!.name).toBe('iter');
       expect((await weights[0]!.tensor.data())[0]).toBe(STEPS);
       const slots = refSd.state.flatMap((st, i) => Object.entries(st).filter(([, v]) => v instanceof Float32Array).map(([slot, v]) => ({ name: `${variables[i]!.name}/${slot}`, v: v as Float32Array })));
-      expect(weights.slice(2).map((w) => w.name)).toEqual(slots.map((s) => s.name));
+      const setState = Object.entries(refSd.setState ?? {});
+      expect(weights.slice(2, 2 + setState.length).map((w) => w.name).sort()).toEqual(setState.map(([k]) => `setState.${k}`).sort());
+      for (const [k, v] of setState) expect((await weights.find((w) => w.name === `setState.${k}`)!.tensor.data())[0], `setState.${k}`).toBe(v);
+      expect(weights.slice(2 + setState.length).map((w) => w.name)).toEqual(slots.map((s) => s.name));
       for (const s of slots) expectClose((await weights.find((w) => w.name === s.name)!.tensor.data()) as Float32Array, s.v, PARITY_TOLERANCE, s.name);
       tf.dispose(weights.map((w) => w.tensor));
       opt.dispose();
