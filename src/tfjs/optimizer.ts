@@ -87,9 +87,11 @@ export class WebGPUOptimizer<N extends OptimizerName = OptimizerName> extends tf
     }
     // The core checks every option (names, ranges, groups); a CPU twin over placeholder tensors
     // named by the groups (and by Muon's adamwTensors) makes it check them now, not at the first step.
+    // The placeholders are 1 × 1 matrices: a shape every optimizer takes (Muon alone refuses
+    // vectors), so only the options are judged here; the variables' shapes are at the first step.
     const adamwTensors = (options as { adamwTensors?: unknown }).adamwTensors;
     const named = [...(options.groups ?? []).flatMap((g) => (Array.isArray(g?.tensors) ? g.tensors : [])), ...(Array.isArray(adamwTensors) ? adamwTensors : [])];
-    createReferenceOptimizer(name, [...new Set(named.map(String))].map((n) => ({ name: n, data: new Float32Array(1) })), options as never);
+    createReferenceOptimizer(name, [...new Set(named.map(String))].map((n) => ({ name: n, data: new Float32Array(1), shape: [1, 1] })), options as never);
     this.optimizerName = name;
     this.options = structuredClone(options);
   }

@@ -5,6 +5,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { createReferenceOptimizer, decodeSafetensors, encodeSafetensors, fromTorchCheckpointPair, toTorchCheckpointPair } from '../../src/index.js';
+import { WebGPUOptimizer } from '../../src/tfjs/optimizer.js';
 import { randomArray, rng } from '../helpers/data.js';
 
 const TENSORS = [
@@ -98,5 +99,15 @@ describe('muon + adamw: misuse', () => {
     expect(() => target.loadStateDict(source.stateDict() as never)).toThrow(/cannot load this state dict: .*"nsSteps" .*decided when the optimizer is made/);
     expect(JSON.stringify(target.groups)).toBe(before);
     expect(target.stepCount).toBe(0);
+  });
+
+  test("TF.js: options naming variables in groups are checked at construction, not refused for the placeholders' shapes (Muon alone takes matrices only)", () => {
+    // The constructor checks the options over stand-ins for the variables it has not seen yet: a
+    // stand-in that is not a matrix made Muon without adamw refuse a group naming its kernel.
+    expect(() => new WebGPUOptimizer('muon' as never, { groups: [{ tensors: ['dense/kernel'], lr: 0.01 }] } as never)).not.toThrow();
+    expect(() => new WebGPUOptimizer('muon' as never, { adamw: {}, adamwTensors: ['embed'], groups: [{ tensors: ['dense/kernel'], lr: 0.01 }] } as never)).not.toThrow();
+    // The options themselves are still checked there, naming the option.
+    expect(() => new WebGPUOptimizer('muon' as never, { groups: [{ tensors: ['dense/kernel'], lr: -1 }] } as never)).toThrow(/lr must be >= 0, got -1/);
+    expect(() => new WebGPUOptimizer('muon' as never, { adamwTensors: ['embed'] } as never)).toThrow(/needs the adamw options/);
   });
 });
