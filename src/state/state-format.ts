@@ -10,6 +10,10 @@
  */
 import { describeValue } from '../core/describe-value.js';
 import type { OptimizerDefinition } from '../core/definition.js';
+import { BF16_NAN, bf16Bits, f32Bits, fromBf16Bits, fromF32Bits } from '../core/float-bits.js';
+
+// Beside the formats' other encoders (f16Bits, the stochastic ones), where their callers look for them.
+export { bf16Bits, f32Bits, fromBf16Bits, fromF32Bits };
 
 /** One storage format of the per-element state slots. */
 export interface StateFormatSpec {
@@ -31,35 +35,7 @@ export interface StateFormatSpec {
   readonly rootOfSquares?: boolean;
 }
 
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-/** The bits of f32(x). */
-export function f32Bits(x: number): number {
-  f32[0] = x;
-  return u32[0]!;
-}
-
-/** The f32 with these bits. */
-export function fromF32Bits(bits: number): number {
-  u32[0] = bits >>> 0;
-  return f32[0]!;
-}
-
-const BF16_NAN = 0x7fc0;
 const F16_NAN = 0x7e00;
-
-/** f32 → bfloat16 bits: the top 16 bits, rounded to nearest even on the 16 dropped ones. */
-export function bf16Bits(x: number): number {
-  const u = f32Bits(x);
-  if ((u & 0x7fffffff) >>> 0 > 0x7f800000) return BF16_NAN;
-  return ((u + 0x7fff + ((u >>> 16) & 1)) >>> 16) & 0xffff;
-}
-
-/** bfloat16 bits → f32 (exact: the bits shifted into the top half). */
-export function fromBf16Bits(bits: number): number {
-  return fromF32Bits(bits << 16);
-}
 
 /** f32 → IEEE binary16 bits, rounded to nearest even; ±Inf past 65504 (from 65520 on). */
 export function f16Bits(x: number): number {

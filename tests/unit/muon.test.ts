@@ -13,7 +13,8 @@ import { nsMatrixShape } from '../../src/passes/newton-schulz-table.js';
 import { newtonSchulzPass, newtonSchulzPassWith } from '../../src/passes/newton-schulz.js';
 import { nsTilingsFor, planOf, type NsPlanLimits } from '../../src/passes/newton-schulz-plan.js';
 import { computeLayout } from '../../src/core/layout.js';
-import { bf16, gatherX, normalize, nsStep, orthogonalizedAt } from '../../src/optimizers/muon/newton-schulz-twin.js';
+import { roundToBf16 as bf16 } from '../../src/core/float-bits.js';
+import { gatherX, normalize, nsStep, orthogonalizedAt } from '../../src/optimizers/muon/newton-schulz-twin.js';
 
 const SHAPES: readonly (readonly number[])[] = [[1, 40], [40, 1], [16, 16], [7, 33], [33, 7], [130, 70], [4, 3, 2, 2], [1, 1]];
 

@@ -4,21 +4,11 @@
  * in lane order, then each product's sum over k in increasing k, each operation rounded to f32;
  * with `bf16`, the values the GPU rounds to bfloat16 rounded here too.
  */
+import { roundToBf16 } from '../../core/float-bits.js';
 import { fr, maximum } from '../../core/twin-math.js';
 import { NS_NORM_LANES, type NsMatrixShape } from '../../passes/newton-schulz-table.js';
 
-const scratch = new DataView(new ArrayBuffer(4));
-
-/** x (an f32) rounded to bfloat16, to nearest with ties to even (NaN kept), as WGSL's nsRound. */
-export function bf16(x: number): number {
-  scratch.setFloat32(0, x);
-  const u = scratch.getUint32(0);
-  if ((u & 0x7fffffff) > 0x7f800000) return x;
-  scratch.setUint32(0, ((u + 0x7fff + ((u >>> 16) & 1)) & 0xffff0000) >>> 0);
-  return scratch.getFloat32(0);
-}
-
-const rounder = (isBf16: boolean) => (isBf16 ? bf16 : (x: number) => x);
+const rounder = (isBf16: boolean) => (isBf16 ? roundToBf16 : (x: number) => x);
 
 /** U (the tensor's values, row-major) as X: m × n row-major, transposed when rows > cols. */
 export function gatherX(u: ArrayLike<number>, shape: NsMatrixShape): Float32Array {
