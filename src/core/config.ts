@@ -146,6 +146,20 @@ export function resolveConfig<H extends object>(
 }
 
 /**
+ * The first of `keys` whose value differs between `next` and `current` (group by group, compared
+ * as JSON: pairs by value), with the group; undefined when none does. setHyperparameters and
+ * loadStateDict both refuse a change to an option the optimizer fixes (`fixedAtCreation`,
+ * `fixedOnceStarted`).
+ */
+export function changedOption<H extends object>(keys: readonly (keyof H & string)[] | undefined, next: readonly H[], current: readonly H[]): { key: keyof H & string; group: number } | undefined {
+  for (const key of keys ?? []) {
+    const group = next.findIndex((options, g) => JSON.stringify(options[key]) !== JSON.stringify(current[g]![key]));
+    if (group >= 0) return { key, group };
+  }
+  return undefined;
+}
+
+/**
  * Hyperparameters after `setHyperparameters(partial, group)`, checked: unknown keys, invalid values
  * and changes that would need another kernel throw, and nothing is changed then.
  */
@@ -167,17 +181,13 @@ export function updatedGroups<H extends object>(
   );
   for (const options of next) validateGroup(definition, options);
   checkStructural(definition, next);
-  for (const key of definition.fixedAtCreation ?? []) {
-    if (next.some((options, g) => JSON.stringify(options[key]) !== JSON.stringify(config.groups[g]![key]))) {
-      throw new Error(`webgpu-optim: ${definition.name}: "${key}" cannot change after creation: it is decided when the optimizer is made (create a new optimizer; stateDict/loadStateDict carry the state over)`);
-    }
+  const fixed = changedOption(definition.fixedAtCreation, next, config.groups);
+  if (fixed) {
+    throw new Error(`webgpu-optim: ${definition.name}: "${fixed.key}" cannot change after creation: it is decided when the optimizer is made (create a new optimizer; stateDict/loadStateDict carry the state over)`);
   }
-  if (started) {
-    for (const key of definition.fixedOnceStarted ?? []) {
-      if (next.some((options, g) => JSON.stringify(options[key]) !== JSON.stringify(config.groups[g]![key]))) {
-        throw new Error(`webgpu-optim: ${definition.name}: "${key}" cannot change once steps were taken (the optimizer's state follows from its history)`);
-      }
-    }
+  const historic = started ? changedOption(definition.fixedOnceStarted, next, config.groups) : undefined;
+  if (historic) {
+    throw new Error(`webgpu-optim: ${definition.name}: "${historic.key}" cannot change once steps were taken (the optimizer's state follows from its history)`);
   }
   const before = JSON.stringify(config.defines);
   const after = JSON.stringify(kernelDefines(definition, next));

@@ -1,5 +1,5 @@
 /** Loading a state dict: every check, against the loading optimizer, before the caller changes anything. */
-import { kernelDefines, type ResolvedConfig } from '../core/config.js';
+import { changedOption, kernelDefines, type ResolvedConfig } from '../core/config.js';
 import type { OptimizerDefinition } from '../core/definition.js';
 import type { ResolvedTraining } from '../control/training.js';
 import type { Q8Slot, Quantization } from './q8.js';
@@ -58,9 +58,10 @@ export function checkStateDict<H extends object>(
   if (JSON.stringify(kernelDefines(definition, config.groups)) !== JSON.stringify(current.defines)) {
     fail('its options need another kernel variant (amsgrad, nesterov, centered, momentum or maximize differ)');
   }
-  for (const key of definition.fixedAtCreation ?? []) {
-    const g = config.groups.findIndex((options, k) => JSON.stringify(options[key]) !== JSON.stringify(current.groups[k]![key]));
-    if (g >= 0) fail(`options.groups[${g}]: "${key}" is ${JSON.stringify(config.groups[g]![key])}, this optimizer's ${JSON.stringify(current.groups[g]![key])}; it is decided when the optimizer is made (create one with the dict's)`);
+  const fixed = changedOption(definition.fixedAtCreation, config.groups, current.groups);
+  if (fixed) {
+    const { key, group: g } = fixed;
+    fail(`options.groups[${g}]: "${key}" is ${JSON.stringify(config.groups[g]![key])}, this optimizer's ${JSON.stringify(current.groups[g]![key])}; it is decided when the optimizer is made (create one with the dict's)`);
   }
   checkHistory(definition, config, sd.step, fail);
   const stored = checkStoredState(definition, tensors, config, sd, tensorSteps, fail);
