@@ -104,23 +104,30 @@ export function packScalars<H extends object>(
   } = {},
 ): Float32Array<ArrayBuffer> {
   const { names } = scalarLayout(definition);
-  const n = names.length;
-  const target = out ?? new Float32Array(groups.length * n);
-  // Evaluate every group first, so a bad value throws before anything is written.
   const rows = effectiveGroups(definition, groups, schedule, update - 1).map((options) => {
     const row = groupScalars(definition, options, step, deviceStep);
     row[names.indexOf(ROUNDING_STEP)] = update % ROUNDING_STEP_PERIOD;
     return row;
   });
-  rows.forEach((row, g) => {
-    row.forEach((value, k) => {
+  return roundedRows(definition.name, names, rows, 'group', out ?? new Float32Array(groups.length * names.length));
+}
+
+/**
+ * `rows` rounded once to f32 into `target`, one after the other. Every value is checked first, so
+ * a finite value that float32 cannot hold (an lr of 1e39) is refused, naming the scalar and the
+ * row, before anything is written.
+ */
+function roundedRows(optimizer: string, names: readonly string[], rows: readonly number[][], rowKind: 'group' | 'tensor', target: Float32Array<ArrayBuffer>): Float32Array<ArrayBuffer> {
+  const rounded = rows.map((row, r) =>
+    row.map((value, k) => {
       const f = fr(value);
       if (!Number.isFinite(f) && Number.isFinite(value)) {
-        throw new RangeError(`webgpu-optim: ${definition.name}: scalar ${scalarLayout(definition).names[k]} = ${value} of group ${g} overflows float32`);
+        throw new RangeError(`webgpu-optim: ${optimizer}: scalar ${names[k]} = ${value} of ${rowKind} ${r} overflows float32`);
       }
-      target[g * n + k] = f;
-    });
-  });
+      return f;
+    }),
+  );
+  rounded.forEach((row, r) => target.set(row, r * row.length));
   return target;
 }
 
@@ -142,24 +149,14 @@ export function packTensorScalars<H extends object>(
   args: { tensorGroup: readonly number[]; tensorSteps: readonly number[]; present: readonly boolean[]; update: number; schedule?: LrSchedule; out?: Float32Array<ArrayBuffer> },
 ): Float32Array<ArrayBuffer> {
   const { names } = scalarLayout(definition);
-  const n = names.length + 1;
-  const target = args.out ?? new Float32Array(args.tensorGroup.length * n);
   const effective = effectiveGroups(definition, groups, args.schedule, args.update - 1);
   const rows = args.tensorGroup.map((g, i) => {
     const row = groupScalars(definition, effective[g]!, args.tensorSteps[i]! + 1, false);
     row[names.indexOf(ROUNDING_STEP)] = args.update % ROUNDING_STEP_PERIOD;
     return [...row, args.present[i] ? 0 : 1];
   });
-  rows.forEach((row, i) => {
-    row.forEach((value, k) => {
-      const f = fr(value);
-      if (!Number.isFinite(f) && Number.isFinite(value)) {
-        throw new RangeError(`webgpu-optim: ${definition.name}: scalar ${names[k]} = ${value} of tensor ${i} overflows float32`);
-      }
-      target[i * n + k] = f;
-    });
-  });
-  return target;
+  const fields = [...names, GRADIENT_ABSENT];
+  return roundedRows(definition.name, fields, rows, 'tensor', args.out ?? new Float32Array(args.tensorGroup.length * fields.length));
 }
 
 /** The step-table values of step t for one group (float64; the table stores them as f32). */

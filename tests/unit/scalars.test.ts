@@ -1,6 +1,6 @@
 /** Host scalars are float64 expressions rounded once to f32 (docs/semantics.md § Scalars). */
 import { expect, test } from 'vitest';
-import { packScalars, scalarLayout } from '../../src/core/scalars.js';
+import { packScalars, packTensorScalars, scalarLayout } from '../../src/core/scalars.js';
 import { adam, adamw } from '../../src/optimizers/adam/definition.js';
 import { adagrad } from '../../src/optimizers/adagrad/definition.js';
 import { sgd } from '../../src/optimizers/sgd/definition.js';
@@ -38,6 +38,18 @@ test('adagrad clr and the sgd first-step flag', () => {
   const o = { ...sgd.defaults, lr: 0.1, momentum: 0.9 };
   expect(stepScalars(sgd, [o], 1)[4]).toBe(1);
   expect(stepScalars(sgd, [o], 2)[4]).toBe(0);
+});
+
+test('a scalar that overflows float32 is refused, naming it and its group or tensor, before any row is written', () => {
+  // lr 3e38 is a float32, but −lr / (1 − β₁) is not: group 1's negStepSize overflows.
+  const groups = [{ ...adam.defaults }, { ...adam.defaults, lr: 3e38 }];
+  const out = new Float32Array(2 * scalarLayout(adam).names.length).fill(7);
+  expect(() => packScalars(adam as never, groups, 1, { out })).toThrow(/adam: scalar negStepSize = -3\.0*\d*e\+39 of group 1 overflows float32/);
+  expect(out.every((x) => x === 7)).toBe(true);
+  const rows = new Float32Array(2 * (scalarLayout(adam).names.length + 1)).fill(7);
+  const args = { tensorGroup: [0, 1], tensorSteps: [0, 0], present: [true, true], update: 1, out: rows };
+  expect(() => packTensorScalars(adam as never, groups, args)).toThrow(/adam: scalar negStepSize = .* of tensor 1 overflows float32/);
+  expect(rows.every((x) => x === 7)).toBe(true);
 });
 
 test('groups are laid out one after another', () => {
