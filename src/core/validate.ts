@@ -45,6 +45,15 @@ function checkPair(optimizer: string, name: string, value: unknown): void {
 /** A check of one option's value; throws a message naming the optimizer, the option and the value. */
 export type OptionCheck = (optimizer: string, name: string, value: unknown) => void;
 
+/** The check of an option that takes one of these strings (Muon's adjustLrFn); the message lists them. */
+export function oneOf(...values: readonly [string, string, ...string[]]): OptionCheck {
+  const quoted = values.map((v) => `'${v}'`);
+  const listed = `${quoted.slice(0, -1).join(', ')} or ${quoted.at(-1)}`;
+  return (optimizer, name, value) => {
+    if (typeof value !== 'string' || !values.includes(value)) throw new RangeError(`webgpu-optim: ${optimizer}: ${name} must be ${listed}, got ${describeValue(value)}`);
+  };
+}
+
 /** Option checks by kind, for a definition's `checks` table. */
 export const is = {
   finite: checkFinite as OptionCheck,

@@ -122,6 +122,8 @@ describe('muon refusals', () => {
     [{ nesterov: 1 }, /nesterov must be a boolean/],
     [{ nsPrecision: 'fp16' }, /nsPrecision must be 'f32' or 'bf16', got "fp16"/],
     [{ nsPrecision: 16 }, /nsPrecision must be 'f32' or 'bf16', got 16/],
+    [{ role: 'both' }, /role must be 'muon' or 'adamw', got "both"/],
+    [{ role: null }, /role must be 'muon' or 'adamw', got null/],
   ])('%j is refused', (options, message) => {
     expect(() => createReferenceOptimizer('muon' as never, [{ name: 'w', shape: [2, 2], data: new Float32Array(4) }], options as never)).toThrow(message);
   });

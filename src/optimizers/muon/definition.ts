@@ -2,9 +2,9 @@ import { newtonSchulzPass } from '../../passes/newton-schulz.js';
 import { checkMatrices, MAX_NS_STEPS } from '../../passes/newton-schulz-table.js';
 import { defineOptimizer } from '../../core/definition.js';
 import { describeValue } from '../../core/describe-value.js';
-import { is } from '../../core/validate.js';
+import { is, oneOf } from '../../core/validate.js';
 import { muonReference } from './reference.js';
-import { adamwScalars, checkAdamw, checkAdamwTensors, checkRole, expandHybrid, scheduleBothLrs, validateHybrid, type AdamwScalar, type MuonAdamwOptions } from './hybrid.js';
+import { adamwScalars, checkAdamw, checkAdamwTensors, expandHybrid, scheduleBothLrs, validateHybrid, type AdamwScalar, type MuonAdamwOptions } from './hybrid.js';
 import source from './muon.wgsl?raw';
 
 /** One Newton–Schulz step's coefficients (a, b, c): X ← a·X + (b·A + c·A²)·X, A = XXᵀ. */
@@ -113,17 +113,11 @@ export const muon = defineOptimizer<MuonOptions, MuonScalar>({
         throw new RangeError(`webgpu-optim: ${optimizer}: ${name} must be an integer in [1, ${MAX_NS_STEPS}], got ${describeValue(value)}`);
       }
     },
-    adjustLrFn: (optimizer, name, value) => {
-      if (value !== 'original' && value !== 'match_rms_adamw') {
-        throw new RangeError(`webgpu-optim: ${optimizer}: ${name} must be 'original' or 'match_rms_adamw', got ${describeValue(value)}`);
-      }
-    },
+    adjustLrFn: oneOf('original', 'match_rms_adamw'),
     adamw: checkAdamw,
     adamwTensors: checkAdamwTensors,
-    role: checkRole,
-    nsPrecision: (optimizer, name, value) => {
-      if (value !== 'f32' && value !== 'bf16') throw new RangeError(`webgpu-optim: ${optimizer}: ${name} must be 'f32' or 'bf16', got ${describeValue(value)}`);
-    },
+    role: oneOf('muon', 'adamw'),
+    nsPrecision: oneOf('f32', 'bf16'),
   },
   validate(o) {
     if (!isTriple(o.nsCoefficients) && o.nsCoefficients.length !== o.nsSteps) {

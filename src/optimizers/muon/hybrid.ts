@@ -7,6 +7,7 @@
  * are resolved, so one kernel updates both, picking the rule by the group.
  */
 import { describeValue } from '../../core/describe-value.js';
+import { isObject } from '../../core/refusal.js';
 import { is } from '../../core/validate.js';
 
 /** AdamW's options beside Muon (torch.optim.AdamW's names in camelCase). */
@@ -33,7 +34,7 @@ export function adamwOf(o: { adamw: Partial<MuonAdamwOptions> | undefined }): Mu
 /** `adamw`: undefined (Muon alone) or an object of AdamW's options, each checked. */
 export function checkAdamw(optimizer: string, name: string, value: unknown): void {
   if (value === undefined) return;
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new TypeError(`webgpu-optim: ${optimizer}: ${name} must be an object of AdamW options (lr, betas, eps, weightDecay), got ${describeValue(value)}`);
+  if (!isObject(value)) throw new TypeError(`webgpu-optim: ${optimizer}: ${name} must be an object of AdamW options (lr, betas, eps, weightDecay), got ${describeValue(value)}`);
   const checks: Record<string, (o: string, n: string, v: unknown) => void> = { lr: is.nonNegative, betas: is.unitPair, eps: is.nonNegative, weightDecay: is.nonNegative };
   for (const [key, v] of Object.entries(value)) {
     const check = checks[key];
@@ -47,10 +48,6 @@ export function checkAdamwTensors(optimizer: string, name: string, value: unknow
   if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new TypeError(`webgpu-optim: ${optimizer}: ${name} must be an array of tensor names, got ${describeValue(value)}`);
   const twice = value.find((v, i) => value.indexOf(v) !== i);
   if (twice !== undefined) throw new Error(`webgpu-optim: ${optimizer}: ${name} names ${JSON.stringify(twice)} twice`);
-}
-
-export function checkRole(optimizer: string, name: string, value: unknown): void {
-  if (value !== 'muon' && value !== 'adamw') throw new RangeError(`webgpu-optim: ${optimizer}: ${name} must be 'muon' or 'adamw', got ${describeValue(value)}`);
 }
 
 /** The cross-option rules of the hybrid: AdamW's tensors and groups need `adamw`. */
@@ -91,10 +88,9 @@ export function expandHybrid(options: Record<string, unknown>, tensors: readonly
     if (moved.length > 0) added.push({ ...g, tensors: moved, role: 'adamw' });
   }
   // Shown complete in `groups` and state dicts (a value that is not an object is left for the check to refuse).
-  const complete = (value: unknown) => (value !== null && typeof value === 'object' && !Array.isArray(value) ? adamwOf({ adamw: value as Partial<MuonAdamwOptions> }) : value);
+  const complete = (value: unknown) => (isObject(value) ? adamwOf({ adamw: value as Partial<MuonAdamwOptions> }) : value);
   // A group's adamw is merged over the options' (a group sets what differs, as for Muon's options).
-  const isObject = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
-  const withAdamw = (g: GroupSpec) => ('adamw' in g ? { ...g, adamw: isObject(g.adamw) && isObject(adamw) ? complete({ ...(adamw as object), ...(g.adamw as object) }) : complete(g.adamw) } : g);
+  const withAdamw = (g: GroupSpec) => ('adamw' in g ? { ...g, adamw: isObject(g.adamw) && isObject(adamw) ? complete({ ...adamw, ...g.adamw }) : complete(g.adamw) } : g);
   return { ...options, adamw: complete(adamw), groups: [...kept, ...added].map(withAdamw) };
 }
 
