@@ -245,12 +245,13 @@ function parameterSetMethods({
     const [packed] = await readBuffers(device, [{ buffer, byteLength: layout.paddedLength * 4 }], `${label}:${what}`);
     return unpackTensors(layout, packed!);
   };
+  // Zeroes the gradients (in `encoder`, or submitted now): every tensor then has a gradient of zeros.
   const clear = (encoder: GPUCommandEncoder | undefined) => {
     present.fill(true);
     if (encoder) {
-        encoder.clearBuffer(gradBuffer);
-      } else {
-        const own = device.createCommandEncoder({ label: `${label}:zeroGrads` });
+      encoder.clearBuffer(gradBuffer);
+    } else {
+      const own = device.createCommandEncoder({ label: `${label}:zeroGrads` });
       own.clearBuffer(gradBuffer);
       device.queue.submit([own.finish()]);
     }

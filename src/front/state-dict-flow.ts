@@ -6,6 +6,7 @@
  */
 import type { ResolvedConfig } from '../core/config.js';
 import type { OptimizerDefinition } from '../core/definition.js';
+import { refusal } from '../core/refusal.js';
 import type { ResolvedTraining } from '../control/training.js';
 import { sameQuantization, type Q8Slot, type Quantization } from '../state/q8.js';
 import type { StateFormat } from '../state/state-format.js';
@@ -102,9 +103,7 @@ export interface LoadSinks<H extends object> {
 /** The whole-set words a dict gives `target` (checked: present exactly when the optimizer keeps them), or undefined. */
 function loadedSetState<H extends object>(target: LoadTarget<H>, sd: OptimizerStateDict<H>): Float32Array | undefined {
   const { definition, config } = target;
-  const fail = (message: string): never => {
-    throw new Error(`webgpu-optim: ${definition.name}.loadStateDict: ${message}`);
-  };
+  const fail = refusal(`${definition.name}.loadStateDict`);
   if (!definition.setState || !definition.setStateDict) {
     if (sd.setState !== undefined) fail('the dict holds whole-set scalars (setState), which this optimizer does not keep');
     return undefined;
