@@ -363,7 +363,6 @@ export function sameCard(torchMeta, meta) {
   return !isSoftware(meta) && Boolean(device) && torchMeta.device.toLowerCase().replace(/\s+/g, '-').includes(device.replace(/^nvidia-/, ''));
 }
 
-/** PyTorch's own CUDA Adam (bench/torch-cuda.py) beside webgpu-optim's packed step on the same card. */
 /** torch.optim.Muon (bf16 Newton–Schulz on the tensor cores) against webgpu-optim's Muon on the same card. */
 function torchMuonLines(torch, ours) {
   if (!torch.muon) return [];
@@ -381,6 +380,7 @@ function torchMuonLines(torch, ours) {
   ];
 }
 
+/** PyTorch's own CUDA Adam (bench/torch-cuda.py) beside webgpu-optim's packed step on the same card, then its Muon rows. */
 export function torchSection(torch, webgpuRuns) {
   const ours = webgpuRuns.find((r) => sameCard(torch.meta, r.meta));
   const oursFor = (workload) => {
