@@ -261,6 +261,7 @@ export interface OptimizerDefinition<H extends object = object, S extends string
    * keeps the same words and steps with `setReference` (not `reference`) when this is given.
    */
   readonly setState?: (groups: readonly H[], tensorGroup: readonly number[]) => Float32Array;
+  /** The twin's step over the whole set, given with `setState` (which it updates); `reference` is then not called. */
   readonly setReference?: SetReferenceUpdate<S>;
   /** How `setState` words appear in state dicts (`setState` of the dict, by name) and are read back from one. */
   readonly setStateDict?: {

@@ -12,6 +12,7 @@ export type NsTriple = readonly [number, number, number];
 
 /** Muon options, named and defaulted as torch.optim.Muon (PyTorch 2.9+) in camelCase. */
 export interface MuonOptions {
+  /** Muon's learning rate, on the matrices (θ ← … − lr·s·O; with `adamw`, AdamW's tensors take `adamw.lr`). */
   lr: number;
   /** Decoupled: θ ← θ·(1 − lr·weightDecay) before the update (the unadjusted lr). */
   weightDecay: number;

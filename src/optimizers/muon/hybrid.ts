@@ -12,9 +12,13 @@ import { is } from '../../core/validate.js';
 
 /** AdamW's options beside Muon (torch.optim.AdamW's names in camelCase). */
 export interface MuonAdamwOptions {
+  /** AdamW's learning rate (an lr schedule scales it from this base, as it scales Muon's `lr`). */
   lr: number;
+  /** β₁, β₂ of exp_avg and exp_avg_sq. */
   betas: readonly [number, number];
+  /** Added to √(v̂): torch.optim.AdamW's placement. */
   eps: number;
+  /** Decoupled decay: θ ← θ·(1 − lr·weightDecay). */
   weightDecay: number;
 }
 
