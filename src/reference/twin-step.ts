@@ -26,17 +26,19 @@ function controlled(front: FrontState<any>, twin: TwinState, source: readonly Fl
 }
 
 /**
- * Each tensor's reference update with these gradients and scalars; the stores rounded (q8: stored)
- * as on the GPU. `present` (the per-tensor path): `scalars` holds one row per tensor, at its own
- * step, and a tensor without gradient is left untouched.
+ * Each tensor's reference update with these gradients and scalars (or, for an optimizer with
+ * whole-set state, its one `setReference` call); the stores rounded (q8: stored) as on the GPU.
+ * `present` (the per-tensor path): `scalars` holds one row per tensor, at its own step, and a
+ * tensor without gradient is left untouched.
  */
 function updateTensors(front: FrontState<any>, twin: TwinState, grads: readonly Float32Array[], scalars: Float32Array, present?: readonly boolean[]): void {
   const { definition, rounding, q8, state, tensors } = twin;
-  const rowLength = scalarLayout(definition).names.length + 1;
   if (definition.setReference) {
     updateSet(front, twin, grads, scalars);
     return;
   }
+  // A per-tensor row: the schema's scalars, then gradientAbsent.
+  const rowLength = scalarLayout(definition).names.length + 1;
   twin.params.forEach((param, i) => {
     if (present && !present[i]) return;
     const row = present ? scalars.subarray(i * rowLength, (i + 1) * rowLength) : groupScalars(twin, scalars, front.config.tensorGroup[i]!);
