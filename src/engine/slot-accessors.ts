@@ -7,7 +7,7 @@
  */
 import type { SlotSpec } from '../core/definition.js';
 import { instantiateTemplate } from '../core/wgsl-template.js';
-import { slotCodec, type StateFormat } from '../state/state-format.js';
+import { isBlockwise, slotCodec, type StateFormat } from '../state/state-format.js';
 import { isQuantizedSlot, mapOf, Q4_MAPS, Q8_MAPS, zeroCode } from '../state/q8.js';
 import { bufferSlotOf } from '../state/shared-slots.js';
 import q8SlotTemplate from '../../shaders/q8-slot.wgsl?raw';
@@ -20,7 +20,7 @@ export const Q8_MAX_LANE_VECTORS = 4;
  * 8-bit state, the vec4s per lane of the tile pipeline the source is for (1, 2 or 4).
  */
 export function slotAccessors(slots: readonly SlotSpec[], format: StateFormat, stochastic: boolean, laneVectors: number): { wgsl: string; flags: Record<string, boolean> } {
-  if (format === 'q8' || format === 'q4') {
+  if (isBlockwise(format)) {
     const shared = slots.find((slot) => slot.storedIn !== undefined || slot.compact);
     if (shared) throw new Error(`webgpu-optim: slot "${shared.name}" shares a buffer (storedIn) or is compact, which ${format === 'q4' ? '4' : '8'}-bit state does not support`);
     const quantized = slots.filter(isQuantizedSlot);

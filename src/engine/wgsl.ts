@@ -10,7 +10,7 @@ import { declaredPasses } from '../core/definition.js';
 import { bindingDeclarations, kernelBindings } from './bindings.js';
 import { controlWgsl } from '../control/control-block.js';
 import { hyperWgsl } from '../core/scalars.js';
-import { slotCodec } from '../state/state-format.js';
+import { isBlockwise, slotCodec } from '../state/state-format.js';
 import type { KernelVariant } from './kernel-variant.js';
 import { Q8_MAX_LANE_VECTORS, slotAccessors } from './slot-accessors.js';
 import commonSource from '../../shaders/common.wgsl?raw';
@@ -32,12 +32,12 @@ export function kernelSource(variant: KernelVariant): string {
     throw new Error(`webgpu-optim: ${definition.name}: a compact slot needs compactSlotIndex, which no declared pass defines (flag COMPACT_SLOT_INDEX)`);
   }
   // 8-bit state that a pass's entry points store (LAMB's moments) is quantized there, by tiles.
-  const blockwise = (format === 'q8' || format === 'q4') && definition.partialsStore !== undefined;
+  const blockwise = isBlockwise(format) && definition.partialsStore !== undefined;
   const passes = declaredPasses(definition, defines).flatMap((pass) => (pass.wgsl ? [pass.wgsl({ blockwise })] : []));
   const perTensor = defines.PER_TENSOR === true;
   const parts = [controlWgsl(), controlSource, hyperWgsl(definition, perTensor), bindingDeclarations(kernelBindings(variant)), commonSource, ...passes];
   if (perTensor) parts.push(perTensorSource);
-  if (format === 'q8' || format === 'q4') parts.push(q8Source);
+  if (isBlockwise(format)) parts.push(q8Source);
   if (format === 'q4') parts.push(q4Source);
   if (slots.some((slot) => slotCodec(slot, format))) parts.push(stateFormatSource);
   const laneVectors = variant.grid.kind === 'tile' ? variant.grid.tile.laneVectors : Q8_MAX_LANE_VECTORS;

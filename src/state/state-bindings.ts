@@ -5,7 +5,7 @@
  */
 import type { SlotSpec } from '../core/definition.js';
 import type { BindingSpec } from '../core/passes.js';
-import { slotFormat, type StateFormat } from './state-format.js';
+import { isBlockwise, slotFormat, type StateFormat } from './state-format.js';
 import { bufferSlots } from './shared-slots.js';
 
 /** The WGSL element type of a slot's array, by its stored format. */
@@ -29,7 +29,7 @@ const Q8_BINDINGS: readonly BindingSpec[] = [
 export function stateBindings(slots: readonly SlotSpec[], format: StateFormat, stochastic: boolean): BindingSpec[] {
   return [
     ...(stochastic ? [SEGMENT] : []),
-    ...(format === 'q8' || format === 'q4' ? Q8_BINDINGS : []),
+    ...(isBlockwise(format) ? Q8_BINDINGS : []),
     ...bufferSlots(slots).map((slot) => ({
       name: slotBinding(slot.name),
       // 16-bit state: four halves per vec4 in two u32 (shaders/state-format.wgsl); 8-bit: codes,

@@ -255,3 +255,9 @@ export function resolveStateFormat(definition: OptimizerDefinition<any, any>, va
 export function blockwiseCodeBits(format: StateFormat): 8 | 4 | undefined {
   return format === 'q8' ? 8 : format === 'q4' ? 4 : undefined;
 }
+
+/**
+ * Whether a format is block-wise quantized ('q8', 'q4': codes and absmax, updated by tiles): what
+ * every 8-bit path (bindings, WGSL, state storage) asks, so a new such format is one line here.
+ */
+export const isBlockwise = (format: StateFormat): format is 'q8' | 'q4' => blockwiseCodeBits(format) !== undefined;

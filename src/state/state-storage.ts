@@ -5,7 +5,7 @@
  * instead of leaving a q8 figure equal to f32's unexplained.
  */
 import { isQuantizedTensor, type Quantization } from './q8.js';
-import type { StateFormat } from './state-format.js';
+import { isBlockwise, type StateFormat } from './state-format.js';
 
 /** Where an optimizer's state bytes go (`Optimizer.stateStorage`). */
 export interface StateStorage {
@@ -47,7 +47,7 @@ function q8Note(format: StateFormat, compact: readonly string[], f32: readonly s
 /** The storage of an optimizer over `tensors` in `format` (`quantization`: q8's, resolved). */
 export function stateStorage(tensors: readonly { name: string; length: number }[], format: StateFormat, quantization?: Quantization): StateStorage {
   if (format === 'f32') return Object.freeze({ format, compactTensors: [], f32Tensors: tensors.map((t) => t.name) });
-  if ((format !== 'q8' && format !== 'q4') || quantization === undefined) return Object.freeze({ format, compactTensors: tensors.map((t) => t.name), f32Tensors: [] });
+  if (!isBlockwise(format) || quantization === undefined) return Object.freeze({ format, compactTensors: tensors.map((t) => t.name), f32Tensors: [] });
   const compact = tensors.filter((t) => isQuantizedTensor(t.length, quantization)).map((t) => t.name);
   const f32 = tensors.filter((t) => !isQuantizedTensor(t.length, quantization)).map((t) => t.name);
   const note = q8Note(format, compact, f32, quantization.minQuantizedElements);
