@@ -100,9 +100,13 @@ export interface LoadSinks<H extends object> {
   setState?(words: Float32Array): void;
 }
 
-/** The whole-set words a dict gives `target` (checked: present exactly when the optimizer keeps them), or undefined. */
-function loadedSetState<H extends object>(target: LoadTarget<H>, sd: OptimizerStateDict<H>): Float32Array | undefined {
-  const { definition, config } = target;
+/**
+ * The whole-set words a dict gives `target` (checked: present exactly when the optimizer keeps
+ * them), or undefined. Built from `config`, the dict's options, which the load adopts (Prodigy's
+ * β powers follow the dict's betas, not those the optimizer was made with).
+ */
+function loadedSetState<H extends object>(target: LoadTarget<H>, config: ResolvedConfig<H>, sd: OptimizerStateDict<H>): Float32Array | undefined {
+  const { definition } = target;
   const fail = refusal(`${definition.name}.loadStateDict`);
   if (!definition.setState || !definition.setStateDict) {
     if (sd.setState !== undefined) fail('the dict holds whole-set scalars (setState), which this optimizer does not keep');
@@ -122,7 +126,7 @@ export function loadStateDictInto<H extends object>(target: LoadTarget<H>, sd: O
     const i = Math.max(0, loaded.tensorSteps.findIndex((s) => s !== loaded.step));
     throw new Error(`webgpu-optim: ${target.definition.name}: cannot load this state dict: state[${i}].step: its tensors have taken different numbers of steps (state[${i}].step ${loaded.tensorSteps[i]}, step ${loaded.step}), but this optimizer cannot skip a tensor: ${target.skipRefusal}`);
   }
-  const setWords = loadedSetState(target, sd);
+  const setWords = loadedSetState(target, loaded.config, sd);
   sinks.counts(loaded);
   sinks.control?.({ step: loaded.step, calls: loaded.stepCalls, ...(loaded.scaler ? { lossScale: loaded.scaler.scale, growthTracker: loaded.scaler.growthTracker } : {}) });
   sinks.accumulated?.(loaded.accumulated);
