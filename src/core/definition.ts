@@ -195,8 +195,8 @@ export interface OptimizerDefinition<H extends object = object, S extends string
    */
   readonly passes?: readonly PassDeclaration[] | ((defines: KernelDefines) => readonly PassDeclaration[]);
   /**
-   * Why 8-bit state (stateFormat 'q8') cannot hold this kernel variant's state, when it cannot
-   * (cautious updates: their pass reads the state outside the 8-bit tiles); undefined otherwise.
+   * Why block-wise state (stateFormat 'q8' or 'q4') cannot hold this kernel variant's state, when it
+   * cannot (cautious updates: their pass reads the state outside the 8-bit tiles); undefined otherwise.
    */
   readonly noQ8State?: (defines: KernelDefines) => string | undefined;
   /**

@@ -24,7 +24,7 @@ import type { UpdateKernel } from './update-kernel.js';
 
 export interface OptimizerModules {
   readonly state: StateBuffers;
-  /** The same object as `state` under stateFormat 'q8'. */
+  /** The same object as `state` under stateFormat 'q8' or 'q4'. */
   readonly q8State: Q8StateBuffers | undefined;
   readonly passes: readonly StepPass[];
   /** Everything a step records besides the update, in order: gradient control, the passes, the accumulator. */

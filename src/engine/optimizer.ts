@@ -55,13 +55,13 @@ export interface Optimizer<H extends object = Record<string, unknown>> {
    * Bytes of optimizer state on the GPU: the state buffers, and Adafactor's factored state (its
    * `row_var` / `col_var` / `variance`, one buffer in per-tensor regions). Scratch and tables excluded:
    * `allocatedBytes` counts every buffer.
-   * Under stateFormat 'q8', tensors under `minQuantizedElements` (4096 by default) keep f32 state:
+   * Under stateFormat 'q8' or 'q4', tensors under `minQuantizedElements` (4096 by default) keep f32 state:
    * on a model of small tensors this equals f32's; `stateStorage` says which tensors, and why.
    */
   readonly stateBytes: number;
   /**
-   * Bytes of every GPU buffer this optimizer holds now: its state (under 'q8', codes, absmax and
-   * side values) and everything else it made, the q8 chunk table and maps, the group table, the
+   * Bytes of every GPU buffer this optimizer holds now: its state (under 'q8' or 'q4', codes, absmax
+   * and side values) and everything else it made, the chunk table and maps of that state, the group table, the
    * passes' tables and scratch, the gradient control block and step table, the accumulator and
    * the scalar ring (the ring and step table grow when more steps are in flight; the buffers they
    * grew out of are counted until destroy). Not the parameter set, and not the staging buffers a

@@ -30,7 +30,10 @@ export interface OptimizerCreateOptions {
    * the slot and the element, the same on every device and in the CPU reference.
    */
   stochasticRounding?: StochasticRounding;
-  /** stateFormat 'q8': `{ blockSize: 256, minQuantizedElements: 4096 }` by default (docs/state-formats.md). */
+  /**
+   * Block-wise state only: `{ blockSize: 256, minQuantizedElements: 4096 }` by default under 'q8',
+   * `{ blockSize: 128, minQuantizedElements: 4096 }` under 'q4' (torchao's blocks; docs/state-formats.md).
+   */
   quantization?: QuantizationOptions;
 }
 
