@@ -82,10 +82,12 @@ export function createStateBuffers(args: { device: GPUDevice; label: string; lay
     }
     return { buffer: buffers[bufferOf.get(slot)!]!, offset: segment.firstElement * bytes, size: segment.elementCount * bytes };
   };
+  // f32 and 16-bit state has no tables: every buffer it holds is a slot's.
+  const byteLength = Object.values(buffers).reduce((n, b) => n + b.size, 0);
   return {
     buffers: Object.freeze(buffers),
-    byteLength: Object.values(buffers).reduce((n, b) => n + b.size, 0),
-    allocatedBytes: Object.values(buffers).reduce((n, b) => n + b.size, 0),
+    byteLength,
+    allocatedBytes: byteLength,
     writeInitial(config) {
       write((i, slot) => {
         const value = config.definition.initialValue(slot, config.groups[config.tensorGroup[i]!]);
