@@ -43,8 +43,8 @@ const PRESETS: { readonly [K in OptimizerName]: readonly Preset[] } = {
   adafactor: [{ label: 'Adafactor', options: {}, checked: false }],
   ademamix: [{ label: 'AdEMAMix', options: {}, checked: false }],
   // Muon orthogonalizes the weight matrices; AdamW (lr 3e-3 here, beside the page's lr for Muon)
-  // takes the biases, as every Muon recipe pairs them. One momentum slot per matrix element, three
-  // slots over every element of the set (the packed state spans it): the memory column shows it.
+  // takes the biases, as every Muon recipe pairs them. One buffer holds Muon's momentum and AdamW's
+  // exp_avg, exp_avg_sq covers AdamW's tensors only: 4 bytes per matrix element, 8 per bias element.
   muon: [{ label: 'Muon + AdamW', options: { adamw: { lr: 0.003 } }, checked: false }],
   // Prodigy estimates its step size d; the page's lr multiplies it (the authors recommend lr 1).
   prodigy: [{ label: 'Prodigy (set lr 1)', options: {}, checked: false }],
