@@ -90,7 +90,8 @@ function coefficientScalars() {
  * per matrix `B ← lerp(B, g, 1 − μ)`, `U = nesterov ? lerp(g, B, μ) : B`, `O = NS(U)` (the
  * Newton–Schulz pass, every matrix of the set together), `θ ← θ·(1 − lr·wd) − lr·s·O`. The
  * Newton–Schulz arithmetic is f32 by default (torch's is bf16: `nsPrecision: 'bf16'`). State
- * `momentum_buffer`.
+ * `momentum_buffer` of the matrices; with `adamw`, AdamW's `exp_avg` and `exp_avg_sq` of its
+ * tensors (src/optimizers/muon/hybrid.ts).
  */
 export const muon = defineOptimizer<MuonOptions, MuonScalar>({
   name: 'muon',
