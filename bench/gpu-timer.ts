@@ -18,11 +18,21 @@ export interface GpuTimer {
   ): (k: number) => Promise<number>;
   /** Timestamp writes for pass `index` of `count` passes: begin on the first, end on the last. */
   writes(index: number, count: number): GPUComputePassTimestampWrites | undefined;
+  /**
+   * `run` for an optimizer's steps: k steps recorded into one encoder (the first and last pass
+   * timestamped), or k `step()` calls each submitting its own (wall clock).
+   */
+  steps(optimizer: Steppable, wall?: boolean): (k: number) => Promise<number>;
+}
+
+/** What `steps` times: an optimizer's `step(encoder?, { timestampWrites })`. */
+export interface Steppable {
+  step(encoder?: GPUCommandEncoder, options?: { timestampWrites?: GPUComputePassTimestampWrites }): void;
 }
 
 export function createGpuTimer(device: GPUDevice): GpuTimer {
   const clock = device.features.has('timestamp-query') ? createTimestampClock(device) : undefined;
-  return {
+  const timer: GpuTimer = {
     clock: clock ? 'gpu-timestamps' : 'wall',
     timestamps: Boolean(clock),
     run: (record, submitEach, wall = false) => async (k) => {
@@ -37,5 +47,16 @@ export function createGpuTimer(device: GPUDevice): GpuTimer {
       if (count === 1) return clock.both;
       return index === 0 ? clock.begin : index === count - 1 ? clock.end : undefined;
     },
+    steps: (optimizer, wall) =>
+      timer.run(
+        (encoder, k) => {
+          for (let s = 0; s < k; s++) optimizer.step(encoder, { timestampWrites: timer.writes(s, k) });
+        },
+        (k) => {
+          for (let s = 0; s < k; s++) optimizer.step();
+        },
+        wall,
+      ),
   };
+  return timer;
 }

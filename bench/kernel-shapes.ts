@@ -57,18 +57,7 @@ export async function measureKernelShapes(
           const params = createParameterSet(device, tensors, { label: 'bench:shape', workgroupSize, vectorsPerInvocation });
           const o = createOptimizer('adam', params);
           try {
-            return await measure(
-              timer.run(
-                (encoder, k) => {
-                  for (let s = 0; s < k; s++) o.step(encoder, { timestampWrites: timer.writes(s, k) });
-                },
-                (k) => {
-                  for (let s = 0; s < k; s++) o.step();
-                },
-              ),
-              timing,
-              timer.clock,
-            );
+            return await measure(timer.steps(o), timing, timer.clock);
           } finally {
             o.destroy();
             params.destroy();

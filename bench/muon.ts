@@ -75,13 +75,7 @@ async function timeStep(device: GPUDevice, timer: ReturnType<typeof createGpuTim
     params.writeGrads(gradientsOf(set.shapes));
     const o = createOptimizer(name, params, { lr: 0.02 });
     try {
-      const record = (encoder: GPUCommandEncoder, k: number) => {
-        for (let s = 0; s < k; s++) o.step(encoder, { timestampWrites: timer.writes(s, k) });
-      };
-      const submitEach = (k: number) => {
-        for (let s = 0; s < k; s++) o.step();
-      };
-      return await measure(timer.run(record, submitEach), timing, timer.clock);
+      return await measure(timer.steps(o), timing, timer.clock);
     } finally {
       o.destroy();
     }

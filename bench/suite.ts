@@ -255,13 +255,7 @@ async function measureStateFormats({ device, timer, cfg, opt, workload, elements
       try {
         row.stateBytesPerParam = { ...row.stateBytesPerParam, [stateFormat]: o.stateBytes / elements };
         row.allocatedBytesPerParam = { ...row.allocatedBytesPerParam, [stateFormat]: o.allocatedBytes / elements };
-        const record = (encoder: GPUCommandEncoder, k: number) => {
-          for (let s = 0; s < k; s++) o.step(encoder, { timestampWrites: timer.writes(s, k) });
-        };
-        const submitEach = (k: number) => {
-          for (let s = 0; s < k; s++) o.step();
-        };
-        return await measure(timer.run(record, submitEach), cfg.timing, timer.clock);
+        return await measure(timer.steps(o), cfg.timing, timer.clock);
       } finally {
         o.destroy();
         params.destroy();
@@ -283,13 +277,7 @@ async function measureGpu({ device, timer, cfg, opt, workload, elements, attempt
       try {
         row.stateBytesPerParam = { ...row.stateBytesPerParam, f32: o.stateBytes / elements };
         row.allocatedBytesPerParam = { ...row.allocatedBytesPerParam, f32: o.allocatedBytes / elements };
-        const record = (encoder: GPUCommandEncoder, k: number) => {
-          for (let s = 0; s < k; s++) o.step(encoder, { timestampWrites: timer.writes(s, k) });
-        };
-        const submitEach = (k: number) => {
-          for (let s = 0; s < k; s++) o.step();
-        };
-        return await measure(timer.run(record, submitEach, wall), cfg.timing, wall ? 'wall' : timer.clock);
+        return await measure(timer.steps(o, wall), cfg.timing, wall ? 'wall' : timer.clock);
       } finally {
         o.destroy();
         params.destroy();
