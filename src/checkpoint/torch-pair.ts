@@ -70,12 +70,19 @@ function readFile(files: { muon: Uint8Array; adamw: Uint8Array }, role: Role, li
   return dict;
 }
 
-function checkHybrid(sd: OptimizerStateDict<any>, what: string): void {
+/**
+ * The dict checked as every state dict is (its groups and tensors, a stranger's included) and then
+ * as a pair's: Muon with AdamW beside it, no unfinished accumulation. Returns it dequantized.
+ * `dictWhat` names the dict in a refusal of its own check (fromTorchCheckpointPair's second argument).
+ */
+function checkedHybrid(sd: OptimizerStateDict<any>, what: string, dictWhat = what): OptimizerStateDict<any> {
   const fail = refusal(what);
   if (sd?.optimizer !== 'muon') fail(`the state dict is ${JSON.stringify(sd?.optimizer)}'s; a checkpoint pair is Muon with AdamW beside it (toTorchCheckpoint writes the others)`);
+  const checked = checkedDequantized(sd, dictWhat);
   // With `adamw` given and every tensor a matrix there is no AdamW group: the pair has an AdamW file without parameters.
-  if (!(sd.options?.groups as Group[] | undefined)?.some((g) => roleOf(g) === 'adamw' || g.adamw !== undefined)) fail('this Muon has no AdamW beside it (no adamw option): toTorchCheckpoint writes its one file');
-  if (sd.accumulation) fail('this state dict holds an unfinished gradient accumulation, which torch.optim has no place for; checkpoint after an optimizer update');
+  if (!(checked.options.groups as Group[]).some((g) => roleOf(g) === 'adamw' || g.adamw !== undefined)) fail('this Muon has no AdamW beside it (no adamw option): toTorchCheckpoint writes its one file');
+  if (checked.accumulation) fail('this state dict holds an unfinished gradient accumulation, which torch.optim has no place for; checkpoint after an optimizer update');
+  return checked;
 }
 
 /**
@@ -84,8 +91,7 @@ function checkHybrid(sd: OptimizerStateDict<any>, what: string): void {
  * `adamw` is one file, toTorchCheckpoint's. Checked as toTorchCheckpoint checks.
  */
 export function toTorchCheckpointPair(stored: OptimizerStateDict<any>): { muon: Uint8Array; adamw: Uint8Array } {
-  checkHybrid(stored, 'toTorchCheckpointPair');
-  const sd = checkedDequantized(stored, 'toTorchCheckpointPair');
+  const sd = checkedHybrid(stored, 'toTorchCheckpointPair');
   return { muon: toTorchCheckpoint(roleDict(sd, 'muon')), adamw: toTorchCheckpoint(roleDict(sd, 'adamw')) };
 }
 
@@ -95,9 +101,8 @@ export function toTorchCheckpointPair(stored: OptimizerStateDict<any>): { muon: 
  */
 export function fromTorchCheckpointPair(files: { muon: Uint8Array; adamw: Uint8Array }, like: OptimizerStateDict<any>): OptimizerStateDict<any> {
   const what = 'fromTorchCheckpointPair';
-  checkHybrid(like, what);
+  const base = checkedHybrid(like, what, `${what}: the optimizer's state dict (its second argument)`);
   const fail = refusal(what);
-  const base = checkedDequantized(like, `${what}: the optimizer's state dict (its second argument)`);
   const muon = readFile(files, 'muon', roleDict(base, 'muon'));
   const adamw = readFile(files, 'adamw', roleDict(base, 'adamw'));
   // The AdamW file always counts the steps (torch.optim.AdamW keeps them); the Muon file may not.

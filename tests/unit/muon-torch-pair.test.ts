@@ -92,6 +92,30 @@ describe('muon + adamw: the PyTorch checkpoint pair', { timeout: 30_000 }, () =>
     expect(() => fromTorchCheckpointPair(pair, a.stateDict())).toThrow(/the Muon file is at step 3, the AdamW file at step 1/);
   });
 
+  test("a malformed state dict (a stranger's) is refused with the dict's own check, never a TypeError, in both directions", () => {
+    const sd = trained().stateDict();
+    const pair = toTorchCheckpointPair(sd);
+    const broken = [
+      { ...sd, options: null },
+      { ...sd, options: { groups: 'all' } },
+      { ...sd, options: { groups: [null] } },
+      { ...sd, options: { groups: [{ ...(sd.options.groups as object[])[0], tensors: 7 }] } },
+    ];
+    for (const bad of broken) {
+      for (const call of [() => toTorchCheckpointPair(bad as never), () => fromTorchCheckpointPair(pair, bad as never)]) {
+        let error: unknown;
+        try {
+          call();
+        } catch (e) {
+          error = e;
+        }
+        expect(error, JSON.stringify(bad.options)).toBeInstanceOf(Error);
+        expect(error, JSON.stringify(bad.options)).not.toBeInstanceOf(TypeError);
+        expect((error as Error).message, JSON.stringify(bad.options)).toMatch(/^webgpu-optim: (to|from)TorchCheckpointPair: /);
+      }
+    }
+  });
+
   test("a Muon file without step counts (torch.optim.Muon keeps none) takes the AdamW file's", () => {
     const a = trained();
     const { muon, adamw } = toTorchCheckpointPair(a.stateDict());
