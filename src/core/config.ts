@@ -159,6 +159,18 @@ export function changedOption<H extends object>(keys: readonly (keyof H & string
   return undefined;
 }
 
+const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * A group's options with `changes` set: an option whose value is an object of options (Muon's
+ * `adamw`) takes the keys given over its current ones, as `createOptimizer` merges a group's over
+ * the options' (`{ adamw: { lr } }` changes AdamW's lr, not its betas); any other value replaces.
+ */
+function mergedOver(options: object, changes: Record<string, unknown>): object {
+  const current = options as Record<string, unknown>;
+  return { ...current, ...Object.fromEntries(Object.entries(changes).map(([k, v]) => [k, isPlainObject(v) && isPlainObject(current[k]) ? { ...current[k], ...v } : v])) };
+}
+
 /**
  * Hyperparameters after `setHyperparameters(partial, group)`, checked: unknown keys, invalid values
  * and changes that would need another kernel throw, and nothing is changed then.
@@ -177,7 +189,7 @@ export function updatedGroups<H extends object>(
   }
   const changes = definedEntries(partial);
   const next = config.groups.map((options, g) =>
-    group === undefined || group === g ? copyOptions({ ...options, ...changes } as H) : options,
+    group === undefined || group === g ? copyOptions(mergedOver(options, changes) as H) : options,
   );
   for (const options of next) validateGroup(definition, options);
   checkStructural(definition, next);

@@ -100,6 +100,12 @@ describe('muon + adamw (twin)', () => {
     const opt = createReferenceOptimizer('muon' as never, params(ALL), { adamw: {} } as never);
     opt.setHyperparameters({ adamw: { lr: 0.1 } } as never);
     expect((opt.groups[1] as unknown as { adamw: { lr: number } }).adamw.lr).toBe(0.1);
+    // The keys given change; the others keep their values (as a group's adamw merges over the options').
+    const tuned = createReferenceOptimizer('muon' as never, params(ALL), { adamw: { betas: [0.8, 0.95], weightDecay: 0.2 } } as never);
+    tuned.setHyperparameters({ adamw: { lr: 0.1 } } as never);
+    expect((tuned.groups[1] as unknown as { adamw: object }).adamw).toEqual({ lr: 0.1, betas: [0.8, 0.95], eps: 1e-8, weightDecay: 0.2 });
+    expect(() => tuned.setHyperparameters({ adamw: { lr: -1 } } as never)).toThrow(/adamw\.lr/);
+    expect((tuned.groups[1] as unknown as { adamw: { lr: number } }).adamw.lr).toBe(0.1);
     const bare = createReferenceOptimizer('muon' as never, params(BY_MUON), {} as never);
     expect(() => bare.setHyperparameters({ adamw: {} } as never)).toThrow(/another kernel variant/);
     // A group's role decides which tensors hold exp_avg_sq (packed over AdamW's): refused, nothing changed.
