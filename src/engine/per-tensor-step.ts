@@ -2,9 +2,10 @@
  * The per-tensor step (PyTorch's rule for a parameter whose grad is None): the same update kernel
  * with PER_TENSOR, whose entry point `mainPerTensor` (shaders/per-tensor.wgsl) reads one `Hyper`
  * row per tensor (its own step count; `gradientAbsent` leaves it untouched) through a chunk → tensor
- * table. Made once, at the first step that needs it (a tensor without gradient); a step where every
- * tensor has its gradient and the same step count records the plain kernel, as before. Its ring
- * gives every recorded step its own rows, so several steps in one encoder stay exact.
+ * table. Made before any step needs it (preparedPerTensorStep: at the parameter set's first
+ * `zeroGrad({ setToNone: true })`, or at a load whose step counts differ), never by `step()`; a step
+ * where every tensor has its gradient and the same step count records the plain kernel, as before.
+ * Its ring gives every recorded step its own rows, so several steps in one encoder stay exact.
  */
 import { alignUp, CHUNK_ELEMENTS, type PackedLayout } from '../core/layout.js';
 import type { OptimizerModules } from './optimizer-modules.js';
@@ -72,6 +73,58 @@ export function createPerTensorStep(args: { device: GPUDevice; label: string; ke
     destroy() {
       recorder.ring.destroy();
       table.destroy();
+    },
+  };
+}
+
+/** The per-tensor step of one optimizer, made ahead of the steps that use it. */
+export interface PreparedPerTensorStep {
+  /** Makes it now unless made (or refused) already; a refusal is kept for the step to throw. */
+  prepare(): void;
+  /**
+   * The per-tensor step for a step that needs it: the one prepared, or the device's refusal of its
+   * variant (thrown before anything is counted or recorded). Made here only if nothing prepared it.
+   */
+  get(): PerTensorStep;
+  /** Bytes of its buffers (0 until made). */
+  readonly allocatedBytes: number;
+  destroy(): void;
+}
+
+/**
+ * When it is made. Not at `createOptimizer`: a user who never calls `zeroGrad()` would pay a second
+ * pipeline's compilation and the chunk table (4 bytes per 64 elements, 1/16 byte per parameter:
+ * 6 % of 8-bit state's bytes) for a path they never take. Not at the first step that needs it:
+ * nothing is created on the step path. The parameter set's first `zeroGrad({ setToNone: true })`
+ * is the only call that can make a gradient absent, so a set that never calls it never needs this;
+ * an optimizer made over a set that already has, or loading per-tensor step counts that differ,
+ * makes it there. Once, outside `step()`: a training loop calls zeroGrad every iteration, but only
+ * the first call makes anything. A device that cannot bind the variant is refused at the step that
+ * needs it, before anything changes, as a step's other refusals are (zeroGrad itself never fails).
+ */
+export function preparedPerTensorStep(make: () => PerTensorStep): PreparedPerTensorStep {
+  let made: PerTensorStep | undefined;
+  let refused: unknown;
+  const prepare = () => {
+    if (made || refused) return;
+    try {
+      made = make();
+    } catch (error) {
+      refused = error;
+    }
+  };
+  return {
+    prepare,
+    get() {
+      prepare();
+      if (refused) throw refused;
+      return made!;
+    },
+    get allocatedBytes() {
+      return made?.allocatedBytes ?? 0;
+    },
+    destroy() {
+      made?.destroy();
     },
   };
 }

@@ -211,23 +211,32 @@ describe('the per-tensor step keeps the engine promises', () => {
       const params = createParameterSet(device, tensors);
       const gpu = createOptimizer('nadam', params, { lr: 0.01, weightDecay: 0.1 });
       const ref = createReferenceOptimizer('nadam', tensors.map((t) => ({ ...t, data: t.data.slice() })), { lr: 0.01, weightDecay: 0.1 });
-      const labels: string[] = [];
-      const createBuffer = device.createBuffer;
-      device.createBuffer = (descriptor: GPUBufferDescriptor) => (labels.push(descriptor.label ?? ''), createBuffer.call(device, descriptor));
-      try {
-        // Nothing to update: nothing recorded, no per-tensor step made.
-        params.zeroGrad();
-        gpu.step();
-        ref.step(tensors.map(() => null));
-        for (let s = 1; s <= 3; s++) {
-          markStep(params, s, [true, true, true]);
-          gpu.step();
-          ref.step(tensors.map((t, i) => gradFor(s, i, t.data.length)));
-        }
-      } finally {
-        device.createBuffer = createBuffer;
+      // The pipelines each step sets, from its compute passes (into an encoder of the test's).
+      const pipelines: string[] = [];
+      const step = () => {
+        const encoder = device.createCommandEncoder();
+        const begin = encoder.beginComputePass.bind(encoder);
+        encoder.beginComputePass = (descriptor?: GPUComputePassDescriptor) => {
+          const pass = begin(descriptor);
+          const setPipeline = pass.setPipeline.bind(pass);
+          pass.setPipeline = (pipeline: GPUComputePipeline) => (pipelines.push(pipeline.label), setPipeline(pipeline));
+          return pass;
+        };
+        gpu.step(encoder);
+        device.queue.submit([encoder.finish()]);
+      };
+      // Nothing to update: nothing recorded.
+      params.zeroGrad();
+      step();
+      ref.step(tensors.map(() => null));
+      expect(pipelines).toEqual([]);
+      for (let s = 1; s <= 3; s++) {
+        markStep(params, s, [true, true, true]);
+        step();
+        ref.step(tensors.map((t, i) => gradFor(s, i, t.data.length)));
       }
-      expect(labels.filter((l) => l.includes('perTensor'))).toEqual([]);
+      expect(pipelines).toHaveLength(3);
+      expect(pipelines.filter((l) => l.includes('PER_TENSOR') || l.includes('mainPerTensor'))).toEqual([]);
       const { failures } = await compareWithReference(gpu, params, ref, { atol: 0, rtol: 0 }, 'plain at own step');
       expect(failures).toEqual([]);
       expect((await gpu.stateDict()).state.map((s) => s.step)).toEqual([3, 3, 3]);
@@ -236,37 +245,76 @@ describe('the per-tensor step keeps the engine promises', () => {
     });
   });
 
-  test('after the first per-tensor step, step() creates no GPU object', async () => {
+  /** The GPU objects `device.create*` makes while `body` runs, by kind and label. */
+  async function madeWhile(device: GPUDevice, body: () => void | Promise<void>): Promise<string[]> {
+    const made: string[] = [];
+    const spied = ['createBuffer', 'createBindGroup', 'createComputePipeline', 'createComputePipelineAsync', 'createShaderModule', 'createBindGroupLayout', 'createPipelineLayout'] as const;
+    const originals = spied.map((key) => {
+      const original = (device as any)[key];
+      (device as any)[key] = (...args: any[]) => {
+        made.push(`${key} ${args[0]?.label ?? ''}`);
+        return original.apply(device, args);
+      };
+      return original;
+    });
+    try {
+      await body();
+    } finally {
+      spied.forEach((key, k) => ((device as any)[key] = originals[k]));
+    }
+    return made;
+  }
+
+  test("no step creates a GPU object: the per-tensor step is made at the set's first zeroGrad({ setToNone: true }), by every optimizer over it, and by one made later at its creation", async () => {
     await withDevice(async (device) => {
       const params = createParameterSet(device, tensorsOf());
-      const gpu = createOptimizer('nadam', params, { lr: 0.01 });
-      params.zeroGrad();
-      params.markGradients(['t0']);
-      gpu.step();
-      const made: string[] = [];
-      const spied = ['createBuffer', 'createBindGroup', 'createComputePipeline', 'createShaderModule', 'createBindGroupLayout'] as const;
-      const originals = spied.map((key) => {
-        const original = (device as any)[key];
-        (device as any)[key] = (...args: unknown[]) => {
-          made.push(key);
-          return original.apply(device, args);
-        };
-        return original;
-      });
-      try {
-        const encoder = device.createCommandEncoder();
-        for (const present of PRESENT) {
-          params.zeroGrad();
-          params.markGradients(params.tensors.filter((_, i) => present[i]).map((t) => t.name));
-          gpu.step(encoder);
-        }
-        device.queue.submit([encoder.finish()]);
-      } finally {
-        spied.forEach((key, k) => ((device as any)[key] = originals[k]));
-      }
-      expect(made).toEqual([]);
-      gpu.destroy();
+      const early = createOptimizer('nadam', params, { lr: 0.01 });
+      const bytesBefore = early.allocatedBytes;
+      const stepped = (opt: Optimizer<any>) =>
+        madeWhile(device, () => {
+          const encoder = device.createCommandEncoder();
+          for (const present of PRESENT) {
+            params.zeroGrad();
+            params.markGradients(params.tensors.filter((_, i) => present[i]).map((t) => t.name));
+            opt.step(encoder);
+          }
+          device.queue.submit([encoder.finish()]);
+        });
+      const atZeroGrad = await madeWhile(device, () => params.zeroGrad());
+      // Its buffers (the pipeline is cached per device: another test may have made it).
+      expect(atZeroGrad.filter((m) => m.startsWith('createBuffer') && m.includes('perTensor')).length).toBeGreaterThan(0);
+      expect(early.allocatedBytes).toBeGreaterThan(bytesBefore);
+      expect(await madeWhile(device, () => params.zeroGrad())).toEqual([]);
+      expect(await stepped(early)).toEqual([]);
+      let late: Optimizer<any> | undefined;
+      const atCreation = await madeWhile(device, () => void (late = createOptimizer('radam', params, { lr: 0.01 })));
+      expect(atCreation.some((m) => m.includes('perTensor'))).toBe(true);
+      expect(await stepped(late!)).toEqual([]);
+      for (const o of [early, late!]) o.destroy();
       params.destroy();
+    });
+  });
+
+  test('an optimizer over a set that never calls zeroGrad() makes no per-tensor step; loading step counts that differ makes it at the load, not at the step', async () => {
+    await withDevice(async (device) => {
+      const tensors = tensorsOf();
+      const params = createParameterSet(device, tensors);
+      const source = createParameterSet(device, tensors);
+      const donor = createOptimizer('adam', source, { lr: 0.01 });
+      markStep(source, 1, PRESENT[0]!);
+      donor.step();
+      const sd = await donor.stateDict();
+      let opt: Optimizer<any> | undefined;
+      const created = await madeWhile(device, () => void (opt = createOptimizer('adam', params, { lr: 0.01 })));
+      expect(created.filter((m) => m.includes('perTensor'))).toEqual([]);
+      const loaded = await madeWhile(device, () => opt!.loadStateDict(sd as never));
+      expect(loaded.some((m) => m.includes('perTensor'))).toBe(true);
+      params.writeGrads(tensors.map((t, i) => gradFor(2, i, t.data.length)));
+      expect(await madeWhile(device, () => opt!.step())).toEqual([]);
+      expect((await opt!.stateDict()).state.map((s) => s.step)).toEqual([2, 1, 2]);
+      for (const o of [donor, opt!]) o.destroy();
+      params.destroy();
+      source.destroy();
     });
   });
 
