@@ -35,11 +35,13 @@ function createChunkRowTable(device: GPUDevice, label: string, layout: PackedLay
 }
 
 /**
- * The per-tensor variant of an update kernel: PER_TENSOR on, entry point `mainPerTensor`. Its rows
- * are per tensor, so it needs no chunk → group table (MULTI_GROUP off: one binding fewer).
+ * The per-tensor variant of an update kernel: PER_TENSOR on, entry point `mainPerTensor`, or
+ * `mainBlockwisePerTensor` (shaders/q8-per-tensor.wgsl) for the tiles of 8-bit and 4-bit state. Its
+ * rows are per tensor, so it needs no chunk → group table (MULTI_GROUP off: one binding fewer).
  */
 export function perTensorVariant(variant: KernelVariant): KernelVariant {
-  return { ...variant, flags: { ...variant.flags, MULTI_GROUP: false, PER_TENSOR: true }, entryPoint: 'mainPerTensor' };
+  const entryPoint = variant.grid.kind === 'tile' ? 'mainBlockwisePerTensor' : 'mainPerTensor';
+  return { ...variant, flags: { ...variant.flags, MULTI_GROUP: false, PER_TENSOR: true }, entryPoint };
 }
 
 export function createPerTensorStep(args: { device: GPUDevice; label: string; kernel: UpdateKernel; modules: OptimizerModules; workgroupSize: number; stepsInFlight: number }): PerTensorStep {

@@ -19,6 +19,7 @@ import stateFormatSource from '../../shaders/state-format.wgsl?raw';
 import q8Source from '../../shaders/q8.wgsl?raw';
 import perTensorSource from '../../shaders/per-tensor.wgsl?raw';
 import q4Source from '../../shaders/q4.wgsl?raw';
+import q8PerTensorSource from '../../shaders/q8-per-tensor.wgsl?raw';
 
 /**
  * The complete WGSL of one kernel variant. With 8-bit state, the source of a tile pipeline holds as
@@ -39,6 +40,7 @@ export function kernelSource(variant: KernelVariant): string {
   if (perTensor) parts.push(perTensorSource);
   if (format === 'q8' || format === 'q4') parts.push(q8Source);
   if (format === 'q4') parts.push(q4Source);
+  if (perTensor && (format === 'q8' || format === 'q4')) parts.push(q8PerTensorSource);
   if (slots.some((slot) => slotCodec(slot, format))) parts.push(stateFormatSource);
   const laneVectors = variant.grid.kind === 'tile' ? variant.grid.tile.laneVectors : Q8_MAX_LANE_VECTORS;
   const accessors = slotAccessors(slots, format, defines.STOCHASTIC === true, laneVectors);
