@@ -44,6 +44,9 @@ export interface ParameterSet {
    * until `writeGrads` or `markGradients` gives it one. With `setToNone: false` the gradient buffer
    * is zeroed (recorded into `encoder` when given) and every tensor has a gradient of zeros.
    * A set on which this is never called behaves as before: every tensor has a gradient.
+   * The first call with `setToNone: true` makes, for each optimizer over the set that can skip a
+   * tensor (and for one created later, at its creation), the per-tensor kernel such steps run:
+   * once, here, so that no `step()` creates anything; later calls make nothing.
    * Marks take effect for the next `step()` recorded; the buffer writes follow WebGPU's order: a
    * clear without `encoder` (and `writeGrads`, a `queue.writeBuffer`) runs when the queue next
    * executes, before any encoder submitted after it, so between two `step(encoder)` calls into one
