@@ -17,7 +17,7 @@ export interface PerTensorStep {
   readonly recorder: StepRecorder;
   /** Host staging for one ring slot's rows. */
   readonly staging: Float32Array<ArrayBuffer>;
-  /** Bytes of its buffers: the ring (as it grows) and the chunk → tensor table. */
+  /** Bytes of its buffers: the ring (as it grows), the chunk → tensor table and its passes'. */
   readonly allocatedBytes: number;
   destroy(): void;
 }
@@ -57,11 +57,16 @@ export function createPerTensorStep(args: { device: GPUDevice; label: string; ke
     const segment = layout.segments[s]!;
     return { buffer: table, offset: (segment.firstElement / CHUNK_ELEMENTS) * 4, size: (segment.elementCount / CHUNK_ELEMENTS) * 4 };
   };
+  // The passes (per-tensor sums: cautious, LAMB, LARS) built again for this kernel's module, whose
+  // partials skip a tensor without gradient (shaders/layerwise-vector-partials-per-tensor.wgsl).
+  const passes = modules.passesFor(perTensorKernel, label);
+  const steps = modules.steps.map((step) => passes[modules.passes.indexOf(step)] ?? step);
+  const resources = Object.assign({}, modules.resources, ...passes.map((pass) => pass.resources), { chunkRow });
   const recorder = createStepRecorder({
     device,
     label,
     kernel: perTensorKernel,
-    modules: { ...modules, resources: { ...modules.resources, chunkRow } },
+    modules: { ...modules, resources, steps },
     groups: layout.tensors.length,
     stepsInFlight: args.stepsInFlight,
     extraFields: 1,
@@ -70,11 +75,12 @@ export function createPerTensorStep(args: { device: GPUDevice; label: string; ke
     recorder,
     staging: new Float32Array(recorder.slotWords),
     get allocatedBytes() {
-      return recorder.ring.allocatedBytes + table.size;
+      return passes.reduce((n, pass) => n + pass.allocatedBytes, recorder.ring.allocatedBytes + table.size);
     },
     destroy() {
       recorder.ring.destroy();
       table.destroy();
+      for (const pass of passes) pass.destroy();
     },
   };
 }

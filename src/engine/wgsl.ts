@@ -34,8 +34,8 @@ export function kernelSource(variant: KernelVariant): string {
   }
   // 8-bit state that a pass's entry points store (LAMB's moments) is quantized there, by tiles.
   const blockwise = (format === 'q8' || format === 'q4') && definition.partialsStore !== undefined;
-  const passes = declaredPasses(definition, defines).flatMap((pass) => (pass.wgsl ? [pass.wgsl({ blockwise })] : []));
   const perTensor = defines.PER_TENSOR === true;
+  const passes = declaredPasses(definition, defines).flatMap((pass) => (pass.wgsl ? [pass.wgsl({ blockwise, perTensor })] : []));
   const parts = [controlWgsl(), controlSource, hyperWgsl(definition, perTensor), bindingDeclarations(kernelBindings(variant)), commonSource, ...passes];
   if (perTensor) parts.push(perTensorSource);
   if (format === 'q8' || format === 'q4') parts.push(q8Source);

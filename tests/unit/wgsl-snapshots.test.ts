@@ -73,6 +73,8 @@ const VARIANTS: readonly Variant[] = [
   // Its tiles with 8-bit and 4-bit state (mainBlockwisePerTensor: a tensor without gradient stores nothing).
   { optimizer: 'adam', format: 'q8', laneVectors: 2, perTensor: true },
   { optimizer: 'adamw', format: 'q4', laneVectors: 2, perTensor: true },
+  // Its per-tensor sums (LAMB): vectorPartials reads the tensor's row and skips a tensor without gradient.
+  { optimizer: 'lamb', format: 'f32', perTensor: true },
 ];
 
 function variantName(v: Variant): string {
