@@ -129,11 +129,11 @@ describe('allocatedBytes: every buffer the optimizer holds', () => {
     });
   });
 
-  test("PyTorch's step rule: the per-tensor ring and chunk table, made at the set's first zeroGrad(), are counted; the step makes none", async () => {
+  test.each(['adam', 'lamb'])("PyTorch's step rule, %s: the per-tensor ring, chunk table and passes, made at the set's first zeroGrad(), are counted; the step makes none", async (name) => {
     await withDevice(async (device) => {
       const tensors = namedTensors([5000, 100], 5);
       const params = createParameterSet(device, tensors);
-      const created = madeBuffers(device, () => createOptimizer('adam', params, { stepsInFlight: 2 }));
+      const created = madeBuffers(device, () => createOptimizer(name as 'adam', params, { lr: 0.01, stepsInFlight: 2 }));
       const opt = created.value;
       params.writeGrads(tensors.map((t, i) => randomArray(t.data.length, rng(i))));
       const cleared = madeBuffers(device, () => params.zeroGrad());
