@@ -351,6 +351,38 @@ describe('the per-tensor step keeps the engine promises', () => {
     });
   });
 
+  test("a device that cannot bind the per-tensor variant: zeroGrad() still works, the step that needs it is refused naming the limit, before anything changes; steps with every gradient run", async () => {
+    await withDevice(async (device) => {
+      const tensors = tensorsOf();
+      const params = createParameterSet(device, tensors);
+      const options = { lr: 0.01, ...QUANTIZED('q8') };
+      // 8-bit Adam binds 6 storage buffers, its per-tensor tiles 7 (the chunk → tensor table).
+      const limits = device.limits;
+      const own = Object.getOwnPropertyDescriptor(device, 'limits');
+      const narrow = new Proxy(limits, { get: (target, key) => (key === 'maxStorageBuffersPerShaderStage' ? 6 : Reflect.get(target, key)) });
+      Object.defineProperty(device, 'limits', { value: narrow, configurable: true });
+      let gpu: Optimizer<any>;
+      try {
+        gpu = createOptimizer('adam', params, options as never);
+        params.zeroGrad();
+      } finally {
+        if (own) Object.defineProperty(device, 'limits', own);
+        else delete (device as { limits?: unknown }).limits;
+      }
+      expect(device.limits.maxStorageBuffersPerShaderStage).toBeGreaterThan(6);
+      const before = await Promise.all(tensors.map((_, i) => tensorBits(gpu, params, i)));
+      markStep(params, 1, PRESENT[0]!);
+      expect(() => gpu.step()).toThrow(/adam with these options binds 7 storage buffers, over the device's maxStorageBuffersPerShaderStage \(6\)/);
+      expect(gpu.stepCount).toBe(0);
+      expect(await Promise.all(tensors.map((_, i) => tensorBits(gpu, params, i)))).toEqual(before);
+      params.markGradients();
+      gpu.step();
+      expect(gpu.stepCount).toBe(1);
+      gpu.destroy();
+      params.destroy();
+    });
+  });
+
   test('a state dict with per-tensor steps goes through JSON into a fresh optimizer; the next steps equal the twin', async () => {
     const { stateDictFromJSON, stateDictToJSON } = await import('../../src/index.js');
     await withDevice(async (device) => {
