@@ -107,11 +107,19 @@ export interface PassDeclaration {
   /** Bindings it adds to the update kernel, in order. */
   readonly bindings: readonly BindingSpec[];
   /** Shared WGSL the update module includes for it (helpers and entry points), if any. */
-  readonly wgsl?: (context: { readonly blockwise: boolean }) => string;
+  readonly wgsl?: (context: { readonly blockwise: boolean; readonly perTensor: boolean }) => string;
   /**
    * Refuses, before the optimizer allocates anything, a set the device cannot hold (sizes against
    * its limits, from the shapes alone, and the groups' options where `config` gives them); `what` names the call.
    */
   check?(what: string, layout: PackedLayout, limits: GPUSupportedLimits, config?: { readonly groups: readonly object[]; readonly tensorGroup: readonly number[] }): void;
   create(context: PassContext): StepPass;
+  /**
+   * PyTorch's step rule (a tensor without gradient left untouched): the pass can be built a second
+   * time for the per-tensor kernel (it keeps nothing across steps: its buffers are scratch), and its
+   * WGSL, under PER_TENSOR, reads each tensor's own `Hyper` row and skips a tensor whose row has
+   * `gradientAbsent` (it writes none of that tensor's state, and the update uses none of its sums).
+   * Without it, an optimizer whose step runs the pass refuses such a step, naming the pass.
+   */
+  readonly perTensor?: boolean;
 }

@@ -37,6 +37,12 @@ export interface OptimizerModules {
   readonly control: GradientControl | undefined;
   /** The update kernel's binding resources, every module's merged (the scalar ring's `hyper` excepted). */
   readonly resources: SegmentResources;
+  /**
+   * The declared passes built again for another kernel of this optimizer (the per-tensor step's:
+   * its pipelines and bind groups differ), over the same state; for passes that keep nothing across
+   * steps (`PassDeclaration.perTensor`). The caller owns and destroys them.
+   */
+  passesFor(kernel: UpdateKernel, label: string): StepPass[];
   /** Bytes of every buffer the modules hold now: state and its tables, group table, passes, control, accumulator. */
   readonly allocatedBytes: number;
   destroy(): void;
@@ -168,6 +174,7 @@ export function createOptimizerModules(args: {
     accumulator,
     control,
     resources,
+    passesFor: (other, otherLabel) => createPasses(device, otherLabel, params, other, config, resolved.quantization !== undefined, compact),
     get allocatedBytes() {
       return steps.reduce((n, step) => n + step.allocatedBytes, state.allocatedBytes + (chunkTable?.size ?? 0) + (segmentInfo?.allocatedBytes ?? 0));
     },

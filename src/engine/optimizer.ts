@@ -6,8 +6,8 @@
  */
 import { type OptimizerOptions } from '../core/config.js';
 import { getDefinition, type OptimizerName, type OptimizerOptionsMap } from '../optimizers/registry.js';
-import { checkParameterSet, gradientPresence, parameterSetLifecycle, type ParameterSet } from './parameters.js';
-import { createPerTensorStep, type PerTensorStep } from './per-tensor-step.js';
+import { checkParameterSet, gradientPresence, parameterSetLifecycle, whenGradientsMayBeAbsent, type ParameterSet } from './parameters.js';
+import { createPerTensorStep, preparedPerTensorStep } from './per-tensor-step.js';
 import { type LrSchedule } from '../core/schedules.js';
 import type { StateDictOptions } from '../state/state-dict-dequantize.js';
 import type { OptimizerStateDict } from '../state/state-dict-types.js';
@@ -157,9 +157,10 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
   const staging = new Float32Array(recorder.slotWords);
   const calls = { device, label, front, lifecycle, outcomes, recorded, recorder, staging };
   const switchMode = createModeSwitch(calls);
-  let perTensor: PerTensorStep | undefined;
-  const perTensorStep = () =>
-    (perTensor ??= createPerTensorStep({ device, label, kernel, modules, workgroupSize: params.workgroupSize, stepsInFlight: resolved.stepsInFlight }));
+  // Made before a step needs it (preparedPerTensorStep says when and why), where this optimizer can take it.
+  const perTensor = preparedPerTensorStep(() => createPerTensorStep({ device, label, kernel, modules, workgroupSize: params.workgroupSize, stepsInFlight: resolved.stepsInFlight }));
+  const stopWaiting = front.tensorSteps.refusal === undefined ? whenGradientsMayBeAbsent(params, perTensor.prepare) : () => {};
+  const stateDicts = stateDictMethods({ name, front, modules, tensors, paddedLength: layout.paddedLength, training, stateFormat, quantization, lifecycle, outcomes, recorded });
   return withFrontView<any, Omit<Optimizer<any>, keyof FrontView<any>>>(front, {
     name,
     params,
@@ -167,12 +168,12 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
     stateFormat,
     stateBytes: state.byteLength + (shapedState?.byteLength ?? 0),
     get allocatedBytes() {
-      return modules.allocatedBytes + recorder.ring.allocatedBytes + (perTensor?.allocatedBytes ?? 0);
+      return modules.allocatedBytes + recorder.ring.allocatedBytes + perTensor.allocatedBytes;
     },
     stateStorage: stateStorage(tensors, stateFormat, quantization),
     train: (encoder?: GPUCommandEncoder) => switchMode('train', encoder),
     eval: (encoder?: GPUCommandEncoder) => switchMode('eval', encoder),
-    step: createStepCall({ ...calls, accumulator, present: () => gradientPresence(params), perTensor: perTensorStep }),
+    step: createStepCall({ ...calls, accumulator, present: () => gradientPresence(params), perTensor: perTensor.get }),
     setHyperparameters(partial: Partial<any>, group?: number) {
       lifecycle.check();
       // Applied first: `control?.refresh(…)` would skip its argument without a control path.
@@ -185,11 +186,17 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
     },
     lossScale: control && training.scaling ? { buffer: control.buffer, offset: CONTROL_WORD.lossScale * 4 } : undefined,
     ...controlReaders(name, control, training.scaling !== undefined, lifecycle),
-    ...stateDictMethods({ name, front, modules, tensors, paddedLength: layout.paddedLength, training, stateFormat, quantization, lifecycle, outcomes, recorded }),
+    ...stateDicts,
+    loadStateDict(sd: OptimizerStateDict<any>) {
+      stateDicts.loadStateDict(sd);
+      // Loaded step counts that differ take the per-tensor path at the next step: made here.
+      if (front.tensorSteps.counts && front.tensorSteps.uniform() === undefined) perTensor.prepare();
+    },
     destroy() {
       if (!lifecycle.destroy()) return;
+      stopWaiting();
       recorder.ring.destroy();
-      perTensor?.destroy();
+      perTensor.destroy();
       modules.destroy();
     },
   });

@@ -44,6 +44,9 @@ export interface ParameterSet {
    * until `writeGrads` or `markGradients` gives it one. With `setToNone: false` the gradient buffer
    * is zeroed (recorded into `encoder` when given) and every tensor has a gradient of zeros.
    * A set on which this is never called behaves as before: every tensor has a gradient.
+   * The first call with `setToNone: true` makes, for each optimizer over the set that can skip a
+   * tensor (and for one created later, at its creation), the per-tensor kernel such steps run:
+   * once, here, so that no `step()` creates anything; later calls make nothing.
    * Marks take effect for the next `step()` recorded; the buffer writes follow WebGPU's order: a
    * clear without `encoder` (and `writeGrads`, a `queue.writeBuffer`) runs when the queue next
    * executes, before any encoder submitted after it, so between two `step(encoder)` calls into one
@@ -87,6 +90,23 @@ export interface ParameterSet {
 
 const lifecycles = new WeakMap<ParameterSet, Lifecycle>();
 const presences = new WeakMap<ParameterSet, boolean[]>();
+/** Per set: whether a gradient was ever marked absent, and who waits for the first time. */
+const absences = new WeakMap<ParameterSet, { seen: boolean; waiting: Set<() => void> }>();
+
+/**
+ * Calls `prepare` when a tensor of `params` can first lack its gradient (the set's first
+ * `zeroGrad({ setToNone: true })`), or at once if that happened already: optimizers make their
+ * per-tensor step there, never on the step path. Returns the call that stops waiting (destroy).
+ */
+export function whenGradientsMayBeAbsent(params: ParameterSet, prepare: () => void): () => void {
+  const absence = absences.get(params)!;
+  if (absence.seen) {
+    prepare();
+    return () => {};
+  }
+  absence.waiting.add(prepare);
+  return () => absence.waiting.delete(prepare);
+}
 
 /** Which tensors have a gradient for the next step (the set's own array: read, never kept). */
 export function gradientPresence(params: ParameterSet): readonly boolean[] {
@@ -148,6 +168,7 @@ export function createParameterSet(device: GPUDevice, tensors: readonly TensorIn
   device.queue.writeBuffer(paramBuffer, 0, packTensors(layout, tensors.map((t) => t.data), 'params'));
   const lifecycle = createLifecycle(`parameter set "${label}"`, device);
   const present = layout.tensors.map(() => true);
+  const absence = { seen: false, waiting: new Set<() => void>() };
   const set: ParameterSet = {
     device,
     label,
@@ -158,13 +179,14 @@ export function createParameterSet(device: GPUDevice, tensors: readonly TensorIn
     chunkReduction,
     paramBuffer,
     gradBuffer,
-    ...parameterSetMethods({ device, label, layout, paramBuffer, gradBuffer, lifecycle, present }),
+    ...parameterSetMethods({ device, label, layout, paramBuffer, gradBuffer, lifecycle, present, absence }),
     get hasGradient() {
       return Object.freeze([...present]);
     },
   };
   lifecycles.set(set, lifecycle);
   presences.set(set, present);
+  absences.set(set, absence);
   return set;
 }
 
@@ -231,6 +253,7 @@ function parameterSetMethods({
   gradBuffer,
   lifecycle,
   present,
+  absence,
 }: {
   device: GPUDevice;
   label: string;
@@ -239,6 +262,7 @@ function parameterSetMethods({
   gradBuffer: GPUBuffer;
   lifecycle: Lifecycle;
   present: boolean[];
+  absence: { seen: boolean; waiting: Set<() => void> };
 }): Pick<ParameterSet, 'writeGrads' | 'zeroGrads' | 'zeroGrad' | 'markGradients' | 'write' | 'read' | 'readGrads' | 'destroy'> {
   const readPacked = async (buffer: GPUBuffer, what: string) => {
     lifecycle.check();
@@ -270,8 +294,12 @@ function parameterSetMethods({
     zeroGrad(options) {
       lifecycle.check();
       const { setToNone, encoder } = checkZeroGradOptions(options);
-      if (setToNone) present.fill(false);
-      else clear(encoder);
+      if (!setToNone) return clear(encoder);
+      present.fill(false);
+      if (absence.seen) return;
+      absence.seen = true;
+      for (const prepare of absence.waiting) prepare();
+      absence.waiting.clear();
     },
     markGradients(names) {
       lifecycle.check();

@@ -2,9 +2,10 @@
  * The per-tensor step (PyTorch's rule for a parameter whose grad is None): the same update kernel
  * with PER_TENSOR, whose entry point `mainPerTensor` (shaders/per-tensor.wgsl) reads one `Hyper`
  * row per tensor (its own step count; `gradientAbsent` leaves it untouched) through a chunk → tensor
- * table. Made once, at the first step that needs it (a tensor without gradient); a step where every
- * tensor has its gradient and the same step count records the plain kernel, as before. Its ring
- * gives every recorded step its own rows, so several steps in one encoder stay exact.
+ * table. Made before any step needs it (preparedPerTensorStep: at the parameter set's first
+ * `zeroGrad({ setToNone: true })`, or at a load whose step counts differ), never by `step()`; a step
+ * where every tensor has its gradient and the same step count records the plain kernel, as before.
+ * Its ring gives every recorded step its own rows, so several steps in one encoder stay exact.
  */
 import { alignUp, CHUNK_ELEMENTS, type PackedLayout } from '../core/layout.js';
 import type { OptimizerModules } from './optimizer-modules.js';
@@ -16,7 +17,7 @@ export interface PerTensorStep {
   readonly recorder: StepRecorder;
   /** Host staging for one ring slot's rows. */
   readonly staging: Float32Array<ArrayBuffer>;
-  /** Bytes of its buffers: the ring (as it grows) and the chunk → tensor table. */
+  /** Bytes of its buffers: the ring (as it grows), the chunk → tensor table and its passes'. */
   readonly allocatedBytes: number;
   destroy(): void;
 }
@@ -34,11 +35,13 @@ function createChunkRowTable(device: GPUDevice, label: string, layout: PackedLay
 }
 
 /**
- * The per-tensor variant of an update kernel: PER_TENSOR on, entry point `mainPerTensor`. Its rows
- * are per tensor, so it needs no chunk → group table (MULTI_GROUP off: one binding fewer).
+ * The per-tensor variant of an update kernel: PER_TENSOR on, entry point `mainPerTensor`, or
+ * `mainBlockwisePerTensor` (shaders/q8-per-tensor.wgsl) for the tiles of 8-bit and 4-bit state. Its
+ * rows are per tensor, so it needs no chunk → group table (MULTI_GROUP off: one binding fewer).
  */
 export function perTensorVariant(variant: KernelVariant): KernelVariant {
-  return { ...variant, flags: { ...variant.flags, MULTI_GROUP: false, PER_TENSOR: true }, entryPoint: 'mainPerTensor' };
+  const entryPoint = variant.grid.kind === 'tile' ? 'mainBlockwisePerTensor' : 'mainPerTensor';
+  return { ...variant, flags: { ...variant.flags, MULTI_GROUP: false, PER_TENSOR: true }, entryPoint };
 }
 
 export function createPerTensorStep(args: { device: GPUDevice; label: string; kernel: UpdateKernel; modules: OptimizerModules; workgroupSize: number; stepsInFlight: number }): PerTensorStep {
@@ -54,11 +57,16 @@ export function createPerTensorStep(args: { device: GPUDevice; label: string; ke
     const segment = layout.segments[s]!;
     return { buffer: table, offset: (segment.firstElement / CHUNK_ELEMENTS) * 4, size: (segment.elementCount / CHUNK_ELEMENTS) * 4 };
   };
+  // The passes (per-tensor sums: cautious, LAMB, LARS) built again for this kernel's module, whose
+  // partials skip a tensor without gradient (shaders/layerwise-vector-partials-per-tensor.wgsl).
+  const passes = modules.passesFor(perTensorKernel, label);
+  const steps = modules.steps.map((step) => passes[modules.passes.indexOf(step)] ?? step);
+  const resources = Object.assign({}, modules.resources, ...passes.map((pass) => pass.resources), { chunkRow });
   const recorder = createStepRecorder({
     device,
     label,
     kernel: perTensorKernel,
-    modules: { ...modules, resources: { ...modules.resources, chunkRow } },
+    modules: { ...modules, resources, steps },
     groups: layout.tensors.length,
     stepsInFlight: args.stepsInFlight,
     extraFields: 1,
@@ -67,11 +75,64 @@ export function createPerTensorStep(args: { device: GPUDevice; label: string; ke
     recorder,
     staging: new Float32Array(recorder.slotWords),
     get allocatedBytes() {
-      return recorder.ring.allocatedBytes + table.size;
+      return passes.reduce((n, pass) => n + pass.allocatedBytes, recorder.ring.allocatedBytes + table.size);
     },
     destroy() {
       recorder.ring.destroy();
       table.destroy();
+      for (const pass of passes) pass.destroy();
+    },
+  };
+}
+
+/** The per-tensor step of one optimizer, made ahead of the steps that use it. */
+export interface PreparedPerTensorStep {
+  /** Makes it now unless made (or refused) already; a refusal is kept for the step to throw. */
+  prepare(): void;
+  /**
+   * The per-tensor step for a step that needs it: the one prepared, or the device's refusal of its
+   * variant (thrown before anything is counted or recorded). Made here only if nothing prepared it.
+   */
+  get(): PerTensorStep;
+  /** Bytes of its buffers (0 until made). */
+  readonly allocatedBytes: number;
+  destroy(): void;
+}
+
+/**
+ * When it is made. Not at `createOptimizer`: a user who never calls `zeroGrad()` would pay a second
+ * pipeline's compilation and the chunk table (4 bytes per 64 elements, 1/16 byte per parameter:
+ * 6 % of 8-bit state's bytes) for a path they never take. Not at the first step that needs it:
+ * nothing is created on the step path. The parameter set's first `zeroGrad({ setToNone: true })`
+ * is the only call that can make a gradient absent, so a set that never calls it never needs this;
+ * an optimizer made over a set that already has, or loading per-tensor step counts that differ,
+ * makes it there. Once, outside `step()`: a training loop calls zeroGrad every iteration, but only
+ * the first call makes anything. A device that cannot bind the variant is refused at the step that
+ * needs it, before anything changes, as a step's other refusals are (zeroGrad itself never fails).
+ */
+export function preparedPerTensorStep(make: () => PerTensorStep): PreparedPerTensorStep {
+  let made: PerTensorStep | undefined;
+  let refused: unknown;
+  const prepare = () => {
+    if (made || refused) return;
+    try {
+      made = make();
+    } catch (error) {
+      refused = error;
+    }
+  };
+  return {
+    prepare,
+    get() {
+      prepare();
+      if (refused) throw refused;
+      return made!;
+    },
+    get allocatedBytes() {
+      return made?.allocatedBytes ?? 0;
+    },
+    destroy() {
+      made?.destroy();
     },
   };
 }

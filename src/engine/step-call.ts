@@ -32,7 +32,7 @@ export function createStepCall(args: {
   staging: Float32Array<ArrayBuffer>;
   /** Which tensors have a gradient this step (the parameter set's marks). */
   present: () => readonly boolean[];
-  /** The per-tensor step, made at its first use. */
+  /** The per-tensor step (made before the steps; throws the device's refusal of its variant). */
   perTensor: () => PerTensorStep;
 }): (encoder?: GPUCommandEncoder, options?: StepOptions) => void {
   const { device, label, front, accumulator, lifecycle, outcomes, recorded } = args;

@@ -19,6 +19,7 @@ import stateFormatSource from '../../shaders/state-format.wgsl?raw';
 import q8Source from '../../shaders/q8.wgsl?raw';
 import perTensorSource from '../../shaders/per-tensor.wgsl?raw';
 import q4Source from '../../shaders/q4.wgsl?raw';
+import q8PerTensorSource from '../../shaders/q8-per-tensor.wgsl?raw';
 
 /**
  * The complete WGSL of one kernel variant. With 8-bit state, the source of a tile pipeline holds as
@@ -33,12 +34,13 @@ export function kernelSource(variant: KernelVariant): string {
   }
   // 8-bit state that a pass's entry points store (LAMB's moments) is quantized there, by tiles.
   const blockwise = isBlockwise(format) && definition.partialsStore !== undefined;
-  const passes = declaredPasses(definition, defines).flatMap((pass) => (pass.wgsl ? [pass.wgsl({ blockwise })] : []));
   const perTensor = defines.PER_TENSOR === true;
+  const passes = declaredPasses(definition, defines).flatMap((pass) => (pass.wgsl ? [pass.wgsl({ blockwise, perTensor })] : []));
   const parts = [controlWgsl(), controlSource, hyperWgsl(definition, perTensor), bindingDeclarations(kernelBindings(variant)), commonSource, ...passes];
   if (perTensor) parts.push(perTensorSource);
   if (isBlockwise(format)) parts.push(q8Source);
   if (format === 'q4') parts.push(q4Source);
+  if (perTensor && isBlockwise(format)) parts.push(q8PerTensorSource);
   if (slots.some((slot) => slotCodec(slot, format))) parts.push(stateFormatSource);
   const laneVectors = variant.grid.kind === 'tile' ? variant.grid.tile.laneVectors : Q8_MAX_LANE_VECTORS;
   const accessors = slotAccessors(slots, format, defines.STOCHASTIC === true, laneVectors);

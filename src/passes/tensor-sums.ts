@@ -11,6 +11,16 @@ import { cached } from '../core/pipeline-cache.js';
 import type { PassContext, PassDeclaration, StepPass } from '../core/passes.js';
 import layerwiseSource from '../../shaders/layerwise.wgsl?raw';
 import q8LayerwiseSource from '../../shaders/q8-layerwise.wgsl?raw';
+import vectorPartialsSource from '../../shaders/layerwise-vector-partials.wgsl?raw';
+import vectorPartialsPerTensorSource from '../../shaders/layerwise-vector-partials-per-tensor.wgsl?raw';
+import layerwiseEntryPointsSource from '../../shaders/layerwise-entry-points.wgsl?raw';
+
+/**
+ * layerwise.wgsl, then `vectorPartials` (a group's row, or on the per-tensor step the tensor's own,
+ * skipping a tensor without gradient), then the partials' entry points: split in three files so the
+ * kernels of a plain step are the same text as before the per-tensor step existed.
+ */
+const layerwiseWgsl = (perTensor: boolean) => [layerwiseSource, perTensor ? vectorPartialsPerTensorSource : vectorPartialsSource, layerwiseEntryPointsSource].join('\n');
 import { bindGroupEntries, bindingDeclarations, createBindingLayout, createListedPipeline, numberBindings, type ListedPipeline } from '../core/binding-list.js';
 import tensorSumsWgsl from '../../shaders/tensor-sums.wgsl?raw';
 
@@ -167,7 +177,7 @@ export const tensorSumsPass: PassDeclaration = {
     { name: 'chunkTensor', declaration: 'var<storage, read> chunkTensor: array<vec4<u32>>', type: 'read-only-storage' },
     { name: 'tensorScratch', declaration: 'var<storage, read_write> tensorScratch: array<vec4<f32>>', type: 'storage' },
   ],
-  wgsl: ({ blockwise }) => (blockwise ? `${layerwiseSource}\n${q8LayerwiseSource}` : layerwiseSource),
+  wgsl: ({ blockwise, perTensor }) => (blockwise ? `${layerwiseWgsl(perTensor)}\n${q8LayerwiseSource}` : layerwiseWgsl(perTensor)),
   check(what, layout, limits) {
     const scratchBytes = scratchEntries(layout) * 16;
     if (scratchBytes > limits.maxStorageBufferBindingSize) {
@@ -178,4 +188,5 @@ export const tensorSumsPass: PassDeclaration = {
     }
   },
   create: createTensorSumsPass,
+  perTensor: true,
 };

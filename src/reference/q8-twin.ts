@@ -10,9 +10,10 @@ import { codeBitsOf, dequantizeInto, isQuantizedSlot, isQuantizedTensor, mapOf, 
 export interface Q8Twin {
   /**
    * Quantizes the current values of every quantized slot (the GPU's stores of a step) and loads
-   * them back; slots of tensors stored whole during the step (storeTensor) are kept as stored.
+   * them back; slots of tensors stored whole during the step (storeTensor) are kept as stored, and
+   * so is every slot of a tensor `present` marks absent (PyTorch's step rule: its tiles store nothing).
    */
-  store(): void;
+  store(present?: readonly boolean[]): void;
   /** Stores tensor i's slot now (LAMB's moments, before its sums) and sets `values` to what the GPU loads back. */
   storeTensor(tensorIndex: number, slot: string, values: Float32Array): void;
   /** Tensor i's slot in its stored form (undefined: a slot stored in f32). */
@@ -49,9 +50,9 @@ export function createQ8Twin(
     decodeTensor(i, slot, values);
     storedNow.add(`${i}:${slot.name}`);
   };
-  const store = () => {
+  const store = (present?: readonly boolean[]) => {
     for (const slot of quantized) {
-      placement.tensors.forEach((_, i) => storedNow.has(`${i}:${slot.name}`) || storeTensor(i, slot, state[i]![slot.name]!));
+      placement.tensors.forEach((_, i) => storedNow.has(`${i}:${slot.name}`) || present?.[i] === false || storeTensor(i, slot, state[i]![slot.name]!));
     }
     storedNow.clear();
   };

@@ -49,7 +49,7 @@ function updateTensors(front: FrontState<any>, twin: TwinState, grads: readonly 
     definition.reference({ param, grad: grads[i]!, state: state[i]!, h, defines: front.config.defines, begin: 0, end: param.length, shape: tensors[i]!.shape!, stored, storeTensor });
     rounding.roundSlots(state[i]!, i, step);
   });
-  q8?.store();
+  q8?.store(present);
 }
 
 /**

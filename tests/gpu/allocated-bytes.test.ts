@@ -129,18 +129,19 @@ describe('allocatedBytes: every buffer the optimizer holds', () => {
     });
   });
 
-  test("a step with a tensor without gradient (PyTorch's step rule): the per-tensor ring and chunk table it makes are counted", async () => {
+  test.each(['adam', 'lamb'])("PyTorch's step rule, %s: the per-tensor ring, chunk table and passes, made at the set's first zeroGrad(), are counted; the step makes none", async (name) => {
     await withDevice(async (device) => {
       const tensors = namedTensors([5000, 100], 5);
       const params = createParameterSet(device, tensors);
-      const created = madeBuffers(device, () => createOptimizer('adam', params, { stepsInFlight: 2 }));
+      const created = madeBuffers(device, () => createOptimizer(name as 'adam', params, { lr: 0.01, stepsInFlight: 2 }));
       const opt = created.value;
       params.writeGrads(tensors.map((t, i) => randomArray(t.data.length, rng(i))));
-      params.zeroGrad();
+      const cleared = madeBuffers(device, () => params.zeroGrad());
       params.markGradients([tensors[0]!.name]);
       const stepped = madeBuffers(device, () => opt.step());
-      expect(stepped.labels.some((l) => l.includes('perTensor'))).toBe(true);
-      expect(opt.allocatedBytes, [...created.labels, ...stepped.labels].join(', ')).toBe(created.bytes + stepped.bytes);
+      expect(cleared.labels.some((l) => l.includes('perTensor'))).toBe(true);
+      expect(stepped.labels).toEqual([]);
+      expect(opt.allocatedBytes, [...created.labels, ...cleared.labels].join(', ')).toBe(created.bytes + cleared.bytes);
       await device.queue.onSubmittedWorkDone();
       opt.destroy();
       params.destroy();

@@ -12,7 +12,7 @@ import { resolveOptions } from '../../src/front/resolve.js';
 import { randomArray, rng } from '../helpers/data.js';
 import { withDevice } from '../helpers/gpu.js';
 import { compareWithReference, stageGradients } from '../helpers/parity.js';
-import { REGISTERED } from '../helpers/cases.js';
+import { PARITY_TOLERANCE, REGISTERED } from '../helpers/cases.js';
 
 const SIZES = [65, 3, 130];
 const tensorsOf = () => SIZES.map((n, i) => ({ name: `t${i}`, data: randomArray(n, rng(31 + i)) }));
@@ -26,8 +26,14 @@ const PRESENT = [
   [false, true, false],
 ];
 
-const bits = (values: unknown): number[] =>
-  values instanceof Float32Array ? Array.from(new Uint32Array(values.buffer, values.byteOffset, values.length)) : values instanceof Uint16Array ? Array.from(values) : [JSON.stringify(values) as never];
+const bits = (values: unknown): unknown =>
+  values instanceof Float32Array
+    ? Array.from(new Uint32Array(values.buffer, values.byteOffset, values.length))
+    : values instanceof Uint16Array || values instanceof Uint8Array
+      ? Array.from(values)
+      : values !== null && typeof values === 'object'
+        ? Object.fromEntries(Object.entries(values).map(([k, v]) => [k, bits(v)]))
+        : [JSON.stringify(values) as never];
 
 /** Tensor i's parameters and every stored state entry, as bits. */
 async function tensorBits(opt: Optimizer<any>, params: ParameterSet, i: number) {
@@ -43,9 +49,31 @@ function markStep(params: ParameterSet, step: number, present: readonly boolean[
   params.markGradients(params.tensors.filter((_, i) => present[i]).map((t) => t.name));
 }
 
-const variants = REGISTERED.flatMap(({ name, plain, rich }) => [[name, plain], [name, rich]] as [string, Record<string, unknown>][]);
-const canSkip = (name: string, options: Record<string, unknown>) =>
-  gradientSkipRefusal(getDefinition(name), resolveOptions(getDefinition(name), SIZES.map((n, i) => ({ name: `t${i}`, shape: [n] })), options, 'test')) === undefined;
+const resolves = (name: string, options: Record<string, unknown>) => resolveOptions(getDefinition(name), SIZES.map((n, i) => ({ name: `t${i}`, shape: [n] })), options, 'test');
+const accepted = (name: string, options: Record<string, unknown>) => {
+  try {
+    resolves(name, options);
+    return true;
+  } catch {
+    return false;
+  }
+};
+/**
+ * 8-bit and 4-bit state over these sizes: t0 (65) and t2 (130) quantized in blocks of 64 (t2 in three
+ * runs, t0 in two: its second holds one element), t1 (3) in f32 side values. On each optimizer that
+ * takes the format (its refusals are the state-format suites').
+ */
+const QUANTIZED = (format: 'q8' | 'q4') => ({ stateFormat: format, quantization: { blockSize: 64, minQuantizedElements: 64 } });
+const variants = REGISTERED.flatMap(({ name, plain, rich }) =>
+  [plain, rich, { ...plain, ...QUANTIZED('q8') }, { ...plain, ...QUANTIZED('q4') }].filter((o) => accepted(name, o)).map((o) => [name, o] as [string, Record<string, unknown>]),
+);
+/**
+ * 4-bit Adam on these values differs from its twin by 1 ULP in one parameter at step 1 with every
+ * gradient present (the plain kernel, before any skip): the tensors with a gradient are compared at
+ * the parity suites' tolerance there; the absent ones stay bit for bit all the same.
+ */
+const Q4_TOLERANCE = PARITY_TOLERANCE;
+const canSkip = (name: string, options: Record<string, unknown>) => gradientSkipRefusal(getDefinition(name), resolves(name, options)) === undefined;
 
 describe('a tensor without gradient is left untouched; the others match the twin', () => {
   test.each(variants.filter(([n, o]) => canSkip(n, o)).map(([n, o]) => [`${n} ${JSON.stringify(o)}`, n, o] as const))('%s', async (_l, name, options) => {
@@ -61,7 +89,7 @@ describe('a tensor without gradient is left untouched; the others match the twin
         gpu.step();
         ref.step(tensors.map((t, i) => (present[i] ? gradFor(s + 1, i, t.data.length) : null)));
         for (const [i, has] of present.entries()) if (!has) expect(await tensorBits(gpu, params, i), `tensor ${i} at step ${s + 1}`).toEqual(before[i]);
-        failures.push(...(await compareWithReference(gpu, params, ref, { atol: 0, rtol: 0 }, `step ${s + 1}`)).failures);
+        failures.push(...(await compareWithReference(gpu, params, ref, options.stateFormat === 'q4' ? Q4_TOLERANCE : { atol: 0, rtol: 0 }, `step ${s + 1}`)).failures);
       }
       expect(failures).toEqual([]);
       expect((await gpu.stateDict()).state.map((s) => s.step)).toEqual([3, 3, 2]);
@@ -70,8 +98,13 @@ describe('a tensor without gradient is left untouched; the others match the twin
     });
   });
 
-  test('the optimizers PyTorch users skip tensors with most take such steps (the list is not all refusals)', () => {
-    for (const name of ['sgd', 'adam', 'adamw', 'nadam', 'radam', 'adagrad', 'rmsprop', 'adadelta', 'adamax', 'rprop', 'lion', 'ademamix']) expect(canSkip(name, { lr: 0.1 }), name).toBe(true);
+  test('the optimizers PyTorch users skip tensors with most take such steps (the list is not all refusals), in f32, 8-bit and 4-bit state', () => {
+    for (const name of ['sgd', 'adam', 'adamw', 'nadam', 'radam', 'adagrad', 'rmsprop', 'adadelta', 'adamax', 'rprop', 'lion', 'ademamix']) {
+      expect(canSkip(name, { lr: 0.1 }), name).toBe(true);
+      expect(canSkip(name, { lr: 0.1, ...QUANTIZED('q8') }), `${name} q8`).toBe(true);
+    }
+    for (const name of ['adam', 'adamw']) expect(canSkip(name, { lr: 0.1, ...QUANTIZED('q4') }), `${name} q4`).toBe(true);
+    expect(variants.filter(([n, o]) => o.stateFormat === 'q8' && canSkip(n, o)).length).toBeGreaterThanOrEqual(12);
   });
 });
 
@@ -211,23 +244,32 @@ describe('the per-tensor step keeps the engine promises', () => {
       const params = createParameterSet(device, tensors);
       const gpu = createOptimizer('nadam', params, { lr: 0.01, weightDecay: 0.1 });
       const ref = createReferenceOptimizer('nadam', tensors.map((t) => ({ ...t, data: t.data.slice() })), { lr: 0.01, weightDecay: 0.1 });
-      const labels: string[] = [];
-      const createBuffer = device.createBuffer;
-      device.createBuffer = (descriptor: GPUBufferDescriptor) => (labels.push(descriptor.label ?? ''), createBuffer.call(device, descriptor));
-      try {
-        // Nothing to update: nothing recorded, no per-tensor step made.
-        params.zeroGrad();
-        gpu.step();
-        ref.step(tensors.map(() => null));
-        for (let s = 1; s <= 3; s++) {
-          markStep(params, s, [true, true, true]);
-          gpu.step();
-          ref.step(tensors.map((t, i) => gradFor(s, i, t.data.length)));
-        }
-      } finally {
-        device.createBuffer = createBuffer;
+      // The pipelines each step sets, from its compute passes (into an encoder of the test's).
+      const pipelines: string[] = [];
+      const step = () => {
+        const encoder = device.createCommandEncoder();
+        const begin = encoder.beginComputePass.bind(encoder);
+        encoder.beginComputePass = (descriptor?: GPUComputePassDescriptor) => {
+          const pass = begin(descriptor);
+          const setPipeline = pass.setPipeline.bind(pass);
+          pass.setPipeline = (pipeline: GPUComputePipeline) => (pipelines.push(pipeline.label), setPipeline(pipeline));
+          return pass;
+        };
+        gpu.step(encoder);
+        device.queue.submit([encoder.finish()]);
+      };
+      // Nothing to update: nothing recorded.
+      params.zeroGrad();
+      step();
+      ref.step(tensors.map(() => null));
+      expect(pipelines).toEqual([]);
+      for (let s = 1; s <= 3; s++) {
+        markStep(params, s, [true, true, true]);
+        step();
+        ref.step(tensors.map((t, i) => gradFor(s, i, t.data.length)));
       }
-      expect(labels.filter((l) => l.includes('perTensor'))).toEqual([]);
+      expect(pipelines).toHaveLength(3);
+      expect(pipelines.filter((l) => l.includes('PER_TENSOR') || l.includes('mainPerTensor'))).toEqual([]);
       const { failures } = await compareWithReference(gpu, params, ref, { atol: 0, rtol: 0 }, 'plain at own step');
       expect(failures).toEqual([]);
       expect((await gpu.stateDict()).state.map((s) => s.step)).toEqual([3, 3, 3]);
@@ -236,35 +278,106 @@ describe('the per-tensor step keeps the engine promises', () => {
     });
   });
 
-  test('after the first per-tensor step, step() creates no GPU object', async () => {
+  /** The GPU objects `device.create*` makes while `body` runs, by kind and label. */
+  async function madeWhile(device: GPUDevice, body: () => void | Promise<void>): Promise<string[]> {
+    const made: string[] = [];
+    const spied = ['createBuffer', 'createBindGroup', 'createComputePipeline', 'createComputePipelineAsync', 'createShaderModule', 'createBindGroupLayout', 'createPipelineLayout'] as const;
+    const originals = spied.map((key) => {
+      const original = (device as any)[key];
+      (device as any)[key] = (...args: any[]) => {
+        made.push(`${key} ${args[0]?.label ?? ''}`);
+        return original.apply(device, args);
+      };
+      return original;
+    });
+    try {
+      await body();
+    } finally {
+      spied.forEach((key, k) => ((device as any)[key] = originals[k]));
+    }
+    return made;
+  }
+
+  test("no step creates a GPU object: the per-tensor step is made at the set's first zeroGrad({ setToNone: true }), by every optimizer over it, and by one made later at its creation", async () => {
     await withDevice(async (device) => {
       const params = createParameterSet(device, tensorsOf());
-      const gpu = createOptimizer('nadam', params, { lr: 0.01 });
-      params.zeroGrad();
-      params.markGradients(['t0']);
-      gpu.step();
-      const made: string[] = [];
-      const spied = ['createBuffer', 'createBindGroup', 'createComputePipeline', 'createShaderModule', 'createBindGroupLayout'] as const;
-      const originals = spied.map((key) => {
-        const original = (device as any)[key];
-        (device as any)[key] = (...args: unknown[]) => {
-          made.push(key);
-          return original.apply(device, args);
-        };
-        return original;
-      });
+      const early = createOptimizer('nadam', params, { lr: 0.01 });
+      const bytesBefore = early.allocatedBytes;
+      const stepped = (opt: Optimizer<any>) =>
+        madeWhile(device, () => {
+          const encoder = device.createCommandEncoder();
+          for (const present of PRESENT) {
+            params.zeroGrad();
+            params.markGradients(params.tensors.filter((_, i) => present[i]).map((t) => t.name));
+            opt.step(encoder);
+          }
+          device.queue.submit([encoder.finish()]);
+        });
+      const atZeroGrad = await madeWhile(device, () => params.zeroGrad());
+      // Its buffers (the pipeline is cached per device: another test may have made it).
+      expect(atZeroGrad.filter((m) => m.startsWith('createBuffer') && m.includes('perTensor')).length).toBeGreaterThan(0);
+      expect(early.allocatedBytes).toBeGreaterThan(bytesBefore);
+      expect(await madeWhile(device, () => params.zeroGrad())).toEqual([]);
+      expect(await stepped(early)).toEqual([]);
+      let late: Optimizer<any> | undefined;
+      const atCreation = await madeWhile(device, () => void (late = createOptimizer('radam', params, { lr: 0.01 })));
+      expect(atCreation.some((m) => m.includes('perTensor'))).toBe(true);
+      expect(await stepped(late!)).toEqual([]);
+      for (const o of [early, late!]) o.destroy();
+      params.destroy();
+    });
+  });
+
+  test('an optimizer over a set that never calls zeroGrad() makes no per-tensor step; loading step counts that differ makes it at the load, not at the step', async () => {
+    await withDevice(async (device) => {
+      const tensors = tensorsOf();
+      const params = createParameterSet(device, tensors);
+      const source = createParameterSet(device, tensors);
+      const donor = createOptimizer('adam', source, { lr: 0.01 });
+      markStep(source, 1, PRESENT[0]!);
+      donor.step();
+      const sd = await donor.stateDict();
+      let opt: Optimizer<any> | undefined;
+      const created = await madeWhile(device, () => void (opt = createOptimizer('adam', params, { lr: 0.01 })));
+      expect(created.filter((m) => m.includes('perTensor'))).toEqual([]);
+      const loaded = await madeWhile(device, () => opt!.loadStateDict(sd as never));
+      expect(loaded.some((m) => m.includes('perTensor'))).toBe(true);
+      params.writeGrads(tensors.map((t, i) => gradFor(2, i, t.data.length)));
+      expect(await madeWhile(device, () => opt!.step())).toEqual([]);
+      expect((await opt!.stateDict()).state.map((s) => s.step)).toEqual([2, 1, 2]);
+      for (const o of [donor, opt!]) o.destroy();
+      params.destroy();
+      source.destroy();
+    });
+  });
+
+  test("a device that cannot bind the per-tensor variant: zeroGrad() still works, the step that needs it is refused naming the limit, before anything changes; steps with every gradient run", async () => {
+    await withDevice(async (device) => {
+      const tensors = tensorsOf();
+      const params = createParameterSet(device, tensors);
+      const options = { lr: 0.01, ...QUANTIZED('q8') };
+      // 8-bit Adam binds 6 storage buffers, its per-tensor tiles 7 (the chunk → tensor table).
+      const limits = device.limits;
+      const own = Object.getOwnPropertyDescriptor(device, 'limits');
+      const narrow = new Proxy(limits, { get: (target, key) => (key === 'maxStorageBuffersPerShaderStage' ? 6 : Reflect.get(target, key)) });
+      Object.defineProperty(device, 'limits', { value: narrow, configurable: true });
+      let gpu: Optimizer<any>;
       try {
-        const encoder = device.createCommandEncoder();
-        for (const present of PRESENT) {
-          params.zeroGrad();
-          params.markGradients(params.tensors.filter((_, i) => present[i]).map((t) => t.name));
-          gpu.step(encoder);
-        }
-        device.queue.submit([encoder.finish()]);
+        gpu = createOptimizer('adam', params, options as never);
+        params.zeroGrad();
       } finally {
-        spied.forEach((key, k) => ((device as any)[key] = originals[k]));
+        if (own) Object.defineProperty(device, 'limits', own);
+        else delete (device as { limits?: unknown }).limits;
       }
-      expect(made).toEqual([]);
+      expect(device.limits.maxStorageBuffersPerShaderStage).toBeGreaterThan(6);
+      const before = await Promise.all(tensors.map((_, i) => tensorBits(gpu, params, i)));
+      markStep(params, 1, PRESENT[0]!);
+      expect(() => gpu.step()).toThrow(/adam with these options binds 7 storage buffers, over the device's maxStorageBuffersPerShaderStage \(6\)/);
+      expect(gpu.stepCount).toBe(0);
+      expect(await Promise.all(tensors.map((_, i) => tensorBits(gpu, params, i)))).toEqual(before);
+      params.markGradients();
+      gpu.step();
+      expect(gpu.stepCount).toBe(1);
       gpu.destroy();
       params.destroy();
     });

@@ -70,6 +70,11 @@ const VARIANTS: readonly Variant[] = [
   // The per-tensor step (PyTorch's rule for a grad that is None): one Hyper row per tensor, with groups and 16-bit state.
   { optimizer: 'nadam', format: 'f32', perTensor: true },
   { optimizer: 'adam', format: 'bf16', groups: 2, stochastic: true, perTensor: true },
+  // Its tiles with 8-bit and 4-bit state (mainBlockwisePerTensor: a tensor without gradient stores nothing).
+  { optimizer: 'adam', format: 'q8', laneVectors: 2, perTensor: true },
+  { optimizer: 'adamw', format: 'q4', laneVectors: 2, perTensor: true },
+  // Its per-tensor sums (LAMB): vectorPartials reads the tensor's row and skips a tensor without gradient.
+  { optimizer: 'lamb', format: 'f32', perTensor: true },
 ];
 
 function variantName(v: Variant): string {
@@ -95,7 +100,8 @@ function kernelVariant(v: Variant): KernelVariant {
   }
   // The source depends on the vec4s per lane only.
   const laneVectors = v.laneVectors ?? 4;
-  return { definition, flags, stateFormat: v.format, entryPoint: 'mainBlockwise', grid: { kind: 'tile', tile: { lanes: 64, laneVectors, elements: 256 * laneVectors } } };
+  const tiles: KernelVariant = { definition, flags, stateFormat: v.format, entryPoint: 'mainBlockwise', grid: { kind: 'tile', tile: { lanes: 64, laneVectors, elements: 256 * laneVectors } } };
+  return v.perTensor ? perTensorVariant(tiles) : tiles;
 }
 
 const variantSource = (v: Variant): string => kernelSource(kernelVariant(v));
