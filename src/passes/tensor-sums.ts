@@ -27,7 +27,7 @@ export function tensorSumsSource(): string {
 }
 
 export interface TensorSums {
-  /** The kernel's `chunkTensor` binding for segment `s`. */
+  /** The kernel's `chunkTensor` binding for segment `s` (with the table in the scratch: its `chunkSegment` uniform). */
   chunkTensorRange(s: number): GPUBufferBinding;
   /** The kernel's `tensorScratch` binding (the whole buffer). */
   readonly scratch: GPUBufferBinding & { readonly buffer: GPUBuffer };
@@ -48,10 +48,13 @@ function createTensorSums(args: {
   partialsElementsPerWorkgroup?: number;
   /** vec4 entries kept after the scratch's own, which the sums never write (Prodigy's scalars). */
   extraEntries?: number;
+  /** The chunk → tensor table kept in the scratch instead of a binding of its own (CHUNKS_IN_SCRATCH). */
+  chunksInScratch?: boolean;
 }): TensorSums {
   const { device, label, layout } = args;
   const maxDim = device.limits.maxComputeWorkgroupsPerDimension;
-  const scratchBytes = (scratchEntries(layout) + (args.extraEntries ?? 0)) * 16;
+  const tableEntries = args.chunksInScratch ? chunkTableEntries(layout) : 0;
+  const scratchBytes = (scratchEntries(layout) + tableEntries + (args.extraEntries ?? 0)) * 16;
   if (scratchBytes > device.limits.maxStorageBufferBindingSize) {
     throw new RangeError(
       `webgpu-optim: the per-tensor sums of ${layout.tensors.length} tensors need a ${scratchBytes}-byte scratch binding, over the ` +
@@ -68,10 +71,13 @@ function createTensorSums(args: {
     device.queue.writeBuffer(buffer, 0, data);
     return buffer;
   };
-  const chunkTensor = upload('chunkTensor', chunkTensorTable(layout, args.tensorGroup));
+  const table = chunkTensorTable(layout, args.tensorGroup);
+  // In the scratch (after its own entries), the table and each segment's first chunk in a uniform.
+  const chunkTensor = args.chunksInScratch ? chunkSegmentUniform(device, label, layout) : upload('chunkTensor', table);
   // State kept in the tail is written at creation and by loads, and read by state dicts.
-  const tailUsage = args.extraEntries ? GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC : 0;
+  const tailUsage = args.extraEntries || args.chunksInScratch ? GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC : 0;
   const scratch = device.createBuffer({ label: `${label}:tensorScratch`, size: scratchBytes, usage: GPUBufferUsage.STORAGE | tailUsage });
+  if (args.chunksInScratch) device.queue.writeBuffer(scratch, scratchEntries(layout) * 16, table);
   const pipeline = getTensorSumsPipeline(device, shape.sumsEntryPoint);
   // The spans of every tensor, then (when a tensor has several) the tensors over their span sums.
   const passes = (['spans', 'tensors'] as const).flatMap((which) => {
@@ -88,6 +94,7 @@ function createTensorSums(args: {
   });
   return {
     chunkTensorRange: (s) => {
+      if (args.chunksInScratch) return { buffer: chunkTensor, offset: s * CHUNK_SEGMENT_STRIDE, size: 16 };
       const segment = layout.segments[s]!;
       return { buffer: chunkTensor, offset: (segment.firstElement / CHUNK_ELEMENTS) * 16, size: (segment.elementCount / CHUNK_ELEMENTS) * 16 };
     },
@@ -115,6 +122,24 @@ function createTensorSums(args: {
   };
 }
 
+/** vec4 entries of the chunk → tensor table: one per 64-element chunk. */
+export const chunkTableEntries = (layout: PackedLayout): number => layout.paddedLength / CHUNK_ELEMENTS;
+
+/** Bytes between the segments' entries of the chunk-segment uniform (a uniform offset alignment). */
+const CHUNK_SEGMENT_STRIDE = 256;
+
+/**
+ * The uniform of CHUNKS_IN_SCRATCH, one entry per segment: `vec4<u32>(scratch entry of the
+ * segment's first chunk in the table, 0, 0, 0)` (the table follows the scratch's own entries).
+ */
+function chunkSegmentUniform(device: GPUDevice, label: string, layout: PackedLayout): GPUBuffer {
+  const buffer = device.createBuffer({ label: `${label}:chunkSegment`, size: layout.segments.length * CHUNK_SEGMENT_STRIDE, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  const words = new Uint32Array(buffer.size / 4);
+  layout.segments.forEach((segment, s) => (words[(s * CHUNK_SEGMENT_STRIDE) / 4] = scratchEntries(layout) + segment.firstElement / CHUNK_ELEMENTS));
+  device.queue.writeBuffer(buffer, 0, words);
+  return buffer;
+}
+
 /** The per-tensor sums of the layer-wise optimizers (shaders/tensor-sums.wgsl), one entry point. */
 function getTensorSumsPipeline(device: GPUDevice, entryPoint: string): ListedPipeline {
   const { module, bindGroupLayout } = cached(device, 'tensorSums', () => ({
@@ -125,13 +150,16 @@ function getTensorSumsPipeline(device: GPUDevice, entryPoint: string): ListedPip
 }
 
 /**
- * The per-tensor sums' step; `extraEntries` vec4 entries are kept after the scratch's own, which
- * the sums never write (a pass that keeps state there: Prodigy's scalars), and `scratch` is the buffer.
+ * The per-tensor sums' step; `extraEntries` vec4 entries are kept after the scratch's own (and after
+ * the chunk table when `chunksInScratch`), which the sums never write (a pass that keeps state
+ * there: Prodigy's scalars), and `scratch` is the buffer. `chunksInScratch`: the bindings of
+ * tensorSumsInScratch (the table in the scratch, one storage buffer fewer).
  */
-export function createTensorSumsPass(context: PassContext, extraEntries = 0): StepPass & { readonly scratch: GPUBuffer } {
+export function createTensorSumsPass(context: PassContext, extraEntries = 0, chunksInScratch = false): StepPass & { readonly scratch: GPUBuffer } {
   const reduction = context.chunkReduction as ChunkReduction;
   const sums = createTensorSums({
     extraEntries,
+    chunksInScratch,
     device: context.device,
     label: context.label,
     layout: context.layout,
@@ -145,7 +173,7 @@ export function createTensorSumsPass(context: PassContext, extraEntries = 0): St
     ? context.kernelPipeline('tensorPartialsBlockwise', context.blockwise)
     : context.kernelPipeline(CHUNK_REDUCTIONS[reduction].entryPoint);
   return {
-    resources: { chunkTensor: (s) => sums.chunkTensorRange(s), tensorScratch: () => sums.scratch },
+    resources: { [chunksInScratch ? 'chunkSegment' : 'chunkTensor']: (s: number) => sums.chunkTensorRange(s), tensorScratch: () => sums.scratch },
     record: (pass, bindGroup) => sums.record(pass, partials, bindGroup),
     allocatedBytes: sums.allocatedBytes,
     destroy: () => sums.destroy(),
@@ -179,3 +207,18 @@ export const tensorSumsPass: PassDeclaration = {
   },
   create: createTensorSumsPass,
 };
+
+/**
+ * The kernel flags and bindings of the per-tensor sums with the chunk → tensor table kept in the
+ * scratch, after its own entries (flag CHUNKS_IN_SCRATCH; shaders/layerwise.wgsl's chunkInfo), and
+ * each segment's first chunk there in a uniform: one storage buffer fewer than tensorSumsPass's two
+ * (uniforms are not among the maxStorageBuffersPerShaderStage a device allows). For a pass that
+ * builds on the sums with `createTensorSumsPass(context, extra, true)` (Prodigy's).
+ */
+export const TENSOR_SUMS_IN_SCRATCH = {
+  flags: { LAYERWISE: true, CHUNKS_IN_SCRATCH: true },
+  bindings: [
+    { name: 'chunkSegment', declaration: 'var<uniform> chunkSegment: vec4<u32>', type: 'uniform' },
+    { name: 'tensorScratch', declaration: 'var<storage, read_write> tensorScratch: array<vec4<f32>>', type: 'storage' },
+  ],
+} as const satisfies Pick<PassDeclaration, 'flags' | 'bindings'>;

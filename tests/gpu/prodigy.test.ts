@@ -90,8 +90,38 @@ describe('prodigy: recording and splitting', () => {
   test('split bindings (16 KiB segments, 8 workgroups per dimension) equal the whole set and the twin', async () => {
     await withDevice(async (device) => {
       const set = [9000, 37, 7000, 1].map((n, i) => ({ name: `w${i}`, shape: [n], data: randomArray(n, rng(40 + i)) }));
-      await expectSplitEqualsWhole(device, { name: 'prodigy', options: { useBiasCorrection: true }, tensors: set, steps: 4, checkAt: [4], grad: (s, i, n) => Float32Array.from(randomArray(n, rng(i)), (x, e) => x + 0.1 * Math.sin(s + e)), tolerance: EXACT });
+      const c = { name: 'prodigy', options: { useBiasCorrection: true }, tensors: set, steps: 4, checkAt: [4], grad: (s: number, i: number, n: number) => Float32Array.from(randomArray(n, rng(i)), (x, e) => x + 0.1 * Math.sin(s + e)), tolerance: EXACT };
+      await expectSplitEqualsWhole(device, c);
+      // Each segment finds its chunks in the table (the scratch's, from its uniform): d moved, as the twin's.
+      const split = await runParity(device, { ...c, setOptions: { limits: { maxStorageBufferBindingSize: 16 * 1024, maxComputeWorkgroupsPerDimension: 8 } } });
+      expect(split.params.layout.segments.length).toBeGreaterThan(3);
+      const setState = (await split.gpu.stateDict()).setState!;
+      expect(setState).toEqual(split.ref.stateDict().setState);
+      expect(setState.d).toBeGreaterThan(1.2e-6); // from d0 1e-6
+      split.gpu.destroy();
+      split.params.destroy();
     });
+  });
+});
+
+describe('prodigy on a device with WebGPU\'s default limits', () => {
+  // The chunk table in the sums' scratch: with β₁ > 0 the kernel binds 8 storage buffers (hyper,
+  // param, grad, the scratch, exp_avg, exp_avg_sq, s, p0), the default maxStorageBuffersPerShaderStage.
+  test('β₁ > 0 runs within maxStorageBuffersPerShaderStage 8 (a device requested without limits), bit for bit with the twin', async () => {
+    const adapter = await navigator.gpu.requestAdapter();
+    const device = await adapter!.requestDevice({ label: 'test:default-limits' });
+    try {
+      expect(device.limits.maxStorageBuffersPerShaderStage).toBe(8);
+      device.pushErrorScope('validation');
+      const r = await runParity(device, { name: 'prodigy', options: { weightDecay: 0.1, useBiasCorrection: true }, tensors: tensors(17), steps: 4, checkAt: [2, 4], grad: gradient, tolerance: EXACT });
+      expect(r.failures).toEqual([]);
+      expect((await r.gpu.stateDict()).setState).toEqual(r.ref.stateDict().setState);
+      r.gpu.destroy();
+      r.params.destroy();
+      expect(await device.popErrorScope()).toBeNull();
+    } finally {
+      device.destroy();
+    }
   });
 });
 
