@@ -23,6 +23,8 @@ export const PRODIGY_ROWS: readonly Record<string, unknown>[] = [
   { safeguardWarmup: true, lr: 0.5 },
   { growthRate: 1.02, d0: 1e-4, dCoef: 0.5 },
   { betas: [0, 0.99], beta3: 0.9, eps: 1e-3 },
+  // The authors' slice_p: s and d's sums on every 3rd element of each tensor (37, 200, 5, 1, 130: phases restart per tensor).
+  { sliceP: 3, weightDecay: 0.1, decouple: false },
 ];
 
 const SIZES = [37, 200, 5, 1, 130];
@@ -90,7 +92,8 @@ describe('prodigy: recording and splitting', () => {
   test('split bindings (16 KiB segments, 8 workgroups per dimension) equal the whole set and the twin', async () => {
     await withDevice(async (device) => {
       const set = [9000, 37, 7000, 1].map((n, i) => ({ name: `w${i}`, shape: [n], data: randomArray(n, rng(40 + i)) }));
-      const c = { name: 'prodigy', options: { useBiasCorrection: true }, tensors: set, steps: 4, checkAt: [4], grad: (s: number, i: number, n: number) => Float32Array.from(randomArray(n, rng(i)), (x, e) => x + 0.1 * Math.sin(s + e)), tolerance: EXACT };
+      // sliceP 7: a tensor's slice phase follows its own elements across segments.
+      const c = { name: 'prodigy', options: { useBiasCorrection: true, sliceP: 7 }, tensors: set, steps: 4, checkAt: [4], grad: (s: number, i: number, n: number) => Float32Array.from(randomArray(n, rng(i)), (x, e) => x + 0.1 * Math.sin(s + e)), tolerance: EXACT };
       await expectSplitEqualsWhole(device, c);
       // Each segment finds its chunks in the table (the scratch's, from its uniform): d moved, as the twin's.
       const split = await runParity(device, { ...c, setOptions: { limits: { maxStorageBufferBindingSize: 16 * 1024, maxComputeWorkgroupsPerDimension: 8 } } });

@@ -6,7 +6,8 @@
  * default maxStorageBuffersPerShaderStage; then the dispatch that folds the per-tensor sums into
  * them (`prodigyFold` in prodigy.wgsl, one invocation, tensors in order: a fixed order, so the twin
  * matches it bit for bit). The scratch: the sums' own entries, the chunk table (one entry per
- * chunk), each tensor's group (u32 bits, padded to a vec4), then the 16 scalar words (d,
+ * chunk), each tensor's first element (u32 bits, padded to a vec4: sliceP counts from it), each
+ * tensor's group (u32 bits, padded to a vec4), then the 16 scalar words (d,
  * d_numerator, d_max, d̂, k, β₁ᵏ, β₂ᵏ, the step's dlr, whether it updated, the tensor count), the
  * last 4 entries. Everything is made once at creation; a step records the sums and one dispatch.
  */
@@ -56,8 +57,13 @@ function wordsOf(tail: Float32Array, tensors: number): Float32Array {
 
 function createProdigyPass(context: PassContext): StepPass {
   const { device, label, tensorGroup, groups, layout } = context;
-  const sums = createTensorSumsPass(context, tailEntries(tensorGroup.length), true);
-  const offset = (scratchEntries(layout) + chunkTableEntries(layout)) * 16;
+  const offsetEntries = Math.ceil(tensorGroup.length / 4);
+  const sums = createTensorSumsPass(context, offsetEntries + tailEntries(tensorGroup.length), true);
+  // Each tensor's first element (u32 bits), where sliceP counts its elements from, after the table.
+  const offsets = new Uint32Array(offsetEntries * 4);
+  offsets.set(layout.tensors.map((t) => t.offset));
+  device.queue.writeBuffer(sums.scratch, (scratchEntries(layout) + chunkTableEntries(layout)) * 16, offsets);
+  const offset = (scratchEntries(layout) + chunkTableEntries(layout) + offsetEntries) * 16;
   const initial = tailOf(initialProdigyWords(Math.fround((groups[0] as { d0: number }).d0), tensorGroup));
   device.queue.writeBuffer(sums.scratch, offset, initial);
   const fold = context.kernelPipeline('prodigyFold');
@@ -138,7 +144,7 @@ export const prodigyPass: PassDeclaration = {
   bindings: TENSOR_SUMS_IN_SCRATCH.bindings,
   wgsl: tensorSumsPass.wgsl!,
   check(what, layout, limits) {
-    const bytes = (scratchEntries(layout) + chunkTableEntries(layout) + tailEntries(layout.tensors.length)) * 16;
+    const bytes = (scratchEntries(layout) + chunkTableEntries(layout) + Math.ceil(layout.tensors.length / 4) + tailEntries(layout.tensors.length)) * 16;
     if (bytes > limits.maxStorageBufferBindingSize) {
       throw new RangeError(
         `webgpu-optim: ${what}: the per-tensor sums, chunk table and Prodigy's scalars of ${layout.tensors.length} tensors need a ${bytes}-byte scratch binding, over the ` +
