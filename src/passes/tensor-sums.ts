@@ -38,6 +38,37 @@ export interface TensorSums {
   destroy(): void;
 }
 
+/** A read-only storage table, written once. */
+function uploadTable(device: GPUDevice, label: string, data: Uint32Array<ArrayBuffer>): GPUBuffer {
+  const buffer = device.createBuffer({ label, size: data.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+  device.queue.writeBuffer(buffer, 0, data);
+  return buffer;
+}
+
+/**
+ * The scratch (refused over the binding limit, before anything is made) and the chunk → tensor
+ * table: a buffer of its own, or (chunksInScratch) written after the scratch's own entries, with
+ * each segment's first chunk there in a uniform (`chunkTensor` is then that uniform).
+ */
+function createScratchAndTable(args: Parameters<typeof createTensorSums>[0]): { scratch: GPUBuffer; chunkTensor: GPUBuffer } {
+  const { device, label, layout } = args;
+  const tableEntries = args.chunksInScratch ? chunkTableEntries(layout) : 0;
+  const scratchBytes = (scratchEntries(layout) + tableEntries + (args.extraEntries ?? 0)) * 16;
+  if (scratchBytes > device.limits.maxStorageBufferBindingSize) {
+    throw new RangeError(
+      `webgpu-optim: the per-tensor sums of ${layout.tensors.length} tensors need a ${scratchBytes}-byte scratch binding, over the ` +
+        `device's maxStorageBufferBindingSize (${device.limits.maxStorageBufferBindingSize}); split the model into several parameter sets`,
+    );
+  }
+  const table = chunkTensorTable(layout, args.tensorGroup);
+  const chunkTensor = args.chunksInScratch ? chunkSegmentUniform(device, label, layout) : uploadTable(device, `${label}:chunkTensor`, table);
+  // State kept in the tail is written at creation and by loads, and read by state dicts.
+  const tailUsage = args.extraEntries || args.chunksInScratch ? GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC : 0;
+  const scratch = device.createBuffer({ label: `${label}:tensorScratch`, size: scratchBytes, usage: GPUBufferUsage.STORAGE | tailUsage });
+  if (args.chunksInScratch) device.queue.writeBuffer(scratch, scratchEntries(layout) * 16, table);
+  return { scratch, chunkTensor };
+}
+
 function createTensorSums(args: {
   device: GPUDevice;
   label: string;
@@ -53,37 +84,18 @@ function createTensorSums(args: {
 }): TensorSums {
   const { device, label, layout } = args;
   const maxDim = device.limits.maxComputeWorkgroupsPerDimension;
-  const tableEntries = args.chunksInScratch ? chunkTableEntries(layout) : 0;
-  const scratchBytes = (scratchEntries(layout) + tableEntries + (args.extraEntries ?? 0)) * 16;
-  if (scratchBytes > device.limits.maxStorageBufferBindingSize) {
-    throw new RangeError(
-      `webgpu-optim: the per-tensor sums of ${layout.tensors.length} tensors need a ${scratchBytes}-byte scratch binding, over the ` +
-        `device's maxStorageBufferBindingSize (${device.limits.maxStorageBufferBindingSize}); split the model into several parameter sets`,
-    );
-  }
+  const { scratch, chunkTensor } = createScratchAndTable(args);
   const shape = CHUNK_REDUCTIONS[args.reduction];
   const partialsPerWorkgroup = args.partialsElementsPerWorkgroup ?? shape.elementsPerWorkgroup;
   const partialsGrid = layout.segments.map((segment) => dispatchGrid(Math.ceil(segment.elementCount / partialsPerWorkgroup), maxDim, 'a segment of the per-tensor partials'));
   const tensors = layout.tensors.length;
   const rowTables = tensorSumRows(layout);
-  const upload = (name: string, data: Uint32Array<ArrayBuffer>) => {
-    const buffer = device.createBuffer({ label: `${label}:${name}`, size: data.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
-    device.queue.writeBuffer(buffer, 0, data);
-    return buffer;
-  };
-  const table = chunkTensorTable(layout, args.tensorGroup);
-  // In the scratch (after its own entries), the table and each segment's first chunk in a uniform.
-  const chunkTensor = args.chunksInScratch ? chunkSegmentUniform(device, label, layout) : upload('chunkTensor', table);
-  // State kept in the tail is written at creation and by loads, and read by state dicts.
-  const tailUsage = args.extraEntries || args.chunksInScratch ? GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC : 0;
-  const scratch = device.createBuffer({ label: `${label}:tensorScratch`, size: scratchBytes, usage: GPUBufferUsage.STORAGE | tailUsage });
-  if (args.chunksInScratch) device.queue.writeBuffer(scratch, scratchEntries(layout) * 16, table);
   const pipeline = getTensorSumsPipeline(device, shape.sumsEntryPoint);
   // The spans of every tensor, then (when a tensor has several) the tensors over their span sums.
   const passes = (['spans', 'tensors'] as const).flatMap((which) => {
     const table = rowTables[which];
     if (table.length === 0) return [];
-    const rows = upload(`tensorSums:${which}`, table);
+    const rows = uploadTable(device, `${label}:tensorSums:${which}`, table);
     const bindGroup = device.createBindGroup({
       label: `${label}:tensorSums:${which}`,
       layout: pipeline.bindGroupLayout,
