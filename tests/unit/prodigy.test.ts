@@ -8,6 +8,9 @@ import { describe, expect, test } from 'vitest';
 import { createReferenceOptimizer, registerOptimizer, stateDictFromJSON, stateDictToJSON, type ProdigyOptions, type ReferenceOptimizer } from '../../src/index.js';
 import { prodigy } from '../../src/optimizers/prodigy/definition.js';
 import { createProdigyReference } from '../../src/optimizers/prodigy/reference.js';
+import { prodigyPass } from '../../src/optimizers/prodigy/scalars-pass.js';
+import { computeLayout } from '../../src/core/layout.js';
+import { scratchEntries } from '../../src/passes/tensor-reduction.js';
 
 const tensors = () => [
   { name: 'a', data: Float32Array.from({ length: 50 }, (_, i) => Math.sin(i)) },
@@ -67,6 +70,20 @@ describe('prodigy options', () => {
 
   test('weightDecay, eps and safeguardWarmup may differ per group', () => {
     expect(() => make({ groups: [{ tensors: ['b'], weightDecay: 0.1, eps: 1e-4, safeguardWarmup: true }] })).not.toThrow();
+  });
+});
+
+describe('prodigy\'s scratch binding', () => {
+  test('a set whose scratch (the sums, the chunk table, each tensor\'s first element and group, the scalars) is over maxStorageBufferBindingSize is refused, naming both', () => {
+    const big = { maxStorageBufferBindingSize: 2 ** 30, maxComputeWorkgroupsPerDimension: 65535, maxBufferSize: 2 ** 30 };
+    const layout = computeLayout([{ name: 'a', length: 5000 }, { name: 'b', length: 70 }, { name: 'c', length: 3 }], big, 64);
+    // 5 tensors or fewer: one vec4 each for the first elements and the groups, 4 for the 16 scalar words.
+    const bytes = (scratchEntries(layout) + layout.paddedLength / 64 + 1 + 1 + 4) * 16;
+    const limits = (n: number) => ({ maxStorageBufferBindingSize: n }) as GPUSupportedLimits;
+    expect(() => prodigyPass.check!('createOptimizer', layout, limits(bytes))).not.toThrow();
+    expect(() => prodigyPass.check!('createOptimizer', layout, limits(bytes - 16))).toThrow(
+      new RegExp(`^webgpu-optim: createOptimizer: the per-tensor sums, chunk table and Prodigy's scalars of 3 tensors need a ${bytes}-byte scratch binding, over the device's maxStorageBufferBindingSize \\(${bytes - 16}\\)`),
+    );
   });
 });
 
