@@ -129,9 +129,9 @@ describe('prodigy on a device with WebGPU\'s default limits', () => {
 });
 
 describe('prodigy: state dicts carry d', () => {
-  test('a dict through JSON holds d, d_numerator, d_max, k, d_hat as the twin has them; the restored optimizer continues bit for bit', async () => {
+  // sliceP 3: s and p0 keep the tensor's length in the dict, s moving on every 3rd element only.
+  test.each([{ weightDecay: 0.05, useBiasCorrection: true }, { weightDecay: 0.05, sliceP: 3 }])('%j: a dict through JSON holds d, d_numerator, d_max, k, d_hat as the twin has them; the restored optimizer continues bit for bit', async (options: Record<string, unknown>) => {
     await withDevice(async (device) => {
-      const options = { weightDecay: 0.05, useBiasCorrection: true };
       const r = await runParity(device, { name: 'prodigy', options, tensors: tensors(9), steps: 5, checkAt: [5], grad: gradient, tolerance: EXACT });
       expect(r.failures).toEqual([]);
       const sd = await r.gpu.stateDict();
@@ -139,6 +139,10 @@ describe('prodigy: state dicts carry d', () => {
       // d moved away from d0 and four steps counted (the first one returned early).
       expect(sd.setState!.d).toBeGreaterThan(1e-6);
       expect(sd.setState!.k).toBe(4);
+      const slice = (options.sliceP as number | undefined) ?? 1;
+      const st = sd.state[1]!.s as Float32Array;
+      expect(st.length).toBe(SIZES[1]);
+      expect(Array.from(st).every((x, e) => (e % slice === 0) === (x !== 0)), 's moves where sliceP divides the index').toBe(true);
       const grads = r.params.tensors.map((t, i) => gradient(6, i, t.length));
       const { restored, copy } = await expectRestoredTwin(device, 'prodigy', options, r.params, r.gpu, grads);
       expect((await restored.stateDict()).setState).toEqual((await r.gpu.stateDict()).setState);
