@@ -249,6 +249,7 @@ async function measureStateFormats({ device, timer, cfg, opt, workload, elements
   for (const [mode, stateFormat] of STATE_FORMAT_MODES) {
     await attempt(mode, async () => {
       if (opt.name === 'adafactor' && stateFormat !== 'f32') return { skipped: 'Adafactor keeps its factored state in f32' };
+      if (stateFormat === 'q8' && opt.noQ8 !== undefined) return { skipped: opt.noQ8 };
       const params = createParameterSet(device, seedTensors(workload.sizes), { label: `bench:${mode}`, ...shape });
       params.writeGrads(seedGradients(workload));
       const o = createOptimizer(opt.name, params, { ...opt.options, stateFormat } as never);

@@ -11,6 +11,8 @@ export interface BenchOptimizer {
   /** f32 arrays read and written per element by the optimizer (the roofline kernel moves the same). */
   reads: number;
   writes: number;
+  /** Why the optimizer takes no 8-bit state (its definition's noQ8State): the q8 column is skipped, saying so. */
+  noQ8?: string;
 }
 
 /**
@@ -41,8 +43,8 @@ const BENCHMARKED: { readonly [K in OptimizerName]: { label: string; options: Re
   adafactor: { label: 'adafactor', options: {}, traffic: { reads: 6, writes: 2 } },
   ademamix: { label: 'ademamix', options: {} },
   // Two dispatches over the elements (and a one-invocation fold): the partials read p, g, m, v, s, p0
-  // and write m, v, s; the update reads p, g, m, v and writes p.
-  prodigy: { skip: 'its kernel with β₁ > 0 binds 9 storage buffers, over the WebGPU default (8) the benchmark page\'s device keeps, and its s and p0 take no 8-bit state; not yet in these rows' },
+  // and write m, v, s; the update (β₁ > 0) reads p, m, v and writes p. lr 1: the authors' advice.
+  prodigy: { label: 'prodigy', options: {}, traffic: { reads: 9, writes: 4 } },
   muon: { skip: 'not element-wise: its step is matrix products over the matrices of a set, which the Newton–Schulz rows measure, not these flat tensors' },
 };
 
@@ -53,8 +55,15 @@ function traffic(name: OptimizerName, options: Record<string, unknown>): { reads
   return { reads: 2 + slots, writes: 1 + slots };
 }
 
+/** The definition's reason for refusing 8-bit state with these options, if it has one. */
+function noQ8(name: OptimizerName, options: Record<string, unknown>): { noQ8?: string } {
+  const definition = getDefinition(name);
+  const why = definition.noQ8State?.(resolveConfig(definition, ['x'], options).defines);
+  return why === undefined ? {} : { noQ8: why };
+}
+
 export const OPTIMIZERS: BenchOptimizer[] = (Object.entries(BENCHMARKED) as [OptimizerName, (typeof BENCHMARKED)[OptimizerName]][]).flatMap(
-  ([name, entry]) => ('skip' in entry ? [] : [{ name, label: entry.label, options: entry.options, ...(entry.traffic ?? traffic(name, entry.options)) }]),
+  ([name, entry]) => ('skip' in entry ? [] : [{ name, label: entry.label, options: entry.options, ...(entry.traffic ?? traffic(name, entry.options)), ...noQ8(name, entry.options) }]),
 );
 
 export interface Workload {

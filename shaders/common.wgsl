@@ -23,7 +23,7 @@ fn vectorIndex(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
 fn groupAt(i: u32) -> u32 {
 #if LAYERWISE
   // Layer-wise kernels read the group from their chunk → tensor table (one binding fewer).
-  return chunkTensor[i / 16u].w;
+  return chunkInfo(i).w;
 #elif Q8
   // So do 8-bit kernels, from their chunk table (shaders/q8.wgsl).
   return q8GroupAt(i);

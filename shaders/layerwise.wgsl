@@ -16,7 +16,12 @@ var<workgroup> chunkLanes: array<vec4<f32>, PARTIALS_WORKGROUP>;
 
 // Vector i's chunk: (tensor, scratch entry of the chunk's partial, tensor elements in the chunk, group).
 fn chunkInfo(i: u32) -> vec4<u32> {
+#if CHUNKS_IN_SCRATCH
+  // The table kept in the scratch (u32 bits), from the segment's first chunk there.
+  return bitcast<vec4<u32>>(tensorScratch[chunkSegment.x + i / 16u]);
+#else
   return chunkTensor[i / 16u];
+#endif
 }
 
 // Which elements of vector i belong to its tensor (the others are padding).

@@ -43,7 +43,8 @@ const PATHS: { readonly [K in OptimizerName]: readonly Omit<PathOptimizer, 'name
   lars: { skip: 'layer-wise: its steps are scaled by the norm of the whole tensor, here the point itself; shown on the train page' },
   lion: [{ label: 'Lion', options: { lr: 0.5, lrSchedule: exponentialDecay({ gamma: 0.97 }) } }],
   muon: { skip: 'it orthogonalizes matrices: a 2-D point is a vector, which Muon hands to AdamW (the AdamW path shows that); Muon is on the train page' },
-  prodigy: { skip: 'its step size d starts at d0 = 1e-6 and is estimated from the whole set (here one 2-D point); no path setting is chosen yet; shown on the train page' },
+  // lr 1, the authors' advice: d grows from d0 = 1e-6 to the point's distance from the minimum within a few dozen steps.
+  prodigy: [{ label: 'Prodigy', options: { lr: 1 } }],
   ademamix: { skip: 'its slow EMA (β₃ 0.9999, a half-life of about 7000 steps) barely acts within a 100-step path, which would be Adam\'s; shown on the train page' },
 };
 

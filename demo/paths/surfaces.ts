@@ -69,7 +69,9 @@ export const SURFACES: Surface[] = [
     view: { x: [-5, 5], y: [-5, 5] },
     steps: 100,
     // No minimum to find: rates that take a few dozen steps to cross the x range.
-    rates: { SGD: 0.05, Momentum: 0.01, Nesterov: 0.01, AdaGrad: 0.5, RMSProp: 0.05, Adadelta: 10, Adam: 0.1, Adamax: 0.1, NAdam: 0.1, RAdam: 0.2, Rprop: 0.1, Lion: 0.1 },
+    // Prodigy: its d grows without bound on this surface (no minimum to estimate a distance to) and
+    // overflows at lr ≥ 0.15 within 100 steps; below 0.035 d never leaves d0.
+    rates: { SGD: 0.05, Momentum: 0.01, Nesterov: 0.01, AdaGrad: 0.5, RMSProp: 0.05, Adadelta: 10, Adam: 0.1, Adamax: 0.1, NAdam: 0.1, RAdam: 0.2, Rprop: 0.1, Lion: 0.1, Prodigy: 0.05 },
   },
   {
     key: 'himmelblau',

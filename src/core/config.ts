@@ -74,12 +74,12 @@ function validateGroup<H extends object>(definition: OptimizerDefinition<H, any>
 
 /**
  * Flags of the kernel the groups need: the definition's, MULTI_GROUP, and those of its passes
- * (LAYERWISE, FACTORED…). LAYERWISE and NS_GROUPS are always given a value: common.wgsl's `groupAt` reads the group
- * from the per-tensor sums' chunk table when there is one.
+ * (LAYERWISE, FACTORED…). LAYERWISE, CHUNKS_IN_SCRATCH and NS_GROUPS are always given a value: common.wgsl's `groupAt`
+ * reads the group from the per-tensor sums' chunk table when there is one (layerwise.wgsl's chunkInfo: a binding or the scratch).
  */
 export function kernelDefines<H extends object>(definition: OptimizerDefinition<H>, groups: readonly H[]): KernelDefines {
   const own = definition.defines(groups);
-  return Object.assign({ ...own, MULTI_GROUP: groups.length > 1, LAYERWISE: false, NS_GROUPS: false }, ...declaredPasses(definition, own).map((pass) => pass.flags));
+  return Object.assign({ ...own, MULTI_GROUP: groups.length > 1, LAYERWISE: false, CHUNKS_IN_SCRATCH: false, NS_GROUPS: false }, ...declaredPasses(definition, own).map((pass) => pass.flags));
 }
 
 /** Structural values compare by value (a pair such as Prodigy's betas is copied into each group). */

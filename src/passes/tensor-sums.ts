@@ -37,7 +37,7 @@ export function tensorSumsSource(): string {
 }
 
 export interface TensorSums {
-  /** The kernel's `chunkTensor` binding for segment `s`. */
+  /** The kernel's `chunkTensor` binding for segment `s` (with the table in the scratch: its `chunkSegment` uniform). */
   chunkTensorRange(s: number): GPUBufferBinding;
   /** The kernel's `tensorScratch` binding (the whole buffer). */
   readonly scratch: GPUBufferBinding & { readonly buffer: GPUBuffer };
@@ -46,6 +46,37 @@ export interface TensorSums {
   /** Bytes of its buffers (tables and scratch). */
   readonly allocatedBytes: number;
   destroy(): void;
+}
+
+/** A read-only storage table, written once. */
+function uploadTable(device: GPUDevice, label: string, data: Uint32Array<ArrayBuffer>): GPUBuffer {
+  const buffer = device.createBuffer({ label, size: data.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+  device.queue.writeBuffer(buffer, 0, data);
+  return buffer;
+}
+
+/**
+ * The scratch (refused over the binding limit, before anything is made) and the chunk → tensor
+ * table: a buffer of its own, or (chunksInScratch) written after the scratch's own entries, with
+ * each segment's first chunk there in a uniform (`chunkTensor` is then that uniform).
+ */
+function createScratchAndTable(args: Parameters<typeof createTensorSums>[0]): { scratch: GPUBuffer; chunkTensor: GPUBuffer } {
+  const { device, label, layout } = args;
+  const tableEntries = args.chunksInScratch ? chunkTableEntries(layout) : 0;
+  const scratchBytes = (scratchEntries(layout) + tableEntries + (args.extraEntries ?? 0)) * 16;
+  if (scratchBytes > device.limits.maxStorageBufferBindingSize) {
+    throw new RangeError(
+      `webgpu-optim: the per-tensor sums of ${layout.tensors.length} tensors need a ${scratchBytes}-byte scratch binding, over the ` +
+        `device's maxStorageBufferBindingSize (${device.limits.maxStorageBufferBindingSize}); split the model into several parameter sets`,
+    );
+  }
+  const table = chunkTensorTable(layout, args.tensorGroup);
+  const chunkTensor = args.chunksInScratch ? chunkSegmentUniform(device, label, layout) : uploadTable(device, `${label}:chunkTensor`, table);
+  // State kept in the tail is written at creation and by loads, and read by state dicts.
+  const tailUsage = args.extraEntries || args.chunksInScratch ? GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC : 0;
+  const scratch = device.createBuffer({ label: `${label}:tensorScratch`, size: scratchBytes, usage: GPUBufferUsage.STORAGE | tailUsage });
+  if (args.chunksInScratch) device.queue.writeBuffer(scratch, scratchEntries(layout) * 16, table);
+  return { scratch, chunkTensor };
 }
 
 function createTensorSums(args: {
@@ -58,36 +89,23 @@ function createTensorSums(args: {
   partialsElementsPerWorkgroup?: number;
   /** vec4 entries kept after the scratch's own, which the sums never write (Prodigy's scalars). */
   extraEntries?: number;
+  /** The chunk → tensor table kept in the scratch instead of a binding of its own (CHUNKS_IN_SCRATCH). */
+  chunksInScratch?: boolean;
 }): TensorSums {
   const { device, label, layout } = args;
   const maxDim = device.limits.maxComputeWorkgroupsPerDimension;
-  const scratchBytes = (scratchEntries(layout) + (args.extraEntries ?? 0)) * 16;
-  if (scratchBytes > device.limits.maxStorageBufferBindingSize) {
-    throw new RangeError(
-      `webgpu-optim: the per-tensor sums of ${layout.tensors.length} tensors need a ${scratchBytes}-byte scratch binding, over the ` +
-        `device's maxStorageBufferBindingSize (${device.limits.maxStorageBufferBindingSize}); split the model into several parameter sets`,
-    );
-  }
+  const { scratch, chunkTensor } = createScratchAndTable(args);
   const shape = CHUNK_REDUCTIONS[args.reduction];
   const partialsPerWorkgroup = args.partialsElementsPerWorkgroup ?? shape.elementsPerWorkgroup;
   const partialsGrid = layout.segments.map((segment) => dispatchGrid(Math.ceil(segment.elementCount / partialsPerWorkgroup), maxDim, 'a segment of the per-tensor partials'));
   const tensors = layout.tensors.length;
   const rowTables = tensorSumRows(layout);
-  const upload = (name: string, data: Uint32Array<ArrayBuffer>) => {
-    const buffer = device.createBuffer({ label: `${label}:${name}`, size: data.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
-    device.queue.writeBuffer(buffer, 0, data);
-    return buffer;
-  };
-  const chunkTensor = upload('chunkTensor', chunkTensorTable(layout, args.tensorGroup));
-  // State kept in the tail is written at creation and by loads, and read by state dicts.
-  const tailUsage = args.extraEntries ? GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC : 0;
-  const scratch = device.createBuffer({ label: `${label}:tensorScratch`, size: scratchBytes, usage: GPUBufferUsage.STORAGE | tailUsage });
   const pipeline = getTensorSumsPipeline(device, shape.sumsEntryPoint);
   // The spans of every tensor, then (when a tensor has several) the tensors over their span sums.
   const passes = (['spans', 'tensors'] as const).flatMap((which) => {
     const table = rowTables[which];
     if (table.length === 0) return [];
-    const rows = upload(`tensorSums:${which}`, table);
+    const rows = uploadTable(device, `${label}:tensorSums:${which}`, table);
     const bindGroup = device.createBindGroup({
       label: `${label}:tensorSums:${which}`,
       layout: pipeline.bindGroupLayout,
@@ -98,6 +116,7 @@ function createTensorSums(args: {
   });
   return {
     chunkTensorRange: (s) => {
+      if (args.chunksInScratch) return { buffer: chunkTensor, offset: s * CHUNK_SEGMENT_STRIDE, size: 16 };
       const segment = layout.segments[s]!;
       return { buffer: chunkTensor, offset: (segment.firstElement / CHUNK_ELEMENTS) * 16, size: (segment.elementCount / CHUNK_ELEMENTS) * 16 };
     },
@@ -125,6 +144,24 @@ function createTensorSums(args: {
   };
 }
 
+/** vec4 entries of the chunk → tensor table: one per 64-element chunk. */
+export const chunkTableEntries = (layout: PackedLayout): number => layout.paddedLength / CHUNK_ELEMENTS;
+
+/** Bytes between the segments' entries of the chunk-segment uniform (a uniform offset alignment). */
+const CHUNK_SEGMENT_STRIDE = 256;
+
+/**
+ * The uniform of CHUNKS_IN_SCRATCH, one entry per segment: `vec4<u32>(scratch entry of the
+ * segment's first chunk in the table, 0, 0, 0)` (the table follows the scratch's own entries).
+ */
+function chunkSegmentUniform(device: GPUDevice, label: string, layout: PackedLayout): GPUBuffer {
+  const buffer = device.createBuffer({ label: `${label}:chunkSegment`, size: layout.segments.length * CHUNK_SEGMENT_STRIDE, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  const words = new Uint32Array(buffer.size / 4);
+  layout.segments.forEach((segment, s) => (words[(s * CHUNK_SEGMENT_STRIDE) / 4] = scratchEntries(layout) + segment.firstElement / CHUNK_ELEMENTS));
+  device.queue.writeBuffer(buffer, 0, words);
+  return buffer;
+}
+
 /** The per-tensor sums of the layer-wise optimizers (shaders/tensor-sums.wgsl), one entry point. */
 function getTensorSumsPipeline(device: GPUDevice, entryPoint: string): ListedPipeline {
   const { module, bindGroupLayout } = cached(device, 'tensorSums', () => ({
@@ -135,13 +172,16 @@ function getTensorSumsPipeline(device: GPUDevice, entryPoint: string): ListedPip
 }
 
 /**
- * The per-tensor sums' step; `extraEntries` vec4 entries are kept after the scratch's own, which
- * the sums never write (a pass that keeps state there: Prodigy's scalars), and `scratch` is the buffer.
+ * The per-tensor sums' step; `extraEntries` vec4 entries are kept after the scratch's own (and after
+ * the chunk table when `chunksInScratch`), which the sums never write (a pass that keeps state
+ * there: Prodigy's scalars), and `scratch` is the buffer. `chunksInScratch`: the bindings of
+ * tensorSumsInScratch (the table in the scratch, one storage buffer fewer).
  */
-export function createTensorSumsPass(context: PassContext, extraEntries = 0): StepPass & { readonly scratch: GPUBuffer } {
+export function createTensorSumsPass(context: PassContext, extraEntries = 0, chunksInScratch = false): StepPass & { readonly scratch: GPUBuffer } {
   const reduction = context.chunkReduction as ChunkReduction;
   const sums = createTensorSums({
     extraEntries,
+    chunksInScratch,
     device: context.device,
     label: context.label,
     layout: context.layout,
@@ -155,7 +195,7 @@ export function createTensorSumsPass(context: PassContext, extraEntries = 0): St
     ? context.kernelPipeline('tensorPartialsBlockwise', context.blockwise)
     : context.kernelPipeline(CHUNK_REDUCTIONS[reduction].entryPoint);
   return {
-    resources: { chunkTensor: (s) => sums.chunkTensorRange(s), tensorScratch: () => sums.scratch },
+    resources: { [chunksInScratch ? 'chunkSegment' : 'chunkTensor']: (s: number) => sums.chunkTensorRange(s), tensorScratch: () => sums.scratch },
     record: (pass, bindGroup) => sums.record(pass, partials, bindGroup),
     allocatedBytes: sums.allocatedBytes,
     destroy: () => sums.destroy(),
@@ -190,3 +230,18 @@ export const tensorSumsPass: PassDeclaration = {
   create: createTensorSumsPass,
   perTensor: true,
 };
+
+/**
+ * The kernel flags and bindings of the per-tensor sums with the chunk → tensor table kept in the
+ * scratch, after its own entries (flag CHUNKS_IN_SCRATCH; shaders/layerwise.wgsl's chunkInfo), and
+ * each segment's first chunk there in a uniform: one storage buffer fewer than tensorSumsPass's two
+ * (uniforms are not among the maxStorageBuffersPerShaderStage a device allows). For a pass that
+ * builds on the sums with `createTensorSumsPass(context, extra, true)` (Prodigy's).
+ */
+export const TENSOR_SUMS_IN_SCRATCH = {
+  flags: { LAYERWISE: true, CHUNKS_IN_SCRATCH: true },
+  bindings: [
+    { name: 'chunkSegment', declaration: 'var<uniform> chunkSegment: vec4<u32>', type: 'uniform' },
+    { name: 'tensorScratch', declaration: 'var<storage, read_write> tensorScratch: array<vec4<f32>>', type: 'storage' },
+  ],
+} as const satisfies Pick<PassDeclaration, 'flags' | 'bindings'>;

@@ -40,6 +40,8 @@ const CASES: readonly { name: string; options: object }[] = [
   { name: 'lars', options: { lr: 0.1, stateFormat: 'q8', quantization: { blockSize: 4096, minQuantizedElements: 0 } } },
   { name: 'adafactor', options: {} },
   { name: 'sgd', options: { lr: 0.1, momentum: 0.9 } },
+  // The chunk table in the sums' scratch and its per-segment uniform.
+  { name: 'prodigy', options: { groups: [{ tensors: ['t1_100'], weightDecay: 0.1 }] } },
 ];
 
 describe('allocatedBytes: every buffer the optimizer holds', () => {

@@ -23,6 +23,8 @@ export const PRODIGY_ROWS: readonly Record<string, unknown>[] = [
   { safeguardWarmup: true, lr: 0.5 },
   { growthRate: 1.02, d0: 1e-4, dCoef: 0.5 },
   { betas: [0, 0.99], beta3: 0.9, eps: 1e-3 },
+  // The authors' slice_p: s and d's sums on every 3rd element of each tensor (37, 200, 5, 1, 130: phases restart per tensor).
+  { sliceP: 3, weightDecay: 0.1, decouple: false },
 ];
 
 const SIZES = [37, 200, 5, 1, 130];
@@ -90,15 +92,46 @@ describe('prodigy: recording and splitting', () => {
   test('split bindings (16 KiB segments, 8 workgroups per dimension) equal the whole set and the twin', async () => {
     await withDevice(async (device) => {
       const set = [9000, 37, 7000, 1].map((n, i) => ({ name: `w${i}`, shape: [n], data: randomArray(n, rng(40 + i)) }));
-      await expectSplitEqualsWhole(device, { name: 'prodigy', options: { useBiasCorrection: true }, tensors: set, steps: 4, checkAt: [4], grad: (s, i, n) => Float32Array.from(randomArray(n, rng(i)), (x, e) => x + 0.1 * Math.sin(s + e)), tolerance: EXACT });
+      // sliceP 7: a tensor's slice phase follows its own elements across segments.
+      const c = { name: 'prodigy', options: { useBiasCorrection: true, sliceP: 7 }, tensors: set, steps: 4, checkAt: [4], grad: (s: number, i: number, n: number) => Float32Array.from(randomArray(n, rng(i)), (x, e) => x + 0.1 * Math.sin(s + e)), tolerance: EXACT };
+      await expectSplitEqualsWhole(device, c);
+      // Each segment finds its chunks in the table (the scratch's, from its uniform): d moved, as the twin's.
+      const split = await runParity(device, { ...c, setOptions: { limits: { maxStorageBufferBindingSize: 16 * 1024, maxComputeWorkgroupsPerDimension: 8 } } });
+      expect(split.params.layout.segments.length).toBeGreaterThan(3);
+      const setState = (await split.gpu.stateDict()).setState!;
+      expect(setState).toEqual(split.ref.stateDict().setState);
+      expect(setState.d).toBeGreaterThan(1.2e-6); // from d0 1e-6
+      split.gpu.destroy();
+      split.params.destroy();
     });
   });
 });
 
+describe('prodigy on a device with WebGPU\'s default limits', () => {
+  // The chunk table in the sums' scratch: with β₁ > 0 the kernel binds 8 storage buffers (hyper,
+  // param, grad, the scratch, exp_avg, exp_avg_sq, s, p0), the default maxStorageBuffersPerShaderStage.
+  test('β₁ > 0 runs within maxStorageBuffersPerShaderStage 8 (a device requested without limits), bit for bit with the twin', async () => {
+    const adapter = await navigator.gpu.requestAdapter();
+    const device = await adapter!.requestDevice({ label: 'test:default-limits' });
+    try {
+      expect(device.limits.maxStorageBuffersPerShaderStage).toBe(8);
+      device.pushErrorScope('validation');
+      const r = await runParity(device, { name: 'prodigy', options: { weightDecay: 0.1, useBiasCorrection: true }, tensors: tensors(17), steps: 4, checkAt: [2, 4], grad: gradient, tolerance: EXACT });
+      expect(r.failures).toEqual([]);
+      expect((await r.gpu.stateDict()).setState).toEqual(r.ref.stateDict().setState);
+      r.gpu.destroy();
+      r.params.destroy();
+      expect(await device.popErrorScope()).toBeNull();
+    } finally {
+      device.destroy();
+    }
+  });
+});
+
 describe('prodigy: state dicts carry d', () => {
-  test('a dict through JSON holds d, d_numerator, d_max, k, d_hat as the twin has them; the restored optimizer continues bit for bit', async () => {
+  // sliceP 3: s and p0 keep the tensor's length in the dict, s moving on every 3rd element only.
+  test.each([{ weightDecay: 0.05, useBiasCorrection: true }, { weightDecay: 0.05, sliceP: 3 }])('%j: a dict through JSON holds d, d_numerator, d_max, k, d_hat as the twin has them; the restored optimizer continues bit for bit', async (options: Record<string, unknown>) => {
     await withDevice(async (device) => {
-      const options = { weightDecay: 0.05, useBiasCorrection: true };
       const r = await runParity(device, { name: 'prodigy', options, tensors: tensors(9), steps: 5, checkAt: [5], grad: gradient, tolerance: EXACT });
       expect(r.failures).toEqual([]);
       const sd = await r.gpu.stateDict();
@@ -106,6 +139,10 @@ describe('prodigy: state dicts carry d', () => {
       // d moved away from d0 and four steps counted (the first one returned early).
       expect(sd.setState!.d).toBeGreaterThan(1e-6);
       expect(sd.setState!.k).toBe(4);
+      const slice = (options.sliceP as number | undefined) ?? 1;
+      const st = sd.state[1]!.s as Float32Array;
+      expect(st.length).toBe(SIZES[1]);
+      expect(Array.from(st).every((x, e) => (e % slice === 0) === (x !== 0)), 's moves where sliceP divides the index').toBe(true);
       const grads = r.params.tensors.map((t, i) => gradient(6, i, t.length));
       const { restored, copy } = await expectRestoredTwin(device, 'prodigy', options, r.params, r.gpu, grads);
       expect((await restored.stateDict()).setState).toEqual((await r.gpu.stateDict()).setState);

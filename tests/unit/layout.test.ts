@@ -9,6 +9,7 @@ import { kernelDefines } from '../../src/core/config.js';
 import { adam } from '../../src/optimizers/adam/definition.js';
 import { lamb } from '../../src/optimizers/lamb/definition.js';
 import { muon } from '../../src/optimizers/muon/definition.js';
+import { prodigy } from '../../src/optimizers/prodigy/definition.js';
 import { stateFormatDefines } from '../../src/state/state-format.js';
 
 const big = { maxStorageBufferBindingSize: 128 << 20, maxComputeWorkgroupsPerDimension: 65535, maxBufferSize: 256 << 20 };
@@ -107,9 +108,10 @@ describe('shader preprocessing', () => {
     expect(() => kernelSource(variant(adam, defines, 3))).toThrow(/8-bit tiles hold 1, 2 or 4 vec4s per lane, got 3/);
   });
   test('a layer-wise variant reads its group from the chunk → tensor table and has the partials pass', () => {
-    const lw = kernelSource(variant(lamb, { MAXIMIZE: false, MULTI_GROUP: true, GRAD_CONTROL: true, LAYERWISE: true, NS_GROUPS: false, Q8: false }));
+    const lw = kernelSource(variant(lamb, { MAXIMIZE: false, MULTI_GROUP: true, GRAD_CONTROL: true, LAYERWISE: true, CHUNKS_IN_SCRATCH: false, NS_GROUPS: false, Q8: false }));
     expect(lw).not.toMatch(/chunkGroup/);
-    expect(lw).toMatch(/return chunkTensor\[i \/ 16u\]\.w;/);
+    expect(lw).toMatch(/return chunkInfo\(i\)\.w;/);
+    expect(lw).toMatch(/fn chunkInfo\(i: u32\) -> vec4<u32> \{\s*return chunkTensor\[i \/ 16u\];/);
     expect(lw).toMatch(/@binding\(4\) var<storage, read> chunkTensor: array<vec4<u32>>/);
     expect(lw).toMatch(/@binding\(5\) var<storage, read_write> tensorScratch/);
     expect(lw).toMatch(/fn tensorPartials\(/);
@@ -127,5 +129,16 @@ describe('shader preprocessing', () => {
     expect(storageBufferCount(variant(muon, flags))).toBe(7);
     expect(storageBufferCount(variant(muon, { ...flags, GRAD_CONTROL: true }))).toBe(8);
     expect(source).toMatch(/fn expAvgLoad\(i: u32\) -> vec4<f32> \{ return momentumBuffer\[i\]; \}/);
+  });
+  test('Prodigy keeps its chunk → tensor table in the sums\' scratch: 8 storage buffers with β₁ > 0 (the default limit), 9 with gradient control', () => {
+    const flags = { ...kernelDefines(prodigy, [prodigy.defaults, prodigy.defaults]), GRAD_CONTROL: false, Q8: false };
+    expect(flags).toMatchObject({ FIRST_MOMENT: true, LAYERWISE: true, CHUNKS_IN_SCRATCH: true });
+    const source = kernelSource(variant(prodigy, flags));
+    expect(source).not.toMatch(/chunkTensor|chunkGroup/);
+    expect(source).toMatch(/@binding\(3\) var<uniform> chunkSegment: vec4<u32>;/);
+    expect(source).toMatch(/return bitcast<vec4<u32>>\(tensorScratch\[chunkSegment\.x \+ i \/ 16u\]\);/);
+    // hyper, param, grad, tensorScratch, exp_avg, exp_avg_sq, s, p0 (the segment uniform is not a storage buffer).
+    expect(storageBufferCount(variant(prodigy, flags))).toBe(8);
+    expect(storageBufferCount(variant(prodigy, { ...flags, GRAD_CONTROL: true }))).toBe(9);
   });
 });

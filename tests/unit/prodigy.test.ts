@@ -1,6 +1,6 @@
 /**
  * Prodigy off the GPU: every option refused with its name and value before anything is made; the
- * global options equal in every group; sliceP and 8-bit state refused with the reason; state dicts'
+ * global options equal in every group; 8-bit state refused with the reason; state dicts'
  * setState checked as a stranger's (a refused load changes nothing); growthRate's Infinity through
  * JSON; and the f32 twin against the float64 one (reference.ts) on a quadratic.
  */
@@ -8,6 +8,9 @@ import { describe, expect, test } from 'vitest';
 import { createReferenceOptimizer, registerOptimizer, stateDictFromJSON, stateDictToJSON, type ProdigyOptions, type ReferenceOptimizer } from '../../src/index.js';
 import { prodigy } from '../../src/optimizers/prodigy/definition.js';
 import { createProdigyReference } from '../../src/optimizers/prodigy/reference.js';
+import { prodigyPass } from '../../src/optimizers/prodigy/scalars-pass.js';
+import { computeLayout } from '../../src/core/layout.js';
+import { scratchEntries } from '../../src/passes/tensor-reduction.js';
 
 const tensors = () => [
   { name: 'a', data: Float32Array.from({ length: 50 }, (_, i) => Math.sin(i)) },
@@ -35,6 +38,8 @@ describe('prodigy options', () => {
     ['growthRate', NaN],
     ['sliceP', 1.5],
     ['sliceP', 0],
+    // An f32 scalar of the kernel: every integer up to 2²⁴.
+    ['sliceP', 2 ** 24 + 1],
   ] as const)('%s = %j is refused, naming the option and the value', (name, value) => {
     expect(() => make({ [name]: value })).toThrow(new RegExp(`prodigy: ${name}(\\[\\d\\])? .*${String(Array.isArray(value) ? '' : value).replace('.', '\\.')}`));
   });
@@ -43,14 +48,15 @@ describe('prodigy options', () => {
     expect(make().groups[0]).toMatchObject({ lr: 1, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, decouple: true, useBiasCorrection: false, safeguardWarmup: false, d0: 1e-6, dCoef: 1, growthRate: Infinity, sliceP: 1 });
   });
 
-  test('sliceP ≠ 1 and 8-bit state are refused with the reason; 16-bit state is taken', () => {
-    expect(() => make({ sliceP: 11 })).toThrow(/sliceP must be 1 .* got 11/);
+  test('8-bit state is refused with the reason; 16-bit state and sliceP ≠ 1 are taken', () => {
+    expect(make({ sliceP: 11 }).groups[0]!.sliceP).toBe(11);
+    expect(make({ sliceP: 2 ** 24 }).groups[0]!.sliceP).toBe(2 ** 24);
     expect(() => make({ stateFormat: 'q8' })).toThrow(/not moving averages/);
     expect(make({ stateFormat: 'bf16' }).stateFormat).toBe('bf16');
   });
 
-  test.each(['betas', 'beta3', 'decouple', 'useBiasCorrection', 'd0', 'dCoef', 'growthRate', 'lr'])('%s must be the same in every group (d is one estimate for the set)', (name) => {
-    const other = { betas: [0.8, 0.99], beta3: 0.5, decouple: false, useBiasCorrection: true, d0: 1e-5, dCoef: 2, growthRate: 1.5, lr: 0.5 }[name];
+  test.each(['betas', 'beta3', 'decouple', 'useBiasCorrection', 'd0', 'dCoef', 'growthRate', 'sliceP', 'lr'])('%s must be the same in every group (d is one estimate for the set)', (name) => {
+    const other = { betas: [0.8, 0.99], beta3: 0.5, decouple: false, useBiasCorrection: true, d0: 1e-5, dCoef: 2, growthRate: 1.5, sliceP: 2, lr: 0.5 }[name];
     expect(() => make({ groups: [{ tensors: ['b'], [name]: other }] })).toThrow(new RegExp(`"${name}" chooses the kernel and must be the same in every group`));
   });
 
@@ -64,6 +70,20 @@ describe('prodigy options', () => {
 
   test('weightDecay, eps and safeguardWarmup may differ per group', () => {
     expect(() => make({ groups: [{ tensors: ['b'], weightDecay: 0.1, eps: 1e-4, safeguardWarmup: true }] })).not.toThrow();
+  });
+});
+
+describe('prodigy\'s scratch binding', () => {
+  test('a set whose scratch (the sums, the chunk table, each tensor\'s first element and group, the scalars) is over maxStorageBufferBindingSize is refused, naming both', () => {
+    const big = { maxStorageBufferBindingSize: 2 ** 30, maxComputeWorkgroupsPerDimension: 65535, maxBufferSize: 2 ** 30 };
+    const layout = computeLayout([{ name: 'a', length: 5000 }, { name: 'b', length: 70 }, { name: 'c', length: 3 }], big, 64);
+    // 5 tensors or fewer: one vec4 each for the first elements and the groups, 4 for the 16 scalar words.
+    const bytes = (scratchEntries(layout) + layout.paddedLength / 64 + 1 + 1 + 4) * 16;
+    const limits = (n: number) => ({ maxStorageBufferBindingSize: n }) as GPUSupportedLimits;
+    expect(() => prodigyPass.check!('createOptimizer', layout, limits(bytes))).not.toThrow();
+    expect(() => prodigyPass.check!('createOptimizer', layout, limits(bytes - 16))).toThrow(
+      new RegExp(`^webgpu-optim: createOptimizer: the per-tensor sums, chunk table and Prodigy's scalars of 3 tensors need a ${bytes}-byte scratch binding, over the device's maxStorageBufferBindingSize \\(${bytes - 16}\\)`),
+    );
   });
 });
 

@@ -67,6 +67,9 @@ const VARIANTS: readonly Variant[] = [
   { optimizer: 'ademamix', format: 'f32', groups: 2, gradControl: true },
   // Muon with AdamW beside it: the Newton–Schulz pass's entry points and the role branch.
   { optimizer: 'muon', format: 'f32' },
+  // Prodigy with β₁ > 0 and groups: the chunk table in the sums' scratch (CHUNKS_IN_SCRATCH), a
+  // segment uniform, its fold and update: 8 storage buffers.
+  { optimizer: 'prodigy', format: 'f32', groups: 2 },
   // The per-tensor step (PyTorch's rule for a grad that is None): one Hyper row per tensor, with groups and 16-bit state.
   { optimizer: 'nadam', format: 'f32', perTensor: true },
   { optimizer: 'adam', format: 'bf16', groups: 2, stochastic: true, perTensor: true },

@@ -28,7 +28,10 @@ export interface ProdigyOptions {
   dCoef: number;
   /** d grows by at most this factor per step (Infinity: unbounded). Read from the first group. */
   growthRate: number;
-  /** s and p0 keep every sliceP-th element of each tensor (1: all, the exact method). */
+  /**
+   * d's sums take every sliceP-th element of each (flattened) tensor (1: all, the exact method): s
+   * moves and ⟨g, p0 − p⟩ sums there only. s and p0 keep the tensor's length here (the others stay 0 and the initial values). Equal in every group.
+   */
   sliceP: number;
 }
 
@@ -45,7 +48,8 @@ export type ProdigyScalar =
   | 'dCoef'
   | 'growthRate'
   | 'biasCorrection'
-  | 'safeguardWarmup';
+  | 'safeguardWarmup'
+  | 'sliceP';
 
 /**
  * The options the authors read from the first group only (d is one estimate for the whole set):
@@ -72,11 +76,6 @@ export const prodigy = defineOptimizer<ProdigyOptions, ProdigyScalar>({
   partialsStore: 'the moments and s',
   noQ8State: () => "Prodigy's s and p0 are not moving averages of the gradient (p0 is a point, s a weighted sum that d's denominator adds up); use stateFormat 'f32', 'bf16' or 'f16'",
   checks: Object.fromEntries(Object.entries(PRODIGY_CHECKS).map(([name, check]) => [name, (_optimizer: string, option: string, value: unknown) => check(option, value)])) as never,
-  validate(o) {
-    if (o.sliceP !== 1) {
-      throw new RangeError(`webgpu-optim: prodigy: sliceP must be 1 (every element) on the GPU, got ${o.sliceP}: the sliced s and p0 of the authors' approximation are not implemented`);
-    }
-  },
   defines: (groups) => ({ MAXIMIZE: false, FIRST_MOMENT: groups[0]!.betas[0] > 0, DECOUPLED: groups[0]!.decouple }),
   slots: (d) => [
     ...(d.FIRST_MOMENT ? [{ name: 'exp_avg', wgsl: 'expAvg' }] : []),
@@ -102,6 +101,7 @@ export const prodigy = defineOptimizer<ProdigyOptions, ProdigyScalar>({
     growthRate: { doc: 'f(growth_rate) (Infinity: unbounded)', value: (o) => o.growthRate },
     biasCorrection: { doc: '1: dlr includes √(1 − β₂ᵏ⁺¹)/(1 − β₁ᵏ⁺¹); 0: it does not', value: (o) => (o.useBiasCorrection ? 1 : 0) },
     safeguardWarmup: { doc: '1: s grows by (d/d0)·d·g; 0: by (d/d0)·dlr·g', value: (o) => (o.safeguardWarmup ? 1 : 0) },
+    sliceP: { doc: 'slice_p: s and d\'s numerator take the elements whose index in the flattened tensor it divides', value: (o) => o.sliceP },
   },
   reference: () => {
     throw new Error('webgpu-optim: prodigy steps the whole set at once (setReference)');

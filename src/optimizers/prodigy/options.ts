@@ -53,12 +53,16 @@ export const PRODIGY_CHECKS: { readonly [K in keyof ProdigyOptions]-?: (name: st
       throw new RangeError(`webgpu-optim: ${NAME}: ${name} must be a number > 0 (Infinity: unbounded), got ${describeValue(value)}`);
     }
   },
+  // The kernel reads it as an f32 scalar: integers up to 2²⁴ are exact there.
   sliceP: (name, value) => {
-    if (!Number.isSafeInteger(value) || (value as number) < 1) {
-      throw new RangeError(`webgpu-optim: ${NAME}: ${name} must be an integer >= 1, got ${describeValue(value)}`);
+    if (!Number.isSafeInteger(value) || (value as number) < 1 || (value as number) > MAX_SLICE_P) {
+      throw new RangeError(`webgpu-optim: ${NAME}: ${name} must be an integer in [1, ${MAX_SLICE_P}], got ${describeValue(value)}`);
     }
   },
 };
+
+/** The largest sliceP (an f32 holds every integer up to it). */
+export const MAX_SLICE_P = 2 ** 24;
 
 /**
  * One group's options: the defaults, then `base` (the optimizer's options), then `group` (the

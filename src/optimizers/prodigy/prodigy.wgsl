@@ -39,6 +39,22 @@ fn prodigyTensorGroup(t: u32, tensors: u32) -> u32 {
   let first = prodigyBase() - (tensors + 3u) / 4u;
   return bitcast<u32>(tensorScratch[first + t / 4u][t % 4u]);
 }
+// Tensor t's first element in the packed buffers, from the entries before the groups.
+fn prodigyTensorOffset(t: u32, tensors: u32) -> u32 {
+  let first = prodigyBase() - 2u * ((tensors + 3u) / 4u);
+  return bitcast<u32>(tensorScratch[first + t / 4u][t % 4u]);
+}
+
+// The authors' slice_p: which elements of vector i s and d's numerator take, those whose index in
+// their (flattened) tensor sliceP divides. The chunk's partial entry is the tensor count plus its
+// chunk in the packed buffers (src/passes/tensor-reduction.ts).
+fn prodigySliced(i: u32, h: Hyper) -> vec4<bool> {
+  let info = chunkInfo(i);
+  let tensors = bitcast<u32>(prodigyWord(PRODIGY_TENSORS));
+  let e = (info.y - tensors) * 64u + (i % 16u) * 4u - prodigyTensorOffset(info.x, tensors);
+  let slice = u32(h.sliceP);
+  return vec4<u32>(e, e + 1u, e + 2u, e + 3u) % vec4<u32>(slice) == vec4<u32>(0u);
+}
 
 // d·lr·bc with d and the powers as they are before the fold (β^(k+1): this step's power).
 fn prodigyDlr(h: Hyper) -> f32 {
@@ -77,8 +93,10 @@ fn partials(i: u32, h: Hyper, g: vec4<f32>, valid: vec4<bool>) -> vec4<f32> {
   expAvgStore(i, expAvgLoad(i) * h.beta1 + (d * h.oneMinusBeta1) * w);
 #endif
   expAvgSqStore(i, expAvgSqLoad(i) * h.beta2 + (((d * d) * h.oneMinusBeta2) * w) * w);
-  prodigySStore(i, prodigySLoad(i) * h.beta3 + sFactor * w);
-  return vec4<f32>(sumOf(w * (prodigyP0Load(i) - p), valid), sumOf(abs(prodigySLoad(i)), valid), 0.0, 0.0);
+  let sliced = valid & prodigySliced(i, h);
+  let s = prodigySLoad(i);
+  prodigySStore(i, select(s, s * h.beta3 + sFactor * w, sliced));
+  return vec4<f32>(sumOf(w * (prodigyP0Load(i) - p), sliced), sumOf(abs(prodigySLoad(i)), sliced), 0.0, 0.0);
 }
 
 // Python's max(a, b) and min(a, b): a unless b compares greater (smaller), so a NaN b keeps a.

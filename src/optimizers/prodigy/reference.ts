@@ -5,7 +5,8 @@
  *          (src/passes/tensor-reduction.ts), then folded over the tensors in order; the scalars d,
  *          d_max, d_numerator are float32 as in the GPU's scalar buffer, but the bias correction is
  *          the exact power rounded once (the GPU's twin, twin.ts, multiplies β₁ᵏ, β₂ᵏ step by step);
- *          it also takes sliceP (s and p0 on every sliceP-th element), which the GPU refuses;
+ *          sliceP as the GPU (s and the sums on every sliceP-th element; tensorState compacts s
+ *          and p0 to those elements, the authors' shapes);
  *   'f64': the published algorithm in float64, sums left to right (the yardstick of the f32 twin).
  * The order of operations is the authors' (prodigyopt/prodigy.py @ 3efb213): docs/semantics.md § Prodigy.
  */

@@ -1,18 +1,21 @@
 /**
  * Prodigy's global scalars on the GPU, and its pass: the per-tensor sums (src/passes/tensor-sums.ts)
- * with the scalars kept after their scratch, in the same binding (no binding of their own: the
- * kernel stays within a browser's 10 storage buffers with the control path on), then the dispatch
- * that folds the per-tensor sums into them (`prodigyFold` in prodigy.wgsl, one invocation, tensors
- * in order: a fixed order, so the twin matches it bit for bit). The scratch's tail: each tensor's
- * group (u32 bits, padded to a vec4), then the 16 scalar words (d, d_numerator, d_max, d̂, k, β₁ᵏ,
- * β₂ᵏ, the step's dlr, whether it updated, the tensor count), the last 4 entries. Everything is made
- * once at creation; a step records the sums and one dispatch.
+ * with the scalars kept after their scratch, in the same binding, and the chunk → tensor table in it
+ * too (TENSOR_SUMS_IN_SCRATCH): no binding of their own, so that with β₁ > 0 the kernel binds 8
+ * storage buffers (hyper, param, grad, the scratch, exp_avg, exp_avg_sq, s, p0), within WebGPU's
+ * default maxStorageBuffersPerShaderStage; then the dispatch that folds the per-tensor sums into
+ * them (`prodigyFold` in prodigy.wgsl, one invocation, tensors in order: a fixed order, so the twin
+ * matches it bit for bit). The scratch: the sums' own entries, the chunk table (one entry per
+ * chunk), each tensor's first element (u32 bits, padded to a vec4: sliceP counts from it), each
+ * tensor's group (u32 bits, padded to a vec4), then the 16 scalar words (d,
+ * d_numerator, d_max, d̂, k, β₁ᵏ, β₂ᵏ, the step's dlr, whether it updated, the tensor count), the
+ * last 4 entries. Everything is made once at creation; a step records the sums and one dispatch.
  */
 import type { PassContext, PassDeclaration, StepPass } from '../../core/passes.js';
 import { describeValue } from '../../core/describe-value.js';
 import { readBuffers } from '../../core/readback.js';
 import { scratchEntries } from '../../passes/tensor-reduction.js';
-import { createTensorSumsPass, tensorSumsPass } from '../../passes/tensor-sums.js';
+import { chunkTableEntries, createTensorSumsPass, TENSOR_SUMS_IN_SCRATCH, tensorSumsPass } from '../../passes/tensor-sums.js';
 
 /** Indices of the scalars in the buffer (prodigy.wgsl's PRODIGY_* constants). */
 export const PRODIGY_SCALARS = { d: 0, d_numerator: 1, d_max: 2, d_hat: 3, k: 4, beta1Power: 5, beta2Power: 6, dlr: 7, applied: 8, tensors: 9 } as const;
@@ -54,8 +57,13 @@ function wordsOf(tail: Float32Array, tensors: number): Float32Array {
 
 function createProdigyPass(context: PassContext): StepPass {
   const { device, label, tensorGroup, groups, layout } = context;
-  const sums = createTensorSumsPass(context, tailEntries(tensorGroup.length));
-  const offset = scratchEntries(layout) * 16;
+  const offsetEntries = Math.ceil(tensorGroup.length / 4);
+  const sums = createTensorSumsPass(context, offsetEntries + tailEntries(tensorGroup.length), true);
+  // Each tensor's first element (u32 bits), where sliceP counts its elements from, after the table.
+  const offsets = new Uint32Array(offsetEntries * 4);
+  offsets.set(layout.tensors.map((t) => t.offset));
+  device.queue.writeBuffer(sums.scratch, (scratchEntries(layout) + chunkTableEntries(layout)) * 16, offsets);
+  const offset = (scratchEntries(layout) + chunkTableEntries(layout) + offsetEntries) * 16;
   const initial = tailOf(initialProdigyWords(Math.fround((groups[0] as { d0: number }).d0), tensorGroup));
   device.queue.writeBuffer(sums.scratch, offset, initial);
   const fold = context.kernelPipeline('prodigyFold');
@@ -126,20 +134,20 @@ export function prodigyDictWords(entries: unknown, initial: Float32Array, betas:
 }
 
 /**
- * Prodigy's pass: the per-tensor sums of partials() (Σ g·(p0 − p), Σ|s|) with the scalars in their
- * scratch's tail, then their fold. One declaration: the sums' flags, bindings and WGSL, and a check
- * that counts the tail.
+ * Prodigy's pass: the per-tensor sums of partials() (Σ g·(p0 − p), Σ|s|) with the chunk table and
+ * the scalars in their scratch, then their fold. One declaration: the sums' flags and bindings with
+ * the table in the scratch, their WGSL, and a check that counts the table and the tail.
  */
 export const prodigyPass: PassDeclaration = {
   name: 'prodigy',
-  flags: tensorSumsPass.flags,
-  bindings: tensorSumsPass.bindings,
+  flags: TENSOR_SUMS_IN_SCRATCH.flags,
+  bindings: TENSOR_SUMS_IN_SCRATCH.bindings,
   wgsl: tensorSumsPass.wgsl!,
   check(what, layout, limits) {
-    const bytes = (scratchEntries(layout) + tailEntries(layout.tensors.length)) * 16;
+    const bytes = (scratchEntries(layout) + chunkTableEntries(layout) + Math.ceil(layout.tensors.length / 4) + tailEntries(layout.tensors.length)) * 16;
     if (bytes > limits.maxStorageBufferBindingSize) {
       throw new RangeError(
-        `webgpu-optim: ${what}: the per-tensor sums and Prodigy's scalars of ${layout.tensors.length} tensors need a ${bytes}-byte scratch binding, over the ` +
+        `webgpu-optim: ${what}: the per-tensor sums, chunk table and Prodigy's scalars of ${layout.tensors.length} tensors need a ${bytes}-byte scratch binding, over the ` +
           `device's maxStorageBufferBindingSize (${limits.maxStorageBufferBindingSize}); split the model into several parameter sets`,
       );
     }

@@ -29,7 +29,7 @@ function working(defines: KernelDefines, g: number, p: number, h: H): number {
   return !defines.DECOUPLED && h.weightDecay !== 0 ? fr(g + fr(h.weightDecay * p)) : g;
 }
 
-/** partials(): the moments and s stored, and the tensor's (Σ w·(p0 − p), Σ|s|). */
+/** partials(): the moments and s stored, and the tensor's (Σ w·(p0 − p), Σ|s|) over the sliced elements. */
 function partials(t: SetTwinTensor<ProdigyScalar>, defines: KernelDefines, words: Float32Array): [number, number] {
   const { param, grad, state, h, stored } = t;
   const d = words[W.d]!;
@@ -40,12 +40,14 @@ function partials(t: SetTwinTensor<ProdigyScalar>, defines: KernelDefines, words
   const vFactor = fr(fr(d * d) * h.oneMinusBeta2);
   const { exp_avg: m, exp_avg_sq: v, s, p0 } = state as Record<string, Float32Array>;
   const w = Float32Array.from(param, (p, e) => working(defines, grad[e]!, p, h));
+  // The authors' slice_p: s and the sums take the elements whose index sliceP divides (prodigySliced).
+  const sliced = (e: number) => e % h.sliceP === 0;
   for (let e = 0; e < param.length; e++) {
     if (defines.FIRST_MOMENT) m![e] = stored('exp_avg', fr(fr(m![e]! * h.beta1) + fr(mFactor * w[e]!)), e);
     v![e] = stored('exp_avg_sq', fr(fr(v![e]! * h.beta2) + fr(fr(vFactor * w[e]!) * w[e]!)), e);
-    s![e] = stored('s', fr(fr(s![e]! * h.beta3) + fr(sFactor * w[e]!)), e);
+    if (sliced(e)) s![e] = stored('s', fr(fr(s![e]! * h.beta3) + fr(sFactor * w[e]!)), e);
   }
-  return [tensorSum(param.length, (e) => fr(w[e]! * fr(p0![e]! - param[e]!))), tensorSum(param.length, (e) => Math.abs(s![e]!))];
+  return [tensorSum(param.length, (e) => (sliced(e) ? fr(w[e]! * fr(p0![e]! - param[e]!)) : 0)), tensorSum(param.length, (e) => (sliced(e) ? Math.abs(s![e]!) : 0))];
 }
 
 const pythonMax = (a: number, b: number) => (b > a ? b : a);

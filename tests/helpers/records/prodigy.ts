@@ -42,10 +42,6 @@ export const prodigy = testRecord('prodigy', {
   groupOption: 'weightDecay',
   // s and p0 are not moving averages of the gradient: createOptimizer refuses stateFormat 'q8' (noQ8State).
   noQ8: () => true,
-  tfjs: {
-    row: { betas: [0, 0.99], beta3: 0.9, weightDecay: 0.05, decouple: false, useBiasCorrection: true, safeguardWarmup: true, d0: 1e-4, dCoef: 2, growthRate: 1.5 },
-    why: 'with exp_avg (β₁ > 0) the kernel binds 9 storage buffers, over the default 8',
-  },
   twinSlots: { exp_avg: 'exp_avg', exp_avg_sq: 'exp_avg_sq', s: 's', p0: 'p0' },
   // lr 1, the authors' recommendation; digits (about 20 steps) from d0 1e-3, as d0 1e-6 takes longer to grow.
   convergence: { moons: { options: {} }, digits: { options: { d0: 1e-3 } } },

@@ -76,12 +76,6 @@ export type TestRecord<K extends TestOptimizerName> = EpsRow<K> & {
    * one step size d for the whole set, lr scales it).
    */
   readonly groupOption?: keyof TestOptionsMap[K] & string;
-  /**
-   * The row the TF.js suite runs instead of the richest, where the richest binds more storage
-   * buffers than WebGPU's default limit (8 per stage, the device TF.js's backend asks for), with
-   * the reason; the suite checks that the richest is refused there, naming the limit.
-   */
-  readonly tfjs?: { readonly row: OptionRow<K>; readonly why: string };
 };
 
 /** Identity that checks a record against its optimizer's options. */

@@ -1,0 +1,500 @@
+// Generated from src/control/control-block.ts.
+struct GroupControl {
+  multiplier: f32, // clip-by-norm coefficient min(1, maxNorm / (norm + 1e-6)), else 1
+  norm: f32,       // this group's gradient norm (after unscaling and value clipping)
+  _pad0: f32,
+  _pad1: f32,
+  stepValues: vec4<f32>, // step-table entry of the device step (see withDeviceStep)
+}
+
+struct Control {
+  skip: u32, // 1: this step is skipped (non-finite gradients with skipping on, or no step-table entry)
+  stepLo: u32, // optimizer steps taken (skipped steps do not count), low 32 bits
+  stepHi: u32, // … high bits: the count is exact to 2^53
+  callsLo: u32, // updates executed, skipped ones included, low 32 bits
+  callsHi: u32, // … high bits
+  tableMiss: u32, // sticky: a step found no step-table entry (an engine bug; the host refuses to go on)
+  lossScale: f32, // the loss scale (GradScaler scale)
+  growthTracker: u32, // clean steps since the scale last changed
+  totalNorm: f32, // norm over all tensors of the last step
+  foundInf: u32, // 1: the last step had a NaN or ±Inf gradient
+  preMultiplier: f32, // what gradients were multiplied by this step (1/scale · average factor)
+  growthFactor: f32, // setting
+  backoffFactor: f32, // setting
+  growthInterval: u32, // setting
+  flags: u32, // setting: CONTROL_FLAGS
+  averageFactor: f32, // setting: 1, or 1/k when averaging k accumulated micro-batches
+  maxNorm: f32, // setting: +Inf when off
+  clipValue: f32, // setting: +Inf when off
+  groupCount: u32, // setting
+  _pad0: u32, // keeps the per-group entries 16-byte aligned
+  groups: array<GroupControl>,
+}
+
+const FLAG_DYNAMIC_SCALE = 1u;
+const FLAG_SKIP_NON_FINITE = 2u;
+const FLAG_PER_GROUP_NORM = 4u;
+const FLAG_INF_NORM = 8u;
+const FLAG_LOSS_SCALING = 16u;
+const FLAG_CLIP_BY_NORM = 32u;
+
+// Helpers of the control path, shared by the update kernels and the gradient statistics. The
+// structs they read (Control, GroupControl) and the FLAG_* constants are generated from
+// src/control/control-block.ts and come first.
+
+// Unscaling and averaging factor of the current step, from the scale before this step's update.
+fn preMultiplierOf(scale: f32, flags: u32, averageFactor: f32) -> f32 {
+  return select(1.0, 1.0 / scale, (flags & FLAG_LOSS_SCALING) != 0u) * averageFactor;
+}
+
+// NaN test on the bits, so a compiler that assumes finite math cannot fold it away.
+fn isNan4(x: vec4<f32>) -> vec4<bool> {
+  return (bitcast<vec4<u32>>(x) & vec4<u32>(0x7fffffffu)) > vec4<u32>(0x7f800000u);
+}
+
+fn isNan(x: f32) -> bool {
+  return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u;
+}
+
+// NaN or ±Inf.
+fn isNonFinite4(x: vec4<f32>) -> vec4<bool> {
+  return (bitcast<vec4<u32>>(x) & vec4<u32>(0x7fffffffu)) >= vec4<u32>(0x7f800000u);
+}
+
+// torch.clamp: NaN stays NaN (WGSL's clamp may return a bound for NaN).
+fn clampNan(g: vec4<f32>, bound: f32) -> vec4<f32> {
+  return select(clamp(g, vec4<f32>(-bound), vec4<f32>(bound)), g, isNan4(g));
+}
+
+// torch.max / torch.clamp(max=…) on scalars, NaN-propagating.
+fn maxNan(a: f32, b: f32) -> f32 {
+  return select(max(a, b), a + b, isNan(a) || isNan(b));
+}
+
+fn minNan(a: f32, b: f32) -> f32 {
+  return select(min(a, b), a + b, isNan(a) || isNan(b));
+}
+
+// Generated from prodigy's scalar schema (src/core/scalars.ts).
+struct Hyper {
+  beta1: f32, // f(β₁) of the first group (the authors read it there)
+  oneMinusBeta1: f32, // f(1 − β₁), times d
+  beta2: f32, // f(β₂)
+  oneMinusBeta2: f32, // f(1 − β₂), times d²
+  beta3: f32, // f(β₃), or f(√β₂) when beta3 is undefined
+  lr: f32, // f(lr) (the schedule's), the same in every group
+  d0: f32, // f(d0): s and the numerator grow by (d/d0)·…
+  eps: f32, // f(eps): √v + d·eps
+  weightDecay: f32, // f(weight_decay): coupled (g + wd·p) or decoupled (p − wd·dlr·p)
+  dCoef: f32, // f(d_coef): d̂ = d_coef · numerator / Σ|s|
+  growthRate: f32, // f(growth_rate) (Infinity: unbounded)
+  biasCorrection: f32, // 1: dlr includes √(1 − β₂ᵏ⁺¹)/(1 − β₁ᵏ⁺¹); 0: it does not
+  safeguardWarmup: f32, // 1: s grows by (d/d0)·d·g; 0: by (d/d0)·dlr·g
+  sliceP: f32, // slice_p: s and d's numerator take the elements whose index in the flattened tensor it divides
+  roundingStep: f32, // the host update count mod 2^24 (stochastic rounding)
+}
+
+// The step-dependent scalars of the step the GPU takes (control path): bases combined with the
+// step table's entry s, in f32.
+fn withDeviceStep(h0: Hyper, s: vec4<f32>) -> Hyper {
+  var h = h0;
+
+  return h;
+}
+
+@group(0) @binding(0) var<storage, read> hyper: array<Hyper>;
+@group(0) @binding(1) var<storage, read_write> param: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> grad: array<vec4<f32>>;
+@group(0) @binding(3) var<uniform> chunkSegment: vec4<u32>;
+@group(0) @binding(4) var<storage, read_write> tensorScratch: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read_write> expAvg: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read_write> expAvgSq: array<vec4<f32>>;
+@group(0) @binding(7) var<storage, read_write> prodigyS: array<vec4<f32>>;
+@group(0) @binding(8) var<storage, read_write> prodigyP0: array<vec4<f32>>;
+// Shared by every optimizer kernel. src/engine/wgsl.ts assembles one kernel variant as
+//   generated Control structs + control.wgsl + generated `struct Hyper` + generated bindings
+//   + this file + the state slots' generated accessors + the optimizer's .wgsl (which defines
+//   `fn update(i, h, g)` and reads and writes each slot only through its accessors,
+//   `expAvgLoad(i)` and `expAvgStore(i, x)`).
+//
+// Each invocation updates VECTORS_PER_INVOCATION vec4s (4 consecutive f32 each) of one segment,
+// WORKGROUP_SIZE vectors apart so that neighbouring invocations touch neighbouring memory. A
+// segment is a 256-byte aligned range of the packed buffers that fits one storage binding and one
+// 2-D dispatch, so the array indices are relative to the segment. Preprocessor flags (if/else
+// lines) are resolved when the pipeline is created (wgsl-preprocessor), never by branching on
+// per-element data.
+
+override WORKGROUP_SIZE: u32 = 256u;
+// More than one vector per invocation gives a GPU more loads in flight per thread (memory-level
+// parallelism) and fewer invocations to schedule; the same arithmetic runs on every element.
+override VECTORS_PER_INVOCATION: u32 = 1u;
+
+fn vectorIndex(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
+  return (wid.y * nwg.x + wid.x) * WORKGROUP_SIZE + lid;
+}
+
+fn groupAt(i: u32) -> u32 {
+
+  // Layer-wise kernels read the group from their chunk → tensor table (one binding fewer).
+  return chunkInfo(i).w;
+
+}
+
+// True when the control pass decided to skip this step (uniform: every invocation reads the same).
+fn stepSkipped() -> bool {
+
+  return false;
+
+}
+
+// The group's scalars; on the control path the step-dependent ones come from the device step.
+fn hyperOf(group: u32) -> Hyper {
+
+  return hyper[group];
+
+}
+
+// The gradient the optimizer sees: unscaled (loss scale, accumulation average), clamped by value,
+// scaled by the group's clip-by-norm coefficient. Identity (exactly) without GRAD_CONTROL.
+fn controlledGradient(g: vec4<f32>, group: u32) -> vec4<f32> {
+
+  return g;
+
+}
+
+// torch.maximum: exact and NaN-propagating (WGSL's max may return either operand for NaN).
+fn maximumNan(a: vec4<f32>, b: vec4<f32>) -> vec4<f32> {
+  return select(max(a, b), a + b, isNan4(a) | isNan4(b));
+}
+
+// torch.lerp with a scalar weight: a + w(b − a) for |w| < ½, else b − (b − a)(1 − w).
+fn lerpTorch(a: vec4<f32>, b: vec4<f32>, w: f32) -> vec4<f32> {
+  return select(b - (b - a) * (1.0 - w), a + w * (b - a), abs(w) < 0.5);
+}
+
+// torch.sign with NaN kept (WGSL's sign of NaN is not specified), and subnormal values counted
+// as 0: GPUs may flush them (WGSL allows it), and a sign must not depend on the device.
+fn signOf(x: vec4<f32>) -> vec4<f32> {
+  let zeroOrSubnormal = (bitcast<vec4<u32>>(x) & vec4<u32>(0x7f800000u)) == vec4<u32>(0u);
+  return select(select(sign(x), x, isNan4(x)), vec4<f32>(0.0), zeroOrSubnormal);
+}
+
+// The working gradient d: -g when maximizing, then the coupled (L2) weight decay term, skipped
+// when weight_decay == 0 as torch does (0 * inf would turn an infinite parameter into NaN).
+fn workingGradient(g: vec4<f32>, p: vec4<f32>, weightDecay: f32) -> vec4<f32> {
+
+  let d = g;
+
+  return select(d, d + weightDecay * p, weightDecay != 0.0);
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(workgroup_id) wid: vec3<u32>,
+        @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  // A skipped step touches nothing.
+  if (stepSkipped()) {
+    return;
+  }
+  let first = (wid.y * nwg.x + wid.x) * WORKGROUP_SIZE * VECTORS_PER_INVOCATION + lid;
+  for (var k = 0u; k < VECTORS_PER_INVOCATION; k++) {
+    let i = first + k * WORKGROUP_SIZE;
+    // The guard: the last workgroup may reach past the segment.
+    if (i >= arrayLength(&param)) {
+      return;
+    }
+    let group = groupAt(i);
+    update(i, hyperOf(group), controlledGradient(grad[i], group));
+  }
+}
+
+// Layer-wise optimizers (LAMB, LARS): the update of an element reads sums over its whole tensor
+// (‖p‖², ‖u‖²), computed inside the packed buffers in the same encoder, without float atomics or
+// a readback. Appended to the kernel of an optimizer whose definition has `tensorSums`:
+//   tensorPartials (here, one dispatch per segment): per 64-element chunk, the sum of the
+//       optimizer's partials() over the chunk's elements, masked past the tensor's end; 16
+//       invocations per chunk and a workgroup tree (GPUs), or tensorPartialsInRegisters: one
+//       invocation per chunk, the same tree in registers, no barriers (CPU adapters such as
+//       SwiftShader, which emulate each barrier invocation by invocation). The same bits either way;
+//   tensorSums (tensor-sums.wgsl, one dispatch): per tensor, the sum of its chunks' partials;
+//   main (common.wgsl): update() reads its tensor's sums through tensorSumsAt().
+// The order of every addition is fixed, and src/passes/tensor-reduction.ts reproduces it on the CPU.
+
+// 4 chunks per workgroup, whatever the update kernel's workgroup size.
+const PARTIALS_WORKGROUP = 64u;
+var<workgroup> chunkLanes: array<vec4<f32>, PARTIALS_WORKGROUP>;
+
+// Vector i's chunk: (tensor, scratch entry of the chunk's partial, tensor elements in the chunk, group).
+fn chunkInfo(i: u32) -> vec4<u32> {
+
+  // The table kept in the scratch (u32 bits), from the segment's first chunk there.
+  return bitcast<vec4<u32>>(tensorScratch[chunkSegment.x + i / 16u]);
+
+}
+
+// Which elements of vector i belong to its tensor (the others are padding).
+fn validLanes(i: u32) -> vec4<bool> {
+  let first = (i % 16u) * 4u;
+  return vec4<u32>(first, first + 1u, first + 2u, first + 3u) < vec4<u32>(chunkInfo(i).z);
+}
+
+// Σ a² over the valid elements of one vec4, in a fixed order: ((x² + y²) + z²) + w².
+fn squaredSum(a: vec4<f32>, valid: vec4<bool>) -> f32 {
+  let s = select(vec4<f32>(0.0), a * a, valid);
+  return ((s.x + s.y) + s.z) + s.w;
+}
+
+// Cautious updates: where a·b > 0, decided the same on every device: a and b normal numbers or
+// infinities (a subnormal one counts as 0, as GPUs may flush it on load or on arithmetic), and their
+// product, read from its bits, a positive normal number or +Inf (NaN never agrees).
+fn agreeInSign(a: vec4<f32>, b: vec4<f32>) -> vec4<bool> {
+  let exponent = vec4<u32>(0x7f800000u);
+  let normal = ((bitcast<vec4<u32>>(a) & exponent) != vec4<u32>(0u)) & ((bitcast<vec4<u32>>(b) & exponent) != vec4<u32>(0u));
+  let bits = bitcast<vec4<u32>>(a * b);
+  return normal & (bits >= vec4<u32>(0x00800000u)) & (bits <= exponent);
+}
+
+// How many of the valid elements of one vec4 are `true`, in the same order as squaredSum.
+fn countOf(b: vec4<bool>, valid: vec4<bool>) -> f32 {
+  let s = select(vec4<f32>(0.0), vec4<f32>(1.0), b & valid);
+  return ((s.x + s.y) + s.z) + s.w;
+}
+
+// The sums over vector i's whole tensor (what its partials() added up).
+fn tensorSumsAt(i: u32) -> vec4<f32> {
+  return tensorScratch[chunkInfo(i).x];
+}
+
+// optax's scale_by_trust_ratio from ‖p‖² and ‖u‖²: coefficient·‖p‖ / (‖u‖ + eps), or 1 when either
+// norm is 0. NaN norms give NaN, as optax does.
+fn trustRatio(sums: vec4<f32>, coefficient: f32, eps: f32) -> f32 {
+  let pn = sqrt(sums.x);
+  let un = sqrt(sums.y);
+  return select((coefficient * pn) / (un + eps), 1.0, pn == 0.0 || un == 0.0);
+}
+
+// The optimizer's partials() of vector i, with its group's scalars and gradient.
+fn vectorPartials(i: u32) -> vec4<f32> {
+  let group = groupAt(i);
+  return partials(i, hyperOf(group), controlledGradient(grad[i], group), validLanes(i));
+}
+
+// A skipped step touches nothing in either entry point (partials() may write state, as LAMB's moments).
+@compute @workgroup_size(PARTIALS_WORKGROUP)
+fn tensorPartials(@builtin(workgroup_id) wid: vec3<u32>,
+                  @builtin(num_workgroups) nwg: vec3<u32>,
+                  @builtin(local_invocation_index) lid: u32) {
+  if (stepSkipped()) {
+    return;
+  }
+  let i = (wid.y * nwg.x + wid.x) * PARTIALS_WORKGROUP + lid;
+  let inside = i < arrayLength(&param);
+  var s = vec4<f32>(0.0);
+  if (inside) {
+    s = vectorPartials(i);
+  }
+  chunkLanes[lid] = s;
+  workgroupBarrier();
+  for (var stride = 8u; stride > 0u; stride = stride / 2u) {
+    if ((lid & 15u) < stride) {
+      chunkLanes[lid] = chunkLanes[lid] + chunkLanes[lid + stride];
+    }
+    workgroupBarrier();
+  }
+  if (inside && (lid & 15u) == 0u) {
+    tensorScratch[chunkInfo(i).y] = chunkLanes[lid];
+  }
+}
+
+@compute @workgroup_size(PARTIALS_WORKGROUP)
+fn tensorPartialsInRegisters(@builtin(workgroup_id) wid: vec3<u32>,
+                             @builtin(num_workgroups) nwg: vec3<u32>,
+                             @builtin(local_invocation_index) lid: u32) {
+  let first = ((wid.y * nwg.x + wid.x) * PARTIALS_WORKGROUP + lid) * 16u;
+  if (stepSkipped() || first >= arrayLength(&param)) {
+    return;
+  }
+  var lanes: array<vec4<f32>, 16>;
+  for (var l = 0u; l < 16u; l++) {
+    lanes[l] = vectorPartials(first + l);
+  }
+  for (var stride = 8u; stride > 0u; stride = stride / 2u) {
+    for (var l = 0u; l < stride; l++) {
+      lanes[l] = lanes[l] + lanes[l + stride];
+    }
+  }
+  tensorScratch[chunkInfo(first).y] = lanes[0];
+}
+
+fn expAvgLoad(i: u32) -> vec4<f32> { return expAvg[i]; }
+fn expAvgStore(i: u32, x: vec4<f32>) { expAvg[i] = x; }
+fn expAvgSqLoad(i: u32) -> vec4<f32> { return expAvgSq[i]; }
+fn expAvgSqStore(i: u32, x: vec4<f32>) { expAvgSq[i] = x; }
+fn prodigySLoad(i: u32) -> vec4<f32> { return prodigyS[i]; }
+fn prodigySStore(i: u32, x: vec4<f32>) { prodigyS[i] = x; }
+fn prodigyP0Load(i: u32) -> vec4<f32> { return prodigyP0[i]; }
+fn prodigyP0Store(i: u32, x: vec4<f32>) { prodigyP0[i] = x; }
+// Prodigy (Mishchenko & Defazio 2023) with the authors' prodigyopt semantics (prodigy.py @ 3efb213).
+// Recipe: docs/semantics.md § Prodigy. d is one estimate for the whole set, kept with its companions
+// in the last 4 entries of the per-tensor sums' scratch, after each tensor's group
+// (src/optimizers/prodigy/scalars-pass.ts; the word indices below).
+// A step is three dispatches in the step's compute pass, no readback:
+//   tensorPartials (layerwise.wgsl) runs partials(): the working gradient, the moments and s with
+//       the old d, and per vec4 (g·(p0 − p), |s|), summed per tensor by tensorSums;
+//   prodigyFold (one invocation): the tensors' sums folded in tensor order into d's numerator and
+//       Σ|s|, then d̂, d, d_max, k (or, when Σ|s| = 0, the authors' early return: no update);
+//   main: update() with the old dlr and the new d.
+
+const PRODIGY_D = 0u;
+const PRODIGY_NUMERATOR = 1u;
+const PRODIGY_D_MAX = 2u;
+const PRODIGY_D_HAT = 3u;
+const PRODIGY_K = 4u;
+// β₁ᵏ and β₂ᵏ, multiplied in f32 as the steps are taken (the bias correction's powers).
+const PRODIGY_BETA1_POWER = 5u;
+const PRODIGY_BETA2_POWER = 6u;
+// dlr of the step's first half (the old d), for update().
+const PRODIGY_DLR = 7u;
+// 1: the fold moved d and the parameters are updated; 0: Σ|s| was 0 (or no step yet).
+const PRODIGY_APPLIED = 8u;
+// The tensor count (a u32's bits).
+const PRODIGY_TENSORS = 9u;
+
+// The scalars' first entry: the scratch's last 4.
+fn prodigyBase() -> u32 {
+  return arrayLength(&tensorScratch) - 4u;
+}
+fn prodigyWord(j: u32) -> f32 {
+  return tensorScratch[prodigyBase() + j / 4u][j % 4u];
+}
+fn prodigySetWord(j: u32, x: f32) {
+  tensorScratch[prodigyBase() + j / 4u][j % 4u] = x;
+}
+// Tensor t's group, from the entries before the scalars.
+fn prodigyTensorGroup(t: u32, tensors: u32) -> u32 {
+  let first = prodigyBase() - (tensors + 3u) / 4u;
+  return bitcast<u32>(tensorScratch[first + t / 4u][t % 4u]);
+}
+// Tensor t's first element in the packed buffers, from the entries before the groups.
+fn prodigyTensorOffset(t: u32, tensors: u32) -> u32 {
+  let first = prodigyBase() - 2u * ((tensors + 3u) / 4u);
+  return bitcast<u32>(tensorScratch[first + t / 4u][t % 4u]);
+}
+
+// The authors' slice_p: which elements of vector i s and d's numerator take, those whose index in
+// their (flattened) tensor sliceP divides. The chunk's partial entry is the tensor count plus its
+// chunk in the packed buffers (src/passes/tensor-reduction.ts).
+fn prodigySliced(i: u32, h: Hyper) -> vec4<bool> {
+  let info = chunkInfo(i);
+  let tensors = bitcast<u32>(prodigyWord(PRODIGY_TENSORS));
+  let e = (info.y - tensors) * 64u + (i % 16u) * 4u - prodigyTensorOffset(info.x, tensors);
+  let slice = u32(h.sliceP);
+  return vec4<u32>(e, e + 1u, e + 2u, e + 3u) % vec4<u32>(slice) == vec4<u32>(0u);
+}
+
+// d·lr·bc with d and the powers as they are before the fold (β^(k+1): this step's power).
+fn prodigyDlr(h: Hyper) -> f32 {
+  let d = prodigyWord(PRODIGY_D);
+  var bias = 1.0;
+  if (h.biasCorrection != 0.0) {
+    let q1 = prodigyWord(PRODIGY_BETA1_POWER) * h.beta1;
+    let q2 = prodigyWord(PRODIGY_BETA2_POWER) * h.beta2;
+    bias = sqrt(1.0 - q2) / (1.0 - q1);
+  }
+  return (d * h.lr) * bias;
+}
+
+// The authors' gradient after the coupled (L2) decay, which they add to p.grad in place.
+fn prodigyGradient(g: vec4<f32>, p: vec4<f32>, h: Hyper) -> vec4<f32> {
+
+  return g;
+
+}
+
+fn sumOf(a: vec4<f32>, valid: vec4<bool>) -> f32 {
+  let s = select(vec4<f32>(0.0), a, valid);
+  return ((s.x + s.y) + s.z) + s.w;
+}
+
+fn partials(i: u32, h: Hyper, g: vec4<f32>, valid: vec4<bool>) -> vec4<f32> {
+  let p = param[i];
+  let w = prodigyGradient(g, p, h);
+  let d = prodigyWord(PRODIGY_D);
+  let ratio = d / h.d0;
+  let numeratorFactor = ratio * prodigyDlr(h);
+  let sFactor = select(numeratorFactor, ratio * d, h.safeguardWarmup != 0.0);
+
+  expAvgStore(i, expAvgLoad(i) * h.beta1 + (d * h.oneMinusBeta1) * w);
+
+  expAvgSqStore(i, expAvgSqLoad(i) * h.beta2 + (((d * d) * h.oneMinusBeta2) * w) * w);
+  let sliced = valid & prodigySliced(i, h);
+  let s = prodigySLoad(i);
+  prodigySStore(i, select(s, s * h.beta3 + sFactor * w, sliced));
+  return vec4<f32>(sumOf(w * (prodigyP0Load(i) - p), sliced), sumOf(abs(prodigySLoad(i)), sliced), 0.0, 0.0);
+}
+
+// Python's max(a, b) and min(a, b): a unless b compares greater (smaller), so a NaN b keeps a.
+fn pythonMax(a: f32, b: f32) -> f32 {
+  return select(a, b, b > a);
+}
+fn pythonMin(a: f32, b: f32) -> f32 {
+  return select(a, b, b < a);
+}
+
+@compute @workgroup_size(1)
+fn prodigyFold() {
+  if (stepSkipped()) {
+    return;
+  }
+  let h0 = hyperOf(0u);
+  let d = prodigyWord(PRODIGY_D);
+  let dlr = prodigyDlr(h0);
+  var numerator = 0.0;
+  var denominator = 0.0;
+  let tensors = bitcast<u32>(prodigyWord(PRODIGY_TENSORS));
+  for (var t = 0u; t < tensors; t++) {
+    let h = hyperOf(prodigyTensorGroup(t, tensors));
+    let sums = tensorScratch[t];
+    numerator = numerator + ((d / h.d0) * dlr) * sums.x;
+    denominator = denominator + sums.y;
+  }
+  if (denominator == 0.0) {
+    prodigySetWord(PRODIGY_APPLIED, 0.0);
+    return;
+  }
+  let total = prodigyWord(PRODIGY_NUMERATOR) * h0.beta3 + numerator;
+  let dHat = (h0.dCoef * total) / denominator;
+  var next = d;
+  if (d == h0.d0) {
+    next = pythonMax(d, dHat);
+  }
+  let dMax = pythonMax(prodigyWord(PRODIGY_D_MAX), dHat);
+  prodigySetWord(PRODIGY_D, pythonMin(dMax, next * h0.growthRate));
+  prodigySetWord(PRODIGY_NUMERATOR, total);
+  prodigySetWord(PRODIGY_D_MAX, dMax);
+  prodigySetWord(PRODIGY_D_HAT, dHat);
+  prodigySetWord(PRODIGY_K, prodigyWord(PRODIGY_K) + 1.0);
+  prodigySetWord(PRODIGY_BETA1_POWER, prodigyWord(PRODIGY_BETA1_POWER) * h0.beta1);
+  prodigySetWord(PRODIGY_BETA2_POWER, prodigyWord(PRODIGY_BETA2_POWER) * h0.beta2);
+  prodigySetWord(PRODIGY_DLR, dlr);
+  prodigySetWord(PRODIGY_APPLIED, 1.0);
+}
+
+fn update(i: u32, h: Hyper, g: vec4<f32>) {
+  if (prodigyWord(PRODIGY_APPLIED) == 0.0) {
+    return;
+  }
+  let d = prodigyWord(PRODIGY_D);
+  let dlr = prodigyWord(PRODIGY_DLR);
+  let denom = sqrt(expAvgSqLoad(i)) + d * h.eps;
+  let old = param[i];
+  var p = old;
+
+  if (h.weightDecay != 0.0) {
+    p = p + (-h.weightDecay * dlr) * p;
+  }
+
+
+  param[i] = p + ((-dlr) * expAvgLoad(i)) / denom;
+
+}
