@@ -132,7 +132,7 @@ fn vectorIndex(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
 fn groupAt(i: u32) -> u32 {
 
   // Layer-wise kernels read the group from their chunk → tensor table (one binding fewer).
-  return chunkTensor[i / 16u].w;
+  return chunkInfo(i).w;
 
 }
 
@@ -222,7 +222,9 @@ var<workgroup> chunkLanes: array<vec4<f32>, PARTIALS_WORKGROUP>;
 
 // Vector i's chunk: (tensor, scratch entry of the chunk's partial, tensor elements in the chunk, group).
 fn chunkInfo(i: u32) -> vec4<u32> {
+
   return chunkTensor[i / 16u];
+
 }
 
 // Which elements of vector i belong to its tensor (the others are padding).
