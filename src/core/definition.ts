@@ -267,8 +267,11 @@ export interface OptimizerDefinition<H extends object = object, S extends string
   readonly setStateDict?: {
     /** The dict's entries for these words. */
     read(words: Float32Array): Record<string, number>;
-    /** The words a dict's entries give, over `initial` (this optimizer's initial words); refuses, naming the entry, a value it cannot hold. */
-    words(entries: unknown, initial: Float32Array, groups: readonly H[], fail: (message: string) => never): Float32Array;
+    /**
+     * The words a dict's entries give, over `initial` (this optimizer's initial words); refuses,
+     * naming the entry, a value it cannot hold or one its `step` (the dict's updates) cannot reach.
+     */
+    words(entries: unknown, initial: Float32Array, groups: readonly H[], fail: (message: string) => never, step: number): Float32Array;
   };
 }
 

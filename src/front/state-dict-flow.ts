@@ -113,7 +113,7 @@ function loadedSetState<H extends object>(target: LoadTarget<H>, config: Resolve
     return undefined;
   }
   if (sd.setState === undefined) fail('the dict holds no setState (the whole-set scalars this optimizer keeps); it is not from stateDict() of this optimizer');
-  return definition.setStateDict.words(sd.setState, definition.setState(config.groups, config.tensorGroup), config.groups, fail);
+  return definition.setStateDict.words(sd.setState, definition.setState(config.groups, config.tensorGroup), config.groups, fail, sd.step);
 }
 
 /**

@@ -128,6 +128,7 @@ describe('prodigy state dicts', () => {
     ['d_numerator a string', { d: 1, d_numerator: '0', d_max: 1, k: 1 }, /setState\.d_numerator/],
     ['k fractional', { d: 1, d_numerator: 0, d_max: 1, k: 1.5 }, /setState\.k must be an integer/],
     ['k past 2^24', { d: 1, d_numerator: 0, d_max: 1, k: 2 ** 24 + 1 }, /setState\.k/],
+    ['k past the dict\'s step', { d: 1, d_numerator: 0, d_max: 1, k: 5 }, /setState\.k is 5, more than the dict's step 4/],
   ] as const)('a dict with %s is refused, naming it, and the optimizer is unchanged', (_label, setState, message) => {
     const target = stepped();
     const before = { params: target.params.map((p) => p.slice()), words: target.setState!.slice(), sd: stateDictToJSON(target.stateDict()) };
@@ -138,6 +139,14 @@ describe('prodigy state dicts', () => {
     expect(target.params).toEqual(before.params);
     expect(target.setState).toEqual(before.words);
     expect(stateDictToJSON(target.stateDict())).toBe(before.sd);
+  });
+
+  test("k under the dict's step loads (a step with Σ|s| = 0 leaves d and k, as the authors' early return)", () => {
+    const sd = stepped().stateDict();
+    sd.setState = { ...sd.setState!, k: 3 };
+    const target = make({ weightDecay: 0.01 });
+    target.loadStateDict(sd);
+    expect(target.stateDict().setState!.k).toBe(3);
   });
 
   test('another optimizer\'s dict with a setState is refused', () => {

@@ -108,5 +108,5 @@ export const prodigy = defineOptimizer<ProdigyOptions, ProdigyScalar>({
   },
   setState: (groups, tensorGroup) => initialProdigyWords(Math.fround(groups[0]!.d0), tensorGroup),
   setReference: prodigySetReference,
-  setStateDict: { read: prodigyDictEntries, words: (entries, initial, groups, fail) => prodigyDictWords(entries, initial, groups[0]!.betas, fail) },
+  setStateDict: { read: prodigyDictEntries, words: (entries, initial, groups, fail, step) => prodigyDictWords(entries, initial, groups[0]!.betas, fail, step) },
 });

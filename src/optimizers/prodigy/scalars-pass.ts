@@ -105,7 +105,7 @@ export function prodigyDictEntries(words: Float32Array): Record<string, number> 
  * float32 values, d and d_max > 0, k a count); β₁ᵏ and β₂ᵏ are multiplied again k times in
  * f32, as the steps did.
  */
-export function prodigyDictWords(entries: unknown, initial: Float32Array, betas: readonly [number, number], fail: (message: string) => never): Float32Array {
+export function prodigyDictWords(entries: unknown, initial: Float32Array, betas: readonly [number, number], fail: (message: string) => never, step: number): Float32Array {
   if (entries === null || typeof entries !== 'object' || Array.isArray(entries)) fail(`setState must be an object { d, d_numerator, d_max, k, d_hat? }, got ${describeValue(entries)}`);
   const e = entries as Record<string, unknown>;
   for (const key of Object.keys(e)) if (!['d', 'd_numerator', 'd_max', 'k', 'd_hat'].includes(key)) fail(`setState has an entry ${describeValue(key)}, which Prodigy does not keep`);
@@ -119,6 +119,8 @@ export function prodigyDictWords(entries: unknown, initial: Float32Array, betas:
   };
   const k = e.k;
   if (!Number.isSafeInteger(k) || (k as number) < 0 || (k as number) > MAX_K) fail(`setState.k must be an integer in [0, ${MAX_K}], got ${describeValue(k)}`);
+  // k counts the steps that moved d: every step but the authors' early return (Σ|s| = 0), never more.
+  if ((k as number) > step) fail(`setState.k is ${k as number}, more than the dict's step ${step} (k counts the steps that moved d)`);
   const words = initial.slice();
   words[PRODIGY_SCALARS.d] = float32('d', true);
   words[PRODIGY_SCALARS.d_numerator] = float32('d_numerator', false);
