@@ -40,7 +40,8 @@ export function kernelSource(variant: KernelVariant): string {
   if (format === 'q8' || format === 'q4') parts.push(q8Source);
   if (format === 'q4') parts.push(q4Source);
   if (slots.some((slot) => slotCodec(slot, format))) parts.push(stateFormatSource);
-  const laneVectors = variant.grid.kind === 'tile' ? variant.grid.tile.laneVectors : Q8_MAX_LANE_VECTORS;
+  // Entry points that are not tiles use none of the per-lane values; 4-bit accessors exist for 2 only.
+  const laneVectors = variant.grid.kind === 'tile' ? variant.grid.tile.laneVectors : format === 'q4' ? 2 : Q8_MAX_LANE_VECTORS;
   const accessors = slotAccessors(slots, format, defines.STOCHASTIC === true, laneVectors);
   parts.push(accessors.wgsl, definition.kernel.source);
   return preprocess(parts.join('\n'), { ...defines, ...accessors.flags });

@@ -7,7 +7,7 @@ import { checkOptionsObject, checkScheduleAllowed, resolveConfig, type ResolvedC
 import type { OptimizerDefinition } from '../core/definition.js';
 import { describeValue } from '../core/describe-value.js';
 import { resolveTraining, type ResolvedTraining, type TrainingOptions } from '../control/training.js';
-import { Q4_OPTIMIZERS, resolveQuantization, type Quantization, type QuantizationOptions } from '../state/q8.js';
+import { resolveQuantization, type Quantization, type QuantizationOptions } from '../state/q8.js';
 import { blockwiseCodeBits, resolveStateFormat, resolveStochasticRounding, type StateFormat, type StochasticRounding } from '../state/state-format.js';
 
 export interface OptimizerCreateOptions {
@@ -61,9 +61,6 @@ export function resolveOptions<H extends object>(
   const options = definition.expandOptions ? definition.expandOptions(given as Record<string, unknown>, tensors, caller) : given;
   const { stepsInFlight = 64, stateFormat: formatOption, stochasticRounding, quantization: quantizationOption, ...otherOptions } = options as OptimizerCreateOptions & TrainingOptions;
   const stateFormat = resolveStateFormat(definition, formatOption, caller);
-  if (stateFormat === 'q4' && !Q4_OPTIMIZERS.includes(definition.name)) {
-    throw new Error(`webgpu-optim: ${caller}: stateFormat "q4" is offered for ${Q4_OPTIMIZERS.join(', ')} (a signed first moment and an unsigned second one, torchao's 4-bit AdamW), not for ${definition.name}; use 'q8' or a 16-bit format`);
-  }
   const quantization = resolveQuantization(quantizationOption, blockwiseCodeBits(stateFormat), caller);
   const roundingSeed = resolveStochasticRounding(stochasticRounding, stateFormat, caller);
   if (!Number.isSafeInteger(stepsInFlight) || stepsInFlight < 1 || stepsInFlight > MAX_STEPS_IN_FLIGHT) {

@@ -63,6 +63,8 @@ const VARIANTS: readonly Variant[] = [
   { optimizer: 'lamb', format: 'q8', laneVectors: 4 },
   // 4-bit state (torchao's maps, two codes per byte, one u32 per lane): Adam's moments.
   { optimizer: 'adam', format: 'q4', laneVectors: 2 },
+  // LAMB's 4-bit partials pass (tiles of 2 vec4s per lane: its sums across 8 lanes of a chunk).
+  { optimizer: 'lamb', format: 'q4', laneVectors: 2 },
   // A scalar computed on the device step (AdEMAMix's β₃ₜ from 1 − β₃ₜ): withDeviceStep derives it.
   { optimizer: 'ademamix', format: 'f32', groups: 2, gradControl: true },
   // Muon with AdamW beside it: the Newton–Schulz pass's entry points and the role branch.
