@@ -20,7 +20,12 @@ export interface OptimizerCreateOptions {
   /**
    * How the state slots are stored: 'f32' (default, PyTorch's), or 'bf16' / 'f16', 16 bits per
    * element, rounded to nearest even at every store; the arithmetic stays f32 (docs/state-formats.md).
-   * Halves the state's memory and the bytes a step moves. Adafactor's factored state stays f32.
+   * Halves the state's memory and the bytes a step moves. 'q8': 8-bit block-wise (bitsandbytes'
+   * dynamic maps, blocks of 256); 'q4': 4-bit block-wise (torchao's maps, blocks of 128, two codes
+   * per byte; trains less well than q8). Both on every optimizer whose state is moving averages
+   * of the gradient (signed map for signed slots, unsigned for squares and other non-negative
+   * slots); refused, naming why, for cautious updates, Muon and Prodigy. Adafactor's factored
+   * state stays f32 in every format.
    */
   stateFormat?: StateFormat;
   /**
@@ -30,7 +35,7 @@ export interface OptimizerCreateOptions {
    * the slot and the element, the same on every device and in the CPU reference.
    */
   stochasticRounding?: StochasticRounding;
-  /** stateFormat 'q8': `{ blockSize: 256, minQuantizedElements: 4096 }` by default (docs/state-formats.md). */
+  /** stateFormat 'q8': `{ blockSize: 256, minQuantizedElements: 4096 }` by default; 'q4': `{ blockSize: 128, minQuantizedElements: 4096 }` (docs/state-formats.md). */
   quantization?: QuantizationOptions;
 }
 
