@@ -11,7 +11,7 @@ import type { ResolvedOptions } from './resolve.js';
  * Why a step with a tensor lacking its gradient (or with per-tensor step counts that differ) cannot
  * be taken with these options; undefined when it can. From the definition (`noGradientSkip`) and
  * the step's structure: passes over whole tensors or over the set, device-side step counting
- * (gradient control), accumulation, 8-bit tiles and train/eval modes are not per-tensor yet.
+ * (gradient control), accumulation, 8- and 4-bit tiles and train/eval modes are not per-tensor yet.
  */
 export function gradientSkipRefusal(definition: OptimizerDefinition<any, any>, resolved: ResolvedOptions<any>): string | undefined {
   if (definition.noGradientSkip) return definition.noGradientSkip;
@@ -19,7 +19,7 @@ export function gradientSkipRefusal(definition: OptimizerDefinition<any, any>, r
   if (passes.length > 0) return `its step runs passes over whole tensors (${passes.map((p) => p.name).join(', ')}), which do not yet skip a tensor`;
   if (resolved.training.control) return 'gradient control (clipping, loss scaling, skipping non-finite steps) counts one step for the whole set on the device';
   if (resolved.training.accumulationSteps > 1) return "gradient accumulation sums every tensor's gradient over its micro-batches";
-  if (resolved.stateFormat === 'q8') return "8-bit state is updated by tiles that do not yet skip a tensor";
+  if (resolved.stateFormat === 'q8' || resolved.stateFormat === 'q4') return `${resolved.stateFormat === 'q8' ? 8 : 4}-bit state is updated by tiles that do not yet skip a tensor`;
   if (definition.modes) return 'its train/eval modes move every tensor between the points it holds';
   return undefined;
 }

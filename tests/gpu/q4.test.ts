@@ -224,6 +224,11 @@ describe('q4 state dicts, checkpoints and refusals', () => {
       params.writeGrads([gradFor(1, 0, 5000)]);
       opt.step();
       const good = await opt.stateDict();
+      // PyTorch's step rule: a tensor without gradient cannot be skipped by the 4-bit tiles yet.
+      params.zeroGrad();
+      expect(() => opt.step()).toThrow(/cannot skip a tensor: 4-bit state is updated by tiles/);
+      expect((await opt.stateDict()).step).toBe(1);
+      params.writeGrads([gradFor(1, 0, 5000)]);
       const broken: [string, (sd: OptimizerStateDict<any>) => unknown, RegExp][] = [
         ['no quantization', (sd) => delete sd.quantization, /stateFormat 'q4' needs its quantization/],
         ['codes of q8 length', (sd) => ((sd.state[0]!.exp_avg as Q8Slot).codes = new Uint8Array(5000)), /exp_avg must be \{ codes: Uint8Array of length 2500, two codes per byte, absmax: Float32Array of length 40 \} \(stateFormat 'q4', blocks of 128\)/],

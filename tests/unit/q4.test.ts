@@ -124,3 +124,16 @@ describe('q4 on every optimizer q8 takes (the CPU twin; the GPU suite: tests/gpu
     expect(b.params).toEqual(a.params);
   });
 });
+
+describe("q4 and PyTorch's step rule", () => {
+  // Its tiles update whole blocks, as q8's: a tensor without gradient cannot be skipped yet.
+  test('a tensor without gradient is refused, naming why, before anything changes', () => {
+    const ref = createReferenceOptimizer('adam', namedTensors([5000, 3], 5), { lr: 0.1, stateFormat: 'q4' });
+    const before = ref.params.map((p) => p.slice());
+    const state = ref.stateDict();
+    expect(() => ref.step([randomArray(5000, rng(1)), null])).toThrow(/cannot skip a tensor: 4-bit state is updated by tiles that do not yet skip a tensor/);
+    expect([ref.stepCount, ref.microStepCount]).toEqual([0, 0]);
+    expect(ref.params).toEqual(before);
+    expect(ref.stateDict()).toEqual(state);
+  });
+});
