@@ -16,11 +16,12 @@ import { describeValue } from '../core/describe-value.js';
 
 const fr = Math.fround;
 
-/** `quantization` options of stateFormat 'q8'. */
+/** `quantization` options of stateFormat 'q8' and 'q4'. */
 export interface QuantizationOptions {
   /**
    * Elements per block (one f32 absmax per run of a tensor in it): a power of two in [64, 4096]
    * (bitsandbytes' range; a block lies within one workgroup's tile, Q8_TILE_ELEMENTS); default 256.
+   * Under 'q4', in [64, 2048], default 128 (torchao's).
    */
   blockSize?: number;
   /** Tensors with fewer elements keep f32 state (bitsandbytes' min_8bit_size); default 4096. */
