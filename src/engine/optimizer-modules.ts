@@ -11,7 +11,7 @@ import { createAccumulator, type Accumulator } from '../control/accumulator.js';
 import { createGradientControl, type GradientControl } from '../control/gradient-control.js';
 import type { ResolvedTraining } from '../control/training.js';
 import type { ResolvedOptions } from '../front/resolve.js';
-import { Q8_TILE_ELEMENTS, q8TileShape } from '../state/q8.js';
+import { codeBitsOf, maxBlockSize, q8TileShape, type Quantization } from '../state/q8.js';
 import { createQ8StateBuffers, type Q8StateBuffers } from '../state/q8-state.js';
 import { createSegmentInfo, type SegmentInfo } from '../state/segment-info.js';
 import { createStateBuffers, type StateBuffers } from '../state/state-buffers.js';
@@ -102,10 +102,10 @@ function createState(device: GPUDevice, label: string, params: ParameterSet, ker
 }
 
 /** The passes the definition declares, built in order. */
-function createPasses(device: GPUDevice, label: string, params: ParameterSet, kernel: UpdateKernel, config: ResolvedConfig<any>, quantized: boolean, compactSlots: CompactLayout | undefined): StepPass[] {
+function createPasses(device: GPUDevice, label: string, params: ParameterSet, kernel: UpdateKernel, config: ResolvedConfig<any>, quantization: Quantization | undefined, compactSlots: CompactLayout | undefined): StepPass[] {
   const { definition } = kernel.variant;
-  // 8-bit state stored by a pass (LAMB's moments) is quantized there, by the largest tile.
-  const blockwise: Tile | undefined = quantized && definition.partialsStore !== undefined ? q8TileShape(Q8_TILE_ELEMENTS) : undefined;
+  // 8-bit or 4-bit state stored by a pass (LAMB's moments) is quantized there, by the format's largest tile.
+  const blockwise: Tile | undefined = quantization && definition.partialsStore !== undefined ? q8TileShape(maxBlockSize(codeBitsOf(quantization))) : undefined;
   const context = {
     device,
     label,
@@ -150,7 +150,7 @@ export function createOptimizerModules(args: {
   // (under q8 it would add 0.0625 byte per parameter to a table that already carries the group).
   const chunkTable = bindsGroupTable(kernel.variant.flags) || training.control ? createGroupTable(device, label, layout, config) : undefined;
   const segmentInfo: SegmentInfo | undefined = resolved.roundingSeed === undefined ? undefined : createSegmentInfo(device, label, layout, resolved.roundingSeed);
-  const passes = createPasses(device, label, params, kernel, config, resolved.quantization !== undefined, compact);
+  const passes = createPasses(device, label, params, kernel, config, resolved.quantization, compact);
   const accumulator = training.accumulationSteps > 1 ? createAccumulator({ device, label, layout, gradBuffer: params.gradBuffer, workgroupSize: params.workgroupSize }) : undefined;
   const gradients = accumulator?.buffer ?? params.gradBuffer;
   const control = training.control
@@ -174,7 +174,7 @@ export function createOptimizerModules(args: {
     accumulator,
     control,
     resources,
-    passesFor: (other, otherLabel) => createPasses(device, otherLabel, params, other, config, resolved.quantization !== undefined, compact),
+    passesFor: (other, otherLabel) => createPasses(device, otherLabel, params, other, config, resolved.quantization, compact),
     get allocatedBytes() {
       return steps.reduce((n, step) => n + step.allocatedBytes, state.allocatedBytes + (chunkTable?.size ?? 0) + (segmentInfo?.allocatedBytes ?? 0));
     },

@@ -42,7 +42,8 @@ export function kernelSource(variant: KernelVariant): string {
   if (format === 'q4') parts.push(q4Source);
   if (perTensor && isBlockwise(format)) parts.push(q8PerTensorSource);
   if (slots.some((slot) => slotCodec(slot, format))) parts.push(stateFormatSource);
-  const laneVectors = variant.grid.kind === 'tile' ? variant.grid.tile.laneVectors : Q8_MAX_LANE_VECTORS;
+  // Entry points that are not tiles use none of the per-lane values; 4-bit accessors exist for 2 only.
+  const laneVectors = variant.grid.kind === 'tile' ? variant.grid.tile.laneVectors : format === 'q4' ? 2 : Q8_MAX_LANE_VECTORS;
   const accessors = slotAccessors(slots, format, defines.STOCHASTIC === true, laneVectors);
   parts.push(accessors.wgsl, definition.kernel.source);
   return preprocess(parts.join('\n'), { ...defines, ...accessors.flags });

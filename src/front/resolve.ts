@@ -7,8 +7,8 @@ import { checkOptionsObject, checkScheduleAllowed, resolveConfig, type ResolvedC
 import type { OptimizerDefinition } from '../core/definition.js';
 import { describeValue } from '../core/describe-value.js';
 import { resolveTraining, type ResolvedTraining, type TrainingOptions } from '../control/training.js';
-import { Q4_OPTIMIZERS, resolveQuantization, type Quantization, type QuantizationOptions } from '../state/q8.js';
-import { blockwiseCodeBits, resolveStateFormat, resolveStochasticRounding, type StateFormat, type StochasticRounding } from '../state/state-format.js';
+import { resolveQuantization, type Quantization, type QuantizationOptions } from '../state/q8.js';
+import { blockwiseCodeBits, isBlockwise, resolveStateFormat, resolveStochasticRounding, type StateFormat, type StochasticRounding } from '../state/state-format.js';
 
 export interface OptimizerCreateOptions {
   /**
@@ -20,7 +20,12 @@ export interface OptimizerCreateOptions {
   /**
    * How the state slots are stored: 'f32' (default, PyTorch's), or 'bf16' / 'f16', 16 bits per
    * element, rounded to nearest even at every store; the arithmetic stays f32 (docs/state-formats.md).
-   * Halves the state's memory and the bytes a step moves. Adafactor's factored state stays f32.
+   * Halves the state's memory and the bytes a step moves. 'q8': 8-bit block-wise (bitsandbytes'
+   * dynamic maps, blocks of 256); 'q4': 4-bit block-wise (torchao's maps, blocks of 128, two codes
+   * per byte; trains less well than q8). Both on every optimizer whose state is moving averages
+   * of the gradient (signed map for signed slots, unsigned for squares and other non-negative
+   * slots); refused, naming why, for cautious updates, Muon and Prodigy. Adafactor's factored
+   * state stays f32 in every format.
    */
   stateFormat?: StateFormat;
   /**
@@ -64,9 +69,6 @@ export function resolveOptions<H extends object>(
   const options = definition.expandOptions ? definition.expandOptions(given as Record<string, unknown>, tensors, caller) : given;
   const { stepsInFlight = 64, stateFormat: formatOption, stochasticRounding, quantization: quantizationOption, ...otherOptions } = options as OptimizerCreateOptions & TrainingOptions;
   const stateFormat = resolveStateFormat(definition, formatOption, caller);
-  if (stateFormat === 'q4' && !Q4_OPTIMIZERS.includes(definition.name)) {
-    throw new Error(`webgpu-optim: ${caller}: stateFormat "q4" is offered for ${Q4_OPTIMIZERS.join(', ')} (a signed first moment and an unsigned second one, torchao's 4-bit AdamW), not for ${definition.name}; use 'q8' or a 16-bit format`);
-  }
   const quantization = resolveQuantization(quantizationOption, blockwiseCodeBits(stateFormat), caller);
   const roundingSeed = resolveStochasticRounding(stochasticRounding, stateFormat, caller);
   if (!Number.isSafeInteger(stepsInFlight) || stepsInFlight < 1 || stepsInFlight > MAX_STEPS_IN_FLIGHT) {
@@ -75,7 +77,7 @@ export function resolveOptions<H extends object>(
   const { training, rest } = resolveTraining(otherOptions);
   checkScheduleAllowed(definition, training.schedule);
   const config = resolveConfig(definition, tensors.map((t) => t.name), rest);
-  const noQ8 = stateFormat === 'q8' || stateFormat === 'q4' ? definition.noQ8State?.(config.defines) : undefined;
+  const noQ8 = isBlockwise(stateFormat) ? definition.noQ8State?.(config.defines) : undefined;
   if (noQ8 !== undefined) throw new Error(`webgpu-optim: ${caller}: stateFormat "${stateFormat}": ${noQ8}`);
   return { config, training, stateFormat, quantization, roundingSeed, stepsInFlight };
 }

@@ -48,6 +48,25 @@ function q8Ranges(
   };
 }
 
+/**
+ * Writes every slot's initial value. 'q4' state that starts at 0 everywhere starts as torchao's
+ * (and the twin's, src/reference/q8-twin.ts): codes and scales 0, the buffers as created (WebGPU
+ * zeroes them), which load as ±0 until stored; quantized here, every run would take the least
+ * scale and the unsigned map's 1/16 of it.
+ */
+function writeInitial(
+  config: ResolvedConfig<any>,
+  args: { layout: PackedLayout; slots: readonly SlotSpec[]; quantized: ReadonlyMap<string, boolean>; codeBits: number; writeSlot: (slot: string, values: (tensorIndex: number) => Float32Array | undefined) => void },
+): void {
+  const { layout, slots, quantized } = args;
+  const initial = (i: number, slot: string) => config.definition.initialValue(slot, config.groups[config.tensorGroup[i]!]);
+  const zeroStart = args.codeBits === 4 && slots.every((slot) => !quantized.get(slot.name) || layout.tensors.every((_, i) => initial(i, slot.name) === 0));
+  for (const slot of slots) {
+    if (zeroStart && quantized.get(slot.name)) continue;
+    args.writeSlot(slot.name, (i) => (initial(i, slot.name) === 0 ? undefined : new Float32Array(layout.tensors[i]!.length).fill(initial(i, slot.name))));
+  }
+}
+
 export function createQ8StateBuffers(args: {
   device: GPUDevice;
   label: string;
@@ -89,12 +108,7 @@ export function createQ8StateBuffers(args: {
     buffers: Object.freeze(buffers),
     byteLength: Object.values(buffers).reduce((n, b) => n + b.size, 0),
     allocatedBytes: Object.values(buffers).reduce((n, b) => n + b.size, table.size + maps.size),
-    writeInitial(config: ResolvedConfig<any>) {
-      write((i, slot) => {
-        const value = config.definition.initialValue(slot, config.groups[config.tensorGroup[i]!]);
-        return value === 0 ? undefined : new Float32Array(layout.tensors[i]!.length).fill(value);
-      });
-    },
+    writeInitial: (config: ResolvedConfig<any>) => writeInitial(config, { layout, slots, quantized, codeBits, writeSlot }),
     write,
     writeStored(stored) {
       for (const slot of slots) {

@@ -16,11 +16,12 @@ import { describeValue } from '../core/describe-value.js';
 
 const fr = Math.fround;
 
-/** `quantization` options of stateFormat 'q8'. */
+/** `quantization` options of stateFormat 'q8' and 'q4'. */
 export interface QuantizationOptions {
   /**
    * Elements per block (one f32 absmax per run of a tensor in it): a power of two in [64, 4096]
    * (bitsandbytes' range; a block lies within one workgroup's tile, Q8_TILE_ELEMENTS); default 256.
+   * Under 'q4', in [64, 2048], default 128 (torchao's).
    */
   blockSize?: number;
   /** Tensors with fewer elements keep f32 state (bitsandbytes' min_8bit_size); default 4096. */
@@ -77,9 +78,6 @@ export function q8TileShape(blockSize: number): Q8TileShape {
   return { lanes, laneVectors, elements: lanes * 4 * laneVectors };
 }
 
-/** The optimizers stateFormat 'q4' is offered for: torchao's 4-bit AdamW keeps exp_avg (signed map) and exp_avg_sq (unsigned). */
-export const Q4_OPTIMIZERS: readonly string[] = ['adam', 'adamw'];
-
 export const DEFAULT_QUANTIZATION: Quantization = { blockSize: 256, minQuantizedElements: 4096 };
 
 /**
@@ -88,6 +86,9 @@ export const DEFAULT_QUANTIZATION: Quantization = { blockSize: 256, minQuantized
  */
 export const DEFAULT_Q4_QUANTIZATION: Quantization = { blockSize: 128, minQuantizedElements: 4096, codeBits: 4 };
 const Q4_MAX_BLOCK = Q8_TILE_ELEMENTS / 2;
+
+/** The largest block of a format, and so its largest tile (where a pass quantizes whole tensors: LAMB's moments). */
+export const maxBlockSize = (codeBits: CodeBits): number => (codeBits === 4 ? Q4_MAX_BLOCK : Q8_TILE_ELEMENTS);
 
 /**
  * Checks `quantization` (naming it and the value); only stateFormat 'q8' and 'q4' take it.
@@ -102,7 +103,7 @@ export function resolveQuantization(value: unknown, codeBits: CodeBits | undefin
     if (key !== 'blockSize' && key !== 'minQuantizedElements') throw new Error(`webgpu-optim: ${what}: unknown quantization option "${key}"; known: blockSize, minQuantizedElements`);
   }
   const { blockSize = defaults.blockSize, minQuantizedElements = defaults.minQuantizedElements } = value as QuantizationOptions;
-  const maxBlock = codeBits === 4 ? Q4_MAX_BLOCK : Q8_TILE_ELEMENTS;
+  const maxBlock = maxBlockSize(codeBits);
   if (!Number.isInteger(blockSize) || blockSize < CHUNK_ELEMENTS || blockSize > maxBlock || (blockSize & (blockSize - 1)) !== 0) {
     const format = codeBits === 4 ? "stateFormat 'q4': " : '';
     throw new RangeError(`webgpu-optim: ${what}: ${format}quantization.blockSize must be a power of two in [${CHUNK_ELEMENTS}, ${maxBlock}], got ${describeValue(blockSize)}`);

@@ -37,6 +37,7 @@ const CASES: readonly { name: string; options: object }[] = [
   { name: 'adam', options: { cautious: true } },
   { name: 'lamb', options: { lr: 0.01, stateFormat: 'q8', quantization: { minQuantizedElements: 1000 }, gradClipping: { maxValue: 1 } } },
   { name: 'adamw', options: { stateFormat: 'q4', quantization: { minQuantizedElements: 1000 }, gradClipping: { maxNorm: 1 }, groups: [{ tensors: ['t1_100'], lr: 0.01 }] } },
+  { name: 'lamb', options: { lr: 0.01, stateFormat: 'q4', quantization: { minQuantizedElements: 1000 } } },
   { name: 'lars', options: { lr: 0.1, stateFormat: 'q8', quantization: { blockSize: 4096, minQuantizedElements: 0 } } },
   { name: 'adafactor', options: {} },
   { name: 'sgd', options: { lr: 0.1, momentum: 0.9 } },

@@ -98,13 +98,14 @@ describe('convergence', () => {
     expect(loss.f16).toBeLessThan(f16Bound);
   }, 120_000);
 
-  // The layer-wise optimizers with 8-bit state: LAMB's moments are quantized in its per-tensor
-  // pass, LARS's trace in its update (the digits net's first layer, 784 × 64, is quantized).
-  test('digits: LAMB and LARS with q8 state end within 5% of their f32 loss', async () => {
+  // The layer-wise optimizers with 8-bit and 4-bit state: LAMB's moments are quantized in its
+  // per-tensor pass, LARS's trace in its update (the digits net's first layer, 784 × 64, is
+  // quantized). q4 over 4 seeds (the CPU twin): LAMB 1.4 % ± 0.7, LARS 2.9 % ± 0.7 above f32.
+  test('digits: LAMB and LARS with q8 and q4 state end within 5% of their f32 loss', async () => {
     const runs = [['lamb', { lr: 0.01 }], ['lars', { lr: 5, momentum: 0.9 }]] as const;
-    const loss = await finalLosses(await loadDigits(), [64], 4, runs.flatMap(([name, options]) => (['f32', 'q8'] as const).map((stateFormat) => ({ label: `${name} ${stateFormat}`, name, options: { ...options, stateFormat } }))));
+    const loss = await finalLosses(await loadDigits(), [64], 4, runs.flatMap(([name, options]) => (['f32', 'q8', 'q4'] as const).map((stateFormat) => ({ label: `${name} ${stateFormat}`, name, options: { ...options, stateFormat } }))));
     console.log('digits, LAMB and LARS by state format: final loss', loss);
-    for (const [name] of runs) expect(Math.abs(loss[`${name} q8`]! / loss[`${name} f32`]! - 1), name).toBeLessThan(0.05);
+    for (const [name] of runs) for (const format of ['q8', 'q4']) expect(Math.abs(loss[`${name} ${format}`]! / loss[`${name} f32`]! - 1), `${name} ${format}`).toBeLessThan(0.05);
   }, 120_000);
 
   // Muon on the weight matrices with AdamW on the biases, against AdamW on everything, at equal
@@ -123,9 +124,11 @@ describe('convergence', () => {
   }, 120_000);
 
   // 4-bit state (torchao's maps, blocks of 128): the digits net's first layer (784 × 64) is
-  // quantized, the smaller tensors keep f32 state. Measured: 10.5 % above f32 after 4 epochs
-  // (0.308 against 0.279; blocks of 64: 9 %), 20 % after 8 (q8: within 1 %); the bound guards that
-  // figure, it is not q8's 5 % (docs/state-formats.md).
+  // quantized, the smaller tensors keep f32 state. Measured here (seed 1): 10.5 % above f32 after
+  // 4 epochs (0.308 against 0.279). Over 8 seeds of weights and batch order (the CPU twin) the gap
+  // is 15.7 % ± 3.2 (10.7 … 19.3 %; seed 1 is the smallest), q8's 0.3 % ± 0.8: the bound guards
+  // this seed's figure, it is not q8's 5 %, which 4-bit first moments alone exceed (6.6 % ± 1.4
+  // with f32 second moments; docs/state-formats.md).
   test('digits: Adam and AdamW with q4 state end within 15% of their f32 loss', async () => {
     const runs = [['adam', { lr: 0.005 }], ['adamw', { lr: 0.005 }]] as const;
     const loss = await finalLosses(await loadDigits(), [64], 4, runs.flatMap(([name, options]) => (['f32', 'q4'] as const).map((stateFormat) => ({ label: `${name} ${stateFormat}`, name, options: { ...options, stateFormat } }))));

@@ -10,16 +10,10 @@ import type { Q8Slot } from '../../src/state/state-dict.js';
 import { namedTensors, randomArray, rng, SPECIAL_GRADIENTS } from '../helpers/data.js';
 import { withDevice } from '../helpers/gpu.js';
 import { expectRestoredTwin, expectSplitEqualsWhole, oneEncoderParity, runParity } from '../helpers/parity.js';
-import { OPTION_MATRIX, PARITY_TOLERANCE } from '../helpers/cases.js';
-import { RECORDS, type TestOptimizerName } from '../helpers/records/index.js';
+import { BLOCKWISE_MATRIX, PARITY_TOLERANCE } from '../helpers/cases.js';
 
-/** Every optimizer whose state q8 takes (its record has no f32StateOnly: all but Adafactor, whose state is factored). */
-const QUANTIZABLE = Object.entries(OPTION_MATRIX)
-  .filter(([name]) => !RECORDS[name as TestOptimizerName].f32StateOnly)
-  // Less the rows whose kernel 8-bit state cannot hold (cautious updates; their refusal is tested in tests/unit/validation.test.ts).
-  .map(([name, matrix]) => [name, matrix.filter((row) => !(RECORDS[name as TestOptimizerName].noQ8 as ((row: object) => boolean) | undefined)?.(row))] as const)
-  // (Muon: no row; its refusal is tested in tests/unit/muon-hybrid.test.ts.)
-  .filter(([, matrix]) => matrix.length > 0);
+/** Every optimizer whose state q8 takes, with its rows (Adafactor's factored state, Muon, Prodigy and cautious rows are refused: tests/unit/validation.test.ts, muon-hybrid.test.ts). */
+const QUANTIZABLE = BLOCKWISE_MATRIX;
 const SIZES = [1, 3, 63, 64, 65, 1000, 4099];
 /** Tensors from 1000 elements on are quantized, the smaller ones keep f32 state: both paths at once. */
 const Q8 = { stateFormat: 'q8', quantization: { minQuantizedElements: 1000 } };

@@ -1,4 +1,4 @@
-import { optionMatrix, TESTED, type TestOptimizerName } from './records/index.js';
+import { optionMatrix, RECORDS, TESTED, type TestOptimizerName } from './records/index.js';
 import type { OptionRow } from './records/record.js';
 import type { Tolerance } from './allclose.js';
 
@@ -30,3 +30,13 @@ export const REGISTERED: readonly { name: TestOptimizerName; plain: Record<strin
   const matrix = OPTION_MATRIX[name] as readonly Record<string, unknown>[];
   return { name, plain: matrix[0]!, rich: matrix[matrix.length - 1]! };
 });
+
+/**
+ * Every optimizer whose state block-wise formats ('q8', 'q4') take, with the rows of its matrix
+ * they take: all but those whose record says f32StateOnly (Adafactor's factored state, NSGD's none),
+ * less the rows whose kernel cannot hold quantized state (cautious updates; noQ8), less the
+ * optimizers left with no row (Muon, Prodigy). Their refusals are tested where the format is.
+ */
+export const BLOCKWISE_MATRIX: readonly (readonly [TestOptimizerName, readonly Record<string, unknown>[]])[] = TESTED.filter((name) => !RECORDS[name].f32StateOnly)
+  .map((name) => [name, (OPTION_MATRIX[name] as readonly Record<string, unknown>[]).filter((row) => !(RECORDS[name].noQ8 as ((row: object) => boolean) | undefined)?.(row))] as const)
+  .filter(([, matrix]) => matrix.length > 0);

@@ -190,5 +190,5 @@ export async function oneEncoderParity(device: GPUDevice, name: string, options:
   for (const g of grads) ref.step(g);
   const { failures } = await compareWithReference(gpu, params, ref, PARITY_TOLERANCE, `${name} one encoder`);
   staged.destroy();
-  return { failures, gpu, params };
+  return { failures, gpu, params, ref };
 }

@@ -61,8 +61,8 @@ const VARIANTS: readonly Variant[] = [
   { optimizer: 'adam', format: 'f32', groups: 2, gradControl: true },
   { optimizer: 'lamb', format: 'f32', groups: 2, gradControl: true },
   { optimizer: 'lamb', format: 'q8', laneVectors: 4 },
-  // 4-bit state (torchao's maps, two codes per byte, one u32 per lane): Adam's moments.
-  { optimizer: 'adam', format: 'q4', laneVectors: 2 },
+  // LAMB's 4-bit partials pass (tiles of 2 vec4s per lane: its sums across 8 lanes of a chunk).
+  { optimizer: 'lamb', format: 'q4', laneVectors: 2 },
   // A scalar computed on the device step (AdEMAMix's β₃ₜ from 1 − β₃ₜ): withDeviceStep derives it.
   { optimizer: 'ademamix', format: 'f32', groups: 2, gradControl: true },
   // Muon with AdamW beside it: the Newton–Schulz pass's entry points and the role branch.
@@ -74,6 +74,7 @@ const VARIANTS: readonly Variant[] = [
   { optimizer: 'nadam', format: 'f32', perTensor: true },
   { optimizer: 'adam', format: 'bf16', groups: 2, stochastic: true, perTensor: true },
   // Its tiles with 8-bit and 4-bit state (mainBlockwisePerTensor: a tensor without gradient stores nothing).
+  // The 4-bit one also holds the plain q4 tile (torchao's maps, two codes per byte, one u32 per lane).
   { optimizer: 'adam', format: 'q8', laneVectors: 2, perTensor: true },
   { optimizer: 'adamw', format: 'q4', laneVectors: 2, perTensor: true },
   // Its per-tensor sums (LAMB): vectorPartials reads the tensor's row and skips a tensor without gradient.

@@ -329,10 +329,13 @@ fn tensorPartialsInRegisters(@builtin(workgroup_id) wid: vec3<u32>,
 //      mainBlockwise;
 //   2. "settled": its stores are dropped and its loads give the values just stored (decoded from
 //      the codes); its sums are taken from this run.
-// It runs with LANE_VECTORS = 4 (src/engine/optimizer.ts).
-// Each chunk's 16 vec4 partials add up in tensorPartials' tree order: a lane holds positions
-// q, q + 4, q + 8, q + 12 of its chunk, so the tree's first two levels are within the lane,
-// ((s₀ + s₂) + (s₁ + s₃)), and the last two across the chunk's four lanes.
+// It runs with the format's largest tile (src/engine/optimizer-modules.ts): LANE_VECTORS = 4 under
+// 'q8', 2 under 'q4' (shaders/q4.wgsl).
+// Each chunk's 16 vec4 partials add up in tensorPartials' tree order (position p with p + 8, then
+// p + 4, p + 2, p + 1). With 4 vec4s a lane holds positions q, q + 4, q + 8, q + 12 of its chunk,
+// so the tree's first two levels are within the lane, ((s₀ + s₂) + (s₁ + s₃)), and the last two
+// across the chunk's four lanes; with 2, positions q and q + 8: the first level within the lane,
+// the last three across the chunk's eight lanes.
 // The update pass (mainBlockwise) then only loads that state: slots update() does not store are
 // not requantized.
 
@@ -361,11 +364,14 @@ fn tensorPartialsBlockwise(@builtin(workgroup_id) wid: vec3<u32>,
   for (var k = 0u; lane.live && k < LANE_VECTORS; k++) {
     sums[k] = q8PartialsAt(lane.first + CHUNK_LANES * k, k);
   }
-  let s = (sums[0] + sums[2]) + (sums[1] + sums[3]);
-  q8LanePartials[lid] = s;
+
+  q8LanePartials[lid] = (sums[0] + sums[2]) + (sums[1] + sums[3]);
+
   workgroupBarrier();
   if (lane.live && q8LaneInChunk() == 0u) {
+
     tensorScratch[chunkInfo(lane.first).y] = (q8LanePartials[lid] + q8LanePartials[lid + 2u]) + (q8LanePartials[lid + 1u] + q8LanePartials[lid + 3u]);
+
   }
 }
 

@@ -75,17 +75,17 @@ fn minNan(a: f32, b: f32) -> f32 {
   return select(min(a, b), a + b, isNan(a) || isNan(b));
 }
 
-// Generated from adam's scalar schema (src/core/scalars.ts).
+// Generated from lamb's scalar schema (src/core/scalars.ts).
 struct Hyper {
   beta1: f32, // f(β₁)
   oneMinusBeta1: f32, // f(1 − β₁), rounded once from float64
   beta2: f32, // f(β₂)
   oneMinusBeta2: f32, // f(1 − β₂)
-  negStepSize: f32, // f(−lr / (1 − β₁ᵗ))
-  bc2Sqrt: f32, // f(√(1 − β₂ᵗ))
-  eps: f32, // f(eps), added outside the square root, after the bias correction
-  weightDecay: f32, // Adam: f(weight_decay), coupled into the gradient (0 for AdamW)
-  decayFactor: f32, // AdamW: f(1 − lr·weight_decay), applied to the old parameter (1 for Adam)
+  bc1: f32, // f(1 − β₁ᵗ), the first moment divided by it
+  bc2: f32, // f(1 − β₂ᵗ), the second moment divided by it (inside the root)
+  eps: f32, // f(eps), added to √v̂
+  weightDecay: f32, // f(weight_decay), u + wd·p (always added, as optax does)
+  negLr: f32, // f(−lr)
   roundingStep: f32, // the host update count mod 2^24 (stochastic rounding)
 }
 
@@ -93,19 +93,20 @@ struct Hyper {
 // step table's entry s, in f32.
 fn withDeviceStep(h0: Hyper, s: vec4<f32>) -> Hyper {
   var h = h0;
-  h.negStepSize = h.negStepSize / s.x;
-  h.bc2Sqrt = s.y;
+  h.bc1 = s.x;
+  h.bc2 = s.y;
   return h;
 }
 
 @group(0) @binding(0) var<storage, read> hyper: array<Hyper>;
 @group(0) @binding(1) var<storage, read_write> param: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> grad: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> q8Chunks: array<u32>;
-@group(0) @binding(4) var<uniform> q8Maps: array<vec4<f32>, 128>;
-@group(0) @binding(5) var<storage, read_write> expAvg: array<u32>;
-@group(0) @binding(6) var<storage, read_write> expAvgSq: array<u32>;
-@group(0) @binding(7) var<storage, read_write> maxExpAvgSq: array<u32>;
+@group(0) @binding(3) var<storage, read> chunkTensor: array<vec4<u32>>;
+@group(0) @binding(4) var<storage, read_write> tensorScratch: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read> q8Chunks: array<u32>;
+@group(0) @binding(6) var<uniform> q8Maps: array<vec4<f32>, 128>;
+@group(0) @binding(7) var<storage, read_write> expAvg: array<u32>;
+@group(0) @binding(8) var<storage, read_write> expAvgSq: array<u32>;
 // Shared by every optimizer kernel. src/engine/wgsl.ts assembles one kernel variant as
 //   generated Control structs + control.wgsl + generated `struct Hyper` + generated bindings
 //   + this file + the state slots' generated accessors + the optimizer's .wgsl (which defines
@@ -130,7 +131,8 @@ fn vectorIndex(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
 
 fn groupAt(i: u32) -> u32 {
 
-  return 0u;
+  // Layer-wise kernels read the group from their chunk → tensor table (one binding fewer).
+  return chunkInfo(i).w;
 
 }
 
@@ -199,6 +201,178 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
     }
     let group = groupAt(i);
     update(i, hyperOf(group), controlledGradient(grad[i], group));
+  }
+}
+
+// Layer-wise optimizers (LAMB, LARS): the update of an element reads sums over its whole tensor
+// (‖p‖², ‖u‖²), computed inside the packed buffers in the same encoder, without float atomics or
+// a readback. Appended to the kernel of an optimizer whose definition has `tensorSums`:
+//   tensorPartials (here, one dispatch per segment): per 64-element chunk, the sum of the
+//       optimizer's partials() over the chunk's elements, masked past the tensor's end; 16
+//       invocations per chunk and a workgroup tree (GPUs), or tensorPartialsInRegisters: one
+//       invocation per chunk, the same tree in registers, no barriers (CPU adapters such as
+//       SwiftShader, which emulate each barrier invocation by invocation). The same bits either way;
+//   tensorSums (tensor-sums.wgsl, one dispatch): per tensor, the sum of its chunks' partials;
+//   main (common.wgsl): update() reads its tensor's sums through tensorSumsAt().
+// The order of every addition is fixed, and src/passes/tensor-reduction.ts reproduces it on the CPU.
+
+// 4 chunks per workgroup, whatever the update kernel's workgroup size.
+const PARTIALS_WORKGROUP = 64u;
+var<workgroup> chunkLanes: array<vec4<f32>, PARTIALS_WORKGROUP>;
+
+// Vector i's chunk: (tensor, scratch entry of the chunk's partial, tensor elements in the chunk, group).
+fn chunkInfo(i: u32) -> vec4<u32> {
+
+  return chunkTensor[i / 16u];
+
+}
+
+// Which elements of vector i belong to its tensor (the others are padding).
+fn validLanes(i: u32) -> vec4<bool> {
+  let first = (i % 16u) * 4u;
+  return vec4<u32>(first, first + 1u, first + 2u, first + 3u) < vec4<u32>(chunkInfo(i).z);
+}
+
+// Σ a² over the valid elements of one vec4, in a fixed order: ((x² + y²) + z²) + w².
+fn squaredSum(a: vec4<f32>, valid: vec4<bool>) -> f32 {
+  let s = select(vec4<f32>(0.0), a * a, valid);
+  return ((s.x + s.y) + s.z) + s.w;
+}
+
+// Cautious updates: where a·b > 0, decided the same on every device: a and b normal numbers or
+// infinities (a subnormal one counts as 0, as GPUs may flush it on load or on arithmetic), and their
+// product, read from its bits, a positive normal number or +Inf (NaN never agrees).
+fn agreeInSign(a: vec4<f32>, b: vec4<f32>) -> vec4<bool> {
+  let exponent = vec4<u32>(0x7f800000u);
+  let normal = ((bitcast<vec4<u32>>(a) & exponent) != vec4<u32>(0u)) & ((bitcast<vec4<u32>>(b) & exponent) != vec4<u32>(0u));
+  let bits = bitcast<vec4<u32>>(a * b);
+  return normal & (bits >= vec4<u32>(0x00800000u)) & (bits <= exponent);
+}
+
+// How many of the valid elements of one vec4 are `true`, in the same order as squaredSum.
+fn countOf(b: vec4<bool>, valid: vec4<bool>) -> f32 {
+  let s = select(vec4<f32>(0.0), vec4<f32>(1.0), b & valid);
+  return ((s.x + s.y) + s.z) + s.w;
+}
+
+// The sums over vector i's whole tensor (what its partials() added up).
+fn tensorSumsAt(i: u32) -> vec4<f32> {
+  return tensorScratch[chunkInfo(i).x];
+}
+
+// optax's scale_by_trust_ratio from ‖p‖² and ‖u‖²: coefficient·‖p‖ / (‖u‖ + eps), or 1 when either
+// norm is 0. NaN norms give NaN, as optax does.
+fn trustRatio(sums: vec4<f32>, coefficient: f32, eps: f32) -> f32 {
+  let pn = sqrt(sums.x);
+  let un = sqrt(sums.y);
+  return select((coefficient * pn) / (un + eps), 1.0, pn == 0.0 || un == 0.0);
+}
+
+// The optimizer's partials() of vector i, with its group's scalars and gradient.
+fn vectorPartials(i: u32) -> vec4<f32> {
+  let group = groupAt(i);
+  return partials(i, hyperOf(group), controlledGradient(grad[i], group), validLanes(i));
+}
+
+// A skipped step touches nothing in either entry point (partials() may write state, as LAMB's moments).
+@compute @workgroup_size(PARTIALS_WORKGROUP)
+fn tensorPartials(@builtin(workgroup_id) wid: vec3<u32>,
+                  @builtin(num_workgroups) nwg: vec3<u32>,
+                  @builtin(local_invocation_index) lid: u32) {
+  if (stepSkipped()) {
+    return;
+  }
+  let i = (wid.y * nwg.x + wid.x) * PARTIALS_WORKGROUP + lid;
+  let inside = i < arrayLength(&param);
+  var s = vec4<f32>(0.0);
+  if (inside) {
+    s = vectorPartials(i);
+  }
+  chunkLanes[lid] = s;
+  workgroupBarrier();
+  for (var stride = 8u; stride > 0u; stride = stride / 2u) {
+    if ((lid & 15u) < stride) {
+      chunkLanes[lid] = chunkLanes[lid] + chunkLanes[lid + stride];
+    }
+    workgroupBarrier();
+  }
+  if (inside && (lid & 15u) == 0u) {
+    tensorScratch[chunkInfo(i).y] = chunkLanes[lid];
+  }
+}
+
+@compute @workgroup_size(PARTIALS_WORKGROUP)
+fn tensorPartialsInRegisters(@builtin(workgroup_id) wid: vec3<u32>,
+                             @builtin(num_workgroups) nwg: vec3<u32>,
+                             @builtin(local_invocation_index) lid: u32) {
+  let first = ((wid.y * nwg.x + wid.x) * PARTIALS_WORKGROUP + lid) * 16u;
+  if (stepSkipped() || first >= arrayLength(&param)) {
+    return;
+  }
+  var lanes: array<vec4<f32>, 16>;
+  for (var l = 0u; l < 16u; l++) {
+    lanes[l] = vectorPartials(first + l);
+  }
+  for (var stride = 8u; stride > 0u; stride = stride / 2u) {
+    for (var l = 0u; l < stride; l++) {
+      lanes[l] = lanes[l] + lanes[l + stride];
+    }
+  }
+  tensorScratch[chunkInfo(first).y] = lanes[0];
+}
+
+// 8-bit state of a layer-wise optimizer whose partials() stores state (LAMB's moments), appended
+// after q8.wgsl and layerwise.wgsl: `tensorPartialsBlockwise` replaces tensorPartials. Its sums
+// must see the state as stored, and a stored 8-bit value is known only once its run's absmax is,
+// so partials() runs twice per vec4:
+//   1. its stores are kept (q8.wgsl); the runs' absmax are taken and the codes stored, as in
+//      mainBlockwise;
+//   2. "settled": its stores are dropped and its loads give the values just stored (decoded from
+//      the codes); its sums are taken from this run.
+// It runs with the format's largest tile (src/engine/optimizer-modules.ts): LANE_VECTORS = 4 under
+// 'q8', 2 under 'q4' (shaders/q4.wgsl).
+// Each chunk's 16 vec4 partials add up in tensorPartials' tree order (position p with p + 8, then
+// p + 4, p + 2, p + 1). With 4 vec4s a lane holds positions q, q + 4, q + 8, q + 12 of its chunk,
+// so the tree's first two levels are within the lane, ((s₀ + s₂) + (s₁ + s₃)), and the last two
+// across the chunk's four lanes; with 2, positions q and q + 8: the first level within the lane,
+// the last three across the chunk's eight lanes.
+// The update pass (mainBlockwise) then only loads that state: slots update() does not store are
+// not requantized.
+
+var<workgroup> q8LanePartials: array<vec4<f32>, TILE_LANES>;
+
+fn q8PartialsAt(i: u32, k: u32) -> vec4<f32> {
+  q8K = k;
+  return vectorPartials(i);
+}
+
+@compute @workgroup_size(TILE_LANES)
+fn tensorPartialsBlockwise(@builtin(workgroup_id) wid: vec3<u32>,
+                           @builtin(num_workgroups) nwg: vec3<u32>,
+                           @builtin(local_invocation_index) lid: u32) {
+  if (stepSkipped()) {
+    return;
+  }
+  let lane = q8TileStart(wid.y * nwg.x + wid.x, lid);
+  for (var k = 0u; lane.live && k < LANE_VECTORS; k++) {
+    q8PartialsAt(lane.first + CHUNK_LANES * k, k);
+  }
+  q8Settle(lane);
+  q8Settled = true;
+  // 4, not LANE_VECTORS: this entry point is also in the update pass's module, made with 2.
+  var sums: array<vec4<f32>, 4>;
+  for (var k = 0u; lane.live && k < LANE_VECTORS; k++) {
+    sums[k] = q8PartialsAt(lane.first + CHUNK_LANES * k, k);
+  }
+
+  q8LanePartials[lid] = sums[0] + sums[1];
+
+  workgroupBarrier();
+  if (lane.live && q8LaneInChunk() == 0u) {
+
+    tensorScratch[chunkInfo(lane.first).y] = ((q8LanePartials[lid] + q8LanePartials[lid + 4u]) + (q8LanePartials[lid + 2u] + q8LanePartials[lid + 6u])) +
+      ((q8LanePartials[lid + 1u] + q8LanePartials[lid + 5u]) + (q8LanePartials[lid + 3u] + q8LanePartials[lid + 7u]));
+
   }
 }
 
@@ -740,152 +914,38 @@ fn expAvgSqStoreCodes(first: u32, storesAbsmax: bool) {
   }
 }
 
-// One 8-bit state slot's functions (q8.wgsl says what they do), instantiated per quantized slot
-// by src/engine/slot-accessors.ts with plain token substitution (src/core/wgsl-template.ts).
-// Tokens, each with a leading dollar sign: SLOT, its WGSL name; INDEX, its index among the
-// quantized slots; MAP, its map's first entry in q8MapTable (0u signed, 256u unsigned); ZERO, the
-// code of 0 in that map (q8). Flag Q4_CODES: 4-bit codes (shaders/q4.wgsl).
-var<private> maxExpAvgSqPending0: vec4<f32>;
-
-var<private> maxExpAvgSqPending1: vec4<f32>;
-
-
-var<private> maxExpAvgSqStored: bool;
-var<private> maxExpAvgSqAbsmax: f32;
-
-fn maxExpAvgSqLoad(i: u32) -> vec4<f32> {
-  if (!q8IsQuantized()) {
-    let w = q8SideWord(i);
-    return bitcast<vec4<f32>>(vec4<u32>(maxExpAvgSq[w], maxExpAvgSq[w + 1u], maxExpAvgSq[w + 2u], maxExpAvgSq[w + 3u]));
-  }
-  if (!q8HasRun()) {
-    return vec4<f32>(0.0);
-  }
-  // Settled: the code this invocation just stored, with its run's absmax as the tile took it (the
-  // absmax in memory is another invocation's store, not yet visible here).
-  let settled = q8Settled && maxExpAvgSqStored;
-
-  return q4Decode(256u, maxExpAvgSq[q4CodeWord(i)] >> q4Shift(i), select(bitcast<f32>(maxExpAvgSq[q8AbsmaxBase() + q8Entry.z]), maxExpAvgSqAbsmax, settled));
-
-}
-
-fn maxExpAvgSqStore(i: u32, x: vec4<f32>) {
-  if (q8Settled) {
-    return;
-  }
-  if (!q8IsQuantized()) {
-    let w = q8SideWord(i);
-    let b = bitcast<vec4<u32>>(x);
-    maxExpAvgSq[w] = b.x;
-    maxExpAvgSq[w + 1u] = b.y;
-    maxExpAvgSq[w + 2u] = b.z;
-    maxExpAvgSq[w + 3u] = b.w;
-    return;
-  }
-  maxExpAvgSqStored = true;
-  switch q8K {
-    case 0u: { maxExpAvgSqPending0 = x; }
-
-    case 1u: { maxExpAvgSqPending1 = x; }
-
-
-    default: {}
-  }
-}
-
-// The value stored for the lane's vec4 k.
-fn maxExpAvgSqKept(k: u32) -> vec4<f32> {
-  switch k {
-    case 0u: { return maxExpAvgSqPending0; }
-
-    case 1u: { return maxExpAvgSqPending1; }
-
-
-    default: { return vec4<f32>(0.0); }
-  }
-}
-
-// The tile's first phase (q8Settle): the bits of the lane's max |x| into its run's atomic. A slot
-// the pass only loads (LAMB's moments in its update pass) is left as it is.
-fn maxExpAvgSqRunMax() {
-  if (maxExpAvgSqStored) {
-    var bits = q8AbsBits(maxExpAvgSqPending0, 0u);
-
-    bits = max(bits, q8AbsBits(maxExpAvgSqPending1, 1u));
-
-
-    atomicMax(&q8RunMax[q8RunSlot(2u)], bits);
-  }
-}
-
-// The second phase, after the barrier: the lane's codes, and the run's absmax from its first lane.
-fn maxExpAvgSqStoreCodes(first: u32, storesAbsmax: bool) {
-  if (maxExpAvgSqStored) {
-
-    // 4 bits (q4.wgsl): the lane's two vec4s fill one word.
-    let absmax = q8Absmax(max(atomicLoad(&q8RunMax[q8RunSlot(2u)]), Q4_ABSMAX_FLOOR_BITS));
-    maxExpAvgSqAbsmax = absmax;
-    var word = 0u;
-    for (var k = 0u; k < LANE_VECTORS; k++) {
-      word |= q4Encode(256u, maxExpAvgSqKept(k), absmax) << q4Shift(first + CHUNK_LANES * k);
-    }
-    maxExpAvgSq[q4CodeWord(first)] = word;
-
-    if (storesAbsmax) {
-      maxExpAvgSq[q8AbsmaxBase() + q8Entry.z] = bitcast<u32>(absmax);
-    }
-  }
-}
-
 const LANE_VECTORS = 2u;
-const Q8_SLOTS = 3u;
+const Q8_SLOTS = 2u;
 fn q8RunMaxes() {
   expAvgRunMax();
   expAvgSqRunMax();
-  maxExpAvgSqRunMax();
 }
 fn q8StoreCodes(first: u32, storesAbsmax: bool) {
   expAvgStoreCodes(first, storesAbsmax);
   expAvgSqStoreCodes(first, storesAbsmax);
-  maxExpAvgSqStoreCodes(first, storesAbsmax);
 }
-// Adam with L2 weight decay (torch.optim.Adam) or decoupled weight decay (torch.optim.AdamW,
-// flag DECOUPLED), AMSGrad, and cautious updates (flag CAUTIOUS). Recipe: docs/semantics.md § Adam,
-// § AdamW, § Cautious updates.
-// `struct Hyper` (the scalars) and the state bindings (two moments, and the AMSGrad maximum) are
-// generated from definition.ts; `main` (shaders/common.wgsl) calls update() per vec4.
+// LAMB (You et al. 2020, Algorithm 2) with optax.lamb's semantics. Recipe: docs/semantics.md § LAMB.
+// Layer-wise (layerwise.wgsl): partials() runs first, over every element, to update the moments and
+// sum ‖p‖² and ‖u‖² of each tensor; update() then recomputes u from the stored moments (the same
+// operations, so the same bits) and takes the trust-ratio step.
 
-// The parameter after the decoupled decay and the working gradient d the moments take.
-struct AdamInput {
-  p: vec4<f32>,
-  d: vec4<f32>,
+// u = m̂ / (√v̂ + eps) + wd·p, with m̂ = m / (1 − β₁ᵗ) and v̂ = v / (1 − β₂ᵗ).
+fn lambDirection(m: vec4<f32>, v: vec4<f32>, p: vec4<f32>, h: Hyper) -> vec4<f32> {
+  return (m / h.bc1) / (sqrt(v / h.bc2) + h.eps) + h.weightDecay * p;
 }
 
-fn adamInput(i: u32, h: Hyper, g: vec4<f32>) -> AdamInput {
-
-  let p = param[i];
-  return AdamInput(p, workingGradient(g, p, h.weightDecay));
-
-}
-
-
-
-fn update(i: u32, h: Hyper, g: vec4<f32>) {
-  let x = adamInput(i, h, g);
-  let p = x.p;
-  let d = x.d;
-  let m = expAvgLoad(i) * h.beta1 + h.oneMinusBeta1 * d;
-  let v = expAvgSqLoad(i) * h.beta2 + (h.oneMinusBeta2 * d) * d;
+fn partials(i: u32, h: Hyper, g: vec4<f32>, valid: vec4<bool>) -> vec4<f32> {
+  let m = h.oneMinusBeta1 * g + h.beta1 * expAvgLoad(i);
+  let v = h.oneMinusBeta2 * (g * g) + h.beta2 * expAvgSqLoad(i);
   expAvgStore(i, m);
   expAvgSqStore(i, v);
+  let p = param[i];
+  // u from the moments as stored (rounded, in a 16-bit stateFormat), as update() will see them.
+  return vec4<f32>(squaredSum(p, valid), squaredSum(lambDirection(expAvgLoad(i), expAvgSqLoad(i), p, h), valid), 0.0, 0.0);
+}
 
-  let w = maximumNan(maxExpAvgSqLoad(i), v);
-  maxExpAvgSqStore(i, w);
-
-  // sqrt(w) / sqrt(bc2), not sqrt(w / bc2): the latter overflows for |g| ~ 1e20.
-  let denom = sqrt(w) / h.bc2Sqrt + h.eps;
-
-  let u = m;
-
-  param[i] = p + (h.negStepSize * u) / denom;
+fn update(i: u32, h: Hyper, g: vec4<f32>) {
+  let p = param[i];
+  let ratio = trustRatio(tensorSumsAt(i), 1.0, 0.0);
+  param[i] = p + h.negLr * (ratio * lambDirection(expAvgLoad(i), expAvgSqLoad(i), p, h));
 }
