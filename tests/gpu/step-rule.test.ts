@@ -144,6 +144,34 @@ describe("Schedule-Free: steps at the group's count, eval() and train() between 
   });
 });
 
+describe('Adafactor: the factors of a matrix without gradient stay, bit for bit', () => {
+  // Matrices (row_var, col_var: factorUpdate's entries; one batched) beside a vector (variance).
+  const shapes = [[5, 13], [4], [3, 2, 7]];
+  test.each([{}, { weightDecay: 0.01, beta2Decay: -0.6, lr: 0.02 }])('adafactor %j: absent tensors untouched, the others equal the twin at 0 tolerance, each at its own step count', async (options) => {
+    await withDevice(async (device) => {
+      const tensors = shapes.map((shape, i) => ({ name: `t${i}`, shape, data: randomArray(shape.reduce((a, b) => a * b, 1), rng(71 + i)) }));
+      const params = createParameterSet(device, tensors);
+      const gpu = createOptimizer('adafactor', params, options);
+      const ref = createReferenceOptimizer('adafactor', tensors.map((t) => ({ ...t, data: t.data.slice() })), options);
+      const failures: string[] = [];
+      for (const [s, present] of PRESENT.entries()) {
+        const before = await Promise.all(tensors.map((_, i) => tensorBits(gpu, params, i)));
+        markStep(params, s + 1, present);
+        gpu.step();
+        ref.step(tensors.map((t, i) => (present[i] ? gradFor(s + 1, i, t.data.length) : null)));
+        for (const [i, has] of present.entries()) if (!has) expect(await tensorBits(gpu, params, i), `tensor ${i} at step ${s + 1}`).toEqual(before[i]);
+        failures.push(...(await compareWithReference(gpu, params, ref, { atol: 0, rtol: 0 }, `step ${s + 1}`)).failures);
+      }
+      expect(failures).toEqual([]);
+      const sd = await gpu.stateDict();
+      expect(sd.state.map((t) => t.step)).toEqual([3, 3, 2]);
+      expect(Object.keys(sd.state[2]!).sort()).toEqual(['col_var', 'row_var', 'step']);
+      gpu.destroy();
+      params.destroy();
+    });
+  });
+});
+
 describe('optimizers that cannot skip a tensor refuse, naming why, before anything changes', () => {
   test.each(variants.filter(([n, o]) => !canSkip(n, o)).map(([n, o]) => [`${n} ${JSON.stringify(o)}`, n, o] as const))('%s', async (_l, name, options) => {
     await withDevice(async (device) => {

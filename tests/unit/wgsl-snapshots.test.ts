@@ -75,6 +75,8 @@ const VARIANTS: readonly Variant[] = [
   { optimizer: 'adamw', format: 'q4', laneVectors: 2, perTensor: true },
   // Its per-tensor sums (LAMB): vectorPartials reads the tensor's row and skips a tensor without gradient.
   { optimizer: 'lamb', format: 'f32', perTensor: true },
+  // Adafactor's: factorUpdate reads the entry's tensor row and leaves the factors of a tensor without gradient.
+  { optimizer: 'adafactor', format: 'f32', perTensor: true },
 ];
 
 function variantName(v: Variant): string {
