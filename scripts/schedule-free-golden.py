@@ -13,6 +13,8 @@ run with foreach=False (the per-tensor path, the same operations in the same ord
 Each case steps a float32 tensor with ordinary and edge gradients, switches to eval() and back
 to train() in the middle and at the end, and records the parameters after every step and switch
 and the final state in tests/golden/schedule-free.json (float32 as base64 of little-endian bytes).
+Each skip case steps two tensors, some of whose grads are None on some steps (PyTorch's step rule:
+upstream steps only `p.grad is not None`, while k, lr_max and weight_sum advance for the group).
 Run it with the portable CPU kernels, where every float32 operation is rounded on its own:
 
     ATEN_CPU_CAPABILITY=default /usr/bin/python3 scripts/schedule-free-golden.py
@@ -550,10 +552,53 @@ def run(case_index, upstream_class, kwargs):
     return {"params0": b64(p0), "grads": [b64(g) for g in grads], "params": params, "switches": switches, "state": state}
 
 
+# PyTorch's step rule (grad None): two tensors; ABSENT[step - 1] lists the tensors whose grad is
+# None at that step. Tensor 1 has none at its first two steps (upstream makes no state for it, and
+# eval()/train() after step 2 pass it by), step 5 has no gradient at all (k still advances).
+SKIP_SIZES = [SIZE, 21]
+ABSENT = [[1], [1], [0], [], [0, 1], [1], [], [0]]
+SKIP_SWITCHES = (2, 5, STEPS)
+SKIP_CASES = [
+    ("adamw_schedule_free", AdamWScheduleFree, {}, {}),
+    ("adamw_schedule_free", AdamWScheduleFree, {"innerMomentum": 0.9, "warmupSteps": 3, "weightDecay": 0.1, "r": 1, "betas": [0.8, 0.99]}, {"inner_momentum": 0.9, "warmup_steps": 3, "weight_decay": 0.1, "r": 1.0, "betas": (0.8, 0.99)}),
+    ("adamw_schedule_free_paper", AdamWScheduleFreePaper, {"warmupSteps": 3, "weightDecay": 0.1}, {"warmup_steps": 3, "weight_decay": 0.1}),
+]
+
+
+def run_skipping(case_index, upstream_class, kwargs):
+    rng = np.random.default_rng(3000 + case_index)
+    p0 = [(rng.standard_normal(n) * 1e-2).astype(np.float32) for n in SKIP_SIZES]
+    params = [torch.nn.Parameter(torch.tensor(p)) for p in p0]
+    optimizer = upstream_class(params, foreach=False, **kwargs)
+    optimizer.train()
+    grads = [[gradients(200 + 10 * case_index + t)[step][:n] for t, n in enumerate(SKIP_SIZES)] for step in range(STEPS)]
+    steps, switches = [], []
+    for step, gs in enumerate(grads, start=1):
+        for t, param in enumerate(params):
+            param.grad = None if t in ABSENT[step - 1] else torch.tensor(gs[t])
+        optimizer.step()
+        steps.append([snapshot(p) for p in params])
+        if step in SKIP_SWITCHES:
+            optimizer.eval()
+            at_eval = [snapshot(p) for p in params]
+            optimizer.train()
+            switches.append({"afterStep": step, "eval": at_eval, "train": [snapshot(p) for p in params]})
+    state = [{k: b64(v.numpy()) for k, v in optimizer.state[p].items()} for p in params]
+    return {
+        "params0": [b64(p) for p in p0],
+        "grads": [[None if t in ABSENT[step] else b64(g) for t, g in enumerate(gs)] for step, gs in enumerate(grads)],
+        "params": steps,
+        "switches": switches,
+        "state": state,
+    }
+
+
 def main():
-    out = {"torch": torch.__version__, "source": "facebookresearch/schedule_free@70785b53e778d0e872c0bbb75ff4ee54ee10c291", "size": SIZE, "steps": STEPS, "cases": []}
+    out = {"torch": torch.__version__, "source": "facebookresearch/schedule_free@70785b53e778d0e872c0bbb75ff4ee54ee10c291", "size": SIZE, "steps": STEPS, "cases": [], "skipCases": []}
     for index, (name, upstream_class, options, kwargs) in enumerate(CASES):
         out["cases"].append({"name": name, "options": options, **run(index, upstream_class, dict(kwargs))})
+    for index, (name, upstream_class, options, kwargs) in enumerate(SKIP_CASES):
+        out["skipCases"].append({"name": name, "options": options, **run_skipping(index, upstream_class, dict(kwargs))})
     path = os.path.join(os.path.dirname(__file__), "..", "tests", "golden", "schedule-free.json")
     with open(path, "w") as f:
         json.dump(out, f, indent=1)

@@ -153,7 +153,7 @@ export function checkDefinition(definition: unknown, where: string): asserts def
   const defaults = checkOptions(d, fail);
   for (const field of ['defines', 'slots', 'groupSlots', 'initialValue', 'reference']) expectFunction(d, field, fail);
   for (const field of ['validate', 'shapedSlots', 'noQ8State', 'checkTensors', 'expandOptions', 'scheduleLrs']) expectFunction(d, field, fail, true);
-  for (const field of ['noLrSchedule', 'noGradientSkip', 'tensorSums', 'partialsStore']) {
+  for (const field of ['noLrSchedule', 'noGradientSkip', 'groupStepCount', 'tensorSums', 'partialsStore']) {
     if (d[field] !== undefined && typeof d[field] !== 'string') fail(field, 'a string or undefined', d[field]);
   }
   if (d.initialFromParams !== undefined && !(Array.isArray(d.initialFromParams) && d.initialFromParams.every((s) => typeof s === 'string'))) {

@@ -160,10 +160,17 @@ export interface OptimizerDefinition<H extends object = object, S extends string
   /**
    * Why this optimizer cannot leave a tensor without gradient untouched while it updates the others
    * (PyTorch's rule for `grad is None`), when it cannot: its step uses a quantity of the whole group
-   * or set (Schedule-Free's averaging weights), not the tensor's own step count. A step with such a
+   * or set, not the tensor's own step count. A step with such a
    * tensor is then refused, naming this reason (src/front/gradient-presence.ts).
    */
   readonly noGradientSkip?: string;
+  /**
+   * Why every scalar of this optimizer's step is taken at its group's step count, when it is
+   * (Schedule-Free: the authors' `group['k']`, lr_max and weight_sum advance with every step,
+   * whether or not a tensor has its gradient). A tensor without gradient is skipped at that count
+   * and keeps no step count of its own, so a state dict whose tensors' counts differ is refused.
+   */
+  readonly groupStepCount?: string;
   /**
    * Train and eval modes (Schedule-Free): the kernel's `toEval` / `toTrain` entry points switch the
    * parameter buffer between the points it holds; `step()` runs in train mode only.

@@ -64,6 +64,13 @@ export interface PassContext {
    * records with the update's bind groups); `tile` for a blockwise entry point.
    */
   kernelPipeline(entryPoint: string, tile?: Tile): GPUComputePipeline;
+  /**
+   * The per-tensor build of a `perTensor` pass (the per-tensor kernel's, with PER_TENSOR): the same
+   * pass as built for the plain kernel, whose state buffers it shares (a pass that keeps state
+   * across steps, Adafactor's factors, binds the plain build's and makes only what differs).
+   * Undefined for the plain build.
+   */
+  readonly plain?: StepPass;
 }
 
 /** State a pass keeps beyond the per-element slots (Adafactor's factors), for state dicts. */
@@ -116,7 +123,8 @@ export interface PassDeclaration {
   create(context: PassContext): StepPass;
   /**
    * PyTorch's step rule (a tensor without gradient left untouched): the pass can be built a second
-   * time for the per-tensor kernel (it keeps nothing across steps: its buffers are scratch), and its
+   * time for the per-tensor kernel (it keeps nothing across steps: its buffers are scratch; or it
+   * shares the state of its plain build, `PassContext.plain`), and its
    * WGSL, under PER_TENSOR, reads each tensor's own `Hyper` row and skips a tensor whose row has
    * `gradientAbsent` (it writes none of that tensor's state, and the update uses none of its sums).
    * Without it, an optimizer whose step runs the pass refuses such a step, naming the pass.

@@ -39,8 +39,8 @@ export interface OptimizerModules {
   readonly resources: SegmentResources;
   /**
    * The declared passes built again for another kernel of this optimizer (the per-tensor step's:
-   * its pipelines and bind groups differ), over the same state; for passes that keep nothing across
-   * steps (`PassDeclaration.perTensor`). The caller owns and destroys them.
+   * its pipelines and bind groups differ), over the same state (each build gets its plain one,
+   * `PassContext.plain`); for `PassDeclaration.perTensor` passes. The caller owns and destroys them.
    */
   passesFor(kernel: UpdateKernel, label: string): StepPass[];
   /** Bytes of every buffer the modules hold now: state and its tables, group table, passes, control, accumulator. */
@@ -102,7 +102,7 @@ function createState(device: GPUDevice, label: string, params: ParameterSet, ker
 }
 
 /** The passes the definition declares, built in order. */
-function createPasses(device: GPUDevice, label: string, params: ParameterSet, kernel: UpdateKernel, config: ResolvedConfig<any>, quantization: Quantization | undefined, compactSlots: CompactLayout | undefined): StepPass[] {
+function createPasses(device: GPUDevice, label: string, params: ParameterSet, kernel: UpdateKernel, config: ResolvedConfig<any>, quantization: Quantization | undefined, compactSlots: CompactLayout | undefined, plain?: readonly StepPass[]): StepPass[] {
   const { definition } = kernel.variant;
   // 8-bit or 4-bit state stored by a pass (LAMB's moments) is quantized there, by the format's largest tile.
   const blockwise: Tile | undefined = quantization && definition.partialsStore !== undefined ? q8TileShape(maxBlockSize(codeBitsOf(quantization))) : undefined;
@@ -118,7 +118,7 @@ function createPasses(device: GPUDevice, label: string, params: ParameterSet, ke
     compactSlots,
     kernelPipeline: (entryPoint: string, tile?: Tile) => kernel.entryPoint(entryPoint, tile).pipeline,
   };
-  return declaredPasses(definition, config.defines).map((pass) => pass.create(context));
+  return declaredPasses(definition, config.defines).map((pass, i) => pass.create({ ...context, plain: plain?.[i] }));
 }
 
 /** The engine's own resources: the parameters, the gradients the update reads, the group table. */
@@ -174,7 +174,7 @@ export function createOptimizerModules(args: {
     accumulator,
     control,
     resources,
-    passesFor: (other, otherLabel) => createPasses(device, otherLabel, params, other, config, resolved.quantization, compact),
+    passesFor: (other, otherLabel) => createPasses(device, otherLabel, params, other, config, resolved.quantization, compact, passes),
     get allocatedBytes() {
       return steps.reduce((n, step) => n + step.allocatedBytes, state.allocatedBytes + (chunkTable?.size ?? 0) + (segmentInfo?.allocatedBytes ?? 0));
     },

@@ -46,5 +46,6 @@ export function kernelSource(variant: KernelVariant): string {
   const laneVectors = variant.grid.kind === 'tile' ? variant.grid.tile.laneVectors : format === 'q4' ? 2 : Q8_MAX_LANE_VECTORS;
   const accessors = slotAccessors(slots, format, defines.STOCHASTIC === true, laneVectors);
   parts.push(accessors.wgsl, definition.kernel.source);
-  return preprocess(parts.join('\n'), { ...defines, ...accessors.flags });
+  // PER_TENSOR is named in every variant (false on the plain kernels): an optimizer's own WGSL may test it.
+  return preprocess(parts.join('\n'), { ...defines, PER_TENSOR: perTensor, ...accessors.flags });
 }

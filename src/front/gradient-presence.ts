@@ -22,7 +22,9 @@ export function gradientSkipRefusal(definition: OptimizerDefinition<any, any>, r
   if (passes.length > 0 && resolved.quantization && definition.partialsStore) return `with ${resolved.stateFormat} state its pass stores ${definition.partialsStore} in tiles that do not yet skip a tensor`;
   if (resolved.training.control) return 'gradient control (clipping, loss scaling, skipping non-finite steps) counts one step for the whole set on the device';
   if (resolved.training.accumulationSteps > 1) return "gradient accumulation sums every tensor's gradient over its micro-batches";
-  if (definition.modes) return 'its train/eval modes move every tensor between the points it holds';
+  // Schedule-Free's modes move every tensor (as the authors' do: one that never stepped has z = p,
+  // so its switch leaves it as it is); its steps are taken at the group's count (groupStepCount).
+  if (definition.modes && !definition.groupStepCount) return 'its train/eval modes move every tensor between the points it holds';
   return undefined;
 }
 
@@ -51,7 +53,12 @@ export interface TensorSteps {
   restore(counts: readonly number[] | undefined): void;
 }
 
-export function createTensorSteps(what: string, tensorCount: number, refusal: string | undefined): TensorSteps {
+/**
+ * `groupCounted`: the optimizer's steps are taken at its group's step count (groupStepCount), so
+ * tensors keep no counts of their own (advance counts nothing; the per-tensor path is taken only
+ * for a step where a tensor has no gradient, every row at the optimizer's count).
+ */
+export function createTensorSteps(what: string, tensorCount: number, refusal: string | undefined, groupCounted = false): TensorSteps {
   let counts: number[] | undefined;
   const steps: TensorSteps = {
     get counts() {
@@ -72,6 +79,7 @@ export function createTensorSteps(what: string, tensorCount: number, refusal: st
     uniform: () => (counts && counts.every((c) => c === counts![0]) ? counts[0] : undefined),
     before: (stepCount) => (counts ? [...counts] : new Array<number>(tensorCount).fill(stepCount)),
     advance(stepCount, present) {
+      if (groupCounted) return;
       counts = steps.before(stepCount).map((c, i) => c + (present[i] ? 1 : 0));
     },
     restore(next) {

@@ -126,6 +126,10 @@ export function loadStateDictInto<H extends object>(target: LoadTarget<H>, sd: O
     const i = Math.max(0, loaded.tensorSteps.findIndex((s) => s !== loaded.step));
     throw new Error(`webgpu-optim: ${target.definition.name}: cannot load this state dict: state[${i}].step: its tensors have taken different numbers of steps (state[${i}].step ${loaded.tensorSteps[i]}, step ${loaded.step}), but this optimizer cannot skip a tensor: ${target.skipRefusal}`);
   }
+  if (loaded.tensorSteps && target.definition.groupStepCount !== undefined) {
+    const i = Math.max(0, loaded.tensorSteps.findIndex((s) => s !== loaded.step));
+    throw new Error(`webgpu-optim: ${target.definition.name}: cannot load this state dict: state[${i}].step: its tensors have taken different numbers of steps (state[${i}].step ${loaded.tensorSteps[i]}, step ${loaded.step}), but this optimizer keeps no step count per tensor: ${target.definition.groupStepCount}`);
+  }
   const setWords = loadedSetState(target, loaded.config, sd);
   sinks.counts(loaded);
   sinks.control?.({ step: loaded.step, calls: loaded.stepCalls, ...(loaded.scaler ? { lossScale: loaded.scaler.scale, growthTracker: loaded.scaler.growthTracker } : {}) });

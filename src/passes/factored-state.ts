@@ -80,17 +80,30 @@ function factorState(device: GPUDevice, label: string, buffer: GPUBuffer, factor
   };
 }
 
+/**
+ * The per-tensor build (PyTorch's step rule): the plain build's factors buffer, and a table of its
+ * own whose entries and batches name their tensor where the plain one names the group (the same
+ * layout: factoredLayout with each tensor its own group), so the same WGSL reads each tensor's
+ * own row (its step count; `gradientAbsent` keeps factorUpdate off its row_var and col_var).
+ */
+function perTensorFactorBuffers(device: GPUDevice, label: string, factored: FactoredLayout, plain: StepPass): { buffer: GPUBuffer; table: GPUBuffer } {
+  const table = device.createBuffer({ label: `${label}:factorTable`, size: factored.table.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+  device.queue.writeBuffer(table, 0, factored.table);
+  return { buffer: plain.resources.factors!(0).buffer, table };
+}
+
 function createFactoredState(context: PassContext): StepPass {
-  const { device, label, layout } = context;
-  const factored = factoredLayout(layout, context.tensorGroup);
-  const { buffer, table } = createFactorBuffers(device, label, factored);
+  const { device, label, layout, plain } = context;
+  const factored = factoredLayout(layout, plain ? layout.tensors.map((_, i) => i) : context.tensorGroup);
+  const { buffer, table } = plain ? perTensorFactorBuffers(device, label, factored, plain) : createFactorBuffers(device, label, factored);
   const maxDim = device.limits.maxComputeWorkgroupsPerDimension;
   const entriesGrid = dispatchGrid(Math.ceil(factored.entries / FACTOR_WORKGROUP), maxDim, `the factor passes over ${factored.entries} rows and columns`);
   const batchesGrid = dispatchGrid(Math.ceil(factored.batches / FACTOR_WORKGROUP), maxDim, `the row means of ${factored.batches} matrices`);
   const [factorSums, factorUpdate, rowMeans] = (['factorSums', 'factorUpdate', 'rowMeans'] as const).map((entryPoint) => context.kernelPipeline(entryPoint));
   return {
     resources: { factors: () => ({ buffer }), factorTable: () => ({ buffer: table }) },
-    state: factorState(device, label, buffer, factored),
+    // The plain build holds the state (the per-tensor one shares its buffer).
+    state: plain ? undefined : factorState(device, label, buffer, factored),
     record(pass, bindGroup) {
       if (factored.entries === 0) return;
       pass.setPipeline(factorSums!);
@@ -104,9 +117,9 @@ function createFactoredState(context: PassContext): StepPass {
       pass.setPipeline(rowMeans!);
       pass.dispatchWorkgroups(...batchesGrid);
     },
-    allocatedBytes: buffer.size + table.size,
+    allocatedBytes: (plain ? 0 : buffer.size) + table.size,
     destroy() {
-      buffer.destroy();
+      if (!plain) buffer.destroy();
       table.destroy();
     },
   };
@@ -125,4 +138,7 @@ export const factoredStatePass: PassDeclaration = {
   ],
   check: (what, layout, limits) => checkFactoredSizes(what, layout, limits.maxStorageBufferBindingSize),
   create: createFactoredState,
+  // A tensor without gradient keeps its factors: factorUpdate skips its entries under PER_TENSOR
+  // (adafactor.wgsl); factorSums and rowMeans write only scratch.
+  perTensor: true,
 };

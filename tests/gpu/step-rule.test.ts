@@ -92,7 +92,9 @@ describe('a tensor without gradient is left untouched; the others match the twin
         failures.push(...(await compareWithReference(gpu, params, ref, options.stateFormat === 'q4' ? Q4_TOLERANCE : { atol: 0, rtol: 0 }, `step ${s + 1}`)).failures);
       }
       expect(failures).toEqual([]);
-      expect((await gpu.stateDict()).state.map((s) => s.step)).toEqual([3, 3, 2]);
+      // Schedule-Free's steps are its group's (groupStepCount): no tensor keeps a count of its own.
+      const ownSteps = getDefinition(name).groupStepCount === undefined ? [3, 3, 2] : [undefined, undefined, undefined];
+      expect((await gpu.stateDict()).state.map((s) => s.step)).toEqual(ownSteps);
       gpu.destroy();
       params.destroy();
     });
@@ -105,6 +107,68 @@ describe('a tensor without gradient is left untouched; the others match the twin
     }
     for (const name of ['adam', 'adamw']) expect(canSkip(name, { lr: 0.1, ...QUANTIZED('q4') }), `${name} q4`).toBe(true);
     expect(variants.filter(([n, o]) => o.stateFormat === 'q8' && canSkip(n, o)).length).toBeGreaterThanOrEqual(12);
+  });
+});
+
+describe("Schedule-Free: steps at the group's count, eval() and train() between skipping steps", () => {
+  // The authors step only `p.grad is not None` while k, lr_max and weight_sum advance for the group;
+  // eval()/train() move every tensor (one that never stepped has z = p: its switch leaves it as it is).
+  test.each([
+    ['adamw_schedule_free', { lr: 0.01, weightDecay: 0.1, innerMomentum: 0.9, warmupSteps: 2 }],
+    ['adamw_schedule_free_paper', { lr: 0.01, warmupSteps: 2 }],
+  ] as const)('%s %j: bit for bit with the twin after every step and switch; absent tensors untouched', async (name, options) => {
+    await withDevice(async (device) => {
+      const tensors = tensorsOf();
+      const params = createParameterSet(device, tensors);
+      const gpu = createOptimizer(name, params, options as never);
+      const ref = createReferenceOptimizer(name, tensors.map((t) => ({ ...t, data: t.data.slice() })), options as never);
+      const failures: string[] = [];
+      for (const [s, present] of PRESENT.entries()) {
+        const before = await Promise.all(tensors.map((_, i) => tensorBits(gpu, params, i)));
+        markStep(params, s + 1, present);
+        gpu.step();
+        ref.step(tensors.map((t, i) => (present[i] ? gradFor(s + 1, i, t.data.length) : null)));
+        for (const [i, has] of present.entries()) if (!has) expect(await tensorBits(gpu, params, i), `tensor ${i} at step ${s + 1}`).toEqual(before[i]);
+        gpu.eval();
+        ref.eval();
+        failures.push(...(await compareWithReference(gpu, params, ref, { atol: 0, rtol: 0 }, `eval() after step ${s + 1}`)).failures);
+        gpu.train();
+        ref.train();
+        failures.push(...(await compareWithReference(gpu, params, ref, { atol: 0, rtol: 0 }, `train() after step ${s + 1}`)).failures);
+      }
+      expect(failures).toEqual([]);
+      expect(gpu.stepCount).toBe(PRESENT.length);
+      gpu.destroy();
+      params.destroy();
+    });
+  });
+});
+
+describe('Adafactor: the factors of a matrix without gradient stay, bit for bit', () => {
+  // Matrices (row_var, col_var: factorUpdate's entries; one batched) beside a vector (variance).
+  const shapes = [[5, 13], [4], [3, 2, 7]];
+  test.each([{}, { weightDecay: 0.01, beta2Decay: -0.6, lr: 0.02 }])('adafactor %j: absent tensors untouched, the others equal the twin at 0 tolerance, each at its own step count', async (options) => {
+    await withDevice(async (device) => {
+      const tensors = shapes.map((shape, i) => ({ name: `t${i}`, shape, data: randomArray(shape.reduce((a, b) => a * b, 1), rng(71 + i)) }));
+      const params = createParameterSet(device, tensors);
+      const gpu = createOptimizer('adafactor', params, options);
+      const ref = createReferenceOptimizer('adafactor', tensors.map((t) => ({ ...t, data: t.data.slice() })), options);
+      const failures: string[] = [];
+      for (const [s, present] of PRESENT.entries()) {
+        const before = await Promise.all(tensors.map((_, i) => tensorBits(gpu, params, i)));
+        markStep(params, s + 1, present);
+        gpu.step();
+        ref.step(tensors.map((t, i) => (present[i] ? gradFor(s + 1, i, t.data.length) : null)));
+        for (const [i, has] of present.entries()) if (!has) expect(await tensorBits(gpu, params, i), `tensor ${i} at step ${s + 1}`).toEqual(before[i]);
+        failures.push(...(await compareWithReference(gpu, params, ref, { atol: 0, rtol: 0 }, `step ${s + 1}`)).failures);
+      }
+      expect(failures).toEqual([]);
+      const sd = await gpu.stateDict();
+      expect(sd.state.map((t) => t.step)).toEqual([3, 3, 2]);
+      expect(Object.keys(sd.state[2]!).sort()).toEqual(['col_var', 'row_var', 'step']);
+      gpu.destroy();
+      params.destroy();
+    });
   });
 });
 

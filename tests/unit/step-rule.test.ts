@@ -34,10 +34,8 @@ describe('the twin', () => {
   });
 
   test.each([
-    ['adafactor', {}, /adafactor\.step: tensor 1 has no gradient this step .*cannot skip a tensor: its step runs passes over whole tensors or the whole set \(factoredState\)/],
     ['prodigy', {}, /cannot skip a tensor: its step runs passes over whole tensors or the whole set \(prodigy/],
     ['lamb', { lr: 0.01, stateFormat: 'q8' }, /cannot skip a tensor: with q8 state its pass stores the moments in tiles that do not yet skip a tensor/],
-    ['adamw_schedule_free', {}, /cannot skip a tensor: its averaging weights \(lr_max, weight_sum\) follow the steps of the whole group/],
     ['adam', { lr: 0.1, gradClipping: { maxNorm: 1 } }, /cannot skip a tensor: gradient control/],
     ['adam', { lr: 0.1, accumulation: { steps: 2 } }, /cannot skip a tensor: gradient accumulation/],
   ])('%s %j refuses a tensor without gradient, naming why, before anything changes', (name, options, message) => {
@@ -95,6 +93,49 @@ describe('the twin', () => {
     expect(late.state).toEqual(fresh.state);
     const sd = late.stateDict();
     expect([sd.step, ...sd.state.map((s) => s.step)]).toEqual([4, 3, 3]);
+  });
+
+  test.each(['adamw_schedule_free', 'adamw_schedule_free_paper'])("%s: null leaves the tensor untouched (through eval() and train() too); steps stay the group's (no per-tensor step in the dict, one with them refused naming why)", (name) => {
+    const ref = createReferenceOptimizer(name as 'adamw_schedule_free', tensors(), { lr: 0.1 });
+    const b0 = ref.params[1]!.slice();
+    ref.step([g(3, 1), null]);
+    ref.eval();
+    ref.train();
+    expect(ref.params[1]).toEqual(b0);
+    expect(ref.state[1]!.exp_avg_sq).toEqual(new Float32Array(2));
+    const sd = ref.stateDict();
+    expect(sd.step).toBe(1);
+    expect(sd.state.every((s) => !('step' in s))).toBe(true);
+    const other = createReferenceOptimizer(name as 'adamw_schedule_free', tensors(), { lr: 0.1 });
+    const stranger = { ...sd, state: sd.state.map((s, i) => ({ ...s, step: 1 - i })) };
+    expect(() => other.loadStateDict(stranger as never)).toThrow(/state\[1\]\.step: its tensors have taken different numbers of steps .*keeps no step count per tensor: its bias correction/);
+    expect(other.stepCount).toBe(0);
+  });
+
+  test('adafactor: null leaves a matrix\'s row_var and col_var (and a vector\'s variance) untouched and its own step behind; its next step is at its own count', () => {
+    const shaped = () => [
+      { name: 'w', shape: [3, 4], data: Float32Array.from({ length: 12 }, (_, k) => Math.sin(k)) },
+      { name: 'b', shape: [4], data: Float32Array.from([0.5, -0.25, 1, 2]) },
+    ];
+    const grad = (n: number, k: number) => Float32Array.from({ length: n }, (_, j) => Math.cos(j * 0.9 + k));
+    const ref = createReferenceOptimizer('adafactor', shaped(), {});
+    ref.step([grad(12, 1), grad(4, 1)]);
+    const w = ref.params[0]!.slice();
+    const factors = { row: ref.state[0]!.row_var!.slice(), col: ref.state[0]!.col_var!.slice() };
+    ref.step([null, grad(4, 2)]);
+    expect(ref.params[0]).toEqual(w);
+    expect(ref.state[0]!.row_var).toEqual(factors.row);
+    expect(ref.state[0]!.col_var).toEqual(factors.col);
+    const variance = ref.state[1]!.variance!.slice();
+    ref.step([grad(12, 3), null]);
+    expect(ref.state[1]!.variance).toEqual(variance);
+    expect(ref.stateDict().state.map((s) => s.step)).toEqual([2, 2]);
+    // The matrix's second step equals a twin's second step with the same gradients (t = 2: β̂₂ and ρ at its own count).
+    const own = createReferenceOptimizer('adafactor', shaped(), {});
+    own.step([grad(12, 1), grad(4, 1)]);
+    own.step([grad(12, 3), grad(4, 2)]);
+    expect(ref.params[0]).toEqual(own.params[0]);
+    expect(ref.state[0]!.row_var).toEqual(own.state[0]!.row_var);
   });
 
   test('a null where a tensor of another length is expected is still a count error; a wrong array is still refused', () => {

@@ -71,7 +71,6 @@ const VARIANTS: readonly Variant[] = [
   // segment uniform, its fold and update: 8 storage buffers.
   { optimizer: 'prodigy', format: 'f32', groups: 2 },
   // The per-tensor step (PyTorch's rule for a grad that is None): one Hyper row per tensor, with groups and 16-bit state.
-  { optimizer: 'nadam', format: 'f32', perTensor: true },
   { optimizer: 'adam', format: 'bf16', groups: 2, stochastic: true, perTensor: true },
   // Its tiles with 8-bit and 4-bit state (mainBlockwisePerTensor: a tensor without gradient stores nothing).
   // The 4-bit one also holds the plain q4 tile (torchao's maps, two codes per byte, one u32 per lane).
@@ -79,6 +78,8 @@ const VARIANTS: readonly Variant[] = [
   { optimizer: 'adamw', format: 'q4', laneVectors: 2, perTensor: true },
   // Its per-tensor sums (LAMB): vectorPartials reads the tensor's row and skips a tensor without gradient.
   { optimizer: 'lamb', format: 'f32', perTensor: true },
+  // Adafactor's: factorUpdate reads the entry's tensor row and leaves the factors of a tensor without gradient.
+  { optimizer: 'adafactor', format: 'f32', perTensor: true },
 ];
 
 function variantName(v: Variant): string {

@@ -79,7 +79,14 @@ fn factorUpdate(@builtin(workgroup_id) wid: vec3<u32>,
   }
   let entry = factorEntry(k);
   let h = hyperOf(factorEntryGroup(k));
-  // torch: vector_norm(g, dim).square_().div_(count)
+#if PER_TENSOR
+  // The per-tensor pass's table names the entry's tensor (its own row): a tensor without gradient
+  // keeps its row_var and col_var (factorSums and rowMeans write scratch only). The torch comment
+  // shares the closing directive's line: the plain kernel's text stays as it was, byte for byte.
+  if (h.gradientAbsent != 0.0) {
+    return;
+  }
+#endif  // torch: vector_norm(g, dim).square_().div_(count)
   let norm = sqrt(factors[head.w + k]);
   let mean = (norm * norm) / f32(entry.z);
   factors[entry.w] = lerpTorch(vec4<f32>(factors[entry.w]), vec4<f32>(mean), h.beta2Weight).x;

@@ -57,7 +57,7 @@ export const adamwScheduleFreePaper = defineOptimizer<ScheduleFreePaperOptions, 
   structural: [],
   fixedOnceStarted: ['lr', 'betas', 'warmupSteps', 'r', 'weightLrPower'],
   noLrSchedule: 'Schedule-Free AdamW replaces the schedule (warmupSteps is its warmup)',
-  noGradientSkip: 'its averaging weights (lr_max, weight_sum) follow the steps of the whole group, not of each tensor',
+  groupStepCount: 'its bias correction and averaging weights (k, lr_max, weight_sum) are its group\'s, advanced by every step; a tensor without gradient is left as it is',
   modes: { initial: 'train', switchTwin: ({ param, state, h, to }) => switchMode(param, state.z!, to === 'eval' ? h.toEvalWeight : h.toTrainWeight) },
   checks: { lr: is.nonNegative, betas: is.unitPair, eps: is.nonNegative, weightDecay: is.nonNegative, warmupSteps: is.count, r: is.nonNegative, weightLrPower: is.nonNegative },
   validate(o) {
