@@ -11,13 +11,21 @@
 //   [2 + 3t …] matrix t: (first element in the packed set, rows, cols, output offset),
 //              (X₀ offset, X₁ offset, A offset, B' offset) in its batch's region,
 //              (group, f32 bits of s 'original', of s 'match_rms_adamw', compact-slot shift or 0xffffffff)
-//   batches, four entries each: (first matrix, matrices, 0, 0), then per tile class (16², 32², 64²)
+//   batches, four entries each: (first matrix, matrices, first split tile entry, split tiles), then
+//              per tile class (16², 32², 64²)
 //              (first m × m tile entry, m × m tiles, first m × n tile entry, m × n tiles)
 //   tiles: (matrix, tile row << 16 | tile column, n, m), the m × m ones upper-triangle only;
+//   split tiles (X·Xᵀ of long, thin matrices, nsSplitChunks): (matrix, 16² tile row << 16 | column,
+//              chunk of k, its length), upper-triangle only;
 //   chunks: a matrix index per 64-element chunk of the set, four per entry (NS_NONE: no matrix).
 // muonScratch (f32): [0] the Newton–Schulz steps taken this update over all batches (batch =
 //   steps / nsSteps, step = steps % nsSteps; zeroed by the gather); the output region (X's layout:
-//   U, then O); the batch region.
+//   U, then O); the batch region (per matrix X₀, X₁, A, B', and for a split matrix its chunks'
+//   partial sums of X·Xᵀ, m² each, after B').
+//
+// Split-K (long, thin matrices: m ≤ NS_SPLIT_MAX_M, n > NS_SPLIT_K): X·Xᵀ is summed per chunk of
+// NS_SPLIT_K columns in a workgroup per chunk and tile (muonGramSplit), each chunk in increasing k,
+// then muonGramReduce adds the chunks in chunk order; muonGram skips these matrices.
 // muonSegment: (first element of the segment, 0, 0, 0).
 //
 // Sums over k run in increasing k, one product rounded at a time; ‖X‖² in NS_NORM_LANES strided
@@ -153,16 +161,52 @@ fn muonNorm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
 
 var<workgroup> nsTileEntry: vec4<u32>;
 
-// The tile of this workgroup in this batch's list `which` (0: m × m, 1: m × n) of tile class `cls`:
-// (matrix, packed tile, n, m), the matrix NS_NONE past the list.
+// The tile of this workgroup in this batch's list `which` (0: m × m, 1: m × n of tile class `cls`;
+// 2: the split tiles): the entry, its matrix NS_NONE past the list.
 fn nsTileOf(wid: vec3<u32>, nwg: vec3<u32>, lid: u32, which: u32, cls: u32) -> vec4<u32> {
   if (lid == 0u) {
     let flat = wid.y * nwg.x + wid.x;
-    let lists = muonTable[muonTable[0].w + 4u * nsStep().x + 1u + cls];
-    let list = select(lists.xy, lists.zw, which == 1u);
+    let lists = muonTable[muonTable[0].w + 4u * nsStep().x + select(1u + cls, 0u, which == 2u)];
+    let list = select(lists.xy, lists.zw, which >= 1u);
     nsTileEntry = select(vec4<u32>(NS_NONE, 0u, 0u, 0u), muonTable[list.x + min(flat, list.y - 1u)], flat < list.y);
   }
   return workgroupUniformLoad(&nsTileEntry);
+}
+
+// The chunks of X·Xᵀ's sum over k (1: not split), a rule of the shape the plan and the twin share.
+fn nsSplitChunks(mat: NsMatrix) -> u32 {
+  if (mat.m == 0u || mat.m > NS_SPLIT_MAX_M || mat.n <= NS_SPLIT_K) {
+    return 1u;
+  }
+  return (mat.n + NS_SPLIT_K - 1u) / NS_SPLIT_K;
+}
+
+// A split matrix's X·Xᵀ: its chunks' partial sums added in chunk order, rounded as muonGram rounds.
+// One workgroup per matrix of the batch (the others return).
+@compute @workgroup_size(NS_NORM_LANES)
+fn muonGramReduce(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  if (lid == 0u) {
+    nsHeader = muonTable[muonTable[0].w + 4u * nsStep().x];
+  }
+  let header = workgroupUniformLoad(&nsHeader);
+  let flat = wid.y * nwg.x + wid.x;
+  if (flat >= header.y) {
+    return;
+  }
+  let mat = nsMatrix(header.x + flat);
+  let chunks = nsSplitChunks(mat);
+  if (chunks == 1u) {
+    return;
+  }
+  let bf16 = hyperOf(mat.group).nsBf16 != 0.0;
+  let mm = mat.m * mat.m;
+  for (var e = lid; e < mm; e += NS_NORM_LANES) {
+    var total = 0.0;
+    for (var c = 0u; c < chunks; c++) {
+      total = total + muonScratch[mat.b + mm * (1u + c) + e];
+    }
+    muonScratch[mat.a + e] = nsRound(total, bf16);
+  }
 }
 
 // One step taken: the next products read the next X region, coefficients and batch.

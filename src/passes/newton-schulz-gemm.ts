@@ -94,10 +94,13 @@ function entriesWgsl(T: number, W: number, cls: number): string {
       .join('\n');
   };
   const args = `@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32`;
-  return `// A = X·Xᵀ (m × m), upper-triangle tiles, mirrored.
+  return `// A = X·Xᵀ (m × m), upper-triangle tiles, mirrored; a split matrix's is muonGramSplit's.
 @compute @workgroup_size(${W}, ${W})
 fn muonGram${T}(${args}) {
 ${head(0)}
+  if (nsSplitChunks(mat) > 1u) {
+    return;
+  }
   let acc = nsProduct${T}(x, mat.n, x, 1u, mat.n, mat.m, mat.m, tile.z, r0, c0, lid);
   let bf16 = hyperOf(mat.group).nsBf16 != 0.0;
 ${each(`      if (i < mat.m && j < mat.m) {
@@ -140,7 +143,50 @@ ${each(`      if (i < mat.m && j < mat.n) {
 `;
 }
 
-/** The GEMM WGSL of one tile class (the pass includes every class; each matrix's m and the device's limits pick one). */
+/**
+ * `muonGramSplit` (on the 16² class's product): X·Xᵀ of a long, thin matrix, one workgroup per
+ * chunk of k (tile.z; tile.w its length) and upper 16² tile, each chunk's sums (unrounded) into
+ * its partials region after B' (chunk c at b + m²·(1 + c)), mirrored; muonGramReduce adds them.
+ */
+function splitGramWgsl(): string {
+  const T = 16, W = 4;
+  const writes = [0, 1, 2, 3]
+    .flatMap((a) => [0, 1, 2, 3].map((b) => `  {
+    let i = r0 + ty + ${W * a}u;
+    let j = c0 + tx + ${W * b}u;
+    if (i < mat.m && j < mat.m) {
+      muonScratch[p + i * mat.m + j] = acc[${a}][${b}];
+      if (r0 != c0) {
+        muonScratch[p + j * mat.m + i] = acc[${a}][${b}];
+      }
+    }
+  }`))
+    .join('\n');
+  return `// X·Xᵀ's partial sums of long, thin matrices: per chunk of NS_SPLIT_K columns and upper 16² tile.
+@compute @workgroup_size(${W}, ${W})
+fn muonGramSplit(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let tile = nsTileOf(wid, nwg, lid, 2u, 0u);
+  if (tile.x == NS_NONE) {
+    return;
+  }
+  let mat = nsMatrix(tile.x);
+  let r0 = (tile.y >> 16u) * ${T}u;
+  let c0 = (tile.y & 0xffffu) * ${T}u;
+  let ty = lid / ${W}u;
+  let tx = lid % ${W}u;
+  let x = nsCurrentX(mat, nsStep().y) + tile.z * NS_SPLIT_K;
+  let acc = nsProduct${T}(x, mat.n, x, 1u, mat.n, mat.m, mat.m, tile.w, r0, c0, lid);
+  let p = mat.b + mat.m * mat.m * (1u + tile.z);
+${writes}
+}
+`;
+}
+
+/**
+ * The GEMM WGSL of one tile class (the pass includes every class; each matrix's m and the device's
+ * limits pick one); the 16² class also has the split Gram product.
+ */
 export function gemmWgsl(tiling: NsTiling, tileClass: number): string {
-  return `${productWgsl(tiling.size, tiling.threads)}\n${entriesWgsl(tiling.size, tiling.threads, tileClass)}`;
+  const split = tiling.size === 16 ? `\n${splitGramWgsl()}` : '';
+  return `${productWgsl(tiling.size, tiling.threads)}\n${entriesWgsl(tiling.size, tiling.threads, tileClass)}${split}`;
 }

@@ -6,7 +6,8 @@
  * tiles of every matrix of the batch (`muonGram` A = XXᵀ and `muonPoly` B' = b·A + c·A² over the
  * upper-triangle tiles only, mirrored; `muonCombine` X' = a·X + B'·X: one dispatch each, whatever
  * the number and shapes of the matrices) and `muonAdvance` (the step count, which picks the batch,
- * the X region and the coefficients). Each matrix's GEMM tile (16², 32² or 64², 4 × 4 outputs per
+ * the X region and the coefficients); a batch holding long, thin matrices (split-K) also runs
+ * `muonGramSplit` and `muonGramReduce` before the products. Each matrix's GEMM tile (16², 32² or 64², 4 × 4 outputs per
  * invocation: the smallest that covers its m, 64² only where the device's limits allow it) is
  * chosen when the pipelines are made; each tile class present is one dispatch per product. Everything is made
  * at creation; a step records dispatches only. The WGSL and the table: shaders/newton-schulz.wgsl.
@@ -17,7 +18,7 @@
 import { dispatchGrid, type PackedLayout } from '../core/layout.js';
 import type { PassContext, PassDeclaration, StepPass } from '../core/passes.js';
 import type { CompactLayout } from '../core/compact-layout.js';
-import { MAX_NS_STEPS } from './newton-schulz-table.js';
+import { MAX_NS_STEPS, NS_SPLIT_K, NS_SPLIT_MAX_M } from './newton-schulz-table.js';
 import { gemmWgsl } from './newton-schulz-gemm.js';
 import { NS_SCRATCH_BUDGET_BYTES, NS_TILINGS, nsTilingsFor, planOf, type NsPlan } from './newton-schulz-plan.js';
 import source from '../../shaders/newton-schulz.wgsl?raw';
@@ -66,6 +67,13 @@ function recordPlan(pass: GPUComputePassEncoder, bindGroup: (s: number) => [GPUB
     pass.setPipeline(pipelines.muonNorm!);
     pass.dispatchWorkgroups(...batch.norm);
     for (let k = 0; k < steps; k++) {
+      if (batch.split) {
+        // Long, thin matrices: X·Xᵀ per chunk of k, then the chunks added (before muonPoly reads A).
+        pass.setPipeline(pipelines.muonGramSplit!);
+        pass.dispatchWorkgroups(...batch.split);
+        pass.setPipeline(pipelines.muonGramReduce!);
+        pass.dispatchWorkgroups(...batch.norm);
+      }
       for (const { size, square, wide } of batch.classes) {
         pass.setPipeline(pipelines[`muonGram${size}`]!);
         pass.dispatchWorkgroups(...square);
@@ -86,6 +94,7 @@ function gridsOf(context: PassContext, plan: NsPlan) {
     gather: context.layout.segments.map((segment) => dispatchGrid(Math.ceil(segment.elementCount / 4 / context.workgroupSize), maxDim, 'a segment of muonGather')),
     batches: plan.batches.map((b) => ({
       norm: dispatchGrid(b.matrices, maxDim, 'muonNorm'),
+      split: b.splitTiles > 0 ? dispatchGrid(b.splitTiles, maxDim, 'the split m × m products') : undefined,
       classes: plan.tilings
         .map((t, c) => ({ size: t.size, square: dispatchGrid(b.squareTiles[c]!, maxDim, 'the m × m products'), wide: dispatchGrid(b.wideTiles[c]!, maxDim, 'the m × n product'), used: b.wideTiles[c]! > 0 }))
         .filter((c) => c.used),
@@ -106,7 +115,8 @@ function createNewtonSchulzPass(context: PassContext, budgetBytes: number): Step
   const grids = gridsOf(context, plan);
   // The GEMM pipelines of the tile classes the set uses only.
   const sizes = new Set(grids.batches.flatMap((b) => b.classes.map((c) => c.size)));
-  const entries = ['muonGather', 'muonNorm', 'muonAdvance', ...[...sizes].flatMap((t) => [`muonGram${t}`, `muonPoly${t}`, `muonCombine${t}`])];
+  const split = grids.batches.some((b) => b.split) ? ['muonGramSplit', 'muonGramReduce'] : [];
+  const entries = ['muonGather', 'muonNorm', 'muonAdvance', ...split, ...[...sizes].flatMap((t) => [`muonGram${t}`, `muonPoly${t}`, `muonCombine${t}`])];
   const pipelines: Record<string, GPUComputePipeline> = Object.fromEntries(entries.map((e) => [e, context.kernelPipeline(e)]));
   // nsSteps is structural: equal in every group (group 0's is the set's).
   const steps = context.groups[0]?.nsSteps as number;
@@ -161,6 +171,9 @@ const COMPACT_SLOT_INDEX_WGSL = `fn compactSlotIndex(i: u32) -> u32 {
 }
 `;
 
+/** The split-K rule's constants (src/passes/newton-schulz-table.ts: the twin reads the same). */
+const SPLIT_CONSTANTS_WGSL = `const NS_SPLIT_K: u32 = ${NS_SPLIT_K}u;\nconst NS_SPLIT_MAX_M: u32 = ${NS_SPLIT_MAX_M}u;\n`;
+
 /** `fn nsCoefficients(h, k)`: step k's (a, b, c) from the scalars ns{k}{a,b,c}. */
 function coefficientsWgsl(): string {
   const cases = Array.from({ length: MAX_NS_STEPS }, (_, k) => `    case ${k}u: { return vec3<f32>(h.ns${k}a, h.ns${k}b, h.ns${k}c); }`).join('\n');
@@ -182,7 +195,7 @@ export function newtonSchulzPassWith(options: NewtonSchulzPassOptions = {}): Pas
       { name: 'muonScratch', declaration: 'var<storage, read_write> muonScratch: array<f32>', type: 'storage' },
       { name: 'muonSegment', declaration: 'var<uniform> muonSegment: vec4<u32>', type: 'uniform' },
     ],
-    wgsl: () => [source, coefficientsWgsl(), GROUP_AT_WGSL, COMPACT_SLOT_INDEX_WGSL, ...NS_TILINGS.map((t, c) => gemmWgsl(t, c))].join('\n'),
+    wgsl: () => [SPLIT_CONSTANTS_WGSL, source, coefficientsWgsl(), GROUP_AT_WGSL, COMPACT_SLOT_INDEX_WGSL, ...NS_TILINGS.map((t, c) => gemmWgsl(t, c))].join('\n'),
     check: (what, layout, limits, config) => void planFor(what, layout, [], limits, budgetBytes, matrixFilter(config)),
     create: (context) => createNewtonSchulzPass(context, budgetBytes),
   };

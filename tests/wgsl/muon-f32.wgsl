@@ -241,6 +241,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
   }
 }
 
+const NS_SPLIT_K: u32 = 1024u;
+const NS_SPLIT_MAX_M: u32 = 32u;
+
 // The Newton–Schulz pass (src/passes/newton-schulz.ts), in the update module of an optimizer that
 // declares it (Muon): every matrix of the set orthogonalized together, batch after batch (one
 // batch unless the scratch budget is exceeded), each step three tiled matrix products over all
@@ -254,13 +257,21 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
 //   [2 + 3t …] matrix t: (first element in the packed set, rows, cols, output offset),
 //              (X₀ offset, X₁ offset, A offset, B' offset) in its batch's region,
 //              (group, f32 bits of s 'original', of s 'match_rms_adamw', compact-slot shift or 0xffffffff)
-//   batches, four entries each: (first matrix, matrices, 0, 0), then per tile class (16², 32², 64²)
+//   batches, four entries each: (first matrix, matrices, first split tile entry, split tiles), then
+//              per tile class (16², 32², 64²)
 //              (first m × m tile entry, m × m tiles, first m × n tile entry, m × n tiles)
 //   tiles: (matrix, tile row << 16 | tile column, n, m), the m × m ones upper-triangle only;
+//   split tiles (X·Xᵀ of long, thin matrices, nsSplitChunks): (matrix, 16² tile row << 16 | column,
+//              chunk of k, its length), upper-triangle only;
 //   chunks: a matrix index per 64-element chunk of the set, four per entry (NS_NONE: no matrix).
 // muonScratch (f32): [0] the Newton–Schulz steps taken this update over all batches (batch =
 //   steps / nsSteps, step = steps % nsSteps; zeroed by the gather); the output region (X's layout:
-//   U, then O); the batch region.
+//   U, then O); the batch region (per matrix X₀, X₁, A, B', and for a split matrix its chunks'
+//   partial sums of X·Xᵀ, m² each, after B').
+//
+// Split-K (long, thin matrices: m ≤ NS_SPLIT_MAX_M, n > NS_SPLIT_K): X·Xᵀ is summed per chunk of
+// NS_SPLIT_K columns in a workgroup per chunk and tile (muonGramSplit), each chunk in increasing k,
+// then muonGramReduce adds the chunks in chunk order; muonGram skips these matrices.
 // muonSegment: (first element of the segment, 0, 0, 0).
 //
 // Sums over k run in increasing k, one product rounded at a time; ‖X‖² in NS_NORM_LANES strided
@@ -396,16 +407,52 @@ fn muonNorm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
 
 var<workgroup> nsTileEntry: vec4<u32>;
 
-// The tile of this workgroup in this batch's list `which` (0: m × m, 1: m × n) of tile class `cls`:
-// (matrix, packed tile, n, m), the matrix NS_NONE past the list.
+// The tile of this workgroup in this batch's list `which` (0: m × m, 1: m × n of tile class `cls`;
+// 2: the split tiles): the entry, its matrix NS_NONE past the list.
 fn nsTileOf(wid: vec3<u32>, nwg: vec3<u32>, lid: u32, which: u32, cls: u32) -> vec4<u32> {
   if (lid == 0u) {
     let flat = wid.y * nwg.x + wid.x;
-    let lists = muonTable[muonTable[0].w + 4u * nsStep().x + 1u + cls];
-    let list = select(lists.xy, lists.zw, which == 1u);
+    let lists = muonTable[muonTable[0].w + 4u * nsStep().x + select(1u + cls, 0u, which == 2u)];
+    let list = select(lists.xy, lists.zw, which >= 1u);
     nsTileEntry = select(vec4<u32>(NS_NONE, 0u, 0u, 0u), muonTable[list.x + min(flat, list.y - 1u)], flat < list.y);
   }
   return workgroupUniformLoad(&nsTileEntry);
+}
+
+// The chunks of X·Xᵀ's sum over k (1: not split), a rule of the shape the plan and the twin share.
+fn nsSplitChunks(mat: NsMatrix) -> u32 {
+  if (mat.m == 0u || mat.m > NS_SPLIT_MAX_M || mat.n <= NS_SPLIT_K) {
+    return 1u;
+  }
+  return (mat.n + NS_SPLIT_K - 1u) / NS_SPLIT_K;
+}
+
+// A split matrix's X·Xᵀ: its chunks' partial sums added in chunk order, rounded as muonGram rounds.
+// One workgroup per matrix of the batch (the others return).
+@compute @workgroup_size(NS_NORM_LANES)
+fn muonGramReduce(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  if (lid == 0u) {
+    nsHeader = muonTable[muonTable[0].w + 4u * nsStep().x];
+  }
+  let header = workgroupUniformLoad(&nsHeader);
+  let flat = wid.y * nwg.x + wid.x;
+  if (flat >= header.y) {
+    return;
+  }
+  let mat = nsMatrix(header.x + flat);
+  let chunks = nsSplitChunks(mat);
+  if (chunks == 1u) {
+    return;
+  }
+  let bf16 = hyperOf(mat.group).nsBf16 != 0.0;
+  let mm = mat.m * mat.m;
+  for (var e = lid; e < mm; e += NS_NORM_LANES) {
+    var total = 0.0;
+    for (var c = 0u; c < chunks; c++) {
+      total = total + muonScratch[mat.b + mm * (1u + c) + e];
+    }
+    muonScratch[mat.a + e] = nsRound(total, bf16);
+  }
 }
 
 // One step taken: the next products read the next X region, coefficients and batch.
@@ -506,7 +553,7 @@ fn nsProduct16(l: u32, ldl: u32, r: u32, rk: u32, rj: u32, rows: u32, cols: u32,
   return array<vec4<f32>, 4>(acc0, acc1, acc2, acc3);
 }
 
-// A = X·Xᵀ (m × m), upper-triangle tiles, mirrored.
+// A = X·Xᵀ (m × m), upper-triangle tiles, mirrored; a split matrix's is muonGramSplit's.
 @compute @workgroup_size(4, 4)
 fn muonGram16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let tile = nsTileOf(wid, nwg, lid, 0u, 0u);
@@ -520,6 +567,9 @@ fn muonGram16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
   let ty = lid / 4u;
   let tx = lid % 4u;
   let x = nsCurrentX(mat, step.y);
+  if (nsSplitChunks(mat) > 1u) {
+    return;
+  }
   let acc = nsProduct16(x, mat.n, x, 1u, mat.n, mat.m, mat.m, tile.z, r0, c0, lid);
   let bf16 = hyperOf(mat.group).nsBf16 != 0.0;
   {
@@ -1075,6 +1125,183 @@ fn muonCombine16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
   }
 }
 
+// X·Xᵀ's partial sums of long, thin matrices: per chunk of NS_SPLIT_K columns and upper 16² tile.
+@compute @workgroup_size(4, 4)
+fn muonGramSplit(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let tile = nsTileOf(wid, nwg, lid, 2u, 0u);
+  if (tile.x == NS_NONE) {
+    return;
+  }
+  let mat = nsMatrix(tile.x);
+  let r0 = (tile.y >> 16u) * 16u;
+  let c0 = (tile.y & 0xffffu) * 16u;
+  let ty = lid / 4u;
+  let tx = lid % 4u;
+  let x = nsCurrentX(mat, nsStep().y) + tile.z * NS_SPLIT_K;
+  let acc = nsProduct16(x, mat.n, x, 1u, mat.n, mat.m, mat.m, tile.w, r0, c0, lid);
+  let p = mat.b + mat.m * mat.m * (1u + tile.z);
+  {
+    let i = r0 + ty + 0u;
+    let j = c0 + tx + 0u;
+    if (i < mat.m && j < mat.m) {
+      muonScratch[p + i * mat.m + j] = acc[0][0];
+      if (r0 != c0) {
+        muonScratch[p + j * mat.m + i] = acc[0][0];
+      }
+    }
+  }
+  {
+    let i = r0 + ty + 0u;
+    let j = c0 + tx + 4u;
+    if (i < mat.m && j < mat.m) {
+      muonScratch[p + i * mat.m + j] = acc[0][1];
+      if (r0 != c0) {
+        muonScratch[p + j * mat.m + i] = acc[0][1];
+      }
+    }
+  }
+  {
+    let i = r0 + ty + 0u;
+    let j = c0 + tx + 8u;
+    if (i < mat.m && j < mat.m) {
+      muonScratch[p + i * mat.m + j] = acc[0][2];
+      if (r0 != c0) {
+        muonScratch[p + j * mat.m + i] = acc[0][2];
+      }
+    }
+  }
+  {
+    let i = r0 + ty + 0u;
+    let j = c0 + tx + 12u;
+    if (i < mat.m && j < mat.m) {
+      muonScratch[p + i * mat.m + j] = acc[0][3];
+      if (r0 != c0) {
+        muonScratch[p + j * mat.m + i] = acc[0][3];
+      }
+    }
+  }
+  {
+    let i = r0 + ty + 4u;
+    let j = c0 + tx + 0u;
+    if (i < mat.m && j < mat.m) {
+      muonScratch[p + i * mat.m + j] = acc[1][0];
+      if (r0 != c0) {
+        muonScratch[p + j * mat.m + i] = acc[1][0];
+      }
+    }
+  }
+  {
+    let i = r0 + ty + 4u;
+    let j = c0 + tx + 4u;
+    if (i < mat.m && j < mat.m) {
+      muonScratch[p + i * mat.m + j] = acc[1][1];
+      if (r0 != c0) {
+        muonScratch[p + j * mat.m + i] = acc[1][1];
+      }
+    }
+  }
+  {
+    let i = r0 + ty + 4u;
+    let j = c0 + tx + 8u;
+    if (i < mat.m && j < mat.m) {
+      muonScratch[p + i * mat.m + j] = acc[1][2];
+      if (r0 != c0) {
+        muonScratch[p + j * mat.m + i] = acc[1][2];
+      }
+    }
+  }
+  {
+    let i = r0 + ty + 4u;
+    let j = c0 + tx + 12u;
+    if (i < mat.m && j < mat.m) {
+      muonScratch[p + i * mat.m + j] = acc[1][3];
+      if (r0 != c0) {
+        muonScratch[p + j * mat.m + i] = acc[1][3];
+      }
+    }
+  }
+  {
+    let i = r0 + ty + 8u;
+    let j = c0 + tx + 0u;
+    if (i < mat.m && j < mat.m) {
+      muonScratch[p + i * mat.m + j] = acc[2][0];
+      if (r0 != c0) {
+        muonScratch[p + j * mat.m + i] = acc[2][0];
+      }
+    }
+  }
+  {
+    let i = r0 + ty + 8u;
+    let j = c0 + tx + 4u;
+    if (i < mat.m && j < mat.m) {
+      muonScratch[p + i * mat.m + j] = acc[2][1];
+      if (r0 != c0) {
+        muonScratch[p + j * mat.m + i] = acc[2][1];
+      }
+    }
+  }
+  {
+    let i = r0 + ty + 8u;
+    let j = c0 + tx + 8u;
+    if (i < mat.m && j < mat.m) {
+      muonScratch[p + i * mat.m + j] = acc[2][2];
+      if (r0 != c0) {
+        muonScratch[p + j * mat.m + i] = acc[2][2];
+      }
+    }
+  }
+  {
+    let i = r0 + ty + 8u;
+    let j = c0 + tx + 12u;
+    if (i < mat.m && j < mat.m) {
+      muonScratch[p + i * mat.m + j] = acc[2][3];
+      if (r0 != c0) {
+        muonScratch[p + j * mat.m + i] = acc[2][3];
+      }
+    }
+  }
+  {
+    let i = r0 + ty + 12u;
+    let j = c0 + tx + 0u;
+    if (i < mat.m && j < mat.m) {
+      muonScratch[p + i * mat.m + j] = acc[3][0];
+      if (r0 != c0) {
+        muonScratch[p + j * mat.m + i] = acc[3][0];
+      }
+    }
+  }
+  {
+    let i = r0 + ty + 12u;
+    let j = c0 + tx + 4u;
+    if (i < mat.m && j < mat.m) {
+      muonScratch[p + i * mat.m + j] = acc[3][1];
+      if (r0 != c0) {
+        muonScratch[p + j * mat.m + i] = acc[3][1];
+      }
+    }
+  }
+  {
+    let i = r0 + ty + 12u;
+    let j = c0 + tx + 8u;
+    if (i < mat.m && j < mat.m) {
+      muonScratch[p + i * mat.m + j] = acc[3][2];
+      if (r0 != c0) {
+        muonScratch[p + j * mat.m + i] = acc[3][2];
+      }
+    }
+  }
+  {
+    let i = r0 + ty + 12u;
+    let j = c0 + tx + 12u;
+    if (i < mat.m && j < mat.m) {
+      muonScratch[p + i * mat.m + j] = acc[3][3];
+      if (r0 != c0) {
+        muonScratch[p + j * mat.m + i] = acc[3][3];
+      }
+    }
+  }
+}
+
 var<workgroup> nsL32: array<f32, 512>;
 var<workgroup> nsR32: array<f32, 512>;
 
@@ -1130,7 +1357,7 @@ fn nsProduct32(l: u32, ldl: u32, r: u32, rk: u32, rj: u32, rows: u32, cols: u32,
   return array<vec4<f32>, 4>(acc0, acc1, acc2, acc3);
 }
 
-// A = X·Xᵀ (m × m), upper-triangle tiles, mirrored.
+// A = X·Xᵀ (m × m), upper-triangle tiles, mirrored; a split matrix's is muonGramSplit's.
 @compute @workgroup_size(8, 8)
 fn muonGram32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let tile = nsTileOf(wid, nwg, lid, 0u, 1u);
@@ -1144,6 +1371,9 @@ fn muonGram32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
   let ty = lid / 8u;
   let tx = lid % 8u;
   let x = nsCurrentX(mat, step.y);
+  if (nsSplitChunks(mat) > 1u) {
+    return;
+  }
   let acc = nsProduct32(x, mat.n, x, 1u, mat.n, mat.m, mat.m, tile.z, r0, c0, lid);
   let bf16 = hyperOf(mat.group).nsBf16 != 0.0;
   {
@@ -1754,7 +1984,7 @@ fn nsProduct64(l: u32, ldl: u32, r: u32, rk: u32, rj: u32, rows: u32, cols: u32,
   return array<vec4<f32>, 4>(acc0, acc1, acc2, acc3);
 }
 
-// A = X·Xᵀ (m × m), upper-triangle tiles, mirrored.
+// A = X·Xᵀ (m × m), upper-triangle tiles, mirrored; a split matrix's is muonGramSplit's.
 @compute @workgroup_size(16, 16)
 fn muonGram64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let tile = nsTileOf(wid, nwg, lid, 0u, 2u);
@@ -1768,6 +1998,9 @@ fn muonGram64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
   let ty = lid / 16u;
   let tx = lid % 16u;
   let x = nsCurrentX(mat, step.y);
+  if (nsSplitChunks(mat) > 1u) {
+    return;
+  }
   let acc = nsProduct64(x, mat.n, x, 1u, mat.n, mat.m, mat.m, tile.z, r0, c0, lid);
   let bf16 = hyperOf(mat.group).nsBf16 != 0.0;
   {
