@@ -18,7 +18,7 @@
 //   split tiles (X·Xᵀ of long, thin matrices, nsSplitChunks): (matrix, 16² tile row << 16 | column,
 //              chunk of k, its length), upper-triangle only;
 //   chunks: a matrix index per 64-element chunk of the set, four per entry (NS_NONE: no matrix).
-// muonScratch (f32): [0] the Newton–Schulz steps taken this update over all batches (batch =
+// muonScratch (f32 elements, bound as vec4s: nsLoad, nsStore, nsLoad4): [0] the Newton–Schulz steps taken this update over all batches (batch =
 //   steps / nsSteps, step = steps % nsSteps; zeroed by the gather); the output region (X's layout:
 //   U, then O); the batch region (per matrix X₀, X₁, A, B', and for a split matrix its chunks'
 //   partial sums of X·Xᵀ, m² each, after B').
@@ -60,6 +60,21 @@ fn nsMatrix(t: u32) -> NsMatrix {
   return NsMatrix(p.x, p.y, p.z, p.w, q.x, q.y, q.z, q.w, r.x, min(p.y, p.z), max(p.y, p.z), bitcast<f32>(r.y), bitcast<f32>(r.z));
 }
 
+// The scratch is bound as vec4s, so that the GEMMs' slab loads read 16 bytes at a time where
+// aligned (nsAligned): element i is component i % 4 of vec4 i / 4.
+fn nsLoad(i: u32) -> f32 {
+  return muonScratch[i >> 2u][i & 3u];
+}
+
+fn nsStore(i: u32, v: f32) {
+  muonScratch[i >> 2u][i & 3u] = v;
+}
+
+// Elements i … i + 3 (i a multiple of 4).
+fn nsLoad4(i: u32) -> vec4<f32> {
+  return muonScratch[i >> 2u];
+}
+
 // x rounded to bfloat16 (to nearest, ties to even; NaN kept) when `bf16`, else x.
 fn nsRound(x: f32, bf16: bool) -> f32 {
   let u = bitcast<u32>(x);
@@ -69,10 +84,16 @@ fn nsRound(x: f32, bf16: bool) -> f32 {
   return bitcast<f32>((u + 0x7fffu + ((u >> 16u) & 1u)) & 0xffff0000u);
 }
 
+// Whether a matrix's products stage their slabs by vec4 loads: m and n multiples of 4 (every row of
+// X, A and B' then starts on a 16-byte boundary: the plan aligns each region to 4 floats).
+fn nsAligned(mat: NsMatrix) -> bool {
+  return (mat.m & 3u) == 0u && (mat.n & 3u) == 0u;
+}
+
 // (batch, step within it) of the dispatch being run.
 fn nsStep() -> vec2<u32> {
   let steps = u32(hyperOf(0u).nsSteps);
-  let taken = u32(muonScratch[0]);
+  let taken = u32(nsLoad(0u));
   return vec2<u32>(taken / steps, taken % steps);
 }
 
@@ -115,7 +136,7 @@ fn nsOutput(e: u32, matchRmsAdamw: bool) -> vec2<f32> {
   if (local >= mat.rows * mat.cols) {
     return vec2<f32>(0.0, 0.0);
   }
-  let o = muonScratch[mat.o + nsXIndex(mat, local)];
+  let o = nsLoad(mat.o + nsXIndex(mat, local));
   return vec2<f32>(o, select(mat.scaleOriginal, mat.scaleMatch, matchRmsAdamw));
 }
 
@@ -141,7 +162,7 @@ fn muonNorm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
   let size = mat.m * mat.n;
   var acc = 0.0;
   for (var e = lid; e < size; e += NS_NORM_LANES) {
-    let v = nsRound(muonScratch[mat.o + e], bf16);
+    let v = nsRound(nsLoad(mat.o + e), bf16);
     acc = acc + v * v;
   }
   nsPartials[lid] = acc;
@@ -155,7 +176,7 @@ fn muonNorm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
   }
   let norm = workgroupUniformLoad(&nsNorm);
   for (var e = lid; e < size; e += NS_NORM_LANES) {
-    muonScratch[mat.x0 + e] = nsRound(nsRound(muonScratch[mat.o + e], bf16) / norm, bf16);
+    nsStore(mat.x0 + e, nsRound(nsRound(nsLoad(mat.o + e), bf16) / norm, bf16));
   }
 }
 
@@ -203,14 +224,14 @@ fn muonGramReduce(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
   for (var e = lid; e < mm; e += NS_NORM_LANES) {
     var total = 0.0;
     for (var c = 0u; c < chunks; c++) {
-      total = total + muonScratch[mat.b + mm * (1u + c) + e];
+      total = total + nsLoad(mat.b + mm * (1u + c) + e);
     }
-    muonScratch[mat.a + e] = nsRound(total, bf16);
+    nsStore(mat.a + e, nsRound(total, bf16));
   }
 }
 
 // One step taken: the next products read the next X region, coefficients and batch.
 @compute @workgroup_size(1)
 fn muonAdvance() {
-  muonScratch[0] = muonScratch[0] + 1.0;
+  nsStore(0u, nsLoad(0u) + 1.0);
 }

@@ -13,17 +13,87 @@ import type { NsTiling } from './newton-schulz-plan.js';
 /** The k-depth of a slab in workgroup memory. */
 const SLAB = 16;
 
+/**
+ * `nsStageScalar{T}` and `nsStageVec{T}`: one k-slab of L and R into workgroup memory, k-major
+ * (nsL[k·T + i], nsR[k·T + j]), zero past K; the vec4 one reads 16 bytes at a time along the
+ * contiguous direction (L: k; R: j where its rows are contiguous, else k), which needs l, r, the
+ * strides and K multiples of 4 (the caller's nsAligned). The same values either way.
+ */
+function stagingWgsl(T: number, W: number): string {
+  const params = `l: u32, ldl: u32, r: u32, rk: u32, rj: u32, K: u32, k0: u32, i0: u32, j0: u32, rowsHere: u32, colsHere: u32, lid: u32`;
+  const spread = (target: string, index: (c: number) => string, value: string) => [0, 1, 2, 3].map((c) => `      ${target}[${index(c)}] = ${value}[${c}];`).join('\n');
+  return `fn nsStageScalar${T}(${params}) {
+  for (var e = lid; e < rowsHere * ${SLAB}u; e += ${W * W}u) {
+    let k = e % ${SLAB}u;
+    let i = e / ${SLAB}u;
+    var left = 0.0;
+    if (k0 + k < K) {
+      left = nsLoad(l + (i0 + i) * ldl + k0 + k);
+    }
+    nsL${T}[k * ${T}u + i] = left;
+  }
+  for (var e = lid; e < colsHere * ${SLAB}u; e += ${W * W}u) {
+    // Consecutive invocations read consecutive addresses: along j where R's rows are contiguous.
+    let k = select(e % ${SLAB}u, e / colsHere, rj == 1u);
+    let j = select(e / ${SLAB}u, e % colsHere, rj == 1u);
+    var right = 0.0;
+    if (k0 + k < K) {
+      right = nsLoad(r + (k0 + k) * rk + (j0 + j) * rj);
+    }
+    nsR${T}[k * ${T}u + j] = right;
+  }
+}
+
+fn nsStageVec${T}(${params}) {
+  for (var e = lid; e < rowsHere * 4u; e += ${W * W}u) {
+    let q = e % 4u;
+    let i = e / 4u;
+    var left = vec4<f32>(0.0);
+    if (k0 + 4u * q < K) {
+      left = nsLoad4(l + (i0 + i) * ldl + k0 + 4u * q);
+    }
+${spread(`nsL${T}`, (c) => `(4u * q + ${c}u) * ${T}u + i`, 'left')}
+  }
+  if (rj == 1u) {
+    // R's rows contiguous (B'·X, A·A): quads along j (colsHere is a multiple of 4).
+    let quads = colsHere / 4u;
+    for (var e = lid; e < quads * ${SLAB}u; e += ${W * W}u) {
+      let k = e / quads;
+      let q = e % quads;
+      var right = vec4<f32>(0.0);
+      if (k0 + k < K) {
+        right = nsLoad4(r + (k0 + k) * rk + j0 + 4u * q);
+      }
+${spread(`nsR${T}`, (c) => `k * ${T}u + 4u * q + ${c}u`, 'right')}
+    }
+  } else {
+    // R = Xᵀ (X·Xᵀ): quads along k (rk = 1).
+    for (var e = lid; e < colsHere * 4u; e += ${W * W}u) {
+      let q = e % 4u;
+      let j = e / 4u;
+      var right = vec4<f32>(0.0);
+      if (k0 + 4u * q < K) {
+        right = nsLoad4(r + (k0 + 4u * q) * rk + (j0 + j) * rj);
+      }
+${spread(`nsR${T}`, (c) => `(4u * q + ${c}u) * ${T}u + j`, 'right')}
+    }
+  }
+}
+`;
+}
+
 /** `nsProduct{T}`: the 4 × 4 sums of this invocation (sum: row a, column b). */
 function productWgsl(T: number, W: number): string {
   const rows = [0, 1, 2, 3].map((a) => `        acc${a} = acc${a} + nsL${T}[q * ${T}u + ty + ${a * W}u] * rv;`).join('\n');
   return `var<workgroup> nsL${T}: array<f32, ${T * SLAB}>;
 var<workgroup> nsR${T}: array<f32, ${T * SLAB}>;
 
+${stagingWgsl(T, W)}
 // Σ_k L(i, k)·R(k, j) over k < K in increasing k for this invocation's 4 × 4 outputs of the tile at
 // (i0, j0): L(i, k) = S[l + i·ldl + k], R(k, j) = S[r + k·rk + j·rj] (outputs outside rows × cols:
 // garbage, not to be written). K
-// must be uniform (the barriers). Slabs are staged k-major: nsL${T}[k·T + i], nsR${T}[k·T + j].
-fn nsProduct${T}(l: u32, ldl: u32, r: u32, rk: u32, rj: u32, rows: u32, cols: u32, K: u32, i0: u32, j0: u32, lid: u32) -> array<vec4<f32>, 4> {
+// must be uniform (the barriers). vec: the slabs are loaded as vec4s (nsAligned). Slabs are staged k-major: nsL${T}[k·T + i], nsR${T}[k·T + j].
+fn nsProduct${T}(l: u32, ldl: u32, r: u32, rk: u32, rj: u32, rows: u32, cols: u32, K: u32, i0: u32, j0: u32, lid: u32, vec: bool) -> array<vec4<f32>, 4> {
   var acc0 = vec4<f32>(0.0);
   var acc1 = vec4<f32>(0.0);
   var acc2 = vec4<f32>(0.0);
@@ -36,24 +106,10 @@ fn nsProduct${T}(l: u32, ldl: u32, r: u32, rk: u32, rj: u32, rows: u32, cols: u3
   for (var k0 = 0u; k0 < K; k0 += ${SLAB}u) {
     let kk = min(${SLAB}u, K - k0);
     // Staged: the rows and columns of the tile inside the matrix (the others are never read).
-    for (var e = lid; e < rowsHere * ${SLAB}u; e += ${W * W}u) {
-      let k = e % ${SLAB}u;
-      let i = e / ${SLAB}u;
-      var left = 0.0;
-      if (k0 + k < K) {
-        left = muonScratch[l + (i0 + i) * ldl + k0 + k];
-      }
-      nsL${T}[k * ${T}u + i] = left;
-    }
-    for (var e = lid; e < colsHere * ${SLAB}u; e += ${W * W}u) {
-      // Consecutive invocations read consecutive addresses: along j where R's rows are contiguous.
-      let k = select(e % ${SLAB}u, e / colsHere, rj == 1u);
-      let j = select(e / ${SLAB}u, e % colsHere, rj == 1u);
-      var right = 0.0;
-      if (k0 + k < K) {
-        right = muonScratch[r + (k0 + k) * rk + (j0 + j) * rj];
-      }
-      nsR${T}[k * ${T}u + j] = right;
+    if (vec) {
+      nsStageVec${T}(l, ldl, r, rk, rj, K, k0, i0, j0, rowsHere, colsHere, lid);
+    } else {
+      nsStageScalar${T}(l, ldl, r, rk, rj, K, k0, i0, j0, rowsHere, colsHere, lid);
     }
     workgroupBarrier();
     // An invocation all of whose outputs are outside (a small matrix in a large tile) only stages.
@@ -101,13 +157,13 @@ ${head(0)}
   if (nsSplitChunks(mat) > 1u) {
     return;
   }
-  let acc = nsProduct${T}(x, mat.n, x, 1u, mat.n, mat.m, mat.m, tile.z, r0, c0, lid);
+  let acc = nsProduct${T}(x, mat.n, x, 1u, mat.n, mat.m, mat.m, tile.z, r0, c0, lid, nsAligned(mat));
   let bf16 = hyperOf(mat.group).nsBf16 != 0.0;
 ${each(`      if (i < mat.m && j < mat.m) {
         let v = nsRound(sum, bf16);
-        muonScratch[mat.a + i * mat.m + j] = v;
+        nsStore(mat.a + i * mat.m + j, v);
         if (r0 != c0) {
-          muonScratch[mat.a + j * mat.m + i] = v;
+          nsStore(mat.a + j * mat.m + i, v);
         }
       }`)}
 }
@@ -116,14 +172,14 @@ ${each(`      if (i < mat.m && j < mat.m) {
 @compute @workgroup_size(${W}, ${W})
 fn muonPoly${T}(${args}) {
 ${head(0)}
-  let acc = nsProduct${T}(mat.a, mat.m, mat.a, mat.m, 1u, mat.m, mat.m, tile.w, r0, c0, lid);
+  let acc = nsProduct${T}(mat.a, mat.m, mat.a, mat.m, 1u, mat.m, mat.m, tile.w, r0, c0, lid, nsAligned(mat));
   let h = hyperOf(mat.group);
   let abc = nsCoefficients(h, step.y);
 ${each(`      if (i < mat.m && j < mat.m) {
-        let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-        muonScratch[mat.b + i * mat.m + j] = v;
+        let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+        nsStore(mat.b + i * mat.m + j, v);
         if (r0 != c0) {
-          muonScratch[mat.b + j * mat.m + i] = v;
+          nsStore(mat.b + j * mat.m + i, v);
         }
       }`)}
 }
@@ -132,12 +188,12 @@ ${each(`      if (i < mat.m && j < mat.m) {
 @compute @workgroup_size(${W}, ${W})
 fn muonCombine${T}(${args}) {
 ${head(1)}
-  let acc = nsProduct${T}(mat.b, mat.m, x, mat.n, 1u, mat.m, mat.n, tile.w, r0, c0, lid);
+  let acc = nsProduct${T}(mat.b, mat.m, x, mat.n, 1u, mat.m, mat.n, tile.w, r0, c0, lid, nsAligned(mat));
   let h = hyperOf(mat.group);
   let abc = nsCoefficients(h, step.y);
   let next = nsNextX(mat, step.y);
 ${each(`      if (i < mat.m && j < mat.n) {
-        muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+        nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
       }`)}
 }
 `;
@@ -155,9 +211,9 @@ function splitGramWgsl(): string {
     let i = r0 + ty + ${W * a}u;
     let j = c0 + tx + ${W * b}u;
     if (i < mat.m && j < mat.m) {
-      muonScratch[p + i * mat.m + j] = acc[${a}][${b}];
+      nsStore(p + i * mat.m + j, acc[${a}][${b}]);
       if (r0 != c0) {
-        muonScratch[p + j * mat.m + i] = acc[${a}][${b}];
+        nsStore(p + j * mat.m + i, acc[${a}][${b}]);
       }
     }
   }`))
@@ -175,7 +231,7 @@ fn muonGramSplit(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
   let ty = lid / ${W}u;
   let tx = lid % ${W}u;
   let x = nsCurrentX(mat, nsStep().y) + tile.z * NS_SPLIT_K;
-  let acc = nsProduct${T}(x, mat.n, x, 1u, mat.n, mat.m, mat.m, tile.w, r0, c0, lid);
+  let acc = nsProduct${T}(x, mat.n, x, 1u, mat.n, mat.m, mat.m, tile.w, r0, c0, lid, nsAligned(mat));
   let p = mat.b + mat.m * mat.m * (1u + tile.z);
 ${writes}
 }

@@ -98,6 +98,9 @@ export interface NsPlanLimits {
   readonly maxDim: number;
 }
 
+/** n rounded up to a multiple of 4 (a vec4 of the scratch). */
+const align4 = (n: number) => Math.ceil(n / 4) * 4;
+
 /** The split Gram product's tiles are the 16² class's (every device has it): t16 per side. */
 const SPLIT_TILE = 16;
 
@@ -110,7 +113,9 @@ const tilesOf = (s: NsMatrixShape, tilings: readonly NsTiling[]) => {
   const t16 = Math.ceil(s.m / SPLIT_TILE);
   const split = chunks > 1 ? (chunks * t16 * (t16 + 1)) / 2 : 0;
   const partials = chunks > 1 ? chunks * s.m * s.m : 0;
-  return { c, size, tm, tn, square: (tm * (tm + 1)) / 2, wide: tm * tn, chunks, t16, split, floats: 2 * s.m * s.n + 2 * s.m * s.m + partials };
+  // X₀, X₁, A and B' each from a multiple of 4 floats (the GEMMs' vec4 loads), then the partials.
+  const floats = align4(2 * align4(s.m * s.n) + 2 * align4(s.m * s.m) + partials);
+  return { c, size, tm, tn, square: (tm * (tm + 1)) / 2, wide: tm * tn, chunks, t16, split, floats };
 };
 
 /**
@@ -118,7 +123,7 @@ const tilesOf = (s: NsMatrixShape, tilings: readonly NsTiling[]) => {
  * `fail`) where one matrix alone cannot be held.
  */
 function batchesOf(matrices: readonly NsMatrixShape[], names: readonly string[], oFloats: number, limits: NsPlanLimits, fail: (detail: string) => never): NsBatch[] {
-  const room = Math.floor((limits.bindingBytes - 4 * (NS_HEADER_FLOATS + oFloats)) / 4);
+  const room = Math.floor((limits.bindingBytes - 4 * align4(NS_HEADER_FLOATS + oFloats)) / 4);
   const budget = Math.min(Math.floor(limits.budgetBytes / 4), room);
   const grid = limits.maxDim * limits.maxDim;
   const batches: NsBatch[] = [];
@@ -127,7 +132,7 @@ function batchesOf(matrices: readonly NsMatrixShape[], names: readonly string[],
   matrices.forEach((s, t) => {
     const need = tilesOf(s, limits.tilings);
     if (Math.max(need.tm, need.tn) > MAX_TILES_PER_SIDE) fail(`cannot tile tensor "${names[t]}" (${s.n} > ${MAX_TILES_PER_SIDE * need.size} rows or columns)`);
-    if (need.floats > room) fail(`needs a ${4 * (NS_HEADER_FLOATS + oFloats + need.floats)}-byte scratch for tensor "${names[t]}" (its X twice, XXᵀ and the polynomial, and the output of the set), over the device's storage binding limit (${limits.bindingBytes})`);
+    if (need.floats > room) fail(`needs a ${4 * (align4(NS_HEADER_FLOATS + oFloats) + need.floats)}-byte scratch for tensor "${names[t]}" (its X twice, XXᵀ and the polynomial, and the output of the set), over the device's storage binding limit (${limits.bindingBytes})`);
     if (need.square > grid || need.wide > grid || need.split > grid) fail(`needs ${need.wide} tiles for tensor "${names[t]}", over ${limits.maxDim}² workgroups (maxComputeWorkgroupsPerDimension²)`);
     const fits = open.floats + need.floats <= budget && open.squareTiles[need.c]! + need.square <= grid && open.wideTiles[need.c]! + need.wide <= grid && open.splitTiles + need.split <= grid && open.matrices < grid;
     if (open.matrices > 0 && !fits) {
@@ -158,7 +163,7 @@ export function planOf(layout: PackedLayout, tensorGroup: readonly number[], lim
   let oFloats = 0;
   const oOffsets = matrices.map((s) => ((oFloats += s.m * s.n), NS_HEADER_FLOATS + oFloats - s.m * s.n));
   const batches = batchesOf(matrices, layout.tensors.map((t) => t.name), oFloats, limits, fail);
-  const batchStart = NS_HEADER_FLOATS + oFloats;
+  const batchStart = align4(NS_HEADER_FLOATS + oFloats);
   const scratch: number[][] = [];
   const square: number[] = [];
   const wide: number[] = [];
@@ -168,7 +173,8 @@ export function planOf(layout: PackedLayout, tensorGroup: readonly number[], lim
     for (let t = batch.firstMatrix; t < batch.firstMatrix + batch.matrices; t++) {
       const s = matrices[t]!;
       const need = tilesOf(s, limits.tilings);
-      scratch[t] = [cursor, cursor + s.m * s.n, cursor + 2 * s.m * s.n, cursor + 2 * s.m * s.n + s.m * s.m];
+      const x = align4(s.m * s.n), a = align4(s.m * s.m);
+      scratch[t] = [cursor, cursor + x, cursor + 2 * x, cursor + 2 * x + a];
       cursor += need.floats;
       for (let k = 0; k < need.chunks && need.chunks > 1; k++) for (let r = 0; r < need.t16; r++) for (let q = r; q < need.t16; q++) split.push(t, (r << 16) | q, k, Math.min(NS_SPLIT_K, s.n - k * NS_SPLIT_K));
     }

@@ -107,7 +107,8 @@ function createNewtonSchulzPass(context: PassContext, budgetBytes: number): Step
   const plan = planFor(label, layout, context.tensorGroup, device.limits, budgetBytes, matrixFilter(context), context.compactSlots);
   const table = device.createBuffer({ label: `${label}:muonTable`, size: plan.table.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
   device.queue.writeBuffer(table, 0, plan.table);
-  const scratch = device.createBuffer({ label: `${label}:muonScratch`, size: Math.max(16, plan.scratchFloats * 4), usage: GPUBufferUsage.STORAGE });
+  // Bound as vec4s: a whole number of them.
+  const scratch = device.createBuffer({ label: `${label}:muonScratch`, size: Math.max(16, Math.ceil(plan.scratchFloats / 4) * 16), usage: GPUBufferUsage.STORAGE });
   const segments = new Uint32Array((layout.segments.length * SEGMENT_STRIDE) / 4);
   layout.segments.forEach((segment, s) => segments.set([segment.firstElement, context.compactSlots?.segments[s]!.first ?? 0], (s * SEGMENT_STRIDE) / 4));
   const segmentInfo = device.createBuffer({ label: `${label}:muonSegment`, size: segments.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
@@ -192,7 +193,7 @@ export function newtonSchulzPassWith(options: NewtonSchulzPassOptions = {}): Pas
     flags: { NS_GROUPS: true, COMPACT_SLOT_INDEX: true },
     bindings: [
       { name: 'muonTable', declaration: 'var<storage, read> muonTable: array<vec4<u32>>', type: 'read-only-storage' },
-      { name: 'muonScratch', declaration: 'var<storage, read_write> muonScratch: array<f32>', type: 'storage' },
+      { name: 'muonScratch', declaration: 'var<storage, read_write> muonScratch: array<vec4<f32>>', type: 'storage' },
       { name: 'muonSegment', declaration: 'var<uniform> muonSegment: vec4<u32>', type: 'uniform' },
     ],
     wgsl: () => [SPLIT_CONSTANTS_WGSL, source, coefficientsWgsl(), GROUP_AT_WGSL, COMPACT_SLOT_INDEX_WGSL, ...NS_TILINGS.map((t, c) => gemmWgsl(t, c))].join('\n'),

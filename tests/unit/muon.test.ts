@@ -242,12 +242,15 @@ describe('the Newton–Schulz pass plans, from the shapes alone, what the device
     expect(newtonSchulzPassWith({ scratchBudgetBytes: 4096 }).name).toBe('newtonSchulz');
   });
 
-  test('split-K: a long, thin X (m ≤ 32, n > 1024) has its X·Xᵀ in chunks of 1024 columns, a workgroup per chunk and upper 16² tile, the chunks\' partial sums (m² each) in its batch region', () => {
+  test('split-K: a long, thin X (m ≤ 32, n > 1024) has its X·Xᵀ in chunks of 1024 columns, a workgroup per chunk and upper 16² tile, the chunks\' partial sums (m² each) in its batch region, every region from a multiple of 4 floats', () => {
     const plan = planOf(layoutOf([[1, 3000], [3000, 1], [16, 1025], [16, 1024], [1100, 20], [33, 1030], [5, 7]]), [], planLimits(), fail);
     // 3 chunks × 1 tile, twice; 2 × 1; 1024 columns: one chunk, not split; m = 20: 2 chunks × 3 upper 16² tiles; m = 33: not split.
     expect(plan.batches[0]!.splitTiles).toBe(3 + 3 + 2 + 0 + 2 * 3 + 0 + 0);
-    const floats = (m: number, n: number, chunks: number) => 2 * m * n + 2 * m * m + (chunks > 1 ? chunks * m * m : 0);
+    // X₀, X₁, A, B' each from a multiple of 4 floats (the vec4 loads), then the partials; the whole a multiple of 4.
+    const a4 = (k: number) => Math.ceil(k / 4) * 4;
+    const floats = (m: number, n: number, chunks: number) => a4(2 * a4(m * n) + 2 * a4(m * m) + (chunks > 1 ? chunks * m * m : 0));
     expect(plan.batches[0]!.floats).toBe(floats(1, 3000, 3) * 2 + floats(16, 1025, 2) + floats(16, 1024, 1) + floats(20, 1100, 2) + floats(33, 1030, 1) + floats(5, 7, 1));
+    plan.matrices.forEach((_, t) => expect(Array.from(plan.table.subarray((2 + 3 * t) * 4 + 4, (2 + 3 * t) * 4 + 8)).map((offset) => offset % 4)).toEqual([0, 0, 0, 0]));
     // The budget counts the partials: a budget of exactly the first matrix's region keeps it alone.
     const tight = planOf(layoutOf([[1, 3000], [1, 5]]), [], planLimits({ budgetBytes: 4 * floats(1, 3000, 3) + 4 }), fail);
     expect(tight.batches.map((b) => [b.matrices, b.splitTiles])).toEqual([[1, 3], [1, 0]]);

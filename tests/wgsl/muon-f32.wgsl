@@ -140,7 +140,7 @@ fn withDeviceStep(h0: Hyper, s: vec4<f32>) -> Hyper {
 @group(0) @binding(1) var<storage, read_write> param: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> grad: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> muonTable: array<vec4<u32>>;
-@group(0) @binding(4) var<storage, read_write> muonScratch: array<f32>;
+@group(0) @binding(4) var<storage, read_write> muonScratch: array<vec4<f32>>;
 @group(0) @binding(5) var<uniform> muonSegment: vec4<u32>;
 @group(0) @binding(6) var<storage, read_write> momentumBuffer: array<vec4<f32>>;
 @group(0) @binding(7) var<storage, read_write> expAvgSq: array<vec4<f32>>;
@@ -264,7 +264,7 @@ const NS_SPLIT_MAX_M: u32 = 32u;
 //   split tiles (X·Xᵀ of long, thin matrices, nsSplitChunks): (matrix, 16² tile row << 16 | column,
 //              chunk of k, its length), upper-triangle only;
 //   chunks: a matrix index per 64-element chunk of the set, four per entry (NS_NONE: no matrix).
-// muonScratch (f32): [0] the Newton–Schulz steps taken this update over all batches (batch =
+// muonScratch (f32 elements, bound as vec4s: nsLoad, nsStore, nsLoad4): [0] the Newton–Schulz steps taken this update over all batches (batch =
 //   steps / nsSteps, step = steps % nsSteps; zeroed by the gather); the output region (X's layout:
 //   U, then O); the batch region (per matrix X₀, X₁, A, B', and for a split matrix its chunks'
 //   partial sums of X·Xᵀ, m² each, after B').
@@ -306,6 +306,21 @@ fn nsMatrix(t: u32) -> NsMatrix {
   return NsMatrix(p.x, p.y, p.z, p.w, q.x, q.y, q.z, q.w, r.x, min(p.y, p.z), max(p.y, p.z), bitcast<f32>(r.y), bitcast<f32>(r.z));
 }
 
+// The scratch is bound as vec4s, so that the GEMMs' slab loads read 16 bytes at a time where
+// aligned (nsAligned): element i is component i % 4 of vec4 i / 4.
+fn nsLoad(i: u32) -> f32 {
+  return muonScratch[i >> 2u][i & 3u];
+}
+
+fn nsStore(i: u32, v: f32) {
+  muonScratch[i >> 2u][i & 3u] = v;
+}
+
+// Elements i … i + 3 (i a multiple of 4).
+fn nsLoad4(i: u32) -> vec4<f32> {
+  return muonScratch[i >> 2u];
+}
+
 // x rounded to bfloat16 (to nearest, ties to even; NaN kept) when `bf16`, else x.
 fn nsRound(x: f32, bf16: bool) -> f32 {
   let u = bitcast<u32>(x);
@@ -315,10 +330,16 @@ fn nsRound(x: f32, bf16: bool) -> f32 {
   return bitcast<f32>((u + 0x7fffu + ((u >> 16u) & 1u)) & 0xffff0000u);
 }
 
+// Whether a matrix's products stage their slabs by vec4 loads: m and n multiples of 4 (every row of
+// X, A and B' then starts on a 16-byte boundary: the plan aligns each region to 4 floats).
+fn nsAligned(mat: NsMatrix) -> bool {
+  return (mat.m & 3u) == 0u && (mat.n & 3u) == 0u;
+}
+
 // (batch, step within it) of the dispatch being run.
 fn nsStep() -> vec2<u32> {
   let steps = u32(hyperOf(0u).nsSteps);
-  let taken = u32(muonScratch[0]);
+  let taken = u32(nsLoad(0u));
   return vec2<u32>(taken / steps, taken % steps);
 }
 
@@ -361,7 +382,7 @@ fn nsOutput(e: u32, matchRmsAdamw: bool) -> vec2<f32> {
   if (local >= mat.rows * mat.cols) {
     return vec2<f32>(0.0, 0.0);
   }
-  let o = muonScratch[mat.o + nsXIndex(mat, local)];
+  let o = nsLoad(mat.o + nsXIndex(mat, local));
   return vec2<f32>(o, select(mat.scaleOriginal, mat.scaleMatch, matchRmsAdamw));
 }
 
@@ -387,7 +408,7 @@ fn muonNorm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
   let size = mat.m * mat.n;
   var acc = 0.0;
   for (var e = lid; e < size; e += NS_NORM_LANES) {
-    let v = nsRound(muonScratch[mat.o + e], bf16);
+    let v = nsRound(nsLoad(mat.o + e), bf16);
     acc = acc + v * v;
   }
   nsPartials[lid] = acc;
@@ -401,7 +422,7 @@ fn muonNorm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
   }
   let norm = workgroupUniformLoad(&nsNorm);
   for (var e = lid; e < size; e += NS_NORM_LANES) {
-    muonScratch[mat.x0 + e] = nsRound(nsRound(muonScratch[mat.o + e], bf16) / norm, bf16);
+    nsStore(mat.x0 + e, nsRound(nsRound(nsLoad(mat.o + e), bf16) / norm, bf16));
   }
 }
 
@@ -449,16 +470,16 @@ fn muonGramReduce(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
   for (var e = lid; e < mm; e += NS_NORM_LANES) {
     var total = 0.0;
     for (var c = 0u; c < chunks; c++) {
-      total = total + muonScratch[mat.b + mm * (1u + c) + e];
+      total = total + nsLoad(mat.b + mm * (1u + c) + e);
     }
-    muonScratch[mat.a + e] = nsRound(total, bf16);
+    nsStore(mat.a + e, nsRound(total, bf16));
   }
 }
 
 // One step taken: the next products read the next X region, coefficients and batch.
 @compute @workgroup_size(1)
 fn muonAdvance() {
-  muonScratch[0] = muonScratch[0] + 1.0;
+  nsStore(0u, nsLoad(0u) + 1.0);
 }
 
 fn nsCoefficients(h: Hyper, k: u32) -> vec3<f32> {
@@ -501,11 +522,78 @@ fn compactSlotIndex(i: u32) -> u32 {
 var<workgroup> nsL16: array<f32, 256>;
 var<workgroup> nsR16: array<f32, 256>;
 
+fn nsStageScalar16(l: u32, ldl: u32, r: u32, rk: u32, rj: u32, K: u32, k0: u32, i0: u32, j0: u32, rowsHere: u32, colsHere: u32, lid: u32) {
+  for (var e = lid; e < rowsHere * 16u; e += 16u) {
+    let k = e % 16u;
+    let i = e / 16u;
+    var left = 0.0;
+    if (k0 + k < K) {
+      left = nsLoad(l + (i0 + i) * ldl + k0 + k);
+    }
+    nsL16[k * 16u + i] = left;
+  }
+  for (var e = lid; e < colsHere * 16u; e += 16u) {
+    // Consecutive invocations read consecutive addresses: along j where R's rows are contiguous.
+    let k = select(e % 16u, e / colsHere, rj == 1u);
+    let j = select(e / 16u, e % colsHere, rj == 1u);
+    var right = 0.0;
+    if (k0 + k < K) {
+      right = nsLoad(r + (k0 + k) * rk + (j0 + j) * rj);
+    }
+    nsR16[k * 16u + j] = right;
+  }
+}
+
+fn nsStageVec16(l: u32, ldl: u32, r: u32, rk: u32, rj: u32, K: u32, k0: u32, i0: u32, j0: u32, rowsHere: u32, colsHere: u32, lid: u32) {
+  for (var e = lid; e < rowsHere * 4u; e += 16u) {
+    let q = e % 4u;
+    let i = e / 4u;
+    var left = vec4<f32>(0.0);
+    if (k0 + 4u * q < K) {
+      left = nsLoad4(l + (i0 + i) * ldl + k0 + 4u * q);
+    }
+      nsL16[(4u * q + 0u) * 16u + i] = left[0];
+      nsL16[(4u * q + 1u) * 16u + i] = left[1];
+      nsL16[(4u * q + 2u) * 16u + i] = left[2];
+      nsL16[(4u * q + 3u) * 16u + i] = left[3];
+  }
+  if (rj == 1u) {
+    // R's rows contiguous (B'·X, A·A): quads along j (colsHere is a multiple of 4).
+    let quads = colsHere / 4u;
+    for (var e = lid; e < quads * 16u; e += 16u) {
+      let k = e / quads;
+      let q = e % quads;
+      var right = vec4<f32>(0.0);
+      if (k0 + k < K) {
+        right = nsLoad4(r + (k0 + k) * rk + j0 + 4u * q);
+      }
+      nsR16[k * 16u + 4u * q + 0u] = right[0];
+      nsR16[k * 16u + 4u * q + 1u] = right[1];
+      nsR16[k * 16u + 4u * q + 2u] = right[2];
+      nsR16[k * 16u + 4u * q + 3u] = right[3];
+    }
+  } else {
+    // R = Xᵀ (X·Xᵀ): quads along k (rk = 1).
+    for (var e = lid; e < colsHere * 4u; e += 16u) {
+      let q = e % 4u;
+      let j = e / 4u;
+      var right = vec4<f32>(0.0);
+      if (k0 + 4u * q < K) {
+        right = nsLoad4(r + (k0 + 4u * q) * rk + (j0 + j) * rj);
+      }
+      nsR16[(4u * q + 0u) * 16u + j] = right[0];
+      nsR16[(4u * q + 1u) * 16u + j] = right[1];
+      nsR16[(4u * q + 2u) * 16u + j] = right[2];
+      nsR16[(4u * q + 3u) * 16u + j] = right[3];
+    }
+  }
+}
+
 // Σ_k L(i, k)·R(k, j) over k < K in increasing k for this invocation's 4 × 4 outputs of the tile at
 // (i0, j0): L(i, k) = S[l + i·ldl + k], R(k, j) = S[r + k·rk + j·rj] (outputs outside rows × cols:
 // garbage, not to be written). K
-// must be uniform (the barriers). Slabs are staged k-major: nsL16[k·T + i], nsR16[k·T + j].
-fn nsProduct16(l: u32, ldl: u32, r: u32, rk: u32, rj: u32, rows: u32, cols: u32, K: u32, i0: u32, j0: u32, lid: u32) -> array<vec4<f32>, 4> {
+// must be uniform (the barriers). vec: the slabs are loaded as vec4s (nsAligned). Slabs are staged k-major: nsL16[k·T + i], nsR16[k·T + j].
+fn nsProduct16(l: u32, ldl: u32, r: u32, rk: u32, rj: u32, rows: u32, cols: u32, K: u32, i0: u32, j0: u32, lid: u32, vec: bool) -> array<vec4<f32>, 4> {
   var acc0 = vec4<f32>(0.0);
   var acc1 = vec4<f32>(0.0);
   var acc2 = vec4<f32>(0.0);
@@ -518,24 +606,10 @@ fn nsProduct16(l: u32, ldl: u32, r: u32, rk: u32, rj: u32, rows: u32, cols: u32,
   for (var k0 = 0u; k0 < K; k0 += 16u) {
     let kk = min(16u, K - k0);
     // Staged: the rows and columns of the tile inside the matrix (the others are never read).
-    for (var e = lid; e < rowsHere * 16u; e += 16u) {
-      let k = e % 16u;
-      let i = e / 16u;
-      var left = 0.0;
-      if (k0 + k < K) {
-        left = muonScratch[l + (i0 + i) * ldl + k0 + k];
-      }
-      nsL16[k * 16u + i] = left;
-    }
-    for (var e = lid; e < colsHere * 16u; e += 16u) {
-      // Consecutive invocations read consecutive addresses: along j where R's rows are contiguous.
-      let k = select(e % 16u, e / colsHere, rj == 1u);
-      let j = select(e / 16u, e % colsHere, rj == 1u);
-      var right = 0.0;
-      if (k0 + k < K) {
-        right = muonScratch[r + (k0 + k) * rk + (j0 + j) * rj];
-      }
-      nsR16[k * 16u + j] = right;
+    if (vec) {
+      nsStageVec16(l, ldl, r, rk, rj, K, k0, i0, j0, rowsHere, colsHere, lid);
+    } else {
+      nsStageScalar16(l, ldl, r, rk, rj, K, k0, i0, j0, rowsHere, colsHere, lid);
     }
     workgroupBarrier();
     // An invocation all of whose outputs are outside (a small matrix in a large tile) only stages.
@@ -570,7 +644,7 @@ fn muonGram16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
   if (nsSplitChunks(mat) > 1u) {
     return;
   }
-  let acc = nsProduct16(x, mat.n, x, 1u, mat.n, mat.m, mat.m, tile.z, r0, c0, lid);
+  let acc = nsProduct16(x, mat.n, x, 1u, mat.n, mat.m, mat.m, tile.z, r0, c0, lid, nsAligned(mat));
   let bf16 = hyperOf(mat.group).nsBf16 != 0.0;
   {
     let i = r0 + ty + 0u;
@@ -578,9 +652,9 @@ fn muonGram16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[0][0];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -590,9 +664,9 @@ fn muonGram16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[0][1];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -602,9 +676,9 @@ fn muonGram16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[0][2];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -614,9 +688,9 @@ fn muonGram16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[0][3];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -626,9 +700,9 @@ fn muonGram16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[1][0];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -638,9 +712,9 @@ fn muonGram16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[1][1];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -650,9 +724,9 @@ fn muonGram16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[1][2];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -662,9 +736,9 @@ fn muonGram16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[1][3];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -674,9 +748,9 @@ fn muonGram16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[2][0];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -686,9 +760,9 @@ fn muonGram16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[2][1];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -698,9 +772,9 @@ fn muonGram16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[2][2];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -710,9 +784,9 @@ fn muonGram16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[2][3];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -722,9 +796,9 @@ fn muonGram16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[3][0];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -734,9 +808,9 @@ fn muonGram16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[3][1];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -746,9 +820,9 @@ fn muonGram16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[3][2];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -758,9 +832,9 @@ fn muonGram16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[3][3];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -780,7 +854,7 @@ fn muonPoly16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
   let ty = lid / 4u;
   let tx = lid % 4u;
   let x = nsCurrentX(mat, step.y);
-  let acc = nsProduct16(mat.a, mat.m, mat.a, mat.m, 1u, mat.m, mat.m, tile.w, r0, c0, lid);
+  let acc = nsProduct16(mat.a, mat.m, mat.a, mat.m, 1u, mat.m, mat.m, tile.w, r0, c0, lid, nsAligned(mat));
   let h = hyperOf(mat.group);
   let abc = nsCoefficients(h, step.y);
   {
@@ -788,10 +862,10 @@ fn muonPoly16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 0u;
     let sum = acc[0][0];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -800,10 +874,10 @@ fn muonPoly16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 4u;
     let sum = acc[0][1];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -812,10 +886,10 @@ fn muonPoly16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 8u;
     let sum = acc[0][2];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -824,10 +898,10 @@ fn muonPoly16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 12u;
     let sum = acc[0][3];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -836,10 +910,10 @@ fn muonPoly16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 0u;
     let sum = acc[1][0];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -848,10 +922,10 @@ fn muonPoly16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 4u;
     let sum = acc[1][1];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -860,10 +934,10 @@ fn muonPoly16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 8u;
     let sum = acc[1][2];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -872,10 +946,10 @@ fn muonPoly16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 12u;
     let sum = acc[1][3];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -884,10 +958,10 @@ fn muonPoly16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 0u;
     let sum = acc[2][0];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -896,10 +970,10 @@ fn muonPoly16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 4u;
     let sum = acc[2][1];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -908,10 +982,10 @@ fn muonPoly16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 8u;
     let sum = acc[2][2];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -920,10 +994,10 @@ fn muonPoly16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 12u;
     let sum = acc[2][3];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -932,10 +1006,10 @@ fn muonPoly16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 0u;
     let sum = acc[3][0];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -944,10 +1018,10 @@ fn muonPoly16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 4u;
     let sum = acc[3][1];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -956,10 +1030,10 @@ fn muonPoly16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 8u;
     let sum = acc[3][2];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -968,10 +1042,10 @@ fn muonPoly16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 12u;
     let sum = acc[3][3];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -991,7 +1065,7 @@ fn muonCombine16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
   let ty = lid / 4u;
   let tx = lid % 4u;
   let x = nsCurrentX(mat, step.y);
-  let acc = nsProduct16(mat.b, mat.m, x, mat.n, 1u, mat.m, mat.n, tile.w, r0, c0, lid);
+  let acc = nsProduct16(mat.b, mat.m, x, mat.n, 1u, mat.m, mat.n, tile.w, r0, c0, lid, nsAligned(mat));
   let h = hyperOf(mat.group);
   let abc = nsCoefficients(h, step.y);
   let next = nsNextX(mat, step.y);
@@ -1000,7 +1074,7 @@ fn muonCombine16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 0u;
     let sum = acc[0][0];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1008,7 +1082,7 @@ fn muonCombine16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 4u;
     let sum = acc[0][1];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1016,7 +1090,7 @@ fn muonCombine16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 8u;
     let sum = acc[0][2];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1024,7 +1098,7 @@ fn muonCombine16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 12u;
     let sum = acc[0][3];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1032,7 +1106,7 @@ fn muonCombine16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 0u;
     let sum = acc[1][0];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1040,7 +1114,7 @@ fn muonCombine16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 4u;
     let sum = acc[1][1];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1048,7 +1122,7 @@ fn muonCombine16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 8u;
     let sum = acc[1][2];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1056,7 +1130,7 @@ fn muonCombine16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 12u;
     let sum = acc[1][3];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1064,7 +1138,7 @@ fn muonCombine16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 0u;
     let sum = acc[2][0];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1072,7 +1146,7 @@ fn muonCombine16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 4u;
     let sum = acc[2][1];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1080,7 +1154,7 @@ fn muonCombine16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 8u;
     let sum = acc[2][2];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1088,7 +1162,7 @@ fn muonCombine16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 12u;
     let sum = acc[2][3];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1096,7 +1170,7 @@ fn muonCombine16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 0u;
     let sum = acc[3][0];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1104,7 +1178,7 @@ fn muonCombine16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 4u;
     let sum = acc[3][1];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1112,7 +1186,7 @@ fn muonCombine16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 8u;
     let sum = acc[3][2];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1120,7 +1194,7 @@ fn muonCombine16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 12u;
     let sum = acc[3][3];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
 }
@@ -1138,15 +1212,15 @@ fn muonGramSplit(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
   let ty = lid / 4u;
   let tx = lid % 4u;
   let x = nsCurrentX(mat, nsStep().y) + tile.z * NS_SPLIT_K;
-  let acc = nsProduct16(x, mat.n, x, 1u, mat.n, mat.m, mat.m, tile.w, r0, c0, lid);
+  let acc = nsProduct16(x, mat.n, x, 1u, mat.n, mat.m, mat.m, tile.w, r0, c0, lid, nsAligned(mat));
   let p = mat.b + mat.m * mat.m * (1u + tile.z);
   {
     let i = r0 + ty + 0u;
     let j = c0 + tx + 0u;
     if (i < mat.m && j < mat.m) {
-      muonScratch[p + i * mat.m + j] = acc[0][0];
+      nsStore(p + i * mat.m + j, acc[0][0]);
       if (r0 != c0) {
-        muonScratch[p + j * mat.m + i] = acc[0][0];
+        nsStore(p + j * mat.m + i, acc[0][0]);
       }
     }
   }
@@ -1154,9 +1228,9 @@ fn muonGramSplit(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let i = r0 + ty + 0u;
     let j = c0 + tx + 4u;
     if (i < mat.m && j < mat.m) {
-      muonScratch[p + i * mat.m + j] = acc[0][1];
+      nsStore(p + i * mat.m + j, acc[0][1]);
       if (r0 != c0) {
-        muonScratch[p + j * mat.m + i] = acc[0][1];
+        nsStore(p + j * mat.m + i, acc[0][1]);
       }
     }
   }
@@ -1164,9 +1238,9 @@ fn muonGramSplit(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let i = r0 + ty + 0u;
     let j = c0 + tx + 8u;
     if (i < mat.m && j < mat.m) {
-      muonScratch[p + i * mat.m + j] = acc[0][2];
+      nsStore(p + i * mat.m + j, acc[0][2]);
       if (r0 != c0) {
-        muonScratch[p + j * mat.m + i] = acc[0][2];
+        nsStore(p + j * mat.m + i, acc[0][2]);
       }
     }
   }
@@ -1174,9 +1248,9 @@ fn muonGramSplit(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let i = r0 + ty + 0u;
     let j = c0 + tx + 12u;
     if (i < mat.m && j < mat.m) {
-      muonScratch[p + i * mat.m + j] = acc[0][3];
+      nsStore(p + i * mat.m + j, acc[0][3]);
       if (r0 != c0) {
-        muonScratch[p + j * mat.m + i] = acc[0][3];
+        nsStore(p + j * mat.m + i, acc[0][3]);
       }
     }
   }
@@ -1184,9 +1258,9 @@ fn muonGramSplit(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let i = r0 + ty + 4u;
     let j = c0 + tx + 0u;
     if (i < mat.m && j < mat.m) {
-      muonScratch[p + i * mat.m + j] = acc[1][0];
+      nsStore(p + i * mat.m + j, acc[1][0]);
       if (r0 != c0) {
-        muonScratch[p + j * mat.m + i] = acc[1][0];
+        nsStore(p + j * mat.m + i, acc[1][0]);
       }
     }
   }
@@ -1194,9 +1268,9 @@ fn muonGramSplit(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let i = r0 + ty + 4u;
     let j = c0 + tx + 4u;
     if (i < mat.m && j < mat.m) {
-      muonScratch[p + i * mat.m + j] = acc[1][1];
+      nsStore(p + i * mat.m + j, acc[1][1]);
       if (r0 != c0) {
-        muonScratch[p + j * mat.m + i] = acc[1][1];
+        nsStore(p + j * mat.m + i, acc[1][1]);
       }
     }
   }
@@ -1204,9 +1278,9 @@ fn muonGramSplit(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let i = r0 + ty + 4u;
     let j = c0 + tx + 8u;
     if (i < mat.m && j < mat.m) {
-      muonScratch[p + i * mat.m + j] = acc[1][2];
+      nsStore(p + i * mat.m + j, acc[1][2]);
       if (r0 != c0) {
-        muonScratch[p + j * mat.m + i] = acc[1][2];
+        nsStore(p + j * mat.m + i, acc[1][2]);
       }
     }
   }
@@ -1214,9 +1288,9 @@ fn muonGramSplit(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let i = r0 + ty + 4u;
     let j = c0 + tx + 12u;
     if (i < mat.m && j < mat.m) {
-      muonScratch[p + i * mat.m + j] = acc[1][3];
+      nsStore(p + i * mat.m + j, acc[1][3]);
       if (r0 != c0) {
-        muonScratch[p + j * mat.m + i] = acc[1][3];
+        nsStore(p + j * mat.m + i, acc[1][3]);
       }
     }
   }
@@ -1224,9 +1298,9 @@ fn muonGramSplit(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let i = r0 + ty + 8u;
     let j = c0 + tx + 0u;
     if (i < mat.m && j < mat.m) {
-      muonScratch[p + i * mat.m + j] = acc[2][0];
+      nsStore(p + i * mat.m + j, acc[2][0]);
       if (r0 != c0) {
-        muonScratch[p + j * mat.m + i] = acc[2][0];
+        nsStore(p + j * mat.m + i, acc[2][0]);
       }
     }
   }
@@ -1234,9 +1308,9 @@ fn muonGramSplit(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let i = r0 + ty + 8u;
     let j = c0 + tx + 4u;
     if (i < mat.m && j < mat.m) {
-      muonScratch[p + i * mat.m + j] = acc[2][1];
+      nsStore(p + i * mat.m + j, acc[2][1]);
       if (r0 != c0) {
-        muonScratch[p + j * mat.m + i] = acc[2][1];
+        nsStore(p + j * mat.m + i, acc[2][1]);
       }
     }
   }
@@ -1244,9 +1318,9 @@ fn muonGramSplit(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let i = r0 + ty + 8u;
     let j = c0 + tx + 8u;
     if (i < mat.m && j < mat.m) {
-      muonScratch[p + i * mat.m + j] = acc[2][2];
+      nsStore(p + i * mat.m + j, acc[2][2]);
       if (r0 != c0) {
-        muonScratch[p + j * mat.m + i] = acc[2][2];
+        nsStore(p + j * mat.m + i, acc[2][2]);
       }
     }
   }
@@ -1254,9 +1328,9 @@ fn muonGramSplit(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let i = r0 + ty + 8u;
     let j = c0 + tx + 12u;
     if (i < mat.m && j < mat.m) {
-      muonScratch[p + i * mat.m + j] = acc[2][3];
+      nsStore(p + i * mat.m + j, acc[2][3]);
       if (r0 != c0) {
-        muonScratch[p + j * mat.m + i] = acc[2][3];
+        nsStore(p + j * mat.m + i, acc[2][3]);
       }
     }
   }
@@ -1264,9 +1338,9 @@ fn muonGramSplit(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let i = r0 + ty + 12u;
     let j = c0 + tx + 0u;
     if (i < mat.m && j < mat.m) {
-      muonScratch[p + i * mat.m + j] = acc[3][0];
+      nsStore(p + i * mat.m + j, acc[3][0]);
       if (r0 != c0) {
-        muonScratch[p + j * mat.m + i] = acc[3][0];
+        nsStore(p + j * mat.m + i, acc[3][0]);
       }
     }
   }
@@ -1274,9 +1348,9 @@ fn muonGramSplit(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let i = r0 + ty + 12u;
     let j = c0 + tx + 4u;
     if (i < mat.m && j < mat.m) {
-      muonScratch[p + i * mat.m + j] = acc[3][1];
+      nsStore(p + i * mat.m + j, acc[3][1]);
       if (r0 != c0) {
-        muonScratch[p + j * mat.m + i] = acc[3][1];
+        nsStore(p + j * mat.m + i, acc[3][1]);
       }
     }
   }
@@ -1284,9 +1358,9 @@ fn muonGramSplit(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let i = r0 + ty + 12u;
     let j = c0 + tx + 8u;
     if (i < mat.m && j < mat.m) {
-      muonScratch[p + i * mat.m + j] = acc[3][2];
+      nsStore(p + i * mat.m + j, acc[3][2]);
       if (r0 != c0) {
-        muonScratch[p + j * mat.m + i] = acc[3][2];
+        nsStore(p + j * mat.m + i, acc[3][2]);
       }
     }
   }
@@ -1294,9 +1368,9 @@ fn muonGramSplit(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let i = r0 + ty + 12u;
     let j = c0 + tx + 12u;
     if (i < mat.m && j < mat.m) {
-      muonScratch[p + i * mat.m + j] = acc[3][3];
+      nsStore(p + i * mat.m + j, acc[3][3]);
       if (r0 != c0) {
-        muonScratch[p + j * mat.m + i] = acc[3][3];
+        nsStore(p + j * mat.m + i, acc[3][3]);
       }
     }
   }
@@ -1305,11 +1379,78 @@ fn muonGramSplit(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
 var<workgroup> nsL32: array<f32, 512>;
 var<workgroup> nsR32: array<f32, 512>;
 
+fn nsStageScalar32(l: u32, ldl: u32, r: u32, rk: u32, rj: u32, K: u32, k0: u32, i0: u32, j0: u32, rowsHere: u32, colsHere: u32, lid: u32) {
+  for (var e = lid; e < rowsHere * 16u; e += 64u) {
+    let k = e % 16u;
+    let i = e / 16u;
+    var left = 0.0;
+    if (k0 + k < K) {
+      left = nsLoad(l + (i0 + i) * ldl + k0 + k);
+    }
+    nsL32[k * 32u + i] = left;
+  }
+  for (var e = lid; e < colsHere * 16u; e += 64u) {
+    // Consecutive invocations read consecutive addresses: along j where R's rows are contiguous.
+    let k = select(e % 16u, e / colsHere, rj == 1u);
+    let j = select(e / 16u, e % colsHere, rj == 1u);
+    var right = 0.0;
+    if (k0 + k < K) {
+      right = nsLoad(r + (k0 + k) * rk + (j0 + j) * rj);
+    }
+    nsR32[k * 32u + j] = right;
+  }
+}
+
+fn nsStageVec32(l: u32, ldl: u32, r: u32, rk: u32, rj: u32, K: u32, k0: u32, i0: u32, j0: u32, rowsHere: u32, colsHere: u32, lid: u32) {
+  for (var e = lid; e < rowsHere * 4u; e += 64u) {
+    let q = e % 4u;
+    let i = e / 4u;
+    var left = vec4<f32>(0.0);
+    if (k0 + 4u * q < K) {
+      left = nsLoad4(l + (i0 + i) * ldl + k0 + 4u * q);
+    }
+      nsL32[(4u * q + 0u) * 32u + i] = left[0];
+      nsL32[(4u * q + 1u) * 32u + i] = left[1];
+      nsL32[(4u * q + 2u) * 32u + i] = left[2];
+      nsL32[(4u * q + 3u) * 32u + i] = left[3];
+  }
+  if (rj == 1u) {
+    // R's rows contiguous (B'·X, A·A): quads along j (colsHere is a multiple of 4).
+    let quads = colsHere / 4u;
+    for (var e = lid; e < quads * 16u; e += 64u) {
+      let k = e / quads;
+      let q = e % quads;
+      var right = vec4<f32>(0.0);
+      if (k0 + k < K) {
+        right = nsLoad4(r + (k0 + k) * rk + j0 + 4u * q);
+      }
+      nsR32[k * 32u + 4u * q + 0u] = right[0];
+      nsR32[k * 32u + 4u * q + 1u] = right[1];
+      nsR32[k * 32u + 4u * q + 2u] = right[2];
+      nsR32[k * 32u + 4u * q + 3u] = right[3];
+    }
+  } else {
+    // R = Xᵀ (X·Xᵀ): quads along k (rk = 1).
+    for (var e = lid; e < colsHere * 4u; e += 64u) {
+      let q = e % 4u;
+      let j = e / 4u;
+      var right = vec4<f32>(0.0);
+      if (k0 + 4u * q < K) {
+        right = nsLoad4(r + (k0 + 4u * q) * rk + (j0 + j) * rj);
+      }
+      nsR32[(4u * q + 0u) * 32u + j] = right[0];
+      nsR32[(4u * q + 1u) * 32u + j] = right[1];
+      nsR32[(4u * q + 2u) * 32u + j] = right[2];
+      nsR32[(4u * q + 3u) * 32u + j] = right[3];
+    }
+  }
+}
+
 // Σ_k L(i, k)·R(k, j) over k < K in increasing k for this invocation's 4 × 4 outputs of the tile at
 // (i0, j0): L(i, k) = S[l + i·ldl + k], R(k, j) = S[r + k·rk + j·rj] (outputs outside rows × cols:
 // garbage, not to be written). K
-// must be uniform (the barriers). Slabs are staged k-major: nsL32[k·T + i], nsR32[k·T + j].
-fn nsProduct32(l: u32, ldl: u32, r: u32, rk: u32, rj: u32, rows: u32, cols: u32, K: u32, i0: u32, j0: u32, lid: u32) -> array<vec4<f32>, 4> {
+// must be uniform (the barriers). vec: the slabs are loaded as vec4s (nsAligned). Slabs are staged k-major: nsL32[k·T + i], nsR32[k·T + j].
+fn nsProduct32(l: u32, ldl: u32, r: u32, rk: u32, rj: u32, rows: u32, cols: u32, K: u32, i0: u32, j0: u32, lid: u32, vec: bool) -> array<vec4<f32>, 4> {
   var acc0 = vec4<f32>(0.0);
   var acc1 = vec4<f32>(0.0);
   var acc2 = vec4<f32>(0.0);
@@ -1322,24 +1463,10 @@ fn nsProduct32(l: u32, ldl: u32, r: u32, rk: u32, rj: u32, rows: u32, cols: u32,
   for (var k0 = 0u; k0 < K; k0 += 16u) {
     let kk = min(16u, K - k0);
     // Staged: the rows and columns of the tile inside the matrix (the others are never read).
-    for (var e = lid; e < rowsHere * 16u; e += 64u) {
-      let k = e % 16u;
-      let i = e / 16u;
-      var left = 0.0;
-      if (k0 + k < K) {
-        left = muonScratch[l + (i0 + i) * ldl + k0 + k];
-      }
-      nsL32[k * 32u + i] = left;
-    }
-    for (var e = lid; e < colsHere * 16u; e += 64u) {
-      // Consecutive invocations read consecutive addresses: along j where R's rows are contiguous.
-      let k = select(e % 16u, e / colsHere, rj == 1u);
-      let j = select(e / 16u, e % colsHere, rj == 1u);
-      var right = 0.0;
-      if (k0 + k < K) {
-        right = muonScratch[r + (k0 + k) * rk + (j0 + j) * rj];
-      }
-      nsR32[k * 32u + j] = right;
+    if (vec) {
+      nsStageVec32(l, ldl, r, rk, rj, K, k0, i0, j0, rowsHere, colsHere, lid);
+    } else {
+      nsStageScalar32(l, ldl, r, rk, rj, K, k0, i0, j0, rowsHere, colsHere, lid);
     }
     workgroupBarrier();
     // An invocation all of whose outputs are outside (a small matrix in a large tile) only stages.
@@ -1374,7 +1501,7 @@ fn muonGram32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
   if (nsSplitChunks(mat) > 1u) {
     return;
   }
-  let acc = nsProduct32(x, mat.n, x, 1u, mat.n, mat.m, mat.m, tile.z, r0, c0, lid);
+  let acc = nsProduct32(x, mat.n, x, 1u, mat.n, mat.m, mat.m, tile.z, r0, c0, lid, nsAligned(mat));
   let bf16 = hyperOf(mat.group).nsBf16 != 0.0;
   {
     let i = r0 + ty + 0u;
@@ -1382,9 +1509,9 @@ fn muonGram32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[0][0];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -1394,9 +1521,9 @@ fn muonGram32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[0][1];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -1406,9 +1533,9 @@ fn muonGram32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[0][2];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -1418,9 +1545,9 @@ fn muonGram32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[0][3];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -1430,9 +1557,9 @@ fn muonGram32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[1][0];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -1442,9 +1569,9 @@ fn muonGram32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[1][1];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -1454,9 +1581,9 @@ fn muonGram32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[1][2];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -1466,9 +1593,9 @@ fn muonGram32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[1][3];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -1478,9 +1605,9 @@ fn muonGram32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[2][0];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -1490,9 +1617,9 @@ fn muonGram32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[2][1];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -1502,9 +1629,9 @@ fn muonGram32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[2][2];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -1514,9 +1641,9 @@ fn muonGram32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[2][3];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -1526,9 +1653,9 @@ fn muonGram32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[3][0];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -1538,9 +1665,9 @@ fn muonGram32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[3][1];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -1550,9 +1677,9 @@ fn muonGram32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[3][2];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -1562,9 +1689,9 @@ fn muonGram32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[3][3];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -1584,7 +1711,7 @@ fn muonPoly32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
   let ty = lid / 8u;
   let tx = lid % 8u;
   let x = nsCurrentX(mat, step.y);
-  let acc = nsProduct32(mat.a, mat.m, mat.a, mat.m, 1u, mat.m, mat.m, tile.w, r0, c0, lid);
+  let acc = nsProduct32(mat.a, mat.m, mat.a, mat.m, 1u, mat.m, mat.m, tile.w, r0, c0, lid, nsAligned(mat));
   let h = hyperOf(mat.group);
   let abc = nsCoefficients(h, step.y);
   {
@@ -1592,10 +1719,10 @@ fn muonPoly32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 0u;
     let sum = acc[0][0];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -1604,10 +1731,10 @@ fn muonPoly32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 8u;
     let sum = acc[0][1];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -1616,10 +1743,10 @@ fn muonPoly32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 16u;
     let sum = acc[0][2];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -1628,10 +1755,10 @@ fn muonPoly32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 24u;
     let sum = acc[0][3];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -1640,10 +1767,10 @@ fn muonPoly32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 0u;
     let sum = acc[1][0];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -1652,10 +1779,10 @@ fn muonPoly32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 8u;
     let sum = acc[1][1];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -1664,10 +1791,10 @@ fn muonPoly32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 16u;
     let sum = acc[1][2];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -1676,10 +1803,10 @@ fn muonPoly32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 24u;
     let sum = acc[1][3];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -1688,10 +1815,10 @@ fn muonPoly32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 0u;
     let sum = acc[2][0];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -1700,10 +1827,10 @@ fn muonPoly32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 8u;
     let sum = acc[2][1];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -1712,10 +1839,10 @@ fn muonPoly32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 16u;
     let sum = acc[2][2];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -1724,10 +1851,10 @@ fn muonPoly32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 24u;
     let sum = acc[2][3];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -1736,10 +1863,10 @@ fn muonPoly32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 0u;
     let sum = acc[3][0];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -1748,10 +1875,10 @@ fn muonPoly32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 8u;
     let sum = acc[3][1];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -1760,10 +1887,10 @@ fn muonPoly32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 16u;
     let sum = acc[3][2];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -1772,10 +1899,10 @@ fn muonPoly32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 24u;
     let sum = acc[3][3];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -1795,7 +1922,7 @@ fn muonCombine32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
   let ty = lid / 8u;
   let tx = lid % 8u;
   let x = nsCurrentX(mat, step.y);
-  let acc = nsProduct32(mat.b, mat.m, x, mat.n, 1u, mat.m, mat.n, tile.w, r0, c0, lid);
+  let acc = nsProduct32(mat.b, mat.m, x, mat.n, 1u, mat.m, mat.n, tile.w, r0, c0, lid, nsAligned(mat));
   let h = hyperOf(mat.group);
   let abc = nsCoefficients(h, step.y);
   let next = nsNextX(mat, step.y);
@@ -1804,7 +1931,7 @@ fn muonCombine32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 0u;
     let sum = acc[0][0];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1812,7 +1939,7 @@ fn muonCombine32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 8u;
     let sum = acc[0][1];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1820,7 +1947,7 @@ fn muonCombine32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 16u;
     let sum = acc[0][2];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1828,7 +1955,7 @@ fn muonCombine32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 24u;
     let sum = acc[0][3];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1836,7 +1963,7 @@ fn muonCombine32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 0u;
     let sum = acc[1][0];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1844,7 +1971,7 @@ fn muonCombine32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 8u;
     let sum = acc[1][1];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1852,7 +1979,7 @@ fn muonCombine32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 16u;
     let sum = acc[1][2];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1860,7 +1987,7 @@ fn muonCombine32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 24u;
     let sum = acc[1][3];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1868,7 +1995,7 @@ fn muonCombine32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 0u;
     let sum = acc[2][0];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1876,7 +2003,7 @@ fn muonCombine32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 8u;
     let sum = acc[2][1];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1884,7 +2011,7 @@ fn muonCombine32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 16u;
     let sum = acc[2][2];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1892,7 +2019,7 @@ fn muonCombine32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 24u;
     let sum = acc[2][3];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1900,7 +2027,7 @@ fn muonCombine32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 0u;
     let sum = acc[3][0];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1908,7 +2035,7 @@ fn muonCombine32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 8u;
     let sum = acc[3][1];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1916,7 +2043,7 @@ fn muonCombine32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 16u;
     let sum = acc[3][2];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1924,7 +2051,7 @@ fn muonCombine32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 24u;
     let sum = acc[3][3];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
 }
@@ -1932,11 +2059,78 @@ fn muonCombine32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
 var<workgroup> nsL64: array<f32, 1024>;
 var<workgroup> nsR64: array<f32, 1024>;
 
+fn nsStageScalar64(l: u32, ldl: u32, r: u32, rk: u32, rj: u32, K: u32, k0: u32, i0: u32, j0: u32, rowsHere: u32, colsHere: u32, lid: u32) {
+  for (var e = lid; e < rowsHere * 16u; e += 256u) {
+    let k = e % 16u;
+    let i = e / 16u;
+    var left = 0.0;
+    if (k0 + k < K) {
+      left = nsLoad(l + (i0 + i) * ldl + k0 + k);
+    }
+    nsL64[k * 64u + i] = left;
+  }
+  for (var e = lid; e < colsHere * 16u; e += 256u) {
+    // Consecutive invocations read consecutive addresses: along j where R's rows are contiguous.
+    let k = select(e % 16u, e / colsHere, rj == 1u);
+    let j = select(e / 16u, e % colsHere, rj == 1u);
+    var right = 0.0;
+    if (k0 + k < K) {
+      right = nsLoad(r + (k0 + k) * rk + (j0 + j) * rj);
+    }
+    nsR64[k * 64u + j] = right;
+  }
+}
+
+fn nsStageVec64(l: u32, ldl: u32, r: u32, rk: u32, rj: u32, K: u32, k0: u32, i0: u32, j0: u32, rowsHere: u32, colsHere: u32, lid: u32) {
+  for (var e = lid; e < rowsHere * 4u; e += 256u) {
+    let q = e % 4u;
+    let i = e / 4u;
+    var left = vec4<f32>(0.0);
+    if (k0 + 4u * q < K) {
+      left = nsLoad4(l + (i0 + i) * ldl + k0 + 4u * q);
+    }
+      nsL64[(4u * q + 0u) * 64u + i] = left[0];
+      nsL64[(4u * q + 1u) * 64u + i] = left[1];
+      nsL64[(4u * q + 2u) * 64u + i] = left[2];
+      nsL64[(4u * q + 3u) * 64u + i] = left[3];
+  }
+  if (rj == 1u) {
+    // R's rows contiguous (B'·X, A·A): quads along j (colsHere is a multiple of 4).
+    let quads = colsHere / 4u;
+    for (var e = lid; e < quads * 16u; e += 256u) {
+      let k = e / quads;
+      let q = e % quads;
+      var right = vec4<f32>(0.0);
+      if (k0 + k < K) {
+        right = nsLoad4(r + (k0 + k) * rk + j0 + 4u * q);
+      }
+      nsR64[k * 64u + 4u * q + 0u] = right[0];
+      nsR64[k * 64u + 4u * q + 1u] = right[1];
+      nsR64[k * 64u + 4u * q + 2u] = right[2];
+      nsR64[k * 64u + 4u * q + 3u] = right[3];
+    }
+  } else {
+    // R = Xᵀ (X·Xᵀ): quads along k (rk = 1).
+    for (var e = lid; e < colsHere * 4u; e += 256u) {
+      let q = e % 4u;
+      let j = e / 4u;
+      var right = vec4<f32>(0.0);
+      if (k0 + 4u * q < K) {
+        right = nsLoad4(r + (k0 + 4u * q) * rk + (j0 + j) * rj);
+      }
+      nsR64[(4u * q + 0u) * 64u + j] = right[0];
+      nsR64[(4u * q + 1u) * 64u + j] = right[1];
+      nsR64[(4u * q + 2u) * 64u + j] = right[2];
+      nsR64[(4u * q + 3u) * 64u + j] = right[3];
+    }
+  }
+}
+
 // Σ_k L(i, k)·R(k, j) over k < K in increasing k for this invocation's 4 × 4 outputs of the tile at
 // (i0, j0): L(i, k) = S[l + i·ldl + k], R(k, j) = S[r + k·rk + j·rj] (outputs outside rows × cols:
 // garbage, not to be written). K
-// must be uniform (the barriers). Slabs are staged k-major: nsL64[k·T + i], nsR64[k·T + j].
-fn nsProduct64(l: u32, ldl: u32, r: u32, rk: u32, rj: u32, rows: u32, cols: u32, K: u32, i0: u32, j0: u32, lid: u32) -> array<vec4<f32>, 4> {
+// must be uniform (the barriers). vec: the slabs are loaded as vec4s (nsAligned). Slabs are staged k-major: nsL64[k·T + i], nsR64[k·T + j].
+fn nsProduct64(l: u32, ldl: u32, r: u32, rk: u32, rj: u32, rows: u32, cols: u32, K: u32, i0: u32, j0: u32, lid: u32, vec: bool) -> array<vec4<f32>, 4> {
   var acc0 = vec4<f32>(0.0);
   var acc1 = vec4<f32>(0.0);
   var acc2 = vec4<f32>(0.0);
@@ -1949,24 +2143,10 @@ fn nsProduct64(l: u32, ldl: u32, r: u32, rk: u32, rj: u32, rows: u32, cols: u32,
   for (var k0 = 0u; k0 < K; k0 += 16u) {
     let kk = min(16u, K - k0);
     // Staged: the rows and columns of the tile inside the matrix (the others are never read).
-    for (var e = lid; e < rowsHere * 16u; e += 256u) {
-      let k = e % 16u;
-      let i = e / 16u;
-      var left = 0.0;
-      if (k0 + k < K) {
-        left = muonScratch[l + (i0 + i) * ldl + k0 + k];
-      }
-      nsL64[k * 64u + i] = left;
-    }
-    for (var e = lid; e < colsHere * 16u; e += 256u) {
-      // Consecutive invocations read consecutive addresses: along j where R's rows are contiguous.
-      let k = select(e % 16u, e / colsHere, rj == 1u);
-      let j = select(e / 16u, e % colsHere, rj == 1u);
-      var right = 0.0;
-      if (k0 + k < K) {
-        right = muonScratch[r + (k0 + k) * rk + (j0 + j) * rj];
-      }
-      nsR64[k * 64u + j] = right;
+    if (vec) {
+      nsStageVec64(l, ldl, r, rk, rj, K, k0, i0, j0, rowsHere, colsHere, lid);
+    } else {
+      nsStageScalar64(l, ldl, r, rk, rj, K, k0, i0, j0, rowsHere, colsHere, lid);
     }
     workgroupBarrier();
     // An invocation all of whose outputs are outside (a small matrix in a large tile) only stages.
@@ -2001,7 +2181,7 @@ fn muonGram64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
   if (nsSplitChunks(mat) > 1u) {
     return;
   }
-  let acc = nsProduct64(x, mat.n, x, 1u, mat.n, mat.m, mat.m, tile.z, r0, c0, lid);
+  let acc = nsProduct64(x, mat.n, x, 1u, mat.n, mat.m, mat.m, tile.z, r0, c0, lid, nsAligned(mat));
   let bf16 = hyperOf(mat.group).nsBf16 != 0.0;
   {
     let i = r0 + ty + 0u;
@@ -2009,9 +2189,9 @@ fn muonGram64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[0][0];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -2021,9 +2201,9 @@ fn muonGram64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[0][1];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -2033,9 +2213,9 @@ fn muonGram64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[0][2];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -2045,9 +2225,9 @@ fn muonGram64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[0][3];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -2057,9 +2237,9 @@ fn muonGram64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[1][0];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -2069,9 +2249,9 @@ fn muonGram64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[1][1];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -2081,9 +2261,9 @@ fn muonGram64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[1][2];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -2093,9 +2273,9 @@ fn muonGram64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[1][3];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -2105,9 +2285,9 @@ fn muonGram64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[2][0];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -2117,9 +2297,9 @@ fn muonGram64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[2][1];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -2129,9 +2309,9 @@ fn muonGram64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[2][2];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -2141,9 +2321,9 @@ fn muonGram64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[2][3];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -2153,9 +2333,9 @@ fn muonGram64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[3][0];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -2165,9 +2345,9 @@ fn muonGram64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[3][1];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -2177,9 +2357,9 @@ fn muonGram64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[3][2];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -2189,9 +2369,9 @@ fn muonGram64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[3][3];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -2211,7 +2391,7 @@ fn muonPoly64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
   let ty = lid / 16u;
   let tx = lid % 16u;
   let x = nsCurrentX(mat, step.y);
-  let acc = nsProduct64(mat.a, mat.m, mat.a, mat.m, 1u, mat.m, mat.m, tile.w, r0, c0, lid);
+  let acc = nsProduct64(mat.a, mat.m, mat.a, mat.m, 1u, mat.m, mat.m, tile.w, r0, c0, lid, nsAligned(mat));
   let h = hyperOf(mat.group);
   let abc = nsCoefficients(h, step.y);
   {
@@ -2219,10 +2399,10 @@ fn muonPoly64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 0u;
     let sum = acc[0][0];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -2231,10 +2411,10 @@ fn muonPoly64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 16u;
     let sum = acc[0][1];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -2243,10 +2423,10 @@ fn muonPoly64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 32u;
     let sum = acc[0][2];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -2255,10 +2435,10 @@ fn muonPoly64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 48u;
     let sum = acc[0][3];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -2267,10 +2447,10 @@ fn muonPoly64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 0u;
     let sum = acc[1][0];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -2279,10 +2459,10 @@ fn muonPoly64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 16u;
     let sum = acc[1][1];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -2291,10 +2471,10 @@ fn muonPoly64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 32u;
     let sum = acc[1][2];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -2303,10 +2483,10 @@ fn muonPoly64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 48u;
     let sum = acc[1][3];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -2315,10 +2495,10 @@ fn muonPoly64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 0u;
     let sum = acc[2][0];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -2327,10 +2507,10 @@ fn muonPoly64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 16u;
     let sum = acc[2][1];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -2339,10 +2519,10 @@ fn muonPoly64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 32u;
     let sum = acc[2][2];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -2351,10 +2531,10 @@ fn muonPoly64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 48u;
     let sum = acc[2][3];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -2363,10 +2543,10 @@ fn muonPoly64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 0u;
     let sum = acc[3][0];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -2375,10 +2555,10 @@ fn muonPoly64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 16u;
     let sum = acc[3][1];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -2387,10 +2567,10 @@ fn muonPoly64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 32u;
     let sum = acc[3][2];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -2399,10 +2579,10 @@ fn muonPoly64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 48u;
     let sum = acc[3][3];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -2422,7 +2602,7 @@ fn muonCombine64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
   let ty = lid / 16u;
   let tx = lid % 16u;
   let x = nsCurrentX(mat, step.y);
-  let acc = nsProduct64(mat.b, mat.m, x, mat.n, 1u, mat.m, mat.n, tile.w, r0, c0, lid);
+  let acc = nsProduct64(mat.b, mat.m, x, mat.n, 1u, mat.m, mat.n, tile.w, r0, c0, lid, nsAligned(mat));
   let h = hyperOf(mat.group);
   let abc = nsCoefficients(h, step.y);
   let next = nsNextX(mat, step.y);
@@ -2431,7 +2611,7 @@ fn muonCombine64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 0u;
     let sum = acc[0][0];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -2439,7 +2619,7 @@ fn muonCombine64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 16u;
     let sum = acc[0][1];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -2447,7 +2627,7 @@ fn muonCombine64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 32u;
     let sum = acc[0][2];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -2455,7 +2635,7 @@ fn muonCombine64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 48u;
     let sum = acc[0][3];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -2463,7 +2643,7 @@ fn muonCombine64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 0u;
     let sum = acc[1][0];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -2471,7 +2651,7 @@ fn muonCombine64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 16u;
     let sum = acc[1][1];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -2479,7 +2659,7 @@ fn muonCombine64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 32u;
     let sum = acc[1][2];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -2487,7 +2667,7 @@ fn muonCombine64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 48u;
     let sum = acc[1][3];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -2495,7 +2675,7 @@ fn muonCombine64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 0u;
     let sum = acc[2][0];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -2503,7 +2683,7 @@ fn muonCombine64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 16u;
     let sum = acc[2][1];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -2511,7 +2691,7 @@ fn muonCombine64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 32u;
     let sum = acc[2][2];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -2519,7 +2699,7 @@ fn muonCombine64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 48u;
     let sum = acc[2][3];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -2527,7 +2707,7 @@ fn muonCombine64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 0u;
     let sum = acc[3][0];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -2535,7 +2715,7 @@ fn muonCombine64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 16u;
     let sum = acc[3][1];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -2543,7 +2723,7 @@ fn muonCombine64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 32u;
     let sum = acc[3][2];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -2551,7 +2731,7 @@ fn muonCombine64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 48u;
     let sum = acc[3][3];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
 }
@@ -2573,7 +2753,7 @@ fn expAvgSqStore(i: u32, x: vec4<f32>) { let k = compactSlotIndex(i); if (k == N
 fn muonGather(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let i = vectorIndex(wid, nwg, lid);
   if (i == 0u && muonSegment.x == 0u) {
-    muonScratch[0] = 0.0;
+    nsStore(0u, 0.0);
   }
   if (stepSkipped()) {
     return;
@@ -2604,7 +2784,7 @@ fn muonGather(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let mat = nsMatrix(t);
     let local = first + l - mat.offset;
     if (local < mat.rows * mat.cols) {
-      muonScratch[mat.o + nsXIndex(mat, local)] = u[l];
+      nsStore(mat.o + nsXIndex(mat, local), u[l]);
     }
   }
 }
