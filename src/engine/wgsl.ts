@@ -25,7 +25,7 @@ import q4Source from '../../shaders/q4.wgsl?raw';
  * many private values per slot as its lanes hold vec4s (q8TileShape in src/state/q8.ts); the
  * module's other entry points do not use them.
  */
-export function kernelSource(variant: KernelVariant): string {
+export function kernelSource(variant: KernelVariant, device: { readonly subgroups?: boolean } = {}): string {
   const { definition, flags: defines, stateFormat: format } = variant;
   const slots = definition.slots(defines);
   if (slots.some((slot) => slot.compact) && !defines.COMPACT_SLOT_INDEX) {
@@ -33,7 +33,10 @@ export function kernelSource(variant: KernelVariant): string {
   }
   // 8-bit state that a pass's entry points store (LAMB's moments) is quantized there, by tiles.
   const blockwise = (format === 'q8' || format === 'q4') && definition.partialsStore !== undefined;
-  const passes = declaredPasses(definition, defines).flatMap((pass) => (pass.wgsl ? [pass.wgsl({ blockwise })] : []));
+  const declared = declaredPasses(definition, defines);
+  // A pass's subgroup variant where the device has the feature (the extension enabled first).
+  const subgroups = device.subgroups === true && declared.some((pass) => pass.subgroups);
+  const passes = declared.flatMap((pass) => (pass.wgsl ? [pass.wgsl({ blockwise, subgroups: subgroups && pass.subgroups === true })] : []));
   const perTensor = defines.PER_TENSOR === true;
   const parts = [controlWgsl(), controlSource, hyperWgsl(definition, perTensor), bindingDeclarations(kernelBindings(variant)), commonSource, ...passes];
   if (perTensor) parts.push(perTensorSource);
@@ -43,5 +46,6 @@ export function kernelSource(variant: KernelVariant): string {
   const laneVectors = variant.grid.kind === 'tile' ? variant.grid.tile.laneVectors : Q8_MAX_LANE_VECTORS;
   const accessors = slotAccessors(slots, format, defines.STOCHASTIC === true, laneVectors);
   parts.push(accessors.wgsl, definition.kernel.source);
-  return preprocess(parts.join('\n'), { ...defines, ...accessors.flags });
+  const source = preprocess(parts.join('\n'), { ...defines, ...accessors.flags });
+  return subgroups ? `enable subgroups;\n${source}` : source;
 }

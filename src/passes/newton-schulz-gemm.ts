@@ -6,7 +6,9 @@
  * over k in increasing order, one product rounded at a time, as the twin's
  * (src/optimizers/muon/newton-schulz-twin.ts). A and B' are symmetric bit for bit (the products
  * commute, the sums run in the same order), so their products run over the upper-triangle tiles
- * only and write each off-diagonal tile twice.
+ * only and write each off-diagonal tile twice. Slabs are staged by vec4 loads where a matrix's m
+ * and n are multiples of 4; a subgroup variant (asked for, where the device has `subgroups`) takes
+ * the slab's rows by subgroupBroadcast instead of workgroup-memory reads.
  */
 import type { NsTiling } from './newton-schulz-plan.js';
 
@@ -83,8 +85,22 @@ ${spread(`nsR${T}`, (c) => `(4u * q + ${c}u) * ${T}u + j`, 'right')}
 }
 
 /** `nsProduct{T}`: the 4 × 4 sums of this invocation (sum: row a, column b). */
-function productWgsl(T: number, W: number): string {
+function productWgsl(T: number, W: number, subgroups: boolean): string {
   const rows = [0, 1, 2, 3].map((a) => `        acc${a} = acc${a} + nsL${T}[q * ${T}u + ty + ${a * W}u] * rv;`).join('\n');
+  const rv = `let rv = vec4<f32>(nsR${T}[q * ${T}u + tx], nsR${T}[q * ${T}u + tx + ${W}u], nsR${T}[q * ${T}u + tx + ${2 * W}u], nsR${T}[q * ${T}u + tx + ${3 * W}u]);`;
+  // The subgroup variant (where the lanes of each subgroup share a row ty of invocations): lane s
+  // reads row ty + W·(s mod 4) of the slab, and every lane takes the four by subgroupBroadcast from
+  // lanes 0 … 3, instead of four workgroup-memory reads; the same values, the same sums.
+  const broadcast = [0, 1, 2, 3].map((a) => `        let l${a} = subgroupBroadcast(own, ${a}u);`).join('\n');
+  const sums = [0, 1, 2, 3].map((a) => `        acc${a} = acc${a} + l${a} * rv;`).join('\n');
+  const subgroupLoop = `if (sharedRows) {
+      for (var q = 0u; q < kk; q++) {
+        ${rv}
+        let own = nsL${T}[q * ${T}u + ty + ${W}u * (nsSgLane & 3u)];
+${broadcast}
+${sums}
+      }
+    } else if (inside) {`;
   return `var<workgroup> nsL${T}: array<f32, ${T * SLAB}>;
 var<workgroup> nsR${T}: array<f32, ${T * SLAB}>;
 
@@ -93,14 +109,14 @@ ${stagingWgsl(T, W)}
 // (i0, j0): L(i, k) = S[l + i·ldl + k], R(k, j) = S[r + k·rk + j·rj] (outputs outside rows × cols:
 // garbage, not to be written). K
 // must be uniform (the barriers). vec: the slabs are loaded as vec4s (nsAligned). Slabs are staged k-major: nsL${T}[k·T + i], nsR${T}[k·T + j].
-fn nsProduct${T}(l: u32, ldl: u32, r: u32, rk: u32, rj: u32, rows: u32, cols: u32, K: u32, i0: u32, j0: u32, lid: u32, vec: bool) -> array<vec4<f32>, 4> {
+${subgroups ? '// sharedRows is a subgroupAll, uniform in each subgroup (the analysis cannot see it): the broadcasts run in subgroup-uniform control flow.\n@diagnostic(off, subgroup_uniformity)\n' : ''}fn nsProduct${T}(l: u32, ldl: u32, r: u32, rk: u32, rj: u32, rows: u32, cols: u32, K: u32, i0: u32, j0: u32, lid: u32, vec: bool) -> array<vec4<f32>, 4> {
   var acc0 = vec4<f32>(0.0);
   var acc1 = vec4<f32>(0.0);
   var acc2 = vec4<f32>(0.0);
   var acc3 = vec4<f32>(0.0);
   let ty = lid / ${W}u;
   let tx = lid % ${W}u;
-  let inside = i0 + ty < rows && j0 + tx < cols;
+  let inside = i0 + ty < rows && j0 + tx < cols;${subgroups ? `\n  let sharedRows = nsSubgroupShares${W}(ty);` : ''}
   let rowsHere = min(${T}u, rows - i0);
   let colsHere = min(${T}u, cols - j0);
   for (var k0 = 0u; k0 < K; k0 += ${SLAB}u) {
@@ -112,10 +128,11 @@ fn nsProduct${T}(l: u32, ldl: u32, r: u32, rk: u32, rj: u32, rows: u32, cols: u3
       nsStageScalar${T}(l, ldl, r, rk, rj, K, k0, i0, j0, rowsHere, colsHere, lid);
     }
     workgroupBarrier();
-    // An invocation all of whose outputs are outside (a small matrix in a large tile) only stages.
-    if (inside) {
+    // An invocation all of whose outputs are outside (a small matrix in a large tile) only stages
+    // (in the subgroup variant it computes garbage, never written: every lane must broadcast).
+    ${subgroups ? subgroupLoop : 'if (inside) {'}
       for (var q = 0u; q < kk; q++) {
-        let rv = vec4<f32>(nsR${T}[q * ${T}u + tx], nsR${T}[q * ${T}u + tx + ${W}u], nsR${T}[q * ${T}u + tx + ${2 * W}u], nsR${T}[q * ${T}u + tx + ${3 * W}u]);
+        ${rv}
 ${rows}
       }
     }
@@ -127,8 +144,8 @@ ${rows}
 }
 
 /** The three entry points of tile size T. */
-function entriesWgsl(T: number, W: number, cls: number): string {
-  const head = (which: number) => `  let tile = nsTileOf(wid, nwg, lid, ${which}u, ${cls}u);
+function entriesWgsl(T: number, W: number, cls: number, subgroups: boolean): string {
+  const head = (which: number) => `${subgroupInit(subgroups)}  let tile = nsTileOf(wid, nwg, lid, ${which}u, ${cls}u);
   if (tile.x == NS_NONE) {
     return;
   }
@@ -149,7 +166,7 @@ function entriesWgsl(T: number, W: number, cls: number): string {
       .flatMap((a) => [0, 1, 2, 3].map((b) => `  {\n    let i = r0 + ty + ${W * a}u;\n    let j = c0 + tx + ${W * b}u;\n    let sum = acc[${a}][${b}];\n${dedented}\n  }`))
       .join('\n');
   };
-  const args = `@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32`;
+  const args = entryArgs(subgroups);
   return `// A = X·Xᵀ (m × m), upper-triangle tiles, mirrored; a split matrix's is muonGramSplit's.
 @compute @workgroup_size(${W}, ${W})
 fn muonGram${T}(${args}) {
@@ -204,7 +221,7 @@ ${each(`      if (i < mat.m && j < mat.n) {
  * chunk of k (tile.z; tile.w its length) and upper 16² tile, each chunk's sums (unrounded) into
  * its partials region after B' (chunk c at b + m²·(1 + c)), mirrored; muonGramReduce adds them.
  */
-function splitGramWgsl(): string {
+function splitGramWgsl(subgroups: boolean): string {
   const T = 16, W = 4;
   const writes = [0, 1, 2, 3]
     .flatMap((a) => [0, 1, 2, 3].map((b) => `  {
@@ -220,8 +237,8 @@ function splitGramWgsl(): string {
     .join('\n');
   return `// X·Xᵀ's partial sums of long, thin matrices: per chunk of NS_SPLIT_K columns and upper 16² tile.
 @compute @workgroup_size(${W}, ${W})
-fn muonGramSplit(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let tile = nsTileOf(wid, nwg, lid, 2u, 0u);
+fn muonGramSplit(${entryArgs(subgroups)}) {
+${subgroupInit(subgroups)}  let tile = nsTileOf(wid, nwg, lid, 2u, 0u);
   if (tile.x == NS_NONE) {
     return;
   }
@@ -242,7 +259,31 @@ ${writes}
  * The GEMM WGSL of one tile class (the pass includes every class; each matrix's m and the device's
  * limits pick one); the 16² class also has the split Gram product.
  */
-export function gemmWgsl(tiling: NsTiling, tileClass: number): string {
-  const split = tiling.size === 16 ? `\n${splitGramWgsl()}` : '';
-  return `${productWgsl(tiling.size, tiling.threads)}\n${entriesWgsl(tiling.size, tiling.threads, tileClass)}${split}`;
+export function gemmWgsl(tiling: NsTiling, tileClass: number, subgroups = false): string {
+  const split = tiling.size === 16 ? `\n${splitGramWgsl(subgroups)}` : '';
+  const shares = subgroups ? `\n${subgroupSharesWgsl(tiling.threads)}` : '';
+  return `${productWgsl(tiling.size, tiling.threads, subgroups)}${shares}\n${entriesWgsl(tiling.size, tiling.threads, tileClass, subgroups)}${split}`;
+}
+
+/** An entry point's builtins (the subgroup variant's: also the lane and the subgroup size). */
+function entryArgs(subgroups: boolean): string {
+  const sg = subgroups ? `, @builtin(subgroup_invocation_id) sgLane: u32, @builtin(subgroup_size) sgSize: u32` : '';
+  return `@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32${sg}`;
+}
+
+/** The subgroup variant keeps the lane and the subgroup size where nsProduct reads them. */
+const subgroupInit = (subgroups: boolean) => (subgroups ? `  nsSgLane = sgLane;\n  nsSgSize = sgSize;\n` : '');
+
+/**
+ * `nsSubgroupShares{W}(ty)`: whether this subgroup may take the slab's rows by broadcast: it is
+ * full, has at least 4 lanes, and all its lanes are of one row ty (WGSL fixes no mapping of lanes
+ * to invocations: checked, else the workgroup-memory loop runs). Called where every lane is active.
+ */
+function subgroupSharesWgsl(W: number): string {
+  return `fn nsSubgroupShares${W}(ty: u32) -> bool {
+  let lanes = subgroupAdd(1u);
+  let first = subgroupBroadcast(ty, 0u);
+  return subgroupAll((lanes == nsSgSize) & (nsSgSize >= 4u) & (first == ty));
+}
+`;
 }

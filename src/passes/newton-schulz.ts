@@ -29,6 +29,11 @@ const SEGMENT_STRIDE = 256;
 export interface NewtonSchulzPassOptions {
   /** Bytes of the batch region of the scratch (default NS_SCRATCH_BUDGET_BYTES); over it, batches. */
   readonly scratchBudgetBytes?: number;
+  /**
+   * The GEMMs' subgroup variant where the device has the `subgroups` feature (default false: on
+   * SwiftShader, the only adapter measured, it is slower on large tiles; docs/semantics.md).
+   */
+  readonly subgroups?: boolean;
 }
 
 /** Whether tensor i is orthogonalized: every tensor, but those of groups of role 'adamw' (Muon's AdamW tensors). */
@@ -175,6 +180,9 @@ const COMPACT_SLOT_INDEX_WGSL = `fn compactSlotIndex(i: u32) -> u32 {
 /** The split-K rule's constants (src/passes/newton-schulz-table.ts: the twin reads the same). */
 const SPLIT_CONSTANTS_WGSL = `const NS_SPLIT_K: u32 = ${NS_SPLIT_K}u;\nconst NS_SPLIT_MAX_M: u32 = ${NS_SPLIT_MAX_M}u;\n`;
 
+/** The subgroup variant's lane and subgroup size, set by each GEMM entry point. */
+const SUBGROUP_LANE_WGSL = `var<private> nsSgLane: u32;\nvar<private> nsSgSize: u32;\n`;
+
 /** `fn nsCoefficients(h, k)`: step k's (a, b, c) from the scalars ns{k}{a,b,c}. */
 function coefficientsWgsl(): string {
   const cases = Array.from({ length: MAX_NS_STEPS }, (_, k) => `    case ${k}u: { return vec3<f32>(h.ns${k}a, h.ns${k}b, h.ns${k}c); }`).join('\n');
@@ -183,11 +191,13 @@ function coefficientsWgsl(): string {
 
 /**
  * A Newton–Schulz pass whose scratch batch region holds at most `scratchBudgetBytes` (a set over
- * it is orthogonalized in batches, exactly as in one).
+ * it is orthogonalized in batches, exactly as in one), with the GEMMs' subgroup variant where
+ * `subgroups` and the device has the feature.
  */
 export function newtonSchulzPassWith(options: NewtonSchulzPassOptions = {}): PassDeclaration {
   const budgetBytes = options.scratchBudgetBytes ?? NS_SCRATCH_BUDGET_BYTES;
   if (!(Number.isFinite(budgetBytes) && budgetBytes > 0)) throw new RangeError(`webgpu-optim: newtonSchulzPassWith: scratchBudgetBytes must be a positive number, got ${String(budgetBytes)}`);
+  if (options.subgroups !== undefined && typeof options.subgroups !== 'boolean') throw new TypeError(`webgpu-optim: newtonSchulzPassWith: subgroups must be true or false, got ${String(options.subgroups)}`);
   return {
     name: 'newtonSchulz',
     flags: { NS_GROUPS: true, COMPACT_SLOT_INDEX: true },
@@ -196,7 +206,9 @@ export function newtonSchulzPassWith(options: NewtonSchulzPassOptions = {}): Pas
       { name: 'muonScratch', declaration: 'var<storage, read_write> muonScratch: array<vec4<f32>>', type: 'storage' },
       { name: 'muonSegment', declaration: 'var<uniform> muonSegment: vec4<u32>', type: 'uniform' },
     ],
-    wgsl: () => [SPLIT_CONSTANTS_WGSL, source, coefficientsWgsl(), GROUP_AT_WGSL, COMPACT_SLOT_INDEX_WGSL, ...NS_TILINGS.map((t, c) => gemmWgsl(t, c))].join('\n'),
+    // Asked for and where the device has subgroups, the GEMMs' subgroup variant (src/passes/newton-schulz-gemm.ts).
+    subgroups: options.subgroups === true,
+    wgsl: ({ subgroups }) => [SPLIT_CONSTANTS_WGSL, subgroups ? SUBGROUP_LANE_WGSL : '', source, coefficientsWgsl(), GROUP_AT_WGSL, COMPACT_SLOT_INDEX_WGSL, ...NS_TILINGS.map((t, c) => gemmWgsl(t, c, subgroups))].join('\n'),
     check: (what, layout, limits, config) => void planFor(what, layout, [], limits, budgetBytes, matrixFilter(config)),
     create: (context) => createNewtonSchulzPass(context, budgetBytes),
   };

@@ -23,6 +23,8 @@ import { expectRestoredTwin, expectSplitEqualsWhole, oneEncoderParity, runParity
 // The same optimizer with a 2 KiB scratch budget: every set below goes in many batches.
 const BATCH_BUDGET = 2048;
 registerOptimizer({ ...muon, name: 'muon_batched', passes: [newtonSchulzPassWith({ scratchBudgetBytes: BATCH_BUDGET })] });
+// The GEMMs' subgroup variant (where the device has 'subgroups': this suite's device, where the adapter offers them).
+registerOptimizer({ ...muon, name: 'muon_subgroups', passes: [newtonSchulzPassWith({ subgroups: true })] });
 
 const SHAPES: readonly (readonly number[])[] = [[1, 200], [200, 1], [16, 16], [7, 33], [33, 7], [130, 70], [4, 3, 2, 2], [1, 1], [17, 18]];
 const shaped = (shapes: readonly (readonly number[])[], seed: number) =>
@@ -90,6 +92,32 @@ describe('muon GPU vs twin', () => {
         r.gpu.destroy();
         r.params.destroy();
         expect(r.failures, `${name} ${JSON.stringify(options)}`).toEqual([]);
+      }
+    });
+  });
+
+  test("newtonSchulzPassWith({ subgroups: true }): the subgroup variant on this suite's device (it has 'subgroups' where the adapter offers them), f32, bf16 and long, thin matrices; the workgroup-memory loop on a device without: all the twin", async () => {
+    await withDevice(async (device) => {
+      const adapter = (await navigator.gpu.requestAdapter())!;
+      expect(device.features.has('subgroups')).toBe(adapter.features.has('subgroups'));
+      const plain = await adapter.requestDevice({ label: 'test:without-subgroups' });
+      try {
+        expect(plain.features.has('subgroups')).toBe(false);
+        const cases = [
+          [device, MUON_ROWS[1]!, SHAPES],
+          [device, { ...MUON_ROWS[4]!, nsPrecision: 'bf16' }, SHAPES],
+          [device, { lr: 0.02, nsSteps: 2 }, [[1, 3000], [1100, 20], [64, 96], [33, 7]]],
+          [plain, MUON_ROWS[1]!, SHAPES],
+        ] as const;
+        for (const [on, options, shapes] of cases) {
+          const r = await runParity(on, { name: 'muon_subgroups', options, tensors: shaped(shapes, 7), steps: 2, checkAt: [1, 2], grad: gradient, tolerance: PARITY_TOLERANCE });
+          worst.maxAbs = Math.max(worst.maxAbs, r.maxAbs);
+          r.gpu.destroy();
+          r.params.destroy();
+          expect(r.failures, `${on.label} ${JSON.stringify(options)}`).toEqual([]);
+        }
+      } finally {
+        plain.destroy();
       }
     });
   });

@@ -244,6 +244,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
 const NS_SPLIT_K: u32 = 1024u;
 const NS_SPLIT_MAX_M: u32 = 32u;
 
+
 // The Newton–Schulz pass (src/passes/newton-schulz.ts), in the update module of an optimizer that
 // declares it (Muon): every matrix of the set orthogonalized together, batch after batch (one
 // batch unless the scratch budget is exceeded), each step three tiled matrix products over all
@@ -612,7 +613,8 @@ fn nsProduct16(l: u32, ldl: u32, r: u32, rk: u32, rj: u32, rows: u32, cols: u32,
       nsStageScalar16(l, ldl, r, rk, rj, K, k0, i0, j0, rowsHere, colsHere, lid);
     }
     workgroupBarrier();
-    // An invocation all of whose outputs are outside (a small matrix in a large tile) only stages.
+    // An invocation all of whose outputs are outside (a small matrix in a large tile) only stages
+    // (in the subgroup variant it computes garbage, never written: every lane must broadcast).
     if (inside) {
       for (var q = 0u; q < kk; q++) {
         let rv = vec4<f32>(nsR16[q * 16u + tx], nsR16[q * 16u + tx + 4u], nsR16[q * 16u + tx + 8u], nsR16[q * 16u + tx + 12u]);
@@ -1469,7 +1471,8 @@ fn nsProduct32(l: u32, ldl: u32, r: u32, rk: u32, rj: u32, rows: u32, cols: u32,
       nsStageScalar32(l, ldl, r, rk, rj, K, k0, i0, j0, rowsHere, colsHere, lid);
     }
     workgroupBarrier();
-    // An invocation all of whose outputs are outside (a small matrix in a large tile) only stages.
+    // An invocation all of whose outputs are outside (a small matrix in a large tile) only stages
+    // (in the subgroup variant it computes garbage, never written: every lane must broadcast).
     if (inside) {
       for (var q = 0u; q < kk; q++) {
         let rv = vec4<f32>(nsR32[q * 32u + tx], nsR32[q * 32u + tx + 8u], nsR32[q * 32u + tx + 16u], nsR32[q * 32u + tx + 24u]);
@@ -2149,7 +2152,8 @@ fn nsProduct64(l: u32, ldl: u32, r: u32, rk: u32, rj: u32, rows: u32, cols: u32,
       nsStageScalar64(l, ldl, r, rk, rj, K, k0, i0, j0, rowsHere, colsHere, lid);
     }
     workgroupBarrier();
-    // An invocation all of whose outputs are outside (a small matrix in a large tile) only stages.
+    // An invocation all of whose outputs are outside (a small matrix in a large tile) only stages
+    // (in the subgroup variant it computes garbage, never written: every lane must broadcast).
     if (inside) {
       for (var q = 0u; q < kk; q++) {
         let rv = vec4<f32>(nsR64[q * 64u + tx], nsR64[q * 64u + tx + 16u], nsR64[q * 64u + tx + 32u], nsR64[q * 64u + tx + 48u]);
