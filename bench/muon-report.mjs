@@ -40,6 +40,8 @@ export function muonTable(results, software) {
       `| ${r.set} | ${r.matrices} | ${(r.nsFlops / 1e9).toPrecision(3)} | ${cell(r.muon)} | ${gflops === undefined ? '–' : gflops.toPrecision(3)} | ${share} | ${cell(r.adamw)} | ${over(r.muon, r.adamw)} | ${cell(r.jax)} | ${over(r.jax, r.muon)} |`,
     );
   }
+  // Which GEMM variant ran (runs before it was recorded have none).
+  if (rows[0].gemms) lines.push('', `Newton–Schulz GEMMs: ${rows[0].gemms}.`);
   const notes = rows.flatMap((r) => ['muon', 'adamw', 'jax'].filter((k) => r[k]?.skipped || r[k]?.error).map((k) => `- ${r.set}, ${k}: ${r[k].skipped ?? `error: ${r[k].error}`}`));
   return notes.length ? [...lines, '', ...notes] : lines;
 }

@@ -21,6 +21,8 @@ export interface MuonRow {
   muon: MuonOutcome;
   adamw: MuonOutcome;
   jax: MuonOutcome;
+  /** Which Newton–Schulz GEMM variant the Muon step ran, and whether the device offers subgroups. */
+  gemms?: string;
 }
 
 export interface MuonSet {
@@ -88,6 +90,11 @@ async function timeStep(device: GPUDevice, timer: ReturnType<typeof createGpuTim
   }
 }
 
+/** The GEMM variant Muon's registered pass runs on `device` (its subgroup variant is off: docs/semantics.md, Muon). */
+function gemmVariant(device: GPUDevice): string {
+  return `workgroup-memory staging, vec4 loads where m and n are multiples of 4, split-K for long, thin matrices; the subgroup variant is off in Muon's pass (this device ${device.features.has('subgroups') ? 'has' : 'has no'} 'subgroups')`;
+}
+
 /** Every Muon row: our Muon, our AdamW, jax-js's Muon, per set. */
 export async function measureMuon(
   device: GPUDevice,
@@ -99,7 +106,7 @@ export async function measureMuon(
 ): Promise<MuonRow[]> {
   const rows: MuonRow[] = [];
   for (const set of muonSets(quick)) {
-    const row: MuonRow = { set: set.label, matrices: set.shapes.length, elements: set.shapes.reduce((s, [r, c]) => s + r * c, 0), nsFlops: nsFlops(set.shapes), muon: { skipped: '' }, adamw: { skipped: '' }, jax: { skipped: '' } };
+    const row: MuonRow = { set: set.label, matrices: set.shapes.length, elements: set.shapes.reduce((s, [r, c]) => s + r * c, 0), nsFlops: nsFlops(set.shapes), muon: { skipped: '' }, adamw: { skipped: '' }, jax: { skipped: '' }, gemms: gemmVariant(device) };
     progress?.(`Muon · ${set.label}`);
     row.muon = await timeStep(device, timer, timing, 'muon', set);
     progress?.(`AdamW · ${set.label}`);

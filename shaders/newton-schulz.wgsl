@@ -11,13 +11,21 @@
 //   [2 + 3t …] matrix t: (first element in the packed set, rows, cols, output offset),
 //              (X₀ offset, X₁ offset, A offset, B' offset) in its batch's region,
 //              (group, f32 bits of s 'original', of s 'match_rms_adamw', compact-slot shift or 0xffffffff)
-//   batches, four entries each: (first matrix, matrices, 0, 0), then per tile class (16², 32², 64²)
+//   batches, four entries each: (first matrix, matrices, first split tile entry, split tiles), then
+//              per tile class (16², 32², 64²)
 //              (first m × m tile entry, m × m tiles, first m × n tile entry, m × n tiles)
 //   tiles: (matrix, tile row << 16 | tile column, n, m), the m × m ones upper-triangle only;
+//   split tiles (X·Xᵀ of long, thin matrices, nsSplitChunks): (matrix, 16² tile row << 16 | column,
+//              chunk of k, its length), upper-triangle only;
 //   chunks: a matrix index per 64-element chunk of the set, four per entry (NS_NONE: no matrix).
-// muonScratch (f32): [0] the Newton–Schulz steps taken this update over all batches (batch =
+// muonScratch (f32 elements, bound as vec4s: nsLoad, nsStore, nsLoad4): [0] the Newton–Schulz steps taken this update over all batches (batch =
 //   steps / nsSteps, step = steps % nsSteps; zeroed by the gather); the output region (X's layout:
-//   U, then O); the batch region.
+//   U, then O); the batch region (per matrix X₀, X₁, A, B', and for a split matrix its chunks'
+//   partial sums of X·Xᵀ, m² each, after B').
+//
+// Split-K (long, thin matrices: m ≤ NS_SPLIT_MAX_M, n > NS_SPLIT_K): X·Xᵀ is summed per chunk of
+// NS_SPLIT_K columns in a workgroup per chunk and tile (muonGramSplit), each chunk in increasing k,
+// then muonGramReduce adds the chunks in chunk order; muonGram skips these matrices.
 // muonSegment: (first element of the segment, 0, 0, 0).
 //
 // Sums over k run in increasing k, one product rounded at a time; ‖X‖² in NS_NORM_LANES strided
@@ -52,6 +60,21 @@ fn nsMatrix(t: u32) -> NsMatrix {
   return NsMatrix(p.x, p.y, p.z, p.w, q.x, q.y, q.z, q.w, r.x, min(p.y, p.z), max(p.y, p.z), bitcast<f32>(r.y), bitcast<f32>(r.z));
 }
 
+// The scratch is bound as vec4s, so that the GEMMs' slab loads read 16 bytes at a time where
+// aligned (nsAligned): element i is component i % 4 of vec4 i / 4.
+fn nsLoad(i: u32) -> f32 {
+  return muonScratch[i >> 2u][i & 3u];
+}
+
+fn nsStore(i: u32, v: f32) {
+  muonScratch[i >> 2u][i & 3u] = v;
+}
+
+// Elements i … i + 3 (i a multiple of 4).
+fn nsLoad4(i: u32) -> vec4<f32> {
+  return muonScratch[i >> 2u];
+}
+
 // x rounded to bfloat16 (to nearest, ties to even; NaN kept) when `bf16`, else x.
 fn nsRound(x: f32, bf16: bool) -> f32 {
   let u = bitcast<u32>(x);
@@ -61,10 +84,16 @@ fn nsRound(x: f32, bf16: bool) -> f32 {
   return bitcast<f32>((u + 0x7fffu + ((u >> 16u) & 1u)) & 0xffff0000u);
 }
 
+// Whether a matrix's products stage their slabs by vec4 loads: m and n multiples of 4 (every row of
+// X, A and B' then starts on a 16-byte boundary: the plan aligns each region to 4 floats).
+fn nsAligned(mat: NsMatrix) -> bool {
+  return (mat.m & 3u) == 0u && (mat.n & 3u) == 0u;
+}
+
 // (batch, step within it) of the dispatch being run.
 fn nsStep() -> vec2<u32> {
   let steps = u32(hyperOf(0u).nsSteps);
-  let taken = u32(muonScratch[0]);
+  let taken = u32(nsLoad(0u));
   return vec2<u32>(taken / steps, taken % steps);
 }
 
@@ -107,7 +136,7 @@ fn nsOutput(e: u32, matchRmsAdamw: bool) -> vec2<f32> {
   if (local >= mat.rows * mat.cols) {
     return vec2<f32>(0.0, 0.0);
   }
-  let o = muonScratch[mat.o + nsXIndex(mat, local)];
+  let o = nsLoad(mat.o + nsXIndex(mat, local));
   return vec2<f32>(o, select(mat.scaleOriginal, mat.scaleMatch, matchRmsAdamw));
 }
 
@@ -133,7 +162,7 @@ fn muonNorm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
   let size = mat.m * mat.n;
   var acc = 0.0;
   for (var e = lid; e < size; e += NS_NORM_LANES) {
-    let v = nsRound(muonScratch[mat.o + e], bf16);
+    let v = nsRound(nsLoad(mat.o + e), bf16);
     acc = acc + v * v;
   }
   nsPartials[lid] = acc;
@@ -147,26 +176,62 @@ fn muonNorm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
   }
   let norm = workgroupUniformLoad(&nsNorm);
   for (var e = lid; e < size; e += NS_NORM_LANES) {
-    muonScratch[mat.x0 + e] = nsRound(nsRound(muonScratch[mat.o + e], bf16) / norm, bf16);
+    nsStore(mat.x0 + e, nsRound(nsRound(nsLoad(mat.o + e), bf16) / norm, bf16));
   }
 }
 
 var<workgroup> nsTileEntry: vec4<u32>;
 
-// The tile of this workgroup in this batch's list `which` (0: m × m, 1: m × n) of tile class `cls`:
-// (matrix, packed tile, n, m), the matrix NS_NONE past the list.
+// The tile of this workgroup in this batch's list `which` (0: m × m, 1: m × n of tile class `cls`;
+// 2: the split tiles): the entry, its matrix NS_NONE past the list.
 fn nsTileOf(wid: vec3<u32>, nwg: vec3<u32>, lid: u32, which: u32, cls: u32) -> vec4<u32> {
   if (lid == 0u) {
     let flat = wid.y * nwg.x + wid.x;
-    let lists = muonTable[muonTable[0].w + 4u * nsStep().x + 1u + cls];
-    let list = select(lists.xy, lists.zw, which == 1u);
+    let lists = muonTable[muonTable[0].w + 4u * nsStep().x + select(1u + cls, 0u, which == 2u)];
+    let list = select(lists.xy, lists.zw, which >= 1u);
     nsTileEntry = select(vec4<u32>(NS_NONE, 0u, 0u, 0u), muonTable[list.x + min(flat, list.y - 1u)], flat < list.y);
   }
   return workgroupUniformLoad(&nsTileEntry);
 }
 
+// The chunks of X·Xᵀ's sum over k (1: not split), a rule of the shape the plan and the twin share.
+fn nsSplitChunks(mat: NsMatrix) -> u32 {
+  if (mat.m == 0u || mat.m > NS_SPLIT_MAX_M || mat.n <= NS_SPLIT_K) {
+    return 1u;
+  }
+  return (mat.n + NS_SPLIT_K - 1u) / NS_SPLIT_K;
+}
+
+// A split matrix's X·Xᵀ: its chunks' partial sums added in chunk order, rounded as muonGram rounds.
+// One workgroup per matrix of the batch (the others return).
+@compute @workgroup_size(NS_NORM_LANES)
+fn muonGramReduce(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  if (lid == 0u) {
+    nsHeader = muonTable[muonTable[0].w + 4u * nsStep().x];
+  }
+  let header = workgroupUniformLoad(&nsHeader);
+  let flat = wid.y * nwg.x + wid.x;
+  if (flat >= header.y) {
+    return;
+  }
+  let mat = nsMatrix(header.x + flat);
+  let chunks = nsSplitChunks(mat);
+  if (chunks == 1u) {
+    return;
+  }
+  let bf16 = hyperOf(mat.group).nsBf16 != 0.0;
+  let mm = mat.m * mat.m;
+  for (var e = lid; e < mm; e += NS_NORM_LANES) {
+    var total = 0.0;
+    for (var c = 0u; c < chunks; c++) {
+      total = total + nsLoad(mat.b + mm * (1u + c) + e);
+    }
+    nsStore(mat.a + e, nsRound(total, bf16));
+  }
+}
+
 // One step taken: the next products read the next X region, coefficients and batch.
 @compute @workgroup_size(1)
 fn muonAdvance() {
-  muonScratch[0] = muonScratch[0] + 1.0;
+  nsStore(0u, nsLoad(0u) + 1.0);
 }

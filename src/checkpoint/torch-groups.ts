@@ -79,7 +79,8 @@ export function readParamGroups(definition: OptimizerDefinition<any, any>, text:
     if (!isObject(group)) fail(`param_groups[${k}] must be an object, got ${shown(group)}`);
     checkParams(group as Record<string, unknown>, k, ours[k]!, next, fail);
     next += ours[k]!.tensors.length;
-    const result = { ...ours[k]!, ...fileHyperparameters(definition, group as Record<string, unknown>, k, fail) };
+    // A key a torch.optim file leaves out means what torch does (torchWhenAbsent), else the optimizer keeps its own.
+    const result = { ...ours[k]!, ...definition.torchWhenAbsent, ...fileHyperparameters(definition, group as Record<string, unknown>, k, fail) };
     if (definition.validate) checked(() => definition.validate!(result), fail, `param_groups[${k}]: `);
     return result;
   });

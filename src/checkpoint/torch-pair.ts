@@ -1,7 +1,8 @@
 /**
  * Muon with AdamW beside it as PyTorch runs it: two optimizers, so two checkpoint files, each in
  * this library's torch format (torch.ts): `muon`, torch.optim.Muon's (PyTorch 2.9+) param groups
- * (lr, weight_decay, momentum, nesterov, ns_coefficients, eps, ns_steps, adjust_lr_fn) and
+ * (lr, weight_decay, momentum, nesterov, ns_coefficients, eps, ns_steps, adjust_lr_fn; and this
+ * library's ns_precision, which a file without it reads as torch's 'bf16') and
  * `momentum_buffer` of the matrices; `adamw`, torch.optim.AdamW's of the other tensors (`exp_avg`,
  * `exp_avg_sq`, `step`), which loads into torch.optim.AdamW (1.13 and later) as an `adamw` file does.
  *

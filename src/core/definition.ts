@@ -235,6 +235,13 @@ export interface OptimizerDefinition<H extends object = object, S extends string
    * without them), naming the option.
    */
   readonly notInTorch?: readonly (keyof H & string)[];
+  /**
+   * Options this library writes into a PyTorch checkpoint as an extra group key (torch keeps keys it
+   * does not know, as it keeps `foreach`) whose meaning, in a file without the key, is not this
+   * library's default but what torch.optim's class does (Muon's `nsPrecision`: torch's Newton–Schulz
+   * runs in bfloat16): the value a file without the key loads as.
+   */
+  readonly torchWhenAbsent?: Partial<H>;
   /** Options that cannot change once steps were taken (scalar state follows from their history). */
   readonly fixedOnceStarted?: readonly (keyof H & string)[];
   /**

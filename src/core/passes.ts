@@ -113,8 +113,14 @@ export interface PassDeclaration {
   readonly flags: Readonly<Record<string, boolean>>;
   /** Bindings it adds to the update kernel, in order. */
   readonly bindings: readonly BindingSpec[];
-  /** Shared WGSL the update module includes for it (helpers and entry points), if any. */
-  readonly wgsl?: (context: { readonly blockwise: boolean; readonly perTensor: boolean }) => string;
+  /**
+   * Shared WGSL the update module includes for it (helpers and entry points), if any. `subgroups`:
+   * the device has the `subgroups` feature and the pass declares `subgroups` (the module then
+   * enables the extension): its WGSL may use subgroup built-ins.
+   */
+  readonly wgsl?: (context: { readonly blockwise: boolean; readonly perTensor: boolean; readonly subgroups: boolean }) => string;
+  /** The pass has a subgroup variant of its WGSL, chosen where the device has the `subgroups` feature. */
+  readonly subgroups?: boolean;
   /**
    * Refuses, before the optimizer allocates anything, a set the device cannot hold (sizes against
    * its limits, from the shapes alone, and the groups' options where `config` gives them); `what` names the call.

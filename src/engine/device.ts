@@ -11,7 +11,7 @@ const NODE_NO_ADAPTER =
 
 /**
  * Requests an adapter and a device with the adapter's largest buffer limits, so big parameter
- * sets need fewer splits. Pass `gpu` in Node: `const gpu = create([])` from the `webgpu` package,
+ * sets need fewer splits, and the `subgroups` feature where the adapter has it. Pass `gpu` in Node: `const gpu = create([])` from the `webgpu` package,
  * and keep `gpu` referenced while the device is in use (Dawn aborts if it is garbage-collected).
  *
  * @example
@@ -31,6 +31,8 @@ export async function requestOptimizerDevice(
   if (!adapter) throw new Error(`webgpu-optim: no WebGPU adapter was found.${inNode() ? NODE_NO_ADAPTER : ''}`);
   const device = await adapter.requestDevice({
     label: 'webgpu-optim:device',
+    // Muon's Newton–Schulz pass has a subgroup variant of its GEMMs, chosen where the device has them.
+    requiredFeatures: adapter.features.has('subgroups') ? ['subgroups' as GPUFeatureName] : [],
     requiredLimits: {
       maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
       maxBufferSize: adapter.limits.maxBufferSize,

@@ -10,14 +10,17 @@ export interface KernelPipeline {
   readonly bindings: readonly KernelBinding[];
 }
 
-/** The pipeline of one kernel variant (its module, layout and bindings made once per device). */
+/**
+ * The pipeline of one kernel variant (its module, layout and bindings made once per device; a
+ * pass's subgroup variant where the device has the `subgroups` feature).
+ */
 export function getKernelPipeline(device: GPUDevice, variant: KernelVariant): KernelPipeline {
   const key = variantKey(variant);
   return cached(device, `kernel:${key}`, () => {
     const label = `webgpu-optim:${key}`;
     const bindings = kernelBindings(variant);
     const bindGroupLayout = device.createBindGroupLayout({ label: `${label}:bgl`, entries: bindGroupLayoutEntries(bindings) });
-    const module = device.createShaderModule({ label: `${label}:module`, code: kernelSource(variant) });
+    const module = device.createShaderModule({ label: `${label}:module`, code: kernelSource(variant, { subgroups: device.features.has('subgroups') }) });
     const pipeline = device.createComputePipeline({
       label: `${label}:pipeline`,
       layout: device.createPipelineLayout({ label: `${label}:layout`, bindGroupLayouts: [bindGroupLayout] }),

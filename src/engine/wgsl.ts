@@ -26,7 +26,7 @@ import q8PerTensorSource from '../../shaders/q8-per-tensor.wgsl?raw';
  * many private values per slot as its lanes hold vec4s (q8TileShape in src/state/q8.ts); the
  * module's other entry points do not use them.
  */
-export function kernelSource(variant: KernelVariant): string {
+export function kernelSource(variant: KernelVariant, device: { readonly subgroups?: boolean } = {}): string {
   const { definition, flags: defines, stateFormat: format } = variant;
   const slots = definition.slots(defines);
   if (slots.some((slot) => slot.compact) && !defines.COMPACT_SLOT_INDEX) {
@@ -34,8 +34,11 @@ export function kernelSource(variant: KernelVariant): string {
   }
   // 8-bit state that a pass's entry points store (LAMB's moments) is quantized there, by tiles.
   const blockwise = isBlockwise(format) && definition.partialsStore !== undefined;
+  const declared = declaredPasses(definition, defines);
+  // A pass's subgroup variant where the device has the feature (the extension enabled first).
+  const subgroups = device.subgroups === true && declared.some((pass) => pass.subgroups);
   const perTensor = defines.PER_TENSOR === true;
-  const passes = declaredPasses(definition, defines).flatMap((pass) => (pass.wgsl ? [pass.wgsl({ blockwise, perTensor })] : []));
+  const passes = declared.flatMap((pass) => (pass.wgsl ? [pass.wgsl({ blockwise, perTensor, subgroups: subgroups && pass.subgroups === true })] : []));
   const parts = [controlWgsl(), controlSource, hyperWgsl(definition, perTensor), bindingDeclarations(kernelBindings(variant)), commonSource, ...passes];
   if (perTensor) parts.push(perTensorSource);
   if (isBlockwise(format)) parts.push(q8Source);
@@ -47,5 +50,6 @@ export function kernelSource(variant: KernelVariant): string {
   const accessors = slotAccessors(slots, format, defines.STOCHASTIC === true, laneVectors);
   parts.push(accessors.wgsl, definition.kernel.source);
   // PER_TENSOR is named in every variant (false on the plain kernels): an optimizer's own WGSL may test it.
-  return preprocess(parts.join('\n'), { ...defines, PER_TENSOR: perTensor, ...accessors.flags });
+  const source = preprocess(parts.join('\n'), { ...defines, PER_TENSOR: perTensor, ...accessors.flags });
+  return subgroups ? `enable subgroups;\n${source}` : source;
 }

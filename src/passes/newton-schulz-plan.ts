@@ -5,14 +5,15 @@
  *
  * Memory: the scratch holds one output region O (X's layout, every matrix of the set: the
  * gathered U, then the orthogonalized O the update reads) and one batch region: X twice, A = XXᵀ
- * and B' of every matrix of the batch being orthogonalized. The batch region is at most
+ * and B' of every matrix of the batch being orthogonalized, and the chunks' partial sums of X·Xᵀ
+ * of its long, thin matrices (split-K: newton-schulz-table.ts). The batch region is at most
  * NS_SCRATCH_BUDGET_BYTES (and what the storage binding leaves); a set over it is orthogonalized
  * batch after batch in the same step (each batch a norm dispatch and 4 per Newton–Schulz step).
  * A batch also holds no more tiles or matrices than one dispatch grid can cover.
  */
 import type { CompactLayout } from '../core/compact-layout.js';
 import type { PackedLayout } from '../core/layout.js';
-import { nsMatrixShape, type NsMatrixShape } from './newton-schulz-table.js';
+import { NS_SPLIT_K, nsMatrixShape, nsSplitChunks, type NsMatrixShape } from './newton-schulz-table.js';
 
 /**
  * Bytes of the batch region of the scratch (X twice, A and B' per matrix, 8·m·(m + n) bytes for an
@@ -25,7 +26,7 @@ export const NS_SCRATCH_BUDGET_BYTES = 256 * 2 ** 20;
 export const NS_HEADER_FLOATS = 4;
 
 const NONE = 0xffffffff;
-/** Table entries per batch: (first matrix, matrices, 0, 0), then one per tile class. */
+/** Table entries per batch: (first matrix, matrices, first split tile entry, split tiles), then one per tile class. */
 const BATCH_ENTRIES = 4;
 /** Tile rows and columns are packed in 16 bits each. */
 const MAX_TILES_PER_SIDE = 0x10000;
@@ -74,6 +75,8 @@ export interface NsBatch {
   readonly squareTiles: number[];
   /** Per tile class: tiles of the m × n product. */
   readonly wideTiles: number[];
+  /** Tiles of the split Gram product (per chunk of k and upper 16² tile of its long, thin matrices). */
+  readonly splitTiles: number;
   readonly floats: number;
 }
 
@@ -95,11 +98,24 @@ export interface NsPlanLimits {
   readonly maxDim: number;
 }
 
+/** n rounded up to a multiple of 4 (a vec4 of the scratch). */
+const align4 = (n: number) => Math.ceil(n / 4) * 4;
+
+/** The split Gram product's tiles are the 16² class's (every device has it): t16 per side. */
+const SPLIT_TILE = 16;
+
 const tilesOf = (s: NsMatrixShape, tilings: readonly NsTiling[]) => {
   const c = nsTileClass(s.m, tilings);
   const size = tilings[c]!.size;
   const tm = Math.ceil(s.m / size), tn = Math.ceil(s.n / size);
-  return { c, size, tm, tn, square: (tm * (tm + 1)) / 2, wide: tm * tn, floats: 2 * s.m * s.n + 2 * s.m * s.m };
+  // A split matrix (long, thin): its Gram product per chunk of k and upper 16² tile, its chunks' partial sums (m² each) after B'.
+  const chunks = nsSplitChunks(s.m, s.n);
+  const t16 = Math.ceil(s.m / SPLIT_TILE);
+  const split = chunks > 1 ? (chunks * t16 * (t16 + 1)) / 2 : 0;
+  const partials = chunks > 1 ? chunks * s.m * s.m : 0;
+  // X₀, X₁, A and B' each from a multiple of 4 floats (the GEMMs' vec4 loads), then the partials.
+  const floats = align4(2 * align4(s.m * s.n) + 2 * align4(s.m * s.m) + partials);
+  return { c, size, tm, tn, square: (tm * (tm + 1)) / 2, wide: tm * tn, chunks, t16, split, floats };
 };
 
 /**
@@ -107,23 +123,24 @@ const tilesOf = (s: NsMatrixShape, tilings: readonly NsTiling[]) => {
  * `fail`) where one matrix alone cannot be held.
  */
 function batchesOf(matrices: readonly NsMatrixShape[], names: readonly string[], oFloats: number, limits: NsPlanLimits, fail: (detail: string) => never): NsBatch[] {
-  const room = Math.floor((limits.bindingBytes - 4 * (NS_HEADER_FLOATS + oFloats)) / 4);
+  const room = Math.floor((limits.bindingBytes - 4 * align4(NS_HEADER_FLOATS + oFloats)) / 4);
   const budget = Math.min(Math.floor(limits.budgetBytes / 4), room);
   const grid = limits.maxDim * limits.maxDim;
   const batches: NsBatch[] = [];
   const empty = () => limits.tilings.map(() => 0);
-  let open = { firstMatrix: 0, matrices: 0, squareTiles: empty(), wideTiles: empty(), floats: 0 };
+  let open = { firstMatrix: 0, matrices: 0, squareTiles: empty(), wideTiles: empty(), splitTiles: 0, floats: 0 };
   matrices.forEach((s, t) => {
     const need = tilesOf(s, limits.tilings);
     if (Math.max(need.tm, need.tn) > MAX_TILES_PER_SIDE) fail(`cannot tile tensor "${names[t]}" (${s.n} > ${MAX_TILES_PER_SIDE * need.size} rows or columns)`);
-    if (need.floats > room) fail(`needs a ${4 * (NS_HEADER_FLOATS + oFloats + need.floats)}-byte scratch for tensor "${names[t]}" (its X twice, XXᵀ and the polynomial, and the output of the set), over the device's storage binding limit (${limits.bindingBytes})`);
-    if (need.square > grid || need.wide > grid) fail(`needs ${need.wide} tiles for tensor "${names[t]}", over ${limits.maxDim}² workgroups (maxComputeWorkgroupsPerDimension²)`);
-    const fits = open.floats + need.floats <= budget && open.squareTiles[need.c]! + need.square <= grid && open.wideTiles[need.c]! + need.wide <= grid && open.matrices < grid;
+    if (need.floats > room) fail(`needs a ${4 * (align4(NS_HEADER_FLOATS + oFloats) + need.floats)}-byte scratch for tensor "${names[t]}" (its X twice, XXᵀ and the polynomial, and the output of the set), over the device's storage binding limit (${limits.bindingBytes})`);
+    if (need.square > grid || need.wide > grid || need.split > grid) fail(`needs ${need.wide} tiles for tensor "${names[t]}", over ${limits.maxDim}² workgroups (maxComputeWorkgroupsPerDimension²)`);
+    const fits = open.floats + need.floats <= budget && open.squareTiles[need.c]! + need.square <= grid && open.wideTiles[need.c]! + need.wide <= grid && open.splitTiles + need.split <= grid && open.matrices < grid;
     if (open.matrices > 0 && !fits) {
       batches.push(open);
-      open = { firstMatrix: t, matrices: 0, squareTiles: empty(), wideTiles: empty(), floats: 0 };
+      open = { firstMatrix: t, matrices: 0, squareTiles: empty(), wideTiles: empty(), splitTiles: 0, floats: 0 };
     }
     open.matrices++;
+    open.splitTiles += need.split;
     open.squareTiles[need.c]! += need.square;
     open.wideTiles[need.c]! += need.wide;
     open.floats += need.floats;
@@ -146,16 +163,20 @@ export function planOf(layout: PackedLayout, tensorGroup: readonly number[], lim
   let oFloats = 0;
   const oOffsets = matrices.map((s) => ((oFloats += s.m * s.n), NS_HEADER_FLOATS + oFloats - s.m * s.n));
   const batches = batchesOf(matrices, layout.tensors.map((t) => t.name), oFloats, limits, fail);
-  const batchStart = NS_HEADER_FLOATS + oFloats;
+  const batchStart = align4(NS_HEADER_FLOATS + oFloats);
   const scratch: number[][] = [];
   const square: number[] = [];
   const wide: number[] = [];
+  const split: number[] = [];
   for (const batch of batches) {
     let cursor = batchStart;
     for (let t = batch.firstMatrix; t < batch.firstMatrix + batch.matrices; t++) {
       const s = matrices[t]!;
-      scratch[t] = [cursor, cursor + s.m * s.n, cursor + 2 * s.m * s.n, cursor + 2 * s.m * s.n + s.m * s.m];
-      cursor += 2 * s.m * s.n + 2 * s.m * s.m;
+      const need = tilesOf(s, limits.tilings);
+      const x = align4(s.m * s.n), a = align4(s.m * s.m);
+      scratch[t] = [cursor, cursor + x, cursor + 2 * x, cursor + 2 * x + a];
+      cursor += need.floats;
+      for (let k = 0; k < need.chunks && need.chunks > 1; k++) for (let r = 0; r < need.t16; r++) for (let q = r; q < need.t16; q++) split.push(t, (r << 16) | q, k, Math.min(NS_SPLIT_K, s.n - k * NS_SPLIT_K));
     }
     // Tiles grouped by class within the batch (one dispatch per class and product).
     limits.tilings.forEach((_, cls) => {
@@ -172,7 +193,8 @@ export function planOf(layout: PackedLayout, tensorGroup: readonly number[], lim
   const batchBase = 2 + 3 * matrices.length;
   const squareBase = batchBase + BATCH_ENTRIES * batches.length;
   const wideBase = squareBase + square.length / 4;
-  const chunkBase = wideBase + wide.length / 4;
+  const splitBase = wideBase + wide.length / 4;
+  const chunkBase = splitBase + split.length / 4;
   const table = new Uint32Array((chunkBase + Math.ceil(chunks / 4)) * 4).fill(0);
   table.set([matrices.length, batches.length, chunkBase, batchBase, oFloats, 0, 0, 0]);
   matrices.forEach((s, t) => {
@@ -182,9 +204,10 @@ export function planOf(layout: PackedLayout, tensorGroup: readonly number[], lim
     const shift = base === undefined ? NONE : (base - layout.tensors[t]!.offset) >>> 0;
     table.set([layout.tensors[t]!.offset, s.rows, s.cols, oOffsets[t]!, ...scratch[t]!, tensorGroup[t] ?? 0, f32Bits(s.scaleOriginal), f32Bits(s.scaleMatch), shift], (2 + 3 * t) * 4);
   });
-  let firstSquare = squareBase, firstWide = wideBase;
+  let firstSquare = squareBase, firstWide = wideBase, firstSplit = splitBase;
   batches.forEach((b, k) => {
-    table.set([b.firstMatrix, b.matrices, 0, 0], (batchBase + BATCH_ENTRIES * k) * 4);
+    table.set([b.firstMatrix, b.matrices, firstSplit, b.splitTiles], (batchBase + BATCH_ENTRIES * k) * 4);
+    firstSplit += b.splitTiles;
     limits.tilings.forEach((_, c) => {
       table.set([firstSquare, b.squareTiles[c]!, firstWide, b.wideTiles[c]!], (batchBase + BATCH_ENTRIES * k + 1 + c) * 4);
       firstSquare += b.squareTiles[c]!;
@@ -193,6 +216,7 @@ export function planOf(layout: PackedLayout, tensorGroup: readonly number[], lim
   });
   table.set(square, squareBase * 4);
   table.set(wide, wideBase * 4);
+  table.set(split, splitBase * 4);
   table.fill(NONE, chunkBase * 4, chunkBase * 4 + chunks);
   layout.tensors.forEach((t, i) => table.fill(i, chunkBase * 4 + t.offset / 64, chunkBase * 4 + t.offset / 64 + Math.ceil(t.length / 64)));
   const largest = Math.max(0, ...batches.map((b) => b.floats));

@@ -11,6 +11,21 @@ export const MAX_NS_STEPS = 10;
 /** Invocations of the norm workgroup: ‖X‖² is summed as this many strided partial sums (GPU and twin). */
 export const NS_NORM_LANES = 64;
 
+/**
+ * Split-K of X·Xᵀ for long, thin matrices: an X of m ≤ NS_SPLIT_MAX_M rows has one or three upper
+ * tiles of 16², so its Gram product would run in as many workgroups over all of its n columns.
+ * Where n > NS_SPLIT_K, the sum over k is cut in chunks of NS_SPLIT_K (a workgroup per chunk and
+ * tile, each chunk's sum over k in increasing k), and the chunks' sums added in chunk order.
+ * A rule of the shape alone: the GPU pass and the twin split the same matrices the same way.
+ */
+export const NS_SPLIT_K = 1024;
+export const NS_SPLIT_MAX_M = 32;
+
+/** The chunks of X·Xᵀ's sum over k for an m × n X: 1 (not split) unless m ≤ NS_SPLIT_MAX_M and n > NS_SPLIT_K. */
+export function nsSplitChunks(m: number, n: number): number {
+  return m > 0 && m <= NS_SPLIT_MAX_M && n > NS_SPLIT_K ? Math.ceil(n / NS_SPLIT_K) : 1;
+}
+
 export interface NsMatrixShape {
   readonly rows: number;
   readonly cols: number;

@@ -6,7 +6,8 @@
  * tiles of every matrix of the batch (`muonGram` A = XXᵀ and `muonPoly` B' = b·A + c·A² over the
  * upper-triangle tiles only, mirrored; `muonCombine` X' = a·X + B'·X: one dispatch each, whatever
  * the number and shapes of the matrices) and `muonAdvance` (the step count, which picks the batch,
- * the X region and the coefficients). Each matrix's GEMM tile (16², 32² or 64², 4 × 4 outputs per
+ * the X region and the coefficients); a batch holding long, thin matrices (split-K) also runs
+ * `muonGramSplit` and `muonGramReduce` before the products. Each matrix's GEMM tile (16², 32² or 64², 4 × 4 outputs per
  * invocation: the smallest that covers its m, 64² only where the device's limits allow it) is
  * chosen when the pipelines are made; each tile class present is one dispatch per product. Everything is made
  * at creation; a step records dispatches only. The WGSL and the table: shaders/newton-schulz.wgsl.
@@ -17,7 +18,7 @@
 import { dispatchGrid, type PackedLayout } from '../core/layout.js';
 import type { PassContext, PassDeclaration, StepPass } from '../core/passes.js';
 import type { CompactLayout } from '../core/compact-layout.js';
-import { MAX_NS_STEPS } from './newton-schulz-table.js';
+import { MAX_NS_STEPS, NS_SPLIT_K, NS_SPLIT_MAX_M } from './newton-schulz-table.js';
 import { gemmWgsl } from './newton-schulz-gemm.js';
 import { NS_SCRATCH_BUDGET_BYTES, NS_TILINGS, nsTilingsFor, planOf, type NsPlan } from './newton-schulz-plan.js';
 import source from '../../shaders/newton-schulz.wgsl?raw';
@@ -28,6 +29,11 @@ const SEGMENT_STRIDE = 256;
 export interface NewtonSchulzPassOptions {
   /** Bytes of the batch region of the scratch (default NS_SCRATCH_BUDGET_BYTES); over it, batches. */
   readonly scratchBudgetBytes?: number;
+  /**
+   * The GEMMs' subgroup variant where the device has the `subgroups` feature (default false: on
+   * SwiftShader, the only adapter measured, it is slower on large tiles; docs/semantics.md).
+   */
+  readonly subgroups?: boolean;
 }
 
 /** Whether tensor i is orthogonalized: every tensor, but those of groups of role 'adamw' (Muon's AdamW tensors). */
@@ -66,6 +72,13 @@ function recordPlan(pass: GPUComputePassEncoder, bindGroup: (s: number) => [GPUB
     pass.setPipeline(pipelines.muonNorm!);
     pass.dispatchWorkgroups(...batch.norm);
     for (let k = 0; k < steps; k++) {
+      if (batch.split) {
+        // Long, thin matrices: X·Xᵀ per chunk of k, then the chunks added (before muonPoly reads A).
+        pass.setPipeline(pipelines.muonGramSplit!);
+        pass.dispatchWorkgroups(...batch.split);
+        pass.setPipeline(pipelines.muonGramReduce!);
+        pass.dispatchWorkgroups(...batch.norm);
+      }
       for (const { size, square, wide } of batch.classes) {
         pass.setPipeline(pipelines[`muonGram${size}`]!);
         pass.dispatchWorkgroups(...square);
@@ -86,6 +99,7 @@ function gridsOf(context: PassContext, plan: NsPlan) {
     gather: context.layout.segments.map((segment) => dispatchGrid(Math.ceil(segment.elementCount / 4 / context.workgroupSize), maxDim, 'a segment of muonGather')),
     batches: plan.batches.map((b) => ({
       norm: dispatchGrid(b.matrices, maxDim, 'muonNorm'),
+      split: b.splitTiles > 0 ? dispatchGrid(b.splitTiles, maxDim, 'the split m × m products') : undefined,
       classes: plan.tilings
         .map((t, c) => ({ size: t.size, square: dispatchGrid(b.squareTiles[c]!, maxDim, 'the m × m products'), wide: dispatchGrid(b.wideTiles[c]!, maxDim, 'the m × n product'), used: b.wideTiles[c]! > 0 }))
         .filter((c) => c.used),
@@ -98,7 +112,8 @@ function createNewtonSchulzPass(context: PassContext, budgetBytes: number): Step
   const plan = planFor(label, layout, context.tensorGroup, device.limits, budgetBytes, matrixFilter(context), context.compactSlots);
   const table = device.createBuffer({ label: `${label}:muonTable`, size: plan.table.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
   device.queue.writeBuffer(table, 0, plan.table);
-  const scratch = device.createBuffer({ label: `${label}:muonScratch`, size: Math.max(16, plan.scratchFloats * 4), usage: GPUBufferUsage.STORAGE });
+  // Bound as vec4s: a whole number of them.
+  const scratch = device.createBuffer({ label: `${label}:muonScratch`, size: Math.max(16, Math.ceil(plan.scratchFloats / 4) * 16), usage: GPUBufferUsage.STORAGE });
   const segments = new Uint32Array((layout.segments.length * SEGMENT_STRIDE) / 4);
   layout.segments.forEach((segment, s) => segments.set([segment.firstElement, context.compactSlots?.segments[s]!.first ?? 0], (s * SEGMENT_STRIDE) / 4));
   const segmentInfo = device.createBuffer({ label: `${label}:muonSegment`, size: segments.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
@@ -106,7 +121,8 @@ function createNewtonSchulzPass(context: PassContext, budgetBytes: number): Step
   const grids = gridsOf(context, plan);
   // The GEMM pipelines of the tile classes the set uses only.
   const sizes = new Set(grids.batches.flatMap((b) => b.classes.map((c) => c.size)));
-  const entries = ['muonGather', 'muonNorm', 'muonAdvance', ...[...sizes].flatMap((t) => [`muonGram${t}`, `muonPoly${t}`, `muonCombine${t}`])];
+  const split = grids.batches.some((b) => b.split) ? ['muonGramSplit', 'muonGramReduce'] : [];
+  const entries = ['muonGather', 'muonNorm', 'muonAdvance', ...split, ...[...sizes].flatMap((t) => [`muonGram${t}`, `muonPoly${t}`, `muonCombine${t}`])];
   const pipelines: Record<string, GPUComputePipeline> = Object.fromEntries(entries.map((e) => [e, context.kernelPipeline(e)]));
   // nsSteps is structural: equal in every group (group 0's is the set's).
   const steps = context.groups[0]?.nsSteps as number;
@@ -161,6 +177,12 @@ const COMPACT_SLOT_INDEX_WGSL = `fn compactSlotIndex(i: u32) -> u32 {
 }
 `;
 
+/** The split-K rule's constants (src/passes/newton-schulz-table.ts: the twin reads the same). */
+const SPLIT_CONSTANTS_WGSL = `const NS_SPLIT_K: u32 = ${NS_SPLIT_K}u;\nconst NS_SPLIT_MAX_M: u32 = ${NS_SPLIT_MAX_M}u;\n`;
+
+/** The subgroup variant's lane and subgroup size, set by each GEMM entry point. */
+const SUBGROUP_LANE_WGSL = `var<private> nsSgLane: u32;\nvar<private> nsSgSize: u32;\n`;
+
 /** `fn nsCoefficients(h, k)`: step k's (a, b, c) from the scalars ns{k}{a,b,c}. */
 function coefficientsWgsl(): string {
   const cases = Array.from({ length: MAX_NS_STEPS }, (_, k) => `    case ${k}u: { return vec3<f32>(h.ns${k}a, h.ns${k}b, h.ns${k}c); }`).join('\n');
@@ -169,20 +191,24 @@ function coefficientsWgsl(): string {
 
 /**
  * A Newton–Schulz pass whose scratch batch region holds at most `scratchBudgetBytes` (a set over
- * it is orthogonalized in batches, exactly as in one).
+ * it is orthogonalized in batches, exactly as in one), with the GEMMs' subgroup variant where
+ * `subgroups` and the device has the feature.
  */
 export function newtonSchulzPassWith(options: NewtonSchulzPassOptions = {}): PassDeclaration {
   const budgetBytes = options.scratchBudgetBytes ?? NS_SCRATCH_BUDGET_BYTES;
   if (!(Number.isFinite(budgetBytes) && budgetBytes > 0)) throw new RangeError(`webgpu-optim: newtonSchulzPassWith: scratchBudgetBytes must be a positive number, got ${String(budgetBytes)}`);
+  if (options.subgroups !== undefined && typeof options.subgroups !== 'boolean') throw new TypeError(`webgpu-optim: newtonSchulzPassWith: subgroups must be true or false, got ${String(options.subgroups)}`);
   return {
     name: 'newtonSchulz',
     flags: { NS_GROUPS: true, COMPACT_SLOT_INDEX: true },
     bindings: [
       { name: 'muonTable', declaration: 'var<storage, read> muonTable: array<vec4<u32>>', type: 'read-only-storage' },
-      { name: 'muonScratch', declaration: 'var<storage, read_write> muonScratch: array<f32>', type: 'storage' },
+      { name: 'muonScratch', declaration: 'var<storage, read_write> muonScratch: array<vec4<f32>>', type: 'storage' },
       { name: 'muonSegment', declaration: 'var<uniform> muonSegment: vec4<u32>', type: 'uniform' },
     ],
-    wgsl: () => [source, coefficientsWgsl(), GROUP_AT_WGSL, COMPACT_SLOT_INDEX_WGSL, ...NS_TILINGS.map((t, c) => gemmWgsl(t, c))].join('\n'),
+    // Asked for and where the device has subgroups, the GEMMs' subgroup variant (src/passes/newton-schulz-gemm.ts).
+    subgroups: options.subgroups === true,
+    wgsl: ({ subgroups }) => [SPLIT_CONSTANTS_WGSL, subgroups ? SUBGROUP_LANE_WGSL : '', source, coefficientsWgsl(), GROUP_AT_WGSL, COMPACT_SLOT_INDEX_WGSL, ...NS_TILINGS.map((t, c) => gemmWgsl(t, c, subgroups))].join('\n'),
     check: (what, layout, limits, config) => void planFor(what, layout, [], limits, budgetBytes, matrixFilter(config)),
     create: (context) => createNewtonSchulzPass(context, budgetBytes),
   };

@@ -23,6 +23,8 @@ import { expectRestoredTwin, expectSplitEqualsWhole, oneEncoderParity, runParity
 // The same optimizer with a 2 KiB scratch budget: every set below goes in many batches.
 const BATCH_BUDGET = 2048;
 registerOptimizer({ ...muon, name: 'muon_batched', passes: [newtonSchulzPassWith({ scratchBudgetBytes: BATCH_BUDGET })] });
+// The GEMMs' subgroup variant (where the device has 'subgroups': this suite's device, where the adapter offers them).
+registerOptimizer({ ...muon, name: 'muon_subgroups', passes: [newtonSchulzPassWith({ subgroups: true })] });
 
 const SHAPES: readonly (readonly number[])[] = [[1, 200], [200, 1], [16, 16], [7, 33], [33, 7], [130, 70], [4, 3, 2, 2], [1, 1], [17, 18]];
 const shaped = (shapes: readonly (readonly number[])[], seed: number) =>
@@ -80,6 +82,46 @@ describe('muon GPU vs twin', () => {
     });
   });
 
+  test('long, thin matrices (split-K: X·Xᵀ summed per chunk of 1024 columns across workgroups, the chunks added in order), f32 and bf16, one batch and many: the twin', async () => {
+    await withDevice(async (device) => {
+      // 1 × 3000 and 3000 × 1 (3 chunks), 16 × 1025 (2), 1100 × 20 (m = 20: three 16² tiles per chunk), 33 × 1030 (m > 32: not split), 5 × 7.
+      const shapes = [[1, 3000], [3000, 1], [16, 1025], [1100, 20], [33, 1030], [5, 7]];
+      for (const [name, options] of [['muon', { lr: 0.02, nsSteps: 2 }], ['muon', { lr: 0.02, nsSteps: 2, nsPrecision: 'bf16' }], ['muon_batched', { lr: 0.02, nsSteps: 2 }]] as const) {
+        const r = await runParity(device, { name, options, tensors: shaped(shapes, 41), steps: 2, checkAt: [1, 2], grad: gradient, tolerance: PARITY_TOLERANCE });
+        worst.maxAbs = Math.max(worst.maxAbs, r.maxAbs);
+        r.gpu.destroy();
+        r.params.destroy();
+        expect(r.failures, `${name} ${JSON.stringify(options)}`).toEqual([]);
+      }
+    });
+  });
+
+  test("newtonSchulzPassWith({ subgroups: true }): the subgroup variant on this suite's device (it has 'subgroups' where the adapter offers them), f32, bf16 and long, thin matrices; the workgroup-memory loop on a device without: all the twin", async () => {
+    await withDevice(async (device) => {
+      const adapter = (await navigator.gpu.requestAdapter())!;
+      expect(device.features.has('subgroups')).toBe(adapter.features.has('subgroups'));
+      const plain = await adapter.requestDevice({ label: 'test:without-subgroups' });
+      try {
+        expect(plain.features.has('subgroups')).toBe(false);
+        const cases = [
+          [device, MUON_ROWS[1]!, SHAPES],
+          [device, { ...MUON_ROWS[4]!, nsPrecision: 'bf16' }, SHAPES],
+          [device, { lr: 0.02, nsSteps: 2 }, [[1, 3000], [1100, 20], [64, 96], [33, 7]]],
+          [plain, MUON_ROWS[1]!, SHAPES],
+        ] as const;
+        for (const [on, options, shapes] of cases) {
+          const r = await runParity(on, { name: 'muon_subgroups', options, tensors: shaped(shapes, 7), steps: 2, checkAt: [1, 2], grad: gradient, tolerance: PARITY_TOLERANCE });
+          worst.maxAbs = Math.max(worst.maxAbs, r.maxAbs);
+          r.gpu.destroy();
+          r.params.destroy();
+          expect(r.failures, `${on.label} ${JSON.stringify(options)}`).toEqual([]);
+        }
+      } finally {
+        plain.destroy();
+      }
+    });
+  });
+
   test('one large matrix (1024 × 256: 4 × 16 tiles of 64, transposed) and 2000 small ones', async () => {
     await withDevice(async (device) => {
       const large = await runParity(device, { name: 'muon', options: { lr: 0.02, nsSteps: 2 }, tensors: shaped([[1024, 256]], 19), steps: 1, checkAt: [1], grad: gradient, tolerance: PARITY_TOLERANCE });
@@ -94,7 +136,7 @@ describe('muon GPU vs twin', () => {
     });
   });
 
-  test('a 48-matrix set of one tile class takes 23 dispatches per step (gather, norm, 5 × (3 products + advance), update); 3 more per step for each other class', async () => {
+  test('a 48-matrix set of one tile class takes 23 dispatches per step (gather, norm, 5 × (3 products + advance), update); 3 more per step for each other class, 2 with long, thin matrices', async () => {
     await withDevice(async (device) => {
       const count = async (shapes: number[][]) => {
         const params = createParameterSet(device, shaped(shapes, 31));
@@ -119,6 +161,8 @@ describe('muon GPU vs twin', () => {
       };
       expect(await count(Array.from({ length: 48 }, (_, i) => [8 + (i % 8), 12]))).toBe(23);
       expect(await count(Array.from({ length: 48 }, (_, i) => (i < 24 ? [8, 12] : [24, 40])))).toBe(23 + 5 * 3);
+      // A long, thin matrix among them (1 × 2000, split-K): the split Gram product and its reduction, 2 more per step.
+      expect(await count(Array.from({ length: 48 }, (_, i) => (i === 5 ? [1, 2000] : [8 + (i % 8), 12])))).toBe(23 + 5 * 2);
     });
   });
 

@@ -32,5 +32,9 @@ describe('bench Muon table', () => {
     expect(lines).toContain('- B, jax: error: boom');
     expect(f32Peak({ adapter: { description: 'SwiftShader' } })).toBeUndefined();
     expect(muonTable({ meta: {}, muon: [] }, true)).toEqual([]);
+    // The GEMM variant that ran, where the run recorded it.
+    expect(lines.some((l) => l.startsWith('Newton–Schulz GEMMs:'))).toBe(false);
+    const recorded = muonTable({ ...results, muon: results.muon.map((r) => ({ ...r, gemms: 'workgroup-memory staging (x)' })) }, false) as string[];
+    expect(recorded).toContain('Newton–Schulz GEMMs: workgroup-memory staging (x).');
   });
 });

@@ -10,6 +10,7 @@ import { adam } from '../../src/optimizers/adam/definition.js';
 import { lamb } from '../../src/optimizers/lamb/definition.js';
 import { muon } from '../../src/optimizers/muon/definition.js';
 import { prodigy } from '../../src/optimizers/prodigy/definition.js';
+import { newtonSchulzPassWith } from '../../src/passes/newton-schulz.js';
 import { stateFormatDefines } from '../../src/state/state-format.js';
 
 const big = { maxStorageBufferBindingSize: 128 << 20, maxComputeWorkgroupsPerDimension: 65535, maxBufferSize: 256 << 20 };
@@ -140,5 +141,19 @@ describe('shader preprocessing', () => {
     // hyper, param, grad, tensorScratch, exp_avg, exp_avg_sq, s, p0 (the segment uniform is not a storage buffer).
     expect(storageBufferCount(variant(prodigy, flags))).toBe(8);
     expect(storageBufferCount(variant(prodigy, { ...flags, GRAD_CONTROL: true }))).toBe(9);
+  });
+  test("a device with 'subgroups': the module of Muon with newtonSchulzPassWith({ subgroups: true }) enables the extension and its GEMMs broadcast; without the device's feature, or with Muon's default pass, or Adam, nothing changes", () => {
+    const flags = { ...kernelDefines(muon, [muon.defaults]), GRAD_CONTROL: false, Q8: false };
+    const withSubgroups = { ...muon, passes: [newtonSchulzPassWith({ subgroups: true })] };
+    const plain = kernelSource(variant(withSubgroups, flags));
+    const sub = kernelSource(variant(withSubgroups, flags), { subgroups: true });
+    expect(kernelSource(variant(muon, flags), { subgroups: true })).toBe(kernelSource(variant(muon, flags)));
+    expect(() => newtonSchulzPassWith({ subgroups: 1 as never })).toThrow(/subgroups must be true or false, got 1/);
+    expect(plain).not.toMatch(/enable subgroups|subgroup[A-Z]\w*\(|subgroup_invocation_id/);
+    expect(sub.startsWith('enable subgroups;\n')).toBe(true);
+    expect(sub.match(/subgroupBroadcast\(own, [0-3]u\)/g)?.length).toBe(4 * 3);
+    expect(sub).toMatch(/@builtin\(subgroup_invocation_id\) sgLane: u32/);
+    const adamFlags = { AMSGRAD: false, MAXIMIZE: false, DECOUPLED: false, CAUTIOUS: false, MULTI_GROUP: false, GRAD_CONTROL: false, LAYERWISE: false, NS_GROUPS: false, Q8: false };
+    expect(kernelSource(variant(adam, adamFlags), { subgroups: true })).toBe(kernelSource(variant(adam, adamFlags)));
   });
 });

@@ -8,8 +8,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, describe, expect, test } from 'vitest';
-import { createReferenceOptimizer, decodeSafetensors, encodeSafetensors, fromTorchCheckpointPair, toTorchCheckpoint, toTorchCheckpointPair } from '../../src/index.js';
+import { createReferenceOptimizer, decodeSafetensors, encodeSafetensors, fromTorchCheckpoint, fromTorchCheckpointPair, toTorchCheckpoint, toTorchCheckpointPair } from '../../src/index.js';
 import { randomArray, rng } from '../helpers/data.js';
 
 const PYTHON = process.env.TORCH_PYTHON ?? '/usr/bin/python3';
@@ -42,7 +43,7 @@ describe('muon + adamw: the PyTorch checkpoint pair', { timeout: 30_000 }, () =>
     expect(a.metadata.optimizer).toBe('AdamW');
     const muonGroups = JSON.parse(m.metadata.param_groups!) as Record<string, unknown>[];
     expect(muonGroups.map((g) => g.param_names)).toEqual([['w'], ['head']]);
-    expect(Object.keys(muonGroups[0]!).sort()).toEqual(['adjust_lr_fn', 'eps', 'lr', 'momentum', 'nesterov', 'ns_coefficients', 'ns_steps', 'param_names', 'params', 'weight_decay']);
+    expect(Object.keys(muonGroups[0]!).sort()).toEqual(['adjust_lr_fn', 'eps', 'lr', 'momentum', 'nesterov', 'ns_coefficients', 'ns_precision', 'ns_steps', 'param_names', 'params', 'weight_decay']);
     expect(Object.keys(m.tensors).sort()).toEqual(['state.0.momentum_buffer', 'state.1.momentum_buffer']);
     const adamwGroups = JSON.parse(a.metadata.param_groups!) as Record<string, unknown>[];
     expect(adamwGroups.map((g) => [g.param_names, g.lr, g.betas])).toEqual([[['embed'], 0.01, [0.8, 0.95]], [['b'], 0.002, [0.8, 0.95]]]);
@@ -126,5 +127,67 @@ describe('muon + adamw: the PyTorch checkpoint pair', { timeout: 30_000 }, () =>
     const loaded = fromTorchCheckpointPair({ muon: stepless, adamw }, a.stateDict());
     expect(loaded.step).toBe(3);
     expect(loaded.state).toEqual(a.stateDict().state);
+  });
+
+  test("nsPrecision travels as the group key ns_precision: 'bf16' is written (torch.optim.Muon's arithmetic), read back, and a file without it is torch's bf16", () => {
+    const opt = createReferenceOptimizer('muon', initial(), { ...OPTIONS, nsPrecision: 'bf16', groups: [{ ...OPTIONS.groups[0]!, nsPrecision: 'f32' }] } as never);
+    opt.step(grads(1));
+    const { muon, adamw } = toTorchCheckpointPair(opt.stateDict());
+    const file = decodeSafetensors(muon);
+    const groups = JSON.parse(file.metadata.param_groups!) as Record<string, unknown>[];
+    expect(groups.map((g) => g.ns_precision)).toEqual(['bf16', 'f32']);
+    // Into an optimizer made with the other precisions: the file's win.
+    const target = createReferenceOptimizer('muon', opt.params.map((p, i) => ({ ...TENSORS[i]!, data: p.slice() })), { ...OPTIONS, nsPrecision: 'f32', groups: [{ ...OPTIONS.groups[0]!, nsPrecision: 'bf16' }] } as never);
+    const loaded = fromTorchCheckpointPair({ muon, adamw }, target.stateDict());
+    const muonGroups = (loaded.options.groups as Record<string, unknown>[]).filter((g) => g.role === 'muon');
+    expect(muonGroups.map((g) => g.nsPrecision)).toEqual(['bf16', 'f32']);
+    target.loadStateDict(loaded);
+    opt.step(grads(2));
+    target.step(grads(2));
+    opt.params.forEach((p, i) => expect(bits(target.params[i]!), TENSORS[i]!.name).toEqual(bits(p)));
+    // A file without the key (torch's own Muon writes none) is torch's recipe: bf16 in every group.
+    for (const g of groups) delete g.ns_precision;
+    const keyless = encodeSafetensors({ tensors: file.tensors, metadata: { ...file.metadata, param_groups: JSON.stringify(groups) } });
+    const fromTorch = fromTorchCheckpointPair({ muon: keyless, adamw }, target.stateDict());
+    expect((fromTorch.options.groups as Record<string, unknown>[]).filter((g) => g.role === 'muon').map((g) => g.nsPrecision)).toEqual(['bf16', 'bf16']);
+    // Muon alone: one file, the same key.
+    const bare = createReferenceOptimizer('muon', initial().filter((t) => t.shape.length === 2), { nsPrecision: 'bf16' } as never);
+    bare.step(grads(1).filter((_, i) => TENSORS[i]!.shape.length === 2));
+    const single = toTorchCheckpoint(bare.stateDict());
+    expect((JSON.parse(decodeSafetensors(single).metadata.param_groups!) as Record<string, unknown>[])[0]!.ns_precision).toBe('bf16');
+    const fresh = createReferenceOptimizer('muon', initial().filter((t) => t.shape.length === 2), {} as never);
+    expect(fromTorchCheckpoint(single, fresh.stateDict()).options.groups[0]!.nsPrecision).toBe('bf16');
+  });
+
+  test("a stranger's ns_precision: refused naming the group and the key, or loaded exactly (fuzzed)", () => {
+    const opt = trained();
+    const { muon, adamw } = toTorchCheckpointPair(opt.stateDict());
+    const file = decodeSafetensors(muon);
+    const withValue = (value: unknown, group: number) => {
+      const groups = JSON.parse(file.metadata.param_groups!) as Record<string, unknown>[];
+      groups[group]!.ns_precision = value;
+      return encodeSafetensors({ tensors: file.tensors, metadata: { ...file.metadata, param_groups: JSON.stringify(groups) } });
+    };
+    expect(() => fromTorchCheckpointPair({ muon: withValue('fp8', 1), adamw }, opt.stateDict())).toThrow(/files\.muon: .*param_groups\[1\]\.ns_precision must be 'f32' or 'bf16', got "fp8"/);
+    const seen = { accepted: 0, refused: 0 };
+    fc.assert(
+      fc.property(fc.oneof(fc.constantFrom('f32', 'bf16', 'BF16', 'bfloat16', 'float32', '', null, 0, 1, true, [], {}, ['bf16']), fc.jsonValue({ maxDepth: 1 })), fc.integer({ min: 0, max: 1 }), (value, group) => {
+        let loaded;
+        try {
+          loaded = fromTorchCheckpointPair({ muon: withValue(value, group), adamw }, opt.stateDict());
+        } catch (error) {
+          seen.refused++;
+          expect((error as Error).constructor).toBe(Error);
+          expect((error as Error).message).toMatch(new RegExp(`^webgpu-optim: fromTorchCheckpointPair: files\\.muon: param_groups\\[${group}\\]\\.ns_precision must be 'f32' or 'bf16'`));
+          return;
+        }
+        seen.accepted++;
+        const muonGroups = (loaded.options.groups as Record<string, unknown>[]).filter((g) => g.role === 'muon');
+        expect(muonGroups[group]!.nsPrecision).toBe(value);
+      }),
+      { seed: 20261207, numRuns: 200 },
+    );
+    expect(seen.accepted).toBeGreaterThan(0);
+    expect(seen.refused).toBeGreaterThan(0);
   });
 });

@@ -62,7 +62,7 @@ const randomGrad = (t: number, i: number, n: number) => randomArray(n, rng(100 *
 // Muon takes matrices only): registered here, as an optimizer from outside the library would be.
 if (!listOptimizers().includes('muon')) registerOptimizer(muon);
 
-describe('muon twin vs float64', () => {
+describe('muon twin vs float64', { timeout: 30_000 }, () => {
   test.each(MUON_ROWS.map((o) => [JSON.stringify(o), o] as const))('%s: every shape in one set, 3 steps', (_l, options) => {
     expect(mismatches(SHAPES, options as Record<string, unknown>, 3, randomGrad)).toEqual([]);
   });
@@ -152,6 +152,35 @@ describe('muon refusals', () => {
   });
 });
 
+describe('split-K in the twin', () => {
+  test('X·Xᵀ of a 1 × 3000 X: three chunks of 1024 columns each summed in increasing k, then added in chunk order (not one sum over k)', () => {
+    const n = 3000;
+    const x = randomArray(n, rng(5));
+    x[0] = 1; // A·X at column 0 is A itself: X' = 0·X + (1·A + 0·A²)·X.
+    const f = Math.fround;
+    const chunked = [0, 1024, 2048].reduce((total, k0) => {
+      let acc = 0;
+      for (let k = k0; k < Math.min(n, k0 + 1024); k++) acc = f(acc + f(x[k]! * x[k]!));
+      return f(total + acc);
+    }, 0);
+    let plain = 0;
+    for (let k = 0; k < n; k++) plain = f(plain + f(x[k]! * x[k]!));
+    expect(chunked).not.toBe(plain); // the data tell the two orders apart
+    expect(nsStep(x, 1, n, 0, 1, 0)[0]).toBe(chunked);
+    // 1024 columns: one sum (not split).
+    const short = x.slice(0, 1024);
+    let whole = 0;
+    for (let k = 0; k < 1024; k++) whole = f(whole + f(short[k]! * short[k]!));
+    expect(nsStep(short, 1, 1024, 0, 1, 0)[0]).toBe(whole);
+  });
+
+  test.each([[[1, 3000]], [[3000, 20]], [[32, 2500]]])('%j: the split f32 Newton–Schulz drifts from float64 by < 2e-5 of the largest |O|', (shape) => {
+    const drift = nsDrift(shape, 4);
+    console.log(`Newton–Schulz f32 (split-K) vs f64, shape ${JSON.stringify(shape)}: ${drift.toExponential(2)} of max |O|`);
+    expect(drift).toBeLessThan(2e-5);
+  });
+});
+
 describe('the Newton–Schulz pass plans, from the shapes alone, what the device can hold', () => {
   const limits = {
     maxStorageBufferBindingSize: 2 ** 27,
@@ -214,6 +243,20 @@ describe('the Newton–Schulz pass plans, from the shapes alone, what the device
   test('newtonSchulzPassWith refuses a scratch budget that is not a positive number, naming it', () => {
     for (const bad of [0, -1, NaN, Infinity]) expect(() => newtonSchulzPassWith({ scratchBudgetBytes: bad })).toThrow(/scratchBudgetBytes must be a positive number, got/);
     expect(newtonSchulzPassWith({ scratchBudgetBytes: 4096 }).name).toBe('newtonSchulz');
+  });
+
+  test('split-K: a long, thin X (m ≤ 32, n > 1024) has its X·Xᵀ in chunks of 1024 columns, a workgroup per chunk and upper 16² tile, the chunks\' partial sums (m² each) in its batch region, every region from a multiple of 4 floats', () => {
+    const plan = planOf(layoutOf([[1, 3000], [3000, 1], [16, 1025], [16, 1024], [1100, 20], [33, 1030], [5, 7]]), [], planLimits(), fail);
+    // 3 chunks × 1 tile, twice; 2 × 1; 1024 columns: one chunk, not split; m = 20: 2 chunks × 3 upper 16² tiles; m = 33: not split.
+    expect(plan.batches[0]!.splitTiles).toBe(3 + 3 + 2 + 0 + 2 * 3 + 0 + 0);
+    // X₀, X₁, A, B' each from a multiple of 4 floats (the vec4 loads), then the partials; the whole a multiple of 4.
+    const a4 = (k: number) => Math.ceil(k / 4) * 4;
+    const floats = (m: number, n: number, chunks: number) => a4(2 * a4(m * n) + 2 * a4(m * m) + (chunks > 1 ? chunks * m * m : 0));
+    expect(plan.batches[0]!.floats).toBe(floats(1, 3000, 3) * 2 + floats(16, 1025, 2) + floats(16, 1024, 1) + floats(20, 1100, 2) + floats(33, 1030, 1) + floats(5, 7, 1));
+    plan.matrices.forEach((_, t) => expect(Array.from(plan.table.subarray((2 + 3 * t) * 4 + 4, (2 + 3 * t) * 4 + 8)).map((offset) => offset % 4)).toEqual([0, 0, 0, 0]));
+    // The budget counts the partials: a budget of exactly the first matrix's region keeps it alone.
+    const tight = planOf(layoutOf([[1, 3000], [1, 5]]), [], planLimits({ budgetBytes: 4 * floats(1, 3000, 3) + 4 }), fail);
+    expect(tight.batches.map((b) => [b.matrices, b.splitTiles])).toEqual([[1, 3], [1, 0]]);
   });
 
   test('the m × m products cover the upper triangle only: tm(tm + 1)/2 tiles of a 130 × 70 matrix (m = 70: 2 × 2 tiles of 64 → 3)', () => {

@@ -140,7 +140,7 @@ fn withDeviceStep(h0: Hyper, s: vec4<f32>) -> Hyper {
 @group(0) @binding(1) var<storage, read_write> param: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> grad: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> muonTable: array<vec4<u32>>;
-@group(0) @binding(4) var<storage, read_write> muonScratch: array<f32>;
+@group(0) @binding(4) var<storage, read_write> muonScratch: array<vec4<f32>>;
 @group(0) @binding(5) var<uniform> muonSegment: vec4<u32>;
 @group(0) @binding(6) var<storage, read_write> momentumBuffer: array<vec4<f32>>;
 @group(0) @binding(7) var<storage, read_write> expAvgSq: array<vec4<f32>>;
@@ -241,6 +241,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
   }
 }
 
+const NS_SPLIT_K: u32 = 1024u;
+const NS_SPLIT_MAX_M: u32 = 32u;
+
+
 // The Newton–Schulz pass (src/passes/newton-schulz.ts), in the update module of an optimizer that
 // declares it (Muon): every matrix of the set orthogonalized together, batch after batch (one
 // batch unless the scratch budget is exceeded), each step three tiled matrix products over all
@@ -254,13 +258,21 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
 //   [2 + 3t …] matrix t: (first element in the packed set, rows, cols, output offset),
 //              (X₀ offset, X₁ offset, A offset, B' offset) in its batch's region,
 //              (group, f32 bits of s 'original', of s 'match_rms_adamw', compact-slot shift or 0xffffffff)
-//   batches, four entries each: (first matrix, matrices, 0, 0), then per tile class (16², 32², 64²)
+//   batches, four entries each: (first matrix, matrices, first split tile entry, split tiles), then
+//              per tile class (16², 32², 64²)
 //              (first m × m tile entry, m × m tiles, first m × n tile entry, m × n tiles)
 //   tiles: (matrix, tile row << 16 | tile column, n, m), the m × m ones upper-triangle only;
+//   split tiles (X·Xᵀ of long, thin matrices, nsSplitChunks): (matrix, 16² tile row << 16 | column,
+//              chunk of k, its length), upper-triangle only;
 //   chunks: a matrix index per 64-element chunk of the set, four per entry (NS_NONE: no matrix).
-// muonScratch (f32): [0] the Newton–Schulz steps taken this update over all batches (batch =
+// muonScratch (f32 elements, bound as vec4s: nsLoad, nsStore, nsLoad4): [0] the Newton–Schulz steps taken this update over all batches (batch =
 //   steps / nsSteps, step = steps % nsSteps; zeroed by the gather); the output region (X's layout:
-//   U, then O); the batch region.
+//   U, then O); the batch region (per matrix X₀, X₁, A, B', and for a split matrix its chunks'
+//   partial sums of X·Xᵀ, m² each, after B').
+//
+// Split-K (long, thin matrices: m ≤ NS_SPLIT_MAX_M, n > NS_SPLIT_K): X·Xᵀ is summed per chunk of
+// NS_SPLIT_K columns in a workgroup per chunk and tile (muonGramSplit), each chunk in increasing k,
+// then muonGramReduce adds the chunks in chunk order; muonGram skips these matrices.
 // muonSegment: (first element of the segment, 0, 0, 0).
 //
 // Sums over k run in increasing k, one product rounded at a time; ‖X‖² in NS_NORM_LANES strided
@@ -295,6 +307,21 @@ fn nsMatrix(t: u32) -> NsMatrix {
   return NsMatrix(p.x, p.y, p.z, p.w, q.x, q.y, q.z, q.w, r.x, min(p.y, p.z), max(p.y, p.z), bitcast<f32>(r.y), bitcast<f32>(r.z));
 }
 
+// The scratch is bound as vec4s, so that the GEMMs' slab loads read 16 bytes at a time where
+// aligned (nsAligned): element i is component i % 4 of vec4 i / 4.
+fn nsLoad(i: u32) -> f32 {
+  return muonScratch[i >> 2u][i & 3u];
+}
+
+fn nsStore(i: u32, v: f32) {
+  muonScratch[i >> 2u][i & 3u] = v;
+}
+
+// Elements i … i + 3 (i a multiple of 4).
+fn nsLoad4(i: u32) -> vec4<f32> {
+  return muonScratch[i >> 2u];
+}
+
 // x rounded to bfloat16 (to nearest, ties to even; NaN kept) when `bf16`, else x.
 fn nsRound(x: f32, bf16: bool) -> f32 {
   let u = bitcast<u32>(x);
@@ -304,10 +331,16 @@ fn nsRound(x: f32, bf16: bool) -> f32 {
   return bitcast<f32>((u + 0x7fffu + ((u >> 16u) & 1u)) & 0xffff0000u);
 }
 
+// Whether a matrix's products stage their slabs by vec4 loads: m and n multiples of 4 (every row of
+// X, A and B' then starts on a 16-byte boundary: the plan aligns each region to 4 floats).
+fn nsAligned(mat: NsMatrix) -> bool {
+  return (mat.m & 3u) == 0u && (mat.n & 3u) == 0u;
+}
+
 // (batch, step within it) of the dispatch being run.
 fn nsStep() -> vec2<u32> {
   let steps = u32(hyperOf(0u).nsSteps);
-  let taken = u32(muonScratch[0]);
+  let taken = u32(nsLoad(0u));
   return vec2<u32>(taken / steps, taken % steps);
 }
 
@@ -350,7 +383,7 @@ fn nsOutput(e: u32, matchRmsAdamw: bool) -> vec2<f32> {
   if (local >= mat.rows * mat.cols) {
     return vec2<f32>(0.0, 0.0);
   }
-  let o = muonScratch[mat.o + nsXIndex(mat, local)];
+  let o = nsLoad(mat.o + nsXIndex(mat, local));
   return vec2<f32>(o, select(mat.scaleOriginal, mat.scaleMatch, matchRmsAdamw));
 }
 
@@ -376,7 +409,7 @@ fn muonNorm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
   let size = mat.m * mat.n;
   var acc = 0.0;
   for (var e = lid; e < size; e += NS_NORM_LANES) {
-    let v = nsRound(muonScratch[mat.o + e], bf16);
+    let v = nsRound(nsLoad(mat.o + e), bf16);
     acc = acc + v * v;
   }
   nsPartials[lid] = acc;
@@ -390,28 +423,64 @@ fn muonNorm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
   }
   let norm = workgroupUniformLoad(&nsNorm);
   for (var e = lid; e < size; e += NS_NORM_LANES) {
-    muonScratch[mat.x0 + e] = nsRound(nsRound(muonScratch[mat.o + e], bf16) / norm, bf16);
+    nsStore(mat.x0 + e, nsRound(nsRound(nsLoad(mat.o + e), bf16) / norm, bf16));
   }
 }
 
 var<workgroup> nsTileEntry: vec4<u32>;
 
-// The tile of this workgroup in this batch's list `which` (0: m × m, 1: m × n) of tile class `cls`:
-// (matrix, packed tile, n, m), the matrix NS_NONE past the list.
+// The tile of this workgroup in this batch's list `which` (0: m × m, 1: m × n of tile class `cls`;
+// 2: the split tiles): the entry, its matrix NS_NONE past the list.
 fn nsTileOf(wid: vec3<u32>, nwg: vec3<u32>, lid: u32, which: u32, cls: u32) -> vec4<u32> {
   if (lid == 0u) {
     let flat = wid.y * nwg.x + wid.x;
-    let lists = muonTable[muonTable[0].w + 4u * nsStep().x + 1u + cls];
-    let list = select(lists.xy, lists.zw, which == 1u);
+    let lists = muonTable[muonTable[0].w + 4u * nsStep().x + select(1u + cls, 0u, which == 2u)];
+    let list = select(lists.xy, lists.zw, which >= 1u);
     nsTileEntry = select(vec4<u32>(NS_NONE, 0u, 0u, 0u), muonTable[list.x + min(flat, list.y - 1u)], flat < list.y);
   }
   return workgroupUniformLoad(&nsTileEntry);
 }
 
+// The chunks of X·Xᵀ's sum over k (1: not split), a rule of the shape the plan and the twin share.
+fn nsSplitChunks(mat: NsMatrix) -> u32 {
+  if (mat.m == 0u || mat.m > NS_SPLIT_MAX_M || mat.n <= NS_SPLIT_K) {
+    return 1u;
+  }
+  return (mat.n + NS_SPLIT_K - 1u) / NS_SPLIT_K;
+}
+
+// A split matrix's X·Xᵀ: its chunks' partial sums added in chunk order, rounded as muonGram rounds.
+// One workgroup per matrix of the batch (the others return).
+@compute @workgroup_size(NS_NORM_LANES)
+fn muonGramReduce(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  if (lid == 0u) {
+    nsHeader = muonTable[muonTable[0].w + 4u * nsStep().x];
+  }
+  let header = workgroupUniformLoad(&nsHeader);
+  let flat = wid.y * nwg.x + wid.x;
+  if (flat >= header.y) {
+    return;
+  }
+  let mat = nsMatrix(header.x + flat);
+  let chunks = nsSplitChunks(mat);
+  if (chunks == 1u) {
+    return;
+  }
+  let bf16 = hyperOf(mat.group).nsBf16 != 0.0;
+  let mm = mat.m * mat.m;
+  for (var e = lid; e < mm; e += NS_NORM_LANES) {
+    var total = 0.0;
+    for (var c = 0u; c < chunks; c++) {
+      total = total + nsLoad(mat.b + mm * (1u + c) + e);
+    }
+    nsStore(mat.a + e, nsRound(total, bf16));
+  }
+}
+
 // One step taken: the next products read the next X region, coefficients and batch.
 @compute @workgroup_size(1)
 fn muonAdvance() {
-  muonScratch[0] = muonScratch[0] + 1.0;
+  nsStore(0u, nsLoad(0u) + 1.0);
 }
 
 fn nsCoefficients(h: Hyper, k: u32) -> vec3<f32> {
@@ -454,11 +523,78 @@ fn compactSlotIndex(i: u32) -> u32 {
 var<workgroup> nsL16: array<f32, 256>;
 var<workgroup> nsR16: array<f32, 256>;
 
+fn nsStageScalar16(l: u32, ldl: u32, r: u32, rk: u32, rj: u32, K: u32, k0: u32, i0: u32, j0: u32, rowsHere: u32, colsHere: u32, lid: u32) {
+  for (var e = lid; e < rowsHere * 16u; e += 16u) {
+    let k = e % 16u;
+    let i = e / 16u;
+    var left = 0.0;
+    if (k0 + k < K) {
+      left = nsLoad(l + (i0 + i) * ldl + k0 + k);
+    }
+    nsL16[k * 16u + i] = left;
+  }
+  for (var e = lid; e < colsHere * 16u; e += 16u) {
+    // Consecutive invocations read consecutive addresses: along j where R's rows are contiguous.
+    let k = select(e % 16u, e / colsHere, rj == 1u);
+    let j = select(e / 16u, e % colsHere, rj == 1u);
+    var right = 0.0;
+    if (k0 + k < K) {
+      right = nsLoad(r + (k0 + k) * rk + (j0 + j) * rj);
+    }
+    nsR16[k * 16u + j] = right;
+  }
+}
+
+fn nsStageVec16(l: u32, ldl: u32, r: u32, rk: u32, rj: u32, K: u32, k0: u32, i0: u32, j0: u32, rowsHere: u32, colsHere: u32, lid: u32) {
+  for (var e = lid; e < rowsHere * 4u; e += 16u) {
+    let q = e % 4u;
+    let i = e / 4u;
+    var left = vec4<f32>(0.0);
+    if (k0 + 4u * q < K) {
+      left = nsLoad4(l + (i0 + i) * ldl + k0 + 4u * q);
+    }
+      nsL16[(4u * q + 0u) * 16u + i] = left[0];
+      nsL16[(4u * q + 1u) * 16u + i] = left[1];
+      nsL16[(4u * q + 2u) * 16u + i] = left[2];
+      nsL16[(4u * q + 3u) * 16u + i] = left[3];
+  }
+  if (rj == 1u) {
+    // R's rows contiguous (B'·X, A·A): quads along j (colsHere is a multiple of 4).
+    let quads = colsHere / 4u;
+    for (var e = lid; e < quads * 16u; e += 16u) {
+      let k = e / quads;
+      let q = e % quads;
+      var right = vec4<f32>(0.0);
+      if (k0 + k < K) {
+        right = nsLoad4(r + (k0 + k) * rk + j0 + 4u * q);
+      }
+      nsR16[k * 16u + 4u * q + 0u] = right[0];
+      nsR16[k * 16u + 4u * q + 1u] = right[1];
+      nsR16[k * 16u + 4u * q + 2u] = right[2];
+      nsR16[k * 16u + 4u * q + 3u] = right[3];
+    }
+  } else {
+    // R = Xᵀ (X·Xᵀ): quads along k (rk = 1).
+    for (var e = lid; e < colsHere * 4u; e += 16u) {
+      let q = e % 4u;
+      let j = e / 4u;
+      var right = vec4<f32>(0.0);
+      if (k0 + 4u * q < K) {
+        right = nsLoad4(r + (k0 + 4u * q) * rk + (j0 + j) * rj);
+      }
+      nsR16[(4u * q + 0u) * 16u + j] = right[0];
+      nsR16[(4u * q + 1u) * 16u + j] = right[1];
+      nsR16[(4u * q + 2u) * 16u + j] = right[2];
+      nsR16[(4u * q + 3u) * 16u + j] = right[3];
+    }
+  }
+}
+
 // Σ_k L(i, k)·R(k, j) over k < K in increasing k for this invocation's 4 × 4 outputs of the tile at
 // (i0, j0): L(i, k) = S[l + i·ldl + k], R(k, j) = S[r + k·rk + j·rj] (outputs outside rows × cols:
 // garbage, not to be written). K
-// must be uniform (the barriers). Slabs are staged k-major: nsL16[k·T + i], nsR16[k·T + j].
-fn nsProduct16(l: u32, ldl: u32, r: u32, rk: u32, rj: u32, rows: u32, cols: u32, K: u32, i0: u32, j0: u32, lid: u32) -> array<vec4<f32>, 4> {
+// must be uniform (the barriers). vec: the slabs are loaded as vec4s (nsAligned). Slabs are staged k-major: nsL16[k·T + i], nsR16[k·T + j].
+fn nsProduct16(l: u32, ldl: u32, r: u32, rk: u32, rj: u32, rows: u32, cols: u32, K: u32, i0: u32, j0: u32, lid: u32, vec: bool) -> array<vec4<f32>, 4> {
   var acc0 = vec4<f32>(0.0);
   var acc1 = vec4<f32>(0.0);
   var acc2 = vec4<f32>(0.0);
@@ -471,27 +607,14 @@ fn nsProduct16(l: u32, ldl: u32, r: u32, rk: u32, rj: u32, rows: u32, cols: u32,
   for (var k0 = 0u; k0 < K; k0 += 16u) {
     let kk = min(16u, K - k0);
     // Staged: the rows and columns of the tile inside the matrix (the others are never read).
-    for (var e = lid; e < rowsHere * 16u; e += 16u) {
-      let k = e % 16u;
-      let i = e / 16u;
-      var left = 0.0;
-      if (k0 + k < K) {
-        left = muonScratch[l + (i0 + i) * ldl + k0 + k];
-      }
-      nsL16[k * 16u + i] = left;
-    }
-    for (var e = lid; e < colsHere * 16u; e += 16u) {
-      // Consecutive invocations read consecutive addresses: along j where R's rows are contiguous.
-      let k = select(e % 16u, e / colsHere, rj == 1u);
-      let j = select(e / 16u, e % colsHere, rj == 1u);
-      var right = 0.0;
-      if (k0 + k < K) {
-        right = muonScratch[r + (k0 + k) * rk + (j0 + j) * rj];
-      }
-      nsR16[k * 16u + j] = right;
+    if (vec) {
+      nsStageVec16(l, ldl, r, rk, rj, K, k0, i0, j0, rowsHere, colsHere, lid);
+    } else {
+      nsStageScalar16(l, ldl, r, rk, rj, K, k0, i0, j0, rowsHere, colsHere, lid);
     }
     workgroupBarrier();
-    // An invocation all of whose outputs are outside (a small matrix in a large tile) only stages.
+    // An invocation all of whose outputs are outside (a small matrix in a large tile) only stages
+    // (in the subgroup variant it computes garbage, never written: every lane must broadcast).
     if (inside) {
       for (var q = 0u; q < kk; q++) {
         let rv = vec4<f32>(nsR16[q * 16u + tx], nsR16[q * 16u + tx + 4u], nsR16[q * 16u + tx + 8u], nsR16[q * 16u + tx + 12u]);
@@ -506,7 +629,7 @@ fn nsProduct16(l: u32, ldl: u32, r: u32, rk: u32, rj: u32, rows: u32, cols: u32,
   return array<vec4<f32>, 4>(acc0, acc1, acc2, acc3);
 }
 
-// A = X·Xᵀ (m × m), upper-triangle tiles, mirrored.
+// A = X·Xᵀ (m × m), upper-triangle tiles, mirrored; a split matrix's is muonGramSplit's.
 @compute @workgroup_size(4, 4)
 fn muonGram16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let tile = nsTileOf(wid, nwg, lid, 0u, 0u);
@@ -520,7 +643,10 @@ fn muonGram16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
   let ty = lid / 4u;
   let tx = lid % 4u;
   let x = nsCurrentX(mat, step.y);
-  let acc = nsProduct16(x, mat.n, x, 1u, mat.n, mat.m, mat.m, tile.z, r0, c0, lid);
+  if (nsSplitChunks(mat) > 1u) {
+    return;
+  }
+  let acc = nsProduct16(x, mat.n, x, 1u, mat.n, mat.m, mat.m, tile.z, r0, c0, lid, nsAligned(mat));
   let bf16 = hyperOf(mat.group).nsBf16 != 0.0;
   {
     let i = r0 + ty + 0u;
@@ -528,9 +654,9 @@ fn muonGram16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[0][0];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -540,9 +666,9 @@ fn muonGram16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[0][1];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -552,9 +678,9 @@ fn muonGram16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[0][2];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -564,9 +690,9 @@ fn muonGram16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[0][3];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -576,9 +702,9 @@ fn muonGram16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[1][0];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -588,9 +714,9 @@ fn muonGram16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[1][1];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -600,9 +726,9 @@ fn muonGram16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[1][2];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -612,9 +738,9 @@ fn muonGram16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[1][3];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -624,9 +750,9 @@ fn muonGram16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[2][0];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -636,9 +762,9 @@ fn muonGram16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[2][1];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -648,9 +774,9 @@ fn muonGram16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[2][2];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -660,9 +786,9 @@ fn muonGram16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[2][3];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -672,9 +798,9 @@ fn muonGram16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[3][0];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -684,9 +810,9 @@ fn muonGram16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[3][1];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -696,9 +822,9 @@ fn muonGram16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[3][2];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -708,9 +834,9 @@ fn muonGram16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[3][3];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -730,7 +856,7 @@ fn muonPoly16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
   let ty = lid / 4u;
   let tx = lid % 4u;
   let x = nsCurrentX(mat, step.y);
-  let acc = nsProduct16(mat.a, mat.m, mat.a, mat.m, 1u, mat.m, mat.m, tile.w, r0, c0, lid);
+  let acc = nsProduct16(mat.a, mat.m, mat.a, mat.m, 1u, mat.m, mat.m, tile.w, r0, c0, lid, nsAligned(mat));
   let h = hyperOf(mat.group);
   let abc = nsCoefficients(h, step.y);
   {
@@ -738,10 +864,10 @@ fn muonPoly16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 0u;
     let sum = acc[0][0];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -750,10 +876,10 @@ fn muonPoly16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 4u;
     let sum = acc[0][1];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -762,10 +888,10 @@ fn muonPoly16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 8u;
     let sum = acc[0][2];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -774,10 +900,10 @@ fn muonPoly16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 12u;
     let sum = acc[0][3];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -786,10 +912,10 @@ fn muonPoly16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 0u;
     let sum = acc[1][0];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -798,10 +924,10 @@ fn muonPoly16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 4u;
     let sum = acc[1][1];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -810,10 +936,10 @@ fn muonPoly16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 8u;
     let sum = acc[1][2];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -822,10 +948,10 @@ fn muonPoly16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 12u;
     let sum = acc[1][3];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -834,10 +960,10 @@ fn muonPoly16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 0u;
     let sum = acc[2][0];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -846,10 +972,10 @@ fn muonPoly16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 4u;
     let sum = acc[2][1];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -858,10 +984,10 @@ fn muonPoly16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 8u;
     let sum = acc[2][2];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -870,10 +996,10 @@ fn muonPoly16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 12u;
     let sum = acc[2][3];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -882,10 +1008,10 @@ fn muonPoly16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 0u;
     let sum = acc[3][0];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -894,10 +1020,10 @@ fn muonPoly16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 4u;
     let sum = acc[3][1];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -906,10 +1032,10 @@ fn muonPoly16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 8u;
     let sum = acc[3][2];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -918,10 +1044,10 @@ fn muonPoly16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 12u;
     let sum = acc[3][3];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -941,7 +1067,7 @@ fn muonCombine16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
   let ty = lid / 4u;
   let tx = lid % 4u;
   let x = nsCurrentX(mat, step.y);
-  let acc = nsProduct16(mat.b, mat.m, x, mat.n, 1u, mat.m, mat.n, tile.w, r0, c0, lid);
+  let acc = nsProduct16(mat.b, mat.m, x, mat.n, 1u, mat.m, mat.n, tile.w, r0, c0, lid, nsAligned(mat));
   let h = hyperOf(mat.group);
   let abc = nsCoefficients(h, step.y);
   let next = nsNextX(mat, step.y);
@@ -950,7 +1076,7 @@ fn muonCombine16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 0u;
     let sum = acc[0][0];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -958,7 +1084,7 @@ fn muonCombine16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 4u;
     let sum = acc[0][1];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -966,7 +1092,7 @@ fn muonCombine16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 8u;
     let sum = acc[0][2];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -974,7 +1100,7 @@ fn muonCombine16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 12u;
     let sum = acc[0][3];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -982,7 +1108,7 @@ fn muonCombine16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 0u;
     let sum = acc[1][0];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -990,7 +1116,7 @@ fn muonCombine16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 4u;
     let sum = acc[1][1];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -998,7 +1124,7 @@ fn muonCombine16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 8u;
     let sum = acc[1][2];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1006,7 +1132,7 @@ fn muonCombine16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 12u;
     let sum = acc[1][3];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1014,7 +1140,7 @@ fn muonCombine16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 0u;
     let sum = acc[2][0];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1022,7 +1148,7 @@ fn muonCombine16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 4u;
     let sum = acc[2][1];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1030,7 +1156,7 @@ fn muonCombine16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 8u;
     let sum = acc[2][2];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1038,7 +1164,7 @@ fn muonCombine16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 12u;
     let sum = acc[2][3];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1046,7 +1172,7 @@ fn muonCombine16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 0u;
     let sum = acc[3][0];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1054,7 +1180,7 @@ fn muonCombine16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 4u;
     let sum = acc[3][1];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1062,7 +1188,7 @@ fn muonCombine16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 8u;
     let sum = acc[3][2];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1070,7 +1196,184 @@ fn muonCombine16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 12u;
     let sum = acc[3][3];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
+    }
+  }
+}
+
+// X·Xᵀ's partial sums of long, thin matrices: per chunk of NS_SPLIT_K columns and upper 16² tile.
+@compute @workgroup_size(4, 4)
+fn muonGramSplit(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let tile = nsTileOf(wid, nwg, lid, 2u, 0u);
+  if (tile.x == NS_NONE) {
+    return;
+  }
+  let mat = nsMatrix(tile.x);
+  let r0 = (tile.y >> 16u) * 16u;
+  let c0 = (tile.y & 0xffffu) * 16u;
+  let ty = lid / 4u;
+  let tx = lid % 4u;
+  let x = nsCurrentX(mat, nsStep().y) + tile.z * NS_SPLIT_K;
+  let acc = nsProduct16(x, mat.n, x, 1u, mat.n, mat.m, mat.m, tile.w, r0, c0, lid, nsAligned(mat));
+  let p = mat.b + mat.m * mat.m * (1u + tile.z);
+  {
+    let i = r0 + ty + 0u;
+    let j = c0 + tx + 0u;
+    if (i < mat.m && j < mat.m) {
+      nsStore(p + i * mat.m + j, acc[0][0]);
+      if (r0 != c0) {
+        nsStore(p + j * mat.m + i, acc[0][0]);
+      }
+    }
+  }
+  {
+    let i = r0 + ty + 0u;
+    let j = c0 + tx + 4u;
+    if (i < mat.m && j < mat.m) {
+      nsStore(p + i * mat.m + j, acc[0][1]);
+      if (r0 != c0) {
+        nsStore(p + j * mat.m + i, acc[0][1]);
+      }
+    }
+  }
+  {
+    let i = r0 + ty + 0u;
+    let j = c0 + tx + 8u;
+    if (i < mat.m && j < mat.m) {
+      nsStore(p + i * mat.m + j, acc[0][2]);
+      if (r0 != c0) {
+        nsStore(p + j * mat.m + i, acc[0][2]);
+      }
+    }
+  }
+  {
+    let i = r0 + ty + 0u;
+    let j = c0 + tx + 12u;
+    if (i < mat.m && j < mat.m) {
+      nsStore(p + i * mat.m + j, acc[0][3]);
+      if (r0 != c0) {
+        nsStore(p + j * mat.m + i, acc[0][3]);
+      }
+    }
+  }
+  {
+    let i = r0 + ty + 4u;
+    let j = c0 + tx + 0u;
+    if (i < mat.m && j < mat.m) {
+      nsStore(p + i * mat.m + j, acc[1][0]);
+      if (r0 != c0) {
+        nsStore(p + j * mat.m + i, acc[1][0]);
+      }
+    }
+  }
+  {
+    let i = r0 + ty + 4u;
+    let j = c0 + tx + 4u;
+    if (i < mat.m && j < mat.m) {
+      nsStore(p + i * mat.m + j, acc[1][1]);
+      if (r0 != c0) {
+        nsStore(p + j * mat.m + i, acc[1][1]);
+      }
+    }
+  }
+  {
+    let i = r0 + ty + 4u;
+    let j = c0 + tx + 8u;
+    if (i < mat.m && j < mat.m) {
+      nsStore(p + i * mat.m + j, acc[1][2]);
+      if (r0 != c0) {
+        nsStore(p + j * mat.m + i, acc[1][2]);
+      }
+    }
+  }
+  {
+    let i = r0 + ty + 4u;
+    let j = c0 + tx + 12u;
+    if (i < mat.m && j < mat.m) {
+      nsStore(p + i * mat.m + j, acc[1][3]);
+      if (r0 != c0) {
+        nsStore(p + j * mat.m + i, acc[1][3]);
+      }
+    }
+  }
+  {
+    let i = r0 + ty + 8u;
+    let j = c0 + tx + 0u;
+    if (i < mat.m && j < mat.m) {
+      nsStore(p + i * mat.m + j, acc[2][0]);
+      if (r0 != c0) {
+        nsStore(p + j * mat.m + i, acc[2][0]);
+      }
+    }
+  }
+  {
+    let i = r0 + ty + 8u;
+    let j = c0 + tx + 4u;
+    if (i < mat.m && j < mat.m) {
+      nsStore(p + i * mat.m + j, acc[2][1]);
+      if (r0 != c0) {
+        nsStore(p + j * mat.m + i, acc[2][1]);
+      }
+    }
+  }
+  {
+    let i = r0 + ty + 8u;
+    let j = c0 + tx + 8u;
+    if (i < mat.m && j < mat.m) {
+      nsStore(p + i * mat.m + j, acc[2][2]);
+      if (r0 != c0) {
+        nsStore(p + j * mat.m + i, acc[2][2]);
+      }
+    }
+  }
+  {
+    let i = r0 + ty + 8u;
+    let j = c0 + tx + 12u;
+    if (i < mat.m && j < mat.m) {
+      nsStore(p + i * mat.m + j, acc[2][3]);
+      if (r0 != c0) {
+        nsStore(p + j * mat.m + i, acc[2][3]);
+      }
+    }
+  }
+  {
+    let i = r0 + ty + 12u;
+    let j = c0 + tx + 0u;
+    if (i < mat.m && j < mat.m) {
+      nsStore(p + i * mat.m + j, acc[3][0]);
+      if (r0 != c0) {
+        nsStore(p + j * mat.m + i, acc[3][0]);
+      }
+    }
+  }
+  {
+    let i = r0 + ty + 12u;
+    let j = c0 + tx + 4u;
+    if (i < mat.m && j < mat.m) {
+      nsStore(p + i * mat.m + j, acc[3][1]);
+      if (r0 != c0) {
+        nsStore(p + j * mat.m + i, acc[3][1]);
+      }
+    }
+  }
+  {
+    let i = r0 + ty + 12u;
+    let j = c0 + tx + 8u;
+    if (i < mat.m && j < mat.m) {
+      nsStore(p + i * mat.m + j, acc[3][2]);
+      if (r0 != c0) {
+        nsStore(p + j * mat.m + i, acc[3][2]);
+      }
+    }
+  }
+  {
+    let i = r0 + ty + 12u;
+    let j = c0 + tx + 12u;
+    if (i < mat.m && j < mat.m) {
+      nsStore(p + i * mat.m + j, acc[3][3]);
+      if (r0 != c0) {
+        nsStore(p + j * mat.m + i, acc[3][3]);
+      }
     }
   }
 }
@@ -1078,11 +1381,78 @@ fn muonCombine16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
 var<workgroup> nsL32: array<f32, 512>;
 var<workgroup> nsR32: array<f32, 512>;
 
+fn nsStageScalar32(l: u32, ldl: u32, r: u32, rk: u32, rj: u32, K: u32, k0: u32, i0: u32, j0: u32, rowsHere: u32, colsHere: u32, lid: u32) {
+  for (var e = lid; e < rowsHere * 16u; e += 64u) {
+    let k = e % 16u;
+    let i = e / 16u;
+    var left = 0.0;
+    if (k0 + k < K) {
+      left = nsLoad(l + (i0 + i) * ldl + k0 + k);
+    }
+    nsL32[k * 32u + i] = left;
+  }
+  for (var e = lid; e < colsHere * 16u; e += 64u) {
+    // Consecutive invocations read consecutive addresses: along j where R's rows are contiguous.
+    let k = select(e % 16u, e / colsHere, rj == 1u);
+    let j = select(e / 16u, e % colsHere, rj == 1u);
+    var right = 0.0;
+    if (k0 + k < K) {
+      right = nsLoad(r + (k0 + k) * rk + (j0 + j) * rj);
+    }
+    nsR32[k * 32u + j] = right;
+  }
+}
+
+fn nsStageVec32(l: u32, ldl: u32, r: u32, rk: u32, rj: u32, K: u32, k0: u32, i0: u32, j0: u32, rowsHere: u32, colsHere: u32, lid: u32) {
+  for (var e = lid; e < rowsHere * 4u; e += 64u) {
+    let q = e % 4u;
+    let i = e / 4u;
+    var left = vec4<f32>(0.0);
+    if (k0 + 4u * q < K) {
+      left = nsLoad4(l + (i0 + i) * ldl + k0 + 4u * q);
+    }
+      nsL32[(4u * q + 0u) * 32u + i] = left[0];
+      nsL32[(4u * q + 1u) * 32u + i] = left[1];
+      nsL32[(4u * q + 2u) * 32u + i] = left[2];
+      nsL32[(4u * q + 3u) * 32u + i] = left[3];
+  }
+  if (rj == 1u) {
+    // R's rows contiguous (B'·X, A·A): quads along j (colsHere is a multiple of 4).
+    let quads = colsHere / 4u;
+    for (var e = lid; e < quads * 16u; e += 64u) {
+      let k = e / quads;
+      let q = e % quads;
+      var right = vec4<f32>(0.0);
+      if (k0 + k < K) {
+        right = nsLoad4(r + (k0 + k) * rk + j0 + 4u * q);
+      }
+      nsR32[k * 32u + 4u * q + 0u] = right[0];
+      nsR32[k * 32u + 4u * q + 1u] = right[1];
+      nsR32[k * 32u + 4u * q + 2u] = right[2];
+      nsR32[k * 32u + 4u * q + 3u] = right[3];
+    }
+  } else {
+    // R = Xᵀ (X·Xᵀ): quads along k (rk = 1).
+    for (var e = lid; e < colsHere * 4u; e += 64u) {
+      let q = e % 4u;
+      let j = e / 4u;
+      var right = vec4<f32>(0.0);
+      if (k0 + 4u * q < K) {
+        right = nsLoad4(r + (k0 + 4u * q) * rk + (j0 + j) * rj);
+      }
+      nsR32[(4u * q + 0u) * 32u + j] = right[0];
+      nsR32[(4u * q + 1u) * 32u + j] = right[1];
+      nsR32[(4u * q + 2u) * 32u + j] = right[2];
+      nsR32[(4u * q + 3u) * 32u + j] = right[3];
+    }
+  }
+}
+
 // Σ_k L(i, k)·R(k, j) over k < K in increasing k for this invocation's 4 × 4 outputs of the tile at
 // (i0, j0): L(i, k) = S[l + i·ldl + k], R(k, j) = S[r + k·rk + j·rj] (outputs outside rows × cols:
 // garbage, not to be written). K
-// must be uniform (the barriers). Slabs are staged k-major: nsL32[k·T + i], nsR32[k·T + j].
-fn nsProduct32(l: u32, ldl: u32, r: u32, rk: u32, rj: u32, rows: u32, cols: u32, K: u32, i0: u32, j0: u32, lid: u32) -> array<vec4<f32>, 4> {
+// must be uniform (the barriers). vec: the slabs are loaded as vec4s (nsAligned). Slabs are staged k-major: nsL32[k·T + i], nsR32[k·T + j].
+fn nsProduct32(l: u32, ldl: u32, r: u32, rk: u32, rj: u32, rows: u32, cols: u32, K: u32, i0: u32, j0: u32, lid: u32, vec: bool) -> array<vec4<f32>, 4> {
   var acc0 = vec4<f32>(0.0);
   var acc1 = vec4<f32>(0.0);
   var acc2 = vec4<f32>(0.0);
@@ -1095,27 +1465,14 @@ fn nsProduct32(l: u32, ldl: u32, r: u32, rk: u32, rj: u32, rows: u32, cols: u32,
   for (var k0 = 0u; k0 < K; k0 += 16u) {
     let kk = min(16u, K - k0);
     // Staged: the rows and columns of the tile inside the matrix (the others are never read).
-    for (var e = lid; e < rowsHere * 16u; e += 64u) {
-      let k = e % 16u;
-      let i = e / 16u;
-      var left = 0.0;
-      if (k0 + k < K) {
-        left = muonScratch[l + (i0 + i) * ldl + k0 + k];
-      }
-      nsL32[k * 32u + i] = left;
-    }
-    for (var e = lid; e < colsHere * 16u; e += 64u) {
-      // Consecutive invocations read consecutive addresses: along j where R's rows are contiguous.
-      let k = select(e % 16u, e / colsHere, rj == 1u);
-      let j = select(e / 16u, e % colsHere, rj == 1u);
-      var right = 0.0;
-      if (k0 + k < K) {
-        right = muonScratch[r + (k0 + k) * rk + (j0 + j) * rj];
-      }
-      nsR32[k * 32u + j] = right;
+    if (vec) {
+      nsStageVec32(l, ldl, r, rk, rj, K, k0, i0, j0, rowsHere, colsHere, lid);
+    } else {
+      nsStageScalar32(l, ldl, r, rk, rj, K, k0, i0, j0, rowsHere, colsHere, lid);
     }
     workgroupBarrier();
-    // An invocation all of whose outputs are outside (a small matrix in a large tile) only stages.
+    // An invocation all of whose outputs are outside (a small matrix in a large tile) only stages
+    // (in the subgroup variant it computes garbage, never written: every lane must broadcast).
     if (inside) {
       for (var q = 0u; q < kk; q++) {
         let rv = vec4<f32>(nsR32[q * 32u + tx], nsR32[q * 32u + tx + 8u], nsR32[q * 32u + tx + 16u], nsR32[q * 32u + tx + 24u]);
@@ -1130,7 +1487,7 @@ fn nsProduct32(l: u32, ldl: u32, r: u32, rk: u32, rj: u32, rows: u32, cols: u32,
   return array<vec4<f32>, 4>(acc0, acc1, acc2, acc3);
 }
 
-// A = X·Xᵀ (m × m), upper-triangle tiles, mirrored.
+// A = X·Xᵀ (m × m), upper-triangle tiles, mirrored; a split matrix's is muonGramSplit's.
 @compute @workgroup_size(8, 8)
 fn muonGram32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let tile = nsTileOf(wid, nwg, lid, 0u, 1u);
@@ -1144,7 +1501,10 @@ fn muonGram32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
   let ty = lid / 8u;
   let tx = lid % 8u;
   let x = nsCurrentX(mat, step.y);
-  let acc = nsProduct32(x, mat.n, x, 1u, mat.n, mat.m, mat.m, tile.z, r0, c0, lid);
+  if (nsSplitChunks(mat) > 1u) {
+    return;
+  }
+  let acc = nsProduct32(x, mat.n, x, 1u, mat.n, mat.m, mat.m, tile.z, r0, c0, lid, nsAligned(mat));
   let bf16 = hyperOf(mat.group).nsBf16 != 0.0;
   {
     let i = r0 + ty + 0u;
@@ -1152,9 +1512,9 @@ fn muonGram32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[0][0];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -1164,9 +1524,9 @@ fn muonGram32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[0][1];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -1176,9 +1536,9 @@ fn muonGram32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[0][2];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -1188,9 +1548,9 @@ fn muonGram32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[0][3];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -1200,9 +1560,9 @@ fn muonGram32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[1][0];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -1212,9 +1572,9 @@ fn muonGram32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[1][1];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -1224,9 +1584,9 @@ fn muonGram32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[1][2];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -1236,9 +1596,9 @@ fn muonGram32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[1][3];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -1248,9 +1608,9 @@ fn muonGram32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[2][0];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -1260,9 +1620,9 @@ fn muonGram32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[2][1];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -1272,9 +1632,9 @@ fn muonGram32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[2][2];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -1284,9 +1644,9 @@ fn muonGram32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[2][3];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -1296,9 +1656,9 @@ fn muonGram32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[3][0];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -1308,9 +1668,9 @@ fn muonGram32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[3][1];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -1320,9 +1680,9 @@ fn muonGram32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[3][2];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -1332,9 +1692,9 @@ fn muonGram32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[3][3];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -1354,7 +1714,7 @@ fn muonPoly32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
   let ty = lid / 8u;
   let tx = lid % 8u;
   let x = nsCurrentX(mat, step.y);
-  let acc = nsProduct32(mat.a, mat.m, mat.a, mat.m, 1u, mat.m, mat.m, tile.w, r0, c0, lid);
+  let acc = nsProduct32(mat.a, mat.m, mat.a, mat.m, 1u, mat.m, mat.m, tile.w, r0, c0, lid, nsAligned(mat));
   let h = hyperOf(mat.group);
   let abc = nsCoefficients(h, step.y);
   {
@@ -1362,10 +1722,10 @@ fn muonPoly32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 0u;
     let sum = acc[0][0];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -1374,10 +1734,10 @@ fn muonPoly32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 8u;
     let sum = acc[0][1];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -1386,10 +1746,10 @@ fn muonPoly32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 16u;
     let sum = acc[0][2];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -1398,10 +1758,10 @@ fn muonPoly32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 24u;
     let sum = acc[0][3];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -1410,10 +1770,10 @@ fn muonPoly32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 0u;
     let sum = acc[1][0];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -1422,10 +1782,10 @@ fn muonPoly32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 8u;
     let sum = acc[1][1];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -1434,10 +1794,10 @@ fn muonPoly32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 16u;
     let sum = acc[1][2];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -1446,10 +1806,10 @@ fn muonPoly32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 24u;
     let sum = acc[1][3];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -1458,10 +1818,10 @@ fn muonPoly32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 0u;
     let sum = acc[2][0];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -1470,10 +1830,10 @@ fn muonPoly32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 8u;
     let sum = acc[2][1];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -1482,10 +1842,10 @@ fn muonPoly32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 16u;
     let sum = acc[2][2];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -1494,10 +1854,10 @@ fn muonPoly32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 24u;
     let sum = acc[2][3];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -1506,10 +1866,10 @@ fn muonPoly32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 0u;
     let sum = acc[3][0];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -1518,10 +1878,10 @@ fn muonPoly32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 8u;
     let sum = acc[3][1];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -1530,10 +1890,10 @@ fn muonPoly32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 16u;
     let sum = acc[3][2];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -1542,10 +1902,10 @@ fn muonPoly32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 24u;
     let sum = acc[3][3];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -1565,7 +1925,7 @@ fn muonCombine32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
   let ty = lid / 8u;
   let tx = lid % 8u;
   let x = nsCurrentX(mat, step.y);
-  let acc = nsProduct32(mat.b, mat.m, x, mat.n, 1u, mat.m, mat.n, tile.w, r0, c0, lid);
+  let acc = nsProduct32(mat.b, mat.m, x, mat.n, 1u, mat.m, mat.n, tile.w, r0, c0, lid, nsAligned(mat));
   let h = hyperOf(mat.group);
   let abc = nsCoefficients(h, step.y);
   let next = nsNextX(mat, step.y);
@@ -1574,7 +1934,7 @@ fn muonCombine32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 0u;
     let sum = acc[0][0];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1582,7 +1942,7 @@ fn muonCombine32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 8u;
     let sum = acc[0][1];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1590,7 +1950,7 @@ fn muonCombine32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 16u;
     let sum = acc[0][2];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1598,7 +1958,7 @@ fn muonCombine32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 24u;
     let sum = acc[0][3];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1606,7 +1966,7 @@ fn muonCombine32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 0u;
     let sum = acc[1][0];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1614,7 +1974,7 @@ fn muonCombine32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 8u;
     let sum = acc[1][1];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1622,7 +1982,7 @@ fn muonCombine32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 16u;
     let sum = acc[1][2];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1630,7 +1990,7 @@ fn muonCombine32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 24u;
     let sum = acc[1][3];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1638,7 +1998,7 @@ fn muonCombine32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 0u;
     let sum = acc[2][0];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1646,7 +2006,7 @@ fn muonCombine32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 8u;
     let sum = acc[2][1];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1654,7 +2014,7 @@ fn muonCombine32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 16u;
     let sum = acc[2][2];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1662,7 +2022,7 @@ fn muonCombine32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 24u;
     let sum = acc[2][3];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1670,7 +2030,7 @@ fn muonCombine32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 0u;
     let sum = acc[3][0];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1678,7 +2038,7 @@ fn muonCombine32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 8u;
     let sum = acc[3][1];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1686,7 +2046,7 @@ fn muonCombine32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 16u;
     let sum = acc[3][2];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -1694,7 +2054,7 @@ fn muonCombine32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 24u;
     let sum = acc[3][3];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
 }
@@ -1702,11 +2062,78 @@ fn muonCombine32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
 var<workgroup> nsL64: array<f32, 1024>;
 var<workgroup> nsR64: array<f32, 1024>;
 
+fn nsStageScalar64(l: u32, ldl: u32, r: u32, rk: u32, rj: u32, K: u32, k0: u32, i0: u32, j0: u32, rowsHere: u32, colsHere: u32, lid: u32) {
+  for (var e = lid; e < rowsHere * 16u; e += 256u) {
+    let k = e % 16u;
+    let i = e / 16u;
+    var left = 0.0;
+    if (k0 + k < K) {
+      left = nsLoad(l + (i0 + i) * ldl + k0 + k);
+    }
+    nsL64[k * 64u + i] = left;
+  }
+  for (var e = lid; e < colsHere * 16u; e += 256u) {
+    // Consecutive invocations read consecutive addresses: along j where R's rows are contiguous.
+    let k = select(e % 16u, e / colsHere, rj == 1u);
+    let j = select(e / 16u, e % colsHere, rj == 1u);
+    var right = 0.0;
+    if (k0 + k < K) {
+      right = nsLoad(r + (k0 + k) * rk + (j0 + j) * rj);
+    }
+    nsR64[k * 64u + j] = right;
+  }
+}
+
+fn nsStageVec64(l: u32, ldl: u32, r: u32, rk: u32, rj: u32, K: u32, k0: u32, i0: u32, j0: u32, rowsHere: u32, colsHere: u32, lid: u32) {
+  for (var e = lid; e < rowsHere * 4u; e += 256u) {
+    let q = e % 4u;
+    let i = e / 4u;
+    var left = vec4<f32>(0.0);
+    if (k0 + 4u * q < K) {
+      left = nsLoad4(l + (i0 + i) * ldl + k0 + 4u * q);
+    }
+      nsL64[(4u * q + 0u) * 64u + i] = left[0];
+      nsL64[(4u * q + 1u) * 64u + i] = left[1];
+      nsL64[(4u * q + 2u) * 64u + i] = left[2];
+      nsL64[(4u * q + 3u) * 64u + i] = left[3];
+  }
+  if (rj == 1u) {
+    // R's rows contiguous (B'·X, A·A): quads along j (colsHere is a multiple of 4).
+    let quads = colsHere / 4u;
+    for (var e = lid; e < quads * 16u; e += 256u) {
+      let k = e / quads;
+      let q = e % quads;
+      var right = vec4<f32>(0.0);
+      if (k0 + k < K) {
+        right = nsLoad4(r + (k0 + k) * rk + j0 + 4u * q);
+      }
+      nsR64[k * 64u + 4u * q + 0u] = right[0];
+      nsR64[k * 64u + 4u * q + 1u] = right[1];
+      nsR64[k * 64u + 4u * q + 2u] = right[2];
+      nsR64[k * 64u + 4u * q + 3u] = right[3];
+    }
+  } else {
+    // R = Xᵀ (X·Xᵀ): quads along k (rk = 1).
+    for (var e = lid; e < colsHere * 4u; e += 256u) {
+      let q = e % 4u;
+      let j = e / 4u;
+      var right = vec4<f32>(0.0);
+      if (k0 + 4u * q < K) {
+        right = nsLoad4(r + (k0 + 4u * q) * rk + (j0 + j) * rj);
+      }
+      nsR64[(4u * q + 0u) * 64u + j] = right[0];
+      nsR64[(4u * q + 1u) * 64u + j] = right[1];
+      nsR64[(4u * q + 2u) * 64u + j] = right[2];
+      nsR64[(4u * q + 3u) * 64u + j] = right[3];
+    }
+  }
+}
+
 // Σ_k L(i, k)·R(k, j) over k < K in increasing k for this invocation's 4 × 4 outputs of the tile at
 // (i0, j0): L(i, k) = S[l + i·ldl + k], R(k, j) = S[r + k·rk + j·rj] (outputs outside rows × cols:
 // garbage, not to be written). K
-// must be uniform (the barriers). Slabs are staged k-major: nsL64[k·T + i], nsR64[k·T + j].
-fn nsProduct64(l: u32, ldl: u32, r: u32, rk: u32, rj: u32, rows: u32, cols: u32, K: u32, i0: u32, j0: u32, lid: u32) -> array<vec4<f32>, 4> {
+// must be uniform (the barriers). vec: the slabs are loaded as vec4s (nsAligned). Slabs are staged k-major: nsL64[k·T + i], nsR64[k·T + j].
+fn nsProduct64(l: u32, ldl: u32, r: u32, rk: u32, rj: u32, rows: u32, cols: u32, K: u32, i0: u32, j0: u32, lid: u32, vec: bool) -> array<vec4<f32>, 4> {
   var acc0 = vec4<f32>(0.0);
   var acc1 = vec4<f32>(0.0);
   var acc2 = vec4<f32>(0.0);
@@ -1719,27 +2146,14 @@ fn nsProduct64(l: u32, ldl: u32, r: u32, rk: u32, rj: u32, rows: u32, cols: u32,
   for (var k0 = 0u; k0 < K; k0 += 16u) {
     let kk = min(16u, K - k0);
     // Staged: the rows and columns of the tile inside the matrix (the others are never read).
-    for (var e = lid; e < rowsHere * 16u; e += 256u) {
-      let k = e % 16u;
-      let i = e / 16u;
-      var left = 0.0;
-      if (k0 + k < K) {
-        left = muonScratch[l + (i0 + i) * ldl + k0 + k];
-      }
-      nsL64[k * 64u + i] = left;
-    }
-    for (var e = lid; e < colsHere * 16u; e += 256u) {
-      // Consecutive invocations read consecutive addresses: along j where R's rows are contiguous.
-      let k = select(e % 16u, e / colsHere, rj == 1u);
-      let j = select(e / 16u, e % colsHere, rj == 1u);
-      var right = 0.0;
-      if (k0 + k < K) {
-        right = muonScratch[r + (k0 + k) * rk + (j0 + j) * rj];
-      }
-      nsR64[k * 64u + j] = right;
+    if (vec) {
+      nsStageVec64(l, ldl, r, rk, rj, K, k0, i0, j0, rowsHere, colsHere, lid);
+    } else {
+      nsStageScalar64(l, ldl, r, rk, rj, K, k0, i0, j0, rowsHere, colsHere, lid);
     }
     workgroupBarrier();
-    // An invocation all of whose outputs are outside (a small matrix in a large tile) only stages.
+    // An invocation all of whose outputs are outside (a small matrix in a large tile) only stages
+    // (in the subgroup variant it computes garbage, never written: every lane must broadcast).
     if (inside) {
       for (var q = 0u; q < kk; q++) {
         let rv = vec4<f32>(nsR64[q * 64u + tx], nsR64[q * 64u + tx + 16u], nsR64[q * 64u + tx + 32u], nsR64[q * 64u + tx + 48u]);
@@ -1754,7 +2168,7 @@ fn nsProduct64(l: u32, ldl: u32, r: u32, rk: u32, rj: u32, rows: u32, cols: u32,
   return array<vec4<f32>, 4>(acc0, acc1, acc2, acc3);
 }
 
-// A = X·Xᵀ (m × m), upper-triangle tiles, mirrored.
+// A = X·Xᵀ (m × m), upper-triangle tiles, mirrored; a split matrix's is muonGramSplit's.
 @compute @workgroup_size(16, 16)
 fn muonGram64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let tile = nsTileOf(wid, nwg, lid, 0u, 2u);
@@ -1768,7 +2182,10 @@ fn muonGram64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
   let ty = lid / 16u;
   let tx = lid % 16u;
   let x = nsCurrentX(mat, step.y);
-  let acc = nsProduct64(x, mat.n, x, 1u, mat.n, mat.m, mat.m, tile.z, r0, c0, lid);
+  if (nsSplitChunks(mat) > 1u) {
+    return;
+  }
+  let acc = nsProduct64(x, mat.n, x, 1u, mat.n, mat.m, mat.m, tile.z, r0, c0, lid, nsAligned(mat));
   let bf16 = hyperOf(mat.group).nsBf16 != 0.0;
   {
     let i = r0 + ty + 0u;
@@ -1776,9 +2193,9 @@ fn muonGram64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[0][0];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -1788,9 +2205,9 @@ fn muonGram64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[0][1];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -1800,9 +2217,9 @@ fn muonGram64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[0][2];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -1812,9 +2229,9 @@ fn muonGram64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[0][3];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -1824,9 +2241,9 @@ fn muonGram64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[1][0];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -1836,9 +2253,9 @@ fn muonGram64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[1][1];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -1848,9 +2265,9 @@ fn muonGram64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[1][2];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -1860,9 +2277,9 @@ fn muonGram64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[1][3];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -1872,9 +2289,9 @@ fn muonGram64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[2][0];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -1884,9 +2301,9 @@ fn muonGram64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[2][1];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -1896,9 +2313,9 @@ fn muonGram64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[2][2];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -1908,9 +2325,9 @@ fn muonGram64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[2][3];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -1920,9 +2337,9 @@ fn muonGram64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[3][0];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -1932,9 +2349,9 @@ fn muonGram64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[3][1];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -1944,9 +2361,9 @@ fn muonGram64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[3][2];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -1956,9 +2373,9 @@ fn muonGram64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let sum = acc[3][3];
     if (i < mat.m && j < mat.m) {
       let v = nsRound(sum, bf16);
-      muonScratch[mat.a + i * mat.m + j] = v;
+      nsStore(mat.a + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.a + j * mat.m + i] = v;
+        nsStore(mat.a + j * mat.m + i, v);
       }
     }
   }
@@ -1978,7 +2395,7 @@ fn muonPoly64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
   let ty = lid / 16u;
   let tx = lid % 16u;
   let x = nsCurrentX(mat, step.y);
-  let acc = nsProduct64(mat.a, mat.m, mat.a, mat.m, 1u, mat.m, mat.m, tile.w, r0, c0, lid);
+  let acc = nsProduct64(mat.a, mat.m, mat.a, mat.m, 1u, mat.m, mat.m, tile.w, r0, c0, lid, nsAligned(mat));
   let h = hyperOf(mat.group);
   let abc = nsCoefficients(h, step.y);
   {
@@ -1986,10 +2403,10 @@ fn muonPoly64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 0u;
     let sum = acc[0][0];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -1998,10 +2415,10 @@ fn muonPoly64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 16u;
     let sum = acc[0][1];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -2010,10 +2427,10 @@ fn muonPoly64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 32u;
     let sum = acc[0][2];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -2022,10 +2439,10 @@ fn muonPoly64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 48u;
     let sum = acc[0][3];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -2034,10 +2451,10 @@ fn muonPoly64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 0u;
     let sum = acc[1][0];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -2046,10 +2463,10 @@ fn muonPoly64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 16u;
     let sum = acc[1][1];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -2058,10 +2475,10 @@ fn muonPoly64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 32u;
     let sum = acc[1][2];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -2070,10 +2487,10 @@ fn muonPoly64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 48u;
     let sum = acc[1][3];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -2082,10 +2499,10 @@ fn muonPoly64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 0u;
     let sum = acc[2][0];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -2094,10 +2511,10 @@ fn muonPoly64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 16u;
     let sum = acc[2][1];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -2106,10 +2523,10 @@ fn muonPoly64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 32u;
     let sum = acc[2][2];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -2118,10 +2535,10 @@ fn muonPoly64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 48u;
     let sum = acc[2][3];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -2130,10 +2547,10 @@ fn muonPoly64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 0u;
     let sum = acc[3][0];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -2142,10 +2559,10 @@ fn muonPoly64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 16u;
     let sum = acc[3][1];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -2154,10 +2571,10 @@ fn muonPoly64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 32u;
     let sum = acc[3][2];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -2166,10 +2583,10 @@ fn muonPoly64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let j = c0 + tx + 48u;
     let sum = acc[3][3];
     if (i < mat.m && j < mat.m) {
-      let v = nsRound(abc.y * muonScratch[mat.a + i * mat.m + j] + abc.z * sum, h.nsBf16 != 0.0);
-      muonScratch[mat.b + i * mat.m + j] = v;
+      let v = nsRound(abc.y * nsLoad(mat.a + i * mat.m + j) + abc.z * sum, h.nsBf16 != 0.0);
+      nsStore(mat.b + i * mat.m + j, v);
       if (r0 != c0) {
-        muonScratch[mat.b + j * mat.m + i] = v;
+        nsStore(mat.b + j * mat.m + i, v);
       }
     }
   }
@@ -2189,7 +2606,7 @@ fn muonCombine64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
   let ty = lid / 16u;
   let tx = lid % 16u;
   let x = nsCurrentX(mat, step.y);
-  let acc = nsProduct64(mat.b, mat.m, x, mat.n, 1u, mat.m, mat.n, tile.w, r0, c0, lid);
+  let acc = nsProduct64(mat.b, mat.m, x, mat.n, 1u, mat.m, mat.n, tile.w, r0, c0, lid, nsAligned(mat));
   let h = hyperOf(mat.group);
   let abc = nsCoefficients(h, step.y);
   let next = nsNextX(mat, step.y);
@@ -2198,7 +2615,7 @@ fn muonCombine64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 0u;
     let sum = acc[0][0];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -2206,7 +2623,7 @@ fn muonCombine64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 16u;
     let sum = acc[0][1];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -2214,7 +2631,7 @@ fn muonCombine64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 32u;
     let sum = acc[0][2];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -2222,7 +2639,7 @@ fn muonCombine64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 48u;
     let sum = acc[0][3];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -2230,7 +2647,7 @@ fn muonCombine64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 0u;
     let sum = acc[1][0];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -2238,7 +2655,7 @@ fn muonCombine64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 16u;
     let sum = acc[1][1];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -2246,7 +2663,7 @@ fn muonCombine64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 32u;
     let sum = acc[1][2];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -2254,7 +2671,7 @@ fn muonCombine64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 48u;
     let sum = acc[1][3];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -2262,7 +2679,7 @@ fn muonCombine64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 0u;
     let sum = acc[2][0];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -2270,7 +2687,7 @@ fn muonCombine64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 16u;
     let sum = acc[2][1];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -2278,7 +2695,7 @@ fn muonCombine64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 32u;
     let sum = acc[2][2];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -2286,7 +2703,7 @@ fn muonCombine64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 48u;
     let sum = acc[2][3];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -2294,7 +2711,7 @@ fn muonCombine64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 0u;
     let sum = acc[3][0];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -2302,7 +2719,7 @@ fn muonCombine64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 16u;
     let sum = acc[3][1];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -2310,7 +2727,7 @@ fn muonCombine64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 32u;
     let sum = acc[3][2];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
   {
@@ -2318,7 +2735,7 @@ fn muonCombine64(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let j = c0 + tx + 48u;
     let sum = acc[3][3];
     if (i < mat.m && j < mat.n) {
-      muonScratch[next + i * mat.n + j] = nsRound(abc.x * muonScratch[x + i * mat.n + j] + sum, h.nsBf16 != 0.0);
+      nsStore(next + i * mat.n + j, nsRound(abc.x * nsLoad(x + i * mat.n + j) + sum, h.nsBf16 != 0.0));
     }
   }
 }
@@ -2340,7 +2757,7 @@ fn expAvgSqStore(i: u32, x: vec4<f32>) { let k = compactSlotIndex(i); if (k == N
 fn muonGather(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let i = vectorIndex(wid, nwg, lid);
   if (i == 0u && muonSegment.x == 0u) {
-    muonScratch[0] = 0.0;
+    nsStore(0u, 0.0);
   }
   if (stepSkipped()) {
     return;
@@ -2371,7 +2788,7 @@ fn muonGather(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let mat = nsMatrix(t);
     let local = first + l - mat.offset;
     if (local < mat.rows * mat.cols) {
-      muonScratch[mat.o + nsXIndex(mat, local)] = u[l];
+      nsStore(mat.o + nsXIndex(mat, local), u[l]);
     }
   }
 }

@@ -132,7 +132,10 @@ export const muon = defineOptimizer<MuonOptions, MuonScalar>({
   expandOptions: expandHybrid,
   // torch.optim.Muon has none of these: its checkpoint leaves them out at their defaults (AdamW's
   // tensors go to a file of their own: src/checkpoint/torch-pair.ts).
-  notInTorch: ['adamw', 'adamwTensors', 'role', 'nsPrecision'],
+  notInTorch: ['adamw', 'adamwTensors', 'role'],
+  // nsPrecision is written as the group key `ns_precision`; a torch.optim.Muon file without it is
+  // torch's recipe, whose Newton–Schulz runs in bfloat16.
+  torchWhenAbsent: { nsPrecision: 'bf16' },
   noQ8State: () => 'Muon stores its momentum in muonGather, an entry point of the Newton–Schulz pass that runs outside the 8-bit tiles (use bf16 or f16)',
   scheduleLrs: scheduleBothLrs,
   defines: (groups) => ({ NESTEROV: groups[0]!.nesterov, MAXIMIZE: false, HYBRID: groups.some((g) => g.adamw !== undefined) }),

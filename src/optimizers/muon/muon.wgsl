@@ -8,7 +8,7 @@
 fn muonGather(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let i = vectorIndex(wid, nwg, lid);
   if (i == 0u && muonSegment.x == 0u) {
-    muonScratch[0] = 0.0;
+    nsStore(0u, 0.0);
   }
   if (stepSkipped()) {
     return;
@@ -41,7 +41,7 @@ fn muonGather(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let mat = nsMatrix(t);
     let local = first + l - mat.offset;
     if (local < mat.rows * mat.cols) {
-      muonScratch[mat.o + nsXIndex(mat, local)] = u[l];
+      nsStore(mat.o + nsXIndex(mat, local), u[l]);
     }
   }
 }

@@ -6,7 +6,7 @@
  */
 import { roundToBf16 } from '../../core/float-bits.js';
 import { fr, maximum } from '../../core/twin-math.js';
-import { NS_NORM_LANES, type NsMatrixShape } from '../../passes/newton-schulz-table.js';
+import { NS_NORM_LANES, NS_SPLIT_K, nsSplitChunks, type NsMatrixShape } from '../../passes/newton-schulz-table.js';
 
 const rounder = (isBf16: boolean) => (isBf16 ? roundToBf16 : (x: number) => x);
 
@@ -45,13 +45,28 @@ function dot(K: number, l: (k: number) => number, r: (k: number) => number): num
 }
 
 /**
+ * (X·Xᵀ)[i][j] as the GPU sums it: over k in increasing k, or, for a split matrix (nsSplitChunks),
+ * each chunk of NS_SPLIT_K so, then the chunks' sums added in chunk order.
+ */
+function gramAt(x: Float32Array, m: number, n: number, i: number, j: number): number {
+  const chunks = nsSplitChunks(m, n);
+  if (chunks === 1) return dot(n, (k) => x[i * n + k]!, (k) => x[j * n + k]!);
+  let total = 0;
+  for (let c = 0; c < chunks; c++) {
+    const k0 = c * NS_SPLIT_K;
+    total = fr(total + dot(Math.min(NS_SPLIT_K, n - k0), (k) => x[i * n + k0 + k]!, (k) => x[j * n + k0 + k]!));
+  }
+  return total;
+}
+
+/**
  * One step: A = XXᵀ; B' = b·A + c·(A·A); X' = a·X + B'·X (torch's expression order); `isBf16`:
  * A, B' and X' rounded to bfloat16 (f32 sums).
  */
 export function nsStep(x: Float32Array, m: number, n: number, a: number, b: number, c: number, isBf16 = false): Float32Array {
   const round = rounder(isBf16);
   const gram = new Float32Array(m * m);
-  for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) gram[i * m + j] = round(dot(n, (k) => x[i * n + k]!, (k) => x[j * n + k]!));
+  for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) gram[i * m + j] = round(gramAt(x, m, n, i, j));
   const poly = new Float32Array(m * m);
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < m; j++) poly[i * m + j] = round(fr(fr(b * gram[i * m + j]!) + fr(c * dot(m, (k) => gram[i * m + k]!, (k) => gram[k * m + j]!))));
