@@ -246,6 +246,9 @@ const STATE_FORMAT_MODES: readonly [Mode, StateFormat][] = [
   ['fusedQ4', 'q4'],
 ];
 
+/** The workload a quick run times q4 on: its largest single tensor (each q4 step on SwiftShader takes about q8's time). */
+const QUICK_Q4_WORKLOAD = workloads(true, Infinity).filter((w) => !w.sweep && w.sizes.length === 1).at(-1)!.label;
+
 /** The packed step with 16-, 8- and 4-bit state (GPU time), and the state's bytes per parameter in each format. */
 async function measureStateFormats({ device, timer, cfg, opt, workload, elements, attempt, row }: RowContext) {
   const shape = { workgroupSize: cfg.workgroupSize, vectorsPerInvocation: cfg.vectorsPerInvocation };
@@ -254,6 +257,7 @@ async function measureStateFormats({ device, timer, cfg, opt, workload, elements
       if (opt.name === 'adafactor' && stateFormat !== 'f32') return { skipped: 'Adafactor keeps its factored state in f32' };
       // q4 is refused exactly where q8 is (the definition's noQ8State covers both block-wise formats).
       if ((stateFormat === 'q8' || stateFormat === 'q4') && opt.noQ8 !== undefined) return { skipped: opt.noQ8 };
+      if (stateFormat === 'q4' && cfg.quick && workload.label !== QUICK_Q4_WORKLOAD) return { skipped: `a quick run times q4 on ${QUICK_Q4_WORKLOAD} only, to stay short` };
       const params = createParameterSet(device, seedTensors(workload.sizes), { label: `bench:${mode}`, ...shape });
       params.writeGrads(seedGradients(workload));
       const o = createOptimizer(opt.name, params, { ...opt.options, stateFormat } as never);
