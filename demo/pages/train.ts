@@ -1,10 +1,10 @@
 /** Page 2: train an MLP with several optimizers side by side, everything on the GPU. */
 import { cosineWithWarmup, stepDecay, type LrSchedule, type OptimizerCreateOptions, type OptimizerName } from '../../src/index.js';
-import { resolveConfig } from '../../src/core/config.js';
 import { getDefinition } from '../../src/optimizers/registry.js';
 import { splitDataset, type Dataset } from '../data/datasets.js';
 import { createTrainer, type TrainOptimizer, type TrainProgress } from '../mlp/trainer.js';
 import { argmaxRows, boundaryGrid, drawBoundary, drawDigit } from '../train/draw.js';
+import { isBlockwise, takesBlockwise } from '../train/state-choices.js';
 import { Chart, clearError, COLORS, demoDevice, FieldError, renderHeader, showError } from '../../common/page.js';
 
 renderHeader();
@@ -52,13 +52,6 @@ const PRESETS: { readonly [K in OptimizerName]: readonly Preset[] } = {
 };
 const BASE = (Object.entries(PRESETS) as [OptimizerName, readonly Preset[]][]).flatMap(([name, presets]) => presets.map((p) => ({ name, ...p })));
 const OPTIMIZERS = BASE.map((o, k) => ({ ...o, color: COLORS[k]! }));
-
-const isBlockwise = (format: string | undefined) => format === 'q8' || format === 'q4';
-/** Whether the optimizer with these options takes 8- and 4-bit state (q4 is refused exactly where q8 is). */
-function takesBlockwise(o: { name: OptimizerName; options: object }): boolean {
-  const definition = getDefinition(o.name);
-  return definition.noQ8State?.(resolveConfig(definition, ['x'], o.options as Record<string, unknown>).defines) === undefined;
-}
 
 /** How the optimizer state can be stored (docs/state-formats.md): the choices, by the name the page shows. */
 const STATE_CHOICES: Readonly<Record<string, { options: Pick<OptimizerCreateOptions, 'stateFormat' | 'stochasticRounding'>; checked: boolean; hint: string }>> = {
