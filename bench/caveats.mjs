@@ -1,7 +1,7 @@
 // Why a figure that looks wrong is what it is: the footnotes the benchmark's tables put under a
 // surprising figure, each with the rule that calls for it (undefined: nothing to explain).
 
-/** Below this many elements a tensor keeps f32 state under stateFormat 'q8' (src/state/q8.ts DEFAULT_QUANTIZATION). */
+/** Below this many elements a tensor keeps f32 state under stateFormat 'q8' or 'q4' (src/state/q8.ts DEFAULT_QUANTIZATION). */
 export const MIN_QUANTIZED_ELEMENTS = 4096;
 
 /** A step faster than the copy kernel that is its roofline. */
@@ -22,6 +22,7 @@ export function cpuNote(ratio, software) {
 /** A 16- or 8-bit state step slower than the f32 one. */
 export function stateFormatNote(mode, ratio, software) {
   if (!(ratio > 1.1) || !software) return undefined;
+  if (mode === 'fusedQ4') return 'q4 step slower than f32 on a software adapter: as for q8, each block\'s fixed work (the map copy, barriers, atomics) and here the packing of two codes per byte are emulated lane by lane; SwiftShader timings are CPU timings, not GPU speed.';
   if (mode === 'fusedQ8') return 'q8 step slower than f32 on a software adapter: each block\'s fixed work (the map copy, barriers, atomics) is emulated lane by lane; on a GPU the smaller state makes the step faster (see the H100 sections).';
   return '16-bit step slower than f32 on a software adapter: the packing and unpacking are emulated per lane; on a GPU the smaller state makes the step faster (see the H100 sections).';
 }
@@ -40,11 +41,11 @@ export function bytesPerParam(row) {
 export const STATE_ONLY_NOTE =
   'State buffers only (`Optimizer.stateBytes`): measured before the benchmark counted every buffer (`Optimizer.allocatedBytes`); q8 then also held a chunk table of 0.25 byte per parameter, not counted here.';
 
-/** q8 state that saves little or nothing: the workload's tensors are under the quantization threshold. */
-export function q8BytesNote(q8, f32) {
+/** q8 (or q4) state that saves little or nothing: the workload's tensors are under the quantization threshold. */
+export function q8BytesNote(q8, f32, format = 'q8') {
   if (q8 === undefined || f32 === undefined || q8 <= 0.5 * f32) return undefined;
-  const more = q8 > f32 ? ' Above f32: runs before 2026-11-27 06:00 UTC also gave such tensors 8-bit codes they did not use (since then they cost their f32 values only).' : '';
-  return `q8 saves little or nothing here: a tensor under minQuantizedElements (${MIN_QUANTIZED_ELEMENTS} elements by default, bitsandbytes' min_8bit_size) keeps f32 state, since for it the per-block scale and the encoding cost more than they save, and this workload's tensors are (mostly) that small.${more}`;
+  const more = format === 'q8' && q8 > f32 ? ' Above f32: runs before 2026-11-27 06:00 UTC also gave such tensors 8-bit codes they did not use (since then they cost their f32 values only).' : '';
+  return `${format} saves little or nothing here: a tensor under minQuantizedElements (${MIN_QUANTIZED_ELEMENTS} elements by default, bitsandbytes' min_8bit_size) keeps f32 state, since for it the per-block scale and the encoding cost more than they save, and this workload's tensors are (mostly) that small.${more}`;
 }
 
 /**

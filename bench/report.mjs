@@ -8,6 +8,7 @@ export const MODES = [
   ['fusedBf16', 'packed bf16 state'],
   ['fusedF16', 'packed f16 state'],
   ['fusedQ8', 'packed q8 state'],
+  ['fusedQ4', 'packed q4 state'],
   ['perTensor', 'per-tensor'],
   ['fusedWall', 'packed wall'],
   ['perTensorWall', 'per-tensor wall'],
@@ -47,7 +48,7 @@ export const ratio = (a, b) => (ok(a) && ok(b) ? b.median / a.median : undefined
 const times = (r) => (r === undefined ? '' : ` (${sig(r)}×)`);
 // A smaller state's step ÷ the f32 state's: three digits, since the targets sit near 0.75.
 const stateTimes = (r) => (r === undefined ? '' : ` (${r >= 10 ? r.toFixed(1) : r.toPrecision(3)}×)`);
-const STATE_FORMAT_MODES = new Set(['fusedBf16', 'fusedF16', 'fusedQ8']);
+const STATE_FORMAT_MODES = new Set(['fusedBf16', 'fusedF16', 'fusedQ8', 'fusedQ4']);
 
 export function isSoftware(meta) {
   const a = meta.adapter ?? {};
@@ -125,7 +126,7 @@ export function tableLegend(results) {
   const reps = results.meta?.reps;
   return [
     `Times in ms per optimizer step${reps ? `, median of ${reps} repetitions` : ''}. GB/s: bytes read and written ÷ the packed step's time. % of roofline: a copy kernel moving the same bytes ÷ the packed step's time.`,
-    '(×) = that column\'s time ÷ webgpu-optim\'s packed step (GPU time against GPU time, wall clock against wall clock): above 1 means webgpu-optim is faster. In the bf16 / f16 / q8 state columns, (×) = that step ÷ the f32-state step: below 1 means the smaller state is faster.',
+    '(×) = that column\'s time ÷ webgpu-optim\'s packed step (GPU time against GPU time, wall clock against wall clock): above 1 means webgpu-optim is faster. In the bf16 / f16 / q8 / q4 state columns, (×) = that step ÷ the f32-state step: below 1 means the smaller state is faster.',
   ];
 }
 
@@ -242,7 +243,7 @@ function mainTable(results, notes) {
 function stateBytesTable(results, notes) {
   const rows = results.rows.filter((r) => bytesPerParam(r) && !r.workload.startsWith('sweep'));
   if (rows.length === 0) return [];
-  const formats = ['f32', 'bf16', 'f16', 'q8'].filter((f) => rows.some((r) => bytesPerParam(r).bytes[f] !== undefined));
+  const formats = ['f32', 'bf16', 'f16', 'q8', 'q4'].filter((f) => rows.some((r) => bytesPerParam(r).bytes[f] !== undefined));
   const largest = new Map();
   const tensorSize = (r) => r.elements / r.tensors;
   for (const r of rows) if (!largest.has(r.optimizer) || tensorSize(r) > tensorSize(largest.get(r.optimizer))) largest.set(r.optimizer, r);
@@ -250,7 +251,7 @@ function stateBytesTable(results, notes) {
     const counted = bytesPerParam(r);
     const bytes = counted.bytes[f];
     if (bytes === undefined) return '–';
-    const note = f === 'q8' ? q8BytesNote(bytes, counted.bytes.f32) : undefined;
+    const note = f === 'q8' || f === 'q4' ? q8BytesNote(bytes, counted.bytes.f32, f) : undefined;
     return `${bytes.toFixed(2)}${note ? notes.mark(note) : ''}${counted.stateOnly ? notes.mark(STATE_ONLY_NOTE) : ''}`;
   };
   return [

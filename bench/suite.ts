@@ -22,6 +22,7 @@ export type Mode =
   | 'fusedBf16'
   | 'fusedF16'
   | 'fusedQ8'
+  | 'fusedQ4'
   | 'fusedWall'
   | 'perTensorWall'
   | 'roofline'
@@ -38,6 +39,7 @@ export const MODE_LABELS: Record<Mode, string> = {
   fusedBf16: 'packed, bf16 state',
   fusedF16: 'packed, f16 state',
   fusedQ8: 'packed, 8-bit block-wise state',
+  fusedQ4: 'packed, 4-bit block-wise state',
   perTensor: 'same kernel, 1 dispatch per tensor',
   fusedWall: 'packed, wall clock (submit each step)',
   perTensorWall: 'per tensor, wall clock (submit each step)',
@@ -236,20 +238,26 @@ interface RowContext {
   row: Row;
 }
 
-/** The columns of the packed step with 16-bit state, and their format. */
+/** The columns of the packed step with 16-, 8- and 4-bit state, and their format. */
 const STATE_FORMAT_MODES: readonly [Mode, StateFormat][] = [
   ['fusedBf16', 'bf16'],
   ['fusedF16', 'f16'],
   ['fusedQ8', 'q8'],
+  ['fusedQ4', 'q4'],
 ];
 
-/** The packed step with 16-bit state (GPU time), and the state's bytes per parameter in each format. */
+/** The workload a quick run times q4 on: its largest single tensor (each q4 step on SwiftShader takes about q8's time). */
+const QUICK_Q4_WORKLOAD = workloads(true, Infinity).filter((w) => !w.sweep && w.sizes.length === 1).at(-1)!.label;
+
+/** The packed step with 16-, 8- and 4-bit state (GPU time), and the state's bytes per parameter in each format. */
 async function measureStateFormats({ device, timer, cfg, opt, workload, elements, attempt, row }: RowContext) {
   const shape = { workgroupSize: cfg.workgroupSize, vectorsPerInvocation: cfg.vectorsPerInvocation };
   for (const [mode, stateFormat] of STATE_FORMAT_MODES) {
     await attempt(mode, async () => {
       if (opt.name === 'adafactor' && stateFormat !== 'f32') return { skipped: 'Adafactor keeps its factored state in f32' };
-      if (stateFormat === 'q8' && opt.noQ8 !== undefined) return { skipped: opt.noQ8 };
+      // q4 is refused exactly where q8 is (the definition's noQ8State covers both block-wise formats).
+      if ((stateFormat === 'q8' || stateFormat === 'q4') && opt.noQ8 !== undefined) return { skipped: opt.noQ8 };
+      if (stateFormat === 'q4' && cfg.quick && workload.label !== QUICK_Q4_WORKLOAD) return { skipped: `a quick run times q4 on ${QUICK_Q4_WORKLOAD} only, to stay short` };
       const params = createParameterSet(device, seedTensors(workload.sizes), { label: `bench:${mode}`, ...shape });
       params.writeGrads(seedGradients(workload));
       const o = createOptimizer(opt.name, params, { ...opt.options, stateFormat } as never);

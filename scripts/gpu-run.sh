@@ -6,8 +6,10 @@
 # with .gpu/ beside it: `OUT=dir bash scripts/gpu-run.sh` runs, each part under its own time limit:
 #   1. the element-wise rows: every optimizer's packed step (f32, bf16, q8 state, seeded gradients),
 #      the copy roofline, TF.js and jax-js, on one 16M tensor, 2000 small ones and a transformer mix;
-#   2. Muon's rows: Newton–Schulz GFLOP/s per matrix set, Muon vs AdamW, jax-js's Muon;
-#   3. PyTorch's CUDA Adam, AdamW and Muon on the same workloads, where python3 has torch with CUDA.
+#   2. 4-bit state: Adam's and AdamW's packed step with f32, q8 and q4 state on one 16M tensor
+#      (seeded gradients), so q4's step time stands against f32's and q8's of the same run;
+#   3. Muon's rows: Newton–Schulz GFLOP/s per matrix set, Muon vs AdamW, jax-js's Muon;
+#   4. PyTorch's CUDA Adam, AdamW and Muon on the same workloads, where python3 has torch with CUDA.
 # Results land in $OUT (default bench/results/gpu-run): device.txt, gpu-run.log, one JSON per part
 # (`node bench/render.mjs` and bench/merge.mjs turn them into RESULTS.md). `--dry` runs the same
 # parts at smoke size on SwiftShader (Chromium's Vulkan driver), to check the script itself.
@@ -59,6 +61,8 @@ part() { # name, seconds, command...
 part elementwise "${ELEMENTWISE_S:-240}" node bench/run-node.mjs $DRY --workloads "$WORKLOADS" \
   --modes fused,fusedBf16,fusedQ8,roofline,tfjsWebgpu,jaxFlat
 cp bench/results/${DRY:+quick/}latest.json "$OUT/elementwise.json" 2>/dev/null
+part q4 "${Q4_S:-90}" node bench/run-node.mjs $DRY --optimizers adam,adamw --workloads "$ONE" --modes fused,fusedQ8,fusedQ4
+cp bench/results/${DRY:+quick/}latest.json "$OUT/q4.json" 2>/dev/null
 part muon "${MUON_S:-180}" node bench/run-node.mjs $DRY --muon --optimizers adam --workloads "$ONE" --modes fused
 cp bench/results/${DRY:+quick/}latest.json "$OUT/muon.json" 2>/dev/null
 if python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then

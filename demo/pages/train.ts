@@ -4,6 +4,7 @@ import { getDefinition } from '../../src/optimizers/registry.js';
 import { splitDataset, type Dataset } from '../data/datasets.js';
 import { createTrainer, type TrainOptimizer, type TrainProgress } from '../mlp/trainer.js';
 import { argmaxRows, boundaryGrid, drawBoundary, drawDigit } from '../train/draw.js';
+import { isBlockwise, takesBlockwise } from '../train/state-choices.js';
 import { Chart, clearError, COLORS, demoDevice, FieldError, renderHeader, showError } from '../../common/page.js';
 
 renderHeader();
@@ -59,6 +60,7 @@ const STATE_CHOICES: Readonly<Record<string, { options: Pick<OptimizerCreateOpti
   'bf16 sr': { options: { stateFormat: 'bf16', stochasticRounding: { seed: 1 } }, checked: false, hint: 'bf16 with stochastic rounding: right on average' },
   f16: { options: { stateFormat: 'f16' }, checked: false, hint: '2 bytes, 11 significant bits, narrow range (second moments stored as roots)' },
   q8: { options: { stateFormat: 'q8' }, checked: false, hint: '8-bit block-wise (1 byte per value and one scale per 256); tensors under 4096 values keep f32, as bitsandbytes' },
+  q4: { options: { stateFormat: 'q4' }, checked: false, hint: "4-bit block-wise (two codes per byte and one scale per 128), torchao's 4-bit recipe; tensors under 4096 values keep f32" },
 };
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -184,8 +186,9 @@ function withFormats(optimizers: typeof OPTIMIZERS, choices: readonly string[]):
   return optimizers.flatMap((o) =>
     choices
       .filter((choice) => choice === 'f32' || !getDefinition(o.name).shapedSlots)
-      // Cautious updates refuse 8-bit state (their count reads the state outside the 8-bit tiles).
-      .filter((choice) => STATE_CHOICES[choice]?.options.stateFormat !== 'q8' || (o.options as { cautious?: boolean }).cautious !== true)
+      // 8- and 4-bit state where the optimizer takes it: not cautious updates (their count reads the
+      // state outside the block-wise tiles), Prodigy or Muon (the definition's noQ8State says why).
+      .filter((choice) => !isBlockwise(STATE_CHOICES[choice]?.options.stateFormat) || takesBlockwise(o))
       .map((choice) => (choice === 'f32' ? o : { ...o, label: `${o.label} · ${choice}`, options: { ...o.options, ...STATE_CHOICES[choice]!.options }, color: freeColor() })),
   );
 }

@@ -267,21 +267,26 @@ describe('demo pages', () => {
     await page.close();
   });
 
-  test('train, moons: Adam with its state in f32, bf16 (nearest and stochastic), f16 and q8, the memory beside the losses', async () => {
+  test('train, moons: Adam with its state in f32, bf16 (nearest and stochastic), f16, q8 and q4, the memory beside the losses', async () => {
     const { page, errors } = await open('demo/train.html');
-    const result = await trainMoons(page, '0.01', ['Adam'], ['f32', 'bf16', 'bf16 sr', 'f16', 'q8']);
+    const result = await trainMoons(page, '0.01', ['Adam'], ['f32', 'bf16', 'bf16 sr', 'f16', 'q8', 'q4']);
     console.log('state formats on the train page', result.metrics.map((m) => `${m.label} ${m.loss.toFixed(4)} (${m.stateBytes} B)`).join(', '));
     const by = Object.fromEntries(result.metrics.map((m) => [m.label, m]));
-    expect(Object.keys(by).sort()).toEqual(['Adam', 'Adam · bf16', 'Adam · bf16 sr', 'Adam · f16', 'Adam · q8']);
+    expect(Object.keys(by).sort()).toEqual(['Adam', 'Adam · bf16', 'Adam · bf16 sr', 'Adam · f16', 'Adam · q4', 'Adam · q8']);
     for (const label of ['Adam · bf16', 'Adam · bf16 sr']) expect(Math.abs(by[label]!.loss / by.Adam!.loss - 1), label).toBeLessThan(0.05);
     expect(by['Adam · f16']!.loss).toBeLessThan(0.3);
     for (const label of ['Adam · bf16', 'Adam · bf16 sr', 'Adam · f16']) expect(by[label]!.stateBytes * 2, label).toBe(by.Adam!.stateBytes);
-    // Every tensor of this small net is under minQuantizedElements: q8 keeps f32 state, and the page says why.
-    expect(by['Adam · q8']!.stateBytes).toBe(by.Adam!.stateBytes);
+    // Every tensor of this small net is under minQuantizedElements: q8 and q4 keep f32 state, and the page says why.
+    for (const label of ['Adam · q8', 'Adam · q4']) {
+      expect(Number.isFinite(by[label]!.loss), label).toBe(true);
+      expect(by[label]!.loss, label).toBeLessThan(0.3);
+      expect(by[label]!.stateBytes, label).toBe(by.Adam!.stateBytes);
+    }
     const memory = await page.$$eval('#metrics tbody tr', (rows) => rows.map((r) => r.children[5]!.textContent));
-    const shown = (m: { label: string; stateBytes: number }) => (m.stateBytes >= 1024 ? `${(m.stateBytes / 1024).toFixed(1)} KiB` : `${m.stateBytes} B`) + (m.label === 'Adam · q8' ? ' *' : '');
+    const shown = (m: { label: string; stateBytes: number }) => (m.stateBytes >= 1024 ? `${(m.stateBytes / 1024).toFixed(1)} KiB` : `${m.stateBytes} B`) + (m.label === 'Adam · q8' || m.label === 'Adam · q4' ? ' *' : '');
     expect(memory).toEqual(result.metrics.map(shown));
-    expect(await page.textContent('#state-notes')).toMatch(/^\* stateFormat 'q8' quantizes none of the \d+ tensors: each has fewer than minQuantizedElements \(4096\) elements/);
+    const notes = (await page.textContent('#state-notes'))!.split('\n');
+    for (const format of ['q8', 'q4']) expect(notes.some((n) => new RegExp(`^\\* stateFormat '${format}' quantizes none of the \\d+ tensors: each has fewer than minQuantizedElements \\(4096\\) elements`).test(n)), format).toBe(true);
     await page.screenshot({ path: `${shots}/train-state-formats.png`, fullPage: true });
     expect(errors).toEqual([]);
     await page.close();

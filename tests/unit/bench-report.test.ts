@@ -159,6 +159,21 @@ describe('figures read at a glance', () => {
     expect(gpu.find((l) => l.startsWith('small'))).toMatch(/2\.7× *$/);
   });
 
+  test('a q4 state column: its step time ÷ the f32 step beside q8\'s, a software slowdown footnoted as CPU timings, its bytes beside q8\'s', () => {
+    const table = terminalTable({ ...softwareRun.data, rows: [adamRow('1 × 1M', 1, 1 << 20, { fused: timing(50), fusedQ8: timing(60), fusedQ4: timing(80) })] }).split('\n');
+    expect(table.find((l) => l.startsWith('workload'))).toContain('packed q4 state ms (×)');
+    const row = table.find((l) => l.startsWith('1 × 1M'))!;
+    expect(row).toMatch(/60\.0 \(1\.20×\)[⁰¹²³⁴⁵⁶⁷⁸⁹]+/);
+    const q4 = /80\.0 \(1\.60×\)[⁰¹²³⁴⁵⁶⁷⁸⁹]+/.exec(row)![0];
+    expect(noteOf(table, q4)).toMatch(/q4 step slower than f32 on a software adapter.*CPU timings, not GPU speed/);
+    const small = [adamRow('2000 × 2048', 2000, 2000 * 2048, { fused: timing(0.04) }, { f32: 8, q8: 8, q4: 8 })];
+    const lines = markdownSection({ meta: gpuMeta('2026-11-27T00:00:00Z'), rows: small, clock: 'gpu-timestamps' }).split('\n');
+    expect(lines.find((l) => l.startsWith('| optimizer | workload |'))).toBe('| optimizer | workload | f32 | q8 | q4 |');
+    expect(noteOf(lines, cellsOf(lines, 'adam')[4]!)).toMatch(/^\S+ q4 saves little or nothing here: a tensor under minQuantizedElements/);
+    const big = [adamRow('1 × 16M', 1, 16 << 20, { fused: timing(0.16) }, { f32: 8, q8: 2.03125, q4: 1.0675 })];
+    expect(cellsOf(markdownSection({ meta: gpuMeta('2026-11-27T00:00:00Z'), rows: big, clock: 'gpu-timestamps' }).split('\n'), 'adam').slice(2)).toEqual(['8.00', '2.03', '1.07']);
+  });
+
   test('the q8 bytes column says why small tensors save nothing', () => {
     const rows = [adamRow('2000 × 2048', 2000, 2000 * 2048, { fused: timing(0.04) }, { f32: 8, bf16: 4, q8: 8 })];
     const lines = markdownSection({ meta: gpuMeta('2026-11-27T00:00:00Z'), rows, clock: 'gpu-timestamps' }).split('\n');
