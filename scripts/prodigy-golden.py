@@ -324,6 +324,24 @@ CASES = [
 ]
 
 
+# PyTorch's step rule (a parameter whose grad is None is passed by in both loops of step()):
+# PRESENT[step % 5][tensor]. Tensor 1's first step comes late, step 2 has no gradient at all (the
+# early return: Σ|s| = 0), every tensor has one at least once.
+PRESENT = [
+    [True, False, True],
+    [True, True, False],
+    [False, False, False],
+    [True, True, True],
+    [False, True, False],
+]
+SKIP_CASES = [
+    ({}, {}, None, False),
+    ({"weightDecay": 0.1, "decouple": False, "useBiasCorrection": True, "d0": 1e-4}, {"weight_decay": 0.1, "decouple": False, "use_bias_correction": True, "d0": 1e-4}, None, False),
+    ({"safeguardWarmup": True, "sliceP": 2, "growthRate": 1.5}, {"safeguard_warmup": True, "slice_p": 2, "growth_rate": 1.5},
+     ({"weightDecay": 0.2}, {"weight_decay": 0.2}), False),
+]
+
+
 def b64(array):
     return base64.b64encode(np.ascontiguousarray(array, dtype="<f4").tobytes()).decode("ascii")
 
@@ -348,7 +366,7 @@ def gradient(p, index, step, zero):
 SCALARS = ("d", "d_numerator", "d_max", "d_hat", "k")
 
 
-def run(options, kwargs, second, zero_first):
+def run(options, kwargs, second, zero_first, skipping=False):
     params = [torch.nn.Parameter(p.clone()) for p in initial_params()]
     groups = [{"params": params[:2]}, {"params": params[2:]}]
     if second is not None:
@@ -359,9 +377,10 @@ def run(options, kwargs, second, zero_first):
         case["secondGroup"] = second[0]
     for step in range(STEPS):
         grads = [gradient(p, i, step, zero_first and step == 0) for i, p in enumerate(params)]
-        for p, g in zip(params, grads):
-            p.grad = g.clone()
-        case["grads"].append([b64(g.numpy()) for g in grads])
+        present = PRESENT[step % len(PRESENT)] if skipping else [True] * len(params)
+        for p, g, has in zip(params, grads, present):
+            p.grad = g.clone() if has else None
+        case["grads"].append([b64(g.numpy()) if has else None for g, has in zip(grads, present)])
         optimizer.step()
         case["params"].append([b64(p.detach().numpy()) for p in params])
         group = optimizer.param_groups[0]
@@ -383,6 +402,7 @@ def main():
         "steps": STEPS,
         "shapes": [list(s) for s in SHAPES],
         "cases": [run(*case) for case in CASES],
+        "skipCases": [run(*case, skipping=True) for case in SKIP_CASES],
     }
     path = os.path.join(os.path.dirname(__file__), "..", "tests", "golden", "prodigy.json")
     with open(path, "w") as f:

@@ -16,8 +16,12 @@ fn mainPerTensor(@builtin(workgroup_id) wid: vec3<u32>,
     if (i >= arrayLength(&param)) {
       return;
     }
-    let h = hyper[chunkRow[i / 16u]];
-    // Uniform per chunk: a tensor starts on a chunk boundary (layout.ts), so a chunk has one row.
+#if CHUNKS_IN_SCRATCH
+    // The chunk's tensor from the chunk table in the per-tensor sums' scratch (Prodigy's): no
+    // `chunkRow` binding, so that the variant binds as many storage buffers as the plain kernel.
+    let h = hyper[chunkInfo(i).x];
+#else    let h = hyper[chunkRow[i / 16u]];
+#endif    // Uniform per chunk: a tensor starts on a chunk boundary (layout.ts), so a chunk has one row.
     if (h.gradientAbsent != 0.0) {
       continue;
     }

@@ -135,6 +135,11 @@ export interface SetTwinTensor<S extends string> {
   readonly h: Scalars<S>;
   /** Its group's index. */
   readonly group: number;
+  /**
+   * PyTorch's step rule: the tensor has no gradient this step (its `grad` is None), so the step
+   * leaves it and its state untouched and its terms out of whole-set sums; `h` is then its own row.
+   */
+  readonly absent?: boolean;
   /** As `ReferenceUpdate`'s `stored`: the value a store of `x` keeps in the state format. */
   readonly stored: (slot: string, x: number, element: number) => number;
 }

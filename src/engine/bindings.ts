@@ -43,7 +43,8 @@ export function kernelBindings(variant: KernelVariant): KernelBinding[] {
   const specs = [
     ...ENGINE_BINDINGS,
     ...(bindsGroupTable(flags) ? [CHUNK_GROUP] : []),
-    ...(flags.PER_TENSOR ? [CHUNK_ROW] : []),
+    // The per-tensor step's chunk → row table, unless the chunk table in the scratch names the tensor.
+    ...(flags.PER_TENSOR && !flags.CHUNKS_IN_SCRATCH ? [CHUNK_ROW] : []),
     ...(flags.GRAD_CONTROL ? [CONTROL_BINDING] : []),
     ...declaredPasses(definition, flags).flatMap((pass) => pass.bindings),
     ...stateBindings(definition.slots(flags), variant.stateFormat, flags.STOCHASTIC === true),

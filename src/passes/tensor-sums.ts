@@ -72,6 +72,8 @@ function createScratchAndTable(args: Parameters<typeof createTensorSums>[0]): { 
   }
   const table = chunkTensorTable(layout, args.tensorGroup);
   const chunkTensor = args.chunksInScratch ? chunkSegmentUniform(device, label, layout) : uploadTable(device, `${label}:chunkTensor`, table);
+  // Another build's scratch (its table and tail already written there): bound, not made again.
+  if (args.sharedScratch) return { scratch: args.sharedScratch, chunkTensor };
   // State kept in the tail is written at creation and by loads, and read by state dicts.
   const tailUsage = args.extraEntries || args.chunksInScratch ? GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC : 0;
   const scratch = device.createBuffer({ label: `${label}:tensorScratch`, size: scratchBytes, usage: GPUBufferUsage.STORAGE | tailUsage });
@@ -91,6 +93,8 @@ function createTensorSums(args: {
   extraEntries?: number;
   /** The chunk → tensor table kept in the scratch instead of a binding of its own (CHUNKS_IN_SCRATCH). */
   chunksInScratch?: boolean;
+  /** The scratch of the plain kernel's build, which this (per-tensor) build binds and leaves to it. */
+  sharedScratch?: GPUBuffer;
 }): TensorSums {
   const { device, label, layout } = args;
   const maxDim = device.limits.maxComputeWorkgroupsPerDimension;
@@ -135,11 +139,11 @@ function createTensorSums(args: {
         pass.dispatchWorkgroups(...grid);
       }
     },
-    allocatedBytes: passes.reduce((n, { rows }) => n + rows.size, chunkTensor.size + scratch.size),
+    allocatedBytes: passes.reduce((n, { rows }) => n + rows.size, chunkTensor.size + (args.sharedScratch ? 0 : scratch.size)),
     destroy() {
       chunkTensor.destroy();
       for (const { rows } of passes) rows.destroy();
-      scratch.destroy();
+      if (!args.sharedScratch) scratch.destroy();
     },
   };
 }
@@ -175,13 +179,15 @@ function getTensorSumsPipeline(device: GPUDevice, entryPoint: string): ListedPip
  * The per-tensor sums' step; `extraEntries` vec4 entries are kept after the scratch's own (and after
  * the chunk table when `chunksInScratch`), which the sums never write (a pass that keeps state
  * there: Prodigy's scalars), and `scratch` is the buffer. `chunksInScratch`: the bindings of
- * tensorSumsInScratch (the table in the scratch, one storage buffer fewer).
+ * tensorSumsInScratch (the table in the scratch, one storage buffer fewer). `sharedScratch`: the
+ * per-tensor build of such a pass binds its plain build's scratch (the state in its tail is one).
  */
-export function createTensorSumsPass(context: PassContext, extraEntries = 0, chunksInScratch = false): StepPass & { readonly scratch: GPUBuffer } {
+export function createTensorSumsPass(context: PassContext, extraEntries = 0, chunksInScratch = false, sharedScratch?: GPUBuffer): StepPass & { readonly scratch: GPUBuffer } {
   const reduction = context.chunkReduction as ChunkReduction;
   const sums = createTensorSums({
     extraEntries,
     chunksInScratch,
+    sharedScratch,
     device: context.device,
     label: context.label,
     layout: context.layout,

@@ -33,16 +33,16 @@ function controlled(front: FrontState<any>, twin: TwinState, source: readonly Fl
  */
 function updateTensors(front: FrontState<any>, twin: TwinState, grads: readonly Float32Array[], scalars: Float32Array, present?: readonly boolean[]): void {
   const { definition, rounding, q8, state, tensors } = twin;
-  if (definition.setReference) {
-    updateSet(front, twin, grads, scalars);
-    return;
-  }
   // A per-tensor row: the schema's scalars, then gradientAbsent.
   const rowLength = scalarLayout(definition).names.length + 1;
+  const rowOf = (i: number) => (present ? scalars.subarray(i * rowLength, (i + 1) * rowLength) : groupScalars(twin, scalars, front.config.tensorGroup[i]!));
+  if (definition.setReference) {
+    updateSet(front, twin, grads, rowOf, present);
+    return;
+  }
   twin.params.forEach((param, i) => {
     if (present && !present[i]) return;
-    const row = present ? scalars.subarray(i * rowLength, (i + 1) * rowLength) : groupScalars(twin, scalars, front.config.tensorGroup[i]!);
-    const h = namedScalars(definition, row);
+    const h = namedScalars(definition, rowOf(i));
     const step = (h as unknown as Record<string, number>)[ROUNDING_STEP]!;
     const stored = (slot: string, x: number, e: number) => rounding.stored(slot, x, i, e, step);
     const storeTensor = (slot: string, values: Float32Array) => q8?.storeTensor(i, slot, values);
@@ -63,18 +63,23 @@ function presentGradients(twin: TwinState, grads: readonly (Float32Array | null)
   return { present: grads.map((g) => g !== null), filled };
 }
 
-/** The whole-set twin (`setReference`): one call over every tensor, then the stores rounded as on the GPU. */
-function updateSet(front: FrontState<any>, twin: TwinState, grads: readonly Float32Array[], scalars: Float32Array): void {
+/**
+ * The whole-set twin (`setReference`): one call over every tensor (on the per-tensor path, each
+ * with its own row and a tensor without gradient marked absent), then the stores rounded as on the
+ * GPU (an absent tensor's state is left as it is).
+ */
+function updateSet(front: FrontState<any>, twin: TwinState, grads: readonly Float32Array[], rowOf: (i: number) => Float32Array, present?: readonly boolean[]): void {
   const { definition, rounding, q8, state } = twin;
   const { tensorGroup, defines } = front.config;
   const tensors = twin.params.map((param, i) => {
-    const h = namedScalars(definition, groupScalars(twin, scalars, tensorGroup[i]!));
+    const h = namedScalars(definition, rowOf(i));
     const step = (h as unknown as Record<string, number>)[ROUNDING_STEP]!;
-    return { param, grad: grads[i]!, state: state[i]!, h, group: tensorGroup[i]!, step, stored: (slot: string, x: number, e: number) => rounding.stored(slot, x, i, e, step) };
+    const absent = present !== undefined && !present[i];
+    return { param, grad: grads[i]!, state: state[i]!, h, group: tensorGroup[i]!, absent, step, stored: (slot: string, x: number, e: number) => rounding.stored(slot, x, i, e, step) };
   });
   definition.setReference!({ tensors, defines, setState: twin.setState! });
-  tensors.forEach((t, i) => rounding.roundSlots(state[i]!, i, t.step));
-  q8?.store();
+  tensors.forEach((t, i) => t.absent || rounding.roundSlots(state[i]!, i, t.step));
+  q8?.store(present);
 }
 
 /** The twin's `step(grads)`: checked before anything changes, counted only once it ran. */

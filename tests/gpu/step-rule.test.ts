@@ -144,6 +144,39 @@ describe("Schedule-Free: steps at the group's count, eval() and train() between 
   });
 });
 
+describe("Prodigy's skipping step within WebGPU's default 8 storage buffers", () => {
+  // With β₁ > 0 the plain kernel binds 8 (scalars-pass.ts); the per-tensor variant reads each chunk's
+  // tensor from the chunk table in the scratch instead of a chunkRow binding, so it binds as many.
+  test('a device narrowed to 8 storage buffers takes the per-tensor step; absent tensors untouched, the others equal the twin', async () => {
+    await withDevice(async (device) => {
+      const tensors = tensorsOf();
+      const params = createParameterSet(device, tensors);
+      const own = Object.getOwnPropertyDescriptor(device, 'limits');
+      const narrow = new Proxy(device.limits, { get: (target, key) => (key === 'maxStorageBuffersPerShaderStage' ? 8 : Reflect.get(target, key)) });
+      Object.defineProperty(device, 'limits', { value: narrow, configurable: true });
+      let gpu: Optimizer<any>;
+      try {
+        gpu = createOptimizer('prodigy', params, { d0: 1e-4 });
+        params.zeroGrad();
+      } finally {
+        if (own) Object.defineProperty(device, 'limits', own);
+        else delete (device as { limits?: unknown }).limits;
+      }
+      const ref = createReferenceOptimizer('prodigy', tensors.map((t) => ({ ...t, data: t.data.slice() })), { d0: 1e-4 });
+      for (const [s, present] of PRESENT.slice(0, 2).entries()) {
+        const before = await Promise.all(tensors.map((_, i) => tensorBits(gpu, params, i)));
+        markStep(params, s + 1, present);
+        gpu.step();
+        ref.step(tensors.map((t, i) => (present[i] ? gradFor(s + 1, i, t.data.length) : null)));
+        for (const [i, has] of present.entries()) if (!has) expect(await tensorBits(gpu, params, i)).toEqual(before[i]);
+      }
+      expect((await compareWithReference(gpu, params, ref, { atol: 0, rtol: 0 }, 'step 2')).failures).toEqual([]);
+      gpu.destroy();
+      params.destroy();
+    });
+  });
+});
+
 describe('Adafactor: the factors of a matrix without gradient stay, bit for bit', () => {
   // Matrices (row_var, col_var: factorUpdate's entries; one batched) beside a vector (variance).
   const shapes = [[5, 13], [4], [3, 2, 7]];

@@ -34,7 +34,6 @@ describe('the twin', () => {
   });
 
   test.each([
-    ['prodigy', {}, /cannot skip a tensor: its step runs passes over whole tensors or the whole set \(prodigy/],
     ['lamb', { lr: 0.01, stateFormat: 'q8' }, /cannot skip a tensor: with q8 state its pass stores the moments in tiles that do not yet skip a tensor/],
     ['adam', { lr: 0.1, gradClipping: { maxNorm: 1 } }, /cannot skip a tensor: gradient control/],
     ['adam', { lr: 0.1, accumulation: { steps: 2 } }, /cannot skip a tensor: gradient accumulation/],

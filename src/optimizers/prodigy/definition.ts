@@ -74,6 +74,7 @@ export const prodigy = defineOptimizer<ProdigyOptions, ProdigyScalar>({
   tensorSums: '(Σ g·(p0 − p), Σ|s|) per tensor, g after the coupled decay, s as just updated',
   passes: [prodigyPass],
   partialsStore: 'the moments and s',
+  groupStepCount: "its d, d_max, d_numerator and bias correction are the set's, advanced by every step that moves d (k); a tensor without gradient adds nothing to d's sums and is left as it is",
   noQ8State: () => "Prodigy's s and p0 are not moving averages of the gradient (p0 is a point, s a weighted sum that d's denominator adds up); use stateFormat 'f32', 'bf16' or 'f16'",
   checks: Object.fromEntries(Object.entries(PRODIGY_CHECKS).map(([name, check]) => [name, (_optimizer: string, option: string, value: unknown) => check(option, value)])) as never,
   defines: (groups) => ({ MAXIMIZE: false, FIRST_MOMENT: groups[0]!.betas[0] > 0, DECOUPLED: groups[0]!.decouple }),

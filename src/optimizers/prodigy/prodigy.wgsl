@@ -119,8 +119,17 @@ fn prodigyFold() {
   var denominator = 0.0;
   let tensors = bitcast<u32>(prodigyWord(PRODIGY_TENSORS));
   for (var t = 0u; t < tensors; t++) {
-    let h = hyperOf(prodigyTensorGroup(t, tensors));
-    let sums = tensorScratch[t];
+#if PER_TENSOR
+    // The per-tensor step (PyTorch's rule): tensor t's own row; one without gradient adds nothing,
+    // as the authors' loops pass it by (its sums were not computed). Global scalars are equal in
+    // every row (their options are equal in every group).
+    let h = hyper[t];
+    if (h.gradientAbsent != 0.0) {
+      continue;
+    }
+    // The plain kernel's lines share the directives' lines: its text stays as it was, byte for byte.
+#else    let h = hyperOf(prodigyTensorGroup(t, tensors));
+#endif    let sums = tensorScratch[t];
     numerator = numerator + ((d / h.d0) * dlr) * sums.x;
     denominator = denominator + sums.y;
   }

@@ -58,14 +58,19 @@ function wordsOf(tail: Float32Array, tensors: number): Float32Array {
 function createProdigyPass(context: PassContext): StepPass {
   const { device, label, tensorGroup, groups, layout } = context;
   const offsetEntries = Math.ceil(tensorGroup.length / 4);
-  const sums = createTensorSumsPass(context, offsetEntries + tailEntries(tensorGroup.length), true);
-  // Each tensor's first element (u32 bits), where sliceP counts its elements from, after the table.
-  const offsets = new Uint32Array(offsetEntries * 4);
-  offsets.set(layout.tensors.map((t) => t.offset));
-  device.queue.writeBuffer(sums.scratch, (scratchEntries(layout) + chunkTableEntries(layout)) * 16, offsets);
+  // The per-tensor build (PyTorch's step rule) binds the plain build's scratch: d and its companions
+  // in the tail are one state, the tables there already written.
+  const shared = context.plain && (context.plain.resources.tensorScratch!(0) as GPUBufferBinding).buffer;
+  const sums = createTensorSumsPass(context, offsetEntries + tailEntries(tensorGroup.length), true, shared);
   const offset = (scratchEntries(layout) + chunkTableEntries(layout) + offsetEntries) * 16;
   const initial = tailOf(initialProdigyWords(Math.fround((groups[0] as { d0: number }).d0), tensorGroup));
-  device.queue.writeBuffer(sums.scratch, offset, initial);
+  if (!shared) {
+    // Each tensor's first element (u32 bits), where sliceP counts its elements from, after the table.
+    const offsets = new Uint32Array(offsetEntries * 4);
+    offsets.set(layout.tensors.map((t) => t.offset));
+    device.queue.writeBuffer(sums.scratch, (scratchEntries(layout) + chunkTableEntries(layout)) * 16, offsets);
+    device.queue.writeBuffer(sums.scratch, offset, initial);
+  }
   const fold = context.kernelPipeline('prodigyFold');
   return {
     resources: sums.resources,
@@ -155,4 +160,5 @@ export const prodigyPass: PassDeclaration = {
     }
   },
   create: createProdigyPass,
+  perTensor: true,
 };

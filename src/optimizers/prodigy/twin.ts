@@ -54,13 +54,17 @@ const pythonMax = (a: number, b: number) => (b > a ? b : a);
 const pythonMin = (a: number, b: number) => (b < a ? b : a);
 
 /** prodigyFold: the new words from the tensors' sums; false when Σ|s| is 0 (the authors' early return). */
-function fold(tensors: readonly SetTwinTensor<ProdigyScalar>[], sums: readonly [number, number][], words: Float32Array): boolean {
+function fold(tensors: readonly SetTwinTensor<ProdigyScalar>[], sums: readonly ([number, number] | undefined)[], words: Float32Array): boolean {
+  // The global scalars (equal in every group and row): the first group's, or the first tensor's row.
   const h0 = tensors.find((t) => t.group === 0)?.h ?? tensors[0]!.h;
   const d = words[W.d]!;
   const dlr = dlrOf(words, h0);
   let numerator = 0;
   let denominator = 0;
-  sums.forEach(([dot, abs], i) => {
+  sums.forEach((sum, i) => {
+    // A tensor without gradient adds nothing (the authors' loops pass it by).
+    if (sum === undefined) return;
+    const [dot, abs] = sum;
     numerator = fr(numerator + fr(fr(fr(d / tensors[i]!.h.d0) * dlr) * dot));
     denominator = fr(denominator + abs);
   });
@@ -102,7 +106,8 @@ function update(t: SetTwinTensor<ProdigyScalar>, defines: KernelDefines, words: 
 /** The whole-set twin of one Prodigy step on the GPU (the definition's `setReference`). */
 export const prodigySetReference: SetReferenceUpdate<ProdigyScalar> = ({ tensors, defines, setState }) => {
   if (setState.length !== PRODIGY_TENSOR_GROUPS + tensors.length) throw new RangeError(`webgpu-optim: prodigy's twin holds scalar words for ${setState.length - PRODIGY_TENSOR_GROUPS} tensors, got ${tensors.length}`);
-  const sums = tensors.map((t) => partials(t, defines, setState));
+  // PyTorch's step rule, as the authors' step(): a tensor whose grad is None takes no part.
+  const sums = tensors.map((t) => (t.absent ? undefined : partials(t, defines, setState)));
   if (!fold(tensors, sums, setState)) return;
-  for (const t of tensors) update(t, defines, setState);
+  for (const t of tensors) if (!t.absent) update(t, defines, setState);
 };
