@@ -13,6 +13,7 @@
  */
 import type { CompactLayout } from '../core/compact-layout.js';
 import type { PackedLayout } from '../core/layout.js';
+import { f32Bits } from '../core/float-bits.js';
 import { NS_SPLIT_K, nsMatrixShape, nsSplitChunks, type NsMatrixShape } from './newton-schulz-table.js';
 
 /**
@@ -148,8 +149,6 @@ function batchesOf(matrices: readonly NsMatrixShape[], names: readonly string[],
   if (open.matrices > 0) batches.push(open);
   return batches;
 }
-
-const f32Bits = (x: number) => new Uint32Array(Float32Array.of(x).buffer)[0]!;
 
 /** A tensor the pass leaves alone (Muon's AdamW tensors, groups of role 'adamw'): no X, no tiles. */
 const NOT_A_MATRIX: NsMatrixShape = { rows: 0, cols: 0, m: 0, n: 0, transposed: false, scaleOriginal: 0, scaleMatch: 0 };
