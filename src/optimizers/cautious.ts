@@ -30,10 +30,10 @@ export function agreeInSign(a: number, b: number): boolean {
   return Math.abs(a) >= MIN_NORMAL && Math.abs(b) >= MIN_NORMAL && fr(a * b) >= MIN_NORMAL;
 }
 
-/** Why 8-bit state cannot hold a cautious kernel's state (the definition's `noQ8State`). */
+/** Why 8- or 4-bit state cannot hold a cautious kernel's state (the definition's `noQ8State`). */
 export function cautiousNoQ8(defines: KernelDefines): string | undefined {
   return defines.CAUTIOUS
-    ? "cautious updates count the agreeing elements in a pass before the update, which reads the state outside the 8-bit tiles; use stateFormat 'f32', 'bf16' or 'f16'"
+    ? "cautious updates count the agreeing elements in a pass before the update, which reads the state outside the tiles of 8- and 4-bit state; use stateFormat 'f32', 'bf16' or 'f16'"
     : undefined;
 }
 

@@ -73,7 +73,7 @@ describe('options', () => {
     const optimizer = createReferenceOptimizer(name, one(), { cautious: true });
     expect(() => optimizer.setHyperparameters({ cautious: false })).toThrow(/another kernel variant/);
     expect(() => createReferenceOptimizer(name, one(), { cautious: true, stateFormat: 'q8' })).toThrow(
-      new RegExp(`^webgpu-optim: createReferenceOptimizer\\('${name}'\\): stateFormat "q8": cautious updates count the agreeing elements in a pass before the update, which reads the state outside the 8-bit tiles; use stateFormat 'f32', 'bf16' or 'f16'$`),
+      new RegExp(`^webgpu-optim: createReferenceOptimizer\\('${name}'\\): stateFormat "q8": cautious updates count the agreeing elements in a pass before the update, which reads the state outside the tiles of 8- and 4-bit state; use stateFormat 'f32', 'bf16' or 'f16'$`),
     );
     for (const format of ['bf16', 'f16'] as const) expect(() => createReferenceOptimizer(name, one(), { cautious: true, stateFormat: format })).not.toThrow();
     expect(() => createReferenceOptimizer(name, one(), { stateFormat: 'q8' })).not.toThrow();

@@ -136,7 +136,7 @@ export const muon = defineOptimizer<MuonOptions, MuonScalar>({
   // nsPrecision is written as the group key `ns_precision`; a torch.optim.Muon file without it is
   // torch's recipe, whose Newton–Schulz runs in bfloat16.
   torchWhenAbsent: { nsPrecision: 'bf16' },
-  noQ8State: () => 'Muon stores its momentum in muonGather, an entry point of the Newton–Schulz pass that runs outside the 8-bit tiles (use bf16 or f16)',
+  noQ8State: () => "Muon stores its momentum in muonGather, an entry point of the Newton–Schulz pass that runs outside the tiles of 8- and 4-bit state (use stateFormat 'f32', 'bf16' or 'f16')",
   scheduleLrs: scheduleBothLrs,
   defines: (groups) => ({ NESTEROV: groups[0]!.nesterov, MAXIMIZE: false, HYBRID: groups.some((g) => g.adamw !== undefined) }),
   // With AdamW beside Muon, a tensor holds Muon's momentum_buffer or AdamW's exp_avg, never both:
