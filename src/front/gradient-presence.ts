@@ -19,7 +19,6 @@ export function gradientSkipRefusal(definition: OptimizerDefinition<any, any>, r
   const passes = declaredPasses(definition, resolved.config.defines);
   const whole = passes.filter((pass) => !pass.perTensor);
   if (whole.length > 0) return `its step runs passes over whole tensors or the whole set (${whole.map((p) => p.name).join(', ')}), which do not yet skip a tensor`;
-  if (passes.length > 0 && resolved.quantization && definition.partialsStore) return `with ${resolved.stateFormat} state its pass stores ${definition.partialsStore} in tiles that do not yet skip a tensor`;
   if (resolved.training.control) return 'gradient control (clipping, loss scaling, skipping non-finite steps) counts one step for the whole set on the device';
   if (resolved.training.accumulationSteps > 1) return "gradient accumulation sums every tensor's gradient over its micro-batches";
   // Schedule-Free's modes move every tensor (as the authors' do: one that never stepped has z = p,

@@ -11,7 +11,7 @@ import { gradientSkipRefusal } from '../../src/front/gradient-presence.js';
 import { resolveOptions } from '../../src/front/resolve.js';
 import { randomArray, rng } from '../helpers/data.js';
 import { withDevice } from '../helpers/gpu.js';
-import { compareWithReference, stageGradients } from '../helpers/parity.js';
+import { compareWithReference, expectRestoredTwin, stageGradients } from '../helpers/parity.js';
 import { PARITY_TOLERANCE, REGISTERED } from '../helpers/cases.js';
 
 const SIZES = [65, 3, 130];
@@ -73,6 +73,11 @@ const variants = REGISTERED.flatMap(({ name, plain, rich }) =>
  * the parity suites' tolerance there; the absent ones stay bit for bit all the same.
  */
 const Q4_TOLERANCE = PARITY_TOLERANCE;
+/**
+ * LAMB's moments are quantized by its partials pass (q8-layerwise.wgsl's tiles, each present
+ * tensor at its own step count, its trust ratio from its own sums): held to 0 in q4 too.
+ */
+const toleranceOf = (name: string, options: Record<string, unknown>) => (options.stateFormat === 'q4' && name !== 'lamb' ? Q4_TOLERANCE : { atol: 0, rtol: 0 });
 const canSkip = (name: string, options: Record<string, unknown>) => gradientSkipRefusal(getDefinition(name), resolves(name, options)) === undefined;
 
 describe('a tensor without gradient is left untouched; the others match the twin', () => {
@@ -89,7 +94,7 @@ describe('a tensor without gradient is left untouched; the others match the twin
         gpu.step();
         ref.step(tensors.map((t, i) => (present[i] ? gradFor(s + 1, i, t.data.length) : null)));
         for (const [i, has] of present.entries()) if (!has) expect(await tensorBits(gpu, params, i), `tensor ${i} at step ${s + 1}`).toEqual(before[i]);
-        failures.push(...(await compareWithReference(gpu, params, ref, options.stateFormat === 'q4' ? Q4_TOLERANCE : { atol: 0, rtol: 0 }, `step ${s + 1}`)).failures);
+        failures.push(...(await compareWithReference(gpu, params, ref, toleranceOf(name, options), `step ${s + 1}`)).failures);
       }
       expect(failures).toEqual([]);
       // Schedule-Free's steps are its group's (groupStepCount): no tensor keeps a count of its own.
@@ -106,6 +111,8 @@ describe('a tensor without gradient is left untouched; the others match the twin
       expect(canSkip(name, { lr: 0.1, ...QUANTIZED('q8') }), `${name} q8`).toBe(true);
     }
     for (const name of ['adam', 'adamw']) expect(canSkip(name, { lr: 0.1, ...QUANTIZED('q4') }), `${name} q4`).toBe(true);
+    // LAMB's partials pass stores its moments in 8-/4-bit tiles: a skipped tensor's lanes store nothing.
+    for (const format of ['q8', 'q4'] as const) expect(canSkip('lamb', { lr: 0.1, ...QUANTIZED(format) }), `lamb ${format}`).toBe(true);
     expect(variants.filter(([n, o]) => o.stateFormat === 'q8' && canSkip(n, o)).length).toBeGreaterThanOrEqual(12);
   });
 });
@@ -201,6 +208,48 @@ describe('Adafactor: the factors of a matrix without gradient stay, bit for bit'
       expect(Object.keys(sd.state[2]!).sort()).toEqual(['col_var', 'row_var', 'step']);
       gpu.destroy();
       params.destroy();
+    });
+  });
+});
+
+describe("LAMB's 8-bit and 4-bit moments: tensors over several tiles and runs, two groups", () => {
+  // Its partials pass stores the moments by tiles (q8-layerwise.wgsl): t0 spans two of them, t1 is
+  // in f32 side values, t2 and t3 end in short runs; t2 is in a group of its own.
+  const shapes = [4100, 3, 2500, 70];
+  const marks = [
+    [true, false, true, false],
+    [false, true, true, true],
+    [true, true, false, true],
+    [false, false, false, false],
+    [true, false, true, true],
+  ];
+  test.each(['q8', 'q4'] as const)('%s: absent tensors keep parameters, codes, absmax and side values bit for bit; the others equal the twin at 0, through a state dict too', async (format) => {
+    await withDevice(async (device) => {
+      const tensors = shapes.map((n, i) => ({ name: `t${i}`, data: randomArray(n, rng(97 + i)) }));
+      const options = { lr: 0.01, weightDecay: 0.01, stateFormat: format, quantization: { blockSize: 256, minQuantizedElements: 64 }, groups: [{ tensors: ['t2'], lr: 0.02, weightDecay: 0.1 }] };
+      const params = createParameterSet(device, tensors);
+      const gpu = createOptimizer('lamb', params, options as never);
+      const ref = createReferenceOptimizer('lamb', tensors.map((t) => ({ ...t, data: t.data.slice() })), options as never);
+      const failures: string[] = [];
+      for (const [s, present] of marks.entries()) {
+        const before = await Promise.all(tensors.map((_, i) => tensorBits(gpu, params, i)));
+        markStep(params, s + 1, present);
+        gpu.step();
+        ref.step(tensors.map((t, i) => (present[i] ? gradFor(s + 1, i, t.data.length) : null)));
+        for (const [i, has] of present.entries()) if (!has) expect(await tensorBits(gpu, params, i), `tensor ${i} at step ${s + 1}`).toEqual(before[i]);
+        failures.push(...(await compareWithReference(gpu, params, ref, { atol: 0, rtol: 0 }, `step ${s + 1}`)).failures);
+      }
+      expect(failures).toEqual([]);
+      expect((await gpu.stateDict()).state.map((t) => t.step)).toEqual([3, 2, 3, 3]);
+      // Its state dict (codes, absmax, side values and the steps that differ) through JSON into a
+      // fresh optimizer: one more step there equals this one's bit for bit, and the twin's.
+      const next = tensors.map((t, i) => gradFor(marks.length + 1, i, t.data.length));
+      const { restored, copy } = await expectRestoredTwin(device, 'lamb', options, params, gpu, next);
+      ref.step(next);
+      expect((await compareWithReference(restored, copy, ref, { atol: 0, rtol: 0 }, 'restored')).failures).toEqual([]);
+      expect((await restored.stateDict()).state.map((t) => t.step)).toEqual([4, 3, 4, 4]);
+      for (const o of [gpu, restored]) o.destroy();
+      for (const p of [params, copy]) p.destroy();
     });
   });
 });

@@ -5,6 +5,9 @@
  */
 import { describe, expect, test } from 'vitest';
 import { createReferenceOptimizer, stateDictFromJSON, stateDictToJSON } from '../../src/index.js';
+import { registry } from '../../src/optimizers/registry.js';
+import { gradientSkipRefusal } from '../../src/front/gradient-presence.js';
+import { resolveOptions } from '../../src/front/resolve.js';
 
 const tensors = () => [
   { name: 'a', data: Float32Array.from([1, -2, 3]) },
@@ -34,7 +37,6 @@ describe('the twin', () => {
   });
 
   test.each([
-    ['lamb', { lr: 0.01, stateFormat: 'q8' }, /cannot skip a tensor: with q8 state its pass stores the moments in tiles that do not yet skip a tensor/],
     ['adam', { lr: 0.1, gradClipping: { maxNorm: 1 } }, /cannot skip a tensor: gradient control/],
     ['adam', { lr: 0.1, accumulation: { steps: 2 } }, /cannot skip a tensor: gradient accumulation/],
   ])('%s %j refuses a tensor without gradient, naming why, before anything changes', (name, options, message) => {
@@ -50,6 +52,9 @@ describe('the twin', () => {
     ['adam', 'q8'],
     ['rmsprop', 'q8'],
     ['adamw', 'q4'],
+    // LAMB's moments are stored by its partials pass (storeTensor), its trust ratio per tensor.
+    ['lamb', 'q8'],
+    ['lamb', 'q4'],
   ])("%s, %s state: a tensor without gradient keeps its codes and absmax bit for bit (the store re-quantizes only the others); a step with it equals a fresh twin's first", (name, format) => {
     const options = { lr: 0.01, stateFormat: format, quantization: { blockSize: 64, minQuantizedElements: 0 } };
     const big = () => [
@@ -142,6 +147,30 @@ describe('the twin', () => {
     expect(() => ref.step([null])).toThrow(/expected 2 gradients/);
     expect(() => ref.step([g(2, 1), null])).toThrow(/gradient/);
     expect(ref.stepCount).toBe(0);
+  });
+});
+
+describe('optimizers whose partials pass stores state (partialsStore)', () => {
+  // LAMB's moments in 8-/4-bit tiles skip a tensor (q8-layerwise.wgsl through the per-tensor
+  // vectorPartials); Prodigy refuses such state at creation (noQ8State), so its pass never meets them.
+  const withState = Object.entries(registry).filter(([, d]) => d.partialsStore !== undefined);
+  test.each(withState.flatMap(([name]) => ['q8', 'q4'].map((format) => [name, format] as const)))('%s, %s state: takes a step with a tensor without gradient, or refuses the format at creation', (name, format) => {
+    const definition = registry[name as keyof typeof registry] as Parameters<typeof gradientSkipRefusal>[0];
+    const options = { lr: 0.01, stateFormat: format, quantization: { blockSize: 64, minQuantizedElements: 0 } };
+    const shapes = [{ name: 'a', shape: [150] }, { name: 'b', shape: [70] }];
+    const resolve = () => resolveOptions(definition, shapes, options, 'test');
+    if (definition.noQ8State) {
+      expect(resolve).toThrow(`test: stateFormat "${format}": `);
+      expect(gradientSkipRefusal(definition, resolveOptions(definition, shapes, { lr: 0.01 }, 'test'))).toBeUndefined();
+    } else {
+      expect(gradientSkipRefusal(definition, resolve())).toBeUndefined();
+    }
+  });
+
+  test('both kinds are in the registry: LAMB takes 8-/4-bit state, Prodigy refuses it', () => {
+    expect(withState.map(([name]) => name).sort()).toEqual(expect.arrayContaining(['lamb', 'prodigy']));
+    expect(registry.lamb.noQ8State).toBeUndefined();
+    expect(registry.prodigy.noQ8State).toBeDefined();
   });
 });
 

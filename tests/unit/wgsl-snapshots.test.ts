@@ -76,8 +76,10 @@ const VARIANTS: readonly Variant[] = [
   // The 4-bit one also holds the plain q4 tile (torchao's maps, two codes per byte, one u32 per lane).
   { optimizer: 'adam', format: 'q8', laneVectors: 2, perTensor: true },
   { optimizer: 'adamw', format: 'q4', laneVectors: 2, perTensor: true },
-  // Its per-tensor sums (LAMB): vectorPartials reads the tensor's row and skips a tensor without gradient.
-  { optimizer: 'lamb', format: 'f32', perTensor: true },
+  // Its per-tensor sums (LAMB): vectorPartials reads the tensor's row and skips a tensor without
+  // gradient, here with 8-bit moments, which its partials pass stores by tiles (tensorPartialsBlockwise:
+  // a skipped tensor's lanes store nothing). It holds the f32 per-tensor build's sums and mainPerTensor too.
+  { optimizer: 'lamb', format: 'q8', laneVectors: 4, perTensor: true },
   // Adafactor's: factorUpdate reads the entry's tensor row and leaves the factors of a tensor without gradient.
   { optimizer: 'adafactor', format: 'f32', perTensor: true },
 ];
