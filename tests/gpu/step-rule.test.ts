@@ -549,6 +549,47 @@ describe('gradient accumulation: each micro-batch adds the tensors it marks; one
   const written = (params: ParameterSet, call: number, marks: readonly boolean[]) =>
     params.tensors.map((t, i) => (marks[i] ? microGrad(call, i, t.length) : new Float32Array(t.length).fill(NaN)));
 
+  /**
+   * Steps `gpu` and `ref` through `windows` of micro-batches (marks per call), the gradients of
+   * unmarked tensors NaN; windows 1, 3, 5…: every micro-batch in one encoder, its gradients copied in
+   * there (each call's marks in its own slot). After each window: a tensor none of its calls marked
+   * is bit for bit as before, and GPU vs twin mismatches (0 tolerance) are returned.
+   */
+  async function runWindows(device: GPUDevice, params: ParameterSet, gpu: Optimizer<any>, ref: ReturnType<typeof createReferenceOptimizer>, windows: readonly (readonly boolean[])[][]) {
+    const failures: string[] = [];
+    let call = 0;
+    for (const [w, window] of windows.entries()) {
+      const before = await Promise.all(params.tensors.map((_, i) => tensorBits(gpu, params, i)));
+      const encoder = w % 2 === 0 ? device.createCommandEncoder() : undefined;
+      const sources: GPUBuffer[] = [];
+      for (const marks of window) {
+        call++;
+        const grads = written(params, call, marks);
+        if (encoder) {
+          const source = device.createBuffer({ size: params.gradBuffer.size, usage: GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+          const packed = new Float32Array(params.gradBuffer.size / 4);
+          params.tensors.forEach((t, i) => packed.set(grads[i]!, t.byteOffset / 4));
+          device.queue.writeBuffer(source, 0, packed);
+          encoder.copyBufferToBuffer(source, 0, params.gradBuffer, 0, params.gradBuffer.size);
+          sources.push(source);
+        } else {
+          params.writeGrads(grads);
+        }
+        params.zeroGrad();
+        params.markGradients(params.tensors.filter((_, i) => marks[i]).map((t) => t.name));
+        gpu.step(encoder);
+        ref.step(grads.map((g, i) => (marks[i] ? g : null)));
+      }
+      if (encoder) device.queue.submit([encoder.finish()]);
+      for (const source of sources) source.destroy();
+      for (let i = 0; i < params.tensors.length; i++) {
+        if (!window.some((marks) => marks[i])) expect(await tensorBits(gpu, params, i), `tensor ${i} in window ${w + 1}`).toEqual(before[i]);
+      }
+      failures.push(...(await compareWithReference(gpu, params, ref, { atol: 0, rtol: 0 }, `window ${w + 1}`)).failures);
+    }
+    return failures;
+  }
+
   test.each([
     ['adam', { lr: 0.01, weightDecay: 0.1 }],
     ['sgd', { lr: 0.05, momentum: 0.9, dampening: 0.3, weightDecay: 0.01 }],
@@ -562,42 +603,28 @@ describe('gradient accumulation: each micro-batch adds the tensors it marks; one
       const all = { ...options, accumulation: { steps: K } };
       const gpu = createOptimizer(name as 'adam', params, all as never);
       const ref = createReferenceOptimizer(name as 'adam', tensors.map((t) => ({ ...t, data: t.data.slice() })), all as never);
-      const failures: string[] = [];
-      let call = 0;
-      for (const [w, window] of MARKS.entries()) {
-        const before = await Promise.all(tensors.map((_, i) => tensorBits(gpu, params, i)));
-        // Windows 1, 3 and 5: every micro-batch in one encoder, its gradients copied in there (each call's marks in its own slot).
-        const encoder = w % 2 === 0 ? device.createCommandEncoder() : undefined;
-        const sources: GPUBuffer[] = [];
-        for (const marks of window) {
-          call++;
-          const grads = written(params, call, marks);
-          if (encoder) {
-            const source = device.createBuffer({ size: params.gradBuffer.size, usage: GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
-            const packed = new Float32Array(params.gradBuffer.size / 4);
-            params.tensors.forEach((t, i) => packed.set(grads[i]!, t.byteOffset / 4));
-            device.queue.writeBuffer(source, 0, packed);
-            encoder.copyBufferToBuffer(source, 0, params.gradBuffer, 0, params.gradBuffer.size);
-            sources.push(source);
-          } else {
-            params.writeGrads(grads);
-          }
-          params.zeroGrad();
-          params.markGradients(params.tensors.filter((_, i) => marks[i]).map((t) => t.name));
-          gpu.step(encoder);
-          ref.step(grads.map((g, i) => (marks[i] ? g : null)));
-        }
-        if (encoder) device.queue.submit([encoder.finish()]);
-        for (const source of sources) source.destroy();
-        for (let i = 0; i < SIZES4.length; i++) {
-          if (!window.some((marks) => marks[i])) expect(await tensorBits(gpu, params, i), `tensor ${i} in window ${w + 1}`).toEqual(before[i]);
-        }
-        failures.push(...(await compareWithReference(gpu, params, ref, { atol: 0, rtol: 0 }, `window ${w + 1}`)).failures);
-      }
-      expect(failures).toEqual([]);
+      expect(await runWindows(device, params, gpu, ref, MARKS)).toEqual([]);
       expect(gpu.stepCount).toBe(MARKS.length);
       expect(gpu.microStepCount).toBe(MARKS.length * K);
       expect((await gpu.stateDict()).state.map((s) => s.step)).toEqual([4, 4, 3, 1]);
+      gpu.destroy();
+      params.destroy();
+    });
+  });
+
+  test('micro-batches that each leave a tensor unmarked, a window that marks every tensor: the per-tensor accumulation, then the plain update (no per-tensor count kept); equal to the twin', async () => {
+    await withDevice(async (device) => {
+      const tensors = tensors4();
+      const params = createParameterSet(device, tensors);
+      const options = { lr: 0.01, weightDecay: 0.1, accumulation: { steps: 2 } };
+      const gpu = createOptimizer('adamw', params, options);
+      const ref = createReferenceOptimizer('adamw', tensors.map((t) => ({ ...t, data: t.data.slice() })), options);
+      const windows = [
+        [[true, false, true, false], [false, true, false, true]],
+        [[false, true, true, true], [true, false, false, true]],
+      ];
+      expect(await runWindows(device, params, gpu, ref, windows)).toEqual([]);
+      expect((await gpu.stateDict()).state.map((s) => s.step)).toEqual([undefined, undefined, undefined, undefined]);
       gpu.destroy();
       params.destroy();
     });
