@@ -10,7 +10,8 @@ leaves parameter 1 without gradient (its first step comes later), step 4 leaves 
 without one, and parameter 2 has none on steps 2, 5 and 6. Writes every step's parameters and each
 parameter's final state and `step` to tests/golden/step-rule.json (float32 arrays as base64 of their
 little-endian bytes). Run it with the portable CPU kernels (every float32 operation rounded on its
-own, as the CPU reference does):
+own, as the CPU reference does). The accumulation cases (below: several backwards per optimizer step,
+some parameters reached by some micro-batches only) go to the same file under "accumulation":
 
     ATEN_CPU_CAPABILITY=default /usr/bin/python3 scripts/torch-golden-step-rule.py
 """
@@ -91,15 +92,74 @@ def run(case_index, torch_class, kwargs):
     return {"params0": [b64(p) for p in p0], "grads": grads, "params": after, "state": states}
 
 
+# Gradient accumulation: ACCUMULATION_STEPS backwards per optimizer step, `zero_grad(set_to_none=True)`
+# once per optimizer step (before its first backward), as a torch training loop with accumulation
+# does. Each backward reaches only the parameters its micro-batch's mask names: autograd writes the
+# gradient of one reached first and adds to it afterwards, so at the step a parameter has a gradient
+# iff some micro-batch reached it. ACCUMULATION_PRESENT[step][micro-batch][param]: parameter 0 is
+# reached by every micro-batch, parameter 1 by some only, parameter 2 by none on steps 1 and 3,
+# parameter 3 never; on step 3 no micro-batch reaches any parameter.
+ACCUMULATION_SIZES = [37, 5, 11, 3]
+ACCUMULATION_STEPS = 3
+ACCUMULATION_PRESENT = [
+    [[True, False, False, False], [True, True, False, False], [True, False, False, False]],
+    [[True, False, True, False], [False, False, False, False], [True, True, True, False]],
+    [[False, False, False, False], [False, False, False, False], [False, False, False, False]],
+    [[False, True, False, False], [True, False, False, False], [True, True, True, False]],
+    [[True, True, False, False], [True, False, True, False], [False, False, False, False]],
+]
+ACCUMULATION_CASES = [case for case in CASES if case[0] in ("sgd", "adam", "adamw", "nadam", "radam", "adagrad", "rmsprop")]
+
+
+def run_accumulation(case_index, torch_class, kwargs):
+    rng = np.random.default_rng(3000 + case_index)
+    p0 = [(rng.standard_normal(n) * 1e-2).astype(np.float32) for n in ACCUMULATION_SIZES]
+    params = [torch.nn.Parameter(torch.tensor(p)) for p in p0]
+    if "foreach" in inspect.signature(torch_class).parameters:
+        kwargs = {**kwargs, "foreach": False}
+    optimizer = torch_class(params, **kwargs)
+    grads, after = [], []
+    for step in ACCUMULATION_PRESENT:
+        optimizer.zero_grad(set_to_none=True)
+        step_grads = []
+        for present in step:
+            row, loss = [], None
+            for p, n, has in zip(params, ACCUMULATION_SIZES, present):
+                if has:
+                    g = (rng.standard_normal(n) * 10.0 ** rng.uniform(-2, 1, n)).astype(np.float32)
+                    # d/dp sum(p * g) = g exactly: this backward writes (or adds) g to p.grad.
+                    term = (p * torch.tensor(g)).sum()
+                    loss = term if loss is None else loss + term
+                    row.append(b64(g))
+                else:
+                    row.append(None)
+            if loss is not None:
+                loss.backward()
+            step_grads.append(row)
+        grads.append(step_grads)
+        optimizer.step()
+        after.append([b64(p.detach().numpy()) for p in params])
+    states = []
+    for p, n in zip(params, ACCUMULATION_SIZES):
+        state = optimizer.state[p]
+        slots = {k: b64(v.numpy()) for k, v in state.items() if torch.is_tensor(v) and v.numel() == n and k != "step"}
+        step = state.get("step")
+        states.append({"slots": slots, "step": None if step is None else int(step.item() if torch.is_tensor(step) else step)})
+    return {"params0": [b64(p) for p in p0], "grads": grads, "params": after, "state": states}
+
+
 def main():
     out = {"torch": torch.__version__, "sizes": SIZES, "present": PRESENT, "cases": []}
     for index, (name, torch_class, options, kwargs) in enumerate(CASES):
         out["cases"].append({"name": name, "options": options, **run(index, torch_class, dict(kwargs))})
+    out["accumulation"] = {"sizes": ACCUMULATION_SIZES, "steps": ACCUMULATION_STEPS, "present": ACCUMULATION_PRESENT, "cases": []}
+    for index, (name, torch_class, options, kwargs) in enumerate(ACCUMULATION_CASES):
+        out["accumulation"]["cases"].append({"name": name, "options": options, **run_accumulation(index, torch_class, dict(kwargs))})
     path = os.path.join(os.path.dirname(__file__), "..", "tests", "golden", "step-rule.json")
     with open(path, "w") as f:
         json.dump(out, f, indent=1)
         f.write("\n")
-    print(f"wrote {len(out['cases'])} cases to {os.path.normpath(path)}")
+    print(f"wrote {len(out['cases'])} cases and {len(out['accumulation']['cases'])} accumulation cases to {os.path.normpath(path)}")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@ export function accumulateSource(): string {
 
 export interface Accumulator {
   readonly buffer: GPUBuffer;
+  /** The gradients it adds (the parameter set's gradient buffer). */
+  readonly gradBuffer: GPUBuffer;
   /** acc += grad, recorded into `encoder`. */
   record(encoder: GPUCommandEncoder): void;
   /** acc = 0, recorded into `encoder` (after the update read it). */
@@ -45,6 +47,7 @@ export function createAccumulator(args: { device: GPUDevice; label: string; layo
   );
   return {
     buffer,
+    gradBuffer,
     record(encoder) {
       const pass = encoder.beginComputePass({ label: `${label}:accumulate` });
       pass.setPipeline(pipeline.pipeline);

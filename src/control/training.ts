@@ -38,7 +38,11 @@ export interface TrainingOptions {
   lossScaling?: LossScaling | boolean;
   /** Skip the step (parameters and state untouched) when a gradient is NaN or ±Inf. Default: on with lossScaling. */
   skipNonFinite?: boolean;
-  /** Accumulate `steps` micro-batches' gradients (sum, or mean with `average`) and update on every `steps`-th call. */
+  /**
+   * Accumulate `steps` micro-batches' gradients (sum, or mean with `average`) and update on every
+   * `steps`-th call. After `params.zeroGrad()`, each call adds only the tensors it marks, and the
+   * update leaves untouched a tensor no call of its window marked (PyTorch's rule; not with `average`).
+   */
   accumulation?: { steps: number; average?: boolean };
   /** Compute the gradient norm every step (for `getLastGradNorm`) even without clipping. */
   computeGradNorm?: boolean;

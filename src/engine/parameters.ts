@@ -44,6 +44,8 @@ export interface ParameterSet {
    * until `writeGrads` or `markGradients` gives it one. With `setToNone: false` the gradient buffer
    * is zeroed (recorded into `encoder` when given) and every tensor has a gradient of zeros.
    * A set on which this is never called behaves as before: every tensor has a gradient.
+   * Under gradient accumulation the marks are per micro-batch (each `step()` call adds only the
+   * tensors it finds marked): call this before each micro-batch, not once per update as in torch.
    * The first call with `setToNone: true` makes, for each optimizer over the set that can skip a
    * tensor (and for one created later, at its creation), the per-tensor kernel such steps run:
    * once, here, so that no `step()` creates anything; later calls make nothing.

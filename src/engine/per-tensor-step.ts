@@ -12,9 +12,17 @@ import type { OptimizerModules } from './optimizer-modules.js';
 import { createStepRecorder, type StepRecorder } from './step-recorder.js';
 import { checkStorageBuffers, createUpdateKernel, type UpdateKernel } from './update-kernel.js';
 import type { KernelVariant } from './kernel-variant.js';
+import type { Accumulator } from '../control/accumulator.js';
+import { createPerTensorAccumulation } from '../control/per-tensor-accumulation.js';
+import { createScalarRing } from './scalar-ring.js';
 
 export interface PerTensorStep {
   readonly recorder: StepRecorder;
+  /**
+   * Records this micro-batch's accumulation of the tensors `present` marks (optimizers that
+   * accumulate); `own`: the encoder is the optimizer's own, submitted at once.
+   */
+  readonly accumulate: ((encoder: GPUCommandEncoder, own: boolean, present: readonly boolean[]) => void) | undefined;
   /** Host staging for one ring slot's rows. */
   readonly staging: Float32Array<ArrayBuffer>;
   /** Bytes of its buffers: the ring (as it grows), the chunk → tensor table and its passes'. */
@@ -44,6 +52,24 @@ export function perTensorVariant(variant: KernelVariant): KernelVariant {
   return { ...variant, flags: { ...variant.flags, MULTI_GROUP: false, PER_TENSOR: true }, entryPoint };
 }
 
+/**
+ * The accumulation of a micro-batch that leaves some tensor unmarked: the per-tensor accumulate
+ * kernel over the chunk → tensor table, each recorded micro-batch's marks in its own ring slot.
+ */
+function createMarkedAccumulation(args: { device: GPUDevice; label: string; layout: PackedLayout; accumulator: Accumulator; chunkRows: GPUBuffer; workgroupSize: number; stepsInFlight: number }) {
+  const { device } = args;
+  const accumulation = createPerTensorAccumulation(args);
+  const ring = createScalarRing({ device, label: `${args.label}:marks`, slotBytes: accumulation.slotBytes, slots: args.stepsInFlight, bindGroups: accumulation.bindGroups });
+  return {
+    ring,
+    record(encoder: GPUCommandEncoder, own: boolean, present: readonly boolean[]) {
+      const slot = ring.reserve(own ? undefined : encoder);
+      device.queue.writeBuffer(slot.buffer, slot.offset, accumulation.marks(present));
+      accumulation.record(encoder, slot.bindGroups, slot.offset);
+    },
+  };
+}
+
 export function createPerTensorStep(args: { device: GPUDevice; label: string; kernel: UpdateKernel; modules: OptimizerModules; workgroupSize: number; stepsInFlight: number }): PerTensorStep {
   const { device, kernel, modules } = args;
   const { layout } = kernel;
@@ -62,6 +88,7 @@ export function createPerTensorStep(args: { device: GPUDevice; label: string; ke
   const passes = modules.passesFor(perTensorKernel, label);
   const steps = modules.steps.map((step) => passes[modules.passes.indexOf(step)] ?? step);
   const resources = Object.assign({}, modules.resources, ...passes.map((pass) => pass.resources), { chunkRow });
+  const accumulation = modules.accumulator && createMarkedAccumulation({ device, label, layout, accumulator: modules.accumulator, chunkRows: table, workgroupSize: args.workgroupSize, stepsInFlight: args.stepsInFlight });
   const recorder = createStepRecorder({
     device,
     label,
@@ -73,12 +100,14 @@ export function createPerTensorStep(args: { device: GPUDevice; label: string; ke
   });
   return {
     recorder,
+    accumulate: accumulation?.record,
     staging: new Float32Array(recorder.slotWords),
     get allocatedBytes() {
-      return passes.reduce((n, pass) => n + pass.allocatedBytes, recorder.ring.allocatedBytes + table.size);
+      return passes.reduce((n, pass) => n + pass.allocatedBytes, recorder.ring.allocatedBytes + table.size + (accumulation?.ring.allocatedBytes ?? 0));
     },
     destroy() {
       recorder.ring.destroy();
+      accumulation?.ring.destroy();
       table.destroy();
       for (const pass of passes) pass.destroy();
     },

@@ -37,7 +37,7 @@ function loadSinks(front: FrontState<any>, modules: OptimizerModules, tensors: r
       accumulator &&
       ((grads) => {
         const packed = new Float32Array(paddedLength);
-        grads?.forEach((g, i) => packed.set(g, tensors[i]!.offset));
+        grads?.forEach((g, i) => g && packed.set(g, tensors[i]!.offset));
         accumulator.write(packed);
       }),
     slots(values, stored) {
@@ -69,9 +69,10 @@ export function stateDictMethods<H extends object>(args: {
   /** Every copy a state dict needs, submitted now, in one go. */
   const readState = async () => {
     const pending = front.book.pendingMicroSteps;
+    const written = front.window.written;
     const reads = [control?.read(), state.read(), pending > 0 ? accumulator!.read() : undefined, shapedState?.read(), modules.setWords?.read()] as const;
     const [snapshot, packed, accumulated, shaped, setWords] = await Promise.all(reads);
-    return { snapshot, packed, accumulated, pending, shaped, setWords };
+    return { snapshot, packed, accumulated, pending, written, shaped, setWords };
   };
 
   return {
@@ -89,7 +90,7 @@ export function stateDictMethods<H extends object>(args: {
       const { config, mode } = front;
       const stepCalls = front.book.stepCount;
       const tensorSteps = front.tensorSteps.counts;
-      const { snapshot, packed, accumulated, pending, shaped, setWords } = await readState();
+      const { snapshot, packed, accumulated, pending, written, shaped, setWords } = await readState();
       // A step or mode switch the GPU refused is never reported as done.
       await verdict;
       lifecycle.check();
@@ -101,6 +102,7 @@ export function stateDictMethods<H extends object>(args: {
         tensorSteps,
         control: snapshot,
         pendingMicroSteps: pending,
+        written,
         accumulated: accumulated && ((i: number) => accumulated.slice(tensors[i]!.offset, tensors[i]!.offset + tensors[i]!.length)),
         mode,
         stateFormat: args.stateFormat,

@@ -12,6 +12,7 @@ import type { RecordedEncoders } from './recorded-encoders.js';
 import { checkStepOptions } from './step-options.js';
 import type { StepRecorder } from './step-recorder.js';
 import type { PerTensorStep } from './per-tensor-step.js';
+import { countStepPresence, stepPresence } from '../front/window-presence.js';
 
 export interface StepOptions {
   /** Timestamp writes for the step's compute pass (profiling with the `timestamp-query` feature). */
@@ -45,35 +46,42 @@ export function createStepCall(args: {
     if (front.mode === 'eval') throw new Error(`webgpu-optim: ${name}: the parameters hold the averaged point (eval mode); call train() before step()`);
     const present = args.present();
     // Refused here, before anything is counted or recorded, where the optimizer cannot skip a tensor.
-    const skips = front.tensorSteps.needed(present);
-    if (skips && present.every((p) => !p) && stepOptions?.timestampWrites === undefined) {
-      // No tensor has a gradient: nothing to record (but the timestamps asked for); the step is
-      // counted (the schedule's position).
+    const call = stepPresence(front.window, front.tensorSteps, present);
+    const { skips, windowPresent } = call;
+    const marked = present.some((p) => p);
+    if (!marked && !(call.due && windowPresent.some((p) => p)) && stepOptions?.timestampWrites === undefined) {
+      // No tensor has a gradient (a micro-batch that wrote none, or an update whose window wrote
+      // none): nothing to record (but the timestamps asked for); the call is counted (an update:
+      // the schedule's position).
       const stepsBefore = book.stepCount;
       book.run(() => NOTHING, { update: () => {} });
-      front.tensorSteps.advance(stepsBefore, present);
+      countStepPresence(front.window, front.tensorSteps, call, stepsBefore);
       return;
     }
-    const perTensor = skips ? args.perTensor() : undefined;
-    const { recorder, staging } = perTensor ?? args;
+    const perTensor = skips || call.partialAccumulation ? args.perTensor() : undefined;
+    const { recorder, staging } = skips ? perTensor! : args;
     const stepsBefore = book.stepCount;
     outcomes.open();
     let target: GPUCommandEncoder | undefined;
     try {
-      const scalars = (update: number) => (perTensor ? front.tensorStepScalars(update, present, staging) : front.stepScalars(update, staging));
+      const scalars = (update: number) => (skips ? front.tensorStepScalars(update, windowPresent, staging) : front.stepScalars(update, staging));
+      // A micro-batch adds the tensors it marks (each tensor's sum starts from the zeros the last update left).
+      const accumulate = () => {
+        if (!call.partialAccumulation) accumulator!.record(target!);
+        else if (marked) perTensor!.accumulate!(target!, encoder === undefined, present);
+      };
       book.run((plan) => (plan.due ? scalars(plan.update) : undefined), {
         begin: () => {
           target = encoder ?? device.createCommandEncoder({ label: `${label}:step` });
         },
-        accumulate: accumulator ? () => accumulator.record(target!) : undefined,
+        accumulate: accumulator ? accumulate : undefined,
         update: (update, scalars) => recorder.recordUpdate(target!, encoder === undefined, update, scalars, stepOptions?.timestampWrites),
         end: () => {
           if (encoder) recorded.note(encoder);
           else device.queue.submit([target!.finish()]);
         },
       });
-      // Counts kept since a tensor was skipped advance with every step (all equal: the plain kernel ran).
-      if (perTensor || front.tensorSteps.counts) front.tensorSteps.advance(stepsBefore, present);
+      countStepPresence(front.window, front.tensorSteps, call, stepsBefore);
     } catch (error) {
       // Everything is checked before recording starts; a throw after it left part of a step in
       // the caller's encoder, which would run at its submit: the state is no longer known.

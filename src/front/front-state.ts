@@ -11,6 +11,7 @@ import { packScalars, packTensorScalars } from '../core/scalars.js';
 import type { LoadedState } from '../state/state-dict-load.js';
 import type { ResolvedOptions } from './resolve.js';
 import { createTensorSteps, gradientSkipRefusal, type TensorSteps } from './gradient-presence.js';
+import { createWindowPresence, type WindowPresence } from './window-presence.js';
 
 export type Mode = 'train' | 'eval';
 
@@ -23,6 +24,8 @@ export interface FrontState<H extends object> {
   readonly book: Bookkeeping;
   /** Each tensor's own step count once a tensor was left without gradient (PyTorch's per-parameter `step`). */
   readonly tensorSteps: TensorSteps;
+  /** Which tensors the pending micro-batches marked (gradient accumulation under PyTorch's step rule). */
+  readonly window: WindowPresence;
   /** Checks `partial` (refused before anything changes) and applies it from the next step on; returns the new groups. */
   setHyperparameters(partial: Partial<H>, group?: number): readonly H[];
   /** Checks and replaces the lr schedule (undefined: the groups' `lr` as is). */
@@ -56,6 +59,7 @@ export function createFrontState<H extends object>(definition: OptimizerDefiniti
     },
     mode: definition.modes?.initial,
     book,
+    window: createWindowPresence(config.tensorGroup.length, training.accumulationSteps, () => book.pendingMicroSteps),
     tensorSteps: createTensorSteps(`${definition.name}.step`, config.tensorGroup.length, gradientSkipRefusal(definition, resolved), definition.groupStepCount !== undefined),
     setHyperparameters(partial, group) {
       const groups = updatedGroups(config, partial, group, book.stepCount > 0);
@@ -78,6 +82,7 @@ export function createFrontState<H extends object>(definition: OptimizerDefiniti
       config = loaded.config;
       book.restore(loaded.stepCalls, loaded.pendingMicroSteps);
       front.tensorSteps.restore(loaded.tensorSteps);
+      front.window.restore(loaded.accumulated?.map((g) => g !== null));
       front.mode = loaded.mode;
     },
   };

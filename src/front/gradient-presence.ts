@@ -11,7 +11,7 @@ import type { ResolvedOptions } from './resolve.js';
  * Why a step with a tensor lacking its gradient (or with per-tensor step counts that differ) cannot
  * be taken with these options; undefined when it can. From the definition (`noGradientSkip`) and
  * the step's structure: passes over whole tensors or over the set, device-side step counting
- * (gradient control), accumulation and train/eval modes are not per-tensor yet (8-bit and 4-bit
+ * (gradient control, alone or with accumulation) and train/eval modes are not per-tensor yet (8-bit and 4-bit
  * tiles are: a tile's lanes of a tensor without gradient store nothing).
  */
 export function gradientSkipRefusal(definition: OptimizerDefinition<any, any>, resolved: ResolvedOptions<any>): string | undefined {
@@ -19,8 +19,8 @@ export function gradientSkipRefusal(definition: OptimizerDefinition<any, any>, r
   const passes = declaredPasses(definition, resolved.config.defines);
   const whole = passes.filter((pass) => !pass.perTensor);
   if (whole.length > 0) return `its step runs passes over whole tensors or the whole set (${whole.map((p) => p.name).join(', ')}), which do not yet skip a tensor`;
+  if (resolved.training.control && resolved.training.accumulationSteps > 1) return 'gradient accumulation with gradient control (accumulation.average, clipping, loss scaling, non-finite skipping, computeGradNorm) scales and checks the summed gradients of every tensor on the device';
   if (resolved.training.control) return 'gradient control (clipping, loss scaling, skipping non-finite steps) counts one step for the whole set on the device';
-  if (resolved.training.accumulationSteps > 1) return "gradient accumulation sums every tensor's gradient over its micro-batches";
   // Schedule-Free's modes move every tensor (as the authors' do: one that never stepped has z = p,
   // so its switch leaves it as it is); its steps are taken at the group's count (groupStepCount).
   if (definition.modes && !definition.groupStepCount) return 'its train/eval modes move every tensor between the points it holds';

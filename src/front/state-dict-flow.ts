@@ -38,6 +38,8 @@ export interface DictSource<H extends object> {
   /** Micro-batches accumulated since the last update, and tensor i's gradients summed over them (read only when some are pending). */
   readonly pendingMicroSteps: number;
   readonly accumulated: ((tensorIndex: number) => Float32Array) | undefined;
+  /** The tensors some pending micro-batch wrote, undefined when every tensor was: the others' grads are null. */
+  readonly written?: readonly boolean[];
   readonly mode: Mode | undefined;
   readonly stateFormat: StateFormat;
   readonly quantization: Quantization | undefined;
@@ -55,7 +57,7 @@ export function stateDictOf<H extends object>(source: DictSource<H>, options: St
     stepCalls: source.stepCalls,
     tensorSteps: source.tensorSteps,
     scaler: control && source.training.scaling ? { scale: control.lossScale, growthTracker: control.growthTracker } : undefined,
-    accumulation: pendingMicroSteps > 0 ? { microSteps: pendingMicroSteps, grads: tensors.map((_, i) => source.accumulated!(i)) } : undefined,
+    accumulation: pendingMicroSteps > 0 ? { microSteps: pendingMicroSteps, grads: tensors.map((_, i) => (source.written?.[i] === false ? null : source.accumulated!(i))) } : undefined,
     mode: source.mode,
   };
   const sd = buildStateDict(source.config, tensors, counts, (i, slot) => source.slotData(i, slot), source.stateFormat, source.quantization);
@@ -89,8 +91,8 @@ export interface LoadSinks<H extends object> {
   counts(loaded: LoadedState<H>): void;
   /** The control path's counts (optimizers with it on). */
   control?(restored: RestoredControl): void;
-  /** A pending accumulation's gradients, or undefined: none pending (optimizers that accumulate). */
-  accumulated?(grads: readonly Float32Array[] | undefined): void;
+  /** A pending accumulation's gradients (null: no micro-batch wrote the tensor), or undefined: none pending (optimizers that accumulate). */
+  accumulated?(grads: readonly (Float32Array | null)[] | undefined): void;
   /**
    * The slots: their f32 values (16- and 8-bit slots decoded), and, for a q8 dict of this
    * optimizer's own quantization, their stored form (requantizing is not idempotent: it loads as is).
@@ -129,6 +131,10 @@ export function loadStateDictInto<H extends object>(target: LoadTarget<H>, sd: O
   if (loaded.tensorSteps && target.definition.groupStepCount !== undefined) {
     const i = Math.max(0, loaded.tensorSteps.findIndex((s) => s !== loaded.step));
     throw new Error(`webgpu-optim: ${target.definition.name}: cannot load this state dict: state[${i}].step: its tensors have taken different numbers of steps (state[${i}].step ${loaded.tensorSteps[i]}, step ${loaded.step}), but this optimizer keeps no step count per tensor: ${target.definition.groupStepCount}`);
+  }
+  const unwritten = loaded.accumulated?.findIndex((g) => g === null) ?? -1;
+  if (unwritten >= 0 && target.skipRefusal !== undefined) {
+    throw new Error(`webgpu-optim: ${target.definition.name}: cannot load this state dict: accumulation.grads[${unwritten}] is null (no micro-batch of its unfinished accumulation wrote tensor ${unwritten}), but this optimizer cannot skip a tensor: ${target.skipRefusal}`);
   }
   const setWords = loadedSetState(target, loaded.config, sd);
   sinks.counts(loaded);

@@ -19,6 +19,7 @@ export function twinStateDict<H extends object>(front: FrontState<H>, twin: Twin
     tensorSteps: front.tensorSteps.counts,
     control: twin.control,
     pendingMicroSteps: front.book.pendingMicroSteps,
+    written: front.window.written,
     accumulated: accumulated && ((i: number) => accumulated[i]!.slice()),
     mode: front.mode,
     stateFormat: twin.stateFormat,
@@ -34,7 +35,7 @@ export function loadTwinStateDict<H extends object>(front: FrontState<H>, twin: 
   const { training, accumulated, q8 } = twin;
   loadStateDictInto({ definition: twin.definition, tensors: twin.tensors, config: front.config, training, quantization: twin.quantization, skipRefusal: front.tensorSteps.refusal }, sd, {
     counts: (loaded) => front.restore(loaded),
-    accumulated: accumulated && ((grads) => accumulated.forEach((acc, i) => (grads ? acc.set(grads[i]!) : acc.fill(0)))),
+    accumulated: accumulated && ((grads) => accumulated.forEach((acc, i) => (grads?.[i] ? acc.set(grads[i]!) : acc.fill(0)))),
     control: twin.control && ((restored) => (twin.control = { ...initialControlState(training, front.config.groups.length), ...restored })),
     slots(values, stored) {
       twin.state.forEach((slotsOfTensor, i) => {

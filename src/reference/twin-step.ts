@@ -8,6 +8,7 @@ import { checkGradients } from '../core/tensors.js';
 import type { FrontState } from '../front/front-state.js';
 import { controlStep } from './gradient-control.js';
 import type { TwinState } from './twin-state.js';
+import { countStepPresence, stepPresence } from '../front/window-presence.js';
 
 /** Group g's scalars out of every group's packed ones. */
 function groupScalars(twin: TwinState, scalars: Float32Array, g: number): Float32Array {
@@ -86,31 +87,32 @@ function updateSet(front: FrontState<any>, twin: TwinState, grads: readonly Floa
 export function twinStep(front: FrontState<any>, twin: TwinState, grads: readonly (Float32Array | null)[]): void {
   if (front.mode === 'eval') throw new Error(`webgpu-optim: ${twin.name}: the parameters hold the averaged point (eval mode); call train() before step()`);
   const { present, filled } = presentGradients(twin, grads);
-  if (front.tensorSteps.needed(present)) {
-    const stepsBefore = front.book.stepCount;
-    front.book.run((plan) => front.tensorStepScalars(plan.update, present), { update: (_update, scalars) => updateTensors(front, twin, filled, scalars, present) });
-    front.tensorSteps.advance(stepsBefore, present);
-    return;
-  }
+  // Refused here, before anything changes, where the optimizer cannot skip a tensor.
+  const call = stepPresence(front.window, front.tensorSteps, present);
   const { accumulated } = twin;
   const stepsBefore = front.book.stepCount;
   front.book.run(
-    (plan) => (plan.due ? front.stepScalars(plan.update) : undefined),
+    (plan) => (plan.due ? (call.skips ? front.tensorStepScalars(plan.update, call.windowPresent) : front.stepScalars(plan.update)) : undefined),
     {
+      // A micro-batch adds the tensors it has a gradient for (each sum starts from the zeros the last update left).
       accumulate: accumulated
         ? () =>
             accumulated.forEach((acc, i) => {
+              if (!present[i]) return;
               const g = filled[i]!;
               for (let j = 0; j < acc.length; j++) acc[j] = Math.fround(acc[j]! + g[j]!);
             })
         : undefined,
       update: (_update, scalars) => {
-        const effective = controlled(front, twin, accumulated ?? filled, scalars);
-        if (effective) updateTensors(front, twin, effective, scalars);
+        if (call.skips) {
+          updateTensors(front, twin, accumulated ?? filled, scalars, call.windowPresent);
+        } else {
+          const effective = controlled(front, twin, accumulated ?? filled, scalars);
+          if (effective) updateTensors(front, twin, effective, scalars);
+        }
         accumulated?.forEach((acc) => acc.fill(0));
       },
     },
   );
-  // Counts kept since a tensor was skipped, all equal now: they advance with the plain step.
-  if (front.tensorSteps.counts) front.tensorSteps.advance(stepsBefore, present);
+  countStepPresence(front.window, front.tensorSteps, call, stepsBefore);
 }

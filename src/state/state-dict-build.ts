@@ -12,7 +12,7 @@ export interface Counts {
   /** Each tensor's own step count where they differ (written as `state[i].step`, PyTorch's layout). */
   tensorSteps?: readonly number[];
   scaler?: { scale: number; growthTracker: number };
-  accumulation?: { microSteps: number; grads: Float32Array[] };
+  accumulation?: { microSteps: number; grads: (Float32Array | null)[] };
   mode?: 'train' | 'eval';
 }
 

@@ -110,7 +110,8 @@ export function checkTraining(sd: OptimizerStateDict<any>, training: ResolvedTra
       fail(`accumulation.microSteps ${String(microSteps)} must be an integer in [1, ${k - 1}] (this optimizer accumulates ${k})`);
     }
     if (!Array.isArray(grads) || grads.length !== tensors.length) fail(`accumulation.grads must hold one array per tensor (${tensors.length})`);
-    grads!.forEach((g, i) => checkFloatArray(g, tensors[i]!.length, `accumulation.grads[${i}]`, fail));
+    // null: no micro-batch of the cycle wrote the tensor (PyTorch's grad None).
+    grads!.forEach((g, i) => g === null || checkFloatArray(g, tensors[i]!.length, `accumulation.grads[${i}]`, fail));
   }
 }
 

@@ -23,7 +23,7 @@ export interface LoadedState<H extends object> {
   scaler?: { scale: number; growthTracker: number };
   /** Micro-batches pending in the accumulator, and their summed gradients (tensor order). */
   pendingMicroSteps: number;
-  accumulated?: Float32Array[];
+  accumulated?: (Float32Array | null)[];
   mode?: 'train' | 'eval';
 }
 

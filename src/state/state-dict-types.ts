@@ -38,8 +38,12 @@ export interface OptimizerStateDict<H extends object = Record<string, unknown>> 
   options: { groups: (H & { tensors: string[] })[] };
   /** Loss-scaler state (GradScaler's scale and growth tracker), with `lossScaling`. */
   scaler?: { scale: number; growthTracker: number };
-  /** Gradients accumulated in an unfinished accumulation cycle, and how many micro-batches they hold. */
-  accumulation?: { microSteps: number; grads: Float32Array[] };
+  /**
+   * Gradients accumulated in an unfinished accumulation cycle, and how many micro-batches they hold.
+   * `grads[i]` is null when no micro-batch of the cycle wrote tensor i (PyTorch's `grad` None: the
+   * update leaves it untouched unless a later micro-batch writes it).
+   */
+  accumulation?: { microSteps: number; grads: (Float32Array | null)[] };
   /**
    * Scalar state of the whole set, by the authors' names (Prodigy: `d`, `d_numerator`, `d_max`, `k`,
    * and `d_hat` once a step computed it), for an optimizer that keeps it (its definition's `setState`).

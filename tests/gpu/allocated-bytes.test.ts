@@ -132,17 +132,27 @@ describe('allocatedBytes: every buffer the optimizer holds', () => {
     });
   });
 
-  test.each(['adam', 'lamb'])("PyTorch's step rule, %s: the per-tensor ring, chunk table and passes, made at the set's first zeroGrad(), are counted; the step makes none", async (name) => {
+  // With accumulation, the per-tensor accumulation's ring of marks too; a micro-batch and the update make none.
+  test.each([
+    ['adam', {}],
+    ['lamb', {}],
+    ['adam', { accumulation: { steps: 2 } }],
+  ] as const)("PyTorch's step rule, %s %j: the per-tensor ring, chunk table and passes, made at the set's first zeroGrad(), are counted; the step makes none", async (name, extra) => {
     await withDevice(async (device) => {
       const tensors = namedTensors([5000, 100], 5);
       const params = createParameterSet(device, tensors);
-      const created = madeBuffers(device, () => createOptimizer(name as 'adam', params, { lr: 0.01, stepsInFlight: 2 }));
+      const created = madeBuffers(device, () => createOptimizer(name as 'adam', params, { lr: 0.01, stepsInFlight: 2, ...extra }));
       const opt = created.value;
       params.writeGrads(tensors.map((t, i) => randomArray(t.data.length, rng(i))));
       const cleared = madeBuffers(device, () => params.zeroGrad());
       params.markGradients([tensors[0]!.name]);
-      const stepped = madeBuffers(device, () => opt.step());
+      const calls = 'accumulation' in extra ? extra.accumulation.steps : 1;
+      const stepped = madeBuffers(device, () => {
+        for (let c = 0; c < calls; c++) opt.step();
+      });
+      expect(opt.stepCount).toBe(1);
       expect(cleared.labels.some((l) => l.includes('perTensor'))).toBe(true);
+      expect(cleared.labels.some((l) => l.includes('perTensor:marks')), cleared.labels.join(', ')).toBe(calls > 1);
       expect(stepped.labels).toEqual([]);
       expect(opt.allocatedBytes, [...created.labels, ...cleared.labels].join(', ')).toBe(created.bytes + cleared.bytes);
       await device.queue.onSubmittedWorkDone();

@@ -577,3 +577,145 @@ describe('the per-tensor step keeps the engine promises', () => {
     });
   });
 });
+
+describe('gradient accumulation: each micro-batch adds the tensors it marks; one no micro-batch of the window marked is untouched', () => {
+  // Odd sizes; t3 is never marked. MARKS[window][micro-batch][tensor]: t1 marked by some micro-batches
+  // only; window 2 marks nothing at all; window 4 marks every tensor but t3 in every micro-batch
+  // (the plain accumulation, the per-tensor update); window 5 every tensor (plain accumulation, the
+  // update per tensor since the counts differ).
+  const SIZES4 = [65, 3, 130, 7];
+  const K = 3;
+  const MARKS = [
+    [[true, false, false, false], [true, true, false, false], [true, false, false, false]],
+    [[false, false, false, false], [false, false, false, false], [false, false, false, false]],
+    [[false, true, true, false], [true, false, false, false], [false, false, true, false]],
+    [[true, true, true, false], [true, true, true, false], [true, true, true, false]],
+    [[true, true, true, true], [true, true, true, true], [true, true, true, true]],
+  ];
+  const tensors4 = () => SIZES4.map((n, i) => ({ name: `t${i}`, data: randomArray(n, rng(71 + i)) }));
+  const microGrad = (call: number, i: number, n: number) => randomArray(n, rng(call * 104729 + i));
+  /** The gradient buffer a micro-batch leaves: its marked tensors' gradients, NaN everywhere else (stale garbage). */
+  const written = (params: ParameterSet, call: number, marks: readonly boolean[]) =>
+    params.tensors.map((t, i) => (marks[i] ? microGrad(call, i, t.length) : new Float32Array(t.length).fill(NaN)));
+
+  /**
+   * Steps `gpu` and `ref` through `windows` of micro-batches (marks per call), the gradients of
+   * unmarked tensors NaN; windows 1, 3, 5…: every micro-batch in one encoder, its gradients copied in
+   * there (each call's marks in its own slot). After each window: a tensor none of its calls marked
+   * is bit for bit as before, and GPU vs twin mismatches (0 tolerance) are returned.
+   */
+  async function runWindows(device: GPUDevice, params: ParameterSet, gpu: Optimizer<any>, ref: ReturnType<typeof createReferenceOptimizer>, windows: readonly (readonly boolean[])[][]) {
+    const failures: string[] = [];
+    let call = 0;
+    for (const [w, window] of windows.entries()) {
+      const before = await Promise.all(params.tensors.map((_, i) => tensorBits(gpu, params, i)));
+      const encoder = w % 2 === 0 ? device.createCommandEncoder() : undefined;
+      const sources: GPUBuffer[] = [];
+      for (const marks of window) {
+        call++;
+        const grads = written(params, call, marks);
+        if (encoder) {
+          const source = device.createBuffer({ size: params.gradBuffer.size, usage: GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+          const packed = new Float32Array(params.gradBuffer.size / 4);
+          params.tensors.forEach((t, i) => packed.set(grads[i]!, t.byteOffset / 4));
+          device.queue.writeBuffer(source, 0, packed);
+          encoder.copyBufferToBuffer(source, 0, params.gradBuffer, 0, params.gradBuffer.size);
+          sources.push(source);
+        } else {
+          params.writeGrads(grads);
+        }
+        params.zeroGrad();
+        params.markGradients(params.tensors.filter((_, i) => marks[i]).map((t) => t.name));
+        gpu.step(encoder);
+        ref.step(grads.map((g, i) => (marks[i] ? g : null)));
+      }
+      if (encoder) device.queue.submit([encoder.finish()]);
+      for (const source of sources) source.destroy();
+      for (let i = 0; i < params.tensors.length; i++) {
+        if (!window.some((marks) => marks[i])) expect(await tensorBits(gpu, params, i), `tensor ${i} in window ${w + 1}`).toEqual(before[i]);
+      }
+      failures.push(...(await compareWithReference(gpu, params, ref, { atol: 0, rtol: 0 }, `window ${w + 1}`)).failures);
+    }
+    return failures;
+  }
+
+  test.each([
+    ['adam', { lr: 0.01, weightDecay: 0.1 }],
+    ['sgd', { lr: 0.05, momentum: 0.9, dampening: 0.3, weightDecay: 0.01 }],
+    ['nadam', { lr: 0.01, weightDecay: 0.1 }],
+    ['lamb', { lr: 0.01, weightDecay: 0.01 }],
+    ['adam', { lr: 0.01, ...QUANTIZED('q8') }],
+    ['adafactor', { lr: 0.01 }],
+    ['prodigy', { lr: 1, weightDecay: 0.01 }],
+    ['adamw_schedule_free', { lr: 0.01, weightDecay: 0.1, warmupSteps: 2 }],
+  ] as const)('%s %j: GPU = twin at 0 tolerance after every window (one encoder per call, and one per window); absent tensors bit for bit', async (name, options) => {
+    await withDevice(async (device) => {
+      const tensors = tensors4();
+      const params = createParameterSet(device, tensors);
+      const all = { ...options, accumulation: { steps: K } };
+      const gpu = createOptimizer(name as 'adam', params, all as never);
+      const ref = createReferenceOptimizer(name as 'adam', tensors.map((t) => ({ ...t, data: t.data.slice() })), all as never);
+      expect(await runWindows(device, params, gpu, ref, MARKS)).toEqual([]);
+      expect(gpu.stepCount).toBe(MARKS.length);
+      expect(gpu.microStepCount).toBe(MARKS.length * K);
+      // Prodigy's and Schedule-Free's steps are the set's (groupStepCount): no tensor keeps a count of its own.
+      const ownSteps = getDefinition(name).groupStepCount === undefined ? [4, 4, 3, 1] : [undefined, undefined, undefined, undefined];
+      expect((await gpu.stateDict()).state.map((s) => s.step)).toEqual(ownSteps);
+      gpu.destroy();
+      params.destroy();
+    });
+  });
+
+  test('micro-batches that each leave a tensor unmarked, a window that marks every tensor: the per-tensor accumulation, then the plain update (no per-tensor count kept); equal to the twin', async () => {
+    await withDevice(async (device) => {
+      const tensors = tensors4();
+      const params = createParameterSet(device, tensors);
+      const options = { lr: 0.01, weightDecay: 0.1, accumulation: { steps: 2 } };
+      const gpu = createOptimizer('adamw', params, options);
+      const ref = createReferenceOptimizer('adamw', tensors.map((t) => ({ ...t, data: t.data.slice() })), options);
+      const windows = [
+        [[true, false, true, false], [false, true, false, true]],
+        [[false, true, true, true], [true, false, false, true]],
+      ];
+      expect(await runWindows(device, params, gpu, ref, windows)).toEqual([]);
+      expect((await gpu.stateDict()).state.map((s) => s.step)).toEqual([undefined, undefined, undefined, undefined]);
+      gpu.destroy();
+      params.destroy();
+    });
+  });
+
+  test('a dict saved within a window (a tensor not yet written: null) goes through JSON into a fresh optimizer; the window and the next steps equal the twin', async () => {
+    const { stateDictFromJSON, stateDictToJSON } = await import('../../src/index.js');
+    await withDevice(async (device) => {
+      const tensors = tensors4();
+      const params = createParameterSet(device, tensors);
+      const options = { lr: 0.01, weightDecay: 0.1, accumulation: { steps: K } };
+      const gpu = createOptimizer('radam', params, options);
+      const ref = createReferenceOptimizer('radam', tensors.map((t) => ({ ...t, data: t.data.slice() })), options);
+      const micro = (opt: Optimizer<any>, set: ParameterSet, call: number, marks: readonly boolean[]) => {
+        const grads = written(set, call, marks);
+        set.writeGrads(grads);
+        set.zeroGrad();
+        set.markGradients(set.tensors.filter((_, i) => marks[i]).map((t) => t.name));
+        opt.step();
+        ref.step(grads.map((g, i) => (marks[i] ? g : null)));
+      };
+      const flat = MARKS.flat();
+      // Two windows and one micro-batch of the next (window 3's first: t1 and t2 only).
+      for (let c = 0; c < 2 * K + 1; c++) micro(gpu, params, c + 1, flat[c]!);
+      const sd = await gpu.stateDict();
+      expect(sd.accumulation?.grads.map((g) => g === null)).toEqual([true, false, false, true]);
+      expect(stateDictToJSON(sd)).toBe(stateDictToJSON(ref.stateDict()));
+      const restoredParams = createParameterSet(device, tensors.map((t) => ({ ...t, data: new Float32Array(t.data.length) })));
+      restoredParams.write(await params.read());
+      const restored = createOptimizer('radam', restoredParams, options);
+      restored.loadStateDict(stateDictFromJSON(stateDictToJSON(sd)) as never);
+      for (let c = 2 * K + 1; c < flat.length; c++) micro(restored, restoredParams, c + 1, flat[c]!);
+      const { failures } = await compareWithReference(restored, restoredParams, ref, { atol: 0, rtol: 0 }, 'restored');
+      expect(failures).toEqual([]);
+      for (const o of [gpu, restored]) o.destroy();
+      params.destroy();
+      restoredParams.destroy();
+    });
+  });
+});

@@ -40,3 +40,36 @@ describe(`PyTorch ${golden.torch}: a parameter whose grad is None is skipped`, (
     for (const name of ['sgd', 'adam', 'adamw', 'nadam', 'radam', 'adagrad']) expect(golden.cases.some((c) => c.name === name && (name !== 'sgd' || 'momentum' in c.options)), name).toBe(true);
   });
 });
+
+describe(`PyTorch ${golden.torch}: gradient accumulation, a parameter no micro-batch reached is skipped`, () => {
+  const { accumulation } = golden;
+  test.each(accumulation.cases.map((c, i) => [`${c.name} ${JSON.stringify(c.options)}`, i] as const))(
+    '%s: each micro-batch adds what it wrote; every step, the final state and each step count, bit for bit',
+    (_label, index) => {
+      const c = accumulation.cases[index]!;
+      const tensors = c.params0.map((p, i) => ({ name: `p${i}`, data: f32(p) }));
+      const ref = createReferenceOptimizer(c.name as 'adam', tensors, { ...c.options, accumulation: { steps: accumulation.steps } } as never);
+      c.grads.forEach((microBatches, step) => {
+        for (const row of microBatches) ref.step(row.map((g) => (g === null ? null : f32(g))));
+        ref.params.forEach((p, i) => expect(bits(p), `tensor ${i} after step ${step + 1}`).toEqual(bits(f32(c.params[step]![i]!))));
+      });
+      const sd = ref.stateDict();
+      c.state.forEach((torchState, i) => {
+        for (const [slot, values] of Object.entries(torchState.slots)) expect(bits(sd.state[i]![slot] as Float32Array), `tensor ${i} slot ${slot}`).toEqual(bits(f32(values as string)));
+        if (torchState.step !== null) expect(sd.state[i]!.step, `tensor ${i} step`).toBe(torchState.step);
+      });
+      // Parameter 3, never reached: torch has no state for it (Adagrad's, made at construction, says 0).
+      expect(sd.state[3]!.step, 'tensor 3 step').toBe(0);
+      expect(sd.step).toBe(accumulation.present.length);
+      expect(ref.microStepCount).toBe(accumulation.present.length * accumulation.steps);
+    },
+  );
+
+  test('covers a parameter reached by some micro-batches only, one by none, and a step no micro-batch reaches', () => {
+    const reached = (i: number) => accumulation.present.map((step) => step.filter((row) => row[i]).length);
+    expect(reached(1).some((n) => n > 0 && n < accumulation.steps)).toBe(true);
+    expect(reached(3).every((n) => n === 0)).toBe(true);
+    expect(accumulation.present.some((step) => step.every((row) => row.every((p) => !p)))).toBe(true);
+    for (const name of ['sgd', 'adam', 'adamw', 'nadam', 'radam', 'adagrad']) expect(accumulation.cases.some((c) => c.name === name), name).toBe(true);
+  });
+});

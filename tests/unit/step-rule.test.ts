@@ -38,7 +38,7 @@ describe('the twin', () => {
 
   test.each([
     ['adam', { lr: 0.1, gradClipping: { maxNorm: 1 } }, /cannot skip a tensor: gradient control/],
-    ['adam', { lr: 0.1, accumulation: { steps: 2 } }, /cannot skip a tensor: gradient accumulation/],
+    ['adam', { lr: 0.1, accumulation: { steps: 2, average: true } }, /cannot skip a tensor: gradient accumulation with gradient control \(accumulation\.average/],
   ])('%s %j refuses a tensor without gradient, naming why, before anything changes', (name, options, message) => {
     const ref = createReferenceOptimizer(name as 'adam', tensors(), options as never);
     const before = ref.params.map((p) => p.slice());
@@ -235,5 +235,77 @@ describe('per-tensor steps in state dicts', () => {
     expect(JSON.stringify(stateDictToJSON(target.stateDict()))).toBe(before);
     target.step([g(3, 1), g(2, 1)]);
     expect(target.stepCount).toBe(1);
+  });
+});
+
+describe('gradient accumulation: a micro-batch adds the tensors it has a gradient for', () => {
+  const sum = (a: Float32Array, b: Float32Array) => a.map((x, j) => Math.fround(x + b[j]!));
+  const ga = [Float32Array.from([0.5, -1, 2]), Float32Array.from([1.5, 0.25, -3]), Float32Array.from([-0.75, 4, 1])];
+  const gb = Float32Array.from([0.3, -0.6]);
+
+  test("the update sees each tensor's sum over the micro-batches that wrote it; one no micro-batch wrote is untouched, its own step behind", () => {
+    const acc = createReferenceOptimizer('nadam', tensors(), { lr: 0.1, weightDecay: 0.1, accumulation: { steps: 3 } });
+    const once = createReferenceOptimizer('nadam', tensors(), { lr: 0.1, weightDecay: 0.1 });
+    // Window 1: b written by the second micro-batch only. Window 2: b by none.
+    acc.step([ga[0]!, null]);
+    acc.step([ga[1]!, gb]);
+    acc.step([ga[2]!, null]);
+    once.step([sum(sum(ga[0]!, ga[1]!), ga[2]!), gb]);
+    expect(acc.params).toEqual(once.params);
+    const b = acc.params[1]!.slice();
+    for (const x of ga) acc.step([x, null]);
+    once.step([sum(sum(ga[0]!, ga[1]!), ga[2]!), null]);
+    expect(acc.params).toEqual(once.params);
+    expect(acc.params[1]).toEqual(b);
+    expect(acc.stateDict().state.map((s) => s.step)).toEqual([2, 1]);
+    expect(acc.stateDict()).toEqual({ ...once.stateDict(), stepCalls: 2 });
+  });
+
+  test('a window no micro-batch wrote counts as a step (the schedule moves) and changes nothing', () => {
+    const acc = createReferenceOptimizer('adam', tensors(), { lr: 0.1, weightDecay: 0.1, accumulation: { steps: 2 } });
+    const before = acc.params.map((p) => p.slice());
+    acc.step([null, null]);
+    acc.step([null, null]);
+    expect(acc.stepCount).toBe(1);
+    expect(acc.params).toEqual(before);
+    expect(acc.stateDict().state.map((s) => s.step)).toEqual([0, 0]);
+  });
+
+  test('a dict saved within a window says which tensors no micro-batch wrote yet (null), through JSON; the next steps equal the original', () => {
+    const options = { lr: 0.1, accumulation: { steps: 3 } };
+    const a = createReferenceOptimizer('radam', tensors(), options);
+    a.step([ga[0]!, null]);
+    const sd = a.stateDict();
+    expect(sd.accumulation?.grads.map((x) => x === null)).toEqual([false, true]);
+    const b = createReferenceOptimizer('radam', tensors(), options);
+    b.loadStateDict(stateDictFromJSON(stateDictToJSON(sd)) as never);
+    for (const r of [a, b]) {
+      r.step([ga[1]!, null]);
+      r.step([ga[2]!, null]);
+    }
+    expect(b.params).toEqual(a.params);
+    expect(b.stateDict()).toEqual(a.stateDict());
+    expect(a.stateDict().state.map((s) => s.step)).toEqual([1, 0]);
+    // Every tensor written in the window: no null (the dict of a user who never skips is as before).
+    const c = createReferenceOptimizer('radam', tensors(), options);
+    c.step([ga[0]!, gb]);
+    expect(c.stateDict().accumulation?.grads.every((x) => x instanceof Float32Array)).toBe(true);
+  });
+
+  test('a dict whose window left a tensor unwritten, into an optimizer that cannot skip: refused, naming the field and why, before anything changes', () => {
+    const a = createReferenceOptimizer('adam', tensors(), { lr: 0.1, accumulation: { steps: 2 } });
+    a.step([ga[0]!, null]);
+    const target = createReferenceOptimizer('adam', tensors(), { lr: 0.1, accumulation: { steps: 2, average: true } });
+    const before = stateDictToJSON(target.stateDict());
+    expect(() => target.loadStateDict(a.stateDict() as never)).toThrow(/cannot load this state dict: accumulation\.grads\[1\] is null .*cannot skip a tensor: gradient accumulation with gradient control/);
+    expect(stateDictToJSON(target.stateDict())).toBe(before);
+  });
+
+  test('a micro-batch leaving a tensor without gradient, where the optimizer cannot skip one: refused before anything changes, naming why', () => {
+    const ref = createReferenceOptimizer('adam', tensors(), { lr: 0.1, accumulation: { steps: 2, average: true } });
+    ref.step([g(3, 1), g(2, 1)]);
+    expect(() => ref.step([g(3, 1), null])).toThrow(/tensor 1 has no gradient this step .*gradient accumulation with gradient control/);
+    expect(ref.microStepCount).toBe(1);
+    expect(ref.stateDict().accumulation?.grads[1]).toEqual(g(2, 1));
   });
 });
