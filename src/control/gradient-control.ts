@@ -19,7 +19,7 @@ import {
   splitCount,
   type ControlSnapshot,
 } from './control-block.js';
-import { createStatsPasses } from './grad-stats-passes.js';
+import { createStatsPasses, type PerTensorStatsArgs, type RingSlot } from './grad-stats-passes.js';
 import { createStepProbe, PROBE_WORDS } from './step-probe.js';
 import { createStepTable } from './step-table.js';
 
@@ -41,6 +41,11 @@ export interface GradientControl {
   prepare(update: number): void;
   /** Records the statistics and finalize passes over the gradients (`source` given at creation). */
   record(encoder: GPUCommandEncoder): void;
+  /**
+   * The per-tensor step's statistics (made with it, never per step): the same control block, step
+   * table and partials; a tensor whose row in the step's ring slot says gradientAbsent adds nothing.
+   */
+  perTensor(args: PerTensorStatsArgs): PerTensorControl;
   /** Hyperparameters changed: rewrites the step table's rows. */
   refresh(groups: readonly object[]): void;
   read(): Promise<ControlSnapshot>;
@@ -66,6 +71,14 @@ function writeRestoredControl(device: GPUDevice, buffer: GPUBuffer, { step, call
   device.queue.writeBuffer(buffer, CONTROL_WORD.tableMiss * 4, Uint32Array.of(0));
   if (lossScale !== undefined) device.queue.writeBuffer(buffer, CONTROL_WORD.lossScale * 4, Float32Array.of(lossScale));
   if (growthTracker !== undefined) device.queue.writeBuffer(buffer, CONTROL_WORD.growthTracker * 4, Uint32Array.of(growthTracker));
+}
+
+/** Gradient control on the per-tensor step: its statistics read each tensor's presence from the step's ring slot. */
+export interface PerTensorControl {
+  /** Makes the bind groups reading a ring buffer of the per-tensor step (when its ring is made or grows). */
+  addRing(ring: GPUBuffer, slotBytes: number): void;
+  /** As `prepare(update)` then `record(encoder)`, the statistics leaving out the tensors without gradient. */
+  recordBefore(encoder: GPUCommandEncoder, update: number, slot: RingSlot): void;
 }
 
 export function createGradientControl(args: {
@@ -104,7 +117,7 @@ export function createGradientControl(args: {
     probe.start((words) => observe(words, seen));
   };
 
-  return {
+  const gradientControl: GradientControl = {
     buffer,
     bindingResources: { control: { buffer } },
     get tableWindow() {
@@ -118,6 +131,18 @@ export function createGradientControl(args: {
       const pass = encoder.beginComputePass({ label: `${label}:gradStats` });
       passes.record(pass);
       pass.end();
+    },
+    perTensor(perTensorArgs) {
+      const stats = passes.perTensor(perTensorArgs);
+      return {
+        addRing: stats.addRing,
+        recordBefore(encoder, update, slot) {
+          gradientControl.prepare(update);
+          const pass = encoder.beginComputePass({ label: `${label}:gradStats:perTensor` });
+          stats.record(pass, slot);
+          pass.end();
+        },
+      };
     },
     refresh: (groups) => table.refresh(groups),
     async read() {
@@ -143,4 +168,5 @@ export function createGradientControl(args: {
       table.destroy();
     },
   };
+  return gradientControl;
 }

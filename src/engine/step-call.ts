@@ -34,6 +34,12 @@ export function createStepCall(args: {
   present: () => readonly boolean[];
   /** The per-tensor step (made before the steps; throws the device's refusal of its variant). */
   perTensor: () => PerTensorStep;
+  /**
+   * Gradient control is on: a step where no tensor has a gradient is recorded all the same (its
+   * statistics over no tensor: norm 0, as torch's clip_grad_norm_ over no grad), so that the
+   * device's step and call counts stay the host's.
+   */
+  control: boolean;
 }): (encoder?: GPUCommandEncoder, options?: StepOptions) => void {
   const { device, label, front, accumulator, lifecycle, outcomes, recorded } = args;
   const { book } = front;
@@ -46,7 +52,7 @@ export function createStepCall(args: {
     const present = args.present();
     // Refused here, before anything is counted or recorded, where the optimizer cannot skip a tensor.
     const skips = front.tensorSteps.needed(present);
-    if (skips && present.every((p) => !p) && stepOptions?.timestampWrites === undefined) {
+    if (skips && present.every((p) => !p) && stepOptions?.timestampWrites === undefined && !args.control) {
       // No tensor has a gradient: nothing to record (but the timestamps asked for); the step is
       // counted (the schedule's position).
       const stepsBefore = book.stepCount;

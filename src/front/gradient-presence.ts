@@ -10,8 +10,8 @@ import type { ResolvedOptions } from './resolve.js';
 /**
  * Why a step with a tensor lacking its gradient (or with per-tensor step counts that differ) cannot
  * be taken with these options; undefined when it can. From the definition (`noGradientSkip`) and
- * the step's structure: passes over whole tensors or over the set, device-side step counting
- * (gradient control), accumulation and train/eval modes are not per-tensor yet (8-bit and 4-bit
+ * the step's structure: passes over whole tensors or over the set, steps the device decides to
+ * skip (gradient control's non-finite skipping), accumulation and train/eval modes are not per-tensor yet (8-bit and 4-bit
  * tiles are: a tile's lanes of a tensor without gradient store nothing).
  */
 export function gradientSkipRefusal(definition: OptimizerDefinition<any, any>, resolved: ResolvedOptions<any>): string | undefined {
@@ -20,11 +20,30 @@ export function gradientSkipRefusal(definition: OptimizerDefinition<any, any>, r
   const whole = passes.filter((pass) => !pass.perTensor);
   if (whole.length > 0) return `its step runs passes over whole tensors or the whole set (${whole.map((p) => p.name).join(', ')}), which do not yet skip a tensor`;
   if (passes.length > 0 && resolved.quantization && definition.partialsStore) return `with ${resolved.stateFormat} state its pass stores ${definition.partialsStore} in tiles that do not yet skip a tensor`;
-  if (resolved.training.control) return 'gradient control (clipping, loss scaling, skipping non-finite steps) counts one step for the whole set on the device';
+  if (resolved.training.control) {
+    // Clipping, the gradient norm and loss scaling without skipping take every step the host
+    // counts, so each tensor's count is known there; a skip decided on the device is not.
+    const control = gradientControlRefusal(resolved, passes.length > 0);
+    if (control) return control;
+  }
   if (resolved.training.accumulationSteps > 1) return "gradient accumulation sums every tensor's gradient over its micro-batches";
   // Schedule-Free's modes move every tensor (as the authors' do: one that never stepped has z = p,
   // so its switch leaves it as it is); its steps are taken at the group's count (groupStepCount).
   if (definition.modes && !definition.groupStepCount) return 'its train/eval modes move every tensor between the points it holds';
+  return undefined;
+}
+
+/**
+ * Why gradient control cannot take a step with a tensor lacking its gradient; undefined when it can
+ * (clipping by value and by norm, the gradient norm, loss scaling whose steps are all taken: the
+ * statistics then leave out the absent tensors and each tensor's count is known on the host).
+ */
+function gradientControlRefusal(resolved: ResolvedOptions<any>, hasPasses: boolean): string | undefined {
+  if (resolved.training.skipNonFinite) {
+    return 'with skipNonFinite (on by default with lossScaling) the device decides whether a step is taken, and per-tensor step counts are not yet kept on the device (set skipNonFinite: false to step every time)';
+  }
+  if (hasPasses) return "with gradient control its passes' per-tensor variants do not yet read the controlled gradient";
+  if (resolved.quantization) return `with gradient control the per-tensor tiles of ${resolved.stateFormat} state do not yet read the controlled gradient`;
   return undefined;
 }
 
@@ -58,7 +77,12 @@ export interface TensorSteps {
  * tensors keep no counts of their own (advance counts nothing; the per-tensor path is taken only
  * for a step where a tensor has no gradient, every row at the optimizer's count).
  */
-export function createTensorSteps(what: string, tensorCount: number, refusal: string | undefined, groupCounted = false): TensorSteps {
+/**
+ * `deviceStepScalars` (gradient control): the plain kernel reads its step scalars at the device's
+ * count, the set's, so once counts are kept every step takes the per-tensor path (rows at each
+ * tensor's own count), even when the counts are all equal.
+ */
+export function createTensorSteps(what: string, tensorCount: number, refusal: string | undefined, groupCounted = false, deviceStepScalars = false): TensorSteps {
   let counts: number[] | undefined;
   const steps: TensorSteps = {
     get counts() {
@@ -68,7 +92,7 @@ export function createTensorSteps(what: string, tensorCount: number, refusal: st
     needed(present) {
       const absent = present?.some((p) => !p) === true;
       if (!absent && counts === undefined) return false;
-      if (!absent && refusal === undefined && steps.uniform() !== undefined) return false;
+      if (!absent && refusal === undefined && !deviceStepScalars && steps.uniform() !== undefined) return false;
       if (refusal !== undefined) {
         const missing = present ? present.flatMap((p, i) => (p ? [] : [i])) : [];
         const why = absent ? `tensor${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ha${missing.length > 1 ? 've' : 's'} no gradient this step` : 'its tensors have taken different numbers of steps';

@@ -88,7 +88,14 @@ export function twinStep(front: FrontState<any>, twin: TwinState, grads: readonl
   const { present, filled } = presentGradients(twin, grads);
   if (front.tensorSteps.needed(present)) {
     const stepsBefore = front.book.stepCount;
-    front.book.run((plan) => front.tensorStepScalars(plan.update, present), { update: (_update, scalars) => updateTensors(front, twin, filled, scalars, present) });
+    front.book.run((plan) => front.tensorStepScalars(plan.update, present), {
+      update: (_update, scalars) => {
+        // Gradient control over the tensors that have a gradient; the rows are at each tensor's own count.
+        const { control, training } = twin;
+        const effective = control ? controlStep(training, control, filled, front.config.tensorGroup, front.config.groups.length, present) : filled;
+        if (effective) updateTensors(front, twin, effective, scalars, present);
+      },
+    });
     front.tensorSteps.advance(stepsBefore, present);
     return;
   }

@@ -35,7 +35,10 @@ describe('the twin', () => {
 
   test.each([
     ['lamb', { lr: 0.01, stateFormat: 'q8' }, /cannot skip a tensor: with q8 state its pass stores the moments in tiles that do not yet skip a tensor/],
-    ['adam', { lr: 0.1, gradClipping: { maxNorm: 1 } }, /cannot skip a tensor: gradient control/],
+    ['adam', { lr: 0.1, lossScaling: true }, /cannot skip a tensor: with skipNonFinite \(on by default with lossScaling\) the device decides whether a step is taken/],
+    ['adam', { lr: 0.1, gradClipping: { maxNorm: 1 }, skipNonFinite: true }, /cannot skip a tensor: with skipNonFinite/],
+    ['lion', { lr: 0.1, gradClipping: { maxNorm: 1 }, stateFormat: 'q8' }, /cannot skip a tensor: with gradient control the per-tensor tiles of q8 state/],
+    ['lamb', { lr: 0.1, gradClipping: { maxNorm: 1 } }, /cannot skip a tensor: with gradient control its passes' per-tensor variants/],
     ['adam', { lr: 0.1, accumulation: { steps: 2 } }, /cannot skip a tensor: gradient accumulation/],
   ])('%s %j refuses a tensor without gradient, naming why, before anything changes', (name, options, message) => {
     const ref = createReferenceOptimizer(name as 'adam', tensors(), options as never);
@@ -199,10 +202,10 @@ describe('per-tensor steps in state dicts', () => {
 
   test('per-tensor steps loaded into an optimizer that cannot skip: the load is refused, naming the field and why, and changes nothing', () => {
     const sd = skipped().stateDict();
-    const target = createReferenceOptimizer('adam', tensors(), { lr: 0.1, gradClipping: { maxNorm: 1 } });
+    const target = createReferenceOptimizer('adam', tensors(), { lr: 0.1, gradClipping: { maxNorm: 1 }, skipNonFinite: true });
     const before = JSON.stringify(stateDictToJSON(target.stateDict()));
     // Loaded, every later step would be refused: the optimizer could never step again.
-    expect(() => target.loadStateDict(sd as never)).toThrow(/cannot load this state dict: state\[\d\]\.step: its tensors have taken different numbers of steps .*cannot skip a tensor: gradient control/);
+    expect(() => target.loadStateDict(sd as never)).toThrow(/cannot load this state dict: state\[\d\]\.step: its tensors have taken different numbers of steps .*cannot skip a tensor: with skipNonFinite/);
     expect(JSON.stringify(stateDictToJSON(target.stateDict()))).toBe(before);
     target.step([g(3, 1), g(2, 1)]);
     expect(target.stepCount).toBe(1);
