@@ -19,7 +19,7 @@ import {
   splitCount,
   type ControlSnapshot,
 } from './control-block.js';
-import { createStatsPasses, type PerTensorStatsArgs, type RingSlot } from './grad-stats-passes.js';
+import { createStatsPasses, type PerTensorStats, type PerTensorStatsArgs, type RingSlot } from './grad-stats-passes.js';
 import { createStepProbe, PROBE_WORDS } from './step-probe.js';
 import { createStepTable } from './step-table.js';
 
@@ -81,6 +81,19 @@ export interface PerTensorControl {
   recordBefore(encoder: GPUCommandEncoder, update: number, slot: RingSlot): void;
 }
 
+/** The per-tensor statistics recorded as the plain ones are: the step table prepared first, in a pass of their own. */
+function perTensorControl(label: string, stats: PerTensorStats, prepare: (update: number) => void): PerTensorControl {
+  return {
+    addRing: stats.addRing,
+    recordBefore(encoder, update, slot) {
+      prepare(update);
+      const pass = encoder.beginComputePass({ label: `${label}:gradStats:perTensor` });
+      stats.record(pass, slot);
+      pass.end();
+    },
+  };
+}
+
 export function createGradientControl(args: {
   device: GPUDevice;
   label: string;
@@ -132,18 +145,7 @@ export function createGradientControl(args: {
       passes.record(pass);
       pass.end();
     },
-    perTensor(perTensorArgs) {
-      const stats = passes.perTensor(perTensorArgs);
-      return {
-        addRing: stats.addRing,
-        recordBefore(encoder, update, slot) {
-          gradientControl.prepare(update);
-          const pass = encoder.beginComputePass({ label: `${label}:gradStats:perTensor` });
-          stats.record(pass, slot);
-          pass.end();
-        },
-      };
-    },
+    perTensor: (perTensorArgs) => perTensorControl(label, passes.perTensor(perTensorArgs), (update) => gradientControl.prepare(update)),
     refresh: (groups) => table.refresh(groups),
     async read() {
       const seen = generation;
