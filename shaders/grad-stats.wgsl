@@ -32,6 +32,24 @@ fn chunkPresent(chunk: u32) -> bool {
   return presence[chunkRow[chunk] * ROW_WORDS + ABSENT_WORD] == 0.0;
 }
 
+// ---- tensorMisses (the per-tensor step, with non-finite skipping): binds control, presence,
+// tensorMissed. After finalize: a step the device took is one a tensor without gradient missed,
+// so each tensor's own count is the device step less its misses (state dicts read them, loads
+// write them). A step it skipped counts for no tensor, as torch's GradScaler skips step().
+override MISSES_WORKGROUP: u32 = 64u;
+
+@compute @workgroup_size(MISSES_WORKGROUP)
+fn tensorMisses(@builtin(local_invocation_index) lid: u32) {
+  if (control.skip != 0u) {
+    return;
+  }
+  for (var t = lid; t < arrayLength(&tensorMissed); t = t + MISSES_WORKGROUP) {
+    if (presence[t * ROW_WORDS + ABSENT_WORD] != 0.0) {
+      tensorMissed[t] = tensorMissed[t] + 1u;
+    }
+  }
+}
+
 #endif
 var<workgroup> sums: array<f32, 256>;
 var<workgroup> maxima: array<f32, 256>;

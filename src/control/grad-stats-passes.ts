@@ -33,6 +33,8 @@ export interface PerTensorStats {
 export interface PerTensorStatsArgs {
   readonly chunkRow: GPUBuffer;
   readonly rows: PresenceRows;
+  /** With non-finite skipping: each tensor's missed steps (u32), counted after finalize (tensorMisses). */
+  readonly missed?: GPUBuffer;
 }
 
 /** Records the statistics passes; the bind group that holds the step table is rebuilt when the table is replaced. */
@@ -97,7 +99,30 @@ function presenceResources(chunkRow: GPUBuffer, ring: GPUBuffer, slotBytes: numb
 export function createStatsPasses(args: StatsArgs): StatsPasses {
   const { layout } = args;
   const small = layout.segments.length === 1 && layout.paddedLength / CHUNK_ELEMENTS <= SMALL_SET_CHUNKS;
-  return small ? smallStatsPasses(args) : treeStatsPasses(args);
+  const passes = small ? smallStatsPasses(args) : treeStatsPasses(args);
+  return { ...passes, perTensor: (perTensorArgs) => withMisses(args, perTensorArgs, passes.perTensor(perTensorArgs)) };
+}
+
+/** The per-tensor statistics, then (with non-finite skipping) one workgroup counting each absent tensor's missed step. */
+function withMisses({ device, label, groups, control }: StatsArgs, { rows, missed }: PerTensorStatsArgs, stats: PerTensorStats): PerTensorStats {
+  if (!missed) return stats;
+  const pipeline = getGradStatsPipeline(device, groups, 'tensorMisses', 64, rows);
+  const bindGroups = ringBindGroups(
+    (ring, slotBytes) => statsBindGroup(device, `${label}:tensorMisses`, pipeline, { control: { buffer: control }, presence: { buffer: ring, offset: 0, size: slotBytes }, tensorMissed: { buffer: missed } }),
+    () => undefined,
+  );
+  return {
+    addRing(ring, slotBytes) {
+      stats.addRing(ring, slotBytes);
+      bindGroups.add(ring, slotBytes);
+    },
+    record(pass, slot) {
+      stats.record(pass, slot);
+      pass.setPipeline(pipeline.pipeline);
+      pass.setBindGroup(0, bindGroups.get(slot.buffer), [slot.offset]);
+      pass.dispatchWorkgroups(1);
+    },
+  };
 }
 
 /** One workgroup reads the whole (small) set, reduces per group and finishes the control block. */

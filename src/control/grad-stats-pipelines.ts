@@ -35,6 +35,8 @@ const GRAD_STATS_BINDINGS = numberBindings([
   { name: 'chunkRow', declaration: 'var<storage, read> chunkRow: array<u32>', type: 'read-only-storage' },
   // The per-tensor step's: the step's ring slot of `struct Hyper` rows (gradientAbsent), as f32 words.
   { name: 'presence', declaration: 'var<storage, read> presence: array<f32>', type: 'read-only-storage', dynamic: true },
+  // The per-tensor step's, with non-finite skipping: each tensor's steps taken by the device without it.
+  { name: 'tensorMissed', declaration: 'var<storage, read_write> tensorMissed: array<u32>', type: 'storage' },
 ] as const);
 
 export type StatsBindingName = (typeof GRAD_STATS_BINDINGS)[number]['name'];
@@ -45,6 +47,7 @@ const STATS_SIZE_OVERRIDE = {
   groupStats: 'GROUP_WORKGROUP',
   finalize: 'FINAL_WORKGROUP',
   smallStats: 'SMALL_WORKGROUP',
+  tensorMisses: 'MISSES_WORKGROUP',
 } as const;
 
 export type StatsPass = keyof typeof STATS_SIZE_OVERRIDE;
@@ -55,10 +58,14 @@ const STATS_PASS_BINDINGS: Record<StatsPass, readonly StatsBindingName[]> = {
   groupStats: ['allChunkPartials', 'allChunkGroups', 'groupPartials'],
   finalize: ['control', 'groupPartials', 'stepTable'],
   smallStats: ['control', 'grad', 'allChunkGroups', 'stepTable'],
+  // The per-tensor module's only (PER_TENSOR).
+  tensorMisses: ['control', 'presence', 'tensorMissed'],
 };
 
 /** The per-tensor step's bindings: only its variant (PER_TENSOR) has them. */
-const PER_TENSOR_BINDINGS: readonly StatsBindingName[] = ['chunkRow', 'presence'];
+const PER_TENSOR_BINDINGS: readonly StatsBindingName[] = ['chunkRow', 'presence', 'tensorMissed'];
+/** What the per-tensor variants of chunkStats and smallStats bind beyond the plain ones. */
+const PRESENCE_BINDINGS: readonly StatsBindingName[] = ['chunkRow', 'presence'];
 
 /** The module's bindings for one group count: allChunkGroups exists with several groups only. */
 function moduleBindings(multiGroup: boolean, perTensor = false): NumberedBinding<StatsBindingName>[] {
@@ -87,15 +94,16 @@ export interface StatsPipeline extends ListedPipeline {
 
 /**
  * One gradient-statistics pass for `groups` parameter groups, `workgroupSize` invocations wide;
- * with `presence` (chunkStats and smallStats only), the per-tensor step's variant, which leaves out
- * the tensors without gradient.
+ * with `presence` (chunkStats, smallStats, tensorMisses), the per-tensor step's variant, which leaves
+ * out the tensors without gradient (tensorMisses: counts the steps they missed).
  */
 export function getGradStatsPipeline(device: GPUDevice, groups: number, pass: StatsPass, workgroupSize: number, presence?: PresenceRows): StatsPipeline {
   const multiGroup = groups > 1;
   const perTensor = presence !== undefined;
   const variant = `${multiGroup}${perTensor ? ':perTensor' : ''}`;
   const moduleLabel = `webgpu-optim:gradStats${multiGroup ? ':groups' : ''}${perTensor ? ':perTensor' : ''}`;
-  const names = [...STATS_PASS_BINDINGS[pass].filter((name) => multiGroup || name !== 'allChunkGroups'), ...(perTensor ? PER_TENSOR_BINDINGS : [])];
+  const extra = perTensor && pass !== 'tensorMisses' ? PRESENCE_BINDINGS : [];
+  const names = [...STATS_PASS_BINDINGS[pass].filter((name) => multiGroup || name !== 'allChunkGroups'), ...extra];
   const bindings = pickBindings(moduleBindings(multiGroup, perTensor), names);
   const module = cached(device, `gradStats:${variant}`, () => device.createShaderModule({ label: `${moduleLabel}:module`, code: gradStatsSource(multiGroup, perTensor) }));
   const bindGroupLayout = cached(device, `gradStats:${variant}:${pass}:bgl`, () => createBindingLayout(device, `${moduleLabel}:${pass}:bgl`, bindings));

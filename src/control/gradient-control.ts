@@ -29,6 +29,8 @@ export interface RestoredControl {
   calls: number;
   lossScale?: number;
   growthTracker?: number;
+  /** Each tensor's steps missed (the device step less its own count); undefined: none. */
+  tensorMissed?: readonly number[];
 }
 
 export interface GradientControl {
@@ -49,6 +51,11 @@ export interface GradientControl {
   /** Hyperparameters changed: rewrites the step table's rows. */
   refresh(groups: readonly object[]): void;
   read(): Promise<ControlSnapshot>;
+  /**
+   * With non-finite skipping: each tensor's device steps taken without it (its own count is the
+   * device step less this), as the per-tensor statistics counted them; undefined without skipping.
+   */
+  readMissed(): Promise<number[] | undefined>;
   /** Restores the device counts and scaler state (loadStateDict). */
   restore(state: RestoredControl): void;
   /** Bytes of every buffer it holds: the control block, the probe, the statistics partials, the step table (grown ones included). */
@@ -64,8 +71,9 @@ function createControlBuffer(device: GPUDevice, label: string, training: Resolve
   return buffer;
 }
 
-/** Writes a loaded state's counts into the control block and clears its table-miss flag. */
-function writeRestoredControl(device: GPUDevice, buffer: GPUBuffer, { step, calls, lossScale, growthTracker }: RestoredControl): void {
+/** Writes a loaded state's counts into the control block (and each tensor's missed steps) and clears its table-miss flag. */
+function writeRestoredControl(device: GPUDevice, buffer: GPUBuffer, { step, calls, lossScale, growthTracker, tensorMissed }: RestoredControl, missed: GPUBuffer | undefined): void {
+  if (missed) device.queue.writeBuffer(missed, 0, Uint32Array.from(tensorMissed ?? new Array<number>(missed.size / 4).fill(0)));
   const words = new Uint32Array([...splitCount(step), ...splitCount(calls)]);
   device.queue.writeBuffer(buffer, CONTROL_WORD.stepLo * 4, words);
   device.queue.writeBuffer(buffer, CONTROL_WORD.tableMiss * 4, Uint32Array.of(0));
@@ -79,6 +87,16 @@ export interface PerTensorControl {
   addRing(ring: GPUBuffer, slotBytes: number): void;
   /** As `prepare(update)` then `record(encoder)`, the statistics leaving out the tensors without gradient. */
   recordBefore(encoder: GPUCommandEncoder, update: number, slot: RingSlot): void;
+}
+
+/** Where the device decides whether a step is taken, it counts each tensor's missed steps (u32, 4 bytes a tensor). */
+function createMissedCounts(device: GPUDevice, label: string, tensors: number): GPUBuffer {
+  return device.createBuffer({ label: `${label}:tensorMissed`, size: tensors * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+}
+
+async function readMissedCounts(device: GPUDevice, label: string, missed: GPUBuffer): Promise<number[]> {
+  const [data] = await readBuffers(device, [{ buffer: missed, byteLength: missed.size }], `${label}:tensorMissed`);
+  return Array.from(new Uint32Array(data!.buffer, data!.byteOffset, missed.size / 4));
 }
 
 /** The per-tensor statistics recorded as the plain ones are: the step table prepared first, in a pass of their own. */
@@ -114,6 +132,7 @@ export function createGradientControl(args: {
   const passes = createStatsPasses({ device, label, layout, groups: G, control: buffer, source: args.source, chunkTable });
   const table = createStepTable({ device, label, definition: args.definition, groups: args.groups });
   passes.setTable(table.buffer);
+  const missed = training.skipNonFinite ? createMissedCounts(device, label, layout.tensors.length) : undefined;
 
   // What the GPU reported, from a probe or a read: only the newest generation counts (a load
   // starts a new one), and a missing step-table row is an engine failure the host must not hide.
@@ -129,7 +148,6 @@ export function createGradientControl(args: {
     const seen = generation;
     probe.start((words) => observe(words, seen));
   };
-
   const gradientControl: GradientControl = {
     buffer,
     bindingResources: { control: { buffer } },
@@ -145,7 +163,8 @@ export function createGradientControl(args: {
       passes.record(pass);
       pass.end();
     },
-    perTensor: (perTensorArgs) => perTensorControl(label, passes.perTensor(perTensorArgs), (update) => gradientControl.prepare(update)),
+    perTensor: (perTensorArgs) => perTensorControl(label, passes.perTensor({ ...perTensorArgs, missed }), (update) => gradientControl.prepare(update)),
+    readMissed: async () => missed && readMissedCounts(device, label, missed),
     refresh: (groups) => table.refresh(groups),
     async read() {
       const seen = generation;
@@ -158,13 +177,14 @@ export function createGradientControl(args: {
     restore(state) {
       generation++;
       table.reset(state.step, state.calls);
-      writeRestoredControl(device, buffer, state);
+      writeRestoredControl(device, buffer, state, missed);
     },
     get allocatedBytes() {
-      return buffer.size + probe.allocatedBytes + passes.allocatedBytes + table.allocatedBytes;
+      return buffer.size + probe.allocatedBytes + passes.allocatedBytes + table.allocatedBytes + (missed?.size ?? 0);
     },
     destroy() {
       buffer.destroy();
+      missed?.destroy();
       probe.destroy();
       passes.destroy();
       table.destroy();

@@ -96,7 +96,8 @@ export function twinStep(front: FrontState<any>, twin: TwinState, grads: readonl
         if (effective) updateTensors(front, twin, effective, scalars, present);
       },
     });
-    front.tensorSteps.advance(stepsBefore, present);
+    // A step the control path skipped (non-finite gradients) advances no tensor's count, as torch's GradScaler skips step().
+    if (!twin.control?.skipped) front.tensorSteps.advance(stepsBefore, present);
     return;
   }
   const { accumulated } = twin;

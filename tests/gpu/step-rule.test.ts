@@ -578,3 +578,58 @@ describe('gradient control under the step rule: the statistics leave out the ten
     });
   });
 });
+
+describe('non-finite skipping under the step rule: the device counts the steps each tensor missed', () => {
+  // Loss scaling skips a step with a NaN or ±Inf among the gradients that exist (GradScaler's
+  // found_inf over the grads that are not None): then no tensor's count advances. For optimizers
+  // whose step scalars do not depend on the count, the device's counts are the state dict's.
+  const withInf = (step: number, i: number, length: number) => {
+    const g = gradFor(step, i, length);
+    if (step === 2 && i === 0) g[5] = Infinity;
+    // An absent tensor's stale region: its Inf must not skip the step.
+    if (step === 5 && i === 0) g[1] = -Infinity;
+    return g;
+  };
+  test.each([
+    ['rmsprop', { lr: 0.01, momentum: 0.9, lossScaling: { initScale: 64, growthInterval: 2 }, gradClipping: { maxNorm: 1 } }],
+    ['lion', { lr: 0.01, weightDecay: 0.1, lossScaling: { initScale: 8 } }],
+    ['adadelta', { lossScaling: { initScale: 16, dynamic: false }, skipNonFinite: true, groups: [{ tensors: ['t2'], lr: 0.5 }] }],
+  ] as const)('%s %j: skipped steps count for no tensor; state dicts carry the device counts and load them back', async (name, options) => {
+    await withDevice(async (device) => {
+      const tensors = tensorsOf();
+      const params = createParameterSet(device, tensors);
+      const gpu = createOptimizer(name as 'adam', params, options as never);
+      const ref = createReferenceOptimizer(name as 'adam', tensors.map((t) => ({ ...t, data: t.data.slice() })), options as never);
+      const failures: string[] = [];
+      const stepBoth = async (opt: Optimizer<any>, s: number, present: readonly boolean[]) => {
+        const before = await Promise.all(tensors.map((_, i) => tensorBits(opt, params, i)));
+        params.writeGrads(params.tensors.map((t, i) => withInf(s, i, t.length)));
+        params.zeroGrad();
+        params.markGradients(params.tensors.filter((_, i) => present[i]).map((t) => t.name));
+        opt.step();
+        ref.step(tensors.map((t, i) => (present[i] ? withInf(s, i, t.data.length) : null)));
+        const skipped = ref.control!.skipped;
+        for (const [i, has] of present.entries()) if (!has || skipped) expect(await tensorBits(opt, params, i), `tensor ${i} at step ${s}`).toEqual(before[i]);
+        failures.push(...(await compareWithReference(opt, params, ref, PARITY_TOLERANCE, `step ${s}`)).failures);
+        const control = await opt.readControl();
+        expect([control.step, control.calls, control.lossScale, control.foundInf, control.skipped], `control at step ${s}`).toEqual([ref.control!.step, ref.control!.calls, ref.control!.lossScale, ref.control!.foundInf, skipped]);
+      };
+      for (const [s, present] of PRESENT.entries()) await stepBoth(gpu, s + 1, present);
+      expect(failures).toEqual([]);
+      // Step 1 taken by t0, t2; step 2 skipped (Inf in t0); step 3 none; step 4 all; step 5 t1 (t0's stale Inf ignored).
+      expect(ref.stateDict().state.map((t) => t.step)).toEqual([2, 2, 2]);
+      const sd = await gpu.stateDict();
+      expect(sd.step).toBe(4);
+      expect(sd.state.map((t) => t.step)).toEqual([2, 2, 2]);
+      // Loaded into a fresh optimizer: its device counts continue from the dict's.
+      const restored = createOptimizer(name as 'adam', params, options as never);
+      restored.loadStateDict(sd);
+      await stepBoth(restored, 6, [true, false, true]);
+      expect(failures).toEqual([]);
+      expect((await restored.stateDict()).state.map((t) => t.step)).toEqual([3, 2, 3]);
+      expect(ref.stateDict().state.map((t) => t.step)).toEqual([3, 2, 3]);
+      for (const o of [gpu, restored]) o.destroy();
+      params.destroy();
+    });
+  });
+});

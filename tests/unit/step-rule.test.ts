@@ -33,10 +33,28 @@ describe('the twin', () => {
     expect(sd.state[0]!.mu_product).not.toBe(1);
   });
 
+  test('gradient control: the norm covers only the tensors with a gradient; a skipped non-finite step advances no count', () => {
+    const ref = createReferenceOptimizer('rmsprop', tensors(), { lr: 0.1, gradClipping: { maxNorm: 1 }, lossScaling: { initScale: 2 } });
+    ref.step([g(3, 2), null]);
+    // (2/2)² × 3 = 3: b's (absent) gradient adds nothing.
+    expect(ref.control!.totalNorm).toBe(Math.fround(Math.sqrt(3)));
+    const b0 = ref.params[1]!.slice();
+    const a1 = ref.params[0]!.slice();
+    ref.step([g(3, Infinity), g(2, 1)]);
+    expect(ref.control!.skipped).toBe(true);
+    expect([ref.params[0], ref.params[1]]).toEqual([a1, b0]);
+    // An Inf where no gradient is (null) is not looked at: the step is taken.
+    ref.step([g(3, 1), null]);
+    expect(ref.control!.skipped).toBe(false);
+    const sd = ref.stateDict();
+    expect([sd.step, ...sd.state.map((t) => t.step)]).toEqual([2, 2, 0]);
+  });
+
   test.each([
     ['lamb', { lr: 0.01, stateFormat: 'q8' }, /cannot skip a tensor: with q8 state its pass stores the moments in tiles that do not yet skip a tensor/],
     ['adam', { lr: 0.1, lossScaling: true }, /cannot skip a tensor: with skipNonFinite \(on by default with lossScaling\) the device decides whether a step is taken/],
-    ['adam', { lr: 0.1, gradClipping: { maxNorm: 1 }, skipNonFinite: true }, /cannot skip a tensor: with skipNonFinite/],
+    ['adam', { lr: 0.1, gradClipping: { maxNorm: 1 }, skipNonFinite: true }, /cannot skip a tensor: with skipNonFinite .* its step scalars \(negStepSize, bc2Sqrt\) depend on the step count/],
+    ['adamw_schedule_free', { lr: 0.1, lossScaling: true }, /cannot skip a tensor: with skipNonFinite .* its step scalars \(.*ckp1.*\) depend on the step count/],
     ['lion', { lr: 0.1, gradClipping: { maxNorm: 1 }, stateFormat: 'q8' }, /cannot skip a tensor: with gradient control the per-tensor tiles of q8 state/],
     ['lamb', { lr: 0.1, gradClipping: { maxNorm: 1 } }, /cannot skip a tensor: with gradient control its passes' per-tensor variants/],
     ['adam', { lr: 0.1, accumulation: { steps: 2 } }, /cannot skip a tensor: gradient accumulation/],
