@@ -49,7 +49,6 @@ function gradientControlRefusal(definition: OptimizerDefinition<any, any>, resol
     return `with skipNonFinite (on by default with lossScaling) the device decides whether a step is taken, and ${which}, which the per-tensor step does not yet read from the device (set skipNonFinite: false to step every time)`;
   }
   if (hasPasses) return "with gradient control its passes' per-tensor variants do not yet read the controlled gradient";
-  if (resolved.quantization) return `with gradient control the per-tensor tiles of ${resolved.stateFormat} state do not yet read the controlled gradient`;
   return undefined;
 }
 

@@ -544,6 +544,9 @@ describe('gradient control under the step rule: the statistics leave out the ten
     ['nadam', { lr: 0.01, computeGradNorm: true }, SIZES],
     ['adam', { lr: 0.01, lossScaling: { initScale: 64, dynamic: false }, skipNonFinite: false, gradClipping: { maxNorm: 1 } }, SIZES],
     ['radam', { lr: 0.01, lossScaling: { initScale: 8, growthInterval: 2 }, skipNonFinite: false }, SIZES],
+    // 8-bit and 4-bit state: the per-tensor tiles read the controlled gradient.
+    ['adam', { lr: 0.01, gradClipping: { maxNorm: 0.5 }, ...QUANTIZED('q8') }, SIZES],
+    ['adamw', { lr: 0.01, gradClipping: { maxValue: 0.2 }, ...QUANTIZED('q4') }, SIZES],
     // Steps at the group's count (groupStepCount): every row at the device's count, no count per tensor.
     ['adamw_schedule_free', { lr: 0.01, warmupSteps: 2, gradClipping: { maxNorm: 0.5 } }, SIZES],
     // Over 1024 chunks: the tree of statistics passes (chunk partials, group partials, finalize).
@@ -597,6 +600,7 @@ describe('non-finite skipping under the step rule: the device counts the steps e
     ['rmsprop', { lr: 0.01, momentum: 0.9, lossScaling: { initScale: 64, growthInterval: 2 }, gradClipping: { maxNorm: 1 } }],
     ['lion', { lr: 0.01, weightDecay: 0.1, lossScaling: { initScale: 8 } }],
     ['adadelta', { lossScaling: { initScale: 16, dynamic: false }, skipNonFinite: true, groups: [{ tensors: ['t2'], lr: 0.5 }] }],
+    ['rmsprop', { lr: 0.01, lossScaling: { initScale: 4 }, ...QUANTIZED('q8') }],
   ] as const)('%s %j: skipped steps count for no tensor; state dicts carry the device counts and load them back', async (name, options) => {
     await withDevice(async (device) => {
       const tensors = tensorsOf();
