@@ -137,4 +137,10 @@ export interface PassDeclaration {
    * Without it, an optimizer whose step runs the pass refuses such a step, naming the pass.
    */
   readonly perTensor?: boolean;
+  /**
+   * Gradient control on the per-tensor step: its per-tensor WGSL reads the controlled gradient
+   * (unscaled, clipped by its group's coefficient), as the plain build does. Without it, a step with
+   * gradient control and a tensor without gradient is refused, naming the pass.
+   */
+  readonly perTensorControl?: boolean;
 }

@@ -24,7 +24,7 @@ export function gradientSkipRefusal(definition: OptimizerDefinition<any, any>, r
   if (resolved.training.control) {
     // Clipping, the gradient norm and loss scaling without skipping take every step the host
     // counts, so each tensor's count is known there; a skip decided on the device is not.
-    const control = gradientControlRefusal(definition, resolved, passes.length > 0);
+    const control = gradientControlRefusal(definition, resolved, passes.filter((pass) => !pass.perTensorControl).map((pass) => pass.name));
     if (control) return control;
   }
   if (resolved.training.accumulationSteps > 1) return "gradient accumulation sums every tensor's gradient over its micro-batches";
@@ -39,7 +39,7 @@ export function gradientSkipRefusal(definition: OptimizerDefinition<any, any>, r
  * (clipping by value and by norm, the gradient norm, loss scaling whose steps are all taken: the
  * statistics then leave out the absent tensors and each tensor's count is known on the host).
  */
-function gradientControlRefusal(definition: OptimizerDefinition<any, any>, resolved: ResolvedOptions<any>, hasPasses: boolean): string | undefined {
+function gradientControlRefusal(definition: OptimizerDefinition<any, any>, resolved: ResolvedOptions<any>, uncontrolledPasses: readonly string[]): string | undefined {
   // With skipping the device decides whether a step is taken: it counts each tensor's missed steps
   // (read by state dicts), but the step table serves the set's count only, so the step scalars
   // must not depend on a tensor's own count.
@@ -48,7 +48,7 @@ function gradientControlRefusal(definition: OptimizerDefinition<any, any>, resol
     const which = stepScalars.length > 0 ? `its step scalars (${stepScalars.join(', ')}) depend on the step count` : 'its steps are taken at the group step count';
     return `with skipNonFinite (on by default with lossScaling) the device decides whether a step is taken, and ${which}, which the per-tensor step does not yet read from the device (set skipNonFinite: false to step every time)`;
   }
-  if (hasPasses) return "with gradient control its passes' per-tensor variants do not yet read the controlled gradient";
+  if (uncontrolledPasses.length > 0) return `with gradient control the per-tensor variants of its passes (${uncontrolledPasses.join(', ')}) do not yet read the controlled gradient`;
   return undefined;
 }
 

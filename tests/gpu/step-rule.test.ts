@@ -544,6 +544,9 @@ describe('gradient control under the step rule: the statistics leave out the ten
     ['nadam', { lr: 0.01, computeGradNorm: true }, SIZES],
     ['adam', { lr: 0.01, lossScaling: { initScale: 64, dynamic: false }, skipNonFinite: false, gradClipping: { maxNorm: 1 } }, SIZES],
     ['radam', { lr: 0.01, lossScaling: { initScale: 8, growthInterval: 2 }, skipNonFinite: false }, SIZES],
+    // Per-tensor sums (LAMB's trust ratio, the cautious mask's mean) over the controlled gradient.
+    ['lamb', { lr: 0.01, weightDecay: 0.01, gradClipping: { maxNorm: 0.5 } }, SIZES],
+    ['adam', { lr: 0.01, cautious: true, gradClipping: { maxValue: 0.2 } }, SIZES],
     // 8-bit and 4-bit state: the per-tensor tiles read the controlled gradient.
     ['adam', { lr: 0.01, gradClipping: { maxNorm: 0.5 }, ...QUANTIZED('q8') }, SIZES],
     ['adamw', { lr: 0.01, gradClipping: { maxValue: 0.2 }, ...QUANTIZED('q4') }, SIZES],
@@ -601,6 +604,7 @@ describe('non-finite skipping under the step rule: the device counts the steps e
     ['lion', { lr: 0.01, weightDecay: 0.1, lossScaling: { initScale: 8 } }],
     ['adadelta', { lossScaling: { initScale: 16, dynamic: false }, skipNonFinite: true, groups: [{ tensors: ['t2'], lr: 0.5 }] }],
     ['rmsprop', { lr: 0.01, lossScaling: { initScale: 4 }, ...QUANTIZED('q8') }],
+    ['lars', { lr: 0.1, weightDecay: 0.01, lossScaling: { initScale: 4 }, gradClipping: { maxNorm: 1 } }],
   ] as const)('%s %j: skipped steps count for no tensor; state dicts carry the device counts and load them back', async (name, options) => {
     await withDevice(async (device) => {
       const tensors = tensorsOf();

@@ -271,7 +271,8 @@ fn trustRatio(sums: vec4<f32>, coefficient: f32, eps: f32) -> f32 {
 // The optimizer's partials() of vector i on the per-tensor step (PyTorch's rule for a grad that is
 // None; the variant flag PER_TENSOR): its tensor's own `Hyper` row (chunkInfo's x). A tensor without
 // gradient adds nothing to its sums, which its update (skipped) never reads, and partials() writes
-// none of its state (LAMB's moments). Gradient control is not on this path (refused).
+// none of its state (LAMB's moments). With gradient control, the controlled gradient (its group's
+// clip coefficient: chunkInfo's w), as the update reads it.
 fn vectorPartials(i: u32) -> vec4<f32> {
   let h = hyper[chunkInfo(i).x];
   if (h.gradientAbsent != 0.0) {
