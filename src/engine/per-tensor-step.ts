@@ -68,6 +68,7 @@ export function createPerTensorStep(args: { device: GPUDevice; label: string; ke
   // Gradient control's statistics leave out the tensors without gradient (read from each step's rows).
   const control = modules.control?.perTensor({ chunkRow: table, rows: { rowWords: scalarLayout(variant.definition).names.length + 1, absentWord: scalarLayout(variant.definition).names.length } });
   const controlStep: StepPass | undefined = control && { resources: {}, recordBefore: control.recordBefore, allocatedBytes: 0, destroy: () => {} };
+  // modules.steps: gradient control's first (when on), then the passes, then the accumulator's.
   const steps = modules.steps.map((step, k) => passes[modules.passes.indexOf(step)] ?? (controlStep && k === 0 ? controlStep : step));
   const resources = Object.assign({}, modules.resources, ...passes.map((pass) => pass.resources), { chunkRow });
   const recorder = createStepRecorder({

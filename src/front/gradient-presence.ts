@@ -12,8 +12,9 @@ import { scalarLayout } from '../core/scalars.js';
  * Why a step with a tensor lacking its gradient (or with per-tensor step counts that differ) cannot
  * be taken with these options; undefined when it can. From the definition (`noGradientSkip`) and
  * the step's structure: passes over whole tensors or over the set, steps the device decides to
- * skip (gradient control's non-finite skipping), accumulation and train/eval modes are not per-tensor yet (8-bit and 4-bit
- * tiles are: a tile's lanes of a tensor without gradient store nothing).
+ * skip where the step scalars depend on the count (gradient control), accumulation and train/eval
+ * modes are not per-tensor yet (8-bit and 4-bit tiles are: a tile's lanes of a tensor without
+ * gradient store nothing).
  */
 export function gradientSkipRefusal(definition: OptimizerDefinition<any, any>, resolved: ResolvedOptions<any>): string | undefined {
   if (definition.noGradientSkip) return definition.noGradientSkip;
@@ -81,8 +82,6 @@ export interface TensorSteps {
  * `groupCounted`: the optimizer's steps are taken at its group's step count (groupStepCount), so
  * tensors keep no counts of their own (advance counts nothing; the per-tensor path is taken only
  * for a step where a tensor has no gradient, every row at the optimizer's count).
- */
-/**
  * `deviceStepScalars` (gradient control): the plain kernel reads its step scalars at the device's
  * count, the set's, so once counts are kept every step takes the per-tensor path (rows at each
  * tensor's own count), even when the counts are all equal.
