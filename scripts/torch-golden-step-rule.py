@@ -9,9 +9,13 @@ not advance (torch/optim/*.py of 1.13: `if p.grad is not None` in each optimizer
 leaves parameter 1 without gradient (its first step comes later), step 4 leaves every parameter
 without one, and parameter 2 has none on steps 2, 5 and 6. Writes every step's parameters and each
 parameter's final state and `step` to tests/golden/step-rule.json (float32 arrays as base64 of their
-little-endian bytes). Run it with the portable CPU kernels (every float32 operation rounded on its
-own, as the CPU reference does). The accumulation cases (below: several backwards per optimizer step,
-some parameters reached by some micro-batches only) go to the same file under "accumulation":
+little-endian bytes). `controlCases` add gradient clipping before each step, as a PyTorch user writes it:
+torch.nn.utils.clip_grad_norm_ (norm 2 and inf) and clip_grad_value_ over every parameter, which take
+only those whose grad is not None (torch/nn/utils/clip_grad.py of 1.13); each step's returned total
+norm is kept (0 for a step with no gradient at all). The accumulation cases (below: several backwards
+per optimizer step, some parameters reached by some micro-batches only) go to the same file under
+"accumulation". Run it with the portable CPU kernels (every float32 operation rounded on its
+own, as the CPU reference does):
 
     ATEN_CPU_CAPABILITY=default /usr/bin/python3 scripts/torch-golden-step-rule.py
 """
@@ -57,18 +61,39 @@ CASES = [
 ]
 
 
+# (library name, torch class, library options with gradClipping, torch keyword arguments, clipping)
+CONTROL_CASES = [
+    ("adam", torch.optim.Adam, {"weightDecay": 0.01, "gradClipping": {"maxNorm": 1}}, {"weight_decay": 0.01}, ("norm", 1.0, 2.0)),
+    ("sgd", torch.optim.SGD, {"lr": 0.05, "momentum": 0.9, "gradClipping": {"maxNorm": 0.5, "normType": "inf"}}, {"lr": 0.05, "momentum": 0.9}, ("norm", 0.5, float("inf"))),
+    ("adamw", torch.optim.AdamW, {"weightDecay": 0.1, "gradClipping": {"maxValue": 0.05}}, {"weight_decay": 0.1}, ("value", 0.05, None)),
+    ("nadam", torch.optim.NAdam, {"gradClipping": {"maxValue": 0.1, "maxNorm": 0.3}}, {}, ("both", 0.1, 0.3)),
+]
+
+
+def clip(params, clipping):
+    """The clipping a user calls between backward() and step(): the total norm it returns (or None)."""
+    kind, a, b = clipping
+    if kind == "value":
+        torch.nn.utils.clip_grad_value_(params, a)
+        return None
+    if kind == "both":
+        torch.nn.utils.clip_grad_value_(params, a)
+        return float(torch.nn.utils.clip_grad_norm_(params, b, 2.0))
+    return float(torch.nn.utils.clip_grad_norm_(params, a, b))
+
+
 def b64(array):
     return base64.b64encode(np.asarray(array, dtype="<f4").tobytes()).decode()
 
 
-def run(case_index, torch_class, kwargs):
+def run(case_index, torch_class, kwargs, clipping=None):
     rng = np.random.default_rng(2000 + case_index)
     p0 = [(rng.standard_normal(n) * 1e-2).astype(np.float32) for n in SIZES]
     params = [torch.nn.Parameter(torch.tensor(p)) for p in p0]
     if "foreach" in inspect.signature(torch_class).parameters:
         kwargs = {**kwargs, "foreach": False}  # the single-tensor path, as documented
     optimizer = torch_class(params, **kwargs)
-    grads, after = [], []
+    grads, after, norms = [], [], []
     for present in PRESENT:
         optimizer.zero_grad(set_to_none=True)
         row = []
@@ -80,6 +105,8 @@ def run(case_index, torch_class, kwargs):
             else:
                 row.append(None)
         grads.append(row)
+        if clipping is not None:
+            norms.append(clip(params, clipping))
         optimizer.step()
         after.append([b64(p.detach().numpy()) for p in params])
     states = []
@@ -89,7 +116,8 @@ def run(case_index, torch_class, kwargs):
         scalars = {k: float(v.item()) for k, v in state.items() if torch.is_tensor(v) and v.dim() == 0 and k != "step"}
         step = state.get("step")
         states.append({"slots": slots, "scalars": scalars, "step": None if step is None else int(step.item() if torch.is_tensor(step) else step)})
-    return {"params0": [b64(p) for p in p0], "grads": grads, "params": after, "state": states}
+    result = {"params0": [b64(p) for p in p0], "grads": grads, "params": after, "state": states}
+    return result if clipping is None else {**result, "norms": norms}
 
 
 # Gradient accumulation: ACCUMULATION_STEPS backwards per optimizer step, `zero_grad(set_to_none=True)`
@@ -155,11 +183,14 @@ def main():
     out["accumulation"] = {"sizes": ACCUMULATION_SIZES, "steps": ACCUMULATION_STEPS, "present": ACCUMULATION_PRESENT, "cases": []}
     for index, (name, torch_class, options, kwargs) in enumerate(ACCUMULATION_CASES):
         out["accumulation"]["cases"].append({"name": name, "options": options, **run_accumulation(index, torch_class, dict(kwargs))})
+    out["controlCases"] = []
+    for index, (name, torch_class, options, kwargs, clipping) in enumerate(CONTROL_CASES):
+        out["controlCases"].append({"name": name, "options": options, **run(100 + index, torch_class, dict(kwargs), clipping)})
     path = os.path.join(os.path.dirname(__file__), "..", "tests", "golden", "step-rule.json")
     with open(path, "w") as f:
         json.dump(out, f, indent=1)
         f.write("\n")
-    print(f"wrote {len(out['cases'])} cases and {len(out['accumulation']['cases'])} accumulation cases to {os.path.normpath(path)}")
+    print(f"wrote {len(out['cases'])} cases, {len(out['controlCases'])} with clipping and {len(out['accumulation']['cases'])} accumulation cases to {os.path.normpath(path)}")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,38 @@ override SMALL_WORKGROUP: u32 = 256u;
 override GROUPS: u32 = 1u;
 
 // ---- chunkStats: binds control, grad (one segment), chunkPartials (that segment's chunks)
+#if PER_TENSOR
+// The per-tensor step's statistics (PyTorch's rule for a parameter whose grad is None): a tensor
+// without gradient this step adds nothing, as torch's clip_grad_norm_ and GradScaler leave out a
+// grad that is None (its region of the gradients holds stale values, NaN included). Binds also
+// chunkRow (each 64-element chunk's tensor) and presence (the step's ring slot of the update's
+// `struct Hyper` rows, one per tensor, ROW_WORDS f32 each, gradientAbsent at ABSENT_WORD).
+override ROW_WORDS: u32 = 1u;
+override ABSENT_WORD: u32 = 0u;
 
+fn chunkPresent(chunk: u32) -> bool {
+  return presence[chunkRow[chunk] * ROW_WORDS + ABSENT_WORD] == 0.0;
+}
+
+// ---- tensorMisses (the per-tensor step, with non-finite skipping): binds control, presence,
+// tensorMissed. After finalize: a step the device took is one a tensor without gradient missed,
+// so each tensor's own count is the device step less its misses (state dicts read them, loads
+// write them). A step it skipped counts for no tensor, as torch's GradScaler skips step().
+override MISSES_WORKGROUP: u32 = 64u;
+
+@compute @workgroup_size(MISSES_WORKGROUP)
+fn tensorMisses(@builtin(local_invocation_index) lid: u32) {
+  if (control.skip != 0u) {
+    return;
+  }
+  for (var t = lid; t < arrayLength(&tensorMissed); t = t + MISSES_WORKGROUP) {
+    if (presence[t * ROW_WORDS + ABSENT_WORD] != 0.0) {
+      tensorMissed[t] = tensorMissed[t] + 1u;
+    }
+  }
+}
+
+#endif
 var<workgroup> sums: array<f32, 256>;
 var<workgroup> maxima: array<f32, 256>;
 var<workgroup> nonFinite: array<f32, 256>;
@@ -44,8 +75,10 @@ fn chunkStats(@builtin(workgroup_id) wid: vec3<u32>,
               @builtin(local_invocation_index) lid: u32) {
   let i = (wid.y * nwg.x + wid.x) * CHUNK_WORKGROUP + lid;
   var stats = vec4<f32>(0.0);
-  if (i < arrayLength(&grad)) {
-    stats = elementStats(grad[i], preMultiplierOf(control.lossScale, control.flags, control.averageFactor));
+#if PER_TENSOR
+  if (i < arrayLength(&grad) && chunkPresent(i / 16u)) {
+#else  if (i < arrayLength(&grad)) {
+#endif    stats = elementStats(grad[i], preMultiplierOf(control.lossScale, control.flags, control.averageFactor));
   }
   sums[lid] = stats.x;
   maxima[lid] = stats.y;
@@ -158,8 +191,10 @@ fn smallStats(@builtin(local_invocation_index) lid: u32) {
 #else
       let inGroup = true;
 #endif
-      if (inGroup) {
-        s = accumulate(s, elementStats(grad[i], preMultiplier));
+#if PER_TENSOR
+      if (inGroup && chunkPresent(i / 16u)) {
+#else      if (inGroup) {
+#endif        s = accumulate(s, elementStats(grad[i], preMultiplier));
       }
     }
     reduceWorkgroup(lid, s, SMALL_WORKGROUP);

@@ -9,7 +9,13 @@
 fn mainPerTensor(@builtin(workgroup_id) wid: vec3<u32>,
                  @builtin(num_workgroups) nwg: vec3<u32>,
                  @builtin(local_invocation_index) lid: u32) {
-  let first = (wid.y * nwg.x + wid.x) * WORKGROUP_SIZE * VECTORS_PER_INVOCATION + lid;
+#if GRAD_CONTROL
+  // Gradient control (clipping, loss scaling without skipping): its statistics left out the
+  // tensors without gradient; a step it skipped (a missing step-table row) touches nothing.
+  if (stepSkipped()) {
+    return;
+  }
+#endif  let first = (wid.y * nwg.x + wid.x) * WORKGROUP_SIZE * VECTORS_PER_INVOCATION + lid;
   for (var k = 0u; k < VECTORS_PER_INVOCATION; k++) {
     let i = first + k * WORKGROUP_SIZE;
     // The guard: the last workgroup may reach past the segment.
@@ -25,6 +31,10 @@ fn mainPerTensor(@builtin(workgroup_id) wid: vec3<u32>,
     if (h.gradientAbsent != 0.0) {
       continue;
     }
-    update(i, h, grad[i]);
-  }
+#if GRAD_CONTROL
+    // The row's scalars are at the tensor's own count (not the device step's); the gradient is
+    // unscaled and clipped as the plain kernel's, by its group's coefficient.
+    update(i, h, controlledGradient(grad[i], groupAt(i)));
+#else    update(i, h, grad[i]);
+#endif  }
 }

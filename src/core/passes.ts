@@ -93,9 +93,10 @@ export interface StepPass {
   record?(pass: GPUComputePassEncoder, kernelBindGroup: KernelBindGroup): void;
   /**
    * Work of its own recorded into the encoder before the step's compute pass, for host update
-   * `update` (gradient control: its statistics passes and the step probe's copy).
+   * `update` (gradient control: its statistics passes and the step probe's copy); `slot`: the
+   * step's ring slot of scalars (the per-tensor step's statistics read each tensor's presence there).
    */
-  recordBefore?(encoder: GPUCommandEncoder, update: number): void;
+  recordBefore?(encoder: GPUCommandEncoder, update: number, slot: { readonly buffer: GPUBuffer; readonly offset: number }): void;
   /** Work recorded into the encoder after the step's compute pass (the accumulator's clear). */
   recordAfter?(encoder: GPUCommandEncoder): void;
   readonly state?: PassState;
@@ -136,4 +137,10 @@ export interface PassDeclaration {
    * Without it, an optimizer whose step runs the pass refuses such a step, naming the pass.
    */
   readonly perTensor?: boolean;
+  /**
+   * Gradient control on the per-tensor step: its per-tensor WGSL reads the controlled gradient
+   * (unscaled, clipped by its group's coefficient), as the plain build does. Without it, a step with
+   * gradient control and a tensor without gradient is refused, naming the pass.
+   */
+  readonly perTensorControl?: boolean;
 }

@@ -173,7 +173,7 @@ export function createOptimizer(name: string, params: ParameterSet, options: obj
     stateStorage: stateStorage(tensors, stateFormat, quantization),
     train: (encoder?: GPUCommandEncoder) => switchMode('train', encoder),
     eval: (encoder?: GPUCommandEncoder) => switchMode('eval', encoder),
-    step: createStepCall({ ...calls, accumulator, present: () => gradientPresence(params), perTensor: perTensor.get }),
+    step: createStepCall({ ...calls, accumulator, present: () => gradientPresence(params), perTensor: perTensor.get, control: control !== undefined }),
     setHyperparameters(partial: Partial<any>, group?: number) {
       lifecycle.check();
       // Applied first: `control?.refresh(…)` would skip its argument without a control path.

@@ -15,6 +15,8 @@ import type { KernelVariant } from './kernel-variant.js';
 import type { Accumulator } from '../control/accumulator.js';
 import { createPerTensorAccumulation } from '../control/per-tensor-accumulation.js';
 import { createScalarRing } from './scalar-ring.js';
+import { scalarLayout } from '../core/scalars.js';
+import type { StepPass } from '../core/passes.js';
 
 export interface PerTensorStep {
   readonly recorder: StepRecorder;
@@ -45,11 +47,14 @@ function createChunkRowTable(device: GPUDevice, label: string, layout: PackedLay
 /**
  * The per-tensor variant of an update kernel: PER_TENSOR on, entry point `mainPerTensor`, or
  * `mainBlockwisePerTensor` (shaders/q8-per-tensor.wgsl) for the tiles of 8-bit and 4-bit state. Its
- * rows are per tensor, so it needs no chunk → group table (MULTI_GROUP off: one binding fewer).
+ * rows are per tensor, so it needs no chunk → group table (MULTI_GROUP off: one binding fewer),
+ * unless gradient control's per-group clip coefficient needs the chunk's group.
  */
 export function perTensorVariant(variant: KernelVariant): KernelVariant {
   const entryPoint = variant.grid.kind === 'tile' ? 'mainBlockwisePerTensor' : 'mainPerTensor';
-  return { ...variant, flags: { ...variant.flags, MULTI_GROUP: false, PER_TENSOR: true }, entryPoint };
+  // Gradient control's clip coefficient is per group: its chunk → group table stays (groupAt).
+  const multiGroup = variant.flags.GRAD_CONTROL === true && variant.flags.MULTI_GROUP === true;
+  return { ...variant, flags: { ...variant.flags, MULTI_GROUP: multiGroup, PER_TENSOR: true }, entryPoint };
 }
 
 /**
@@ -86,7 +91,11 @@ export function createPerTensorStep(args: { device: GPUDevice; label: string; ke
   // The passes (per-tensor sums: cautious, LAMB, LARS) built again for this kernel's module, whose
   // partials skip a tensor without gradient (shaders/layerwise-vector-partials-per-tensor.wgsl).
   const passes = modules.passesFor(perTensorKernel, label);
-  const steps = modules.steps.map((step) => passes[modules.passes.indexOf(step)] ?? step);
+  // Gradient control's statistics leave out the tensors without gradient (read from each step's rows).
+  const control = modules.control?.perTensor({ chunkRow: table, rows: { rowWords: scalarLayout(variant.definition).names.length + 1, absentWord: scalarLayout(variant.definition).names.length } });
+  const controlStep: StepPass | undefined = control && { resources: {}, recordBefore: control.recordBefore, allocatedBytes: 0, destroy: () => {} };
+  // modules.steps: gradient control's first (when on), then the passes, then the accumulator's.
+  const steps = modules.steps.map((step, k) => passes[modules.passes.indexOf(step)] ?? (controlStep && k === 0 ? controlStep : step));
   const resources = Object.assign({}, modules.resources, ...passes.map((pass) => pass.resources), { chunkRow });
   const accumulation = modules.accumulator && createMarkedAccumulation({ device, label, layout, accumulator: modules.accumulator, chunkRows: table, workgroupSize: args.workgroupSize, stepsInFlight: args.stepsInFlight });
   const recorder = createStepRecorder({
@@ -97,6 +106,7 @@ export function createPerTensorStep(args: { device: GPUDevice; label: string; ke
     groups: layout.tensors.length,
     stepsInFlight: args.stepsInFlight,
     extraFields: 1,
+    onRing: control?.addRing,
   });
   return {
     recorder,

@@ -31,7 +31,8 @@ function loadSinks(front: FrontState<any>, modules: OptimizerModules, tensors: r
       control &&
       ((restored) => {
         control.refresh(front.config.groups);
-        control.restore(restored);
+        // Loaded counts first (the counts sink): the steps each tensor missed, where the device counts them.
+        control.restore({ ...restored, tensorMissed: front.tensorSteps.counts?.map((c) => restored.step - c) });
       }),
     accumulated:
       accumulator &&
@@ -48,6 +49,9 @@ function loadSinks(front: FrontState<any>, modules: OptimizerModules, tensors: r
     },
   };
 }
+
+/** Each tensor's steps: the device step less the steps it missed (undefined while none missed any: all equal). */
+const deviceTensorSteps = (step: number, missed: readonly number[]) => (missed.some((m) => m !== 0) ? missed.map((m) => step - m) : undefined);
 
 export function stateDictMethods<H extends object>(args: {
   name: string;
@@ -70,9 +74,9 @@ export function stateDictMethods<H extends object>(args: {
   const readState = async () => {
     const pending = front.book.pendingMicroSteps;
     const written = front.window.written;
-    const reads = [control?.read(), state.read(), pending > 0 ? accumulator!.read() : undefined, shapedState?.read(), modules.setWords?.read()] as const;
-    const [snapshot, packed, accumulated, shaped, setWords] = await Promise.all(reads);
-    return { snapshot, packed, accumulated, pending, written, shaped, setWords };
+    const reads = [control?.read(), state.read(), pending > 0 ? accumulator!.read() : undefined, shapedState?.read(), modules.setWords?.read(), control?.readMissed()] as const;
+    const [snapshot, packed, accumulated, shaped, setWords, missed] = await Promise.all(reads);
+    return { snapshot, packed, accumulated, pending, written, shaped, setWords, missed };
   };
 
   return {
@@ -89,8 +93,9 @@ export function stateDictMethods<H extends object>(args: {
       }
       const { config, mode } = front;
       const stepCalls = front.book.stepCount;
-      const tensorSteps = front.tensorSteps.counts;
-      const { snapshot, packed, accumulated, pending, written, shaped, setWords } = await readState();
+      const { snapshot, packed, accumulated, pending, written, shaped, setWords, missed } = await readState();
+      // Where the device decides whether a step is taken (non-finite skipping), each tensor's count is its own.
+      const tensorSteps = missed ? deviceTensorSteps(snapshot!.step, missed) : front.tensorSteps.counts;
       // A step or mode switch the GPU refused is never reported as done.
       await verdict;
       lifecycle.check();

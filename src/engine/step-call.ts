@@ -35,6 +35,12 @@ export function createStepCall(args: {
   present: () => readonly boolean[];
   /** The per-tensor step (made before the steps; throws the device's refusal of its variant). */
   perTensor: () => PerTensorStep;
+  /**
+   * Gradient control is on: a step where no tensor has a gradient is recorded all the same (its
+   * statistics over no tensor: norm 0, as torch's clip_grad_norm_ over no grad), so that the
+   * device's step and call counts stay the host's.
+   */
+  control: boolean;
 }): (encoder?: GPUCommandEncoder, options?: StepOptions) => void {
   const { device, label, front, accumulator, lifecycle, outcomes, recorded } = args;
   const { book } = front;
@@ -49,10 +55,11 @@ export function createStepCall(args: {
     const call = stepPresence(front.window, front.tensorSteps, present);
     const { skips, windowPresent } = call;
     const marked = present.some((p) => p);
-    if (!marked && !(call.due && windowPresent.some((p) => p)) && stepOptions?.timestampWrites === undefined) {
+    if (!marked && !(call.due && windowPresent.some((p) => p)) && stepOptions?.timestampWrites === undefined && !args.control) {
       // No tensor has a gradient (a micro-batch that wrote none, or an update whose window wrote
       // none): nothing to record (but the timestamps asked for); the call is counted (an update:
-      // the schedule's position).
+      // the schedule's position). With gradient control it is recorded (statistics over no tensor:
+      // norm 0, as torch's clip_grad_norm_ over no grad), so the device's counts stay the host's.
       const stepsBefore = book.stepCount;
       book.run(() => NOTHING, { update: () => {} });
       countStepPresence(front.window, front.tensorSteps, call, stepsBefore);

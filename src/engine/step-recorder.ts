@@ -37,6 +37,8 @@ export function createStepRecorder(args: {
   stepsInFlight: number;
   /** f32 fields per row beyond the scalar schema's (the per-tensor path's `gradientAbsent`). */
   extraFields?: number;
+  /** Called with each ring buffer as it is made (at creation, and when the ring grows), for bind groups that read it. */
+  onRing?: (buffer: GPUBuffer, slotBytes: number) => void;
 }): StepRecorder {
   const { device, label, kernel, modules } = args;
   const { layout } = kernel;
@@ -48,6 +50,7 @@ export function createStepRecorder(args: {
     slotBytes,
     slots: args.stepsInFlight,
     bindGroups: (ringBuffer) => {
+      args.onRing?.(ringBuffer, slotBytes);
       const resources = { ...modules.resources, hyper: () => ({ buffer: ringBuffer, offset: 0, size: slotBytes }) };
       return layout.segments.map((_, s) =>
         device.createBindGroup({ label: `${label}:segment${s}`, layout: kernel.main.bindGroupLayout, entries: bindGroupEntries(kernel.main.bindings, resources, s) }),
@@ -57,18 +60,18 @@ export function createStepRecorder(args: {
   // The mode switches' pipelines (Schedule-Free), made with the optimizer, not at the first switch.
   const modes = kernel.variant.definition.modes && { eval: kernel.entryPoint('toEval').pipeline, train: kernel.entryPoint('toTrain').pipeline };
   /** A ring slot holding `scalars`, and the bind group of each segment at it. */
-  const reserve = (encoder: GPUCommandEncoder, own: boolean, scalars: Float32Array<ArrayBuffer>): KernelBindGroup => {
+  const reserve = (encoder: GPUCommandEncoder, own: boolean, scalars: Float32Array<ArrayBuffer>): { bindGroup: KernelBindGroup; slot: { buffer: GPUBuffer; offset: number } } => {
     const slot = ring.reserve(own ? undefined : encoder);
     device.queue.writeBuffer(slot.buffer, slot.offset, scalars);
-    return (s) => [slot.bindGroups[s]!, [slot.offset]];
+    return { bindGroup: (s) => [slot.bindGroups[s]!, [slot.offset]], slot };
   };
   return {
     ring,
     slotWords: slotBytes / 4,
     recordUpdate(encoder, own, update, scalars, timestampWrites) {
-      const bindGroup = reserve(encoder, own, scalars);
+      const { bindGroup, slot } = reserve(encoder, own, scalars);
       // Gradient control's statistics first, in passes of their own.
-      for (const work of modules.steps) work.recordBefore?.(encoder, update);
+      for (const work of modules.steps) work.recordBefore?.(encoder, update, slot);
       const pass = encoder.beginComputePass({ label: `${label}:step`, timestampWrites });
       // The declared passes, in the same compute pass (dispatches see each other's writes).
       for (const work of modules.steps) work.record?.(pass, bindGroup);
@@ -81,7 +84,7 @@ export function createStepRecorder(args: {
       for (const work of modules.steps) work.recordAfter?.(encoder);
     },
     recordSwitch(encoder, own, to, scalars) {
-      const bindGroup = reserve(encoder, own, scalars);
+      const { bindGroup } = reserve(encoder, own, scalars);
       const pass = encoder.beginComputePass({ label: `${label}:${to}` });
       pass.setPipeline(modes![to]);
       layout.segments.forEach((segment, s) => {

@@ -60,7 +60,7 @@ export function createFrontState<H extends object>(definition: OptimizerDefiniti
     mode: definition.modes?.initial,
     book,
     window: createWindowPresence(config.tensorGroup.length, training.accumulationSteps, () => book.pendingMicroSteps),
-    tensorSteps: createTensorSteps(`${definition.name}.step`, config.tensorGroup.length, gradientSkipRefusal(definition, resolved), definition.groupStepCount !== undefined),
+    tensorSteps: createTensorSteps(`${definition.name}.step`, config.tensorGroup.length, gradientSkipRefusal(definition, resolved), definition.groupStepCount !== undefined, resolved.training.control),
     setHyperparameters(partial, group) {
       const groups = updatedGroups(config, partial, group, book.stepCount > 0);
       config = { ...config, groups };

@@ -76,8 +76,8 @@ export function stepPresence(window: WindowPresence, tensorSteps: TensorSteps, p
 }
 
 /** After the call ran: the window takes its marks, and an update counts each present tensor's step. */
-export function countStepPresence(window: WindowPresence, tensorSteps: TensorSteps, call: StepPresence, stepsBefore: number): void {
-  // Counts kept since a tensor was skipped advance with every update (all equal: the plain kernel ran).
-  if (call.due && (call.skips || tensorSteps.counts)) tensorSteps.advance(stepsBefore, call.windowPresent);
+export function countStepPresence(window: WindowPresence, tensorSteps: TensorSteps, call: StepPresence, stepsBefore: number, taken = true): void {
+  // Counts kept since a tensor was skipped advance with every update taken (all equal: the plain kernel ran).
+  if (taken && call.due && (call.skips || tensorSteps.counts)) tensorSteps.advance(stepsBefore, call.windowPresent);
   window.commit(call);
 }

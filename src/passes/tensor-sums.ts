@@ -235,6 +235,7 @@ export const tensorSumsPass: PassDeclaration = {
   },
   create: createTensorSumsPass,
   perTensor: true,
+  perTensorControl: true,
 };
 
 /**

@@ -47,7 +47,9 @@ function updateScaler(training: ResolvedTraining, state: ControlState): void {
 
 /**
  * Runs the control step on `grads` (tensor order) and returns the gradients the optimizer sees
- * (new arrays), or undefined when the step is skipped. Updates `state` in place.
+ * (new arrays), or undefined when the step is skipped. Updates `state` in place. `present` (the
+ * per-tensor step): a tensor without gradient adds nothing to the norms and the non-finite check,
+ * as torch's clip_grad_norm_ and GradScaler leave out a grad that is None.
  */
 export function controlStep(
   training: ResolvedTraining,
@@ -55,6 +57,7 @@ export function controlStep(
   grads: readonly Float32Array[],
   tensorGroup: readonly number[],
   groupCount: number,
+  present?: readonly boolean[],
 ): Float32Array[] | undefined {
   const pre = fr((training.scaling ? fr(1 / state.lossScale) : 1) * fr(training.average ? 1 / training.accumulationSteps : 1));
   const clip = fr(training.clipValue);
@@ -64,6 +67,7 @@ export function controlStep(
   const clipped = grads.map((g, t) => {
     const group = tensorGroup[t]!;
     const out = new Float32Array(g.length);
+    if (present && !present[t]) return out;
     for (let i = 0; i < g.length; i++) {
       const unscaled = fr(g[i]! * pre);
       const v = Number.isNaN(unscaled) ? unscaled : Math.min(Math.max(unscaled, -clip), clip);

@@ -104,9 +104,8 @@ export function twinStep(front: FrontState<any>, twin: TwinState, grads: readonl
             })
         : undefined,
       update: (_update, scalars) => {
-        if (call.skips) {
-          updateTensors(front, twin, accumulated ?? filled, scalars, call.windowPresent);
-        } else {
+        if (call.skips) updateSkipping(front, twin, accumulated ?? filled, scalars, call.windowPresent);
+        else {
           const effective = controlled(front, twin, accumulated ?? filled, scalars);
           if (effective) updateTensors(front, twin, effective, scalars);
         }
@@ -114,5 +113,13 @@ export function twinStep(front: FrontState<any>, twin: TwinState, grads: readonl
       },
     },
   );
-  countStepPresence(front.window, front.tensorSteps, call, stepsBefore);
+  // A step the control path skipped (non-finite gradients) advances no tensor's count, as torch's GradScaler skips step().
+  countStepPresence(front.window, front.tensorSteps, call, stepsBefore, !twin.control?.skipped);
+}
+
+/** A step with tensors absent: gradient control over the tensors that have a gradient, the rows at each tensor's own count. */
+function updateSkipping(front: FrontState<any>, twin: TwinState, grads: readonly Float32Array[], scalars: Float32Array, present: readonly boolean[]): void {
+  const { control, training } = twin;
+  const effective = control ? controlStep(training, control, grads, front.config.tensorGroup, front.config.groups.length, present) : grads;
+  if (effective) updateTensors(front, twin, effective, scalars, present);
 }

@@ -559,7 +559,7 @@ describe('the per-tensor step keeps the engine promises', () => {
     });
   });
 
-  test('a dict with per-tensor steps into an optimizer that cannot skip (gradient control): the load is refused, naming state[i].step, and it still steps', async () => {
+  test('a dict with per-tensor steps into an optimizer that cannot skip (non-finite skipping): the load is refused, naming state[i].step, and it still steps', async () => {
     await withDevice(async (device) => {
       const tensors = tensorsOf();
       const params = createParameterSet(device, tensors);
@@ -567,8 +567,8 @@ describe('the per-tensor step keeps the engine promises', () => {
       markStep(params, 1, PRESENT[0]!);
       gpu.step();
       const sd = await gpu.stateDict();
-      const clipped = createOptimizer('adam', params, { lr: 0.01, gradClipping: { maxNorm: 1 } });
-      expect(() => clipped.loadStateDict(sd as never)).toThrow(/cannot load this state dict: state\[1\]\.step: .*cannot skip a tensor: gradient control/);
+      const clipped = createOptimizer('adam', params, { lr: 0.01, gradClipping: { maxNorm: 1 }, skipNonFinite: true });
+      expect(() => clipped.loadStateDict(sd as never)).toThrow(/cannot load this state dict: state\[1\]\.step: .*cannot skip a tensor: with skipNonFinite/);
       params.markGradients();
       clipped.step();
       expect((await clipped.stateDict()).step).toBe(1);
@@ -716,6 +716,122 @@ describe('gradient accumulation: each micro-batch adds the tensors it marks; one
       for (const o of [gpu, restored]) o.destroy();
       params.destroy();
       restoredParams.destroy();
+    });
+  });
+});
+
+describe('gradient control under the step rule: the statistics leave out the tensors without gradient', () => {
+  // Clipping, the gradient norm and loss scaling that takes every step: the host knows each
+  // tensor's count. An absent tensor's gradient region holds NaN, ±Inf and huge values (stale
+  // gradients): any of it reaching the norms would make them NaN or move every clip coefficient.
+  const STALE = [NaN, Infinity, -1e30, 3];
+  const staleFor = (length: number) => Float32Array.from({ length }, (_, k) => STALE[k % STALE.length]!);
+  const BIG = [70_000, 3, 130];
+  const CASES = [
+    ['adam', { lr: 0.01, gradClipping: { maxNorm: 0.5 } }, SIZES],
+    ['adamw', { lr: 0.01, weightDecay: 0.1, gradClipping: { maxNorm: 0.3, normType: 'inf' } }, SIZES],
+    ['sgd', { lr: 0.1, momentum: 0.9, gradClipping: { maxValue: 0.2 } }, SIZES],
+    ['rmsprop', { lr: 0.01, gradClipping: { maxNorm: 0.5, perGroup: true }, groups: [{ tensors: ['t2'], lr: 0.03 }] }, SIZES],
+    ['nadam', { lr: 0.01, computeGradNorm: true }, SIZES],
+    ['adam', { lr: 0.01, lossScaling: { initScale: 64, dynamic: false }, skipNonFinite: false, gradClipping: { maxNorm: 1 } }, SIZES],
+    ['radam', { lr: 0.01, lossScaling: { initScale: 8, growthInterval: 2 }, skipNonFinite: false }, SIZES],
+    // Per-tensor sums (LAMB's trust ratio, the cautious mask's mean) over the controlled gradient.
+    ['lamb', { lr: 0.01, weightDecay: 0.01, gradClipping: { maxNorm: 0.5 } }, SIZES],
+    ['adam', { lr: 0.01, cautious: true, gradClipping: { maxValue: 0.2 } }, SIZES],
+    // 8-bit and 4-bit state: the per-tensor tiles read the controlled gradient.
+    ['adam', { lr: 0.01, gradClipping: { maxNorm: 0.5 }, ...QUANTIZED('q8') }, SIZES],
+    ['adamw', { lr: 0.01, gradClipping: { maxValue: 0.2 }, ...QUANTIZED('q4') }, SIZES],
+    // Steps at the group's count (groupStepCount): every row at the device's count, no count per tensor.
+    ['adamw_schedule_free', { lr: 0.01, warmupSteps: 2, gradClipping: { maxNorm: 0.5 } }, SIZES],
+    // Over 1024 chunks: the tree of statistics passes (chunk partials, group partials, finalize).
+    ['adam', { lr: 0.01, gradClipping: { maxNorm: 0.5 }, groups: [{ tensors: ['t1'], lr: 0.02 }] }, BIG],
+  ] as const;
+  test.each(CASES.map(([n, o, sizes]) => [`${n} ${JSON.stringify(o)} over ${sizes.join(', ')}`, n, o, sizes] as const))('%s', async (_l, name, options, sizes) => {
+    await withDevice(async (device) => {
+      const tensors = sizes.map((n, i) => ({ name: `t${i}`, data: randomArray(n, rng(31 + i)) }));
+      const params = createParameterSet(device, tensors);
+      const gpu = createOptimizer(name as 'adam', params, options as never);
+      const ref = createReferenceOptimizer(name as 'adam', tensors.map((t) => ({ ...t, data: t.data.slice() })), options as never);
+      const failures: string[] = [];
+      for (const [s, present] of PRESENT.entries()) {
+        const before = await Promise.all(tensors.map((_, i) => tensorBits(gpu, params, i)));
+        params.writeGrads(params.tensors.map((t, i) => (present[i] ? gradFor(s + 1, i, t.length) : staleFor(t.length))));
+        params.zeroGrad();
+        params.markGradients(params.tensors.filter((_, i) => present[i]).map((t) => t.name));
+        gpu.step();
+        ref.step(tensors.map((t, i) => (present[i] ? gradFor(s + 1, i, t.data.length) : null)));
+        for (const [i, has] of present.entries()) if (!has) expect(await tensorBits(gpu, params, i), `tensor ${i} at step ${s + 1}`).toEqual(before[i]);
+        failures.push(...(await compareWithReference(gpu, params, ref, PARITY_TOLERANCE, `step ${s + 1}`)).failures);
+        const control = await gpu.readControl();
+        const twin = ref.control!;
+        // A step with no gradient at all: the norm over no tensor is 0 (torch's clip_grad_norm_ of an empty list).
+        if (present.every((p) => !p)) expect(control.totalNorm).toBe(0);
+        expect(Number.isFinite(control.totalNorm), `norm at step ${s + 1}`).toBe(true);
+        expect(Math.abs(control.totalNorm - twin.totalNorm), `norm at step ${s + 1}: gpu ${control.totalNorm} twin ${twin.totalNorm}`).toBeLessThanOrEqual(1e-6 * twin.totalNorm);
+        expect([control.step, control.calls, control.lossScale, control.foundInf]).toEqual([twin.step, twin.calls, twin.lossScale, twin.foundInf]);
+      }
+      expect(failures).toEqual([]);
+      const ownSteps = getDefinition(name).groupStepCount === undefined ? [3, 3, 2] : [undefined, undefined, undefined];
+      expect((await gpu.stateDict()).state.map((t) => t.step)).toEqual(ownSteps);
+      gpu.destroy();
+      params.destroy();
+    });
+  });
+});
+
+describe('non-finite skipping under the step rule: the device counts the steps each tensor missed', () => {
+  // Loss scaling skips a step with a NaN or ±Inf among the gradients that exist (GradScaler's
+  // found_inf over the grads that are not None): then no tensor's count advances. For optimizers
+  // whose step scalars do not depend on the count, the device's counts are the state dict's.
+  const withInf = (step: number, i: number, length: number) => {
+    const g = gradFor(step, i, length);
+    if (step === 2 && i === 0) g[5] = Infinity;
+    // An absent tensor's stale region: its Inf must not skip the step.
+    if (step === 5 && i === 0) g[1] = -Infinity;
+    return g;
+  };
+  test.each([
+    ['rmsprop', { lr: 0.01, momentum: 0.9, lossScaling: { initScale: 64, growthInterval: 2 }, gradClipping: { maxNorm: 1 } }],
+    ['lion', { lr: 0.01, weightDecay: 0.1, lossScaling: { initScale: 8 } }],
+    ['adadelta', { lossScaling: { initScale: 16, dynamic: false }, skipNonFinite: true, groups: [{ tensors: ['t2'], lr: 0.5 }] }],
+    ['rmsprop', { lr: 0.01, lossScaling: { initScale: 4 }, ...QUANTIZED('q8') }],
+    ['lars', { lr: 0.1, weightDecay: 0.01, lossScaling: { initScale: 4 }, gradClipping: { maxNorm: 1 } }],
+  ] as const)('%s %j: skipped steps count for no tensor; state dicts carry the device counts and load them back', async (name, options) => {
+    await withDevice(async (device) => {
+      const tensors = tensorsOf();
+      const params = createParameterSet(device, tensors);
+      const gpu = createOptimizer(name as 'adam', params, options as never);
+      const ref = createReferenceOptimizer(name as 'adam', tensors.map((t) => ({ ...t, data: t.data.slice() })), options as never);
+      const failures: string[] = [];
+      const stepBoth = async (opt: Optimizer<any>, s: number, present: readonly boolean[]) => {
+        const before = await Promise.all(tensors.map((_, i) => tensorBits(opt, params, i)));
+        params.writeGrads(params.tensors.map((t, i) => withInf(s, i, t.length)));
+        params.zeroGrad();
+        params.markGradients(params.tensors.filter((_, i) => present[i]).map((t) => t.name));
+        opt.step();
+        ref.step(tensors.map((t, i) => (present[i] ? withInf(s, i, t.data.length) : null)));
+        const skipped = ref.control!.skipped;
+        for (const [i, has] of present.entries()) if (!has || skipped) expect(await tensorBits(opt, params, i), `tensor ${i} at step ${s}`).toEqual(before[i]);
+        failures.push(...(await compareWithReference(opt, params, ref, PARITY_TOLERANCE, `step ${s}`)).failures);
+        const control = await opt.readControl();
+        expect([control.step, control.calls, control.lossScale, control.foundInf, control.skipped], `control at step ${s}`).toEqual([ref.control!.step, ref.control!.calls, ref.control!.lossScale, ref.control!.foundInf, skipped]);
+      };
+      for (const [s, present] of PRESENT.entries()) await stepBoth(gpu, s + 1, present);
+      expect(failures).toEqual([]);
+      // Step 1 taken by t0, t2; step 2 skipped (Inf in t0); step 3 none; step 4 all; step 5 t1 (t0's stale Inf ignored).
+      expect(ref.stateDict().state.map((t) => t.step)).toEqual([2, 2, 2]);
+      const sd = await gpu.stateDict();
+      expect(sd.step).toBe(4);
+      expect(sd.state.map((t) => t.step)).toEqual([2, 2, 2]);
+      // Loaded into a fresh optimizer: its device counts continue from the dict's.
+      const restored = createOptimizer(name as 'adam', params, options as never);
+      restored.loadStateDict(sd);
+      await stepBoth(restored, 6, [true, false, true]);
+      expect(failures).toEqual([]);
+      expect((await restored.stateDict()).state.map((t) => t.step)).toEqual([3, 2, 3]);
+      expect(ref.stateDict().state.map((t) => t.step)).toEqual([3, 2, 3]);
+      for (const o of [gpu, restored]) o.destroy();
+      params.destroy();
     });
   });
 });

@@ -73,3 +73,42 @@ describe(`PyTorch ${golden.torch}: gradient accumulation, a parameter no micro-b
     for (const name of ['sgd', 'adam', 'adamw', 'nadam', 'radam', 'adagrad']) expect(accumulation.cases.some((c) => c.name === name), name).toBe(true);
   });
 });
+
+/**
+ * Gradient clipping as torch users call it between backward() and step(): clip_grad_norm_ and
+ * clip_grad_value_ take only the parameters whose grad is not None. The twin given `null` for a
+ * tensor without gradient leaves it out of the norm as torch does. Clipping by value is an exact
+ * clamp: bit for bit. By norm, torch takes the norm of the per-tensor norms and divides by the
+ * reciprocal (`max_norm / t` is `t.reciprocal() * max_norm`), the twin sums every square once: the
+ * norms differ by a few ULP and so do the clip coefficients and the parameters after them.
+ */
+const NORM_BOUND = { norm: 2e-7, param: 5e-6 };
+describe(`PyTorch ${golden.torch}: clipping takes only the parameters whose grad is not None`, () => {
+  const relative = (a: number, e: number) => (a === e ? 0 : Math.abs(a - e) / Math.max(Math.abs(e), 1e-30));
+  test.each(golden.controlCases.map((c, i) => [`${c.name} ${JSON.stringify(c.options)}`, i] as const))('%s', (_label, index) => {
+    const c = golden.controlCases[index]!;
+    const tensors = c.params0.map((p, i) => ({ name: `p${i}`, data: f32(p) }));
+    const ref = createReferenceOptimizer(c.name as 'adam', tensors, c.options as never);
+    const byNorm = 'maxNorm' in c.options.gradClipping;
+    let paramDiff = 0;
+    let normDiff = 0;
+    c.grads.forEach((row, step) => {
+      const before = ref.params.map((p) => p.slice());
+      ref.step(row.map((g) => (g === null ? null : f32(g))));
+      const norm = c.norms[step];
+      if (norm !== null && norm !== undefined) normDiff = Math.max(normDiff, relative(ref.control!.totalNorm, norm));
+      ref.params.forEach((p, i) => {
+        const expected = f32(c.params[step]![i]!);
+        if (!byNorm) expect(bits(p), `tensor ${i} after step ${step + 1}`).toEqual(bits(expected));
+        // A tensor without gradient this step is left untouched, bit for bit.
+        if (row[i] === null) expect(bits(p), `absent tensor ${i} after step ${step + 1}`).toEqual(bits(before[i]!));
+        p.forEach((v, k) => (paramDiff = Math.max(paramDiff, relative(v, expected[k]!))));
+      });
+    });
+    console.log(`${c.name} ${JSON.stringify(c.options.gradClipping)}: norm ${normDiff.toExponential(2)}, params ${paramDiff.toExponential(2)} relative`);
+    expect(normDiff).toBeLessThanOrEqual(NORM_BOUND.norm);
+    expect(paramDiff).toBeLessThanOrEqual(NORM_BOUND.param);
+    const sd = ref.stateDict();
+    c.state.forEach((torchState, i) => torchState.step !== null && expect(sd.state[i]!.step, `tensor ${i} step`).toBe(torchState.step));
+  });
+});

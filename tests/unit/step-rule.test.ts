@@ -36,8 +36,28 @@ describe('the twin', () => {
     expect(sd.state[0]!.mu_product).not.toBe(1);
   });
 
+  test('gradient control: the norm covers only the tensors with a gradient; a skipped non-finite step advances no count', () => {
+    const ref = createReferenceOptimizer('rmsprop', tensors(), { lr: 0.1, gradClipping: { maxNorm: 1 }, lossScaling: { initScale: 2 } });
+    ref.step([g(3, 2), null]);
+    // (2/2)² × 3 = 3: b's (absent) gradient adds nothing.
+    expect(ref.control!.totalNorm).toBe(Math.fround(Math.sqrt(3)));
+    const b0 = ref.params[1]!.slice();
+    const a1 = ref.params[0]!.slice();
+    ref.step([g(3, Infinity), g(2, 1)]);
+    expect(ref.control!.skipped).toBe(true);
+    expect([ref.params[0], ref.params[1]]).toEqual([a1, b0]);
+    // An Inf where no gradient is (null) is not looked at: the step is taken.
+    ref.step([g(3, 1), null]);
+    expect(ref.control!.skipped).toBe(false);
+    const sd = ref.stateDict();
+    expect([sd.step, ...sd.state.map((t) => t.step)]).toEqual([2, 2, 0]);
+  });
+
   test.each([
-    ['adam', { lr: 0.1, gradClipping: { maxNorm: 1 } }, /cannot skip a tensor: gradient control/],
+    ['adam', { lr: 0.1, lossScaling: true }, /cannot skip a tensor: with skipNonFinite \(on by default with lossScaling\) the device decides whether a step is taken/],
+    ['adam', { lr: 0.1, gradClipping: { maxNorm: 1 }, skipNonFinite: true }, /cannot skip a tensor: with skipNonFinite .* its step scalars \(negStepSize, bc2Sqrt\) depend on the step count/],
+    ['adamw_schedule_free', { lr: 0.1, lossScaling: true }, /cannot skip a tensor: with skipNonFinite .* its step scalars \(.*ckp1.*\) depend on the step count/],
+    ['adafactor', { gradClipping: { maxNorm: 1 } }, /cannot skip a tensor: with gradient control the per-tensor variants of its passes \(factoredState\) do not yet read the controlled gradient/],
     ['adam', { lr: 0.1, accumulation: { steps: 2, average: true } }, /cannot skip a tensor: gradient accumulation with gradient control \(accumulation\.average/],
   ])('%s %j refuses a tensor without gradient, naming why, before anything changes', (name, options, message) => {
     const ref = createReferenceOptimizer(name as 'adam', tensors(), options as never);
@@ -228,10 +248,10 @@ describe('per-tensor steps in state dicts', () => {
 
   test('per-tensor steps loaded into an optimizer that cannot skip: the load is refused, naming the field and why, and changes nothing', () => {
     const sd = skipped().stateDict();
-    const target = createReferenceOptimizer('adam', tensors(), { lr: 0.1, gradClipping: { maxNorm: 1 } });
+    const target = createReferenceOptimizer('adam', tensors(), { lr: 0.1, gradClipping: { maxNorm: 1 }, skipNonFinite: true });
     const before = JSON.stringify(stateDictToJSON(target.stateDict()));
     // Loaded, every later step would be refused: the optimizer could never step again.
-    expect(() => target.loadStateDict(sd as never)).toThrow(/cannot load this state dict: state\[\d\]\.step: its tensors have taken different numbers of steps .*cannot skip a tensor: gradient control/);
+    expect(() => target.loadStateDict(sd as never)).toThrow(/cannot load this state dict: state\[\d\]\.step: its tensors have taken different numbers of steps .*cannot skip a tensor: with skipNonFinite/);
     expect(JSON.stringify(stateDictToJSON(target.stateDict()))).toBe(before);
     target.step([g(3, 1), g(2, 1)]);
     expect(target.stepCount).toBe(1);

@@ -581,7 +581,8 @@ fn q4Decode(mapBase: u32, half: u32, absmax: f32) -> vec4<f32> {
 // runs no update, so it stores no side value, and it neither takes part in its run's absmax nor
 // stores codes or an absmax. Runs never span tensors (a block is split at each tensor's start), so
 // every code, absmax and side value of such a tensor is left bit for bit, and a run of a tensor that
-// has its gradient is settled as in `mainBlockwise`. Gradient control is not on this path (refused).
+// has its gradient is settled as in `mainBlockwise`. With gradient control (GRAD_CONTROL) a lane
+// reads the controlled gradient and a skipped step touches nothing, as in `mainBlockwise`.
 
 @compute @workgroup_size(TILE_LANES)
 fn mainBlockwisePerTensor(@builtin(workgroup_id) wid: vec3<u32>,

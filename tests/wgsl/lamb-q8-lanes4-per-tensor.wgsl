@@ -275,8 +275,8 @@ fn trustRatio(sums: vec4<f32>, coefficient: f32, eps: f32) -> f32 {
 // gradient adds nothing to its sums, which its update (skipped) never reads, and partials() writes
 // none of its state (LAMB's moments). With 8-bit or 4-bit state (q8-layerwise.wgsl's tiles) no slot
 // of such a lane is then marked stored: it takes no part in its run's absmax and stores no codes,
-// absmax or side value (runs never span tensors), so all of them stay bit for bit. Gradient control
-// is not on this path (refused).
+// absmax or side value (runs never span tensors), so all of them stay bit for bit. With gradient
+// control, the controlled gradient (its group's clip coefficient: chunkInfo's w), as the update reads it.
 fn vectorPartials(i: u32) -> vec4<f32> {
   let h = hyper[chunkInfo(i).x];
   if (h.gradientAbsent != 0.0) {
@@ -714,7 +714,8 @@ fn mainBlockwise(@builtin(workgroup_id) wid: vec3<u32>,
 // runs no update, so it stores no side value, and it neither takes part in its run's absmax nor
 // stores codes or an absmax. Runs never span tensors (a block is split at each tensor's start), so
 // every code, absmax and side value of such a tensor is left bit for bit, and a run of a tensor that
-// has its gradient is settled as in `mainBlockwise`. Gradient control is not on this path (refused).
+// has its gradient is settled as in `mainBlockwise`. With gradient control (GRAD_CONTROL) a lane
+// reads the controlled gradient and a skipped step touches nothing, as in `mainBlockwise`.
 
 @compute @workgroup_size(TILE_LANES)
 fn mainBlockwisePerTensor(@builtin(workgroup_id) wid: vec3<u32>,
