@@ -738,6 +738,10 @@ describe('gradient control under the step rule: the statistics leave out the ten
     // Per-tensor sums (LAMB's trust ratio, the cautious mask's mean) over the controlled gradient.
     ['lamb', { lr: 0.01, weightDecay: 0.01, gradClipping: { maxNorm: 0.5 } }, SIZES],
     ['adam', { lr: 0.01, cautious: true, gradClipping: { maxValue: 0.2 } }, SIZES],
+    // Prodigy's per-tensor sums (Σ g·(p0 − p), Σ|s|) over the controlled gradient; d and its companions.
+    ['prodigy', { lr: 1, gradClipping: { maxNorm: 0.5 } }, SIZES],
+    ['prodigy', { lr: 1, betas: [0, 0.999], gradClipping: { maxValue: 0.2 }, computeGradNorm: true }, SIZES],
+    ['prodigy', { lr: 1, lossScaling: { initScale: 16, dynamic: false }, skipNonFinite: false }, SIZES],
     // 8-bit and 4-bit state: the per-tensor tiles read the controlled gradient.
     ['adam', { lr: 0.01, gradClipping: { maxNorm: 0.5 }, ...QUANTIZED('q8') }, SIZES],
     ['adamw', { lr: 0.01, gradClipping: { maxValue: 0.2 }, ...QUANTIZED('q4') }, SIZES],

@@ -161,4 +161,6 @@ export const prodigyPass: PassDeclaration = {
   },
   create: createProdigyPass,
   perTensor: true,
+  // The sums' vectorPartials reads the controlled gradient under GRAD_CONTROL (as tensorSumsPass's).
+  perTensorControl: true,
 };
