@@ -1,0 +1,108 @@
+/**
+ * Muon under PyTorch's step rule (torch.optim.Muon's `_init_group` passes a parameter whose grad is
+ * None by: no momentum, no weight decay, no update): a matrix without gradient keeps its parameters
+ * and momentum_buffer bit for bit, while the Newton–Schulz pass, built again for the per-tensor
+ * kernel, orthogonalizes the others exactly as the plain build does (GPU = twin at 0 tolerance);
+ * AdamW's tensors beside Muon step at their own step counts (torch.optim.AdamW's state['step']).
+ */
+import { describe, expect, test } from 'vitest';
+import { createOptimizer, createParameterSet, createReferenceOptimizer, type Optimizer, type ParameterSet } from '../../src/index.js';
+import { randomArray, rng } from '../helpers/data.js';
+import { withDevice } from '../helpers/gpu.js';
+import { compareWithReference, stageGradients } from '../helpers/parity.js';
+
+// A 1 × n, a tall matrix (transposed in X), a square one, a wide one and a 4-D kernel (3 × 8).
+const SHAPES = [[1, 40], [37, 5], [16, 16], [7, 33], [3, 2, 2, 2]];
+// PRESENT[step][tensor]: first steps that come late, a step with no gradient at all, one with all.
+const PRESENT = [
+  [true, false, true, false, true],
+  [true, true, false, true, false],
+  [false, false, false, false, false],
+  [true, true, true, true, true],
+  [false, true, true, false, true],
+];
+const OWN_STEPS = PRESENT.reduce((n, present) => n.map((c, i) => c + (present[i] ? 1 : 0)), SHAPES.map(() => 0));
+
+const shaped = (shapes: readonly (readonly number[])[], seed: number) =>
+  shapes.map((shape, i) => ({ name: `w${i}`, shape, data: randomArray(shape.reduce((a, b) => a * b, 1), rng(seed + i)) }));
+const gradFor = (step: number, i: number, length: number) => randomArray(length, rng(step * 7919 + i));
+
+const bits = (values: Float32Array | Uint16Array) => Array.from(values instanceof Float32Array ? new Uint32Array(values.buffer, values.byteOffset, values.length) : values);
+
+/** Tensor i's parameters and every stored state entry (step count aside), as bits. */
+async function tensorBits(opt: Optimizer<any>, params: ParameterSet, i: number) {
+  const [values, sd] = await Promise.all([params.read(), opt.stateDict()]);
+  const { step: _ownStep, ...slots } = sd.state[i]!;
+  return { param: bits(values[i]!), slots: Object.fromEntries(Object.entries(slots).map(([name, v]) => [name, bits(v as Float32Array)])) };
+}
+
+/** Writes every gradient (an absent tensor's too: stale values the step must not use), marks the present ones. */
+function markStep(params: ParameterSet, step: number, present: readonly boolean[]) {
+  params.writeGrads(params.tensors.map((t, i) => gradFor(step, i, t.length)));
+  params.zeroGrad();
+  params.markGradients(params.tensors.filter((_, i) => present[i]).map((t) => t.name));
+}
+
+/** The PRESENT sequence on the GPU and the twin: absent tensors bit for bit, the rest at 0 tolerance. */
+async function skippingSequence(device: GPUDevice, tensors: ReturnType<typeof shaped>, options: Record<string, unknown>) {
+  const params = createParameterSet(device, tensors);
+  const gpu = createOptimizer('muon', params, options as never);
+  const ref = createReferenceOptimizer('muon', tensors.map((t) => ({ ...t, data: t.data.slice() })), options as never);
+  const failures: string[] = [];
+  for (const [s, present] of PRESENT.entries()) {
+    const before = await Promise.all(tensors.map((_, i) => tensorBits(gpu, params, i)));
+    markStep(params, s + 1, present);
+    gpu.step();
+    ref.step(tensors.map((t, i) => (present[i] ? gradFor(s + 1, i, t.data.length) : null)));
+    for (const [i, has] of present.entries()) if (!has) expect(await tensorBits(gpu, params, i), `tensor ${i} at step ${s + 1}`).toEqual(before[i]);
+    failures.push(...(await compareWithReference(gpu, params, ref, { atol: 0, rtol: 0 }, `step ${s + 1}`)).failures);
+  }
+  expect(failures).toEqual([]);
+  expect((await gpu.stateDict()).state.map((t) => t.step)).toEqual(OWN_STEPS);
+  gpu.destroy();
+  params.destroy();
+}
+
+describe('muon: a matrix without gradient keeps its parameters and momentum; the others equal the twin', () => {
+  test.each([
+    ['f32, Nesterov', { lr: 0.02 }],
+    ["bf16 nsPrecision, no Nesterov, 'match_rms_adamw', a schedule of 3 triples", { lr: 0.01, nesterov: false, weightDecay: 0.01, adjustLrFn: 'match_rms_adamw', nsPrecision: 'bf16', nsSteps: 3, nsCoefficients: [[4.0848, -6.8946, 2.927], [3.9505, -6.3029, 2.6377], [3.7418, -5.5913, 2.3037]] }],
+    ['two groups (lr, eps, momentum), bf16 momentum', { lr: 0.02, stateFormat: 'bf16', groups: [{ tensors: ['w1', 'w4'], lr: 0.03, eps: 1e-3, momentum: 0.8 }] }],
+  ])('%s', async (_label, options) => {
+    await withDevice((device) => skippingSequence(device, shaped(SHAPES, 41), options));
+  });
+
+  test('with AdamW beside it: vectors and a named matrix at their own step counts, the matrices skipped as above', async () => {
+    await withDevice(async (device) => {
+      const tensors = [...shaped(SHAPES.slice(0, 3), 43), ...[[7], [130]].map((shape, i) => ({ name: `v${i}`, shape, data: randomArray(shape[0]!, rng(90 + i)) }))];
+      await skippingSequence(device, tensors, { lr: 0.02, adamw: { lr: 0.01, betas: [0.8, 0.9] }, adamwTensors: ['w2'] });
+    });
+  });
+
+  test('AdamW beside it, f32 and bf16: steps with different marks recorded into one encoder equal the twin', async () => {
+    await withDevice(async (device) => {
+      for (const nsPrecision of ['f32', 'bf16'] as const) {
+        const tensors = [...shaped(SHAPES.slice(1, 4), 47), { name: 'v0', shape: [9], data: randomArray(9, rng(99)) }, { ...shaped([[2, 9]], 48)[0]!, name: 'w9' }];
+        const options = { lr: 0.02, nsPrecision, adamw: { lr: 0.01 } };
+        const params = createParameterSet(device, tensors);
+        const gpu = createOptimizer('muon', params, options);
+        const ref = createReferenceOptimizer('muon', tensors.map((t) => ({ ...t, data: t.data.slice() })), options);
+        const perStep = PRESENT.map((_, s) => tensors.map((t, i) => gradFor(s + 1, i, t.data.length)));
+        const staged = stageGradients(device, params, perStep);
+        const encoder = device.createCommandEncoder();
+        PRESENT.forEach((present, s) => {
+          staged.record(encoder, s);
+          params.zeroGrad();
+          params.markGradients(params.tensors.filter((_, i) => present[i]).map((t) => t.name));
+          gpu.step(encoder);
+          ref.step(perStep[s]!.map((g, i) => (present[i] ? g : null)));
+        });
+        device.queue.submit([encoder.finish()]);
+        expect((await compareWithReference(gpu, params, ref, { atol: 0, rtol: 0 }, `one encoder, ${nsPrecision}`)).failures).toEqual([]);
+        staged.destroy();
+        gpu.destroy();
+        params.destroy();
+      }
+    });
+  });
+});
