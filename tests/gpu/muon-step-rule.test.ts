@@ -106,3 +106,88 @@ describe('muon: a matrix without gradient keeps its parameters and momentum; the
     });
   });
 });
+
+/** The device objects made while `body` runs, by method and label. */
+async function madeWhile(device: GPUDevice, body: () => void): Promise<string[]> {
+  const made: string[] = [];
+  const spied = ['createBuffer', 'createBindGroup', 'createComputePipeline', 'createComputePipelineAsync', 'createShaderModule', 'createBindGroupLayout', 'createPipelineLayout'] as const;
+  const originals = spied.map((key) => {
+    const original = (device as any)[key];
+    (device as any)[key] = (...args: any[]) => {
+      made.push(`${key} ${args[0]?.label ?? ''}`);
+      return original.apply(device, args);
+    };
+    return original;
+  });
+  try {
+    body();
+  } finally {
+    spied.forEach((key, k) => ((device as any)[key] = originals[k]));
+  }
+  return made;
+}
+
+/** Dispatches `step` records into one encoder's compute passes. */
+function dispatchesOf(device: GPUDevice, step: (encoder: GPUCommandEncoder) => void): number {
+  const encoder = device.createCommandEncoder({ label: 'test:dispatches' });
+  const begin = encoder.beginComputePass.bind(encoder);
+  let dispatches = 0;
+  encoder.beginComputePass = (d) => {
+    const pass = begin(d);
+    const dispatch = pass.dispatchWorkgroups.bind(pass);
+    pass.dispatchWorkgroups = (...args: Parameters<GPUComputePassEncoder['dispatchWorkgroups']>) => {
+      dispatches++;
+      dispatch(...args);
+    };
+    return pass;
+  };
+  step(encoder);
+  device.queue.submit([encoder.finish()]);
+  return dispatches;
+}
+
+describe("muon's per-tensor Newton–Schulz pass keeps the engine's promises", () => {
+  test("made at zeroGrad (its own table only: the plain build's scratch is shared), never by a step; a skipping step records the plain step's dispatches; with AdamW beside it, within WebGPU's default 8 storage buffers", async () => {
+    await withDevice(async (device) => {
+      const tensors = [...shaped(SHAPES.slice(0, 3), 51), { name: 'v0', shape: [9], data: randomArray(9, rng(98)) }];
+      const options = { lr: 0.02, adamw: { lr: 0.01 } };
+      const params = createParameterSet(device, tensors);
+      const own = Object.getOwnPropertyDescriptor(device, 'limits');
+      const narrow = new Proxy(device.limits, { get: (target, key) => (key === 'maxStorageBuffersPerShaderStage' ? 8 : Reflect.get(target, key)) });
+      Object.defineProperty(device, 'limits', { value: narrow, configurable: true });
+      let gpu: Optimizer<any>;
+      let atZeroGrad: string[];
+      let bytesBefore: number;
+      try {
+        gpu = createOptimizer('muon', params, options);
+        bytesBefore = gpu.allocatedBytes;
+        atZeroGrad = await madeWhile(device, () => params.zeroGrad());
+      } finally {
+        if (own) Object.defineProperty(device, 'limits', own);
+        else delete (device as { limits?: unknown }).limits;
+      }
+      const buffers = atZeroGrad.filter((m) => m.startsWith('createBuffer'));
+      expect(buffers.filter((m) => m.includes('muonTable'))).toHaveLength(1);
+      expect(buffers.filter((m) => m.includes('muonScratch') || m.includes('muonSegment'))).toEqual([]);
+      expect(gpu.allocatedBytes).toBeGreaterThan(bytesBefore);
+      const ref = createReferenceOptimizer('muon', tensors.map((t) => ({ ...t, data: t.data.slice() })), options);
+      params.markGradients();
+      const plain = dispatchesOf(device, (encoder) => gpu.step(encoder));
+      ref.step(tensors.map((t) => new Float32Array(t.data.length)));
+      let skipping = 0;
+      const made = await madeWhile(device, () => {
+        params.writeGrads(tensors.map((t, i) => gradFor(2, i, t.data.length)));
+        params.zeroGrad();
+        params.markGradients(['w0', 'v0']);
+        skipping = dispatchesOf(device, (encoder) => gpu.step(encoder));
+      });
+      ref.step(tensors.map((t, i) => (i === 0 || i === 3 ? gradFor(2, i, t.data.length) : null)));
+      // The command encoders this test makes are its own; the step makes nothing.
+      expect(made).toEqual([]);
+      expect(skipping).toBe(plain);
+      expect((await compareWithReference(gpu, params, ref, { atol: 0, rtol: 0 }, 'step 2')).failures).toEqual([]);
+      gpu.destroy();
+      params.destroy();
+    });
+  });
+});
