@@ -6,10 +6,15 @@
  * AdamW's tensors beside Muon step at their own step counts (torch.optim.AdamW's state['step']).
  */
 import { describe, expect, test } from 'vitest';
-import { createOptimizer, createParameterSet, createReferenceOptimizer, type Optimizer, type ParameterSet } from '../../src/index.js';
+import { createOptimizer, createParameterSet, createReferenceOptimizer, registerOptimizer, type Optimizer, type ParameterSet } from '../../src/index.js';
+import { muon } from '../../src/optimizers/muon/definition.js';
+import { newtonSchulzPassWith } from '../../src/passes/newton-schulz.js';
 import { randomArray, rng } from '../helpers/data.js';
 import { withDevice } from '../helpers/gpu.js';
 import { compareWithReference, stageGradients } from '../helpers/parity.js';
+
+// Muon with a 2 KiB scratch budget: the sets below go in many batches.
+registerOptimizer({ ...muon, name: 'muon_step_rule_batched', passes: [newtonSchulzPassWith({ scratchBudgetBytes: 2048 })] });
 
 // A 1 × n, a tall matrix (transposed in X), a square one, a wide one and a 4-D kernel (3 × 8).
 const SHAPES = [[1, 40], [37, 5], [16, 16], [7, 33], [3, 2, 2, 2]];
@@ -44,10 +49,10 @@ function markStep(params: ParameterSet, step: number, present: readonly boolean[
 }
 
 /** The PRESENT sequence on the GPU and the twin: absent tensors bit for bit, the rest at 0 tolerance. */
-async function skippingSequence(device: GPUDevice, tensors: ReturnType<typeof shaped>, options: Record<string, unknown>) {
+async function skippingSequence(device: GPUDevice, tensors: ReturnType<typeof shaped>, options: Record<string, unknown>, name = 'muon') {
   const params = createParameterSet(device, tensors);
-  const gpu = createOptimizer('muon', params, options as never);
-  const ref = createReferenceOptimizer('muon', tensors.map((t) => ({ ...t, data: t.data.slice() })), options as never);
+  const gpu = createOptimizer(name as 'muon', params, options as never);
+  const ref = createReferenceOptimizer(name as 'muon', tensors.map((t) => ({ ...t, data: t.data.slice() })), options as never);
   const failures: string[] = [];
   for (const [s, present] of PRESENT.entries()) {
     const before = await Promise.all(tensors.map((_, i) => tensorBits(gpu, params, i)));
@@ -70,6 +75,13 @@ describe('muon: a matrix without gradient keeps its parameters and momentum; the
     ['two groups (lr, eps, momentum), bf16 momentum', { lr: 0.02, stateFormat: 'bf16', groups: [{ tensors: ['w1', 'w4'], lr: 0.03, eps: 1e-3, momentum: 0.8 }] }],
   ])('%s', async (_label, options) => {
     await withDevice((device) => skippingSequence(device, shaped(SHAPES, 41), options));
+  });
+
+  test('over a 2 KiB scratch budget (many batches) with a long, thin 1 × 2000 (split-K), f32 and bf16', async () => {
+    await withDevice(async (device) => {
+      const tensors = shaped([[1, 2000], [37, 5], [16, 16], [7, 33], [2, 3]], 45);
+      for (const nsPrecision of ['f32', 'bf16']) await skippingSequence(device, tensors, { lr: 0.02, nsPrecision }, 'muon_step_rule_batched');
+    });
   });
 
   test('with AdamW beside it: vectors and a named matrix at their own step counts, the matrices skipped as above', async () => {
