@@ -8,6 +8,12 @@
  */
 import { describe, expect, test } from 'vitest';
 import { createReferenceOptimizer, fromTorchCheckpointPair, toTorchCheckpointPair } from '../../src/index.js';
+import { kernelDefines } from '../../src/core/config.js';
+import { storageBufferCount } from '../../src/engine/bindings.js';
+import type { KernelVariant } from '../../src/engine/kernel-variant.js';
+import { perTensorVariant } from '../../src/engine/per-tensor-step.js';
+import { kernelSource } from '../../src/engine/wgsl.js';
+import { muon } from '../../src/optimizers/muon/definition.js';
 import { randomArray, rng } from '../helpers/data.js';
 
 // A 1 × n, a tall (transposed) and a wide matrix, a 4-D kernel; two vectors (AdamW's, with `adamw`).
@@ -69,5 +75,21 @@ describe('muon + adamw checkpoint pair with per-tensor step counts', () => {
     const last = PRESENT[5]!;
     for (const opt of [a, b]) opt.step(tensors.map((t, i) => (last[i] ? gradFor(6, i, t.data.length) : null)));
     tensors.forEach((t, i) => expect(bits(b.params[i]!), t.name).toEqual(bits(a.params[i]!)));
+  });
+});
+
+describe("muon's per-tensor kernel variant", () => {
+  test("reads each chunk's row through the per-tensor Newton–Schulz table (no chunkRow): as many storage buffers as the plain kernel, 7 with AdamW beside it, 8 with gradient control", () => {
+    const hybrid = { ...muon.defaults, adamw: {} };
+    const flags = { ...kernelDefines(muon, [hybrid, { ...hybrid, role: 'adamw' as const }]), GRAD_CONTROL: false, Q8: false };
+    const plain: KernelVariant = { definition: muon, flags, stateFormat: 'f32', entryPoint: 'main', grid: { kind: 'vectors', workgroupSize: 64, vectorsPerInvocation: 1 } };
+    const perTensor = perTensorVariant(plain);
+    const source = kernelSource(perTensor);
+    expect(source).toMatch(/let h = hyper\[nsGroupAt\(i\)\];/);
+    expect(source).not.toMatch(/chunkRow\s*[:\[]/);
+    expect(source).toMatch(/if \(h\.gradientAbsent != 0\.0\) \{\n    return;\n  \}\n  let g = controlledGradient/);
+    expect(storageBufferCount(perTensor)).toBe(storageBufferCount(plain));
+    expect(storageBufferCount(perTensor)).toBe(7);
+    expect(storageBufferCount(perTensorVariant({ ...plain, flags: { ...flags, GRAD_CONTROL: true } }))).toBe(8);
   });
 });
