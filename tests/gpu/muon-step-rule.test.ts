@@ -49,8 +49,9 @@ function markStep(params: ParameterSet, step: number, present: readonly boolean[
 }
 
 /** The PRESENT sequence on the GPU and the twin: absent tensors bit for bit, the rest at 0 tolerance. */
-async function skippingSequence(device: GPUDevice, tensors: ReturnType<typeof shaped>, options: Record<string, unknown>, name = 'muon') {
-  const params = createParameterSet(device, tensors);
+async function skippingSequence(device: GPUDevice, tensors: ReturnType<typeof shaped>, options: Record<string, unknown>, name = 'muon', setOptions?: Parameters<typeof createParameterSet>[2]) {
+  const params = createParameterSet(device, tensors, setOptions);
+  if (setOptions) expect(params.layout.segments.length).toBeGreaterThan(3);
   const gpu = createOptimizer(name as 'muon', params, options as never);
   const ref = createReferenceOptimizer(name as 'muon', tensors.map((t) => ({ ...t, data: t.data.slice() })), options as never);
   const failures: string[] = [];
@@ -88,6 +89,14 @@ describe('muon: a matrix without gradient keeps its parameters and momentum; the
     await withDevice(async (device) => {
       const tensors = [...shaped(SHAPES.slice(0, 3), 43), ...[[7], [130]].map((shape, i) => ({ name: `v${i}`, shape, data: randomArray(shape[0]!, rng(90 + i)) }))];
       await skippingSequence(device, tensors, { lr: 0.02, adamw: { lr: 0.01, betas: [0.8, 0.9] }, adamwTensors: ['w2'] });
+    });
+  });
+
+  test('with AdamW beside it over split bindings (16 KiB segments, 2-D dispatches): each segment finds its tensors\' rows', async () => {
+    await withDevice(async (device) => {
+      const tensors = [...shaped([[130, 40], [37, 5], [40, 60]], 44), ...[[5000], [100]].map((shape, i) => ({ name: `v${i}`, shape, data: randomArray(shape[0]!, rng(95 + i)) }))];
+      const setOptions = { vectorsPerInvocation: 3, workgroupSize: 32, limits: { maxStorageBufferBindingSize: 16 * 1024, maxComputeWorkgroupsPerDimension: 8 } };
+      await skippingSequence(device, tensors, { lr: 0.02, adamw: { lr: 0.01 }, adamwTensors: ['w1'] }, 'muon', setOptions);
     });
   });
 
