@@ -6,7 +6,7 @@
  * AdamW's tensors beside Muon step at their own step counts (torch.optim.AdamW's state['step']).
  */
 import { describe, expect, test } from 'vitest';
-import { createOptimizer, createParameterSet, createReferenceOptimizer, registerOptimizer, type Optimizer, type ParameterSet } from '../../src/index.js';
+import { cosineWithWarmup, createOptimizer, createParameterSet, createReferenceOptimizer, registerOptimizer, type Optimizer, type ParameterSet } from '../../src/index.js';
 import { muon } from '../../src/optimizers/muon/definition.js';
 import { newtonSchulzPassWith } from '../../src/passes/newton-schulz.js';
 import { randomArray, rng } from '../helpers/data.js';
@@ -85,10 +85,10 @@ describe('muon: a matrix without gradient keeps its parameters and momentum; the
     });
   });
 
-  test('with AdamW beside it: vectors and a named matrix at their own step counts, the matrices skipped as above', async () => {
+  test('with AdamW beside it: vectors and a named matrix at their own step counts, the matrices skipped as above; a schedule over both lrs', async () => {
     await withDevice(async (device) => {
       const tensors = [...shaped(SHAPES.slice(0, 3), 43), ...[[7], [130]].map((shape, i) => ({ name: `v${i}`, shape, data: randomArray(shape[0]!, rng(90 + i)) }))];
-      await skippingSequence(device, tensors, { lr: 0.02, adamw: { lr: 0.01, betas: [0.8, 0.9] }, adamwTensors: ['w2'] });
+      await skippingSequence(device, tensors, { lr: 0.02, adamw: { lr: 0.01, betas: [0.8, 0.9] }, adamwTensors: ['w2'], lrSchedule: cosineWithWarmup({ warmupSteps: 2, totalSteps: 8 }) });
     });
   });
 
