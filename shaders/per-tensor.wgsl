@@ -26,6 +26,10 @@ fn mainPerTensor(@builtin(workgroup_id) wid: vec3<u32>,
     // The chunk's tensor from the chunk table in the per-tensor sums' scratch (Prodigy's): no
     // `chunkRow` binding, so that the variant binds as many storage buffers as the plain kernel.
     let h = hyper[chunkInfo(i).x];
+#elif NS_GROUPS
+    // Muon's: the chunk's tensor from the per-tensor Newton–Schulz table (its matrices name their
+    // tensor): no `chunkRow` binding either, so the variant binds as many storage buffers as `main`.
+    let h = hyper[nsGroupAt(i)];
 #else    let h = hyper[chunkRow[i / 16u]];
 #endif    // Uniform per chunk: a tensor starts on a chunk boundary (layout.ts), so a chunk has one row.
     if (h.gradientAbsent != 0.0) {

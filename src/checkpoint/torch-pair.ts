@@ -65,10 +65,21 @@ function readFile(files: { muon: Uint8Array; adamw: Uint8Array }, role: Role, li
   } catch (error) {
     throw new Error(`webgpu-optim: fromTorchCheckpointPair: files.${role}: ${error instanceof Error ? error.message.replace(/^webgpu-optim: fromTorchCheckpoint: /, '') : String(error)}`);
   }
-  // Muon with AdamW beside it counts one step for every tensor (its Newton–Schulz pass skips none).
-  const uneven = dict.state.findIndex((s) => s.step !== undefined && s.step !== dict.step);
-  if (uneven >= 0) refusal('fromTorchCheckpointPair')(`files.${role}: parameter "${dict.tensors[uneven]!.name}" is at step ${dict.state[uneven]!.step} while the file's largest is step ${dict.step}: Muon with AdamW beside it takes every step for every tensor`);
   return dict;
+}
+
+/**
+ * Each tensor's step count from the two files, by name, and the pair's (the largest). Under PyTorch's
+ * step rule a tensor whose grad was None took fewer steps: a file's parameters may differ
+ * (`state[i].step`), and so may the files (torch's two optimizers count apart). A Muon file without
+ * counts (torch.optim.Muon keeps none) gives its tensors the pair's step.
+ */
+function stepCounts(muon: OptimizerStateDict<any>, adamw: OptimizerStateDict<any>, muonCounts: boolean): { step: number; own: Map<string, number> } {
+  const counted = [...(muonCounts ? [muon] : []), ...(adamw.tensors.length > 0 ? [adamw] : [])];
+  const step = counted.length > 0 ? Math.max(...counted.map((d) => d.step)) : muon.step;
+  const own = new Map<string, number>();
+  for (const d of [muon, adamw]) d.tensors.forEach((t, i) => own.set(t.name, (d.state[i]!.step as number | undefined) ?? (d === muon && !muonCounts ? step : d.step)));
+  return { step, own };
 }
 
 /**
@@ -98,20 +109,25 @@ export function toTorchCheckpointPair(stored: OptimizerStateDict<any>): { muon: 
 
 /**
  * The state dict two files hold, shaped like `like` (the optimizer's own `stateDict()`): each file
- * checked as fromTorchCheckpoint checks it against its half, the two step counts equal.
+ * checked as fromTorchCheckpoint checks it against its half; each tensor at its own step count where
+ * they differ (PyTorch's step rule: a parameter whose grad was None took fewer steps).
  */
 export function fromTorchCheckpointPair(files: { muon: Uint8Array; adamw: Uint8Array }, like: OptimizerStateDict<any>): OptimizerStateDict<any> {
   const what = 'fromTorchCheckpointPair';
   const base = checkedHybrid(like, what, `${what}: the optimizer's state dict (its second argument)`);
-  const fail = refusal(what);
   const muon = readFile(files, 'muon', roleDict(base, 'muon'));
   const adamw = readFile(files, 'adamw', roleDict(base, 'adamw'));
   // The AdamW file always counts the steps (torch.optim.AdamW keeps them); the Muon file may not.
-  const muonCounts = muon.tensors.length > 0 && hasStep(files.muon);
-  if (muonCounts && adamw.tensors.length > 0 && muon.step !== adamw.step) fail(`the Muon file is at step ${muon.step}, the AdamW file at step ${adamw.step}: one optimizer keeps one step count`);
-  const step = adamw.tensors.length > 0 ? adamw.step : muon.step;
+  const { step, own } = stepCounts(muon, adamw, muon.tensors.length > 0 && hasStep(files.muon));
+  // Each tensor's own count where they differ (PyTorch's step rule), none where all equal the pair's.
+  const uneven = [...own.values()].some((c) => c !== step);
   const byName = new Map<string, Record<string, unknown>>();
-  for (const d of [muon, adamw]) d.tensors.forEach((t, i) => byName.set(t.name, d.state[i]!));
+  for (const d of [muon, adamw]) {
+    d.tensors.forEach((t, i) => {
+      const { step: _ownStep, ...slots } = d.state[i]!;
+      byName.set(t.name, uneven ? { ...slots, step: own.get(t.name)! } : slots);
+    });
+  }
   const muonGroups = muon.options.groups as Group[];
   const adamwGroups = adamw.options.groups as Group[];
   let m = 0, a = 0;

@@ -43,8 +43,9 @@ export function kernelBindings(variant: KernelVariant): KernelBinding[] {
   const specs = [
     ...ENGINE_BINDINGS,
     ...(bindsGroupTable(flags) ? [CHUNK_GROUP] : []),
-    // The per-tensor step's chunk → row table, unless the chunk table in the scratch names the tensor.
-    ...(flags.PER_TENSOR && !flags.CHUNKS_IN_SCRATCH ? [CHUNK_ROW] : []),
+    // The per-tensor step's chunk → row table, unless the chunk table in the scratch (or the per-tensor
+    // Newton–Schulz table) names the tensor.
+    ...(flags.PER_TENSOR && !flags.CHUNKS_IN_SCRATCH && !flags.NS_GROUPS ? [CHUNK_ROW] : []),
     ...(flags.GRAD_CONTROL ? [CONTROL_BINDING] : []),
     ...declaredPasses(definition, flags).flatMap((pass) => pass.bindings),
     ...stateBindings(definition.slots(flags), variant.stateFormat, flags.STOCHASTIC === true),

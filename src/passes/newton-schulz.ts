@@ -107,17 +107,34 @@ function gridsOf(context: PassContext, plan: NsPlan) {
   };
 }
 
-function createNewtonSchulzPass(context: PassContext, budgetBytes: number): StepPass {
+/** The scratch and the segment uniform of the plain build (each matrix's regions, rewritten every update). */
+function createScratchBuffers(context: PassContext, plan: NsPlan): { scratch: GPUBuffer; segmentInfo: GPUBuffer } {
   const { device, label, layout } = context;
-  const plan = planFor(label, layout, context.tensorGroup, device.limits, budgetBytes, matrixFilter(context), context.compactSlots);
-  const table = device.createBuffer({ label: `${label}:muonTable`, size: plan.table.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
-  device.queue.writeBuffer(table, 0, plan.table);
   // Bound as vec4s: a whole number of them.
   const scratch = device.createBuffer({ label: `${label}:muonScratch`, size: Math.max(16, Math.ceil(plan.scratchFloats / 4) * 16), usage: GPUBufferUsage.STORAGE });
   const segments = new Uint32Array((layout.segments.length * SEGMENT_STRIDE) / 4);
   layout.segments.forEach((segment, s) => segments.set([segment.firstElement, context.compactSlots?.segments[s]!.first ?? 0], (s * SEGMENT_STRIDE) / 4));
   const segmentInfo = device.createBuffer({ label: `${label}:muonSegment`, size: segments.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
   device.queue.writeBuffer(segmentInfo, 0, segments);
+  return { scratch, segmentInfo };
+}
+
+/**
+ * The per-tensor build (PyTorch's step rule, `context.plain`) plans with each tensor its own group,
+ * so its table names each matrix's tensor where the plain one names the group (the same offsets,
+ * batches and tiles: the group is no input of the plan's layout) and the same WGSL reads each
+ * tensor's own row (`gradientAbsent`: muonGather keeps its momentum, the update passes it by). It
+ * binds the plain build's scratch and segment uniform: nothing in them outlives an update.
+ */
+function createNewtonSchulzPass(context: PassContext, budgetBytes: number): StepPass {
+  const { device, label, layout, plain } = context;
+  const rows = plain ? layout.tensors.map((_, i) => i) : context.tensorGroup;
+  const plan = planFor(label, layout, rows, device.limits, budgetBytes, matrixFilter(context), context.compactSlots);
+  const table = device.createBuffer({ label: `${label}:muonTable`, size: plan.table.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+  device.queue.writeBuffer(table, 0, plan.table);
+  const own = plain ? undefined : createScratchBuffers(context, plan);
+  const scratch = own?.scratch ?? plain!.resources.muonScratch!(0).buffer;
+  const segmentInfo = own?.segmentInfo ?? plain!.resources.muonSegment!(0).buffer;
   const grids = gridsOf(context, plan);
   // The GEMM pipelines of the tile classes the set uses only.
   const sizes = new Set(grids.batches.flatMap((b) => b.classes.map((c) => c.size)));
@@ -135,9 +152,10 @@ function createNewtonSchulzPass(context: PassContext, budgetBytes: number): Step
     record(pass, bindGroup) {
       if (plan.matrices.some((m) => m.m > 0)) recordPlan(pass, bindGroup, pipelines, grids, steps);
     },
-    allocatedBytes: [table, scratch, segmentInfo].reduce((n, b) => n + b.size, 0),
+    allocatedBytes: [table, ...(own ? [scratch, segmentInfo] : [])].reduce((n, b) => n + b.size, 0),
     destroy() {
-      for (const buffer of [table, scratch, segmentInfo]) buffer.destroy();
+      // The per-tensor build's scratch and segment uniform are the plain build's, which frees them.
+      for (const buffer of [table, ...(own ? [scratch, segmentInfo] : [])]) buffer.destroy();
     },
   };
 }
@@ -211,6 +229,9 @@ export function newtonSchulzPassWith(options: NewtonSchulzPassOptions = {}): Pas
     wgsl: ({ subgroups }) => [SPLIT_CONSTANTS_WGSL, subgroups ? SUBGROUP_LANE_WGSL : '', source, coefficientsWgsl(), GROUP_AT_WGSL, COMPACT_SLOT_INDEX_WGSL, ...NS_TILINGS.map((t, c) => gemmWgsl(t, c, subgroups))].join('\n'),
     check: (what, layout, limits, config) => void planFor(what, layout, [], limits, budgetBytes, matrixFilter(config)),
     create: (context) => createNewtonSchulzPass(context, budgetBytes),
+    // A matrix without gradient keeps its momentum and parameters (muon.wgsl under PER_TENSOR); the
+    // pass itself writes only its scratch, whose regions are each matrix's own.
+    perTensor: true,
   };
 }
 

@@ -24,7 +24,15 @@ fn muonGather(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     return;
   }
 #endif
-  let g = controlledGradient(grad[i], group);
+#if PER_TENSOR
+  // The per-tensor step (PyTorch's rule): the pass's table names each element's tensor (its own
+  // row). A matrix without gradient keeps its momentum; its slot of the output region keeps stale
+  // values, which the pass iterates over and the update (passing the tensor by) never applies. The
+  // next line shares the closing directive's: the plain kernel's text stays as it was, byte for byte.
+  if (h.gradientAbsent != 0.0) {
+    return;
+  }
+#endif  let g = controlledGradient(grad[i], group);
   let b = lerpTorch(momentumBufferLoad(i), g, h.oneMinusMomentum);
   momentumBufferStore(i, b);
 #if NESTEROV
